@@ -1,0 +1,1 @@
+namespace Emulator.Core; internal static class Placeholder { }

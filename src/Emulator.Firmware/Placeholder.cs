@@ -1,0 +1,1 @@
+namespace Emulator.Firmware; internal static class Placeholder { }
