@@ -1,0 +1,64 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using SharpCompress.Compressors.LZMA;
+
+namespace Emulator.Firmware;
+
+/// <summary>
+/// Decodes the payload of an EDK II LZMA GUID_DEFINED section: 5 LZMA property bytes, the 8-byte
+/// little-endian uncompressed size, then the raw LZMA stream (EDK II BaseTools LzmaCompress, the
+/// "LZMA alone" layout).
+/// </summary>
+internal static class LzmaSectionDecoder
+{
+    private const int PropertiesSize = 5;
+    private const int HeaderSize = PropertiesSize + 8;
+
+    public static byte[] Decode(ReadOnlyMemory<byte> payload, ParseContext context)
+    {
+        ReadOnlySpan<byte> span = payload.Span;
+        if (span.Length < HeaderSize)
+        {
+            throw new FirmwareFormatException($"LZMA header needs {HeaderSize} bytes, have {span.Length}", 0);
+        }
+
+        ulong size = BinaryPrimitives.ReadUInt64LittleEndian(span[PropertiesSize..]);
+        if (size > int.MaxValue || !context.TryReserveDecompressed((long)size))
+        {
+            throw new FirmwareFormatException($"LZMA uncompressed size 0x{size:X} exceeds the decompression limit", PropertiesSize);
+        }
+
+        byte[] properties = span[..PropertiesSize].ToArray();
+        byte[] output = new byte[(int)size];
+        int compressedLength = span.Length - HeaderSize;
+        try
+        {
+            using MemoryStream input = OpenReadOnly(payload[HeaderSize..]);
+            using LzmaStream lzma = LzmaStream.Create(properties, input, compressedLength, (long)size, leaveOpen: false);
+            int filled = 0;
+            while (filled < output.Length)
+            {
+                int read = lzma.Read(output, filled, output.Length - filled);
+                if (read == 0)
+                {
+                    throw new FirmwareFormatException($"LZMA stream ended after 0x{filled:X} of 0x{size:X} bytes", HeaderSize);
+                }
+
+                filled += read;
+            }
+        }
+        catch (Exception ex) when (ex is not FirmwareFormatException and not OutOfMemoryException)
+        {
+            // The third-party decoder reports corrupt input with assorted exception types
+            // (data errors, index and argument exceptions); callers only ever see ours.
+            throw new FirmwareFormatException($"corrupt LZMA stream ({ex.GetType().Name}: {ex.Message})", HeaderSize, ex);
+        }
+
+        return output;
+    }
+
+    private static MemoryStream OpenReadOnly(ReadOnlyMemory<byte> data) =>
+        MemoryMarshal.TryGetArray(data, out ArraySegment<byte> segment) && segment.Array is not null
+            ? new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(data.ToArray(), writable: false);
+}

@@ -1,1 +1,0 @@
-namespace Emulator.Firmware; internal static class Placeholder { }
