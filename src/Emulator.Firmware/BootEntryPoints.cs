@@ -27,8 +27,9 @@ public sealed record BootEntryPoints
     public FirmwareModule? PeiCore { get; init; }
 
     /// <summary>
-    /// ImageBase + AddressOfEntryPoint of the DXE core. DXE IPL loads the DXE core at an address of
-    /// its choosing, so this is the linked address, not necessarily the executed one.
+    /// ImageBase + AddressOfEntryPoint of the DXE core when it is linked at a real address. DXE IPL
+    /// loads the DXE core wherever it allocates memory, so builds that leave ImageBase at 0 (OVMF)
+    /// give null here; <see cref="DxeCore"/> still describes the image.
     /// </summary>
     public ulong? DxeCoreEntry { get; init; }
 
@@ -55,6 +56,10 @@ public sealed record BootEntryPoints
         (FirmwareModule? sec, ulong? secEntry) = LocateSec(firmware, mappedBase, diagnostics);
         FirmwareModule? peiCore = FindSingle(firmware, FfsFileType.PeiCore, diagnostics);
         FirmwareModule? dxeCore = FindSingle(firmware, FfsFileType.DxeCore, diagnostics);
+        if (dxeCore?.Image.ImageBase == 0)
+        {
+            diagnostics.Add($"DXE core is linked at 0 (entry RVA 0x{dxeCore.Image.AddressOfEntryPoint:X}); DXE IPL picks its load address at run time");
+        }
 
         return new BootEntryPoints
         {
@@ -66,7 +71,7 @@ public sealed record BootEntryPoints
             PeiCoreEntry = peiCore?.EntryAddress,
             PeiCoreMachine = peiCore?.Image.Machine,
             DxeCore = dxeCore,
-            DxeCoreEntry = dxeCore?.EntryAddress,
+            DxeCoreEntry = dxeCore?.Image.ImageBase > 0 ? dxeCore.EntryAddress : null,
             DxeCoreMachine = dxeCore?.Image.Machine,
             Diagnostics = diagnostics,
         };

@@ -14,7 +14,4 @@ public static class FirmwareGuids
 
     /// <summary>EDK II LZMA custom decompress GUID used by GUID_DEFINED sections (BaseTools LzmaCompress).</summary>
     public static readonly Guid LzmaCustomDecompress = new("EE4E5898-3914-4259-9D6E-DC7BD79403CF");
-
-    /// <summary>EFI_FFS_VOLUME_TOP_FILE_GUID: the file that must end at the top of the boot firmware volume.</summary>
-    public static readonly Guid VolumeTopFile = new("1BA0062E-C779-4582-8566-336AE8F78F09");
 }
