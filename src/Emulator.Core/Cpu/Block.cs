@@ -1,0 +1,40 @@
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// A run of decoded instructions starting at one physical address and ending at a control
+/// transfer, a mode-changing instruction, a breakpoint, the end of its page, or a length cap.
+/// Keyed by physical address and bitness, so code that is reached through different linear
+/// mappings shares one block, and a write to the page drops it.
+/// </summary>
+internal sealed class Block
+{
+    public const int MaxOps = 64;
+
+    public Block(DecodedOp[] ops, int count, ulong physStart, int bitness, bool lastIsBranch)
+    {
+        Ops = ops;
+        Count = count;
+        PhysStart = physStart;
+        Bitness = bitness;
+        LastIsBranch = lastIsBranch;
+    }
+
+    public DecodedOp[] Ops { get; }
+
+    public int Count { get; }
+
+    public ulong PhysStart { get; }
+
+    public int Bitness { get; }
+
+    public bool LastIsBranch { get; }
+
+    /// <summary>Total length in bytes of the instructions in the block.</summary>
+    public int ByteLength { get; init; }
+
+    /// <summary>True when the block's last instruction runs onto the next physical page.</summary>
+    public bool CrossesPage { get; init; }
+
+    /// <summary>A breakpoint is set at the block's first instruction (blocks are split at breakpoints).</summary>
+    public bool BreakpointAtStart { get; init; }
+}

@@ -1,0 +1,10 @@
+namespace Emulator.Core.Cpu;
+
+/// <summary>The decoded blocks that start in one 4 KiB physical page, by offset.</summary>
+internal sealed class CodePage
+{
+    public readonly Block?[] Blocks = new Block?[4096];
+
+    /// <summary>Pages holding the tail of an instruction that starts in this page.</summary>
+    public List<ulong>? SpillPages;
+}

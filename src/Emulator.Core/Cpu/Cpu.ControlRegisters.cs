@@ -1,0 +1,94 @@
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// Writes to CR0, CR3, CR4 and EFER with their architectural side effects (Intel SDM Vol. 3,
+/// 2.5 and 9.8.5): paging and long-mode activation, TLB flushes, and the mode recomputation that
+/// decides how the next instruction decodes. Every caller ends the current block.
+/// </summary>
+public sealed partial class Cpu
+{
+    /// <summary>Loads CR0; returns false (caller raises #GP) for invalid combinations.</summary>
+    internal bool WriteCr0(ulong value)
+    {
+        value |= CrBits.ET;
+        if ((value >> 32) != 0 || ((value & CrBits.PG) != 0 && (value & CrBits.PE) == 0) ||
+            ((value & CrBits.NW) != 0 && (value & CrBits.CD) == 0))
+        {
+            return false;
+        }
+
+        ulong old = _cr0;
+        bool enablingPaging = (value & CrBits.PG) != 0 && (old & CrBits.PG) == 0;
+        if (enablingPaging && (_efer & CrBits.EferLme) != 0)
+        {
+            // Activating IA-32e mode needs PAE (SDM 9.8.5).
+            if ((_cr4 & CrBits.Cr4Pae) == 0)
+            {
+                return false;
+            }
+
+            _efer |= CrBits.EferLma;
+        }
+        else if ((value & CrBits.PG) == 0 && (old & CrBits.PG) != 0)
+        {
+            _efer &= ~CrBits.EferLma;
+        }
+
+        _cr0 = value;
+        if (((old ^ value) & (CrBits.PG | CrBits.WP | CrBits.PE)) != 0)
+        {
+            FlushTlb();
+        }
+
+        UpdateMode();
+        _exitBlock = true;
+        return true;
+    }
+
+    internal void WriteCr3(ulong value)
+    {
+        _cr3 = value;
+        FlushTlb();
+    }
+
+    internal bool WriteCr4(ulong value)
+    {
+        // Bits this model supports: VME..PCE, OSFXSR, OSXMMEXCPT (no LA57, PCIDE, SMEP in qemu64).
+        const ulong supported = 0x7FF;
+        if ((value & ~supported) != 0)
+        {
+            return false;
+        }
+
+        if ((_efer & CrBits.EferLma) != 0 && (value & CrBits.Cr4Pae) == 0)
+        {
+            return false;
+        }
+
+        _cr4 = value;
+        FlushTlb();
+        _exitBlock = true;
+        return true;
+    }
+
+    internal bool WriteEfer(ulong value)
+    {
+        // SCE, LME, NXE are writable; LMA is read-only and kept (SDM 2.2.1, Table 2-1).
+        const ulong writable = CrBits.EferSce | CrBits.EferLme | CrBits.EferNxe;
+        if ((value & ~(writable | CrBits.EferLma)) != 0)
+        {
+            return false;
+        }
+
+        if ((_cr0 & CrBits.PG) != 0 && ((value ^ _efer) & CrBits.EferLme) != 0)
+        {
+            return false;
+        }
+
+        _efer = (value & writable) | (_efer & CrBits.EferLma);
+        FlushTlb();
+        UpdateMode();
+        _exitBlock = true;
+        return true;
+    }
+}

@@ -1,0 +1,449 @@
+using Iced.Intel;
+
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// The decoded-block cache. Iced decodes each instruction once; the result, with its handler and
+/// operand locations resolved, is kept per physical page and reused until the page is written
+/// (firmware copies and decompresses code into RAM and runs it, so invalidation must be exact).
+/// </summary>
+public sealed unsafe partial class Cpu
+{
+    private const int LowPageCount = 1 << 20;
+
+    private readonly CodePage?[] _codePages = new CodePage?[LowPageCount];
+    private readonly Dictionary<ulong, CodePage> _highCodePages = [];
+    private readonly Dictionary<ulong, List<ulong>> _spillOwners = [];
+    private readonly byte[] _everExecuted = new byte[LowPageCount];
+    private readonly HashSet<ulong> _breakpoints = [];
+    private readonly LinearCodeReader _reader;
+    private Decoder? _decoder16;
+    private Decoder? _decoder32;
+    private Decoder? _decoder64;
+    private DecodedOp[] _scratch = new DecodedOp[Block.MaxOps];
+
+    /// <summary>Raised the first time execution enters a physical page (argument: page number).</summary>
+    public event Action<ulong>? CodePageFirstEntered;
+
+    /// <summary>Longest block the decoder may build (1 while tracing or single-stepping).</summary>
+    internal int BlockLimit { get; set; } = Block.MaxOps;
+
+    public void AddBreakpoint(ulong linear)
+    {
+        if (_breakpoints.Add(linear))
+        {
+            FlushCodeCache();
+        }
+    }
+
+    public void RemoveBreakpoint(ulong linear)
+    {
+        if (_breakpoints.Remove(linear))
+        {
+            FlushCodeCache();
+        }
+    }
+
+    /// <summary>Drops every decoded block (breakpoints changed, or a snapshot was restored).</summary>
+    public void FlushCodeCache()
+    {
+        for (ulong p = 0; p < LowPageCount; p++)
+        {
+            if (_codePages[p] != null)
+            {
+                _codePages[p] = null;
+                _bus.ClearCodePage(p);
+            }
+        }
+
+        foreach (var p in _highCodePages.Keys)
+        {
+            _bus.ClearCodePage(p);
+        }
+
+        _highCodePages.Clear();
+        _spillOwners.Clear();
+        _exitBlock = true;
+    }
+
+    private CodePage? GetCodePage(ulong physPage) =>
+        physPage < LowPageCount ? _codePages[physPage] : _highCodePages.GetValueOrDefault(physPage);
+
+    private CodePage CreateCodePage(ulong physPage)
+    {
+        var page = new CodePage();
+        if (physPage < LowPageCount)
+        {
+            _codePages[physPage] = page;
+        }
+        else
+        {
+            _highCodePages[physPage] = page;
+        }
+
+        _bus.MarkCodePage(physPage);
+        RevokeWriteHost(physPage);
+        return page;
+    }
+
+    /// <summary>A write reached a page with decoded code: forget its blocks (and those spilling into it).</summary>
+    internal void InvalidateCodePage(ulong physPage)
+    {
+        if (physPage < LowPageCount)
+        {
+            _codePages[physPage] = null;
+        }
+        else
+        {
+            _highCodePages.Remove(physPage);
+        }
+
+        _bus.ClearCodePage(physPage);
+        _exitBlock = true;
+        if (_spillOwners.Remove(physPage, out var owners))
+        {
+            foreach (var owner in owners)
+            {
+                InvalidateCodePage(owner);
+            }
+        }
+    }
+
+    /// <summary>The block starting at the current CS:RIP, decoding it if needed.</summary>
+    internal Block GetBlock()
+    {
+        ulong lin = LinearRip;
+        ref var e = ref Translate(lin, Access.Execute);
+        ulong physPage = e.PhysPage;
+        var page = GetCodePage(physPage);
+        var block = page?.Blocks[lin & 0xFFF];
+        if (block != null && block.Bitness == _bitness && (BlockLimit >= block.Count))
+        {
+            return block;
+        }
+
+        return BuildBlock(lin, physPage, page);
+    }
+
+    private Block BuildBlock(ulong lin, ulong physPage, CodePage? page)
+    {
+        if (physPage < LowPageCount && _everExecuted[physPage] == 0)
+        {
+            _everExecuted[physPage] = 1;
+            CodePageFirstEntered?.Invoke(physPage);
+        }
+
+        var decoder = _bitness switch
+        {
+            64 => _decoder64 ??= Decoder.Create(64, _reader, DecoderOptions.None),
+            32 => _decoder32 ??= Decoder.Create(32, _reader, DecoderOptions.None),
+            _ => _decoder16 ??= Decoder.Create(16, _reader, DecoderOptions.None),
+        };
+
+        ulong rip = _rip;
+        ulong offsetInPage = lin & 0xFFF;
+        int count = 0;
+        int bytes = 0;
+        bool lastIsBranch = false;
+        bool crossesPage = false;
+        ulong spillPage = 0;
+        int limit = BlockLimit;
+        while (count < limit)
+        {
+            ulong insnLin = WrapLinear(lin + (ulong)bytes);
+            if (count > 0 && _breakpoints.Contains(insnLin))
+            {
+                break;
+            }
+
+            _reader.Position = insnLin;
+            decoder.IP = rip + (ulong)bytes;
+            Instruction insn;
+            try
+            {
+                decoder.Decode(out insn);
+            }
+            catch (GuestFault) when (count > 0)
+            {
+                // The next instruction's bytes fault (e.g. the following page is absent): end the
+                // block here; the fault is raised when execution actually reaches it.
+                break;
+            }
+
+            ref var op = ref _scratch[count];
+            Prepare(ref op, in insn);
+            count++;
+            bytes += insn.Length;
+            if (_reader.LastPhysPage != physPage)
+            {
+                crossesPage = true;
+                spillPage = _reader.LastPhysPage;
+                lastIsBranch = insn.FlowControl != FlowControl.Next;
+                break;
+            }
+
+            if (insn.FlowControl != FlowControl.Next || EndsBlock(insn.Code))
+            {
+                lastIsBranch = insn.FlowControl != FlowControl.Next;
+                break;
+            }
+
+            if (offsetInPage + (ulong)bytes >= 0x1000)
+            {
+                break;
+            }
+        }
+
+        var ops = new DecodedOp[count];
+        Array.Copy(_scratch, ops, count);
+        var block = new Block(ops, count, (physPage << 12) | offsetInPage, _bitness, lastIsBranch)
+        {
+            ByteLength = bytes,
+            CrossesPage = crossesPage,
+            BreakpointAtStart = _breakpoints.Contains(lin),
+        };
+
+        page ??= CreateCodePage(physPage);
+        page.Blocks[offsetInPage] = block;
+        if (crossesPage && spillPage != physPage)
+        {
+            if (GetCodePage(spillPage) == null)
+            {
+                CreateCodePage(spillPage);
+            }
+
+            if (!_spillOwners.TryGetValue(spillPage, out var owners))
+            {
+                _spillOwners[spillPage] = owners = [];
+            }
+
+            if (!owners.Contains(physPage))
+            {
+                owners.Add(physPage);
+            }
+        }
+
+        return block;
+    }
+
+    /// <summary>Instructions after which the decoder stops a block even though control flows on.</summary>
+    private static bool EndsBlock(Code code) => code switch
+    {
+        Code.Hlt or Code.Sti or Code.Popfw or Code.Popfd or Code.Popfq => true,
+        Code.Mov_Sreg_rm16 or Code.Mov_Sreg_r32m16 or Code.Mov_Sreg_r64m16 or Code.Popw_SS or Code.Popd_SS => true,
+        Code.Wrmsr or Code.Lgdt_m1632_16 or Code.Lgdt_m1632 or Code.Lgdt_m1664 => true,
+        Code.Mov_cr_r32 or Code.Mov_cr_r64 or Code.Clts or Code.Lmsw_rm16 or Code.Lmsw_r32m16 or Code.Lmsw_r64m16 => true,
+        _ => false,
+    };
+
+    internal byte FetchCodeByte(ulong lin, out ulong physPage, LinearCodeReader reader)
+    {
+        ref var e = ref Translate(lin, Access.Execute);
+        physPage = e.PhysPage;
+        reader.NotePage(physPage);
+        return e.ReadHost != null ? e.ReadHost[lin & 0xFFF] : (byte)_bus.Read((physPage << 12) | (lin & 0xFFF), 1);
+    }
+
+    /// <summary>Resolves an Iced instruction into the hot-path form.</summary>
+    private void Prepare(ref DecodedOp op, in Instruction insn)
+    {
+        op = default;
+        op.Insn = insn;
+        op.Length = (byte)insn.Length;
+        op.MemBase = DecodedOp.NoReg;
+        op.MemIndex = DecodedOp.NoReg;
+        op.MemSeg = Seg.None;
+        op.AddrSize = (byte)(insn.MemoryDisplSize == 0 && insn.MemoryBase == Register.None && insn.MemoryIndex == Register.None
+            ? _bitness / 8
+            : AddressSize(insn));
+        int opCount = insn.OpCount;
+        for (int i = 0; i < opCount && i < 3; i++)
+        {
+            var kind = insn.GetOpKind(i);
+            OperandKind k;
+            byte reg = 0;
+            switch (kind)
+            {
+                case OpKind.Register:
+                    (k, reg) = ClassifyRegister(insn.GetOpRegister(i));
+                    break;
+                case OpKind.Memory:
+                    k = OperandKind.Memory;
+                    ResolveMemory(ref op, in insn);
+                    break;
+                case OpKind.Immediate8:
+                case OpKind.Immediate16:
+                case OpKind.Immediate32:
+                case OpKind.Immediate64:
+                case OpKind.Immediate8to16:
+                case OpKind.Immediate8to32:
+                case OpKind.Immediate8to64:
+                case OpKind.Immediate32to64:
+                    k = OperandKind.Immediate;
+                    if (i == 0 || op.Kind0 != OperandKind.Immediate)
+                    {
+                        op.Imm = insn.GetImmediate(i);
+                    }
+
+                    break;
+                case OpKind.NearBranch16:
+                case OpKind.NearBranch32:
+                case OpKind.NearBranch64:
+                    k = OperandKind.Immediate;
+                    op.Disp = insn.NearBranchTarget - insn.NextIP;
+                    break;
+                default:
+                    k = OperandKind.Other;
+                    break;
+            }
+
+            switch (i)
+            {
+                case 0: op.Kind0 = k; op.Reg0 = reg; break;
+                case 1: op.Kind1 = k; op.Reg1 = reg; break;
+                default: op.Kind2 = k; op.Reg2 = reg; break;
+            }
+        }
+
+        op.OpSize = (byte)OperandSize(in insn, 0);
+        op.Op1Size = (byte)(opCount > 1 ? OperandSize(in insn, 1) : 0);
+        if (insn.HasRepPrefix || insn.HasRepePrefix)
+        {
+            op.Rep = 1;
+        }
+        else if (insn.HasRepnePrefix)
+        {
+            op.Rep = 2;
+        }
+
+        op.Handler = HandlerTable.Lookup(insn.Code, op.OpSize);
+    }
+
+    private int OperandSize(in Instruction insn, int i)
+    {
+        var kind = insn.GetOpKind(i);
+        if (kind == OpKind.Register)
+        {
+            int s = insn.GetOpRegister(i).GetSize();
+            if (s is 1 or 2 or 4 or 8)
+            {
+                return s;
+            }
+        }
+        else if (kind == OpKind.Memory)
+        {
+            int s = insn.MemorySize.GetSize();
+            if (s is 1 or 2 or 4 or 8)
+            {
+                return s;
+            }
+        }
+
+        // No sized operand (branches, PUSH imm, string ops ...): the instruction's operand size.
+        int opSize = insn.Code.ToOpCode().OperandSize;
+        if (opSize != 0)
+        {
+            return opSize / 8;
+        }
+
+        return _bitness == 16 ? 2 : 4;
+    }
+
+    private static int AddressSize(in Instruction insn)
+    {
+        var r = insn.MemoryBase != Register.None ? insn.MemoryBase : insn.MemoryIndex;
+        if (r == Register.RIP)
+        {
+            return 8;
+        }
+
+        if (r == Register.EIP)
+        {
+            return 4;
+        }
+
+        if (r != Register.None)
+        {
+            return r.GetSize();
+        }
+
+        return insn.MemoryDisplSize switch
+        {
+            2 => 2,
+            4 => 4,
+            8 => 8,
+            _ => insn.CodeSize switch { CodeSize.Code16 => 2, CodeSize.Code32 => 4, _ => 8 },
+        };
+    }
+
+    private static void ResolveMemory(ref DecodedOp op, in Instruction insn)
+    {
+        op.MemSize = (byte)insn.MemorySize.GetSize();
+        op.MemSeg = insn.MemorySegment switch
+        {
+            Register.ES => Seg.Es,
+            Register.CS => Seg.Cs,
+            Register.SS => Seg.Ss,
+            Register.DS => Seg.Ds,
+            Register.FS => Seg.Fs,
+            Register.GS => Seg.Gs,
+            _ => Seg.None,
+        };
+        var b = insn.MemoryBase;
+        if (b == Register.RIP || b == Register.EIP)
+        {
+            op.MemBase = DecodedOp.RipBase;
+            op.Disp = insn.MemoryDisplacement64 - insn.NextIP;
+        }
+        else
+        {
+            op.MemBase = b == Register.None ? DecodedOp.NoReg : (byte)b.GetNumber();
+            op.Disp = insn.MemoryDisplacement64;
+        }
+
+        op.MemIndex = insn.MemoryIndex == Register.None ? DecodedOp.NoReg : (byte)insn.MemoryIndex.GetNumber();
+        op.MemScaleShift = insn.MemoryIndexScale switch { 2 => 1, 4 => 2, 8 => 3, _ => 0 };
+    }
+
+    internal static (OperandKind Kind, byte Number) ClassifyRegister(Register r)
+    {
+        if (r.IsGPR8())
+        {
+            int n = r.GetNumber();
+            int idx = n < 4 ? n : n < 8 ? Gpr.HighByteBase + (n - 4) : n - 4;
+            return (OperandKind.Gpr, (byte)idx);
+        }
+
+        if (r.IsGPR16() || r.IsGPR32() || r.IsGPR64())
+        {
+            return (OperandKind.Gpr, (byte)r.GetNumber());
+        }
+
+        if (r.IsSegmentRegister())
+        {
+            return (OperandKind.Segment, (byte)r.GetNumber());
+        }
+
+        if (r.IsCR())
+        {
+            return (OperandKind.Control, (byte)r.GetNumber());
+        }
+
+        if (r.IsDR())
+        {
+            return (OperandKind.Debug, (byte)r.GetNumber());
+        }
+
+        if (r.IsXMM())
+        {
+            return (OperandKind.Xmm, (byte)r.GetNumber());
+        }
+
+        if (r.IsST())
+        {
+            return (OperandKind.St, (byte)r.GetNumber());
+        }
+
+        return (OperandKind.Other, 0);
+    }
+}

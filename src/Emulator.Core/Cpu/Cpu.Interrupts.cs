@@ -1,0 +1,253 @@
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// Exception and interrupt delivery (Intel SDM Vol. 3, chapter 6): the real-mode IVT, 32-bit
+/// protected-mode IDT gates (16- and 32-bit interrupt/trap gates, with a stack switch through the
+/// TSS on a privilege change) and 64-bit IDT gates (always pushing SS:RSP, 16-byte aligned,
+/// IST stacks). A fault while delivering becomes #DF; a fault while delivering #DF shuts the
+/// CPU down (triple fault), which ends the run with a report.
+/// </summary>
+public sealed partial class Cpu
+{
+    private int _deliveryDepth;
+
+    /// <summary>Runs a delivery, escalating nested faults; false when the CPU triple-faulted.</summary>
+    private bool TryDeliver(Action deliver)
+    {
+        try
+        {
+            deliver();
+            return true;
+        }
+        catch (GuestFault second)
+        {
+            // Simplified SDM Table 6-5: any fault while delivering is a double fault, and any fault
+            // while delivering the double fault is a shutdown.
+            if (LastException == Vector.DF)
+            {
+                RequestStop(StopReason.TripleFault, $"triple fault: vector {second.Vector} while delivering #DF at {LinearRip:X}");
+                return false;
+            }
+
+            try
+            {
+                DeliverInterrupt(Vector.DF, 0, external: false);
+                return true;
+            }
+            catch (GuestFault third)
+            {
+                RequestStop(StopReason.TripleFault, $"triple fault: vector {third.Vector} while delivering #DF at {LinearRip:X}");
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Delivers <paramref name="vector"/>. The return address pushed is <c>_rip</c>: the faulting
+    /// instruction for faults, the next instruction for INT n and external interrupts (callers set
+    /// <c>_rip</c> accordingly).
+    /// </summary>
+    internal void DeliverInterrupt(int vector, uint? errorCode, bool external)
+    {
+        LastException = vector;
+        if (!external)
+        {
+            ExceptionCount++;
+        }
+
+        _halted = false;
+        _deliveryDepth++;
+        try
+        {
+            if ((_cr0 & CrBits.PE) == 0)
+            {
+                DeliverReal(vector);
+            }
+            else if ((_efer & CrBits.EferLma) != 0)
+            {
+                DeliverLong(vector, errorCode);
+            }
+            else
+            {
+                DeliverProtected(vector, errorCode);
+            }
+        }
+        finally
+        {
+            _deliveryDepth--;
+        }
+
+        _nextRip = _rip;
+        _exitBlock = true;
+        if (vector != Vector.DF)
+        {
+            LastException = vector;
+        }
+    }
+
+    private void DeliverReal(int vector)
+    {
+        ulong entry = (ulong)vector * 4;
+        if (entry + 3 > _idtr.Limit)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        ushort ip = Read16(_idtr.Base + entry);
+        ushort cs = Read16(_idtr.Base + entry + 2);
+        ulong flags = GetFlags();
+        Push(2, flags);
+        Push(2, _seg[Seg.Cs].Selector);
+        Push(2, _rip);
+        _flags = flags & ~(RFlags.IF | RFlags.TF | RFlags.AC);
+        _lazy = LazyOp.None;
+        LoadCodeSegment(cs, 0);
+        _rip = ip;
+    }
+
+    private void DeliverProtected(int vector, uint? errorCode)
+    {
+        uint entry = (uint)vector * 8;
+        if (entry + 7 > _idtr.Limit)
+        {
+            throw new GuestFault(Vector.GP, entry + 2);
+        }
+
+        ulong gate = Read64(WrapLinear(_idtr.Base + entry));
+        int type = (int)((gate >> 40) & 0xF);
+        bool present = (gate & (1UL << 47)) != 0;
+        if (!present)
+        {
+            throw new GuestFault(Vector.NP, entry + 2);
+        }
+
+        if (type is not (0x6 or 0x7 or 0xE or 0xF))
+        {
+            // Task gates are not emulated.
+            throw new GuestFault(Vector.GP, entry + 2);
+        }
+
+        bool gate32 = (type & 8) != 0;
+        bool trap = (type & 1) != 0;
+        ushort selector = (ushort)(gate >> 16);
+        ulong offset = (gate & 0xFFFF) | ((gate >> 32) & 0xFFFF0000);
+        ulong desc = ReadDescriptor(selector);
+        int targetDpl = (int)((desc >> 45) & 3);
+        bool conforming = (desc & (1UL << 42)) != 0;
+        int newCpl = conforming ? _cpl : targetDpl;
+        ulong flags = GetFlags();
+        int size = gate32 ? 4 : 2;
+        ushort oldSs = _seg[Seg.Ss].Selector;
+        ulong oldSp = _gpr[Gpr.Rsp];
+        ushort oldCs = _seg[Seg.Cs].Selector;
+        if (newCpl < _cpl)
+        {
+            // Inner-privilege stack from the 32-bit TSS (SDM 7.2.1: ESP0 at +4, SS0 at +8).
+            ulong tss = _tr.Base;
+            uint esp = Read32(WrapLinear(tss + 4 + (ulong)newCpl * 8));
+            ushort ss = Read16(WrapLinear(tss + 8 + (ulong)newCpl * 8));
+            LoadSegmentForPrivilege(ss, newCpl);
+            _gpr[Gpr.Rsp] = esp;
+            Push(size, oldSs);
+            Push(size, oldSp);
+        }
+
+        Push(size, flags);
+        Push(size, oldCs);
+        Push(size, _rip);
+        if (errorCode is uint code)
+        {
+            Push(size, code);
+        }
+
+        LoadCodeSegment(selector, newCpl);
+        _flags = flags & ~(RFlags.TF | RFlags.NT | RFlags.RF | RFlags.VM | (trap ? 0 : RFlags.IF));
+        _lazy = LazyOp.None;
+        _rip = gate32 ? offset : offset & 0xFFFF;
+        UpdateMode();
+    }
+
+    private void DeliverLong(int vector, uint? errorCode)
+    {
+        uint entry = (uint)vector * 16;
+        if (entry + 15 > _idtr.Limit)
+        {
+            throw new GuestFault(Vector.GP, entry + 2);
+        }
+
+        ulong lo = Read64(_idtr.Base + entry);
+        ulong hi = Read64(_idtr.Base + entry + 8);
+        int type = (int)((lo >> 40) & 0xF);
+        if ((lo & (1UL << 47)) == 0)
+        {
+            throw new GuestFault(Vector.NP, entry + 2);
+        }
+
+        if (type is not (0xE or 0xF))
+        {
+            throw new GuestFault(Vector.GP, entry + 2);
+        }
+
+        ushort selector = (ushort)(lo >> 16);
+        ulong offset = (lo & 0xFFFF) | ((lo >> 32) & 0xFFFF0000) | (hi << 32);
+        int ist = (int)((lo >> 32) & 7);
+        ulong desc = ReadDescriptor(selector);
+        int targetDpl = (int)((desc >> 45) & 3);
+        bool conforming = (desc & (1UL << 42)) != 0;
+        int newCpl = conforming ? _cpl : targetDpl;
+        ulong flags = GetFlags();
+        ulong oldSs = _seg[Seg.Ss].Selector;
+        ulong oldRsp = _gpr[Gpr.Rsp];
+        ulong oldCs = _seg[Seg.Cs].Selector;
+        ulong newRsp = oldRsp;
+        if (ist != 0)
+        {
+            // 64-bit TSS: IST1..7 at +0x24 (SDM 7.7, Figure 7-11).
+            newRsp = Read64(_tr.Base + 0x24 + (ulong)(ist - 1) * 8);
+        }
+        else if (newCpl < _cpl)
+        {
+            newRsp = Read64(_tr.Base + 4 + (ulong)newCpl * 8);
+        }
+
+        newRsp &= ~0xFUL;
+        if (newCpl < _cpl)
+        {
+            _seg[Seg.Ss] = new SegmentRegister { Selector = (ushort)newCpl, Attributes = 0 };
+        }
+
+        // The 64-bit frame is always SS, RSP, RFLAGS, CS, RIP [, error code] (SDM 6.14.2).
+        ulong sp = newRsp;
+        sp -= 8; Write64(sp, oldSs);
+        sp -= 8; Write64(sp, oldRsp);
+        sp -= 8; Write64(sp, flags);
+        sp -= 8; Write64(sp, oldCs);
+        sp -= 8; Write64(sp, _rip);
+        if (errorCode is uint code)
+        {
+            sp -= 8; Write64(sp, code);
+        }
+
+        LoadCodeSegment(selector, newCpl);
+        _gpr[Gpr.Rsp] = sp;
+        _flags = flags & ~(RFlags.TF | RFlags.NT | RFlags.RF | RFlags.VM | ((type & 1) != 0 ? 0 : RFlags.IF));
+        _lazy = LazyOp.None;
+        _rip = offset;
+        UpdateMode();
+    }
+
+    private void LoadSegmentForPrivilege(ushort ss, int newCpl)
+    {
+        int saved = _cpl;
+        _cpl = newCpl;
+        try
+        {
+            LoadSegment(Seg.Ss, ss);
+        }
+        catch
+        {
+            _cpl = saved;
+            throw;
+        }
+    }
+}

@@ -1,0 +1,250 @@
+using System.Runtime.CompilerServices;
+
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// Guest memory access by linear address. The fast path is one TLB probe and an unaligned load
+/// or store through a host pointer; page-crossing accesses, MMIO, flash in command mode and
+/// writes to pages holding decoded code go to the bus.
+/// </summary>
+public sealed unsafe partial class Cpu
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal byte Read8(ulong lin)
+    {
+        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        if (e.Tag == lin >> 12 && e.ReadHost != null)
+        {
+            return e.ReadHost[lin & 0xFFF];
+        }
+
+        return (byte)ReadSlow(lin, 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ushort Read16(ulong lin)
+    {
+        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        if (e.Tag == lin >> 12 && e.ReadHost != null && (lin & 0xFFF) <= 0xFFE)
+        {
+            return Unsafe.ReadUnaligned<ushort>(e.ReadHost + (lin & 0xFFF));
+        }
+
+        return (ushort)ReadSlow(lin, 2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal uint Read32(ulong lin)
+    {
+        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        if (e.Tag == lin >> 12 && e.ReadHost != null && (lin & 0xFFF) <= 0xFFC)
+        {
+            return Unsafe.ReadUnaligned<uint>(e.ReadHost + (lin & 0xFFF));
+        }
+
+        return (uint)ReadSlow(lin, 4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong Read64(ulong lin)
+    {
+        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        if (e.Tag == lin >> 12 && e.ReadHost != null && (lin & 0xFFF) <= 0xFF8)
+        {
+            return Unsafe.ReadUnaligned<ulong>(e.ReadHost + (lin & 0xFFF));
+        }
+
+        return ReadSlow(lin, 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong ReadSized(ulong lin, int size) => size switch
+    {
+        1 => Read8(lin),
+        2 => Read16(lin),
+        4 => Read32(lin),
+        _ => Read64(lin),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Write8(ulong lin, byte value)
+    {
+        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        if (e.Tag == lin >> 12 && e.WriteHost != null)
+        {
+            e.WriteHost[lin & 0xFFF] = value;
+            return;
+        }
+
+        WriteSlow(lin, 1, value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Write16(ulong lin, ushort value)
+    {
+        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        if (e.Tag == lin >> 12 && e.WriteHost != null && (lin & 0xFFF) <= 0xFFE)
+        {
+            Unsafe.WriteUnaligned(e.WriteHost + (lin & 0xFFF), value);
+            return;
+        }
+
+        WriteSlow(lin, 2, value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Write32(ulong lin, uint value)
+    {
+        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        if (e.Tag == lin >> 12 && e.WriteHost != null && (lin & 0xFFF) <= 0xFFC)
+        {
+            Unsafe.WriteUnaligned(e.WriteHost + (lin & 0xFFF), value);
+            return;
+        }
+
+        WriteSlow(lin, 4, value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Write64(ulong lin, ulong value)
+    {
+        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        if (e.Tag == lin >> 12 && e.WriteHost != null && (lin & 0xFFF) <= 0xFF8)
+        {
+            Unsafe.WriteUnaligned(e.WriteHost + (lin & 0xFFF), value);
+            return;
+        }
+
+        WriteSlow(lin, 8, value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void WriteSized(ulong lin, int size, ulong value)
+    {
+        switch (size)
+        {
+            case 1: Write8(lin, (byte)value); break;
+            case 2: Write16(lin, (ushort)value); break;
+            case 4: Write32(lin, (uint)value); break;
+            default: Write64(lin, value); break;
+        }
+    }
+
+    /// <summary>Checks that a write to [lin, lin+size) would not fault, before a multi-part update (e.g. far CALL pushes).</summary>
+    internal void ProbeWrite(ulong lin, int size)
+    {
+        Translate(lin, Access.Write);
+        if (((lin & 0xFFF) + (ulong)size) > 0x1000)
+        {
+            Translate(lin + (ulong)size - 1, Access.Write);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong ReadSlow(ulong lin, int size)
+    {
+        if (((lin & 0xFFF) + (ulong)size) > 0x1000)
+        {
+            // Crosses a page: translate both halves (either may fault) and assemble bytes.
+            int first = (int)(0x1000 - (lin & 0xFFF));
+            ulong lo = ReadSlow(lin, first);
+            ulong hi = ReadSlow(WrapLinear(lin + (ulong)first), size - first);
+            return lo | (hi << (8 * first));
+        }
+
+        ref var e = ref Translate(lin, Access.Read);
+        ulong phys = (e.PhysPage << 12) | (lin & 0xFFF);
+        if (e.ReadHost != null)
+        {
+            byte* p = e.ReadHost + (lin & 0xFFF);
+            return size switch
+            {
+                1 => *p,
+                2 => Unsafe.ReadUnaligned<ushort>(p),
+                4 => Unsafe.ReadUnaligned<uint>(p),
+                _ => Unsafe.ReadUnaligned<ulong>(p),
+            };
+        }
+
+        if (size == 3 || size == 5 || size == 6 || size == 7)
+        {
+            ulong v = 0;
+            for (int i = 0; i < size; i++)
+            {
+                v |= _bus.Read(phys + (ulong)i, 1) << (8 * i);
+            }
+
+            return v;
+        }
+
+        return _bus.Read(phys, size);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WriteSlow(ulong lin, int size, ulong value)
+    {
+        if (((lin & 0xFFF) + (ulong)size) > 0x1000)
+        {
+            // Check both pages before writing either, so a fault leaves memory untouched.
+            int first = (int)(0x1000 - (lin & 0xFFF));
+            ulong second = WrapLinear(lin + (ulong)first);
+            Translate(lin, Access.Write);
+            Translate(second, Access.Write);
+            WriteSlow(lin, first, value);
+            WriteSlow(second, size - first, value >> (8 * first));
+            return;
+        }
+
+        ref var e = ref Translate(lin, Access.Write);
+        ulong phys = (e.PhysPage << 12) | (lin & 0xFFF);
+        if (e.WriteHost != null)
+        {
+            byte* p = e.WriteHost + (lin & 0xFFF);
+            switch (size)
+            {
+                case 1: *p = (byte)value; break;
+                case 2: Unsafe.WriteUnaligned(p, (ushort)value); break;
+                case 4: Unsafe.WriteUnaligned(p, (uint)value); break;
+                default: Unsafe.WriteUnaligned(p, value); break;
+            }
+
+            return;
+        }
+
+        if (size is 1 or 2 or 4 or 8)
+        {
+            _bus.Write(phys, size, value);
+        }
+        else
+        {
+            for (int i = 0; i < size; i++)
+            {
+                _bus.Write(phys + (ulong)i, 1, (value >> (8 * i)) & 0xFF);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong WrapLinear(ulong lin) => _bitness == 64 ? lin : (uint)lin;
+
+    /// <summary>Linear address of segment:offset (segment bases are pre-zeroed for flat 64-bit segments).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong Linear(int seg, ulong offset)
+    {
+        ulong lin = _segBase[seg] + offset;
+        return _bitness == 64 ? lin : (uint)lin;
+    }
+
+    /// <summary>Reads guest memory by linear address for tools (no faults: unmapped bytes read as 0xFF).</summary>
+    public byte[] ReadLinearForDebugger(ulong linear, int count)
+    {
+        var result = new byte[count];
+        for (int i = 0; i < count; i++)
+        {
+            ulong phys = TranslateForDebugger(linear + (ulong)i, out bool ok);
+            result[i] = ok ? (byte)_bus.Read(phys, 1) : (byte)0xFF;
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,202 @@
+using System.Runtime.CompilerServices;
+
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// Operand access shared by every handler: general registers at any width (with AH..BH and the
+/// 64-bit rule that 32-bit writes zero the upper half), effective addresses, and generic
+/// read/write of operand N whatever its kind. Handlers never re-implement these.
+/// </summary>
+public sealed partial class Cpu
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong ReadGpr(int reg, int size)
+    {
+        if (size == 8)
+        {
+            return _gpr[reg];
+        }
+
+        if (size == 4)
+        {
+            return (uint)_gpr[reg];
+        }
+
+        if (size == 2)
+        {
+            return (ushort)_gpr[reg];
+        }
+
+        return reg >= Gpr.HighByteBase ? (byte)(_gpr[reg - Gpr.HighByteBase] >> 8) : (byte)_gpr[reg];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void WriteGpr(int reg, int size, ulong value)
+    {
+        if (size == 8)
+        {
+            _gpr[reg] = value;
+        }
+        else if (size == 4)
+        {
+            // Intel SDM Vol. 1, 3.4.1.1: 32-bit results are zero-extended into the full register.
+            _gpr[reg] = (uint)value;
+        }
+        else if (size == 2)
+        {
+            _gpr[reg] = (_gpr[reg] & ~0xFFFFUL) | (ushort)value;
+        }
+        else if (reg >= Gpr.HighByteBase)
+        {
+            ref ulong r = ref _gpr[reg - Gpr.HighByteBase];
+            r = (r & ~0xFF00UL) | ((ulong)(byte)value << 8);
+        }
+        else
+        {
+            _gpr[reg] = (_gpr[reg] & ~0xFFUL) | (byte)value;
+        }
+    }
+
+    /// <summary>The offset part of the memory operand (base + index·scale + displacement, wrapped to the address size).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong EffectiveAddress(ref DecodedOp op)
+    {
+        ulong ea = op.Disp;
+        if (op.MemBase < 16)
+        {
+            ea += _gpr[op.MemBase];
+        }
+        else if (op.MemBase == DecodedOp.RipBase)
+        {
+            ea += _nextRip;
+        }
+
+        if (op.MemIndex != DecodedOp.NoReg)
+        {
+            ea += _gpr[op.MemIndex] << op.MemScaleShift;
+        }
+
+        return op.AddrSize switch
+        {
+            8 => ea,
+            4 => (uint)ea,
+            _ => (ushort)ea,
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong MemLinear(ref DecodedOp op) => Linear(op.MemSeg, EffectiveAddress(ref op));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong ReadOp0(ref DecodedOp op, int size) => op.Kind0 switch
+    {
+        OperandKind.Gpr => ReadGpr(op.Reg0, size),
+        OperandKind.Memory => ReadSized(MemLinear(ref op), size),
+        _ => ReadOther(ref op, 0, size),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong ReadOp1(ref DecodedOp op, int size) => op.Kind1 switch
+    {
+        OperandKind.Gpr => ReadGpr(op.Reg1, size),
+        OperandKind.Immediate => op.Imm & Mask(size),
+        OperandKind.Memory => ReadSized(MemLinear(ref op), size),
+        _ => ReadOther(ref op, 1, size),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong ReadOp2(ref DecodedOp op, int size) => op.Kind2 switch
+    {
+        OperandKind.Gpr => ReadGpr(op.Reg2, size),
+        OperandKind.Immediate => op.Imm & Mask(size),
+        OperandKind.Memory => ReadSized(MemLinear(ref op), size),
+        _ => ReadOther(ref op, 2, size),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void WriteOp0(ref DecodedOp op, int size, ulong value)
+    {
+        if (op.Kind0 == OperandKind.Gpr)
+        {
+            WriteGpr(op.Reg0, size, value);
+        }
+        else if (op.Kind0 == OperandKind.Memory)
+        {
+            WriteSized(MemLinear(ref op), size, value);
+        }
+        else
+        {
+            throw new GuestFault(Vector.UD);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong ReadOther(ref DecodedOp op, int index, int size)
+    {
+        var kind = index switch { 0 => op.Kind0, 1 => op.Kind1, _ => op.Kind2 };
+        byte reg = index switch { 0 => op.Reg0, 1 => op.Reg1, _ => op.Reg2 };
+        return kind switch
+        {
+            OperandKind.Immediate => op.Imm & Mask(size),
+            OperandKind.Segment => _seg[reg].Selector,
+            _ => throw new GuestFault(Vector.UD),
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Push(int size, ulong value)
+    {
+        ulong sp = _gpr[Gpr.Rsp] - (ulong)size;
+        ulong spMasked = StackMask(sp);
+        WriteSized(Linear(Seg.Ss, spMasked), size, value);
+        SetSp(sp);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong Pop(int size)
+    {
+        ulong sp = _gpr[Gpr.Rsp];
+        ulong v = ReadSized(Linear(Seg.Ss, StackMask(sp)), size);
+        SetSp(sp + (ulong)size);
+        return v;
+    }
+
+    /// <summary>Reads the stack slot <paramref name="offset"/> bytes above SP without popping.</summary>
+    internal ulong PeekStack(int size, ulong offset) =>
+        ReadSized(Linear(Seg.Ss, StackMask(_gpr[Gpr.Rsp] + offset)), size);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong StackMask(ulong sp) => _stackSize switch
+    {
+        8 => sp,
+        4 => (uint)sp,
+        _ => (ushort)sp,
+    };
+
+    /// <summary>Writes SP at the stack's width, leaving the upper bits alone for a 16-bit stack.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void SetSp(ulong sp)
+    {
+        if (_stackSize == 8)
+        {
+            _gpr[Gpr.Rsp] = sp;
+        }
+        else if (_stackSize == 4)
+        {
+            _gpr[Gpr.Rsp] = (uint)sp;
+        }
+        else
+        {
+            _gpr[Gpr.Rsp] = (_gpr[Gpr.Rsp] & ~0xFFFFUL) | (ushort)sp;
+        }
+    }
+
+    /// <summary>Masks an instruction pointer to the operand size of a near transfer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong IpMask(ulong ip, int size) => size switch
+    {
+        8 => ip,
+        4 => (uint)ip,
+        _ => (ushort)ip,
+    };
+}

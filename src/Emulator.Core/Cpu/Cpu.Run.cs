@@ -1,0 +1,202 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Emulator.Core.Timing;
+using Iced.Intel;
+
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// The run loop. Per block, not per instruction: timer deadlines, interrupts, HLT, breakpoints
+/// and the instruction budget. Per instruction only: set the next RIP, call the handler through
+/// its function pointer, count, and test the block-exit flag. Guest faults arrive as
+/// <see cref="GuestFault"/> and are delivered here; the hot method itself has no try block.
+/// </summary>
+public sealed partial class Cpu
+{
+    private readonly Dictionary<Code, long> _unimplemented = [];
+    private StopReason _stopReason;
+    private string? _stopDetail;
+    internal bool _halted;
+    internal bool _interruptShadow;
+    private int _lastBitness = -1;
+    private ulong _skipBreakpointAt = ulong.MaxValue;
+    private ITraceSink? _tracer;
+
+    /// <summary>Called at a breakpoint before its instruction runs; return true to stop the run there.</summary>
+    public Func<Cpu, ulong, bool>? BreakpointHit { get; set; }
+
+    /// <summary>Called at the first instruction executed in a new mode (argument: 16, 32 or 64).</summary>
+    public Action<Cpu, int>? ModeEntered { get; set; }
+
+    public IInterruptController? InterruptController { get; set; }
+
+    public Scheduler? Scheduler { get; set; }
+
+    /// <summary>Virtual time in instruction ticks: retired instructions, extra REP iterations, and skipped idle time.</summary>
+    public long VirtualTime => InstructionCount + RepIterations + IdleTicks;
+
+    /// <summary>Ticks that HLT skipped ahead to the next timer deadline.</summary>
+    public long IdleTicks { get; private set; }
+
+    public bool Halted => _halted;
+
+    public string? StopDetail => _stopDetail;
+
+    /// <summary>Instructions Iced decoded that no handler implements, with how often each was hit.</summary>
+    public IReadOnlyDictionary<Code, long> Unimplemented => _unimplemented;
+
+    /// <summary>The last exception delivered (vector), for reports; -1 when none.</summary>
+    public int LastException { get; private set; } = -1;
+
+    public long ExceptionCount { get; private set; }
+
+    public ITraceSink? Tracer
+    {
+        get => _tracer;
+        set
+        {
+            _tracer = value;
+            BlockLimit = value == null ? Block.MaxOps : 1;
+        }
+    }
+
+    internal void RecordUnimplemented(Code code) =>
+        _unimplemented[code] = _unimplemented.GetValueOrDefault(code) + 1;
+
+    /// <summary>Asks the run loop to return at the next instruction boundary.</summary>
+    public void RequestStop(StopReason reason, string? detail = null)
+    {
+        if (_stopReason == StopReason.None)
+        {
+            _stopReason = reason;
+            _stopDetail = detail;
+        }
+
+        _exitBlock = true;
+    }
+
+    /// <summary>Runs until <see cref="InstructionCount"/> reaches <paramref name="instructionLimit"/> or something stops it.</summary>
+    public StopReason Run(long instructionLimit)
+    {
+        _stopReason = StopReason.None;
+        _stopDetail = null;
+        while (true)
+        {
+            if (_stopReason != StopReason.None)
+            {
+                return _stopReason;
+            }
+
+            if (InstructionCount >= instructionLimit)
+            {
+                return StopReason.InstructionLimit;
+            }
+
+            var scheduler = Scheduler;
+            if (scheduler != null && VirtualTime >= scheduler.NextDeadline)
+            {
+                scheduler.RunDue(VirtualTime);
+            }
+
+            if (_interruptShadow)
+            {
+                _interruptShadow = false;
+            }
+            else if ((_flags & RFlags.IF) != 0 && InterruptController is { HasPendingInterrupt: true } pic)
+            {
+                _halted = false;
+                if (!TryDeliver(() => DeliverInterrupt(pic.Acknowledge(), null, external: true)))
+                {
+                    return _stopReason;
+                }
+
+                continue;
+            }
+
+            if (_halted)
+            {
+                if (!IdleUntilNextEvent())
+                {
+                    return StopReason.Halted;
+                }
+
+                continue;
+            }
+
+            try
+            {
+                var block = GetBlock();
+                if (block.Bitness != _lastBitness)
+                {
+                    _lastBitness = block.Bitness;
+                    ModeEntered?.Invoke(this, block.Bitness);
+                }
+
+                if (block.BreakpointAtStart && BreakpointHit != null)
+                {
+                    ulong lin = LinearRip;
+                    if (lin != _skipBreakpointAt && BreakpointHit(this, lin))
+                    {
+                        _skipBreakpointAt = lin;
+                        RequestStop(StopReason.Breakpoint);
+                        continue;
+                    }
+                }
+
+                _skipBreakpointAt = ulong.MaxValue;
+                if (_tracer != null && !_tracer.BeforeInstruction(this))
+                {
+                    Tracer = null;
+                }
+
+                long budget = instructionLimit - InstructionCount;
+                ExecuteBlock(block, budget < block.Count ? (int)budget : block.Count);
+            }
+            catch (GuestFault fault)
+            {
+                if (!TryDeliver(() => DeliverInterrupt(fault.Vector, fault.ErrorCode, external: false)))
+                {
+                    return _stopReason;
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private unsafe void ExecuteBlock(Block block, int count)
+    {
+        ref DecodedOp first = ref MemoryMarshal.GetArrayDataReference(block.Ops);
+        _exitBlock = false;
+        for (int i = 0; i < count; i++)
+        {
+            ref DecodedOp op = ref Unsafe.Add(ref first, i);
+            _nextRip = _rip + op.Length;
+            op.Handler(this, ref op);
+            _rip = _nextRip;
+            InstructionCount++;
+            if (_exitBlock)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>HLT with interrupts enabled: jump virtual time to the next deadline. False if nothing can wake us.</summary>
+    private bool IdleUntilNextEvent()
+    {
+        if ((_flags & RFlags.IF) == 0 || Scheduler is not { } scheduler || scheduler.NextDeadline == long.MaxValue)
+        {
+            _stopDetail ??= (_flags & RFlags.IF) == 0 ? "HLT with interrupts disabled" : "HLT with no timer armed";
+            return false;
+        }
+
+        long now = VirtualTime;
+        if (scheduler.NextDeadline > now)
+        {
+            IdleTicks += scheduler.NextDeadline - now;
+        }
+
+        scheduler.RunDue(VirtualTime);
+        return true;
+    }
+}

@@ -1,0 +1,45 @@
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// x87 and SSE state: the register stack (held as doubles — OVMF's x87 use is integer
+/// conversion in the TLS driver, which doubles represent exactly up to 2^53), control, status and
+/// tag words, MXCSR and the 16 XMM registers. FXSAVE/FXRSTOR use the 512-byte layout of SDM
+/// Vol. 1, 10.5.1.
+/// </summary>
+public sealed class FpuState
+{
+    public readonly double[] St = new double[8];
+    public readonly UInt128[] Xmm = new UInt128[16];
+
+    public ushort ControlWord { get; set; }
+
+    public ushort StatusWord { get; set; }
+
+    /// <summary>Abridged tag: bit i set when physical register i is valid (FXSAVE form).</summary>
+    public byte TagValid { get; set; }
+
+    public int Top { get; set; }
+
+    public uint Mxcsr { get; set; }
+
+    /// <summary>Power-on state (SDM Table 9-1): FCW 0x40, MXCSR 0x1F80, registers empty.</summary>
+    public void Reset()
+    {
+        Array.Clear(St);
+        Array.Clear(Xmm);
+        ControlWord = 0x0040;
+        StatusWord = 0;
+        TagValid = 0;
+        Top = 0;
+        Mxcsr = 0x1F80;
+    }
+
+    /// <summary>FNINIT/FINIT (SDM Vol. 2, FINIT): FCW 0x37F, status 0, all tags empty.</summary>
+    public void Initialize()
+    {
+        ControlWord = 0x037F;
+        StatusWord = 0;
+        TagValid = 0;
+        Top = 0;
+    }
+}

@@ -1,0 +1,79 @@
+using Iced.Intel;
+
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// Builds the dispatch table: for every Iced <see cref="Code"/> and operand size (1, 2, 4, 8
+/// bytes) a function pointer. Families register by mnemonic (every encoding of ADD, say) or by
+/// exact code; a later registration overrides an earlier one, so a family can register a
+/// mnemonic broadly and then special-case a few encodings.
+/// </summary>
+internal sealed unsafe class HandlerRegistry
+{
+    private static readonly Mnemonic[] CodeMnemonics = BuildMnemonics();
+
+    internal HandlerRegistry(delegate*<Cpu, ref DecodedOp, void>[] table)
+    {
+        Table = table;
+    }
+
+    internal delegate*<Cpu, ref DecodedOp, void>[] Table { get; }
+
+    /// <summary>Codes some family registered (for coverage tests and the unimplemented list).</summary>
+    internal bool[] Registered { get; } = new bool[CodeCount.Value];
+
+    internal static int SizeIndex(int size) => size switch { 1 => 0, 2 => 1, 4 => 2, _ => 3 };
+
+    /// <summary>One handler for every operand size of <paramref name="code"/>.</summary>
+    public void Add(Code code, delegate*<Cpu, ref DecodedOp, void> handler)
+    {
+        Registered[(int)code] = true;
+        for (int s = 0; s < 4; s++)
+        {
+            Table[(int)code * 4 + s] = handler;
+        }
+    }
+
+    /// <summary>One handler for every encoding of <paramref name="mnemonic"/>.</summary>
+    public void Add(Mnemonic mnemonic, delegate*<Cpu, ref DecodedOp, void> handler)
+    {
+        for (int c = 0; c < CodeMnemonics.Length; c++)
+        {
+            if (CodeMnemonics[c] == mnemonic)
+            {
+                Add((Code)c, handler);
+            }
+        }
+    }
+
+    public void Add(
+        Mnemonic mnemonic,
+        delegate*<Cpu, ref DecodedOp, void> size1,
+        delegate*<Cpu, ref DecodedOp, void> size2,
+        delegate*<Cpu, ref DecodedOp, void> size4,
+        delegate*<Cpu, ref DecodedOp, void> size8)
+    {
+        for (int c = 0; c < CodeMnemonics.Length; c++)
+        {
+            if (CodeMnemonics[c] == mnemonic)
+            {
+                Registered[c] = true;
+                Table[c * 4] = size1;
+                Table[c * 4 + 1] = size2;
+                Table[c * 4 + 2] = size4;
+                Table[c * 4 + 3] = size8;
+            }
+        }
+    }
+
+    private static Mnemonic[] BuildMnemonics()
+    {
+        var result = new Mnemonic[CodeCount.Value];
+        for (int c = 0; c < result.Length; c++)
+        {
+            result[c] = ((Code)c).Mnemonic();
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,23 @@
+using Iced.Intel;
+
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// Instruction handlers, one partial file per family (DataTransfer, Arithmetic, Logic, Shifts,
+/// Bits, ControlFlow, Stack, Strings, Io, FlagOps, System, Descriptors, Sse, X87). A handler runs
+/// with <c>cpu._rip</c> at the instruction and <c>cpu._nextRip</c> after it; control transfers
+/// set <c>_nextRip</c>; anything that changes how later instructions decode or translate sets
+/// <c>_exitBlock</c>.
+/// </summary>
+internal static unsafe partial class Handlers
+{
+    /// <summary>Decoded by Iced but not implemented here: #UD in the guest, named in the report.</summary>
+    public static void Unimplemented(Cpu cpu, ref DecodedOp op)
+    {
+        cpu.RecordUnimplemented(op.Insn.Code);
+        throw new GuestFault(Vector.UD);
+    }
+
+    /// <summary>Bytes that are no instruction at all (Iced <see cref="Code.INVALID"/>): #UD as on hardware.</summary>
+    public static void Invalid(Cpu cpu, ref DecodedOp op) => throw new GuestFault(Vector.UD);
+}

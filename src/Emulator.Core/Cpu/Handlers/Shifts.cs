@@ -1,0 +1,8 @@
+namespace Emulator.Core.Cpu;
+
+internal static unsafe partial class Handlers
+{
+    internal static void RegisterShifts(HandlerRegistry r)
+    {
+    }
+}

@@ -1,0 +1,22 @@
+namespace Emulator.Core.Cpu;
+
+/// <summary>Why <see cref="Cpu.Run"/> returned.</summary>
+public enum StopReason
+{
+    None,
+
+    /// <summary>The instruction budget ran out.</summary>
+    InstructionLimit,
+
+    /// <summary>A breakpoint handler asked to stop (milestone reached, debugger).</summary>
+    Breakpoint,
+
+    /// <summary>HLT with nothing that could ever wake the CPU (interrupts off, or no timer armed).</summary>
+    Halted,
+
+    /// <summary>An exception while delivering a double fault: the CPU shuts down (SDM 6.15, #DF).</summary>
+    TripleFault,
+
+    /// <summary>A device or the host asked the machine to stop (power off, reset request, signal).</summary>
+    Requested,
+}

@@ -1,0 +1,41 @@
+namespace Emulator.Core.Memory;
+
+/// <summary>
+/// One mapped range of physical address space. RAM, ROM and ROM devices are backed by host
+/// memory at <see cref="Host"/>; MMIO regions and ROM devices in command mode route accesses to
+/// <see cref="Device"/>.
+/// </summary>
+public sealed unsafe class MemoryRegion
+{
+    internal MemoryRegion(string name, RegionKind kind, ulong start, ulong size, byte* host, IMmioDevice? device)
+    {
+        Name = name;
+        Kind = kind;
+        Start = start;
+        Size = size;
+        Host = host;
+        Device = device;
+        ReadsDirect = kind is RegionKind.Ram or RegionKind.Rom or RegionKind.RomDevice;
+    }
+
+    public string Name { get; }
+
+    public RegionKind Kind { get; }
+
+    public ulong Start { get; }
+
+    public ulong Size { get; }
+
+    public ulong End => Start + Size;
+
+    /// <summary>Host memory backing the region (null for pure MMIO).</summary>
+    internal byte* Host { get; }
+
+    public IMmioDevice? Device { get; }
+
+    /// <summary>
+    /// True while reads may be served from <see cref="Host"/> without asking the device. A ROM
+    /// device clears it when it leaves read-array mode.
+    /// </summary>
+    public bool ReadsDirect { get; internal set; }
+}

@@ -1,0 +1,325 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace Emulator.Core.Memory;
+
+/// <summary>
+/// Physical address space: a 4 KiB page map below 4 GiB (one region index per page) and a short
+/// list of regions above it. This is the slow path; the CPU caches host pointers for RAM and ROM
+/// pages in its TLB and only comes here for misses, MMIO, page-crossing accesses and writes to
+/// pages that hold decoded code.
+/// </summary>
+public sealed unsafe class PhysicalBus : IDisposable
+{
+    public const int PageShift = 12;
+    public const ulong PageSize = 1UL << PageShift;
+    private const ulong LowLimit = 1UL << 32;
+    private const int LowPages = (int)(LowLimit >> PageShift);
+
+    private readonly List<MemoryRegion> _regions = [];
+    private readonly List<MemoryRegion> _highRegions = [];
+    private readonly List<IntPtr> _allocations = [];
+    private readonly ushort[] _lowPageRegion = new ushort[LowPages];
+    private readonly byte[] _codePages = new byte[LowPages];
+    private readonly HashSet<ulong> _highCodePages = [];
+
+    public PhysicalBus()
+    {
+        // Region index 0 is "unassigned".
+        _regions.Add(new MemoryRegion("unassigned", RegionKind.Unassigned, 0, 0, null, null));
+    }
+
+    /// <summary>What unassigned memory reads as: all-ones like real hardware, or 0 like QEMU.</summary>
+    public bool UnassignedReadsZero { get; set; }
+
+    public UnassignedAccessLog Unassigned { get; } = new();
+
+    /// <summary>Supplies the current instruction index for the unassigned-access log.</summary>
+    public Func<long>? InstructionCounter { get; set; }
+
+    /// <summary>Raised when what a page maps to, or whether reads go direct, changes: TLBs must flush.</summary>
+    public event Action? MappingChanged;
+
+    /// <summary>Raised when a write lands in a page that holds decoded code (argument: physical page number).</summary>
+    public event Action<ulong>? CodePageWritten;
+
+    public IReadOnlyList<MemoryRegion> Regions => _regions;
+
+    /// <summary>Allocates zeroed host memory that lives as long as the bus; the OS commits pages on first touch.</summary>
+    public byte* Allocate(ulong size)
+    {
+        var p = (byte*)NativeMemory.AllocZeroed((nuint)size);
+        _allocations.Add((IntPtr)p);
+        return p;
+    }
+
+    public MemoryRegion MapRam(string name, ulong start, ulong size, byte* host) =>
+        Add(new MemoryRegion(name, RegionKind.Ram, start, size, host, null));
+
+    /// <summary>Maps a read-only copy of <paramref name="contents"/>.</summary>
+    public MemoryRegion MapRom(string name, ulong start, ReadOnlySpan<byte> contents)
+    {
+        var host = Allocate((ulong)contents.Length);
+        contents.CopyTo(new Span<byte>(host, contents.Length));
+        return Add(new MemoryRegion(name, RegionKind.Rom, start, (ulong)contents.Length, host, null));
+    }
+
+    public MemoryRegion MapRomDevice(string name, ulong start, ulong size, byte* host, IMmioDevice device) =>
+        Add(new MemoryRegion(name, RegionKind.RomDevice, start, size, host, device));
+
+    public MemoryRegion MapMmio(string name, ulong start, ulong size, IMmioDevice device) =>
+        Add(new MemoryRegion(name, RegionKind.Mmio, start, size, null, device));
+
+    private MemoryRegion Add(MemoryRegion region)
+    {
+        if (region.Size == 0 || (region.Start & (PageSize - 1)) != 0 || (region.Size & (PageSize - 1)) != 0)
+        {
+            throw new ArgumentException($"region {region.Name} must be page aligned and non-empty");
+        }
+
+        if (_regions.Count >= ushort.MaxValue)
+        {
+            throw new InvalidOperationException("too many memory regions");
+        }
+
+        for (ulong a = region.Start; a < region.End; a += PageSize)
+        {
+            if (Find(a).Kind != RegionKind.Unassigned)
+            {
+                throw new ArgumentException($"region {region.Name} overlaps {Find(a).Name} at 0x{a:X}");
+            }
+        }
+
+        _regions.Add(region);
+        if (region.Start >= LowLimit)
+        {
+            _highRegions.Add(region);
+        }
+        else
+        {
+            var index = (ushort)(_regions.Count - 1);
+            ulong end = Math.Min(region.End, LowLimit);
+            for (ulong a = region.Start; a < end; a += PageSize)
+            {
+                _lowPageRegion[a >> PageShift] = index;
+            }
+
+            if (region.End > LowLimit)
+            {
+                _highRegions.Add(region);
+            }
+        }
+
+        MappingChanged?.Invoke();
+        return region;
+    }
+
+    /// <summary>The region holding <paramref name="address"/> (the unassigned region if none).</summary>
+    public MemoryRegion Find(ulong address)
+    {
+        if (address < LowLimit)
+        {
+            return _regions[_lowPageRegion[address >> PageShift]];
+        }
+
+        foreach (var r in _highRegions)
+        {
+            if (address >= r.Start && address < r.End)
+            {
+                return r;
+            }
+        }
+
+        return _regions[0];
+    }
+
+    /// <summary>Switches a ROM device between direct array reads and device reads.</summary>
+    public void SetReadsDirect(MemoryRegion region, bool direct)
+    {
+        if (region.ReadsDirect != direct)
+        {
+            region.ReadsDirect = direct;
+            MappingChanged?.Invoke();
+        }
+    }
+
+    /// <summary>Host pointer for reading the page at <paramref name="address"/> directly, or null.</summary>
+    public byte* ReadPointer(ulong address)
+    {
+        var r = Find(address);
+        return r.ReadsDirect && r.Host != null ? r.Host + (address - r.Start) : null;
+    }
+
+    /// <summary>Host pointer for writing the page directly (RAM without decoded code), or null.</summary>
+    public byte* WritePointer(ulong address)
+    {
+        var r = Find(address);
+        return r.Kind == RegionKind.Ram && !IsCodePage(address >> PageShift) ? r.Host + (address - r.Start) : null;
+    }
+
+    public bool IsCodePage(ulong page) =>
+        page < (ulong)LowPages ? _codePages[page] != 0 : _highCodePages.Contains(page);
+
+    /// <summary>Marks a page as holding decoded code: writes to it go through the slow path and invalidate.</summary>
+    public void MarkCodePage(ulong page)
+    {
+        if (page < (ulong)LowPages)
+        {
+            _codePages[page] = 1;
+        }
+        else
+        {
+            _highCodePages.Add(page);
+        }
+    }
+
+    public void ClearCodePage(ulong page)
+    {
+        if (page < (ulong)LowPages)
+        {
+            _codePages[page] = 0;
+        }
+        else
+        {
+            _highCodePages.Remove(page);
+        }
+    }
+
+    /// <summary>Call after changing host memory behind the CPU's back (device writes, DMA, flash programs).</summary>
+    public void NotifyWritten(ulong address, ulong length)
+    {
+        if (length == 0)
+        {
+            return;
+        }
+
+        for (ulong page = address >> PageShift; page <= (address + length - 1) >> PageShift; page++)
+        {
+            if (IsCodePage(page))
+            {
+                CodePageWritten?.Invoke(page);
+            }
+        }
+    }
+
+    public ulong Read(ulong address, int size)
+    {
+        var r = Find(address);
+        if (address + (ulong)size > r.End && r.Kind != RegionKind.Unassigned)
+        {
+            return ReadSplit(address, size);
+        }
+
+        switch (r.Kind)
+        {
+            case RegionKind.Ram:
+            case RegionKind.Rom:
+                return ReadHost(r.Host + (address - r.Start), size);
+            case RegionKind.RomDevice:
+                return r.ReadsDirect ? ReadHost(r.Host + (address - r.Start), size) : r.Device!.Read(address - r.Start, size);
+            case RegionKind.Mmio:
+                return r.Device!.Read(address - r.Start, size);
+            default:
+                Unassigned.Record(UnassignedSpace.Memory, address, size, false, InstructionCounter?.Invoke() ?? 0);
+                return UnassignedReadsZero ? 0 : SizeMask(size);
+        }
+    }
+
+    public void Write(ulong address, int size, ulong value)
+    {
+        var r = Find(address);
+        if (address + (ulong)size > r.End && r.Kind != RegionKind.Unassigned)
+        {
+            WriteSplit(address, size, value);
+            return;
+        }
+
+        switch (r.Kind)
+        {
+            case RegionKind.Ram:
+                WriteHost(r.Host + (address - r.Start), size, value);
+                if (IsCodePage(address >> PageShift) || IsCodePage((address + (ulong)size - 1) >> PageShift))
+                {
+                    NotifyWritten(address, (ulong)size);
+                }
+
+                break;
+            case RegionKind.Rom:
+                break;
+            case RegionKind.RomDevice:
+            case RegionKind.Mmio:
+                r.Device!.Write(address - r.Start, size, value);
+                break;
+            default:
+                Unassigned.Record(UnassignedSpace.Memory, address, size, true, InstructionCounter?.Invoke() ?? 0);
+                break;
+        }
+    }
+
+    /// <summary>Copies physical memory into <paramref name="destination"/> (debuggers, reports, DMA).</summary>
+    public void ReadBlock(ulong address, Span<byte> destination)
+    {
+        for (int i = 0; i < destination.Length; i++)
+        {
+            destination[i] = (byte)Read(address + (ulong)i, 1);
+        }
+    }
+
+    public void WriteBlock(ulong address, ReadOnlySpan<byte> source)
+    {
+        for (int i = 0; i < source.Length; i++)
+        {
+            Write(address + (ulong)i, 1, source[i]);
+        }
+    }
+
+    private ulong ReadSplit(ulong address, int size)
+    {
+        ulong v = 0;
+        for (int i = 0; i < size; i++)
+        {
+            v |= Read(address + (ulong)i, 1) << (8 * i);
+        }
+
+        return v;
+    }
+
+    private void WriteSplit(ulong address, int size, ulong value)
+    {
+        for (int i = 0; i < size; i++)
+        {
+            Write(address + (ulong)i, 1, (value >> (8 * i)) & 0xFF);
+        }
+    }
+
+    internal static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
+
+    private static ulong ReadHost(byte* p, int size) => size switch
+    {
+        1 => *p,
+        2 => BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(p, 2)),
+        4 => BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(p, 4)),
+        _ => BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(p, 8)),
+    };
+
+    private static void WriteHost(byte* p, int size, ulong value)
+    {
+        switch (size)
+        {
+            case 1: *p = (byte)value; break;
+            case 2: BinaryPrimitives.WriteUInt16LittleEndian(new Span<byte>(p, 2), (ushort)value); break;
+            case 4: BinaryPrimitives.WriteUInt32LittleEndian(new Span<byte>(p, 4), (uint)value); break;
+            default: BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(p, 8), value); break;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _allocations)
+        {
+            NativeMemory.Free((void*)p);
+        }
+
+        _allocations.Clear();
+    }
+}

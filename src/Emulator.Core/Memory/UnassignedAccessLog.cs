@@ -1,0 +1,58 @@
+namespace Emulator.Core.Memory;
+
+/// <summary>
+/// Counts accesses that hit nothing (unassigned memory or ports), once per address, so a missing
+/// device shows up in the run report instead of failing silently.
+/// </summary>
+public sealed class UnassignedAccessLog
+{
+    /// <summary>At most this many distinct addresses are kept; later ones only bump <see cref="Dropped"/>.</summary>
+    public const int MaxEntries = 4096;
+
+    private readonly Dictionary<(UnassignedSpace Space, ulong Address, bool Write), UnassignedAccess> _entries = new();
+
+    public long Dropped { get; private set; }
+
+    public IReadOnlyCollection<UnassignedAccess> Entries => _entries.Values;
+
+    public void Record(UnassignedSpace space, ulong address, int size, bool write, long instruction)
+    {
+        var key = (space, address, write);
+        if (_entries.TryGetValue(key, out var entry))
+        {
+            entry.Count++;
+            return;
+        }
+
+        if (_entries.Count >= MaxEntries)
+        {
+            Dropped++;
+            return;
+        }
+
+        _entries[key] = new UnassignedAccess(space, address, size, write, instruction);
+    }
+}
+
+public enum UnassignedSpace
+{
+    Memory,
+    Port,
+}
+
+/// <summary>One address that was accessed while nothing was mapped there.</summary>
+public sealed class UnassignedAccess(UnassignedSpace space, ulong address, int size, bool write, long firstInstruction)
+{
+    public UnassignedSpace Space { get; } = space;
+
+    public ulong Address { get; } = address;
+
+    public int Size { get; } = size;
+
+    public bool Write { get; } = write;
+
+    /// <summary>The instruction index of the first access.</summary>
+    public long FirstInstruction { get; } = firstInstruction;
+
+    public long Count { get; internal set; } = 1;
+}

@@ -1,1 +1,0 @@
-namespace Emulator.Core; internal static class Placeholder { }
