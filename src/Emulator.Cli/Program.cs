@@ -1,1 +1,3 @@
-return 0;
+using Emulator.Cli;
+
+return CommandDispatcher.Run(args, Console.OpenStandardOutput(), Console.Error);

@@ -56,7 +56,13 @@ public sealed partial class Cpu
         set
         {
             _tracer = value;
-            BlockLimit = value == null ? Block.MaxOps : 1;
+            int limit = value == null ? Block.MaxOps : 1;
+            if (limit != BlockLimit)
+            {
+                // Blocks are built for one limit; single-instruction blocks must not outlive tracing.
+                BlockLimit = limit;
+                FlushCodeCache();
+            }
         }
     }
 
@@ -130,6 +136,10 @@ public sealed partial class Cpu
                 {
                     _lastBitness = block.Bitness;
                     ModeEntered?.Invoke(this, block.Bitness);
+                    if (_stopReason != StopReason.None)
+                    {
+                        continue;
+                    }
                 }
 
                 if (block.BreakpointAtStart && BreakpointHit != null)

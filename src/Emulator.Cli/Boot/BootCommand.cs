@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Emulator.Cli.CommandLine;
+using Emulator.Cli.Reporting;
+using Emulator.Core.Cpu;
+using Emulator.Core.Machine;
+using Emulator.Core.Memory;
+using Emulator.Firmware;
+using Microsoft.Extensions.Logging;
+
+namespace Emulator.Cli.Boot;
+
+/// <summary>
+/// <c>boot</c>: builds the PC machine from the user's firmware files, runs it from the reset
+/// vector, reports milestones on stderr as they are reached, and writes the JSON report and
+/// the trace when asked. Exit status: 0 the <c>--until</c> milestone was reached (or, without
+/// it, the guest stopped by itself); 1 the run fell short; 2 bad input.
+/// </summary>
+public sealed class BootCommand
+{
+    private readonly ILogger _log;
+    private readonly Stream _serialOut;
+
+    public BootCommand(ILoggerFactory loggers, Stream serialOut)
+    {
+        _log = loggers.CreateLogger("boot");
+        _serialOut = serialOut;
+    }
+
+    public int Run(BootOptions o)
+    {
+        var files = new List<FirmwareFileInfo>();
+        var flash = new List<FlashImage>();
+        byte[] codeBytes;
+        if (o.Firmware != null)
+        {
+            var (bytes, info) = FirmwareFiles.Load("firmware", o.Firmware);
+            files.Add(info);
+            codeBytes = bytes;
+
+            // A unified image carries its varstore inside: QEMU's -pflash default is writable.
+            flash.Add(new FlashImage(o.Firmware, bytes, ReadOnly: false));
+        }
+        else
+        {
+            var (bytes, info) = FirmwareFiles.Load("code", o.Code!);
+            files.Add(info);
+            codeBytes = bytes;
+            flash.Add(new FlashImage(o.Code!, bytes, ReadOnly: true));
+            if (o.Vars != null)
+            {
+                var (vars, varsInfo) = FirmwareFiles.Load("vars", o.Vars);
+                files.Add(varsInfo);
+
+                // The varstore is the user's data: this version keeps guest writes in memory only.
+                flash.Add(new FlashImage(o.Vars, vars.ToArray(), ReadOnly: false));
+            }
+        }
+
+        var addressMilestones = LocateMilestones(codeBytes, o.Until);
+        PcMachine machine;
+        try
+        {
+            machine = new PcMachine(new MachineOptions
+            {
+                RamSize = o.Memory,
+                Flash = flash,
+                UnassignedReadsZero = o.UnassignedZero,
+                SerialOutput = WriteSerial,
+            });
+        }
+        catch (FirmwareLayoutException e)
+        {
+            throw new UsageException(e.Message);
+        }
+
+        using (machine)
+        {
+            return Execute(o, machine, files, addressMilestones);
+        }
+    }
+
+    private Dictionary<string, ulong> LocateMilestones(byte[] code, string? until)
+    {
+        var result = new Dictionary<string, ulong>();
+        try
+        {
+            var entries = BootEntryPoints.Locate(code);
+            if (entries.SecEntry is ulong sec)
+            {
+                result[MilestoneTracker.Sec] = sec;
+            }
+
+            if (entries.PeiCoreEntry is ulong pei)
+            {
+                result[MilestoneTracker.Pei] = pei;
+            }
+
+            foreach (var d in entries.Diagnostics)
+            {
+                _log.LogDebug("firmware: {Diagnostic}", d);
+            }
+        }
+        catch (FirmwareFormatException e)
+        {
+            _log.LogWarning("the code image is not a UEFI firmware image ({Reason}): no sec/pei milestones", e.Message);
+        }
+
+        if (until is MilestoneTracker.Sec or MilestoneTracker.Pei && !result.ContainsKey(until))
+        {
+            throw new UsageException($"milestone '{until}' cannot be located in this image (no {(until == MilestoneTracker.Sec ? "SECURITY_CORE" : "PEI_CORE")} entry found)");
+        }
+
+        return result;
+    }
+
+    private int Execute(BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, Dictionary<string, ulong> addressMilestones)
+    {
+        var cpu = machine.Cpu;
+        var wall = Stopwatch.StartNew();
+        var tracker = new MilestoneTracker(cpu, wall, addressMilestones, o.Until);
+        tracker.MilestoneReached += m => _log.LogInformation(
+            "milestone {Name,-9} at instruction {Instruction,13:N0}  address 0x{Address:X}  {Mode}-bit  {WallMs:F0} ms",
+            m.Name, m.Instruction, m.Address, m.Mode, m.WallMs);
+        foreach (var (name, address) in addressMilestones)
+        {
+            _log.LogDebug("watching {Name} at 0x{Address:X}", name, address);
+        }
+
+        TraceWriter? trace = null;
+        if (o.Trace != null)
+        {
+            trace = new TraceWriter(OpenOutput(o.Trace, "trace"), o.TraceLimit, string.Join(" ", files.Select(f => Path.GetFileName(f.Path))));
+            cpu.Tracer = trace;
+        }
+
+        using var cancel = new CancelHandler(cpu);
+        StopReason reason;
+        try
+        {
+            reason = cpu.Run(o.MaxInstructions);
+        }
+        finally
+        {
+            trace?.Dispose();
+        }
+
+        wall.Stop();
+        _serialOut.Flush();
+        string stop = reason switch
+        {
+            StopReason.Breakpoint when tracker.UntilReached => "until",
+            StopReason.InstructionLimit => "limit",
+            StopReason.Halted => "halted",
+            StopReason.TripleFault => "tripleFault",
+            StopReason.Requested when cancel.Cancelled => "interrupted",
+            _ => reason.ToString(),
+        };
+        var report = BuildReport(o, machine, files, tracker, wall, stop);
+        LogSummary(report, cpu);
+        if (o.Report != null)
+        {
+            WriteReport(o.Report, report);
+        }
+
+        if (o.Until != null)
+        {
+            return tracker.UntilReached ? 0 : 1;
+        }
+
+        return reason == StopReason.Halted ? 0 : 1;
+    }
+
+    private void LogSummary(RunReport r, Cpu cpu)
+    {
+        _log.LogInformation(
+            "stopped: {Reason} at {Address} after {Instructions:N0} instructions in {Wall:F2} s ({Mips:F1} MIPS){Detail}",
+            r.Stop.Reason, r.Stop.Address, r.Instructions, r.WallSeconds, r.Mips, r.Stop.Detail is { } d ? ": " + d : string.Empty);
+        foreach (var u in r.Unimplemented)
+        {
+            _log.LogWarning("unimplemented instruction {Code} executed {Count} time(s)", u.Code, u.Count);
+        }
+
+        if (cpu.ExceptionCount > 0)
+        {
+            _log.LogWarning("{Count} guest exception(s); last vector {Vector}", cpu.ExceptionCount, cpu.LastException);
+        }
+
+        if (r.Unassigned.Count > 0)
+        {
+            _log.LogInformation("{Count} unassigned address(es) accessed (see the report)", r.Unassigned.Count);
+        }
+    }
+
+    private static RunReport BuildReport(BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, MilestoneTracker tracker, Stopwatch wall, string stop)
+    {
+        var cpu = machine.Cpu;
+        double seconds = wall.Elapsed.TotalSeconds;
+        return new RunReport
+        {
+            Tool = new ToolInfo("emu", typeof(BootCommand).Assembly.GetName().Version?.ToString() ?? "0"),
+            Firmware = files,
+            Machine = new MachineInfo(
+                "pc-i440fx",
+                o.Memory,
+                o.UnassignedZero ? "zero" : "all-ones",
+                machine.FlashPlacements.Select(p => new FlashInfo(p.Unit, p.Name, Hex.Format(p.Base), p.Size, machine.FlashChips[p.Unit].ReadOnly)).ToList()),
+            Milestones = tracker.Reached.Select(m => new MilestoneInfo(m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3))).ToList(),
+            Instructions = cpu.InstructionCount,
+            RepIterations = cpu.RepIterations,
+            WallSeconds = Math.Round(seconds, 3),
+            Mips = seconds > 0 ? Math.Round(cpu.InstructionCount / seconds / 1e6, 2) : 0,
+            Stop = new StopInfo(stop, Hex.Format(cpu.LinearRip), cpu.Bitness, cpu.StopDetail),
+            Exceptions = cpu.ExceptionCount,
+            Unassigned = machine.Bus.Unassigned.Entries
+                .OrderBy(e => e.Space).ThenBy(e => e.Address).ThenBy(e => e.Write)
+                .Select(e => new UnassignedInfo(e.Space == UnassignedSpace.Port ? "port" : "memory", Hex.Format(e.Address), e.Size, e.Write, e.Count, e.FirstInstruction))
+                .ToList(),
+            UnassignedDropped = machine.Bus.Unassigned.Dropped,
+            Unimplemented = cpu.Unimplemented.OrderBy(kv => kv.Key.ToString(), StringComparer.Ordinal)
+                .Select(kv => new UnimplementedInfo(kv.Key.ToString(), Iced.Intel.MnemonicUtils.Mnemonic(kv.Key).ToString(), kv.Value))
+                .ToList(),
+        };
+    }
+
+    private static void WriteReport(string path, RunReport report)
+    {
+        var json = JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
+        try
+        {
+            File.WriteAllText(path, json + "\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot write report '{path}': {e.Message}");
+        }
+    }
+
+    private static StreamWriter OpenOutput(string path, string what)
+    {
+        try
+        {
+            return new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false), 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new UsageException($"cannot write {what} '{path}': {e.Message}");
+        }
+    }
+
+    private void WriteSerial(byte b)
+    {
+        _serialOut.WriteByte(b);
+        if (b == '\n')
+        {
+            _serialOut.Flush();
+        }
+    }
+}

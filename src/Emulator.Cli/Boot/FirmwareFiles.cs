@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using Emulator.Cli.CommandLine;
+using Emulator.Cli.Reporting;
+
+namespace Emulator.Cli.Boot;
+
+/// <summary>Reads the user's firmware files once, with one-line errors for missing, unreadable or empty files.</summary>
+public static class FirmwareFiles
+{
+    /// <summary>Images larger than this cannot be flash firmware on the PC machine (16 MiB at most).</summary>
+    private const long MaxFileSize = 64L << 20;
+
+    public static (byte[] Bytes, FirmwareFileInfo Info) Load(string role, string path)
+    {
+        FileInfo fi;
+        try
+        {
+            fi = new FileInfo(path);
+        }
+        catch (Exception e) when (e is ArgumentException or PathTooLongException or NotSupportedException)
+        {
+            throw new UsageException($"{role} file '{path}': invalid path");
+        }
+
+        if (Directory.Exists(path))
+        {
+            throw new UsageException($"{role} file '{path}' is a directory");
+        }
+
+        if (!fi.Exists)
+        {
+            throw new UsageException($"{role} file '{path}' does not exist");
+        }
+
+        if (fi.Length > MaxFileSize)
+        {
+            throw new UsageException($"{role} file '{path}' is {fi.Length} bytes: too large for system firmware");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{role} file '{path}' cannot be read: {e.Message}");
+        }
+
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        return (bytes, new FirmwareFileInfo(role, Path.GetFullPath(path), bytes.Length, sha));
+    }
+}

@@ -1,0 +1,66 @@
+using Emulator.Cli.Boot;
+using Emulator.Cli.CommandLine;
+using Microsoft.Extensions.Logging;
+
+namespace Emulator.Cli;
+
+/// <summary>
+/// Entry point: picks the command, maps errors to exit statuses (2 for bad input with a one-line
+/// reason on stderr), and keeps stdout for the guest's serial console alone.
+/// </summary>
+public static class CommandDispatcher
+{
+    public const string Usage = """
+        usage: emu <command> [options]
+
+        commands:
+          boot     run firmware from the reset vector
+                   --code FILE [--vars FILE] | --firmware FILE
+                   --memory SIZE (default 256M)   --until reset|protected|long|sec|pei
+                   --max-instructions N           --report FILE.json
+                   --trace FILE [--trace-limit N] --unassigned-zero (read 0 like QEMU)
+                   --quiet | --verbose
+          help     this text
+
+        exit status: 0 done, 1 ran but fell short, 2 bad input or usage
+        """;
+
+    public static int Run(string[] args, Stream stdout, TextWriter stderr)
+    {
+        if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
+        {
+            stderr.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        try
+        {
+            switch (args[0])
+            {
+                case "boot":
+                    {
+                        var options = BootOptions.Parse(args.Skip(1));
+                        using var loggers = CreateLoggers(options.Quiet ? LogLevel.Warning : options.Verbose ? LogLevel.Debug : LogLevel.Information);
+                        return new BootCommand(loggers, stdout).Run(options);
+                    }
+
+                default:
+                    throw new UsageException($"unknown command '{args[0]}' (try 'emu help')");
+            }
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"emu: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static ILoggerFactory CreateLoggers(LogLevel level) => LoggerFactory.Create(b => b
+        .SetMinimumLevel(level)
+        .AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.IncludeScopes = false;
+        })
+        .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+}

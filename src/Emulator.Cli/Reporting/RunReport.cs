@@ -1,0 +1,58 @@
+namespace Emulator.Cli.Reporting;
+
+/// <summary>
+/// The JSON run report written by <c>boot --report</c> (camelCase). Versioned: a field's meaning
+/// never changes within a <see cref="SchemaVersion"/>; additions keep the version, removals or
+/// changes bump it. Documented in README.md ("Run report").
+/// </summary>
+public sealed record RunReport
+{
+    public const int CurrentSchemaVersion = 1;
+
+    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+
+    public required ToolInfo Tool { get; init; }
+
+    public required IReadOnlyList<FirmwareFileInfo> Firmware { get; init; }
+
+    public required MachineInfo Machine { get; init; }
+
+    public required IReadOnlyList<MilestoneInfo> Milestones { get; init; }
+
+    public long Instructions { get; init; }
+
+    /// <summary>REP iterations beyond the first of each REP instruction (they count for virtual time).</summary>
+    public long RepIterations { get; init; }
+
+    public double WallSeconds { get; init; }
+
+    /// <summary>Millions of instructions per second of wall time over the whole run.</summary>
+    public double Mips { get; init; }
+
+    public required StopInfo Stop { get; init; }
+
+    public long Exceptions { get; init; }
+
+    public required IReadOnlyList<UnassignedInfo> Unassigned { get; init; }
+
+    public long UnassignedDropped { get; init; }
+
+    public required IReadOnlyList<UnimplementedInfo> Unimplemented { get; init; }
+}
+
+public sealed record ToolInfo(string Name, string Version);
+
+public sealed record FirmwareFileInfo(string Role, string Path, long Size, string Sha256);
+
+public sealed record FlashInfo(int Unit, string Name, string Base, ulong Size, bool ReadOnly);
+
+public sealed record MachineInfo(string Type, ulong MemoryBytes, string UnassignedReads, IReadOnlyList<FlashInfo> Flash);
+
+public sealed record MilestoneInfo(string Name, long Instruction, string Address, int Mode, double WallMs);
+
+/// <summary>Why the run ended: <c>until</c> (milestone reached), <c>limit</c>, <c>halted</c>, <c>tripleFault</c>, <c>interrupted</c>.</summary>
+public sealed record StopInfo(string Reason, string Address, int Mode, string? Detail);
+
+public sealed record UnassignedInfo(string Space, string Address, int Size, bool Write, long Count, long FirstInstruction);
+
+public sealed record UnimplementedInfo(string Code, string Mnemonic, long Count);

@@ -1,0 +1,26 @@
+namespace Emulator.Core.Machine;
+
+/// <summary>A flash image to map: its bytes, a display name, and whether the chip rejects writes.</summary>
+public sealed record FlashImage(string Name, byte[] Contents, bool ReadOnly);
+
+/// <summary>What to build: RAM size, flash units, and bus behaviour.</summary>
+public sealed class MachineOptions
+{
+    public const ulong DefaultRamSize = 256UL << 20;
+
+    public ulong RamSize { get; init; } = DefaultRamSize;
+
+    /// <summary>Unit 0 (code, or a unified image) and optionally unit 1 (varstore).</summary>
+    public IReadOnlyList<FlashImage> Flash { get; init; } = [];
+
+    public ulong MaxFirmwareSize { get; init; } = FlashLayout.DefaultMaxFirmwareSize;
+
+    /// <summary>QEMU reads unassigned memory as 0; real hardware (our default) as all-ones.</summary>
+    public bool UnassignedReadsZero { get; init; }
+
+    /// <summary>Receives bytes the guest transmits on COM1.</summary>
+    public Action<byte>? SerialOutput { get; init; }
+
+    /// <summary>Receives bytes written to the debug console port 0x402 (OVMF DEBUG builds log there).</summary>
+    public Action<byte>? DebugConsoleOutput { get; init; }
+}

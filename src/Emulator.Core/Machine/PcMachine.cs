@@ -1,0 +1,118 @@
+using Emulator.Core.Devices.CfiFlash;
+using Emulator.Core.Io;
+using Emulator.Core.Memory;
+using Emulator.Core.Timing;
+
+namespace Emulator.Core.Machine;
+
+/// <summary>
+/// QEMU's i440FX "pc" machine with one CPU, as OVMF sees it — the only place that knows
+/// addresses. RAM from 0 (the 0xA0000–0xFFFFF hole excluded, as on QEMU where that window
+/// belongs to VGA and PAM-controlled ROM), RAM above 4 GiB when the size needs it, the CFI flash
+/// chips placed by <see cref="FlashLayout"/>, the one-time copy of unit 0's last 128 KiB at
+/// 0xE0000, and the platform devices wired to the port and memory buses.
+/// </summary>
+public sealed unsafe partial class PcMachine : IDisposable
+{
+    /// <summary>QEMU i440FX: RAM above this (with gigabyte alignment) moves above 4 GiB.</summary>
+    public const ulong LowMemoryLimit = 0xE0000000;
+    public const ulong LowMemorySplit = 0xC0000000;
+    public const ulong LegacyHoleStart = 0xA0000;
+    public const ulong LegacyHoleEnd = 0x100000;
+
+    private readonly List<CfiFlash> _flash = [];
+
+    public PcMachine(MachineOptions options)
+    {
+        Options = options;
+        if (options.RamSize < (2UL << 20) || options.RamSize % PhysicalBus.PageSize != 0)
+        {
+            throw new FirmwareLayoutException("memory size must be at least 2 MiB and a multiple of 4 KiB");
+        }
+
+        var placements = FlashLayout.Place(
+            options.Flash.Select(f => (f.Name, (ulong?)(ulong)f.Contents.Length)).ToList(),
+            options.MaxFirmwareSize);
+        Bus = new PhysicalBus { UnassignedReadsZero = options.UnassignedReadsZero };
+        Ports = new PortBus(Bus.Unassigned);
+        Scheduler = new Scheduler();
+        Cpu = new Cpu.Cpu(Bus, Ports) { Scheduler = Scheduler };
+        Bus.InstructionCounter = () => Cpu.InstructionCount;
+        Ports.InstructionCounter = () => Cpu.InstructionCount;
+        FlashPlacements = placements;
+
+        MapRam(options.RamSize);
+        MapFlash(options, placements);
+        WireDevices(options);
+    }
+
+    public MachineOptions Options { get; }
+
+    public PhysicalBus Bus { get; }
+
+    public PortBus Ports { get; }
+
+    public Scheduler Scheduler { get; }
+
+    public Cpu.Cpu Cpu { get; }
+
+    public IReadOnlyList<FlashPlacement> FlashPlacements { get; }
+
+    public IReadOnlyList<CfiFlash> FlashChips => _flash;
+
+    /// <summary>RAM below 4 GiB (bytes), as the CMOS and fw_cfg report it.</summary>
+    public ulong LowRamSize { get; private set; }
+
+    public ulong HighRamSize { get; private set; }
+
+    private void MapRam(ulong size)
+    {
+        // QEMU pc_init1 with gigabyte alignment: 3 GiB below 4 GiB once RAM reaches 3.5 GiB.
+        LowRamSize = size >= LowMemoryLimit ? LowMemorySplit : size;
+        HighRamSize = size - LowRamSize;
+        byte* ram = Bus.Allocate(size);
+        Bus.MapRam("ram-low", 0, Math.Min(LowRamSize, LegacyHoleStart), ram);
+        if (LowRamSize > LegacyHoleEnd)
+        {
+            Bus.MapRam("ram", LegacyHoleEnd, LowRamSize - LegacyHoleEnd, ram + LegacyHoleEnd);
+        }
+
+        if (HighRamSize > 0)
+        {
+            Bus.MapRam("ram-high", FlashLayout.FourGiB, HighRamSize, ram + LowRamSize);
+        }
+    }
+
+    private void MapFlash(MachineOptions options, IReadOnlyList<FlashPlacement> placements)
+    {
+        foreach (var p in placements)
+        {
+            var image = options.Flash[p.Unit];
+            byte* host = Bus.Allocate(p.Size);
+            image.Contents.AsSpan().CopyTo(new Span<byte>(host, (int)p.Size));
+            var chip = new CfiFlash($"pflash{p.Unit}", host, p.Size, image.ReadOnly);
+            var region = Bus.MapRomDevice(chip.Name, p.Base, p.Size, host, chip);
+            chip.Attach(Bus, region);
+            _flash.Add(chip);
+        }
+
+        // The ISA BIOS window: a read-only copy of unit 0's top 128 KiB made once at machine
+        // start (QEMU pc_isa_bios_init); later flash writes do not show through.
+        var unit0 = options.Flash[0].Contents;
+        int copy = (int)Math.Min(FlashLayout.IsaBiosWindowSize, (ulong)unit0.Length);
+        Bus.MapRom("isa-bios", FlashLayout.IsaBiosWindowEnd - (ulong)copy, unit0.AsSpan(unit0.Length - copy, copy));
+    }
+
+    /// <summary>Machine reset: CPU to its reset state, flash chips to read-array mode.</summary>
+    public void Reset()
+    {
+        foreach (var chip in _flash)
+        {
+            chip.Reset();
+        }
+
+        Cpu.Reset();
+    }
+
+    public void Dispose() => Bus.Dispose();
+}
