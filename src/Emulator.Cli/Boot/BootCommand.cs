@@ -13,8 +13,8 @@ namespace Emulator.Cli.Boot;
 /// <summary>
 /// <c>boot</c>: builds the PC machine from the user's firmware files, runs it from the reset
 /// vector, reports milestones on stderr as they are reached, and writes the JSON report and
-/// the trace when asked. Exit status: 0 the <c>--until</c> milestone was reached (or, without
-/// it, the guest stopped by itself); 1 the run fell short; 2 bad input.
+/// the trace when asked. Exit status: 0 the <c>--until</c> milestone was reached; 1 the run fell
+/// short (limit, guest fault, halted for good); 2 bad input.
 /// </summary>
 public sealed class BootCommand
 {
@@ -163,12 +163,9 @@ public sealed class BootCommand
             WriteReport(o.Report, report);
         }
 
-        if (o.Until != null)
-        {
-            return tracker.UntilReached ? 0 : 1;
-        }
-
-        return reason == StopReason.Halted ? 0 : 1;
+        // Without --until nothing counts as done yet: a limit, a fault, or a CPU halted for good
+        // all leave the firmware short of where it should be (power-off arrives with the Shell issue).
+        return tracker.UntilReached ? 0 : 1;
     }
 
     private void LogSummary(RunReport r, Cpu cpu)

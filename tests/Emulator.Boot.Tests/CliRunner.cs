@@ -1,0 +1,30 @@
+using System.Text;
+using System.Text.Json;
+using Emulator.Cli;
+
+namespace Emulator.Boot.Tests;
+
+/// <summary>Runs the CLI in-process, capturing stdout (the guest's serial console) and stderr.</summary>
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr, JsonDocument? Report);
+
+public static class CliRunner
+{
+    public static CliResult Run(params string[] args)
+    {
+        string? reportPath = null;
+        var list = args.ToList();
+        if (list.Contains("--report"))
+        {
+            reportPath = list[list.IndexOf("--report") + 1];
+        }
+
+        using var stdout = new MemoryStream();
+        using var stderr = new StringWriter();
+        int code = CommandDispatcher.Run(list.ToArray(), stdout, stderr);
+        JsonDocument? report = reportPath != null && File.Exists(reportPath) ? JsonDocument.Parse(File.ReadAllText(reportPath)) : null;
+        return new CliResult(code, Encoding.UTF8.GetString(stdout.ToArray()), stderr.ToString(), report);
+    }
+
+    public static string TempFile(string suffix) =>
+        System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"emu-test-{Guid.NewGuid():N}{suffix}");
+}
