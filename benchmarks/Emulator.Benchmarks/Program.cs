@@ -1,1 +1,4 @@
-return 0;
+using BenchmarkDotNet.Running;
+
+// dotnet run -c Release --project benchmarks/Emulator.Benchmarks -- --filter '*'
+BenchmarkSwitcher.FromAssembly(typeof(Emulator.Benchmarks.InterpreterBenchmarks).Assembly).Run(args);
