@@ -1,0 +1,191 @@
+// PIIX4 power-management I/O block (Intel 82371AB PIIX4 datasheet §7.2, ACPI 1.0 fixed
+// registers) as QEMU's piix4_pm/acpi core exposes it: 64 ports at the base programmed in PCI
+// 00:01.3 register 0x40 (OVMF uses 0xB000).
+// Emulated: PM1 status (+0, write-1-to-clear; TMR_STS set when bit 23 of the PM timer has
+// toggled since it was last cleared), PM1 enable (+2), PM1 control (+4: SCI_EN bit 0, SLP_TYP
+// bits 10–12, SLP_EN bit 13 write-only: raises SleepRequested(type)), the PM timer (+8, 24-bit,
+// 3,579,545 Hz, computed from virtual nanoseconds exactly as QEMU's muldiv64(ns, 3579545, 1e9)),
+// GPE0 status (+0x0C, write-1-to-clear) and enable (+0x0E) stored, an SCI level output
+// (status & enable, as QEMU's acpi_update_sci, gated by SCI_EN: ACPI 6.4 §4.8.3.2.1).
+// Not emulated: the SCI on timer overflow happens only when the status is next evaluated (an
+// access), not at the exact overflow time; PCNTRL/throttling, GPI/GPO, device monitors, SMI.
+// Firmware relies on: the PM timer for every delay (busy-waits reading +8), SCI_EN in PM1
+// control, S5 (SLP_TYP 0 on QEMU's PIIX4 DSDT) for power-off through SLP_EN.
+using Emulator.Core.Io;
+
+namespace Emulator.Core.Devices.AcpiPm;
+
+/// <summary>The 64-port PIIX4 PM register block: PM1 event/control registers and the ACPI PM timer.</summary>
+public sealed class PmIoBlock : IPortDevice
+{
+    public const int PortCount = 64;
+    public const ushort Pm1StatusOffset = 0x00;
+    public const ushort Pm1EnableOffset = 0x02;
+    public const ushort Pm1ControlOffset = 0x04;
+    public const ushort PmTimerOffset = 0x08;
+    public const ushort Gpe0StatusOffset = 0x0C;
+    public const ushort Gpe0EnableOffset = 0x0E;
+    public const long TimerFrequency = 3_579_545;
+    public const uint TimerMask = 0x00FF_FFFF;
+
+    public const ushort StatusTimer = 0x0001;
+    public const ushort StatusBusMaster = 0x0010;
+    public const ushort StatusGlobal = 0x0020;
+    public const ushort StatusPowerButton = 0x0100;
+    public const ushort StatusRtc = 0x0400;
+    public const ushort StatusWake = 0x8000;
+    public const ushort EnableTimer = 0x0001;
+    public const ushort ControlSciEnable = 0x0001;
+    public const ushort ControlSleepEnable = 0x2000;
+    public const int SleepTypeShift = 10;
+    public const ushort SleepTypeMask = 0x7;
+
+    private const long NanosecondsPerSecond = 1_000_000_000;
+    private const int TimerOverflowBit = 23;
+
+    private readonly Func<long> _virtualNanoseconds;
+    private ushort _status;
+    private ushort _enable;
+    private ushort _control;
+    private ushort _gpeStatus;
+    private ushort _gpeEnable;
+    private long _overflowsSeen;
+    private bool _sci;
+
+    public PmIoBlock(Func<long> virtualNanoseconds)
+    {
+        _virtualNanoseconds = virtualNanoseconds;
+    }
+
+    public string Name => "piix4-pm-io";
+
+    /// <summary>Raised when the guest writes SLP_EN; the argument is SLP_TYP (bits 10–12 of PM1 control).</summary>
+    public event Action<int>? SleepRequested;
+
+    /// <summary>Raised when the SCI level changes (the machine routes it to the PIC input in PCI 00:01.3 0x3C).</summary>
+    public event Action<bool>? SciChanged;
+
+    public bool SciEnabled => (_control & ControlSciEnable) != 0;
+
+    /// <summary>The free-running timer count (before the 24-bit wrap) at the current virtual time.</summary>
+    public long TimerTicks => (long)((Int128)_virtualNanoseconds() * TimerFrequency / NanosecondsPerSecond);
+
+    public uint Read(ushort offset, int size)
+    {
+        uint value = 0;
+        for (int i = 0; i < size; i++)
+        {
+            value |= (uint)ReadByte(offset + i) << (8 * i);
+        }
+
+        return value;
+    }
+
+    public void Write(ushort offset, int size, uint value)
+    {
+        if (offset == Pm1StatusOffset && size >= 2)
+        {
+            WriteStatus((ushort)value);
+        }
+        else if (offset == Pm1EnableOffset && size == 2)
+        {
+            _enable = (ushort)value;
+        }
+        else if (offset == Pm1ControlOffset && size == 2)
+        {
+            WriteControl((ushort)value);
+        }
+        else
+        {
+            for (int i = 0; i < size; i++)
+            {
+                WriteByte(offset + i, (byte)(value >> (8 * i)));
+            }
+        }
+
+        UpdateSci();
+    }
+
+    private byte ReadByte(int offset)
+    {
+        int shift = 8 * (offset & 1);
+        return offset switch
+        {
+            Pm1StatusOffset or Pm1StatusOffset + 1 => (byte)(CurrentStatus() >> shift),
+            Pm1EnableOffset or Pm1EnableOffset + 1 => (byte)(_enable >> shift),
+            Pm1ControlOffset or Pm1ControlOffset + 1 => (byte)((_control & ~ControlSleepEnable) >> shift),
+            >= PmTimerOffset and < PmTimerOffset + 4 => (byte)(((uint)TimerTicks & TimerMask) >> (8 * (offset - PmTimerOffset))),
+            Gpe0StatusOffset or Gpe0StatusOffset + 1 => (byte)(_gpeStatus >> shift),
+            Gpe0EnableOffset or Gpe0EnableOffset + 1 => (byte)(_gpeEnable >> shift),
+            _ => 0,
+        };
+    }
+
+    private void WriteByte(int offset, byte value)
+    {
+        int shift = 8 * (offset & 1);
+        switch (offset)
+        {
+            case Pm1StatusOffset:
+            case Pm1StatusOffset + 1:
+                WriteStatus((ushort)(value << shift));
+                break;
+            case Pm1EnableOffset:
+            case Pm1EnableOffset + 1:
+                _enable = Merge(_enable, value, shift);
+                break;
+            case Pm1ControlOffset:
+            case Pm1ControlOffset + 1:
+                WriteControl(Merge((ushort)(_control & ~ControlSleepEnable), value, shift));
+                break;
+            case Gpe0StatusOffset:
+            case Gpe0StatusOffset + 1:
+                _gpeStatus &= (ushort)~(value << shift);
+                break;
+            case Gpe0EnableOffset:
+            case Gpe0EnableOffset + 1:
+                _gpeEnable = Merge(_gpeEnable, value, shift);
+                break;
+        }
+    }
+
+    private static ushort Merge(ushort old, byte value, int shift) =>
+        (ushort)((old & ~(0xFF << shift)) | (value << shift));
+
+    private ushort CurrentStatus()
+    {
+        long overflows = TimerTicks >> TimerOverflowBit;
+        if (overflows != _overflowsSeen)
+        {
+            _overflowsSeen = overflows;
+            _status |= StatusTimer;
+        }
+
+        return _status;
+    }
+
+    private void WriteStatus(ushort value)
+    {
+        CurrentStatus();
+        _status &= (ushort)~value;
+    }
+
+    private void WriteControl(ushort value)
+    {
+        _control = (ushort)(value & ~ControlSleepEnable);
+        if ((value & ControlSleepEnable) != 0)
+        {
+            SleepRequested?.Invoke((value >> SleepTypeShift) & SleepTypeMask);
+        }
+    }
+
+    private void UpdateSci()
+    {
+        bool sci = ((CurrentStatus() & _enable) != 0 || (_gpeStatus & _gpeEnable) != 0) && SciEnabled;
+        if (sci != _sci)
+        {
+            _sci = sci;
+            SciChanged?.Invoke(sci);
+        }
+    }
+}

@@ -1,0 +1,413 @@
+// Local APIC in xAPIC mode (Intel SDM vol. 3A ch. 11) as QEMU's hw/intc/apic.c presents it
+// to one CPU. Address: 4 KiB of MMIO at IA32_APIC_BASE (0xFEE00000 after reset); registers are
+// 32 bits wide at 16-byte-aligned offsets.
+// Emulated: ID (0x20, writable), version (0x30 = 0x00050014: version 0x14, 6 LVT entries),
+// TPR, APR (reads 0), PPR (computed), EOI (clears the highest ISR bit), LDR, DFR (reset
+// all-ones), SVR (reset 0xFF; bit 8 = software enable: while clear no interrupt is delivered, as
+// QEMU's apic_irq_pending), ISR/TMR/IRR (8 registers each), ESR (no errors are detected, reads
+// 0), ICR low/high (fixed-mode IPIs to this CPU — self, all-including-self or its own physical ID
+// — set IRR; INIT, SIPI and IPIs to other CPUs are accepted and dropped), LVT timer/thermal/
+// performance/LINT0/LINT1/error (reset masked), initial count, current count (computed from
+// virtual time), divide configuration. The timer runs on the Scheduler in virtual time:
+// deadlines at multiples of initial count × divisor APIC clock ticks after the initial-count
+// write (the SDM's count-down to zero; QEMU fires one tick later, at initial count + 1),
+// periodic mode re-arms without drift, one-shot stops, a masked LVT counts without
+// interrupting. Interrupt acceptance as IInterruptController: pending = highest IRR vector whose
+// priority class is above PPR (TPR and highest ISR); Acknowledge moves it to ISR (spurious vector
+// from SVR when none is pending). External interrupts (LINT0 ExtINT from the PIC) enter
+// through Raise(vector).
+// Not emulated: x2APIC, TSC-deadline mode, logical destination and arbitration, level-triggered
+// EOI broadcast to an I/O APIC (TMR stays 0), NMI/SMI/INIT delivery through LVTs, error
+// detection (illegal vectors are dropped), focus processor checking, more than one CPU.
+// Firmware relies on: OVMF's timer (LocalApicTimerDxe): divide by 1, periodic, vector 0x20,
+// initial count 10,000,000 at QEMU's 1 GHz APIC clock (100 Hz), EOI from the ISR; SVR enable
+// and LINT0/LINT1 programming for virtual-wire mode (CpuMpPei).
+using Emulator.Core.Cpu;
+using Emulator.Core.Memory;
+using Emulator.Core.Timing;
+
+namespace Emulator.Core.Devices.LocalApic;
+
+/// <summary>The local APIC of the (single) CPU: registers, timer and interrupt acceptance.</summary>
+public sealed class Xapic : IMmioDevice, IInterruptController
+{
+    public const ulong DefaultBase = 0xFEE0_0000;
+    public const ulong Size = 0x1000;
+
+    public const int IdRegister = 0x020;
+    public const int VersionRegister = 0x030;
+    public const int TaskPriorityRegister = 0x080;
+    public const int ArbitrationPriorityRegister = 0x090;
+    public const int ProcessorPriorityRegister = 0x0A0;
+    public const int EoiRegister = 0x0B0;
+    public const int LogicalDestinationRegister = 0x0D0;
+    public const int DestinationFormatRegister = 0x0E0;
+    public const int SpuriousVectorRegister = 0x0F0;
+    public const int IsrBase = 0x100;
+    public const int TmrBase = 0x180;
+    public const int IrrBase = 0x200;
+    public const int ErrorStatusRegister = 0x280;
+    public const int IcrLowRegister = 0x300;
+    public const int IcrHighRegister = 0x310;
+    public const int LvtTimerRegister = 0x320;
+    public const int LvtThermalRegister = 0x330;
+    public const int LvtPerformanceRegister = 0x340;
+    public const int LvtLint0Register = 0x350;
+    public const int LvtLint1Register = 0x360;
+    public const int LvtErrorRegister = 0x370;
+    public const int InitialCountRegister = 0x380;
+    public const int CurrentCountRegister = 0x390;
+    public const int DivideConfigurationRegister = 0x3E0;
+
+    public const uint Version = 0x0005_0014;
+    public const int IdShift = 24;
+    public const uint SvrSoftwareEnable = 0x100;
+    public const uint SvrVectorMask = 0xFF;
+    public const uint SvrWritableMask = 0x1FF;
+    public const uint SvrReset = 0xFF;
+    public const uint DfrReset = 0xFFFF_FFFF;
+    public const uint LvtVectorMask = 0xFF;
+    public const uint LvtDeliveryModeMask = 0x700;
+    public const uint LvtInputPolarity = 0x2000;
+    public const uint LvtTriggerLevel = 0x8000;
+    public const uint LvtMasked = 0x1_0000;
+    public const uint LvtTimerPeriodic = 0x2_0000;
+    public const uint IcrVectorMask = 0xFF;
+    public const uint IcrDeliveryModeMask = 0x700;
+    public const uint IcrDeliveryFixed = 0x000;
+    public const int IcrShorthandShift = 18;
+    public const uint IcrShorthandMask = 0x3;
+    public const uint IcrShorthandNone = 0;
+    public const uint IcrShorthandSelf = 1;
+    public const uint IcrShorthandAllIncludingSelf = 2;
+    public const uint DivideConfigurationMask = 0xB;
+    public const int FirstValidVector = 16;
+
+    private const int RegisterShift = 4;
+    private const int VectorRegisterCount = 8;
+    private const int BitsPerRegister = 32;
+    private const int LvtCount = 6;
+    private const int LvtTimer = 0;
+    private const int PriorityClassShift = 4;
+    private const uint PriorityClassMask = 0xF0;
+    private const uint TimerWritableMask = LvtVectorMask | LvtMasked | LvtTimerPeriodic;
+    private const uint LintWritableMask = LvtVectorMask | LvtDeliveryModeMask | LvtInputPolarity | LvtTriggerLevel | LvtMasked;
+    private const uint OtherLvtWritableMask = LvtVectorMask | LvtDeliveryModeMask | LvtMasked;
+
+    private readonly Scheduler _scheduler;
+    private readonly Func<long> _now;
+    private readonly long _schedulerTicks;
+    private readonly long _apicTicks;
+    private readonly uint[] _isr = new uint[VectorRegisterCount];
+    private readonly uint[] _irr = new uint[VectorRegisterCount];
+    private readonly uint[] _lvt = new uint[LvtCount];
+    private uint _tpr;
+    private uint _ldr;
+    private uint _dfr = DfrReset;
+    private uint _svr = SvrReset;
+    private uint _icrLow;
+    private uint _icrHigh;
+    private uint _divideConfiguration;
+    private int _divideShift;
+    private uint _initialCount;
+    private long _loadTime;
+    private TimerEvent? _timerEvent;
+
+    /// <param name="scheduler">Where the timer deadlines go.</param>
+    /// <param name="now">The current virtual time in scheduler ticks.</param>
+    /// <param name="schedulerTicks">With <paramref name="apicTicks"/>: the APIC timer clock runs
+    /// <paramref name="apicTicks"/> ticks per <paramref name="schedulerTicks"/> scheduler ticks
+    /// (1 and 1 when scheduler ticks are nanoseconds and the APIC clock is QEMU's 1 GHz).</param>
+    /// <param name="apicTicks">See <paramref name="schedulerTicks"/>.</param>
+    /// <param name="id">The APIC ID.</param>
+    public Xapic(Scheduler scheduler, Func<long> now, long schedulerTicks, long apicTicks, byte id = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(schedulerTicks);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(apicTicks);
+        _scheduler = scheduler;
+        _now = now;
+        _schedulerTicks = schedulerTicks;
+        _apicTicks = apicTicks;
+        Id = id;
+        Array.Fill(_lvt, LvtMasked);
+        SetDivideConfiguration(0);
+    }
+
+    public string Name => "local-apic";
+
+    public byte Id { get; private set; }
+
+    public bool SoftwareEnabled => (_svr & SvrSoftwareEnable) != 0;
+
+    public bool HasPendingInterrupt => PendingVector() >= 0;
+
+    public ulong Read(ulong offset, int size)
+    {
+        uint value = ReadRegister((int)(offset & ~0xFUL));
+        int shift = 8 * (int)(offset & 3);
+        return (value >> shift) & (uint)PhysicalBus.SizeMask(Math.Min(size, 4));
+    }
+
+    public void Write(ulong offset, int size, ulong value)
+    {
+        if ((offset & 0xF) == 0 && size >= 4)
+        {
+            WriteRegister((int)offset, (uint)value);
+        }
+    }
+
+    /// <summary>Requests interrupt <paramref name="vector"/> (fixed delivery, edge); vectors below 16 are dropped.</summary>
+    public void Raise(int vector)
+    {
+        if (vector >= FirstValidVector && vector <= byte.MaxValue)
+        {
+            SetBit(_irr, vector);
+        }
+    }
+
+    public int Acknowledge()
+    {
+        int vector = PendingVector();
+        if (vector < 0)
+        {
+            return (int)(_svr & SvrVectorMask);
+        }
+
+        ClearBit(_irr, vector);
+        SetBit(_isr, vector);
+        return vector;
+    }
+
+    private uint ReadRegister(int register)
+    {
+        switch (register)
+        {
+            case IdRegister:
+                return (uint)Id << IdShift;
+            case VersionRegister:
+                return Version;
+            case TaskPriorityRegister:
+                return _tpr;
+            case ProcessorPriorityRegister:
+                return ProcessorPriority();
+            case LogicalDestinationRegister:
+                return _ldr;
+            case DestinationFormatRegister:
+                return _dfr;
+            case SpuriousVectorRegister:
+                return _svr;
+            case >= IsrBase and < TmrBase:
+                return _isr[(register - IsrBase) >> RegisterShift];
+            case >= IrrBase and < ErrorStatusRegister:
+                return _irr[(register - IrrBase) >> RegisterShift];
+            case IcrLowRegister:
+                return _icrLow;
+            case IcrHighRegister:
+                return _icrHigh;
+            case >= LvtTimerRegister and <= LvtErrorRegister:
+                return _lvt[(register - LvtTimerRegister) >> RegisterShift];
+            case InitialCountRegister:
+                return _initialCount;
+            case CurrentCountRegister:
+                return CurrentCount();
+            case DivideConfigurationRegister:
+                return _divideConfiguration;
+            default:
+                return 0;
+        }
+    }
+
+    private void WriteRegister(int register, uint value)
+    {
+        switch (register)
+        {
+            case IdRegister:
+                Id = (byte)(value >> IdShift);
+                break;
+            case TaskPriorityRegister:
+                _tpr = value & byte.MaxValue;
+                break;
+            case EoiRegister:
+                int inService = Highest(_isr);
+                if (inService >= 0)
+                {
+                    ClearBit(_isr, inService);
+                }
+
+                break;
+            case LogicalDestinationRegister:
+                _ldr = value & ((uint)byte.MaxValue << IdShift);
+                break;
+            case DestinationFormatRegister:
+                _dfr = value | ~(0xFu << 28);
+                break;
+            case SpuriousVectorRegister:
+                _svr = value & SvrWritableMask;
+                break;
+            case IcrLowRegister:
+                _icrLow = value;
+                SendIpi();
+                break;
+            case IcrHighRegister:
+                _icrHigh = value;
+                break;
+            case LvtTimerRegister:
+                _lvt[LvtTimer] = value & TimerWritableMask;
+                RestartTimer();
+                break;
+            case LvtLint0Register:
+            case LvtLint1Register:
+                _lvt[(register - LvtTimerRegister) >> RegisterShift] = value & LintWritableMask;
+                break;
+            case LvtThermalRegister:
+            case LvtPerformanceRegister:
+            case LvtErrorRegister:
+                _lvt[(register - LvtTimerRegister) >> RegisterShift] = value & OtherLvtWritableMask;
+                break;
+            case InitialCountRegister:
+                _initialCount = value;
+                _loadTime = _now();
+                RestartTimer();
+                break;
+            case DivideConfigurationRegister:
+                SetDivideConfiguration(value);
+                RestartTimer();
+                break;
+        }
+    }
+
+    private void SendIpi()
+    {
+        if ((_icrLow & IcrDeliveryModeMask) != IcrDeliveryFixed)
+        {
+            return;
+        }
+
+        uint shorthand = (_icrLow >> IcrShorthandShift) & IcrShorthandMask;
+        bool toSelf = shorthand == IcrShorthandSelf
+            || shorthand == IcrShorthandAllIncludingSelf
+            || (shorthand == IcrShorthandNone && (_icrHigh >> IdShift) == Id);
+        if (toSelf)
+        {
+            Raise((int)(_icrLow & IcrVectorMask));
+        }
+    }
+
+    private void SetDivideConfiguration(uint value)
+    {
+        _divideConfiguration = value & DivideConfigurationMask;
+        uint code = (value & 3) | ((value >> 1) & 4);
+        _divideShift = (int)((code + 1) & 7);
+    }
+
+    private uint ProcessorPriority()
+    {
+        int inService = Highest(_isr);
+        uint isrClass = inService < 0 ? 0 : (uint)inService & PriorityClassMask;
+        return (_tpr & PriorityClassMask) >= isrClass ? _tpr : isrClass;
+    }
+
+    private int PendingVector()
+    {
+        if (!SoftwareEnabled)
+        {
+            return -1;
+        }
+
+        int vector = Highest(_irr);
+        if (vector < 0)
+        {
+            return -1;
+        }
+
+        uint ppr = ProcessorPriority();
+        return ((uint)vector >> PriorityClassShift) > (ppr >> PriorityClassShift) ? vector : -1;
+    }
+
+    private long TimerCountsAt(long time) =>
+        (long)((Int128)(time - _loadTime) * _apicTicks / _schedulerTicks) >> _divideShift;
+
+    private uint CurrentCount()
+    {
+        if (_initialCount == 0)
+        {
+            return 0;
+        }
+
+        long counts = TimerCountsAt(_now());
+        if ((_lvt[LvtTimer] & LvtTimerPeriodic) != 0)
+        {
+            return _initialCount - (uint)(counts % _initialCount);
+        }
+
+        return counts >= _initialCount ? 0 : _initialCount - (uint)counts;
+    }
+
+    private void RestartTimer()
+    {
+        if (_timerEvent != null)
+        {
+            _scheduler.Cancel(_timerEvent);
+            _timerEvent = null;
+        }
+
+        ArmTimer(_now());
+    }
+
+    /// <summary>Schedules the first expiry strictly after the counter state at <paramref name="time"/>.</summary>
+    private void ArmTimer(long time)
+    {
+        if (_initialCount == 0)
+        {
+            return;
+        }
+
+        long counts = TimerCountsAt(time);
+        long target;
+        if ((_lvt[LvtTimer] & LvtTimerPeriodic) != 0)
+        {
+            target = ((counts / _initialCount) + 1) * _initialCount;
+        }
+        else if (counts < _initialCount)
+        {
+            target = _initialCount;
+        }
+        else
+        {
+            return;
+        }
+
+        Int128 apicTicks = (Int128)target << _divideShift;
+        long deadline = _loadTime + (long)(((apicTicks * _schedulerTicks) + _apicTicks - 1) / _apicTicks);
+        _timerEvent = _scheduler.Schedule(deadline, OnTimer);
+    }
+
+    private void OnTimer(long when)
+    {
+        _timerEvent = null;
+        uint lvt = _lvt[LvtTimer];
+        if ((lvt & LvtMasked) == 0)
+        {
+            Raise((int)(lvt & LvtVectorMask));
+        }
+
+        ArmTimer(when);
+    }
+
+    private static int Highest(uint[] bits)
+    {
+        for (int i = VectorRegisterCount - 1; i >= 0; i--)
+        {
+            if (bits[i] != 0)
+            {
+                return (i * BitsPerRegister) + (BitsPerRegister - 1 - System.Numerics.BitOperations.LeadingZeroCount(bits[i]));
+            }
+        }
+
+        return -1;
+    }
+
+    private static void SetBit(uint[] bits, int vector) => bits[vector / BitsPerRegister] |= 1u << (vector % BitsPerRegister);
+
+    private static void ClearBit(uint[] bits, int vector) => bits[vector / BitsPerRegister] &= ~(1u << (vector % BitsPerRegister));
+}

@@ -1,0 +1,45 @@
+// System control port A (PS/2 "fast A20 gate"), port 0x92, as in the PIIX3 (Intel 82371SB
+// datasheet, port 92h) and QEMU's hw/i386/port92.c.
+// Emulated: bit 1 = A20 enable (event on change), bit 0 = fast reset: a 0→1 transition raises
+// ResetRequested; the register reads back what was written.
+// Not emulated: the security lock bit 3 and the HDD activity LED bits 6–7 (stored only).
+// Firmware relies on: OVMF PEI sets A20 here; the machine keeps A20 enabled either way.
+using Emulator.Core.Io;
+
+namespace Emulator.Core.Devices.Misc;
+
+/// <summary>Port 0x92: fast A20 gate and fast reset.</summary>
+public sealed class Port92 : IPortDevice
+{
+    public const ushort Port = 0x92;
+    public const int PortCount = 1;
+    public const byte FastReset = 0x01;
+    public const byte A20Enable = 0x02;
+
+    private byte _value;
+
+    public string Name => "port92";
+
+    public event Action<bool>? A20Changed;
+
+    public event Action? ResetRequested;
+
+    public bool A20Enabled => (_value & A20Enable) != 0;
+
+    public uint Read(ushort offset, int size) => _value;
+
+    public void Write(ushort offset, int size, uint value)
+    {
+        byte old = _value;
+        _value = (byte)value;
+        if (((old ^ _value) & A20Enable) != 0)
+        {
+            A20Changed?.Invoke(A20Enabled);
+        }
+
+        if ((_value & FastReset) != 0 && (old & FastReset) == 0)
+        {
+            ResetRequested?.Invoke();
+        }
+    }
+}

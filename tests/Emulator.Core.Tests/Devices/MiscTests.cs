@@ -1,0 +1,52 @@
+using Emulator.Core.Devices.Misc;
+using Emulator.Core.Io;
+using Emulator.Core.Memory;
+
+namespace Emulator.Core.Tests.Devices;
+
+public sealed class MiscTests
+{
+    private readonly PortBus _ports = new(new UnassignedAccessLog());
+
+    [Fact]
+    public void Port92GatesA20AndRequestsResetOnARisingBit0()
+    {
+        var port92 = new Port92();
+        _ports.Register(Port92.Port, Port92.PortCount, port92);
+        var a20 = new List<bool>();
+        int resets = 0;
+        port92.A20Changed += a20.Add;
+        port92.ResetRequested += () => resets++;
+
+        _ports.Write(0x92, 1, 0x02);
+        Assert.Equal(0x02u, _ports.Read(0x92, 1));
+        Assert.True(port92.A20Enabled);
+        Assert.Equal([true], a20);
+        Assert.Equal(0, resets);
+        _ports.Write(0x92, 1, 0x03);
+        _ports.Write(0x92, 1, 0x03);
+        Assert.Equal(1, resets);
+    }
+
+    [Fact]
+    public void DebugConCollectsBytesAndReadsE9()
+    {
+        var output = new List<byte>();
+        _ports.Register(DebugCon.Port, DebugCon.PortCount, new DebugCon(output.Add));
+        _ports.Write(0x402, 1, 'O');
+        _ports.Write(0x402, 1, 'K');
+        Assert.Equal("OK"u8.ToArray(), output.ToArray());
+        Assert.Equal(0xE9u, _ports.Read(0x402, 1));
+    }
+
+    [Fact]
+    public void PostCodeKeepsTheLastValue()
+    {
+        var post = new PostCode();
+        _ports.Register(PostCode.Port, PostCode.PortCount, post);
+        _ports.Write(0x80, 1, 0x41);
+        _ports.Write(0x80, 1, 0x42);
+        Assert.Equal(0x42, post.LastValue);
+        Assert.Equal(0xFFu, _ports.Read(0x80, 1));
+    }
+}
