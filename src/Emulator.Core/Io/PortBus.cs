@@ -35,6 +35,19 @@ public sealed class PortBus
         }
     }
 
+    /// <summary>Removes a device's ports (a PCI function's I/O window moved or was disabled).</summary>
+    public void Unregister(ushort first, int count, IPortDevice device)
+    {
+        for (int p = first; p < first + count && p <= 0xFFFF; p++)
+        {
+            if (ReferenceEquals(_devices[p], device))
+            {
+                _devices[p] = null;
+                _bases[p] = 0;
+            }
+        }
+    }
+
     public IPortDevice? DeviceAt(ushort port) => _devices[port];
 
     public uint Read(ushort port, int size)

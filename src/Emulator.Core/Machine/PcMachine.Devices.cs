@@ -1,9 +1,111 @@
+using Emulator.Core.Devices.AcpiPm;
+using Emulator.Core.Devices.CmosRtc;
+using Emulator.Core.Devices.LocalApic;
+using Emulator.Core.Devices.Misc;
+using Emulator.Core.Devices.Pci;
+using Emulator.Core.Devices.Pic8259;
+using Emulator.Core.Devices.Uart16550;
+
 namespace Emulator.Core.Machine;
 
-/// <summary>Platform device wiring: ports, MMIO windows, interrupt lines and clocks.</summary>
+/// <summary>
+/// Platform device wiring for QEMU's "pc" machine (../shared/docs/ovmf-platform.md): PCI
+/// configuration mechanism #1 with the i440FX host bridge, PIIX3 ISA bridge and PIIX4 PM
+/// function (whose I/O block, with the ACPI PM timer, appears where the guest programs it), the
+/// two 8259 PICs and ELCR, CMOS/RTC with QEMU's memory-size bytes, COM1, the local APIC and its
+/// timer, port 0x92, POST port 0x80 and the debug console 0x402. IDE and VGA are left out: OVMF
+/// boots without them. COM2, the PIT and the I/O APIC are absent, which OVMF tolerates.
+///
+/// Virtual time: one instruction tick is one nanosecond (a 1 GHz CPU retiring one instruction
+/// per cycle), so device clocks are derived from executed instructions and runs reproduce.
+/// </summary>
 public sealed partial class PcMachine
 {
+    /// <summary>The wall date the RTC shows at virtual time 0 unless the options say otherwise.</summary>
+    public static readonly DateTime DefaultRtcStart = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    private PmIoBlock? _pmBlock;
+    private ushort _pmBlockBase;
+
+    public PciHost Pci { get; private set; } = null!;
+
+    public I440fxHostBridge HostBridge { get; private set; } = null!;
+
+    public Piix4PowerManagement PowerManagement { get; private set; } = null!;
+
+    public PmIoBlock PmIo { get; private set; } = null!;
+
+    public DualPic Pic { get; private set; } = null!;
+
+    public Mc146818 Cmos { get; private set; } = null!;
+
+    public Uart Com1 { get; private set; } = null!;
+
+    public Xapic LocalApic { get; private set; } = null!;
+
+    public Port92 Port92 { get; private set; } = null!;
+
+    public PostCode PostCode { get; private set; } = null!;
+
+    /// <summary>Virtual nanoseconds since power-on.</summary>
+    public long VirtualNanoseconds => Cpu.VirtualTime;
+
     private void WireDevices(MachineOptions options)
     {
+        Func<long> now = () => Cpu.VirtualTime;
+
+        Pci = new PciHost();
+        HostBridge = new I440fxHostBridge();
+        PowerManagement = new Piix4PowerManagement();
+        Pci.Attach(0, 0, HostBridge);
+        Pci.Attach(1, 0, new Piix3IsaBridge());
+        Pci.Attach(1, 3, PowerManagement);
+        Ports.Register(PciHost.BasePort, PciHost.PortCount, Pci);
+
+        PmIo = new PmIoBlock(now);
+        PowerManagement.PmIoChanged += MovePmBlock;
+
+        Pic = new DualPic();
+        Ports.Register(DualPic.MasterBasePort, Devices.Pic8259.Pic.PortCount, Pic.Master);
+        Ports.Register(DualPic.SlaveBasePort, Devices.Pic8259.Pic.PortCount, Pic.Slave);
+        Ports.Register(EdgeLevelControl.BasePort, EdgeLevelControl.PortCount, new EdgeLevelControl(Pic));
+
+        Cmos = new Mc146818(now, DefaultRtcStart);
+        Cmos.SetMemorySize(LowRamSize, HighRamSize);
+        Ports.Register(Mc146818.BasePort, Mc146818.PortCount, Cmos);
+
+        Com1 = new Uart(options.SerialOutput ?? (_ => { }), () => -1);
+        Ports.Register(Uart.Com1BasePort, Uart.PortCount, Com1);
+
+        // QEMU's APIC timer runs at 1 GHz: one APIC tick per virtual nanosecond.
+        LocalApic = new Xapic(Scheduler, now, 1, 1);
+        Bus.MapMmio("lapic", Xapic.DefaultBase, Xapic.Size, LocalApic);
+        Cpu.InterruptController = LocalApic;
+
+        Port92 = new Port92();
+        Ports.Register(Port92.Port, Port92.PortCount, Port92);
+        PostCode = new PostCode();
+        Ports.Register(PostCode.Port, PostCode.PortCount, PostCode);
+        if (options.DebugConsoleOutput is { } debug)
+        {
+            Ports.Register(DebugCon.Port, DebugCon.PortCount, new DebugCon(debug));
+        }
+    }
+
+    /// <summary>The PIIX4 PM function's I/O window moves to wherever the guest programs PMBA (SEC: 0xB000).</summary>
+    private void MovePmBlock(bool enabled, ushort pmBase)
+    {
+        if (_pmBlock != null)
+        {
+            Ports.Unregister(_pmBlockBase, PmIoBlock.PortCount, _pmBlock);
+            _pmBlock = null;
+        }
+
+        if (enabled && pmBase != 0)
+        {
+            Ports.Register(pmBase, PmIoBlock.PortCount, PmIo);
+            _pmBlock = PmIo;
+            _pmBlockBase = pmBase;
+        }
     }
 }
