@@ -40,7 +40,9 @@ internal static unsafe partial class Handlers
         r.Add(Code.Popq_FS, &PopSegQ);
         r.Add(Code.Popq_GS, &PopSegQ);
         r.Add(Mnemonic.Pusha, &Pusha);
+        r.Add(Mnemonic.Pushad, &Pusha);
         r.Add(Mnemonic.Popa, &Popa);
+        r.Add(Mnemonic.Popad, &Popa);
         r.Add(Mnemonic.Pushf, &Pushf);
         r.Add(Mnemonic.Pushfd, &Pushf);
         r.Add(Mnemonic.Pushfq, &Pushf);
