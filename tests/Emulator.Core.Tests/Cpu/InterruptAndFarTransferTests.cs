@@ -339,4 +339,150 @@ public class InterruptAndFarTransferTests
         Assert.Equal((ulong)TestMachine.Data32, m.Cpu.GetGpr(Gpr.Rsi));
         Assert.Equal(0x100000UL, m.Cpu.GetGpr(Gpr.Rdi));
     }
+
+    private const ushort Code3 = 0x33, Data3 = 0x3B;
+
+    /// <summary>Adds DPL-3 code (32- or 64-bit) and data descriptors at 0x30/0x38 and a TSS whose ring-0 stack is 0x70000.</summary>
+    private static void AddRing3(TestMachine m, bool longMode)
+    {
+        m.WriteU64(TestMachine.GdtBase + 0x30, longMode ? 0x00AFFB000000FFFFUL : 0x00CFFB000000FFFFUL);
+        m.WriteU64(TestMachine.GdtBase + 0x38, 0x00CFF3000000FFFFUL);
+        m.Cpu._gdtr = new TableRegister { Base = TestMachine.GdtBase, Limit = 0x3F };
+        m.Cpu._tr = new SegmentRegister { Base = 0x4000, Limit = 0x67, Attributes = 0x8B00 };
+        if (longMode)
+        {
+            m.WriteU64(0x4004, 0x70000);
+        }
+        else
+        {
+            m.Bus.Write(0x4004, 4, 0x70000);
+            m.Bus.Write(0x4008, 2, TestMachine.Data32);
+        }
+    }
+
+    /// <summary>
+    /// Sets U/S in every identity-map entry. The core checks all accesses at CPL 3 as user
+    /// accesses, including the implicit GDT/IDT/TSS reads the SDM defines as supervisor ones.
+    /// </summary>
+    private static void MakePagesUserAccessible(TestMachine m)
+    {
+        ulong pml4 = TestMachine.PageTables, pdpt = pml4 + 0x1000, pd = pml4 + 0x2000;
+        m.WriteU64(pml4, m.ReadU64(pml4) | 4);
+        for (ulong i = 0; i < 4; i++)
+        {
+            m.WriteU64(pdpt + i * 8, m.ReadU64(pdpt + i * 8) | 4);
+            for (ulong j = 0; j < 512; j++)
+            {
+                ulong e = pd + i * 0x1000 + j * 8;
+                m.WriteU64(e, m.ReadU64(e) | 4);
+            }
+        }
+
+        m.Cpu.WriteCr3(TestMachine.PageTables);
+    }
+
+    /// <summary>
+    /// IRETD to CPL 3 pops SS:ESP and clears DS/ES/FS/GS that ring 3 may not use; INT from ring 3
+    /// comes back to ring 0 on the TSS stack.
+    /// </summary>
+    [Fact]
+    public void Iretd_ToRing3AndIntBack_Protected32()
+    {
+        using var m = new TestMachine();
+        FlowTestSupport.Place(m, 32, Handler + 0x1000, a =>
+        {
+            a.mov(ebx, cs);
+            a.mov(ecx, ss);
+            a.mov(edx, ds);
+            a.mov(edi, esp);
+            a.@int(0x31);
+        });
+        FlowTestSupport.Place(m, 32, Handler + 0x2000, a =>
+        {
+            a.mov(esi, __dword_ptr[esp + 4]);
+            a.mov(ebp, __dword_ptr[esp + 16]);
+            a.hlt();
+        });
+        m.LoadProtected32(a =>
+        {
+            a.push(Data3);
+            a.push(0x60000);
+            a.push(0x202);
+            a.push(Code3);
+            a.push((int)Handler + 0x1000);
+            a.iretd();
+        });
+        AddRing3(m, longMode: false);
+        FlowTestSupport.Gate32(m, 0x31, (uint)Handler + 0x2000);
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal((ulong)Code3, m.Cpu.GetGpr(Gpr.Rbx));
+        Assert.Equal((ulong)Data3, m.Cpu.GetGpr(Gpr.Rcx));
+        Assert.Equal(0UL, m.Cpu.GetGpr(Gpr.Rdx));
+        Assert.Equal(0x60000UL, m.Cpu.GetGpr(Gpr.Rdi));
+        Assert.Equal((ulong)Code3, m.Cpu.GetGpr(Gpr.Rsi));
+        Assert.Equal((ulong)Data3, m.Cpu.GetGpr(Gpr.Rbp));
+        Assert.Equal(0, m.Cpu.Cpl);
+        Assert.Equal(0x70000UL - 20, m.Cpu.GetGpr(Gpr.Rsp));
+    }
+
+    /// <summary>IRETQ to a 64-bit ring-3 segment, then INT back to ring 0 on RSP0.</summary>
+    [Fact]
+    public void Iretq_ToRing3AndIntBack_Long64()
+    {
+        using var m = new TestMachine();
+        FlowTestSupport.Place(m, 64, Handler + 0x1000, a =>
+        {
+            a.mov(ebx, cs);
+            a.mov(ecx, ss);
+            a.mov(rdi, rsp);
+            a.@int(0x31);
+        });
+        FlowTestSupport.Place(m, 64, Handler + 0x2000, a =>
+        {
+            a.mov(rsi, __qword_ptr[rsp + 8]);
+            a.mov(rbp, __qword_ptr[rsp + 24]);
+            a.hlt();
+        });
+        m.LoadLong64(a =>
+        {
+            a.push(Data3);
+            a.push(0x60000);
+            a.push(0x2);
+            a.push(Code3);
+            a.push((int)Handler + 0x1000);
+            a.iretq();
+        });
+        AddRing3(m, longMode: true);
+        MakePagesUserAccessible(m);
+        FlowTestSupport.Gate64(m, 0x31, Handler + 0x2000);
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal((ulong)Code3, m.Cpu.GetGpr(Gpr.Rbx));
+        Assert.Equal((ulong)Data3, m.Cpu.GetGpr(Gpr.Rcx));
+        Assert.Equal(0x60000UL, m.Cpu.GetGpr(Gpr.Rdi));
+        Assert.Equal((ulong)Code3, m.Cpu.GetGpr(Gpr.Rsi));
+        Assert.Equal(0x60000UL, m.Cpu.GetGpr(Gpr.Rbp));
+        Assert.Equal(0, m.Cpu.Cpl);
+        Assert.Equal(64, m.Cpu.Bitness);
+    }
+
+    /// <summary>A fault while INT n is being delivered (vector beyond the IDT limit) is reported at the INT with RSP unchanged.</summary>
+    [Fact]
+    public void IntN_DeliveryFaultReportsTheIntInstruction()
+    {
+        using var m = new TestMachine();
+        FlowTestSupport.Gate64(m, Vector.GP, Handler);
+        m.Cpu._idtr = new TableRegister { Base = FlowTestSupport.Idt, Limit = 0x20 * 16 - 1 };
+        FlowTestSupport.Place(m, 64, Handler, a =>
+        {
+            a.mov(rsi, __qword_ptr[rsp]);
+            a.mov(rdi, __qword_ptr[rsp + 8]);
+            a.mov(rbp, __qword_ptr[rsp + 32]);
+            a.hlt();
+        });
+        m.LoadLong64(a => a.@int(0x40));
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal(0x40UL * 16 + 2, m.Cpu.GetGpr(Gpr.Rsi));
+        Assert.Equal(0x100000UL, m.Cpu.GetGpr(Gpr.Rdi));
+        Assert.Equal(TestMachine.StackTop, m.Cpu.GetGpr(Gpr.Rbp));
+    }
 }
