@@ -47,6 +47,4 @@ internal static class FlowTestSupport
         Assert.True(m.Cpu.WriteEfer(CrBits.EferLme));
         Assert.True(m.Cpu.WriteCr0(m.Cpu._cr0 | CrBits.PG));
     }
-
-    public static ulong Gpr(TestMachine m, int reg) => m.Cpu.GetGpr(reg);
 }

@@ -400,11 +400,45 @@ public class StackTests
         }
 
         Assert.Equal(top, m.Cpu.GetGpr(Gpr.Rsp));
-        Assert.Equal(oldBp, m.Cpu.GetGpr(Gpr.Rbp) & Global.Mask(w));
+        Assert.Equal(oldBp, m.Cpu.GetGpr(Gpr.Rbp) & global::Emulator.Core.Cpu.Cpu.Mask(w));
     }
 
-    private static class Global
+    /// <summary>66h in 32-bit code: PUSH/POP r16, PUSH imm, PUSHFW and RETW use 2-byte slots.</summary>
+    [Fact]
+    public void OperandSizeOverrides_Protected32()
     {
-        public static ulong Mask(int w) => w == 8 ? ulong.MaxValue : (1UL << (w * 8)) - 1;
+        using var m = new TestMachine();
+        FlowTestSupport.Place(m, 32, 0x5000, a =>
+        {
+            a.mov(edi, esp);
+            a.db(0x66, 0xC3); // retw
+        });
+        m.LoadProtected32(a =>
+        {
+            a.mov(eax, 0x11112222);
+            a.push(ax);
+            a.mov(ebx, esp);
+            a.db(0x66, 0x6A, 0xFE); // pushw -2
+            a.mov(ecx, esp);
+            a.db(0x66, 0x9C);       // pushfw
+            a.mov(edx, esp);
+            a.pop(si);
+            a.pop(si);
+            a.pop(si);
+            a.db(0x66, 0x68, 0x00, 0x00); // pushw 0: the high half of the return EIP below
+            a.db(0x66, 0x68, 0x34, 0x01); // pushw 0x0134
+            a.mov(ebp, 0x5000);
+            a.jmp(ebp);
+        });
+        FlowTestSupport.Place(m, 32, 0x0134, a => a.hlt());
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal(TestMachine.StackTop - 2, m.Cpu.GetGpr(Gpr.Rbx));
+        Assert.Equal(TestMachine.StackTop - 4, m.Cpu.GetGpr(Gpr.Rcx));
+        Assert.Equal(TestMachine.StackTop - 6, m.Cpu.GetGpr(Gpr.Rdx));
+        Assert.Equal(0x0134UL, m.Bus.Read(TestMachine.StackTop - 4, 2));
+        Assert.Equal(0x2222UL, m.Cpu.GetGpr(Gpr.Rsi) & 0xFFFF);
+        Assert.Equal(TestMachine.StackTop - 4, m.Cpu.GetGpr(Gpr.Rdi));
+        Assert.Equal(TestMachine.StackTop - 2, m.Cpu.GetGpr(Gpr.Rsp));
+        Assert.Equal(0x0135UL, m.Cpu.Rip);
     }
 }

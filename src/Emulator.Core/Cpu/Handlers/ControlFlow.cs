@@ -14,7 +14,12 @@ internal static unsafe partial class Handlers
 {
     internal static void RegisterControlFlow(HandlerRegistry r)
     {
-        r.Add(Mnemonic.Jmp, &JmpNear);
+        r.Add(Mnemonic.Jmp, &JmpIndirect);
+        foreach (var code in new[] { Code.Jmp_rel8_16, Code.Jmp_rel8_32, Code.Jmp_rel8_64, Code.Jmp_rel16, Code.Jmp_rel32_32, Code.Jmp_rel32_64 })
+        {
+            r.Add(code, &JmpRelative);
+        }
+
         r.Add(Mnemonic.Jo, &Jo);
         r.Add(Mnemonic.Jno, &Jno);
         r.Add(Mnemonic.Jb, &Jb);
@@ -58,7 +63,10 @@ internal static unsafe partial class Handlers
             });
         }
 
-        r.Add(Mnemonic.Call, &CallNear);
+        r.Add(Mnemonic.Call, &CallIndirect);
+        r.Add(Code.Call_rel16, &CallRelative);
+        r.Add(Code.Call_rel32_32, &CallRelative);
+        r.Add(Code.Call_rel32_64, &CallRelative);
         r.Add(Mnemonic.Ret, &RetNear);
         r.Add(Mnemonic.Int, &IntN);
         r.Add(Mnemonic.Int3, &Int3);
@@ -83,18 +91,11 @@ internal static unsafe partial class Handlers
         }
     }
 
-    /// <summary>JMP rel8/16/32 and JMP r/m (the far forms are overridden by exact code).</summary>
-    private static void JmpNear(Cpu cpu, ref DecodedOp op)
-    {
-        if (op.Kind0 == OperandKind.Immediate)
-        {
-            JumpRelative(cpu, ref op);
-        }
-        else
-        {
-            cpu._nextRip = Cpu.IpMask(cpu.ReadOp0(ref op, op.OpSize), op.OpSize);
-        }
-    }
+    private static void JmpRelative(Cpu cpu, ref DecodedOp op) => JumpRelative(cpu, ref op);
+
+    /// <summary>JMP r/m (registered for the whole mnemonic; the relative and far forms are overridden by exact code).</summary>
+    private static void JmpIndirect(Cpu cpu, ref DecodedOp op) =>
+        cpu._nextRip = Cpu.IpMask(cpu.ReadOp0(ref op, op.OpSize), op.OpSize);
 
     private static void Jo(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(0));
 
@@ -161,13 +162,20 @@ internal static unsafe partial class Handlers
 
     private static void LoopneQ(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, DecrementCount(cpu, 8) && !cpu.GetZF());
 
-    /// <summary>CALL rel and CALL r/m: the target is read before the return address is pushed (CALL [RSP] uses the old RSP).</summary>
-    private static void CallNear(Cpu cpu, ref DecodedOp op)
+    private static void CallRelative(Cpu cpu, ref DecodedOp op)
     {
         int size = op.OpSize;
         ulong ret = cpu._nextRip;
-        ulong target = op.Kind0 == OperandKind.Immediate ? ret + op.Disp : cpu.ReadOp0(ref op, size);
         cpu.Push(size, ret);
+        cpu._nextRip = Cpu.IpMask(ret + op.Disp, size);
+    }
+
+    /// <summary>CALL r/m: the target is read before the return address is pushed (CALL [RSP] uses the old RSP).</summary>
+    private static void CallIndirect(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.OpSize;
+        ulong target = cpu.ReadOp0(ref op, size);
+        cpu.Push(size, cpu._nextRip);
         cpu._nextRip = Cpu.IpMask(target, size);
     }
 
