@@ -1,8 +1,228 @@
+using System.Runtime.CompilerServices;
+using Iced.Intel;
+
 namespace Emulator.Core.Cpu;
 
+/// <summary>
+/// Near control transfers and software interrupts (Intel SDM Vol. 2): JMP, Jcc, JCXZ/JECXZ/JRCXZ,
+/// LOOP/LOOPE/LOOPNE, near CALL and RET, INT n/INT3/INT1/INTO and UD0/UD1/UD2. Relative targets
+/// are the next instruction's address plus the decoded displacement, wrapped to the operand size.
+/// The count register of JCXZ/LOOP follows the address size, which is fixed per Iced code, so each
+/// width has its own handler. Far transfers, RETF and IRET are in <c>ControlFlow.Far.cs</c>.
+/// </summary>
 internal static unsafe partial class Handlers
 {
     internal static void RegisterControlFlow(HandlerRegistry r)
     {
+        r.Add(Mnemonic.Jmp, &JmpIndirect);
+        foreach (var code in new[] { Code.Jmp_rel8_16, Code.Jmp_rel8_32, Code.Jmp_rel8_64, Code.Jmp_rel16, Code.Jmp_rel32_32, Code.Jmp_rel32_64 })
+        {
+            r.Add(code, &JmpRelative);
+        }
+
+        r.Add(Mnemonic.Jo, &Jo);
+        r.Add(Mnemonic.Jno, &Jno);
+        r.Add(Mnemonic.Jb, &Jb);
+        r.Add(Mnemonic.Jae, &Jae);
+        r.Add(Mnemonic.Je, &Je);
+        r.Add(Mnemonic.Jne, &Jne);
+        r.Add(Mnemonic.Jbe, &Jbe);
+        r.Add(Mnemonic.Ja, &Ja);
+        r.Add(Mnemonic.Js, &Js);
+        r.Add(Mnemonic.Jns, &Jns);
+        r.Add(Mnemonic.Jp, &Jp);
+        r.Add(Mnemonic.Jnp, &Jnp);
+        r.Add(Mnemonic.Jl, &Jl);
+        r.Add(Mnemonic.Jge, &Jge);
+        r.Add(Mnemonic.Jle, &Jle);
+        r.Add(Mnemonic.Jg, &Jg);
+        r.Add(Mnemonic.Jcxz, &JcxzW);
+        r.Add(Mnemonic.Jecxz, &JcxzD);
+        r.Add(Mnemonic.Jrcxz, &JcxzQ);
+        for (int c = 0; c < CodeCount.Value; c++)
+        {
+            var code = (Code)c;
+            var mnemonic = code.Mnemonic();
+            if (mnemonic is not (Mnemonic.Loop or Mnemonic.Loope or Mnemonic.Loopne))
+            {
+                continue;
+            }
+
+            int addressSize = code.ToOpCode().AddressSize;
+            r.Add(code, (mnemonic, addressSize) switch
+            {
+                (Mnemonic.Loop, 16) => &LoopW,
+                (Mnemonic.Loop, 32) => &LoopD,
+                (Mnemonic.Loop, _) => &LoopQ,
+                (Mnemonic.Loope, 16) => &LoopeW,
+                (Mnemonic.Loope, 32) => &LoopeD,
+                (Mnemonic.Loope, _) => &LoopeQ,
+                (_, 16) => &LoopneW,
+                (_, 32) => &LoopneD,
+                _ => &LoopneQ,
+            });
+        }
+
+        r.Add(Mnemonic.Call, &CallIndirect);
+        r.Add(Code.Call_rel16, &CallRelative);
+        r.Add(Code.Call_rel32_32, &CallRelative);
+        r.Add(Code.Call_rel32_64, &CallRelative);
+        r.Add(Mnemonic.Ret, &RetNear);
+        r.Add(Mnemonic.Int, &IntN);
+        r.Add(Mnemonic.Int3, &Int3);
+        r.Add(Mnemonic.Int1, &Int1);
+        r.Add(Mnemonic.Into, &Into);
+        r.Add(Mnemonic.Ud0, &Ud);
+        r.Add(Mnemonic.Ud1, &Ud);
+        r.Add(Mnemonic.Ud2, &Ud);
+        RegisterFarControlFlow(r);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void JumpRelative(Cpu cpu, ref DecodedOp op) =>
+        cpu._nextRip = Cpu.IpMask(cpu._nextRip + op.Disp, op.OpSize);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void JumpIf(Cpu cpu, ref DecodedOp op, bool taken)
+    {
+        if (taken)
+        {
+            JumpRelative(cpu, ref op);
+        }
+    }
+
+    private static void JmpRelative(Cpu cpu, ref DecodedOp op) => JumpRelative(cpu, ref op);
+
+    /// <summary>JMP r/m (registered for the whole mnemonic; the relative and far forms are overridden by exact code).</summary>
+    private static void JmpIndirect(Cpu cpu, ref DecodedOp op) =>
+        cpu._nextRip = Cpu.IpMask(cpu.ReadOp0(ref op, op.OpSize), op.OpSize);
+
+    private static void Jo(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(0));
+
+    private static void Jno(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(1));
+
+    private static void Jb(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(2));
+
+    private static void Jae(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(3));
+
+    private static void Je(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(4));
+
+    private static void Jne(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(5));
+
+    private static void Jbe(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(6));
+
+    private static void Ja(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(7));
+
+    private static void Js(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(8));
+
+    private static void Jns(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(9));
+
+    private static void Jp(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(10));
+
+    private static void Jnp(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(11));
+
+    private static void Jl(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(12));
+
+    private static void Jge(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(13));
+
+    private static void Jle(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(14));
+
+    private static void Jg(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(15));
+
+    private static void JcxzW(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, (ushort)cpu._gpr[Gpr.Rcx] == 0);
+
+    private static void JcxzD(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, (uint)cpu._gpr[Gpr.Rcx] == 0);
+
+    private static void JcxzQ(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu._gpr[Gpr.Rcx] == 0);
+
+    /// <summary>Decrements the count register at the address size (flags untouched); true when it is still non-zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool DecrementCount(Cpu cpu, int countSize)
+    {
+        ulong count = (cpu._gpr[Gpr.Rcx] - 1) & Cpu.Mask(countSize);
+        cpu.WriteGpr(Gpr.Rcx, countSize, count);
+        return count != 0;
+    }
+
+    private static void LoopW(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, DecrementCount(cpu, 2));
+
+    private static void LoopD(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, DecrementCount(cpu, 4));
+
+    private static void LoopQ(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, DecrementCount(cpu, 8));
+
+    private static void LoopeW(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, DecrementCount(cpu, 2) && cpu.GetZF());
+
+    private static void LoopeD(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, DecrementCount(cpu, 4) && cpu.GetZF());
+
+    private static void LoopeQ(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, DecrementCount(cpu, 8) && cpu.GetZF());
+
+    private static void LoopneW(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, DecrementCount(cpu, 2) && !cpu.GetZF());
+
+    private static void LoopneD(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, DecrementCount(cpu, 4) && !cpu.GetZF());
+
+    private static void LoopneQ(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, DecrementCount(cpu, 8) && !cpu.GetZF());
+
+    private static void CallRelative(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.OpSize;
+        ulong ret = cpu._nextRip;
+        cpu.Push(size, ret);
+        cpu._nextRip = Cpu.IpMask(ret + op.Disp, size);
+    }
+
+    /// <summary>CALL r/m: the target is read before the return address is pushed (CALL [RSP] uses the old RSP).</summary>
+    private static void CallIndirect(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.OpSize;
+        ulong target = cpu.ReadOp0(ref op, size);
+        cpu.Push(size, cpu._nextRip);
+        cpu._nextRip = Cpu.IpMask(target, size);
+    }
+
+    /// <summary>RET and RET imm16: pop the return address, then release imm16 bytes of arguments.</summary>
+    private static void RetNear(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.OpSize;
+        ulong target = cpu.PeekStack(size, 0);
+        ulong release = op.Kind0 == OperandKind.Immediate ? (ushort)op.Imm : 0UL;
+        cpu.SetSp(cpu._gpr[Gpr.Rsp] + (ulong)size + release);
+        cpu._nextRip = Cpu.IpMask(target, size);
+    }
+
+    private static void IntN(Cpu cpu, ref DecodedOp op) => SoftwareInterrupt(cpu, (byte)op.Imm);
+
+    private static void Int3(Cpu cpu, ref DecodedOp op) => SoftwareInterrupt(cpu, Vector.BP);
+
+    private static void Int1(Cpu cpu, ref DecodedOp op) => SoftwareInterrupt(cpu, Vector.DB);
+
+    private static void Into(Cpu cpu, ref DecodedOp op)
+    {
+        if (cpu.GetOF())
+        {
+            SoftwareInterrupt(cpu, Vector.OF);
+        }
+    }
+
+    private static void Ud(Cpu cpu, ref DecodedOp op) => throw new GuestFault(Vector.UD);
+
+    /// <summary>
+    /// INT n: a trap, so the frame holds the next instruction's address. If delivery faults, the
+    /// fault is reported at the INT itself with the stack pointer restored.
+    /// </summary>
+    private static void SoftwareInterrupt(Cpu cpu, int vector)
+    {
+        ulong rip = cpu._rip;
+        ulong rsp = cpu._gpr[Gpr.Rsp];
+        cpu._rip = cpu._nextRip;
+        try
+        {
+            cpu.DeliverInterrupt(vector, null, external: false);
+        }
+        catch (GuestFault)
+        {
+            cpu._rip = rip;
+            cpu._gpr[Gpr.Rsp] = rsp;
+            throw;
+        }
     }
 }

@@ -1,0 +1,282 @@
+using Iced.Intel;
+
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// Far control transfers (Intel SDM Vol. 2): JMP and CALL ptr16:16/16:32 and m16:16/16:32/16:64,
+/// RETF [imm16] and IRET/IRETD/IRETQ in real, protected, compatibility and 64-bit mode. They load
+/// CS through <see cref="Cpu.LoadCodeSegment"/> and may change the mode (OVMF enters long mode
+/// with a 32-bit RETF to a 64-bit code segment), so each ends the block. Returns to an outer
+/// privilege level also pop SS:SP; 64-bit IRET always does (as QEMU's helper_ret_protected).
+/// Call gates, task switches (IRET with NT) and returns to virtual-8086 mode are not emulated:
+/// gates raise #GP in the segment loader, NT raises #GP, and a VM bit in the image is ignored.
+/// </summary>
+internal static unsafe partial class Handlers
+{
+    private static void RegisterFarControlFlow(HandlerRegistry r)
+    {
+        r.Add(Code.Jmp_ptr1616, &JmpFarPtr);
+        r.Add(Code.Jmp_ptr1632, &JmpFarPtr);
+        r.Add(Code.Jmp_m1616, &JmpFarMem16);
+        r.Add(Code.Jmp_m1632, &JmpFarMem32);
+        r.Add(Code.Jmp_m1664, &JmpFarMem64);
+        r.Add(Code.Call_ptr1616, &CallFarPtr);
+        r.Add(Code.Call_ptr1632, &CallFarPtr);
+        r.Add(Code.Call_m1616, &CallFarMem16);
+        r.Add(Code.Call_m1632, &CallFarMem32);
+        r.Add(Code.Call_m1664, &CallFarMem64);
+        r.Add(Mnemonic.Retf, &RetFar);
+        r.Add(Mnemonic.Iret, &Iret);
+        r.Add(Mnemonic.Iretd, &Iret);
+        r.Add(Mnemonic.Iretq, &Iret);
+    }
+
+    private static void JmpFarPtr(Cpu cpu, ref DecodedOp op) =>
+        JumpFar(cpu, op.Insn.FarBranchSelector, op.OpSize == 2 ? op.Insn.FarBranch16 : op.Insn.FarBranch32, op.OpSize);
+
+    private static void JmpFarMem16(Cpu cpu, ref DecodedOp op) => JumpFarMemory(cpu, ref op, 2);
+
+    private static void JmpFarMem32(Cpu cpu, ref DecodedOp op) => JumpFarMemory(cpu, ref op, 4);
+
+    private static void JmpFarMem64(Cpu cpu, ref DecodedOp op) => JumpFarMemory(cpu, ref op, 8);
+
+    private static void JumpFarMemory(Cpu cpu, ref DecodedOp op, int size)
+    {
+        ulong lin = cpu.MemLinear(ref op);
+        ulong offset = cpu.ReadSized(lin, size);
+        ushort selector = cpu.Read16(cpu.WrapLinear(lin + (ulong)size));
+        JumpFar(cpu, selector, offset, size);
+    }
+
+    private static void JumpFar(Cpu cpu, ushort selector, ulong offset, int size)
+    {
+        CheckSamePrivilegeTarget(cpu, selector);
+        cpu.LoadCodeSegment(selector, cpu._cpl);
+        cpu._nextRip = Cpu.IpMask(offset, size);
+        cpu._exitBlock = true;
+    }
+
+    private static void CallFarPtr(Cpu cpu, ref DecodedOp op) =>
+        CallFar(cpu, op.Insn.FarBranchSelector, op.OpSize == 2 ? op.Insn.FarBranch16 : op.Insn.FarBranch32, op.OpSize);
+
+    private static void CallFarMem16(Cpu cpu, ref DecodedOp op) => CallFarMemory(cpu, ref op, 2);
+
+    private static void CallFarMem32(Cpu cpu, ref DecodedOp op) => CallFarMemory(cpu, ref op, 4);
+
+    private static void CallFarMem64(Cpu cpu, ref DecodedOp op) => CallFarMemory(cpu, ref op, 8);
+
+    private static void CallFarMemory(Cpu cpu, ref DecodedOp op, int size)
+    {
+        ulong lin = cpu.MemLinear(ref op);
+        ulong offset = cpu.ReadSized(lin, size);
+        ushort selector = cpu.Read16(cpu.WrapLinear(lin + (ulong)size));
+        CallFar(cpu, selector, offset, size);
+    }
+
+    /// <summary>
+    /// Far CALL: CS and the return offset are written below SP first (a fault there changes
+    /// nothing visible), SP is committed at the old stack width, then CS loads; a faulting CS
+    /// load puts SP back.
+    /// </summary>
+    private static void CallFar(Cpu cpu, ushort selector, ulong offset, int size)
+    {
+        CheckSamePrivilegeTarget(cpu, selector);
+        ulong oldRsp = cpu._gpr[Gpr.Rsp];
+        ulong sp = PushAt(cpu, oldRsp, size, cpu._seg[Seg.Cs].Selector);
+        sp = PushAt(cpu, sp, size, cpu._nextRip);
+        cpu.SetSp(sp);
+        try
+        {
+            cpu.LoadCodeSegment(selector, cpu._cpl);
+        }
+        catch (GuestFault)
+        {
+            cpu._gpr[Gpr.Rsp] = oldRsp;
+            throw;
+        }
+
+        cpu._nextRip = Cpu.IpMask(offset, size);
+        cpu._exitBlock = true;
+    }
+
+    /// <summary>
+    /// Protected-mode rule for a direct far JMP/CALL to a code segment (SDM Vol. 3, 5.8.1):
+    /// non-conforming needs RPL &lt;= CPL and DPL = CPL, conforming needs DPL &lt;= CPL.
+    /// </summary>
+    private static void CheckSamePrivilegeTarget(Cpu cpu, ushort selector)
+    {
+        if ((cpu._cr0 & CrBits.PE) == 0 || (cpu._flags & RFlags.VM) != 0 || (selector & 0xFFFC) == 0)
+        {
+            return;
+        }
+
+        ulong desc = cpu.ReadDescriptor(selector);
+        uint attr = Cpu.DescriptorAttributes(desc);
+        int dpl = (int)((attr >> 13) & 3);
+        bool codeSegment = (attr & 0x1800) == 0x1800;
+        bool conforming = (attr & 0x400) != 0;
+        if (codeSegment && (conforming ? dpl > cpu._cpl : (dpl != cpu._cpl || (selector & 3) > cpu._cpl)))
+        {
+            throw new GuestFault(Vector.GP, selector & 0xFFFCu);
+        }
+    }
+
+    /// <summary>RETF [imm16]: pops offset and CS at the operand size (8-byte slots for REX.W), then releases imm16 bytes.</summary>
+    private static void RetFar(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.OpSize;
+        ulong release = op.Kind0 == OperandKind.Immediate ? (ushort)op.Imm : 0UL;
+        ulong offset = cpu.PeekStack(size, 0);
+        ushort selector = (ushort)cpu.PeekStack(size, (ulong)size);
+        int rpl = selector & 3;
+        if (IsProtected(cpu) && rpl != cpu._cpl)
+        {
+            if (rpl < cpu._cpl)
+            {
+                throw new GuestFault(Vector.GP, selector & 0xFFFCu);
+            }
+
+            ulong slot = (ulong)size * 2 + release;
+            ulong newSp = cpu.PeekStack(size, slot);
+            ushort newSs = (ushort)cpu.PeekStack(size, slot + (ulong)size);
+            ReturnToOuterLevel(cpu, selector, newSs, newSp + release);
+        }
+        else
+        {
+            ulong oldRsp = cpu._gpr[Gpr.Rsp];
+            cpu.SetSp(oldRsp + (ulong)size * 2 + release);
+            try
+            {
+                cpu.LoadCodeSegment(selector, IsProtected(cpu) ? cpu._cpl : 0);
+            }
+            catch (GuestFault)
+            {
+                cpu._gpr[Gpr.Rsp] = oldRsp;
+                throw;
+            }
+        }
+
+        cpu._nextRip = Cpu.IpMask(offset, size);
+        cpu._exitBlock = true;
+    }
+
+    private static bool IsProtected(Cpu cpu) => (cpu._cr0 & CrBits.PE) != 0 && (cpu._flags & RFlags.VM) == 0;
+
+    /// <summary>
+    /// Loads CS at its RPL (the new CPL), then SS:SP, then clears data segment registers the new
+    /// level may not use (SDM Vol. 2, RET and IRET: DPL &lt; CPL for data and non-conforming code).
+    /// </summary>
+    private static void ReturnToOuterLevel(Cpu cpu, ushort cs, ushort ss, ulong sp)
+    {
+        cpu.LoadCodeSegment(cs, cs & 3);
+        cpu.LoadSegment(Seg.Ss, ss);
+        if (cpu._bitness == 64)
+        {
+            cpu._gpr[Gpr.Rsp] = sp;
+        }
+        else
+        {
+            cpu.SetSp(sp);
+        }
+
+        for (int seg = Seg.Es; seg <= Seg.Gs; seg++)
+        {
+            if (seg is Seg.Cs or Seg.Ss)
+            {
+                continue;
+            }
+
+            uint attr = cpu._seg[seg].Attributes;
+            bool conformingCode = (attr & 0x1C00) == 0x1C00;
+            if ((cpu._seg[seg].Selector & 0xFFFC) != 0 && !conformingCode && cpu._seg[seg].Dpl < cpu._cpl)
+            {
+                cpu._seg[seg] = new SegmentRegister { Selector = 0 };
+            }
+        }
+
+        cpu.UpdateMode();
+    }
+
+    /// <summary>IRET/IRETD/IRETQ (SDM Vol. 2, IRET): real-address mode, then protected and IA-32e mode returns.</summary>
+    private static void Iret(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.OpSize;
+        ulong offset = cpu.PeekStack(size, 0);
+        ushort selector = (ushort)cpu.PeekStack(size, (ulong)size);
+        ulong image = cpu.PeekStack(size, (ulong)size * 2);
+        ulong old = cpu.GetFlags();
+        int oldCpl = cpu._cpl;
+        if (!IsProtected(cpu))
+        {
+            if ((old & RFlags.VM) != 0)
+            {
+                // Virtual-8086 IRET needs IOPL 3 (VME is not modelled).
+                if ((old & RFlags.IOPL) != RFlags.IOPL)
+                {
+                    throw new GuestFault(Vector.GP, 0);
+                }
+
+                image = (image & ~RFlags.IOPL) | (old & RFlags.IOPL);
+            }
+
+            cpu.LoadCodeSegment(selector, 0);
+            cpu.SetSp(cpu._gpr[Gpr.Rsp] + (ulong)size * 3);
+
+            // Real mode: a 32-bit IRET keeps VM, VIF and VIP (mask 0x257FD5 / 0x1A0000 in the SDM).
+            ulong flags = size == 2 ? (old & ~0xFFFFUL) | (image & 0xFFFF) : (image & 0x257FD5) | (old & 0x1A0000);
+            cpu.SetFlags(flags);
+        }
+        else
+        {
+            if ((old & RFlags.NT) != 0)
+            {
+                throw new GuestFault(Vector.GP, 0);
+            }
+
+            int rpl = selector & 3;
+            if (rpl < oldCpl)
+            {
+                throw new GuestFault(Vector.GP, selector & 0xFFFCu);
+            }
+
+            if (cpu._bitness == 64 || rpl > oldCpl)
+            {
+                ulong newSp = cpu.PeekStack(size, (ulong)size * 3);
+                ushort newSs = (ushort)cpu.PeekStack(size, (ulong)size * 4);
+                ReturnToOuterLevel(cpu, selector, newSs, newSp);
+            }
+            else
+            {
+                cpu.LoadCodeSegment(selector, oldCpl);
+                cpu.SetSp(cpu._gpr[Gpr.Rsp] + (ulong)size * 3);
+            }
+
+            cpu.SetFlags(IretFlags(old, image, size, oldCpl));
+        }
+
+        cpu._nextRip = Cpu.IpMask(offset, size);
+        cpu._exitBlock = true;
+    }
+
+    /// <summary>Which flags a protected-mode IRET restores: IF only when CPL &lt;= IOPL, IOPL only at CPL 0, RF/AC/ID/VIF/VIP only from a 32/64-bit image.</summary>
+    private static ulong IretFlags(ulong old, ulong image, int size, int cpl)
+    {
+        ulong mask = RFlags.Arith | RFlags.TF | RFlags.DF | RFlags.NT;
+        if (size >= 4)
+        {
+            mask |= RFlags.RF | RFlags.AC | RFlags.ID | RFlags.VIF | RFlags.VIP;
+        }
+
+        if (cpl <= (int)((old & RFlags.IOPL) >> 12))
+        {
+            mask |= RFlags.IF;
+        }
+
+        if (cpl == 0)
+        {
+            mask |= RFlags.IOPL;
+        }
+
+        return (old & ~mask) | (image & mask);
+    }
+}
