@@ -173,6 +173,9 @@ public sealed class BootCommand
         _log.LogInformation(
             "stopped: {Reason} at {Address} after {Instructions:N0} instructions in {Wall:F2} s ({Mips:F1} MIPS){Detail}",
             r.Stop.Reason, r.Stop.Address, r.Instructions, r.WallSeconds, r.Mips, r.Stop.Detail is { } d ? ": " + d : string.Empty);
+        _log.LogDebug(
+            "blocks built {Blocks:N0}, code page invalidations {Invalidations:N0}, host GC allocations {Allocated:N0} bytes",
+            cpu.BlocksBuilt, cpu.CodePageInvalidations, GC.GetTotalAllocatedBytes());
         foreach (var u in r.Unimplemented)
         {
             _log.LogWarning("unimplemented instruction {Code} executed {Count} time(s)", u.Code, u.Count);

@@ -25,6 +25,12 @@ public sealed unsafe partial class Cpu
     /// <summary>Raised the first time execution enters a physical page (argument: page number).</summary>
     public event Action<ulong>? CodePageFirstEntered;
 
+    /// <summary>Blocks decoded so far (a measure of decode work and of cache churn).</summary>
+    public long BlocksBuilt { get; private set; }
+
+    /// <summary>Code pages dropped because something wrote to them.</summary>
+    public long CodePageInvalidations { get; private set; }
+
     /// <summary>Longest block the decoder may build (1 while tracing or single-stepping).</summary>
     internal int BlockLimit { get; set; } = Block.MaxOps;
 
@@ -89,6 +95,7 @@ public sealed unsafe partial class Cpu
     /// <summary>A write reached a page with decoded code: forget its blocks (and those spilling into it).</summary>
     internal void InvalidateCodePage(ulong physPage)
     {
+        CodePageInvalidations++;
         if (physPage < LowPageCount)
         {
             _codePages[physPage] = null;
@@ -127,6 +134,7 @@ public sealed unsafe partial class Cpu
 
     private Block BuildBlock(ulong lin, ulong physPage, CodePage? page)
     {
+        BlocksBuilt++;
         if (physPage < LowPageCount && _everExecuted[physPage] == 0)
         {
             _everExecuted[physPage] = 1;
