@@ -1,0 +1,110 @@
+using Emulator.Core.Cpu;
+using Emulator.Core.Tests.Support;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Emulator.Core.Tests.Cpu;
+
+/// <summary>Address translation: 4-level paging with 4 KiB pages, #PF error codes and CR2, NX, WP, accessed/dirty bits.</summary>
+public class PagingTests
+{
+    private const ulong Idt = 0x3000;
+    private const ulong HandlerAt = 0x120000;
+    private const ulong Pt = 0x20000;
+
+    /// <summary>Long mode, with the first 2 MiB split into 4 KiB pages through a page table at <see cref="Pt"/>.</summary>
+    private static TestMachine Machine(Action<Iced.Intel.Assembler> program)
+    {
+        var m = new TestMachine();
+        m.LoadLong64(program);
+        ulong pd = TestMachine.PageTables + 0x2000;
+        m.WriteU64(pd, Pt | 3);
+        for (ulong i = 0; i < 512; i++)
+        {
+            m.WriteU64(Pt + i * 8, (i << 12) | 3);
+        }
+
+        // #PF handler: record CR2 and the error code, then stop.
+        m.Load(HandlerAt, TestMachine.Assemble(64, HandlerAt, a =>
+        {
+            a.pop(rax);
+            a.mov(__qword_ptr[0x5000], rax);
+            a.mov(rax, cr2);
+            a.mov(__qword_ptr[0x5008], rax);
+            a.hlt();
+        }));
+        ulong gate = (HandlerAt & 0xFFFF) | ((ulong)TestMachine.Code64 << 16) | (0x8EUL << 40) | ((HandlerAt >> 16) & 0xFFFF) << 48;
+        m.WriteU64(Idt + 14 * 16, gate);
+        m.WriteU64(Idt + 14 * 16 + 8, HandlerAt >> 32);
+        m.Cpu._idtr = new TableRegister { Base = Idt, Limit = 0xFFF };
+        return m;
+    }
+
+    [Fact]
+    public void NotPresentPageFaultsWithAddressAndErrorCode()
+    {
+        using var m = Machine(a =>
+        {
+            a.mov(eax, __dword_ptr[0x7123]);
+            a.hlt();
+        });
+        m.WriteU64(Pt + 7 * 8, 0);
+        m.Run();
+        Assert.Equal(0x7123UL, m.ReadU64(0x5008));
+        Assert.Equal(0UL, m.ReadU64(0x5000));
+        Assert.Equal(0x7123UL, m.Cpu.Cr2);
+    }
+
+    [Fact]
+    public void WriteToReadOnlyPageFaultsOnlyWithWriteProtect()
+    {
+        using var m = Machine(a =>
+        {
+            a.mov(__dword_ptr[0x8000], 0x1234);
+            a.mov(rax, cr0);
+            a.or(rax, 1 << 16);
+            a.mov(cr0, rax);
+            a.mov(__dword_ptr[0x8004], 0x5678);
+            a.hlt();
+        });
+        m.WriteU64(Pt + 8 * 8, 0x8000 | 1);
+        m.Run();
+        Assert.Equal(0x1234U, m.ReadU32(0x8000));
+        Assert.Equal(0U, m.ReadU32(0x8004));
+        Assert.Equal(0x8004UL, m.ReadU64(0x5008));
+        Assert.Equal(3UL, m.ReadU64(0x5000)); // present | write
+    }
+
+    [Fact]
+    public void ExecutingANoExecutePageFaultsWithTheFetchBit()
+    {
+        using var m = Machine(a =>
+        {
+            a.mov(ecx, 0xC0000080);
+            a.rdmsr();
+            a.or(eax, 1 << 11);
+            a.wrmsr();
+            a.mov(eax, 0x9000);
+            a.call(rax);
+            a.hlt();
+        });
+        m.Load(0x9000, [0xC3]);
+        m.WriteU64(Pt + 9 * 8, 0x9000 | 3 | (1UL << 63));
+        m.Run();
+        Assert.Equal(0x9000UL, m.ReadU64(0x5008));
+        Assert.Equal(0x11UL, m.ReadU64(0x5000)); // present | instruction fetch
+    }
+
+    [Fact]
+    public void WalkSetsAccessedAndDirtyBits()
+    {
+        using var m = Machine(a =>
+        {
+            a.mov(eax, __dword_ptr[0xA000]);
+            a.mov(__dword_ptr[0xB000], eax);
+            a.hlt();
+        });
+        m.Run();
+        Assert.Equal(0x20UL, m.ReadU64(Pt + 0xA * 8) & 0x60);
+        Assert.Equal(0x60UL, m.ReadU64(Pt + 0xB * 8) & 0x60);
+    }
+}
