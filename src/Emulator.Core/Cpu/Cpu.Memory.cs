@@ -162,7 +162,8 @@ public sealed unsafe partial class Cpu
                 1 => *p,
                 2 => Unsafe.ReadUnaligned<ushort>(p),
                 4 => Unsafe.ReadUnaligned<uint>(p),
-                _ => Unsafe.ReadUnaligned<ulong>(p),
+                8 => Unsafe.ReadUnaligned<ulong>(p),
+                _ => ReadHostBytes(p, size),
             };
         }
 
@@ -178,6 +179,18 @@ public sealed unsafe partial class Cpu
         }
 
         return _bus.Read(phys, size);
+    }
+
+    /// <summary>An odd-sized piece of a page-crossing read (3, 5, 6 or 7 bytes), without reading past the page.</summary>
+    private static ulong ReadHostBytes(byte* p, int size)
+    {
+        ulong v = 0;
+        for (int i = 0; i < size; i++)
+        {
+            v |= (ulong)p[i] << (8 * i);
+        }
+
+        return v;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -205,7 +218,15 @@ public sealed unsafe partial class Cpu
                 case 1: *p = (byte)value; break;
                 case 2: Unsafe.WriteUnaligned(p, (ushort)value); break;
                 case 4: Unsafe.WriteUnaligned(p, (uint)value); break;
-                default: Unsafe.WriteUnaligned(p, value); break;
+                case 8: Unsafe.WriteUnaligned(p, value); break;
+                default:
+                    // The first part of a page-crossing access (3, 5, 6 or 7 bytes): never touch the next page.
+                    for (int i = 0; i < size; i++)
+                    {
+                        p[i] = (byte)(value >> (8 * i));
+                    }
+
+                    break;
             }
 
             return;

@@ -1,8 +1,127 @@
+using Iced.Intel;
+
 namespace Emulator.Core.Cpu;
 
+/// <summary>
+/// Port I/O (Intel SDM Vol. 2, IN, OUT, INS, OUTS; Vol. 1, 19.5): the imm8 and DX forms at 8, 16
+/// and 32 bits, and the string forms with REP. Accesses go to <see cref="Cpu.Ports"/>; a device
+/// that must end the block (reset, shutdown, test exit) calls <see cref="Cpu.RequestStop"/>, and
+/// one that remaps memory flushes the TLB, which also ends it, so these handlers do not.
+/// The I/O permission bitmap is not consulted: OVMF runs at CPL 0 with IOPL 0.
+/// </summary>
 internal static unsafe partial class Handlers
 {
     internal static void RegisterIo(HandlerRegistry r)
     {
+        r.Add(Code.In_AL_imm8, &InImm);
+        r.Add(Code.In_AX_imm8, &InImm);
+        r.Add(Code.In_EAX_imm8, &InImm);
+        r.Add(Code.In_AL_DX, &InDx);
+        r.Add(Code.In_AX_DX, &InDx);
+        r.Add(Code.In_EAX_DX, &InDx);
+        r.Add(Code.Out_imm8_AL, &OutImm);
+        r.Add(Code.Out_imm8_AX, &OutImm);
+        r.Add(Code.Out_imm8_EAX, &OutImm);
+        r.Add(Code.Out_DX_AL, &OutDx);
+        r.Add(Code.Out_DX_AX, &OutDx);
+        r.Add(Code.Out_DX_EAX, &OutDx);
+        r.Add(Code.Insb_m8_DX, &Ins);
+        r.Add(Code.Insw_m16_DX, &Ins);
+        r.Add(Code.Insd_m32_DX, &Ins);
+        r.Add(Code.Outsb_DX_m8, &Outs);
+        r.Add(Code.Outsw_DX_m16, &Outs);
+        r.Add(Code.Outsd_DX_m32, &Outs);
+    }
+
+    /// <summary>IN AL/AX/EAX, imm8: a 32-bit read zero-extends into RAX like any 32-bit register write.</summary>
+    private static void InImm(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.OpSize;
+        cpu.WriteGpr(Gpr.Rax, size, cpu.Ports.Read((byte)op.Imm, size));
+    }
+
+    private static void InDx(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.OpSize;
+        cpu.WriteGpr(Gpr.Rax, size, cpu.Ports.Read((ushort)cpu._gpr[Gpr.Rdx], size));
+    }
+
+    /// <summary>OUT imm8, AL/AX/EAX: the size is that of operand 1 (operand 0 is the port number).</summary>
+    private static void OutImm(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.Op1Size;
+        cpu.Ports.Write((byte)op.Imm, size, (uint)cpu.ReadGpr(Gpr.Rax, size));
+    }
+
+    private static void OutDx(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.Op1Size;
+        cpu.Ports.Write((ushort)cpu._gpr[Gpr.Rdx], size, (uint)cpu.ReadGpr(Gpr.Rax, size));
+    }
+
+    /// <summary>
+    /// INS: port DX to ES:DI. The destination is probed before the port is read, so a #PF does
+    /// not consume device data (QEMU likewise checks the store before the I/O).
+    /// </summary>
+    private static void Ins(Cpu cpu, ref DecodedOp op)
+    {
+        PrepareString(ref op);
+        int size = op.MemSize, a = op.AddrSize;
+        ulong m = Cpu.Mask(a), step = StringStep(cpu, size);
+        ushort port = (ushort)cpu._gpr[Gpr.Rdx];
+        ulong count = op.Rep != 0 ? cpu._gpr[Gpr.Rcx] & m : 1;
+        ulong start = count;
+        ulong di = cpu._gpr[Gpr.Rdi] & m;
+        try
+        {
+            while (count != 0)
+            {
+                ulong lin = cpu.Linear(Seg.Es, di);
+                cpu.ProbeWrite(lin, size);
+                cpu.WriteSized(lin, size, cpu.Ports.Read(port, size));
+                di = (di + step) & m;
+                count--;
+            }
+        }
+        finally
+        {
+            cpu.WriteGpr(Gpr.Rdi, a, di);
+            if (op.Rep != 0)
+            {
+                cpu.WriteGpr(Gpr.Rcx, a, count);
+                AddRepIterations(cpu, start - count);
+            }
+        }
+    }
+
+    /// <summary>OUTS: seg:SI (DS unless overridden) to port DX.</summary>
+    private static void Outs(Cpu cpu, ref DecodedOp op)
+    {
+        PrepareString(ref op);
+        int size = op.MemSize, a = op.AddrSize;
+        ulong m = Cpu.Mask(a), step = StringStep(cpu, size);
+        ushort port = (ushort)cpu._gpr[Gpr.Rdx];
+        ulong count = op.Rep != 0 ? cpu._gpr[Gpr.Rcx] & m : 1;
+        ulong start = count;
+        ulong si = cpu._gpr[Gpr.Rsi] & m;
+        try
+        {
+            while (count != 0)
+            {
+                ulong v = cpu.ReadSized(cpu.Linear(op.MemSeg, si), size);
+                cpu.Ports.Write(port, size, (uint)v);
+                si = (si + step) & m;
+                count--;
+            }
+        }
+        finally
+        {
+            cpu.WriteGpr(Gpr.Rsi, a, si);
+            if (op.Rep != 0)
+            {
+                cpu.WriteGpr(Gpr.Rcx, a, count);
+                AddRepIterations(cpu, start - count);
+            }
+        }
     }
 }

@@ -1,8 +1,432 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Iced.Intel;
+
 namespace Emulator.Core.Cpu;
 
+/// <summary>
+/// The SSE/SSE2 integer and move subset firmware uses (Intel SDM Vol. 2; Vol. 1, chapters 10-11):
+/// 128-bit moves (aligned forms #GP on a misaligned address, as do other legacy-SSE m128
+/// operands), MOVD/MOVQ, MOVLPS/MOVHPS/MOVLHPS/MOVHLPS, non-temporal stores (plain stores here),
+/// the logic ops, PCMPEQ*, PCMPGTB, PMINUB, PADD*/PSUB*, unpacks, shuffles, byte shifts and the
+/// mask extractions — what BaseMemoryLib's SSE2 routines and compiler-generated copies need.
+/// MXCSR and FXSAVE/FXRSTOR are in <c>Sse.State.cs</c>. MMX forms are not implemented.
+/// </summary>
 internal static unsafe partial class Handlers
 {
     internal static void RegisterSse(HandlerRegistry r)
     {
+        r.Add(Code.Movdqu_xmm_xmmm128, &MovXmmUnaligned);
+        r.Add(Code.Movdqu_xmmm128_xmm, &MovXmmUnaligned);
+        r.Add(Code.Movups_xmm_xmmm128, &MovXmmUnaligned);
+        r.Add(Code.Movups_xmmm128_xmm, &MovXmmUnaligned);
+        r.Add(Code.Movupd_xmm_xmmm128, &MovXmmUnaligned);
+        r.Add(Code.Movupd_xmmm128_xmm, &MovXmmUnaligned);
+        r.Add(Code.Movdqa_xmm_xmmm128, &MovXmmAligned);
+        r.Add(Code.Movdqa_xmmm128_xmm, &MovXmmAligned);
+        r.Add(Code.Movaps_xmm_xmmm128, &MovXmmAligned);
+        r.Add(Code.Movaps_xmmm128_xmm, &MovXmmAligned);
+        r.Add(Code.Movapd_xmm_xmmm128, &MovXmmAligned);
+        r.Add(Code.Movapd_xmmm128_xmm, &MovXmmAligned);
+        r.Add(Code.Movntdq_m128_xmm, &MovXmmAligned);
+        r.Add(Code.Movntps_m128_xmm, &MovXmmAligned);
+        r.Add(Code.Movntdqa_xmm_m128, &MovXmmAligned);
+        r.Add(Code.Movnti_m32_r32, &Movnti);
+        r.Add(Code.Movnti_m64_r64, &Movnti);
+        r.Add(Code.Movd_xmm_rm32, &MovToXmmZeroExtend);
+        r.Add(Code.Movq_xmm_rm64, &MovToXmmZeroExtend);
+        r.Add(Code.Movq_xmm_xmmm64, &MovqLoad);
+        r.Add(Code.Movd_rm32_xmm, &MovFromXmm);
+        r.Add(Code.Movq_rm64_xmm, &MovFromXmm);
+        r.Add(Code.Movq_xmmm64_xmm, &MovqStore);
+        r.Add(Code.Movlps_xmm_m64, &MovLowLoad);
+        r.Add(Code.Movlpd_xmm_m64, &MovLowLoad);
+        r.Add(Code.Movhps_xmm_m64, &MovHighLoad);
+        r.Add(Code.Movhpd_xmm_m64, &MovHighLoad);
+        r.Add(Code.Movlps_m64_xmm, &MovFromXmm);
+        r.Add(Code.Movlpd_m64_xmm, &MovFromXmm);
+        r.Add(Code.Movhps_m64_xmm, &MovHighStore);
+        r.Add(Code.Movhpd_m64_xmm, &MovHighStore);
+        r.Add(Code.Movlhps_xmm_xmm, &Movlhps);
+        r.Add(Code.Movhlps_xmm_xmm, &Movhlps);
+        r.Add(Code.Pxor_xmm_xmmm128, &Pxor);
+        r.Add(Code.Xorps_xmm_xmmm128, &Pxor);
+        r.Add(Code.Xorpd_xmm_xmmm128, &Pxor);
+        r.Add(Code.Por_xmm_xmmm128, &Por);
+        r.Add(Code.Orps_xmm_xmmm128, &Por);
+        r.Add(Code.Pand_xmm_xmmm128, &Pand);
+        r.Add(Code.Andps_xmm_xmmm128, &Pand);
+        r.Add(Code.Pandn_xmm_xmmm128, &Pandn);
+        r.Add(Code.Andnps_xmm_xmmm128, &Pandn);
+        r.Add(Code.Pcmpeqb_xmm_xmmm128, &Pcmpeqb);
+        r.Add(Code.Pcmpeqw_xmm_xmmm128, &Pcmpeqw);
+        r.Add(Code.Pcmpeqd_xmm_xmmm128, &Pcmpeqd);
+        r.Add(Code.Pcmpgtb_xmm_xmmm128, &Pcmpgtb);
+        r.Add(Code.Pminub_xmm_xmmm128, &Pminub);
+        r.Add(Code.Paddb_xmm_xmmm128, &Paddb);
+        r.Add(Code.Paddw_xmm_xmmm128, &Paddw);
+        r.Add(Code.Paddd_xmm_xmmm128, &Paddd);
+        r.Add(Code.Paddq_xmm_xmmm128, &Paddq);
+        r.Add(Code.Psubb_xmm_xmmm128, &Psubb);
+        r.Add(Code.Psubw_xmm_xmmm128, &Psubw);
+        r.Add(Code.Psubd_xmm_xmmm128, &Psubd);
+        r.Add(Code.Psubq_xmm_xmmm128, &Psubq);
+        r.Add(Code.Punpcklbw_xmm_xmmm128, &Punpcklbw);
+        r.Add(Code.Punpcklwd_xmm_xmmm128, &Punpcklwd);
+        r.Add(Code.Punpckldq_xmm_xmmm128, &Punpckldq);
+        r.Add(Code.Punpcklqdq_xmm_xmmm128, &Punpcklqdq);
+        r.Add(Code.Punpckhbw_xmm_xmmm128, &Punpckhbw);
+        r.Add(Code.Punpckhwd_xmm_xmmm128, &Punpckhwd);
+        r.Add(Code.Punpckhdq_xmm_xmmm128, &Punpckhdq);
+        r.Add(Code.Punpckhqdq_xmm_xmmm128, &Punpckhqdq);
+        r.Add(Code.Pshufd_xmm_xmmm128_imm8, &Pshufd);
+        r.Add(Code.Pshuflw_xmm_xmmm128_imm8, &Pshuflw);
+        r.Add(Code.Pshufhw_xmm_xmmm128_imm8, &Pshufhw);
+        r.Add(Code.Shufps_xmm_xmmm128_imm8, &Shufps);
+        r.Add(Code.Pslldq_xmm_imm8, &Pslldq);
+        r.Add(Code.Psrldq_xmm_imm8, &Psrldq);
+        r.Add(Code.Pmovmskb_r32_xmm, &Pmovmskb);
+        r.Add(Code.Pmovmskb_r64_xmm, &Pmovmskb);
+        r.Add(Code.Movmskps_r32_xmm, &Movmskps);
+        r.Add(Code.Movmskps_r64_xmm, &Movmskps);
+        RegisterSseState(r);
     }
+
+    internal static UInt128 Read128(Cpu cpu, ulong lin)
+    {
+        ulong lo = cpu.Read64(lin);
+        ulong hi = cpu.Read64(cpu.WrapLinear(lin + 8));
+        return new UInt128(hi, lo);
+    }
+
+    internal static void Write128(Cpu cpu, ulong lin, UInt128 value)
+    {
+        cpu.ProbeWrite(lin, 16);
+        cpu.Write64(lin, (ulong)value);
+        cpu.Write64(cpu.WrapLinear(lin + 8), (ulong)(value >> 64));
+    }
+
+    private static ulong AlignedLinear(Cpu cpu, ref DecodedOp op)
+    {
+        ulong lin = cpu.MemLinear(ref op);
+        if ((lin & 15) != 0)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        return lin;
+    }
+
+    /// <summary>Operand 1 as 128 bits; legacy-SSE m128 operands must be 16-byte aligned unless the instruction says otherwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static UInt128 XmmSource(Cpu cpu, ref DecodedOp op, bool aligned = true)
+    {
+        if (op.Kind1 == OperandKind.Xmm)
+        {
+            return cpu.Fpu.Xmm[op.Reg1];
+        }
+
+        return Read128(cpu, aligned ? AlignedLinear(cpu, ref op) : cpu.MemLinear(ref op));
+    }
+
+    private static void MoveXmm(Cpu cpu, ref DecodedOp op, bool aligned)
+    {
+        UInt128 v = XmmSource(cpu, ref op, aligned);
+        if (op.Kind0 == OperandKind.Xmm)
+        {
+            cpu.Fpu.Xmm[op.Reg0] = v;
+        }
+        else
+        {
+            Write128(cpu, aligned ? AlignedLinear(cpu, ref op) : cpu.MemLinear(ref op), v);
+        }
+    }
+
+    private static void MovXmmUnaligned(Cpu cpu, ref DecodedOp op) => MoveXmm(cpu, ref op, false);
+
+    private static void MovXmmAligned(Cpu cpu, ref DecodedOp op) => MoveXmm(cpu, ref op, true);
+
+    private static void Movnti(Cpu cpu, ref DecodedOp op) =>
+        cpu.WriteSized(cpu.MemLinear(ref op), op.Op1Size, cpu.ReadGpr(op.Reg1, op.Op1Size));
+
+    /// <summary>MOVD/MOVQ xmm, r/m: the 32/64-bit value, upper bits zeroed.</summary>
+    private static void MovToXmmZeroExtend(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.Op1Size;
+        cpu.Fpu.Xmm[op.Reg0] = cpu.ReadOp1(ref op, size);
+    }
+
+    /// <summary>MOVQ xmm, xmm/m64 (F3 0F 7E): the low quadword, upper half zeroed.</summary>
+    private static void MovqLoad(Cpu cpu, ref DecodedOp op) =>
+        cpu.Fpu.Xmm[op.Reg0] = op.Kind1 == OperandKind.Xmm ? (ulong)cpu.Fpu.Xmm[op.Reg1] : cpu.Read64(cpu.MemLinear(ref op));
+
+    /// <summary>MOVD/MOVQ r/m, xmm and MOVLPS m64, xmm: the low 32/64 bits.</summary>
+    private static void MovFromXmm(Cpu cpu, ref DecodedOp op) =>
+        cpu.WriteOp0(ref op, op.OpSize, (ulong)cpu.Fpu.Xmm[op.Reg1]);
+
+    /// <summary>MOVQ xmm/m64, xmm (66 0F D6): to a register the upper half is zeroed.</summary>
+    private static void MovqStore(Cpu cpu, ref DecodedOp op)
+    {
+        ulong v = (ulong)cpu.Fpu.Xmm[op.Reg1];
+        if (op.Kind0 == OperandKind.Xmm)
+        {
+            cpu.Fpu.Xmm[op.Reg0] = v;
+        }
+        else
+        {
+            cpu.Write64(cpu.MemLinear(ref op), v);
+        }
+    }
+
+    private static void MovLowLoad(Cpu cpu, ref DecodedOp op)
+    {
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        ulong v = cpu.Read64(cpu.MemLinear(ref op));
+        d = (d & ((UInt128)ulong.MaxValue << 64)) | v;
+    }
+
+    private static void MovHighLoad(Cpu cpu, ref DecodedOp op)
+    {
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        ulong v = cpu.Read64(cpu.MemLinear(ref op));
+        d = ((UInt128)v << 64) | (ulong)d;
+    }
+
+    private static void MovHighStore(Cpu cpu, ref DecodedOp op) =>
+        cpu.Write64(cpu.MemLinear(ref op), (ulong)(cpu.Fpu.Xmm[op.Reg1] >> 64));
+
+    private static void Movlhps(Cpu cpu, ref DecodedOp op)
+    {
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = ((UInt128)(ulong)cpu.Fpu.Xmm[op.Reg1] << 64) | (ulong)d;
+    }
+
+    private static void Movhlps(Cpu cpu, ref DecodedOp op)
+    {
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = (d & ((UInt128)ulong.MaxValue << 64)) | (ulong)(cpu.Fpu.Xmm[op.Reg1] >> 64);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Vec(UInt128 x) => Unsafe.BitCast<UInt128, Vector128<byte>>(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static UInt128 Bits(Vector128<byte> v) => Unsafe.BitCast<Vector128<byte>, UInt128>(v);
+
+    private static void Pxor(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        cpu.Fpu.Xmm[op.Reg0] ^= s;
+    }
+
+    private static void Por(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        cpu.Fpu.Xmm[op.Reg0] |= s;
+    }
+
+    private static void Pand(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        cpu.Fpu.Xmm[op.Reg0] &= s;
+    }
+
+    private static void Pandn(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = ~d & s;
+    }
+
+    private static void Pcmpeqb(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits(Vector128.Equals(Vec(d), Vec(s)));
+    }
+
+    private static void Pcmpeqw(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits(Vector128.Equals(Vec(d).AsUInt16(), Vec(s).AsUInt16()).AsByte());
+    }
+
+    private static void Pcmpeqd(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits(Vector128.Equals(Vec(d).AsUInt32(), Vec(s).AsUInt32()).AsByte());
+    }
+
+    private static void Pcmpgtb(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits(Vector128.GreaterThan(Vec(d).AsSByte(), Vec(s).AsSByte()).AsByte());
+    }
+
+    private static void Pminub(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits(Vector128.Min(Vec(d), Vec(s)));
+    }
+
+    private static void Paddb(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits(Vec(d) + Vec(s));
+    }
+
+    private static void Paddw(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits((Vec(d).AsUInt16() + Vec(s).AsUInt16()).AsByte());
+    }
+
+    private static void Paddd(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits((Vec(d).AsUInt32() + Vec(s).AsUInt32()).AsByte());
+    }
+
+    private static void Paddq(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits((Vec(d).AsUInt64() + Vec(s).AsUInt64()).AsByte());
+    }
+
+    private static void Psubb(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits(Vec(d) - Vec(s));
+    }
+
+    private static void Psubw(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits((Vec(d).AsUInt16() - Vec(s).AsUInt16()).AsByte());
+    }
+
+    private static void Psubd(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits((Vec(d).AsUInt32() - Vec(s).AsUInt32()).AsByte());
+    }
+
+    private static void Psubq(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = Bits((Vec(d).AsUInt64() - Vec(s).AsUInt64()).AsByte());
+    }
+
+    /// <summary>PUNPCKL/H: interleaves elements of <paramref name="elem"/> bytes from the low or high halves, destination first.</summary>
+    private static void Unpack(Cpu cpu, ref DecodedOp op, int elem, bool high)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        UInt128 d = cpu.Fpu.Xmm[op.Reg0];
+        UInt128 r;
+        byte* ps = (byte*)&s, pd = (byte*)&d, pr = (byte*)&r;
+        int half = high ? 8 : 0;
+        for (int i = 0; i < 8 / elem; i++)
+        {
+            Buffer.MemoryCopy(pd + half + (i * elem), pr + (2 * i * elem), elem, elem);
+            Buffer.MemoryCopy(ps + half + (i * elem), pr + (2 * i * elem) + elem, elem, elem);
+        }
+
+        cpu.Fpu.Xmm[op.Reg0] = r;
+    }
+
+    private static void Punpcklbw(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 1, false);
+
+    private static void Punpcklwd(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 2, false);
+
+    private static void Punpckldq(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 4, false);
+
+    private static void Punpcklqdq(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 8, false);
+
+    private static void Punpckhbw(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 1, true);
+
+    private static void Punpckhwd(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 2, true);
+
+    private static void Punpckhdq(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 4, true);
+
+    private static void Punpckhqdq(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 8, true);
+
+    private static void Pshufd(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        UInt128 r;
+        uint* ps = (uint*)&s, pr = (uint*)&r;
+        int imm = (int)op.Imm;
+        for (int i = 0; i < 4; i++)
+        {
+            pr[i] = ps[(imm >> (2 * i)) & 3];
+        }
+
+        cpu.Fpu.Xmm[op.Reg0] = r;
+    }
+
+    /// <summary>PSHUFLW/PSHUFHW shuffle the words of one half and copy the other half.</summary>
+    private static void ShuffleWords(Cpu cpu, ref DecodedOp op, int half)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        UInt128 r = s;
+        ushort* ps = (ushort*)&s + half, pr = (ushort*)&r + half;
+        int imm = (int)op.Imm;
+        for (int i = 0; i < 4; i++)
+        {
+            pr[i] = ps[(imm >> (2 * i)) & 3];
+        }
+
+        cpu.Fpu.Xmm[op.Reg0] = r;
+    }
+
+    private static void Pshuflw(Cpu cpu, ref DecodedOp op) => ShuffleWords(cpu, ref op, 0);
+
+    private static void Pshufhw(Cpu cpu, ref DecodedOp op) => ShuffleWords(cpu, ref op, 4);
+
+    /// <summary>SHUFPS: dwords 0-1 chosen from the destination, 2-3 from the source.</summary>
+    private static void Shufps(Cpu cpu, ref DecodedOp op)
+    {
+        UInt128 s = XmmSource(cpu, ref op);
+        UInt128 d = cpu.Fpu.Xmm[op.Reg0];
+        UInt128 r;
+        uint* ps = (uint*)&s, pd = (uint*)&d, pr = (uint*)&r;
+        int imm = (int)op.Imm;
+        pr[0] = pd[imm & 3];
+        pr[1] = pd[(imm >> 2) & 3];
+        pr[2] = ps[(imm >> 4) & 3];
+        pr[3] = ps[(imm >> 6) & 3];
+        cpu.Fpu.Xmm[op.Reg0] = r;
+    }
+
+    private static void Pslldq(Cpu cpu, ref DecodedOp op)
+    {
+        int n = (int)(op.Imm & 0xFF);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = n > 15 ? UInt128.Zero : d << (8 * n);
+    }
+
+    private static void Psrldq(Cpu cpu, ref DecodedOp op)
+    {
+        int n = (int)(op.Imm & 0xFF);
+        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
+        d = n > 15 ? UInt128.Zero : d >> (8 * n);
+    }
+
+    private static void Pmovmskb(Cpu cpu, ref DecodedOp op) =>
+        cpu.WriteGpr(op.Reg0, op.OpSize, Vec(cpu.Fpu.Xmm[op.Reg1]).ExtractMostSignificantBits());
+
+    private static void Movmskps(Cpu cpu, ref DecodedOp op) =>
+        cpu.WriteGpr(op.Reg0, op.OpSize, Vec(cpu.Fpu.Xmm[op.Reg1]).AsUInt32().ExtractMostSignificantBits());
 }

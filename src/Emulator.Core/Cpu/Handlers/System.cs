@@ -2,12 +2,42 @@ using Iced.Intel;
 
 namespace Emulator.Core.Cpu;
 
-/// <summary>System instructions: HLT (Intel SDM Vol. 2).</summary>
+/// <summary>
+/// System instructions (Intel SDM Vol. 2 and Vol. 3, 2.8): HLT, MOV to and from control and
+/// debug registers, CPUID (answered by the CPU model), RDMSR/WRMSR, RDTSC (virtual time, never
+/// host time), CLTS, LMSW, SMSW, INVLPG, and the cache/ordering instructions that an interpreter
+/// with one coherent memory can treat as no-ops (INVD, WBINVD, CLFLUSH, fences, PAUSE).
+/// RDTSCP and RDRAND stay unimplemented: qemu64 does not advertise them, so they raise #UD.
+/// </summary>
 internal static unsafe partial class Handlers
 {
     internal static void RegisterSystem(HandlerRegistry r)
     {
         r.Add(Code.Hlt, &Hlt);
+        r.Add(Code.Mov_cr_r32, &MovToCr);
+        r.Add(Code.Mov_cr_r64, &MovToCr);
+        r.Add(Code.Mov_r32_cr, &MovFromCr);
+        r.Add(Code.Mov_r64_cr, &MovFromCr);
+        r.Add(Code.Mov_dr_r32, &MovToDr);
+        r.Add(Code.Mov_dr_r64, &MovToDr);
+        r.Add(Code.Mov_r32_dr, &MovFromDr);
+        r.Add(Code.Mov_r64_dr, &MovFromDr);
+        r.Add(Code.Cpuid, &Cpuid);
+        r.Add(Code.Rdmsr, &Rdmsr);
+        r.Add(Code.Wrmsr, &Wrmsr);
+        r.Add(Code.Rdtsc, &Rdtsc);
+        r.Add(Code.Clts, &Clts);
+        r.Add(Mnemonic.Lmsw, &Lmsw);
+        r.Add(Mnemonic.Smsw, &Smsw);
+        r.Add(Code.Invlpg_m, &Invlpg);
+        r.Add(Code.Invd, &PrivilegedNop);
+        r.Add(Code.Wbinvd, &PrivilegedNop);
+        r.Add(Code.Pause, &OrderingNop);
+        r.Add(Code.Clflush_m8, &OrderingNop);
+        r.Add(Code.Clflushopt_m8, &OrderingNop);
+        r.Add(Mnemonic.Lfence, &OrderingNop);
+        r.Add(Mnemonic.Mfence, &OrderingNop);
+        r.Add(Mnemonic.Sfence, &OrderingNop);
     }
 
     /// <summary>HLT: stop fetching until an interrupt; the run loop idles virtual time forward or stops.</summary>
@@ -20,5 +50,200 @@ internal static unsafe partial class Handlers
 
         cpu._halted = true;
         cpu._exitBlock = true;
+    }
+
+    private static void RequireRing0(Cpu cpu)
+    {
+        if (cpu._cpl != 0)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+    }
+
+    /// <summary>MOV CRn, r: the register is 32 bits outside 64-bit mode, 64 inside (SDM Vol. 2, MOV—Move to/from Control Registers).</summary>
+    private static void MovToCr(Cpu cpu, ref DecodedOp op)
+    {
+        RequireRing0(cpu);
+        ulong v = cpu.ReadGpr(op.Reg1, op.Op1Size);
+        switch (op.Reg0)
+        {
+            case 0:
+                if (!cpu.WriteCr0(v))
+                {
+                    throw new GuestFault(Vector.GP, 0);
+                }
+
+                break;
+            case 2:
+                cpu._cr2 = v;
+                break;
+            case 3:
+                cpu.WriteCr3(v);
+                break;
+            case 4:
+                if (!cpu.WriteCr4(v))
+                {
+                    throw new GuestFault(Vector.GP, 0);
+                }
+
+                break;
+            case 8:
+                // CR8 is the task-priority register; bits 63:4 are reserved.
+                if ((v & ~0xFUL) != 0)
+                {
+                    throw new GuestFault(Vector.GP, 0);
+                }
+
+                cpu._cr8 = v;
+                break;
+            default:
+                throw new GuestFault(Vector.UD);
+        }
+
+        cpu._exitBlock = true;
+    }
+
+    private static void MovFromCr(Cpu cpu, ref DecodedOp op)
+    {
+        RequireRing0(cpu);
+        ulong v = op.Reg1 switch
+        {
+            0 => cpu._cr0,
+            2 => cpu._cr2,
+            3 => cpu._cr3,
+            4 => cpu._cr4,
+            8 => cpu._cr8,
+            _ => throw new GuestFault(Vector.UD),
+        };
+        cpu.WriteGpr(op.Reg0, op.OpSize, v);
+    }
+
+    /// <summary>DR4/DR5 alias DR6/DR7 while CR4.DE is clear and raise #UD when it is set (SDM Vol. 3, 18.2.2).</summary>
+    private static int DebugRegister(Cpu cpu, int n)
+    {
+        if (n is 4 or 5)
+        {
+            if ((cpu._cr4 & (1UL << 3)) != 0)
+            {
+                throw new GuestFault(Vector.UD);
+            }
+
+            return n + 2;
+        }
+
+        if (n > 7)
+        {
+            throw new GuestFault(Vector.UD);
+        }
+
+        return n;
+    }
+
+    private static void MovToDr(Cpu cpu, ref DecodedOp op)
+    {
+        RequireRing0(cpu);
+        int n = DebugRegister(cpu, op.Reg0);
+        ulong v = cpu.ReadGpr(op.Reg1, op.Op1Size);
+
+        // Fixed bits as QEMU keeps them: DR6 reserved bits read 1, DR7 bit 10 reads 1.
+        cpu._dr[n] = n switch
+        {
+            6 => v | 0xFFFF0FF0,
+            7 => v | 0x400,
+            _ => v,
+        };
+    }
+
+    private static void MovFromDr(Cpu cpu, ref DecodedOp op)
+    {
+        RequireRing0(cpu);
+        int n = DebugRegister(cpu, op.Reg1);
+        cpu.WriteGpr(op.Reg0, op.OpSize, cpu._dr[n]);
+    }
+
+    private static void Cpuid(Cpu cpu, ref DecodedOp op)
+    {
+        var (eax, ebx, ecx, edx) = cpu.Model.Query((uint)cpu._gpr[Gpr.Rax], (uint)cpu._gpr[Gpr.Rcx]);
+        cpu._gpr[Gpr.Rax] = eax;
+        cpu._gpr[Gpr.Rbx] = ebx;
+        cpu._gpr[Gpr.Rcx] = ecx;
+        cpu._gpr[Gpr.Rdx] = edx;
+    }
+
+    private static void Rdmsr(Cpu cpu, ref DecodedOp op)
+    {
+        RequireRing0(cpu);
+        if (!cpu.Msrs.TryRead((uint)cpu._gpr[Gpr.Rcx], out ulong v))
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        cpu._gpr[Gpr.Rax] = (uint)v;
+        cpu._gpr[Gpr.Rdx] = v >> 32;
+    }
+
+    private static void Wrmsr(Cpu cpu, ref DecodedOp op)
+    {
+        RequireRing0(cpu);
+        ulong v = (uint)cpu._gpr[Gpr.Rax] | (cpu._gpr[Gpr.Rdx] << 32);
+        if (!cpu.Msrs.TryWrite((uint)cpu._gpr[Gpr.Rcx], v))
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        // EFER, FS/GS base and the APIC base change translation or devices: re-enter the loop.
+        cpu._exitBlock = true;
+    }
+
+    /// <summary>RDTSC reads the TSC MSR, which counts virtual time so runs are reproducible. CR4.TSD restricts it to CPL 0.</summary>
+    private static void Rdtsc(Cpu cpu, ref DecodedOp op)
+    {
+        if ((cpu._cr4 & (1UL << 2)) != 0 && cpu._cpl != 0)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        cpu.Msrs.TryRead(MsrFile.Tsc, out ulong tsc);
+        cpu._gpr[Gpr.Rax] = (uint)tsc;
+        cpu._gpr[Gpr.Rdx] = tsc >> 32;
+    }
+
+    private static void Clts(Cpu cpu, ref DecodedOp op)
+    {
+        RequireRing0(cpu);
+        cpu._cr0 &= ~CrBits.TS;
+        cpu._exitBlock = true;
+    }
+
+    /// <summary>LMSW loads CR0 bits 0-3 (PE, MP, EM, TS) but cannot clear PE (SDM Vol. 2, LMSW).</summary>
+    private static void Lmsw(Cpu cpu, ref DecodedOp op)
+    {
+        RequireRing0(cpu);
+        ulong msw = cpu.ReadOp0(ref op, 2) & 0xF;
+        ulong v = (cpu._cr0 & ~0xEUL) | msw;
+        if (!cpu.WriteCr0(v))
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+    }
+
+    /// <summary>SMSW stores 16 bits to memory; to a register, QEMU stores CR0 at the operand size.</summary>
+    private static void Smsw(Cpu cpu, ref DecodedOp op) => cpu.WriteOp0(ref op, op.OpSize, cpu._cr0);
+
+    /// <summary>
+    /// INVLPG. TLB entries do not record the page size they came from, so a 4 KiB flush could
+    /// leave other 4 KiB slices of a 2 MiB or 1 GiB page cached; flushing the whole (small) TLB
+    /// is exact and INVLPG is rare in firmware.
+    /// </summary>
+    private static void Invlpg(Cpu cpu, ref DecodedOp op)
+    {
+        RequireRing0(cpu);
+        cpu.FlushTlb();
+    }
+
+    private static void PrivilegedNop(Cpu cpu, ref DecodedOp op) => RequireRing0(cpu);
+
+    private static void OrderingNop(Cpu cpu, ref DecodedOp op)
+    {
     }
 }

@@ -1,0 +1,121 @@
+using Iced.Intel;
+
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// MXCSR and the FXSAVE/FXRSTOR image (Intel SDM Vol. 2, FXSAVE, Table 3-53; Vol. 1, 10.5.1),
+/// written the way QEMU writes it so memory compares with a QEMU run: FCW, FSW with TOP, the
+/// abridged tag word as a 16-bit store, zeros for FIP/FDP (QEMU does not track them; FOP is
+/// left untouched), MXCSR and MXCSR_MASK = 0xFFFF and the XMM registers only when CR4.OSFXSR
+/// is set, 8 XMM registers outside 64-bit mode and 16 inside. ST registers are stored in
+/// 80-bit form from the double representation (see <c>X87.cs</c>).
+/// </summary>
+internal static unsafe partial class Handlers
+{
+    /// <summary>MXCSR bits the model implements (including DAZ): QEMU's MXCSR_MASK.</summary>
+    private const uint MxcsrMask = 0xFFFF;
+
+    private static void RegisterSseState(HandlerRegistry r)
+    {
+        r.Add(Code.Ldmxcsr_m32, &Ldmxcsr);
+        r.Add(Code.Stmxcsr_m32, &Stmxcsr);
+        r.Add(Code.Fxsave_m512byte, &Fxsave);
+        r.Add(Code.Fxsave64_m512byte, &Fxsave);
+        r.Add(Code.Fxrstor_m512byte, &Fxrstor);
+        r.Add(Code.Fxrstor64_m512byte, &Fxrstor);
+    }
+
+    private static void Ldmxcsr(Cpu cpu, ref DecodedOp op)
+    {
+        uint v = cpu.Read32(cpu.MemLinear(ref op));
+        if ((v & ~MxcsrMask) != 0)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        cpu.Fpu.Mxcsr = v;
+    }
+
+    private static void Stmxcsr(Cpu cpu, ref DecodedOp op) => cpu.Write32(cpu.MemLinear(ref op), cpu.Fpu.Mxcsr);
+
+    private static void Fxsave(Cpu cpu, ref DecodedOp op)
+    {
+        ulong lin = AlignedLinear(cpu, ref op);
+        var fpu = cpu.Fpu;
+        cpu.ProbeWrite(lin, 512);
+        cpu.Write16(lin, fpu.ControlWord);
+        cpu.Write16(lin + 2, X87StatusWord(fpu));
+        cpu.Write16(lin + 4, fpu.TagValid);
+        cpu.Write64(lin + 8, 0);
+        cpu.Write64(lin + 16, 0);
+        for (int i = 0; i < 8; i++)
+        {
+            X87ToExtended(fpu.St[(fpu.Top + i) & 7], out ulong mant, out ushort signExp);
+            ulong slot = lin + 32 + ((ulong)i * 16);
+            cpu.Write64(slot, mant);
+            cpu.Write16(slot + 8, signExp);
+        }
+
+        if ((cpu._cr4 & CrBits.Cr4OsFxsr) != 0)
+        {
+            cpu.Write32(lin + 24, fpu.Mxcsr);
+            cpu.Write32(lin + 28, MxcsrMask);
+            int count = cpu._bitness == 64 ? 16 : 8;
+            for (int i = 0; i < count; i++)
+            {
+                Write128(cpu, lin + 160 + ((ulong)i * 16), fpu.Xmm[i]);
+            }
+        }
+    }
+
+    private static void Fxrstor(Cpu cpu, ref DecodedOp op)
+    {
+        ulong lin = AlignedLinear(cpu, ref op);
+        var fpu = cpu.Fpu;
+        bool sse = (cpu._cr4 & CrBits.Cr4OsFxsr) != 0;
+        uint mxcsr = sse ? cpu.Read32(lin + 24) : fpu.Mxcsr;
+        if ((mxcsr & ~MxcsrMask) != 0)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        ushort fcw = cpu.Read16(lin);
+        ushort fsw = cpu.Read16(lin + 2);
+        byte tags = cpu.Read8(lin + 4);
+        Span<double> st = stackalloc double[8];
+        for (int i = 0; i < 8; i++)
+        {
+            ulong slot = lin + 32 + ((ulong)i * 16);
+            st[i] = X87FromExtended(cpu.Read64(slot), cpu.Read16(slot + 8));
+        }
+
+        int count = cpu._bitness == 64 ? 16 : 8;
+        Span<UInt128> xmm = stackalloc UInt128[16];
+        if (sse)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                xmm[i] = Read128(cpu, lin + 160 + ((ulong)i * 16));
+            }
+        }
+
+        // Every read has succeeded: commit (a fault above leaves the state untouched).
+        fpu.ControlWord = fcw;
+        fpu.Top = (fsw >> 11) & 7;
+        fpu.StatusWord = (ushort)(fsw & ~0x3800);
+        fpu.TagValid = tags;
+        for (int i = 0; i < 8; i++)
+        {
+            fpu.St[(fpu.Top + i) & 7] = st[i];
+        }
+
+        if (sse)
+        {
+            fpu.Mxcsr = mxcsr;
+            for (int i = 0; i < count; i++)
+            {
+                fpu.Xmm[i] = xmm[i];
+            }
+        }
+    }
+}

@@ -1,0 +1,314 @@
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// REP/REPE/REPNE string loops (Intel SDM Vol. 2, REP/REPE/REPZ/REPNE/REPNZ). A whole REP
+/// instruction is one handler call and one retired instruction; iterations beyond the first are
+/// added to <see cref="Cpu.RepIterations"/> (virtual time). Registers are kept in locals and
+/// written back in a <c>finally</c>, advanced only past completed elements, so a fault in the
+/// middle leaves (E/R)CX, SI and DI as the SDM requires for restarting the instruction.
+/// Forward REP MOVS and REP STOS copy or fill whole page chunks through host pointers when
+/// both sides are plain RAM; MMIO, pages holding decoded code (their write pointer is revoked,
+/// so writes go through the bus and invalidate), overlapping moves, page-crossing elements and
+/// DF = 1 take the element loop.
+/// </summary>
+internal static unsafe partial class Handlers
+{
+    /// <summary>Elements that fit before <paramref name="lin"/>'s page ends and before the offset wraps at the address size.</summary>
+    private static ulong ChunkLimit(ulong n, ulong lin, ulong offset, ulong mask, int size)
+    {
+        ulong p = (0x1000 - (lin & 0xFFF)) / (ulong)size;
+        if (p < n)
+        {
+            n = p;
+        }
+
+        if (mask != ulong.MaxValue)
+        {
+            p = (mask - offset + 1) / (ulong)size;
+            if (p < n)
+            {
+                n = p;
+            }
+        }
+
+        return n;
+    }
+
+    private static void AddRepIterations(Cpu cpu, ulong done)
+    {
+        if (done > 1)
+        {
+            cpu.RepIterations += (long)(done - 1);
+        }
+    }
+
+    private static void RepMovs(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.MemSize, a = op.AddrSize;
+        ulong m = Cpu.Mask(a);
+        ulong count = cpu._gpr[Gpr.Rcx] & m;
+        if (count == 0)
+        {
+            return;
+        }
+
+        ulong start = count, step = StringStep(cpu, size);
+        ulong si = cpu._gpr[Gpr.Rsi] & m, di = cpu._gpr[Gpr.Rdi] & m;
+        int seg = op.MemSeg;
+        bool forward = step == (ulong)size;
+        try
+        {
+            while (count != 0)
+            {
+                ulong srcLin = cpu.Linear(seg, si), dstLin = cpu.Linear(Seg.Es, di);
+                ulong n = 1;
+                if (forward)
+                {
+                    n = ChunkLimit(ChunkLimit(count, srcLin, si, m, size), dstLin, di, m, size);
+                    if (n != 0 && TryCopyChunk(cpu, srcLin, dstLin, n * (ulong)size))
+                    {
+                        si = (si + n * (ulong)size) & m;
+                        di = (di + n * (ulong)size) & m;
+                        count -= n;
+                        continue;
+                    }
+
+                    n = n == 0 ? 1 : n;
+                }
+
+                for (; n != 0; n--)
+                {
+                    ulong v = cpu.ReadSized(cpu.Linear(seg, si), size);
+                    cpu.WriteSized(cpu.Linear(Seg.Es, di), size, v);
+                    si = (si + step) & m;
+                    di = (di + step) & m;
+                    count--;
+                }
+            }
+        }
+        finally
+        {
+            cpu.WriteGpr(Gpr.Rsi, a, si);
+            cpu.WriteGpr(Gpr.Rdi, a, di);
+            cpu.WriteGpr(Gpr.Rcx, a, count);
+            AddRepIterations(cpu, start - count);
+        }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="len"/> bytes within one source and one destination page through
+    /// host pointers. Refuses when either side is not plain RAM, or when the destination starts
+    /// inside the source range (a forward element copy then replicates data, which memmove
+    /// would not); a destination below the source is the same forward copy either way.
+    /// </summary>
+    private static bool TryCopyChunk(Cpu cpu, ulong srcLin, ulong dstLin, ulong len)
+    {
+        byte* src = cpu.Translate(srcLin, Cpu.Access.Read).ReadHost;
+        if (src == null)
+        {
+            return false;
+        }
+
+        byte* dst = cpu.Translate(dstLin, Cpu.Access.Write).WriteHost;
+        if (dst == null)
+        {
+            return false;
+        }
+
+        src += srcLin & 0xFFF;
+        dst += dstLin & 0xFFF;
+        if (dst > src && dst < src + len)
+        {
+            return false;
+        }
+
+        Buffer.MemoryCopy(src, dst, len, len);
+        return true;
+    }
+
+    private static void RepStos(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.MemSize, a = op.AddrSize;
+        ulong m = Cpu.Mask(a);
+        ulong count = cpu._gpr[Gpr.Rcx] & m;
+        if (count == 0)
+        {
+            return;
+        }
+
+        ulong start = count, step = StringStep(cpu, size);
+        ulong di = cpu._gpr[Gpr.Rdi] & m;
+        ulong value = cpu._gpr[Gpr.Rax];
+        bool forward = step == (ulong)size;
+        try
+        {
+            while (count != 0)
+            {
+                ulong dstLin = cpu.Linear(Seg.Es, di);
+                ulong n = 1;
+                if (forward)
+                {
+                    n = ChunkLimit(count, dstLin, di, m, size);
+                    if (n != 0 && TryFillChunk(cpu, dstLin, n, size, value))
+                    {
+                        di = (di + n * (ulong)size) & m;
+                        count -= n;
+                        continue;
+                    }
+
+                    n = n == 0 ? 1 : n;
+                }
+
+                for (; n != 0; n--)
+                {
+                    cpu.WriteSized(cpu.Linear(Seg.Es, di), size, value);
+                    di = (di + step) & m;
+                    count--;
+                }
+            }
+        }
+        finally
+        {
+            cpu.WriteGpr(Gpr.Rdi, a, di);
+            cpu.WriteGpr(Gpr.Rcx, a, count);
+            AddRepIterations(cpu, start - count);
+        }
+    }
+
+    private static bool TryFillChunk(Cpu cpu, ulong dstLin, ulong n, int size, ulong value)
+    {
+        byte* dst = cpu.Translate(dstLin, Cpu.Access.Write).WriteHost;
+        if (dst == null)
+        {
+            return false;
+        }
+
+        dst += dstLin & 0xFFF;
+        int count = (int)n;
+        switch (size)
+        {
+            case 1:
+                new Span<byte>(dst, count).Fill((byte)value);
+                break;
+            case 2:
+                new Span<ushort>(dst, count).Fill((ushort)value);
+                break;
+            case 4:
+                new Span<uint>(dst, count).Fill((uint)value);
+                break;
+            default:
+                new Span<ulong>(dst, count).Fill(value);
+                break;
+        }
+
+        return true;
+    }
+
+    private static void RepLods(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.MemSize, a = op.AddrSize;
+        ulong m = Cpu.Mask(a);
+        ulong count = cpu._gpr[Gpr.Rcx] & m;
+        if (count == 0)
+        {
+            return;
+        }
+
+        ulong start = count, step = StringStep(cpu, size);
+        ulong si = cpu._gpr[Gpr.Rsi] & m;
+        try
+        {
+            while (count != 0)
+            {
+                cpu.WriteGpr(Gpr.Rax, size, cpu.ReadSized(cpu.Linear(op.MemSeg, si), size));
+                si = (si + step) & m;
+                count--;
+            }
+        }
+        finally
+        {
+            cpu.WriteGpr(Gpr.Rsi, a, si);
+            cpu.WriteGpr(Gpr.Rcx, a, count);
+            AddRepIterations(cpu, start - count);
+        }
+    }
+
+    /// <summary>REPE (Rep = 1) stops after a mismatch, REPNE (Rep = 2) after a match; flags are those of the last comparison.</summary>
+    private static void RepCmps(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.MemSize, a = op.AddrSize;
+        ulong m = Cpu.Mask(a);
+        ulong count = cpu._gpr[Gpr.Rcx] & m;
+        if (count == 0)
+        {
+            return;
+        }
+
+        ulong start = count, step = StringStep(cpu, size);
+        ulong si = cpu._gpr[Gpr.Rsi] & m, di = cpu._gpr[Gpr.Rdi] & m;
+        bool stopOnEqual = op.Rep == 2;
+        ulong x = 0, y = 0;
+        try
+        {
+            while (count != 0)
+            {
+                x = cpu.ReadSized(cpu.Linear(op.MemSeg, si), size);
+                y = cpu.ReadSized(cpu.Linear(Seg.Es, di), size);
+                si = (si + step) & m;
+                di = (di + step) & m;
+                count--;
+                if ((x == y) == stopOnEqual)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            cpu.WriteGpr(Gpr.Rsi, a, si);
+            cpu.WriteGpr(Gpr.Rdi, a, di);
+            cpu.WriteGpr(Gpr.Rcx, a, count);
+            AddRepIterations(cpu, start - count);
+        }
+
+        cpu.SetLazy(LazyOp.Sub, size, x, y, x - y);
+    }
+
+    private static void RepScas(Cpu cpu, ref DecodedOp op)
+    {
+        int size = op.MemSize, a = op.AddrSize;
+        ulong m = Cpu.Mask(a);
+        ulong count = cpu._gpr[Gpr.Rcx] & m;
+        if (count == 0)
+        {
+            return;
+        }
+
+        ulong start = count, step = StringStep(cpu, size);
+        ulong di = cpu._gpr[Gpr.Rdi] & m;
+        ulong acc = cpu._gpr[Gpr.Rax] & Cpu.Mask(size);
+        bool stopOnEqual = op.Rep == 2;
+        ulong y = 0;
+        try
+        {
+            while (count != 0)
+            {
+                y = cpu.ReadSized(cpu.Linear(Seg.Es, di), size);
+                di = (di + step) & m;
+                count--;
+                if ((acc == y) == stopOnEqual)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            cpu.WriteGpr(Gpr.Rdi, a, di);
+            cpu.WriteGpr(Gpr.Rcx, a, count);
+            AddRepIterations(cpu, start - count);
+        }
+
+        cpu.SetLazy(LazyOp.Sub, size, acc, y, acc - y);
+    }
+}
