@@ -11,12 +11,12 @@ public sealed partial class Cpu
 {
     private int _deliveryDepth;
 
-    /// <summary>Runs a delivery, escalating nested faults; false when the CPU triple-faulted.</summary>
-    private bool TryDeliver(Action deliver)
+    /// <summary>Delivers a vector, escalating nested faults; false when the CPU triple-faulted.</summary>
+    private bool TryDeliver(int vector, uint? errorCode, bool external)
     {
         try
         {
-            deliver();
+            DeliverInterrupt(vector, errorCode, external);
             return true;
         }
         catch (GuestFault second)

@@ -111,7 +111,7 @@ public sealed partial class Cpu
             else if ((_flags & RFlags.IF) != 0 && InterruptController is { HasPendingInterrupt: true } pic)
             {
                 _halted = false;
-                if (!TryDeliver(() => DeliverInterrupt(pic.Acknowledge(), null, external: true)))
+                if (!TryDeliver(pic.Acknowledge(), null, external: true))
                 {
                     return _stopReason;
                 }
@@ -164,7 +164,7 @@ public sealed partial class Cpu
             }
             catch (GuestFault fault)
             {
-                if (!TryDeliver(() => DeliverInterrupt(fault.Vector, fault.ErrorCode, external: false)))
+                if (!TryDeliver(fault.Vector, fault.ErrorCode, external: false))
                 {
                     return _stopReason;
                 }
