@@ -4,22 +4,61 @@ using Iced.Intel;
 namespace Emulator.Core.Cpu;
 
 /// <summary>
-/// ADD, ADC, SUB, SBB, CMP, INC, DEC, NEG (Intel SDM Vol. 2). One body per operation over every
-/// operand form (r/m,reg; reg,r/m; r/m,imm; accumulator,imm) and width; flags are recorded
-/// lazily (see <c>Cpu.Flags.cs</c>).
+/// Integer arithmetic (Intel SDM Vol. 2): ADD, ADC, SUB, SBB, CMP, INC, DEC, NEG, XADD, CMPXCHG,
+/// CMPXCHG8B/16B and the sign extensions CBW/CWDE/CDQE, CWD/CDQ/CQO. MUL/IMUL/DIV/IDIV and the
+/// BCD adjustments are in <c>MulDiv.cs</c>. One body per operation, generic over the operand
+/// size so the JIT folds every width test away; flags are recorded lazily (<c>Cpu.Flags.cs</c>).
+/// Where the SDM leaves a result open, the handlers do what QEMU 7.2's TCG does, our reference.
 /// </summary>
 internal static unsafe partial class Handlers
 {
+    /// <summary>An operand size as a type, so a generic handler is compiled once per width with the size a constant.</summary>
+    internal interface IOpSize
+    {
+        static abstract int Size { get; }
+    }
+
+    internal readonly struct S1 : IOpSize
+    {
+        public static int Size => 1;
+    }
+
+    internal readonly struct S2 : IOpSize
+    {
+        public static int Size => 2;
+    }
+
+    internal readonly struct S4 : IOpSize
+    {
+        public static int Size => 4;
+    }
+
+    internal readonly struct S8 : IOpSize
+    {
+        public static int Size => 8;
+    }
+
     internal static void RegisterArithmetic(HandlerRegistry r)
     {
-        r.Add(Mnemonic.Add, &Add);
-        r.Add(Mnemonic.Adc, &Adc);
-        r.Add(Mnemonic.Sub, &Sub);
-        r.Add(Mnemonic.Sbb, &Sbb);
-        r.Add(Mnemonic.Cmp, &Cmp);
-        r.Add(Mnemonic.Inc, &Inc);
-        r.Add(Mnemonic.Dec, &Dec);
-        r.Add(Mnemonic.Neg, &Neg);
+        r.Add(Mnemonic.Add,     &Add<S1>,     &Add<S2>,     &Add<S4>,     &Add<S8>);
+        r.Add(Mnemonic.Adc,     &Adc<S1>,     &Adc<S2>,     &Adc<S4>,     &Adc<S8>);
+        r.Add(Mnemonic.Sub,     &Sub<S1>,     &Sub<S2>,     &Sub<S4>,     &Sub<S8>);
+        r.Add(Mnemonic.Sbb,     &Sbb<S1>,     &Sbb<S2>,     &Sbb<S4>,     &Sbb<S8>);
+        r.Add(Mnemonic.Cmp,     &Cmp<S1>,     &Cmp<S2>,     &Cmp<S4>,     &Cmp<S8>);
+        r.Add(Mnemonic.Inc,     &Inc<S1>,     &Inc<S2>,     &Inc<S4>,     &Inc<S8>);
+        r.Add(Mnemonic.Dec,     &Dec<S1>,     &Dec<S2>,     &Dec<S4>,     &Dec<S8>);
+        r.Add(Mnemonic.Neg,     &Neg<S1>,     &Neg<S2>,     &Neg<S4>,     &Neg<S8>);
+        r.Add(Mnemonic.Xadd,    &Xadd<S1>,    &Xadd<S2>,    &Xadd<S4>,    &Xadd<S8>);
+        r.Add(Mnemonic.Cmpxchg, &Cmpxchg<S1>, &Cmpxchg<S2>, &Cmpxchg<S4>, &Cmpxchg<S8>);
+        r.Add(Code.Cmpxchg8b_m64,   &Cmpxchg8b);
+        r.Add(Code.Cmpxchg16b_m128, &Cmpxchg16b);
+        r.Add(Code.Cbw,  &Cbw);
+        r.Add(Code.Cwde, &Cwde);
+        r.Add(Code.Cdqe, &Cdqe);
+        r.Add(Code.Cwd,  &Cwd);
+        r.Add(Code.Cdq,  &Cdq);
+        r.Add(Code.Cqo,  &Cqo);
+        RegisterMulDiv(r);
     }
 
     /// <summary>Reads operand 0 for a read-modify-write, returning its linear address when it is memory.</summary>
@@ -49,84 +88,215 @@ internal static unsafe partial class Handlers
         }
     }
 
-    private static void Add(Cpu cpu, ref DecodedOp op)
+    /// <summary>Sign-extends the low <paramref name="size"/> bytes of <paramref name="value"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static long SignExtend(ulong value, int size)
     {
-        int size = op.OpSize;
-        ulong dst = ReadDest(cpu, ref op, size, out ulong lin);
-        ulong src = cpu.ReadOp1(ref op, size);
-        ulong res = dst + src;
-        WriteDest(cpu, ref op, size, lin, res);
-        cpu.SetLazy(LazyOp.Add, size, dst, src, res);
+        int shift = 64 - size * 8;
+        return (long)(value << shift) >> shift;
     }
 
-    private static void Adc(Cpu cpu, ref DecodedOp op)
+    private static void Add<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
     {
-        int size = op.OpSize;
-        ulong dst = ReadDest(cpu, ref op, size, out ulong lin);
-        ulong src = cpu.ReadOp1(ref op, size);
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        ulong src = cpu.ReadOp1(ref op, S.Size);
+        ulong res = dst + src;
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        cpu.SetLazy(LazyOp.Add, S.Size, dst, src, res);
+    }
+
+    private static void Adc<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        ulong src = cpu.ReadOp1(ref op, S.Size);
         ulong carry = cpu.GetCF() ? 1UL : 0UL;
         ulong res = dst + src + carry;
-        WriteDest(cpu, ref op, size, lin, res);
-        cpu.SetLazy(LazyOp.Adc, size, dst, src, res);
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        cpu.SetLazy(LazyOp.Adc, S.Size, dst, src, res);
         cpu._lazyAux = carry;
     }
 
-    private static void Sub(Cpu cpu, ref DecodedOp op)
+    private static void Sub<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
     {
-        int size = op.OpSize;
-        ulong dst = ReadDest(cpu, ref op, size, out ulong lin);
-        ulong src = cpu.ReadOp1(ref op, size);
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        ulong src = cpu.ReadOp1(ref op, S.Size);
         ulong res = dst - src;
-        WriteDest(cpu, ref op, size, lin, res);
-        cpu.SetLazy(LazyOp.Sub, size, dst, src, res);
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        cpu.SetLazy(LazyOp.Sub, S.Size, dst, src, res);
     }
 
-    private static void Sbb(Cpu cpu, ref DecodedOp op)
+    private static void Sbb<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
     {
-        int size = op.OpSize;
-        ulong dst = ReadDest(cpu, ref op, size, out ulong lin);
-        ulong src = cpu.ReadOp1(ref op, size);
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        ulong src = cpu.ReadOp1(ref op, S.Size);
         ulong borrow = cpu.GetCF() ? 1UL : 0UL;
         ulong res = dst - src - borrow;
-        WriteDest(cpu, ref op, size, lin, res);
-        cpu.SetLazy(LazyOp.Sbb, size, dst, src, res);
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        cpu.SetLazy(LazyOp.Sbb, S.Size, dst, src, res);
         cpu._lazyAux = borrow;
     }
 
-    private static void Cmp(Cpu cpu, ref DecodedOp op)
+    private static void Cmp<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
     {
-        int size = op.OpSize;
-        ulong dst = cpu.ReadOp0(ref op, size);
-        ulong src = cpu.ReadOp1(ref op, size);
-        cpu.SetLazy(LazyOp.Sub, size, dst, src, dst - src);
+        ulong dst = cpu.ReadOp0(ref op, S.Size);
+        ulong src = cpu.ReadOp1(ref op, S.Size);
+        cpu.SetLazy(LazyOp.Sub, S.Size, dst, src, dst - src);
     }
 
-    private static void Inc(Cpu cpu, ref DecodedOp op)
+    private static void Inc<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
     {
-        int size = op.OpSize;
-        ulong dst = ReadDest(cpu, ref op, size, out ulong lin);
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
         ulong res = dst + 1;
-        WriteDest(cpu, ref op, size, lin, res);
-        cpu.SetIncDec(true, size, dst, res);
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        cpu.SetIncDec(true, S.Size, dst, res);
     }
 
-    private static void Dec(Cpu cpu, ref DecodedOp op)
+    private static void Dec<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
     {
-        int size = op.OpSize;
-        ulong dst = ReadDest(cpu, ref op, size, out ulong lin);
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
         ulong res = dst - 1;
-        WriteDest(cpu, ref op, size, lin, res);
-        cpu.SetIncDec(false, size, dst, res);
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        cpu.SetIncDec(false, S.Size, dst, res);
     }
 
-    private static void Neg(Cpu cpu, ref DecodedOp op)
+    private static void Neg<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
     {
-        int size = op.OpSize;
-        ulong src = ReadDest(cpu, ref op, size, out ulong lin);
+        ulong src = ReadDest(cpu, ref op, S.Size, out ulong lin);
         ulong res = 0 - src;
-        WriteDest(cpu, ref op, size, lin, res);
+        WriteDest(cpu, ref op, S.Size, lin, res);
 
         // NEG is 0 - src: CF = (src != 0), the rest as for SUB (SDM Vol. 2, NEG).
-        cpu.SetLazy(LazyOp.Sub, size, 0, src, res);
+        cpu.SetLazy(LazyOp.Sub, S.Size, 0, src, res);
     }
+
+    /// <summary>
+    /// XADD: TEMP = SRC + DEST; SRC = DEST; DEST = TEMP. With a register destination the source
+    /// register is written first, so <c>xadd eax, eax</c> leaves the sum. A LOCK prefix changes
+    /// nothing on one interpreted CPU.
+    /// </summary>
+    private static void Xadd<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        ulong src = cpu.ReadGpr(op.Reg1, S.Size);
+        ulong sum = dst + src;
+        if (op.Kind0 == OperandKind.Gpr)
+        {
+            cpu.WriteGpr(op.Reg1, S.Size, dst);
+            cpu.WriteGpr(op.Reg0, S.Size, sum);
+        }
+        else
+        {
+            // Store first: if it faults, the register still holds its old value.
+            cpu.WriteSized(lin, S.Size, sum);
+            cpu.WriteGpr(op.Reg1, S.Size, dst);
+        }
+
+        cpu.SetLazy(LazyOp.Add, S.Size, dst, src, sum);
+    }
+
+    /// <summary>
+    /// CMPXCHG: compare the accumulator with DEST; equal → DEST = SRC, else accumulator = DEST.
+    /// Only the register that receives a value is written (so a 32-bit CMPXCHG zero-extends RAX
+    /// only when it fails, and its register destination only when it succeeds), but a memory
+    /// destination is always written, with its own value on failure (SDM Vol. 2, CMPXCHG). QEMU
+    /// 7.2 as Debian ships it does the same. Flags are those of CMP accumulator, DEST.
+    /// </summary>
+    private static void Cmpxchg<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong old = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        ulong acc = cpu.ReadGpr(Gpr.Rax, S.Size);
+        bool equal = old == acc;
+        if (equal)
+        {
+            WriteDest(cpu, ref op, S.Size, lin, cpu.ReadGpr(op.Reg1, S.Size));
+        }
+        else
+        {
+            if (op.Kind0 != OperandKind.Gpr)
+            {
+                cpu.WriteSized(lin, S.Size, old);
+            }
+
+            cpu.WriteGpr(Gpr.Rax, S.Size, old);
+        }
+
+        cpu.SetLazy(LazyOp.Sub, S.Size, acc, old, acc - old);
+    }
+
+    /// <summary>CMPXCHG8B m64: EDX:EAX against memory; ZF only, the other flags kept (QEMU: materialised EFLAGS).</summary>
+    private static void Cmpxchg8b(Cpu cpu, ref DecodedOp op)
+    {
+        ulong lin = cpu.MemLinear(ref op);
+        ulong old = cpu.Read64(lin);
+        ulong cmp = ((ulong)(uint)cpu._gpr[Gpr.Rdx] << 32) | (uint)cpu._gpr[Gpr.Rax];
+        bool equal = old == cmp;
+        ulong value = equal ? ((ulong)(uint)cpu._gpr[Gpr.Rcx] << 32) | (uint)cpu._gpr[Gpr.Rbx] : old;
+
+        // The store happens whatever the outcome, as on hardware (SDM: "written back").
+        cpu.Write64(lin, value);
+        if (!equal)
+        {
+            cpu._gpr[Gpr.Rax] = (uint)old;
+            cpu._gpr[Gpr.Rdx] = old >> 32;
+        }
+
+        cpu.SetFlag(RFlags.ZF, equal);
+    }
+
+    /// <summary>CMPXCHG16B m128: RDX:RAX against memory; #GP(0) unless the address is 16-byte aligned.</summary>
+    private static void Cmpxchg16b(Cpu cpu, ref DecodedOp op)
+    {
+        ulong lin = cpu.MemLinear(ref op);
+        if ((lin & 15) != 0)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        ulong lo = cpu.Read64(lin);
+        ulong hi = cpu.Read64(lin + 8);
+        bool equal = lo == cpu._gpr[Gpr.Rax] && hi == cpu._gpr[Gpr.Rdx];
+        if (equal)
+        {
+            lo = cpu._gpr[Gpr.Rbx];
+            hi = cpu._gpr[Gpr.Rcx];
+        }
+
+        cpu.Write64(lin, lo);
+        cpu.Write64(lin + 8, hi);
+        if (!equal)
+        {
+            cpu._gpr[Gpr.Rax] = lo;
+            cpu._gpr[Gpr.Rdx] = hi;
+        }
+
+        cpu.SetFlag(RFlags.ZF, equal);
+    }
+
+    private static void Cbw(Cpu cpu, ref DecodedOp op) =>
+        cpu.WriteGpr(Gpr.Rax, 2, (ulong)(long)(sbyte)cpu._gpr[Gpr.Rax]);
+
+    private static void Cwde(Cpu cpu, ref DecodedOp op) =>
+        cpu.WriteGpr(Gpr.Rax, 4, (ulong)(long)(short)cpu._gpr[Gpr.Rax]);
+
+    private static void Cdqe(Cpu cpu, ref DecodedOp op) =>
+        cpu._gpr[Gpr.Rax] = (ulong)(long)(int)cpu._gpr[Gpr.Rax];
+
+    private static void Cwd(Cpu cpu, ref DecodedOp op) =>
+        cpu.WriteGpr(Gpr.Rdx, 2, (ulong)((short)cpu._gpr[Gpr.Rax] >> 15));
+
+    private static void Cdq(Cpu cpu, ref DecodedOp op) =>
+        cpu.WriteGpr(Gpr.Rdx, 4, (ulong)((int)cpu._gpr[Gpr.Rax] >> 31));
+
+    private static void Cqo(Cpu cpu, ref DecodedOp op) =>
+        cpu._gpr[Gpr.Rdx] = (ulong)((long)cpu._gpr[Gpr.Rax] >> 63);
 }

@@ -1,8 +1,284 @@
+using System.Runtime.CompilerServices;
+using Iced.Intel;
+
 namespace Emulator.Core.Cpu;
 
+/// <summary>
+/// SHL/SAL, SHR, SAR, ROL, ROR, RCL, RCR, SHLD, SHRD (Intel SDM Vol. 2). The count (1, CL or
+/// imm8) is masked to 5 bits, 6 for 64-bit operands; a masked count of 0 changes no flag. The
+/// destination is always written back (a 32-bit register is zero-extended even for count 0),
+/// and flags the SDM leaves undefined follow QEMU 7.2's TCG:
+/// <list type="bullet">
+/// <item>shifts: CF is the last bit shifted out, OF = MSB(result) XOR MSB(value shifted by
+/// count-1) for every count, AF = 0;</item>
+/// <item>ROL/ROR: only CF and OF, computed from the result for every non-zero count;</item>
+/// <item>RCL/RCR: count taken modulo 9 or 17 for bytes and words, OF = MSB(result XOR source);</item>
+/// <item>SHLD/SHRD: a 16-bit operand with a count above 16 shifts dest:src:dest, as Intel does.</item>
+/// </list>
+/// Rotates hold their flags materialised, as QEMU's CC_OP_EFLAGS/ADCOX do, which decides BT's
+/// undefined flags afterwards (see <c>Bits.cs</c>).
+/// </summary>
 internal static unsafe partial class Handlers
 {
     internal static void RegisterShifts(HandlerRegistry r)
     {
+        r.Add(Mnemonic.Shl,  &Shl<S1>,  &Shl<S2>,  &Shl<S4>,  &Shl<S8>);
+        r.Add(Mnemonic.Sal,  &Shl<S1>,  &Shl<S2>,  &Shl<S4>,  &Shl<S8>);
+        r.Add(Mnemonic.Shr,  &Shr<S1>,  &Shr<S2>,  &Shr<S4>,  &Shr<S8>);
+        r.Add(Mnemonic.Sar,  &Sar<S1>,  &Sar<S2>,  &Sar<S4>,  &Sar<S8>);
+        r.Add(Mnemonic.Rol,  &Rol<S1>,  &Rol<S2>,  &Rol<S4>,  &Rol<S8>);
+        r.Add(Mnemonic.Ror,  &Ror<S1>,  &Ror<S2>,  &Ror<S4>,  &Ror<S8>);
+        r.Add(Mnemonic.Rcl,  &Rcl<S1>,  &Rcl<S2>,  &Rcl<S4>,  &Rcl<S8>);
+        r.Add(Mnemonic.Rcr,  &Rcr<S1>,  &Rcr<S2>,  &Rcr<S4>,  &Rcr<S8>);
+        r.Add(Mnemonic.Shld, &Shld<S2>, &Shld<S2>, &Shld<S4>, &Shld<S8>);  // no byte form
+        r.Add(Mnemonic.Shrd, &Shrd<S2>, &Shrd<S2>, &Shrd<S4>, &Shrd<S8>);
+    }
+
+    /// <summary>The masked count of a shift or rotate: operand 1 is CL or an immediate (1 for the D0-D3 forms).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ShiftCount<S>(Cpu cpu, OperandKind kind, ulong imm)
+        where S : struct, IOpSize
+    {
+        ulong raw = kind == OperandKind.Immediate ? imm : cpu._gpr[Gpr.Rcx];
+        return (int)raw & (S.Size == 8 ? 63 : 31);
+    }
+
+    /// <summary>CF in bit 0, OF in bit 11, from bit <paramref name="msb"/> of the values given.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong CarryOverflow(ulong cf, ulong ofSource, int msb) =>
+        (cf & 1) | (((ofSource >> msb) & 1) << 11);
+
+    private static void Shl<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
+        if (count == 0)
+        {
+            WriteDest(cpu, ref op, S.Size, lin, dst);
+            return;
+        }
+
+        int msb = S.Size * 8 - 1;
+        ulong shm1 = dst << (count - 1);
+        ulong res = shm1 << 1;
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        cpu.SetResultFlags(S.Size, res, CarryOverflow(shm1 >> msb, shm1 ^ res, msb));
+    }
+
+    private static void Shr<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
+        if (count == 0)
+        {
+            WriteDest(cpu, ref op, S.Size, lin, dst);
+            return;
+        }
+
+        ulong shm1 = dst >> (count - 1);
+        ulong res = shm1 >> 1;
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        cpu.SetResultFlags(S.Size, res, CarryOverflow(shm1, shm1 ^ res, S.Size * 8 - 1));
+    }
+
+    private static void Sar<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
+        if (count == 0)
+        {
+            WriteDest(cpu, ref op, S.Size, lin, dst);
+            return;
+        }
+
+        // Both values carry the same sign, so OF comes out 0, as the SDM defines for count 1.
+        long signed = SignExtend(dst, S.Size);
+        ulong shm1 = (ulong)(signed >> (count - 1));
+        ulong res = (ulong)(signed >> count);
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        cpu.SetResultFlags(S.Size, res, shm1 & 1);
+    }
+
+    private static void Rol<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
+        if (count == 0)
+        {
+            WriteDest(cpu, ref op, S.Size, lin, dst);
+            RotateCountZero(cpu, op.Kind1);
+            return;
+        }
+
+        int bits = S.Size * 8;
+        int n = count & (bits - 1);
+        ulong res = n == 0 ? dst : ((dst << n) | (dst >> (bits - n))) & Cpu.Mask(S.Size);
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        ulong cf = res & 1;
+        SetCarryOverflow(cpu, CarryOverflow(cf, (res >> (bits - 1)) ^ cf, 0));
+    }
+
+    private static void Ror<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
+        if (count == 0)
+        {
+            WriteDest(cpu, ref op, S.Size, lin, dst);
+            RotateCountZero(cpu, op.Kind1);
+            return;
+        }
+
+        int bits = S.Size * 8;
+        int n = count & (bits - 1);
+        ulong res = n == 0 ? dst : ((dst >> n) | (dst << (bits - n))) & Cpu.Mask(S.Size);
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        ulong cf = res >> (bits - 1);
+        SetCarryOverflow(cpu, CarryOverflow(cf, cf ^ (res >> (bits - 2)), 0));
+    }
+
+    /// <summary>
+    /// QEMU computes EFLAGS before a rotate by CL whatever the count, but not before a rotate by
+    /// an immediate 0; the values do not change, only how they are held.
+    /// </summary>
+    private static void RotateCountZero(Cpu cpu, OperandKind countKind)
+    {
+        if (countKind != OperandKind.Immediate)
+        {
+            cpu.MaterializeFlags();
+        }
+    }
+
+    /// <summary>Replaces CF and OF (bits 0 and 11 of <paramref name="cfOf"/>), keeping the other flags.</summary>
+    private static void SetCarryOverflow(Cpu cpu, ulong cfOf)
+    {
+        cpu.MaterializeFlags();
+        cpu._flags = (cpu._flags & ~(RFlags.CF | RFlags.OF)) | cfOf;
+    }
+
+    /// <summary>RCL (QEMU helper_rcl): rotate through CF; count modulo 9/17 for bytes/words.</summary>
+    private static void Rcl<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        cpu.MaterializeFlags();
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        int count = RotateCarryCount<S>(ShiftCount<S>(cpu, op.Kind1, op.Imm));
+        if (count == 0)
+        {
+            WriteDest(cpu, ref op, S.Size, lin, dst);
+            return;
+        }
+
+        int bits = S.Size * 8;
+        ulong res = (dst << count) | ((cpu._flags & RFlags.CF) << (count - 1));
+        if (count > 1)
+        {
+            res |= dst >> (bits + 1 - count);
+        }
+
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        SetCarryOverflow(cpu, CarryOverflow(dst >> (bits - count), dst ^ res, bits - 1));
+    }
+
+    /// <summary>RCR (QEMU helper_rcr): rotate right through CF; count modulo 9/17 for bytes/words.</summary>
+    private static void Rcr<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        cpu.MaterializeFlags();
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        int count = RotateCarryCount<S>(ShiftCount<S>(cpu, op.Kind1, op.Imm));
+        if (count == 0)
+        {
+            WriteDest(cpu, ref op, S.Size, lin, dst);
+            return;
+        }
+
+        int bits = S.Size * 8;
+        ulong res = (dst >> count) | ((cpu._flags & RFlags.CF) << (bits - count));
+        if (count > 1)
+        {
+            res |= dst << (bits + 1 - count);
+        }
+
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        SetCarryOverflow(cpu, CarryOverflow(dst >> (count - 1), dst ^ res, bits - 1));
+    }
+
+    /// <summary>RCL/RCR rotate through width + 1 bits: bytes take the count modulo 9, words modulo 17.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int RotateCarryCount<S>(int masked)
+        where S : struct, IOpSize => S.Size switch
+        {
+            1 => masked % 9,
+            2 => masked % 17,
+            _ => masked,
+        };
+
+    /// <summary>SHLD r/m, r, imm8/CL: the destination shifted left, filled from the source's high bits.</summary>
+    private static void Shld<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        ulong src = cpu.ReadGpr(op.Reg1, S.Size);
+        int count = ShiftCount<S>(cpu, op.Kind2, op.Imm);
+        if (count == 0)
+        {
+            WriteDest(cpu, ref op, S.Size, lin, dst);
+            return;
+        }
+
+        ulong res, shm1;
+        if (S.Size == 8)
+        {
+            shm1 = dst << (count - 1);
+            res = (dst << count) | (src >> (64 - count));
+        }
+        else
+        {
+            // QEMU concatenates into 64 bits and shifts once: dest:src for 32-bit operands,
+            // dest:src:dest for 16-bit ones (Intel's behaviour for counts above 16).
+            ulong wide = S.Size == 4 ? (dst << 32) | src : (dst << 32) | (src << 16) | dst;
+            shm1 = (wide << (count - 1)) >> 32;
+            res = (wide << count) >> 32;
+        }
+
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        int msb = S.Size * 8 - 1;
+        cpu.SetResultFlags(S.Size, res, CarryOverflow(shm1 >> msb, shm1 ^ res, msb));
+    }
+
+    /// <summary>SHRD r/m, r, imm8/CL: the destination shifted right, filled from the source's low bits.</summary>
+    private static void Shrd<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
+        ulong src = cpu.ReadGpr(op.Reg1, S.Size);
+        int count = ShiftCount<S>(cpu, op.Kind2, op.Imm);
+        if (count == 0)
+        {
+            WriteDest(cpu, ref op, S.Size, lin, dst);
+            return;
+        }
+
+        ulong res, shm1;
+        if (S.Size == 8)
+        {
+            shm1 = dst >> (count - 1);
+            res = (dst >> count) | (src << (64 - count));
+        }
+        else
+        {
+            ulong wide = S.Size == 4 ? (src << 32) | dst : (dst << 32) | (src << 16) | dst;
+            shm1 = wide >> (count - 1);
+            res = wide >> count;
+        }
+
+        WriteDest(cpu, ref op, S.Size, lin, res);
+        cpu.SetResultFlags(S.Size, res, CarryOverflow(shm1, shm1 ^ res, S.Size * 8 - 1));
     }
 }
