@@ -155,6 +155,7 @@ public sealed unsafe partial class Cpu
         bool lastIsBranch = false;
         bool crossesPage = false;
         ulong spillPage = 0;
+        bool flagsWritten = false;
         int limit = BlockLimit;
         while (count < limit)
         {
@@ -180,6 +181,8 @@ public sealed unsafe partial class Cpu
 
             ref var op = ref _scratch[count];
             Prepare(ref op, in insn);
+            op.FlagsWrittenInBlock = flagsWritten ? (byte)1 : (byte)0;
+            flagsWritten |= insn.RflagsModified != RflagsBits.None;
             count++;
             bytes += insn.Length;
             if (_reader.LastPhysPage != physPage)

@@ -70,5 +70,13 @@ public unsafe struct DecodedOp
     /// <summary>REP/REPE (1) or REPNE (2) prefix on a string instruction, else 0.</summary>
     public byte Rep;
 
+    /// <summary>
+    /// 1 when an earlier instruction of the same block writes flags. QEMU's translator knows the
+    /// flag state statically only within a translation block, and some undefined-flag results
+    /// (BT's OF/SF/PF) depend on it; our blocks end where QEMU's TBs do (branches), so this lets
+    /// us reproduce them.
+    /// </summary>
+    public byte FlagsWrittenInBlock;
+
     public readonly Code Code => Insn.Code;
 }

@@ -118,16 +118,23 @@ internal static unsafe partial class Handlers
             WriteDest(cpu, ref op, S.Size, lin, value);
         }
 
-        SetBitTestFlags(cpu, shifted);
+        SetBitTestFlags(cpu, ref op, shifted);
     }
 
     /// <summary>
     /// CF = the tested bit, ZF unchanged, the rest undefined. QEMU 7.2 keeps the previous result
     /// and width for ZF/SF/PF, clears AF and computes OF = MSB(result XOR value >> bit) when the
-    /// flags were held lazily, and replaces only CF when they were materialised; so do we.
+    /// flags were held lazily, and replaces only CF when they were materialised; so do we. QEMU
+    /// holds them lazily only when the flag-writing instruction is in the same translation
+    /// block; at a block start it materialises them.
     /// </summary>
-    private static void SetBitTestFlags(Cpu cpu, ulong shifted)
+    private static void SetBitTestFlags(Cpu cpu, ref DecodedOp op, ulong shifted)
     {
+        if (op.FlagsWrittenInBlock == 0)
+        {
+            cpu.MaterializeFlags();
+        }
+
         if (cpu._lazy == LazyOp.None)
         {
             cpu._flags = (cpu._flags & ~RFlags.CF) | (shifted & 1);
