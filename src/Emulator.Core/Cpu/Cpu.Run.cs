@@ -106,6 +106,7 @@ public sealed partial class Cpu
 
             if (_interruptShadow)
             {
+                // The instruction after STI / MOV SS runs before any interrupt is taken.
                 _interruptShadow = false;
             }
             else if ((_flags & RFlags.IF) != 0 && InterruptController is { HasPendingInterrupt: true } pic)
@@ -131,36 +132,7 @@ public sealed partial class Cpu
 
             try
             {
-                var block = GetBlock();
-                if (block.Bitness != _lastBitness)
-                {
-                    _lastBitness = block.Bitness;
-                    ModeEntered?.Invoke(this, block.Bitness);
-                    if (_stopReason != StopReason.None)
-                    {
-                        continue;
-                    }
-                }
-
-                if (block.BreakpointAtStart && BreakpointHit != null)
-                {
-                    ulong lin = LinearRip;
-                    if (lin != _skipBreakpointAt && BreakpointHit(this, lin))
-                    {
-                        _skipBreakpointAt = lin;
-                        RequestStop(StopReason.Breakpoint);
-                        continue;
-                    }
-                }
-
-                _skipBreakpointAt = ulong.MaxValue;
-                if (_tracer != null && !_tracer.BeforeInstruction(this))
-                {
-                    Tracer = null;
-                }
-
-                long budget = instructionLimit - InstructionCount;
-                ExecuteBlock(block, budget < block.Count ? (int)budget : block.Count);
+                RunBlocks(instructionLimit, SliceBlocks);
             }
             catch (GuestFault fault)
             {
@@ -172,7 +144,69 @@ public sealed partial class Cpu
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// Blocks run per call of <see cref="RunBlocks"/>. The hot loop lives in a method that is
+    /// called many times, so the runtime's tiered compiler promotes it (with profile-guided
+    /// optimisation) instead of leaving one long call in on-stack-replacement code.
+    /// </summary>
+    private const int SliceBlocks = 4096;
+
+    /// <summary>
+    /// Runs up to <paramref name="maxBlocks"/> blocks, returning early for anything the outer loop
+    /// handles: a stop request, the instruction limit, a timer deadline, a possible interrupt, HLT.
+    /// </summary>
+    private void RunBlocks(long instructionLimit, int maxBlocks)
+    {
+        var scheduler = Scheduler;
+        long deadline = scheduler?.NextDeadline ?? long.MaxValue;
+        for (int n = 0; n < maxBlocks; n++)
+        {
+            if (_stopReason != StopReason.None || _halted || _interruptShadow || InstructionCount >= instructionLimit ||
+                VirtualTime >= deadline || ((_flags & RFlags.IF) != 0 && InterruptController != null))
+            {
+                if (n > 0)
+                {
+                    return;
+                }
+            }
+
+            var block = GetBlock();
+            if (block.Bitness != _lastBitness)
+            {
+                _lastBitness = block.Bitness;
+                ModeEntered?.Invoke(this, block.Bitness);
+                if (_stopReason != StopReason.None)
+                {
+                    return;
+                }
+            }
+
+            if (block.BreakpointAtStart && BreakpointHit != null)
+            {
+                ulong lin = LinearRip;
+                if (lin != _skipBreakpointAt && BreakpointHit(this, lin))
+                {
+                    _skipBreakpointAt = lin;
+                    RequestStop(StopReason.Breakpoint);
+                    return;
+                }
+            }
+
+            _skipBreakpointAt = ulong.MaxValue;
+            if (_tracer != null && !_tracer.BeforeInstruction(this))
+            {
+                Tracer = null;
+            }
+
+            long budget = instructionLimit - InstructionCount;
+            ExecuteBlock(block, budget < block.Count ? (int)budget : block.Count);
+            if (scheduler != null)
+            {
+                deadline = scheduler.NextDeadline;
+            }
+        }
+    }
+
     private unsafe void ExecuteBlock(Block block, int count)
     {
         ref DecodedOp first = ref MemoryMarshal.GetArrayDataReference(block.Ops);
