@@ -51,6 +51,7 @@ public class InterpreterBenchmarks
     public long IntegerLoop64()
     {
         var cpu = _machine.Cpu;
+        cpu.Reset();
         _machine.EnterLong64(CodeAt);
         long start = cpu.InstructionCount;
         cpu.Run(long.MaxValue);

@@ -37,4 +37,33 @@ internal sealed class Block
 
     /// <summary>A breakpoint is set at the block's first instruction (blocks are split at breakpoints).</summary>
     public bool BreakpointAtStart { get; init; }
+
+    // Links to the blocks that followed this one (the taken and the fall-through target of a
+    // conditional branch), valid while the CPU's code generation is unchanged: no TLB flush,
+    // code write, mode or CS change since they were made (Bochs-style trace linking).
+    public Block? Link0;
+    public Block? Link1;
+    public ulong LinkRip0 = ulong.MaxValue;
+    public ulong LinkRip1 = ulong.MaxValue;
+    public long LinkGeneration = -1;
+
+    public void Link(long generation, ulong rip, Block next)
+    {
+        if (LinkGeneration != generation)
+        {
+            LinkGeneration = generation;
+            LinkRip1 = ulong.MaxValue;
+            Link1 = null;
+            LinkRip0 = rip;
+            Link0 = next;
+        }
+        else
+        {
+            // Keep the most recent two targets.
+            LinkRip1 = LinkRip0;
+            Link1 = Link0;
+            LinkRip0 = rip;
+            Link0 = next;
+        }
+    }
 }

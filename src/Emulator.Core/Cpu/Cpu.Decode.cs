@@ -25,6 +25,12 @@ public sealed unsafe partial class Cpu
     /// <summary>Raised the first time execution enters a physical page (argument: page number).</summary>
     public event Action<ulong>? CodePageFirstEntered;
 
+    /// <summary>
+    /// Bumped whenever a cached block link could lead to the wrong block: TLB flushes, code
+    /// writes, cache flushes, CS/mode changes. Links made under another generation are ignored.
+    /// </summary>
+    internal long _codeGeneration;
+
     /// <summary>Blocks decoded so far (a measure of decode work and of cache churn).</summary>
     public long BlocksBuilt { get; private set; }
 
@@ -69,6 +75,7 @@ public sealed unsafe partial class Cpu
 
         _highCodePages.Clear();
         _spillOwners.Clear();
+        _codeGeneration++;
         _exitBlock = true;
     }
 
@@ -96,6 +103,7 @@ public sealed unsafe partial class Cpu
     internal void InvalidateCodePage(ulong physPage)
     {
         CodePageInvalidations++;
+        _codeGeneration++;
         if (physPage < LowPageCount)
         {
             _codePages[physPage] = null;

@@ -32,6 +32,7 @@ public sealed unsafe partial class Cpu
             _tlb[i].Tag = ulong.MaxValue;
         }
 
+        _codeGeneration++;
         _exitBlock = true;
     }
 
@@ -43,6 +44,8 @@ public sealed unsafe partial class Cpu
         {
             e.Tag = ulong.MaxValue;
         }
+
+        _codeGeneration++;
     }
 
     /// <summary>Drops direct-write pointers to one physical page (it now holds decoded code).</summary>

@@ -159,6 +159,7 @@ public sealed partial class Cpu
     {
         var scheduler = Scheduler;
         long deadline = scheduler?.NextDeadline ?? long.MaxValue;
+        Block? previous = null;
         for (int n = 0; n < maxBlocks; n++)
         {
             if (_stopReason != StopReason.None || _halted || _interruptShadow || InstructionCount >= instructionLimit ||
@@ -170,7 +171,23 @@ public sealed partial class Cpu
                 }
             }
 
-            var block = GetBlock();
+            Block block;
+            if (previous != null && previous.LinkGeneration == _codeGeneration && previous.LinkRip0 == _rip)
+            {
+                block = previous.Link0!;
+            }
+            else if (previous != null && previous.LinkGeneration == _codeGeneration && previous.LinkRip1 == _rip)
+            {
+                block = previous.Link1!;
+            }
+            else
+            {
+                long generation = _codeGeneration;
+                block = GetBlock();
+                previous?.Link(generation, _rip, block);
+            }
+
+            previous = block;
             if (block.Bitness != _lastBitness)
             {
                 _lastBitness = block.Bitness;

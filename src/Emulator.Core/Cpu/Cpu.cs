@@ -150,6 +150,7 @@ public sealed unsafe partial class Cpu
     /// <summary>Recomputes bitness, stack size and effective segment bases after CR0/EFER/CS/SS changes.</summary>
     internal void UpdateMode()
     {
+        _codeGeneration++;
         bool pe = (_cr0 & CrBits.PE) != 0;
         bool lma = (_efer & CrBits.EferLma) != 0;
         if (!pe || (_flags & RFlags.VM) != 0)
