@@ -1,5 +1,6 @@
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace Emulator.Cli;
@@ -40,7 +41,7 @@ public static class CommandDispatcher
                 case "boot":
                     {
                         var options = BootOptions.Parse(args.Skip(1));
-                        using var loggers = CreateLoggers(options.Quiet ? LogLevel.Warning : options.Verbose ? LogLevel.Debug : LogLevel.Information);
+                        using var loggers = CreateLoggers(stderr, options.Quiet ? LogLevel.Warning : options.Verbose ? LogLevel.Debug : LogLevel.Information);
                         return new BootCommand(loggers, stdout).Run(options);
                     }
 
@@ -55,12 +56,7 @@ public static class CommandDispatcher
         }
     }
 
-    private static ILoggerFactory CreateLoggers(LogLevel level) => LoggerFactory.Create(b => b
+    private static ILoggerFactory CreateLoggers(TextWriter stderr, LogLevel level) => LoggerFactory.Create(b => b
         .SetMinimumLevel(level)
-        .AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.IncludeScopes = false;
-        })
-        .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        .AddProvider(new TextWriterLoggerProvider(stderr)));
 }

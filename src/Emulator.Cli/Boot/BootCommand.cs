@@ -57,7 +57,6 @@ public sealed class BootCommand
             }
         }
 
-        var addressMilestones = LocateMilestones(codeBytes, o.Until);
         PcMachine machine;
         try
         {
@@ -72,6 +71,17 @@ public sealed class BootCommand
         catch (FirmwareLayoutException e)
         {
             throw new UsageException(e.Message);
+        }
+
+        Dictionary<string, ulong> addressMilestones;
+        try
+        {
+            addressMilestones = LocateMilestones(codeBytes, o.Until);
+        }
+        catch
+        {
+            machine.Dispose();
+            throw;
         }
 
         using (machine)
@@ -103,6 +113,11 @@ public sealed class BootCommand
         }
         catch (FirmwareFormatException e)
         {
+            if (until is MilestoneTracker.Sec or MilestoneTracker.Pei)
+            {
+                throw new UsageException($"milestone '{until}' cannot be located: the code image is not a UEFI firmware image ({e.Message})");
+            }
+
             _log.LogWarning("the code image is not a UEFI firmware image ({Reason}): no sec/pei milestones", e.Message);
         }
 

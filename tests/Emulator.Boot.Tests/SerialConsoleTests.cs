@@ -1,0 +1,64 @@
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Emulator.Boot.Tests;
+
+/// <summary>
+/// A tiny firmware image of our own, assembled at test time: its reset vector prints through
+/// COM1 and halts. The bytes must appear on stdout — and nothing else may.
+/// </summary>
+public class SerialConsoleTests
+{
+    private static string BuildImage(string text)
+    {
+        // 64 KiB mapped at 0xFFFF0000; real-mode CS base 0xFFFF0000, so offsets are IPs.
+        const ulong codeAt = 0xF000;
+        var a = new Assembler(16);
+        a.mov(dx, 0x3F8);
+        foreach (char c in text)
+        {
+            a.mov(al, (byte)c);
+            a.@out(dx, al);
+        }
+
+        a.cli();
+        a.hlt();
+        var body = new MemoryStream();
+        a.Assemble(new StreamCodeWriter(body), codeAt);
+
+        var image = new byte[0x10000];
+        image.AsSpan().Fill(0xFF);
+        body.ToArray().CopyTo(image, (int)codeAt);
+
+        // Reset vector at 0xFFF0: jmp near to 0xF000.
+        var reset = new Assembler(16);
+        reset.jmp(codeAt);
+        var jump = new MemoryStream();
+        reset.Assemble(new StreamCodeWriter(jump), 0xFFF0);
+        jump.ToArray().CopyTo(image, 0xFFF0);
+
+        string path = CliRunner.TempFile(".fd");
+        File.WriteAllBytes(path, image);
+        return path;
+    }
+
+    [Fact]
+    public void BytesWrittenToCom1AppearOnStdoutAndOnlyThere()
+    {
+        string image = BuildImage("Hello, firmware\n");
+        string report = CliRunner.TempFile(".json");
+        try
+        {
+            var r = CliRunner.Run("boot", "--firmware", image, "--report", report, "--max-instructions", "1000");
+            Assert.Equal("Hello, firmware\n", r.Stdout);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Equal("halted", r.Report!.RootElement.GetProperty("stop").GetProperty("reason").GetString());
+            Assert.Contains("stopped: halted", r.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(image);
+            File.Delete(report);
+        }
+    }
+}
