@@ -221,7 +221,16 @@ public sealed unsafe partial class Cpu
             entryAddrs[n] = entryAddr;
             entries[n] = entry;
             n++;
-            bool large = (entry & 0x80) != 0 && (level == 2 || (level == 3 && longMode && Model.Supports1GPages));
+            bool pageSize = (entry & 0x80) != 0;
+            if (pageSize && (level == 4 || (level == 3 && longMode && !Model.Supports1GPages)))
+            {
+                // PS is reserved in a PML4E, and in a PDPTE unless CPUID advertises 1 GiB pages
+                // (SDM 4.5.4): a present entry with a reserved bit faults with P and RSVD set.
+                errorCode = baseCode | 1 | 8;
+                return false;
+            }
+
+            bool large = pageSize && (level == 2 || level == 3);
             if (level == 1 || large)
             {
                 if (!CheckRights(access, user, wp, writable, userOk, exec, baseCode, ref errorCode))

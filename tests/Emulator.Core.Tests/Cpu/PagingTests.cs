@@ -107,4 +107,77 @@ public class PagingTests
         Assert.Equal(0x20UL, m.ReadU64(Pt + 0xA * 8) & 0x60);
         Assert.Equal(0x60UL, m.ReadU64(Pt + 0xB * 8) & 0x60);
     }
+
+    [Fact]
+    public void OneGigabytePagesAreReservedBecauseQemu64DoesNotAdvertiseThem()
+    {
+        using var m = Machine(a =>
+        {
+            a.mov(eax, __dword_ptr[0x40000000]);
+            a.hlt();
+        });
+        ulong pdpt = TestMachine.PageTables + 0x1000;
+        m.WriteU64(pdpt + 8, 0x40000000UL | 0x83);
+        m.Run();
+        Assert.Equal(0x40000000UL, m.ReadU64(0x5008));
+        Assert.Equal(9UL, m.ReadU64(0x5000)); // present | reserved bit
+    }
+
+    [Fact]
+    public void ThirtyTwoBitPagingWithFourMegabytePages()
+    {
+        using var m = new TestMachine();
+
+        // Page directory at 0x30000: 0-4 MiB identity (4 MiB page), 0x80000000 -> 0x400000 (4 MiB page).
+        m.Bus.Write(0x30000, 4, 0x83);
+        m.Bus.Write(0x30000 + (0x80000000 >> 22) * 4, 4, 0x400000 | 0x83);
+        m.Bus.Write(0x400010, 4, 0xCAFEF00D);
+        m.LoadProtected32(a =>
+        {
+            a.mov(eax, 0x30000);
+            a.mov(cr3, eax);
+            a.mov(eax, cr4);
+            a.or(eax, 1 << 4);
+            a.mov(cr4, eax);
+            a.mov(eax, cr0);
+            a.or(eax, 1u << 31);
+            a.mov(cr0, eax);
+            a.mov(ebx, __dword_ptr[0x80000010]);
+            a.mov(__dword_ptr[0x80000020], ebx);
+            a.hlt();
+        }, at: 0x200000);
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal(0xCAFEF00DUL, m.Cpu.GetGpr(Gpr.Rbx));
+        Assert.Equal(0xCAFEF00DU, m.ReadU32(0x400020));
+        Assert.Equal(0x60U, m.ReadU32(0x30000 + (0x80000000 >> 22) * 4) & 0x60); // accessed + dirty
+    }
+
+    [Fact]
+    public void PaePagingWithTwoMegabyteAndFourKilobytePages()
+    {
+        using var m = new TestMachine();
+
+        // PDPT at 0x30000 (32-byte aligned): entry 0 -> PD at 0x31000; PD[0] = 2 MiB identity;
+        // PD[1] -> PT at 0x32000 mapping 0x200000 -> 0x600000 (4 KiB).
+        m.WriteU64(0x30000, 0x31000 | 1);
+        m.WriteU64(0x31000, 0x83);
+        m.WriteU64(0x31008, 0x32000 | 3);
+        m.WriteU64(0x32000, 0x600000 | 3);
+        m.Bus.Write(0x600008, 4, 0x12345678);
+        m.LoadProtected32(a =>
+        {
+            a.mov(eax, 0x30000);
+            a.mov(cr3, eax);
+            a.mov(eax, cr4);
+            a.or(eax, 1 << 5);
+            a.mov(cr4, eax);
+            a.mov(eax, cr0);
+            a.or(eax, 1u << 31);
+            a.mov(cr0, eax);
+            a.mov(ecx, __dword_ptr[0x200008]);
+            a.hlt();
+        }, at: 0x100000);
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal(0x12345678UL, m.Cpu.GetGpr(Gpr.Rcx));
+    }
 }
