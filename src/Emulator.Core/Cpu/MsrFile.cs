@@ -57,6 +57,18 @@ public sealed class MsrFile
         _values[MtrrDefType] = 0;
     }
 
+    /// <summary>The stored MSR values (EFER, FS/GS base and the TSC live in the CPU and are saved there).</summary>
+    internal IReadOnlyDictionary<uint, ulong> Snapshot() => new Dictionary<uint, ulong>(_values);
+
+    internal void Restore(IReadOnlyDictionary<uint, ulong> values)
+    {
+        _values.Clear();
+        foreach (var (k, v) in values)
+        {
+            _values[k] = v;
+        }
+    }
+
     public static bool IsKnown(uint index) => index switch
     {
         Tsc or ApicBase or MtrrCap or SysenterCs or SysenterEsp or SysenterEip or Pat or MtrrDefType => true,

@@ -1,0 +1,93 @@
+namespace Emulator.Core.Cpu;
+
+/// <summary>Saving and restoring the CPU's architectural state whole (see <see cref="CpuSnapshot"/>).</summary>
+public sealed partial class Cpu
+{
+    public CpuSnapshot SaveState()
+    {
+        var gprs = new ulong[16];
+        for (int i = 0; i < 16; i++)
+        {
+            gprs[i] = _gpr[i];
+        }
+
+        var segments = new SegmentRegister[6];
+        for (int i = 0; i < 6; i++)
+        {
+            segments[i] = _seg[i];
+        }
+
+        return new CpuSnapshot
+        {
+            Gprs = gprs,
+            Rip = _rip,
+            RFlags = GetFlags(),
+            Segments = segments,
+            Gdtr = _gdtr,
+            Idtr = _idtr,
+            Ldtr = _ldtr,
+            Tr = _tr,
+            ControlRegisters = [_cr0, _cr2, _cr3, _cr4, _cr8],
+            Efer = _efer,
+            DebugRegisters = (ulong[])_dr.Clone(),
+            Cpl = _cpl,
+            Halted = _halted,
+            InterruptShadow = _interruptShadow,
+            InstructionCount = InstructionCount,
+            RepIterations = RepIterations,
+            IdleTicks = IdleTicks,
+            Msrs = Msrs.Snapshot(),
+            X87 = (double[])Fpu.St.Clone(),
+            Xmm = (UInt128[])Fpu.Xmm.Clone(),
+            FpuControl = (Fpu.ControlWord, Fpu.StatusWord, Fpu.TagValid, Fpu.Top, Fpu.Mxcsr),
+        };
+    }
+
+    public void RestoreState(CpuSnapshot s)
+    {
+        if (s.Gprs.Length != 16 || s.Segments.Length != 6 || s.ControlRegisters.Length != 5 || s.DebugRegisters.Length != 8 ||
+            s.X87.Length != 8 || s.Xmm.Length != 16)
+        {
+            throw new ArgumentException("snapshot has the wrong shape", nameof(s));
+        }
+
+        for (int i = 0; i < 16; i++)
+        {
+            _gpr[i] = s.Gprs[i];
+        }
+
+        for (int i = 0; i < 6; i++)
+        {
+            _seg[i] = s.Segments[i];
+        }
+
+        _rip = s.Rip;
+        SetFlags(s.RFlags);
+        _gdtr = s.Gdtr;
+        _idtr = s.Idtr;
+        _ldtr = s.Ldtr;
+        _tr = s.Tr;
+        (_cr0, _cr2, _cr3, _cr4, _cr8) = (s.ControlRegisters[0], s.ControlRegisters[1], s.ControlRegisters[2], s.ControlRegisters[3], s.ControlRegisters[4]);
+        _efer = s.Efer;
+        s.DebugRegisters.CopyTo(_dr, 0);
+        _cpl = s.Cpl;
+        _halted = s.Halted;
+        _interruptShadow = s.InterruptShadow;
+        InstructionCount = s.InstructionCount;
+        RepIterations = s.RepIterations;
+        IdleTicks = s.IdleTicks;
+        Msrs.Restore(s.Msrs);
+        s.X87.CopyTo(Fpu.St, 0);
+        s.Xmm.CopyTo(Fpu.Xmm, 0);
+        (ushort control, ushort status, byte tags, int top, uint mxcsr) = s.FpuControl;
+        Fpu.ControlWord = control;
+        Fpu.StatusWord = status;
+        Fpu.TagValid = tags;
+        Fpu.Top = top;
+        Fpu.Mxcsr = mxcsr;
+        _lastBitness = -1;
+        UpdateMode();
+        FlushTlb();
+        FlushCodeCache();
+    }
+}

@@ -1,0 +1,53 @@
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// The whole architectural state of the CPU as plain data, for machine snapshots: registers,
+/// segment caches, descriptor tables, control and debug registers, MSRs, x87/SSE state, the
+/// run state (halted, interrupt shadow) and the counters that define virtual time. Decoded
+/// blocks and the TLB are caches and are rebuilt after a restore.
+/// </summary>
+public sealed record CpuSnapshot
+{
+    public required ulong[] Gprs { get; init; }
+
+    public required ulong Rip { get; init; }
+
+    public required ulong RFlags { get; init; }
+
+    public required SegmentRegister[] Segments { get; init; }
+
+    public required TableRegister Gdtr { get; init; }
+
+    public required TableRegister Idtr { get; init; }
+
+    public required SegmentRegister Ldtr { get; init; }
+
+    public required SegmentRegister Tr { get; init; }
+
+    public required ulong[] ControlRegisters { get; init; }
+
+    public required ulong Efer { get; init; }
+
+    public required ulong[] DebugRegisters { get; init; }
+
+    public required int Cpl { get; init; }
+
+    public required bool Halted { get; init; }
+
+    public required bool InterruptShadow { get; init; }
+
+    public required long InstructionCount { get; init; }
+
+    public required long RepIterations { get; init; }
+
+    public required long IdleTicks { get; init; }
+
+    public required IReadOnlyDictionary<uint, ulong> Msrs { get; init; }
+
+    public required double[] X87 { get; init; }
+
+    public required UInt128[] Xmm { get; init; }
+
+    /// <summary>FCW, FSW, abridged tag, TOP, MXCSR.</summary>
+    public required (ushort Control, ushort Status, byte Tags, int Top, uint Mxcsr) FpuControl { get; init; }
+}
