@@ -54,6 +54,11 @@ public static class CommandDispatcher
             stderr.WriteLine($"emu: {e.Message}");
             return 2;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"emu: {e.Message}");
+            return 2;
+        }
     }
 
     private static ILoggerFactory CreateLoggers(TextWriter stderr, LogLevel level) => LoggerFactory.Create(b => b

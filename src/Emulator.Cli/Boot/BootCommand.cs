@@ -151,9 +151,17 @@ public sealed class BootCommand
 
         using var cancel = new CancelHandler(cpu);
         StopReason reason;
+        string? internalError = null;
         try
         {
             reason = cpu.Run(o.MaxInstructions);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // An emulator bug must not hide what the run found: report it as the stop reason.
+            reason = StopReason.None;
+            internalError = $"{e.GetType().Name}: {e.Message} at instruction {cpu.InstructionCount} (0x{cpu.LinearRip:X})";
+            _log.LogError("internal error: {Error}", internalError);
         }
         finally
         {
@@ -162,7 +170,7 @@ public sealed class BootCommand
 
         wall.Stop();
         _serialOut.Flush();
-        string stop = reason switch
+        string stop = internalError != null ? "internalError" : reason switch
         {
             StopReason.Breakpoint when tracker.UntilReached => "until",
             StopReason.InstructionLimit => "limit",
@@ -172,6 +180,11 @@ public sealed class BootCommand
             _ => reason.ToString(),
         };
         var report = BuildReport(o, machine, files, tracker, wall, stop);
+        if (internalError != null)
+        {
+            report = report with { Stop = report.Stop with { Detail = internalError } };
+        }
+
         LogSummary(report, cpu);
         if (o.Report != null)
         {
