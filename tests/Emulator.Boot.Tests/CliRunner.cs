@@ -21,7 +21,7 @@ public static class CliRunner
         using var stdout = new MemoryStream();
         using var stderr = new StringWriter();
         int code = CommandDispatcher.Run(list.ToArray(), stdout, stderr);
-        JsonDocument? report = reportPath != null && File.Exists(reportPath) ? JsonDocument.Parse(File.ReadAllText(reportPath)) : null;
+        JsonDocument? report = code != 2 && reportPath != null && File.Exists(reportPath) ? JsonDocument.Parse(File.ReadAllText(reportPath)) : null;
         return new CliResult(code, Encoding.UTF8.GetString(stdout.ToArray()), stderr.ToString(), report);
     }
 

@@ -85,4 +85,29 @@ public class CommandLineTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void ReportPathThatIsAnInputIsRefusedAndTheFileUntouched()
+    {
+        string vars = CliRunner.TempFile(".fd");
+        File.Copy(Fixtures.Path(Fixtures.Vars2M), vars);
+        var before = File.ReadAllBytes(vars);
+        try
+        {
+            AssertUsageError(
+                CliRunner.Run("boot", "--code", Fixtures.Path(Fixtures.Code2M), "--vars", vars, "--report", vars),
+                "would overwrite a firmware input file");
+            Assert.Equal(before, File.ReadAllBytes(vars));
+        }
+        finally
+        {
+            File.Delete(vars);
+        }
+    }
+
+    [Fact]
+    public void TraceIntoAMissingDirectoryIsBadInput() =>
+        AssertUsageError(
+            CliRunner.Run("boot", "--firmware", Fixtures.Path(Fixtures.Unified), "--trace", "/nonexistent-dir/t.trace"),
+            "does not exist");
 }

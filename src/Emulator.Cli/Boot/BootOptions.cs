@@ -66,6 +66,18 @@ public sealed record BootOptions
         return o;
     }
 
+    private static bool SamePath(string a, string b)
+    {
+        try
+        {
+            return string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is ArgumentException or PathTooLongException or NotSupportedException)
+        {
+            return false;
+        }
+    }
+
     private void Validate(ArgumentReader a)
     {
         if (Firmware != null && (Code != null || Vars != null))
@@ -86,6 +98,28 @@ public sealed record BootOptions
         if (a.Has("--trace-limit") && Trace == null)
         {
             throw new UsageException("--trace-limit needs --trace FILE");
+        }
+
+        foreach (var (option, output) in new[] { ("--report", Report), ("--trace", Trace) })
+        {
+            if (output == null)
+            {
+                continue;
+            }
+
+            foreach (var input in new[] { Code, Vars, Firmware })
+            {
+                if (input != null && SamePath(input, output))
+                {
+                    throw new UsageException($"{option} '{output}' would overwrite a firmware input file");
+                }
+            }
+
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(output));
+            if (dir != null && !Directory.Exists(dir))
+            {
+                throw new UsageException($"{option} '{output}': directory '{dir}' does not exist");
+            }
         }
 
         if (a.Has("--max-instructions") && MaxInstructions == 0)
