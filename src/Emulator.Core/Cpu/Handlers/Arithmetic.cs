@@ -59,6 +59,11 @@ internal static unsafe partial class Handlers
         r.Add(Code.Cdq,  &Cdq);
         r.Add(Code.Cqo,  &Cqo);
         RegisterMulDiv(r);
+        RegisterAluForms<AddOp>(r, Mnemonic.Add);
+        RegisterAluForms<AdcOp>(r, Mnemonic.Adc);
+        RegisterAluForms<SubOp>(r, Mnemonic.Sub);
+        RegisterAluForms<SbbOp>(r, Mnemonic.Sbb);
+        RegisterAluForms<CmpOp>(r, Mnemonic.Cmp);
     }
 
     /// <summary>Reads operand 0 for a read-modify-write, returning its linear address when it is memory.</summary>

@@ -15,6 +15,10 @@ internal static unsafe partial class Handlers
         r.Add(Mnemonic.Xor,  &Xor<S1>,  &Xor<S2>,  &Xor<S4>,  &Xor<S8>);
         r.Add(Mnemonic.Test, &Test<S1>, &Test<S2>, &Test<S4>, &Test<S8>);
         r.Add(Mnemonic.Not,  &Not<S1>,  &Not<S2>,  &Not<S4>,  &Not<S8>);
+        RegisterAluForms<AndOp>(r, Mnemonic.And);
+        RegisterAluForms<OrOp>(r, Mnemonic.Or);
+        RegisterAluForms<XorOp>(r, Mnemonic.Xor, registerOperandForms: false);
+        RegisterAluForms<TestOp>(r, Mnemonic.Test);
 
         // F6 /1 and F7 /1, an undocumented alias of TEST on real CPUs, are #UD on QEMU 7.2 (its
         // group-3 decoder has no case 1); the reference machine decides.
