@@ -88,8 +88,7 @@ internal static unsafe partial class Handlers
             cpu.WriteGpr(Gpr.Rdi, a, di);
             if (op.Rep != 0)
             {
-                cpu.WriteGpr(Gpr.Rcx, a, count);
-                AddRepIterations(cpu, start - count);
+                EndRep(cpu, a, start, count);
             }
         }
     }
@@ -119,8 +118,7 @@ internal static unsafe partial class Handlers
             cpu.WriteGpr(Gpr.Rsi, a, si);
             if (op.Rep != 0)
             {
-                cpu.WriteGpr(Gpr.Rcx, a, count);
-                AddRepIterations(cpu, start - count);
+                EndRep(cpu, a, start, count);
             }
         }
     }

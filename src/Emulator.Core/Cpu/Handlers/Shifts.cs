@@ -48,49 +48,59 @@ internal static unsafe partial class Handlers
     private static ulong CarryOverflow(ulong cf, ulong ofSource, int msb) =>
         (cf & 1) | (((ofSource >> msb) & 1) << 11);
 
-    private static void Shl<S>(Cpu cpu, ref DecodedOp op)
+    /// <summary>
+    /// Reads the destination and the masked count (through <see cref="RotateCarryCount{S}"/> for
+    /// RCL/RCR). A count of 0 writes the destination back unchanged, which zero-extends a 32-bit
+    /// register, and returns false: the caller then changes no flag.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ShiftOperands<S>(Cpu cpu, ref DecodedOp op, OperandKind countKind, bool throughCarry, out ulong dst, out ulong lin, out int count)
         where S : struct, IOpSize
     {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
-        if (count == 0)
+        dst = ReadDest(cpu, ref op, S.Size, out lin);
+        count = ShiftCount<S>(cpu, countKind, op.Imm);
+        if (throughCarry)
         {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
+            count = RotateCarryCount<S>(count);
+        }
+
+        if (count != 0)
+        {
+            return true;
+        }
+
+        WriteDest(cpu, ref op, S.Size, lin, dst);
+        return false;
+    }
+
+    private static void Shl<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize => LogicalShift<S>(cpu, ref op, left: true);
+
+    private static void Shr<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize => LogicalShift<S>(cpu, ref op, left: false);
+
+    /// <summary>SHL and SHR, mirror images: CF is the last bit out, at the MSB or bit 0 of the value shifted by count-1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LogicalShift<S>(Cpu cpu, ref DecodedOp op, bool left)
+        where S : struct, IOpSize
+    {
+        if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: false, out ulong dst, out ulong lin, out int count))
+        {
             return;
         }
 
         int msb = S.Size * 8 - 1;
-        ulong shm1 = dst << (count - 1);
-        ulong res = shm1 << 1;
+        ulong shm1 = left ? dst << (count - 1) : dst >> (count - 1);
+        ulong res = left ? shm1 << 1 : shm1 >> 1;
         WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetResultFlags(S.Size, res, CarryOverflow(shm1 >> msb, shm1 ^ res, msb));
-    }
-
-    private static void Shr<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
-        if (count == 0)
-        {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
-            return;
-        }
-
-        ulong shm1 = dst >> (count - 1);
-        ulong res = shm1 >> 1;
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetResultFlags(S.Size, res, CarryOverflow(shm1, shm1 ^ res, S.Size * 8 - 1));
+        cpu.SetResultFlags(S.Size, res, CarryOverflow(left ? shm1 >> msb : shm1, shm1 ^ res, msb));
     }
 
     private static void Sar<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
     {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
-        if (count == 0)
+        if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: false, out ulong dst, out ulong lin, out int count))
         {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
             return;
         }
 
@@ -103,43 +113,34 @@ internal static unsafe partial class Handlers
     }
 
     private static void Rol<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
-        if (count == 0)
-        {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
-            RotateCountZero(cpu, op.Kind1);
-            return;
-        }
-
-        int bits = S.Size * 8;
-        int n = count & (bits - 1);
-        ulong res = n == 0 ? dst : ((dst << n) | (dst >> (bits - n))) & Cpu.Mask(S.Size);
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        ulong cf = res & 1;
-        SetCarryOverflow(cpu, CarryOverflow(cf, (res >> (bits - 1)) ^ cf, 0));
-    }
+        where S : struct, IOpSize => Rotate<S>(cpu, ref op, left: true);
 
     private static void Ror<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize => Rotate<S>(cpu, ref op, left: false);
+
+    /// <summary>
+    /// ROL and ROR: CF is the bit that came round (bit 0 after ROL, the MSB after ROR); OF is
+    /// CF XOR the MSB after ROL, the two top bits XORed after ROR.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rotate<S>(Cpu cpu, ref DecodedOp op, bool left)
         where S : struct, IOpSize
     {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
-        if (count == 0)
+        if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: false, out ulong dst, out ulong lin, out int count))
         {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
             RotateCountZero(cpu, op.Kind1);
             return;
         }
 
         int bits = S.Size * 8;
         int n = count & (bits - 1);
-        ulong res = n == 0 ? dst : ((dst >> n) | (dst << (bits - n))) & Cpu.Mask(S.Size);
+        ulong res = n == 0 ? dst
+            : left ? ((dst << n) | (dst >> (bits - n))) & Cpu.Mask(S.Size)
+            : ((dst >> n) | (dst << (bits - n))) & Cpu.Mask(S.Size);
         WriteDest(cpu, ref op, S.Size, lin, res);
-        ulong cf = res >> (bits - 1);
-        SetCarryOverflow(cpu, CarryOverflow(cf, cf ^ (res >> (bits - 2)), 0));
+        ulong cf = left ? res & 1 : res >> (bits - 1);
+        ulong of = left ? (res >> (bits - 1)) ^ cf : cf ^ (res >> (bits - 2));
+        SetCarryOverflow(cpu, CarryOverflow(cf, of, 0));
     }
 
     /// <summary>
@@ -163,52 +164,37 @@ internal static unsafe partial class Handlers
 
     /// <summary>RCL (QEMU helper_rcl): rotate through CF; count modulo 9/17 for bytes/words.</summary>
     private static void Rcl<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        cpu.MaterializeFlags();
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = RotateCarryCount<S>(ShiftCount<S>(cpu, op.Kind1, op.Imm));
-        if (count == 0)
-        {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
-            return;
-        }
-
-        int bits = S.Size * 8;
-        ulong res = (dst << count) | ((cpu._flags & RFlags.CF) << (count - 1));
-        if (count > 1)
-        {
-            res |= dst >> (bits + 1 - count);
-        }
-
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        SetCarryOverflow(cpu, CarryOverflow(dst >> (bits - count), dst ^ res, bits - 1));
-    }
+        where S : struct, IOpSize => RotateCarry<S>(cpu, ref op, left: true);
 
     /// <summary>RCR (QEMU helper_rcr): rotate right through CF; count modulo 9/17 for bytes/words.</summary>
     private static void Rcr<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize => RotateCarry<S>(cpu, ref op, left: false);
+
+    /// <summary>RCL and RCR, mirror images over width + 1 bits; OF = MSB(result XOR source) for every count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RotateCarry<S>(Cpu cpu, ref DecodedOp op, bool left)
         where S : struct, IOpSize
     {
         cpu.MaterializeFlags();
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = RotateCarryCount<S>(ShiftCount<S>(cpu, op.Kind1, op.Imm));
-        if (count == 0)
+        if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: true, out ulong dst, out ulong lin, out int count))
         {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
             return;
         }
 
         int bits = S.Size * 8;
-        ulong res = (dst >> count) | ((cpu._flags & RFlags.CF) << (bits - count));
+        ulong cf = cpu._flags & RFlags.CF;
+        ulong res = left
+            ? (dst << count) | (cf << (count - 1))
+            : (dst >> count) | (cf << (bits - count));
         if (count > 1)
         {
-            res |= dst << (bits + 1 - count);
+            res |= left ? dst >> (bits + 1 - count) : dst << (bits + 1 - count);
         }
 
         WriteDest(cpu, ref op, S.Size, lin, res);
-        SetCarryOverflow(cpu, CarryOverflow(dst >> (count - 1), dst ^ res, bits - 1));
+        ulong cfOut = left ? dst >> (bits - count) : dst >> (count - 1);
+        SetCarryOverflow(cpu, CarryOverflow(cfOut, dst ^ res, bits - 1));
     }
-
     /// <summary>RCL/RCR rotate through width + 1 bits: bytes take the count modulo 9, words modulo 17.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int RotateCarryCount<S>(int masked)
@@ -223,14 +209,12 @@ internal static unsafe partial class Handlers
     private static void Shld<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
     {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        ulong src = cpu.ReadGpr(op.Reg1, S.Size);
-        int count = ShiftCount<S>(cpu, op.Kind2, op.Imm);
-        if (count == 0)
+        if (!ShiftOperands<S>(cpu, ref op, op.Kind2, throughCarry: false, out ulong dst, out ulong lin, out int count))
         {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
             return;
         }
+
+        ulong src = cpu.ReadGpr(op.Reg1, S.Size);
 
         ulong res, shm1;
         if (S.Size == 8)
@@ -256,14 +240,12 @@ internal static unsafe partial class Handlers
     private static void Shrd<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
     {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        ulong src = cpu.ReadGpr(op.Reg1, S.Size);
-        int count = ShiftCount<S>(cpu, op.Kind2, op.Imm);
-        if (count == 0)
+        if (!ShiftOperands<S>(cpu, ref op, op.Kind2, throughCarry: false, out ulong dst, out ulong lin, out int count))
         {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
             return;
         }
+
+        ulong src = cpu.ReadGpr(op.Reg1, S.Size);
 
         ulong res, shm1;
         if (S.Size == 8)

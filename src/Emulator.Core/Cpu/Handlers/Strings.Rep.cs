@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Emulator.Core.Cpu;
 
 /// <summary>
@@ -34,8 +36,24 @@ internal static unsafe partial class Handlers
         return n;
     }
 
-    private static void AddRepIterations(Cpu cpu, ulong done)
+    /// <summary>
+    /// Reads the count in (E/R)CX at the address size, and the element step by DF; false when the
+    /// count is 0, which makes the whole instruction a no-op.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool BeginRep(Cpu cpu, ref DecodedOp op, out ulong mask, out ulong count, out ulong step)
     {
+        mask = Cpu.Mask(op.AddrSize);
+        count = cpu._gpr[Gpr.Rcx] & mask;
+        step = StringStep(cpu, op.MemSize);
+        return count != 0;
+    }
+
+    /// <summary>Writes back the count left in (E/R)CX and books the iterations done beyond the first.</summary>
+    private static void EndRep(Cpu cpu, int addrSize, ulong start, ulong count)
+    {
+        cpu.WriteGpr(Gpr.Rcx, addrSize, count);
+        ulong done = start - count;
         if (done > 1)
         {
             cpu.RepIterations += (long)(done - 1);
@@ -44,15 +62,13 @@ internal static unsafe partial class Handlers
 
     private static void RepMovs(Cpu cpu, ref DecodedOp op)
     {
-        int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a);
-        ulong count = cpu._gpr[Gpr.Rcx] & m;
-        if (count == 0)
+        if (!BeginRep(cpu, ref op, out ulong m, out ulong count, out ulong step))
         {
             return;
         }
 
-        ulong start = count, step = StringStep(cpu, size);
+        int size = op.MemSize, a = op.AddrSize;
+        ulong start = count;
         ulong si = cpu._gpr[Gpr.Rsi] & m, di = cpu._gpr[Gpr.Rdi] & m;
         int seg = op.MemSeg;
         bool forward = step == (ulong)size;
@@ -90,8 +106,7 @@ internal static unsafe partial class Handlers
         {
             cpu.WriteGpr(Gpr.Rsi, a, si);
             cpu.WriteGpr(Gpr.Rdi, a, di);
-            cpu.WriteGpr(Gpr.Rcx, a, count);
-            AddRepIterations(cpu, start - count);
+            EndRep(cpu, a, start, count);
         }
     }
 
@@ -128,15 +143,13 @@ internal static unsafe partial class Handlers
 
     private static void RepStos(Cpu cpu, ref DecodedOp op)
     {
-        int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a);
-        ulong count = cpu._gpr[Gpr.Rcx] & m;
-        if (count == 0)
+        if (!BeginRep(cpu, ref op, out ulong m, out ulong count, out ulong step))
         {
             return;
         }
 
-        ulong start = count, step = StringStep(cpu, size);
+        int size = op.MemSize, a = op.AddrSize;
+        ulong start = count;
         ulong di = cpu._gpr[Gpr.Rdi] & m;
         ulong value = cpu._gpr[Gpr.Rax];
         bool forward = step == (ulong)size;
@@ -170,8 +183,7 @@ internal static unsafe partial class Handlers
         finally
         {
             cpu.WriteGpr(Gpr.Rdi, a, di);
-            cpu.WriteGpr(Gpr.Rcx, a, count);
-            AddRepIterations(cpu, start - count);
+            EndRep(cpu, a, start, count);
         }
     }
 
@@ -206,15 +218,13 @@ internal static unsafe partial class Handlers
 
     private static void RepLods(Cpu cpu, ref DecodedOp op)
     {
-        int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a);
-        ulong count = cpu._gpr[Gpr.Rcx] & m;
-        if (count == 0)
+        if (!BeginRep(cpu, ref op, out ulong m, out ulong count, out ulong step))
         {
             return;
         }
 
-        ulong start = count, step = StringStep(cpu, size);
+        int size = op.MemSize, a = op.AddrSize;
+        ulong start = count;
         ulong si = cpu._gpr[Gpr.Rsi] & m;
         try
         {
@@ -228,23 +238,20 @@ internal static unsafe partial class Handlers
         finally
         {
             cpu.WriteGpr(Gpr.Rsi, a, si);
-            cpu.WriteGpr(Gpr.Rcx, a, count);
-            AddRepIterations(cpu, start - count);
+            EndRep(cpu, a, start, count);
         }
     }
 
     /// <summary>REPE (Rep = 1) stops after a mismatch, REPNE (Rep = 2) after a match; flags are those of the last comparison.</summary>
     private static void RepCmps(Cpu cpu, ref DecodedOp op)
     {
-        int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a);
-        ulong count = cpu._gpr[Gpr.Rcx] & m;
-        if (count == 0)
+        if (!BeginRep(cpu, ref op, out ulong m, out ulong count, out ulong step))
         {
             return;
         }
 
-        ulong start = count, step = StringStep(cpu, size);
+        int size = op.MemSize, a = op.AddrSize;
+        ulong start = count;
         ulong si = cpu._gpr[Gpr.Rsi] & m, di = cpu._gpr[Gpr.Rdi] & m;
         bool stopOnEqual = op.Rep == 2;
         ulong x = 0, y = 0;
@@ -267,8 +274,7 @@ internal static unsafe partial class Handlers
         {
             cpu.WriteGpr(Gpr.Rsi, a, si);
             cpu.WriteGpr(Gpr.Rdi, a, di);
-            cpu.WriteGpr(Gpr.Rcx, a, count);
-            AddRepIterations(cpu, start - count);
+            EndRep(cpu, a, start, count);
         }
 
         cpu.SetLazy(LazyOp.Sub, size, x, y, x - y);
@@ -276,15 +282,13 @@ internal static unsafe partial class Handlers
 
     private static void RepScas(Cpu cpu, ref DecodedOp op)
     {
-        int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a);
-        ulong count = cpu._gpr[Gpr.Rcx] & m;
-        if (count == 0)
+        if (!BeginRep(cpu, ref op, out ulong m, out ulong count, out ulong step))
         {
             return;
         }
 
-        ulong start = count, step = StringStep(cpu, size);
+        int size = op.MemSize, a = op.AddrSize;
+        ulong start = count;
         ulong di = cpu._gpr[Gpr.Rdi] & m;
         ulong acc = cpu._gpr[Gpr.Rax] & Cpu.Mask(size);
         bool stopOnEqual = op.Rep == 2;
@@ -305,8 +309,7 @@ internal static unsafe partial class Handlers
         finally
         {
             cpu.WriteGpr(Gpr.Rdi, a, di);
-            cpu.WriteGpr(Gpr.Rcx, a, count);
-            AddRepIterations(cpu, start - count);
+            EndRep(cpu, a, start, count);
         }
 
         cpu.SetLazy(LazyOp.Sub, size, acc, y, acc - y);
