@@ -20,18 +20,38 @@ namespace Emulator.Core.Cpu;
 /// </summary>
 internal static unsafe partial class Handlers
 {
+    /// <summary>
+    /// The direction of a shift or rotate as a type argument, like <see cref="IOpSize"/>: each
+    /// instantiation compiles to its own body with the direction folded away, so the mirror-image
+    /// pairs (SHL/SHR, ROL/ROR, RCL/RCR, SHLD/SHRD) share one source without a branch per instruction.
+    /// </summary>
+    internal interface IDirection
+    {
+        static abstract bool Left { get; }
+    }
+
+    internal readonly struct ToLeft : IDirection
+    {
+        public static bool Left => true;
+    }
+
+    internal readonly struct ToRight : IDirection
+    {
+        public static bool Left => false;
+    }
+
     internal static void RegisterShifts(HandlerRegistry r)
     {
-        r.Add(Mnemonic.Shl,  &Shl<S1>,  &Shl<S2>,  &Shl<S4>,  &Shl<S8>);
-        r.Add(Mnemonic.Sal,  &Shl<S1>,  &Shl<S2>,  &Shl<S4>,  &Shl<S8>);
-        r.Add(Mnemonic.Shr,  &Shr<S1>,  &Shr<S2>,  &Shr<S4>,  &Shr<S8>);
-        r.Add(Mnemonic.Sar,  &Sar<S1>,  &Sar<S2>,  &Sar<S4>,  &Sar<S8>);
-        r.Add(Mnemonic.Rol,  &Rol<S1>,  &Rol<S2>,  &Rol<S4>,  &Rol<S8>);
-        r.Add(Mnemonic.Ror,  &Ror<S1>,  &Ror<S2>,  &Ror<S4>,  &Ror<S8>);
-        r.Add(Mnemonic.Rcl,  &Rcl<S1>,  &Rcl<S2>,  &Rcl<S4>,  &Rcl<S8>);
-        r.Add(Mnemonic.Rcr,  &Rcr<S1>,  &Rcr<S2>,  &Rcr<S4>,  &Rcr<S8>);
-        r.Add(Mnemonic.Shld, &Shld<S2>, &Shld<S2>, &Shld<S4>, &Shld<S8>);  // no byte form
-        r.Add(Mnemonic.Shrd, &Shrd<S2>, &Shrd<S2>, &Shrd<S4>, &Shrd<S8>);
+        r.Add(Mnemonic.Shl, &LogicalShift<S1, ToLeft>, &LogicalShift<S2, ToLeft>, &LogicalShift<S4, ToLeft>, &LogicalShift<S8, ToLeft>);
+        r.Add(Mnemonic.Sal, &LogicalShift<S1, ToLeft>, &LogicalShift<S2, ToLeft>, &LogicalShift<S4, ToLeft>, &LogicalShift<S8, ToLeft>);
+        r.Add(Mnemonic.Shr, &LogicalShift<S1, ToRight>, &LogicalShift<S2, ToRight>, &LogicalShift<S4, ToRight>, &LogicalShift<S8, ToRight>);
+        r.Add(Mnemonic.Sar, &Sar<S1>, &Sar<S2>, &Sar<S4>, &Sar<S8>);
+        r.Add(Mnemonic.Rol, &Rotate<S1, ToLeft>, &Rotate<S2, ToLeft>, &Rotate<S4, ToLeft>, &Rotate<S8, ToLeft>);
+        r.Add(Mnemonic.Ror, &Rotate<S1, ToRight>, &Rotate<S2, ToRight>, &Rotate<S4, ToRight>, &Rotate<S8, ToRight>);
+        r.Add(Mnemonic.Rcl, &RotateCarry<S1, ToLeft>, &RotateCarry<S2, ToLeft>, &RotateCarry<S4, ToLeft>, &RotateCarry<S8, ToLeft>);
+        r.Add(Mnemonic.Rcr, &RotateCarry<S1, ToRight>, &RotateCarry<S2, ToRight>, &RotateCarry<S4, ToRight>, &RotateCarry<S8, ToRight>);
+        r.Add(Mnemonic.Shld, &DoubleShift<S2, ToLeft>, &DoubleShift<S2, ToLeft>, &DoubleShift<S4, ToLeft>, &DoubleShift<S8, ToLeft>);  // no byte form
+        r.Add(Mnemonic.Shrd, &DoubleShift<S2, ToRight>, &DoubleShift<S2, ToRight>, &DoubleShift<S4, ToRight>, &DoubleShift<S8, ToRight>);
     }
 
     /// <summary>The masked count of a shift or rotate: operand 1 is CL or an immediate (1 for the D0-D3 forms).</summary>
@@ -73,16 +93,10 @@ internal static unsafe partial class Handlers
         return false;
     }
 
-    private static void Shl<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize => LogicalShift<S>(cpu, ref op, left: true);
-
-    private static void Shr<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize => LogicalShift<S>(cpu, ref op, left: false);
-
     /// <summary>SHL and SHR, mirror images: CF is the last bit out, at the MSB or bit 0 of the value shifted by count-1.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LogicalShift<S>(Cpu cpu, ref DecodedOp op, bool left)
+    private static void LogicalShift<S, D>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
+        where D : struct, IDirection
     {
         if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: false, out ulong dst, out ulong lin, out int count))
         {
@@ -90,10 +104,10 @@ internal static unsafe partial class Handlers
         }
 
         int msb = S.Size * 8 - 1;
-        ulong shm1 = left ? dst << (count - 1) : dst >> (count - 1);
-        ulong res = left ? shm1 << 1 : shm1 >> 1;
+        ulong shm1 = D.Left ? dst << (count - 1) : dst >> (count - 1);
+        ulong res = D.Left ? shm1 << 1 : shm1 >> 1;
         WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetResultFlags(S.Size, res, CarryOverflow(left ? shm1 >> msb : shm1, shm1 ^ res, msb));
+        cpu.SetResultFlags(S.Size, res, CarryOverflow(D.Left ? shm1 >> msb : shm1, shm1 ^ res, msb));
     }
 
     private static void Sar<S>(Cpu cpu, ref DecodedOp op)
@@ -112,19 +126,13 @@ internal static unsafe partial class Handlers
         cpu.SetResultFlags(S.Size, res, shm1 & 1);
     }
 
-    private static void Rol<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize => Rotate<S>(cpu, ref op, left: true);
-
-    private static void Ror<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize => Rotate<S>(cpu, ref op, left: false);
-
     /// <summary>
     /// ROL and ROR: CF is the bit that came round (bit 0 after ROL, the MSB after ROR); OF is
     /// CF XOR the MSB after ROL, the two top bits XORed after ROR.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rotate<S>(Cpu cpu, ref DecodedOp op, bool left)
+    private static void Rotate<S, D>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
+        where D : struct, IDirection
     {
         if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: false, out ulong dst, out ulong lin, out int count))
         {
@@ -135,11 +143,11 @@ internal static unsafe partial class Handlers
         int bits = S.Size * 8;
         int n = count & (bits - 1);
         ulong res = n == 0 ? dst
-            : left ? ((dst << n) | (dst >> (bits - n))) & Cpu.Mask(S.Size)
+            : D.Left ? ((dst << n) | (dst >> (bits - n))) & Cpu.Mask(S.Size)
             : ((dst >> n) | (dst << (bits - n))) & Cpu.Mask(S.Size);
         WriteDest(cpu, ref op, S.Size, lin, res);
-        ulong cf = left ? res & 1 : res >> (bits - 1);
-        ulong of = left ? (res >> (bits - 1)) ^ cf : cf ^ (res >> (bits - 2));
+        ulong cf = D.Left ? res & 1 : res >> (bits - 1);
+        ulong of = D.Left ? (res >> (bits - 1)) ^ cf : cf ^ (res >> (bits - 2));
         SetCarryOverflow(cpu, CarryOverflow(cf, of, 0));
     }
 
@@ -162,18 +170,10 @@ internal static unsafe partial class Handlers
         cpu._flags = (cpu._flags & ~(RFlags.CF | RFlags.OF)) | cfOf;
     }
 
-    /// <summary>RCL (QEMU helper_rcl): rotate through CF; count modulo 9/17 for bytes/words.</summary>
-    private static void Rcl<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize => RotateCarry<S>(cpu, ref op, left: true);
-
-    /// <summary>RCR (QEMU helper_rcr): rotate right through CF; count modulo 9/17 for bytes/words.</summary>
-    private static void Rcr<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize => RotateCarry<S>(cpu, ref op, left: false);
-
-    /// <summary>RCL and RCR, mirror images over width + 1 bits; OF = MSB(result XOR source) for every count.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RotateCarry<S>(Cpu cpu, ref DecodedOp op, bool left)
+    /// <summary>RCL and RCR (QEMU helper_rcl, helper_rcr): mirror-image rotates through CF over width + 1 bits; OF = MSB(result XOR source).</summary>
+    private static void RotateCarry<S, D>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
+        where D : struct, IDirection
     {
         cpu.MaterializeFlags();
         if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: true, out ulong dst, out ulong lin, out int count))
@@ -183,18 +183,19 @@ internal static unsafe partial class Handlers
 
         int bits = S.Size * 8;
         ulong cf = cpu._flags & RFlags.CF;
-        ulong res = left
+        ulong res = D.Left
             ? (dst << count) | (cf << (count - 1))
             : (dst >> count) | (cf << (bits - count));
         if (count > 1)
         {
-            res |= left ? dst >> (bits + 1 - count) : dst << (bits + 1 - count);
+            res |= D.Left ? dst >> (bits + 1 - count) : dst << (bits + 1 - count);
         }
 
         WriteDest(cpu, ref op, S.Size, lin, res);
-        ulong cfOut = left ? dst >> (bits - count) : dst >> (count - 1);
+        ulong cfOut = D.Left ? dst >> (bits - count) : dst >> (count - 1);
         SetCarryOverflow(cpu, CarryOverflow(cfOut, dst ^ res, bits - 1));
     }
+
     /// <summary>RCL/RCR rotate through width + 1 bits: bytes take the count modulo 9, words modulo 17.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int RotateCarryCount<S>(int masked)
@@ -205,9 +206,13 @@ internal static unsafe partial class Handlers
             _ => masked,
         };
 
-    /// <summary>SHLD r/m, r, imm8/CL: the destination shifted left, filled from the source's high bits.</summary>
-    private static void Shld<S>(Cpu cpu, ref DecodedOp op)
+    /// <summary>
+    /// SHLD/SHRD r/m, r, imm8/CL: the destination shifted left (right), filled from the source's
+    /// high (low) bits.
+    /// </summary>
+    private static void DoubleShift<S, D>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
+        where D : struct, IDirection
     {
         if (!ShiftOperands<S>(cpu, ref op, op.Kind2, throughCarry: false, out ulong dst, out ulong lin, out int count))
         {
@@ -215,14 +220,13 @@ internal static unsafe partial class Handlers
         }
 
         ulong src = cpu.ReadGpr(op.Reg1, S.Size);
-
         ulong res, shm1;
         if (S.Size == 8)
         {
-            shm1 = dst << (count - 1);
-            res = (dst << count) | (src >> (64 - count));
+            shm1 = D.Left ? dst << (count - 1) : dst >> (count - 1);
+            res = D.Left ? (dst << count) | (src >> (64 - count)) : (dst >> count) | (src << (64 - count));
         }
-        else
+        else if (D.Left)
         {
             // QEMU concatenates into 64 bits and shifts once: dest:src for 32-bit operands,
             // dest:src:dest for 16-bit ones (Intel's behaviour for counts above 16).
@@ -230,37 +234,16 @@ internal static unsafe partial class Handlers
             shm1 = (wide << (count - 1)) >> 32;
             res = (wide << count) >> 32;
         }
-
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        int msb = S.Size * 8 - 1;
-        cpu.SetResultFlags(S.Size, res, CarryOverflow(shm1 >> msb, shm1 ^ res, msb));
-    }
-
-    /// <summary>SHRD r/m, r, imm8/CL: the destination shifted right, filled from the source's low bits.</summary>
-    private static void Shrd<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        if (!ShiftOperands<S>(cpu, ref op, op.Kind2, throughCarry: false, out ulong dst, out ulong lin, out int count))
-        {
-            return;
-        }
-
-        ulong src = cpu.ReadGpr(op.Reg1, S.Size);
-
-        ulong res, shm1;
-        if (S.Size == 8)
-        {
-            shm1 = dst >> (count - 1);
-            res = (dst >> count) | (src << (64 - count));
-        }
         else
         {
+            // Likewise src:dest, and dest:src:dest for 16-bit operands.
             ulong wide = S.Size == 4 ? (src << 32) | dst : (dst << 32) | (src << 16) | dst;
             shm1 = wide >> (count - 1);
             res = wide >> count;
         }
 
         WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetResultFlags(S.Size, res, CarryOverflow(shm1, shm1 ^ res, S.Size * 8 - 1));
+        int msb = S.Size * 8 - 1;
+        cpu.SetResultFlags(S.Size, res, CarryOverflow(D.Left ? shm1 >> msb : shm1, shm1 ^ res, msb));
     }
 }
