@@ -86,18 +86,7 @@ public class ControlFlowTests
             a.hlt();
         }
 
-        if (bitness == 16)
-        {
-            m.LoadReal(Build);
-        }
-        else if (bitness == 32)
-        {
-            m.LoadProtected32(Build);
-        }
-        else
-        {
-            m.LoadLong64(Build);
-        }
+        m.Load(bitness, Build);
 
         Assert.Equal(StopReason.Halted, m.Run());
         for (int combo = 0; combo < 32; combo++)
@@ -314,18 +303,7 @@ public class ControlFlowTests
             a.hlt();
         }
 
-        if (bitness == 16)
-        {
-            m.LoadReal(Build);
-        }
-        else if (bitness == 32)
-        {
-            m.LoadProtected32(Build);
-        }
-        else
-        {
-            m.LoadLong64(Build);
-        }
+        m.Load(bitness, Build);
 
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal(2UL, m.Cpu.GetGpr(Gpr.Rbx));
@@ -488,18 +466,7 @@ public class ControlFlowTests
         }
 
         m.Bus.Write(ptr, 8, sub);
-        if (bitness == 16)
-        {
-            m.LoadReal(Build);
-        }
-        else if (bitness == 32)
-        {
-            m.LoadProtected32(Build);
-        }
-        else
-        {
-            m.LoadLong64(Build);
-        }
+        m.Load(bitness, Build);
 
         ulong sp0 = m.Cpu.GetGpr(Gpr.Rsp);
         Assert.Equal(StopReason.Halted, m.Run());
