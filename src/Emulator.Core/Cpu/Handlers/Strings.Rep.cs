@@ -3,15 +3,16 @@ using System.Runtime.CompilerServices;
 namespace Emulator.Core.Cpu;
 
 /// <summary>
-/// REP/REPE/REPNE string loops (Intel SDM Vol. 2, REP/REPE/REPZ/REPNE/REPNZ). A whole REP
-/// instruction is one handler call and one retired instruction; iterations beyond the first are
-/// added to <see cref="Cpu.RepIterations"/> (virtual time). Registers are kept in locals and
-/// written back in a <c>finally</c>, advanced only past completed elements, so a fault in the
-/// middle leaves (E/R)CX, SI and DI as the SDM requires for restarting the instruction.
-/// Forward REP MOVS and REP STOS copy or fill whole page chunks through host pointers when
-/// both sides are plain RAM; MMIO, pages holding decoded code (their write pointer is revoked,
-/// so writes go through the bus and invalidate), overlapping moves, page-crossing elements and
-/// DF = 1 take the element loop.
+/// String loops with and without REP/REPE/REPNE (Intel SDM Vol. 2, REP/REPE/REPZ/REPNE/REPNZ).
+/// Without a prefix the loop runs once and leaves (E/R)CX alone. A whole REP instruction is one
+/// handler call and one retired instruction; iterations beyond the first are added to
+/// <see cref="Cpu.RepIterations"/> (virtual time). Registers are kept in locals and written back
+/// in a <c>finally</c>, advanced only past completed elements, so a fault in the middle leaves
+/// (E/R)CX, SI and DI as the SDM requires for restarting the instruction.
+/// Forward MOVS and STOS copy or fill whole page chunks through host pointers when both sides
+/// are plain RAM; MMIO, pages holding decoded code (their write pointer is revoked, so writes go
+/// through the bus and invalidate), overlapping moves, page-crossing elements and DF = 1 take the
+/// element loop.
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -37,22 +38,34 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>
-    /// Reads the count in (E/R)CX at the address size, and the element step by DF; false when the
-    /// count is 0, which makes the whole instruction a no-op.
+    /// Fills in the string operands, then returns the element count: (E/R)CX at the address size
+    /// under REP, 1 without. <paramref name="step"/> is the element step by DF.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool BeginRep(Cpu cpu, ref DecodedOp op, out ulong mask, out ulong count, out ulong step)
+    private static ulong BeginString(Cpu cpu, ref DecodedOp op, out ulong mask, out ulong step)
     {
+        PrepareString(ref op);
         mask = Cpu.Mask(op.AddrSize);
-        count = cpu._gpr[Gpr.Rcx] & mask;
         step = StringStep(cpu, op.MemSize);
-        return count != 0;
+        return op.Rep != 0 ? cpu._gpr[Gpr.Rcx] & mask : 1;
     }
 
-    /// <summary>Writes back the count left in (E/R)CX and books the iterations done beyond the first.</summary>
-    private static void EndRep(Cpu cpu, int addrSize, ulong start, ulong count)
+    /// <summary>
+    /// Whether SI/DI are written back: under REP always, advanced past the elements completed;
+    /// without REP only once the element is done, so a faulting single-element instruction
+    /// changes no register.
+    /// </summary>
+    private static bool WritesIndexBack(ref DecodedOp op, ulong count) => op.Rep != 0 || count == 0;
+
+    /// <summary>Under REP, writes back the count left in (E/R)CX and books the iterations done beyond the first.</summary>
+    private static void EndRep(Cpu cpu, ref DecodedOp op, ulong start, ulong count)
     {
-        cpu.WriteGpr(Gpr.Rcx, addrSize, count);
+        if (op.Rep == 0)
+        {
+            return;
+        }
+
+        cpu.WriteGpr(Gpr.Rcx, op.AddrSize, count);
         ulong done = start - count;
         if (done > 1)
         {
@@ -60,9 +73,10 @@ internal static unsafe partial class Handlers
         }
     }
 
-    private static void RepMovs(Cpu cpu, ref DecodedOp op)
+    private static void Movs(Cpu cpu, ref DecodedOp op)
     {
-        if (!BeginRep(cpu, ref op, out ulong m, out ulong count, out ulong step))
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
+        if (count == 0)
         {
             return;
         }
@@ -104,9 +118,13 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            cpu.WriteGpr(Gpr.Rsi, a, si);
-            cpu.WriteGpr(Gpr.Rdi, a, di);
-            EndRep(cpu, a, start, count);
+            if (WritesIndexBack(ref op, count))
+            {
+                cpu.WriteGpr(Gpr.Rsi, a, si);
+                cpu.WriteGpr(Gpr.Rdi, a, di);
+            }
+
+            EndRep(cpu, ref op, start, count);
         }
     }
 
@@ -141,9 +159,10 @@ internal static unsafe partial class Handlers
         return true;
     }
 
-    private static void RepStos(Cpu cpu, ref DecodedOp op)
+    private static void Stos(Cpu cpu, ref DecodedOp op)
     {
-        if (!BeginRep(cpu, ref op, out ulong m, out ulong count, out ulong step))
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
+        if (count == 0)
         {
             return;
         }
@@ -182,8 +201,12 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            cpu.WriteGpr(Gpr.Rdi, a, di);
-            EndRep(cpu, a, start, count);
+            if (WritesIndexBack(ref op, count))
+            {
+                cpu.WriteGpr(Gpr.Rdi, a, di);
+            }
+
+            EndRep(cpu, ref op, start, count);
         }
     }
 
@@ -216,9 +239,10 @@ internal static unsafe partial class Handlers
         return true;
     }
 
-    private static void RepLods(Cpu cpu, ref DecodedOp op)
+    private static void Lods(Cpu cpu, ref DecodedOp op)
     {
-        if (!BeginRep(cpu, ref op, out ulong m, out ulong count, out ulong step))
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
+        if (count == 0)
         {
             return;
         }
@@ -237,15 +261,24 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            cpu.WriteGpr(Gpr.Rsi, a, si);
-            EndRep(cpu, a, start, count);
+            if (WritesIndexBack(ref op, count))
+            {
+                cpu.WriteGpr(Gpr.Rsi, a, si);
+            }
+
+            EndRep(cpu, ref op, start, count);
         }
     }
 
-    /// <summary>REPE (Rep = 1) stops after a mismatch, REPNE (Rep = 2) after a match; flags are those of the last comparison.</summary>
-    private static void RepCmps(Cpu cpu, ref DecodedOp op)
+    /// <summary>
+    /// CMPS compares [seg:SI] with [ES:DI] and sets flags as CMP source-element, destination-element.
+    /// REPE (Rep = 1) stops after a mismatch, REPNE (Rep = 2) after a match; flags are those of the
+    /// last comparison.
+    /// </summary>
+    private static void Cmps(Cpu cpu, ref DecodedOp op)
     {
-        if (!BeginRep(cpu, ref op, out ulong m, out ulong count, out ulong step))
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
+        if (count == 0)
         {
             return;
         }
@@ -272,17 +305,23 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            cpu.WriteGpr(Gpr.Rsi, a, si);
-            cpu.WriteGpr(Gpr.Rdi, a, di);
-            EndRep(cpu, a, start, count);
+            if (WritesIndexBack(ref op, count))
+            {
+                cpu.WriteGpr(Gpr.Rsi, a, si);
+                cpu.WriteGpr(Gpr.Rdi, a, di);
+            }
+
+            EndRep(cpu, ref op, start, count);
         }
 
         cpu.SetLazy(LazyOp.Sub, size, x, y, x - y);
     }
 
-    private static void RepScas(Cpu cpu, ref DecodedOp op)
+    /// <summary>SCAS compares the accumulator with [ES:DI] (flags as CMP accumulator, element), REPE/REPNE as CMPS.</summary>
+    private static void Scas(Cpu cpu, ref DecodedOp op)
     {
-        if (!BeginRep(cpu, ref op, out ulong m, out ulong count, out ulong step))
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
+        if (count == 0)
         {
             return;
         }
@@ -308,8 +347,12 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            cpu.WriteGpr(Gpr.Rdi, a, di);
-            EndRep(cpu, a, start, count);
+            if (WritesIndexBack(ref op, count))
+            {
+                cpu.WriteGpr(Gpr.Rdi, a, di);
+            }
+
+            EndRep(cpu, ref op, start, count);
         }
 
         cpu.SetLazy(LazyOp.Sub, size, acc, y, acc - y);
