@@ -309,57 +309,37 @@ public class ControlFlowTests
         Assert.Equal(2UL, m.Cpu.GetGpr(Gpr.Rbx));
     }
 
-    /// <summary>LOOP with a 16-bit address size (67h in 32-bit code) counts in CX only; ECX's upper half is untouched.</summary>
-    [Fact]
-    public void Loop_AddressSize16CountsCxOnly()
+    /// <summary>
+    /// LOOP counts in the address-size register: with 67h in 32-bit code in CX only (ECX's upper
+    /// half untouched); in real mode CX = 0 runs 65536 times; with 67h in 64-bit code in ECX,
+    /// zero-extended. <paramref name="loop"/> is the LOOP encoding back to "inc ebx".
+    /// </summary>
+    [Theory]
+    [InlineData(32, 0x1234_0003UL, new byte[] { 0x67, 0xE2, 0xFC }, 3UL, 0x1234_0000UL)]
+    [InlineData(16, 0xFFFF_0000UL, new byte[] { 0xE2, 0xFC }, 0x10000UL, 0xFFFF_0000UL)]
+    [InlineData(64, 0xAAAA_0000_0000_0002UL, new byte[] { 0x67, 0xE2, 0xFB }, 2UL, 0UL)]
+    public void Loop_CountsInTheAddressSizeRegister(int bitness, ulong count, byte[] loop, ulong iterations, ulong countAfter)
     {
         using var m = new TestMachine();
-        m.LoadProtected32(a =>
+        m.Load(bitness, a =>
         {
-            var top = a.CreateLabel();
-            a.mov(ecx, 0x12340003);
+            if (bitness == 64)
+            {
+                a.mov(rcx, count);
+            }
+            else
+            {
+                a.mov(ecx, (uint)count);
+            }
+
             a.mov(ebx, 0);
-            a.Label(ref top);
             a.inc(ebx);
-            a.db(0x67, 0xE2, 0xFC); // addr16 loop back to "inc ebx" (CX)
+            a.db(loop);
             a.hlt();
         });
         Assert.Equal(StopReason.Halted, m.Run());
-        Assert.Equal(3UL, m.Cpu.GetGpr(Gpr.Rbx));
-        Assert.Equal(0x12340000UL, m.Cpu.GetGpr(Gpr.Rcx));
-    }
-
-    /// <summary>LOOP in real mode with CX = 0 runs 65536 times; in 64-bit mode with 67h it uses ECX and zero-extends.</summary>
-    [Fact]
-    public void Loop_CountWrapsAndSixtyFourBitEcxForm()
-    {
-        using var m = new TestMachine();
-        m.LoadReal(a =>
-        {
-            var top = a.CreateLabel();
-            a.mov(ecx, 0xFFFF0000);
-            a.mov(ebx, 0);
-            a.Label(ref top);
-            a.inc(ebx);
-            a.loop(top);
-            a.hlt();
-        });
-        Assert.Equal(StopReason.Halted, m.Run());
-        Assert.Equal(0x10000UL, m.Cpu.GetGpr(Gpr.Rbx));
-        Assert.Equal(0xFFFF0000UL, m.Cpu.GetGpr(Gpr.Rcx));
-
-        using var l = new TestMachine();
-        l.LoadLong64(a =>
-        {
-            a.mov(rcx, 0xAAAA_0000_0000_0002UL);
-            a.mov(ebx, 0);
-            a.inc(ebx);
-            a.db(0x67, 0xE2, 0xFB); // addr32 loop back to "inc ebx" (ECX)
-            a.hlt();
-        });
-        Assert.Equal(StopReason.Halted, l.Run());
-        Assert.Equal(2UL, l.Cpu.GetGpr(Gpr.Rbx));
-        Assert.Equal(0UL, l.Cpu.GetGpr(Gpr.Rcx));
+        Assert.Equal(iterations, m.Cpu.GetGpr(Gpr.Rbx));
+        Assert.Equal(countAfter, m.Cpu.GetGpr(Gpr.Rcx));
     }
 
     /// <summary>LOOPE stops on ZF = 0, LOOPNE on ZF = 1, both also on count exhaustion; flags are not changed by the decrement.</summary>
