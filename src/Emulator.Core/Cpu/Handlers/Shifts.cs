@@ -20,6 +20,20 @@ namespace Emulator.Core.Cpu;
 /// </summary>
 internal static unsafe partial class Handlers
 {
+    internal static void RegisterShifts(HandlerRegistry r)
+    {
+        r.Add(Mnemonic.Shl, &LogicalShift<S1, ToLeft>, &LogicalShift<S2, ToLeft>, &LogicalShift<S4, ToLeft>, &LogicalShift<S8, ToLeft>);
+        r.Add(Mnemonic.Sal, &LogicalShift<S1, ToLeft>, &LogicalShift<S2, ToLeft>, &LogicalShift<S4, ToLeft>, &LogicalShift<S8, ToLeft>);
+        r.Add(Mnemonic.Shr, &LogicalShift<S1, ToRight>, &LogicalShift<S2, ToRight>, &LogicalShift<S4, ToRight>, &LogicalShift<S8, ToRight>);
+        r.Add(Mnemonic.Sar, &Sar<S1>, &Sar<S2>, &Sar<S4>, &Sar<S8>);
+        r.Add(Mnemonic.Rol, &Rotate<S1, ToLeft>, &Rotate<S2, ToLeft>, &Rotate<S4, ToLeft>, &Rotate<S8, ToLeft>);
+        r.Add(Mnemonic.Ror, &Rotate<S1, ToRight>, &Rotate<S2, ToRight>, &Rotate<S4, ToRight>, &Rotate<S8, ToRight>);
+        r.Add(Mnemonic.Rcl, &RotateCarry<S1, ToLeft>, &RotateCarry<S2, ToLeft>, &RotateCarry<S4, ToLeft>, &RotateCarry<S8, ToLeft>);
+        r.Add(Mnemonic.Rcr, &RotateCarry<S1, ToRight>, &RotateCarry<S2, ToRight>, &RotateCarry<S4, ToRight>, &RotateCarry<S8, ToRight>);
+        r.Add(Mnemonic.Shld, &DoubleShift<S2, ToLeft>, &DoubleShift<S2, ToLeft>, &DoubleShift<S4, ToLeft>, &DoubleShift<S8, ToLeft>);  // no byte form
+        r.Add(Mnemonic.Shrd, &DoubleShift<S2, ToRight>, &DoubleShift<S2, ToRight>, &DoubleShift<S4, ToRight>, &DoubleShift<S8, ToRight>);
+    }
+
     /// <summary>
     /// The direction of a shift or rotate as a type argument, like <see cref="IOpSize"/>: each
     /// instantiation compiles to its own body with the direction folded away, so the mirror-image
@@ -38,20 +52,6 @@ internal static unsafe partial class Handlers
     internal readonly struct ToRight : IDirection
     {
         public static bool Left => false;
-    }
-
-    internal static void RegisterShifts(HandlerRegistry r)
-    {
-        r.Add(Mnemonic.Shl, &LogicalShift<S1, ToLeft>, &LogicalShift<S2, ToLeft>, &LogicalShift<S4, ToLeft>, &LogicalShift<S8, ToLeft>);
-        r.Add(Mnemonic.Sal, &LogicalShift<S1, ToLeft>, &LogicalShift<S2, ToLeft>, &LogicalShift<S4, ToLeft>, &LogicalShift<S8, ToLeft>);
-        r.Add(Mnemonic.Shr, &LogicalShift<S1, ToRight>, &LogicalShift<S2, ToRight>, &LogicalShift<S4, ToRight>, &LogicalShift<S8, ToRight>);
-        r.Add(Mnemonic.Sar, &Sar<S1>, &Sar<S2>, &Sar<S4>, &Sar<S8>);
-        r.Add(Mnemonic.Rol, &Rotate<S1, ToLeft>, &Rotate<S2, ToLeft>, &Rotate<S4, ToLeft>, &Rotate<S8, ToLeft>);
-        r.Add(Mnemonic.Ror, &Rotate<S1, ToRight>, &Rotate<S2, ToRight>, &Rotate<S4, ToRight>, &Rotate<S8, ToRight>);
-        r.Add(Mnemonic.Rcl, &RotateCarry<S1, ToLeft>, &RotateCarry<S2, ToLeft>, &RotateCarry<S4, ToLeft>, &RotateCarry<S8, ToLeft>);
-        r.Add(Mnemonic.Rcr, &RotateCarry<S1, ToRight>, &RotateCarry<S2, ToRight>, &RotateCarry<S4, ToRight>, &RotateCarry<S8, ToRight>);
-        r.Add(Mnemonic.Shld, &DoubleShift<S2, ToLeft>, &DoubleShift<S2, ToLeft>, &DoubleShift<S4, ToLeft>, &DoubleShift<S8, ToLeft>);  // no byte form
-        r.Add(Mnemonic.Shrd, &DoubleShift<S2, ToRight>, &DoubleShift<S2, ToRight>, &DoubleShift<S4, ToRight>, &DoubleShift<S8, ToRight>);
     }
 
     /// <summary>The masked count of a shift or rotate: operand 1 is CL or an immediate (1 for the D0-D3 forms).</summary>
