@@ -65,7 +65,7 @@ internal static unsafe partial class Handlers
     /// </summary>
     private static void Ins(Cpu cpu, ref DecodedOp op)
     {
-        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step), start = count;
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         int size = op.MemSize, a = op.AddrSize;
         ushort port = (ushort)cpu._gpr[Gpr.Rdx];
         ulong di = cpu._gpr[Gpr.Rdi] & m;
@@ -83,14 +83,14 @@ internal static unsafe partial class Handlers
         finally
         {
             cpu.WriteGpr(Gpr.Rdi, a, di);
-            EndRep(cpu, ref op, start, count);
+            EndRep(cpu, ref op, count);
         }
     }
 
     /// <summary>OUTS: seg:SI (DS unless overridden) to port DX.</summary>
     private static void Outs(Cpu cpu, ref DecodedOp op)
     {
-        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step), start = count;
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         int size = op.MemSize, a = op.AddrSize;
         ushort port = (ushort)cpu._gpr[Gpr.Rdx];
         ulong si = cpu._gpr[Gpr.Rsi] & m;
@@ -107,7 +107,7 @@ internal static unsafe partial class Handlers
         finally
         {
             cpu.WriteGpr(Gpr.Rsi, a, si);
-            EndRep(cpu, ref op, start, count);
+            EndRep(cpu, ref op, count);
         }
     }
 }

@@ -51,22 +51,45 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>
-    /// Whether SI/DI are written back: under REP always, advanced past the elements completed;
-    /// without REP only once the element is done, so a faulting single-element instruction
-    /// changes no register.
+    /// Writes back what the loop completed: <paramref name="index"/> (SI or DI) under REP always,
+    /// advanced past the elements done, without REP only once the element is done, so a faulting
+    /// single-element instruction changes no register; then the count, by <see cref="EndRep"/>.
     /// </summary>
-    private static bool WritesIndexBack(ref DecodedOp op, ulong count) => op.Rep != 0 || count == 0;
+    private static void EndString(Cpu cpu, ref DecodedOp op, ulong count, int index, ulong value)
+    {
+        if (op.Rep != 0 || count == 0)
+        {
+            cpu.WriteGpr(index, op.AddrSize, value);
+        }
 
-    /// <summary>Under REP, writes back the count left in (E/R)CX and books the iterations done beyond the first.</summary>
-    private static void EndRep(Cpu cpu, ref DecodedOp op, ulong start, ulong count)
+        EndRep(cpu, ref op, count);
+    }
+
+    /// <summary>As <see cref="EndString(Cpu, ref DecodedOp, ulong, int, ulong)"/> for the instructions that advance both SI and DI.</summary>
+    private static void EndString(Cpu cpu, ref DecodedOp op, ulong count, ulong si, ulong di)
+    {
+        if (op.Rep != 0 || count == 0)
+        {
+            cpu.WriteGpr(Gpr.Rsi, op.AddrSize, si);
+        }
+
+        EndString(cpu, ref op, count, Gpr.Rdi, di);
+    }
+
+    /// <summary>
+    /// Under REP, writes back the count left in (E/R)CX and books the iterations done beyond the
+    /// first. The count at the start is still in (E/R)CX: the loops write it only here.
+    /// </summary>
+    private static void EndRep(Cpu cpu, ref DecodedOp op, ulong count)
     {
         if (op.Rep == 0)
         {
             return;
         }
 
-        cpu.WriteGpr(Gpr.Rcx, op.AddrSize, count);
-        ulong done = start - count;
+        int a = op.AddrSize;
+        ulong done = (cpu._gpr[Gpr.Rcx] & Cpu.Mask(a)) - count;
+        cpu.WriteGpr(Gpr.Rcx, a, count);
         if (done > 1)
         {
             cpu.RepIterations += (long)(done - 1);
@@ -81,8 +104,7 @@ internal static unsafe partial class Handlers
             return;
         }
 
-        int size = op.MemSize, a = op.AddrSize;
-        ulong start = count;
+        int size = op.MemSize;
         ulong si = cpu._gpr[Gpr.Rsi] & m, di = cpu._gpr[Gpr.Rdi] & m;
         int seg = op.MemSeg;
         bool forward = step == (ulong)size;
@@ -118,13 +140,7 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            if (WritesIndexBack(ref op, count))
-            {
-                cpu.WriteGpr(Gpr.Rsi, a, si);
-                cpu.WriteGpr(Gpr.Rdi, a, di);
-            }
-
-            EndRep(cpu, ref op, start, count);
+            EndString(cpu, ref op, count, si, di);
         }
     }
 
@@ -167,8 +183,7 @@ internal static unsafe partial class Handlers
             return;
         }
 
-        int size = op.MemSize, a = op.AddrSize;
-        ulong start = count;
+        int size = op.MemSize;
         ulong di = cpu._gpr[Gpr.Rdi] & m;
         ulong value = cpu._gpr[Gpr.Rax];
         bool forward = step == (ulong)size;
@@ -201,12 +216,7 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            if (WritesIndexBack(ref op, count))
-            {
-                cpu.WriteGpr(Gpr.Rdi, a, di);
-            }
-
-            EndRep(cpu, ref op, start, count);
+            EndString(cpu, ref op, count, Gpr.Rdi, di);
         }
     }
 
@@ -247,8 +257,7 @@ internal static unsafe partial class Handlers
             return;
         }
 
-        int size = op.MemSize, a = op.AddrSize;
-        ulong start = count;
+        int size = op.MemSize;
         ulong si = cpu._gpr[Gpr.Rsi] & m;
         try
         {
@@ -261,12 +270,7 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            if (WritesIndexBack(ref op, count))
-            {
-                cpu.WriteGpr(Gpr.Rsi, a, si);
-            }
-
-            EndRep(cpu, ref op, start, count);
+            EndString(cpu, ref op, count, Gpr.Rsi, si);
         }
     }
 
@@ -283,8 +287,7 @@ internal static unsafe partial class Handlers
             return;
         }
 
-        int size = op.MemSize, a = op.AddrSize;
-        ulong start = count;
+        int size = op.MemSize;
         ulong si = cpu._gpr[Gpr.Rsi] & m, di = cpu._gpr[Gpr.Rdi] & m;
         bool stopOnEqual = op.Rep == 2;
         ulong x = 0, y = 0;
@@ -305,13 +308,7 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            if (WritesIndexBack(ref op, count))
-            {
-                cpu.WriteGpr(Gpr.Rsi, a, si);
-                cpu.WriteGpr(Gpr.Rdi, a, di);
-            }
-
-            EndRep(cpu, ref op, start, count);
+            EndString(cpu, ref op, count, si, di);
         }
 
         cpu.SetLazy(LazyOp.Sub, size, x, y, x - y);
@@ -326,8 +323,7 @@ internal static unsafe partial class Handlers
             return;
         }
 
-        int size = op.MemSize, a = op.AddrSize;
-        ulong start = count;
+        int size = op.MemSize;
         ulong di = cpu._gpr[Gpr.Rdi] & m;
         ulong acc = cpu._gpr[Gpr.Rax] & Cpu.Mask(size);
         bool stopOnEqual = op.Rep == 2;
@@ -347,12 +343,7 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            if (WritesIndexBack(ref op, count))
-            {
-                cpu.WriteGpr(Gpr.Rdi, a, di);
-            }
-
-            EndRep(cpu, ref op, start, count);
+            EndString(cpu, ref op, count, Gpr.Rdi, di);
         }
 
         cpu.SetLazy(LazyOp.Sub, size, acc, y, acc - y);
