@@ -39,6 +39,19 @@ public class ControlFlowTests
         ((i & 1) != 0 ? RFlags.CF : 0) | ((i & 2) != 0 ? RFlags.PF : 0) | ((i & 4) != 0 ? RFlags.ZF : 0) |
         ((i & 8) != 0 ? RFlags.SF : 0) | ((i & 16) != 0 ? RFlags.OF : 0);
 
+    /// <summary>Emits condition <paramref name="cc"/>'s Jcc, recording at <paramref name="slot"/> 0x11 when taken and 0x10 when not.</summary>
+    private static void EmitRecordedJcc(Assembler a, int cc, ulong slot)
+    {
+        var taken = a.CreateLabel();
+        var next = a.CreateLabel();
+        Jcc[cc](a, taken);
+        a.mov(__byte_ptr[slot], 0x10);
+        a.jmp(next);
+        a.Label(ref taken);
+        a.mov(__byte_ptr[slot], 0x11);
+        a.Label(ref next);
+    }
+
     [Theory]
     [InlineData(16, true)]
     [InlineData(16, false)]
@@ -57,8 +70,6 @@ public class ControlFlowTests
             {
                 for (int cc = 0; cc < 16; cc++)
                 {
-                    var taken = a.CreateLabel();
-                    var next = a.CreateLabel();
                     ulong slot = results + (ulong)(combo * 16 + cc);
                     a.push((int)FlagCombo(combo));
                     if (bitness == 16)
@@ -74,12 +85,7 @@ public class ControlFlowTests
                         a.popfq();
                     }
 
-                    Jcc[cc](a, taken);
-                    a.mov(__byte_ptr[slot], 0x10);
-                    a.jmp(next);
-                    a.Label(ref taken);
-                    a.mov(__byte_ptr[slot], 0x11);
-                    a.Label(ref next);
+                    EmitRecordedJcc(a, cc, slot);
                 }
             }
 
@@ -87,7 +93,6 @@ public class ControlFlowTests
         }
 
         m.Load(bitness, Build);
-
         Assert.Equal(StopReason.Halted, m.Run());
         for (int combo = 0; combo < 32; combo++)
         {
@@ -119,8 +124,6 @@ public class ControlFlowTests
             {
                 for (int cc = 0; cc < 16; cc++)
                 {
-                    var taken = a.CreateLabel();
-                    var next = a.CreateLabel();
                     ulong slot = results + (ulong)idx++;
                     a.mov(rax, x);
                     a.mov(rbx, y);
@@ -132,12 +135,7 @@ public class ControlFlowTests
                         default: a.cmp(rax, rbx); break;
                     }
 
-                    Jcc[cc](a, taken);
-                    a.mov(__byte_ptr[slot], 0x10);
-                    a.jmp(next);
-                    a.Label(ref taken);
-                    a.mov(__byte_ptr[slot], 0x11);
-                    a.Label(ref next);
+                    EmitRecordedJcc(a, cc, slot);
                 }
             }
 
@@ -304,7 +302,6 @@ public class ControlFlowTests
         }
 
         m.Load(bitness, Build);
-
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal(2UL, m.Cpu.GetGpr(Gpr.Rbx));
     }

@@ -266,7 +266,6 @@ public class DataTransferTests
         }
 
         m.Load(bitness, Build);
-
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal(0x7777_770FUL, m.Cpu.GetGpr(Gpr.Rax));
     }

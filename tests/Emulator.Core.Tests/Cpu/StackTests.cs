@@ -371,7 +371,6 @@ public class StackTests
 
         ulong results = bitness == 16 ? 0x2000UL : 0x300000UL;
         m.Load(bitness, Build);
-
         Assert.Equal(StopReason.Halted, m.Run());
         ulong frame = top - (ulong)w;
         ulong expectedSp = frame - (ulong)(w * level) - alloc;
