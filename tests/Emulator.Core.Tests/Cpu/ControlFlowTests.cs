@@ -39,6 +39,19 @@ public class ControlFlowTests
         ((i & 1) != 0 ? RFlags.CF : 0) | ((i & 2) != 0 ? RFlags.PF : 0) | ((i & 4) != 0 ? RFlags.ZF : 0) |
         ((i & 8) != 0 ? RFlags.SF : 0) | ((i & 16) != 0 ? RFlags.OF : 0);
 
+    /// <summary>Emits condition <paramref name="cc"/>'s Jcc, recording at <paramref name="slot"/> 0x11 when taken and 0x10 when not.</summary>
+    private static void EmitRecordedJcc(Assembler a, int cc, ulong slot)
+    {
+        var taken = a.CreateLabel();
+        var next = a.CreateLabel();
+        Jcc[cc](a, taken);
+        a.mov(__byte_ptr[slot], 0x10);
+        a.jmp(next);
+        a.Label(ref taken);
+        a.mov(__byte_ptr[slot], 0x11);
+        a.Label(ref next);
+    }
+
     [Theory]
     [InlineData(16, true)]
     [InlineData(16, false)]
@@ -57,8 +70,6 @@ public class ControlFlowTests
             {
                 for (int cc = 0; cc < 16; cc++)
                 {
-                    var taken = a.CreateLabel();
-                    var next = a.CreateLabel();
                     ulong slot = results + (ulong)(combo * 16 + cc);
                     a.push((int)FlagCombo(combo));
                     if (bitness == 16)
@@ -74,31 +85,14 @@ public class ControlFlowTests
                         a.popfq();
                     }
 
-                    Jcc[cc](a, taken);
-                    a.mov(__byte_ptr[slot], 0x10);
-                    a.jmp(next);
-                    a.Label(ref taken);
-                    a.mov(__byte_ptr[slot], 0x11);
-                    a.Label(ref next);
+                    EmitRecordedJcc(a, cc, slot);
                 }
             }
 
             a.hlt();
         }
 
-        if (bitness == 16)
-        {
-            m.LoadReal(Build);
-        }
-        else if (bitness == 32)
-        {
-            m.LoadProtected32(Build);
-        }
-        else
-        {
-            m.LoadLong64(Build);
-        }
-
+        m.Load(bitness, Build);
         Assert.Equal(StopReason.Halted, m.Run());
         for (int combo = 0; combo < 32; combo++)
         {
@@ -130,8 +124,6 @@ public class ControlFlowTests
             {
                 for (int cc = 0; cc < 16; cc++)
                 {
-                    var taken = a.CreateLabel();
-                    var next = a.CreateLabel();
                     ulong slot = results + (ulong)idx++;
                     a.mov(rax, x);
                     a.mov(rbx, y);
@@ -143,12 +135,7 @@ public class ControlFlowTests
                         default: a.cmp(rax, rbx); break;
                     }
 
-                    Jcc[cc](a, taken);
-                    a.mov(__byte_ptr[slot], 0x10);
-                    a.jmp(next);
-                    a.Label(ref taken);
-                    a.mov(__byte_ptr[slot], 0x11);
-                    a.Label(ref next);
+                    EmitRecordedJcc(a, cc, slot);
                 }
             }
 
@@ -314,74 +301,42 @@ public class ControlFlowTests
             a.hlt();
         }
 
-        if (bitness == 16)
-        {
-            m.LoadReal(Build);
-        }
-        else if (bitness == 32)
-        {
-            m.LoadProtected32(Build);
-        }
-        else
-        {
-            m.LoadLong64(Build);
-        }
-
+        m.Load(bitness, Build);
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal(2UL, m.Cpu.GetGpr(Gpr.Rbx));
     }
 
-    /// <summary>LOOP with a 16-bit address size (67h in 32-bit code) counts in CX only; ECX's upper half is untouched.</summary>
-    [Fact]
-    public void Loop_AddressSize16CountsCxOnly()
+    /// <summary>
+    /// LOOP counts in the address-size register: with 67h in 32-bit code in CX only (ECX's upper
+    /// half untouched); in real mode CX = 0 runs 65536 times; with 67h in 64-bit code in ECX,
+    /// zero-extended. <paramref name="loop"/> is the LOOP encoding back to "inc ebx".
+    /// </summary>
+    [Theory]
+    [InlineData(32, 0x1234_0003UL, new byte[] { 0x67, 0xE2, 0xFC }, 3UL, 0x1234_0000UL)]
+    [InlineData(16, 0xFFFF_0000UL, new byte[] { 0xE2, 0xFC }, 0x10000UL, 0xFFFF_0000UL)]
+    [InlineData(64, 0xAAAA_0000_0000_0002UL, new byte[] { 0x67, 0xE2, 0xFB }, 2UL, 0UL)]
+    public void Loop_CountsInTheAddressSizeRegister(int bitness, ulong count, byte[] loop, ulong iterations, ulong countAfter)
     {
         using var m = new TestMachine();
-        m.LoadProtected32(a =>
+        m.Load(bitness, a =>
         {
-            var top = a.CreateLabel();
-            a.mov(ecx, 0x12340003);
+            if (bitness == 64)
+            {
+                a.mov(rcx, count);
+            }
+            else
+            {
+                a.mov(ecx, (uint)count);
+            }
+
             a.mov(ebx, 0);
-            a.Label(ref top);
             a.inc(ebx);
-            a.db(0x67, 0xE2, 0xFC); // addr16 loop back to "inc ebx" (CX)
+            a.db(loop);
             a.hlt();
         });
         Assert.Equal(StopReason.Halted, m.Run());
-        Assert.Equal(3UL, m.Cpu.GetGpr(Gpr.Rbx));
-        Assert.Equal(0x12340000UL, m.Cpu.GetGpr(Gpr.Rcx));
-    }
-
-    /// <summary>LOOP in real mode with CX = 0 runs 65536 times; in 64-bit mode with 67h it uses ECX and zero-extends.</summary>
-    [Fact]
-    public void Loop_CountWrapsAndSixtyFourBitEcxForm()
-    {
-        using var m = new TestMachine();
-        m.LoadReal(a =>
-        {
-            var top = a.CreateLabel();
-            a.mov(ecx, 0xFFFF0000);
-            a.mov(ebx, 0);
-            a.Label(ref top);
-            a.inc(ebx);
-            a.loop(top);
-            a.hlt();
-        });
-        Assert.Equal(StopReason.Halted, m.Run());
-        Assert.Equal(0x10000UL, m.Cpu.GetGpr(Gpr.Rbx));
-        Assert.Equal(0xFFFF0000UL, m.Cpu.GetGpr(Gpr.Rcx));
-
-        using var l = new TestMachine();
-        l.LoadLong64(a =>
-        {
-            a.mov(rcx, 0xAAAA_0000_0000_0002UL);
-            a.mov(ebx, 0);
-            a.inc(ebx);
-            a.db(0x67, 0xE2, 0xFB); // addr32 loop back to "inc ebx" (ECX)
-            a.hlt();
-        });
-        Assert.Equal(StopReason.Halted, l.Run());
-        Assert.Equal(2UL, l.Cpu.GetGpr(Gpr.Rbx));
-        Assert.Equal(0UL, l.Cpu.GetGpr(Gpr.Rcx));
+        Assert.Equal(iterations, m.Cpu.GetGpr(Gpr.Rbx));
+        Assert.Equal(countAfter, m.Cpu.GetGpr(Gpr.Rcx));
     }
 
     /// <summary>LOOPE stops on ZF = 0, LOOPNE on ZF = 1, both also on count exhaustion; flags are not changed by the decrement.</summary>
@@ -488,18 +443,7 @@ public class ControlFlowTests
         }
 
         m.Bus.Write(ptr, 8, sub);
-        if (bitness == 16)
-        {
-            m.LoadReal(Build);
-        }
-        else if (bitness == 32)
-        {
-            m.LoadProtected32(Build);
-        }
-        else
-        {
-            m.LoadLong64(Build);
-        }
+        m.Load(bitness, Build);
 
         ulong sp0 = m.Cpu.GetGpr(Gpr.Rsp);
         Assert.Equal(StopReason.Halted, m.Run());

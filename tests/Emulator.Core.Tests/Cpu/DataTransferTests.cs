@@ -265,19 +265,7 @@ public class DataTransferTests
             a.hlt();
         }
 
-        if (bitness == 16)
-        {
-            m.LoadReal(Build);
-        }
-        else if (bitness == 32)
-        {
-            m.LoadProtected32(Build);
-        }
-        else
-        {
-            m.LoadLong64(Build);
-        }
-
+        m.Load(bitness, Build);
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal(0x7777_770FUL, m.Cpu.GetGpr(Gpr.Rax));
     }

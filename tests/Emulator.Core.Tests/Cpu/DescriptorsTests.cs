@@ -1,5 +1,6 @@
 using Emulator.Core.Cpu;
 using Emulator.Core.Tests.Support;
+using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace Emulator.Core.Tests.Cpu;
@@ -9,12 +10,20 @@ public class DescriptorsTests
 {
     private static readonly byte[] Pseudo = [0x34, 0x12, 0xDD, 0xCC, 0xBB, 0xAA, 0x99, 0x88, 0x77, 0x66];
 
+    /// <summary>Runs <paramref name="program"/> with the 10-byte pseudo-descriptor <see cref="Pseudo"/> at 0x500.</summary>
+    private static TestMachine RunWithPseudo(int bitness, Action<Assembler> program)
+    {
+        var m = new TestMachine();
+        m.Load(0x500, Pseudo);
+        m.Load(bitness, program);
+        m.Run();
+        return m;
+    }
+
     [Fact]
     public void Real16_LgdtKeeps24BitBase_SgdtStoresMaskedDword()
     {
-        using var m = new TestMachine();
-        m.Load(0x500, Pseudo);
-        m.LoadReal(a =>
+        using var m = RunWithPseudo(16, a =>
         {
             a.lgdt(__[0x500]);
             a.lidt(__[0x500]);
@@ -22,7 +31,6 @@ public class DescriptorsTests
             a.sidt(__[0x610]);
             a.hlt();
         });
-        m.Run();
         Assert.Equal(0xBBCCDDUL, m.Cpu.Gdtr.Base);
         Assert.Equal(0x1234u, m.Cpu.Gdtr.Limit);
         Assert.Equal(0xBBCCDDUL, m.Cpu.Idtr.Base);
@@ -33,9 +41,7 @@ public class DescriptorsTests
     [Fact]
     public void Protected32_RoundTrip()
     {
-        using var m = new TestMachine();
-        m.Load(0x500, Pseudo);
-        m.LoadProtected32(a =>
+        using var m = RunWithPseudo(32, a =>
         {
             a.sgdt(__[0x700]);
             a.lidt(__[0x500]);
@@ -43,7 +49,6 @@ public class DescriptorsTests
             a.lgdt(__[0x700]);
             a.hlt();
         });
-        m.Run();
         Assert.Equal(0xAABBCCDDUL, m.Cpu.Idtr.Base);
         Assert.Equal(Pseudo[..6], m.Cpu.ReadLinearForDebugger(0x600, 6));
         Assert.Equal(TestMachine.GdtBase, m.Cpu.Gdtr.Base);
@@ -53,9 +58,7 @@ public class DescriptorsTests
     [Fact]
     public void Long64_RoundTripIsExact()
     {
-        using var m = new TestMachine();
-        m.Load(0x500, Pseudo);
-        m.LoadLong64(a =>
+        using var m = RunWithPseudo(64, a =>
         {
             a.sgdt(__[0x700]);
             a.lidt(__[0x500]);
@@ -63,7 +66,6 @@ public class DescriptorsTests
             a.lgdt(__[0x700]);
             a.hlt();
         });
-        m.Run();
         Assert.Equal(0x66778899AABBCCDDUL, m.Cpu.Idtr.Base);
         Assert.Equal(Pseudo, m.Cpu.ReadLinearForDebugger(0x600, 10));
         Assert.Equal(new byte[] { 0x2F, 0, 0, 0x10, 0, 0, 0, 0, 0, 0 }, m.Cpu.ReadLinearForDebugger(0x700, 10));

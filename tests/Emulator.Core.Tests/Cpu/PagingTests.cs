@@ -11,6 +11,19 @@ public class PagingTests
     private const ulong HandlerAt = 0x120000;
     private const ulong Pt = 0x20000;
 
+    /// <summary>Emits the 32-bit switch to paging: CR3 = <paramref name="pageDirectory"/>, then the CR4 bit that picks the format (PSE 4 or PAE 5), then CR0.PG.</summary>
+    private static void EmitEnablePaging32(Iced.Intel.Assembler a, uint pageDirectory, int cr4Bit)
+    {
+        a.mov(eax, pageDirectory);
+        a.mov(cr3, eax);
+        a.mov(eax, cr4);
+        a.or(eax, 1 << cr4Bit);
+        a.mov(cr4, eax);
+        a.mov(eax, cr0);
+        a.or(eax, 1u << 31);
+        a.mov(cr0, eax);
+    }
+
     /// <summary>Long mode, with the first 2 MiB split into 4 KiB pages through a page table at <see cref="Pt"/>.</summary>
     private static TestMachine Machine(Action<Iced.Intel.Assembler> program)
     {
@@ -134,14 +147,7 @@ public class PagingTests
         m.Bus.Write(0x400010, 4, 0xCAFEF00D);
         m.LoadProtected32(a =>
         {
-            a.mov(eax, 0x30000);
-            a.mov(cr3, eax);
-            a.mov(eax, cr4);
-            a.or(eax, 1 << 4);
-            a.mov(cr4, eax);
-            a.mov(eax, cr0);
-            a.or(eax, 1u << 31);
-            a.mov(cr0, eax);
+            EmitEnablePaging32(a, pageDirectory: 0x30000, cr4Bit: 4);
             a.mov(ebx, __dword_ptr[0x80000010]);
             a.mov(__dword_ptr[0x80000020], ebx);
             a.hlt();
@@ -166,14 +172,7 @@ public class PagingTests
         m.Bus.Write(0x600008, 4, 0x12345678);
         m.LoadProtected32(a =>
         {
-            a.mov(eax, 0x30000);
-            a.mov(cr3, eax);
-            a.mov(eax, cr4);
-            a.or(eax, 1 << 5);
-            a.mov(cr4, eax);
-            a.mov(eax, cr0);
-            a.or(eax, 1u << 31);
-            a.mov(cr0, eax);
+            EmitEnablePaging32(a, pageDirectory: 0x30000, cr4Bit: 5);
             a.mov(ecx, __dword_ptr[0x200008]);
             a.hlt();
         }, at: 0x100000);

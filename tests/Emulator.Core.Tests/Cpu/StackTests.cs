@@ -370,19 +370,7 @@ public class StackTests
         }
 
         ulong results = bitness == 16 ? 0x2000UL : 0x300000UL;
-        if (bitness == 16)
-        {
-            m.LoadReal(Build);
-        }
-        else if (bitness == 32)
-        {
-            m.LoadProtected32(Build);
-        }
-        else
-        {
-            m.LoadLong64(Build);
-        }
-
+        m.Load(bitness, Build);
         Assert.Equal(StopReason.Halted, m.Run());
         ulong frame = top - (ulong)w;
         ulong expectedSp = frame - (ulong)(w * level) - alloc;

@@ -87,6 +87,23 @@ public sealed unsafe class TestMachine : IDisposable
         EnterLong64(at);
     }
 
+    /// <summary>Loads a program the way <see cref="LoadReal"/>, <see cref="LoadProtected32"/> or <see cref="LoadLong64"/> does, by <paramref name="bitness"/> (16, 32, 64).</summary>
+    public void Load(int bitness, Action<Assembler> build)
+    {
+        switch (bitness)
+        {
+            case 16:
+                LoadReal(build);
+                break;
+            case 32:
+                LoadProtected32(build);
+                break;
+            default:
+                LoadLong64(build);
+                break;
+        }
+    }
+
     public StopReason Run(long maxInstructions = 10_000_000) => Cpu.Run(Cpu.InstructionCount + maxInstructions);
 
     public void Dispose() => _machine.Dispose();

@@ -17,35 +17,40 @@ internal static unsafe partial class Handlers
     {
         r.Add(Code.Jmp_ptr1616, &JmpFarPtr);
         r.Add(Code.Jmp_ptr1632, &JmpFarPtr);
-        r.Add(Code.Jmp_m1616, &JmpFarMem16);
-        r.Add(Code.Jmp_m1632, &JmpFarMem32);
-        r.Add(Code.Jmp_m1664, &JmpFarMem64);
+        r.Add(Code.Jmp_m1616, &JmpFarMem<S2>);
+        r.Add(Code.Jmp_m1632, &JmpFarMem<S4>);
+        r.Add(Code.Jmp_m1664, &JmpFarMem<S8>);
         r.Add(Code.Call_ptr1616, &CallFarPtr);
         r.Add(Code.Call_ptr1632, &CallFarPtr);
-        r.Add(Code.Call_m1616, &CallFarMem16);
-        r.Add(Code.Call_m1632, &CallFarMem32);
-        r.Add(Code.Call_m1664, &CallFarMem64);
+        r.Add(Code.Call_m1616, &CallFarMem<S2>);
+        r.Add(Code.Call_m1632, &CallFarMem<S4>);
+        r.Add(Code.Call_m1664, &CallFarMem<S8>);
         r.Add(Mnemonic.Retf, &RetFar);
         r.Add(Mnemonic.Iret, &Iret);
         r.Add(Mnemonic.Iretd, &Iret);
         r.Add(Mnemonic.Iretq, &Iret);
     }
 
-    private static void JmpFarPtr(Cpu cpu, ref DecodedOp op) =>
-        JumpFar(cpu, op.Insn.FarBranchSelector, op.OpSize == 2 ? op.Insn.FarBranch16 : op.Insn.FarBranch32, op.OpSize);
+    /// <summary>The offset of a ptr16:16/16:32 immediate, by operand size.</summary>
+    private static ulong FarPtrOffset(ref DecodedOp op) => op.OpSize == 2 ? op.Insn.FarBranch16 : op.Insn.FarBranch32;
 
-    private static void JmpFarMem16(Cpu cpu, ref DecodedOp op) => JumpFarMemory(cpu, ref op, 2);
-
-    private static void JmpFarMem32(Cpu cpu, ref DecodedOp op) => JumpFarMemory(cpu, ref op, 4);
-
-    private static void JmpFarMem64(Cpu cpu, ref DecodedOp op) => JumpFarMemory(cpu, ref op, 8);
-
-    private static void JumpFarMemory(Cpu cpu, ref DecodedOp op, int size)
+    /// <summary>Reads an m16:16/16:32/16:64 operand: the offset of <paramref name="size"/> bytes, then the selector.</summary>
+    private static ulong ReadFarPointer(Cpu cpu, ref DecodedOp op, int size, out ushort selector)
     {
         ulong lin = cpu.MemLinear(ref op);
         ulong offset = cpu.ReadSized(lin, size);
-        ushort selector = cpu.Read16(cpu.WrapLinear(lin + (ulong)size));
-        JumpFar(cpu, selector, offset, size);
+        selector = cpu.Read16(cpu.WrapLinear(lin + (ulong)size));
+        return offset;
+    }
+
+    private static void JmpFarPtr(Cpu cpu, ref DecodedOp op) =>
+        JumpFar(cpu, op.Insn.FarBranchSelector, FarPtrOffset(ref op), op.OpSize);
+
+    private static void JmpFarMem<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong offset = ReadFarPointer(cpu, ref op, S.Size, out ushort selector);
+        JumpFar(cpu, selector, offset, S.Size);
     }
 
     private static void JumpFar(Cpu cpu, ushort selector, ulong offset, int size)
@@ -57,20 +62,13 @@ internal static unsafe partial class Handlers
     }
 
     private static void CallFarPtr(Cpu cpu, ref DecodedOp op) =>
-        CallFar(cpu, op.Insn.FarBranchSelector, op.OpSize == 2 ? op.Insn.FarBranch16 : op.Insn.FarBranch32, op.OpSize);
+        CallFar(cpu, op.Insn.FarBranchSelector, FarPtrOffset(ref op), op.OpSize);
 
-    private static void CallFarMem16(Cpu cpu, ref DecodedOp op) => CallFarMemory(cpu, ref op, 2);
-
-    private static void CallFarMem32(Cpu cpu, ref DecodedOp op) => CallFarMemory(cpu, ref op, 4);
-
-    private static void CallFarMem64(Cpu cpu, ref DecodedOp op) => CallFarMemory(cpu, ref op, 8);
-
-    private static void CallFarMemory(Cpu cpu, ref DecodedOp op, int size)
+    private static void CallFarMem<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
     {
-        ulong lin = cpu.MemLinear(ref op);
-        ulong offset = cpu.ReadSized(lin, size);
-        ushort selector = cpu.Read16(cpu.WrapLinear(lin + (ulong)size));
-        CallFar(cpu, selector, offset, size);
+        ulong offset = ReadFarPointer(cpu, ref op, S.Size, out ushort selector);
+        CallFar(cpu, selector, offset, S.Size);
     }
 
     /// <summary>

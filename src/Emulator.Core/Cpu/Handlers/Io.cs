@@ -65,12 +65,9 @@ internal static unsafe partial class Handlers
     /// </summary>
     private static void Ins(Cpu cpu, ref DecodedOp op)
     {
-        PrepareString(ref op);
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a), step = StringStep(cpu, size);
         ushort port = (ushort)cpu._gpr[Gpr.Rdx];
-        ulong count = op.Rep != 0 ? cpu._gpr[Gpr.Rcx] & m : 1;
-        ulong start = count;
         ulong di = cpu._gpr[Gpr.Rdi] & m;
         try
         {
@@ -86,23 +83,16 @@ internal static unsafe partial class Handlers
         finally
         {
             cpu.WriteGpr(Gpr.Rdi, a, di);
-            if (op.Rep != 0)
-            {
-                cpu.WriteGpr(Gpr.Rcx, a, count);
-                AddRepIterations(cpu, start - count);
-            }
+            EndRep(cpu, ref op, count);
         }
     }
 
     /// <summary>OUTS: seg:SI (DS unless overridden) to port DX.</summary>
     private static void Outs(Cpu cpu, ref DecodedOp op)
     {
-        PrepareString(ref op);
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a), step = StringStep(cpu, size);
         ushort port = (ushort)cpu._gpr[Gpr.Rdx];
-        ulong count = op.Rep != 0 ? cpu._gpr[Gpr.Rcx] & m : 1;
-        ulong start = count;
         ulong si = cpu._gpr[Gpr.Rsi] & m;
         try
         {
@@ -117,11 +107,7 @@ internal static unsafe partial class Handlers
         finally
         {
             cpu.WriteGpr(Gpr.Rsi, a, si);
-            if (op.Rep != 0)
-            {
-                cpu.WriteGpr(Gpr.Rcx, a, count);
-                AddRepIterations(cpu, start - count);
-            }
+            EndRep(cpu, ref op, count);
         }
     }
 }

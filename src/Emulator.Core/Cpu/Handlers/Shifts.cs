@@ -22,16 +22,36 @@ internal static unsafe partial class Handlers
 {
     internal static void RegisterShifts(HandlerRegistry r)
     {
-        r.Add(Mnemonic.Shl,  &Shl<S1>,  &Shl<S2>,  &Shl<S4>,  &Shl<S8>);
-        r.Add(Mnemonic.Sal,  &Shl<S1>,  &Shl<S2>,  &Shl<S4>,  &Shl<S8>);
-        r.Add(Mnemonic.Shr,  &Shr<S1>,  &Shr<S2>,  &Shr<S4>,  &Shr<S8>);
-        r.Add(Mnemonic.Sar,  &Sar<S1>,  &Sar<S2>,  &Sar<S4>,  &Sar<S8>);
-        r.Add(Mnemonic.Rol,  &Rol<S1>,  &Rol<S2>,  &Rol<S4>,  &Rol<S8>);
-        r.Add(Mnemonic.Ror,  &Ror<S1>,  &Ror<S2>,  &Ror<S4>,  &Ror<S8>);
-        r.Add(Mnemonic.Rcl,  &Rcl<S1>,  &Rcl<S2>,  &Rcl<S4>,  &Rcl<S8>);
-        r.Add(Mnemonic.Rcr,  &Rcr<S1>,  &Rcr<S2>,  &Rcr<S4>,  &Rcr<S8>);
-        r.Add(Mnemonic.Shld, &Shld<S2>, &Shld<S2>, &Shld<S4>, &Shld<S8>);  // no byte form
-        r.Add(Mnemonic.Shrd, &Shrd<S2>, &Shrd<S2>, &Shrd<S4>, &Shrd<S8>);
+        r.Add(Mnemonic.Shl, &LogicalShift<S1, ToLeft>, &LogicalShift<S2, ToLeft>, &LogicalShift<S4, ToLeft>, &LogicalShift<S8, ToLeft>);
+        r.Add(Mnemonic.Sal, &LogicalShift<S1, ToLeft>, &LogicalShift<S2, ToLeft>, &LogicalShift<S4, ToLeft>, &LogicalShift<S8, ToLeft>);
+        r.Add(Mnemonic.Shr, &LogicalShift<S1, ToRight>, &LogicalShift<S2, ToRight>, &LogicalShift<S4, ToRight>, &LogicalShift<S8, ToRight>);
+        r.Add(Mnemonic.Sar, &Sar<S1>, &Sar<S2>, &Sar<S4>, &Sar<S8>);
+        r.Add(Mnemonic.Rol, &Rotate<S1, ToLeft>, &Rotate<S2, ToLeft>, &Rotate<S4, ToLeft>, &Rotate<S8, ToLeft>);
+        r.Add(Mnemonic.Ror, &Rotate<S1, ToRight>, &Rotate<S2, ToRight>, &Rotate<S4, ToRight>, &Rotate<S8, ToRight>);
+        r.Add(Mnemonic.Rcl, &RotateCarry<S1, ToLeft>, &RotateCarry<S2, ToLeft>, &RotateCarry<S4, ToLeft>, &RotateCarry<S8, ToLeft>);
+        r.Add(Mnemonic.Rcr, &RotateCarry<S1, ToRight>, &RotateCarry<S2, ToRight>, &RotateCarry<S4, ToRight>, &RotateCarry<S8, ToRight>);
+        r.Add(Mnemonic.Shld, &DoubleShift<S2, ToLeft>, &DoubleShift<S2, ToLeft>, &DoubleShift<S4, ToLeft>, &DoubleShift<S8, ToLeft>);  // no byte form
+        r.Add(Mnemonic.Shrd, &DoubleShift<S2, ToRight>, &DoubleShift<S2, ToRight>, &DoubleShift<S4, ToRight>, &DoubleShift<S8, ToRight>);
+    }
+
+    /// <summary>
+    /// The direction of a shift or rotate as a type argument, like <see cref="IOpSize"/>: each
+    /// instantiation compiles to its own body with the direction folded away, so the mirror-image
+    /// pairs (SHL/SHR, ROL/ROR, RCL/RCR, SHLD/SHRD) share one source without a branch per instruction.
+    /// </summary>
+    internal interface IDirection
+    {
+        static abstract bool Left { get; }
+    }
+
+    internal readonly struct ToLeft : IDirection
+    {
+        public static bool Left => true;
+    }
+
+    internal readonly struct ToRight : IDirection
+    {
+        public static bool Left => false;
     }
 
     /// <summary>The masked count of a shift or rotate: operand 1 is CL or an immediate (1 for the D0-D3 forms).</summary>
@@ -48,49 +68,53 @@ internal static unsafe partial class Handlers
     private static ulong CarryOverflow(ulong cf, ulong ofSource, int msb) =>
         (cf & 1) | (((ofSource >> msb) & 1) << 11);
 
-    private static void Shl<S>(Cpu cpu, ref DecodedOp op)
+    /// <summary>
+    /// Reads the destination and the masked count (through <see cref="RotateCarryCount{S}"/> for
+    /// RCL/RCR). A count of 0 writes the destination back unchanged, which zero-extends a 32-bit
+    /// register, and returns false: the caller then changes no flag.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ShiftOperands<S>(Cpu cpu, ref DecodedOp op, OperandKind countKind, bool throughCarry, out ulong dst, out ulong lin, out int count)
         where S : struct, IOpSize
     {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
-        if (count == 0)
+        dst = ReadDest(cpu, ref op, S.Size, out lin);
+        count = ShiftCount<S>(cpu, countKind, op.Imm);
+        if (throughCarry)
         {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
+            count = RotateCarryCount<S>(count);
+        }
+
+        if (count != 0)
+        {
+            return true;
+        }
+
+        WriteDest(cpu, ref op, S.Size, lin, dst);
+        return false;
+    }
+
+    /// <summary>SHL and SHR, mirror images: CF is the last bit out, at the MSB or bit 0 of the value shifted by count-1.</summary>
+    private static void LogicalShift<S, D>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+        where D : struct, IDirection
+    {
+        if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: false, out ulong dst, out ulong lin, out int count))
+        {
             return;
         }
 
         int msb = S.Size * 8 - 1;
-        ulong shm1 = dst << (count - 1);
-        ulong res = shm1 << 1;
+        ulong shm1 = D.Left ? dst << (count - 1) : dst >> (count - 1);
+        ulong res = D.Left ? shm1 << 1 : shm1 >> 1;
         WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetResultFlags(S.Size, res, CarryOverflow(shm1 >> msb, shm1 ^ res, msb));
-    }
-
-    private static void Shr<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
-        if (count == 0)
-        {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
-            return;
-        }
-
-        ulong shm1 = dst >> (count - 1);
-        ulong res = shm1 >> 1;
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetResultFlags(S.Size, res, CarryOverflow(shm1, shm1 ^ res, S.Size * 8 - 1));
+        cpu.SetResultFlags(S.Size, res, CarryOverflow(D.Left ? shm1 >> msb : shm1, shm1 ^ res, msb));
     }
 
     private static void Sar<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
     {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
-        if (count == 0)
+        if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: false, out ulong dst, out ulong lin, out int count))
         {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
             return;
         }
 
@@ -102,44 +126,29 @@ internal static unsafe partial class Handlers
         cpu.SetResultFlags(S.Size, res, shm1 & 1);
     }
 
-    private static void Rol<S>(Cpu cpu, ref DecodedOp op)
+    /// <summary>
+    /// ROL and ROR: CF is the bit that came round (bit 0 after ROL, the MSB after ROR); OF is
+    /// CF XOR the MSB after ROL, the two top bits XORed after ROR.
+    /// </summary>
+    private static void Rotate<S, D>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
+        where D : struct, IDirection
     {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
-        if (count == 0)
+        if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: false, out ulong dst, out ulong lin, out int count))
         {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
             RotateCountZero(cpu, op.Kind1);
             return;
         }
 
         int bits = S.Size * 8;
         int n = count & (bits - 1);
-        ulong res = n == 0 ? dst : ((dst << n) | (dst >> (bits - n))) & Cpu.Mask(S.Size);
+        ulong res = n == 0 ? dst
+            : D.Left ? ((dst << n) | (dst >> (bits - n))) & Cpu.Mask(S.Size)
+            : ((dst >> n) | (dst << (bits - n))) & Cpu.Mask(S.Size);
         WriteDest(cpu, ref op, S.Size, lin, res);
-        ulong cf = res & 1;
-        SetCarryOverflow(cpu, CarryOverflow(cf, (res >> (bits - 1)) ^ cf, 0));
-    }
-
-    private static void Ror<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = ShiftCount<S>(cpu, op.Kind1, op.Imm);
-        if (count == 0)
-        {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
-            RotateCountZero(cpu, op.Kind1);
-            return;
-        }
-
-        int bits = S.Size * 8;
-        int n = count & (bits - 1);
-        ulong res = n == 0 ? dst : ((dst >> n) | (dst << (bits - n))) & Cpu.Mask(S.Size);
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        ulong cf = res >> (bits - 1);
-        SetCarryOverflow(cpu, CarryOverflow(cf, cf ^ (res >> (bits - 2)), 0));
+        ulong cf = D.Left ? res & 1 : res >> (bits - 1);
+        ulong of = D.Left ? (res >> (bits - 1)) ^ cf : cf ^ (res >> (bits - 2));
+        SetCarryOverflow(cpu, CarryOverflow(cf, of, 0));
     }
 
     /// <summary>
@@ -161,52 +170,30 @@ internal static unsafe partial class Handlers
         cpu._flags = (cpu._flags & ~(RFlags.CF | RFlags.OF)) | cfOf;
     }
 
-    /// <summary>RCL (QEMU helper_rcl): rotate through CF; count modulo 9/17 for bytes/words.</summary>
-    private static void Rcl<S>(Cpu cpu, ref DecodedOp op)
+    /// <summary>RCL and RCR (QEMU helper_rcl, helper_rcr): mirror-image rotates through CF over width + 1 bits; OF = MSB(result XOR source).</summary>
+    private static void RotateCarry<S, D>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
+        where D : struct, IDirection
     {
         cpu.MaterializeFlags();
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = RotateCarryCount<S>(ShiftCount<S>(cpu, op.Kind1, op.Imm));
-        if (count == 0)
+        if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: true, out ulong dst, out ulong lin, out int count))
         {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
             return;
         }
 
         int bits = S.Size * 8;
-        ulong res = (dst << count) | ((cpu._flags & RFlags.CF) << (count - 1));
+        ulong cf = cpu._flags & RFlags.CF;
+        ulong res = D.Left
+            ? (dst << count) | (cf << (count - 1))
+            : (dst >> count) | (cf << (bits - count));
         if (count > 1)
         {
-            res |= dst >> (bits + 1 - count);
+            res |= D.Left ? dst >> (bits + 1 - count) : dst << (bits + 1 - count);
         }
 
         WriteDest(cpu, ref op, S.Size, lin, res);
-        SetCarryOverflow(cpu, CarryOverflow(dst >> (bits - count), dst ^ res, bits - 1));
-    }
-
-    /// <summary>RCR (QEMU helper_rcr): rotate right through CF; count modulo 9/17 for bytes/words.</summary>
-    private static void Rcr<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        cpu.MaterializeFlags();
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        int count = RotateCarryCount<S>(ShiftCount<S>(cpu, op.Kind1, op.Imm));
-        if (count == 0)
-        {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
-            return;
-        }
-
-        int bits = S.Size * 8;
-        ulong res = (dst >> count) | ((cpu._flags & RFlags.CF) << (bits - count));
-        if (count > 1)
-        {
-            res |= dst << (bits + 1 - count);
-        }
-
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        SetCarryOverflow(cpu, CarryOverflow(dst >> (count - 1), dst ^ res, bits - 1));
+        ulong cfOut = D.Left ? dst >> (bits - count) : dst >> (count - 1);
+        SetCarryOverflow(cpu, CarryOverflow(cfOut, dst ^ res, bits - 1));
     }
 
     /// <summary>RCL/RCR rotate through width + 1 bits: bytes take the count modulo 9, words modulo 17.</summary>
@@ -219,26 +206,27 @@ internal static unsafe partial class Handlers
             _ => masked,
         };
 
-    /// <summary>SHLD r/m, r, imm8/CL: the destination shifted left, filled from the source's high bits.</summary>
-    private static void Shld<S>(Cpu cpu, ref DecodedOp op)
+    /// <summary>
+    /// SHLD/SHRD r/m, r, imm8/CL: the destination shifted left (right), filled from the source's
+    /// high (low) bits.
+    /// </summary>
+    private static void DoubleShift<S, D>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
+        where D : struct, IDirection
     {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        ulong src = cpu.ReadGpr(op.Reg1, S.Size);
-        int count = ShiftCount<S>(cpu, op.Kind2, op.Imm);
-        if (count == 0)
+        if (!ShiftOperands<S>(cpu, ref op, op.Kind2, throughCarry: false, out ulong dst, out ulong lin, out int count))
         {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
             return;
         }
 
+        ulong src = cpu.ReadGpr(op.Reg1, S.Size);
         ulong res, shm1;
         if (S.Size == 8)
         {
-            shm1 = dst << (count - 1);
-            res = (dst << count) | (src >> (64 - count));
+            shm1 = D.Left ? dst << (count - 1) : dst >> (count - 1);
+            res = D.Left ? (dst << count) | (src >> (64 - count)) : (dst >> count) | (src << (64 - count));
         }
-        else
+        else if (D.Left)
         {
             // QEMU concatenates into 64 bits and shifts once: dest:src for 32-bit operands,
             // dest:src:dest for 16-bit ones (Intel's behaviour for counts above 16).
@@ -246,39 +234,16 @@ internal static unsafe partial class Handlers
             shm1 = (wide << (count - 1)) >> 32;
             res = (wide << count) >> 32;
         }
-
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        int msb = S.Size * 8 - 1;
-        cpu.SetResultFlags(S.Size, res, CarryOverflow(shm1 >> msb, shm1 ^ res, msb));
-    }
-
-    /// <summary>SHRD r/m, r, imm8/CL: the destination shifted right, filled from the source's low bits.</summary>
-    private static void Shrd<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        ulong src = cpu.ReadGpr(op.Reg1, S.Size);
-        int count = ShiftCount<S>(cpu, op.Kind2, op.Imm);
-        if (count == 0)
-        {
-            WriteDest(cpu, ref op, S.Size, lin, dst);
-            return;
-        }
-
-        ulong res, shm1;
-        if (S.Size == 8)
-        {
-            shm1 = dst >> (count - 1);
-            res = (dst >> count) | (src << (64 - count));
-        }
         else
         {
+            // Likewise src:dest, and dest:src:dest for 16-bit operands.
             ulong wide = S.Size == 4 ? (src << 32) | dst : (dst << 32) | (src << 16) | dst;
             shm1 = wide >> (count - 1);
             res = wide >> count;
         }
 
         WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetResultFlags(S.Size, res, CarryOverflow(shm1, shm1 ^ res, S.Size * 8 - 1));
+        int msb = S.Size * 8 - 1;
+        cpu.SetResultFlags(S.Size, res, CarryOverflow(D.Left ? shm1 >> msb : shm1, shm1 ^ res, msb));
     }
 }

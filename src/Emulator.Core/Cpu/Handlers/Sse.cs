@@ -58,19 +58,19 @@ internal static unsafe partial class Handlers
         r.Add(Code.Andps_xmm_xmmm128, &Pand);
         r.Add(Code.Pandn_xmm_xmmm128, &Pandn);
         r.Add(Code.Andnps_xmm_xmmm128, &Pandn);
-        r.Add(Code.Pcmpeqb_xmm_xmmm128, &Pcmpeqb);
-        r.Add(Code.Pcmpeqw_xmm_xmmm128, &Pcmpeqw);
-        r.Add(Code.Pcmpeqd_xmm_xmmm128, &Pcmpeqd);
+        r.Add(Code.Pcmpeqb_xmm_xmmm128, &Pcmpeq<byte>);
+        r.Add(Code.Pcmpeqw_xmm_xmmm128, &Pcmpeq<ushort>);
+        r.Add(Code.Pcmpeqd_xmm_xmmm128, &Pcmpeq<uint>);
         r.Add(Code.Pcmpgtb_xmm_xmmm128, &Pcmpgtb);
         r.Add(Code.Pminub_xmm_xmmm128, &Pminub);
-        r.Add(Code.Paddb_xmm_xmmm128, &Paddb);
-        r.Add(Code.Paddw_xmm_xmmm128, &Paddw);
-        r.Add(Code.Paddd_xmm_xmmm128, &Paddd);
-        r.Add(Code.Paddq_xmm_xmmm128, &Paddq);
-        r.Add(Code.Psubb_xmm_xmmm128, &Psubb);
-        r.Add(Code.Psubw_xmm_xmmm128, &Psubw);
-        r.Add(Code.Psubd_xmm_xmmm128, &Psubd);
-        r.Add(Code.Psubq_xmm_xmmm128, &Psubq);
+        r.Add(Code.Paddb_xmm_xmmm128, &Padd<byte>);
+        r.Add(Code.Paddw_xmm_xmmm128, &Padd<ushort>);
+        r.Add(Code.Paddd_xmm_xmmm128, &Padd<uint>);
+        r.Add(Code.Paddq_xmm_xmmm128, &Padd<ulong>);
+        r.Add(Code.Psubb_xmm_xmmm128, &Psub<byte>);
+        r.Add(Code.Psubw_xmm_xmmm128, &Psub<ushort>);
+        r.Add(Code.Psubd_xmm_xmmm128, &Psub<uint>);
+        r.Add(Code.Psubq_xmm_xmmm128, &Psub<ulong>);
         r.Add(Code.Punpcklbw_xmm_xmmm128, &Punpcklbw);
         r.Add(Code.Punpcklwd_xmm_xmmm128, &Punpcklwd);
         r.Add(Code.Punpckldq_xmm_xmmm128, &Punpckldq);
@@ -238,25 +238,28 @@ internal static unsafe partial class Handlers
         d = ~d & s;
     }
 
-    private static void Pcmpeqb(Cpu cpu, ref DecodedOp op)
+    /// <summary>PCMPEQB/W/D: each element of <typeparamref name="T"/>'s width all-ones where equal, zero elsewhere.</summary>
+    private static void Pcmpeq<T>(Cpu cpu, ref DecodedOp op)
     {
         UInt128 s = XmmSource(cpu, ref op);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits(Vector128.Equals(Vec(d), Vec(s)));
+        d = Bits(Vector128.Equals(Vec(d).As<byte, T>(), Vec(s).As<byte, T>()).AsByte());
     }
 
-    private static void Pcmpeqw(Cpu cpu, ref DecodedOp op)
+    /// <summary>PADDB/W/D/Q: wrapping element-wise addition at <typeparamref name="T"/>'s width.</summary>
+    private static void Padd<T>(Cpu cpu, ref DecodedOp op)
     {
         UInt128 s = XmmSource(cpu, ref op);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits(Vector128.Equals(Vec(d).AsUInt16(), Vec(s).AsUInt16()).AsByte());
+        d = Bits((Vec(d).As<byte, T>() + Vec(s).As<byte, T>()).AsByte());
     }
 
-    private static void Pcmpeqd(Cpu cpu, ref DecodedOp op)
+    /// <summary>PSUBB/W/D/Q: wrapping element-wise subtraction at <typeparamref name="T"/>'s width.</summary>
+    private static void Psub<T>(Cpu cpu, ref DecodedOp op)
     {
         UInt128 s = XmmSource(cpu, ref op);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits(Vector128.Equals(Vec(d).AsUInt32(), Vec(s).AsUInt32()).AsByte());
+        d = Bits((Vec(d).As<byte, T>() - Vec(s).As<byte, T>()).AsByte());
     }
 
     private static void Pcmpgtb(Cpu cpu, ref DecodedOp op)
@@ -271,62 +274,6 @@ internal static unsafe partial class Handlers
         UInt128 s = XmmSource(cpu, ref op);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         d = Bits(Vector128.Min(Vec(d), Vec(s)));
-    }
-
-    private static void Paddb(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits(Vec(d) + Vec(s));
-    }
-
-    private static void Paddw(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits((Vec(d).AsUInt16() + Vec(s).AsUInt16()).AsByte());
-    }
-
-    private static void Paddd(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits((Vec(d).AsUInt32() + Vec(s).AsUInt32()).AsByte());
-    }
-
-    private static void Paddq(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits((Vec(d).AsUInt64() + Vec(s).AsUInt64()).AsByte());
-    }
-
-    private static void Psubb(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits(Vec(d) - Vec(s));
-    }
-
-    private static void Psubw(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits((Vec(d).AsUInt16() - Vec(s).AsUInt16()).AsByte());
-    }
-
-    private static void Psubd(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits((Vec(d).AsUInt32() - Vec(s).AsUInt32()).AsByte());
-    }
-
-    private static void Psubq(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits((Vec(d).AsUInt64() - Vec(s).AsUInt64()).AsByte());
     }
 
     /// <summary>PUNPCKL/H: interleaves elements of <paramref name="elem"/> bytes from the low or high halves, destination first.</summary>

@@ -1,15 +1,18 @@
+using System.Runtime.CompilerServices;
+
 namespace Emulator.Core.Cpu;
 
 /// <summary>
-/// REP/REPE/REPNE string loops (Intel SDM Vol. 2, REP/REPE/REPZ/REPNE/REPNZ). A whole REP
-/// instruction is one handler call and one retired instruction; iterations beyond the first are
-/// added to <see cref="Cpu.RepIterations"/> (virtual time). Registers are kept in locals and
-/// written back in a <c>finally</c>, advanced only past completed elements, so a fault in the
-/// middle leaves (E/R)CX, SI and DI as the SDM requires for restarting the instruction.
-/// Forward REP MOVS and REP STOS copy or fill whole page chunks through host pointers when
-/// both sides are plain RAM; MMIO, pages holding decoded code (their write pointer is revoked,
-/// so writes go through the bus and invalidate), overlapping moves, page-crossing elements and
-/// DF = 1 take the element loop.
+/// String loops with and without REP/REPE/REPNE (Intel SDM Vol. 2, REP/REPE/REPZ/REPNE/REPNZ).
+/// Without a prefix the loop runs once and leaves (E/R)CX alone. A whole REP instruction is one
+/// handler call and one retired instruction; iterations beyond the first are added to
+/// <see cref="Cpu.RepIterations"/> (virtual time). Registers are kept in locals and written back
+/// in a <c>finally</c>, advanced only past completed elements, so a fault in the middle leaves
+/// (E/R)CX, SI and DI as the SDM requires for restarting the instruction.
+/// Forward MOVS and STOS copy or fill whole page chunks through host pointers when both sides
+/// are plain RAM; MMIO, pages holding decoded code (their write pointer is revoked, so writes go
+/// through the bus and invalidate), overlapping moves, page-crossing elements and DF = 1 take the
+/// element loop.
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -34,25 +37,74 @@ internal static unsafe partial class Handlers
         return n;
     }
 
-    private static void AddRepIterations(Cpu cpu, ulong done)
+    /// <summary>
+    /// Fills in the string operands, then returns the element count: (E/R)CX at the address size
+    /// under REP, 1 without. <paramref name="step"/> is the element step by DF.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong BeginString(Cpu cpu, ref DecodedOp op, out ulong mask, out ulong step)
     {
+        PrepareString(ref op);
+        mask = Cpu.Mask(op.AddrSize);
+        step = StringStep(cpu, op.MemSize);
+        return op.Rep != 0 ? cpu._gpr[Gpr.Rcx] & mask : 1;
+    }
+
+    /// <summary>
+    /// Writes back what the loop completed: <paramref name="index"/> (SI or DI) under REP always,
+    /// advanced past the elements done, without REP only once the element is done, so a faulting
+    /// single-element instruction changes no register; then the count, by <see cref="EndRep"/>.
+    /// </summary>
+    private static void EndString(Cpu cpu, ref DecodedOp op, ulong count, int index, ulong value)
+    {
+        if (op.Rep != 0 || count == 0)
+        {
+            cpu.WriteGpr(index, op.AddrSize, value);
+        }
+
+        EndRep(cpu, ref op, count);
+    }
+
+    /// <summary>As <see cref="EndString(Cpu, ref DecodedOp, ulong, int, ulong)"/> for the instructions that advance both SI and DI.</summary>
+    private static void EndString(Cpu cpu, ref DecodedOp op, ulong count, ulong si, ulong di)
+    {
+        if (op.Rep != 0 || count == 0)
+        {
+            cpu.WriteGpr(Gpr.Rsi, op.AddrSize, si);
+        }
+
+        EndString(cpu, ref op, count, Gpr.Rdi, di);
+    }
+
+    /// <summary>
+    /// Under REP, writes back the count left in (E/R)CX and books the iterations done beyond the
+    /// first. The count at the start is still in (E/R)CX: the loops write it only here.
+    /// </summary>
+    private static void EndRep(Cpu cpu, ref DecodedOp op, ulong count)
+    {
+        if (op.Rep == 0)
+        {
+            return;
+        }
+
+        int a = op.AddrSize;
+        ulong done = (cpu._gpr[Gpr.Rcx] & Cpu.Mask(a)) - count;
+        cpu.WriteGpr(Gpr.Rcx, a, count);
         if (done > 1)
         {
             cpu.RepIterations += (long)(done - 1);
         }
     }
 
-    private static void RepMovs(Cpu cpu, ref DecodedOp op)
+    private static void Movs(Cpu cpu, ref DecodedOp op)
     {
-        int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a);
-        ulong count = cpu._gpr[Gpr.Rcx] & m;
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         if (count == 0)
         {
             return;
         }
 
-        ulong start = count, step = StringStep(cpu, size);
+        int size = op.MemSize;
         ulong si = cpu._gpr[Gpr.Rsi] & m, di = cpu._gpr[Gpr.Rdi] & m;
         int seg = op.MemSeg;
         bool forward = step == (ulong)size;
@@ -88,10 +140,7 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            cpu.WriteGpr(Gpr.Rsi, a, si);
-            cpu.WriteGpr(Gpr.Rdi, a, di);
-            cpu.WriteGpr(Gpr.Rcx, a, count);
-            AddRepIterations(cpu, start - count);
+            EndString(cpu, ref op, count, si, di);
         }
     }
 
@@ -126,17 +175,15 @@ internal static unsafe partial class Handlers
         return true;
     }
 
-    private static void RepStos(Cpu cpu, ref DecodedOp op)
+    private static void Stos(Cpu cpu, ref DecodedOp op)
     {
-        int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a);
-        ulong count = cpu._gpr[Gpr.Rcx] & m;
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         if (count == 0)
         {
             return;
         }
 
-        ulong start = count, step = StringStep(cpu, size);
+        int size = op.MemSize;
         ulong di = cpu._gpr[Gpr.Rdi] & m;
         ulong value = cpu._gpr[Gpr.Rax];
         bool forward = step == (ulong)size;
@@ -169,9 +216,7 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            cpu.WriteGpr(Gpr.Rdi, a, di);
-            cpu.WriteGpr(Gpr.Rcx, a, count);
-            AddRepIterations(cpu, start - count);
+            EndString(cpu, ref op, count, Gpr.Rdi, di);
         }
     }
 
@@ -204,17 +249,15 @@ internal static unsafe partial class Handlers
         return true;
     }
 
-    private static void RepLods(Cpu cpu, ref DecodedOp op)
+    private static void Lods(Cpu cpu, ref DecodedOp op)
     {
-        int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a);
-        ulong count = cpu._gpr[Gpr.Rcx] & m;
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         if (count == 0)
         {
             return;
         }
 
-        ulong start = count, step = StringStep(cpu, size);
+        int size = op.MemSize;
         ulong si = cpu._gpr[Gpr.Rsi] & m;
         try
         {
@@ -227,24 +270,24 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            cpu.WriteGpr(Gpr.Rsi, a, si);
-            cpu.WriteGpr(Gpr.Rcx, a, count);
-            AddRepIterations(cpu, start - count);
+            EndString(cpu, ref op, count, Gpr.Rsi, si);
         }
     }
 
-    /// <summary>REPE (Rep = 1) stops after a mismatch, REPNE (Rep = 2) after a match; flags are those of the last comparison.</summary>
-    private static void RepCmps(Cpu cpu, ref DecodedOp op)
+    /// <summary>
+    /// CMPS compares [seg:SI] with [ES:DI] and sets flags as CMP source-element, destination-element.
+    /// REPE (Rep = 1) stops after a mismatch, REPNE (Rep = 2) after a match; flags are those of the
+    /// last comparison.
+    /// </summary>
+    private static void Cmps(Cpu cpu, ref DecodedOp op)
     {
-        int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a);
-        ulong count = cpu._gpr[Gpr.Rcx] & m;
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         if (count == 0)
         {
             return;
         }
 
-        ulong start = count, step = StringStep(cpu, size);
+        int size = op.MemSize;
         ulong si = cpu._gpr[Gpr.Rsi] & m, di = cpu._gpr[Gpr.Rdi] & m;
         bool stopOnEqual = op.Rep == 2;
         ulong x = 0, y = 0;
@@ -265,26 +308,22 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            cpu.WriteGpr(Gpr.Rsi, a, si);
-            cpu.WriteGpr(Gpr.Rdi, a, di);
-            cpu.WriteGpr(Gpr.Rcx, a, count);
-            AddRepIterations(cpu, start - count);
+            EndString(cpu, ref op, count, si, di);
         }
 
         cpu.SetLazy(LazyOp.Sub, size, x, y, x - y);
     }
 
-    private static void RepScas(Cpu cpu, ref DecodedOp op)
+    /// <summary>SCAS compares the accumulator with [ES:DI] (flags as CMP accumulator, element), REPE/REPNE as CMPS.</summary>
+    private static void Scas(Cpu cpu, ref DecodedOp op)
     {
-        int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a);
-        ulong count = cpu._gpr[Gpr.Rcx] & m;
+        ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         if (count == 0)
         {
             return;
         }
 
-        ulong start = count, step = StringStep(cpu, size);
+        int size = op.MemSize;
         ulong di = cpu._gpr[Gpr.Rdi] & m;
         ulong acc = cpu._gpr[Gpr.Rax] & Cpu.Mask(size);
         bool stopOnEqual = op.Rep == 2;
@@ -304,9 +343,7 @@ internal static unsafe partial class Handlers
         }
         finally
         {
-            cpu.WriteGpr(Gpr.Rdi, a, di);
-            cpu.WriteGpr(Gpr.Rcx, a, count);
-            AddRepIterations(cpu, start - count);
+            EndString(cpu, ref op, count, Gpr.Rdi, di);
         }
 
         cpu.SetLazy(LazyOp.Sub, size, acc, y, acc - y);

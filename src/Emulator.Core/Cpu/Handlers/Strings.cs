@@ -7,8 +7,9 @@ namespace Emulator.Core.Cpu;
 /// String instructions MOVS, STOS, LODS, CMPS, SCAS in every element size (Intel SDM Vol. 2,
 /// and Vol. 1, 7.3.9): source DS:(E/R)SI with segment override, destination always ES:(E/R)DI,
 /// the address size choosing SI/ESI/RSI and CX/ECX/RCX, and DF choosing the direction. This file
-/// holds the single-element forms and shared helpers; the REP loops are in
-/// <c>Strings.Rep.cs</c>. INS/OUTS live with the port instructions in <c>Io.cs</c>.
+/// holds the registration and shared helpers; the handlers, one loop each for the REP and the
+/// single-element form, are in <c>Strings.Rep.cs</c>. INS/OUTS live with the port instructions
+/// in <c>Io.cs</c>.
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -76,90 +77,4 @@ internal static unsafe partial class Handlers
     /// <summary>+size or -size as an unsigned step, by DF (never lazy: it is not an arithmetic flag).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong StringStep(Cpu cpu, int size) => (cpu._flags & RFlags.DF) != 0 ? (ulong)(-size) : (ulong)size;
-
-    private static void Movs(Cpu cpu, ref DecodedOp op)
-    {
-        PrepareString(ref op);
-        if (op.Rep != 0)
-        {
-            RepMovs(cpu, ref op);
-            return;
-        }
-
-        int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a), step = StringStep(cpu, size);
-        ulong si = cpu._gpr[Gpr.Rsi], di = cpu._gpr[Gpr.Rdi];
-        ulong v = cpu.ReadSized(cpu.Linear(op.MemSeg, si & m), size);
-        cpu.WriteSized(cpu.Linear(Seg.Es, di & m), size, v);
-        cpu.WriteGpr(Gpr.Rsi, a, si + step);
-        cpu.WriteGpr(Gpr.Rdi, a, di + step);
-    }
-
-    private static void Stos(Cpu cpu, ref DecodedOp op)
-    {
-        PrepareString(ref op);
-        if (op.Rep != 0)
-        {
-            RepStos(cpu, ref op);
-            return;
-        }
-
-        int size = op.MemSize, a = op.AddrSize;
-        ulong di = cpu._gpr[Gpr.Rdi];
-        cpu.WriteSized(cpu.Linear(Seg.Es, di & Cpu.Mask(a)), size, cpu._gpr[Gpr.Rax]);
-        cpu.WriteGpr(Gpr.Rdi, a, di + StringStep(cpu, size));
-    }
-
-    private static void Lods(Cpu cpu, ref DecodedOp op)
-    {
-        PrepareString(ref op);
-        if (op.Rep != 0)
-        {
-            RepLods(cpu, ref op);
-            return;
-        }
-
-        int size = op.MemSize, a = op.AddrSize;
-        ulong si = cpu._gpr[Gpr.Rsi];
-        cpu.WriteGpr(Gpr.Rax, size, cpu.ReadSized(cpu.Linear(op.MemSeg, si & Cpu.Mask(a)), size));
-        cpu.WriteGpr(Gpr.Rsi, a, si + StringStep(cpu, size));
-    }
-
-    /// <summary>CMPS compares [seg:SI] with [ES:DI] and sets flags as CMP source-element, destination-element.</summary>
-    private static void Cmps(Cpu cpu, ref DecodedOp op)
-    {
-        PrepareString(ref op);
-        if (op.Rep != 0)
-        {
-            RepCmps(cpu, ref op);
-            return;
-        }
-
-        int size = op.MemSize, a = op.AddrSize;
-        ulong m = Cpu.Mask(a), step = StringStep(cpu, size);
-        ulong si = cpu._gpr[Gpr.Rsi], di = cpu._gpr[Gpr.Rdi];
-        ulong x = cpu.ReadSized(cpu.Linear(op.MemSeg, si & m), size);
-        ulong y = cpu.ReadSized(cpu.Linear(Seg.Es, di & m), size);
-        cpu.WriteGpr(Gpr.Rsi, a, si + step);
-        cpu.WriteGpr(Gpr.Rdi, a, di + step);
-        cpu.SetLazy(LazyOp.Sub, size, x, y, x - y);
-    }
-
-    /// <summary>SCAS compares the accumulator with [ES:DI] (flags as CMP accumulator, element).</summary>
-    private static void Scas(Cpu cpu, ref DecodedOp op)
-    {
-        PrepareString(ref op);
-        if (op.Rep != 0)
-        {
-            RepScas(cpu, ref op);
-            return;
-        }
-
-        int size = op.MemSize, a = op.AddrSize;
-        ulong di = cpu._gpr[Gpr.Rdi];
-        ulong acc = cpu._gpr[Gpr.Rax] & Cpu.Mask(size);
-        ulong y = cpu.ReadSized(cpu.Linear(Seg.Es, di & Cpu.Mask(a)), size);
-        cpu.WriteGpr(Gpr.Rdi, a, di + StringStep(cpu, size));
-        cpu.SetLazy(LazyOp.Sub, size, acc, y, acc - y);
-    }
 }

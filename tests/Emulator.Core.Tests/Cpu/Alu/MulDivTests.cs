@@ -40,28 +40,21 @@ public sealed class MulDivTests : IDisposable
         Assert.Equal(0x5678UL, _box.Reg(Gpr.Rdx));
     }
 
+    /// <summary>DIV quotients too wide for the destination, and IDIV's minimum-by-minus-one and other overflows.</summary>
     [Theory]
-    [InlineData(1, 0x1000UL, 0UL, 0x10UL)]
-    [InlineData(2, 0x0000UL, 0x10UL, 0x10UL)]
-    [InlineData(4, 0UL, 1UL, 1UL)]
-    [InlineData(8, 0UL, 1UL, 1UL)]
-    public void Div_QuotientOverflow_RaisesDe(int size, ulong rax, ulong rdx, ulong divisor)
+    [InlineData(false, 1, 0x1000UL, 0UL, 0x10UL)]
+    [InlineData(false, 2, 0x0000UL, 0x10UL, 0x10UL)]
+    [InlineData(false, 4, 0UL, 1UL, 1UL)]
+    [InlineData(false, 8, 0UL, 1UL, 1UL)]
+    [InlineData(true, 1, 0xFF80UL, 0UL, 0xFFUL)]
+    [InlineData(true, 2, 0x8000UL, 0xFFFFUL, 0xFFFFUL)]
+    [InlineData(true, 4, 0x8000_0000UL, 0xFFFF_FFFFUL, 0xFFFF_FFFFUL)]
+    [InlineData(true, 8, 0x8000_0000_0000_0000UL, ulong.MaxValue, ulong.MaxValue)]
+    [InlineData(true, 8, 0UL, 0x8000_0000_0000_0000UL, ulong.MaxValue)]
+    [InlineData(true, 8, 0UL, 1UL, 2UL)]
+    public void DivAndIdiv_QuotientOverflow_RaiseDe(bool signed, int size, ulong rax, ulong rdx, ulong divisor)
     {
-        bool ok = _box.Run(a => EmitDiv(a, size, signed: false), cpu => Set(cpu, rax, rdx, divisor));
-        Assert.False(ok);
-        Assert.Equal(Vector.DE, _box.Fault);
-    }
-
-    [Theory]
-    [InlineData(1, 0xFF80UL, 0UL, 0xFFUL)]
-    [InlineData(2, 0x8000UL, 0xFFFFUL, 0xFFFFUL)]
-    [InlineData(4, 0x8000_0000UL, 0xFFFF_FFFFUL, 0xFFFF_FFFFUL)]
-    [InlineData(8, 0x8000_0000_0000_0000UL, ulong.MaxValue, ulong.MaxValue)]
-    [InlineData(8, 0UL, 0x8000_0000_0000_0000UL, ulong.MaxValue)]
-    [InlineData(8, 0UL, 1UL, 2UL)]
-    public void Idiv_MinimumByMinusOneAndOtherOverflows_RaiseDe(int size, ulong rax, ulong rdx, ulong divisor)
-    {
-        bool ok = _box.Run(a => EmitDiv(a, size, signed: true), cpu => Set(cpu, rax, rdx, divisor));
+        bool ok = _box.Run(a => EmitDiv(a, size, signed), cpu => Set(cpu, rax, rdx, divisor));
         Assert.False(ok);
         Assert.Equal(Vector.DE, _box.Fault);
     }

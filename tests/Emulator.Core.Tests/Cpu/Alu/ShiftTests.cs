@@ -1,5 +1,6 @@
 using Emulator.Core.Cpu;
 using Emulator.Core.Tests.Support;
+using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace Emulator.Core.Tests.Cpu.Alu;
@@ -12,6 +13,15 @@ public sealed class ShiftTests : IDisposable
 
     public void Dispose() => _box.Dispose();
 
+    /// <summary>Runs <paramref name="shift"/> with <paramref name="reg"/> = <paramref name="value"/>, then checks the register and the flags under <paramref name="flagMask"/>.</summary>
+    private void AssertShift(
+        Action<Assembler> shift, int reg, ulong value, ulong result, ulong flags, ulong flagMask = RFlags.Arith, ulong flagsIn = RFlags.Reserved1)
+    {
+        Assert.True(_box.Run(shift, cpu => cpu._gpr[reg] = value, flagsIn));
+        Assert.Equal(result, _box.Reg(reg));
+        Assert.Equal(flags, _box.Flags & flagMask);
+    }
+
     [Fact]
     public void CountZeroAfterMasking_LeavesFlags_ButStillZeroExtends32()
     {
@@ -22,7 +32,7 @@ public sealed class ShiftTests : IDisposable
         Assert.Equal(0x8000_0001UL, _box.Reg(Gpr.Rax));
         Assert.Equal(RFlags.CF | RFlags.OF | RFlags.ZF | RFlags.PF, _box.Flags & RFlags.Arith);
 
-        foreach (var shift in new Action<Iced.Intel.Assembler>[] { x => x.shr(rax, 64), x => x.sar(ax, cl), x => x.rol(al, cl), x => x.rcr(eax, 0), x => x.shld(eax, ebx, 0) })
+        foreach (var shift in new Action<Assembler>[] { x => x.shr(rax, 64), x => x.sar(ax, cl), x => x.rol(al, cl), x => x.rcr(eax, 0), x => x.shld(eax, ebx, 0) })
         {
             Assert.True(_box.Run(shift, cpu => cpu._gpr[Gpr.Rax] = 0x1234, AllArith));
             Assert.Equal(AllArith, _box.Flags);
@@ -33,53 +43,32 @@ public sealed class ShiftTests : IDisposable
     [Fact]
     public void ShiftByOne_DefinedOverflow()
     {
-        Assert.True(_box.Run(x => x.shl(al, 1), cpu => cpu._gpr[Gpr.Rax] = 0x40));
-        Assert.Equal(0x80UL, _box.Reg(Gpr.Rax));
-        Assert.Equal(RFlags.OF | RFlags.SF, _box.Flags & RFlags.Arith);
-
-        Assert.True(_box.Run(x => x.shr(rax, 1), cpu => cpu._gpr[Gpr.Rax] = 0x8000_0000_0000_0001));
-        Assert.Equal(0x4000_0000_0000_0000UL, _box.Reg(Gpr.Rax));
-        Assert.Equal(RFlags.CF | RFlags.OF | RFlags.PF, _box.Flags & RFlags.Arith);
-
-        Assert.True(_box.Run(x => x.sar(cx, 1), cpu => cpu._gpr[Gpr.Rcx] = 0x8001));
-        Assert.Equal(0xC000UL, _box.Reg(Gpr.Rcx));
-        Assert.Equal(RFlags.CF | RFlags.SF | RFlags.PF, _box.Flags & RFlags.Arith);
+        AssertShift(x => x.shl(al, 1), Gpr.Rax, 0x40, 0x80UL, RFlags.OF | RFlags.SF);
+        AssertShift(x => x.shr(rax, 1), Gpr.Rax, 0x8000_0000_0000_0001, 0x4000_0000_0000_0000UL, RFlags.CF | RFlags.OF | RFlags.PF);
+        AssertShift(x => x.sar(cx, 1), Gpr.Rcx, 0x8001, 0xC000UL, RFlags.CF | RFlags.SF | RFlags.PF);
     }
 
     [Fact]
     public void LongCounts_OnNarrowOperands()
     {
         // SHL r8 by 9: everything shifted out, CF = 0 (the bit "shifted out last" is beyond the operand).
-        Assert.True(_box.Run(x => x.shl(bl, 9), cpu => cpu._gpr[Gpr.Rbx] = 0xFF));
-        Assert.Equal(0UL, _box.Reg(Gpr.Rbx));
-        Assert.Equal(RFlags.ZF | RFlags.PF, _box.Flags & RFlags.Arith);
+        AssertShift(x => x.shl(bl, 9), Gpr.Rbx, 0xFF, 0UL, RFlags.ZF | RFlags.PF);
 
         // SAR r8 by 20 fills with the sign; CF is the sign too.
-        Assert.True(_box.Run(x => x.sar(bl, 20), cpu => cpu._gpr[Gpr.Rbx] = 0x80));
-        Assert.Equal(0xFFUL, _box.Reg(Gpr.Rbx));
-        Assert.Equal(RFlags.CF, _box.Flags & RFlags.CF);
+        AssertShift(x => x.sar(bl, 20), Gpr.Rbx, 0x80, 0xFFUL, RFlags.CF, flagMask: RFlags.CF);
 
         // ROL r8 by 8: value unchanged, but the count is not 0 so CF/OF are computed.
-        Assert.True(_box.Run(x => x.rol(bl, 8), cpu => cpu._gpr[Gpr.Rbx] = 0x81, RFlags.Reserved1 | RFlags.ZF));
-        Assert.Equal(0x81UL, _box.Reg(Gpr.Rbx));
-        Assert.Equal(RFlags.CF | RFlags.ZF, _box.Flags & RFlags.Arith);
+        AssertShift(x => x.rol(bl, 8), Gpr.Rbx, 0x81, 0x81UL, RFlags.CF | RFlags.ZF, flagsIn: RFlags.Reserved1 | RFlags.ZF);
     }
 
     [Fact]
     public void Rotates_TouchOnlyCarryAndOverflow()
     {
-        Assert.True(_box.Run(x => x.ror(eax, 1), cpu => cpu._gpr[Gpr.Rax] = 1, RFlags.Reserved1 | RFlags.ZF | RFlags.AF));
-        Assert.Equal(0x8000_0000UL, _box.Reg(Gpr.Rax));
-        Assert.Equal(RFlags.CF | RFlags.OF | RFlags.ZF | RFlags.AF, _box.Flags & RFlags.Arith);
-
-        Assert.True(_box.Run(x => x.rcl(al, 1), cpu => cpu._gpr[Gpr.Rax] = 0x80, RFlags.Reserved1 | RFlags.CF));
-        Assert.Equal(0x01UL, _box.Reg(Gpr.Rax));
-        Assert.Equal(RFlags.CF | RFlags.OF, _box.Flags & RFlags.Arith);
+        AssertShift(x => x.ror(eax, 1), Gpr.Rax, 1, 0x8000_0000UL, RFlags.CF | RFlags.OF | RFlags.ZF | RFlags.AF, flagsIn: RFlags.Reserved1 | RFlags.ZF | RFlags.AF);
+        AssertShift(x => x.rcl(al, 1), Gpr.Rax, 0x80, 0x01UL, RFlags.CF | RFlags.OF, flagsIn: RFlags.Reserved1 | RFlags.CF);
 
         // RCL r8 by 9 is a full turn through CF: nothing changes.
-        Assert.True(_box.Run(x => x.rcl(al, 9), cpu => cpu._gpr[Gpr.Rax] = 0x5A, RFlags.Reserved1 | RFlags.CF));
-        Assert.Equal(0x5AUL, _box.Reg(Gpr.Rax));
-        Assert.Equal(RFlags.CF, _box.Flags & RFlags.Arith);
+        AssertShift(x => x.rcl(al, 9), Gpr.Rax, 0x5A, 0x5AUL, RFlags.CF, flagsIn: RFlags.Reserved1 | RFlags.CF);
 
         Assert.True(_box.Run(x => x.rcr(rax, cl), cpu => { cpu._gpr[Gpr.Rax] = 1; cpu._gpr[Gpr.Rcx] = 1; }, RFlags.Reserved1 | RFlags.CF));
         Assert.Equal(0x8000_0000_0000_0000UL, _box.Reg(Gpr.Rax));
