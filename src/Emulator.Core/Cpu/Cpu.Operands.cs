@@ -68,7 +68,7 @@ public sealed partial class Cpu
         }
         else if (op.MemBase == DecodedOp.RipBase)
         {
-            ea += _nextRip;
+            ea += _rip + op.Length;
         }
 
         if (op.MemIndex != DecodedOp.NoReg)

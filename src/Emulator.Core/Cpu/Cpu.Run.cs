@@ -224,21 +224,35 @@ public sealed partial class Cpu
         }
     }
 
+    /// <summary>
+    /// Runs the first <paramref name="count"/> instructions of a block. Only a block's last
+    /// instruction can transfer control, so the others just advance RIP; the last one, when it is
+    /// a branch, gets <c>_nextRip</c> to set.
+    /// </summary>
     private unsafe void ExecuteBlock(Block block, int count)
     {
         ref DecodedOp first = ref MemoryMarshal.GetArrayDataReference(block.Ops);
         _exitBlock = false;
-        for (int i = 0; i < count; i++)
+        int plain = block.LastIsBranch && count == block.Count ? count - 1 : count;
+        for (int i = 0; i < plain; i++)
         {
             ref DecodedOp op = ref Unsafe.Add(ref first, i);
-            _nextRip = _rip + op.Length;
             op.Handler(this, ref op);
-            _rip = _nextRip;
+            _rip += op.Length;
             InstructionCount++;
             if (_exitBlock)
             {
-                break;
+                return;
             }
+        }
+
+        if (plain < count)
+        {
+            ref DecodedOp branch = ref Unsafe.Add(ref first, plain);
+            _nextRip = _rip + branch.Length;
+            branch.Handler(this, ref branch);
+            _rip = _nextRip;
+            InstructionCount++;
         }
     }
 

@@ -14,7 +14,7 @@ public sealed unsafe partial class Cpu
     internal GprFile _gpr;
     internal ulong _rip;
 
-    /// <summary>Address of the next instruction while a handler runs; branch handlers overwrite it.</summary>
+    /// <summary>Address of the next instruction while a control-transfer handler runs (the last of its block); it overwrites it.</summary>
     internal ulong _nextRip;
 
     /// <summary>RFLAGS with the arithmetic bits valid only when <see cref="_lazy"/> is none.</summary>
