@@ -69,6 +69,12 @@ public sealed partial class Cpu
     internal void RecordUnimplemented(Code code) =>
         _unimplemented[code] = _unimplemented.GetValueOrDefault(code) + 1;
 
+    /// <summary>
+    /// Tells the CPU that the interrupt controller's state changed (a request raised, EOI, TPR):
+    /// the run loop re-checks for a deliverable interrupt at the next instruction boundary.
+    /// </summary>
+    public void InterruptStateChanged() => _exitBlock = true;
+
     /// <summary>Asks the run loop to return at the next instruction boundary.</summary>
     public void RequestStop(StopReason reason, string? detail = null)
     {
@@ -162,13 +168,11 @@ public sealed partial class Cpu
         Block? previous = null;
         for (int n = 0; n < maxBlocks; n++)
         {
-            if (_stopReason != StopReason.None || _halted || _interruptShadow || InstructionCount >= instructionLimit ||
-                VirtualTime >= deadline || ((_flags & RFlags.IF) != 0 && InterruptController != null))
+            if (n > 0 && (_exitBlock || InstructionCount >= instructionLimit || VirtualTime >= deadline))
             {
-                if (n > 0)
-                {
-                    return;
-                }
+                // The last block ended on an event (mode or IF change, HLT, stop request, code
+                // write, interrupt controller write ...) or time is due: the outer loop decides.
+                return;
             }
 
             Block block;

@@ -79,7 +79,7 @@ public sealed partial class PcMachine
 
         // QEMU's APIC timer runs at 1 GHz: one APIC tick per virtual nanosecond.
         LocalApic = new Xapic(Scheduler, now, 1, 1);
-        Bus.MapMmio("lapic", Xapic.DefaultBase, Xapic.Size, LocalApic);
+        Bus.MapMmio("lapic", Xapic.DefaultBase, Xapic.Size, new InterruptControllerWindow(LocalApic, Cpu));
         Cpu.InterruptController = LocalApic;
 
         Port92 = new Port92();
