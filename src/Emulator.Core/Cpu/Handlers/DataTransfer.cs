@@ -36,6 +36,13 @@ internal static unsafe partial class Handlers
         r.Add(Mnemonic.Movsx, &Movsx);
         r.Add(Mnemonic.Movsxd, &Movsx);
         r.Add(Mnemonic.Lea, &Lea);
+
+        // Zero-extending loads are the LZMA decoder's byte and probability reads: fixed widths.
+        r.Add(Code.Movzx_r16_rm8, &MovzxFixed<S2, S1>);
+        r.Add(Code.Movzx_r32_rm8, &MovzxFixed<S4, S1>);
+        r.Add(Code.Movzx_r64_rm8, &MovzxFixed<S8, S1>);
+        r.Add(Code.Movzx_r32_rm16, &MovzxFixed<S4, S2>);
+        r.Add(Code.Movzx_r64_rm16, &MovzxFixed<S8, S2>);
         r.Add(Mnemonic.Xchg, &Xchg);
         r.Add(Mnemonic.Xlatb, &Xlat);
         r.Add(Mnemonic.Lahf, &Lahf);
@@ -86,6 +93,14 @@ internal static unsafe partial class Handlers
         {
             cpu.WriteSized(cpu.MemLinear(ref op), S.Size, op.Imm);
         }
+    }
+
+    private static void MovzxFixed<TDst, TSrc>(Cpu cpu, ref DecodedOp op)
+        where TDst : struct, IOpSize
+        where TSrc : struct, IOpSize
+    {
+        ulong v = op.Kind1 == OperandKind.Gpr ? cpu.ReadGpr(op.Reg1, TSrc.Size) : cpu.ReadSized(cpu.MemLinear(ref op), TSrc.Size);
+        cpu.WriteGpr(op.Reg0, TDst.Size, v);
     }
 
     private static void Movzx(Cpu cpu, ref DecodedOp op) =>
