@@ -311,10 +311,10 @@ public sealed unsafe class CfiFlash : IMmioDevice
                 if (_bufferWritten[i])
                 {
                     target[i] = _buffer[i];
+                    BytesProgrammed++;
                 }
             }
 
-            BytesProgrammed += length;
             Changed(_bufferBase + (ulong)_bufferLow, (ulong)length);
         }
 
