@@ -16,7 +16,17 @@ namespace Emulator.Core.Devices.CfiFlash;
 public sealed unsafe class CfiFlash : IMmioDevice
 {
     public const int SectorSize = 4096;
+
+    /// <summary>The write buffer: 2^8 bytes, as the CFI table's byte 0x2A says for bank width 1.</summary>
     private const int WriteBufferBytes = 256;
+
+    /// <summary>pflash's MemoryRegionOps leave QEMU's default maximum access size, 4 bytes.</summary>
+    private const int MaxAccessSize = 4;
+
+    /// <summary>Query and identifier offsets are taken modulo 256 (bank width 1, legacy device width).</summary>
+    private const ulong QueryOffsetMask = 0xFF;
+
+    private const byte ErasedByte = 0xFF;
 
     private readonly byte* _array;
     private readonly byte[] _cfiTable;
@@ -30,6 +40,8 @@ public sealed unsafe class CfiFlash : IMmioDevice
     private ulong _bufferBase;
     private readonly byte[] _buffer = new byte[WriteBufferBytes];
     private readonly bool[] _bufferWritten = new bool[WriteBufferBytes];
+    private int _bufferLow;
+    private int _bufferHigh;
 
     public CfiFlash(string name, byte* array, ulong size, bool readOnly)
     {
@@ -75,41 +87,63 @@ public sealed unsafe class CfiFlash : IMmioDevice
 
     public ulong Read(ulong offset, int size)
     {
-        switch (_command)
+        if (size > MaxAccessSize)
         {
-            case FlashCommand.ReadIdentifier:
-                // All ID bytes are 0 on the PC machine (manufacturer/device properties unset).
-                return 0;
-            case FlashCommand.CfiQuery:
-                {
-                    ulong index = offset & 0xFF;
-                    return index < (ulong)_cfiTable.Length ? _cfiTable[index] : 0UL;
-                }
-
-            case FlashCommand.ReadArray:
-            case FlashCommand.ReadArrayZero:
-            case FlashCommand.ReadArrayAmd:
-                return ReadArray(offset, size);
-            default:
-                // Status, replicated across the access width as QEMU does for bank width 1.
-                return size switch
-                {
-                    1 => (ulong)_status,
-                    2 => _status,
-                    _ => (ulong)_status | ((ulong)_status << 16),
-                };
+            // QEMU's memory core splits an 8-byte access to pflash (4-byte maximum) into two
+            // 4-byte accesses, low half first; the bus never lets one cross the region's end.
+            return ReadOne(offset, MaxAccessSize) | (ReadOne(offset + MaxAccessSize, MaxAccessSize) << 32);
         }
+
+        return ReadOne(offset, size);
     }
 
     public void Write(ulong offset, int size, ulong value)
     {
-        byte cmd = (byte)value;
+        if (size > MaxAccessSize)
+        {
+            // Split as QEMU does (see Read): the high half is a second, separate write cycle.
+            WriteOne(offset, MaxAccessSize, value & uint.MaxValue);
+            WriteOne(offset + MaxAccessSize, MaxAccessSize, value >> 32);
+            return;
+        }
+
+        WriteOne(offset, size, value);
+    }
+
+    private ulong ReadOne(ulong offset, int size)
+    {
+        switch (_command)
+        {
+            case FlashCommand.ReadArray:
+                // Only reached when the bus is not switching reads to host memory.
+                return ReadArray(offset, size);
+            case FlashCommand.ReadIdentifier:
+                // Offsets (addr & 0xFF) 0 and 1 return the ID pairs, every other offset 0; all ID
+                // bytes are 0 on the PC machine (manufacturer/device properties unset).
+                return 0;
+            case FlashCommand.CfiQuery:
+                {
+                    // Bank width 1: the table byte at (addr & 0xFF), zero-extended to any width.
+                    ulong index = offset & QueryOffsetMask;
+                    return index < (ulong)_cfiTable.Length ? _cfiTable[index] : 0UL;
+                }
+
+            default:
+                // Every other command reads status. With the device width unset (QEMU's legacy
+                // behaviour) a 32-bit read sees it twice, 0x00SS00SS; narrower reads 0x00SS.
+                return size == MaxAccessSize ? _status | ((ulong)_status << 16) : _status;
+        }
+    }
+
+    private void WriteOne(ulong offset, int size, ulong value)
+    {
         if (_cycle == 0 && ArrayMode)
         {
             // The first write leaves read-array mode; from now on reads come through Read().
             SetArrayMode(false);
         }
 
+        byte cmd = (byte)value;
         switch (_cycle)
         {
             case 0:
@@ -135,30 +169,26 @@ public sealed unsafe class CfiFlash : IMmioDevice
                 return;
             case FlashCommand.SingleProgram:
             case FlashCommand.SingleProgramAlt:
+            case FlashCommand.LockSetup:
+            case FlashCommand.CfiQuery:
                 _command = cmd;
                 _cycle = 1;
                 return;
             case FlashCommand.BlockErase:
-                // QEMU erases immediately on the setup write; 0xD0 only confirms (pflash_write).
+                // QEMU erases on the setup write; 0xD0 only confirms, and an abort cannot undo it.
                 EraseSector(offset);
                 _command = cmd;
                 _cycle = 1;
                 return;
             case FlashCommand.ClearStatus:
-                _status = 0x00;
+                // Not 0x80: QEMU clears every bit, which is how OVMF tells flash from ROM and RAM.
+                _status = FlashStatus.Cleared;
                 ToReadArray();
-                return;
-            case FlashCommand.LockSetup:
-                _command = cmd;
-                _cycle = 1;
                 return;
             case FlashCommand.ReadStatus:
             case FlashCommand.ReadIdentifier:
+                // Both stay in cycle 0: the next write is a new command.
                 _command = cmd;
-                return;
-            case FlashCommand.CfiQuery:
-                _command = cmd;
-                _cycle = 1;
                 return;
             case FlashCommand.WriteToBuffer:
                 _status |= FlashStatus.Ready;
@@ -166,6 +196,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
                 _cycle = 1;
                 return;
             default:
+                // Invalid sequence (0x28 included): QEMU's error path returns to read array.
                 ToReadArray();
                 return;
         }
@@ -177,24 +208,31 @@ public sealed unsafe class CfiFlash : IMmioDevice
         {
             case FlashCommand.SingleProgram:
             case FlashCommand.SingleProgramAlt:
+                // The value of the access width is stored as is: QEMU does not enforce NOR's
+                // 1 -> 0 rule. The command stays, so reads return status until read array.
                 Program(offset, size, value);
-                _status |= FlashStatus.Ready;
                 _cycle = 0;
                 return;
             case FlashCommand.BlockErase:
                 if (cmd == FlashCommand.Confirm)
                 {
+                    _status |= FlashStatus.Ready;
                     _cycle = 0;
                 }
                 else
                 {
+                    // 0xFF is read array and anything else invalid; both end in read array.
                     ToReadArray();
                 }
 
                 return;
             case FlashCommand.WriteToBuffer:
-                _counter = (int)(value & 0xFF) + 1;
+                // The count is masked to the 8-bit bank width and means N + 1 data writes; the
+                // window is the 256-byte write buffer that holds this address.
+                _counter = (int)(value & byte.MaxValue) + 1;
                 _bufferBase = offset & ~(ulong)(WriteBufferBytes - 1);
+                _bufferLow = WriteBufferBytes;
+                _bufferHigh = 0;
                 Array.Clear(_bufferWritten);
                 _cycle = 2;
                 return;
@@ -203,7 +241,6 @@ public sealed unsafe class CfiFlash : IMmioDevice
                 {
                     _status |= FlashStatus.Ready;
                     _cycle = 0;
-                    _command = FlashCommand.ReadStatus;
                 }
                 else
                 {
@@ -211,15 +248,13 @@ public sealed unsafe class CfiFlash : IMmioDevice
                 }
 
                 return;
-            case FlashCommand.CfiQuery:
+            default:
+                // CFI query: only read array leaves it; QEMU ignores every other write.
                 if (cmd == FlashCommand.ReadArray)
                 {
                     ToReadArray();
                 }
 
-                return;
-            default:
-                ToReadArray();
                 return;
         }
     }
@@ -230,12 +265,15 @@ public sealed unsafe class CfiFlash : IMmioDevice
         {
             if (offset >= _bufferBase && offset + (ulong)size <= _bufferBase + WriteBufferBytes)
             {
+                int at = (int)(offset - _bufferBase);
                 for (int i = 0; i < size; i++)
                 {
-                    int at = (int)(offset - _bufferBase) + i;
-                    _buffer[at] = (byte)(value >> (8 * i));
-                    _bufferWritten[at] = true;
+                    _buffer[at + i] = (byte)(value >> (8 * i));
+                    _bufferWritten[at + i] = true;
                 }
+
+                _bufferLow = Math.Min(_bufferLow, at);
+                _bufferHigh = Math.Max(_bufferHigh, at + size);
             }
             else
             {
@@ -246,23 +284,41 @@ public sealed unsafe class CfiFlash : IMmioDevice
             return;
         }
 
+        // The confirm cycle: a program error anywhere (sticky, so an earlier one counts too)
+        // drops the buffer, as does any byte other than 0xD0.
         if (cmd == FlashCommand.Confirm && (_status & FlashStatus.ProgramError) == 0)
         {
-            for (int i = 0; i < WriteBufferBytes; i++)
-            {
-                if (_bufferWritten[i])
-                {
-                    Program(_bufferBase + (ulong)i, 1, _buffer[i]);
-                }
-            }
-
-            _status |= FlashStatus.Ready;
+            CommitBuffer();
             _cycle = 0;
-            _command = FlashCommand.ReadStatus;
             return;
         }
 
         ToReadArray();
+    }
+
+    private void CommitBuffer()
+    {
+        int length = _bufferHigh - _bufferLow;
+        if (ReadOnly)
+        {
+            _status |= FlashStatus.ProgramError | FlashStatus.Ready;
+        }
+        else if (length > 0)
+        {
+            byte* target = _array + _bufferBase;
+            for (int i = _bufferLow; i < _bufferHigh; i++)
+            {
+                if (_bufferWritten[i])
+                {
+                    target[i] = _buffer[i];
+                    BytesProgrammed++;
+                }
+            }
+
+            Changed(_bufferBase + (ulong)_bufferLow, (ulong)length);
+        }
+
+        _status |= FlashStatus.Ready;
     }
 
     private void Program(ulong offset, int size, ulong value)
@@ -273,16 +329,12 @@ public sealed unsafe class CfiFlash : IMmioDevice
             return;
         }
 
-        if (offset + (ulong)size > _size)
-        {
-            return;
-        }
-
         for (int i = 0; i < size; i++)
         {
             _array[offset + (ulong)i] = (byte)(value >> (8 * i));
         }
 
+        _status |= FlashStatus.Ready;
         BytesProgrammed += size;
         Changed(offset, (ulong)size);
     }
@@ -296,12 +348,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
         }
 
         ulong start = offset & ~(ulong)(SectorSize - 1);
-        if (start >= _size)
-        {
-            return;
-        }
-
-        new Span<byte>(_array + start, SectorSize).Fill(0xFF);
+        new Span<byte>(_array + start, SectorSize).Fill(ErasedByte);
         _status |= FlashStatus.Ready;
         BlocksErased++;
         Changed(start, SectorSize);
@@ -336,7 +383,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
     private ulong ReadArray(ulong offset, int size)
     {
         ulong v = 0;
-        for (int i = 0; i < size && offset + (ulong)i < _size; i++)
+        for (int i = 0; i < size; i++)
         {
             v |= (ulong)_array[offset + (ulong)i] << (8 * i);
         }
