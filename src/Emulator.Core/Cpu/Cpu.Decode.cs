@@ -305,6 +305,15 @@ public sealed unsafe partial class Cpu
                     }
 
                     break;
+                case OpKind.MemorySegSI:
+                case OpKind.MemorySegESI:
+                case OpKind.MemorySegRSI:
+                case OpKind.MemoryESDI:
+                case OpKind.MemoryESEDI:
+                case OpKind.MemoryESRDI:
+                    k = OperandKind.Other;
+                    ResolveStringOperand(ref op, in insn, kind);
+                    break;
                 case OpKind.NearBranch16:
                 case OpKind.NearBranch32:
                 case OpKind.NearBranch64:
@@ -393,6 +402,31 @@ public sealed unsafe partial class Cpu
             8 => 8,
             _ => insn.CodeSize switch { CodeSize.Code16 => 2, CodeSize.Code32 => 4, _ => 8 },
         };
+    }
+
+    /// <summary>
+    /// String instructions (MOVS, STOS, INS ...) address memory through SI/DI, not a ModRM
+    /// operand: the element size, the address size (the SI/DI operand kind reflects a 67h
+    /// prefix) and the source segment (DS or the override; the destination is always ES).
+    /// </summary>
+    private static void ResolveStringOperand(ref DecodedOp op, in Instruction insn, OpKind kind)
+    {
+        op.AddrSize = kind switch
+        {
+            OpKind.MemorySegSI or OpKind.MemoryESDI => 2,
+            OpKind.MemorySegESI or OpKind.MemoryESEDI => 4,
+            _ => 8,
+        };
+        op.MemSeg = insn.SegmentPrefix switch
+        {
+            Register.ES => Seg.Es,
+            Register.CS => Seg.Cs,
+            Register.SS => Seg.Ss,
+            Register.FS => Seg.Fs,
+            Register.GS => Seg.Gs,
+            _ => Seg.Ds,
+        };
+        op.MemSize = (byte)insn.MemorySize.GetSize();
     }
 
     private static void ResolveMemory(ref DecodedOp op, in Instruction insn)

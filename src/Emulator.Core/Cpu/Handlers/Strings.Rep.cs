@@ -38,13 +38,12 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>
-    /// Fills in the string operands, then returns the element count: (E/R)CX at the address size
+    /// Returns the element count: (E/R)CX at the address size
     /// under REP, 1 without. <paramref name="step"/> is the element step by DF.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong BeginString(Cpu cpu, ref DecodedOp op, out ulong mask, out ulong step)
     {
-        PrepareString(ref op);
         mask = Cpu.Mask(op.AddrSize);
         step = StringStep(cpu, op.MemSize);
         return op.Rep != 0 ? cpu._gpr[Gpr.Rcx] & mask : 1;

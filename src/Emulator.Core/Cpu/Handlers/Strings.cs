@@ -37,43 +37,6 @@ internal static unsafe partial class Handlers
         r.Add(Mnemonic.Scasq, &Scas);
     }
 
-    /// <summary>
-    /// String operands are not <see cref="OpKind.Memory"/>, so the decoder leaves the memory
-    /// fields of the op empty. The first execution fills them from Iced and they persist in the
-    /// block: <see cref="DecodedOp.MemSize"/> = element size, <see cref="DecodedOp.AddrSize"/>
-    /// from the SI/DI operand kind (it reflects a 67h prefix), <see cref="DecodedOp.MemSeg"/> =
-    /// the source segment (DS or the override).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void PrepareString(ref DecodedOp op)
-    {
-        if (op.MemSize == 0)
-        {
-            InitString(ref op);
-        }
-    }
-
-    private static void InitString(ref DecodedOp op)
-    {
-        var kind = op.Insn.Op0Kind == OpKind.Register ? op.Insn.Op1Kind : op.Insn.Op0Kind;
-        op.AddrSize = kind switch
-        {
-            OpKind.MemorySegSI or OpKind.MemoryESDI => 2,
-            OpKind.MemorySegESI or OpKind.MemoryESEDI => 4,
-            _ => 8,
-        };
-        op.MemSeg = op.Insn.SegmentPrefix switch
-        {
-            Register.ES => Seg.Es,
-            Register.CS => Seg.Cs,
-            Register.SS => Seg.Ss,
-            Register.FS => Seg.Fs,
-            Register.GS => Seg.Gs,
-            _ => Seg.Ds,
-        };
-        op.MemSize = (byte)op.Insn.MemorySize.GetSize();
-    }
-
     /// <summary>+size or -size as an unsigned step, by DF (never lazy: it is not an arithmetic flag).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong StringStep(Cpu cpu, int size) => (cpu._flags & RFlags.DF) != 0 ? (ulong)(-size) : (ulong)size;
