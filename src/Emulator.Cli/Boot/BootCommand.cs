@@ -53,7 +53,7 @@ public sealed class BootCommand
                 files.Add(varsInfo);
 
                 // The varstore is the user's data: this version keeps guest writes in memory only.
-                flash.Add(new FlashImage(o.Vars, vars.ToArray(), ReadOnly: false));
+                flash.Add(new FlashImage(o.Vars, vars, ReadOnly: false));
             }
         }
 

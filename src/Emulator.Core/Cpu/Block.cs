@@ -29,12 +29,6 @@ internal sealed class Block
 
     public bool LastIsBranch { get; }
 
-    /// <summary>Total length in bytes of the instructions in the block.</summary>
-    public int ByteLength { get; init; }
-
-    /// <summary>True when the block's last instruction runs onto the next physical page.</summary>
-    public bool CrossesPage { get; init; }
-
     /// <summary>A breakpoint is set at the block's first instruction (blocks are split at breakpoints).</summary>
     public bool BreakpointAtStart { get; init; }
 

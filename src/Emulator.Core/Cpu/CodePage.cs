@@ -4,7 +4,4 @@ namespace Emulator.Core.Cpu;
 internal sealed class CodePage
 {
     public readonly Block?[] Blocks = new Block?[4096];
-
-    /// <summary>Pages holding the tail of an instruction that starts in this page.</summary>
-    public List<ulong>? SpillPages;
 }

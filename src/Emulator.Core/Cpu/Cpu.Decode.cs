@@ -217,8 +217,6 @@ public sealed unsafe partial class Cpu
         Array.Copy(_scratch, ops, count);
         var block = new Block(ops, count, (physPage << 12) | offsetInPage, _bitness, lastIsBranch)
         {
-            ByteLength = bytes,
-            CrossesPage = crossesPage,
             BreakpointAtStart = _breakpoints.Contains(lin),
         };
 
@@ -255,11 +253,10 @@ public sealed unsafe partial class Cpu
         _ => false,
     };
 
-    internal byte FetchCodeByte(ulong lin, out ulong physPage, LinearCodeReader reader)
+    internal byte FetchCodeByte(ulong lin, out ulong physPage)
     {
         ref var e = ref Translate(lin, Access.Execute);
         physPage = e.PhysPage;
-        reader.NotePage(physPage);
         return e.ReadHost != null ? e.ReadHost[lin & 0xFFF] : (byte)_bus.Read((physPage << 12) | (lin & 0xFFF), 1);
     }
 

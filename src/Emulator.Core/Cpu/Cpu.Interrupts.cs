@@ -9,8 +9,6 @@ namespace Emulator.Core.Cpu;
 /// </summary>
 public sealed partial class Cpu
 {
-    private int _deliveryDepth;
-
     /// <summary>Delivers a vector, escalating nested faults; false when the CPU triple-faulted.</summary>
     private bool TryDeliver(int vector, uint? errorCode, bool external)
     {
@@ -56,33 +54,21 @@ public sealed partial class Cpu
         }
 
         _halted = false;
-        _deliveryDepth++;
-        try
+        if ((_cr0 & CrBits.PE) == 0)
         {
-            if ((_cr0 & CrBits.PE) == 0)
-            {
-                DeliverReal(vector);
-            }
-            else if ((_efer & CrBits.EferLma) != 0)
-            {
-                DeliverLong(vector, errorCode);
-            }
-            else
-            {
-                DeliverProtected(vector, errorCode);
-            }
+            DeliverReal(vector);
         }
-        finally
+        else if ((_efer & CrBits.EferLma) != 0)
         {
-            _deliveryDepth--;
+            DeliverLong(vector, errorCode);
+        }
+        else
+        {
+            DeliverProtected(vector, errorCode);
         }
 
         _nextRip = _rip;
         _exitBlock = true;
-        if (vector != Vector.DF)
-        {
-            LastException = vector;
-        }
     }
 
     private void DeliverReal(int vector)

@@ -24,8 +24,8 @@ internal sealed class LinearCodeReader : CodeReader
     {
         ulong lin = _cpu.WrapLinear(Position);
         Position++;
-        return _cpu.FetchCodeByte(lin, out ulong physPage, this);
+        byte b = _cpu.FetchCodeByte(lin, out ulong physPage);
+        LastPhysPage = physPage;
+        return b;
     }
-
-    internal void NotePage(ulong physPage) => LastPhysPage = physPage;
 }

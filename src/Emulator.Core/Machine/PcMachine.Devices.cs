@@ -47,9 +47,6 @@ public sealed partial class PcMachine
 
     public PostCode PostCode { get; private set; } = null!;
 
-    /// <summary>Virtual nanoseconds since power-on.</summary>
-    public long VirtualNanoseconds => Cpu.VirtualTime;
-
     private void WireDevices(MachineOptions options)
     {
         Func<long> now = () => Cpu.VirtualTime;
