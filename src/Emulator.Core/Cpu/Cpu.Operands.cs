@@ -88,29 +88,23 @@ public sealed partial class Cpu
     internal ulong MemLinear(ref DecodedOp op) => Linear(op.MemSeg, EffectiveAddress(ref op));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ulong ReadOp0(ref DecodedOp op, int size) => op.Kind0 switch
-    {
-        OperandKind.Gpr => ReadGpr(op.Reg0, size),
-        OperandKind.Memory => ReadSized(MemLinear(ref op), size),
-        _ => ReadOther(ref op, 0, size),
-    };
+    internal ulong ReadOp0(ref DecodedOp op, int size) => ReadOperand(ref op, op.Kind0, op.Reg0, size);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ulong ReadOp1(ref DecodedOp op, int size) => op.Kind1 switch
-    {
-        OperandKind.Gpr => ReadGpr(op.Reg1, size),
-        OperandKind.Immediate => op.Imm & Mask(size),
-        OperandKind.Memory => ReadSized(MemLinear(ref op), size),
-        _ => ReadOther(ref op, 1, size),
-    };
+    internal ulong ReadOp1(ref DecodedOp op, int size) => ReadOperand(ref op, op.Kind1, op.Reg1, size);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ulong ReadOp2(ref DecodedOp op, int size) => op.Kind2 switch
+    internal ulong ReadOp2(ref DecodedOp op, int size) => ReadOperand(ref op, op.Kind2, op.Reg2, size);
+
+    /// <summary>Reads an operand of any kind: register, immediate, memory (the op has at most one), segment selector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong ReadOperand(ref DecodedOp op, OperandKind kind, byte reg, int size) => kind switch
     {
-        OperandKind.Gpr => ReadGpr(op.Reg2, size),
+        OperandKind.Gpr => ReadGpr(reg, size),
         OperandKind.Immediate => op.Imm & Mask(size),
         OperandKind.Memory => ReadSized(MemLinear(ref op), size),
-        _ => ReadOther(ref op, 2, size),
+        OperandKind.Segment => _seg[reg].Selector,
+        _ => throw new GuestFault(Vector.UD),
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -128,19 +122,6 @@ public sealed partial class Cpu
         {
             throw new GuestFault(Vector.UD);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private ulong ReadOther(ref DecodedOp op, int index, int size)
-    {
-        var kind = index switch { 0 => op.Kind0, 1 => op.Kind1, _ => op.Kind2 };
-        byte reg = index switch { 0 => op.Reg0, 1 => op.Reg1, _ => op.Reg2 };
-        return kind switch
-        {
-            OperandKind.Immediate => op.Imm & Mask(size),
-            OperandKind.Segment => _seg[reg].Selector,
-            _ => throw new GuestFault(Vector.UD),
-        };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

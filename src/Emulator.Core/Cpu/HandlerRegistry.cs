@@ -34,15 +34,24 @@ internal sealed unsafe class HandlerRegistry
         }
     }
 
-    /// <summary>One handler for every encoding of <paramref name="mnemonic"/>.</summary>
-    public void Add(Mnemonic mnemonic, delegate*<Cpu, ref DecodedOp, void> handler)
+    /// <summary>Every encoding (Iced <see cref="Code"/>) of <paramref name="mnemonic"/>.</summary>
+    public static IEnumerable<Code> CodesOf(Mnemonic mnemonic)
     {
         for (int c = 0; c < CodeMnemonics.Length; c++)
         {
             if (CodeMnemonics[c] == mnemonic)
             {
-                Add((Code)c, handler);
+                yield return (Code)c;
             }
+        }
+    }
+
+    /// <summary>One handler for every encoding of <paramref name="mnemonic"/>.</summary>
+    public void Add(Mnemonic mnemonic, delegate*<Cpu, ref DecodedOp, void> handler)
+    {
+        foreach (var code in CodesOf(mnemonic))
+        {
+            Add(code, handler);
         }
     }
 
@@ -53,16 +62,14 @@ internal sealed unsafe class HandlerRegistry
         delegate*<Cpu, ref DecodedOp, void> size4,
         delegate*<Cpu, ref DecodedOp, void> size8)
     {
-        for (int c = 0; c < CodeMnemonics.Length; c++)
+        foreach (var code in CodesOf(mnemonic))
         {
-            if (CodeMnemonics[c] == mnemonic)
-            {
-                Registered[c] = true;
-                Table[c * 4] = size1;
-                Table[c * 4 + 1] = size2;
-                Table[c * 4 + 2] = size4;
-                Table[c * 4 + 3] = size8;
-            }
+            int c = (int)code;
+            Registered[c] = true;
+            Table[c * 4] = size1;
+            Table[c * 4 + 1] = size2;
+            Table[c * 4 + 2] = size4;
+            Table[c * 4 + 3] = size8;
         }
     }
 

@@ -4,12 +4,11 @@ using Iced.Intel;
 namespace Emulator.Core.Cpu;
 
 /// <summary>
-/// Form-specialised handlers for the two-operand ALU instructions (ADD, ADC, SUB, SBB, CMP, AND,
-/// OR, XOR, TEST), the bulk of what SEC's LZMA decoder executes. The generic handlers in
-/// Arithmetic.cs and Logic.cs read operand 1 through a switch on its kind; here the encoding
-/// (r/m,reg; reg,r/m; r/m,imm) and the width are fixed per handler, so each executes straight-line
-/// code. Semantics are the generic handlers' exactly: result written before flags are recorded,
-/// so a faulting store leaves the flags untouched.
+/// The two-operand ALU instructions (ADD, ADC, SUB, SBB, CMP, AND, OR, XOR, TEST), the bulk of
+/// what SEC's LZMA decoder executes: one body per operation, compiled per encoding form (r/m,reg;
+/// reg,r/m; r/m,imm) and width, so each handler is straight-line code. The result is written
+/// before flags are recorded, so a faulting store leaves the flags untouched. XOR's register
+/// forms stay with Logic.cs, which knows the zeroing idiom.
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -119,13 +118,8 @@ internal static unsafe partial class Handlers
     private static void RegisterAluForms<TOp>(HandlerRegistry r, Mnemonic mnemonic, bool registerOperandForms = true)
         where TOp : struct, IAluOp
     {
-        foreach (Code code in Enum.GetValues<Code>())
+        foreach (var code in HandlerRegistry.CodesOf(mnemonic))
         {
-            if (code.Mnemonic() != mnemonic)
-            {
-                continue;
-            }
-
             var info = code.ToOpCode();
             if (info.OpCount != 2)
             {

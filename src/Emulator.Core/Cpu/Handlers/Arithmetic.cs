@@ -4,7 +4,8 @@ using Iced.Intel;
 namespace Emulator.Core.Cpu;
 
 /// <summary>
-/// Integer arithmetic (Intel SDM Vol. 2): ADD, ADC, SUB, SBB, CMP, INC, DEC, NEG, XADD, CMPXCHG,
+/// Integer arithmetic (Intel SDM Vol. 2): ADD, ADC, SUB, SBB, CMP (their bodies are the operations
+/// in <c>AluForms.cs</c>), INC, DEC, NEG, XADD, CMPXCHG,
 /// CMPXCHG8B/16B and the sign extensions CBW/CWDE/CDQE, CWD/CDQ/CQO. MUL/IMUL/DIV/IDIV and the
 /// BCD adjustments are in <c>MulDiv.cs</c>. One body per operation, generic over the operand
 /// size so the JIT folds every width test away; flags are recorded lazily (<c>Cpu.Flags.cs</c>).
@@ -40,11 +41,6 @@ internal static unsafe partial class Handlers
 
     internal static void RegisterArithmetic(HandlerRegistry r)
     {
-        r.Add(Mnemonic.Add,     &Add<S1>,     &Add<S2>,     &Add<S4>,     &Add<S8>);
-        r.Add(Mnemonic.Adc,     &Adc<S1>,     &Adc<S2>,     &Adc<S4>,     &Adc<S8>);
-        r.Add(Mnemonic.Sub,     &Sub<S1>,     &Sub<S2>,     &Sub<S4>,     &Sub<S8>);
-        r.Add(Mnemonic.Sbb,     &Sbb<S1>,     &Sbb<S2>,     &Sbb<S4>,     &Sbb<S8>);
-        r.Add(Mnemonic.Cmp,     &Cmp<S1>,     &Cmp<S2>,     &Cmp<S4>,     &Cmp<S8>);
         r.Add(Mnemonic.Inc,     &Inc<S1>,     &Inc<S2>,     &Inc<S4>,     &Inc<S8>);
         r.Add(Mnemonic.Dec,     &Dec<S1>,     &Dec<S2>,     &Dec<S4>,     &Dec<S8>);
         r.Add(Mnemonic.Neg,     &Neg<S1>,     &Neg<S2>,     &Neg<S4>,     &Neg<S8>);
@@ -99,58 +95,6 @@ internal static unsafe partial class Handlers
     {
         int shift = 64 - size * 8;
         return (long)(value << shift) >> shift;
-    }
-
-    private static void Add<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        ulong src = cpu.ReadOp1(ref op, S.Size);
-        ulong res = dst + src;
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetLazy(LazyOp.Add, S.Size, dst, src, res);
-    }
-
-    private static void Adc<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        ulong src = cpu.ReadOp1(ref op, S.Size);
-        ulong carry = cpu.GetCF() ? 1UL : 0UL;
-        ulong res = dst + src + carry;
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetLazy(LazyOp.Adc, S.Size, dst, src, res);
-        cpu._lazyAux = carry;
-    }
-
-    private static void Sub<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        ulong src = cpu.ReadOp1(ref op, S.Size);
-        ulong res = dst - src;
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetLazy(LazyOp.Sub, S.Size, dst, src, res);
-    }
-
-    private static void Sbb<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        ulong src = cpu.ReadOp1(ref op, S.Size);
-        ulong borrow = cpu.GetCF() ? 1UL : 0UL;
-        ulong res = dst - src - borrow;
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetLazy(LazyOp.Sbb, S.Size, dst, src, res);
-        cpu._lazyAux = borrow;
-    }
-
-    private static void Cmp<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = cpu.ReadOp0(ref op, S.Size);
-        ulong src = cpu.ReadOp1(ref op, S.Size);
-        cpu.SetLazy(LazyOp.Sub, S.Size, dst, src, dst - src);
     }
 
     private static void Inc<S>(Cpu cpu, ref DecodedOp op)

@@ -39,15 +39,9 @@ internal static unsafe partial class Handlers
         r.Add(Mnemonic.Jcxz, &JcxzW);
         r.Add(Mnemonic.Jecxz, &JcxzD);
         r.Add(Mnemonic.Jrcxz, &JcxzQ);
-        for (int c = 0; c < CodeCount.Value; c++)
+        foreach (var code in HandlerRegistry.CodesOf(Mnemonic.Loop).Concat(HandlerRegistry.CodesOf(Mnemonic.Loope)).Concat(HandlerRegistry.CodesOf(Mnemonic.Loopne)))
         {
-            var code = (Code)c;
             var mnemonic = code.Mnemonic();
-            if (mnemonic is not (Mnemonic.Loop or Mnemonic.Loope or Mnemonic.Loopne))
-            {
-                continue;
-            }
-
             int addressSize = code.ToOpCode().AddressSize;
             r.Add(code, (mnemonic, addressSize) switch
             {

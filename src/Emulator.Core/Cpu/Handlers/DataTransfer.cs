@@ -32,17 +32,17 @@ internal static unsafe partial class Handlers
         r.Add(Code.Mov_rm16_imm16, &MovImmediate<S2>);
         r.Add(Code.Mov_rm32_imm32, &MovImmediate<S4>);
         r.Add(Code.Mov_rm64_imm32, &MovImmediate<S8>);
-        r.Add(Mnemonic.Movzx, &Movzx);
         r.Add(Mnemonic.Movsx, &Movsx);
         r.Add(Mnemonic.Movsxd, &Movsx);
         r.Add(Mnemonic.Lea, &Lea);
 
-        // Zero-extending loads are the LZMA decoder's byte and probability reads: fixed widths.
-        r.Add(Code.Movzx_r16_rm8, &MovzxFixed<S2, S1>);
-        r.Add(Code.Movzx_r32_rm8, &MovzxFixed<S4, S1>);
-        r.Add(Code.Movzx_r64_rm8, &MovzxFixed<S8, S1>);
-        r.Add(Code.Movzx_r32_rm16, &MovzxFixed<S4, S2>);
-        r.Add(Code.Movzx_r64_rm16, &MovzxFixed<S8, S2>);
+        // MOVZX, every form: the LZMA decoder's byte and probability reads, with fixed widths.
+        r.Add(Code.Movzx_r16_rm8, &Movzx<S2, S1>);
+        r.Add(Code.Movzx_r16_rm16, &Movzx<S2, S2>);
+        r.Add(Code.Movzx_r32_rm8, &Movzx<S4, S1>);
+        r.Add(Code.Movzx_r64_rm8, &Movzx<S8, S1>);
+        r.Add(Code.Movzx_r32_rm16, &Movzx<S4, S2>);
+        r.Add(Code.Movzx_r64_rm16, &Movzx<S8, S2>);
         r.Add(Mnemonic.Xchg, &Xchg);
         r.Add(Mnemonic.Xlatb, &Xlat);
         r.Add(Mnemonic.Lahf, &Lahf);
@@ -95,16 +95,13 @@ internal static unsafe partial class Handlers
         }
     }
 
-    private static void MovzxFixed<TDst, TSrc>(Cpu cpu, ref DecodedOp op)
+    private static void Movzx<TDst, TSrc>(Cpu cpu, ref DecodedOp op)
         where TDst : struct, IOpSize
         where TSrc : struct, IOpSize
     {
         ulong v = op.Kind1 == OperandKind.Gpr ? cpu.ReadGpr(op.Reg1, TSrc.Size) : cpu.ReadSized(cpu.MemLinear(ref op), TSrc.Size);
         cpu.WriteGpr(op.Reg0, TDst.Size, v);
     }
-
-    private static void Movzx(Cpu cpu, ref DecodedOp op) =>
-        cpu.WriteGpr(op.Reg0, op.OpSize, cpu.ReadOp1(ref op, op.Op1Size));
 
     /// <summary>MOVSX and MOVSXD: sign-extend operand 1 (8, 16 or 32 bits) to the destination size.</summary>
     private static void Movsx(Cpu cpu, ref DecodedOp op)

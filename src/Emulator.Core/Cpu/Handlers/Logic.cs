@@ -5,15 +5,14 @@ namespace Emulator.Core.Cpu;
 /// <summary>
 /// AND, OR, XOR, TEST, NOT (Intel SDM Vol. 2). The logic operations clear CF and OF and set
 /// ZF/SF/PF from the result; AF is undefined and, as in QEMU, cleared. NOT changes no flag.
+/// AND, OR, TEST and XOR's immediate forms run the operations in <c>AluForms.cs</c>; XOR's
+/// register forms are here for the zeroing idiom.
 /// </summary>
 internal static unsafe partial class Handlers
 {
     internal static void RegisterLogic(HandlerRegistry r)
     {
-        r.Add(Mnemonic.And,  &And<S1>,  &And<S2>,  &And<S4>,  &And<S8>);
-        r.Add(Mnemonic.Or,   &Or<S1>,   &Or<S2>,   &Or<S4>,   &Or<S8>);
         r.Add(Mnemonic.Xor,  &Xor<S1>,  &Xor<S2>,  &Xor<S4>,  &Xor<S8>);
-        r.Add(Mnemonic.Test, &Test<S1>, &Test<S2>, &Test<S4>, &Test<S8>);
         r.Add(Mnemonic.Not,  &Not<S1>,  &Not<S2>,  &Not<S4>,  &Not<S8>);
         RegisterAluForms<AndOp>(r, Mnemonic.And);
         RegisterAluForms<OrOp>(r, Mnemonic.Or);
@@ -26,22 +25,6 @@ internal static unsafe partial class Handlers
         r.Add(Code.Test_rm16_imm16_F7r1, &Invalid);
         r.Add(Code.Test_rm32_imm32_F7r1, &Invalid);
         r.Add(Code.Test_rm64_imm32_F7r1, &Invalid);
-    }
-
-    private static void And<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong res = ReadDest(cpu, ref op, S.Size, out ulong lin) & cpu.ReadOp1(ref op, S.Size);
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetLogicFlags(S.Size, res);
-    }
-
-    private static void Or<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong res = ReadDest(cpu, ref op, S.Size, out ulong lin) | cpu.ReadOp1(ref op, S.Size);
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetLogicFlags(S.Size, res);
     }
 
     private static void Xor<S>(Cpu cpu, ref DecodedOp op)
@@ -63,11 +46,6 @@ internal static unsafe partial class Handlers
         cpu.SetLogicFlags(S.Size, res);
     }
 
-    private static void Test<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        cpu.SetLogicFlags(S.Size, cpu.ReadOp0(ref op, S.Size) & cpu.ReadOp1(ref op, S.Size));
-    }
 
     private static void Not<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
