@@ -176,6 +176,7 @@ public sealed class BootCommand
             StopReason.InstructionLimit => "limit",
             StopReason.Halted => "halted",
             StopReason.TripleFault => "tripleFault",
+            StopReason.PowerOff => "powerOff",
             StopReason.Requested when cancel.Cancelled => "interrupted",
             _ => reason.ToString(),
         };
@@ -191,9 +192,9 @@ public sealed class BootCommand
             WriteReport(o.Report, report);
         }
 
-        // Without --until nothing counts as done yet: a limit, a fault, or a CPU halted for good
-        // all leave the firmware short of where it should be (power-off arrives with the Shell issue).
-        return tracker.UntilReached ? 0 : 1;
+        // Without --until only a guest power-off counts as done: a limit, a fault, or a CPU halted
+        // for good all leave the firmware short of where it should be.
+        return tracker.UntilReached || (reason == StopReason.PowerOff && internalError == null) ? 0 : 1;
     }
 
     private void LogSummary(RunReport r, Cpu cpu)

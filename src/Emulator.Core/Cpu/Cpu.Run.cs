@@ -30,6 +30,14 @@ public sealed partial class Cpu
 
     public IInterruptController? InterruptController { get; set; }
 
+    /// <summary>
+    /// Called from the run loop between slices of blocks (at most every few thousand blocks, and
+    /// on every idle step), on the CPU thread at an instruction boundary: host-side housekeeping
+    /// that must see a consistent machine but never changes guest state, such as handing
+    /// completed flash writes to the varstore writer.
+    /// </summary>
+    public Action? HostPoll { get; set; }
+
     public Scheduler? Scheduler { get; set; }
 
     /// <summary>Virtual time in instruction ticks: retired instructions, extra REP iterations, and skipped idle time.</summary>
@@ -94,6 +102,7 @@ public sealed partial class Cpu
         _stopDetail = null;
         while (true)
         {
+            HostPoll?.Invoke();
             if (_stopReason != StopReason.None)
             {
                 return _stopReason;

@@ -17,6 +17,9 @@ public enum StopReason
     /// <summary>An exception while delivering a double fault: the CPU shuts down (SDM 6.15, #DF).</summary>
     TripleFault,
 
+    /// <summary>The guest powered the machine off (ACPI S5 through the PM1 control register).</summary>
+    PowerOff,
+
     /// <summary>A device or the host asked the machine to stop (power off, reset request, signal).</summary>
     Requested,
 }

@@ -1,3 +1,4 @@
+using Emulator.Core.Cpu;
 using Emulator.Core.Devices.AcpiPm;
 using Emulator.Core.Devices.CmosRtc;
 using Emulator.Core.Devices.LocalApic;
@@ -61,6 +62,7 @@ public sealed partial class PcMachine
 
         PmIo = new PmIoBlock(now);
         PowerManagement.PmIoChanged += MovePmBlock;
+        PmIo.SleepRequested += SleepRequested;
 
         Pic = new DualPic();
         Ports.Register(DualPic.MasterBasePort, Devices.Pic8259.Pic.PortCount, Pic.Master);
@@ -86,6 +88,23 @@ public sealed partial class PcMachine
         if (options.DebugConsoleOutput is { } debug)
         {
             Ports.Register(DebugCon.Port, DebugCon.PortCount, new DebugCon(debug));
+        }
+    }
+
+    /// <summary>
+    /// PM1 control with SLP_EN: on QEMU's PIIX4 sleep type 0 is soft power-off (acpi_pm1_cnt_write;
+    /// OVMF's ResetSystem shutdown writes exactly that), which ends the run. Suspend types are not
+    /// modelled: the run stops and says so rather than pretending to resume.
+    /// </summary>
+    private void SleepRequested(int sleepType)
+    {
+        if (sleepType == 0)
+        {
+            Cpu.RequestStop(StopReason.PowerOff, "ACPI S5 soft power-off");
+        }
+        else
+        {
+            Cpu.RequestStop(StopReason.Requested, $"ACPI sleep type {sleepType} requested; only S5 power-off is modelled");
         }
     }
 

@@ -61,8 +61,8 @@ public sealed unsafe class CfiFlash : IMmioDevice
     /// <summary>True while reads come from the array (read-array mode).</summary>
     public bool ArrayMode { get; private set; } = true;
 
-    /// <summary>Raised after the array changed: (offset, length). Persistence and write logs hook here.</summary>
-    public event Action<ulong, ulong>? ArrayWritten;
+    /// <summary>Told after every completed program or erase (persistence, write logs); see <see cref="AddListener"/>.</summary>
+    public IFlashWriteListener? Listener { get; private set; }
 
     public long BytesProgrammed { get; private set; }
 
@@ -76,6 +76,9 @@ public sealed unsafe class CfiFlash : IMmioDevice
     }
 
     public ReadOnlySpan<byte> Contents => new(_array, (int)_size);
+
+    /// <summary>Adds a listener; several are told in the order they were added.</summary>
+    public void AddListener(IFlashWriteListener listener) => Listener = FlashWriteListeners.Combine(Listener, listener);
 
     public void Reset()
     {
@@ -315,7 +318,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
                 }
             }
 
-            Changed(_bufferBase + (ulong)_bufferLow, (ulong)length);
+            Changed(FlashWriteKind.Program, _bufferBase + (ulong)_bufferLow, length);
         }
 
         _status |= FlashStatus.Ready;
@@ -336,7 +339,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
 
         _status |= FlashStatus.Ready;
         BytesProgrammed += size;
-        Changed(offset, (ulong)size);
+        Changed(FlashWriteKind.Program, offset, size);
     }
 
     private void EraseSector(ulong offset)
@@ -351,17 +354,17 @@ public sealed unsafe class CfiFlash : IMmioDevice
         new Span<byte>(_array + start, SectorSize).Fill(ErasedByte);
         _status |= FlashStatus.Ready;
         BlocksErased++;
-        Changed(start, SectorSize);
+        Changed(FlashWriteKind.Erase, start, SectorSize);
     }
 
-    private void Changed(ulong offset, ulong length)
+    private void Changed(FlashWriteKind kind, ulong offset, int length)
     {
         if (_region != null)
         {
-            _bus?.NotifyWritten(_region.Start + offset, length);
+            _bus?.NotifyWritten(_region.Start + offset, (ulong)length);
         }
 
-        ArrayWritten?.Invoke(offset, length);
+        Listener?.Written(this, kind, offset, length);
     }
 
     private void ToReadArray()

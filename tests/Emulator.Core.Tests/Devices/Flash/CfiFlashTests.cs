@@ -383,11 +383,33 @@ public sealed class CfiFlashTests : IDisposable
     [Fact]
     public void ProgramChangesAreReportedForCodeCacheAndPersistence()
     {
-        var changes = new List<(ulong, ulong)>();
-        _vars.Chip.ArrayWritten += (offset, length) => changes.Add((offset, length));
+        var changes = new RecordingListener();
+        _vars.Chip.AddListener(changes);
         _vars.Program(0x300, 2, 0x1234);
         _vars.EraseAsOvmf(Block);
         _vars.BufferedWrite(0x400, 1, [(0x404, 1, 1), (0x410, 1, 2)]);
-        Assert.Equal([(0x300UL, 2UL), (Block, 4096UL), (0x404UL, 13UL)], changes);
+        _code.Program(0x300, 1, 0x00);
+        Assert.Equal(
+            [(FlashWriteKind.Program, 0x300UL, 2), (FlashWriteKind.Erase, Block, 4096), (FlashWriteKind.Program, 0x404UL, 13)],
+            changes.Writes);
+    }
+
+    [Fact]
+    public void EveryListenerIsToldInOrder()
+    {
+        var first = new RecordingListener();
+        var second = new RecordingListener();
+        _vars.Chip.AddListener(first);
+        _vars.Chip.AddListener(second);
+        _vars.Program(0x10, 1, 0);
+        Assert.Single(first.Writes);
+        Assert.Equal(first.Writes, second.Writes);
+    }
+
+    private sealed class RecordingListener : IFlashWriteListener
+    {
+        public List<(FlashWriteKind, ulong, int)> Writes { get; } = [];
+
+        public void Written(CfiFlash chip, FlashWriteKind kind, ulong offset, int length) => Writes.Add((kind, offset, length));
     }
 }
