@@ -149,6 +149,16 @@ public sealed class BootCommand
             cpu.Tracer = trace;
         }
 
+        FlashWriteLog? flashLog = null;
+        if (o.FlashLog != null)
+        {
+            flashLog = new FlashWriteLog(OpenOutput(o.FlashLog, "flash log"), () => cpu.InstructionCount);
+            foreach (var chip in machine.FlashChips.Where(c => !c.ReadOnly))
+            {
+                flashLog.Watch(chip);
+            }
+        }
+
         using var cancel = new CancelHandler(cpu);
         StopReason reason;
         string? internalError = null;
@@ -166,6 +176,7 @@ public sealed class BootCommand
         finally
         {
             trace?.Dispose();
+            flashLog?.Dispose();
         }
 
         wall.Stop();
@@ -233,7 +244,7 @@ public sealed class BootCommand
                 "pc-i440fx",
                 o.Memory,
                 o.UnassignedZero ? "zero" : "all-ones",
-                machine.FlashPlacements.Select(p => new FlashInfo(p.Unit, p.Name, Hex.Format(p.Base), p.Size, machine.FlashChips[p.Unit].ReadOnly)).ToList()),
+                machine.FlashPlacements.Select(p => FlashInfoOf(p, machine.FlashChips[p.Unit])).ToList()),
             Milestones = tracker.Reached.Select(m => new MilestoneInfo(m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3))).ToList(),
             Instructions = cpu.InstructionCount,
             RepIterations = cpu.RepIterations,
@@ -251,6 +262,9 @@ public sealed class BootCommand
                 .ToList(),
         };
     }
+
+    private static FlashInfo FlashInfoOf(FlashPlacement p, Core.Devices.CfiFlash.CfiFlash chip) =>
+        new(p.Unit, p.Name, Hex.Format(p.Base), p.Size, chip.ReadOnly, chip.BytesProgrammed, chip.BlocksErased);
 
     private static void WriteReport(string path, RunReport report)
     {

@@ -7,10 +7,10 @@ public sealed record BootOptions
 {
     public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string>
     {
-        "--code", "--vars", "--firmware", "--memory", "--until", "--max-instructions", "--report", "--trace", "--trace-limit",
+        "--code", "--vars", "--firmware", "--memory", "--until", "--max-instructions", "--report", "--trace", "--trace-limit", "--flash-log",
     };
 
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--quiet", "--verbose" };
+    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose" };
 
     public const long DefaultMaxInstructions = 5_000_000_000;
     public const long DefaultTraceLimit = 1_000_000;
@@ -31,9 +31,14 @@ public sealed record BootOptions
 
     public string? Trace { get; init; }
 
+    public string? FlashLog { get; init; }
+
     public long TraceLimit { get; init; } = DefaultTraceLimit;
 
     public bool UnassignedZero { get; init; }
+
+    /// <summary>Never write the varstore (QEMU's snapshot=on): guest writes last for the run only.</summary>
+    public bool Snapshot { get; init; }
 
     public bool Quiet { get; init; }
 
@@ -57,8 +62,10 @@ public sealed record BootOptions
             MaxInstructions = a.GetLong("--max-instructions") ?? DefaultMaxInstructions,
             Report = a.Get("--report"),
             Trace = a.Get("--trace"),
+            FlashLog = a.Get("--flash-log"),
             TraceLimit = a.GetLong("--trace-limit") ?? DefaultTraceLimit,
             UnassignedZero = a.Has("--unassigned-zero"),
+            Snapshot = a.Has("--snapshot"),
             Quiet = a.Has("--quiet"),
             Verbose = a.Has("--verbose"),
         };
@@ -100,7 +107,7 @@ public sealed record BootOptions
             throw new UsageException("--trace-limit needs --trace FILE");
         }
 
-        foreach (var (option, output) in new[] { ("--report", Report), ("--trace", Trace) })
+        foreach (var (option, output) in new[] { ("--report", Report), ("--trace", Trace), ("--flash-log", FlashLog) })
         {
             if (output == null)
             {

@@ -44,7 +44,8 @@ public sealed record ToolInfo(string Name, string Version);
 
 public sealed record FirmwareFileInfo(string Role, string Path, long Size, string Sha256);
 
-public sealed record FlashInfo(int Unit, string Name, string Base, ulong Size, bool ReadOnly);
+/// <summary>A mapped chip and what the guest did to it: bytes programmed and 4 KiB blocks erased by completed operations.</summary>
+public sealed record FlashInfo(int Unit, string Name, string Base, ulong Size, bool ReadOnly, long BytesProgrammed, long BlocksErased);
 
 public sealed record MachineInfo(string Type, ulong MemoryBytes, string UnassignedReads, IReadOnlyList<FlashInfo> Flash);
 
