@@ -27,7 +27,8 @@ public class BootToPeiTests
             args.AddRange(["--code", Fixtures.Path(code), "--vars", Fixtures.Path(vars)]);
         }
 
-        args.AddRange(["--until", "pei", "--report", report, "--quiet"]);
+        // The pinned fixtures are shared inputs: never let a run write them.
+        args.AddRange(["--until", "pei", "--report", report, "--quiet", "--snapshot"]);
         args.AddRange(extra);
         return args.ToArray();
     }

@@ -22,7 +22,7 @@ public class QemuAgreementTests
         try
         {
             var r = CliRunner.Run("boot", "--code", Fixtures.Path(code), "--vars", Fixtures.Path(vars),
-                "--trace", trace, "--trace-limit", (last + 1).ToString(), "--max-instructions", (last + 1).ToString(), "--quiet");
+                "--trace", trace, "--trace-limit", (last + 1).ToString(), "--max-instructions", (last + 1).ToString(), "--quiet", "--snapshot");
             Assert.Equal(1, r.ExitCode);
             var ours = new Dictionary<long, string[]>();
             string[]? ourFields = null;
