@@ -20,6 +20,7 @@ public sealed class BootCommand
 {
     private readonly ILogger _log;
     private readonly Stream _serialOut;
+    private readonly ConsoleTranscript _console = new();
 
     public BootCommand(ILoggerFactory loggers, Stream serialOut)
     {
@@ -134,9 +135,10 @@ public sealed class BootCommand
         var cpu = machine.Cpu;
         var wall = Stopwatch.StartNew();
         var tracker = new MilestoneTracker(cpu, wall, addressMilestones, o.Until);
+        tracker.Watch(_console);
         tracker.MilestoneReached += m => _log.LogInformation(
-            "milestone {Name,-9} at instruction {Instruction,13:N0}  address 0x{Address:X}  {Mode}-bit  {WallMs:F0} ms",
-            m.Name, m.Instruction, m.Address, m.Mode, m.WallMs);
+            "milestone {Name,-9} at instruction {Instruction,13:N0}  address 0x{Address:X}  {Mode}-bit  virtual {VirtualMs,9:F3} ms  wall {WallMs:F0} ms",
+            m.Name, m.Instruction, m.Address, m.Mode, m.VirtualNs / 1e6, m.WallMs);
         foreach (var (name, address) in addressMilestones)
         {
             _log.LogDebug("watching {Name} at 0x{Address:X}", name, address);
@@ -191,7 +193,7 @@ public sealed class BootCommand
             StopReason.Requested when cancel.Cancelled => "interrupted",
             _ => reason.ToString(),
         };
-        var report = BuildReport(o, machine, files, tracker, wall, stop);
+        var report = BuildReport(o, machine, files, tracker, wall, stop, _console);
         if (internalError != null)
         {
             report = report with { Stop = report.Stop with { Detail = internalError } };
@@ -232,7 +234,7 @@ public sealed class BootCommand
         }
     }
 
-    private static RunReport BuildReport(BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, MilestoneTracker tracker, Stopwatch wall, string stop)
+    private static RunReport BuildReport(BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, MilestoneTracker tracker, Stopwatch wall, string stop, ConsoleTranscript console)
     {
         var cpu = machine.Cpu;
         double seconds = wall.Elapsed.TotalSeconds;
@@ -245,10 +247,11 @@ public sealed class BootCommand
                 o.Memory,
                 o.UnassignedZero ? "zero" : "all-ones",
                 machine.FlashPlacements.Select(p => FlashInfoOf(p, machine.FlashChips[p.Unit])).ToList()),
-            Milestones = tracker.Reached.Select(m => new MilestoneInfo(m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3))).ToList(),
+            Milestones = tracker.Reached.Select(m => new MilestoneInfo(m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6)).ToList(),
             Instructions = cpu.InstructionCount,
             RepIterations = cpu.RepIterations,
             WallSeconds = Math.Round(seconds, 3),
+            VirtualTime = new VirtualTimeInfo(cpu.VirtualTime, cpu.InstructionCount, cpu.RepIterations, cpu.IdleTicks, cpu.WaitTicks, machine.WaitSkipper.Skips),
             Mips = seconds > 0 ? Math.Round(cpu.InstructionCount / seconds / 1e6, 2) : 0,
             Stop = new StopInfo(stop, Hex.Format(cpu.LinearRip), cpu.Bitness, cpu.StopDetail),
             Exceptions = cpu.ExceptionCount,
@@ -260,6 +263,7 @@ public sealed class BootCommand
             Unimplemented = cpu.Unimplemented.OrderBy(kv => kv.Key.ToString(), StringComparer.Ordinal)
                 .Select(kv => new UnimplementedInfo(kv.Key.ToString(), Iced.Intel.MnemonicUtils.Mnemonic(kv.Key).ToString(), kv.Value))
                 .ToList(),
+            Console = new ConsoleInfo(console.BytesPrinted, console.Truncated, console.RawText),
         };
     }
 
@@ -293,6 +297,7 @@ public sealed class BootCommand
 
     private void WriteSerial(byte b)
     {
+        _console.Append(b);
         _serialOut.WriteByte(b);
         if (b == '\n')
         {

@@ -7,7 +7,9 @@ namespace Emulator.Cli.Boot;
 /// Records the boot milestones as the CPU reaches them: <c>reset</c> (the first instruction),
 /// <c>protected</c> and <c>long</c> (the first instruction executed in 32-bit protected mode and
 /// in 64-bit mode), and address milestones (<c>sec</c>, <c>pei</c>) found in the firmware image
-/// itself and watched with breakpoints. Stops the run at the <c>--until</c> milestone.
+/// itself and watched with breakpoints, module milestones (<c>dxe</c>, <c>bds</c>, <c>shell</c>)
+/// reported by the module recognizer, and console milestones (<c>banner</c>, <c>prompt</c>)
+/// reported by the console transcript. Stops the run at the <c>--until</c> milestone.
 /// </summary>
 public sealed class MilestoneTracker
 {
@@ -16,8 +18,17 @@ public sealed class MilestoneTracker
     public const string Long = "long";
     public const string Sec = "sec";
     public const string Pei = "pei";
+    public const string Dxe = "dxe";
+    public const string Bds = "bds";
+    public const string Shell = "shell";
+    public const string Banner = "banner";
+    public const string Prompt = "prompt";
 
-    public static readonly IReadOnlyList<string> KnownNames = [Reset, Protected, Long, Sec, Pei];
+    /// <summary>What the console shows when the Shell starts (ShellPkg's banner) and when it waits for a command.</summary>
+    public const string BannerText = "UEFI Interactive Shell";
+    public const string PromptText = "Shell>";
+
+    public static readonly IReadOnlyList<string> KnownNames = [Reset, Protected, Long, Sec, Pei, Dxe, Bds, Shell, Banner, Prompt];
 
     private readonly Cpu _cpu;
     private readonly Stopwatch _wall;
@@ -48,7 +59,23 @@ public sealed class MilestoneTracker
     /// <summary>Raised as each milestone is reached (for progress output).</summary>
     public event Action<Milestone>? MilestoneReached;
 
-    private bool IsReached(string name) => _reached.Any(m => m.Name == name);
+    public bool IsReached(string name) => _reached.Any(m => m.Name == name);
+
+    /// <summary>Records <paramref name="name"/> now, unless it was reached before (CPU thread, inside an instruction).</summary>
+    public void Reach(string name)
+    {
+        if (!IsReached(name))
+        {
+            Record(name, _cpu.Bitness);
+        }
+    }
+
+    /// <summary>Turns the console's banner and prompt into milestones.</summary>
+    public void Watch(ConsoleTranscript console)
+    {
+        console.WatchFor(BannerText, 0, _ => Reach(Banner));
+        console.WatchFor(PromptText, 0, _ => Reach(Prompt));
+    }
 
     private void OnModeEntered(Cpu cpu, int bitness)
     {
@@ -80,7 +107,7 @@ public sealed class MilestoneTracker
 
     private void Record(string name, int bitness)
     {
-        var m = new Milestone(name, _cpu.InstructionCount, _cpu.LinearRip, bitness, _wall.Elapsed.TotalMilliseconds);
+        var m = new Milestone(name, _cpu.InstructionCount, _cpu.LinearRip, bitness, _wall.Elapsed.TotalMilliseconds, _cpu.VirtualTime);
         _reached.Add(m);
         MilestoneReached?.Invoke(m);
         if (name == Until)

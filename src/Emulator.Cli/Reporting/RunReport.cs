@@ -26,6 +26,9 @@ public sealed record RunReport
 
     public double WallSeconds { get; init; }
 
+    /// <summary>Virtual time: the guest's clock, derived from executed instructions and skipped waits.</summary>
+    public VirtualTimeInfo? VirtualTime { get; init; }
+
     /// <summary>Millions of instructions per second of wall time over the whole run.</summary>
     public double Mips { get; init; }
 
@@ -38,6 +41,8 @@ public sealed record RunReport
     public long UnassignedDropped { get; init; }
 
     public required IReadOnlyList<UnimplementedInfo> Unimplemented { get; init; }
+
+    public ConsoleInfo? Console { get; init; }
 }
 
 public sealed record ToolInfo(string Name, string Version);
@@ -49,7 +54,14 @@ public sealed record FlashInfo(int Unit, string Name, string Base, ulong Size, b
 
 public sealed record MachineInfo(string Type, ulong MemoryBytes, string UnassignedReads, IReadOnlyList<FlashInfo> Flash);
 
-public sealed record MilestoneInfo(string Name, long Instruction, string Address, int Mode, double WallMs);
+/// <summary>A milestone: instruction index, wall milliseconds since the start of the run, and virtual milliseconds (deterministic).</summary>
+public sealed record MilestoneInfo(string Name, long Instruction, string Address, int Mode, double WallMs, double VirtualMs);
+
+/// <summary>Virtual time at the end of the run and where it came from (all in nanoseconds).</summary>
+public sealed record VirtualTimeInfo(long Nanoseconds, long Instructions, long RepIterations, long IdleHalted, long SkippedPolling, long PollSkips);
+
+/// <summary>What the guest printed on COM1: raw bytes as Latin-1 text (escape sequences kept), capped.</summary>
+public sealed record ConsoleInfo(long Bytes, bool Truncated, string Output);
 
 /// <summary>Why the run ended: <c>until</c> (milestone reached), <c>limit</c>, <c>halted</c>, <c>tripleFault</c>, <c>interrupted</c>.</summary>
 public sealed record StopInfo(string Reason, string Address, int Mode, string? Detail);

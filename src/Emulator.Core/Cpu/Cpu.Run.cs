@@ -40,11 +40,27 @@ public sealed partial class Cpu
 
     public Scheduler? Scheduler { get; set; }
 
-    /// <summary>Virtual time in instruction ticks: retired instructions, extra REP iterations, and skipped idle time.</summary>
-    public long VirtualTime => InstructionCount + RepIterations + IdleTicks;
+    /// <summary>
+    /// Virtual time in instruction ticks: retired instructions, extra REP iterations, and time
+    /// skipped while the guest waited (HLT, recognised polling).
+    /// </summary>
+    public long VirtualTime => InstructionCount + RepIterations + IdleTicks + WaitTicks;
 
     /// <summary>Ticks that HLT skipped ahead to the next timer deadline.</summary>
     public long IdleTicks { get; private set; }
+
+    /// <summary>Ticks skipped inside recognised busy-wait loops (<see cref="BusyWaitSkipper"/>).</summary>
+    public long WaitTicks { get; private set; }
+
+    /// <summary>Holds the host before virtual time skips ahead (HLT); null runs waits as fast as possible.</summary>
+    public IPacer? Pacer { get; set; }
+
+    /// <summary>Moves virtual time ahead by <paramref name="ticks"/> as if the current instruction had taken that long.</summary>
+    public void SkipWait(long ticks)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(ticks);
+        WaitTicks += ticks;
+    }
 
     public bool Halted => _halted;
 
@@ -281,6 +297,7 @@ public sealed partial class Cpu
         long now = VirtualTime;
         if (scheduler.NextDeadline > now)
         {
+            Pacer?.WaitUntil(scheduler.NextDeadline);
             IdleTicks += scheduler.NextDeadline - now;
         }
 

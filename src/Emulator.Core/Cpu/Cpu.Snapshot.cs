@@ -36,6 +36,7 @@ public sealed partial class Cpu
             InstructionCount = InstructionCount,
             RepIterations = RepIterations,
             IdleTicks = IdleTicks,
+            WaitTicks = WaitTicks,
             Msrs = Msrs.Snapshot(),
             X87 = (double[])Fpu.St.Clone(),
             Xmm = (UInt128[])Fpu.Xmm.Clone(),
@@ -76,6 +77,7 @@ public sealed partial class Cpu
         InstructionCount = s.InstructionCount;
         RepIterations = s.RepIterations;
         IdleTicks = s.IdleTicks;
+        WaitTicks = s.WaitTicks;
         Msrs.Restore(s.Msrs);
         s.X87.CopyTo(Fpu.St, 0);
         s.Xmm.CopyTo(Fpu.Xmm, 0);

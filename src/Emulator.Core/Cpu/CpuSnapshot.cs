@@ -42,6 +42,8 @@ public sealed record CpuSnapshot
 
     public required long IdleTicks { get; init; }
 
+    public required long WaitTicks { get; init; }
+
     public required IReadOnlyDictionary<uint, ulong> Msrs { get; init; }
 
     public required double[] X87 { get; init; }

@@ -18,6 +18,12 @@ public sealed class MachineOptions
     /// <summary>QEMU reads unassigned memory as 0; real hardware (our default) as all-ones.</summary>
     public bool UnassignedReadsZero { get; init; }
 
+    /// <summary>
+    /// Let recognised PM-timer polling skip virtual time (<see cref="Timing.BusyWaitSkipper"/>).
+    /// Off, every wait costs its full instructions — for measuring what the skipping saves.
+    /// </summary>
+    public bool SkipBusyWaits { get; init; } = true;
+
     /// <summary>Receives bytes the guest transmits on COM1.</summary>
     public Action<byte>? SerialOutput { get; init; }
 

@@ -6,6 +6,7 @@ using Emulator.Core.Devices.Misc;
 using Emulator.Core.Devices.Pci;
 using Emulator.Core.Devices.Pic8259;
 using Emulator.Core.Devices.Uart16550;
+using Emulator.Core.Timing;
 
 namespace Emulator.Core.Machine;
 
@@ -36,6 +37,9 @@ public sealed partial class PcMachine
 
     public PmIoBlock PmIo { get; private set; } = null!;
 
+    /// <summary>Skips virtual time inside PM-timer polling loops (the firmware's every delay).</summary>
+    public BusyWaitSkipper WaitSkipper { get; private set; } = null!;
+
     public DualPic Pic { get; private set; } = null!;
 
     public Mc146818 Cmos { get; private set; } = null!;
@@ -61,6 +65,8 @@ public sealed partial class PcMachine
         Ports.Register(PciHost.BasePort, PciHost.PortCount, Pci);
 
         PmIo = new PmIoBlock(now);
+        WaitSkipper = new BusyWaitSkipper(() => Cpu.InstructionCount, now, Scheduler, Cpu.SkipWait) { Enabled = options.SkipBusyWaits };
+        PmIo.WaitSkipper = WaitSkipper;
         PowerManagement.PmIoChanged += MovePmBlock;
         PmIo.SleepRequested += SleepRequested;
 

@@ -12,6 +12,7 @@
 // Firmware relies on: the PM timer for every delay (busy-waits reading +8), SCI_EN in PM1
 // control, S5 (SLP_TYP 0 on QEMU's PIIX4 DSDT) for power-off through SLP_EN.
 using Emulator.Core.Io;
+using Emulator.Core.Timing;
 
 namespace Emulator.Core.Devices.AcpiPm;
 
@@ -70,8 +71,16 @@ public sealed class PmIoBlock : IPortDevice
     /// <summary>The free-running timer count (before the 24-bit wrap) at the current virtual time.</summary>
     public long TimerTicks => (long)((Int128)_virtualNanoseconds() * TimerFrequency / NanosecondsPerSecond);
 
+    /// <summary>Told of every PM timer read before its value is computed: OVMF busy-waits on this clock.</summary>
+    public BusyWaitSkipper? WaitSkipper { get; set; }
+
     public uint Read(ushort offset, int size)
     {
+        if (offset + size > PmTimerOffset && offset < PmTimerOffset + 4)
+        {
+            WaitSkipper?.ClockRead();
+        }
+
         uint value = 0;
         for (int i = 0; i < size; i++)
         {
