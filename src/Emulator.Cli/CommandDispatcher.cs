@@ -20,7 +20,12 @@ public static class CommandDispatcher
                    --memory SIZE (default 256M)   --until reset|protected|long|sec|pei|dxe|bds|shell|banner|prompt
                    --max-instructions N           --report FILE.json
                    --trace FILE [--trace-limit N] --unassigned-zero (read 0 like QEMU)
-                   --quiet | --verbose
+                   --serial-input TEXT|@FILE|-   type into COM1 as the guest reads (- = live stdin)
+                   --expect TEXT --send TEXT|@FILE  wait for console text, then type (in order)
+                   --serial-log FILE  --debugcon FILE  --rtc-start DATE
+                   --pace auto|realtime|off (guest waits to wall time)  --exact-waits
+                   --snapshot (never write the varstore)  --flash-log FILE
+                   --quiet | --verbose | --no-status
           help     this text
 
         exit status: 0 done, 1 ran but fell short, 2 bad input or usage
@@ -42,7 +47,7 @@ public static class CommandDispatcher
                     {
                         var options = BootOptions.Parse(args.Skip(1));
                         using var loggers = CreateLoggers(stderr, options.Quiet ? LogLevel.Warning : options.Verbose ? LogLevel.Debug : LogLevel.Information);
-                        return new BootCommand(loggers, stdout).Run(options);
+                        return new BootCommand(loggers, stdout, stderr).Run(options);
                     }
 
                 default:

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Reporting;
+using Emulator.Cli.Serial;
 using Emulator.Core.Cpu;
 using Emulator.Core.Machine;
 using Emulator.Core.Memory;
@@ -20,12 +21,13 @@ public sealed class BootCommand
 {
     private readonly ILogger _log;
     private readonly Stream _serialOut;
-    private readonly ConsoleTranscript _console = new();
+    private readonly TextWriter _stderr;
 
-    public BootCommand(ILoggerFactory loggers, Stream serialOut)
+    public BootCommand(ILoggerFactory loggers, Stream serialOut, TextWriter stderr)
     {
         _log = loggers.CreateLogger("boot");
         _serialOut = serialOut;
+        _stderr = stderr;
     }
 
     public int Run(BootOptions o)
@@ -58,6 +60,8 @@ public sealed class BootCommand
             }
         }
 
+        using var console = new ConsoleSession(o, _serialOut);
+        using var debugCon = o.DebugCon != null ? OpenByteOutput(o.DebugCon, "debug console log") : null;
         PcMachine machine;
         try
         {
@@ -66,7 +70,11 @@ public sealed class BootCommand
                 RamSize = o.Memory,
                 Flash = flash,
                 UnassignedReadsZero = o.UnassignedZero,
-                SerialOutput = WriteSerial,
+                SerialOutput = console.Write,
+                SerialInput = console.NextInput,
+                DebugConsoleOutput = debugCon != null ? debugCon.WriteByte : null,
+                RtcStart = o.RtcStart,
+                SkipBusyWaits = !o.ExactWaits,
             });
         }
         catch (FirmwareLayoutException e)
@@ -87,7 +95,7 @@ public sealed class BootCommand
 
         using (machine)
         {
-            return Execute(o, machine, files, addressMilestones);
+            return Execute(o, machine, files, addressMilestones, console);
         }
     }
 
@@ -130,12 +138,13 @@ public sealed class BootCommand
         return result;
     }
 
-    private int Execute(BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, Dictionary<string, ulong> addressMilestones)
+    private int Execute(BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, Dictionary<string, ulong> addressMilestones, ConsoleSession console)
     {
         var cpu = machine.Cpu;
         var wall = Stopwatch.StartNew();
         var tracker = new MilestoneTracker(cpu, wall, addressMilestones, o.Until);
-        tracker.Watch(_console);
+        tracker.Watch(console.Transcript);
+        console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && !Console.IsErrorRedirected);
         tracker.MilestoneReached += m => _log.LogInformation(
             "milestone {Name,-9} at instruction {Instruction,13:N0}  address 0x{Address:X}  {Mode}-bit  virtual {VirtualMs,9:F3} ms  wall {WallMs:F0} ms",
             m.Name, m.Instruction, m.Address, m.Mode, m.VirtualNs / 1e6, m.WallMs);
@@ -182,7 +191,12 @@ public sealed class BootCommand
         }
 
         wall.Stop();
-        _serialOut.Flush();
+        console.Dispose();
+        if (console.Script is { Done: false } script)
+        {
+            _log.LogWarning("serial script stopped at step {Step} of {Count}: {Waiting}", script.Completed + 1, script.Count, script.Waiting);
+        }
+
         string stop = internalError != null ? "internalError" : reason switch
         {
             StopReason.Breakpoint when tracker.UntilReached => "until",
@@ -193,7 +207,7 @@ public sealed class BootCommand
             StopReason.Requested when cancel.Cancelled => "interrupted",
             _ => reason.ToString(),
         };
-        var report = BuildReport(o, machine, files, tracker, wall, stop, _console);
+        var report = BuildReport(o, machine, files, tracker, wall, stop, console.Transcript);
         if (internalError != null)
         {
             report = report with { Stop = report.Stop with { Detail = internalError } };
@@ -283,6 +297,18 @@ public sealed class BootCommand
         }
     }
 
+    private static FileStream OpenByteOutput(string path, string what)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 14);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new UsageException($"cannot write {what} '{path}': {e.Message}");
+        }
+    }
+
     private static StreamWriter OpenOutput(string path, string what)
     {
         try
@@ -292,16 +318,6 @@ public sealed class BootCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new UsageException($"cannot write {what} '{path}': {e.Message}");
-        }
-    }
-
-    private void WriteSerial(byte b)
-    {
-        _console.Append(b);
-        _serialOut.WriteByte(b);
-        if (b == '\n')
-        {
-            _serialOut.Flush();
         }
     }
 }

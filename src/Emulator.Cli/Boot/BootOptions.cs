@@ -8,9 +8,21 @@ public sealed record BootOptions
     public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string>
     {
         "--code", "--vars", "--firmware", "--memory", "--until", "--max-instructions", "--report", "--trace", "--trace-limit", "--flash-log",
+        "--serial-log", "--debugcon", "--pace", "--rtc-start",
     };
 
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose" };
+    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status" };
+
+    public const string SerialInputOption = "--serial-input";
+    public const string ExpectOption = "--expect";
+    public const string SendOption = "--send";
+
+    /// <summary>Console input steps, kept in command-line order.</summary>
+    public static readonly IReadOnlySet<string> RepeatableOptions = new HashSet<string> { SerialInputOption, ExpectOption, SendOption };
+
+    public const string PaceRealTime = "realtime";
+    public const string PaceOff = "off";
+    public const string PaceAuto = "auto";
 
     public const long DefaultMaxInstructions = 5_000_000_000;
     public const long DefaultTraceLimit = 1_000_000;
@@ -42,11 +54,30 @@ public sealed record BootOptions
 
     public bool Quiet { get; init; }
 
+    /// <summary><c>--serial-input</c>, <c>--expect</c> and <c>--send</c> in order (see <see cref="Serial.SerialScript"/>).</summary>
+    public IReadOnlyList<(string Name, string Value)> SerialSteps { get; init; } = [];
+
+    public string? SerialLog { get; init; }
+
+    /// <summary>File for the debug console port 0x402 (OVMF DEBUG builds log there).</summary>
+    public string? DebugCon { get; init; }
+
+    /// <summary><c>realtime</c>, <c>off</c> or <c>auto</c> (real time when a person types at a terminal).</summary>
+    public string Pace { get; init; } = PaceAuto;
+
+    /// <summary>What the RTC shows at virtual time 0.</summary>
+    public DateTime? RtcStart { get; init; }
+
+    /// <summary>Every busy-wait costs its full instructions (no skipping): for measuring, or doubt.</summary>
+    public bool ExactWaits { get; init; }
+
+    public bool NoStatus { get; init; }
+
     public bool Verbose { get; init; }
 
     public static BootOptions Parse(IEnumerable<string> args)
     {
-        var a = new ArgumentReader(args, ValueOptions, FlagOptions);
+        var a = new ArgumentReader(args, ValueOptions, FlagOptions, RepeatableOptions);
         if (a.Positionals.Count > 0)
         {
             throw new UsageException($"unexpected argument '{a.Positionals[0]}'");
@@ -68,10 +99,22 @@ public sealed record BootOptions
             Snapshot = a.Has("--snapshot"),
             Quiet = a.Has("--quiet"),
             Verbose = a.Has("--verbose"),
+            SerialSteps = a.GetAll(),
+            SerialLog = a.Get("--serial-log"),
+            DebugCon = a.Get("--debugcon"),
+            Pace = a.Get("--pace") ?? PaceAuto,
+            RtcStart = a.Get("--rtc-start") is { } rtc ? ParseDate(rtc) : null,
+            ExactWaits = a.Has("--exact-waits"),
+            NoStatus = a.Has("--no-status"),
         };
         o.Validate(a);
         return o;
     }
+
+    private static DateTime ParseDate(string value) =>
+        DateTime.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var d)
+            ? d
+            : throw new UsageException($"--rtc-start needs a date such as 2026-01-01T00:00:00Z, not '{value}'");
 
     private static bool SamePath(string a, string b)
     {
@@ -107,7 +150,25 @@ public sealed record BootOptions
             throw new UsageException("--trace-limit needs --trace FILE");
         }
 
-        foreach (var (option, output) in new[] { ("--report", Report), ("--trace", Trace), ("--flash-log", FlashLog) })
+        if (Pace is not (PaceAuto or PaceRealTime or PaceOff))
+        {
+            throw new UsageException($"--pace must be {PaceAuto}, {PaceRealTime} or {PaceOff}, not '{Pace}'");
+        }
+
+        foreach (var (name, value) in SerialSteps)
+        {
+            if (value.Length == 0)
+            {
+                throw new UsageException($"{name} needs text");
+            }
+
+            if (value == "-" && name != SerialInputOption)
+            {
+                throw new UsageException($"'-' (live stdin) is only for {SerialInputOption}");
+            }
+        }
+
+        foreach (var (option, output) in new[] { ("--report", Report), ("--trace", Trace), ("--flash-log", FlashLog), ("--serial-log", SerialLog), ("--debugcon", DebugCon) })
         {
             if (output == null)
             {

@@ -8,8 +8,10 @@ public sealed class ArgumentReader
 {
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
     private readonly List<string> _positionals = [];
+    private readonly List<(string Name, string Value)> _repeated = [];
 
-    public ArgumentReader(IEnumerable<string> args, IReadOnlySet<string> valueOptions, IReadOnlySet<string> flagOptions)
+    /// <param name="repeatable">Value options that may be given many times; their order is kept (<see cref="GetAll"/>).</param>
+    public ArgumentReader(IEnumerable<string> args, IReadOnlySet<string> valueOptions, IReadOnlySet<string> flagOptions, IReadOnlySet<string>? repeatable = null)
     {
         using var e = args.GetEnumerator();
         while (e.MoveNext())
@@ -39,7 +41,7 @@ public sealed class ArgumentReader
 
                 _values[name] = null;
             }
-            else if (valueOptions.Contains(name))
+            else if (valueOptions.Contains(name) || repeatable?.Contains(name) == true)
             {
                 if (inline == null)
                 {
@@ -49,6 +51,13 @@ public sealed class ArgumentReader
                     }
 
                     inline = e.Current;
+                }
+
+                if (repeatable?.Contains(name) == true)
+                {
+                    _repeated.Add((name, inline));
+                    _values[name] = inline;
+                    continue;
                 }
 
                 if (_values.ContainsKey(name))
@@ -68,6 +77,9 @@ public sealed class ArgumentReader
     public IReadOnlyList<string> Positionals => _positionals;
 
     public bool Has(string name) => _values.ContainsKey(name);
+
+    /// <summary>Every occurrence of the repeatable options, in command-line order.</summary>
+    public IReadOnlyList<(string Name, string Value)> GetAll() => _repeated;
 
     public string? Get(string name) => _values.GetValueOrDefault(name);
 

@@ -24,6 +24,12 @@ public sealed class MachineOptions
     /// </summary>
     public bool SkipBusyWaits { get; init; } = true;
 
+    /// <summary>COM1's input: the next received byte, or -1; pulled as the guest reads the UART.</summary>
+    public Func<int>? SerialInput { get; init; }
+
+    /// <summary>What the RTC shows at virtual time 0 (default <see cref="PcMachine.DefaultRtcStart"/>).</summary>
+    public DateTime? RtcStart { get; init; }
+
     /// <summary>Receives bytes the guest transmits on COM1.</summary>
     public Action<byte>? SerialOutput { get; init; }
 

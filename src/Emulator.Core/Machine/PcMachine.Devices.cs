@@ -75,11 +75,11 @@ public sealed partial class PcMachine
         Ports.Register(DualPic.SlaveBasePort, Devices.Pic8259.Pic.PortCount, Pic.Slave);
         Ports.Register(EdgeLevelControl.BasePort, EdgeLevelControl.PortCount, new EdgeLevelControl(Pic));
 
-        Cmos = new Mc146818(now, DefaultRtcStart);
+        Cmos = new Mc146818(now, options.RtcStart ?? DefaultRtcStart);
         Cmos.SetMemorySize(LowRamSize, HighRamSize);
         Ports.Register(Mc146818.BasePort, Mc146818.PortCount, Cmos);
 
-        Com1 = new Uart(options.SerialOutput ?? (_ => { }), () => -1);
+        Com1 = new Uart(options.SerialOutput ?? (_ => { }), options.SerialInput ?? (() => -1));
         Ports.Register(Uart.Com1BasePort, Uart.PortCount, Com1);
 
         // QEMU's APIC timer runs at 1 GHz: one APIC tick per virtual nanosecond.
