@@ -31,7 +31,7 @@ public static class CommandDispatcher
         exit status: 0 done, 1 ran but fell short, 2 bad input or usage
         """;
 
-    public static int Run(string[] args, Stream stdout, TextWriter stderr)
+    public static int Run(string[] args, Stream stdout, TextWriter stderr, HostConsole? host = null)
     {
         if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
         {
@@ -47,7 +47,7 @@ public static class CommandDispatcher
                     {
                         var options = BootOptions.Parse(args.Skip(1));
                         using var loggers = CreateLoggers(stderr, options.Quiet ? LogLevel.Warning : options.Verbose ? LogLevel.Debug : LogLevel.Information);
-                        return new BootCommand(loggers, stdout, stderr).Run(options);
+                        return new BootCommand(loggers, stdout, stderr, host ?? HostConsole.None).Run(options);
                     }
 
                 default:

@@ -1,3 +1,3 @@
 using Emulator.Cli;
 
-return CommandDispatcher.Run(args, Console.OpenStandardOutput(), Console.Error);
+return CommandDispatcher.Run(args, Console.OpenStandardOutput(), Console.Error, HostConsole.FromProcess());

@@ -22,9 +22,11 @@ public sealed class BootCommand
     private readonly ILogger _log;
     private readonly Stream _serialOut;
     private readonly TextWriter _stderr;
+    private readonly HostConsole _host;
 
-    public BootCommand(ILoggerFactory loggers, Stream serialOut, TextWriter stderr)
+    public BootCommand(ILoggerFactory loggers, Stream serialOut, TextWriter stderr, HostConsole host)
     {
+        _host = host;
         _log = loggers.CreateLogger("boot");
         _serialOut = serialOut;
         _stderr = stderr;
@@ -60,7 +62,7 @@ public sealed class BootCommand
             }
         }
 
-        using var console = new ConsoleSession(o, _serialOut);
+        using var console = new ConsoleSession(o, _serialOut, _host);
         using var debugCon = o.DebugCon != null ? OpenByteOutput(o.DebugCon, "debug console log") : null;
         PcMachine machine;
         try
@@ -144,7 +146,7 @@ public sealed class BootCommand
         var wall = Stopwatch.StartNew();
         var tracker = new MilestoneTracker(cpu, wall, addressMilestones, o.Until);
         tracker.Watch(console.Transcript);
-        console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && !Console.IsErrorRedirected);
+        console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && _host.StderrIsTerminal);
         tracker.MilestoneReached += m => _log.LogInformation(
             "milestone {Name,-9} at instruction {Instruction,13:N0}  address 0x{Address:X}  {Mode}-bit  virtual {VirtualMs,9:F3} ms  wall {WallMs:F0} ms",
             m.Name, m.Instruction, m.Address, m.Mode, m.VirtualNs / 1e6, m.WallMs);

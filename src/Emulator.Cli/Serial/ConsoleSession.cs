@@ -19,7 +19,7 @@ public sealed class ConsoleSession : IDisposable
     private StatusLine? _status;
     private bool _dirty;
 
-    public ConsoleSession(BootOptions o, Stream stdout)
+    public ConsoleSession(BootOptions o, Stream stdout, HostConsole host)
     {
         _stdout = stdout;
         if (o.SerialLog != null)
@@ -58,14 +58,14 @@ public sealed class ConsoleSession : IDisposable
         }
 
         // A person at a terminal types live unless a script does the typing.
-        live |= steps.Count == 0 && !Console.IsInputRedirected && o.SerialSteps.Count == 0;
+        live |= steps.Count == 0 && host.StdinIsTerminal;
         if (steps.Count > 0)
         {
             Script = new SerialScript(steps, Transcript);
         }
-        else if (live)
+        else if (live && host.OpenStdin != null)
         {
-            Live = new LiveInput(terminal: !Console.IsInputRedirected);
+            Live = new LiveInput(host.OpenStdin(), host.StdinIsTerminal);
         }
 
         bool pace = o.Pace switch

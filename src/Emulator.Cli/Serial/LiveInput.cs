@@ -21,10 +21,10 @@ public sealed class LiveInput : IDisposable
     private readonly string? _savedTerminal;
     private bool _prefix;
 
-    public LiveInput(bool terminal)
+    public LiveInput(Stream stdin, bool terminal)
     {
         Terminal = terminal;
-        _stdin = Console.OpenStandardInput();
+        _stdin = stdin;
         if (terminal)
         {
             _savedTerminal = Stty("-g")?.Trim();
