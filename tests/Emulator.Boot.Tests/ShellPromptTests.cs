@@ -36,6 +36,16 @@ public class ShellPromptTests
             Assert.Contains("UEFI Interactive Shell v2.2", console[echoed..], StringComparison.Ordinal);
 
             var milestones = root.GetProperty("milestones").EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!);
+            string[] order = ["reset", "sec", "pei", "dxe", "bds", "shell", "banner", "prompt"];
+            var indices = order.Select(n => milestones[n].GetProperty("instruction").GetInt64()).ToList();
+            Assert.Equal(indices.Order(), indices);
+
+            // The module milestones are the modules the image names, entered where the loaders put them.
+            var modules = root.GetProperty("modules").EnumerateArray().ToList();
+            Assert.True(modules.Count > 80, $"{modules.Count} modules recognised");
+            var bds = Assert.Single(modules, m => m.GetProperty("name").GetString() == "BdsDxe");
+            Assert.Equal(milestones["bds"].GetProperty("instruction").GetInt64(), bds.GetProperty("instruction").GetInt64());
+            Assert.Equal(milestones["dxe"].GetProperty("address").GetString(), Assert.Single(modules, m => m.GetProperty("type").GetString() == "DxeCore").GetProperty("entry").GetString());
             double banner = milestones["banner"].GetProperty("virtualMs").GetDouble();
             double prompt = milestones["prompt"].GetProperty("virtualMs").GetDouble();
             Assert.True(milestones["pei"].GetProperty("virtualMs").GetDouble() < banner);

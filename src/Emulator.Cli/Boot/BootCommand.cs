@@ -97,7 +97,7 @@ public sealed class BootCommand
 
         using (machine)
         {
-            return Execute(o, machine, files, addressMilestones, console);
+            return Execute(o, machine, files, addressMilestones, console, FirmwareModules(codeBytes));
         }
     }
 
@@ -140,12 +140,29 @@ public sealed class BootCommand
         return result;
     }
 
-    private int Execute(BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, Dictionary<string, ulong> addressMilestones, ConsoleSession console)
+    /// <summary>The executable modules of the code image, nested volumes included; none when it is not a UEFI image.</summary>
+    private static IReadOnlyList<FirmwareModule> FirmwareModules(byte[] code)
+    {
+        try
+        {
+            return FirmwareImage.Parse(code).Modules;
+        }
+        catch (FirmwareFormatException)
+        {
+            return [];
+        }
+    }
+
+    private int Execute(BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, Dictionary<string, ulong> addressMilestones, ConsoleSession console, IReadOnlyList<FirmwareModule> modules)
     {
         var cpu = machine.Cpu;
         var wall = Stopwatch.StartNew();
         var tracker = new MilestoneTracker(cpu, wall, addressMilestones, o.Until);
         tracker.Watch(console.Transcript);
+        var recognizer = new ModuleRecognizer(cpu, machine.Bus, modules);
+        tracker.Watch(recognizer);
+        recognizer.ModuleStarted += m => _log.LogDebug(
+            "module {Name} ({Type}) entered at 0x{Entry:X}, instruction {Instruction:N0}", m.Module.Name ?? m.Module.FileGuid.ToString(), m.Module.Type, m.Entry, m.Instruction);
         console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && _host.StderrIsTerminal);
         tracker.MilestoneReached += m => _log.LogInformation(
             "milestone {Name,-9} at instruction {Instruction,13:N0}  address 0x{Address:X}  {Mode}-bit  virtual {VirtualMs,9:F3} ms  wall {WallMs:F0} ms",
@@ -209,7 +226,11 @@ public sealed class BootCommand
             StopReason.Requested when cancel.Cancelled => "interrupted",
             _ => reason.ToString(),
         };
-        var report = BuildReport(o, machine, files, tracker, wall, stop, console.Transcript);
+        var report = BuildReport(o, machine, files, tracker, wall, stop, console.Transcript) with
+        {
+            Modules = recognizer.Started.Select(m => new ModuleInfo(
+                m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6)).ToList(),
+        };
         if (internalError != null)
         {
             report = report with { Stop = report.Stop with { Detail = internalError } };

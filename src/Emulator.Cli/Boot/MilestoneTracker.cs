@@ -70,6 +70,31 @@ public sealed class MilestoneTracker
         }
     }
 
+    /// <summary>
+    /// Turns module starts into milestones, by what the firmware image says the module is: the
+    /// FFS file of type DXE_CORE (<c>dxe</c>), the driver named BdsDxe (<c>bds</c>, EDK II's boot
+    /// device selection driver), and an APPLICATION whose UI name contains "Shell" (<c>shell</c>).
+    /// </summary>
+    public void Watch(ModuleRecognizer modules)
+    {
+        modules.ModuleStarted += m =>
+        {
+            var module = m.Module;
+            if (module.Type == Firmware.FfsFileType.DxeCore)
+            {
+                Reach(Dxe);
+            }
+            else if (module.Type == Firmware.FfsFileType.Driver && module.Name == "BdsDxe")
+            {
+                Reach(Bds);
+            }
+            else if (module.Type == Firmware.FfsFileType.Application && module.Name?.Contains("Shell", StringComparison.Ordinal) == true)
+            {
+                Reach(Shell);
+            }
+        };
+    }
+
     /// <summary>Turns the console's banner and prompt into milestones.</summary>
     public void Watch(ConsoleTranscript console)
     {

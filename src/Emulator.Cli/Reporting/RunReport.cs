@@ -43,7 +43,13 @@ public sealed record RunReport
     public required IReadOnlyList<UnimplementedInfo> Unimplemented { get; init; }
 
     public ConsoleInfo? Console { get; init; }
+
+    /// <summary>Firmware modules in the order they started executing (found by <c>ModuleRecognizer</c>).</summary>
+    public IReadOnlyList<ModuleInfo> Modules { get; init; } = [];
 }
+
+/// <summary>A module that started: UI name, FFS file GUID and type, where its image header was, its entry, and when it was entered.</summary>
+public sealed record ModuleInfo(string? Name, Guid Guid, string Type, string ImageAddress, string Entry, long Instruction, double VirtualMs);
 
 public sealed record ToolInfo(string Name, string Version);
 

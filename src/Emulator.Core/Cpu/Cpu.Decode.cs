@@ -26,6 +26,13 @@ public sealed unsafe partial class Cpu
     public event Action<ulong>? CodePageFirstEntered;
 
     /// <summary>
+    /// Called with the linear address of every block about to be decoded (the CPU is about to run
+    /// code there that it has no decoded copy of): where module recognition looks for image
+    /// entry points. Must not change guest state.
+    /// </summary>
+    public Action<ulong>? BlockDecoding { get; set; }
+
+    /// <summary>
     /// Bumped whenever a cached block link could lead to the wrong block: TLB flushes, code
     /// writes, cache flushes, CS/mode changes. Links made under another generation are ignored.
     /// </summary>
@@ -143,6 +150,7 @@ public sealed unsafe partial class Cpu
     private Block BuildBlock(ulong lin, ulong physPage, CodePage? page)
     {
         BlocksBuilt++;
+        BlockDecoding?.Invoke(lin);
         if (physPage < LowPageCount && _everExecuted[physPage] == 0)
         {
             _everExecuted[physPage] = 1;

@@ -1,0 +1,131 @@
+using Emulator.Core.Cpu;
+using Emulator.Core.Memory;
+using Emulator.Firmware;
+
+namespace Emulator.Cli.Boot;
+
+/// <summary>
+/// Recognises firmware modules as they start executing, wherever they run: PEIMs executed in
+/// place from a volume (at the entry address the build linked them for) and images loaded and
+/// relocated into RAM by the PEI and DXE loaders (DXE core, drivers, the Shell). Whenever the
+/// CPU decodes a block at address X, each distinct entry offset d of the modules in the firmware
+/// image (AddressOfEntryPoint minus the header's RVA) gives a candidate header at X − d; when
+/// the memory there holds a PE ("MZ") or TE ("VZ") header that matches a module of the image
+/// (format, machine, entry point, image size, sections, stripped size), X is that module's entry
+/// and the module has started. Only reads memory the bus maps to RAM or ROM directly, so it has
+/// no effect on devices or on the unassigned-access log.
+/// </summary>
+public sealed unsafe class ModuleRecognizer
+{
+    private const int HeaderBytes = 0x400;
+
+    private readonly PhysicalBus _bus;
+    private readonly Cpu _cpu;
+    private readonly Dictionary<ulong, List<FirmwareModule>> _byEntryOffset = [];
+    private readonly Dictionary<ulong, FirmwareModule> _xipEntries = [];
+    private readonly HashSet<ulong> _seenEntries = [];
+    private readonly List<ModuleStart> _started = [];
+    private readonly byte[] _header = new byte[HeaderBytes];
+
+    public ModuleRecognizer(Cpu cpu, PhysicalBus bus, IEnumerable<FirmwareModule> modules)
+    {
+        _cpu = cpu;
+        _bus = bus;
+        foreach (var m in modules)
+        {
+            ulong offset = unchecked(m.Image.AddressOfEntryPoint - (ulong)m.Image.HeaderRva);
+            if (!_byEntryOffset.TryGetValue(offset, out var list))
+            {
+                _byEntryOffset[offset] = list = [];
+            }
+
+            list.Add(m);
+            if (m.Image.ImageBase != 0)
+            {
+                _xipEntries.TryAdd(m.EntryAddress, m);
+            }
+        }
+
+        cpu.BlockDecoding += OnBlockDecoding;
+    }
+
+    /// <summary>A module that started: where its header sat, its entry, and the instruction index of its first instruction.</summary>
+    public sealed record ModuleStart(FirmwareModule Module, ulong HeaderAddress, ulong Entry, long Instruction, long VirtualNs);
+
+    public IReadOnlyList<ModuleStart> Started => _started;
+
+    /// <summary>Raised (CPU thread, before the entry's first instruction) when a module starts.</summary>
+    public event Action<ModuleStart>? ModuleStarted;
+
+    private void OnBlockDecoding(ulong linear)
+    {
+        if (_seenEntries.Contains(linear))
+        {
+            return;
+        }
+
+        foreach (var (offset, candidates) in _byEntryOffset)
+        {
+            ulong header = unchecked(linear - offset);
+            if (header > linear || !TryPeekSignature(header))
+            {
+                continue;
+            }
+
+            if (Match(header, candidates) is { } module)
+            {
+                Start(module, header, linear);
+                return;
+            }
+        }
+
+        if (_xipEntries.TryGetValue(linear, out var xip))
+        {
+            Start(xip, xip.Image.HeaderAddress, linear);
+        }
+    }
+
+    private void Start(FirmwareModule module, ulong header, ulong entry)
+    {
+        _seenEntries.Add(entry);
+        var start = new ModuleStart(module, header, entry, _cpu.InstructionCount, _cpu.VirtualTime);
+        _started.Add(start);
+        ModuleStarted?.Invoke(start);
+    }
+
+    private bool TryPeekSignature(ulong address)
+    {
+        // Firmware runs identity-mapped (SEC, PEI and DXE page tables map 1:1), so the linear
+        // address is the physical one.
+        byte* p = _bus.ReadPointer(address);
+        if (p == null || _bus.Find(address).End - address < 2)
+        {
+            return false;
+        }
+
+        return (p[0] == 'M' && p[1] == 'Z') || (p[0] == 'V' && p[1] == 'Z');
+    }
+
+    private FirmwareModule? Match(ulong header, List<FirmwareModule> candidates)
+    {
+        var region = _bus.Find(header);
+        int length = (int)Math.Min(HeaderBytes, region.End - header);
+        new ReadOnlySpan<byte>(_bus.ReadPointer(header), length).CopyTo(_header);
+        if (!PeImageInfo.TryParse(_header.AsSpan(0, length), out var image) || image == null)
+        {
+            return null;
+        }
+
+        foreach (var m in candidates)
+        {
+            var want = m.Image;
+            if (want.Format == image.Format && want.Machine == image.Machine && want.AddressOfEntryPoint == image.AddressOfEntryPoint
+                && want.SizeOfImage == image.SizeOfImage && want.NumberOfSections == image.NumberOfSections && want.StrippedSize == image.StrippedSize)
+            {
+                return m;
+            }
+        }
+
+        return null;
+    }
+}
