@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Time to the UEFI Shell banner and to Shell> on QEMU 7.2 TCG and on this emulator, same
+# firmware, one after the other: wall seconds from process start to the first appearance of
+# "UEFI Interactive Shell" and "Shell>" on the serial console (the countdown answered with ESC
+# as soon as it shows, as a harness would).
+#   usage: benchmarks/shell-time.sh CODE.fd VARS.fd [runs]
+set -euo pipefail
+code=$1 vars=$2 runs=${3:-3}
+here=$(cd "$(dirname "$0")/.." && pwd)
+emu="$here/src/Emulator.Cli/bin/Release/net10.0/emu.dll"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+
+measure() { # label, command...
+  local label=$1; shift
+  python3 - "$label" "$@" <<'PY'
+import os, subprocess, sys, time, re
+label, cmd = sys.argv[1], sys.argv[2:]
+start = time.monotonic()
+p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+text, marks = b"", {}
+strip = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]")
+while True:
+    chunk = os.read(p.stdout.fileno(), 4096)
+    if not chunk:
+        break
+    text += chunk
+    plain = strip.sub(b"", text)
+    now = time.monotonic() - start
+    if "banner" not in marks and b"UEFI Interactive Shell" in plain:
+        marks["banner"] = now
+    if "countdown" not in marks and b"Press ESC in" in plain:
+        marks["countdown"] = now
+        p.stdin.write(b"\x1b"); p.stdin.flush()
+    if "prompt" not in marks and b"Shell>" in plain:
+        marks["prompt"] = now
+        p.stdin.write(b"reset -s\r"); p.stdin.flush()
+    if len(marks) == 3 and now - marks["prompt"] > 30:
+        break
+p.wait(timeout=60)
+print(f"{label:6} banner {marks.get('banner', float('nan')):6.2f} s  prompt {marks.get('prompt', float('nan')):6.2f} s")
+PY
+}
+
+for i in $(seq "$runs"); do
+  cp "$vars" "$work/vars-qemu.fd"; cp "$vars" "$work/vars-emu.fd"
+  measure qemu qemu-system-x86_64 -machine pc,accel=tcg -m 256 -nodefaults -display none -serial stdio \
+    -drive if=pflash,format=raw,unit=0,readonly=on,file="$code" -drive if=pflash,format=raw,unit=1,file="$work/vars-qemu.fd"
+  measure emu dotnet "$emu" boot --code "$code" --vars "$work/vars-emu.fd" --snapshot --quiet --serial-input - --pace off
+done
