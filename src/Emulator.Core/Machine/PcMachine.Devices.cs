@@ -15,7 +15,8 @@ namespace Emulator.Core.Machine;
 /// configuration mechanism #1 with the i440FX host bridge, PIIX3 ISA bridge and PIIX4 PM
 /// function (whose I/O block, with the ACPI PM timer, appears where the guest programs it), the
 /// two 8259 PICs and ELCR, CMOS/RTC with QEMU's memory-size bytes, COM1, the local APIC and its
-/// timer, port 0x92, POST port 0x80 and the debug console 0x402. IDE and VGA are left out: OVMF
+/// timer, port 0x92, POST port 0x80, the debug console 0x402, QEMU's CPU-hotplug block at 0xAF00
+/// and fw_cfg at 0x510 (<see cref="WireFwCfg"/>). IDE and VGA are left out: OVMF
 /// boots without them. COM2, the PIT and the I/O APIC are absent, which OVMF tolerates.
 ///
 /// Virtual time: one instruction tick is one nanosecond (a 1 GHz CPU retiring one instruction
@@ -51,6 +52,9 @@ public sealed partial class PcMachine
     public Port92 Port92 { get; private set; } = null!;
 
     public PostCode PostCode { get; private set; } = null!;
+
+    /// <summary>QEMU's PIIX4 CPU-hotplug block at 0xAF00 (legacy until the firmware switches it to modern).</summary>
+    public CpuHotplugBlock CpuHotplug { get; private set; } = null!;
 
     private void WireDevices(MachineOptions options)
     {
@@ -91,6 +95,9 @@ public sealed partial class PcMachine
         Ports.Register(Port92.Port, Port92.PortCount, Port92);
         PostCode = new PostCode();
         Ports.Register(PostCode.Port, PostCode.PortCount, PostCode);
+        CpuHotplug = new CpuHotplugBlock();
+        Ports.Register(CpuHotplugBlock.BasePort, CpuHotplugBlock.PortCount, CpuHotplug);
+        WireFwCfg();
         if (options.DebugConsoleOutput is { } debug)
         {
             Ports.Register(DebugCon.Port, DebugCon.PortCount, new DebugCon(debug));
