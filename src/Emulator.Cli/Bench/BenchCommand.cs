@@ -44,7 +44,7 @@ public sealed class BenchCommand
             {
                 _out.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"device  {figure.Name,-15} {figure.OperationsPerSecond / 1e6,10:F3} M ops/s {figure.NanosecondsPerOperation,10:F2} ns/op {figure.BytesPerSecond / 1e6,10:F1} MB/s {figure.AllocatedBytesPerOperation,8:F2} B allocated/op"));
+                    $"device  {figure.Name,-15} {figure.OperationsPerSecond / 1e6,9:F3} M ops/s {figure.NanosecondsPerOperation,9:F2} ns/op {figure.BytesPerSecond / 1e6,9:F1} MB/s {figure.OperationsPerCpuSecond / 1e6,9:F3} M ops/CPU-s {figure.AllocatedBytesPerOperation,6:F2} B allocated/op"));
                 device.Add(DeviceFigureInfo.From(figure));
             }
         }
@@ -127,10 +127,10 @@ public sealed record BenchReport
     public ImagesInfo? Images { get; init; }
 }
 
-public sealed record DeviceFigureInfo(string Name, long Operations, long Bytes, double Seconds, double OperationsPerSecond, double BytesPerSecond, double NanosecondsPerOperation, double AllocatedBytesPerOperation)
+public sealed record DeviceFigureInfo(string Name, long Operations, long Bytes, double Seconds, double CpuSeconds, double OperationsPerSecond, double OperationsPerCpuSecond, double BytesPerSecond, double NanosecondsPerOperation, double AllocatedBytesPerOperation)
 {
     public static DeviceFigureInfo From(DeviceFigure f) =>
-        new(f.Name, f.Operations, f.Bytes, f.Seconds, f.OperationsPerSecond, f.BytesPerSecond, f.NanosecondsPerOperation, f.AllocatedBytesPerOperation);
+        new(f.Name, f.Operations, f.Bytes, f.Seconds, f.CpuSeconds, f.OperationsPerSecond, f.OperationsPerCpuSecond, f.BytesPerSecond, f.NanosecondsPerOperation, f.AllocatedBytesPerOperation);
 }
 
 public sealed record GuestFigureInfo(int RegionBytes, int Passes, long BytesProgrammed, long BlocksErased, long Instructions, double Seconds, double BytesPerSecond, double InstructionsPerByte, double Mips)
