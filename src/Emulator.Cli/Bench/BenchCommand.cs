@@ -16,6 +16,9 @@ public sealed class BenchCommand
     public const string CodeImageName = "flash-bench-code.fd";
     public const string VarsImageName = "flash-bench-vars.fd";
 
+    /// <summary>The vars chip as the workload leaves it: what a run on QEMU must produce.</summary>
+    public const string ExpectedVarsImageName = "flash-bench-vars.expected.fd";
+
     private readonly TextWriter _out;
     private readonly TextWriter _stderr;
 
@@ -32,7 +35,7 @@ public sealed class BenchCommand
         if (o.WriteImage != null)
         {
             images = WriteImages(workload, o.WriteImage);
-            _out.WriteLine($"images  {images.Code} ({images.CodeBytes} bytes), {images.Vars} ({images.VarsBytes} bytes): {Describe(workload)}");
+            _out.WriteLine($"images  {images.Code} ({images.CodeBytes} bytes), {images.Vars} ({images.VarsBytes} bytes), {images.ExpectedVars}: {Describe(workload)}");
         }
 
         var device = new List<DeviceFigureInfo>();
@@ -96,10 +99,13 @@ public sealed class BenchCommand
         string code = Path.Combine(directory, CodeImageName);
         string vars = Path.Combine(directory, VarsImageName);
         var codeImage = workload.BuildCodeImage();
+        string expected = Path.Combine(directory, ExpectedVarsImageName);
         var varsImage = workload.BuildVarsImage();
+        var expectedImage = workload.BuildFinalVarsImage();
         File.WriteAllBytes(code, codeImage);
         File.WriteAllBytes(vars, varsImage);
-        return new ImagesInfo(code, codeImage.Length, vars, varsImage.Length, workload.RegionBytes, workload.Passes);
+        File.WriteAllBytes(expected, expectedImage);
+        return new ImagesInfo(code, codeImage.Length, vars, varsImage.Length, expected, workload.RegionBytes, workload.Passes);
     }
 }
 
@@ -139,4 +145,4 @@ public sealed record GuestFigureInfo(int RegionBytes, int Passes, long BytesProg
         new(w.RegionBytes, w.Passes, g.BytesProgrammed, g.BlocksErased, g.Instructions, g.Seconds, g.BytesPerSecond, g.InstructionsPerByte, g.Mips);
 }
 
-public sealed record ImagesInfo(string Code, int CodeBytes, string Vars, int VarsBytes, int RegionBytes, int Passes);
+public sealed record ImagesInfo(string Code, int CodeBytes, string Vars, int VarsBytes, string ExpectedVars, int RegionBytes, int Passes);
