@@ -26,6 +26,10 @@ public static class CommandDispatcher
                    --pace auto|realtime|off (guest waits to wall time)  --exact-waits
                    --snapshot (never write the varstore)  --flash-log FILE
                    --quiet | --verbose | --no-status
+          bench    flash write throughput: device level, guest level, images for QEMU
+                   flash [--seconds S (per device figure, default 0.5)] [--chip SIZE (default 256K)]
+                   [--bytes SIZE (guest region, default 1M)] [--passes N (default 4)]
+                   [--only device|guest|none] [--json FILE] [--write-image DIR]
           help     this text
 
         exit status: 0 done, 1 ran but fell short, 2 bad input or usage
@@ -48,6 +52,13 @@ public static class CommandDispatcher
                         var options = BootOptions.Parse(args.Skip(1));
                         using var loggers = CreateLoggers(stderr, options.Quiet ? LogLevel.Warning : options.Verbose ? LogLevel.Debug : LogLevel.Information);
                         return new BootCommand(loggers, stdout, stderr, host ?? HostConsole.None).Run(options);
+                    }
+
+                case "bench":
+                    {
+                        var options = Bench.BenchOptions.Parse(args.Skip(1));
+                        using var output = new StreamWriter(stdout, new System.Text.UTF8Encoding(false), leaveOpen: true) { AutoFlush = true };
+                        return new Bench.BenchCommand(output, stderr).Run(options);
                     }
 
                 default:
