@@ -98,6 +98,8 @@ public sealed class BootCommand
                 DebugConsoleOutput = debugCon != null ? debugCon.WriteByte : null,
                 RtcStart = o.RtcStart,
                 SkipBusyWaits = !o.ExactWaits,
+                NoReboot = o.NoReboot,
+                MaxResets = o.MaxResets,
             });
         }
         catch (FirmwareLayoutException e)
@@ -193,6 +195,14 @@ public sealed class BootCommand
         recognizer.ModuleStarted += m => _log.LogDebug(
             "module {Name} ({Type}) entered at 0x{Entry:X}, instruction {Instruction:N0}", m.Module.Name ?? m.Module.FileGuid.ToString(), m.Module.Type, m.Entry, m.Instruction);
         console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && _host.StderrIsTerminal);
+        machine.Rebooted += r =>
+        {
+            _log.LogInformation(
+                "machine reset ({Cause}) at instruction {Instruction:N0}, virtual {VirtualMs:F3} ms: {Detail}; boot {Boot} starts",
+                CauseName(r.Cause), r.Instruction, r.VirtualTime / 1e6, r.Detail, machine.Boot);
+            tracker.BeginBoot(machine.Boot);
+            recognizer.BeginBoot(machine.Boot);
+        };
         tracker.MilestoneReached += m => _log.LogInformation(
             "milestone {Name,-9} at instruction {Instruction,13:N0}  address 0x{Address:X}  {Mode}-bit  virtual {VirtualMs,9:F3} ms  wall {WallMs:F0} ms",
             m.Name, m.Instruction, m.Address, m.Mode, m.VirtualNs / 1e6, m.WallMs);
@@ -223,7 +233,7 @@ public sealed class BootCommand
         string? internalError = null;
         try
         {
-            reason = cpu.Run(o.MaxInstructions);
+            reason = machine.Run(o.MaxInstructions);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -260,6 +270,8 @@ public sealed class BootCommand
             StopReason.Halted => "halted",
             StopReason.TripleFault => "tripleFault",
             StopReason.PowerOff => "powerOff",
+            StopReason.Reset => "reset",
+            StopReason.ResetLimit => "resetLimit",
             StopReason.Requested when cancel.Cancelled => "interrupted",
             _ => reason.ToString(),
         };
@@ -267,7 +279,7 @@ public sealed class BootCommand
         {
             Varstore = varstore.File is { } vf ? VarstoreInfoOf(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
-                m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6)).ToList(),
+                m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot)).ToList(),
         };
         if (internalError != null)
         {
@@ -280,10 +292,13 @@ public sealed class BootCommand
             WriteReport(o.Report, report);
         }
 
-        // Without --until only a guest power-off counts as done: a limit, a fault, or a CPU halted
-        // for good all leave the firmware short of where it should be.
+        // Without --until only a guest power-off, or a guest reset under --no-reboot (QEMU's
+        // -no-reboot exits 0 too), counts as done: a limit, a fault (a triple fault included), a
+        // reset loop, or a CPU halted for good all leave the firmware short of where it should be.
+        // A varstore that could not be saved fails the run whatever the guest did.
         bool saved = varstore.Writer?.Failure == null;
-        return saved && (tracker.UntilReached || (reason == StopReason.PowerOff && internalError == null)) ? 0 : 1;
+        bool guestEnded = reason is StopReason.PowerOff or StopReason.Reset;
+        return saved && (tracker.UntilReached || (guestEnded && internalError == null)) ? 0 : 1;
     }
 
     private static VarstoreInfo VarstoreInfoOf(VarstoreFile file, FlashPersistence? writer) => new(
@@ -335,13 +350,14 @@ public sealed class BootCommand
                 o.Memory,
                 o.UnassignedZero ? "zero" : "all-ones",
                 machine.FlashPlacements.Select(p => FlashInfoOf(p, machine.FlashChips[p.Unit])).ToList()),
-            Milestones = tracker.Reached.Select(m => new MilestoneInfo(m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6)).ToList(),
+            Milestones = tracker.Reached.Select(m => new MilestoneInfo(m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6, m.Boot)).ToList(),
+            Resets = machine.Resets.Select(r => new ResetInfo(r.Boot, r.Instruction, r.VirtualTime / 1e6, CauseName(r.Cause), r.Detail)).ToList(),
             Instructions = cpu.InstructionCount,
             RepIterations = cpu.RepIterations,
             WallSeconds = Math.Round(seconds, 3),
             VirtualTime = new VirtualTimeInfo(cpu.VirtualTime, cpu.InstructionCount, cpu.RepIterations, cpu.IdleTicks, cpu.WaitTicks, machine.WaitSkipper.Skips),
             Mips = seconds > 0 ? Math.Round(cpu.InstructionCount / seconds / 1e6, 2) : 0,
-            Stop = new StopInfo(stop, Hex.Format(cpu.LinearRip), cpu.Bitness, cpu.StopDetail),
+            Stop = new StopInfo(stop, Hex.Format(cpu.LinearRip), cpu.Bitness, machine.StopDetail),
             Exceptions = cpu.ExceptionCount,
             Unassigned = machine.Bus.Unassigned.Entries
                 .OrderBy(e => e.Space).ThenBy(e => e.Address).ThenBy(e => e.Write)
@@ -354,6 +370,15 @@ public sealed class BootCommand
             Console = new ConsoleInfo(console.BytesPrinted, console.Truncated, console.RawText),
         };
     }
+
+    /// <summary>The report's name of a reset cause (camelCase, like stop reasons).</summary>
+    private static string CauseName(ResetCause cause) => cause switch
+    {
+        ResetCause.ResetControl => "resetControl",
+        ResetCause.KeyboardController => "keyboardController",
+        ResetCause.FastReset => "fastReset",
+        _ => "tripleFault",
+    };
 
     private static FlashInfo FlashInfoOf(FlashPlacement p, Core.Devices.CfiFlash.CfiFlash chip) =>
         new(p.Unit, p.Name, Hex.Format(p.Base), p.Size, chip.ReadOnly, chip.BytesProgrammed, chip.BlocksErased);
