@@ -39,6 +39,9 @@ public sealed record BootEntryPoints
 
     public IReadOnlyList<string> Diagnostics { get; init; } = [];
 
+    /// <summary>The parsed image the entry points were found in (its volumes decompressed once, for every later use).</summary>
+    public required FirmwareImage Firmware { get; init; }
+
     /// <summary>Finds the boot milestones in a flash image that is mapped to end at 4 GiB.</summary>
     /// <exception cref="FirmwareFormatException">The bytes hold no firmware volume at all.</exception>
     public static BootEntryPoints Locate(byte[] codeImage)
@@ -63,6 +66,7 @@ public sealed record BootEntryPoints
 
         return new BootEntryPoints
         {
+            Firmware = firmware,
             MappedBase = mappedBase,
             Sec = sec,
             SecEntry = secEntry,

@@ -85,9 +85,10 @@ public sealed class BootCommand
         }
 
         Dictionary<string, ulong> addressMilestones;
+        IReadOnlyList<FirmwareModule> modules;
         try
         {
-            addressMilestones = LocateMilestones(codeBytes, o.Until);
+            addressMilestones = LocateMilestones(codeBytes, o.Until, out modules);
         }
         catch
         {
@@ -97,16 +98,19 @@ public sealed class BootCommand
 
         using (machine)
         {
-            return Execute(o, machine, files, addressMilestones, console, FirmwareModules(codeBytes));
+            return Execute(o, machine, files, addressMilestones, console, modules);
         }
     }
 
-    private Dictionary<string, ulong> LocateMilestones(byte[] code, string? until)
+    /// <summary>The address milestones, and the image's modules from the same parse (decompressing the volumes is ~0.15 s).</summary>
+    private Dictionary<string, ulong> LocateMilestones(byte[] code, string? until, out IReadOnlyList<FirmwareModule> modules)
     {
         var result = new Dictionary<string, ulong>();
+        modules = [];
         try
         {
             var entries = BootEntryPoints.Locate(code);
+            modules = entries.Firmware.Modules;
             if (entries.SecEntry is ulong sec)
             {
                 result[MilestoneTracker.Sec] = sec;
@@ -130,6 +134,7 @@ public sealed class BootCommand
             }
 
             _log.LogWarning("the code image is not a UEFI firmware image ({Reason}): no sec/pei milestones", e.Message);
+            modules = FirmwareModules(code);
         }
 
         if (until is MilestoneTracker.Sec or MilestoneTracker.Pei && !result.ContainsKey(until))
