@@ -115,9 +115,10 @@ public sealed class BootCommand
         }
 
         Dictionary<string, ulong> addressMilestones;
+        IReadOnlyList<FirmwareModule> modules;
         try
         {
-            addressMilestones = LocateMilestones(codeBytes, o.Until);
+            addressMilestones = LocateMilestones(codeBytes, o.Until, out modules);
         }
         catch
         {
@@ -133,16 +134,21 @@ public sealed class BootCommand
                 machine.FlashChips.Single(c => !c.ReadOnly).AddListener(persistence);
             }
 
-            return Execute(o, machine, files, addressMilestones, console, FirmwareModules(codeBytes), (varstore, persistence));
+            return Execute(o, machine, files, addressMilestones, console, modules, (varstore, persistence));
         }
     }
 
-    private Dictionary<string, ulong> LocateMilestones(byte[] code, string? until)
+    /// <summary>The address milestones, and the image's modules from the same parse (decompressing the volumes is ~0.15 s).</summary>
+    private Dictionary<string, ulong> LocateMilestones(byte[] code, string? until, out IReadOnlyList<FirmwareModule> modules)
     {
         var result = new Dictionary<string, ulong>();
+        modules = [];
         try
         {
-            var entries = BootEntryPoints.Locate(code);
+            // Reuse the parse of the pair check when there was one: decompressing the volumes is the cost.
+            var entries = BootEntryPoints.Locate(code, ReferenceEquals(code, _parsedBytes) ? _parsedCode : null);
+            (_parsedBytes, _parsedCode) = (code, entries.Firmware);
+            modules = entries.Firmware.Modules;
             if (entries.SecEntry is ulong sec)
             {
                 result[MilestoneTracker.Sec] = sec;
@@ -166,6 +172,7 @@ public sealed class BootCommand
             }
 
             _log.LogWarning("the code image is not a UEFI firmware image ({Reason}): no sec/pei milestones", e.Message);
+            modules = FirmwareModules(code);
         }
 
         if (until is MilestoneTracker.Sec or MilestoneTracker.Pei && !result.ContainsKey(until))
