@@ -67,7 +67,7 @@ public partial class BenchCommandTests
             {
                 Assert.True(figure.GetProperty("operations").GetInt64() > 0);
                 Assert.True(figure.GetProperty("operationsPerSecond").GetDouble() > 0);
-                Assert.Equal(0, figure.GetProperty("allocatedBytesPerOperation").GetDouble());
+                Assert.True(figure.GetProperty("allocatedBytesPerOperation").GetDouble() < 1);
             }
 
             var g = root.GetProperty("guest");
@@ -97,7 +97,7 @@ public partial class BenchCommandTests
     }
 
     [Fact]
-    public void DeviceKernelsReallyProgramAndEraseTheChipAndAllocateNothing()
+    public void DeviceKernelsReallyProgramAndEraseTheChipAndAllocateNothingPerOperation()
     {
         using var bench = new FlashDeviceBench(8 * FlashWorkload.BlockSize);
         var budget = TimeSpan.FromSeconds(0.02);
@@ -115,7 +115,9 @@ public partial class BenchCommandTests
         Assert.True(bench.Chip.BytesProgrammed - programmed >= buffered.Bytes && buffered.Bytes == buffered.Operations * 256);
         Assert.Contains(bench.Chip.Contents.ToArray(), b => b != 0xFF);
 
-        Assert.All(new[] { program, erase, buffered }, f => Assert.Equal(0, f.AllocatedBytes));
+        // An allocation per operation would cost at least 24 bytes per operation; with a budget
+        // this short the window may still include a one-time tier-up by the JIT (under 1 KB).
+        Assert.All(new[] { program, erase, buffered }, f => Assert.True(f.AllocatedBytesPerOperation < 1, $"{f.Name}: {f.AllocatedBytes} bytes"));
     }
 
     [Theory]

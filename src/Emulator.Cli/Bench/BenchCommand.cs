@@ -59,7 +59,7 @@ public sealed class BenchCommand
                     Guest = guest,
                     Images = images,
                 };
-                File.WriteAllText(o.Json, JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }), Encoding.UTF8);
+                File.WriteAllText(o.Json, JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }), new UTF8Encoding(false));
             }
         }
         catch (InvalidOperationException e)
