@@ -34,6 +34,7 @@ public static class CommandDispatcher
                    flash [--seconds S (per device figure, default 0.5)] [--chip SIZE (default 256K)]
                    [--bytes SIZE (guest region, default 1M)] [--passes N (default 4)]
                    [--only device|guest|none] [--json FILE] [--write-image DIR]
+                   [--file-dir DIR (scratch varstores for persisted figures) | --no-file]
         """ + "\n" + CompatCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
           help     this text
 
