@@ -350,6 +350,14 @@ public sealed unsafe partial class Cpu
         }
 
         op.Handler = HandlerTable.Lookup(insn.Code, op.OpSize);
+        if (op.Kind0 == OperandKind.Gpr && op.Kind1 != OperandKind.Memory)
+        {
+            var registerForm = HandlerTable.LookupRegisterForm(insn.Code, op.OpSize);
+            if (registerForm != null)
+            {
+                op.Handler = registerForm;
+            }
+        }
     }
 
     private int OperandSize(in Instruction insn, int i)
