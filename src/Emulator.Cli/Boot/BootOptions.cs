@@ -11,7 +11,7 @@ public sealed record BootOptions
         "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets",
     };
 
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot" };
+    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force" };
 
     public const string SerialInputOption = "--serial-input";
     public const string ExpectOption = "--expect";
@@ -53,6 +53,9 @@ public sealed record BootOptions
     public bool Snapshot { get; init; }
 
     public bool Quiet { get; init; }
+
+    /// <summary>Boot a CODE/VARS pair that fails the compatibility check anyway; the run then uses snapshot mode.</summary>
+    public bool Force { get; init; }
 
     /// <summary><c>--serial-input</c>, <c>--expect</c> and <c>--send</c> in order (see <see cref="Serial.SerialScript"/>).</summary>
     public IReadOnlyList<(string Name, string Value)> SerialSteps { get; init; } = [];
@@ -104,6 +107,7 @@ public sealed record BootOptions
             UnassignedZero = a.Has("--unassigned-zero"),
             Snapshot = a.Has("--snapshot"),
             Quiet = a.Has("--quiet"),
+            Force = a.Has("--force"),
             Verbose = a.Has("--verbose"),
             SerialSteps = a.GetAll(),
             SerialLog = a.Get("--serial-log"),
