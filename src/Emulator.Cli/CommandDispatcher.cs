@@ -35,7 +35,7 @@ public static class CommandDispatcher
                    [--bytes SIZE (guest region, default 1M)] [--passes N (default 4)]
                    [--only device|guest|none] [--json FILE] [--write-image DIR]
                    [--file-dir DIR (scratch varstores for persisted figures) | --no-file]
-        """ + "\n" + CompatCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
+        """ + "\n" + CompatCommand.Usage + "\n" + Compare.CompareCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
           help     this text
 
         exit status: 0 done, 1 ran but fell short, 2 bad input or usage
@@ -71,6 +71,9 @@ public static class CommandDispatcher
 
                 case "compat":
                     return new CompatCommand(stdout).Run(args.Skip(1));
+
+                case "compare":
+                    return new Compare.CompareCommand(stdout, stderr).Run(args.Skip(1));
 
                 default:
                     throw new UsageException($"unknown command '{args[0]}' (try 'emu help')");

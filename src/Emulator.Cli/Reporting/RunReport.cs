@@ -52,7 +52,13 @@ public sealed record RunReport
 
     /// <summary>The writable flash file: how it was opened, what was recovered, what reached it.</summary>
     public VarstoreInfo? Varstore { get; init; }
+
+    /// <summary>The writable chip's live variables at the end of the run, in store order (null: no writable chip, or no usable store on it).</summary>
+    public IReadOnlyList<VariableInfo>? Variables { get; init; }
 }
+
+/// <summary>A live variable at the end of the run: name, vendor GUID, attributes (nv,bs,rt...), data size and the SHA-256 of its data.</summary>
+public sealed record VariableInfo(string Name, Guid Guid, string Attributes, int DataSize, string Sha256);
 
 /// <summary>
 /// The writable flash file (<c>--vars</c> or <c>--firmware</c>): <c>persisted</c> or <c>snapshot</c>;
