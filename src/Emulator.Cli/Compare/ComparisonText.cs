@@ -24,7 +24,7 @@ public static class ComparisonText
         }
 
         o.WriteLine();
-        o.WriteLine($"{"",-22} {"baseline",24} | {"candidate",-24}");
+        o.WriteLine($"{"",-34} {"baseline",24} | {"candidate",-24}".TrimEnd());
         Row(o, "stop", c.Stop.Baseline, c.Stop.Candidate, string.Empty);
         Row(o, "instructions", N(c.Instructions.Baseline), N(c.Instructions.Candidate), Change(c.Instructions.Baseline, c.Instructions.Candidate));
         Row(o, "guest exceptions", N(c.Exceptions.Baseline), N(c.Exceptions.Candidate), string.Empty);
@@ -188,7 +188,7 @@ public static class ComparisonText
     };
 
     private static void Row(TextWriter o, string label, string b, string c, string change) =>
-        o.WriteLine($"{label,-22} {b,24} | {c,-24} {change}".TrimEnd());
+        o.WriteLine($"{label,-34} {b,24} | {c,-24} {change}".TrimEnd());
 
     private static string Names(IEnumerable<string> names)
     {
