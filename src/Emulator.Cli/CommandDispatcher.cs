@@ -66,6 +66,7 @@ public static class CommandDispatcher
                         using var output = new StreamWriter(stdout, new System.Text.UTF8Encoding(false), leaveOpen: true) { AutoFlush = true };
                         return new Bench.BenchCommand(output, stderr).Run(options);
                     }
+
                 case "vars":
                     return new VarsCommand(stdout).Run(args[1..]);
 
