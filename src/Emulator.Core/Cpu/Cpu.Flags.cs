@@ -201,8 +201,15 @@ public sealed partial class Cpu
     }
 
     /// <summary>Evaluates condition code <paramref name="cc"/> (Intel SDM Vol. 1, Table B-1 order: O, NO, B, AE, E, NE, BE, A, S, NS, P, NP, L, GE, LE, G).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Condition(int cc)
     {
+        if ((cc >> 1) == 2 && _lazy != LazyOp.None)
+        {
+            // JE/JNE after any lazily kept operation: ZF is the masked result being zero.
+            return ((_lazyRes & Mask(_lazySize)) == 0) == ((cc & 1) == 0);
+        }
+
         if (_lazy == LazyOp.Sub)
         {
             // CMP/SUB: answer from the operands directly, the common case in loops.
@@ -225,6 +232,12 @@ public sealed partial class Cpu
             }
         }
 
+        return ConditionSlow(cc);
+    }
+
+    /// <summary>The general case of <see cref="Condition"/>: each flag computed from the lazy state.</summary>
+    private bool ConditionSlow(int cc)
+    {
         bool r = (cc >> 1) switch
         {
             0 => GetOF(),
