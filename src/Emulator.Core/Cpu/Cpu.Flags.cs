@@ -77,7 +77,10 @@ public sealed partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void SetIncDec(bool inc, int size, ulong dst, ulong res)
     {
-        ulong cf = GetCF() ? 1UL : 0UL;
+        // A counting loop's INC/DEC follows another INC/DEC or a CMP: answer those without GetCF's switch.
+        ulong cf = _lazy is LazyOp.Inc or LazyOp.Dec ? _lazyAux
+            : _lazy == LazyOp.Sub ? ((_lazyDst & Mask(_lazySize)) < (_lazySrc & Mask(_lazySize)) ? 1UL : 0UL)
+            : GetCF() ? 1UL : 0UL;
         _lazy = inc ? LazyOp.Inc : LazyOp.Dec;
         _lazySize = size;
         _lazyDst = dst;
