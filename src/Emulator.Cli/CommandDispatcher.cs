@@ -1,6 +1,8 @@
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Compat;
 using Emulator.Cli.Logging;
+using Emulator.Cli.Vars;
 using Microsoft.Extensions.Logging;
 
 namespace Emulator.Cli;
@@ -26,6 +28,14 @@ public static class CommandDispatcher
                    --pace auto|realtime|off (guest waits to wall time)  --exact-waits
                    --snapshot (never write the varstore)  --flash-log FILE
                    --quiet | --verbose | --no-status
+                   --force (boot a CODE/VARS pair that does not match, in snapshot mode)
+                   --no-reboot (a guest reset ends the run)  --max-resets N (default 16)
+          bench    flash write throughput: device level, guest level, images for QEMU
+                   flash [--seconds S (per device figure, default 0.5)] [--chip SIZE (default 256K)]
+                   [--bytes SIZE (guest region, default 1M)] [--passes N (default 4)]
+                   [--only device|guest|none] [--json FILE] [--write-image DIR]
+                   [--file-dir DIR (scratch varstores for persisted figures) | --no-file]
+        """ + "\n" + CompatCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
           help     this text
 
         exit status: 0 done, 1 ran but fell short, 2 bad input or usage
@@ -50,9 +60,26 @@ public static class CommandDispatcher
                         return new BootCommand(loggers, stdout, stderr, host ?? HostConsole.None).Run(options);
                     }
 
+                case "bench":
+                    {
+                        var options = Bench.BenchOptions.Parse(args.Skip(1));
+                        using var output = new StreamWriter(stdout, new System.Text.UTF8Encoding(false), leaveOpen: true) { AutoFlush = true };
+                        return new Bench.BenchCommand(output, stderr).Run(options);
+                    }
+                case "vars":
+                    return new VarsCommand(stdout).Run(args[1..]);
+
+                case "compat":
+                    return new CompatCommand(stdout).Run(args.Skip(1));
+
                 default:
                     throw new UsageException($"unknown command '{args[0]}' (try 'emu help')");
             }
+        }
+        catch (VariableNotFoundException e)
+        {
+            stderr.WriteLine($"emu: {e.Message}");
+            return 1;
         }
         catch (UsageException e)
         {

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Compat;
 using Emulator.Cli.Reporting;
 using Emulator.Cli.Serial;
+using Emulator.Cli.Varstore;
 using Emulator.Core.Cpu;
 using Emulator.Core.Machine;
 using Emulator.Core.Memory;
@@ -23,6 +25,8 @@ public sealed class BootCommand
     private readonly Stream _serialOut;
     private readonly TextWriter _stderr;
     private readonly HostConsole _host;
+    private byte[]? _parsedBytes;
+    private FirmwareImage? _parsedCode;
 
     public BootCommand(ILoggerFactory loggers, Stream serialOut, TextWriter stderr, HostConsole host)
     {
@@ -37,29 +41,53 @@ public sealed class BootCommand
         var files = new List<FirmwareFileInfo>();
         var flash = new List<FlashImage>();
         byte[] codeBytes;
+        VarstoreFile? varstore = null;
         if (o.Firmware != null)
         {
-            var (bytes, info) = FirmwareFiles.Load("firmware", o.Firmware);
-            files.Add(info);
-            codeBytes = bytes;
-
             // A unified image carries its varstore inside: QEMU's -pflash default is writable.
-            flash.Add(new FlashImage(o.Firmware, bytes, ReadOnly: false));
+            varstore = VarstoreFile.Open("firmware", o.Firmware, o.Snapshot);
+            codeBytes = varstore.Bytes;
+            files.Add(varstore.Info);
+            flash.Add(new FlashImage(o.Firmware, varstore.Bytes, ReadOnly: false));
         }
         else
         {
+            // The code chip is read-only, as libvirt maps it (readonly=on).
             var (bytes, info) = FirmwareFiles.Load("code", o.Code!);
             files.Add(info);
             codeBytes = bytes;
             flash.Add(new FlashImage(o.Code!, bytes, ReadOnly: true));
             if (o.Vars != null)
             {
-                var (vars, varsInfo) = FirmwareFiles.Load("vars", o.Vars);
-                files.Add(varsInfo);
-
-                // The varstore is the user's data: this version keeps guest writes in memory only.
-                flash.Add(new FlashImage(o.Vars, vars, ReadOnly: false));
+                // Check the pair on the file's bytes before the varstore is opened (opening may replay
+                // a journal into the file): a refused pair never touches it, --force means snapshot.
+                var (varsBytes, _) = FirmwareFiles.Load("vars", o.Vars);
+                o = CheckPair(o, ParseCode(bytes), varsBytes);
+                varstore = VarstoreFile.Open("vars", o.Vars!, o.Snapshot);
+                files.Add(varstore.Info);
+                flash.Add(new FlashImage(o.Vars!, varstore.Bytes, ReadOnly: false));
             }
+        }
+
+        using (varstore)
+        {
+            int status = Run(o, files, flash, codeBytes, varstore);
+
+            // Also when the run never started (bad options found late): no journal left behind.
+            varstore?.Close();
+            return status;
+        }
+    }
+
+    private int Run(BootOptions o, List<FirmwareFileInfo> files, List<FlashImage> flash, byte[] codeBytes, VarstoreFile? varstore)
+    {
+        if (varstore is { Recovered.Records: > 0 } v)
+        {
+            _log.LogWarning(
+                "{File}: recovered {Records} journal record(s), {Bytes} bytes, left by an interrupted run{Where}{Torn}",
+                v.Path, v.Recovered.Records, v.Recovered.DataBytes,
+                v.Snapshot ? " (applied in memory only: --snapshot)" : string.Empty,
+                v.Recovered.TornBytes > 0 ? $"; a torn tail of {v.Recovered.TornBytes} bytes was discarded" : string.Empty);
         }
 
         using var console = new ConsoleSession(o, _serialOut, _host);
@@ -77,6 +105,8 @@ public sealed class BootCommand
                 DebugConsoleOutput = debugCon != null ? debugCon.WriteByte : null,
                 RtcStart = o.RtcStart,
                 SkipBusyWaits = !o.ExactWaits,
+                NoReboot = o.NoReboot,
+                MaxResets = o.MaxResets,
             });
         }
         catch (FirmwareLayoutException e)
@@ -98,7 +128,13 @@ public sealed class BootCommand
 
         using (machine)
         {
-            return Execute(o, machine, files, addressMilestones, console, modules);
+            using var persistence = varstore is { Snapshot: false } ? new FlashPersistence(varstore) : null;
+            if (persistence != null)
+            {
+                machine.FlashChips.Single(c => !c.ReadOnly).AddListener(persistence);
+            }
+
+            return Execute(o, machine, files, addressMilestones, console, modules, (varstore, persistence));
         }
     }
 
@@ -109,7 +145,9 @@ public sealed class BootCommand
         modules = [];
         try
         {
-            var entries = BootEntryPoints.Locate(code);
+            // Reuse the parse of the pair check when there was one: decompressing the volumes is the cost.
+            var entries = BootEntryPoints.Locate(code, ReferenceEquals(code, _parsedBytes) ? _parsedCode : null);
+            (_parsedBytes, _parsedCode) = (code, entries.Firmware);
             modules = entries.Firmware.Modules;
             if (entries.SecEntry is ulong sec)
             {
@@ -146,19 +184,63 @@ public sealed class BootCommand
     }
 
     /// <summary>The executable modules of the code image, nested volumes included; none when it is not a UEFI image.</summary>
-    private static IReadOnlyList<FirmwareModule> FirmwareModules(byte[] code)
+    private IReadOnlyList<FirmwareModule> FirmwareModules(byte[] code) => ParseCode(code)?.Modules ?? [];
+
+    /// <summary>The code image parsed once per run (it inflates ~13 MiB of LZMA); null when it is not a UEFI image.</summary>
+    private FirmwareImage? ParseCode(byte[] code)
     {
-        try
+        if (!ReferenceEquals(code, _parsedBytes))
         {
-            return FirmwareImage.Parse(code).Modules;
+            _parsedBytes = code;
+            try
+            {
+                _parsedCode = FirmwareImage.Parse(code);
+            }
+            catch (FirmwareFormatException)
+            {
+                _parsedCode = null;
+            }
         }
-        catch (FirmwareFormatException)
-        {
-            return [];
-        }
+
+        return _parsedCode;
     }
 
-    private int Execute(BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, Dictionary<string, ulong> addressMilestones, ConsoleSession console, IReadOnlyList<FirmwareModule> modules)
+    /// <summary>
+    /// Checks the CODE/VARS pair before anything runs (issue 5): a mismatch makes OVMF lose or
+    /// destroy the user's variables, so it is refused unless --force, which boots in snapshot mode.
+    /// </summary>
+    private BootOptions CheckPair(BootOptions o, FirmwareImage? code, byte[] vars)
+    {
+        var verdict = code is null ? null : CompatibilityCheck.Evaluate(code, vars);
+        if (verdict is null)
+        {
+            _log.LogDebug("the code image carries no OVMF varstore template: CODE/VARS check skipped");
+            return o;
+        }
+
+        if (verdict.Compatible)
+        {
+            _log.LogDebug("CODE/VARS check: {Finding}", verdict.Findings[0]);
+            return o;
+        }
+
+        foreach (string line in CompatibilityCheck.Describe(verdict, o.Code!, o.Vars!))
+        {
+            _stderr.WriteLine(line);
+        }
+
+        if (!o.Force)
+        {
+            throw new UsageException("boot refused: this VARS file does not fit this code build (see above); convert it with 'emu vars convert', or boot anyway with --force (snapshot mode)");
+        }
+
+        _log.LogWarning("--force: booting the mismatched pair in snapshot mode; the varstore file will not be written");
+        return o with { Snapshot = true };
+    }
+
+    private int Execute(
+        BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, Dictionary<string, ulong> addressMilestones, ConsoleSession console,
+        IReadOnlyList<FirmwareModule> modules, (VarstoreFile? File, FlashPersistence? Writer) varstore)
     {
         var cpu = machine.Cpu;
         var wall = Stopwatch.StartNew();
@@ -169,6 +251,14 @@ public sealed class BootCommand
         recognizer.ModuleStarted += m => _log.LogDebug(
             "module {Name} ({Type}) entered at 0x{Entry:X}, instruction {Instruction:N0}", m.Module.Name ?? m.Module.FileGuid.ToString(), m.Module.Type, m.Entry, m.Instruction);
         console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && _host.StderrIsTerminal);
+        machine.Rebooted += r =>
+        {
+            _log.LogInformation(
+                "machine reset ({Cause}) at instruction {Instruction:N0}, virtual {VirtualMs:F3} ms: {Detail}; boot {Boot} starts",
+                CauseName(r.Cause), r.Instruction, r.VirtualTime / 1e6, r.Detail, machine.Boot);
+            tracker.BeginBoot(machine.Boot);
+            recognizer.BeginBoot(machine.Boot);
+        };
         tracker.MilestoneReached += m => _log.LogInformation(
             "milestone {Name,-9} at instruction {Instruction,13:N0}  address 0x{Address:X}  {Mode}-bit  virtual {VirtualMs,9:F3} ms  wall {WallMs:F0} ms",
             m.Name, m.Instruction, m.Address, m.Mode, m.VirtualNs / 1e6, m.WallMs);
@@ -199,7 +289,7 @@ public sealed class BootCommand
         string? internalError = null;
         try
         {
-            reason = cpu.Run(o.MaxInstructions);
+            reason = machine.Run(o.MaxInstructions);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -212,6 +302,14 @@ public sealed class BootCommand
         {
             trace?.Dispose();
             flashLog?.Dispose();
+
+            // Every completed operation reaches the file before the run is reported.
+            varstore.Writer?.Dispose();
+        }
+
+        if (varstore.Writer?.Failure is { } failure)
+        {
+            _log.LogError("the varstore '{File}' could not be saved: {Reason}", varstore.File!.Path, failure.Message);
         }
 
         wall.Stop();
@@ -228,13 +326,16 @@ public sealed class BootCommand
             StopReason.Halted => "halted",
             StopReason.TripleFault => "tripleFault",
             StopReason.PowerOff => "powerOff",
+            StopReason.Reset => "reset",
+            StopReason.ResetLimit => "resetLimit",
             StopReason.Requested when cancel.Cancelled => "interrupted",
             _ => reason.ToString(),
         };
         var report = BuildReport(o, machine, files, tracker, wall, stop, console.Transcript) with
         {
+            Varstore = varstore.File is { } vf ? VarstoreInfoOf(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
-                m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6)).ToList(),
+                m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot)).ToList(),
         };
         if (internalError != null)
         {
@@ -247,10 +348,26 @@ public sealed class BootCommand
             WriteReport(o.Report, report);
         }
 
-        // Without --until only a guest power-off counts as done: a limit, a fault, or a CPU halted
-        // for good all leave the firmware short of where it should be.
-        return tracker.UntilReached || (reason == StopReason.PowerOff && internalError == null) ? 0 : 1;
+        // Without --until only a guest power-off, or a guest reset under --no-reboot (QEMU's
+        // -no-reboot exits 0 too), counts as done: a limit, a fault (a triple fault included), a
+        // reset loop, or a CPU halted for good all leave the firmware short of where it should be.
+        // A varstore that could not be saved fails the run whatever the guest did.
+        bool saved = varstore.Writer?.Failure == null;
+        bool guestEnded = reason is StopReason.PowerOff or StopReason.Reset;
+        return saved && (tracker.UntilReached || (guestEnded && internalError == null)) ? 0 : 1;
     }
+
+    private static VarstoreInfo VarstoreInfoOf(VarstoreFile file, FlashPersistence? writer) => new(
+        file.Path,
+        file.Snapshot ? "snapshot" : "persisted",
+        file.Recovered.Records,
+        file.Recovered.DataBytes,
+        file.Recovered.TornBytes,
+        writer?.Operations ?? 0,
+        writer?.BytesPersisted ?? 0,
+        writer?.JournalRecords ?? 0,
+        writer?.Syncs ?? 0,
+        writer?.Failure?.Message);
 
     private void LogSummary(RunReport r, Cpu cpu)
     {
@@ -289,13 +406,14 @@ public sealed class BootCommand
                 o.Memory,
                 o.UnassignedZero ? "zero" : "all-ones",
                 machine.FlashPlacements.Select(p => FlashInfoOf(p, machine.FlashChips[p.Unit])).ToList()),
-            Milestones = tracker.Reached.Select(m => new MilestoneInfo(m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6)).ToList(),
+            Milestones = tracker.Reached.Select(m => new MilestoneInfo(m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6, m.Boot)).ToList(),
+            Resets = machine.Resets.Select(r => new ResetInfo(r.Boot, r.Instruction, r.VirtualTime / 1e6, CauseName(r.Cause), r.Detail)).ToList(),
             Instructions = cpu.InstructionCount,
             RepIterations = cpu.RepIterations,
             WallSeconds = Math.Round(seconds, 3),
             VirtualTime = new VirtualTimeInfo(cpu.VirtualTime, cpu.InstructionCount, cpu.RepIterations, cpu.IdleTicks, cpu.WaitTicks, machine.WaitSkipper.Skips),
             Mips = seconds > 0 ? Math.Round(cpu.InstructionCount / seconds / 1e6, 2) : 0,
-            Stop = new StopInfo(stop, Hex.Format(cpu.LinearRip), cpu.Bitness, cpu.StopDetail),
+            Stop = new StopInfo(stop, Hex.Format(cpu.LinearRip), cpu.Bitness, machine.StopDetail),
             Exceptions = cpu.ExceptionCount,
             Unassigned = machine.Bus.Unassigned.Entries
                 .OrderBy(e => e.Space).ThenBy(e => e.Address).ThenBy(e => e.Write)
@@ -308,6 +426,15 @@ public sealed class BootCommand
             Console = new ConsoleInfo(console.BytesPrinted, console.Truncated, console.RawText),
         };
     }
+
+    /// <summary>The report's name of a reset cause (camelCase, like stop reasons).</summary>
+    private static string CauseName(ResetCause cause) => cause switch
+    {
+        ResetCause.ResetControl => "resetControl",
+        ResetCause.KeyboardController => "keyboardController",
+        ResetCause.FastReset => "fastReset",
+        _ => "tripleFault",
+    };
 
     private static FlashInfo FlashInfoOf(FlashPlacement p, Core.Devices.CfiFlash.CfiFlash chip) =>
         new(p.Unit, p.Name, Hex.Format(p.Base), p.Size, chip.ReadOnly, chip.BytesProgrammed, chip.BlocksErased);

@@ -8,10 +8,10 @@ public sealed record BootOptions
     public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string>
     {
         "--code", "--vars", "--firmware", "--memory", "--until", "--max-instructions", "--report", "--trace", "--trace-limit", "--flash-log",
-        "--serial-log", "--debugcon", "--pace", "--rtc-start",
+        "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets",
     };
 
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status" };
+    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force" };
 
     public const string SerialInputOption = "--serial-input";
     public const string ExpectOption = "--expect";
@@ -54,6 +54,9 @@ public sealed record BootOptions
 
     public bool Quiet { get; init; }
 
+    /// <summary>Boot a CODE/VARS pair that fails the compatibility check anyway; the run then uses snapshot mode.</summary>
+    public bool Force { get; init; }
+
     /// <summary><c>--serial-input</c>, <c>--expect</c> and <c>--send</c> in order (see <see cref="Serial.SerialScript"/>).</summary>
     public IReadOnlyList<(string Name, string Value)> SerialSteps { get; init; } = [];
 
@@ -72,6 +75,12 @@ public sealed record BootOptions
     public bool ExactWaits { get; init; }
 
     public bool NoStatus { get; init; }
+
+    /// <summary>A guest reset ends the run (QEMU's -no-reboot) instead of restarting the machine.</summary>
+    public bool NoReboot { get; init; }
+
+    /// <summary>Machine resets allowed before the run stops as a reset loop.</summary>
+    public int MaxResets { get; init; } = Core.Machine.PcMachine.DefaultMaxResets;
 
     public bool Verbose { get; init; }
 
@@ -98,6 +107,7 @@ public sealed record BootOptions
             UnassignedZero = a.Has("--unassigned-zero"),
             Snapshot = a.Has("--snapshot"),
             Quiet = a.Has("--quiet"),
+            Force = a.Has("--force"),
             Verbose = a.Has("--verbose"),
             SerialSteps = a.GetAll(),
             SerialLog = a.Get("--serial-log"),
@@ -106,6 +116,10 @@ public sealed record BootOptions
             RtcStart = a.Get("--rtc-start") is { } rtc ? ParseDate(rtc) : null,
             ExactWaits = a.Has("--exact-waits"),
             NoStatus = a.Has("--no-status"),
+            NoReboot = a.Has("--no-reboot"),
+            MaxResets = a.GetLong("--max-resets") is { } r
+                ? (r is >= 0 and <= int.MaxValue ? (int)r : throw new UsageException($"--max-resets must be between 0 and {int.MaxValue}, not {r}"))
+                : Core.Machine.PcMachine.DefaultMaxResets,
         };
         o.Validate(a);
         return o;
@@ -138,6 +152,11 @@ public sealed record BootOptions
         if (Firmware == null && Code == null)
         {
             throw new UsageException(Vars != null ? "--vars needs --code (pflash1 requires pflash0)" : "no firmware given: use --code FILE [--vars FILE] or --firmware FILE");
+        }
+
+        if (Code != null && Vars != null && SamePath(Code, Vars))
+        {
+            throw new UsageException("--code and --vars are the same file: the code chip is read-only, the varstore is written");
         }
 
         if (Until != null && !MilestoneTracker.KnownNames.Contains(Until))
