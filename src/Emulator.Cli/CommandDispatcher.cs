@@ -29,6 +29,10 @@ public static class CommandDispatcher
                    --snapshot (never write the varstore)  --flash-log FILE
                    --quiet | --verbose | --no-status
                    --force (boot a CODE/VARS pair that does not match, in snapshot mode)
+          bench    flash write throughput: device level, guest level, images for QEMU
+                   flash [--seconds S (per device figure, default 0.5)] [--chip SIZE (default 256K)]
+                   [--bytes SIZE (guest region, default 1M)] [--passes N (default 4)]
+                   [--only device|guest|none] [--json FILE] [--write-image DIR]
         """ + "\n" + CompatCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
           help     this text
 
@@ -59,6 +63,13 @@ public static class CommandDispatcher
 
                 case "compat":
                     return new CompatCommand(stdout).Run(args.Skip(1));
+
+                case "bench":
+                    {
+                        var options = Bench.BenchOptions.Parse(args.Skip(1));
+                        using var output = new StreamWriter(stdout, new System.Text.UTF8Encoding(false), leaveOpen: true) { AutoFlush = true };
+                        return new Bench.BenchCommand(output, stderr).Run(options);
+                    }
 
                 default:
                     throw new UsageException($"unknown command '{args[0]}' (try 'emu help')");

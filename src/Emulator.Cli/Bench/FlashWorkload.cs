@@ -102,6 +102,18 @@ public sealed class FlashWorkload
         return vars;
     }
 
+    /// <summary>The vars chip after the whole workload: each pass erases every block, so the last pass's bytes are all that remain.</summary>
+    public byte[] BuildFinalVarsImage()
+    {
+        var vars = new byte[VarsChipSize];
+        for (int i = 0; i < vars.Length; i++)
+        {
+            vars[i] = DataByte(Passes - 1, i);
+        }
+
+        return vars;
+    }
+
     /// <summary>Every completed operation the guest performs, in order.</summary>
     public IEnumerable<FlashWorkloadOperation> Operations()
     {

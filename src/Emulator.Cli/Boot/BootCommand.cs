@@ -4,6 +4,7 @@ using Emulator.Cli.CommandLine;
 using Emulator.Cli.Compat;
 using Emulator.Cli.Reporting;
 using Emulator.Cli.Serial;
+using Emulator.Cli.Varstore;
 using Emulator.Core.Cpu;
 using Emulator.Core.Machine;
 using Emulator.Core.Memory;
@@ -40,30 +41,54 @@ public sealed class BootCommand
         var files = new List<FirmwareFileInfo>();
         var flash = new List<FlashImage>();
         byte[] codeBytes;
+        VarstoreFile? varstore = null;
         if (o.Firmware != null)
         {
-            var (bytes, info) = FirmwareFiles.Load("firmware", o.Firmware);
-            files.Add(info);
-            codeBytes = bytes;
-
             // A unified image carries its varstore inside: QEMU's -pflash default is writable.
-            flash.Add(new FlashImage(o.Firmware, bytes, ReadOnly: false));
+            varstore = VarstoreFile.Open("firmware", o.Firmware, o.Snapshot);
+            codeBytes = varstore.Bytes;
+            files.Add(varstore.Info);
+            flash.Add(new FlashImage(o.Firmware, varstore.Bytes, ReadOnly: false));
         }
         else
         {
+            // The code chip is read-only, as libvirt maps it (readonly=on).
             var (bytes, info) = FirmwareFiles.Load("code", o.Code!);
             files.Add(info);
             codeBytes = bytes;
             flash.Add(new FlashImage(o.Code!, bytes, ReadOnly: true));
             if (o.Vars != null)
             {
-                var (vars, varsInfo) = FirmwareFiles.Load("vars", o.Vars);
-                files.Add(varsInfo);
-                o = CheckPair(o, ParseCode(bytes), vars);
+                using (var preview = VarstoreFile.Open("vars", o.Vars, snapshot: true))
+                {
+                    o = CheckPair(o, ParseCode(bytes), preview.Bytes);
+                }
 
-                // The varstore is the user's data: this version keeps guest writes in memory only.
-                flash.Add(new FlashImage(o.Vars!, vars, ReadOnly: false));
+                varstore = VarstoreFile.Open("vars", o.Vars!, o.Snapshot);
+                files.Add(varstore.Info);
+                flash.Add(new FlashImage(o.Vars!, varstore.Bytes, ReadOnly: false));
             }
+        }
+
+        using (varstore)
+        {
+            int status = Run(o, files, flash, codeBytes, varstore);
+
+            // Also when the run never started (bad options found late): no journal left behind.
+            varstore?.Close();
+            return status;
+        }
+    }
+
+    private int Run(BootOptions o, List<FirmwareFileInfo> files, List<FlashImage> flash, byte[] codeBytes, VarstoreFile? varstore)
+    {
+        if (varstore is { Recovered.Records: > 0 } v)
+        {
+            _log.LogWarning(
+                "{File}: recovered {Records} journal record(s), {Bytes} bytes, left by an interrupted run{Where}{Torn}",
+                v.Path, v.Recovered.Records, v.Recovered.DataBytes,
+                v.Snapshot ? " (applied in memory only: --snapshot)" : string.Empty,
+                v.Recovered.TornBytes > 0 ? $"; a torn tail of {v.Recovered.TornBytes} bytes was discarded" : string.Empty);
         }
 
         using var console = new ConsoleSession(o, _serialOut, _host);
@@ -101,7 +126,13 @@ public sealed class BootCommand
 
         using (machine)
         {
-            return Execute(o, machine, files, addressMilestones, console, FirmwareModules(codeBytes));
+            using var persistence = varstore is { Snapshot: false } ? new FlashPersistence(varstore) : null;
+            if (persistence != null)
+            {
+                machine.FlashChips.Single(c => !c.ReadOnly).AddListener(persistence);
+            }
+
+            return Execute(o, machine, files, addressMilestones, console, FirmwareModules(codeBytes), (varstore, persistence));
         }
     }
 
@@ -199,7 +230,9 @@ public sealed class BootCommand
         return o with { Snapshot = true };
     }
 
-    private int Execute(BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, Dictionary<string, ulong> addressMilestones, ConsoleSession console, IReadOnlyList<FirmwareModule> modules)
+    private int Execute(
+        BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, Dictionary<string, ulong> addressMilestones, ConsoleSession console,
+        IReadOnlyList<FirmwareModule> modules, (VarstoreFile? File, FlashPersistence? Writer) varstore)
     {
         var cpu = machine.Cpu;
         var wall = Stopwatch.StartNew();
@@ -253,6 +286,14 @@ public sealed class BootCommand
         {
             trace?.Dispose();
             flashLog?.Dispose();
+
+            // Every completed operation reaches the file before the run is reported.
+            varstore.Writer?.Dispose();
+        }
+
+        if (varstore.Writer?.Failure is { } failure)
+        {
+            _log.LogError("the varstore '{File}' could not be saved: {Reason}", varstore.File!.Path, failure.Message);
         }
 
         wall.Stop();
@@ -274,6 +315,7 @@ public sealed class BootCommand
         };
         var report = BuildReport(o, machine, files, tracker, wall, stop, console.Transcript) with
         {
+            Varstore = varstore.File is { } vf ? VarstoreInfoOf(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
                 m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6)).ToList(),
         };
@@ -290,8 +332,21 @@ public sealed class BootCommand
 
         // Without --until only a guest power-off counts as done: a limit, a fault, or a CPU halted
         // for good all leave the firmware short of where it should be.
-        return tracker.UntilReached || (reason == StopReason.PowerOff && internalError == null) ? 0 : 1;
+        bool saved = varstore.Writer?.Failure == null;
+        return saved && (tracker.UntilReached || (reason == StopReason.PowerOff && internalError == null)) ? 0 : 1;
     }
+
+    private static VarstoreInfo VarstoreInfoOf(VarstoreFile file, FlashPersistence? writer) => new(
+        file.Path,
+        file.Snapshot ? "snapshot" : "persisted",
+        file.Recovered.Records,
+        file.Recovered.DataBytes,
+        file.Recovered.TornBytes,
+        writer?.Operations ?? 0,
+        writer?.BytesPersisted ?? 0,
+        writer?.JournalRecords ?? 0,
+        writer?.Syncs ?? 0,
+        writer?.Failure?.Message);
 
     private void LogSummary(RunReport r, Cpu cpu)
     {

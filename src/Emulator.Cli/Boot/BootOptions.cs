@@ -144,6 +144,11 @@ public sealed record BootOptions
             throw new UsageException(Vars != null ? "--vars needs --code (pflash1 requires pflash0)" : "no firmware given: use --code FILE [--vars FILE] or --firmware FILE");
         }
 
+        if (Code != null && Vars != null && SamePath(Code, Vars))
+        {
+            throw new UsageException("--code and --vars are the same file: the code chip is read-only, the varstore is written");
+        }
+
         if (Until != null && !MilestoneTracker.KnownNames.Contains(Until))
         {
             throw new UsageException($"unknown milestone '{Until}' (known: {string.Join(", ", MilestoneTracker.KnownNames)})");

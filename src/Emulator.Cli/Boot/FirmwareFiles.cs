@@ -12,6 +12,23 @@ public static class FirmwareFiles
 
     public static (byte[] Bytes, FirmwareFileInfo Info) Load(string role, string path)
     {
+        Check(role, path);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{role} file '{path}' cannot be read: {e.Message}");
+        }
+
+        return (bytes, Describe(role, path, bytes));
+    }
+
+    /// <summary>The file exists, is a regular file and is small enough to be firmware; one-line errors otherwise.</summary>
+    public static void Check(string role, string path)
+    {
         FileInfo fi;
         try
         {
@@ -36,18 +53,9 @@ public static class FirmwareFiles
         {
             throw new UsageException($"{role} file '{path}' is {fi.Length} bytes: too large for system firmware");
         }
-
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"{role} file '{path}' cannot be read: {e.Message}");
-        }
-
-        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        return (bytes, new FirmwareFileInfo(role, Path.GetFullPath(path), bytes.Length, sha));
     }
+
+    /// <summary>The report's record of an input file: its role, full path, size and SHA-256 of the bytes the machine starts from.</summary>
+    public static FirmwareFileInfo Describe(string role, string path, byte[] bytes) =>
+        new(role, Path.GetFullPath(path), bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
 }

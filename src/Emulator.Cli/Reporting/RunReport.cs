@@ -46,7 +46,20 @@ public sealed record RunReport
 
     /// <summary>Firmware modules in the order they started executing (found by <c>ModuleRecognizer</c>).</summary>
     public IReadOnlyList<ModuleInfo> Modules { get; init; } = [];
+
+    /// <summary>The writable flash file: how it was opened, what was recovered, what reached it.</summary>
+    public VarstoreInfo? Varstore { get; init; }
 }
+
+/// <summary>
+/// The writable flash file (<c>--vars</c> or <c>--firmware</c>): <c>persisted</c> or <c>snapshot</c>;
+/// journal records (and their data bytes) recovered from an interrupted run, torn tail bytes
+/// discarded; completed guest operations, data bytes written to the file, journal records and
+/// journal fsyncs of this run; the error that stopped persistence, if any.
+/// </summary>
+public sealed record VarstoreInfo(
+    string Path, string Mode, long RecoveredRecords, long RecoveredBytes, long DiscardedTornBytes,
+    long Operations, long BytesWritten, long JournalRecords, long JournalSyncs, string? Error);
 
 /// <summary>A module that started: UI name, FFS file GUID and type, where its image header was, its entry, and when it was entered.</summary>
 public sealed record ModuleInfo(string? Name, Guid Guid, string Type, string ImageAddress, string Entry, long Instruction, double VirtualMs);

@@ -1,6 +1,6 @@
 namespace Emulator.Core.Memory;
 
-/// <summary>What backs a page of physical address space.</summary>
+/// <summary>What backs a page of physical address space. Kinds with a device come last (PhysicalBus.Write tests <c>&gt;= RomDevice</c>).</summary>
 public enum RegionKind : byte
 {
     /// <summary>Nothing: reads return the bus's unassigned value, writes are dropped and counted.</summary>

@@ -42,6 +42,8 @@ public sealed unsafe class CfiFlash : IMmioDevice
     private readonly bool[] _bufferWritten = new bool[WriteBufferBytes];
     private int _bufferLow;
     private int _bufferHigh;
+    private bool _arrayMode = true;
+    private ulong _regionStart;
 
     public CfiFlash(string name, byte* array, ulong size, bool readOnly)
     {
@@ -59,7 +61,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
     public ulong Size => _size;
 
     /// <summary>True while reads come from the array (read-array mode).</summary>
-    public bool ArrayMode { get; private set; } = true;
+    public bool ArrayMode => _arrayMode;
 
     /// <summary>Told after every completed program or erase (persistence, write logs); see <see cref="AddListener"/>.</summary>
     public IFlashWriteListener? Listener { get; private set; }
@@ -73,6 +75,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
     {
         _bus = bus;
         _region = region;
+        _regionStart = region.Start;
     }
 
     public ReadOnlySpan<byte> Contents => new(_array, (int)_size);
@@ -102,6 +105,37 @@ public sealed unsafe class CfiFlash : IMmioDevice
 
     public void Write(ulong offset, int size, ulong value)
     {
+        // The hot path: OVMF's byte program (QemuFlashWrite: 0x10 then the data byte, per byte,
+        // with no read array in between, so the chip stays in command mode). Both cycles of it
+        // are settled here with the same effects WriteCycle0/WriteCycle1 would have; anything
+        // else takes the general state machine below.
+        if (size == 1 && !_arrayMode)
+        {
+            if (_cycle == 0)
+            {
+                if ((byte)value == FlashCommand.SingleProgram)
+                {
+                    _command = FlashCommand.SingleProgram;
+                    _cycle = 1;
+                    return;
+                }
+            }
+            else if (_cycle == 1 && _command == FlashCommand.SingleProgram && !ReadOnly)
+            {
+                _array[offset] = (byte)value;
+                _status |= FlashStatus.Ready;
+                _cycle = 0;
+                BytesProgrammed++;
+                if (_bus != null && _bus.IsCodePage((_regionStart + offset) >> PhysicalBus.PageShift))
+                {
+                    _bus.NotifyWritten(_regionStart + offset, 1);
+                }
+
+                Listener?.Written(this, FlashWriteKind.Program, offset, 1);
+                return;
+            }
+        }
+
         if (size > MaxAccessSize)
         {
             // Split as QEMU does (see Read): the high half is a second, separate write cycle.
@@ -140,7 +174,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
 
     private void WriteOne(ulong offset, int size, ulong value)
     {
-        if (_cycle == 0 && ArrayMode)
+        if (_cycle == 0 && _arrayMode)
         {
             // The first write leaves read-array mode; from now on reads come through Read().
             SetArrayMode(false);
@@ -376,7 +410,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
 
     private void SetArrayMode(bool array)
     {
-        ArrayMode = array;
+        _arrayMode = array;
         if (_bus != null && _region != null)
         {
             _bus.SetReadsDirect(_region, array);

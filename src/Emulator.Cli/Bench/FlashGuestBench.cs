@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Text;
+using Emulator.Core.Cpu;
+using Emulator.Core.Machine;
+
+namespace Emulator.Cli.Bench;
+
+/// <summary>
+/// What one run of the <see cref="FlashWorkload"/> guest did: the bytes and blocks it completed,
+/// the guest instructions it took, and the wall time between its start and done markers on
+/// COM1 (the same window benchmarks/qemu-flash-bench.sh times on QEMU).
+/// </summary>
+public sealed record GuestFigure(long BytesProgrammed, long BlocksErased, long Instructions, double Seconds)
+{
+    /// <summary>Guest-visible programmed bytes per second of wall time.</summary>
+    public double BytesPerSecond => BytesProgrammed / Seconds;
+
+    /// <summary>Every guest instruction of the run (set-up, erases, programs, messages) per programmed byte.</summary>
+    public double InstructionsPerByte => (double)Instructions / BytesProgrammed;
+
+    public double Mips => Instructions / Seconds / 1e6;
+}
+
+/// <summary>Runs the flash workload as firmware on the PC machine and times it from marker to marker.</summary>
+public static class FlashGuestBench
+{
+    /// <summary>Generous: the workload needs about a dozen instructions per byte.</summary>
+    private const long InstructionsPerByteLimit = 64;
+
+    /// <summary>Runs <paramref name="workload"/>; throws <see cref="InvalidOperationException"/> if the guest does not finish as it should.</summary>
+    public static GuestFigure Run(FlashWorkload workload)
+    {
+        var line = new StringBuilder();
+        long startTicks = 0, doneTicks = 0;
+        using var machine = new PcMachine(new MachineOptions
+        {
+            Flash = [new FlashImage("code", workload.BuildCodeImage(), true), new FlashImage("vars", workload.BuildVarsImage(), false)],
+            SerialOutput = b =>
+            {
+                if (b != '\n')
+                {
+                    line.Append((char)b);
+                    return;
+                }
+
+                string text = line.ToString().TrimEnd('\r');
+                line.Clear();
+                if (text == FlashWorkload.StartMarker)
+                {
+                    startTicks = Stopwatch.GetTimestamp();
+                }
+                else if (text == FlashWorkload.DoneMarker)
+                {
+                    doneTicks = Stopwatch.GetTimestamp();
+                }
+            },
+        });
+
+        long limit = 1_000_000 + (workload.BytesProgrammed * InstructionsPerByteLimit);
+        var reason = machine.Cpu.Run(limit);
+        var chip = machine.FlashChips[1];
+        if (reason != StopReason.PowerOff || startTicks == 0 || doneTicks == 0)
+        {
+            throw new InvalidOperationException($"the flash workload stopped with {reason} after {machine.Cpu.InstructionCount:N0} instructions, before powering off");
+        }
+
+        if (chip.BytesProgrammed != workload.BytesProgrammed || chip.BlocksErased != workload.BlocksErased)
+        {
+            throw new InvalidOperationException($"the flash workload programmed {chip.BytesProgrammed} bytes and erased {chip.BlocksErased} blocks, not {workload.BytesProgrammed} and {workload.BlocksErased}");
+        }
+
+        return new GuestFigure(chip.BytesProgrammed, chip.BlocksErased, machine.Cpu.InstructionCount, (double)(doneTicks - startTicks) / Stopwatch.Frequency);
+    }
+}

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Emulator.Boot.Tests.Varstore;
+
+/// <summary>
+/// The emu CLI as a real child process (<c>dotnet emu.dll ...</c>), so a test can kill it with
+/// SIGKILL or SIGTERM at any moment, as a user or a host shutdown would.
+/// </summary>
+internal sealed class EmuProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly string _marker;
+    private readonly ManualResetEventSlim _markerSeen = new(false);
+
+    public EmuProcess(string marker, params string[] args)
+    {
+        _marker = marker;
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "emu.dll"));
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        _process = new Process { StartInfo = psi };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            lock (_stdout)
+            {
+                _stdout.AppendLine(e.Data);
+                if (_stdout.ToString().Contains(_marker, StringComparison.Ordinal))
+                {
+                    _markerSeen.Set();
+                }
+            }
+        };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            lock (_stderr)
+            {
+                _stderr.AppendLine(e.Data);
+            }
+        };
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    /// <summary>Waits for the marker on the guest's console; false if the process ended first or the time ran out.</summary>
+    public bool WaitForMarker(TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (_markerSeen.Wait(20))
+            {
+                return true;
+            }
+
+            if (_process.HasExited)
+            {
+                return _markerSeen.Wait(500);
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>SIGKILL: no handler runs, nothing is flushed.</summary>
+    public void KillHard() => _process.Kill();
+
+    public void Terminate()
+    {
+        if (Kill(_process.Id, Sigterm) != 0 && !_process.HasExited)
+        {
+            throw new InvalidOperationException($"kill(SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            _process.Kill();
+            throw new TimeoutException($"emu did not exit within {timeout}: {Stderr}");
+        }
+
+        _process.WaitForExit(); // drains the output readers
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+        _markerSeen.Dispose();
+    }
+
+    private const int Sigterm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
