@@ -1,6 +1,7 @@
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Compat;
+using Emulator.Cli.Inspect;
 using Emulator.Cli.Logging;
 using Emulator.Cli.Vars;
 using Microsoft.Extensions.Logging;
@@ -33,7 +34,7 @@ public static class CommandDispatcher
                    flash [--seconds S (per device figure, default 0.5)] [--chip SIZE (default 256K)]
                    [--bytes SIZE (guest region, default 1M)] [--passes N (default 4)]
                    [--only device|guest|none] [--json FILE] [--write-image DIR]
-        """ + "\n" + CompatCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
+        """ + "\n" + CompatCommand.Usage + "\n" + InspectCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
           help     this text
 
         exit status: 0 done, 1 ran but fell short, 2 bad input or usage
@@ -63,6 +64,9 @@ public static class CommandDispatcher
 
                 case "compat":
                     return new CompatCommand(stdout).Run(args.Skip(1));
+
+                case "inspect":
+                    return new InspectCommand(stdout).Run(args.Skip(1));
 
                 case "bench":
                     {
