@@ -244,8 +244,14 @@ public sealed partial class Cpu
                 Tracer = null;
             }
 
-            long budget = instructionLimit - InstructionCount;
+            long before = InstructionCount;
+            long budget = instructionLimit - before;
             ExecuteBlock(block, budget < block.Count ? (int)budget : block.Count);
+            if (block.Counter is { } counter)
+            {
+                // A guest fault leaves the block by exception: its executed part goes uncounted.
+                counter.Instructions += InstructionCount - before;
+            }
             if (scheduler != null)
             {
                 deadline = scheduler.NextDeadline;
