@@ -30,11 +30,13 @@ public static class CommandDispatcher
                    --snapshot (never write the varstore)  --flash-log FILE
                    --quiet | --verbose | --no-status
                    --force (boot a CODE/VARS pair that does not match, in snapshot mode)
+                   --no-reboot (a guest reset ends the run)  --max-resets N (default 16)
                    --timeline (after the run: every module started, where, when, instructions inside)
           bench    flash write throughput: device level, guest level, images for QEMU
                    flash [--seconds S (per device figure, default 0.5)] [--chip SIZE (default 256K)]
                    [--bytes SIZE (guest region, default 1M)] [--passes N (default 4)]
                    [--only device|guest|none] [--json FILE] [--write-image DIR]
+                   [--file-dir DIR (scratch varstores for persisted figures) | --no-file]
         """ + "\n" + CompatCommand.Usage + "\n" + InspectCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
           help     this text
 

@@ -43,7 +43,8 @@ public sealed class FlashDeviceBench : IDisposable
     public const string BlockEraseName = "block-erase";
     public const string BufferedWriteName = "buffered-write";
 
-    private const int BufferBytes = 256;
+    /// <summary>One write-to-buffer sequence fills the whole 256-byte buffer (CFI byte 0x2A: 2^8).</summary>
+    public const int BufferBytes = 256;
     private const double WarmUpSeconds = 0.4;
 
     private readonly FlashWorkload _layout;
@@ -68,6 +69,8 @@ public sealed class FlashDeviceBench : IDisposable
     /// <summary>The chip the kernels write (tests check what it holds).</summary>
     public CfiFlash Chip => _machine.FlashChips[1];
 
+    public int ChipBytes => _size;
+
     /// <summary>Byte programs: one operation is one programmed byte.</summary>
     public DeviceFigure ByteProgram(TimeSpan budget) => Measure(ByteProgramName, budget, _size, 1, ByteProgramRound);
 
@@ -76,6 +79,24 @@ public sealed class FlashDeviceBench : IDisposable
 
     /// <summary>Buffered writes: one operation is one committed 256-byte buffer.</summary>
     public DeviceFigure BufferedWrite(TimeSpan budget) => Measure(BufferedWriteName, budget, _size / BufferBytes, BufferBytes, BufferedWriteRound);
+
+    /// <summary>
+    /// Byte programs on a fresh chip persisted to a scratch varstore file in
+    /// <paramref name="directory"/> (<see cref="BenchVarstore"/>): the figure is the rate the
+    /// CPU thread sustains with the persistence listener attached (including waits when the
+    /// writer falls a whole ring behind); the cost says how many bytes reached the file and how
+    /// long the writer took to finish after the last program.
+    /// </summary>
+    public static (DeviceFigure Figure, FileCost File, double FileBytesPerSecond) PersistedByteProgram(int chipBytes, TimeSpan budget, string directory)
+    {
+        using var bench = new FlashDeviceBench(chipBytes);
+        using var varstore = new BenchVarstore(directory, chipBytes);
+        long start = Stopwatch.GetTimestamp();
+        varstore.Attach(bench.Chip);
+        var figure = bench.Measure(ByteProgramName + "+file", budget, chipBytes, 1, bench.ByteProgramRound);
+        var cost = varstore.Finish(bench.Chip.Contents);
+        return (figure, cost, cost.BytesPersisted / Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
 
     public void Dispose() => _machine.Dispose();
 
@@ -115,7 +136,8 @@ public sealed class FlashDeviceBench : IDisposable
         return new DeviceFigure(name, operations, operations * bytesPerOperation, wall, Math.Clamp(cpu, wall / 1000, wall), allocated);
     }
 
-    private void ByteProgramRound(int pass)
+    /// <summary>One round of the kernel over the whole chip (BenchmarkDotNet's FlashBenchmarks call it directly).</summary>
+    public void ByteProgramRound(int pass)
     {
         var bus = _bus;
         ulong end = _base + (ulong)_size;
@@ -129,7 +151,8 @@ public sealed class FlashDeviceBench : IDisposable
         bus.Write(end - 1, 1, FlashCommand.ReadArray);
     }
 
-    private void BlockEraseRound(int pass)
+    /// <summary>One round of the kernel over the whole chip (BenchmarkDotNet's FlashBenchmarks call it directly).</summary>
+    public void BlockEraseRound(int pass)
     {
         var bus = _bus;
         ulong end = _base + (ulong)_size;
@@ -142,7 +165,8 @@ public sealed class FlashDeviceBench : IDisposable
         bus.Write(_base, 1, FlashCommand.ReadArray);
     }
 
-    private void BufferedWriteRound(int pass)
+    /// <summary>One round of the kernel over the whole chip (BenchmarkDotNet's FlashBenchmarks call it directly).</summary>
+    public void BufferedWriteRound(int pass)
     {
         var bus = _bus;
         ulong end = _base + (ulong)_size;

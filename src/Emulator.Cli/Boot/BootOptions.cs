@@ -8,10 +8,10 @@ public sealed record BootOptions
     public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string>
     {
         "--code", "--vars", "--firmware", "--memory", "--until", "--max-instructions", "--report", "--trace", "--trace-limit", "--flash-log",
-        "--serial-log", "--debugcon", "--pace", "--rtc-start",
+        "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets",
     };
 
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--force", "--timeline" };
+    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force", "--timeline" };
 
     public const string SerialInputOption = "--serial-input";
     public const string ExpectOption = "--expect";
@@ -79,6 +79,12 @@ public sealed record BootOptions
 
     public bool NoStatus { get; init; }
 
+    /// <summary>A guest reset ends the run (QEMU's -no-reboot) instead of restarting the machine.</summary>
+    public bool NoReboot { get; init; }
+
+    /// <summary>Machine resets allowed before the run stops as a reset loop.</summary>
+    public int MaxResets { get; init; } = Core.Machine.PcMachine.DefaultMaxResets;
+
     public bool Verbose { get; init; }
 
     public static BootOptions Parse(IEnumerable<string> args)
@@ -114,6 +120,10 @@ public sealed record BootOptions
             RtcStart = a.Get("--rtc-start") is { } rtc ? ParseDate(rtc) : null,
             ExactWaits = a.Has("--exact-waits"),
             NoStatus = a.Has("--no-status"),
+            NoReboot = a.Has("--no-reboot"),
+            MaxResets = a.GetLong("--max-resets") is { } r
+                ? (r is >= 0 and <= int.MaxValue ? (int)r : throw new UsageException($"--max-resets must be between 0 and {int.MaxValue}, not {r}"))
+                : Core.Machine.PcMachine.DefaultMaxResets,
         };
         o.Validate(a);
         return o;

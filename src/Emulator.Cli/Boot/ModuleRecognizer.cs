@@ -57,14 +57,28 @@ public sealed unsafe class ModuleRecognizer
 
     /// <summary>
     /// A module that started: where its header sat, its entry, the instruction index of its first
-    /// instruction, and the tally of instructions executed inside its image since.
+    /// instruction, the boot it belongs to, and the tally of instructions executed inside its image since.
     /// </summary>
-    public sealed record ModuleStart(FirmwareModule Module, ulong HeaderAddress, ulong Entry, long Instruction, long VirtualNs, ExecutionCounter Inside)
+    public sealed record ModuleStart(FirmwareModule Module, ulong HeaderAddress, ulong Entry, long Instruction, long VirtualNs, int Boot, ExecutionCounter Inside)
     {
         /// <summary>Where the image's RVA 0 lies (below the header for TE images, whose header replaces stripped bytes).</summary>
         public ulong ImageStart => unchecked(HeaderAddress - (ulong)Module.Image.HeaderRva);
 
         public ulong ImageEnd => ImageStart + Module.Image.SizeOfImage;
+    }
+
+    /// <summary>The boot the next module starts belong to (after a machine reset, modules start again).</summary>
+    public int Boot { get; private set; }
+
+    /// <summary>A machine reset: every module may start again, in boot <paramref name="boot"/>.</summary>
+    public void BeginBoot(int boot)
+    {
+        Boot = boot;
+        _seenEntries.Clear();
+
+        // Blocks decoded in the last boot would neither announce their modules again (only
+        // decoding does) nor count into this boot's counters: decode afresh (no guest-visible effect).
+        _cpu.FlushCodeCache();
     }
 
     public IReadOnlyList<ModuleStart> Started => _started;
@@ -103,7 +117,7 @@ public sealed unsafe class ModuleRecognizer
     private void Start(FirmwareModule module, ulong header, ulong entry)
     {
         _seenEntries.Add(entry);
-        var start = new ModuleStart(module, header, entry, _cpu.InstructionCount, _cpu.VirtualTime, new ExecutionCounter());
+        var start = new ModuleStart(module, header, entry, _cpu.InstructionCount, _cpu.VirtualTime, Boot, new ExecutionCounter());
         _started.Add(start);
         ModuleStarted?.Invoke(start);
     }
@@ -113,7 +127,7 @@ public sealed unsafe class ModuleRecognizer
         for (int i = _started.Count - 1; i >= 0; i--)
         {
             var m = _started[i];
-            if (linear >= m.ImageStart && linear < m.ImageEnd)
+            if (m.Boot == Boot && linear >= m.ImageStart && linear < m.ImageEnd)
             {
                 return m.Inside;
             }
