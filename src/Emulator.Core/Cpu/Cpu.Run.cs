@@ -232,8 +232,14 @@ public sealed partial class Cpu
                 _skipBreakpointAt = ulong.MaxValue;
             }
 
-            long budget = instructionLimit - InstructionCount;
+            long before = InstructionCount;
+            long budget = instructionLimit - before;
             ExecuteBlock(block, budget < block.Count ? (int)budget : block.Count);
+            if (block.Counter is { } counter)
+            {
+                // A guest fault leaves the block by exception: its executed part goes uncounted.
+                counter.Instructions += InstructionCount - before;
+            }
         }
     }
 
