@@ -35,7 +35,7 @@ public static class FlashGuestBench
         using var machine = new PcMachine(new MachineOptions
         {
             Flash = [new FlashImage("code", workload.BuildCodeImage(), true), new FlashImage("vars", workload.BuildVarsImage(), false)],
-            SerialOutput = b =>
+            SerialPorts = [new IsaSerialPort(0, b =>
             {
                 if (b != '\n')
                 {
@@ -53,7 +53,7 @@ public static class FlashGuestBench
                 {
                     doneTicks = Stopwatch.GetTimestamp();
                 }
-            },
+            })],
         });
 
         long limit = 1_000_000 + (workload.BytesProgrammed * InstructionsPerByteLimit);
