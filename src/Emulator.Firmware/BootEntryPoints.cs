@@ -39,9 +39,15 @@ public sealed record BootEntryPoints
 
     public IReadOnlyList<string> Diagnostics { get; init; } = [];
 
+    /// <summary>The parsed image the entry points were found in (its volumes decompressed once, for every later use).</summary>
+    public required FirmwareImage Firmware { get; init; }
+
     /// <summary>Finds the boot milestones in a flash image that is mapped to end at 4 GiB.</summary>
     /// <exception cref="FirmwareFormatException">The bytes hold no firmware volume at all.</exception>
-    public static BootEntryPoints Locate(byte[] codeImage)
+    public static BootEntryPoints Locate(byte[] codeImage) => Locate(codeImage, parsed: null);
+
+    /// <summary>As <see cref="Locate(byte[])"/>, reusing <paramref name="parsed"/> (the same bytes already parsed) when given.</summary>
+    public static BootEntryPoints Locate(byte[] codeImage, FirmwareImage? parsed)
     {
         ArgumentNullException.ThrowIfNull(codeImage);
         if ((ulong)codeImage.Length > AddressSpaceTop)
@@ -49,7 +55,7 @@ public sealed record BootEntryPoints
             throw new FirmwareFormatException($"image of {codeImage.Length} bytes cannot be mapped below 4 GiB", 0);
         }
 
-        FirmwareImage firmware = FirmwareImage.Parse(codeImage);
+        FirmwareImage firmware = parsed ?? FirmwareImage.Parse(codeImage);
         var diagnostics = new List<string>(firmware.Diagnostics);
         ulong mappedBase = AddressSpaceTop - (ulong)codeImage.Length;
 
@@ -63,6 +69,7 @@ public sealed record BootEntryPoints
 
         return new BootEntryPoints
         {
+            Firmware = firmware,
             MappedBase = mappedBase,
             Sec = sec,
             SecEntry = secEntry,

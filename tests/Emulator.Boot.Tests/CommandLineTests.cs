@@ -3,7 +3,7 @@ namespace Emulator.Boot.Tests;
 /// <summary>Bad input gets one clear line on stderr and exit status 2; the user's files are never touched.</summary>
 public class CommandLineTests
 {
-    private static void AssertUsageError(CliResult r, string expectedFragment)
+    internal static void AssertUsageError(CliResult r, string expectedFragment)
     {
         Assert.Equal(2, r.ExitCode);
         var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);

@@ -73,7 +73,9 @@ public class RobustnessTests
             ParseSafely(mutated);
         }
 
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"fuzzing took {stopwatch.Elapsed.TotalMilliseconds:F0} ms");
+        // A guard against a mutation that sends the parser into a near-endless loop, not a
+        // benchmark: ≈1 s unloaded, a generous bound for a loaded CI machine.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), $"fuzzing took {stopwatch.Elapsed.TotalMilliseconds:F0} ms");
     }
 
     [Fact]

@@ -121,13 +121,13 @@ public sealed record BenchOptions
             t = t[..^1];
         }
 
-        if (!long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n > FlashWorkload.MaxRegionBytes / multiplier)
+        if (!long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out long n))
         {
             throw new UsageException($"{option} needs a size such as 64K or 1M, not '{text}'");
         }
 
-        long bytes = n * multiplier;
-        if (bytes < FlashWorkload.BlockSize || bytes % FlashWorkload.BlockSize != 0)
+        long bytes = n > FlashWorkload.MaxRegionBytes ? long.MaxValue : n * multiplier;
+        if (bytes > FlashWorkload.MaxRegionBytes || bytes < FlashWorkload.BlockSize || bytes % FlashWorkload.BlockSize != 0)
         {
             throw new UsageException($"{option} must be a whole number of 4 KiB blocks between 4K and {FlashWorkload.MaxRegionBytes >> 20}M, not '{text}'");
         }

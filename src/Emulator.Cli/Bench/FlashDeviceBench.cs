@@ -43,7 +43,8 @@ public sealed class FlashDeviceBench : IDisposable
     public const string BlockEraseName = "block-erase";
     public const string BufferedWriteName = "buffered-write";
 
-    private const int BufferBytes = 256;
+    /// <summary>One write-to-buffer sequence fills the whole 256-byte buffer (CFI byte 0x2A: 2^8).</summary>
+    public const int BufferBytes = 256;
     private const double WarmUpSeconds = 0.4;
 
     private readonly FlashWorkload _layout;
@@ -67,6 +68,8 @@ public sealed class FlashDeviceBench : IDisposable
 
     /// <summary>The chip the kernels write (tests check what it holds).</summary>
     public CfiFlash Chip => _machine.FlashChips[1];
+
+    public int ChipBytes => _size;
 
     /// <summary>Byte programs: one operation is one programmed byte.</summary>
     public DeviceFigure ByteProgram(TimeSpan budget) => Measure(ByteProgramName, budget, _size, 1, ByteProgramRound);
@@ -115,7 +118,8 @@ public sealed class FlashDeviceBench : IDisposable
         return new DeviceFigure(name, operations, operations * bytesPerOperation, wall, Math.Clamp(cpu, wall / 1000, wall), allocated);
     }
 
-    private void ByteProgramRound(int pass)
+    /// <summary>One round of the kernel over the whole chip (BenchmarkDotNet's FlashBenchmarks call it directly).</summary>
+    public void ByteProgramRound(int pass)
     {
         var bus = _bus;
         ulong end = _base + (ulong)_size;
@@ -129,7 +133,8 @@ public sealed class FlashDeviceBench : IDisposable
         bus.Write(end - 1, 1, FlashCommand.ReadArray);
     }
 
-    private void BlockEraseRound(int pass)
+    /// <summary>One round of the kernel over the whole chip (BenchmarkDotNet's FlashBenchmarks call it directly).</summary>
+    public void BlockEraseRound(int pass)
     {
         var bus = _bus;
         ulong end = _base + (ulong)_size;
@@ -142,7 +147,8 @@ public sealed class FlashDeviceBench : IDisposable
         bus.Write(_base, 1, FlashCommand.ReadArray);
     }
 
-    private void BufferedWriteRound(int pass)
+    /// <summary>One round of the kernel over the whole chip (BenchmarkDotNet's FlashBenchmarks call it directly).</summary>
+    public void BufferedWriteRound(int pass)
     {
         var bus = _bus;
         ulong end = _base + (ulong)_size;

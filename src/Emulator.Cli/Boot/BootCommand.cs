@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Compat;
 using Emulator.Cli.Reporting;
 using Emulator.Cli.Serial;
 using Emulator.Cli.Varstore;
@@ -24,6 +25,8 @@ public sealed class BootCommand
     private readonly Stream _serialOut;
     private readonly TextWriter _stderr;
     private readonly HostConsole _host;
+    private byte[]? _parsedBytes;
+    private FirmwareImage? _parsedCode;
 
     public BootCommand(ILoggerFactory loggers, Stream serialOut, TextWriter stderr, HostConsole host)
     {
@@ -51,7 +54,11 @@ public sealed class BootCommand
                 AddUnit("code", o.Code!, o.CodeWritable);
                 if (o.Vars != null)
                 {
-                    AddUnit("vars", o.Vars, !o.VarsReadOnly);
+                    // Check the pair on the file's bytes before the varstore is opened (opening may replay
+                    // a journal into the file): a refused pair never touches it, --force means snapshot.
+                    var (varsBytes, _) = FirmwareFiles.Load("vars", o.Vars);
+                    o = CheckPair(o, ParseCode(flash[0].Contents), varsBytes);
+                    AddUnit("vars", o.Vars!, !o.VarsReadOnly);
                 }
             }
 
@@ -121,6 +128,8 @@ public sealed class BootCommand
                 DebugConsolePort = o.DebugConPort,
                 RtcStart = o.RtcStart,
                 SkipBusyWaits = !o.ExactWaits,
+                NoReboot = o.NoReboot,
+                MaxResets = o.MaxResets,
             });
             machine.Cpu.HostPoll += backends.Flush;
         }
@@ -130,9 +139,10 @@ public sealed class BootCommand
         }
 
         Dictionary<string, ulong> addressMilestones;
+        IReadOnlyList<FirmwareModule> modules;
         try
         {
-            addressMilestones = LocateMilestones(codeBytes, o.Until);
+            addressMilestones = LocateMilestones(codeBytes, o.Until, out modules);
         }
         catch
         {
@@ -155,7 +165,7 @@ public sealed class BootCommand
                     }
                 }
 
-                return Execute(o, machine, files, addressMilestones, console, FirmwareModules(codeBytes), stores);
+                return Execute(o, machine, files, addressMilestones, console, modules, stores);
             }
             finally
             {
@@ -167,12 +177,17 @@ public sealed class BootCommand
         }
     }
 
-    private Dictionary<string, ulong> LocateMilestones(byte[] code, string? until)
+    /// <summary>The address milestones, and the image's modules from the same parse (decompressing the volumes is ~0.15 s).</summary>
+    private Dictionary<string, ulong> LocateMilestones(byte[] code, string? until, out IReadOnlyList<FirmwareModule> modules)
     {
         var result = new Dictionary<string, ulong>();
+        modules = [];
         try
         {
-            var entries = BootEntryPoints.Locate(code);
+            // Reuse the parse of the pair check when there was one: decompressing the volumes is the cost.
+            var entries = BootEntryPoints.Locate(code, ReferenceEquals(code, _parsedBytes) ? _parsedCode : null);
+            (_parsedBytes, _parsedCode) = (code, entries.Firmware);
+            modules = entries.Firmware.Modules;
             if (entries.SecEntry is ulong sec)
             {
                 result[MilestoneTracker.Sec] = sec;
@@ -196,6 +211,7 @@ public sealed class BootCommand
             }
 
             _log.LogWarning("the code image is not a UEFI firmware image ({Reason}): no sec/pei milestones", e.Message);
+            modules = FirmwareModules(code);
         }
 
         if (until is MilestoneTracker.Sec or MilestoneTracker.Pei && !result.ContainsKey(until))
@@ -207,16 +223,64 @@ public sealed class BootCommand
     }
 
     /// <summary>The executable modules of the code image, nested volumes included; none when it is not a UEFI image.</summary>
-    private static IReadOnlyList<FirmwareModule> FirmwareModules(byte[] code)
+    private IReadOnlyList<FirmwareModule> FirmwareModules(byte[] code) => ParseCode(code)?.Modules ?? [];
+
+    /// <summary>The code image parsed once per run (it inflates ~13 MiB of LZMA); null when it is not a UEFI image.</summary>
+    private FirmwareImage? ParseCode(byte[] code)
     {
-        try
+        if (!ReferenceEquals(code, _parsedBytes))
         {
-            return FirmwareImage.Parse(code).Modules;
+            _parsedBytes = code;
+            try
+            {
+                _parsedCode = FirmwareImage.Parse(code);
+            }
+            catch (FirmwareFormatException)
+            {
+                _parsedCode = null;
+            }
         }
-        catch (FirmwareFormatException)
+
+        return _parsedCode;
+    }
+
+    /// <summary>
+    /// Checks the CODE/VARS pair before anything runs (issue 5): a mismatch makes OVMF lose or
+    /// destroy the user's variables, so it is refused unless --force, which boots in snapshot mode.
+    /// </summary>
+    private BootOptions CheckPair(BootOptions o, FirmwareImage? code, byte[] vars)
+    {
+        var verdict = code is null ? null : CompatibilityCheck.Evaluate(code, vars);
+        if (verdict is null)
         {
-            return [];
+            _log.LogDebug("the code image carries no OVMF varstore template: CODE/VARS check skipped");
+            return o;
         }
+
+        if (verdict.Compatible)
+        {
+            _log.LogDebug("CODE/VARS check: {Finding}", verdict.Findings[0]);
+            return o;
+        }
+
+        foreach (string line in CompatibilityCheck.Describe(verdict, o.Code!, o.Vars!))
+        {
+            _stderr.WriteLine(line);
+        }
+
+        if (o.Qemu is { RefuseMismatch: false })
+        {
+            // A drop-in behaves like QEMU, which boots any pair: the warning above is all.
+            return o;
+        }
+
+        if (!o.Force)
+        {
+            throw new UsageException("boot refused: this VARS file does not fit this code build (see above); convert it with 'emu vars convert', or boot anyway with --force (snapshot mode)");
+        }
+
+        _log.LogWarning("--force: booting the mismatched pair in snapshot mode; the varstore file will not be written");
+        return o with { Snapshot = true };
     }
 
     private int Execute(
@@ -232,6 +296,14 @@ public sealed class BootCommand
         recognizer.ModuleStarted += m => _log.LogDebug(
             "module {Name} ({Type}) entered at 0x{Entry:X}, instruction {Instruction:N0}", m.Module.Name ?? m.Module.FileGuid.ToString(), m.Module.Type, m.Entry, m.Instruction);
         console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && _host.StderrIsTerminal);
+        machine.Rebooted += r =>
+        {
+            _log.LogInformation(
+                "machine reset ({Cause}) at instruction {Instruction:N0}, virtual {VirtualMs:F3} ms: {Detail}; boot {Boot} starts",
+                CauseName(r.Cause), r.Instruction, r.VirtualTime / 1e6, r.Detail, machine.Boot);
+            tracker.BeginBoot(machine.Boot);
+            recognizer.BeginBoot(machine.Boot);
+        };
         tracker.MilestoneReached += m => _log.LogInformation(
             "milestone {Name,-9} at instruction {Instruction,13:N0}  address 0x{Address:X}  {Mode}-bit  virtual {VirtualMs,9:F3} ms  wall {WallMs:F0} ms",
             m.Name, m.Instruction, m.Address, m.Mode, m.VirtualNs / 1e6, m.WallMs);
@@ -262,7 +334,7 @@ public sealed class BootCommand
         string? internalError = null;
         try
         {
-            reason = cpu.Run(o.MaxInstructions);
+            reason = machine.Run(o.MaxInstructions);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -308,6 +380,8 @@ public sealed class BootCommand
             StopReason.Halted => "halted",
             StopReason.TripleFault => "tripleFault",
             StopReason.PowerOff => "powerOff",
+            StopReason.Reset => "reset",
+            StopReason.ResetLimit => "resetLimit",
             StopReason.Requested when cancel.Cancelled => "interrupted",
             _ => reason.ToString(),
         };
@@ -315,7 +389,7 @@ public sealed class BootCommand
         {
             Varstore = varstore.File is { } vf ? VarstoreInfoOf(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
-                m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6)).ToList(),
+                m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot)).ToList(),
         };
         if (internalError != null)
         {
@@ -328,24 +402,28 @@ public sealed class BootCommand
             WriteReport(o.Report, report);
         }
 
-        // Without --until only a guest power-off counts as done: a limit, a fault, or a CPU halted
-        // for good all leave the firmware short of where it should be.
+        // Without --until only a guest power-off, or a guest reset under --no-reboot (QEMU's
+        // -no-reboot exits 0 too), counts as done: a limit, a fault (a triple fault included), a
+        // reset loop, or a CPU halted for good all leave the firmware short of where it should be.
+        // A varstore that could not be saved fails the run whatever the guest did.
         bool saved = stores.All(st => st.Writer?.Failure == null);
         if (o.Qemu is { } qemu)
         {
-            return QemuExitStatus(qemu, reason, cancel, console, saved && internalError == null, cpu.StopDetail);
+            return QemuExitStatus(qemu, o.NoReboot, reason, cancel, console, saved && internalError == null, machine.StopDetail);
         }
 
-        return saved && (tracker.UntilReached || (reason == StopReason.PowerOff && internalError == null)) ? 0 : 1;
+        bool guestEnded = reason is StopReason.PowerOff or StopReason.Reset;
+        return saved && (tracker.UntilReached || (guestEnded && internalError == null)) ? 0 : 1;
     }
 
     /// <summary>
     /// QEMU's exit statuses: 0 when the guest powered off (after a signal with -no-shutdown, which
     /// keeps the process until then), when a signal or the quit key stopped it (QEMU prints
-    /// "terminating on signal N"), and when it reset with -no-reboot; 1 for anything that is no
+    /// "terminating on signal N"), and when it reset or triple-faulted with -no-reboot (without
+    /// it the machine has rebooted and run on, keeping the varstore); 1 for anything that is no
     /// QEMU outcome (a CPU halted for good, an emulator failure), with the reason on stderr.
     /// </summary>
-    private int QemuExitStatus(QemuPower qemu, StopReason reason, CancelHandler cancel, ConsoleSession console, bool clean, string? detail)
+    private int QemuExitStatus(QemuBehaviour qemu, bool noReboot, StopReason reason, CancelHandler cancel, ConsoleSession console, bool clean, string? detail)
     {
         if (!clean)
         {
@@ -366,7 +444,7 @@ public sealed class BootCommand
             case StopReason.Requested when console.Live?.QuitWasRequested == true:
                 _stderr.WriteLine("QEMU: Terminated");
                 return 0;
-            case StopReason.TripleFault when qemu.NoReboot:
+            case StopReason.Reset or StopReason.TripleFault when noReboot:
                 return 0;
             default:
                 _stderr.WriteLine($"qemu-system-x86_64: emu stopped the machine: {reason}{(detail != null ? ": " + detail : string.Empty)}");
@@ -423,13 +501,14 @@ public sealed class BootCommand
                 o.Memory,
                 o.UnassignedZero ? "zero" : "all-ones",
                 machine.FlashPlacements.Select(p => FlashInfoOf(p, machine.FlashChips[p.Unit])).ToList()),
-            Milestones = tracker.Reached.Select(m => new MilestoneInfo(m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6)).ToList(),
+            Milestones = tracker.Reached.Select(m => new MilestoneInfo(m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6, m.Boot)).ToList(),
+            Resets = machine.Resets.Select(r => new ResetInfo(r.Boot, r.Instruction, r.VirtualTime / 1e6, CauseName(r.Cause), r.Detail)).ToList(),
             Instructions = cpu.InstructionCount,
             RepIterations = cpu.RepIterations,
             WallSeconds = Math.Round(seconds, 3),
             VirtualTime = new VirtualTimeInfo(cpu.VirtualTime, cpu.InstructionCount, cpu.RepIterations, cpu.IdleTicks, cpu.WaitTicks, machine.WaitSkipper.Skips),
             Mips = seconds > 0 ? Math.Round(cpu.InstructionCount / seconds / 1e6, 2) : 0,
-            Stop = new StopInfo(stop, Hex.Format(cpu.LinearRip), cpu.Bitness, cpu.StopDetail),
+            Stop = new StopInfo(stop, Hex.Format(cpu.LinearRip), cpu.Bitness, machine.StopDetail),
             Exceptions = cpu.ExceptionCount,
             Unassigned = machine.Bus.Unassigned.Entries
                 .OrderBy(e => e.Space).ThenBy(e => e.Address).ThenBy(e => e.Write)
@@ -442,6 +521,15 @@ public sealed class BootCommand
             Console = new ConsoleInfo(console.BytesPrinted, console.Truncated, console.RawText),
         };
     }
+
+    /// <summary>The report's name of a reset cause (camelCase, like stop reasons).</summary>
+    private static string CauseName(ResetCause cause) => cause switch
+    {
+        ResetCause.ResetControl => "resetControl",
+        ResetCause.KeyboardController => "keyboardController",
+        ResetCause.FastReset => "fastReset",
+        _ => "tripleFault",
+    };
 
     private static FlashInfo FlashInfoOf(FlashPlacement p, Core.Devices.CfiFlash.CfiFlash chip) =>
         new(p.Unit, p.Name, Hex.Format(p.Base), p.Size, chip.ReadOnly, chip.BytesProgrammed, chip.BlocksErased);

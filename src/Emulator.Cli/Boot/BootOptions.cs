@@ -2,8 +2,11 @@ using Emulator.Cli.CommandLine;
 
 namespace Emulator.Cli.Boot;
 
-/// <summary>QEMU's -no-reboot (a reset ends the run, status 0) and -no-shutdown (a power-off waits for a signal).</summary>
-public sealed record QemuPower(bool NoReboot, bool NoShutdown);
+/// <summary>
+/// The QEMU front end's behaviour: -no-shutdown (a power-off waits for a signal), and whether a
+/// CODE/VARS mismatch is refused (opt-in) or only warned about, as QEMU boots any pair.
+/// </summary>
+public sealed record QemuBehaviour(bool NoShutdown, bool RefuseMismatch);
 
 /// <summary>The options of <c>boot</c>, validated: files exist and are readable, numbers are numbers.</summary>
 public sealed record BootOptions
@@ -11,10 +14,10 @@ public sealed record BootOptions
     public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string>
     {
         "--code", "--vars", "--firmware", "--memory", "--until", "--max-instructions", "--report", "--trace", "--trace-limit", "--flash-log",
-        "--serial-log", "--debugcon", "--pace", "--rtc-start",
+        "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets",
     };
 
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status" };
+    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force" };
 
     public const string SerialInputOption = "--serial-input";
     public const string ExpectOption = "--expect";
@@ -57,6 +60,9 @@ public sealed record BootOptions
 
     public bool Quiet { get; init; }
 
+    /// <summary>Boot a CODE/VARS pair that fails the compatibility check anyway; the run then uses snapshot mode.</summary>
+    public bool Force { get; init; }
+
     /// <summary><c>--serial-input</c>, <c>--expect</c> and <c>--send</c> in order (see <see cref="Serial.SerialScript"/>).</summary>
     public IReadOnlyList<(string Name, string Value)> SerialSteps { get; init; } = [];
 
@@ -96,8 +102,14 @@ public sealed record BootOptions
     /// <summary>Live console keys: Ctrl-A x quits (QEMU's mux), and Ctrl-C stops the machine (stdio's signal=on) instead of reaching the guest.</summary>
     public (bool Mux, bool Signals) ConsoleKeys { get; init; } = (true, false);
 
-    /// <summary>QEMU's power semantics and exit statuses instead of boot's (null for boot).</summary>
-    public QemuPower? Qemu { get; init; }
+    /// <summary>QEMU's exit statuses and varstore policy instead of boot's (null for boot).</summary>
+    public QemuBehaviour? Qemu { get; init; }
+
+    /// <summary>A guest reset ends the run (QEMU's -no-reboot) instead of restarting the machine.</summary>
+    public bool NoReboot { get; init; }
+
+    /// <summary>Machine resets allowed before the run stops as a reset loop.</summary>
+    public int MaxResets { get; init; } = Core.Machine.PcMachine.DefaultMaxResets;
 
     public bool Verbose { get; init; }
 
@@ -124,6 +136,7 @@ public sealed record BootOptions
             UnassignedZero = a.Has("--unassigned-zero"),
             Snapshot = a.Has("--snapshot"),
             Quiet = a.Has("--quiet"),
+            Force = a.Has("--force"),
             Verbose = a.Has("--verbose"),
             SerialSteps = a.GetAll(),
             SerialLog = a.Get("--serial-log"),
@@ -132,6 +145,10 @@ public sealed record BootOptions
             RtcStart = a.Get("--rtc-start") is { } rtc ? ParseDate(rtc) : null,
             ExactWaits = a.Has("--exact-waits"),
             NoStatus = a.Has("--no-status"),
+            NoReboot = a.Has("--no-reboot"),
+            MaxResets = a.GetLong("--max-resets") is { } r
+                ? (r is >= 0 and <= int.MaxValue ? (int)r : throw new UsageException($"--max-resets must be between 0 and {int.MaxValue}, not {r}"))
+                : Core.Machine.PcMachine.DefaultMaxResets,
         };
         o.Validate(a);
         return o;

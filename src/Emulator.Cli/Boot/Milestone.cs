@@ -1,7 +1,8 @@
 namespace Emulator.Cli.Boot;
 
 /// <summary>
-/// A named point of the boot and when it was first reached: instruction index (instructions
-/// executed before it), wall time since the run started, and virtual time in nanoseconds.
+/// A named point of the boot and when it was first reached in boot <paramref name="Boot"/> (0 from
+/// power-on, one more after each machine reset): instruction index (instructions executed before
+/// it, counted from power-on), wall time since the run started, and virtual time in nanoseconds.
 /// </summary>
-public sealed record Milestone(string Name, long Instruction, ulong Address, int Mode, double WallMs, long VirtualNs);
+public sealed record Milestone(string Name, long Instruction, ulong Address, int Mode, double WallMs, long VirtualNs, int Boot = 0);

@@ -9,7 +9,10 @@ namespace Emulator.Cli.Boot;
 /// in 64-bit mode), and address milestones (<c>sec</c>, <c>pei</c>) found in the firmware image
 /// itself and watched with breakpoints, module milestones (<c>dxe</c>, <c>bds</c>, <c>shell</c>)
 /// reported by the module recognizer, and console milestones (<c>banner</c>, <c>prompt</c>)
-/// reported by the console transcript. Stops the run at the <c>--until</c> milestone.
+/// reported by the console transcript. Stops the run at the <c>--until</c> milestone (its first
+/// occurrence). After a machine reset <see cref="BeginBoot"/> starts a new boot: every milestone
+/// can be reached once more, recorded with its boot number, and the console milestones look only
+/// at text printed after the reset.
 /// </summary>
 public sealed class MilestoneTracker
 {
@@ -34,6 +37,8 @@ public sealed class MilestoneTracker
     private readonly Stopwatch _wall;
     private readonly Dictionary<ulong, string> _addressMilestones;
     private readonly List<Milestone> _reached = [];
+    private ConsoleTranscript? _console;
+    private int _boot;
 
     public MilestoneTracker(Cpu cpu, Stopwatch wall, IReadOnlyDictionary<string, ulong> addressMilestones, string? until)
     {
@@ -59,7 +64,18 @@ public sealed class MilestoneTracker
     /// <summary>Raised as each milestone is reached (for progress output).</summary>
     public event Action<Milestone>? MilestoneReached;
 
-    public bool IsReached(string name) => _reached.Any(m => m.Name == name);
+    /// <summary>Whether <paramref name="name"/> was reached in the current boot.</summary>
+    public bool IsReached(string name) => _reached.Any(m => m.Name == name && m.Boot == _boot);
+
+    /// <summary>A machine reset happened: milestones count again, as boot <paramref name="boot"/>.</summary>
+    public void BeginBoot(int boot)
+    {
+        _boot = boot;
+        if (_console != null)
+        {
+            WatchConsole(_console.TextLength);
+        }
+    }
 
     /// <summary>Records <paramref name="name"/> now, unless it was reached before (CPU thread, inside an instruction).</summary>
     public void Reach(string name)
@@ -98,8 +114,24 @@ public sealed class MilestoneTracker
     /// <summary>Turns the console's banner and prompt into milestones.</summary>
     public void Watch(ConsoleTranscript console)
     {
-        console.WatchFor(BannerText, 0, _ => Reach(Banner));
-        console.WatchFor(PromptText, 0, _ => Reach(Prompt));
+        _console = console;
+        WatchConsole(0);
+    }
+
+    private void WatchConsole(int from)
+    {
+        int boot = _boot;
+        _console!.WatchFor(BannerText, from, _ => ReachInBoot(Banner, boot));
+        _console.WatchFor(PromptText, from, _ => ReachInBoot(Prompt, boot));
+    }
+
+    /// <summary>A console watch armed in an earlier boot that matches only now belongs to that boot: dropped.</summary>
+    private void ReachInBoot(string name, int boot)
+    {
+        if (boot == _boot)
+        {
+            Reach(name);
+        }
     }
 
     private void OnModeEntered(Cpu cpu, int bitness)
@@ -127,15 +159,15 @@ public sealed class MilestoneTracker
             Record(name, cpu.Bitness);
         }
 
-        return Until != null && name == Until && IsReached(Until);
+        return Until != null && name == Until && _reached.Count(r => r.Name == Until) == 1 && IsReached(Until);
     }
 
     private void Record(string name, int bitness)
     {
-        var m = new Milestone(name, _cpu.InstructionCount, _cpu.LinearRip, bitness, _wall.Elapsed.TotalMilliseconds, _cpu.VirtualTime);
+        var m = new Milestone(name, _cpu.InstructionCount, _cpu.LinearRip, bitness, _wall.Elapsed.TotalMilliseconds, _cpu.VirtualTime, _boot);
         _reached.Add(m);
         MilestoneReached?.Invoke(m);
-        if (name == Until)
+        if (name == Until && !_reached.Take(_reached.Count - 1).Any(r => r.Name == Until))
         {
             _cpu.RequestStop(StopReason.Breakpoint, $"reached milestone {name}");
         }

@@ -50,7 +50,17 @@ public sealed unsafe class ModuleRecognizer
     }
 
     /// <summary>A module that started: where its header sat, its entry, and the instruction index of its first instruction.</summary>
-    public sealed record ModuleStart(FirmwareModule Module, ulong HeaderAddress, ulong Entry, long Instruction, long VirtualNs);
+    public sealed record ModuleStart(FirmwareModule Module, ulong HeaderAddress, ulong Entry, long Instruction, long VirtualNs, int Boot);
+
+    /// <summary>The boot the next module starts belong to (after a machine reset, modules start again).</summary>
+    public int Boot { get; private set; }
+
+    /// <summary>A machine reset: every module may start again, in boot <paramref name="boot"/>.</summary>
+    public void BeginBoot(int boot)
+    {
+        Boot = boot;
+        _seenEntries.Clear();
+    }
 
     public IReadOnlyList<ModuleStart> Started => _started;
 
@@ -88,7 +98,7 @@ public sealed unsafe class ModuleRecognizer
     private void Start(FirmwareModule module, ulong header, ulong entry)
     {
         _seenEntries.Add(entry);
-        var start = new ModuleStart(module, header, entry, _cpu.InstructionCount, _cpu.VirtualTime);
+        var start = new ModuleStart(module, header, entry, _cpu.InstructionCount, _cpu.VirtualTime, Boot);
         _started.Add(start);
         ModuleStarted?.Invoke(start);
     }

@@ -18,6 +18,9 @@ public static class QemuCommand
 {
     public const string Program = "qemu-system-x86_64";
 
+    /// <summary>Set to 1, a CODE/VARS mismatch is refused (exit 1) instead of only warned about.</summary>
+    public const string RefuseMismatchVariable = "EMU_REFUSE_VARS_MISMATCH";
+
     public const string Version = "QEMU emulator version 7.2.0 (emu drop-in: the subset firmware harnesses use)";
 
     public const string Help = """
@@ -108,7 +111,11 @@ public static class QemuCommand
             Pace = c.NoSleep ? BootOptions.PaceOff : BootOptions.PaceRealTime,
             NoStatus = true,
             Quiet = true,
-            Qemu = new QemuPower(c.NoReboot, c.NoShutdown),
+            NoReboot = c.NoReboot,
+
+            // QEMU reboots for ever; a reset loop is the harness's to time out, as with QEMU.
+            MaxResets = int.MaxValue,
+            Qemu = new QemuBehaviour(c.NoShutdown, RefuseMismatch: Environment.GetEnvironmentVariable(RefuseMismatchVariable) == "1"),
         };
     }
 }

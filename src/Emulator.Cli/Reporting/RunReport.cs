@@ -19,6 +19,9 @@ public sealed record RunReport
 
     public required IReadOnlyList<MilestoneInfo> Milestones { get; init; }
 
+    /// <summary>Machine resets in order (each restarts the boot; under --no-reboot the one that ended the run).</summary>
+    public IReadOnlyList<ResetInfo> Resets { get; init; } = [];
+
     public long Instructions { get; init; }
 
     /// <summary>REP iterations beyond the first of each REP instruction (they count for virtual time).</summary>
@@ -62,7 +65,10 @@ public sealed record VarstoreInfo(
     long Operations, long BytesWritten, long JournalRecords, long JournalSyncs, string? Error);
 
 /// <summary>A module that started: UI name, FFS file GUID and type, where its image header was, its entry, and when it was entered.</summary>
-public sealed record ModuleInfo(string? Name, Guid Guid, string Type, string ImageAddress, string Entry, long Instruction, double VirtualMs);
+public sealed record ModuleInfo(string? Name, Guid Guid, string Type, string ImageAddress, string Entry, long Instruction, double VirtualMs, int Boot);
+
+/// <summary>A machine reset: the boot it ended, instruction index and virtual time, cause (resetControl, keyboardController, fastReset, tripleFault), detail.</summary>
+public sealed record ResetInfo(int Boot, long Instruction, double VirtualMs, string Cause, string Detail);
 
 public sealed record ToolInfo(string Name, string Version);
 
@@ -74,7 +80,7 @@ public sealed record FlashInfo(int Unit, string Name, string Base, ulong Size, b
 public sealed record MachineInfo(string Type, ulong MemoryBytes, string UnassignedReads, IReadOnlyList<FlashInfo> Flash);
 
 /// <summary>A milestone: instruction index, wall milliseconds since the start of the run, and virtual milliseconds (deterministic).</summary>
-public sealed record MilestoneInfo(string Name, long Instruction, string Address, int Mode, double WallMs, double VirtualMs);
+public sealed record MilestoneInfo(string Name, long Instruction, string Address, int Mode, double WallMs, double VirtualMs, int Boot);
 
 /// <summary>Virtual time at the end of the run and where it came from (all in nanoseconds).</summary>
 public sealed record VirtualTimeInfo(long Nanoseconds, long Instructions, long RepIterations, long IdleHalted, long SkippedPolling, long PollSkips);
@@ -82,7 +88,7 @@ public sealed record VirtualTimeInfo(long Nanoseconds, long Instructions, long R
 /// <summary>What the guest printed on COM1: raw bytes as Latin-1 text (escape sequences kept), capped.</summary>
 public sealed record ConsoleInfo(long Bytes, bool Truncated, string Output);
 
-/// <summary>Why the run ended: <c>until</c> (milestone reached), <c>limit</c>, <c>halted</c>, <c>tripleFault</c>, <c>interrupted</c>.</summary>
+/// <summary>Why the run ended: <c>until</c> (milestone reached), <c>limit</c>, <c>halted</c>, <c>tripleFault</c>, <c>powerOff</c>, <c>reset</c> (--no-reboot), <c>resetLimit</c>, <c>interrupted</c>.</summary>
 public sealed record StopInfo(string Reason, string Address, int Mode, string? Detail);
 
 public sealed record UnassignedInfo(string Space, string Address, int Size, bool Write, long Count, long FirstInstruction);

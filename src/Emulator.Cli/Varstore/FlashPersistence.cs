@@ -19,8 +19,8 @@ namespace Emulator.Cli.Varstore;
 /// Guarantees: killed at any instant (kill -9), the file plus its journal hold exactly some
 /// prefix of the completed operations — records are validated and sequenced, and the file only
 /// receives bytes whose records precede them in the journal. On a power loss, at most the
-/// operations of the last <see cref="SyncInterval"/> plus one sync are lost (the guest is slowed
-/// down rather than let the ring run further ahead).
+/// operations of the last <see cref="SyncInterval"/> plus one sync are lost — at most a ring and a
+/// batch of them: the guest waits rather than let the ring run further ahead.
 /// </summary>
 public sealed class FlashPersistence : IFlashWriteListener, IDisposable
 {
@@ -44,6 +44,7 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
     private long _tail; // bytes ever persisted: written by the writer thread only
     private ulong _sequence;
     private volatile bool _stopping;
+    private volatile bool _wakeRequested; // one wake-up per writer cycle: Set() is not free
     private volatile Exception? _failure;
     private bool _disposed;
 
@@ -112,8 +113,9 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
         chip.Contents.Slice((int)offset, length).CopyTo(_ring.AsSpan(at + EntryHeader));
         long queued = head + wrap + need;
         Volatile.Write(ref _head, queued);
-        if (queued - Volatile.Read(ref _tail) > RingBytes / 2)
+        if (!_wakeRequested && queued - Volatile.Read(ref _tail) > RingBytes / 2)
         {
+            _wakeRequested = true;
             _wake.Set();
         }
     }
@@ -158,6 +160,7 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
                     _wake.WaitOne(SyncInterval);
                 }
 
+                _wakeRequested = false;
                 Persist(Volatile.Read(ref _head));
                 if (stopping)
                 {
@@ -165,8 +168,9 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Disk full, I/O error, or a bug here: reported at the end of the run, never a host crash.
             _file.KeepJournal = true;
             _failure = e;
             _space.Set();
@@ -179,14 +183,15 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
         long tail = _tail;
         while (tail < head)
         {
-            long consumed = BuildBatch(tail, head, out int batchLength);
+            tail = BuildBatch(tail, head, out int batchLength);
+
+            // The batch holds its own copy: the guest may refill the ring while it is synced.
+            Volatile.Write(ref _tail, tail);
+            _space.Set();
             _file.AppendJournal(_batch.AsSpan(0, batchLength));
             _file.SyncJournal();
             Syncs++;
             ApplyBatch(batchLength);
-            tail = consumed;
-            Volatile.Write(ref _tail, tail);
-            _space.Set();
         }
 
         if (_file.JournalLength > CheckpointBytes)

@@ -12,7 +12,7 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal byte Read8(ulong lin)
     {
-        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        ref var e = ref TlbSlot(lin);
         if (e.Tag == lin >> 12 && e.ReadHost != null)
         {
             return e.ReadHost[lin & 0xFFF];
@@ -24,7 +24,7 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ushort Read16(ulong lin)
     {
-        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        ref var e = ref TlbSlot(lin);
         if (e.Tag == lin >> 12 && e.ReadHost != null && (lin & 0xFFF) <= 0xFFE)
         {
             return Unsafe.ReadUnaligned<ushort>(e.ReadHost + (lin & 0xFFF));
@@ -36,7 +36,7 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal uint Read32(ulong lin)
     {
-        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        ref var e = ref TlbSlot(lin);
         if (e.Tag == lin >> 12 && e.ReadHost != null && (lin & 0xFFF) <= 0xFFC)
         {
             return Unsafe.ReadUnaligned<uint>(e.ReadHost + (lin & 0xFFF));
@@ -48,7 +48,7 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong Read64(ulong lin)
     {
-        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        ref var e = ref TlbSlot(lin);
         if (e.Tag == lin >> 12 && e.ReadHost != null && (lin & 0xFFF) <= 0xFF8)
         {
             return Unsafe.ReadUnaligned<ulong>(e.ReadHost + (lin & 0xFFF));
@@ -69,7 +69,7 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Write8(ulong lin, byte value)
     {
-        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        ref var e = ref TlbSlot(lin);
         if (e.Tag == lin >> 12 && e.WriteHost != null)
         {
             e.WriteHost[lin & 0xFFF] = value;
@@ -82,7 +82,7 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Write16(ulong lin, ushort value)
     {
-        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        ref var e = ref TlbSlot(lin);
         if (e.Tag == lin >> 12 && e.WriteHost != null && (lin & 0xFFF) <= 0xFFE)
         {
             Unsafe.WriteUnaligned(e.WriteHost + (lin & 0xFFF), value);
@@ -95,7 +95,7 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Write32(ulong lin, uint value)
     {
-        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        ref var e = ref TlbSlot(lin);
         if (e.Tag == lin >> 12 && e.WriteHost != null && (lin & 0xFFF) <= 0xFFC)
         {
             Unsafe.WriteUnaligned(e.WriteHost + (lin & 0xFFF), value);
@@ -108,7 +108,7 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Write64(ulong lin, ulong value)
     {
-        ref var e = ref _tlb[(lin >> 12) & TlbMask];
+        ref var e = ref TlbSlot(lin);
         if (e.Tag == lin >> 12 && e.WriteHost != null && (lin & 0xFFF) <= 0xFF8)
         {
             Unsafe.WriteUnaligned(e.WriteHost + (lin & 0xFFF), value);
@@ -252,7 +252,7 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong Linear(int seg, ulong offset)
     {
-        ulong lin = _segBase[seg] + offset;
+        ulong lin = Unsafe.Add(ref Unsafe.As<SegmentBases, ulong>(ref _segBase), (nint)(uint)seg) + offset;
         return _bitness == 64 ? lin : (uint)lin;
     }
 

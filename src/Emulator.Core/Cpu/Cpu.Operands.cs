@@ -9,25 +9,32 @@ namespace Emulator.Core.Cpu;
 /// </summary>
 public sealed partial class Cpu
 {
+    /// <summary>
+    /// General register <paramref name="reg"/> (0..15) without a bounds check: register numbers
+    /// come from the decoder, never from guest data, and the hot handlers index with them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ref ulong GprRef(int reg) => ref Unsafe.Add(ref Unsafe.As<GprFile, ulong>(ref _gpr), (nint)(uint)reg);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong ReadGpr(int reg, int size)
     {
         if (size == 8)
         {
-            return _gpr[reg];
+            return GprRef(reg);
         }
 
         if (size == 4)
         {
-            return (uint)_gpr[reg];
+            return (uint)GprRef(reg);
         }
 
         if (size == 2)
         {
-            return (ushort)_gpr[reg];
+            return (ushort)GprRef(reg);
         }
 
-        return reg >= Gpr.HighByteBase ? (byte)(_gpr[reg - Gpr.HighByteBase] >> 8) : (byte)_gpr[reg];
+        return reg >= Gpr.HighByteBase ? (byte)(GprRef(reg - Gpr.HighByteBase) >> 8) : (byte)GprRef(reg);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -35,25 +42,25 @@ public sealed partial class Cpu
     {
         if (size == 8)
         {
-            _gpr[reg] = value;
+            GprRef(reg) = value;
         }
         else if (size == 4)
         {
             // Intel SDM Vol. 1, 3.4.1.1: 32-bit results are zero-extended into the full register.
-            _gpr[reg] = (uint)value;
+            GprRef(reg) = (uint)value;
         }
         else if (size == 2)
         {
-            _gpr[reg] = (_gpr[reg] & ~0xFFFFUL) | (ushort)value;
+            GprRef(reg) = (GprRef(reg) & ~0xFFFFUL) | (ushort)value;
         }
         else if (reg >= Gpr.HighByteBase)
         {
-            ref ulong r = ref _gpr[reg - Gpr.HighByteBase];
+            ref ulong r = ref GprRef(reg - Gpr.HighByteBase);
             r = (r & ~0xFF00UL) | ((ulong)(byte)value << 8);
         }
         else
         {
-            _gpr[reg] = (_gpr[reg] & ~0xFFUL) | (byte)value;
+            GprRef(reg) = (GprRef(reg) & ~0xFFUL) | (byte)value;
         }
     }
 
@@ -64,7 +71,7 @@ public sealed partial class Cpu
         ulong ea = op.Disp;
         if (op.MemBase < 16)
         {
-            ea += _gpr[op.MemBase];
+            ea += GprRef(op.MemBase);
         }
         else if (op.MemBase == DecodedOp.RipBase)
         {
@@ -73,7 +80,7 @@ public sealed partial class Cpu
 
         if (op.MemIndex != DecodedOp.NoReg)
         {
-            ea += _gpr[op.MemIndex] << op.MemScaleShift;
+            ea += GprRef(op.MemIndex) << op.MemScaleShift;
         }
 
         return op.AddrSize switch

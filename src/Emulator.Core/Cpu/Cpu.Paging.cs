@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Emulator.Core.Cpu;
 
@@ -16,6 +17,11 @@ public sealed unsafe partial class Cpu
     private const ulong TlbMask = TlbSize - 1;
 
     private readonly TlbEntry[] _tlb = new TlbEntry[TlbSize];
+
+    /// <summary>The direct-mapped slot for <paramref name="linear"/>'s page (no bounds check: the index is masked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref TlbEntry TlbSlot(ulong linear) =>
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tlb), (nint)((linear >> 12) & TlbMask));
 
     /// <summary>Access kinds for the page walk and the #PF error code.</summary>
     internal enum Access
@@ -39,7 +45,7 @@ public sealed unsafe partial class Cpu
     /// <summary>INVLPG: drop one linear page.</summary>
     internal void FlushTlbPage(ulong linear)
     {
-        ref var e = ref _tlb[(linear >> 12) & TlbMask];
+        ref var e = ref TlbSlot(linear);
         if (e.Tag == linear >> 12)
         {
             e.Tag = ulong.MaxValue;
@@ -64,7 +70,7 @@ public sealed unsafe partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ref TlbEntry Translate(ulong linear, Access access)
     {
-        ref var e = ref _tlb[(linear >> 12) & TlbMask];
+        ref var e = ref TlbSlot(linear);
         if (e.Tag == linear >> 12 && (access != Access.Write || e.Write) && (access != Access.Execute || e.Exec))
         {
             return ref e;
@@ -87,7 +93,7 @@ public sealed unsafe partial class Cpu
             throw new GuestFault(Vector.PF, errorCode);
         }
 
-        ref var e = ref _tlb[(linear >> 12) & TlbMask];
+        ref var e = ref TlbSlot(linear);
         e.Tag = linear >> 12;
         e.PhysPage = phys >> 12;
         e.Exec = exec;

@@ -143,6 +143,8 @@ public sealed unsafe partial class Cpu
         Fpu.Reset();
         _interruptShadow = false;
         _halted = false;
+        LastException = -1;
+        _lastBitness = -1;
         UpdateMode();
         FlushTlb();
     }

@@ -29,6 +29,9 @@ public sealed class CpuModel
     /// <summary>MAXPHYADDR from CPUID.80000008H:EAX[7:0].</summary>
     public int PhysicalAddressBits => (int)(Query(0x80000008, 0).Eax & 0xFF);
 
+    /// <summary>The vendor string of CPUID leaf 0 is "AuthenticAMD" (EBX "Auth", EDX "enti", ECX "cAMD").</summary>
+    public bool IsAmd => Query(0, 0) is { Ebx: 0x68747541, Edx: 0x69746e65, Ecx: 0x444d4163 };
+
     /// <summary>1 GiB pages only where CPUID.80000001H:EDX[26] advertises them.</summary>
     public bool Supports1GPages => (Query(0x80000001, 0).Edx & (1u << 26)) != 0;
 

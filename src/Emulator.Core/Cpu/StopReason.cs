@@ -22,4 +22,13 @@ public enum StopReason
 
     /// <summary>A device or the host asked the machine to stop (power off, reset request, signal).</summary>
     Requested,
+
+    /// <summary>
+    /// The guest asked for a machine reset (reset control register, keyboard controller, port
+    /// 0x92). The machine restarts unless it was told to stop on resets (QEMU's -no-reboot).
+    /// </summary>
+    Reset,
+
+    /// <summary>The machine reset more often than its reset limit allows (a reset loop).</summary>
+    ResetLimit,
 }

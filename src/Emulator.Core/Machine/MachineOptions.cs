@@ -34,6 +34,12 @@ public sealed class MachineOptions
     /// <summary>What the RTC shows at virtual time 0 (default <see cref="PcMachine.DefaultRtcStart"/>).</summary>
     public DateTime? RtcStart { get; init; }
 
+    /// <summary>A guest reset or triple fault ends the run instead of restarting the machine (QEMU's -no-reboot).</summary>
+    public bool NoReboot { get; init; }
+
+    /// <summary>Resets allowed before the run stops as a reset loop.</summary>
+    public int MaxResets { get; init; } = PcMachine.DefaultMaxResets;
+
     /// <summary>Receives bytes written to the debug console port 0x402 (OVMF DEBUG builds log there).</summary>
     public Action<byte>? DebugConsoleOutput { get; init; }
 

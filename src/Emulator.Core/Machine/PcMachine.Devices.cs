@@ -5,6 +5,7 @@ using Emulator.Core.Devices.LocalApic;
 using Emulator.Core.Devices.Misc;
 using Emulator.Core.Devices.Pci;
 using Emulator.Core.Devices.Pic8259;
+using Emulator.Core.Devices.Ps2;
 using Emulator.Core.Devices.Uart16550;
 using Emulator.Core.Timing;
 
@@ -15,9 +16,11 @@ namespace Emulator.Core.Machine;
 /// configuration mechanism #1 with the i440FX host bridge, PIIX3 ISA bridge and PIIX4 PM
 /// function (whose I/O block, with the ACPI PM timer, appears where the guest programs it), the
 /// two 8259 PICs and ELCR, CMOS/RTC with QEMU's memory-size bytes, the ISA serial ports (COM1 by
-/// default, up to COM4), the local APIC and its
-/// timer, port 0x92, POST port 0x80 and the debug console 0x402. IDE and VGA are left out: OVMF
-/// boots without them. The PIT and the I/O APIC are absent, which OVMF tolerates.
+/// default, up to COM4), the local APIC and its timer, port 0x92, POST port 0x80, the debug
+/// console 0x402, QEMU's CPU-hotplug block at 0xAF00, fw_cfg at 0x510 (<see cref="WireFwCfg"/>),
+/// the i8042 keyboard controller and the reset control register 0xCF9
+/// (<see cref="WireResetSources"/>). IDE and VGA are left out: OVMF boots without them. The PIT
+/// and the I/O APIC are absent, which OVMF tolerates.
 ///
 /// Virtual time: one instruction tick is one nanosecond (a 1 GHz CPU retiring one instruction
 /// per cycle), so device clocks are derived from executed instructions and runs reproduce.
@@ -53,6 +56,15 @@ public sealed partial class PcMachine
     public Port92 Port92 { get; private set; } = null!;
 
     public PostCode PostCode { get; private set; } = null!;
+
+    /// <summary>The PIIX3 reset control register, reached through byte accesses to 0xCF9.</summary>
+    public ResetControlRegister ResetControl { get; private set; } = null!;
+
+    /// <summary>The i8042 keyboard controller at 0x60/0x64.</summary>
+    public I8042 Keyboard { get; private set; } = null!;
+
+    /// <summary>QEMU's PIIX4 CPU-hotplug block at 0xAF00 (legacy until the firmware switches it to modern).</summary>
+    public CpuHotplugBlock CpuHotplug { get; private set; } = null!;
 
     private void WireDevices(MachineOptions options)
     {
@@ -92,6 +104,10 @@ public sealed partial class PcMachine
         Ports.Register(Port92.Port, Port92.PortCount, Port92);
         PostCode = new PostCode();
         Ports.Register(PostCode.Port, PostCode.PortCount, PostCode);
+        CpuHotplug = new CpuHotplugBlock();
+        Ports.Register(CpuHotplugBlock.BasePort, CpuHotplugBlock.PortCount, CpuHotplug);
+        WireFwCfg();
+        WireResetSources();
         if (options.DebugConsoleOutput is { } debug)
         {
             Ports.Register(options.DebugConsolePort, DebugCon.PortCount, new DebugCon(debug));

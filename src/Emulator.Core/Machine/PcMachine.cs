@@ -103,16 +103,5 @@ public sealed unsafe partial class PcMachine : IDisposable
         Bus.MapRom("isa-bios", FlashLayout.IsaBiosWindowEnd - (ulong)copy, unit0.AsSpan(unit0.Length - copy, copy));
     }
 
-    /// <summary>Machine reset: CPU to its reset state, flash chips to read-array mode.</summary>
-    public void Reset()
-    {
-        foreach (var chip in _flash)
-        {
-            chip.Reset();
-        }
-
-        Cpu.Reset();
-    }
-
     public void Dispose() => Bus.Dispose();
 }

@@ -38,4 +38,11 @@ public sealed unsafe class MemoryRegion
     /// device clears it when it leaves read-array mode.
     /// </summary>
     public bool ReadsDirect { get; internal set; }
+
+    /// <summary>
+    /// How many of the region's pages hold decoded code (kept by the bus): a device that changes
+    /// its host memory skips <see cref="PhysicalBus.NotifyWritten"/> while this is 0 (the flash
+    /// program fast path).
+    /// </summary>
+    public int CodePages { get; internal set; }
 }

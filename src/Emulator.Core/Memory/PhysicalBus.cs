@@ -168,25 +168,39 @@ public sealed unsafe class PhysicalBus : IDisposable
     /// <summary>Marks a page as holding decoded code: writes to it go through the slow path and invalidate.</summary>
     public void MarkCodePage(ulong page)
     {
+        bool added;
         if (page < (ulong)LowPages)
         {
+            added = _codePages[page] == 0;
             _codePages[page] = 1;
         }
         else
         {
-            _highCodePages.Add(page);
+            added = _highCodePages.Add(page);
+        }
+
+        if (added)
+        {
+            Find(page << PageShift).CodePages++;
         }
     }
 
     public void ClearCodePage(ulong page)
     {
+        bool removed;
         if (page < (ulong)LowPages)
         {
+            removed = _codePages[page] != 0;
             _codePages[page] = 0;
         }
         else
         {
-            _highCodePages.Remove(page);
+            removed = _highCodePages.Remove(page);
+        }
+
+        if (removed)
+        {
+            Find(page << PageShift).CodePages--;
         }
     }
 

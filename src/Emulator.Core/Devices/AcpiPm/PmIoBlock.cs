@@ -68,6 +68,21 @@ public sealed class PmIoBlock : IPortDevice
 
     public bool SciEnabled => (_control & ControlSciEnable) != 0;
 
+    /// <summary>
+    /// Machine reset (QEMU acpi_pm1_evt_reset, acpi_pm1_cnt_reset, acpi_gpe_reset): status, enable,
+    /// control (SCI_EN off) and GPE registers cleared. The timer keeps counting: it is the clock.
+    /// </summary>
+    public void Reset()
+    {
+        _status = 0;
+        _enable = 0;
+        _control = 0;
+        _gpeStatus = 0;
+        _gpeEnable = 0;
+        _overflowsSeen = TimerTicks >> TimerOverflowBit;
+        UpdateSci();
+    }
+
     /// <summary>The free-running timer count (before the 24-bit wrap) at the current virtual time.</summary>
     public long TimerTicks => (long)((Int128)_virtualNanoseconds() * TimerFrequency / NanosecondsPerSecond);
 

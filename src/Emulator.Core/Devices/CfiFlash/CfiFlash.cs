@@ -43,7 +43,6 @@ public sealed unsafe class CfiFlash : IMmioDevice
     private int _bufferLow;
     private int _bufferHigh;
     private bool _arrayMode = true;
-    private ulong _regionStart;
 
     public CfiFlash(string name, byte* array, ulong size, bool readOnly)
     {
@@ -75,7 +74,6 @@ public sealed unsafe class CfiFlash : IMmioDevice
     {
         _bus = bus;
         _region = region;
-        _regionStart = region.Start;
     }
 
     public ReadOnlySpan<byte> Contents => new(_array, (int)_size);
@@ -126,9 +124,9 @@ public sealed unsafe class CfiFlash : IMmioDevice
                 _status |= FlashStatus.Ready;
                 _cycle = 0;
                 BytesProgrammed++;
-                if (_bus != null && _bus.IsCodePage((_regionStart + offset) >> PhysicalBus.PageShift))
+                if (_region?.CodePages > 0)
                 {
-                    _bus.NotifyWritten(_regionStart + offset, 1);
+                    _bus!.NotifyWritten(_region.Start + offset, 1);
                 }
 
                 Listener?.Written(this, FlashWriteKind.Program, offset, 1);

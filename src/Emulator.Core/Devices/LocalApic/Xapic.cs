@@ -135,6 +135,33 @@ public sealed class Xapic : IMmioDevice, IInterruptController
 
     public string Name => "local-apic";
 
+    /// <summary>
+    /// INIT/RESET state (SDM Vol. 3 §10.4.7.1, QEMU apic_reset_common): no request in service or
+    /// pending, TPR 0, LDR 0, DFR all-ones, SVR 0xFF (software-disabled), every LVT masked, the
+    /// timer stopped with divide-by-2; the APIC ID is kept.
+    /// </summary>
+    public void Reset()
+    {
+        if (_timerEvent != null)
+        {
+            _scheduler.Cancel(_timerEvent);
+            _timerEvent = null;
+        }
+
+        Array.Clear(_isr);
+        Array.Clear(_irr);
+        Array.Fill(_lvt, LvtMasked);
+        _tpr = 0;
+        _ldr = 0;
+        _dfr = DfrReset;
+        _svr = SvrReset;
+        _icrLow = 0;
+        _icrHigh = 0;
+        _initialCount = 0;
+        _loadTime = 0;
+        SetDivideConfiguration(0);
+    }
+
     public byte Id { get; private set; }
 
     public bool SoftwareEnabled => (_svr & SvrSoftwareEnable) != 0;

@@ -28,6 +28,9 @@ public sealed class Port92 : IPortDevice
 
     public uint Read(ushort offset, int size) => _value;
 
+    /// <summary>Machine reset (QEMU port92_reset): the reset bit clears, the A20 bit stays.</summary>
+    public void Reset() => _value = (byte)(_value & ~FastReset);
+
     public void Write(ushort offset, int size, uint value)
     {
         byte old = _value;

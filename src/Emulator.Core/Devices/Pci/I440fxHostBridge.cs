@@ -53,6 +53,14 @@ public sealed class I440fxHostBridge : PciFunction
         return (PamAccess)bits;
     }
 
+    protected override void OnReset()
+    {
+        for (int pam = 0; pam < PamRegisterCount; pam++)
+        {
+            PamChanged?.Invoke(pam);
+        }
+    }
+
     protected override void OnConfigWritten(int offset, int size)
     {
         for (int pam = 0; pam < PamRegisterCount; pam++)

@@ -44,6 +44,9 @@ public abstract class PciFunction
     private readonly byte[] _config = new byte[ConfigSpaceSize];
     private readonly byte[] _writeMask = new byte[ConfigSpaceSize];
 
+    /// <summary>The configuration space as the constructor left it, saved before the first guest write.</summary>
+    private byte[]? _powerOn;
+
     protected PciFunction(string name, ushort vendorId, ushort deviceId, byte revision, uint classCode, byte headerType)
     {
         Name = name;
@@ -83,6 +86,7 @@ public abstract class PciFunction
     public void WriteConfig(int offset, int size, uint value)
     {
         int count = Math.Min(size, ConfigSpaceSize - offset);
+        _powerOn ??= (byte[])_config.Clone();
         for (int i = 0; i < count; i++)
         {
             byte mask = _writeMask[offset + i];
@@ -91,6 +95,26 @@ public abstract class PciFunction
         }
 
         OnConfigWritten(offset, count);
+    }
+
+    /// <summary>
+    /// Machine reset: the whole configuration space returns to its power-on values (the
+    /// datasheet defaults the constructor set: PAM, PIRQ routing, PM base and enable, BARs,
+    /// command register); then <see cref="OnReset"/> lets the function react.
+    /// </summary>
+    public void Reset()
+    {
+        if (_powerOn != null)
+        {
+            _powerOn.CopyTo(_config, 0);
+        }
+
+        OnReset();
+    }
+
+    /// <summary>Called after <see cref="Reset"/> restored the configuration space.</summary>
+    protected virtual void OnReset()
+    {
     }
 
     /// <summary>Called after the guest wrote bytes [offset, offset + size).</summary>

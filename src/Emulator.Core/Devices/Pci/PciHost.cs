@@ -5,9 +5,10 @@
 // register 7–2); data accesses of 1, 2 or 4 bytes at byte (address & 3) of the selected dword;
 // bus 0 only; functions that are not attached, other buses, or a cleared enable bit read
 // all-ones and ignore writes.
-// Not emulated: configuration mechanism #2, bridges to other buses, the PIIX3 reset control
-// register at 0xCF9 (byte accesses to 0xCF8–0xCFB are not address-register accesses: reads
-// return the matching byte of the address register, writes are ignored, as in QEMU).
+// Byte accesses to 0xCF9 go to the PIIX3 reset control register when the machine attached one
+// (QEMU overlays it there); other byte accesses to 0xCF8–0xCFB are not address-register
+// accesses: reads return the matching byte of the address register, writes are ignored.
+// Not emulated: configuration mechanism #2, bridges to other buses.
 // Firmware relies on: absent functions reading 0xFFFFFFFF (enumeration), 8/16/32-bit data access.
 using Emulator.Core.Io;
 
@@ -20,6 +21,7 @@ public sealed class PciHost : IPortDevice
     public const int PortCount = 8;
     public const ushort AddressOffset = 0;
     public const ushort DataOffset = 4;
+    public const ushort ResetControlOffset = 1;
     public const uint AddressEnable = 0x8000_0000;
     public const int MaxDevices = 32;
     public const int MaxFunctions = 8;
@@ -33,6 +35,9 @@ public sealed class PciHost : IPortDevice
     private uint _address;
 
     public string Name => "pci-host";
+
+    /// <summary>The register that answers byte accesses to 0xCF9 (the PIIX3 RCR), if any.</summary>
+    public IPortDevice? ResetControl { get; set; }
 
     /// <summary>The current CONFIG_ADDRESS value.</summary>
     public uint Address => _address;
@@ -54,8 +59,22 @@ public sealed class PciHost : IPortDevice
 
     public PciFunction? FunctionAt(int device, int function) => _functions[(device * MaxFunctions) + function];
 
+    /// <summary>Machine reset: every attached function's configuration space back to power-on values.</summary>
+    public void ResetFunctions()
+    {
+        foreach (var f in _functions)
+        {
+            f?.Reset();
+        }
+    }
+
     public uint Read(ushort offset, int size)
     {
+        if (offset == ResetControlOffset && size == 1 && ResetControl != null)
+        {
+            return ResetControl.Read(0, 1);
+        }
+
         if (offset < DataOffset)
         {
             return (_address >> (8 * offset)) & SizeMask(size);
@@ -73,6 +92,12 @@ public sealed class PciHost : IPortDevice
 
     public void Write(ushort offset, int size, uint value)
     {
+        if (offset == ResetControlOffset && size == 1 && ResetControl != null)
+        {
+            ResetControl.Write(0, 1, value);
+            return;
+        }
+
         if (offset < DataOffset)
         {
             if (offset == AddressOffset && size == 4)

@@ -4,7 +4,8 @@
 // Emulated: identification; PIRQ route control PIRQRC[A:D] (0x60–0x63, reset 0x80 = routing
 // disabled) stored and readable; the other ISA-bridge registers QEMU initialises are stored.
 // Not emulated: actually routing PIRQs to PIC inputs (no PCI device here raises an interrupt),
-// the reset control register 0xCF9, APIC chip select, top of memory, DMA/ISA clock controls.
+// APIC chip select, top of memory, DMA/ISA clock controls. The PIIX3's reset control register
+// 0xCF9 is an I/O register, not configuration space: ResetControlRegister.
 // Firmware relies on: 8086:7000 presence, writable PIRQ routing (OVMF programs PIRQA–D to
 // IRQ 10/10/11/11 and reports them in the ACPI _PRT), the multifunction bit to probe .1–.7.
 namespace Emulator.Core.Devices.Pci;

@@ -49,6 +49,15 @@ public sealed class Piix4PowerManagement : PciFunction
 
     public bool PmIoEnabled => (GetByte(PmRegMiscOffset) & PmIoEnable) != 0;
 
+    protected override void OnReset()
+    {
+        if (_mapped)
+        {
+            _mapped = false;
+            PmIoChanged?.Invoke(false, 0);
+        }
+    }
+
     protected override void OnConfigWritten(int offset, int size)
     {
         if (!Touches(offset, size, PmBaseOffset, 4) && !Touches(offset, size, PmRegMiscOffset, 1))

@@ -40,6 +40,16 @@ public sealed class DualPic : IInterruptController
 
     public bool HasPendingInterrupt => Master.HighestPending() >= 0;
 
+    /// <summary>Machine reset (QEMU pic_reset on both chips, ELCR cleared as pic_reset_common does).</summary>
+    public void Reset()
+    {
+        Master.Elcr = 0;
+        Slave.Elcr = 0;
+        Master.Reset();
+        Slave.Reset();
+        Update();
+    }
+
     /// <summary>Sets the level of ISA IRQ <paramref name="irq"/> (0–15); edge inputs latch on the rising edge.</summary>
     public void SetIrq(int irq, bool level)
     {

@@ -278,7 +278,8 @@ public sealed class Pic : IPortDevice
         return priority;
     }
 
-    private void Reset()
+    /// <summary>Initialisation reset (ICW1, and machine reset as QEMU's pic_reset): masks and requests cleared.</summary>
+    public void Reset()
     {
         _lastIrr = 0;
         Irr &= Elcr;

@@ -94,6 +94,25 @@ public sealed class Uart : IPortDevice
 
     public string Name => "uart16550";
 
+    /// <summary>
+    /// Machine reset (QEMU serial_reset): interrupts off, FIFOs off and empty, 8-bit word cleared
+    /// to LCR 0, MCR = OUT2, scratch 0, divisor back to its power-on value. Input bytes not yet
+    /// pulled from the host stay with the host.
+    /// </summary>
+    public void Reset()
+    {
+        _receive.Clear();
+        _ier = 0;
+        _fcr = 0;
+        _lcr = 0;
+        _mcr = McrOut2;
+        _lsrErrors = 0;
+        _scratch = 0;
+        _transmitInterruptPending = false;
+        Divisor = DefaultDivisor;
+        UpdateInterrupt();
+    }
+
     /// <summary>Raised when the interrupt output changes level (ISA IRQ 4 for COM1).</summary>
     public event Action<bool>? InterruptChanged;
 

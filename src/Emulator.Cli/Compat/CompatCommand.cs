@@ -1,0 +1,69 @@
+using System.Text;
+using System.Text.Json;
+using Emulator.Cli.Boot;
+using Emulator.Cli.CommandLine;
+using Emulator.Cli.Reporting;
+using Emulator.Cli.Vars;
+using Emulator.Firmware;
+
+namespace Emulator.Cli.Compat;
+
+/// <summary>
+/// <c>compat --code C --vars V [--json]</c>: will this varstore work with this code build?
+/// Exit status 0 compatible, 1 not, 2 bad input (including a code image that is not OVMF).
+/// </summary>
+public sealed class CompatCommand(Stream stdout)
+{
+    public const string Usage = """
+          compat   --code FILE --vars FILE [--json]    will this VARS file work with this code build? (0 yes, 1 no)
+        """;
+
+    public int Run(IEnumerable<string> args)
+    {
+        var a = new ArgumentReader(args, new HashSet<string> { "--code", "--vars" }, new HashSet<string> { "--json" });
+        if (a.Positionals.Count > 0)
+        {
+            throw new UsageException($"unexpected argument '{a.Positionals[0]}'");
+        }
+
+        string codePath = a.Get("--code") ?? throw new UsageException("compat needs --code FILE");
+        string varsPath = a.Get("--vars") ?? throw new UsageException("compat needs --vars FILE");
+        byte[] code = FirmwareFiles.Load("code", codePath).Bytes;
+        byte[] vars = FirmwareFiles.Load("vars", varsPath).Bytes;
+        FirmwareImage image;
+        try
+        {
+            image = FirmwareImage.Parse(code);
+        }
+        catch (FirmwareFormatException e)
+        {
+            throw new UsageException($"code file '{codePath}' is not a UEFI firmware image: {e.Message}");
+        }
+
+        var verdict = CompatibilityCheck.Evaluate(image, vars)
+            ?? throw new UsageException($"code file '{codePath}' carries no varstore template (FvbServicesRuntimeDxe): not an OVMF build, cannot tell");
+        using var output = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 12, leaveOpen: true);
+        if (a.Has("--json"))
+        {
+            var e = verdict.Expected;
+            output.WriteLine(JsonSerializer.Serialize(
+                new
+                {
+                    verdict.Compatible,
+                    Expected = new { Base = Hex.Format(e.Base), Size = e.VarsSize, e.StoreSize, e.Source, e.BaseConfirmed, CodeBase = Hex.Format(e.CodeBase) },
+                    Vars = new { Path = varsPath, Size = vars.Length, MappedAt = Hex.Format(verdict.MappedBase) },
+                    verdict.Findings,
+                },
+                VarsCommand.Json));
+        }
+        else
+        {
+            foreach (string line in CompatibilityCheck.Describe(verdict, codePath, varsPath))
+            {
+                output.WriteLine(line);
+            }
+        }
+
+        return verdict.Compatible ? 0 : 1;
+    }
+}

@@ -1,0 +1,83 @@
+using Emulator.Cli.Boot;
+using Emulator.Cli.CommandLine;
+using Emulator.Firmware.Varstore;
+
+namespace Emulator.Cli.Vars;
+
+/// <summary>
+/// Reading and writing the user's varstore files. An edit is computed and verified on a copy in
+/// memory first; then its writes go to the file in place, in the firmware's order, each one
+/// flushed to the disk before the next (fsync). The file keeps its inode, owner, permissions and
+/// any hard links (a VM manager's bookkeeping stays valid), and a crash or power loss between
+/// two writes leaves exactly the intermediate states the firmware itself can leave and repairs:
+/// the new record's State becomes VAR_ADDED only after its name and data are on the disk, and
+/// the old copy is marked deleted only after that. A single write of the whole file would give
+/// no such order (the kernel may persist its pages in any order) and a temporary file renamed
+/// over the original would change the inode.
+/// </summary>
+public static class VarstoreFile
+{
+    public static byte[] Load(string path) => FirmwareFiles.Load("vars", path).Bytes;
+
+    public static void ApplyInPlace(string path, byte[] original, IReadOnlyList<FlashWrite> writes)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+
+            // Refuse if the file changed since it was read (another tool, or a running VM writing it).
+            var now = new byte[original.Length];
+            file.ReadExactly(now);
+            if (file.Length != original.Length || !now.AsSpan().SequenceEqual(original))
+            {
+                throw new UsageException($"vars file '{path}' changed while it was being edited (is a VM using it?); nothing written");
+            }
+
+            foreach (FlashWrite w in writes)
+            {
+                file.Seek(w.Offset, SeekOrigin.Begin);
+                file.Write(w.Bytes);
+                file.Flush(flushToDisk: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot write vars file '{path}': {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Writes a new file: a temporary file in the same directory, flushed, then renamed over the
+    /// target, so the target is either absent/old or complete, never half written.
+    /// </summary>
+    public static void WriteNew(string path, byte[] bytes, bool force)
+    {
+        if (File.Exists(path) && !force)
+        {
+            throw new UsageException($"output '{path}' exists: give --force to replace it");
+        }
+
+        if (Directory.Exists(path))
+        {
+            throw new UsageException($"output '{path}' is a directory");
+        }
+
+        string full = Path.GetFullPath(path);
+        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                file.Write(bytes);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DirectoryNotFoundException)
+        {
+            File.Delete(temp);
+            throw new UsageException($"cannot write '{path}': {e.Message}");
+        }
+    }
+}

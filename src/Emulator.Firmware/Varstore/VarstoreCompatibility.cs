@@ -1,0 +1,105 @@
+namespace Emulator.Firmware.Varstore;
+
+/// <summary>
+/// Judges a CODE/VARS pair before it runs: where QEMU (and this emulator) will map the VARS file
+/// — directly below the code, at 4 GiB − code size − vars size — against where the code looks
+/// for it, and what the firmware will then do, in plain words. The consequences are the ones
+/// observed on QEMU with Debian's builds (docs/qemu-pflash.md, "The migration problem").
+/// </summary>
+public static class VarstoreCompatibility
+{
+    public sealed record Verdict(bool Compatible, IReadOnlyList<string> Findings, VarstoreExpectation Expected, ulong MappedBase, VarstoreImage Vars);
+
+    public static Verdict Check(VarstoreExpectation expected, ReadOnlyMemory<byte> vars)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        var image = VarstoreImage.Parse(vars);
+        ulong mapped = expected.CodeBase - (ulong)vars.Length;
+        string want = $"this code expects a {Size(expected.VarsSize)} varstore at 0x{expected.Base:X8}";
+        var findings = new List<string>();
+        if (vars.Length < expected.VarsSize)
+        {
+            findings.Add($"{want}; this {Size(vars.Length)} file would be mapped at 0x{mapped:X8}: the firmware will not find it "
+                + "(it probes unmapped space below the file), decides there is no flash and keeps variables in RAM: every variable change will be lost at power-off");
+        }
+        else if (vars.Length > expected.VarsSize)
+        {
+            long offset = vars.Length - expected.VarsSize;
+            findings.Add($"{want}; this {Size(vars.Length)} file would be mapped at 0x{mapped:X8}, so the firmware reads its store 0x{offset:X} bytes into the file ({Region(image, offset)}): "
+                + "it finds no valid varstore header there, erases and rewrites that part of the file, and the boot fails (on QEMU it crashes on every boot)");
+        }
+        else
+        {
+            JudgeSameSize(expected, image, want, findings);
+        }
+
+        if (findings.Count == 0)
+        {
+            int live = image.LiveVariables.Count();
+            findings.Add($"compatible: {want}, and this {Size(vars.Length)} store is mapped exactly there; {live} live variable{(live == 1 ? string.Empty : "s")}, {image.FreeBytes} bytes free");
+            findings.AddRange(image.Warnings.Select(w => "note: " + w));
+            return new Verdict(true, findings, expected, mapped, image);
+        }
+
+        findings.AddRange(image.Errors.Select(e => "the file: " + e));
+        return new Verdict(false, findings, expected, mapped, image);
+    }
+
+    private static void JudgeSameSize(VarstoreExpectation expected, VarstoreImage image, string want, List<string> findings)
+    {
+        ReadOnlySpan<byte> bytes = image.Bytes.Span;
+        if (bytes.IndexOfAnyExcept((byte)0) < 0)
+        {
+            findings.Add($"{want}, mapped at the right place, but every byte is 0x00: QemuFlashFvbServicesRuntimeDxe finds no byte to probe the chip with, "
+                + "treats the flash as absent and keeps variables in RAM: every variable change will be lost at power-off");
+        }
+        else if (bytes.IndexOfAnyExcept((byte)0xFF) < 0)
+        {
+            findings.Add($"{want}, mapped at the right place, but it is blank (all 0xFF): the firmware formats a new, empty store into the file at the first boot; "
+                + "it boots, without any of the variables you may expect");
+        }
+        else if (image.FileSystemGuid == FirmwareGuids.SystemNvDataFv && image.FvLength != expected.VarsSize)
+        {
+            findings.Add($"{want}; the file has that size but the volume inside is {Size(image.FvLength)} (FvLength, a padded or truncated store): "
+                + "the firmware rejects the header and erases the whole store, every variable is lost");
+        }
+        else if (!image.IsUsable)
+        {
+            findings.Add($"{want}, mapped at the right place, but it is not an OVMF variable store ({image.Errors.FirstOrDefault()}): "
+                + "the firmware erases it and writes an empty store over it; its content is destroyed");
+        }
+        else if (!image.IsValid)
+        {
+            findings.Add($"{want}, mapped at the right place, but the firmware will reject it ({image.Errors[0]}) and reformat it: every variable is lost");
+        }
+        else if (!image.BlockMap.SequenceEqual(expected.BlockMap))
+        {
+            findings.Add($"{want} with blocks {Blocks(expected.BlockMap)}, this store has {Blocks(image.BlockMap)}: the firmware erases and reformats it");
+        }
+        else if (expected.StoreSize is int size && image.StoreSize != size)
+        {
+            findings.Add($"{want} whose variable store is 0x{size:X} bytes, this one's is 0x{image.StoreSize:X}: a different layout of the same size; "
+                + "the firmware's fault-tolerant writes would land in the wrong places");
+        }
+    }
+
+    private static string Region(VarstoreImage image, long offset)
+    {
+        if (!image.IsUsable)
+        {
+            return "which is not a varstore at all";
+        }
+
+        if (image.Ftw is { SpareLength: > 0 } ftw && offset >= ftw.SpareOffset)
+        {
+            return "inside its fault-tolerant-write spare area";
+        }
+
+        return offset < image.StoreEnd ? "in the middle of its variable records" : "inside its fault-tolerant-write working area";
+    }
+
+    private static string Blocks(IReadOnlyList<FvBlockMapEntry> map) =>
+        string.Join("+", map.Select(b => $"{b.NumBlocks}x0x{b.BlockLength:X}"));
+
+    private static string Size(long bytes) => bytes % 1024 == 0 ? $"{bytes / 1024} KiB" : $"{bytes}-byte";
+}

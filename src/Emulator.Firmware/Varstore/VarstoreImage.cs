@@ -1,0 +1,93 @@
+namespace Emulator.Firmware.Varstore;
+
+/// <summary>
+/// A parsed OVMF varstore (OVMF_VARS.fd, or the first volume of a unified OVMF.fd): the firmware
+/// volume header with gEfiSystemNvDataFvGuid, the variable store header and its records, the
+/// fault-tolerant-write working block and spare area. Parsing never throws: what is wrong is
+/// listed in <see cref="Errors"/> (the firmware would reject or reformat the store) and
+/// <see cref="Warnings"/> (it would cope, e.g. by reclaiming space at the next boot).
+/// </summary>
+public sealed class VarstoreImage
+{
+    internal VarstoreImage(ReadOnlyMemory<byte> bytes)
+    {
+        Bytes = bytes;
+    }
+
+    /// <summary>The whole buffer parsed, including anything after the volume.</summary>
+    public ReadOnlyMemory<byte> Bytes { get; }
+
+    public Guid FileSystemGuid { get; internal set; }
+
+    public long FvLength { get; internal set; }
+
+    public int FvHeaderLength { get; internal set; }
+
+    public uint FvAttributes { get; internal set; }
+
+    public bool FvChecksumValid { get; internal set; }
+
+    public byte FvRevision { get; internal set; }
+
+    public IReadOnlyList<FvBlockMapEntry> BlockMap { get; internal set; } = [];
+
+    /// <summary>Offset of the VARIABLE_STORE_HEADER (the FV header length), or -1 when it could not be located.</summary>
+    public int StoreOffset { get; internal set; } = -1;
+
+    public Guid StoreGuid { get; internal set; }
+
+    /// <summary>VARIABLE_STORE_HEADER.Size: header plus record area.</summary>
+    public int StoreSize { get; internal set; }
+
+    public byte StoreFormat { get; internal set; }
+
+    public byte StoreState { get; internal set; }
+
+    public bool IsAuthenticated => StoreGuid == VariableGuids.AuthenticatedVariableStore;
+
+    /// <summary>Every record found, in store order, deleted and incomplete ones included.</summary>
+    public IReadOnlyList<VariableRecord> Records { get; internal set; } = [];
+
+    /// <summary>Offset of the first byte after the last record: where the firmware appends the next one.</summary>
+    public int EndOfRecords { get; internal set; }
+
+    public FtwWorkingBlock? Ftw { get; internal set; }
+
+    /// <summary>True when the volume is followed by more firmware volumes (a unified OVMF.fd).</summary>
+    public bool IsUnifiedImage { get; internal set; }
+
+    public IReadOnlyList<string> Errors { get; internal set; } = [];
+
+    public IReadOnlyList<string> Warnings { get; internal set; } = [];
+
+    /// <summary>The FV and store headers were found, so records can be listed and written.</summary>
+    public bool IsUsable => StoreOffset >= 0;
+
+    public bool IsValid => IsUsable && Errors.Count == 0;
+
+    public int StoreEnd => StoreOffset + StoreSize;
+
+    public int FreeBytes => IsUsable ? StoreEnd - EndOfRecords : 0;
+
+    /// <summary>Bytes held by deleted or incomplete records: what the firmware's reclaim would win back.</summary>
+    public int ReclaimableBytes => Records.Where(r => !r.IsLive).Sum(r => r.AlignedLength);
+
+    public IEnumerable<VariableRecord> LiveVariables => Records.Where(r => r.IsLive);
+
+    /// <summary>Parses <paramref name="bytes"/>; the model refers to them without copying.</summary>
+    public static VarstoreImage Parse(ReadOnlyMemory<byte> bytes) => VarstoreParser.Parse(bytes);
+
+    /// <summary>The live variable with this name (and vendor GUID when given); null when none.</summary>
+    /// <exception cref="InvalidOperationException">Several live variables share the name and no GUID was given.</exception>
+    public VariableRecord? Find(string name, Guid? vendor)
+    {
+        var matches = LiveVariables.Where(r => r.Name == name && (vendor is null || r.VendorGuid == vendor)).ToList();
+        if (matches.Count > 1)
+        {
+            throw new InvalidOperationException(
+                $"{matches.Count} variables are named '{name}' ({string.Join(", ", matches.Select(m => m.VendorGuid))}): give the vendor GUID");
+        }
+
+        return matches.SingleOrDefault();
+    }
+}

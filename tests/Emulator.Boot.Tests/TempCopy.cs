@@ -1,0 +1,22 @@
+namespace Emulator.Boot.Tests;
+
+/// <summary>A temporary copy of a fixture (or of given bytes) that tests may write; deleted on dispose.</summary>
+public sealed class TempCopy : IDisposable
+{
+    public TempCopy(string fixture)
+        : this(File.ReadAllBytes(Fixtures.Path(fixture)))
+    {
+    }
+
+    public TempCopy(byte[] bytes)
+    {
+        Path = CliRunner.TempFile(".fd");
+        File.WriteAllBytes(Path, bytes);
+    }
+
+    public string Path { get; }
+
+    public byte[] Bytes => File.ReadAllBytes(Path);
+
+    public void Dispose() => File.Delete(Path);
+}

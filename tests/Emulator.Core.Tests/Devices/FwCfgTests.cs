@@ -1,0 +1,237 @@
+using System.Buffers.Binary;
+using System.Text;
+using Emulator.Core.Devices.AcpiPm;
+using Emulator.Core.Devices.FwCfg;
+using Emulator.Core.Devices.CmosRtc;
+using Emulator.Core.Machine;
+
+namespace Emulator.Core.Tests.Devices;
+
+/// <summary>
+/// fw_cfg on the pc machine, talked to only through ports and guest memory the way OVMF's
+/// QemuFwCfgLib does: selector 0x510, data 0x511, DMA 0x514/0x518 (big-endian halves).
+/// </summary>
+public sealed class FwCfgTests : IDisposable
+{
+    private const ulong Descriptor = 0x10000;
+    private const ulong Buffer = 0x20000;
+
+    private readonly PcMachine _m = NewMachine(256UL << 20);
+
+    public void Dispose() => _m.Dispose();
+
+    private static PcMachine NewMachine(ulong ram) =>
+        new(new MachineOptions { RamSize = ram, Flash = [new("code", new byte[0x200000], true)] });
+
+    private static void Select(PcMachine m, ushort key) => m.Ports.Write(0x510, 2, key);
+
+    private static byte[] ReadData(PcMachine m, int count)
+    {
+        var b = new byte[count];
+        for (int i = 0; i < count; i++)
+        {
+            b[i] = (byte)m.Ports.Read(0x511, 1);
+        }
+
+        return b;
+    }
+
+    private static Dictionary<string, (uint Size, ushort Key)> Directory(PcMachine m)
+    {
+        Select(m, FwCfg.FileDirKey);
+        uint count = BinaryPrimitives.ReadUInt32BigEndian(ReadData(m, 4));
+        var files = new Dictionary<string, (uint, ushort)>();
+        var names = new List<string>();
+        for (int i = 0; i < count; i++)
+        {
+            var e = ReadData(m, FwCfg.FileEntrySize);
+            string name = Encoding.ASCII.GetString(e, 8, FwCfg.FileNameLength).TrimEnd('\0');
+            names.Add(name);
+            files[name] = (BinaryPrimitives.ReadUInt32BigEndian(e), BinaryPrimitives.ReadUInt16BigEndian(e.AsSpan(4)));
+        }
+
+        Assert.Equal(names.Order(StringComparer.Ordinal), names);
+        return files;
+    }
+
+    /// <summary>Runs one DMA transfer: descriptor at <see cref="Descriptor"/>, returns the control word written back.</summary>
+    private static uint Dma(PcMachine m, uint control, uint length, ulong address)
+    {
+        Span<byte> d = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt32BigEndian(d, control);
+        BinaryPrimitives.WriteUInt32BigEndian(d[4..], length);
+        BinaryPrimitives.WriteUInt64BigEndian(d[8..], address);
+        m.Bus.WriteBlock(Descriptor, d);
+        m.Ports.Write(0x514, 4, BinaryPrimitives.ReverseEndianness((uint)(Descriptor >> 32)));
+        m.Ports.Write(0x518, 4, BinaryPrimitives.ReverseEndianness((uint)Descriptor));
+        Span<byte> back = stackalloc byte[4];
+        m.Bus.ReadBlock(Descriptor, back);
+        return BinaryPrimitives.ReadUInt32BigEndian(back);
+    }
+
+    private static byte[] Memory(PcMachine m, ulong address, int count)
+    {
+        var b = new byte[count];
+        m.Bus.ReadBlock(address, b);
+        return b;
+    }
+
+    [Fact]
+    public void SignatureAndIdWithTheDmaBit()
+    {
+        Select(_m, FwCfg.SignatureKey);
+        Assert.Equal("QEMU"u8.ToArray(), ReadData(_m, 4));
+        Assert.Equal(0u, _m.Ports.Read(0x511, 1));     // past the end reads 0
+        Select(_m, FwCfg.IdKey);
+        Assert.Equal(3u, BinaryPrimitives.ReadUInt32LittleEndian(ReadData(_m, 4)));
+
+        // Reset selects the signature again, from its first byte.
+        Select(_m, FwCfg.IdKey);
+        _m.FwCfg.Reset();
+        Assert.Equal((uint)'Q', _m.Ports.Read(0x511, 1));
+        Assert.Equal((uint)'E', _m.Ports.Read(0x510, 1));   // byte reads of 0x510 are data reads too
+    }
+
+    [Fact]
+    public void DmaRegisterReadsItsSignature()
+    {
+        var sig = new byte[8];
+        for (int i = 0; i < 8; i++)
+        {
+            sig[i] = (byte)_m.Ports.Read((ushort)(0x514 + i), 1);
+        }
+
+        Assert.Equal("QEMU CFG"u8.ToArray(), sig);
+        Assert.Equal(BinaryPrimitives.ReadUInt32LittleEndian("QEMU"u8), _m.Ports.Read(0x514, 4));
+    }
+
+    [Fact]
+    public void CpuCountsAndRamSizeAreLittleEndianItems()
+    {
+        Select(_m, FwCfg.NbCpusKey);
+        Assert.Equal(new byte[] { 1, 0 }, ReadData(_m, 2));
+        Select(_m, FwCfg.MaxCpusKey);
+        Assert.Equal(new byte[] { 1, 0 }, ReadData(_m, 2));
+        Select(_m, FwCfg.RamSizeKey);
+        Assert.Equal(256UL << 20, BinaryPrimitives.ReadUInt64LittleEndian(ReadData(_m, 8)));
+    }
+
+    [Fact]
+    public void DirectoryListsE820AndSystemStatesWithTheirContents()
+    {
+        var files = Directory(_m);
+        Assert.Equal(["etc/e820", "etc/system-states"], files.Keys.Order(StringComparer.Ordinal));
+
+        var (size, key) = files["etc/e820"];
+        Assert.Equal(40u, size);
+        Select(_m, key);
+        var e820 = ReadData(_m, (int)size);
+
+        // QEMU 7.2 with a qemu64 (AuthenticAMD, 40-bit) CPU: the HyperTransport hole first, then RAM.
+        Assert.Equal(0xFD00000000UL, BinaryPrimitives.ReadUInt64LittleEndian(e820));
+        Assert.Equal(0x300000000UL, BinaryPrimitives.ReadUInt64LittleEndian(e820.AsSpan(8)));
+        Assert.Equal(2u, BinaryPrimitives.ReadUInt32LittleEndian(e820.AsSpan(16)));
+        Assert.Equal(0UL, BinaryPrimitives.ReadUInt64LittleEndian(e820.AsSpan(20)));
+        Assert.Equal(256UL << 20, BinaryPrimitives.ReadUInt64LittleEndian(e820.AsSpan(28)));
+        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(e820.AsSpan(36)));
+
+        (size, key) = files["etc/system-states"];
+        Select(_m, key);
+        Assert.Equal(new byte[] { 0x80, 0x00, 0x00, 0x81, 0x82, 0x80 }, ReadData(_m, (int)size));
+    }
+
+    [Fact]
+    public void E820AndCmosAgreeOnTheRamSize()
+    {
+        using var m = NewMachine(512UL << 20);
+        var e820 = m.E820Map();
+        var ram = Assert.Single(e820, e => e.Type == PcMachine.E820Ram);
+        Assert.Equal((0UL, 512UL << 20), (ram.Base, ram.Length));
+
+        // CMOS 0x34/0x35: 64 KiB units above 16 MiB, as OVMF reads it when there is no e820.
+        m.Ports.Write(0x70, 1, Mc146818.MemoryAbove16MiBLow);
+        uint low = m.Ports.Read(0x71, 1);
+        m.Ports.Write(0x70, 1, Mc146818.MemoryAbove16MiBHigh);
+        uint high = m.Ports.Read(0x71, 1);
+        Assert.Equal(ram.Length, ((ulong)((high << 8) | low) << 16) + (16UL << 20));
+    }
+
+    [Fact]
+    public void InvalidOrEmptySelectionsReadZero()
+    {
+        Select(_m, 0x3FFF);                       // beyond the file slots: invalid
+        Assert.Equal(FwCfg.InvalidKey, _m.FwCfg.Selected);
+        Assert.Equal(new byte[4], ReadData(_m, 4));
+        Select(_m, 0x0008);                       // kernel size: a valid key without data
+        Assert.Equal(new byte[4], ReadData(_m, 4));
+        Select(_m, (ushort)(FwCfg.FirstFileKey + 5)); // an unused file slot
+        Assert.Equal(new byte[4], ReadData(_m, 4));
+        Assert.Equal(0u, _m.Ports.Read(0x510, 2));  // wider reads are invalid accesses
+    }
+
+    [Fact]
+    public void DmaSelectsReadsSkipsAndReportsStatus()
+    {
+        ushort e820 = _m.FwCfg.FileKey("etc/e820")!.Value;
+
+        // SELECT + READ of the first entry: 20 bytes land in memory, control goes back to 0.
+        Assert.Equal(0u, Dma(_m, ((uint)e820 << 16) | FwCfgDmaPort.ControlSelect | FwCfgDmaPort.ControlRead, 20, Buffer));
+        Assert.Equal(0xFD00000000UL, _m.Bus.Read(Buffer, 8));
+
+        // The offset continues: SKIP 8 bytes of the second entry, READ its length and type.
+        Assert.Equal(0u, Dma(_m, FwCfgDmaPort.ControlSkip, 8, 0));
+        Assert.Equal(0u, Dma(_m, FwCfgDmaPort.ControlRead, 12, Buffer + 0x100));
+        Assert.Equal(256UL << 20, _m.Bus.Read(Buffer + 0x100, 8));
+        Assert.Equal(1UL, _m.Bus.Read(Buffer + 0x108, 4));
+
+        // Reading past the end fills zeros; the I/O data port continues from the same offset.
+        _m.Bus.WriteBlock(Buffer + 0x200, [0xAA, 0xAA, 0xAA, 0xAA]);
+        Assert.Equal(0u, Dma(_m, FwCfgDmaPort.ControlRead, 4, Buffer + 0x200));
+        Assert.Equal(new byte[4], Memory(_m, Buffer + 0x200, 4));
+
+        // The whole directory in one transfer, as OVMF's DMA path reads it.
+        Assert.Equal(0u, Dma(_m, ((uint)FwCfg.FileDirKey << 16) | FwCfgDmaPort.ControlSelect | FwCfgDmaPort.ControlRead, 4, Buffer + 0x300));
+        Assert.Equal(2u, BinaryPrimitives.ReadUInt32BigEndian(Memory(_m, Buffer + 0x300, 4)));
+
+        // Writing a read-only item is an error; an invalid selection reads zeros without error.
+        Assert.Equal(FwCfgDmaPort.ControlError, Dma(_m, ((uint)e820 << 16) | FwCfgDmaPort.ControlSelect | FwCfgDmaPort.ControlWrite, 4, Buffer));
+        _m.Bus.WriteBlock(Buffer + 0x400, [0x55, 0x55]);
+        Assert.Equal(0u, Dma(_m, (0x3FFFu << 16) | FwCfgDmaPort.ControlSelect | FwCfgDmaPort.ControlRead, 2, Buffer + 0x400));
+        Assert.Equal(new byte[2], Memory(_m, Buffer + 0x400, 2));
+
+        // No operation bit: nothing moves, the offset stays.
+        Select(_m, FwCfg.SignatureKey);
+        Assert.Equal(0u, Dma(_m, 0, 4, Buffer + 0x500));
+        Assert.Equal((uint)'Q', _m.Ports.Read(0x511, 1));
+        Assert.Equal(8, _m.FwCfg.DmaPort.Transfers);
+    }
+
+    [Fact]
+    public void CpuHotplugAnswersOvmfsProbeWithOneCpu()
+    {
+        var hp = _m.CpuHotplug;
+        Assert.True(hp.LegacyMode);
+        Assert.Equal(0x01u, _m.Ports.Read(0xAF00, 1));   // legacy present-CPU bitmap
+        Assert.Equal(0x00u, _m.Ports.Read(0xAF01, 1));
+
+        // OVMF PlatformMaxCpuCountInitialization, step by step.
+        _m.Ports.Write(0xAF00, 4, 0);                  // switches to the modern interface
+        Assert.False(hp.LegacyMode);
+        _m.Ports.Write(0xAF00, 4, 0);
+        _m.Ports.Write(0xAF05, 1, CpuHotplugBlock.CommandGetNextWithEvent);
+        Assert.Equal(0u, _m.Ports.Read(0xAF00, 4));    // CMD_DATA2 reads 0: modern
+
+        uint present = 0, possible = 0, selected;
+        _m.Ports.Write(0xAF00, 4, possible);
+        do
+        {
+            present += _m.Ports.Read(0xAF04, 1) & CpuHotplugBlock.FlagEnabled;
+            _m.Ports.Write(0xAF00, 4, ++possible);
+            selected = _m.Ports.Read(0xAF08, 4);
+        }
+        while (selected > 0);
+
+        Assert.Equal((1u, 1u), (present, possible));
+        Assert.Equal(0xFFu, _m.Ports.Read(0xAF10, 1));  // beyond the 12 modern ports
+    }
+}

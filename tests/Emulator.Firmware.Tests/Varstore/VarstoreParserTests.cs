@@ -1,0 +1,113 @@
+using Emulator.Firmware.Varstore;
+
+namespace Emulator.Firmware.Tests.Varstore;
+
+public class VarstoreParserTests
+{
+    [Theory]
+    [InlineData(FirmwareFixtures.Vars, 0x20000, 0xDFB8, 0xF000, 0x10000, 0x10000)]
+    [InlineData(FirmwareFixtures.Vars4M, 0x84000, 0x3FFB8, 0x41000, 0x42000, 0x42000)]
+    public void DebianTemplatesAreValidEmptyAuthenticatedStores(string name, long fvLength, int storeSize, int ftw, int spare, int spareLength)
+    {
+        var image = VarstoreImage.Parse(FirmwareFixtures.Load(name));
+
+        Assert.True(image.IsValid, string.Join("; ", image.Errors));
+        Assert.Empty(image.Warnings);
+        Assert.Equal(fvLength, image.FvLength);
+        Assert.True(image.FvChecksumValid);
+        Assert.Equal(new FvBlockMapEntry((uint)(fvLength / 0x1000), 0x1000), Assert.Single(image.BlockMap));
+        Assert.True(image.IsAuthenticated);
+        Assert.Equal(0x48, image.StoreOffset);
+        Assert.Equal(storeSize, image.StoreSize);
+        Assert.Empty(image.Records);
+        Assert.Equal(0x64, image.EndOfRecords);
+        Assert.Equal(image.StoreEnd - 0x64, image.FreeBytes);
+        var ftwBlock = Assert.IsType<FtwWorkingBlock>(image.Ftw);
+        Assert.Equal(ftw, ftwBlock.Offset);
+        Assert.True(ftwBlock.CrcValid);
+        Assert.True(ftwBlock.MarkedValid);
+        Assert.True(ftwBlock.WriteQueueEmpty);
+        Assert.Equal(spare, ftwBlock.SpareOffset);
+        Assert.Equal(spareLength, ftwBlock.SpareLength);
+    }
+
+    [Fact]
+    public void UnifiedImageStartsWithTheVarstore()
+    {
+        var image = VarstoreImage.Parse(FirmwareFixtures.Load(FirmwareFixtures.Unified));
+
+        Assert.True(image.IsValid, string.Join("; ", image.Errors));
+        Assert.True(image.IsUnifiedImage);
+        Assert.Equal(0x20000, image.FvLength);
+    }
+
+    [Theory]
+    [InlineData(0xFF, "blank: all")]
+    [InlineData(0x00, "blank: all")]
+    public void BlankStoresAreNotVarstores(byte fill, string reason)
+    {
+        var bytes = new byte[0x20000];
+        Array.Fill(bytes, fill);
+        var image = VarstoreImage.Parse(bytes);
+
+        Assert.False(image.IsUsable);
+        Assert.StartsWith(reason, Assert.Single(image.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PaddedAndTruncatedStoresAreNamed()
+    {
+        byte[] vars = FirmwareFixtures.Load(FirmwareFixtures.Vars);
+        var padded = vars.Concat(Enumerable.Repeat((byte)0xFF, 0x64000)).ToArray();
+        var truncated = FirmwareFixtures.Load(FirmwareFixtures.Vars4M)[..0x20000];
+
+        Assert.Contains(VarstoreImage.Parse(padded).Errors, e => e.StartsWith("padded:", StringComparison.Ordinal));
+        var t = VarstoreImage.Parse(truncated);
+        Assert.Contains(t.Errors, e => e.StartsWith("truncated:", StringComparison.Ordinal));
+        Assert.True(t.IsUsable, "the records of a truncated store can still be read");
+    }
+
+    [Fact]
+    public void DamageIsReportedWithTheFieldThatIsWrong()
+    {
+        byte[] checksum = FirmwareFixtures.Load(FirmwareFixtures.Vars);
+        checksum[0x32] ^= 1;
+        byte[] state = FirmwareFixtures.Load(FirmwareFixtures.Vars);
+        state[0x48 + 21] = 0xFF;
+        byte[] blockMap = FirmwareFixtures.Load(FirmwareFixtures.Vars);
+        blockMap[0x38] = 0x10;
+        blockMap[0x32] += 0x10; // keep the checksum right so only the block map is wrong
+        byte[] ftw = FirmwareFixtures.Load(FirmwareFixtures.Vars);
+        ftw[0xF018] = 0x12;
+
+        Assert.Contains(VarstoreImage.Parse(checksum).Errors, e => e.Contains("checksum", StringComparison.Ordinal));
+        Assert.Contains(VarstoreImage.Parse(state).Errors, e => e.Contains("VARIABLE_STORE_HEALTHY", StringComparison.Ordinal));
+        var bm = VarstoreImage.Parse(blockMap);
+        Assert.Equal("the FV block map covers 0x10000 bytes but FvLength is 0x20000", Assert.Single(bm.Errors));
+        var f = VarstoreImage.Parse(ftw);
+        Assert.True(f.IsValid);
+        Assert.False(f.Ftw!.CrcValid);
+        Assert.Contains(f.Warnings, w => w.Contains("CRC wrong", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AnotherFirmwareFamilysVolumeIsNotAVarstore()
+    {
+        var image = VarstoreImage.Parse(TestStores.ForeignVolume(0x20000));
+
+        Assert.False(image.IsUsable);
+        Assert.Contains("is not a variable store", Assert.Single(image.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RecordRunningPastTheStoreStopsTheWalk()
+    {
+        byte[] store = VarstoreEditor.Set(FirmwareFixtures.Load(FirmwareFixtures.Vars), "Test", TestStores.Vendor, VariableAttributes.NonVolatile | VariableAttributes.BootServiceAccess, [1, 2, 3]).Result;
+        store[0x64 + 40] = 0xFF; // DataSize low byte
+        store[0x64 + 41] = 0xFF;
+
+        var image = VarstoreImage.Parse(store);
+        Assert.Contains(image.Errors, e => e.StartsWith("record at 0x64:", StringComparison.Ordinal));
+        Assert.Empty(image.Records);
+    }
+}
