@@ -268,10 +268,12 @@ public sealed class BootCommand
             _stderr.WriteLine(line);
         }
 
-        if (o.Qemu is { RefuseMismatch: false })
+        if (o.Qemu is { } qemu)
         {
-            // A drop-in behaves like QEMU, which boots any pair: the warning above is all.
-            return o;
+            // A drop-in behaves like QEMU, which boots any pair: the warning above is all, unless asked.
+            return qemu.RefuseMismatch
+                ? throw new UsageException($"this VARS file does not fit this code build (see above): refused as {Qemu.QemuCommand.RefuseMismatchVariable}=1 asks")
+                : o;
         }
 
         if (!o.Force)

@@ -79,6 +79,85 @@ public class QemuHarnessTests
         Assert.Empty(stdout);
     }
 
+    /// <summary>
+    /// A CODE/VARS mismatch is booted as QEMU would, with the compatibility warning on stderr;
+    /// SIGTERM then stops the machine with QEMU's message and status 0. With the opt-in variable
+    /// the pair is refused (status 1) and the file is untouched.
+    /// </summary>
+    [Fact]
+    public void VarsMismatchWarnsAndBootsUnlessRefusalIsAskedFor()
+    {
+        string varsCopy = CliRunner.TempFile(".fd");
+        File.Copy(Fixtures.Path(Fixtures.Vars4M), varsCopy);
+        string[] args =
+        [
+            "-nodefaults", "-display", "none", "-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={Fixtures.Path(Fixtures.Code2M)}",
+            "-drive", $"if=pflash,format=raw,unit=1,file={varsCopy}", "-serial", "stdio",
+        ];
+        try
+        {
+            var refused = StartLauncher(args, refuse: true);
+            string refusedErr = refused.StandardError.ReadToEnd();
+            Assert.True(refused.WaitForExit(60_000));
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("INCOMPATIBLE", refusedErr, StringComparison.Ordinal);
+            Assert.Contains("qemu-system-x86_64: this VARS file does not fit this code build", refusedErr, StringComparison.Ordinal);
+            Assert.Equal(File.ReadAllBytes(Fixtures.Path(Fixtures.Vars4M)), File.ReadAllBytes(varsCopy));
+
+            using var booted = StartLauncher(args, refuse: false);
+            var stderr = new System.Text.StringBuilder();
+            using var warned = new ManualResetEventSlim(false);
+            booted.ErrorDataReceived += (_, e) =>
+            {
+                lock (stderr)
+                {
+                    stderr.AppendLine(e.Data);
+                    if (e.Data?.StartsWith("INCOMPATIBLE", StringComparison.Ordinal) == true)
+                    {
+                        warned.Set();
+                    }
+                }
+            };
+            booted.BeginErrorReadLine();
+            booted.BeginOutputReadLine();
+
+            // The warning comes before the first instruction; the machine then runs until stopped.
+            Assert.True(warned.Wait(StepTimeout), "no compatibility warning: " + stderr);
+            Thread.Sleep(2000);
+            Assert.False(booted.HasExited, "the drop-in refused or ended: " + stderr);
+            Assert.True(Kill(booted.Id, 15) == 0);
+            Assert.True(booted.WaitForExit(60_000));
+            booted.WaitForExit();
+            Assert.Equal(0, booted.ExitCode);
+            lock (stderr)
+            {
+                Assert.Contains("INCOMPATIBLE", stderr.ToString(), StringComparison.Ordinal);
+                Assert.Contains("qemu-system-x86_64: terminating on signal 15", stderr.ToString(), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            File.Delete(varsCopy);
+            File.Delete(varsCopy + ".journal");
+        }
+    }
+
+    private static Process StartLauncher(string[] args, bool refuse)
+    {
+        var psi = new ProcessStartInfo(Launcher) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["EMU_DLL"] = EmuDll;
+        psi.Environment[Emulator.Cli.Qemu.QemuCommand.RefuseMismatchVariable] = refuse ? "1" : "0";
+        return Process.Start(psi)!;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+
     private static string EmuDll => Path.Combine(AppContext.BaseDirectory, "emu.dll");
 
     private static string ToolsDirectory
