@@ -42,7 +42,7 @@ public static class ComparisonText
 
         o.WriteLine();
         var mods = c.Modules;
-        o.WriteLine($"modules: {mods.Common} in both, {mods.Removed.Count} removed, {mods.Added.Count} added, {mods.Moved.Count} started more than {Num(c.ThresholdPercent)}% earlier/later");
+        o.WriteLine($"modules: {mods.Common} in both, {mods.Removed.Count} removed, {mods.Added.Count} added, {mods.Changed.Count} ran more than {Num(c.ThresholdPercent)}% more or fewer instructions inside");
         foreach (var m in mods.Removed)
         {
             o.WriteLine($"  - {m.Name}{ReportComparer.BootSuffix(m.Boot)}");
@@ -53,9 +53,9 @@ public static class ComparisonText
             o.WriteLine($"  + {m.Name}{ReportComparer.BootSuffix(m.Boot)}");
         }
 
-        foreach (var m in mods.Moved)
+        foreach (var m in mods.Changed)
         {
-            Row(o, $"  ~ {m.Name}{ReportComparer.BootSuffix(m.Boot)}", N(m.BaselineInstruction ?? 0), N(m.CandidateInstruction ?? 0), ReportComparer.FormatPercent(m.ChangePercent));
+            Row(o, $"  ~ {m.Name}{ReportComparer.BootSuffix(m.Boot)}", N(m.BaselineInstructions ?? 0), N(m.CandidateInstructions ?? 0), ReportComparer.FormatPercent(m.ChangePercent));
         }
 
         o.WriteLine();
@@ -126,7 +126,7 @@ public static class ComparisonText
 
         o.WriteLine();
         var mods = c.Modules;
-        o.WriteLine($"- modules: {mods.Common} in both; removed: {Names(mods.Removed.Select(m => m.Name))}; added: {Names(mods.Added.Select(m => m.Name))}; started more than {Num(c.ThresholdPercent)}% earlier/later: {mods.Moved.Count}");
+        o.WriteLine($"- modules: {mods.Common} in both; removed: {Names(mods.Removed.Select(m => m.Name))}; added: {Names(mods.Added.Select(m => m.Name))}; instruction count changed by more than {Num(c.ThresholdPercent)}%: {Names(mods.Changed.Select(m => $"{m.Name} {ReportComparer.FormatPercent(m.ChangePercent)}"))}");
         var v = c.Variables;
         o.WriteLine($"- variables at the end: {v.Same} same, {v.Changed.Count} changed, {v.Removed.Count} removed, {v.Added.Count} added");
         foreach (var x in VariableLines(v))

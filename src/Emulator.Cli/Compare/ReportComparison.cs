@@ -9,7 +9,7 @@ namespace Emulator.Cli.Compare;
 /// the threshold (instruction index, relative); unimplemented instructions or guest exceptions the
 /// baseline did not have; the baseline's varstore does not fit the candidate's code. Everything
 /// else that differs (console text, variables, flash writes, unassigned accesses, earlier
-/// milestones, new modules) is reported as a difference and leaves the exit status at 0.
+/// milestones, new modules, modules whose instruction count changed) is reported as a difference and leaves the exit status at 0.
 /// </summary>
 public sealed record Comparison
 {
@@ -53,12 +53,13 @@ public sealed record Side<T>(T Baseline, T Candidate);
 /// <summary>A milestone by name and boot: status same, moved (beyond the threshold), later, lost, new; change in instructions (percent of the baseline's index).</summary>
 public sealed record MilestoneChange(string Name, int Boot, string Status, long? BaselineInstruction, long? CandidateInstruction, double? BaselineVirtualMs, double? CandidateVirtualMs, double? ChangePercent);
 
-/// <summary>A module by display name (UI name, else GUID) and boot; Moved: started at an instruction index that changed by more than the threshold.</summary>
-public sealed record ModuleRef(string Name, Guid Guid, int Boot, long? BaselineInstruction = null, long? CandidateInstruction = null, double? ChangePercent = null);
+/// <summary>A module by display name (UI name, else GUID) and boot; for a changed one, the instructions that ran inside its image in each run.</summary>
+public sealed record ModuleRef(string Name, Guid Guid, int Boot, long? BaselineInstructions = null, long? CandidateInstructions = null, double? ChangePercent = null);
 
-public sealed record ModuleChanges(IReadOnlyList<ModuleRef> Added, IReadOnlyList<ModuleRef> Removed, IReadOnlyList<ModuleRef> Moved, int Common)
+/// <summary>Modules only one run started, and those in both whose instruction count (inside the image) changed by more than the threshold.</summary>
+public sealed record ModuleChanges(IReadOnlyList<ModuleRef> Added, IReadOnlyList<ModuleRef> Removed, IReadOnlyList<ModuleRef> Changed, int Common)
 {
-    public bool Any => Added.Count + Removed.Count + Moved.Count > 0;
+    public bool Any => Added.Count + Removed.Count + Changed.Count > 0;
 }
 
 /// <summary>A line diff of the console output: lines prefixed "  " (both), "- " (baseline only), "+ " (candidate only), "@@" (skipped common lines).</summary>
@@ -178,21 +179,21 @@ public static class ReportComparer
         var candidate = FirstOf(c.Modules, m => (m.Guid, m.Boot));
         var removed = baseline.Where(kv => !candidate.ContainsKey(kv.Key)).Select(kv => Ref(kv.Value)).ToList();
         var added = candidate.Where(kv => !baseline.ContainsKey(kv.Key)).Select(kv => Ref(kv.Value)).ToList();
-        var moved = new List<ModuleRef>();
+        var changed = new List<ModuleRef>();
         int common = 0;
         foreach (var (key, bm) in baseline)
         {
             if (candidate.TryGetValue(key, out var cm))
             {
                 common++;
-                if (Percent(bm.Instruction, cm.Instruction) is not double p || Math.Abs(p) > threshold)
+                if (Percent(bm.Instructions, cm.Instructions) is not double p || Math.Abs(p) > threshold)
                 {
-                    moved.Add(Ref(bm) with { BaselineInstruction = bm.Instruction, CandidateInstruction = cm.Instruction, ChangePercent = Percent(bm.Instruction, cm.Instruction) });
+                    changed.Add(Ref(bm) with { BaselineInstructions = bm.Instructions, CandidateInstructions = cm.Instructions, ChangePercent = Percent(bm.Instructions, cm.Instructions) });
                 }
             }
         }
 
-        return new(added, removed, moved, common);
+        return new(added, removed, changed, common);
     }
 
     private static ModuleRef Ref(ModuleInfo m) => new(m.Name ?? m.Guid.ToString(), m.Guid, m.Boot);

@@ -15,8 +15,7 @@ internal static class VariableRecordWriter
     }
 
     /// <summary>
-    /// Header (State as given) and body (name, NUL, data: no padding between them, as
-    /// VariableFormat.h's GET_PAD_SIZE is 0 with ALIGNMENT 1 on IA32/X64). The authentication fields
+    /// Header (State as given) and body (name, NUL, data). The authentication fields
     /// (monotonic count, time stamp, public key index) are copied from <paramref name="source"/>
     /// when converting, and zero for a new variable without time-based authentication.
     /// </summary>
@@ -44,10 +43,10 @@ internal static class VariableRecordWriter
             vendor.TryWriteBytes(header.AsSpan(PlainVendorGuid));
         }
 
+        // The data follows the name directly (ALIGNMENT is 1 on x86, VariableFormat.h); the bytes
+        // up to the next 4-byte boundary stay erased flash, as the firmware leaves them.
         var body = new byte[nameSize + data.Length];
         Encoding.Unicode.GetBytes(name, body);
-        body[nameSize - 2] = 0;
-        body[nameSize - 1] = 0;
         data.CopyTo(body.AsSpan(nameSize));
         return (header, body);
     }

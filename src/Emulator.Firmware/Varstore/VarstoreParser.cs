@@ -235,8 +235,8 @@ internal static class VarstoreParser
         uint nameSize = BinaryPrimitives.ReadUInt32LittleEndian(h[(auth ? AuthNameSize : PlainNameSize)..]);
         uint dataSize = BinaryPrimitives.ReadUInt32LittleEndian(h[(auth ? AuthDataSize : PlainDataSize)..]);
         long nameStart = offset + headerSize;
-        // The data follows the name directly: VariableFormat.h defines ALIGNMENT 1 for IA32/X64,
-        // so GET_PAD_SIZE is 0 (GetVariableDataPtr); only the next header is 4-aligned (HEADER_ALIGN).
+        // GET_PAD_SIZE pads the name to ALIGNMENT, which VariableFormat.h sets to 1 on IA32/X64
+        // (8 only on Itanium): the data follows the name directly; only records are 4-byte aligned.
         long dataStart = nameStart + nameSize;
         long dataEnd = dataStart + dataSize;
         if (nameSize == 0 || (nameSize & 1) != 0 || nameSize > int.MaxValue || dataSize > int.MaxValue || dataEnd > end)
