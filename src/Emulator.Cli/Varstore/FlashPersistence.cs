@@ -19,8 +19,8 @@ namespace Emulator.Cli.Varstore;
 /// Guarantees: killed at any instant (kill -9), the file plus its journal hold exactly some
 /// prefix of the completed operations — records are validated and sequenced, and the file only
 /// receives bytes whose records precede them in the journal. On a power loss, at most the
-/// operations of the last <see cref="SyncInterval"/> plus one sync are lost (the guest is slowed
-/// down rather than let the ring run further ahead).
+/// operations of the last <see cref="SyncInterval"/> plus one sync are lost — at most a ring and a
+/// batch of them: the guest waits rather than let the ring run further ahead.
 /// </summary>
 public sealed class FlashPersistence : IFlashWriteListener, IDisposable
 {
@@ -44,6 +44,7 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
     private long _tail; // bytes ever persisted: written by the writer thread only
     private ulong _sequence;
     private volatile bool _stopping;
+    private volatile bool _wakeRequested; // one wake-up per writer cycle: Set() is not free
     private volatile Exception? _failure;
     private bool _disposed;
 
@@ -70,6 +71,9 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
 
     public long Checkpoints { get; private set; }
 
+    /// <summary>Times the guest waited for the writer because the ring was full.</summary>
+    public long RingFullWaits { get; private set; }
+
     /// <summary>Why persistence stopped (disk full, I/O error), or null.</summary>
     public Exception? Failure => _failure;
 
@@ -93,6 +97,7 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
                 return;
             }
 
+            RingFullWaits++;
             _space.Reset();
             _wake.Set();
             if (head + wrap + need - Volatile.Read(ref _tail) > RingBytes)
@@ -109,11 +114,20 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
 
         BinaryPrimitives.WriteUInt32LittleEndian(_ring.AsSpan(at), (uint)offset);
         BinaryPrimitives.WriteUInt32LittleEndian(_ring.AsSpan(at + 4), (uint)length);
-        chip.Contents.Slice((int)offset, length).CopyTo(_ring.AsSpan(at + EntryHeader));
+        if (length == 1)
+        {
+            // OVMF's byte program: a plain store beats a one-byte copy call.
+            _ring[at + EntryHeader] = chip.Contents[(int)offset];
+        }
+        else
+        {
+            chip.Contents.Slice((int)offset, length).CopyTo(_ring.AsSpan(at + EntryHeader));
+        }
         long queued = head + wrap + need;
         Volatile.Write(ref _head, queued);
-        if (queued - Volatile.Read(ref _tail) > RingBytes / 2)
+        if (!_wakeRequested && queued - Volatile.Read(ref _tail) > RingBytes / 2)
         {
+            _wakeRequested = true;
             _wake.Set();
         }
     }
@@ -158,6 +172,7 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
                     _wake.WaitOne(SyncInterval);
                 }
 
+                _wakeRequested = false;
                 Persist(Volatile.Read(ref _head));
                 if (stopping)
                 {
@@ -165,8 +180,9 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Disk full, I/O error, or a bug here: reported at the end of the run, never a host crash.
             _file.KeepJournal = true;
             _failure = e;
             _space.Set();
@@ -179,14 +195,15 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
         long tail = _tail;
         while (tail < head)
         {
-            long consumed = BuildBatch(tail, head, out int batchLength);
+            tail = BuildBatch(tail, head, out int batchLength);
+
+            // The batch holds its own copy: the guest may refill the ring while it is synced.
+            Volatile.Write(ref _tail, tail);
+            _space.Set();
             _file.AppendJournal(_batch.AsSpan(0, batchLength));
             _file.SyncJournal();
             Syncs++;
             ApplyBatch(batchLength);
-            tail = consumed;
-            Volatile.Write(ref _tail, tail);
-            _space.Set();
         }
 
         if (_file.JournalLength > CheckpointBytes)
@@ -236,7 +253,15 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
                 length += VarstoreJournal.RecordHeaderSize;
             }
 
-            data.CopyTo(_batch.AsSpan(length));
+            if (n == 1)
+            {
+                _batch[length] = data[0];
+            }
+            else
+            {
+                data.CopyTo(_batch.AsSpan(length));
+            }
+
             length += data.Length;
             recordLength += data.Length;
             tail += (EntryHeader + n + 7) & ~7;

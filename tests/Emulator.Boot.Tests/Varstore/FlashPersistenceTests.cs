@@ -1,0 +1,73 @@
+using Emulator.Cli.Varstore;
+using Emulator.Core.Machine;
+
+namespace Emulator.Boot.Tests.Varstore;
+
+/// <summary>
+/// The persistence hot path: a byte program with persistence attached allocates nothing on the
+/// CPU thread, however far the writer falls behind (the ring wraps many times here and the guest
+/// waits for space), and everything still reaches the file in order.
+/// </summary>
+public class FlashPersistenceTests
+{
+    private const ulong VarsBase = 0xFFFC0000; // a 128 KiB vars chip directly below a 128 KiB code chip
+    private const int ChipBytes = 0x20000;
+
+    [Fact]
+    public void ByteProgramsAllocateNothingAndAllReachTheFileInOrder()
+    {
+        string path = CliRunner.TempFile("-vars.fd");
+        File.WriteAllBytes(path, Enumerable.Repeat((byte)0xFF, ChipBytes).ToArray());
+        try
+        {
+            byte[] final;
+            int passes = (3 * FlashPersistence.RingBytes / 16 / ChipBytes) + 1; // ring entries are 16 bytes: over three rings' worth
+            using (var file = VarstoreFile.Open("vars", path, snapshot: false))
+            {
+                using var machine = new PcMachine(new MachineOptions
+                {
+                    Flash = [new FlashImage("code", new byte[ChipBytes], true), new FlashImage("vars", file.Bytes, false)],
+                });
+                Assert.Equal(VarsBase, machine.FlashPlacements[1].Base);
+                var persistence = new FlashPersistence(file);
+                machine.FlashChips[1].AddListener(persistence);
+                var bus = machine.Bus;
+
+                Program(bus, 0, 1); // warm up: first calls JIT-compile
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int pass = 0; pass < passes; pass++)
+                {
+                    Program(bus, pass, ChipBytes);
+                }
+
+                long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                persistence.Dispose();
+
+                Assert.Equal(0, allocated);
+                Assert.Null(persistence.Failure);
+                Assert.Equal(1 + ((long)passes * ChipBytes), persistence.Operations);
+                final = machine.FlashChips[1].Contents.ToArray();
+            }
+
+            Assert.Equal(final, File.ReadAllBytes(path));
+            Assert.Equal((byte)(((ChipBytes - 1) * 7) + passes - 1), final[^1]);
+            Assert.False(File.Exists(VarstoreJournal.PathFor(path)));
+        }
+        finally
+        {
+            VarstoreChecks.Delete(path);
+        }
+    }
+
+    /// <summary>OVMF's byte program (0x10, then the data at the same address) over <paramref name="count"/> bytes, then read array.</summary>
+    private static void Program(Core.Memory.PhysicalBus bus, int pass, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            bus.Write(VarsBase + (ulong)i, 1, 0x10);
+            bus.Write(VarsBase + (ulong)i, 1, (ulong)(byte)((i * 7) + pass));
+        }
+
+        bus.Write(VarsBase, 1, 0xFF);
+    }
+}
