@@ -33,6 +33,13 @@ public sealed unsafe partial class Cpu
     public Action<ulong>? BlockDecoding { get; set; }
 
     /// <summary>
+    /// Asked (after <see cref="BlockDecoding"/>) for the counter a new block at this linear address
+    /// adds its executed instructions to; null for none. Blocks are dropped when their page is
+    /// written, so code loaded later at the same address gets asked again.
+    /// </summary>
+    public Func<ulong, ExecutionCounter?>? CounterForBlock { get; set; }
+
+    /// <summary>
     /// Bumped whenever a cached block link could lead to the wrong block: TLB flushes, code
     /// writes, cache flushes, CS/mode changes. Links made under another generation are ignored.
     /// </summary>
@@ -226,6 +233,7 @@ public sealed unsafe partial class Cpu
         var block = new Block(ops, count, (physPage << 12) | offsetInPage, _bitness, lastIsBranch)
         {
             BreakpointAtStart = _breakpoints.Contains(lin),
+            Counter = CounterForBlock?.Invoke(lin),
         };
 
         page ??= CreateCodePage(physPage);
