@@ -58,10 +58,7 @@ internal static unsafe partial class Handlers
             return;
         }
 
-        ulong sp = cpu._gpr[Gpr.Rsp];
-        uint value = cpu.Read32(cpu.Linear(Seg.Ss, (uint)sp));
-        cpu._gpr[Gpr.Rsp] = (uint)(sp + 4);
-        cpu.GprRef(op.Reg0) = value;
+        cpu.GprRef(op.Reg0) = Pop32(cpu);
     }
 
     private static void CallRelative32(Cpu cpu, ref DecodedOp op)
@@ -85,10 +82,16 @@ internal static unsafe partial class Handlers
             return;
         }
 
+        cpu._nextRip = Pop32(cpu);
+    }
+
+    /// <summary>A 4-byte pop from a 32-bit stack: the read first (it may fault), then ESP, wrapping at 4 GiB.</summary>
+    private static uint Pop32(Cpu cpu)
+    {
         ulong sp = cpu._gpr[Gpr.Rsp];
-        uint target = cpu.Read32(cpu.Linear(Seg.Ss, (uint)sp));
+        uint value = cpu.Read32(cpu.Linear(Seg.Ss, (uint)sp));
         cpu._gpr[Gpr.Rsp] = (uint)(sp + 4);
-        cpu._nextRip = target;
+        return value;
     }
 
     /// <summary>A 4-byte push on a 32-bit stack: ESP wraps at 4 GiB and the upper half of RSP is cleared, as <see cref="Cpu.SetSp"/> does.</summary>
