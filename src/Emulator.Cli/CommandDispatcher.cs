@@ -38,6 +38,8 @@ public static class CommandDispatcher
                    [--only device|guest|none] [--json FILE] [--write-image DIR]
                    [--file-dir DIR (scratch varstores for persisted figures) | --no-file]
         """ + "\n" + CompatCommand.Usage + "\n" + InspectCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
+          qemu     a drop-in for qemu-system-x86_64 (the subset firmware harnesses use; 'emu qemu -help')
+                   QEMU's options and exit statuses; tools/qemu-system-x86_64 runs it under QEMU's name
           help     this text
 
         exit status: 0 done, 1 ran but fell short, 2 bad input or usage
@@ -49,6 +51,12 @@ public static class CommandDispatcher
         {
             stderr.WriteLine(Usage);
             return args.Length == 0 ? 2 : 0;
+        }
+
+        if (args[0] == "qemu")
+        {
+            // QEMU's own conventions: its error wording and exit status 1 for a bad command line.
+            return Qemu.QemuCommand.Run(args[1..], stdout, stderr, host ?? HostConsole.None);
         }
 
         try

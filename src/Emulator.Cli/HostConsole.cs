@@ -11,5 +11,13 @@ public sealed record HostConsole(Func<Stream>? OpenStdin, bool StdinIsTerminal, 
     public static readonly HostConsole None = new(null, false, false);
 
     public static HostConsole FromProcess() =>
-        new(Console.OpenStandardInput, !Console.IsInputRedirected, !Console.IsErrorRedirected);
+        new(OpenRawStdin, !Console.IsInputRedirected, !Console.IsErrorRedirected);
+
+    /// <summary>
+    /// File descriptor 0 as it is, unbuffered. Not Console.OpenStandardInput: on a terminal .NET
+    /// reads that through its own line editor (echoing, and holding every byte until Enter), so a
+    /// lone ESC at the firmware's countdown would never arrive.
+    /// </summary>
+    private static Stream OpenRawStdin() =>
+        new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
 }

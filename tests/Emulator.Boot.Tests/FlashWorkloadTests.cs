@@ -18,7 +18,7 @@ public class FlashWorkloadTests
         using var machine = new PcMachine(new MachineOptions
         {
             Flash = [new FlashImage("code", workload.BuildCodeImage(), true), new FlashImage("vars", workload.BuildVarsImage(), false)],
-            SerialOutput = serial.Add,
+            SerialPorts = [new IsaSerialPort(0, serial.Add)],
         });
         Assert.Equal(workload.VarsBase, machine.FlashPlacements.Single(p => p.Unit == 1).Base);
 

@@ -42,7 +42,7 @@ public static class FlashGuestBench
         using var machine = new PcMachine(new MachineOptions
         {
             Flash = [new FlashImage("code", workload.BuildCodeImage(), true), new FlashImage("vars", varstore?.Bytes ?? workload.BuildVarsImage(), false)],
-            SerialOutput = b =>
+            SerialPorts = [new IsaSerialPort(0, b =>
             {
                 if (b != '\n')
                 {
@@ -60,7 +60,7 @@ public static class FlashGuestBench
                 {
                     doneTicks = Stopwatch.GetTimestamp();
                 }
-            },
+            })],
         });
 
         varstore?.Attach(machine.FlashChips[1]);

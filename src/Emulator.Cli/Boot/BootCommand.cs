@@ -40,48 +40,67 @@ public sealed class BootCommand
     {
         var files = new List<FirmwareFileInfo>();
         var flash = new List<FlashImage>();
-        byte[] codeBytes;
-        VarstoreFile? varstore = null;
-        if (o.Firmware != null)
+        var writable = new List<(int Unit, VarstoreFile File)>();
+        try
         {
-            // A unified image carries its varstore inside: QEMU's -pflash default is writable.
-            varstore = VarstoreFile.Open("firmware", o.Firmware, o.Snapshot);
-            codeBytes = varstore.Bytes;
-            files.Add(varstore.Info);
-            flash.Add(new FlashImage(o.Firmware, varstore.Bytes, ReadOnly: false));
-        }
-        else
-        {
-            // The code chip is read-only, as libvirt maps it (readonly=on).
-            var (bytes, info) = FirmwareFiles.Load("code", o.Code!);
-            files.Add(info);
-            codeBytes = bytes;
-            flash.Add(new FlashImage(o.Code!, bytes, ReadOnly: true));
-            if (o.Vars != null)
+            // Unit 0: a unified image (writable, QEMU's -pflash default) or the code, read-only as
+            // libvirt maps it (readonly=on) unless asked otherwise; unit 1: the varstore.
+            if (o.Firmware != null)
             {
-                // Check the pair on the file's bytes before the varstore is opened (opening may replay
-                // a journal into the file): a refused pair never touches it, --force means snapshot.
-                var (varsBytes, _) = FirmwareFiles.Load("vars", o.Vars);
-                o = CheckPair(o, ParseCode(bytes), varsBytes);
-                varstore = VarstoreFile.Open("vars", o.Vars!, o.Snapshot);
-                files.Add(varstore.Info);
-                flash.Add(new FlashImage(o.Vars!, varstore.Bytes, ReadOnly: false));
+                AddUnit("firmware", o.Firmware, isWritable: true);
+            }
+            else
+            {
+                AddUnit("code", o.Code!, o.CodeWritable);
+                if (o.Vars != null)
+                {
+                    // Check the pair on the file's bytes before the varstore is opened (opening may replay
+                    // a journal into the file): a refused pair never touches it, --force means snapshot.
+                    var (varsBytes, _) = FirmwareFiles.Load("vars", o.Vars);
+                    o = CheckPair(o, ParseCode(flash[0].Contents), varsBytes);
+                    AddUnit("vars", o.Vars!, !o.VarsReadOnly);
+                }
+            }
+
+            int status = Run(o, files, flash, flash[0].Contents, writable);
+
+            // Also when the run never started (bad options found late): no journal left behind.
+            foreach (var (_, file) in writable)
+            {
+                file.Close();
+            }
+
+            return status;
+        }
+        finally
+        {
+            foreach (var (_, file) in writable)
+            {
+                file.Dispose();
             }
         }
 
-        using (varstore)
+        void AddUnit(string role, string path, bool isWritable)
         {
-            int status = Run(o, files, flash, codeBytes, varstore);
-
-            // Also when the run never started (bad options found late): no journal left behind.
-            varstore?.Close();
-            return status;
+            if (isWritable)
+            {
+                var file = VarstoreFile.Open(role, path, o.Snapshot);
+                writable.Add((flash.Count, file));
+                files.Add(file.Info);
+                flash.Add(new FlashImage(path, file.Bytes, ReadOnly: false));
+            }
+            else
+            {
+                var (bytes, info) = FirmwareFiles.Load(role, path);
+                files.Add(info);
+                flash.Add(new FlashImage(path, bytes, ReadOnly: true));
+            }
         }
     }
 
-    private int Run(BootOptions o, List<FirmwareFileInfo> files, List<FlashImage> flash, byte[] codeBytes, VarstoreFile? varstore)
+    private int Run(BootOptions o, List<FirmwareFileInfo> files, List<FlashImage> flash, byte[] codeBytes, List<(int Unit, VarstoreFile File)> writable)
     {
-        if (varstore is { Recovered.Records: > 0 } v)
+        foreach (var v in writable.Select(w => w.File).Where(f => f.Recovered.Records > 0))
         {
             _log.LogWarning(
                 "{File}: recovered {Records} journal record(s), {Bytes} bytes, left by an interrupted run{Where}{Torn}",
@@ -91,7 +110,11 @@ public sealed class BootCommand
         }
 
         using var console = new ConsoleSession(o, _serialOut, _host);
-        using var debugCon = o.DebugCon != null ? OpenByteOutput(o.DebugCon, "debug console log") : null;
+        using var backends = new SerialBackends(console, _stderr);
+        var serialPorts = o.SerialPorts.Select(backends.Port).ToList();
+        // A debug console with a null backend still exists (the guest finds it and writes to nothing).
+        var debugConBackend = o.DebugConBackend ?? (o.DebugCon != null ? new SerialBackend(SerialBackendKind.File, o.DebugCon) : null);
+        var debugCon = debugConBackend != null ? backends.Open(debugConBackend, "debugcon", "debug console log").Output ?? (_ => { }) : null;
         PcMachine machine;
         try
         {
@@ -100,14 +123,15 @@ public sealed class BootCommand
                 RamSize = o.Memory,
                 Flash = flash,
                 UnassignedReadsZero = o.UnassignedZero,
-                SerialOutput = console.Write,
-                SerialInput = console.NextInput,
-                DebugConsoleOutput = debugCon != null ? debugCon.WriteByte : null,
+                SerialPorts = serialPorts,
+                DebugConsoleOutput = debugCon,
+                DebugConsolePort = o.DebugConPort,
                 RtcStart = o.RtcStart,
                 SkipBusyWaits = !o.ExactWaits,
                 NoReboot = o.NoReboot,
                 MaxResets = o.MaxResets,
             });
+            machine.Cpu.HostPoll += backends.Flush;
         }
         catch (FirmwareLayoutException e)
         {
@@ -128,13 +152,28 @@ public sealed class BootCommand
 
         using (machine)
         {
-            using var persistence = varstore is { Snapshot: false } ? new FlashPersistence(varstore) : null;
-            if (persistence != null)
+            var stores = new List<(VarstoreFile File, FlashPersistence? Writer)>();
+            try
             {
-                machine.FlashChips.Single(c => !c.ReadOnly).AddListener(persistence);
-            }
+                foreach (var (unit, file) in writable)
+                {
+                    var persistence = file.Snapshot ? null : new FlashPersistence(file);
+                    stores.Add((file, persistence));
+                    if (persistence != null)
+                    {
+                        machine.FlashChips[unit].AddListener(persistence);
+                    }
+                }
 
-            return Execute(o, machine, files, addressMilestones, console, modules, (varstore, persistence));
+                return Execute(o, machine, files, addressMilestones, console, modules, stores);
+            }
+            finally
+            {
+                foreach (var (_, writer) in stores)
+                {
+                    writer?.Dispose();
+                }
+            }
         }
     }
 
@@ -229,6 +268,14 @@ public sealed class BootCommand
             _stderr.WriteLine(line);
         }
 
+        if (o.Qemu is { } qemu)
+        {
+            // A drop-in behaves like QEMU, which boots any pair: the warning above is all, unless asked.
+            return qemu.RefuseMismatch
+                ? throw new UsageException($"this VARS file does not fit this code build (see above): refused as {Qemu.QemuCommand.RefuseMismatchVariable}=1 asks")
+                : o;
+        }
+
         if (!o.Force)
         {
             throw new UsageException("boot refused: this VARS file does not fit this code build (see above); convert it with 'emu vars convert', or boot anyway with --force (snapshot mode)");
@@ -240,7 +287,7 @@ public sealed class BootCommand
 
     private int Execute(
         BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, Dictionary<string, ulong> addressMilestones, ConsoleSession console,
-        IReadOnlyList<FirmwareModule> modules, (VarstoreFile? File, FlashPersistence? Writer) varstore)
+        IReadOnlyList<FirmwareModule> modules, List<(VarstoreFile File, FlashPersistence? Writer)> stores)
     {
         var cpu = machine.Cpu;
         var wall = Stopwatch.StartNew();
@@ -304,13 +351,22 @@ public sealed class BootCommand
             flashLog?.Dispose();
 
             // Every completed operation reaches the file before the run is reported.
-            varstore.Writer?.Dispose();
+            foreach (var (_, writer) in stores)
+            {
+                writer?.Dispose();
+            }
         }
 
-        if (varstore.Writer?.Failure is { } failure)
+        foreach (var (file, writer) in stores)
         {
-            _log.LogError("the varstore '{File}' could not be saved: {Reason}", varstore.File!.Path, failure.Message);
+            if (writer?.Failure is { } failure)
+            {
+                _log.LogError("the varstore '{File}' could not be saved: {Reason}", file.Path, failure.Message);
+            }
         }
+
+        // The report names one varstore: the last writable unit (the vars file when there is one).
+        (VarstoreFile? File, FlashPersistence? Writer) varstore = stores.Count > 0 ? stores[^1] : (null, null);
 
         wall.Stop();
         console.Dispose();
@@ -357,9 +413,50 @@ public sealed class BootCommand
         // -no-reboot exits 0 too), counts as done: a limit, a fault (a triple fault included), a
         // reset loop, or a CPU halted for good all leave the firmware short of where it should be.
         // A varstore that could not be saved fails the run whatever the guest did.
-        bool saved = varstore.Writer?.Failure == null;
+        bool saved = stores.All(st => st.Writer?.Failure == null);
+        if (o.Qemu is { } qemu)
+        {
+            return QemuExitStatus(qemu, o.NoReboot, reason, cancel, console, saved && internalError == null, machine.StopDetail);
+        }
+
         bool guestEnded = reason is StopReason.PowerOff or StopReason.Reset;
         return saved && (tracker.UntilReached || (guestEnded && internalError == null)) ? 0 : 1;
+    }
+
+    /// <summary>
+    /// QEMU's exit statuses: 0 when the guest powered off (after a signal with -no-shutdown, which
+    /// keeps the process until then), when a signal or the quit key stopped it (QEMU prints
+    /// "terminating on signal N"), and when it reset or triple-faulted with -no-reboot (without
+    /// it the machine has rebooted and run on, keeping the varstore); 1 for anything that is no
+    /// QEMU outcome (a CPU halted for good, an emulator failure), with the reason on stderr.
+    /// </summary>
+    private int QemuExitStatus(QemuBehaviour qemu, bool noReboot, StopReason reason, CancelHandler cancel, ConsoleSession console, bool clean, string? detail)
+    {
+        if (!clean)
+        {
+            return 1;
+        }
+
+        switch (reason)
+        {
+            case StopReason.PowerOff when qemu.NoShutdown && !cancel.Cancelled:
+                console.Live?.QuitRequested += _ => cancel.Release();
+                cancel.Stopped.Wait();
+                return 0;
+            case StopReason.PowerOff:
+                return 0;
+            case StopReason.Requested when cancel.Cancelled:
+                _stderr.WriteLine($"qemu-system-x86_64: terminating on signal {cancel.Signal}");
+                return 0;
+            case StopReason.Requested when console.Live?.QuitWasRequested == true:
+                _stderr.WriteLine("QEMU: Terminated");
+                return 0;
+            case StopReason.Reset or StopReason.TripleFault when noReboot:
+                return 0;
+            default:
+                _stderr.WriteLine($"qemu-system-x86_64: emu stopped the machine: {reason}{(detail != null ? ": " + detail : string.Empty)}");
+                return 1;
+        }
     }
 
     private static VarstoreInfo VarstoreInfoOf(VarstoreFile file, FlashPersistence? writer) => new(
@@ -454,18 +551,6 @@ public sealed class BootCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new UsageException($"cannot write report '{path}': {e.Message}");
-        }
-    }
-
-    private static FileStream OpenByteOutput(string path, string what)
-    {
-        try
-        {
-            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 14);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            throw new UsageException($"cannot write {what} '{path}': {e.Message}");
         }
     }
 

@@ -2,6 +2,12 @@ using Emulator.Cli.CommandLine;
 
 namespace Emulator.Cli.Boot;
 
+/// <summary>
+/// The QEMU front end's behaviour: -no-shutdown (a power-off waits for a signal), and whether a
+/// CODE/VARS mismatch is refused (opt-in) or only warned about, as QEMU boots any pair.
+/// </summary>
+public sealed record QemuBehaviour(bool NoShutdown, bool RefuseMismatch);
+
 /// <summary>The options of <c>boot</c>, validated: files exist and are readable, numbers are numbers.</summary>
 public sealed record BootOptions
 {
@@ -78,6 +84,29 @@ public sealed record BootOptions
     public bool ExactWaits { get; init; }
 
     public bool NoStatus { get; init; }
+
+    // Set by the QEMU front end (Qemu/QemuCommand.cs); boot's own options leave the defaults.
+
+    /// <summary>The ISA serial ports and their backends; boot has COM1 on the console.</summary>
+    public IReadOnlyList<Serial.SerialPortSpec> SerialPorts { get; init; } = [new(0, Serial.SerialBackend.Console)];
+
+    /// <summary>The debug console's backend when it is not <see cref="DebugCon"/>'s file (QEMU's -debugcon).</summary>
+    public Serial.SerialBackend? DebugConBackend { get; init; }
+
+    /// <summary>The debug console's I/O port (0x402 for OVMF; QEMU's isa-debugcon default is 0xE9).</summary>
+    public ushort DebugConPort { get; init; } = Core.Devices.Misc.DebugCon.Port;
+
+    /// <summary>Unit 0 (<see cref="Code"/>) writable and persisted like a varstore (QEMU's readonly=off).</summary>
+    public bool CodeWritable { get; init; }
+
+    /// <summary>Unit 1 (<see cref="Vars"/>) read-only: the chip rejects writes, the file is never written (readonly=on).</summary>
+    public bool VarsReadOnly { get; init; }
+
+    /// <summary>Live console keys: Ctrl-A x quits (QEMU's mux), and Ctrl-C stops the machine (stdio's signal=on) instead of reaching the guest.</summary>
+    public (bool Mux, bool Signals) ConsoleKeys { get; init; } = (true, false);
+
+    /// <summary>QEMU's exit statuses and varstore policy instead of boot's (null for boot).</summary>
+    public QemuBehaviour? Qemu { get; init; }
 
     /// <summary>A guest reset ends the run (QEMU's -no-reboot) instead of restarting the machine.</summary>
     public bool NoReboot { get; init; }

@@ -17,27 +17,42 @@ public sealed class CancelHandler : IDisposable
             ctx =>
             {
                 ctx.Cancel = true;
-                Stop();
+                Stop(SigTerm);
             });
     }
 
+    private const int SigInt = 2;
+    private const int SigTerm = 15;
+
     public bool Cancelled { get; private set; }
+
+    /// <summary>The signal that stopped the run (2 SIGINT, 15 SIGTERM), or 0.</summary>
+    public int Signal { get; private set; }
+
+    /// <summary>Set once a signal (or <see cref="Release"/>) arrives, even after the CPU stopped on its own.</summary>
+    public ManualResetEventSlim Stopped { get; } = new(false);
+
+    /// <summary>Ends a wait on <see cref="Stopped"/> without a signal (the quit key).</summary>
+    public void Release() => Stopped.Set();
 
     private void OnCancel(object? sender, ConsoleCancelEventArgs e)
     {
         e.Cancel = true;
-        Stop();
+        Stop(SigInt);
     }
 
-    private void Stop()
+    private void Stop(int signal)
     {
+        Signal = signal;
         Cancelled = true;
         _cpu.RequestStop(StopReason.Requested, "stopped by signal");
+        Stopped.Set();
     }
 
     public void Dispose()
     {
         Console.CancelKeyPress -= OnCancel;
         _term?.Dispose();
+        Stopped.Dispose();
     }
 }

@@ -57,15 +57,15 @@ public sealed class ConsoleSession : IDisposable
             throw new UsageException("--serial-input - (live stdin) cannot be combined with scripted input");
         }
 
-        // A person at a terminal types live unless a script does the typing.
-        live |= steps.Count == 0 && host.StdinIsTerminal;
+        // A person at a terminal types live unless a script does the typing (or no port is on the console).
+        live |= steps.Count == 0 && host.StdinIsTerminal && o.SerialPorts.Any(p => p.Backend.Kind == SerialBackendKind.Console);
         if (steps.Count > 0)
         {
             Script = new SerialScript(steps, Transcript);
         }
         else if (live && host.OpenStdin != null)
         {
-            Live = new LiveInput(host.OpenStdin(), host.StdinIsTerminal);
+            Live = new LiveInput(host.OpenStdin(), host.StdinIsTerminal, o.ConsoleKeys.Mux, o.ConsoleKeys.Signals);
         }
 
         bool pace = o.Pace switch

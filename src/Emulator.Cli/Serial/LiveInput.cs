@@ -19,16 +19,21 @@ public sealed class LiveInput : IDisposable
     private readonly ConcurrentQueue<byte> _queue = new();
     private readonly Stream _stdin;
     private readonly string? _savedTerminal;
+    private readonly bool _mux;
     private bool _prefix;
 
-    public LiveInput(Stream stdin, bool terminal)
+    /// <param name="mux">Ctrl-A x quits, Ctrl-A Ctrl-A types Ctrl-A (QEMU's mux, as with -nographic).</param>
+    /// <param name="signals">Ctrl-C stops the machine (QEMU's stdio signal=on) instead of reaching the guest.</param>
+    public LiveInput(Stream stdin, bool terminal, bool mux = true, bool signals = false)
     {
         Terminal = terminal;
+        _mux = mux;
         _stdin = stdin;
         if (terminal)
         {
+            // As QEMU's qemu_chr_set_echo_stdio: no echo, no line editing, no flow control, CR as typed.
             _savedTerminal = Stty("-g")?.Trim();
-            Stty("-icanon -echo -isig -ixon -icrnl min 1 time 0");
+            Stty((signals ? string.Empty : "-isig ") + "-icanon -echo -ixon -icrnl min 1 time 0");
         }
 
         var reader = new Thread(Read) { IsBackground = true, Name = "stdin" };
@@ -42,6 +47,9 @@ public sealed class LiveInput : IDisposable
 
     /// <summary>Raised on the reader thread when the user asks to quit (Ctrl-A x) or stdin ends.</summary>
     public event Action<string>? QuitRequested;
+
+    /// <summary>True once Ctrl-A x was typed.</summary>
+    public bool QuitWasRequested { get; private set; }
 
     /// <summary>The UART's input source: the next byte typed, or -1.</summary>
     public int Next() => _queue.TryDequeue(out byte b) ? b : -1;
@@ -78,7 +86,7 @@ public sealed class LiveInput : IDisposable
 
     private void Accept(byte b)
     {
-        if (!Terminal)
+        if (!Terminal || !_mux)
         {
             _queue.Enqueue(b);
             return;
@@ -89,6 +97,7 @@ public sealed class LiveInput : IDisposable
             _prefix = false;
             if (b == QuitKey)
             {
+                QuitWasRequested = true;
                 QuitRequested?.Invoke("quit key (Ctrl-A x)");
                 return;
             }

@@ -39,6 +39,7 @@ internal static unsafe class HandlerTable
         Handlers.RegisterBits(r);
         Handlers.RegisterControlFlow(r);
         Handlers.RegisterStack(r);
+        Handlers.RegisterLongModeStack(r);
         Handlers.RegisterStrings(r);
         Handlers.RegisterIo(r);
         Handlers.RegisterFlagOps(r);

@@ -24,14 +24,15 @@ public sealed class MachineOptions
     /// </summary>
     public bool SkipBusyWaits { get; init; } = true;
 
-    /// <summary>COM1's input: the next received byte, or -1; pulled as the guest reads the UART.</summary>
-    public Func<int>? SerialInput { get; init; }
+    /// <summary>
+    /// The ISA serial ports, each at its index's legacy address (<see cref="IsaSerialPort"/>). The
+    /// default is COM1 without a backend, as on QEMU's pc machine; an empty list is QEMU's
+    /// <c>-nodefaults</c> without <c>-serial</c>: no UART at all.
+    /// </summary>
+    public IReadOnlyList<IsaSerialPort> SerialPorts { get; init; } = [new IsaSerialPort(0)];
 
     /// <summary>What the RTC shows at virtual time 0 (default <see cref="PcMachine.DefaultRtcStart"/>).</summary>
     public DateTime? RtcStart { get; init; }
-
-    /// <summary>Receives bytes the guest transmits on COM1.</summary>
-    public Action<byte>? SerialOutput { get; init; }
 
     /// <summary>A guest reset or triple fault ends the run instead of restarting the machine (QEMU's -no-reboot).</summary>
     public bool NoReboot { get; init; }
@@ -41,4 +42,7 @@ public sealed class MachineOptions
 
     /// <summary>Receives bytes written to the debug console port 0x402 (OVMF DEBUG builds log there).</summary>
     public Action<byte>? DebugConsoleOutput { get; init; }
+
+    /// <summary>The debug console's port: 0x402 as OVMF expects (QEMU's isa-debugcon default is 0xE9, so harnesses set iobase=0x402).</summary>
+    public ushort DebugConsolePort { get; init; } = Devices.Misc.DebugCon.Port;
 }

@@ -15,11 +15,12 @@ namespace Emulator.Core.Machine;
 /// Platform device wiring for QEMU's "pc" machine (../shared/docs/ovmf-platform.md): PCI
 /// configuration mechanism #1 with the i440FX host bridge, PIIX3 ISA bridge and PIIX4 PM
 /// function (whose I/O block, with the ACPI PM timer, appears where the guest programs it), the
-/// two 8259 PICs and ELCR, CMOS/RTC with QEMU's memory-size bytes, COM1, the local APIC and its
-/// timer, port 0x92, POST port 0x80, the debug console 0x402, QEMU's CPU-hotplug block at 0xAF00,
-/// fw_cfg at 0x510 (<see cref="WireFwCfg"/>), the i8042 keyboard controller and the reset
-/// control register 0xCF9 (<see cref="WireResetSources"/>). IDE and VGA are left out: OVMF
-/// boots without them. COM2, the PIT and the I/O APIC are absent, which OVMF tolerates.
+/// two 8259 PICs and ELCR, CMOS/RTC with QEMU's memory-size bytes, the ISA serial ports (COM1 by
+/// default, up to COM4), the local APIC and its timer, port 0x92, POST port 0x80, the debug
+/// console 0x402, QEMU's CPU-hotplug block at 0xAF00, fw_cfg at 0x510 (<see cref="WireFwCfg"/>),
+/// the i8042 keyboard controller and the reset control register 0xCF9
+/// (<see cref="WireResetSources"/>). IDE and VGA are left out: OVMF boots without them. The PIT
+/// and the I/O APIC are absent, which OVMF tolerates.
 ///
 /// Virtual time: one instruction tick is one nanosecond (a 1 GHz CPU retiring one instruction
 /// per cycle), so device clocks are derived from executed instructions and runs reproduce.
@@ -47,7 +48,8 @@ public sealed partial class PcMachine
 
     public Mc146818 Cmos { get; private set; } = null!;
 
-    public Uart Com1 { get; private set; } = null!;
+    /// <summary>The ISA UARTs in the order the options list them (<see cref="MachineOptions.SerialPorts"/>).</summary>
+    public IReadOnlyList<Uart> SerialPorts { get; private set; } = [];
 
     public Xapic LocalApic { get; private set; } = null!;
 
@@ -91,8 +93,7 @@ public sealed partial class PcMachine
         Cmos.SetMemorySize(LowRamSize, HighRamSize);
         Ports.Register(Mc146818.BasePort, Mc146818.PortCount, Cmos);
 
-        Com1 = new Uart(options.SerialOutput ?? (_ => { }), options.SerialInput ?? (() => -1));
-        Ports.Register(Uart.Com1BasePort, Uart.PortCount, Com1);
+        SerialPorts = WireSerialPorts(options.SerialPorts);
 
         // QEMU's APIC timer runs at 1 GHz: one APIC tick per virtual nanosecond.
         LocalApic = new Xapic(Scheduler, now, 1, 1);
@@ -109,8 +110,33 @@ public sealed partial class PcMachine
         WireResetSources();
         if (options.DebugConsoleOutput is { } debug)
         {
-            Ports.Register(DebugCon.Port, DebugCon.PortCount, new DebugCon(debug));
+            Ports.Register(options.DebugConsolePort, DebugCon.PortCount, new DebugCon(debug));
         }
+    }
+
+    /// <summary>
+    /// One 16550 per listed port at its index's I/O base, its interrupt output on the index's ISA
+    /// IRQ (QEMU serial_isa_realizefn). Two ports with one index would share I/O ports: refused,
+    /// as QEMU refuses the conflicting device.
+    /// </summary>
+    private List<Uart> WireSerialPorts(IReadOnlyList<IsaSerialPort> ports)
+    {
+        var uarts = new List<Uart>(ports.Count);
+        foreach (var port in ports)
+        {
+            if (ports.Count(p => p.Index == port.Index) > 1)
+            {
+                throw new FirmwareLayoutException($"two serial ports at {port.Name} (index {port.Index})");
+            }
+
+            var uart = new Uart(port.Output ?? (_ => { }), port.Input ?? (() => -1));
+            int irq = port.Irq;
+            uart.InterruptChanged += level => Pic.SetIrq(irq, level);
+            Ports.Register(port.IoBase, Uart.PortCount, uart);
+            uarts.Add(uart);
+        }
+
+        return uarts;
     }
 
     /// <summary>

@@ -122,7 +122,11 @@ public sealed partial class PcMachine
         ResetControl.Reset();
         PmIo.Reset();
         Pic.Reset();
-        Com1.Reset();
+        foreach (var uart in SerialPorts)
+        {
+            uart.Reset();
+        }
+
         LocalApic.Reset();
         Port92.Reset();
         Keyboard.Reset();

@@ -50,7 +50,7 @@ internal static unsafe partial class Handlers
         r.AddRegisterForm(Code.Mov_rm64_imm32, &MovRegImmediate<S8>);
         r.Add(Mnemonic.Movsx, &Movsx);
         r.Add(Mnemonic.Movsxd, &Movsx);
-        r.Add(Mnemonic.Lea, &Lea);
+        r.Add(Mnemonic.Lea, &Lea<S2>, &Lea<S2>, &Lea<S4>, &Lea<S8>);  // no byte form
 
         // MOVZX, every form: the LZMA decoder's byte and probability reads, with fixed widths.
         r.Add(Code.Movzx_r16_rm8, &Movzx<S2, S1>);
@@ -139,8 +139,9 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>LEA: the offset is computed at the address size, then truncated or zero-extended to the operand size (SDM Vol. 2, LEA, Table 3-54).</summary>
-    private static void Lea(Cpu cpu, ref DecodedOp op) =>
-        cpu.WriteGpr(op.Reg0, op.OpSize, cpu.EffectiveAddress(ref op));
+    private static void Lea<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize =>
+        cpu.WriteGpr(op.Reg0, S.Size, cpu.EffectiveAddress(ref op));
 
     /// <summary>XCHG r/m, reg (and the accumulator short forms, where operand 1 is also a register).</summary>
     private static void Xchg(Cpu cpu, ref DecodedOp op)

@@ -1,0 +1,224 @@
+using Emulator.Cli.CommandLine;
+using Emulator.Cli.Qemu;
+using Emulator.Cli.Serial;
+
+namespace Emulator.Boot.Tests.Qemu;
+
+/// <summary>The QEMU front end's reading of a command line: each option, QEMU's key=value syntax, and its device rules.</summary>
+public class QemuCommandLineTests
+{
+    private static readonly string[] Firmware = ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=code.fd"];
+
+    private static QemuConfig Parse(params string[] args) => QemuCommandLine.Parse([.. Firmware, .. args]);
+
+    private static string Error(params string[] args) => Assert.Throws<UsageException>(() => QemuCommandLine.Parse(args)).Message;
+
+    [Fact]
+    public void DriveKeysInAnyOrderWithEscapedCommas()
+    {
+        var c = QemuCommandLine.Parse([
+            "-drive", "file=/fw/code,,v2.fd,readonly=on,unit=0,format=raw,if=pflash",
+            "-drive", "if=pflash,unit=1,file=vars.fd,format=raw"]);
+        Assert.Equal(new PflashDrive(0, "/fw/code,v2.fd", true, false), c.Pflash[0]);
+        Assert.Equal(new PflashDrive(1, "vars.fd", false, false), c.Pflash[1]);
+    }
+
+    [Fact]
+    public void DrivesWithoutUnitTakeTheNextFreeOneAndPflashIsAWritableDrive()
+    {
+        var c = QemuCommandLine.Parse(["-pflash", "a,b.fd", "-drive", "if=pflash,format=raw,file=vars.fd,snapshot=on"]);
+        Assert.Equal(new PflashDrive(0, "a,b.fd", false, false), c.Pflash[0]);
+        Assert.Equal(new PflashDrive(1, "vars.fd", false, true), c.Pflash[1]);
+    }
+
+    [Fact]
+    public void SnapshotOptionAppliesToEveryDrive()
+    {
+        var c = QemuCommandLine.Parse(["-snapshot", "-pflash", "fw.fd"]);
+        Assert.True(c.Pflash[0].Snapshot);
+        Assert.True(c.Snapshot);
+    }
+
+    [Theory]
+    [InlineData("256", 256UL << 20)]
+    [InlineData("512M", 512UL << 20)]
+    [InlineData("1G", 1UL << 30)]
+    [InlineData("size=128M", 128UL << 20)]
+    public void MemoryInQemusSpelling(string arg, ulong bytes) => Assert.Equal(bytes, Parse("-m", arg).Memory);
+
+    [Theory]
+    [InlineData("-machine", "pc")]
+    [InlineData("-machine", "pc,accel=tcg")]
+    [InlineData("-M", "pc-i440fx-7.2")]
+    [InlineData("-machine", "type=pc,accel=kvm:tcg")]
+    [InlineData("-accel", "tcg")]
+    [InlineData("-accel", "tcg,thread=single")]
+    [InlineData("-smp", "1")]
+    [InlineData("-smp", "1,sockets=1,cores=1,threads=1")]
+    [InlineData("-cpu", "qemu64")]
+    [InlineData("-display", "none")]
+    [InlineData("-vga", "none")]
+    [InlineData("-monitor", "none")]
+    [InlineData("-net", "none")]
+    [InlineData("-name", "guest,,1")]
+    [InlineData("-global", "cfi.pflash01.secure=on")]
+    [InlineData("-global", "driver=cfi.pflash01,property=secure,value=off")]
+    public void AcceptedOptions(string option, string value) => Parse(option, value);
+
+    [Theory]
+    [InlineData("-nodefaults")]
+    [InlineData("-no-user-config")]
+    [InlineData("-nographic")]
+    [InlineData("--nodefaults")]
+    [InlineData("-no-hpet")]
+    public void AcceptedFlags(string flag) => Parse(flag);
+
+    [Fact]
+    public void PowerFlags()
+    {
+        var c = Parse("-no-reboot", "-no-shutdown");
+        Assert.True(c.NoReboot);
+        Assert.True(c.NoShutdown);
+        Assert.False(Parse().NoReboot);
+    }
+
+    [Fact]
+    public void IcountSleepOffTurnsPacingOff()
+    {
+        Assert.True(Parse("-icount", "shift=0,sleep=off").NoSleep);
+        Assert.False(Parse("-icount", "0").NoSleep);
+        Assert.False(Parse().NoSleep);
+    }
+
+    [Theory]
+    [InlineData(new[] { "-foo" }, "-foo: invalid option")]
+    [InlineData(new[] { "-m" }, "-m: requires an argument")]
+    [InlineData(new[] { "-enable-kvm" }, "-enable-kvm: not supported by emu")]
+    [InlineData(new[] { "-machine", "q35" }, "-machine q35: emu models only the pc (i440FX) machine, not 'q35'")]
+    [InlineData(new[] { "-machine", "pc,foo=1" }, "-machine pc,foo=1: Property 'pc-i440fx-7.2-machine.foo' not found")]
+    [InlineData(new[] { "-accel", "kvm" }, "-accel kvm: emu is an interpreter: only -accel tcg")]
+    [InlineData(new[] { "-smp", "2" }, "-smp 2: emu models one CPU (cpus=2)")]
+    [InlineData(new[] { "-smp", "cores=2" }, "-smp cores=2: emu models one CPU (cores=2)")]
+    [InlineData(new[] { "-cpu", "host" }, "-cpu host: emu models only the qemu64 CPU")]
+    [InlineData(new[] { "-display", "gtk" }, "-display gtk: emu is headless: only -display none")]
+    [InlineData(new[] { "-vga", "std" }, "-vga std: emu has no display adapter: only -vga none")]
+    [InlineData(new[] { "-monitor", "stdio" }, "-monitor stdio: emu has no monitor: only -monitor none")]
+    [InlineData(new[] { "-drive", "if=ide,file=disk.img" }, "-drive if=ide,file=disk.img: emu supports only if=pflash drives")]
+    [InlineData(new[] { "-drive", "if=pflash,format=qcow2,file=x" }, "-drive if=pflash,format=qcow2,file=x: emu supports only format=raw")]
+    [InlineData(new[] { "-drive", "if=pflash,format=raw" }, "-drive if=pflash,format=raw: Must specify either driver or file")]
+    [InlineData(new[] { "-drive", "if=pflash,file=x,foo=bar" }, "-drive if=pflash,file=x,foo=bar: Invalid parameter 'foo'")]
+    [InlineData(new[] { "-drive", "if=pflash,file=x,readonly=maybe" }, "-drive if=pflash,file=x,readonly=maybe: Parameter 'readonly' expects 'on' or 'off', not 'maybe'")]
+    [InlineData(new[] { "-drive", "if=pflash,file=x,unit=5" }, "-drive if=pflash,file=x,unit=5: machine type does not support if=pflash,bus=0,unit=5")]
+    [InlineData(new[] { "-pflash", "a", "-drive", "if=pflash,unit=0,file=b" }, "-drive if=pflash,unit=0,file=b: drive with bus=0, unit=0 (index=0) exists")]
+    [InlineData(new[] { "-drive", "if=pflash,unit=1,file=vars" }, "pflash1 requires pflash0")]
+    [InlineData(new[] { "-nodefaults" }, "no firmware: give it with -drive if=pflash,format=raw,file=OVMF_CODE.fd (QEMU's default SeaBIOS is not part of emu)")]
+    [InlineData(new[] { "disk.img" }, "disk.img: disk images are not supported by emu (firmware goes in -drive if=pflash)")]
+    [InlineData(new[] { "-global", "PIIX4_PM.disable_s3=1" }, "-global PIIX4_PM.disable_s3=1: global property PIIX4_PM.disable_s3 is not supported by emu")]
+    [InlineData(new[] { "-global", "isa-debugcon.iobase=0x3f8" }, "-global isa-debugcon.iobase=0x3f8: emu supports isa-debugcon iobase 0x402 or 0xe9, not '0x3f8'")]
+    public void ErrorsNameTheOption(string[] args, string message) => Assert.Equal(message, Error(args));
+
+    [Fact]
+    public void EachSerialTakesTheNextComPortAndNoneTakesNone()
+    {
+        // -serial file:PATH takes the path literally (qemu_chr_parse_compat): no ",," escaping there.
+        var c = Parse("-nodefaults", "-serial", "stdio", "-serial", "none", "-serial", "file:com,,2.log", "-serial", "null");
+        Assert.Equal(
+            [new SerialPortSpec(0, SerialBackend.Console), new SerialPortSpec(1, new SerialBackend(SerialBackendKind.File, "com,,2.log")), new SerialPortSpec(2, SerialBackend.Null)],
+            c.SerialPorts);
+        Assert.False(c.ConsoleMux);
+    }
+
+    [Fact]
+    public void IsaSerialDevicesFollowTheSerialPortsInOrder()
+    {
+        var c = Parse(
+            "-nodefaults", "-chardev", "file,id=log,path=dev.log", "-chardev", "pty,id=p0",
+            "-device", "isa-serial,chardev=p0", "-serial", "stdio", "-device", "isa-serial,chardev=log");
+        Assert.Equal(
+            [
+                new SerialPortSpec(0, SerialBackend.Console),
+                new SerialPortSpec(1, new SerialBackend(SerialBackendKind.Pty, Label: "p0")),
+                new SerialPortSpec(2, new SerialBackend(SerialBackendKind.File, "dev.log")),
+            ],
+            c.SerialPorts);
+    }
+
+    [Fact]
+    public void AnIsaSerialIndexPicksItsPortAndADeviceWithoutChardevIsSilent()
+    {
+        var c = Parse("-nodefaults", "-device", "isa-serial,index=3", "-device", "isa-serial,id=s1");
+        Assert.Equal([new SerialPortSpec(3, SerialBackend.Null), new SerialPortSpec(1, SerialBackend.Null)], c.SerialPorts);
+    }
+
+    [Fact]
+    public void AFifthSerialIsNotAttachedAndAFifthIsaSerialIsRefused()
+    {
+        Assert.Equal(4, Parse([.. Enumerable.Repeat(new[] { "-serial", "null" }, 5).SelectMany(x => x)]).SerialPorts.Count);
+        var args = Firmware.Concat(Enumerable.Repeat(new[] { "-device", "isa-serial" }, 5).SelectMany(x => x)).ToArray();
+        Assert.Equal("-device isa-serial: Max. supported number of ISA serial ports is 4.", Error(args));
+    }
+
+    [Fact]
+    public void DefaultSerialFollowsQemusRules()
+    {
+        // Headless without -nographic: COM1 on a virtual console nobody sees.
+        Assert.Equal([new SerialPortSpec(0, SerialBackend.Null)], Parse("-display", "none").SerialPorts);
+
+        // -nographic: mon:stdio (Ctrl-A x quits), or stdio when a monitor is given.
+        var nographic = Parse("-nographic");
+        Assert.Equal([new SerialPortSpec(0, SerialBackend.Console)], nographic.SerialPorts);
+        Assert.True(nographic.ConsoleMux);
+        Assert.False(Parse("-nographic", "-monitor", "none").ConsoleMux);
+
+        // -nodefaults, a -serial or an isa-serial device drops the default.
+        Assert.Empty(Parse("-nodefaults").SerialPorts);
+        Assert.Equal([new SerialPortSpec(0, SerialBackend.Null)], Parse("-device", "isa-serial").SerialPorts);
+        Assert.Equal([new SerialPortSpec(0, new SerialBackend(SerialBackendKind.File, "x"))], Parse("-serial", "file:x").SerialPorts);
+        Assert.Empty(Parse("-serial", "none").SerialPorts);
+    }
+
+    [Fact]
+    public void DefaultDevicesEmuDoesNotModelAreListed()
+    {
+        Assert.Equal(["VGA", "network card"], Parse().UnmodelledDefaults);
+        Assert.Empty(Parse("-vga", "none", "-net", "none").UnmodelledDefaults);
+        Assert.Empty(Parse("-nodefaults").UnmodelledDefaults);
+    }
+
+    [Theory]
+    [InlineData(new[] { "-nodefaults", "-serial", "stdio", "-serial", "stdio" }, "-serial stdio: cannot use stdio by multiple character devices")]
+    [InlineData(new[] { "-nographic", "-serial", "stdio" }, "-serial stdio: cannot use stdio by multiple character devices")]
+    [InlineData(new[] { "-chardev", "null,id=c0", "-device", "isa-serial,chardev=c0", "-device", "isa-serial,chardev=c0" }, "-device isa-serial,chardev=c0: Property 'serial.chardev' can't take value 'c0': Device 'c0' is in use")]
+    [InlineData(new[] { "-device", "isa-serial,chardev=nope" }, "-device isa-serial,chardev=nope: Property 'serial.chardev' can't find value 'nope'")]
+    [InlineData(new[] { "-chardev", "null" }, "-chardev null: chardev: no id specified")]
+    [InlineData(new[] { "-chardev", "bogus,id=a" }, "-chardev bogus,id=a: 'bogus' is not a valid char driver name")]
+    [InlineData(new[] { "-chardev", "null,id=a,foo=1" }, "-chardev null,id=a,foo=1: Invalid parameter 'foo'")]
+    [InlineData(new[] { "-serial", "bogus:x" }, "-serial bogus:x: 'bogus:x' is not a valid char driver")]
+    [InlineData(new[] { "-device", "e1000" }, "-device e1000: device 'e1000' is not supported by emu (isa-serial and isa-debugcon are)")]
+    [InlineData(new[] { "-device", "isa-serial,index=1", "-device", "isa-serial,index=1" }, "-device isa-serial,index=1: COM2 (index 1) is already present")]
+    public void DeviceRuleErrors(string[] args, string message) => Assert.Equal(message, Error([.. Firmware, .. args]));
+
+    [Fact]
+    public void DebugconDefaultsToPortE9AndTheGlobalMovesIt()
+    {
+        var plain = Parse("-debugcon", "file:debug.log");
+        Assert.Equal(new SerialBackend(SerialBackendKind.File, "debug.log"), plain.DebugCon);
+        Assert.Equal(0xE9, plain.DebugConPort);
+        Assert.Equal(0x402, Parse("-debugcon", "file:debug.log", "-global", "isa-debugcon.iobase=0x402").DebugConPort);
+
+        var device = Parse("-chardev", "file,id=dbg,path=d.log", "-device", "isa-debugcon,iobase=0x402,chardev=dbg");
+        Assert.Equal(new SerialBackend(SerialBackendKind.File, "d.log"), device.DebugCon);
+        Assert.Equal(0x402, device.DebugConPort);
+        Assert.Null(Parse().DebugCon);
+    }
+
+    [Fact]
+    public void KeyValuesFollowQemuOpts()
+    {
+        var kv = QemuKeyValues.Parse("-x", "pc,,i440fx,a=1,,2,,,b,a=3", "type");
+        Assert.Equal("pc,i440fx", kv.Get("type"));
+        Assert.Equal("3", kv.Get("a"));
+        Assert.Equal("on", kv.Get("b"));
+        Assert.Null(kv.FirstUnknownKey());
+    }
+}
