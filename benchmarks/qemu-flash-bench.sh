@@ -5,8 +5,8 @@
 # on COM1), each vars file checked afterwards against the image the workload must leave.
 #   usage: benchmarks/qemu-flash-bench.sh [BYTES (default 128K)] [PASSES (default 1)] [RUNS (default 1)]
 # Rows: qemu with the vars file (QEMU writes it through on every programmed byte), qemu with
-# snapshot=on (writes go to a temporary overlay), emu boot with the vars file, emu boot
-# --snapshot, and emu's in-process guest figure (`bench flash --only guest`).
+# snapshot=on (writes go to a temporary overlay), emu boot with the vars file (journaled,
+# fsynced in batches), emu boot --snapshot, and emu's in-process guest figures.
 set -euo pipefail
 bytes=${1:-128K} passes=${2:-1} runs=${3:-1}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,7 +57,7 @@ for i in $(seq "$runs"); do
   measure "qemu (vars file)" "$work/q.fd" $(qemu "file=$work/q.fd")
   # shellcheck disable=SC2046
   measure "qemu (snapshot=on)" - $(qemu "file=$work/qs.fd,snapshot=on")
-  measure "emu boot (vars file)" - dotnet "$emu" boot --code "$code" --vars "$work/e.fd" --quiet --pace off
+  measure "emu boot (vars file)" "$work/e.fd" dotnet "$emu" boot --code "$code" --vars "$work/e.fd" --quiet --pace off
   measure "emu boot (--snapshot)" - dotnet "$emu" boot --code "$code" --vars "$work/es.fd" --snapshot --quiet --pace off
   dotnet "$emu" bench flash --only guest --bytes "$bytes" --passes "$passes"
 done

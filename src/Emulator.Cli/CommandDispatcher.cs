@@ -1,6 +1,7 @@
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Compat;
+using Emulator.Cli.Inspect;
 using Emulator.Cli.Logging;
 using Emulator.Cli.Vars;
 using Microsoft.Extensions.Logging;
@@ -30,11 +31,13 @@ public static class CommandDispatcher
                    --quiet | --verbose | --no-status
                    --force (boot a CODE/VARS pair that does not match, in snapshot mode)
                    --no-reboot (a guest reset ends the run)  --max-resets N (default 16)
+                   --timeline (after the run: every module started, where, when, instructions inside)
           bench    flash write throughput: device level, guest level, images for QEMU
                    flash [--seconds S (per device figure, default 0.5)] [--chip SIZE (default 256K)]
                    [--bytes SIZE (guest region, default 1M)] [--passes N (default 4)]
                    [--only device|guest|none] [--json FILE] [--write-image DIR]
-        """ + "\n" + CompatCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
+                   [--file-dir DIR (scratch varstores for persisted figures) | --no-file]
+        """ + "\n" + CompatCommand.Usage + "\n" + InspectCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
           qemu     a drop-in for qemu-system-x86_64 (the subset firmware harnesses use; 'emu qemu -help')
                    QEMU's options and exit statuses; tools/qemu-system-x86_64 runs it under QEMU's name
           help     this text
@@ -67,17 +70,21 @@ public static class CommandDispatcher
                         return new BootCommand(loggers, stdout, stderr, host ?? HostConsole.None).Run(options);
                     }
 
+                case "vars":
+                    return new VarsCommand(stdout).Run(args[1..]);
+
+                case "compat":
+                    return new CompatCommand(stdout).Run(args.Skip(1));
+
+                case "inspect":
+                    return new InspectCommand(stdout).Run(args.Skip(1));
+
                 case "bench":
                     {
                         var options = Bench.BenchOptions.Parse(args.Skip(1));
                         using var output = new StreamWriter(stdout, new System.Text.UTF8Encoding(false), leaveOpen: true) { AutoFlush = true };
                         return new Bench.BenchCommand(output, stderr).Run(options);
                     }
-                case "vars":
-                    return new VarsCommand(stdout).Run(args[1..]);
-
-                case "compat":
-                    return new CompatCommand(stdout).Run(args.Skip(1));
 
                 default:
                     throw new UsageException($"unknown command '{args[0]}' (try 'emu help')");

@@ -73,6 +73,14 @@ public class CompatCommandTests
     }
 
     [Fact]
+    public void AUnifiedImageAsCodeIsBadInput()
+    {
+        var r = CliRunner.Run("compat", "--code", Fixtures.Path(Fixtures.Unified), "--vars", Fixtures.Path(Fixtures.Vars2M));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("is a unified image with its own varstore inside", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void BootRefusesAMismatchAndForceRunsInSnapshotMode()
     {
         using var vars = new TempCopy(Fixtures.Vars2M);

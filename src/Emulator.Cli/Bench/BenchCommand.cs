@@ -19,6 +19,9 @@ public sealed class BenchCommand
     /// <summary>The vars chip as the workload leaves it: what a run on QEMU must produce.</summary>
     public const string ExpectedVarsImageName = "flash-bench-vars.expected.fd";
 
+    public const string SnapshotMode = "snapshot";
+    public const string VarsFileMode = "vars-file";
+
     private readonly TextWriter _out;
     private readonly TextWriter _stderr;
 
@@ -38,58 +41,88 @@ public sealed class BenchCommand
             _out.WriteLine($"images  {images.Code} ({images.CodeBytes} bytes), {images.Vars} ({images.VarsBytes} bytes), {images.ExpectedVars}: {Describe(workload)}");
         }
 
-        var device = new List<DeviceFigureInfo>();
-        if (o.RunDevice)
+        try
         {
-            using var bench = new FlashDeviceBench(o.ChipBytes);
-            var budget = TimeSpan.FromSeconds(o.Seconds);
-            foreach (var figure in new[] { bench.ByteProgram(budget), bench.BlockErase(budget), bench.BufferedWrite(budget) })
+            var device = o.RunDevice ? RunDevice(o) : [];
+            var guest = o.RunGuest ? RunGuest(o, workload) : [];
+            if (o.Json != null)
             {
-                _out.WriteLine(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"device  {figure.Name,-15} {figure.OperationsPerSecond / 1e6,9:F3} M ops/s {figure.NanosecondsPerOperation,9:F2} ns/op {figure.BytesPerSecond / 1e6,9:F1} MB/s {figure.OperationsPerCpuSecond / 1e6,9:F3} M ops/CPU-s {figure.AllocatedBytesPerOperation,6:F2} B allocated/op"));
-                device.Add(DeviceFigureInfo.From(figure));
+                var report = new BenchReport
+                {
+                    Tool = new ToolInfo("emu", typeof(BenchCommand).Assembly.GetName().Version?.ToString() ?? "0"),
+                    Runtime = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+                    ProcessorCount = Environment.ProcessorCount,
+                    SecondsPerDeviceFigure = o.Seconds,
+                    ChipBytes = o.ChipBytes,
+                    FileDirectory = o.FileDirectory,
+                    Device = device,
+                    Guest = guest,
+                    Images = images,
+                };
+                File.WriteAllText(o.Json, JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }), new UTF8Encoding(false));
             }
         }
-
-        GuestFigureInfo? guest = null;
-        if (o.RunGuest)
+        catch (InvalidOperationException e)
         {
-            GuestFigure g;
-            try
-            {
-                g = FlashGuestBench.Run(workload);
-            }
-            catch (InvalidOperationException e)
-            {
-                _stderr.WriteLine($"emu: {e.Message}");
-                return 1;
-            }
-
-            _out.WriteLine(string.Create(
-                CultureInfo.InvariantCulture,
-                $"guest   {Describe(workload)}: {g.BytesPerSecond / 1e6:F3} MB/s programmed, {g.InstructionsPerByte:F4} instructions/byte, {g.Instructions} instructions, {g.Mips:F1} MIPS, {g.Seconds:F3} s"));
-            guest = GuestFigureInfo.From(workload, g);
-        }
-
-        if (o.Json != null)
-        {
-            var report = new BenchReport
-            {
-                Tool = new ToolInfo("emu", typeof(BenchCommand).Assembly.GetName().Version?.ToString() ?? "0"),
-                Runtime = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
-                ProcessorCount = Environment.ProcessorCount,
-                SecondsPerDeviceFigure = o.Seconds,
-                ChipBytes = o.ChipBytes,
-                Device = device,
-                Guest = guest,
-                Images = images,
-            };
-            File.WriteAllText(o.Json, JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }), Encoding.UTF8);
+            // The guest did not finish, or a persisted file does not hold what the chip holds.
+            _stderr.WriteLine($"emu: {e.Message}");
+            return 1;
         }
 
         return 0;
     }
+
+    private List<DeviceFigureInfo> RunDevice(BenchOptions o)
+    {
+        var figures = new List<DeviceFigureInfo>();
+        var budget = TimeSpan.FromSeconds(o.Seconds);
+        using (var bench = new FlashDeviceBench(o.ChipBytes))
+        {
+            foreach (var figure in new[] { bench.ByteProgram(budget), bench.BlockErase(budget), bench.BufferedWrite(budget) })
+            {
+                _out.WriteLine(Invariant($"device  {DeviceColumns(figure)}"));
+                figures.Add(DeviceFigureInfo.From(figure, null));
+            }
+        }
+
+        if (o.FileDirectory != null)
+        {
+            var (figure, cost, fileRate) = FlashDeviceBench.PersistedByteProgram(o.ChipBytes, budget, o.FileDirectory);
+            var file = FileCostInfo.From(cost, fileRate);
+            _out.WriteLine(Invariant($"file    {DeviceColumns(figure)}; {FileColumns(file)}"));
+            figures.Add(DeviceFigureInfo.From(figure, file));
+        }
+
+        return figures;
+    }
+
+    private List<GuestFigureInfo> RunGuest(BenchOptions o, FlashWorkload workload)
+    {
+        var figures = new List<GuestFigureInfo>();
+        foreach (var (mode, directory) in new[] { (SnapshotMode, null), (VarsFileMode, o.FileDirectory) })
+        {
+            if (mode == VarsFileMode && directory == null)
+            {
+                continue;
+            }
+
+            var g = FlashGuestBench.Run(workload, directory);
+            var file = g.File is { } cost ? FileCostInfo.From(cost, cost.BytesPersisted / (g.Seconds + cost.DrainSeconds)) : null;
+            _out.WriteLine(Invariant(
+                $"guest   {mode,-9} {Describe(workload)}: {g.BytesPerSecond / 1e6:F3} MB/s programmed, {g.InstructionsPerByte:F4} instructions/byte, {g.Instructions} instructions, {g.Mips:F1} MIPS, {g.Seconds:F3} s{(file != null ? "; " + FileColumns(file) : string.Empty)}"));
+            figures.Add(GuestFigureInfo.From(mode, workload, g, file));
+        }
+
+        return figures;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private static string DeviceColumns(DeviceFigure f) => Invariant(
+        $"{f.Name,-17} {f.OperationsPerSecond / 1e6,9:F3} M ops/s {f.NanosecondsPerOperation,9:F2} ns/op {f.BytesPerSecond / 1e6,9:F1} MB/s {f.OperationsPerCpuSecond / 1e6,9:F3} M ops/CPU-s {f.AllocatedBytesPerOperation,6:F2} B allocated/op");
+
+    private static string FileColumns(FileCostInfo f) => Invariant(
+        $"{f.BytesPersisted} bytes reached the file at {f.BytesPerSecond / 1e6:F3} MB/s, drained {f.DrainSeconds:F3} s after the last write, {f.Syncs} fsyncs");
 
     private static string Describe(FlashWorkload w) => $"{w.RegionBytes} bytes x {w.Passes} passes";
 
@@ -108,41 +141,3 @@ public sealed class BenchCommand
         return new ImagesInfo(code, codeImage.Length, vars, varsImage.Length, expected, workload.RegionBytes, workload.Passes);
     }
 }
-
-/// <summary>The JSON written by <c>bench flash --json</c> (camelCase; README "Flash write throughput").</summary>
-public sealed record BenchReport
-{
-    public const int CurrentSchemaVersion = 1;
-
-    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
-
-    public required ToolInfo Tool { get; init; }
-
-    public required string Runtime { get; init; }
-
-    public int ProcessorCount { get; init; }
-
-    public double SecondsPerDeviceFigure { get; init; }
-
-    public int ChipBytes { get; init; }
-
-    public required IReadOnlyList<DeviceFigureInfo> Device { get; init; }
-
-    public GuestFigureInfo? Guest { get; init; }
-
-    public ImagesInfo? Images { get; init; }
-}
-
-public sealed record DeviceFigureInfo(string Name, long Operations, long Bytes, double Seconds, double CpuSeconds, double OperationsPerSecond, double OperationsPerCpuSecond, double BytesPerSecond, double NanosecondsPerOperation, double AllocatedBytesPerOperation)
-{
-    public static DeviceFigureInfo From(DeviceFigure f) =>
-        new(f.Name, f.Operations, f.Bytes, f.Seconds, f.CpuSeconds, f.OperationsPerSecond, f.OperationsPerCpuSecond, f.BytesPerSecond, f.NanosecondsPerOperation, f.AllocatedBytesPerOperation);
-}
-
-public sealed record GuestFigureInfo(int RegionBytes, int Passes, long BytesProgrammed, long BlocksErased, long Instructions, double Seconds, double BytesPerSecond, double InstructionsPerByte, double Mips)
-{
-    public static GuestFigureInfo From(FlashWorkload w, GuestFigure g) =>
-        new(w.RegionBytes, w.Passes, g.BytesProgrammed, g.BlocksErased, g.Instructions, g.Seconds, g.BytesPerSecond, g.InstructionsPerByte, g.Mips);
-}
-
-public sealed record ImagesInfo(string Code, int CodeBytes, string Vars, int VarsBytes, string ExpectedVars, int RegionBytes, int Passes);

@@ -11,9 +11,9 @@ public sealed record BenchOptions
     public const string PartGuest = "guest";
     public const string PartNone = "none";
 
-    public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string> { "--seconds", "--chip", "--bytes", "--passes", "--json", "--write-image", "--only" };
+    public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string> { "--seconds", "--chip", "--bytes", "--passes", "--json", "--write-image", "--only", "--file-dir" };
 
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string>();
+    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--no-file" };
 
     public const double DefaultSeconds = 0.5;
     public const double MaxSeconds = 600;
@@ -37,6 +37,12 @@ public sealed record BenchOptions
 
     /// <summary>Directory for the workload's code and vars images (for QEMU).</summary>
     public string? WriteImage { get; init; }
+
+    /// <summary>
+    /// Where the persisted figures write their scratch varstore files (default: the system's
+    /// temporary directory); null with <c>--no-file</c>, which skips them.
+    /// </summary>
+    public string? FileDirectory { get; init; } = Path.GetTempPath();
 
     public bool RunDevice { get; init; } = true;
 
@@ -74,6 +80,7 @@ public sealed record BenchOptions
             Passes = (int)Math.Min(a.GetLong("--passes") ?? DefaultPasses, int.MaxValue),
             Json = a.Get("--json"),
             WriteImage = a.Get("--write-image"),
+            FileDirectory = a.Has("--no-file") ? null : a.Get("--file-dir") ?? Path.GetTempPath(),
             RunDevice = only is "all" or PartDevice,
             RunGuest = only is "all" or PartGuest,
         };
@@ -90,6 +97,16 @@ public sealed record BenchOptions
             {
                 throw new UsageException($"--json '{o.Json}': directory '{dir}' does not exist");
             }
+        }
+
+        if (a.Has("--no-file") && a.Has("--file-dir"))
+        {
+            throw new UsageException("--no-file and --file-dir contradict each other");
+        }
+
+        if (o.FileDirectory != null && !Directory.Exists(o.FileDirectory))
+        {
+            throw new UsageException($"--file-dir '{o.FileDirectory}' is not a directory");
         }
 
         if (o.WriteImage != null && File.Exists(o.WriteImage))

@@ -80,6 +80,24 @@ public sealed class FlashDeviceBench : IDisposable
     /// <summary>Buffered writes: one operation is one committed 256-byte buffer.</summary>
     public DeviceFigure BufferedWrite(TimeSpan budget) => Measure(BufferedWriteName, budget, _size / BufferBytes, BufferBytes, BufferedWriteRound);
 
+    /// <summary>
+    /// Byte programs on a fresh chip persisted to a scratch varstore file in
+    /// <paramref name="directory"/> (<see cref="BenchVarstore"/>): the figure is the rate the
+    /// CPU thread sustains with the persistence listener attached (including waits when the
+    /// writer falls a whole ring behind); the cost says how many bytes reached the file and how
+    /// long the writer took to finish after the last program.
+    /// </summary>
+    public static (DeviceFigure Figure, FileCost File, double FileBytesPerSecond) PersistedByteProgram(int chipBytes, TimeSpan budget, string directory)
+    {
+        using var bench = new FlashDeviceBench(chipBytes);
+        using var varstore = new BenchVarstore(directory, chipBytes);
+        long start = Stopwatch.GetTimestamp();
+        varstore.Attach(bench.Chip);
+        var figure = bench.Measure(ByteProgramName + "+file", budget, chipBytes, 1, bench.ByteProgramRound);
+        var cost = varstore.Finish(bench.Chip.Contents);
+        return (figure, cost, cost.BytesPersisted / Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
     public void Dispose() => _machine.Dispose();
 
     private DeviceFigure Measure(string name, TimeSpan budget, int operationsPerRound, int bytesPerOperation, Action<int> round)

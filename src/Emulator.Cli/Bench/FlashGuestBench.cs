@@ -10,7 +10,8 @@ namespace Emulator.Cli.Bench;
 /// the guest instructions it took, and the wall time between its start and done markers on
 /// COM1 (the same window benchmarks/qemu-flash-bench.sh times on QEMU).
 /// </summary>
-public sealed record GuestFigure(long BytesProgrammed, long BlocksErased, long Instructions, double Seconds)
+/// <param name="File">With a vars file: what persisting cost (null for a snapshot run, which writes no file).</param>
+public sealed record GuestFigure(long BytesProgrammed, long BlocksErased, long Instructions, double Seconds, FileCost? File = null)
 {
     /// <summary>Guest-visible programmed bytes per second of wall time.</summary>
     public double BytesPerSecond => BytesProgrammed / Seconds;
@@ -27,14 +28,20 @@ public static class FlashGuestBench
     /// <summary>Generous: the workload needs about a dozen instructions per byte.</summary>
     private const long InstructionsPerByteLimit = 64;
 
-    /// <summary>Runs <paramref name="workload"/>; throws <see cref="InvalidOperationException"/> if the guest does not finish as it should.</summary>
-    public static GuestFigure Run(FlashWorkload workload)
+    /// <summary>
+    /// Runs <paramref name="workload"/>, as <c>boot --snapshot</c> would (no file), or with its vars
+    /// chip persisted to a scratch varstore file in <paramref name="fileDirectory"/>, as
+    /// <c>boot --vars FILE</c> would, the file checked afterwards against the workload's result.
+    /// Throws <see cref="InvalidOperationException"/> if the guest does not finish as it should.
+    /// </summary>
+    public static GuestFigure Run(FlashWorkload workload, string? fileDirectory = null)
     {
+        using var varstore = fileDirectory != null ? new BenchVarstore(fileDirectory, workload.VarsChipSize) : null;
         var line = new StringBuilder();
         long startTicks = 0, doneTicks = 0;
         using var machine = new PcMachine(new MachineOptions
         {
-            Flash = [new FlashImage("code", workload.BuildCodeImage(), true), new FlashImage("vars", workload.BuildVarsImage(), false)],
+            Flash = [new FlashImage("code", workload.BuildCodeImage(), true), new FlashImage("vars", varstore?.Bytes ?? workload.BuildVarsImage(), false)],
             SerialPorts = [new IsaSerialPort(0, b =>
             {
                 if (b != '\n')
@@ -56,6 +63,7 @@ public static class FlashGuestBench
             })],
         });
 
+        varstore?.Attach(machine.FlashChips[1]);
         long limit = 1_000_000 + (workload.BytesProgrammed * InstructionsPerByteLimit);
         var reason = machine.Cpu.Run(limit);
         var chip = machine.FlashChips[1];
@@ -69,6 +77,7 @@ public static class FlashGuestBench
             throw new InvalidOperationException($"the flash workload programmed {chip.BytesProgrammed} bytes and erased {chip.BlocksErased} blocks, not {workload.BytesProgrammed} and {workload.BlocksErased}");
         }
 
-        return new GuestFigure(chip.BytesProgrammed, chip.BlocksErased, machine.Cpu.InstructionCount, (double)(doneTicks - startTicks) / Stopwatch.Frequency);
+        var cost = varstore?.Finish(workload.BuildFinalVarsImage());
+        return new GuestFigure(chip.BytesProgrammed, chip.BlocksErased, machine.Cpu.InstructionCount, (double)(doneTicks - startTicks) / Stopwatch.Frequency, cost);
     }
 }

@@ -391,7 +391,7 @@ public sealed class BootCommand
         {
             Varstore = varstore.File is { } vf ? VarstoreInfoOf(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
-                m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot)).ToList(),
+                m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot, m.Inside.Instructions)).ToList(),
         };
         if (internalError != null)
         {
@@ -399,6 +399,11 @@ public sealed class BootCommand
         }
 
         LogSummary(report, cpu);
+        if (o.Timeline)
+        {
+            ModuleTimeline.Write(_stderr, report.Modules, report.Instructions);
+        }
+
         if (o.Report != null)
         {
             WriteReport(o.Report, report);

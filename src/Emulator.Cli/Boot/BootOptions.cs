@@ -17,7 +17,7 @@ public sealed record BootOptions
         "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets",
     };
 
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force" };
+    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force", "--timeline" };
 
     public const string SerialInputOption = "--serial-input";
     public const string ExpectOption = "--expect";
@@ -62,6 +62,9 @@ public sealed record BootOptions
 
     /// <summary>Boot a CODE/VARS pair that fails the compatibility check anyway; the run then uses snapshot mode.</summary>
     public bool Force { get; init; }
+
+    /// <summary>Print the module timeline (first instruction, instructions inside) on stderr after the run.</summary>
+    public bool Timeline { get; init; }
 
     /// <summary><c>--serial-input</c>, <c>--expect</c> and <c>--send</c> in order (see <see cref="Serial.SerialScript"/>).</summary>
     public IReadOnlyList<(string Name, string Value)> SerialSteps { get; init; } = [];
@@ -137,6 +140,7 @@ public sealed record BootOptions
             Snapshot = a.Has("--snapshot"),
             Quiet = a.Has("--quiet"),
             Force = a.Has("--force"),
+            Timeline = a.Has("--timeline"),
             Verbose = a.Has("--verbose"),
             SerialSteps = a.GetAll(),
             SerialLog = a.Get("--serial-log"),

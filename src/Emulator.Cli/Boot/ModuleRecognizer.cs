@@ -14,6 +14,11 @@ namespace Emulator.Cli.Boot;
 /// (format, machine, entry point, image size, sections, stripped size), X is that module's entry
 /// and the module has started. Only reads memory the bus maps to RAM or ROM directly, so it has
 /// no effect on devices or on the unassigned-access log.
+///
+/// Each started module gets an <see cref="ExecutionCounter"/> for its image range (RVA 0 to
+/// SizeOfImage): blocks decoded inside it tally the instructions they execute there,
+/// which gives the timeline's "instructions inside". Where images overlap (a PEIM shadowed over
+/// memory another used), the most recently started one wins.
 /// </summary>
 public sealed unsafe class ModuleRecognizer
 {
@@ -47,10 +52,20 @@ public sealed unsafe class ModuleRecognizer
         }
 
         cpu.BlockDecoding += OnBlockDecoding;
+        cpu.CounterForBlock = CounterFor;
     }
 
-    /// <summary>A module that started: where its header sat, its entry, and the instruction index of its first instruction.</summary>
-    public sealed record ModuleStart(FirmwareModule Module, ulong HeaderAddress, ulong Entry, long Instruction, long VirtualNs, int Boot);
+    /// <summary>
+    /// A module that started: where its header sat, its entry, the instruction index of its first
+    /// instruction, the boot it belongs to, and the tally of instructions executed inside its image since.
+    /// </summary>
+    public sealed record ModuleStart(FirmwareModule Module, ulong HeaderAddress, ulong Entry, long Instruction, long VirtualNs, int Boot, ExecutionCounter Inside)
+    {
+        /// <summary>Where the image's RVA 0 lies (below the header for TE images, whose header replaces stripped bytes).</summary>
+        public ulong ImageStart => unchecked(HeaderAddress - (ulong)Module.Image.HeaderRva);
+
+        public ulong ImageEnd => ImageStart + Module.Image.SizeOfImage;
+    }
 
     /// <summary>The boot the next module starts belong to (after a machine reset, modules start again).</summary>
     public int Boot { get; private set; }
@@ -60,6 +75,10 @@ public sealed unsafe class ModuleRecognizer
     {
         Boot = boot;
         _seenEntries.Clear();
+
+        // Blocks decoded in the last boot would neither announce their modules again (only
+        // decoding does) nor count into this boot's counters: decode afresh (no guest-visible effect).
+        _cpu.FlushCodeCache();
     }
 
     public IReadOnlyList<ModuleStart> Started => _started;
@@ -98,9 +117,23 @@ public sealed unsafe class ModuleRecognizer
     private void Start(FirmwareModule module, ulong header, ulong entry)
     {
         _seenEntries.Add(entry);
-        var start = new ModuleStart(module, header, entry, _cpu.InstructionCount, _cpu.VirtualTime, Boot);
+        var start = new ModuleStart(module, header, entry, _cpu.InstructionCount, _cpu.VirtualTime, Boot, new ExecutionCounter());
         _started.Add(start);
         ModuleStarted?.Invoke(start);
+    }
+
+    private ExecutionCounter? CounterFor(ulong linear)
+    {
+        for (int i = _started.Count - 1; i >= 0; i--)
+        {
+            var m = _started[i];
+            if (m.Boot == Boot && linear >= m.ImageStart && linear < m.ImageEnd)
+            {
+                return m.Inside;
+            }
+        }
+
+        return null;
     }
 
     private bool TryPeekSignature(ulong address)

@@ -40,6 +40,11 @@ public sealed class CompatCommand(Stream stdout)
             throw new UsageException($"code file '{codePath}' is not a UEFI firmware image: {e.Message}");
         }
 
+        if (CompatibilityCheck.IsUnified(image))
+        {
+            throw new UsageException($"code file '{codePath}' is a unified image with its own varstore inside: check that with 'emu vars check'");
+        }
+
         var verdict = CompatibilityCheck.Evaluate(image, vars)
             ?? throw new UsageException($"code file '{codePath}' carries no varstore template (FvbServicesRuntimeDxe): not an OVMF build, cannot tell");
         using var output = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 12, leaveOpen: true);

@@ -6,9 +6,16 @@ namespace Emulator.Cli.Compat;
 /// <summary>The CODE/VARS check shared by <c>compat</c> and <c>boot</c>, and its plain-words report.</summary>
 public static class CompatibilityCheck
 {
-    /// <summary>The verdict, or null when the code image carries no varstore template (not an OVMF build, e.g. a test ROM).</summary>
+    /// <summary>
+    /// The verdict, or null when there is nothing to judge: the code image carries no varstore
+    /// template (not an OVMF build, e.g. a test ROM) or is a unified image with its varstore inside.
+    /// </summary>
     public static VarstoreCompatibility.Verdict? Evaluate(FirmwareImage code, byte[] vars) =>
-        VarstoreExpectation.FromCode(code) is { } expected ? VarstoreCompatibility.Check(expected, vars) : null;
+        !IsUnified(code) && VarstoreExpectation.FromCode(code) is { } expected ? VarstoreCompatibility.Check(expected, vars) : null;
+
+    /// <summary>A unified OVMF.fd starts with its own variable store volume.</summary>
+    public static bool IsUnified(FirmwareImage code) =>
+        code.Volumes.Count > 0 && code.Volumes[0].ImageOffset == 0 && code.Volumes[0].FileSystemGuid == FirmwareGuids.SystemNvDataFv;
 
     public static IEnumerable<string> Describe(VarstoreCompatibility.Verdict v, string codePath, string varsPath)
     {

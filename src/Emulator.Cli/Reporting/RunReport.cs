@@ -65,7 +65,8 @@ public sealed record VarstoreInfo(
     long Operations, long BytesWritten, long JournalRecords, long JournalSyncs, string? Error);
 
 /// <summary>A module that started: UI name, FFS file GUID and type, where its image header was, its entry, and when it was entered.</summary>
-public sealed record ModuleInfo(string? Name, Guid Guid, string Type, string ImageAddress, string Entry, long Instruction, double VirtualMs, int Boot);
+/// <summary>A module that started: <paramref name="Instruction"/> is the index of its first instruction, <paramref name="Instructions"/> how many ran inside its image.</summary>
+public sealed record ModuleInfo(string? Name, Guid Guid, string Type, string ImageAddress, string Entry, long Instruction, double VirtualMs, int Boot, long Instructions);
 
 /// <summary>A machine reset: the boot it ended, instruction index and virtual time, cause (resetControl, keyboardController, fastReset, tripleFault), detail.</summary>
 public sealed record ResetInfo(int Boot, long Instruction, double VirtualMs, string Cause, string Detail);

@@ -57,7 +57,7 @@ public sealed class VarsCommand(Stream stdout)
     /// <summary>Loads and parses a store that must at least have readable headers.</summary>
     internal static (byte[] Bytes, VarstoreImage Image) LoadUsable(string path)
     {
-        byte[] bytes = VarstoreFile.Load(path);
+        byte[] bytes = VarsFiles.Load(path);
         var image = VarstoreImage.Parse(bytes);
         if (!image.IsUsable)
         {
@@ -164,7 +164,7 @@ public sealed class VarsCommand(Stream stdout)
     private static int Check(ArgumentReader a, TextWriter output)
     {
         string path = Positional(a, 0, "VARS file", 1);
-        var image = VarstoreImage.Parse(VarstoreFile.Load(path));
+        var image = VarstoreImage.Parse(VarsFiles.Load(path));
         if (a.Has("--json"))
         {
             output.WriteLine(JsonSerializer.Serialize(new { File = path, image.IsValid, image.Errors, image.Warnings, Structure = Describe(image) }, Json));

@@ -29,7 +29,7 @@ public sealed class VarsEditCommands(TextWriter output)
             _ => throw new UsageException("use --data-hex or --data-file, not both"),
         };
 
-        byte[] original = VarstoreFile.Load(path);
+        byte[] original = VarsFiles.Load(path);
         return Apply(path, original, Edit(() => VarstoreEditor.Set(original, name, vendor, attributes, data)));
     }
 
@@ -38,7 +38,7 @@ public sealed class VarsEditCommands(TextWriter output)
         string path = VarsCommand.Positional(a, 0, "VARS file and variable NAME", 2);
         string name = a.Positionals[1];
         Guid vendor = VarsText.ParseGuid(a.Get("--guid") ?? throw new UsageException("vars delete needs --guid G (the variable's vendor GUID)"));
-        byte[] original = VarstoreFile.Load(path);
+        byte[] original = VarsFiles.Load(path);
         if (VarstoreImage.Parse(original) is { IsValid: true } image && !image.LiveVariables.Any(r => r.Name == name && r.VendorGuid == vendor))
         {
             throw new VariableNotFoundException($"no variable '{name}' with vendor GUID {vendor} in '{path}'");
@@ -58,8 +58,8 @@ public sealed class VarsEditCommands(TextWriter output)
         string template = a.Get("--template") ?? throw new UsageException("vars convert needs --template NEW_TEMPLATE.fd (an empty VARS file of the target build)");
         string target = a.Get("--output") ?? throw new UsageException("vars convert needs -o NEW.fd");
 
-        byte[] source = VarstoreFile.Load(from);
-        byte[] layout = VarstoreFile.Load(template);
+        byte[] source = VarsFiles.Load(from);
+        byte[] layout = VarsFiles.Load(template);
         if (File.Exists(target) && !a.Has("--force"))
         {
             throw new UsageException($"output '{target}' exists: give --force to replace it");
@@ -75,7 +75,7 @@ public sealed class VarsEditCommands(TextWriter output)
             throw new UsageException($"cannot convert '{from}': {e.Message}");
         }
 
-        VarstoreFile.WriteNew(target, result.Store, a.Has("--force"));
+        VarsFiles.WriteNew(target, result.Store, a.Has("--force"));
         output.WriteLine($"{target}: {result.Variables} variable{(result.Variables == 1 ? string.Empty : "s")} from {from} ({VarsText.KiB(source.Length)}) "
             + $"in the layout of {template} ({VarsText.KiB(layout.Length)}); {result.BytesUsed} of {result.BytesAvailable} bytes used");
         foreach (string note in result.Notes)
@@ -102,7 +102,7 @@ public sealed class VarsEditCommands(TextWriter output)
     {
         if (edit.Writes.Count > 0)
         {
-            VarstoreFile.ApplyInPlace(path, original, edit.Writes);
+            VarsFiles.ApplyInPlace(path, original, edit.Writes);
         }
 
         output.WriteLine($"{path}: {edit.Summary}");

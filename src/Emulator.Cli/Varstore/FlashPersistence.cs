@@ -71,6 +71,9 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
 
     public long Checkpoints { get; private set; }
 
+    /// <summary>Times the guest waited for the writer because the ring was full.</summary>
+    public long RingFullWaits { get; private set; }
+
     /// <summary>Why persistence stopped (disk full, I/O error), or null.</summary>
     public Exception? Failure => _failure;
 
@@ -94,6 +97,7 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
                 return;
             }
 
+            RingFullWaits++;
             _space.Reset();
             _wake.Set();
             if (head + wrap + need - Volatile.Read(ref _tail) > RingBytes)
@@ -110,7 +114,15 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
 
         BinaryPrimitives.WriteUInt32LittleEndian(_ring.AsSpan(at), (uint)offset);
         BinaryPrimitives.WriteUInt32LittleEndian(_ring.AsSpan(at + 4), (uint)length);
-        chip.Contents.Slice((int)offset, length).CopyTo(_ring.AsSpan(at + EntryHeader));
+        if (length == 1)
+        {
+            // OVMF's byte program: a plain store beats a one-byte copy call.
+            _ring[at + EntryHeader] = chip.Contents[(int)offset];
+        }
+        else
+        {
+            chip.Contents.Slice((int)offset, length).CopyTo(_ring.AsSpan(at + EntryHeader));
+        }
         long queued = head + wrap + need;
         Volatile.Write(ref _head, queued);
         if (!_wakeRequested && queued - Volatile.Read(ref _tail) > RingBytes / 2)
@@ -241,7 +253,15 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
                 length += VarstoreJournal.RecordHeaderSize;
             }
 
-            data.CopyTo(_batch.AsSpan(length));
+            if (n == 1)
+            {
+                _batch[length] = data[0];
+            }
+            else
+            {
+                data.CopyTo(_batch.AsSpan(length));
+            }
+
             length += data.Length;
             recordLength += data.Length;
             tail += (EntryHeader + n + 7) & ~7;

@@ -32,6 +32,9 @@ internal sealed class Block
     /// <summary>A breakpoint is set at the block's first instruction (blocks are split at breakpoints).</summary>
     public bool BreakpointAtStart { get; init; }
 
+    /// <summary>Where the instructions this block executes are tallied, if anyone asked (<see cref="Cpu.CounterForBlock"/>).</summary>
+    public ExecutionCounter? Counter { get; init; }
+
     // Links to the blocks that followed this one (the taken and the fall-through target of a
     // conditional branch), valid while the CPU's code generation is unchanged: no TLB flush,
     // code write, mode or CS change since they were made (Bochs-style trace linking).

@@ -33,6 +33,13 @@ public sealed unsafe partial class Cpu
     public Action<ulong>? BlockDecoding { get; set; }
 
     /// <summary>
+    /// Asked (after <see cref="BlockDecoding"/>) for the counter a new block at this linear address
+    /// adds its executed instructions to; null for none. Blocks are dropped when their page is
+    /// written, so code loaded later at the same address gets asked again.
+    /// </summary>
+    public Func<ulong, ExecutionCounter?>? CounterForBlock { get; set; }
+
+    /// <summary>
     /// Bumped whenever a cached block link could lead to the wrong block: TLB flushes, code
     /// writes, cache flushes, CS/mode changes. Links made under another generation are ignored.
     /// </summary>
@@ -226,6 +233,7 @@ public sealed unsafe partial class Cpu
         var block = new Block(ops, count, (physPage << 12) | offsetInPage, _bitness, lastIsBranch)
         {
             BreakpointAtStart = _breakpoints.Contains(lin),
+            Counter = CounterForBlock?.Invoke(lin),
         };
 
         page ??= CreateCodePage(physPage);
@@ -274,8 +282,8 @@ public sealed unsafe partial class Cpu
         op = default;
         op.Insn = insn;
         op.Length = (byte)insn.Length;
-        op.MemBase = DecodedOp.NoReg;
-        op.MemIndex = DecodedOp.NoReg;
+        op.MemBase = DecodedOp.ZeroReg;
+        op.MemIndex = DecodedOp.ZeroReg;
         op.MemSeg = Seg.None;
         op.AddrSize = (byte)(insn.MemoryDisplSize == 0 && insn.MemoryBase == Register.None && insn.MemoryIndex == Register.None
             ? _bitness / 8
@@ -338,6 +346,7 @@ public sealed unsafe partial class Cpu
             }
         }
 
+        op.EaMaskShift = (byte)(64 - op.AddrSize * 8);
         op.OpSize = (byte)OperandSize(in insn, 0);
         op.Op1Size = (byte)(opCount > 1 ? OperandSize(in insn, 1) : 0);
         if (insn.HasRepPrefix || insn.HasRepePrefix)
@@ -350,6 +359,14 @@ public sealed unsafe partial class Cpu
         }
 
         op.Handler = HandlerTable.Lookup(insn.Code, op.OpSize);
+        if (op.Kind0 == OperandKind.Gpr && op.Kind1 != OperandKind.Memory)
+        {
+            var registerForm = HandlerTable.LookupRegisterForm(insn.Code, op.OpSize);
+            if (registerForm != null)
+            {
+                op.Handler = registerForm;
+            }
+        }
     }
 
     private int OperandSize(in Instruction insn, int i)
@@ -455,11 +472,11 @@ public sealed unsafe partial class Cpu
         }
         else
         {
-            op.MemBase = b == Register.None ? DecodedOp.NoReg : (byte)b.GetNumber();
+            op.MemBase = b == Register.None ? DecodedOp.ZeroReg : (byte)b.GetNumber();
             op.Disp = insn.MemoryDisplacement64;
         }
 
-        op.MemIndex = insn.MemoryIndex == Register.None ? DecodedOp.NoReg : (byte)insn.MemoryIndex.GetNumber();
+        op.MemIndex = insn.MemoryIndex == Register.None ? DecodedOp.ZeroReg : (byte)insn.MemoryIndex.GetNumber();
         op.MemScaleShift = insn.MemoryIndexScale switch { 2 => 1, 4 => 2, 8 => 3, _ => 0 };
     }
 

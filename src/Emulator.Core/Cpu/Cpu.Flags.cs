@@ -77,7 +77,10 @@ public sealed partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void SetIncDec(bool inc, int size, ulong dst, ulong res)
     {
-        ulong cf = GetCF() ? 1UL : 0UL;
+        // A counting loop's INC/DEC follows another INC/DEC or a CMP: answer those without GetCF's switch.
+        ulong cf = _lazy is LazyOp.Inc or LazyOp.Dec ? _lazyAux
+            : _lazy == LazyOp.Sub ? ((_lazyDst & Mask(_lazySize)) < (_lazySrc & Mask(_lazySize)) ? 1UL : 0UL)
+            : GetCF() ? 1UL : 0UL;
         _lazy = inc ? LazyOp.Inc : LazyOp.Dec;
         _lazySize = size;
         _lazyDst = dst;
@@ -201,8 +204,15 @@ public sealed partial class Cpu
     }
 
     /// <summary>Evaluates condition code <paramref name="cc"/> (Intel SDM Vol. 1, Table B-1 order: O, NO, B, AE, E, NE, BE, A, S, NS, P, NP, L, GE, LE, G).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Condition(int cc)
     {
+        if ((cc >> 1) == 2 && _lazy != LazyOp.None)
+        {
+            // JE/JNE after any lazily kept operation: ZF is the masked result being zero.
+            return ((_lazyRes & Mask(_lazySize)) == 0) == ((cc & 1) == 0);
+        }
+
         if (_lazy == LazyOp.Sub)
         {
             // CMP/SUB: answer from the operands directly, the common case in loops.
@@ -225,6 +235,12 @@ public sealed partial class Cpu
             }
         }
 
+        return ConditionSlow(cc);
+    }
+
+    /// <summary>The general case of <see cref="Condition"/>: each flag computed from the lazy state.</summary>
+    private bool ConditionSlow(int cc)
+    {
         bool r = (cc >> 1) switch
         {
             0 => GetOF(),

@@ -68,27 +68,11 @@ public sealed partial class Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong EffectiveAddress(ref DecodedOp op)
     {
-        ulong ea = op.Disp;
-        if (op.MemBase < 16)
-        {
-            ea += GprRef(op.MemBase);
-        }
-        else if (op.MemBase == DecodedOp.RipBase)
-        {
-            ea += _rip + op.Length;
-        }
-
-        if (op.MemIndex != DecodedOp.NoReg)
-        {
-            ea += GprRef(op.MemIndex) << op.MemScaleShift;
-        }
-
-        return op.AddrSize switch
-        {
-            8 => ea,
-            4 => (uint)ea,
-            _ => (ushort)ea,
-        };
+        // Absent base and index registers name the always-zero slot, so only RIP-relative
+        // addressing branches; the mask wraps to the address size (Intel SDM Vol. 1, 3.7.5).
+        ulong ea = op.MemBase == DecodedOp.RipBase ? _rip + op.Length : GprRef(op.MemBase);
+        ea += op.Disp + (GprRef(op.MemIndex) << op.MemScaleShift);
+        return ea & (ulong.MaxValue >> op.EaMaskShift);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -187,8 +187,11 @@ public sealed partial class Cpu
     /// handles: a stop request, the instruction limit, a timer deadline, a possible interrupt, HLT.
     /// A boot runs about 160 million blocks of ~5 instructions each, so this loop keeps only the
     /// link check and the exit tests inline; the block lookup and everything rare (mode entry,
-    /// breakpoints, tracing) live in separate methods so the hot state stays in registers.
+    /// breakpoints, tracing) live in separate methods so the hot state stays in registers. Never
+    /// inlined: <see cref="Run"/> is entered once per boot and runs as on-stack-replacement code,
+    /// which would otherwise carry this loop without its profile.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void RunBlocks(long instructionLimit, int maxBlocks)
     {
         var scheduler = Scheduler;
@@ -229,8 +232,14 @@ public sealed partial class Cpu
                 _skipBreakpointAt = ulong.MaxValue;
             }
 
-            long budget = instructionLimit - InstructionCount;
+            long before = InstructionCount;
+            long budget = instructionLimit - before;
             ExecuteBlock(block, budget < block.Count ? (int)budget : block.Count);
+            if (block.Counter is { } counter)
+            {
+                // A guest fault leaves the block by exception: its executed part goes uncounted.
+                counter.Instructions += InstructionCount - before;
+            }
         }
     }
 

@@ -26,6 +26,9 @@ public unsafe struct DecodedOp
 {
     public const byte NoReg = 0xFF;
 
+    /// <summary>The always-zero register slot: the base or index of a memory operand that has none.</summary>
+    public const byte ZeroReg = 16;
+
     /// <summary>Marks RIP-relative addressing in <see cref="MemBase"/>: the address is next RIP + Disp.</summary>
     public const byte RipBase = 0xFE;
 
@@ -56,9 +59,15 @@ public unsafe struct DecodedOp
     public byte Reg1;
     public byte Reg2;
 
+    /// <summary>Base register (0..15), <see cref="ZeroReg"/> when none, or <see cref="RipBase"/>.</summary>
     public byte MemBase;
+
+    /// <summary>Index register (0..15), or <see cref="ZeroReg"/> when none.</summary>
     public byte MemIndex;
     public byte MemScaleShift;
+
+    /// <summary>64 minus the address size in bits: the effective address is masked with <c>ulong.MaxValue &gt;&gt; EaMaskShift</c>.</summary>
+    public byte EaMaskShift;
     public byte MemSeg;
 
     /// <summary>Size of the memory operand in bytes (0 when none).</summary>

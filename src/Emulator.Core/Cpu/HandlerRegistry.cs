@@ -12,12 +12,26 @@ internal sealed unsafe class HandlerRegistry
 {
     private static readonly Mnemonic[] CodeMnemonics = BuildMnemonics();
 
+    /// <summary>A registry of its own (tests enumerate what families register without the shared table).</summary>
     internal HandlerRegistry(delegate*<Cpu, ref DecodedOp, void>[] table)
+        : this(table, new delegate*<Cpu, ref DecodedOp, void>[table.Length])
+    {
+    }
+
+    internal HandlerRegistry(delegate*<Cpu, ref DecodedOp, void>[] table, delegate*<Cpu, ref DecodedOp, void>[] registerForms)
     {
         Table = table;
+        RegisterForms = registerForms;
     }
 
     internal delegate*<Cpu, ref DecodedOp, void>[] Table { get; }
+
+    /// <summary>
+    /// Per code and size, an optional handler for the case where no operand is in memory
+    /// (operand 0 a general register): chosen at decode time, it has no memory path at all, so it
+    /// compiles to a frameless leaf. Null where the general handler is used for every form.
+    /// </summary>
+    internal delegate*<Cpu, ref DecodedOp, void>[] RegisterForms { get; }
 
     /// <summary>Codes some family registered (for coverage tests and the unimplemented list).</summary>
     internal bool[] Registered { get; } = new bool[CodeCount.Value];
@@ -31,6 +45,16 @@ internal sealed unsafe class HandlerRegistry
         for (int s = 0; s < 4; s++)
         {
             Table[(int)code * 4 + s] = handler;
+            RegisterForms[(int)code * 4 + s] = null;
+        }
+    }
+
+    /// <summary>The register-only handler of <paramref name="code"/>, every operand size (added after its general handler).</summary>
+    public void AddRegisterForm(Code code, delegate*<Cpu, ref DecodedOp, void> handler)
+    {
+        for (int s = 0; s < 4; s++)
+        {
+            RegisterForms[(int)code * 4 + s] = handler;
         }
     }
 
@@ -64,13 +88,29 @@ internal sealed unsafe class HandlerRegistry
     {
         foreach (var code in CodesOf(mnemonic))
         {
-            int c = (int)code;
-            Registered[c] = true;
-            Table[c * 4] = size1;
-            Table[c * 4 + 1] = size2;
-            Table[c * 4 + 2] = size4;
-            Table[c * 4 + 3] = size8;
+            Registered[(int)code] = true;
+            SetBySize(Table, code, size1, size2, size4, size8);
+            SetBySize(RegisterForms, code, null, null, null, null);
         }
+    }
+
+    /// <summary>The register-only handler of <paramref name="code"/> at operand size <paramref name="size"/> (added after the general ones).</summary>
+    public void AddRegisterForm(Code code, int size, delegate*<Cpu, ref DecodedOp, void> handler) =>
+        RegisterForms[(int)code * 4 + SizeIndex(size)] = handler;
+
+    private static void SetBySize(
+        delegate*<Cpu, ref DecodedOp, void>[] table,
+        Code code,
+        delegate*<Cpu, ref DecodedOp, void> size1,
+        delegate*<Cpu, ref DecodedOp, void> size2,
+        delegate*<Cpu, ref DecodedOp, void> size4,
+        delegate*<Cpu, ref DecodedOp, void> size8)
+    {
+        int c = (int)code * 4;
+        table[c] = size1;
+        table[c + 1] = size2;
+        table[c + 2] = size4;
+        table[c + 3] = size8;
     }
 
     private static Mnemonic[] BuildMnemonics()

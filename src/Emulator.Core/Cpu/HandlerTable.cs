@@ -10,10 +10,15 @@ namespace Emulator.Core.Cpu;
 internal static unsafe class HandlerTable
 {
     private static readonly bool[] Filled = new bool[CodeCount.Value];
+    private static readonly delegate*<Cpu, ref DecodedOp, void>[] RegisterForms = new delegate*<Cpu, ref DecodedOp, void>[CodeCount.Value * 4];
     private static readonly delegate*<Cpu, ref DecodedOp, void>[] Table = Build();
 
     public static delegate*<Cpu, ref DecodedOp, void> Lookup(Code code, int opSize) =>
         Table[(int)code * 4 + HandlerRegistry.SizeIndex(opSize)];
+
+    /// <summary>The register-only handler for <paramref name="code"/> when no operand is in memory, or null.</summary>
+    public static delegate*<Cpu, ref DecodedOp, void> LookupRegisterForm(Code code, int opSize) =>
+        RegisterForms[(int)code * 4 + HandlerRegistry.SizeIndex(opSize)];
 
     /// <summary>True when some family implements <paramref name="code"/> (for coverage tests and reports).</summary>
     public static bool IsImplemented(Code code) => Filled[(int)code];
@@ -26,7 +31,7 @@ internal static unsafe class HandlerTable
             table[i] = &Handlers.Unimplemented;
         }
 
-        var r = new HandlerRegistry(table);
+        var r = new HandlerRegistry(table, RegisterForms);
         Handlers.RegisterDataTransfer(r);
         Handlers.RegisterArithmetic(r);
         Handlers.RegisterLogic(r);
@@ -34,6 +39,7 @@ internal static unsafe class HandlerTable
         Handlers.RegisterBits(r);
         Handlers.RegisterControlFlow(r);
         Handlers.RegisterStack(r);
+        Handlers.RegisterLongModeStack(r);
         Handlers.RegisterStrings(r);
         Handlers.RegisterIo(r);
         Handlers.RegisterFlagOps(r);

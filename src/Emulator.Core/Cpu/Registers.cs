@@ -2,8 +2,12 @@ using System.Runtime.CompilerServices;
 
 namespace Emulator.Core.Cpu;
 
-/// <summary>The 16 general-purpose registers, inline in the CPU object (no array bounds checks).</summary>
-[InlineArray(16)]
+/// <summary>
+/// The 16 general-purpose registers, inline in the CPU object (no array bounds checks), and a
+/// 17th slot that is always zero: a memory operand without a base or index register names it,
+/// so effective addresses are computed without branches.
+/// </summary>
+[InlineArray(17)]
 public struct GprFile
 {
     private ulong _element;

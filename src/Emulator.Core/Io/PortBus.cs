@@ -21,6 +21,9 @@ public sealed class PortBus
 
     public Func<long>? InstructionCounter { get; set; }
 
+    /// <summary>Reads and writes issued so far (an access split into bytes counts once per byte).</summary>
+    public long AccessCount { get; private set; }
+
     public void Register(ushort first, int count, IPortDevice device)
     {
         for (int p = first; p < first + count; p++)
@@ -52,6 +55,7 @@ public sealed class PortBus
 
     public uint Read(ushort port, int size)
     {
+        AccessCount++;
         var d = _devices[port];
         if (d != null && (size == 1 || SameDevice(port, size, d)))
         {
@@ -75,6 +79,7 @@ public sealed class PortBus
 
     public void Write(ushort port, int size, uint value)
     {
+        AccessCount++;
         var d = _devices[port];
         if (d != null && (size == 1 || SameDevice(port, size, d)))
         {

@@ -79,7 +79,7 @@ public sealed partial class PcMachine
         Ports.Register(PciHost.BasePort, PciHost.PortCount, Pci);
 
         PmIo = new PmIoBlock(now);
-        WaitSkipper = new BusyWaitSkipper(() => Cpu.InstructionCount, now, Scheduler, Cpu.SkipWait) { Enabled = options.SkipBusyWaits };
+        WaitSkipper = new BusyWaitSkipper(() => Cpu.InstructionCount, now, Scheduler, Cpu.SkipWait) { Enabled = options.SkipBusyWaits, PortAccesses = () => Ports.AccessCount };
         PmIo.WaitSkipper = WaitSkipper;
         PowerManagement.PmIoChanged += MovePmBlock;
         PmIo.SleepRequested += SleepRequested;

@@ -13,7 +13,11 @@ namespace Emulator.Core.Timing;
 /// arrive at their exact virtual times). To the guest this is a CPU that spends longer in its
 /// polling loop: every clock (PM timer, TSC, APIC timer) derives from the same virtual time, so
 /// they stay consistent with each other. A wait of length D ends at most min(D/4 + InitialStep, MaxStep) late and
-/// takes a few dozen reads plus D / MaxStep.
+/// takes a few dozen reads plus D / MaxStep. A loop that touches another device between clock
+/// reads (OVMF's PS/2 driver reads the keyboard controller's status, then Stalls 30 µs, 2,189
+/// times) is a series of separate waits, not one long one: any other port access since the
+/// previous clock read (<see cref="PortAccesses"/>) starts a new streak, so each short wait
+/// stays within its bound instead of inheriting the grown step of the one before.
 ///
 /// Rules that keep runs reproducible: the decision depends only on the instruction index of the
 /// reads and the scheduler's deadlines, both of which are guest-determined. The pacer (if any)
@@ -40,6 +44,7 @@ public sealed class BusyWaitSkipper
     private long _lastRead = long.MinValue / 2;
     private int _streak;
     private long _step = InitialStep;
+    private long _lastAccesses = long.MinValue / 2;
 
     /// <param name="instructions">The instruction index (what "close together" is measured in).</param>
     /// <param name="now">Virtual time.</param>
@@ -55,6 +60,9 @@ public sealed class BusyWaitSkipper
 
     public IPacer? Pacer { get; set; }
 
+    /// <summary>Port accesses so far, clock reads included (the machine's port bus count); null: not tracked.</summary>
+    public Func<long>? PortAccesses { get; set; }
+
     /// <summary>Switches skipping off (every read then costs its real instructions), for comparisons.</summary>
     public bool Enabled { get; set; } = true;
 
@@ -68,8 +76,10 @@ public sealed class BusyWaitSkipper
     public void ClockRead()
     {
         long index = _instructions();
-        bool polling = index - _lastRead <= PollWindow;
+        long accesses = PortAccesses?.Invoke() ?? 0;
+        bool polling = index - _lastRead <= PollWindow && (PortAccesses == null || accesses - _lastAccesses <= 1);
         _lastRead = index;
+        _lastAccesses = accesses;
         if (!polling)
         {
             _streak = 0;

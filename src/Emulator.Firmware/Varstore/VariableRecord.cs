@@ -2,7 +2,8 @@ namespace Emulator.Firmware.Varstore;
 
 /// <summary>
 /// One record of a variable store: VARIABLE_HEADER or AUTHENTICATED_VARIABLE_HEADER
-/// (VariableFormat.h), then the UCS-2 name with its NUL, padding to 4 bytes, then the data.
+/// (VariableFormat.h), then the UCS-2 name with its NUL, then the data; the next record starts at
+/// the next 4-byte boundary (HEADER_ALIGN).
 /// </summary>
 public sealed class VariableRecord
 {

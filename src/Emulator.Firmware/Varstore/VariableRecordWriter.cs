@@ -11,11 +11,11 @@ internal static class VariableRecordWriter
     public static int AlignedSize(bool authenticated, string name, int dataSize)
     {
         int nameSize = (name.Length + 1) * 2;
-        return Align4((authenticated ? AuthHeaderSize : PlainHeaderSize) + Align4(nameSize) + dataSize);
+        return Align4((authenticated ? AuthHeaderSize : PlainHeaderSize) + nameSize + dataSize);
     }
 
     /// <summary>
-    /// Header (State as given) and body (name, NUL, padding, data). The authentication fields
+    /// Header (State as given) and body (name, NUL, data). The authentication fields
     /// (monotonic count, time stamp, public key index) are copied from <paramref name="source"/>
     /// when converting, and zero for a new variable without time-based authentication.
     /// </summary>
@@ -43,13 +43,11 @@ internal static class VariableRecordWriter
             vendor.TryWriteBytes(header.AsSpan(PlainVendorGuid));
         }
 
-        // Padding between name and data is erased flash (0xFF), as the firmware leaves it.
-        var body = new byte[Align4(nameSize) + data.Length];
-        body.AsSpan().Fill(0xFF);
+        // The data follows the name directly (ALIGNMENT is 1 on x86, VariableFormat.h); the bytes
+        // up to the next 4-byte boundary stay erased flash, as the firmware leaves them.
+        var body = new byte[nameSize + data.Length];
         Encoding.Unicode.GetBytes(name, body);
-        body[nameSize - 2] = 0;
-        body[nameSize - 1] = 0;
-        data.CopyTo(body.AsSpan(Align4(nameSize)));
+        data.CopyTo(body.AsSpan(nameSize));
         return (header, body);
     }
 }

@@ -235,7 +235,9 @@ internal static class VarstoreParser
         uint nameSize = BinaryPrimitives.ReadUInt32LittleEndian(h[(auth ? AuthNameSize : PlainNameSize)..]);
         uint dataSize = BinaryPrimitives.ReadUInt32LittleEndian(h[(auth ? AuthDataSize : PlainDataSize)..]);
         long nameStart = offset + headerSize;
-        long dataStart = nameStart + nameSize + ((4 - (nameSize & 3)) & 3);
+        // GET_PAD_SIZE pads the name to ALIGNMENT, which VariableFormat.h sets to 1 on IA32/X64
+        // (8 only on Itanium): the data follows the name directly; only records are 4-byte aligned.
+        long dataStart = nameStart + nameSize;
         long dataEnd = dataStart + dataSize;
         if (nameSize == 0 || (nameSize & 1) != 0 || nameSize > int.MaxValue || dataSize > int.MaxValue || dataEnd > end)
         {

@@ -88,11 +88,12 @@ internal sealed class EmuProcess : IDisposable
     /// <summary>SIGKILL: no handler runs, nothing is flushed.</summary>
     public void KillHard() => _process.Kill();
 
-    public void Terminate()
+    /// <summary>Sends <paramref name="signal"/> (<see cref="Sigterm"/>, <see cref="Sigint"/>): the run should stop cleanly.</summary>
+    public void Signal(int signal)
     {
-        if (Kill(_process.Id, Sigterm) != 0 && !_process.HasExited)
+        if (Kill(_process.Id, signal) != 0 && !_process.HasExited)
         {
-            throw new InvalidOperationException($"kill(SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException($"kill({signal}) failed: errno {Marshal.GetLastPInvokeError()}");
         }
     }
 
@@ -120,7 +121,8 @@ internal sealed class EmuProcess : IDisposable
         _markerSeen.Dispose();
     }
 
-    private const int Sigterm = 15;
+    public const int Sigint = 2;
+    public const int Sigterm = 15;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);

@@ -21,7 +21,7 @@ public class FlashPersistenceTests
         try
         {
             byte[] final;
-            int passes = 3 * FlashPersistence.RingBytes / ChipBytes / 16; // ring entries are 16 bytes: three rings' worth
+            int passes = (3 * FlashPersistence.RingBytes / 16 / ChipBytes) + 1; // ring entries are 16 bytes: over three rings' worth
             using (var file = VarstoreFile.Open("vars", path, snapshot: false))
             {
                 using var machine = new PcMachine(new MachineOptions

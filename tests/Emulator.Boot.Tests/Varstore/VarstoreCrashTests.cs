@@ -11,7 +11,7 @@ namespace Emulator.Boot.Tests.Varstore;
 /// workload (erase every block, then program every byte with OVMF's sequence, several passes):
 /// killed with SIGKILL at random instants (fixed seed), the vars file — as the next boot opens
 /// it, journal replayed — always equals its previous state plus a prefix of the workload's
-/// operations; SIGTERM and a clean exit leave every completed operation in the file and no
+/// operations; SIGTERM, SIGINT and a clean exit leave every completed operation in the file and no
 /// journal; the file keeps its inode, mode and owner throughout. Each killed run starts from the
 /// previous one's leftovers, so recovery at start-up is itself killed now and then.
 /// <c>EMU_SOAK=1</c> kills 200 times instead of 20.
@@ -124,7 +124,7 @@ public class VarstoreCrashTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void SigtermSavesEveryCompletedOperationAndRemovesTheJournal()
+    public void SigtermAndSigintSaveEveryCompletedOperationAndRemoveTheJournal()
     {
         var (code, vars) = VarstoreChecks.WriteWorkload(Workload);
         string report = CliRunner.TempFile(".json");
@@ -132,14 +132,15 @@ public class VarstoreCrashTests(ITestOutputHelper output)
         {
             string identity = VarstoreChecks.Identity(vars);
             var random = new Random(Seed);
-            for (int i = 0; i < 3; i++)
+            for (int i = 0; i < 4; i++)
             {
+                int signal = i % 2 == 0 ? EmuProcess.Sigterm : EmuProcess.Sigint;
                 byte[] start = File.ReadAllBytes(vars);
                 using (var emu = Start(code, vars, report))
                 {
                     Assert.True(emu.WaitForMarker(Timeout), emu.Stderr);
                     Thread.Sleep(random.Next(10, 300));
-                    emu.Terminate();
+                    emu.Signal(signal);
                     Assert.InRange(emu.WaitForExit(Timeout), 0, 1);
                 }
 
@@ -149,7 +150,7 @@ public class VarstoreCrashTests(ITestOutputHelper output)
                 var chip = root.GetProperty("machine").GetProperty("flash")[1];
                 Assert.Equal(chip.GetProperty("bytesProgrammed").GetInt64() + chip.GetProperty("blocksErased").GetInt64(), completed);
                 Assert.Contains(completed, VarstoreChecks.MatchingPrefixes(start, Workload.Operations(), File.ReadAllBytes(vars)));
-                output.WriteLine($"SIGTERM {i}: stop {root.GetProperty("stop").GetProperty("reason").GetString()}, {completed:N0} operations saved");
+                output.WriteLine($"signal {signal} ({i}): stop {root.GetProperty("stop").GetProperty("reason").GetString()}, {completed:N0} operations saved");
             }
 
             Assert.Equal(identity, VarstoreChecks.Identity(vars));

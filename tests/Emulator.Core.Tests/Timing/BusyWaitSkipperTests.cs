@@ -69,14 +69,33 @@ public sealed class BusyWaitSkipperTests
         Assert.InRange(fired, deadline, deadline + BusyWaitSkipper.PollWindow);
     }
 
+    [Fact]
+    public void ShortWaitsSeparatedByOtherPortAccessesEachKeepTheirBound()
+    {
+        // OVMF's PS/2 driver: read the controller status, Stall 30 µs (107 PM ticks), 2,189 times.
+        // Each Stall must end within its own bound; without the port-access rule the step grown
+        // in one Stall carries into the next and every 30 µs Stall lasts up to 1 ms.
+        const int waits = 200;
+        var separate = RunDelay(107, skipping: true, repeat: waits, countPortAccesses: true);
+        Assert.InRange(separate.VirtualTime, waits * 30_000L, waits * (30_000L + 7_500 + BusyWaitSkipper.InitialStep + (4 * BusyWaitSkipper.PollWindow)));
+
+        var merged = RunDelay(107, skipping: true, repeat: waits, countPortAccesses: false);
+        Assert.True(merged.VirtualTime > 10 * separate.VirtualTime, $"{merged.VirtualTime} vs {separate.VirtualTime}");
+    }
+
     private static (long Instructions, long VirtualTime, BusyWaitSkipper Skipper) RunDelay(
-        long ticks, bool skipping, Action<global::Emulator.Core.Cpu.Cpu, Scheduler>? arm = null)
+        long ticks, bool skipping, Action<global::Emulator.Core.Cpu.Cpu, Scheduler>? arm = null, int repeat = 1, bool countPortAccesses = true)
     {
         using var m = new TestMachine();
         var scheduler = new Scheduler();
         m.Cpu.Scheduler = scheduler;
         var pm = new PmIoBlock(() => m.Cpu.VirtualTime);
         var skipper = new BusyWaitSkipper(() => m.Cpu.InstructionCount, () => m.Cpu.VirtualTime, scheduler, m.Cpu.SkipWait) { Enabled = skipping };
+        if (countPortAccesses)
+        {
+            skipper.PortAccesses = () => m.Ports.AccessCount;
+        }
+
         pm.WaitSkipper = skipper;
         m.Ports.Register(PmBase, PmIoBlock.PortCount, pm);
         arm?.Invoke(m.Cpu, scheduler);
@@ -84,6 +103,10 @@ public sealed class BusyWaitSkipperTests
         m.LoadProtected32(a =>
         {
             var poll = a.CreateLabel();
+            var again = a.CreateLabel();
+            a.mov(esi, repeat);
+            a.Label(ref again);
+            a.@in(al, 0x61);                 // another device between waits (a status register)
             a.mov(dx, PmBase + PmIoBlock.PmTimerOffset);
             a.@in(eax, dx);
             a.lea(ebx, __[eax + (int)ticks]);
@@ -94,6 +117,8 @@ public sealed class BusyWaitSkipperTests
             a.sub(ecx, eax);
             a.test(ecx, 1 << 23);
             a.jz(poll);
+            a.dec(esi);
+            a.jnz(again);
             a.mov(al, 0);
             a.@out(0xF4, al);
         });

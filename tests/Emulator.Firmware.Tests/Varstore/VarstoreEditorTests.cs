@@ -35,6 +35,19 @@ public class VarstoreEditorTests
     }
 
     [Fact]
+    public void DataFollowsANameOfOddWordCountWithoutPadding()
+    {
+        // "CustomMode" as the 4 MB firmware writes it: NameSize 22, the data byte at header + 22.
+        var edit = VarstoreEditor.Set(FirmwareFixtures.Load(FirmwareFixtures.Vars4M), "CustomMode", TestStores.Vendor, VariableAttributes.NonVolatile | VariableAttributes.BootServiceAccess, [0x5A]);
+
+        Assert.Equal(0x5A, edit.Result[0x64 + 60 + 22]);
+        Assert.Equal(0xFF, edit.Result[0x64 + 60 + 23]);
+        var record = Assert.Single(VarstoreImage.Parse(edit.Result).Records);
+        Assert.Equal(84, record.AlignedLength);
+        Assert.Equal([0x5A], record.Data.ToArray());
+    }
+
+    [Fact]
     public void ReplacingMarksTheOldCopyDeletedAfterTheNewOneIsAdded()
     {
         byte[] first = VarstoreEditor.Set(FirmwareFixtures.Load(FirmwareFixtures.Vars), "EmuTest", TestStores.Vendor, NvBsRt, [1]).Result;

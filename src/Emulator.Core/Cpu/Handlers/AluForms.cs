@@ -137,14 +137,17 @@ internal static unsafe partial class Handlers
             if (IsImmediate(k1))
             {
                 r.Add(code, size switch { 1 => &AluRmImm<S1, TOp>, 2 => &AluRmImm<S2, TOp>, 4 => &AluRmImm<S4, TOp>, _ => &AluRmImm<S8, TOp> });
+                r.AddRegisterForm(code, size switch { 1 => &AluRegImm<S1, TOp>, 2 => &AluRegImm<S2, TOp>, 4 => &AluRegImm<S4, TOp>, _ => &AluRegImm<S8, TOp> });
             }
             else if (registerOperandForms && IsRegisterOrMemory(k0) && IsRegister(k1))
             {
                 r.Add(code, size switch { 1 => &AluRmReg<S1, TOp>, 2 => &AluRmReg<S2, TOp>, 4 => &AluRmReg<S4, TOp>, _ => &AluRmReg<S8, TOp> });
+                r.AddRegisterForm(code, size switch { 1 => &AluRegReg<S1, TOp>, 2 => &AluRegReg<S2, TOp>, 4 => &AluRegReg<S4, TOp>, _ => &AluRegReg<S8, TOp> });
             }
             else if (registerOperandForms && IsRegister(k0) && IsRegisterOrMemory(k1))
             {
                 r.Add(code, size switch { 1 => &AluRegRm<S1, TOp>, 2 => &AluRegRm<S2, TOp>, 4 => &AluRegRm<S4, TOp>, _ => &AluRegRm<S8, TOp> });
+                r.AddRegisterForm(code, size switch { 1 => &AluRegReg<S1, TOp>, 2 => &AluRegReg<S2, TOp>, 4 => &AluRegReg<S4, TOp>, _ => &AluRegReg<S8, TOp> });
             }
         }
     }
@@ -191,6 +194,27 @@ internal static unsafe partial class Handlers
         where TOp : struct, IAluOp
     {
         ulong src = op.Kind1 == OperandKind.Gpr ? cpu.ReadGpr(op.Reg1, S.Size) : cpu.ReadSized(cpu.MemLinear(ref op), S.Size);
+        AluIntoReg<S, TOp>(cpu, ref op, src);
+    }
+
+    /// <summary>op reg, reg: both operands registers (the register form of the r/m,reg and reg,r/m encodings).</summary>
+    private static void AluRegReg<S, TOp>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+        where TOp : struct, IAluOp =>
+        AluIntoReg<S, TOp>(cpu, ref op, cpu.ReadGpr(op.Reg1, S.Size));
+
+    /// <summary>op reg, imm: the register form of r/m,imm.</summary>
+    private static void AluRegImm<S, TOp>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+        where TOp : struct, IAluOp =>
+        AluIntoReg<S, TOp>(cpu, ref op, op.Imm & Cpu.Mask(S.Size));
+
+    /// <summary>Operand 0 is a register: no memory path, so the register forms compile to frameless leaves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AluIntoReg<S, TOp>(Cpu cpu, ref DecodedOp op, ulong src)
+        where S : struct, IOpSize
+        where TOp : struct, IAluOp
+    {
         ulong dst = cpu.ReadGpr(op.Reg0, S.Size);
         ulong res = TOp.Compute(cpu, dst, src);
         if (TOp.WritesResult)

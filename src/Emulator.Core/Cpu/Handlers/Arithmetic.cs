@@ -43,6 +43,22 @@ internal static unsafe partial class Handlers
     {
         r.Add(Mnemonic.Inc,     &Inc<S1>,     &Inc<S2>,     &Inc<S4>,     &Inc<S8>);
         r.Add(Mnemonic.Dec,     &Dec<S1>,     &Dec<S2>,     &Dec<S4>,     &Dec<S8>);
+        foreach (var code in HandlerRegistry.CodesOf(Mnemonic.Inc))
+        {
+            r.AddRegisterForm(code, 1, &IncReg<S1>);
+            r.AddRegisterForm(code, 2, &IncReg<S2>);
+            r.AddRegisterForm(code, 4, &IncReg<S4>);
+            r.AddRegisterForm(code, 8, &IncReg<S8>);
+        }
+
+        foreach (var code in HandlerRegistry.CodesOf(Mnemonic.Dec))
+        {
+            r.AddRegisterForm(code, 1, &DecReg<S1>);
+            r.AddRegisterForm(code, 2, &DecReg<S2>);
+            r.AddRegisterForm(code, 4, &DecReg<S4>);
+            r.AddRegisterForm(code, 8, &DecReg<S8>);
+        }
+
         r.Add(Mnemonic.Neg,     &Neg<S1>,     &Neg<S2>,     &Neg<S4>,     &Neg<S8>);
         r.Add(Mnemonic.Xadd,    &Xadd<S1>,    &Xadd<S2>,    &Xadd<S4>,    &Xadd<S8>);
         r.Add(Mnemonic.Cmpxchg, &Cmpxchg<S1>, &Cmpxchg<S2>, &Cmpxchg<S4>, &Cmpxchg<S8>);
@@ -104,6 +120,24 @@ internal static unsafe partial class Handlers
         ulong res = dst + 1;
         WriteDest(cpu, ref op, S.Size, lin, res);
         cpu.SetIncDec(true, S.Size, dst, res);
+    }
+
+    private static void IncReg<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong dst = cpu.ReadGpr(op.Reg0, S.Size);
+        ulong res = dst + 1;
+        cpu.WriteGpr(op.Reg0, S.Size, res);
+        cpu.SetIncDec(true, S.Size, dst, res);
+    }
+
+    private static void DecReg<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize
+    {
+        ulong dst = cpu.ReadGpr(op.Reg0, S.Size);
+        ulong res = dst - 1;
+        cpu.WriteGpr(op.Reg0, S.Size, res);
+        cpu.SetIncDec(false, S.Size, dst, res);
     }
 
     private static void Dec<S>(Cpu cpu, ref DecodedOp op)

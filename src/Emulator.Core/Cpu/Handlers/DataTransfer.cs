@@ -32,9 +32,25 @@ internal static unsafe partial class Handlers
         r.Add(Code.Mov_rm16_imm16, &MovImmediate<S2>);
         r.Add(Code.Mov_rm32_imm32, &MovImmediate<S4>);
         r.Add(Code.Mov_rm64_imm32, &MovImmediate<S8>);
+        r.AddRegisterForm(Code.Mov_r8_rm8, &MovRegReg<S1>);
+        r.AddRegisterForm(Code.Mov_r16_rm16, &MovRegReg<S2>);
+        r.AddRegisterForm(Code.Mov_r32_rm32, &MovRegReg<S4>);
+        r.AddRegisterForm(Code.Mov_r64_rm64, &MovRegReg<S8>);
+        r.AddRegisterForm(Code.Mov_rm8_r8, &MovRegReg<S1>);
+        r.AddRegisterForm(Code.Mov_rm16_r16, &MovRegReg<S2>);
+        r.AddRegisterForm(Code.Mov_rm32_r32, &MovRegReg<S4>);
+        r.AddRegisterForm(Code.Mov_rm64_r64, &MovRegReg<S8>);
+        r.AddRegisterForm(Code.Mov_r8_imm8, &MovRegImmediate<S1>);
+        r.AddRegisterForm(Code.Mov_r16_imm16, &MovRegImmediate<S2>);
+        r.AddRegisterForm(Code.Mov_r32_imm32, &MovRegImmediate<S4>);
+        r.AddRegisterForm(Code.Mov_r64_imm64, &MovRegImmediate<S8>);
+        r.AddRegisterForm(Code.Mov_rm8_imm8, &MovRegImmediate<S1>);
+        r.AddRegisterForm(Code.Mov_rm16_imm16, &MovRegImmediate<S2>);
+        r.AddRegisterForm(Code.Mov_rm32_imm32, &MovRegImmediate<S4>);
+        r.AddRegisterForm(Code.Mov_rm64_imm32, &MovRegImmediate<S8>);
         r.Add(Mnemonic.Movsx, &Movsx);
         r.Add(Mnemonic.Movsxd, &Movsx);
-        r.Add(Mnemonic.Lea, &Lea);
+        r.Add(Mnemonic.Lea, &Lea<S2>, &Lea<S2>, &Lea<S4>, &Lea<S8>);  // no byte form
 
         // MOVZX, every form: the LZMA decoder's byte and probability reads, with fixed widths.
         r.Add(Code.Movzx_r16_rm8, &Movzx<S2, S1>);
@@ -65,6 +81,16 @@ internal static unsafe partial class Handlers
         ulong v = op.Kind1 == OperandKind.Gpr ? cpu.ReadGpr(op.Reg1, S.Size) : cpu.ReadSized(cpu.MemLinear(ref op), S.Size);
         cpu.WriteGpr(op.Reg0, S.Size, v);
     }
+
+    /// <summary>MOV reg, reg (the register form of both directions).</summary>
+    private static void MovRegReg<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize =>
+        cpu.WriteGpr(op.Reg0, S.Size, cpu.ReadGpr(op.Reg1, S.Size));
+
+    /// <summary>MOV reg, imm.</summary>
+    private static void MovRegImmediate<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize =>
+        cpu.WriteGpr(op.Reg0, S.Size, op.Imm);
 
     /// <summary>MOV r/m, reg.</summary>
     private static void MovStore<S>(Cpu cpu, ref DecodedOp op)
@@ -113,8 +139,9 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>LEA: the offset is computed at the address size, then truncated or zero-extended to the operand size (SDM Vol. 2, LEA, Table 3-54).</summary>
-    private static void Lea(Cpu cpu, ref DecodedOp op) =>
-        cpu.WriteGpr(op.Reg0, op.OpSize, cpu.EffectiveAddress(ref op));
+    private static void Lea<S>(Cpu cpu, ref DecodedOp op)
+        where S : struct, IOpSize =>
+        cpu.WriteGpr(op.Reg0, S.Size, cpu.EffectiveAddress(ref op));
 
     /// <summary>XCHG r/m, reg (and the accumulator short forms, where operand 1 is also a register).</summary>
     private static void Xchg(Cpu cpu, ref DecodedOp op)

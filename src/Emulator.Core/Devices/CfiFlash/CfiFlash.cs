@@ -103,10 +103,10 @@ public sealed unsafe class CfiFlash : IMmioDevice
 
     public void Write(ulong offset, int size, ulong value)
     {
-        // The hot path: OVMF's byte program (QemuFlashWrite: 0x10 then the data byte, per byte,
-        // with no read array in between, so the chip stays in command mode). Both cycles of it
-        // are settled here with the same effects WriteCycle0/WriteCycle1 would have; anything
-        // else takes the general state machine below.
+        // The hot path: OVMF's byte program (OvmfPkg/QemuFlashFvbServicesRuntimeDxe/QemuFlash.c,
+        // QemuFlashWrite: 0x10 then the data byte, per byte, with no read array in between, so
+        // the chip stays in command mode). Both cycles of it are settled here with the same
+        // effects WriteCycle0/WriteCycle1 would have; anything else takes the state machine below.
         if (size == 1 && !_arrayMode)
         {
             if (_cycle == 0)

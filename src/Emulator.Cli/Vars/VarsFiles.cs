@@ -1,5 +1,5 @@
-using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Varstore;
 using Emulator.Firmware.Varstore;
 
 namespace Emulator.Cli.Vars;
@@ -15,12 +15,28 @@ namespace Emulator.Cli.Vars;
 /// no such order (the kernel may persist its pages in any order) and a temporary file renamed
 /// over the original would change the inode.
 /// </summary>
-public static class VarstoreFile
+public static class VarsFiles
 {
-    public static byte[] Load(string path) => FirmwareFiles.Load("vars", path).Bytes;
+    /// <summary>
+    /// The store as the next boot would see it: the file with the complete records of any journal
+    /// a killed <c>boot</c> left beside it applied in memory (nothing is written).
+    /// </summary>
+    public static byte[] Load(string path)
+    {
+        using var file = VarstoreFile.Open("vars", path, snapshot: true);
+        return file.Bytes;
+    }
 
     public static void ApplyInPlace(string path, byte[] original, IReadOnlyList<FlashWrite> writes)
     {
+        // A journal beside the file belongs to a running or killed boot: its records would be
+        // replayed over this edit at the next open, so the edit waits until a boot has settled it.
+        string journal = VarstoreJournal.PathFor(path);
+        if (File.Exists(journal))
+        {
+            throw new UsageException($"'{journal}' exists: a boot is using this store or was killed; let a boot finish with it first; nothing written");
+        }
+
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
