@@ -392,6 +392,7 @@ public sealed class BootCommand
             Varstore = varstore.File is { } vf ? VarstoreInfoOf(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
                 m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot, m.Inside.Instructions)).ToList(),
+            Variables = machine.FlashChips.FirstOrDefault(c => !c.ReadOnly) is { } writable ? ReportVariables.Of(writable.Contents.ToArray()) : null,
         };
         if (internalError != null)
         {
