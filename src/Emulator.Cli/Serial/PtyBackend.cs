@@ -63,11 +63,14 @@ public sealed unsafe class PtyBackend : IDisposable
     /// <summary>The UART's input: the next byte the other side sent, or -1.</summary>
     public int Next() => _input.TryDequeue(out byte b) ? b : -1;
 
-    /// <summary>A byte the guest transmitted: delivered when the slave is open and can take it, dropped otherwise.</summary>
+    /// <summary>
+    /// A byte the guest transmitted: delivered when the slave is open and can take it, dropped
+    /// otherwise — never waited for, so a reader that stops reading cannot stall the guest.
+    /// </summary>
     public void Write(byte b)
     {
         var p = new PollFd { Fd = _master, Events = PollOut };
-        if (_closed || Poll(&p, 1, PollTimeoutMs) <= 0 || (p.Revents & PollHup) != 0 || (p.Revents & PollOut) == 0)
+        if (_closed || Poll(&p, 1, 0) <= 0 || (p.Revents & PollHup) != 0 || (p.Revents & PollOut) == 0)
         {
             return;
         }

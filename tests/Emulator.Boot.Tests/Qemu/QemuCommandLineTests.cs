@@ -221,4 +221,50 @@ public class QemuCommandLineTests
         Assert.Equal("on", kv.Get("b"));
         Assert.Null(kv.FirstUnknownKey());
     }
+
+    [Fact]
+    public void DrivesMapOntoBootsFlashUnits()
+    {
+        var pair = QemuCommand.ToBootOptions(QemuCommandLine.Parse([.. Firmware, "-drive", "if=pflash,unit=1,file=vars.fd,readonly=on"]));
+        Assert.Equal(("code.fd", false, "vars.fd", true, null), (pair.Code, pair.CodeWritable, pair.Vars, pair.VarsReadOnly, pair.Firmware));
+
+        var unified = QemuCommand.ToBootOptions(QemuCommandLine.Parse(["-pflash", "OVMF.fd", "-snapshot"]));
+        Assert.Equal(("OVMF.fd", (string?)null, true), (unified.Firmware, unified.Code, unified.Snapshot));
+
+        var codeOnly = QemuCommand.ToBootOptions(QemuCommandLine.Parse(Firmware));
+        Assert.Equal(("code.fd", (string?)null, (string?)null), (codeOnly.Code, codeOnly.Vars, codeOnly.Firmware));
+
+        var writableCode = QemuCommand.ToBootOptions(QemuCommandLine.Parse(["-pflash", "code.fd", "-pflash", "vars.fd"]));
+        Assert.True(writableCode.CodeWritable);
+        Assert.False(writableCode.VarsReadOnly);
+    }
+
+    [Fact]
+    public void RunsLikeQemuByDefault()
+    {
+        var o = QemuCommand.ToBootOptions(Parse("-nodefaults", "-serial", "stdio", "-no-reboot"));
+        Assert.Equal(Emulator.Cli.Boot.BootOptions.PaceRealTime, o.Pace);
+        Assert.Equal(long.MaxValue, o.MaxInstructions);
+        Assert.True(o.NoReboot);
+        Assert.Equal([(Emulator.Cli.Boot.BootOptions.SerialInputOption, "-")], o.SerialSteps);
+        Assert.Equal(Emulator.Cli.Boot.BootOptions.PaceOff, QemuCommand.ToBootOptions(Parse("-icount", "shift=0,sleep=off")).Pace);
+
+        // No port on stdio: stdin is left alone.
+        Assert.Empty(QemuCommand.ToBootOptions(Parse("-nodefaults", "-serial", "null")).SerialSteps);
+    }
+
+    [Fact]
+    public void BadCommandLineExitsOneWithOneLineInProcessToo()
+    {
+        using var stdout = new MemoryStream();
+        var stderr = new StringWriter();
+        Assert.Equal(1, Emulator.Cli.CommandDispatcher.Run(["qemu", "-nodefaults", "-usb"], stdout, stderr));
+        Assert.Equal("qemu-system-x86_64: -usb: not supported by emu" + Environment.NewLine, stderr.ToString());
+        Assert.Equal(0, stdout.Length);
+
+        var missing = new StringWriter();
+        Assert.Equal(1, Emulator.Cli.CommandDispatcher.Run(["qemu", "-nodefaults", "-drive", "if=pflash,format=raw,file=/nonexistent/code.fd"], stdout, missing));
+        Assert.StartsWith("qemu-system-x86_64: ", missing.ToString(), StringComparison.Ordinal);
+        Assert.Single(missing.ToString().TrimEnd().Split('\n'));
+    }
 }

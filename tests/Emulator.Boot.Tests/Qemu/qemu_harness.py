@@ -3,7 +3,8 @@
 pseudo-terminal, answers the console, and judges the run by what it shows and by the exit status.
 
 usage: qemu_harness.py RESULT.json TIMEOUT STEP... -- COMMAND [ARG...]
-  STEP: expect:TEXT | send:TEXT (Python escapes: \\x1b, \\r) | eof
+  STEP: expect:TEXT | send:TEXT (Python escapes: \\x1b, \\r) | eof | sleep:SECONDS
+        | alive (fails if the process has ended) | signal:N (sends signal N to it)
 RESULT.json gets {"ok", "failed_step", "exitstatus", "signalstatus", "output", "elapsed"}.
 COMMAND is looked up on PATH, so the test decides which qemu-system-x86_64 answers.
 """
@@ -34,6 +35,13 @@ def main():
             elif kind == "eof":
                 child.expect(pexpect.EOF)
                 log += child.before
+            elif kind == "sleep":
+                time.sleep(float(text))
+            elif kind == "alive":
+                if not child.isalive():
+                    raise pexpect.EOF("the process ended")
+            elif kind == "signal":
+                child.kill(int(text))
             else:
                 raise ValueError("unknown step " + step)
         except (pexpect.TIMEOUT, pexpect.EOF) as e:
