@@ -306,6 +306,10 @@ public sealed class BootCommand
             tracker.BeginBoot(machine.Boot);
             recognizer.BeginBoot(machine.Boot);
         };
+        // The writable chips' counters at each milestone: the report's flash writes per boot phase.
+        var flashAt = new Dictionary<Milestone, (long Bytes, long Blocks)>(ReferenceEqualityComparer.Instance);
+        tracker.MilestoneReached += m => flashAt[m] = (
+            machine.FlashChips.Where(c => !c.ReadOnly).Sum(c => c.BytesProgrammed), machine.FlashChips.Where(c => !c.ReadOnly).Sum(c => c.BlocksErased));
         tracker.MilestoneReached += m => _log.LogInformation(
             "milestone {Name,-9} at instruction {Instruction,13:N0}  address 0x{Address:X}  {Mode}-bit  virtual {VirtualMs,9:F3} ms  wall {WallMs:F0} ms",
             m.Name, m.Instruction, m.Address, m.Mode, m.VirtualNs / 1e6, m.WallMs);
@@ -387,7 +391,7 @@ public sealed class BootCommand
             StopReason.Requested when cancel.Cancelled => "interrupted",
             _ => reason.ToString(),
         };
-        var report = BuildReport(o, machine, files, tracker, wall, stop, console.Transcript) with
+        var report = BuildReport(o, machine, files, tracker, flashAt, wall, stop, console.Transcript) with
         {
             Varstore = varstore.File is { } vf ? VarstoreInfoOf(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
@@ -496,7 +500,8 @@ public sealed class BootCommand
         }
     }
 
-    private static RunReport BuildReport(BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, MilestoneTracker tracker, Stopwatch wall, string stop, ConsoleTranscript console)
+    private static RunReport BuildReport(
+        BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, MilestoneTracker tracker, Dictionary<Milestone, (long Bytes, long Blocks)> flashAt, Stopwatch wall, string stop, ConsoleTranscript console)
     {
         var cpu = machine.Cpu;
         double seconds = wall.Elapsed.TotalSeconds;
@@ -509,7 +514,8 @@ public sealed class BootCommand
                 o.Memory,
                 o.UnassignedZero ? "zero" : "all-ones",
                 machine.FlashPlacements.Select(p => FlashInfoOf(p, machine.FlashChips[p.Unit])).ToList()),
-            Milestones = tracker.Reached.Select(m => new MilestoneInfo(m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6, m.Boot)).ToList(),
+            Milestones = tracker.Reached.Select(m => new MilestoneInfo(
+                m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6, m.Boot, flashAt.GetValueOrDefault(m).Bytes, flashAt.GetValueOrDefault(m).Blocks)).ToList(),
             Resets = machine.Resets.Select(r => new ResetInfo(r.Boot, r.Instruction, r.VirtualTime / 1e6, CauseName(r.Cause), r.Detail)).ToList(),
             Instructions = cpu.InstructionCount,
             RepIterations = cpu.RepIterations,

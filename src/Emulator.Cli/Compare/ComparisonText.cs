@@ -65,6 +65,11 @@ public static class ComparisonText
             Row(o, $"  unit {f.Unit}{(f.ReadOnly ? " (read-only)" : string.Empty)}", $"{N(f.BytesProgrammed.Baseline)} B {N(f.BlocksErased.Baseline)} blk", $"{N(f.BytesProgrammed.Candidate)} B {N(f.BlocksErased.Candidate)} blk", f.Changed ? "changed" : "same");
         }
 
+        foreach (var p in c.FlashPhases)
+        {
+            Row(o, $"  up to {p.UpTo}{ReportComparer.BootSuffix(p.Boot)}", $"{N(p.BytesProgrammed.Baseline)} B {N(p.BlocksErased.Baseline)} blk", $"{N(p.BytesProgrammed.Candidate)} B {N(p.BlocksErased.Candidate)} blk", p.Changed ? "changed" : "same");
+        }
+
         var v = c.Variables;
         o.WriteLine();
         o.WriteLine($"variables at the end: {v.Same} same, {v.Changed.Count} changed, {v.Removed.Count} removed, {v.Added.Count} added{(v.BaselineHasStore && v.CandidateHasStore ? string.Empty : " (a run has no varstore)")}");
@@ -122,6 +127,11 @@ public static class ComparisonText
         foreach (var f in c.Flash.Where(f => !f.ReadOnly))
         {
             o.WriteLine($"| flash unit {f.Unit} programmed / erased | {N(f.BytesProgrammed.Baseline)} B / {N(f.BlocksErased.Baseline)} | {N(f.BytesProgrammed.Candidate)} B / {N(f.BlocksErased.Candidate)} | {(f.Changed ? "changed" : "same")} |");
+        }
+
+        foreach (var p in c.FlashPhases)
+        {
+            o.WriteLine($"| flash writes up to `{p.UpTo}`{ReportComparer.BootSuffix(p.Boot)} | {N(p.BytesProgrammed.Baseline)} B / {N(p.BlocksErased.Baseline)} | {N(p.BytesProgrammed.Candidate)} B / {N(p.BlocksErased.Candidate)} | {(p.Changed ? "changed" : "same")} |");
         }
 
         o.WriteLine();

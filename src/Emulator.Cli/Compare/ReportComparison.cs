@@ -33,6 +33,9 @@ public sealed record Comparison
 
     public required IReadOnlyList<FlashChange> Flash { get; init; }
 
+    /// <summary>Writes to the writable chip(s) per boot phase, named by the milestone that ends it ("end": after the last one); phases with no writes in either run are left out.</summary>
+    public required IReadOnlyList<FlashPhase> FlashPhases { get; init; }
+
     public required VariableChanges Variables { get; init; }
 
     public required ListChanges Unassigned { get; init; }
@@ -44,7 +47,7 @@ public sealed record Comparison
 
     public bool HasDifferences =>
         Stop.Baseline != Stop.Candidate || Instructions.Baseline != Instructions.Candidate || Exceptions.Baseline != Exceptions.Candidate
-        || Milestones.Any(m => m.Status != "same") || Modules.Any || !Console.Same || Flash.Any(f => f.Changed)
+        || Milestones.Any(m => m.Status != "same") || Modules.Any || !Console.Same || Flash.Any(f => f.Changed) || FlashPhases.Any(f => f.Changed)
         || Variables.Any || Unassigned.Any || Unimplemented.Any || Compat is { Compatible: false };
 }
 
@@ -66,6 +69,11 @@ public sealed record ModuleChanges(IReadOnlyList<ModuleRef> Added, IReadOnlyList
 public sealed record ConsoleDiff(bool Same, int BaselineLines, int CandidateLines, IReadOnlyList<string> Lines);
 
 public sealed record FlashChange(int Unit, bool ReadOnly, Side<long> BytesProgrammed, Side<long> BlocksErased)
+{
+    public bool Changed => BytesProgrammed.Baseline != BytesProgrammed.Candidate || BlocksErased.Baseline != BlocksErased.Candidate;
+}
+
+public sealed record FlashPhase(string UpTo, int Boot, Side<long> BytesProgrammed, Side<long> BlocksErased)
 {
     public bool Changed => BytesProgrammed.Baseline != BytesProgrammed.Candidate || BlocksErased.Baseline != BlocksErased.Candidate;
 }
@@ -133,6 +141,7 @@ public static class ReportComparer
             Modules = modules,
             Console = ConsoleLineDiff.Compare(b.Console?.Output ?? string.Empty, c.Console?.Output ?? string.Empty),
             Flash = CompareFlash(b, c),
+            FlashPhases = ComparePhases(b, c),
             Variables = CompareVariables(b.Variables, c.Variables),
             Unassigned = Diff(b.Unassigned, c.Unassigned, u => $"{u.Space} {u.Address} size {u.Size} {(u.Write ? "write" : "read")}"),
             Unimplemented = unimplemented,
@@ -207,6 +216,33 @@ public static class ReportComparer
             .Concat(c.Machine.Flash.Where(f => !b.Machine.Flash.Any(bf => bf.Unit == f.Unit))
                 .Select(f => new FlashChange(f.Unit, f.ReadOnly, new(0, f.BytesProgrammed), new(0, f.BlocksErased))))
             .ToList();
+    }
+
+    private static List<FlashPhase> ComparePhases(RunReport b, RunReport c)
+    {
+        var baseline = Phases(b);
+        var candidate = Phases(c);
+        return baseline.Keys.Concat(candidate.Keys.Where(k => !baseline.ContainsKey(k)))
+            .Select(k => (Key: k, B: baseline.GetValueOrDefault(k), C: candidate.GetValueOrDefault(k)))
+            .Where(p => p.B != default || p.C != default)
+            .Select(p => new FlashPhase(p.Key.Name, p.Key.Boot, new(p.B.Bytes, p.C.Bytes), new(p.B.Blocks, p.C.Blocks)))
+            .ToList();
+    }
+
+    /// <summary>The writable chips' writes between consecutive milestones (the report carries running totals), and after the last.</summary>
+    private static Dictionary<(string Name, int Boot), (long Bytes, long Blocks)> Phases(RunReport r)
+    {
+        var result = new Dictionary<(string, int), (long, long)>();
+        (long bytes, long blocks) previous = (0, 0);
+        foreach (var m in r.Milestones)
+        {
+            result.TryAdd((m.Name, m.Boot), (m.FlashBytesProgrammed - previous.bytes, m.FlashBlocksErased - previous.blocks));
+            previous = (m.FlashBytesProgrammed, m.FlashBlocksErased);
+        }
+
+        var writable = r.Machine.Flash.Where(f => !f.ReadOnly).ToList();
+        result[("end", 0)] = (writable.Sum(f => f.BytesProgrammed) - previous.bytes, writable.Sum(f => f.BlocksErased) - previous.blocks);
+        return result;
     }
 
     private static VariableChanges CompareVariables(IReadOnlyList<VariableInfo>? b, IReadOnlyList<VariableInfo>? c)

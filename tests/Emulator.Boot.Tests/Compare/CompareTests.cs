@@ -24,6 +24,13 @@ public class CompareTests(CompareRuns runs) : IClassFixture<CompareRuns>
         Assert.True(c["console"]!["same"]!.GetValue<bool>());
         Assert.True(c["compat"]!["compatible"]!.GetValue<bool>());
 
+        // The per-phase writes add up to the chip's total.
+        var phases = c["flashPhases"]!.AsArray();
+        Assert.NotEmpty(phases);
+        long total = c["flash"]!.AsArray().Where(f => !f!["readOnly"]!.GetValue<bool>()).Sum(f => f!["bytesProgrammed"]!["baseline"]!.GetValue<long>());
+        Assert.True(total > 0);
+        Assert.Equal(total, phases.Sum(p => p!["bytesProgrammed"]!["baseline"]!.GetValue<long>()));
+
         // The run left variables on the chip (OVMF's first boot writes a few dozen), all identical.
         Assert.True(c["variables"]!["same"]!.GetValue<int>() >= 10, c["variables"]!.ToJsonString());
         Assert.Contains("verdict:   same (threshold 5%)", runs.Self.Stdout, StringComparison.Ordinal);
