@@ -62,21 +62,23 @@ public sealed class BootCommand
                 }
             }
 
-            int status = Run(o, files, flash, flash[0].Contents, writable);
-
-            // Also when the run never started (bad options found late): no journal left behind.
-            foreach (var (_, file) in writable)
-            {
-                file.Close();
-            }
-
-            return status;
+            return Run(o, files, flash, flash[0].Contents, writable);
         }
         finally
         {
+            // Every end closes the file, a usage error found late (a bad --serial-input file) too:
+            // no journal is left beside the user's file. The persistence writer has drained by
+            // now; a failed one keeps its journal (Close leaves it) for the next boot to replay.
             foreach (var (_, file) in writable)
             {
-                file.Dispose();
+                try
+                {
+                    file.Close();
+                }
+                finally
+                {
+                    file.Dispose();
+                }
             }
         }
 
