@@ -27,6 +27,7 @@ public sealed class BootCommand
     private readonly HostConsole _host;
     private byte[]? _parsedBytes;
     private FirmwareImage? _parsedCode;
+    private CancelHandler? _cancel;
 
     public BootCommand(ILoggerFactory loggers, Stream serialOut, TextWriter stderr, HostConsole host)
     {
@@ -38,6 +39,7 @@ public sealed class BootCommand
 
     public int Run(BootOptions o)
     {
+        using var cancel = _cancel = new CancelHandler();
         var files = new List<FirmwareFileInfo>();
         var flash = new List<FlashImage>();
         var writable = new List<(int Unit, VarstoreFile File)>();
@@ -333,7 +335,8 @@ public sealed class BootCommand
             }
         }
 
-        using var cancel = new CancelHandler(cpu);
+        var cancel = _cancel!;
+        cancel.Attach(cpu);
         StopReason reason;
         string? internalError = null;
         try
