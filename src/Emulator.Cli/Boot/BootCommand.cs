@@ -47,7 +47,14 @@ public sealed class BootCommand
         {
             // Unit 0: a unified image (writable, QEMU's -pflash default) or the code, read-only as
             // libvirt maps it (readonly=on) unless asked otherwise; unit 1: the varstore.
-            if (o.Firmware != null)
+            byte[]? bios = null;
+            if (o.Bios != null)
+            {
+                var (bytes, info) = FirmwareFiles.Load("bios", o.Bios);
+                files.Add(info);
+                bios = bytes;
+            }
+            else if (o.Firmware != null)
             {
                 AddUnit("firmware", o.Firmware, isWritable: true);
             }
@@ -64,7 +71,7 @@ public sealed class BootCommand
                 }
             }
 
-            return Run(o, files, flash, flash[0].Contents, writable);
+            return Run(o, files, flash, bios ?? flash[0].Contents, writable);
         }
         finally
         {
@@ -126,6 +133,7 @@ public sealed class BootCommand
             {
                 RamSize = o.Memory,
                 Flash = flash,
+                Bios = o.Bios != null ? codeBytes : null,
                 UnassignedReadsZero = o.UnassignedZero,
                 SerialPorts = serialPorts,
                 DebugConsoleOutput = debugCon,
