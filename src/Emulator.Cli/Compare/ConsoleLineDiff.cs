@@ -4,7 +4,7 @@ namespace Emulator.Cli.Compare;
 /// A line diff of two console transcripts (longest common subsequence). Lines split at LF; a
 /// trailing CR is dropped (OVMF ends lines with CR LF) and escape characters are shown as
 /// <c>\e</c>: nothing else is normalised, so a changed date or build string shows as a change.
-/// Runs of more than <see cref="Context"/> common lines are folded into one "@@" line.
+/// Common lines further than <see cref="Context"/> from a change are folded into one "@@" line.
 /// </summary>
 public static class ConsoleLineDiff
 {
@@ -95,13 +95,14 @@ public static class ConsoleLineDiff
                 ops.Add((' ', b[x++]));
                 y++;
             }
-            else if (y < c.Length && (x == b.Length || lengths[x, y + 1] >= lengths[x + 1, y]))
+            else if (x < b.Length && (y == c.Length || lengths[x + 1, y] >= lengths[x, y + 1]))
             {
-                ops.Add(('+', c[y++]));
+                // Removals first on a tie, as diff(1) prints a changed line.
+                ops.Add(('-', b[x++]));
             }
             else
             {
-                ops.Add(('-', b[x++]));
+                ops.Add(('+', c[y++]));
             }
         }
 
@@ -125,10 +126,11 @@ public static class ConsoleLineDiff
                 end++;
             }
 
-            // Keep Context lines after the previous change and before the next one.
+            // Keep Context lines after the previous change and before the next one; folding a
+            // single line would not shorten anything.
             int keepHead = i == 0 ? 0 : Context;
             int keepTail = end == ops.Count ? 0 : Context;
-            if (end - i > keepHead + keepTail)
+            if (end - i > keepHead + keepTail + 1)
             {
                 lines.AddRange(ops.Skip(i).Take(keepHead).Select(o => "  " + o.Line));
                 lines.Add($"@@ {end - i - keepHead - keepTail} common line(s) @@");

@@ -1,9 +1,10 @@
 namespace Emulator.Boot.Tests.Compare;
 
 /// <summary>
-/// The boots the compare tests share (each pair runs in parallel, ~30-60 s on a loaded machine):
-/// the 2 MB build against itself, the 2 MB against the 4 MB build, Debian's deb12u1 against deb12u2, and the 2 MB build with SEC's
-/// entry patched to HLT; every run stops at the Shell banner.
+/// The boots the compare tests share, two at a time (~30-60 s a pair on a loaded machine): the 2 MB
+/// build against itself and against the 4 MB build (on the spot), then Debian's deb12u1 code and the
+/// 2 MB build with SEC's entry patched to HLT (single boots, compared as reports); every run stops
+/// at the Shell banner.
 /// </summary>
 public sealed class CompareRuns : IDisposable
 {
@@ -20,11 +21,6 @@ public sealed class CompareRuns : IDisposable
             "--candidate-code", Fixtures.Path(Fixtures.Code4M), "--candidate-vars", Fixtures.Path(Fixtures.Vars4M),
             "--until", "banner", "--json", In("sizes.json"), "--keep-reports", In("sizes"));
 
-        Updates = CliRunner.Run(
-            "compare", "--baseline-code", Fixtures.Path(Fixtures.Code2MDeb12u1), "--baseline-vars", Fixtures.Path(Fixtures.Vars2M),
-            "--candidate-code", Fixtures.Path(Fixtures.Code2M), "--candidate-vars", Fixtures.Path(Fixtures.Vars2M),
-            "--until", "banner", "--json", In("updates.json"), "--markdown", In("updates.md"), "--keep-reports", In("updates"));
-
         // SEC's entry (the 'sec' milestone's address, in the top of the 4 GiB space) becomes HLT with
         // interrupts off: SEC never decompresses the PEI volume, so PEI and everything after is lost.
         byte[] code = File.ReadAllBytes(Fixtures.Path(Fixtures.Code2M));
@@ -33,7 +29,16 @@ public sealed class CompareRuns : IDisposable
         code[SecOffset] = 0xF4;
         File.WriteAllBytes(In("damaged.fd"), code);
         File.Copy(Fixtures.Path(Fixtures.Vars2M), In("damaged-vars.fd"));
+        File.Copy(Fixtures.Path(Fixtures.Vars2M), In("deb12u1-vars.fd"));
+
+        // The two single boots side by side: deb12u1's code, and the damaged build (it halts at once).
+        var previous = Task.Run(() => CliRunner.Run(
+            "boot", "--code", Fixtures.Path(Fixtures.Code2MDeb12u1), "--vars", In("deb12u1-vars.fd"), "--until", "banner", "--quiet", "--report", In("deb12u1.json")));
         DamagedBoot = CliRunner.Run("boot", "--code", In("damaged.fd"), "--vars", In("damaged-vars.fd"), "--until", "banner", "--quiet", "--report", In("damaged.json"));
+        PreviousBoot = previous.Result;
+
+        // deb12u2's run is the self comparison's candidate: the same code, vars and options.
+        Updates = CliRunner.Run("compare", In("deb12u1.json"), In("self", "candidate.json"), "--json", In("updates.json"), "--markdown", In("updates.md"));
     }
 
     public string Dir { get; }
@@ -43,6 +48,8 @@ public sealed class CompareRuns : IDisposable
     public CliResult Sizes { get; }
 
     public CliResult DamagedBoot { get; }
+
+    public CliResult PreviousBoot { get; }
 
     /// <summary>Debian's previous update (2022.11-6+deb12u1) against the current fixture (+deb12u2).</summary>
     public CliResult Updates { get; }
