@@ -20,8 +20,44 @@ verify_cache() {
     return $ok
 }
 
+# Optional fixtures (manifest lines 'optional PKG VERSION DEBSHA' and 'optional-file NAME PATH SHA'):
+# an older build kept for comparisons. The archive may drop it (debian-security keeps only the
+# newest update), so failing to get it is a warning, never a failure of this script; the tests
+# that use it then fail naming the missing file.
+fetch_optional() {
+    local opkg oversion osha work odeb
+    read -r _ opkg oversion osha < <(grep '^optional ' "$manifest") || return 0
+    local ok=1
+    while read -r _ name _ sha; do
+        [[ -f "$cache/$name" ]] && echo "$sha  $cache/$name" | sha256sum --quiet -c - >/dev/null 2>&1 || ok=0
+    done < <(grep '^optional-file ' "$manifest")
+    [[ $ok == 1 ]] && return 0
+    work="$(mktemp -d)"
+    chmod 755 "$work"
+    if ! (cd "$work" && apt-get download "$opkg=$oversion") >"$work/apt.log" 2>&1; then
+        echo "firmware-fixtures: warning: optional $opkg $oversion not available ($(grep -E '^(E|W):' "$work/apt.log" | head -1)); the tests comparing it will fail" >&2
+        rm -rf "$work"; return 0
+    fi
+    odeb="$(ls "$work"/*.deb 2>/dev/null | head -1)"
+    if [[ -z "$odeb" ]] || ! echo "$osha  $odeb" | sha256sum --quiet -c - >/dev/null 2>&1 || ! dpkg-deb -x "$odeb" "$work/x"; then
+        echo "firmware-fixtures: warning: optional $opkg $oversion: no .deb, a SHA-256 mismatch or an unpack failure; not cached" >&2
+        rm -rf "$work"; return 0
+    fi
+    mkdir -p "$cache"
+    while read -r _ name path sha; do
+        if [[ -f "$work/x/$path" ]] && [[ "$(sha256sum "$work/x/$path" | cut -d' ' -f1)" == "$sha" ]]; then
+            cp "$work/x/$path" "$cache/$name.tmp" && mv "$cache/$name.tmp" "$cache/$name"
+        else
+            echo "firmware-fixtures: warning: optional $name ($path in $opkg $oversion) missing or its SHA-256 differs; not cached" >&2
+        fi
+    done < <(grep '^optional-file ' "$manifest")
+    rm -rf "$work"
+    echo "firmware-fixtures: fetched optional $opkg $oversion into $cache" >&2
+}
+
 if verify_cache; then
     echo "firmware-fixtures: cache up to date ($pkg $version) in $cache" >&2
+    fetch_optional
     exit 0
 fi
 
@@ -53,3 +89,4 @@ done < <(grep '^file ' "$manifest")
 echo "package $pkg $version" > "$cache/PROVENANCE"
 verify_cache || fail "cache verification failed after unpacking"
 echo "firmware-fixtures: fetched $pkg $version into $cache" >&2
+fetch_optional

@@ -144,6 +144,7 @@ public partial class BenchCommandTests
     [InlineData("option --seconds needs a value", "bench", "flash", "--seconds")]
     [InlineData("--file-dir '/nonexistent/dir' is not a directory", "bench", "flash", "--file-dir", "/nonexistent/dir")]
     [InlineData("contradict", "bench", "flash", "--no-file", "--file-dir", "/tmp")]
+    [InlineData("--only none measures nothing", "bench", "flash", "--only", "none")]
     public void InvalidOptionsAreRejectedWithOneLine(string fragment, params string[] args) =>
         CommandLineTests.AssertUsageError(CliRunner.Run(args), fragment);
 

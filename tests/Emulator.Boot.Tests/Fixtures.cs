@@ -12,6 +12,9 @@ public static class Fixtures
     public const string Vars4M = "OVMF_VARS_4M.fd";
     public const string Unified = "OVMF.fd";
 
+    /// <summary>The 2 MB code of Debian's previous update, ovmf 2022.11-6+deb12u1 (optional in the manifest; its VARS equal deb12u2's).</summary>
+    public const string Code2MDeb12u1 = "OVMF_CODE.deb12u1.fd";
+
     public static string Path(string name)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
@@ -23,7 +26,7 @@ public static class Fixtures
                 if (!File.Exists(file))
                 {
                     throw new InvalidOperationException(
-                        $"firmware fixture {name} missing from {cache}: run firmware-fixtures/fetch.sh (Debian ovmf 2022.11-6+deb12u2)");
+                        $"firmware fixture {name} missing from {cache}: run firmware-fixtures/fetch.sh (the Debian ovmf builds pinned in firmware-fixtures/manifest.txt)");
                 }
 
                 return file;

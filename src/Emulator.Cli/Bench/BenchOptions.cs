@@ -99,6 +99,11 @@ public sealed record BenchOptions
             }
         }
 
+        if (only == PartNone && o.WriteImage == null)
+        {
+            throw new UsageException("--only none measures nothing: give --write-image DIR, or another --only");
+        }
+
         if (a.Has("--no-file") && a.Has("--file-dir"))
         {
             throw new UsageException("--no-file and --file-dir contradict each other");

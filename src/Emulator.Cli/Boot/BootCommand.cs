@@ -69,21 +69,23 @@ public sealed class BootCommand
                 }
             }
 
-            int status = Run(o, files, flash, bios ?? flash[0].Contents, writable);
-
-            // Also when the run never started (bad options found late): no journal left behind.
-            foreach (var (_, file) in writable)
-            {
-                file.Close();
-            }
-
-            return status;
+            return Run(o, files, flash, bios ?? flash[0].Contents, writable);
         }
         finally
         {
+            // Every end closes the file, a usage error found late (a bad --serial-input file) too:
+            // no journal is left beside the user's file. The persistence writer has drained by
+            // now; a failed one keeps its journal (Close leaves it) for the next boot to replay.
             foreach (var (_, file) in writable)
             {
-                file.Dispose();
+                try
+                {
+                    file.Close();
+                }
+                finally
+                {
+                    file.Dispose();
+                }
             }
         }
 
@@ -400,6 +402,7 @@ public sealed class BootCommand
             Varstore = varstore.File is { } vf ? VarstoreInfoOf(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
                 m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot, m.Inside.Instructions)).ToList(),
+            Variables = machine.FlashChips.FirstOrDefault(c => !c.ReadOnly) is { } writable ? ReportVariables.Of(writable.Contents.ToArray()) : null,
         };
         if (internalError != null)
         {

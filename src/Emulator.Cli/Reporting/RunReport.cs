@@ -52,7 +52,13 @@ public sealed record RunReport
 
     /// <summary>The writable flash file: how it was opened, what was recovered, what reached it.</summary>
     public VarstoreInfo? Varstore { get; init; }
+
+    /// <summary>The writable chip's live variables at the end of the run, in store order (null: no writable chip, or no usable store on it).</summary>
+    public IReadOnlyList<VariableInfo>? Variables { get; init; }
 }
+
+/// <summary>A live variable at the end of the run: name, vendor GUID, attributes (nv,bs,rt...), data size and the SHA-256 of its data.</summary>
+public sealed record VariableInfo(string Name, Guid Guid, string Attributes, int DataSize, string Sha256);
 
 /// <summary>
 /// The writable flash file (<c>--vars</c> or <c>--firmware</c>): <c>persisted</c> or <c>snapshot</c>;
@@ -64,8 +70,7 @@ public sealed record VarstoreInfo(
     string Path, string Mode, long RecoveredRecords, long RecoveredBytes, long DiscardedTornBytes,
     long Operations, long BytesWritten, long JournalRecords, long JournalSyncs, string? Error);
 
-/// <summary>A module that started: UI name, FFS file GUID and type, where its image header was, its entry, and when it was entered.</summary>
-/// <summary>A module that started: <paramref name="Instruction"/> is the index of its first instruction, <paramref name="Instructions"/> how many ran inside its image.</summary>
+/// <summary>A module that started: UI name, FFS file GUID and type, where its image header was, its entry, and when it was entered; <paramref name="Instruction"/> is the index of its first instruction, <paramref name="Instructions"/> how many ran inside its image.</summary>
 public sealed record ModuleInfo(string? Name, Guid Guid, string Type, string ImageAddress, string Entry, long Instruction, double VirtualMs, int Boot, long Instructions);
 
 /// <summary>A machine reset: the boot it ended, instruction index and virtual time, cause (resetControl, keyboardController, fastReset, tripleFault), detail.</summary>

@@ -109,7 +109,8 @@ public sealed class VarstoreFile : IDisposable
         }
         catch (IOException e)
         {
-            throw new UsageException($"{role} file '{path}' cannot be opened for writing (is another emulator using it?): {e.Message}");
+            // Among the reasons: another run holds the file (its lock), a read-only file system.
+            throw new UsageException($"{role} file '{path}' cannot be opened for writing: {e.Message}");
         }
 
         FileStream? journal = null;

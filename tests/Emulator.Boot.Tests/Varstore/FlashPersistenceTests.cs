@@ -59,6 +59,49 @@ public class FlashPersistenceTests
         }
     }
 
+    [Fact]
+    public void ScatteredProgramsPassACheckpointAndStillReachTheFile()
+    {
+        string path = CliRunner.TempFile("-vars.fd");
+        File.WriteAllBytes(path, Enumerable.Repeat((byte)0xFF, ChipBytes).ToArray());
+        try
+        {
+            byte[] final;
+            using (var file = VarstoreFile.Open("vars", path, snapshot: false))
+            {
+                using var machine = new PcMachine(new MachineOptions
+                {
+                    Flash = [new FlashImage("code", new byte[ChipBytes], true), new FlashImage("vars", file.Bytes, false)],
+                });
+                var persistence = new FlashPersistence(file);
+                machine.FlashChips[1].AddListener(persistence);
+
+                // Every other byte: no two programs coalesce, so each is a 29-byte journal record.
+                long records = FlashPersistence.CheckpointBytes / (VarstoreJournal.RecordHeaderSize + 1);
+                for (long n = 0; n <= records + (ChipBytes / 2); n++)
+                {
+                    ulong at = VarsBase + (ulong)(n * 2 % ChipBytes);
+                    machine.Bus.Write(at, 1, 0x10);
+                    machine.Bus.Write(at, 1, (ulong)(n / (ChipBytes / 2)) + 1);
+                }
+
+                persistence.Dispose();
+                Assert.Null(persistence.Failure);
+                Assert.True(persistence.Checkpoints >= 1, "the journal was checkpointed during the run");
+                Assert.True(file.Epoch >= 2);
+                final = machine.FlashChips[1].Contents.ToArray();
+            }
+
+            Assert.Equal(final, File.ReadAllBytes(path));
+            Assert.NotEqual(0xFF, final[0]);
+            Assert.Equal(0xFF, final[1]);
+        }
+        finally
+        {
+            VarstoreChecks.Delete(path);
+        }
+    }
+
     /// <summary>OVMF's byte program (0x10, then the data at the same address) over <paramref name="count"/> bytes, then read array.</summary>
     private static void Program(Core.Memory.PhysicalBus bus, int pass, int count)
     {

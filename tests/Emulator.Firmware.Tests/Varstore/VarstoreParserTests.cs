@@ -110,4 +110,32 @@ public class VarstoreParserTests
         Assert.Contains(image.Errors, e => e.StartsWith("record at 0x64:", StringComparison.Ordinal));
         Assert.Empty(image.Records);
     }
+
+    /// <summary>
+    /// The first three records Debian's OVMF (2 MB build) writes on its first boot, as our
+    /// emulator's flash holds them after reaching the banner: the data follows the name with no
+    /// padding (VariableFormat.h: ALIGNMENT 1, GET_PAD_SIZE 0), only headers are 4-aligned, so
+    /// CustomMode (NameSize 22) keeps its one data byte at name + 22 and certdb starts at 0xB8.
+    /// </summary>
+    [Fact]
+    public void RecordsWrittenByOvmfHaveNoPaddingBetweenNameAndData()
+    {
+        byte[] store = FirmwareFixtures.Load(FirmwareFixtures.Vars);
+        Convert.FromHexString(OvmfFirstRecords).CopyTo(store, 0x64);
+
+        var image = VarstoreImage.Parse(store);
+
+        Assert.True(image.IsValid, string.Join("; ", image.Errors));
+        Assert.Empty(image.Warnings);
+        Assert.Equal(["CustomMode", "certdb", "VendorKeysNv"], image.Records.Select(r => r.Name));
+        Assert.Equal([0x64, 0xB8, 0x108], image.Records.Select(r => r.Offset));
+        Assert.All(image.Records, r => Assert.True(r.IsLive));
+        Assert.Equal(new byte[] { 0 }, image.Records[0].Data.ToArray());
+        Assert.Equal(new byte[] { 4, 0, 0, 0 }, image.Records[1].Data.ToArray());
+        Assert.Equal(new byte[] { 1 }, image.Records[2].Data.ToArray());
+        Assert.Equal(0x160, image.EndOfRecords);
+    }
+
+    private const string OvmfFirstRecords =
+        "aa553f00030000000000000000000000000000000000000000000000000000000000000016000000010000000cec76c028709943a07271ee5c448b9f43007500730074006f006d004d006f0064006500000000ffaa553f0027000000000000000000000000000000000000000000000000000000000000000e000000040000006ee5bed9dc75d949b4d7b534210f637a630065007200740064006200000004000000ffffaa553f0023000000000000000000000000000000000000000000000000000000000000001a00000001000000e0e47390ec606e4b99034c223c260f3c560065006e0064006f0072004b006500790073004e007600000001ff";
 }
