@@ -18,5 +18,10 @@ public sealed class TempCopy : IDisposable
 
     public byte[] Bytes => File.ReadAllBytes(Path);
 
-    public void Dispose() => File.Delete(Path);
+    /// <summary>Deletes the copy and any journal a run left beside it (a run killed on purpose leaves one).</summary>
+    public void Dispose()
+    {
+        File.Delete(Path);
+        File.Delete(Path + ".emu-journal");
+    }
 }

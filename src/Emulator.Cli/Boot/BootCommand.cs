@@ -27,6 +27,7 @@ public sealed class BootCommand
     private readonly HostConsole _host;
     private byte[]? _parsedBytes;
     private FirmwareImage? _parsedCode;
+    private CancelHandler? _cancel;
 
     public BootCommand(ILoggerFactory loggers, Stream serialOut, TextWriter stderr, HostConsole host)
     {
@@ -38,6 +39,7 @@ public sealed class BootCommand
 
     public int Run(BootOptions o)
     {
+        using var cancel = _cancel = new CancelHandler();
         var files = new List<FirmwareFileInfo>();
         var flash = new List<FlashImage>();
         var writable = new List<(int Unit, VarstoreFile File)>();
@@ -45,7 +47,14 @@ public sealed class BootCommand
         {
             // Unit 0: a unified image (writable, QEMU's -pflash default) or the code, read-only as
             // libvirt maps it (readonly=on) unless asked otherwise; unit 1: the varstore.
-            if (o.Firmware != null)
+            byte[]? bios = null;
+            if (o.Bios != null)
+            {
+                var (bytes, info) = FirmwareFiles.Load("bios", o.Bios);
+                files.Add(info);
+                bios = bytes;
+            }
+            else if (o.Firmware != null)
             {
                 AddUnit("firmware", o.Firmware, isWritable: true);
             }
@@ -62,21 +71,23 @@ public sealed class BootCommand
                 }
             }
 
-            int status = Run(o, files, flash, flash[0].Contents, writable);
-
-            // Also when the run never started (bad options found late): no journal left behind.
-            foreach (var (_, file) in writable)
-            {
-                file.Close();
-            }
-
-            return status;
+            return Run(o, files, flash, bios ?? flash[0].Contents, writable);
         }
         finally
         {
+            // Every end closes the file, a usage error found late (a bad --serial-input file) too:
+            // no journal is left beside the user's file. The persistence writer has drained by
+            // now; a failed one keeps its journal (Close leaves it) for the next boot to replay.
             foreach (var (_, file) in writable)
             {
-                file.Dispose();
+                try
+                {
+                    file.Close();
+                }
+                finally
+                {
+                    file.Dispose();
+                }
             }
         }
 
@@ -122,6 +133,7 @@ public sealed class BootCommand
             {
                 RamSize = o.Memory,
                 Flash = flash,
+                Bios = o.Bios != null ? codeBytes : null,
                 UnassignedReadsZero = o.UnassignedZero,
                 SerialPorts = serialPorts,
                 DebugConsoleOutput = debugCon,
@@ -335,7 +347,8 @@ public sealed class BootCommand
             }
         }
 
-        using var cancel = new CancelHandler(cpu);
+        var cancel = _cancel!;
+        cancel.Attach(cpu);
         StopReason reason;
         string? internalError = null;
         try

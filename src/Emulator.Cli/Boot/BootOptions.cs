@@ -96,6 +96,9 @@ public sealed record BootOptions
     /// <summary>The debug console's I/O port (0x402 for OVMF; QEMU's isa-debugcon default is 0xE9).</summary>
     public ushort DebugConPort { get; init; } = Core.Devices.Misc.DebugCon.Port;
 
+    /// <summary>QEMU's -bios: the image mapped as ROM (no flash, so OVMF keeps variables in memory).</summary>
+    public string? Bios { get; init; }
+
     /// <summary>Unit 0 (<see cref="Code"/>) writable and persisted like a varstore (QEMU's readonly=off).</summary>
     public bool CodeWritable { get; init; }
 

@@ -2,15 +2,19 @@ using Emulator.Core.Cpu;
 
 namespace Emulator.Cli.Boot;
 
-/// <summary>Ctrl-C / SIGTERM stop the run at the next instruction boundary, so the report is still written.</summary>
+/// <summary>
+/// Ctrl-C / SIGTERM stop the run at the next instruction boundary, so the report is still written
+/// and the varstore saved. Installed when the command starts, before the firmware is parsed and
+/// the machine built (seconds on a loaded host): a harness that sends SIGTERM early must still get
+/// a clean stop, not the runtime's default death by signal (exit 143).
+/// </summary>
 public sealed class CancelHandler : IDisposable
 {
-    private readonly Cpu _cpu;
     private readonly System.Runtime.InteropServices.PosixSignalRegistration? _term;
+    private volatile Cpu? _cpu;
 
-    public CancelHandler(Cpu cpu)
+    public CancelHandler()
     {
-        _cpu = cpu;
         Console.CancelKeyPress += OnCancel;
         _term = System.Runtime.InteropServices.PosixSignalRegistration.Create(
             System.Runtime.InteropServices.PosixSignal.SIGTERM,
@@ -25,6 +29,22 @@ public sealed class CancelHandler : IDisposable
     private const int SigTerm = 15;
 
     public bool Cancelled { get; private set; }
+
+    /// <summary>
+    /// The CPU the signals stop. A signal that came before it existed stops it as soon as it runs:
+    /// <see cref="Cpu.Run"/> clears earlier stop requests, so the check rides on its host poll.
+    /// </summary>
+    public void Attach(Cpu cpu)
+    {
+        _cpu = cpu;
+        cpu.HostPoll += () =>
+        {
+            if (Cancelled)
+            {
+                cpu.RequestStop(StopReason.Requested, "stopped by signal");
+            }
+        };
+    }
 
     /// <summary>The signal that stopped the run (2 SIGINT, 15 SIGTERM), or 0.</summary>
     public int Signal { get; private set; }
@@ -45,7 +65,7 @@ public sealed class CancelHandler : IDisposable
     {
         Signal = signal;
         Cancelled = true;
-        _cpu.RequestStop(StopReason.Requested, "stopped by signal");
+        _cpu?.RequestStop(StopReason.Requested, "stopped by signal");
         Stopped.Set();
     }
 

@@ -26,7 +26,7 @@ public static class QemuCommand
     public const string Help = """
         usage: qemu-system-x86_64 [options]   (emu's QEMU drop-in; the options below, with QEMU's meaning)
           -machine pc[,accel=tcg] | pc-i440fx-*   -accel tcg   -cpu qemu64   -m SIZE   -smp 1
-          -drive if=pflash,format=raw,unit=N,readonly=on|off,snapshot=on|off,file=PATH   -pflash PATH
+          -drive if=pflash,format=raw,unit=N,readonly=on|off,snapshot=on|off,file=PATH   -pflash PATH   -bios PATH
           -serial stdio|mon:stdio|file:PATH|null|none|pty|chardev:ID
           -chardev stdio|file|pty|null,id=ID[,path=PATH]   -device isa-serial[,chardev=ID][,index=N]
           -debugcon file:PATH|null|chardev:ID   -device isa-debugcon,chardev=ID,iobase=0x402
@@ -78,6 +78,11 @@ public static class QemuCommand
     /// <summary>The boot options that run <paramref name="c"/>: flash units, ports, pacing, power.</summary>
     public static BootOptions ToBootOptions(QemuConfig c)
     {
+        if (c.Pflash.Count == 0)
+        {
+            return Common(c) with { Bios = c.Bios };
+        }
+
         var unit0 = c.Pflash[0];
         var unit1 = c.Pflash.Count > 1 ? c.Pflash[1] : null;
         var writable = c.Pflash.Where(d => !d.ReadOnly).ToList();
@@ -86,13 +91,7 @@ public static class QemuCommand
             throw new UsageException("emu needs the same snapshot setting on both writable pflash units");
         }
 
-        if (c.DebugCon is { Kind: SerialBackendKind.Console })
-        {
-            throw new UsageException("-debugcon stdio: emu keeps stdout for the serial console; use -debugcon file:PATH");
-        }
-
-        bool console = c.SerialPorts.Any(p => p.Backend.Kind == SerialBackendKind.Console);
-        return new BootOptions
+        return Common(c) with
         {
             // A single writable unit 0 is a unified image; read-only it is code without a varstore.
             Firmware = unit1 == null && !unit0.ReadOnly ? unit0.File : null,
@@ -101,6 +100,20 @@ public static class QemuCommand
             Vars = unit1?.File,
             VarsReadOnly = unit1?.ReadOnly == true,
             Snapshot = writable.Any(d => d.Snapshot),
+        };
+    }
+
+    /// <summary>Everything but the firmware: memory, ports, pacing, power.</summary>
+    private static BootOptions Common(QemuConfig c)
+    {
+        if (c.DebugCon is { Kind: SerialBackendKind.Console })
+        {
+            throw new UsageException("-debugcon stdio: emu keeps stdout for the serial console; use -debugcon file:PATH");
+        }
+
+        bool console = c.SerialPorts.Any(p => p.Backend.Kind == SerialBackendKind.Console);
+        return new BootOptions
+        {
             Memory = c.Memory,
             MaxInstructions = long.MaxValue,
             SerialPorts = c.SerialPorts,

@@ -22,7 +22,7 @@ public sealed class QemuCommandLine
         ["machine"] = true, ["M"] = true, ["accel"] = true, ["m"] = true, ["smp"] = true, ["cpu"] = true,
         ["drive"] = true, ["pflash"] = true, ["global"] = true, ["display"] = true, ["vga"] = true,
         ["monitor"] = true, ["net"] = true, ["nic"] = true, ["serial"] = true, ["chardev"] = true, ["device"] = true,
-        ["debugcon"] = true, ["parallel"] = true, ["name"] = true, ["icount"] = true,
+        ["debugcon"] = true, ["parallel"] = true, ["name"] = true, ["icount"] = true, ["bios"] = true,
         ["nodefaults"] = false, ["no-user-config"] = false, ["nographic"] = false, ["no-reboot"] = false,
         ["no-shutdown"] = false, ["snapshot"] = false, ["no-hpet"] = false, ["version"] = false, ["h"] = false, ["help"] = false,
     };
@@ -30,7 +30,7 @@ public sealed class QemuCommandLine
     /// <summary>QEMU options emu refuses by name (they would change the machine or need what emu lacks).</summary>
     private static readonly HashSet<string> Unsupported = new(StringComparer.Ordinal)
     {
-        "bios", "enable-kvm", "kernel", "initrd", "append", "dtb", "hda", "hdb", "hdc", "hdd", "cdrom", "fda", "fdb",
+        "enable-kvm", "kernel", "initrd", "append", "dtb", "hda", "hdb", "hdc", "hdd", "cdrom", "fda", "fdb",
         "boot", "usb", "usbdevice", "netdev", "blockdev", "object", "fw_cfg", "smbios", "rtc", "gdb", "s", "S",
         "d", "D", "qmp", "qmp-pretty", "mon", "daemonize", "pidfile", "vnc", "spice", "sdl", "curses", "full-screen",
         "k", "audiodev", "soundhw", "L", "readconfig", "writeconfig", "incoming", "loadvm", "sandbox", "runas",
@@ -121,6 +121,8 @@ public sealed class QemuCommandLine
                 // vl.c: drive_add(IF_PFLASH, -1, optarg, PFLASH_OPTS) — the next free unit, writable.
                 _drives.Add((option, QemuKeyValues.Parse(option, "if=pflash,format=raw,file=" + arg!.Replace(",", ",,", StringComparison.Ordinal), null), arg));
                 return config;
+            case "bios":
+                return config with { Bios = arg };
             case "global":
                 _globals.Add((option, arg!));
                 return config;

@@ -13,6 +13,9 @@ public sealed record QemuConfig
     /// <summary>Flash units by unit number (0 = code or unified image, 1 = varstore).</summary>
     public IReadOnlyList<PflashDrive> Pflash { get; init; } = [];
 
+    /// <summary><c>-bios</c>: mapped as ROM when no pflash drive is given (QEMU ignores it otherwise).</summary>
+    public string? Bios { get; init; }
+
     /// <summary>The ISA serial ports in the order QEMU creates them (<c>-serial</c> first, then <c>-device isa-serial</c>).</summary>
     public IReadOnlyList<SerialPortSpec> SerialPorts { get; init; } = [];
 

@@ -17,7 +17,8 @@ namespace Emulator.Cli.Qemu;
 ///   default serial — <c>mon:stdio</c> under <c>-nographic</c> (stdio alone when a monitor is
 ///   given), otherwise a virtual console that nothing displays when headless;
 ///   <c>-nographic</c> also puts the default monitor on stdio;
-/// - pflash: <c>unit=</c> or the next free unit; only units 0 and 1 exist on pc.
+/// - pflash: <c>unit=</c> or the next free unit; only units 0 and 1 exist on pc; with no pflash
+///   drive, <c>-bios</c> is mapped as ROM (pc_system_firmware_init), and ignored otherwise.
 /// </summary>
 internal static class QemuDevices
 {
@@ -116,7 +117,7 @@ internal static class QemuDevices
             ConsoleMux = mux,
             DebugCon = debugcon,
             DebugConPort = debugconPort,
-            Pflash = ReadDrives(c, config.Snapshot),
+            Pflash = ReadDrives(c, config.Snapshot, config.Bios != null),
             UnmodelledDefaults = unmodelled,
         };
     }
@@ -298,7 +299,7 @@ internal static class QemuDevices
         };
     }
 
-    private static List<PflashDrive> ReadDrives(QemuCommandLine c, bool snapshotAll)
+    private static List<PflashDrive> ReadDrives(QemuCommandLine c, bool snapshotAll, bool bios)
     {
         var drives = new PflashDrive?[PflashUnits];
         foreach (var (option, kv, text) in c.Drives)
@@ -342,11 +343,11 @@ internal static class QemuDevices
             drives[unit] = new PflashDrive(unit, file, readOnly, snapshot);
         }
 
-        if (drives[0] == null)
+        if (drives[0] == null && (drives[1] != null || !bios))
         {
             throw new UsageException(drives[1] != null
                 ? "pflash1 requires pflash0"
-                : "no firmware: give it with -drive if=pflash,format=raw,file=OVMF_CODE.fd (QEMU's default SeaBIOS is not part of emu)");
+                : "no firmware: give it with -drive if=pflash,format=raw,file=OVMF_CODE.fd or -bios (QEMU's default SeaBIOS is not part of emu)");
         }
 
         return drives.Where(d => d != null).Select(d => d!).ToList();

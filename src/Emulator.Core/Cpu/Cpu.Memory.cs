@@ -57,6 +57,54 @@ public sealed unsafe partial class Cpu
         return ReadSlow(lin, 8);
     }
 
+    /// <summary>
+    /// The TLB-hit half of <see cref="ReadSized"/>: false (and nothing read) when the access needs
+    /// the slow path. Lets a handler keep its slow path in a separate tail-called method, so the
+    /// common case compiles without a stack frame.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryReadFast(ulong lin, int size, out ulong value)
+    {
+        ref var e = ref TlbSlot(lin);
+        if (e.Tag == lin >> 12 && e.ReadHost != null && (lin & 0xFFF) <= (ulong)(0x1000 - size))
+        {
+            byte* p = e.ReadHost + (lin & 0xFFF);
+            value = size switch
+            {
+                1 => *p,
+                2 => Unsafe.ReadUnaligned<ushort>(p),
+                4 => Unsafe.ReadUnaligned<uint>(p),
+                _ => Unsafe.ReadUnaligned<ulong>(p),
+            };
+            return true;
+        }
+
+        value = 0;
+        return false;
+    }
+
+    /// <summary>The TLB-hit half of <see cref="WriteSized"/>: false (and nothing written) when the access needs the slow path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryWriteFast(ulong lin, int size, ulong value)
+    {
+        ref var e = ref TlbSlot(lin);
+        if (e.Tag == lin >> 12 && e.WriteHost != null && (lin & 0xFFF) <= (ulong)(0x1000 - size))
+        {
+            byte* p = e.WriteHost + (lin & 0xFFF);
+            switch (size)
+            {
+                case 1: *p = (byte)value; break;
+                case 2: Unsafe.WriteUnaligned(p, (ushort)value); break;
+                case 4: Unsafe.WriteUnaligned(p, (uint)value); break;
+                default: Unsafe.WriteUnaligned(p, value); break;
+            }
+
+            return true;
+        }
+
+        return false;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong ReadSized(ulong lin, int size) => size switch
     {

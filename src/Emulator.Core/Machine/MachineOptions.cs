@@ -13,6 +13,9 @@ public sealed class MachineOptions
     /// <summary>Unit 0 (code, or a unified image) and optionally unit 1 (varstore).</summary>
     public IReadOnlyList<FlashImage> Flash { get; init; } = [];
 
+    /// <summary>QEMU's <c>-bios</c>: a firmware image mapped as ROM below 4 GiB, used when <see cref="Flash"/> is empty.</summary>
+    public byte[]? Bios { get; init; }
+
     public ulong MaxFirmwareSize { get; init; } = FlashLayout.DefaultMaxFirmwareSize;
 
     /// <summary>QEMU reads unassigned memory as 0; real hardware (our default) as all-ones.</summary>

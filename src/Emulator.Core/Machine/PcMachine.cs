@@ -20,6 +20,9 @@ public sealed unsafe partial class PcMachine : IDisposable
     public const ulong LegacyHoleStart = 0xA0000;
     public const ulong LegacyHoleEnd = 0x100000;
 
+    /// <summary>QEMU's x86_bios_rom_init accepts BIOS images in whole 64 KiB units.</summary>
+    public const int BiosSizeUnit = 64 << 10;
+
     private readonly List<CfiFlash> _flash = [];
 
     public PcMachine(MachineOptions options)
@@ -30,9 +33,15 @@ public sealed unsafe partial class PcMachine : IDisposable
             throw new FirmwareLayoutException("memory size must be at least 2 MiB and a multiple of 4 KiB");
         }
 
-        var placements = FlashLayout.Place(
-            options.Flash.Select(f => (f.Name, (ulong?)(ulong)f.Contents.Length)).ToList(),
-            options.MaxFirmwareSize);
+        // QEMU pc_system_firmware_init: flash when a pflash drive is given, else the -bios ROM.
+        var placements = options.Flash.Count == 0 && options.Bios != null
+            ? []
+            : FlashLayout.Place(options.Flash.Select(f => (f.Name, (ulong?)(ulong)f.Contents.Length)).ToList(), options.MaxFirmwareSize);
+        if (placements.Count == 0 && options.Bios is { } bios && (bios.Length == 0 || bios.Length % BiosSizeUnit != 0 || (ulong)bios.Length > FlashLayout.LargestMaxFirmwareSize))
+        {
+            throw new FirmwareLayoutException($"the BIOS image is {bios.Length} bytes: it must be a non-zero multiple of 64 KiB (QEMU x86_bios_rom_init: could not load PC BIOS)");
+        }
+
         Bus = new PhysicalBus { UnassignedReadsZero = options.UnassignedReadsZero };
         Ports = new PortBus(Bus.Unassigned);
         Scheduler = new Scheduler();
@@ -42,7 +51,15 @@ public sealed unsafe partial class PcMachine : IDisposable
         FlashPlacements = placements;
 
         MapRam(options.RamSize);
-        MapFlash(options, placements);
+        if (placements.Count > 0)
+        {
+            MapFlash(options, placements);
+        }
+        else
+        {
+            MapBios(options.Bios!);
+        }
+
         WireDevices(options);
     }
 
@@ -98,9 +115,24 @@ public sealed unsafe partial class PcMachine : IDisposable
 
         // The ISA BIOS window: a read-only copy of unit 0's top 128 KiB made once at machine
         // start (QEMU pc_isa_bios_init); later flash writes do not show through.
-        var unit0 = options.Flash[0].Contents;
-        int copy = (int)Math.Min(FlashLayout.IsaBiosWindowSize, (ulong)unit0.Length);
-        Bus.MapRom("isa-bios", FlashLayout.IsaBiosWindowEnd - (ulong)copy, unit0.AsSpan(unit0.Length - copy, copy));
+        MapIsaBiosCopy(options.Flash[0].Contents);
+    }
+
+    /// <summary>
+    /// QEMU's <c>-bios</c> without pflash (x86_bios_rom_init): the image as ROM ending at 4 GiB —
+    /// writes are ignored, so OVMF finds no flash and keeps its variables in memory — and the
+    /// same ISA BIOS copy below 1 MiB.
+    /// </summary>
+    private void MapBios(byte[] bios)
+    {
+        Bus.MapRom("bios", FlashLayout.FourGiB - (ulong)bios.Length, bios);
+        MapIsaBiosCopy(bios);
+    }
+
+    private void MapIsaBiosCopy(byte[] image)
+    {
+        int copy = (int)Math.Min(FlashLayout.IsaBiosWindowSize, (ulong)image.Length);
+        Bus.MapRom("isa-bios", FlashLayout.IsaBiosWindowEnd - (ulong)copy, image.AsSpan(image.Length - copy, copy));
     }
 
     public void Dispose() => Bus.Dispose();

@@ -111,7 +111,7 @@ public class QemuCommandLineTests
     [InlineData(new[] { "-drive", "if=pflash,file=x,unit=5" }, "-drive if=pflash,file=x,unit=5: machine type does not support if=pflash,bus=0,unit=5")]
     [InlineData(new[] { "-pflash", "a", "-drive", "if=pflash,unit=0,file=b" }, "-drive if=pflash,unit=0,file=b: drive with bus=0, unit=0 (index=0) exists")]
     [InlineData(new[] { "-drive", "if=pflash,unit=1,file=vars" }, "pflash1 requires pflash0")]
-    [InlineData(new[] { "-nodefaults" }, "no firmware: give it with -drive if=pflash,format=raw,file=OVMF_CODE.fd (QEMU's default SeaBIOS is not part of emu)")]
+    [InlineData(new[] { "-nodefaults" }, "no firmware: give it with -drive if=pflash,format=raw,file=OVMF_CODE.fd or -bios (QEMU's default SeaBIOS is not part of emu)")]
     [InlineData(new[] { "disk.img" }, "disk.img: disk images are not supported by emu (firmware goes in -drive if=pflash)")]
     [InlineData(new[] { "-global", "PIIX4_PM.disable_s3=1" }, "-global PIIX4_PM.disable_s3=1: global property PIIX4_PM.disable_s3 is not supported by emu")]
     [InlineData(new[] { "-global", "isa-debugcon.iobase=0x3f8" }, "-global isa-debugcon.iobase=0x3f8: emu supports isa-debugcon iobase 0x402 or 0xe9, not '0x3f8'")]
@@ -237,6 +237,17 @@ public class QemuCommandLineTests
         var writableCode = QemuCommand.ToBootOptions(QemuCommandLine.Parse(["-pflash", "code.fd", "-pflash", "vars.fd"]));
         Assert.True(writableCode.CodeWritable);
         Assert.False(writableCode.VarsReadOnly);
+    }
+
+    [Fact]
+    public void BiosIsTheFirmwareOnlyWithoutPflash()
+    {
+        var rom = QemuCommand.ToBootOptions(QemuCommandLine.Parse(["-bios", "OVMF.fd", "-nodefaults"]));
+        Assert.Equal(("OVMF.fd", (string?)null, (string?)null), (rom.Bios, rom.Code, rom.Firmware));
+
+        // pc_system_firmware_init: with a pflash drive, -bios is not used.
+        var flash = QemuCommand.ToBootOptions(QemuCommandLine.Parse([.. Firmware, "-bios", "OVMF.fd"]));
+        Assert.Equal(((string?)null, "code.fd"), (flash.Bios, flash.Code));
     }
 
     [Fact]

@@ -71,6 +71,31 @@ public class QemuHarnessTests
         }
     }
 
+    /// <summary>
+    /// -bios maps the unified image as ROM: OVMF finds no flash and keeps variables in memory,
+    /// boots to the Shell all the same and powers off; the image file is never written.
+    /// </summary>
+    [Fact]
+    public void BiosRomBootsToTheShellAndPowersOffWithoutWritingTheImage()
+    {
+        string image = CliRunner.TempFile(".fd");
+        File.Copy(Fixtures.Path(Fixtures.Unified), image);
+        try
+        {
+            var run = Harness(
+                ["expect:seconds to skip", @"send:\x1b", "expect:Shell>", @"send:reset -s\r", "eof"],
+                ["-nodefaults", "-display", "none", "-bios", image, "-serial", "stdio"]);
+            Assert.True(run.Ok, run.Describe());
+            Assert.Equal(0, run.ExitStatus);
+            Assert.Equal(File.ReadAllBytes(Fixtures.Path(Fixtures.Unified)), File.ReadAllBytes(image));
+            Assert.False(File.Exists(image + ".journal"));
+        }
+        finally
+        {
+            File.Delete(image);
+        }
+    }
+
     [Fact]
     public void UnknownOptionFailsLikeQemu()
     {

@@ -43,7 +43,12 @@ public class FlashPersistenceTests
                 long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
                 persistence.Dispose();
 
-                Assert.Equal(0, allocated);
+                // Nothing per operation. The first time the ring fills (a loaded host starves the
+                // writer) the CPU thread blocks, and the runtime allocates its wait machinery once
+                // (7,680 bytes seen under load); one byte per 64 operations still catches any
+                // per-operation allocation, which would cost at least 24 bytes each.
+                long operations = (long)passes * ChipBytes;
+                Assert.True(allocated < operations / 64, $"{allocated} bytes allocated over {operations} byte programs");
                 Assert.Null(persistence.Failure);
                 Assert.Equal(1 + ((long)passes * ChipBytes), persistence.Operations);
                 final = machine.FlashChips[1].Contents.ToArray();

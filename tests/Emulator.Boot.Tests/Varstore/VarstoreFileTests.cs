@@ -147,6 +147,26 @@ public class VarstoreFileTests
     }
 
     [Fact]
+    public void ABadOptionFoundAfterTheFileIsOpenedLeavesNoJournalAndTheBytesAsTheyWere()
+    {
+        var (code, vars) = VarstoreChecks.WriteWorkload(Workload);
+        try
+        {
+            byte[] before = File.ReadAllBytes(vars);
+            var r = CliRunner.Run("boot", "--code", code, "--vars", vars, "--quiet", "--serial-input", "@/nonexistent/input.txt");
+
+            Assert.Equal(2, r.ExitCode);
+            Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.False(File.Exists(VarstoreJournal.PathFor(vars)), "a journal was left beside the user's file");
+            Assert.Equal(before, File.ReadAllBytes(vars));
+        }
+        finally
+        {
+            VarstoreChecks.Delete(code, vars);
+        }
+    }
+
+    [Fact]
     public void SnapshotLeavesTheFileBytesAndTimeUntouchedWhileTheGuestSeesItsWrites()
     {
         var (code, vars) = VarstoreChecks.WriteWorkload(Workload);

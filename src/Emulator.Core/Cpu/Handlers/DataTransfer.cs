@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Iced.Intel;
 
 namespace Emulator.Core.Cpu;
@@ -75,12 +76,42 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>MOV reg, r/m.</summary>
+    /// <remarks>
+    /// The most frequent memory instruction of the boot: the TLB hit completes here, a miss goes
+    /// to <see cref="LoadSlow{TDst, TSrc}"/> as a tail call, so this compiles without a frame.
+    /// </remarks>
     private static void MovLoad<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
+        where S : struct, IOpSize =>
+        LoadIntoRegister<S, S>(cpu, ref op);
+
+    /// <summary>Register ← zero-extended operand 1 (MOV's load form when the widths match, MOVZX otherwise).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadIntoRegister<TDst, TSrc>(Cpu cpu, ref DecodedOp op)
+        where TDst : struct, IOpSize
+        where TSrc : struct, IOpSize
     {
-        ulong v = op.Kind1 == OperandKind.Gpr ? cpu.ReadGpr(op.Reg1, S.Size) : cpu.ReadSized(cpu.MemLinear(ref op), S.Size);
-        cpu.WriteGpr(op.Reg0, S.Size, v);
+        if (op.Kind1 == OperandKind.Gpr)
+        {
+            cpu.WriteGpr(op.Reg0, TDst.Size, cpu.ReadGpr(op.Reg1, TSrc.Size));
+            return;
+        }
+
+        ulong lin = cpu.MemLinear(ref op);
+        if (cpu.TryReadFast(lin, TSrc.Size, out ulong v))
+        {
+            cpu.WriteGpr(op.Reg0, TDst.Size, v);
+            return;
+        }
+
+        LoadSlow<TDst, TSrc>(cpu, ref op, lin);
     }
+
+    /// <summary>A register load whose memory read missed the TLB fast path (page walk, page crossing, MMIO, faults).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void LoadSlow<TDst, TSrc>(Cpu cpu, ref DecodedOp op, ulong lin)
+        where TDst : struct, IOpSize
+        where TSrc : struct, IOpSize =>
+        cpu.WriteGpr(op.Reg0, TDst.Size, cpu.ReadSized(lin, TSrc.Size));
 
     /// <summary>MOV reg, reg (the register form of both directions).</summary>
     private static void MovRegReg<S>(Cpu cpu, ref DecodedOp op)
@@ -100,12 +131,21 @@ internal static unsafe partial class Handlers
         if (op.Kind0 == OperandKind.Gpr)
         {
             cpu.WriteGpr(op.Reg0, S.Size, v);
+            return;
         }
-        else
+
+        ulong lin = cpu.MemLinear(ref op);
+        if (!cpu.TryWriteFast(lin, S.Size, v))
         {
-            cpu.WriteSized(cpu.MemLinear(ref op), S.Size, v);
+            StoreSlow<S>(cpu, lin, v);
         }
     }
+
+    /// <summary>A store that missed the TLB fast path (page walk, dirty bit, page crossing, code page, MMIO, faults).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StoreSlow<S>(Cpu cpu, ulong lin, ulong value)
+        where S : struct, IOpSize =>
+        cpu.WriteSized(lin, S.Size, value);
 
     /// <summary>MOV reg, imm and MOV r/m, imm (the immediate is already sign-extended by the decoder where the encoding says so).</summary>
     private static void MovImmediate<S>(Cpu cpu, ref DecodedOp op)
@@ -123,11 +163,8 @@ internal static unsafe partial class Handlers
 
     private static void Movzx<TDst, TSrc>(Cpu cpu, ref DecodedOp op)
         where TDst : struct, IOpSize
-        where TSrc : struct, IOpSize
-    {
-        ulong v = op.Kind1 == OperandKind.Gpr ? cpu.ReadGpr(op.Reg1, TSrc.Size) : cpu.ReadSized(cpu.MemLinear(ref op), TSrc.Size);
-        cpu.WriteGpr(op.Reg0, TDst.Size, v);
-    }
+        where TSrc : struct, IOpSize =>
+        LoadIntoRegister<TDst, TSrc>(cpu, ref op);
 
     /// <summary>MOVSX and MOVSXD: sign-extend operand 1 (8, 16 or 32 bits) to the destination size.</summary>
     private static void Movsx(Cpu cpu, ref DecodedOp op)
