@@ -113,7 +113,7 @@ public sealed class MatrixCommand(Stream stdout, TextWriter stderr, HostConsole 
     private static string Headline(Row r)
     {
         var c = r.Comparison;
-        string instructions = $"{c.Instructions.Candidate:N0} instructions ({ReportComparer.FormatPercent(Percent(c.Instructions))})";
+        string instructions = string.Create(CultureInfo.InvariantCulture, $"{c.Instructions.Candidate:N0} instructions ({ReportComparer.FormatPercent(Percent(c.Instructions))})");
         string regressions = c.Regressions.Count == 0 ? string.Empty : $", {c.Regressions.Count} regression{(c.Regressions.Count == 1 ? string.Empty : "s")}";
         return $"{c.Verdict}, stop '{c.Stop.Candidate}', {instructions}{regressions}";
     }
