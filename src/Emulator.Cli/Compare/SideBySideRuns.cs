@@ -9,10 +9,11 @@ using Microsoft.Extensions.Logging;
 namespace Emulator.Cli.Compare;
 
 /// <summary>
-/// Runs the baseline and the candidate firmware on the spot, in parallel (one emulator instance
-/// per core: each machine is single-threaded and shares no state), each on a fresh temporary copy
-/// of its varstore and with the same boot options; returns both reports and the CODE/VARS verdict
-/// for the baseline's resulting varstore given to the candidate's code.
+/// Runs firmware builds on the spot, in parallel (one emulator instance per core: each machine is
+/// single-threaded and shares no state), each on a fresh temporary copy of its varstore and with
+/// the same boot options; returns the reports and the CODE/VARS verdict for the first run's
+/// resulting varstore given to every other run's code. Two runs for <c>compare</c>, any number
+/// (bounded by <c>--jobs</c>) for <c>matrix</c>.
 /// </summary>
 public sealed class SideBySideRuns(TextWriter stderr)
 {
