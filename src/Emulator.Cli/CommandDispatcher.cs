@@ -37,7 +37,7 @@ public static class CommandDispatcher
                    [--bytes SIZE (guest region, default 1M)] [--passes N (default 4)]
                    [--only device|guest|none] [--json FILE] [--write-image DIR]
                    [--file-dir DIR (scratch varstores for persisted figures) | --no-file]
-        """ + "\n" + CompatCommand.Usage + "\n" + InspectCommand.Usage + "\n" + Compare.CompareCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
+        """ + "\n" + CompatCommand.Usage + "\n" + InspectCommand.Usage + "\n" + Compare.CompareCommand.Usage + "\n" + Compare.MatrixCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
           qemu     a drop-in for qemu-system-x86_64 (the subset firmware harnesses use; 'emu qemu -help')
                    QEMU's options and exit statuses; tools/qemu-system-x86_64 runs it under QEMU's name
           help     this text
@@ -88,6 +88,9 @@ public static class CommandDispatcher
 
                 case "compare":
                     return new Compare.CompareCommand(stdout, stderr).Run(args.Skip(1));
+
+                case "matrix":
+                    return new Compare.MatrixCommand(stdout, stderr, host ?? HostConsole.None).Run(args.Skip(1));
 
                 default:
                     throw new UsageException($"unknown command '{args[0]}' (try 'emu help')");

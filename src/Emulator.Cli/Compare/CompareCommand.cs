@@ -31,9 +31,9 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
     ];
 
     /// <summary>Boot options passed to both runs unchanged.</summary>
-    private static readonly HashSet<string> ForwardedValues = ["--until", "--max-instructions", "--memory", "--rtc-start", "--max-resets", "--pace"];
+    internal static readonly HashSet<string> ForwardedValues = ["--until", "--max-instructions", "--memory", "--rtc-start", "--max-resets", "--pace"];
 
-    private static readonly HashSet<string> ForwardedFlags = ["--unassigned-zero", "--exact-waits", "--no-reboot"];
+    internal static readonly HashSet<string> ForwardedFlags = ["--unassigned-zero", "--exact-waits", "--no-reboot"];
 
     public int Run(IEnumerable<string> args)
     {
@@ -52,18 +52,7 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
 
             string bc = a.Get("--baseline-code") ?? throw new UsageException("compare needs --baseline-code FILE with --candidate-code");
             string cc = a.Get("--candidate-code") ?? throw new UsageException("compare needs --candidate-code FILE with --baseline-code");
-            var forwarded = new List<string>();
-            foreach (string o in ForwardedValues.Where(a.Has).Order(StringComparer.Ordinal))
-            {
-                forwarded.AddRange([o, a.Get(o)!]);
-            }
-
-            forwarded.AddRange(ForwardedFlags.Where(a.Has).Order(StringComparer.Ordinal));
-            foreach (var (name, value) in a.GetAll())
-            {
-                forwarded.AddRange([name, value]);
-            }
-
+            var forwarded = ForwardedBootOptions(a);
             var result = new SideBySideRuns(stderr).Run(
                 new(bc, a.Get("--baseline-vars")), new(cc, a.Get("--candidate-vars")), forwarded, a.Get("--keep-reports"));
             (baseline, candidate, compat) = (result.Baseline, result.Candidate, result.Compat);
@@ -108,7 +97,25 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
         return comparison.Regressions.Count > 0 ? 1 : 0;
     }
 
-    private static string Label(string code, string? vars) => vars == null ? code : $"{code} + {vars}";
+    /// <summary>The boot options every run gets unchanged (shared with <c>matrix</c>); repeatable ones other than --expect/--send are not boot options.</summary>
+    internal static List<string> ForwardedBootOptions(ArgumentReader a)
+    {
+        var forwarded = new List<string>();
+        foreach (string o in ForwardedValues.Where(a.Has).Order(StringComparer.Ordinal))
+        {
+            forwarded.AddRange([o, a.Get(o)!]);
+        }
+
+        forwarded.AddRange(ForwardedFlags.Where(a.Has).Order(StringComparer.Ordinal));
+        foreach (var (name, value) in a.GetAll().Where(o => o.Name is BootOptions.ExpectOption or BootOptions.SendOption))
+        {
+            forwarded.AddRange([name, value]);
+        }
+
+        return forwarded;
+    }
+
+    internal static string Label(string code, string? vars) => vars == null ? code : $"{code} + {vars}";
 
     /// <summary>"5%", "5" or "0.5%": a relative change of an instruction index, in percent.</summary>
     public static double ParseThreshold(string? text)
@@ -123,7 +130,7 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
             : throw new UsageException($"--threshold needs a percentage such as 5%, not '{text}'");
     }
 
-    private static void Write(string path, Action<TextWriter> write)
+    internal static void Write(string path, Action<TextWriter> write)
     {
         try
         {

@@ -9,10 +9,11 @@ using Microsoft.Extensions.Logging;
 namespace Emulator.Cli.Compare;
 
 /// <summary>
-/// Runs the baseline and the candidate firmware on the spot, in parallel (one emulator instance
-/// per core: each machine is single-threaded and shares no state), each on a fresh temporary copy
-/// of its varstore and with the same boot options; returns both reports and the CODE/VARS verdict
-/// for the baseline's resulting varstore given to the candidate's code.
+/// Runs firmware builds on the spot, in parallel (one emulator instance per core: each machine is
+/// single-threaded and shares no state), each on a fresh temporary copy of its varstore and with
+/// the same boot options; returns the reports and the CODE/VARS verdict for the first run's
+/// resulting varstore given to every other run's code. Two runs for <c>compare</c>, any number
+/// (bounded by <c>--jobs</c>) for <c>matrix</c>.
 /// </summary>
 public sealed class SideBySideRuns(TextWriter stderr)
 {
@@ -25,20 +26,43 @@ public sealed class SideBySideRuns(TextWriter stderr)
 
     public Result Run(Firmware baseline, Firmware candidate, IReadOnlyList<string> bootOptions, string? keepReports)
     {
-        FirmwareFiles.Check("baseline code", baseline.Code);
-        FirmwareFiles.Check("candidate code", candidate.Code);
+        var runs = RunAll([new("baseline", baseline), new("candidate", candidate)], bootOptions, keepReports, jobs: 2);
+        return new Result(runs[0].Report, runs[1].Report, runs[1].Compat);
+    }
+
+    /// <summary>A named build of a batch (<c>matrix</c>); the name becomes the report's file name.</summary>
+    public sealed record NamedFirmware(string Name, Firmware Firmware);
+
+    /// <summary>One run's report and, for every run after the first, the verdict on the first run's resulting varstore.</summary>
+    public sealed record Outcome(string Name, RunReport Report, CompatChange? Compat);
+
+    /// <summary>
+    /// Runs every build, at most <paramref name="jobs"/> at a time, on fresh copies of their varstores;
+    /// <paramref name="finished"/> is told the name of each run as it ends (from the worker's thread).
+    /// </summary>
+    public IReadOnlyList<Outcome> RunAll(IReadOnlyList<NamedFirmware> runs, IReadOnlyList<string> bootOptions, string? keepReports, int jobs, Action<string>? finished = null)
+    {
+        foreach (var r in runs)
+        {
+            FirmwareFiles.Check(r.Name + " code", r.Firmware.Code);
+        }
+
         string dir = Path.Combine(Path.GetTempPath(), $"emu-compare-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         try
         {
-            var sides = new[] { ("baseline", baseline), ("candidate", candidate) }.Select(s => Prepare(dir, s.Item1, s.Item2, bootOptions)).ToArray();
+            var sides = runs.Select(r => Prepare(dir, r.Name, r.Firmware, bootOptions)).ToArray();
             var log = TextWriter.Synchronized(stderr);
-            var runs = sides.Select(s => Task.Run(() => Boot(s.Options, log))).ToArray();
             try
             {
-                Task.WaitAll(runs);
+                // Each machine is single-threaded and shares no state: one per core, never more than asked.
+                Parallel.For(0, sides.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs) }, i =>
+                {
+                    Boot(sides[i].Options, log);
+                    finished?.Invoke(runs[i].Name);
+                });
             }
-            catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is UsageException or IOException) is { } first)
+            catch (AggregateException e) when (e.Flatten().InnerExceptions.FirstOrDefault(x => x is UsageException or IOException) is { } first)
             {
                 throw first is UsageException u ? u : new UsageException(first.Message);
             }
@@ -53,8 +77,8 @@ public sealed class SideBySideRuns(TextWriter stderr)
                 }
             }
 
-            var compat = sides[0].Vars is { } vars ? Verdict(candidate.Code, File.ReadAllBytes(vars)) : null;
-            return new Result(reports[0], reports[1], compat);
+            byte[]? baselineVars = sides[0].Vars is { } vars ? File.ReadAllBytes(vars) : null;
+            return runs.Select((r, i) => new Outcome(r.Name, reports[i], i > 0 && baselineVars != null ? Verdict(r.Firmware.Code, baselineVars) : null)).ToList();
         }
         finally
         {
