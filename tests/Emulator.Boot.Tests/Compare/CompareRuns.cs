@@ -3,8 +3,8 @@ namespace Emulator.Boot.Tests.Compare;
 /// <summary>
 /// The boots the compare tests share, two at a time (~30-60 s a pair on a loaded machine): the 2 MB
 /// build against itself and against the 4 MB build (on the spot), then Debian's deb12u1 code and the
-/// 2 MB build with SEC's entry patched to HLT (single boots, compared as reports); every run stops
-/// at the Shell banner.
+/// 2 MB build with SEC's entry patched to HLT, and with one DXE driver failing (single boots,
+/// compared as reports); every run stops at the Shell banner.
 /// </summary>
 public sealed class CompareRuns : IDisposable
 {
@@ -31,10 +31,15 @@ public sealed class CompareRuns : IDisposable
         File.Copy(Fixtures.Path(Fixtures.Vars2M), In("damaged-vars.fd"));
         File.Copy(Fixtures.Path(Fixtures.Vars2M), In("deb12u1-vars.fd"));
 
+        // A DXE driver inside the compressed volume fails at its entry (see FirmwareDamage).
+        File.WriteAllBytes(In("damaged-dxe.fd"), FirmwareDamage.FailDxeDriver(File.ReadAllBytes(Fixtures.Path(Fixtures.Code2M)), DamagedDriver));
+        File.Copy(Fixtures.Path(Fixtures.Vars2M), In("damaged-dxe-vars.fd"));
+
         // The two single boots side by side: deb12u1's code, and the damaged build (it halts at once).
         var previous = Task.Run(() => CliRunner.Run(
             "boot", "--code", Fixtures.Path(Fixtures.Code2MDeb12u1), "--vars", In("deb12u1-vars.fd"), "--until", "banner", "--quiet", "--report", In("deb12u1.json")));
         DamagedBoot = CliRunner.Run("boot", "--code", In("damaged.fd"), "--vars", In("damaged-vars.fd"), "--until", "banner", "--quiet", "--report", In("damaged.json"));
+        DamagedDxeBoot = CliRunner.Run("boot", "--code", In("damaged-dxe.fd"), "--vars", In("damaged-dxe-vars.fd"), "--until", "banner", "--quiet", "--report", In("damaged-dxe.json"));
         PreviousBoot = previous.Result;
 
         // deb12u2's run is the self comparison's candidate: the same code, vars and options.
@@ -48,6 +53,12 @@ public sealed class CompareRuns : IDisposable
     public CliResult Sizes { get; }
 
     public CliResult DamagedBoot { get; }
+
+    /// <summary>The 2 MB build with <see cref="DamagedDriver"/> returning EFI_UNSUPPORTED from its entry.</summary>
+    public CliResult DamagedDxeBoot { get; }
+
+    /// <summary>SMBIOS is not needed to reach the Shell; SmbiosPlatformDxe's depex waits for its protocol.</summary>
+    public const string DamagedDriver = "SmbiosDxe";
 
     public CliResult PreviousBoot { get; }
 

@@ -6,8 +6,9 @@ namespace Emulator.Boot.Tests.Compare;
 /// <summary>
 /// Issue 6's evidence: a build compared with itself shows no difference and the same text every
 /// time; the 2 MB and 4 MB builds differ where they should (milestones move, same modules, the
-/// 2 MB varstore does not fit the 4 MB code); a damaged build is a regression at the module that
-/// no longer starts; bad input is one line and exit 2.
+/// 2 MB varstore does not fit the 4 MB code); a damaged build (SEC, or one DXE driver inside the
+/// compressed volume) is a regression at the module that no longer starts; bad input is one line
+/// and exit 2.
 /// </summary>
 public class CompareTests(CompareRuns runs) : IClassFixture<CompareRuns>
 {
@@ -140,6 +141,41 @@ public class CompareTests(CompareRuns runs) : IClassFixture<CompareRuns>
         Assert.Contains(c["regressions"]!.AsArray(), x => x!.GetValue<string>().StartsWith("milestone 'pei' not reached", StringComparison.Ordinal));
         Assert.Contains(c["regressions"]!.AsArray(), x => x!.GetValue<string>().Contains("never started: PeiCore, ", StringComparison.Ordinal));
         Assert.Contains("**regression**: milestone 'pei' not reached", File.ReadAllText(md), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ADamagedDxeDriverIsARegressionAtTheDriverAndTheModulesItGated()
+    {
+        // The damage is where it was meant to be: the image still parses, only that driver's entry changed.
+        byte[] original = File.ReadAllBytes(Fixtures.Path(Fixtures.Code2M));
+        byte[] damaged = File.ReadAllBytes(runs.In("damaged-dxe.fd"));
+        Assert.Equal(original.Length, damaged.Length);
+        Assert.Equal(
+            [0x48, 0xB8, 0x03, 0, 0, 0, 0, 0, 0, 0x80, 0xC3],
+            FirmwareDamage.EntryBytes(damaged, CompareRuns.DamagedDriver, 11).ToArray());
+        Assert.NotEqual(0xC3, FirmwareDamage.EntryBytes(original, CompareRuns.DamagedDriver, 11)[10]);
+        Assert.Equal(
+            Emulator.Firmware.FirmwareImage.Parse(original).Modules.Select(m => m.Name),
+            Emulator.Firmware.FirmwareImage.Parse(damaged).Modules.Select(m => m.Name));
+
+        // The boot still reaches the banner; the comparison names the driver and what it gated.
+        Assert.True(runs.DamagedDxeBoot.ExitCode == 0, runs.DamagedDxeBoot.Stderr);
+        var r = CliRunner.Run("compare", runs.In("self", "baseline.json"), runs.In("damaged-dxe.json"), "--json", runs.In("damaged-dxe-cmp.json"));
+        Assert.True(r.ExitCode == 1, r.Stdout + r.Stderr);
+        var c = Comparison(runs.In("damaged-dxe-cmp.json"));
+        Assert.Equal("regression", c["verdict"]!.GetValue<string>());
+        Assert.Equal("banner", c["milestones"]!.AsArray()[^1]!["name"]!.GetValue<string>());
+        Assert.DoesNotContain(c["milestones"]!.AsArray(), m => m!["status"]!.GetValue<string>() is "lost" or "later");
+
+        // The driver still starts but runs only its two patched instructions (mov rax; ret), and the
+        // one driver whose depex waits for the SMBIOS protocol never starts: the only regression.
+        var changed = Assert.Single(c["modules"]!["changed"]!.AsArray());
+        Assert.Equal(CompareRuns.DamagedDriver, changed!["name"]!.GetValue<string>());
+        Assert.Equal(2, changed["candidateInstructions"]!.GetValue<long>());
+        Assert.True(changed["baselineInstructions"]!.GetValue<long>() > 1000);
+        Assert.Equal(["SmbiosPlatformDxe"], c["modules"]!["removed"]!.AsArray().Select(m => m!["name"]!.GetValue<string>()));
+        Assert.Equal(["1 module(s) the baseline started never started: SmbiosPlatformDxe"], c["regressions"]!.AsArray().Select(x => x!.GetValue<string>()));
+        Assert.Contains("~ SmbiosDxe", r.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]
