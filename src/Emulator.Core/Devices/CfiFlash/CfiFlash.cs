@@ -124,12 +124,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
                 _status |= FlashStatus.Ready;
                 _cycle = 0;
                 BytesProgrammed++;
-                if (_region?.CodePages > 0)
-                {
-                    _bus!.NotifyWritten(_region.Start + offset, 1);
-                }
-
-                Listener?.Written(this, FlashWriteKind.Program, offset, 1);
+                Changed(FlashWriteKind.Program, offset, 1);
                 return;
             }
         }
@@ -391,7 +386,8 @@ public sealed unsafe class CfiFlash : IMmioDevice
 
     private void Changed(FlashWriteKind kind, ulong offset, int length)
     {
-        if (_region != null)
+        // The bus counts the region's pages that hold decoded code: with none, no page walk.
+        if (_region?.CodePages > 0)
         {
             _bus?.NotifyWritten(_region.Start + offset, (ulong)length);
         }
