@@ -30,17 +30,23 @@ public sealed partial class Cpu
     public int CompileThreshold { get; set; } = 4000;
 
     /// <summary>Compile hot blocks (<see cref="Jit.BlockCompiler"/>); off runs everything in the interpreter.</summary>
-    public bool BlockCompilation { get; set; } = Environment.GetEnvironmentVariable("EMU_NOJIT") == null;
+    public bool BlockCompilation { get; set; } = true;
 
     /// <summary>Compile on the CPU thread when a block gets hot, instead of on the compiler thread (tests).</summary>
     public bool CompileSynchronously { get; set; }
+
+    /// <summary>Blocks this CPU compiled on its own thread (<see cref="CompileSynchronously"/>); the compiler thread's work is not counted here.</summary>
+    public long BlocksCompiled { get; private set; }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void CompileHot(Block block)
     {
         if (CompileSynchronously)
         {
-            Jit.BackgroundCompiler.CompileNow(block);
+            if (Jit.BackgroundCompiler.CompileNow(block))
+            {
+                BlocksCompiled++;
+            }
         }
         else
         {

@@ -34,7 +34,7 @@ internal static class BackgroundCompiler
     }
 
     /// <summary>Compiles <paramref name="block"/> on the calling thread (tests, and hosts that want it now).</summary>
-    public static void CompileNow(Block block)
+    public static bool CompileNow(Block block)
     {
         try
         {
@@ -44,11 +44,13 @@ internal static class BackgroundCompiler
             compiled(null!, null!);
             Volatile.Write(ref block.Compiled, compiled);
             Compiled++;
+            return true;
         }
         catch (Exception e) when (e is InvalidProgramException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
             // A twin the compiler cannot express: the interpreter keeps the block.
             Failed++;
+            return false;
         }
     }
 
