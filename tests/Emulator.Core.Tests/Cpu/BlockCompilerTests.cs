@@ -53,6 +53,7 @@ public sealed class BlockCompilerTests
         var l5 = a.CreateLabel();
         var l6 = a.CreateLabel();
         var near = a.CreateLabel();
+        var sub = a.CreateLabel();
         a.mov(ecx, 40);
         a.mov(rsi, Data);
         a.mov(rax, 0x1234_5678_9ABC_DEF1UL);
@@ -106,8 +107,26 @@ public sealed class BlockCompilerTests
         a.rol(r12, 3);
         a.Label(ref l6);
         a.xor(__qword_ptr[rsi], r14);
+        a.shr(eax, 3);
+        a.shl(r9, cl);
+        a.shl(dx, 1);
+        a.sete(bl);
+        a.setb(r10b);
+        a.cmovg(r11, rax);
+        a.cmovae(ebx, edx);
+        a.cdqe();
+        a.mov(__dword_ptr[rsi + 32], 0x7777);
+        a.mov(r12d, 0x1234);
+        a.movsx(r13, __byte_ptr[rsi + 5]);
+        a.movsxd(r14, edx);
+        a.movsx(dx, al);
+        a.call(sub);
         a.dec(ecx);
         a.jnz(top);
+        a.jmp(near);
+        a.Label(ref sub);
+        a.add(r15, rcx);
+        a.ret();
         a.Label(ref near);
         a.nop();
     }

@@ -282,4 +282,94 @@ internal static unsafe partial class Handlers
         cpu._gpr[Gpr.Rsp] = sp + 8;
         cpu.GprRef(Reg0) = value;
     }
+
+    [JitTwin(nameof(CallRelative64))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CallRelative64Jit(Cpu cpu, ulong Disp)
+    {
+        ulong ret = cpu._nextRip;
+        ulong sp = cpu._gpr[Gpr.Rsp] - 8;
+        cpu.Write64(cpu.Linear(Seg.Ss, sp), ret);
+        cpu._gpr[Gpr.Rsp] = sp;
+        cpu._nextRip = ret + Disp;
+    }
+
+    [JitTwin(nameof(Ret64))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Ret64Jit(Cpu cpu)
+    {
+        ulong sp = cpu._gpr[Gpr.Rsp];
+        ulong target = cpu.Read64(cpu.Linear(Seg.Ss, sp));
+        cpu._gpr[Gpr.Rsp] = sp + 8;
+        cpu._nextRip = target;
+    }
+
+    /// <summary><see cref="LogicalShift{S, D}"/> on a register (count immediate or CL).</summary>
+    [JitTwin(nameof(LogicalShift), Pure = true, RegisterOnly = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LogicalShiftJit<S, D>(Cpu cpu, OperandKind Kind1, byte Reg0, ulong Imm)
+        where S : struct, IOpSize
+        where D : struct, IDirection
+    {
+        ulong dst = cpu.ReadGpr(Reg0, S.Size);
+        int count = ShiftCount<S>(cpu, Kind1, Imm);
+        if (count == 0)
+        {
+            cpu.WriteGpr(Reg0, S.Size, dst);
+            return;
+        }
+
+        int msb = S.Size * 8 - 1;
+        ulong shm1 = D.Left ? dst << (count - 1) : dst >> (count - 1);
+        ulong res = D.Left ? shm1 << 1 : shm1 >> 1;
+        cpu.WriteGpr(Reg0, S.Size, res);
+        cpu.SetResultFlags(S.Size, res, CarryOverflow(D.Left ? shm1 >> msb : shm1, shm1 ^ res, msb));
+    }
+
+    [JitTwin(nameof(Setcc), Pure = true, RegisterOnly = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SetccJit(Cpu cpu, int insnCode, byte Reg0) =>
+        cpu.WriteGpr(Reg0, 1, cpu.Condition(ConditionOfCode[insnCode]) ? 1UL : 0UL);
+
+    [JitTwin(nameof(Cmovcc), Pure = true, RegisterOnly = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CmovccJit<S>(Cpu cpu, int insnCode, byte Reg0, byte Reg1)
+        where S : struct, IOpSize
+    {
+        ulong src = cpu.ReadGpr(Reg1, S.Size);
+        bool taken = cpu.Condition(ConditionOfCode[insnCode]);
+        cpu.WriteGpr(Reg0, S.Size, taken ? src : cpu.ReadGpr(Reg0, S.Size));
+    }
+
+    [JitTwin(nameof(Cdqe), Pure = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CdqeJit(Cpu cpu) =>
+        cpu._gpr[Gpr.Rax] = (ulong)(long)(int)cpu._gpr[Gpr.Rax];
+
+    [JitTwin(nameof(MovImmediate), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MovImmediateJit<S>(Cpu cpu, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+        where S : struct, IOpSize
+    {
+        if (Kind0 == OperandKind.Gpr)
+        {
+            cpu.WriteGpr(Reg0, S.Size, Imm);
+        }
+        else
+        {
+            cpu.WriteSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip), S.Size, Imm);
+        }
+    }
+
+    [JitTwin(nameof(Movsx), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MovsxJit(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, byte OpSize, byte Op1Size, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    {
+        int srcSize = Op1Size;
+        ulong v = Kind1 == OperandKind.Gpr
+            ? cpu.ReadGpr(Reg1, srcSize)
+            : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip), srcSize);
+        int shift = 64 - srcSize * 8;
+        cpu.WriteGpr(Reg0, OpSize, (ulong)((long)(v << shift) >> shift));
+    }
 }

@@ -261,6 +261,9 @@ internal static unsafe class BlockCompiler
                     case "cc":
                         il.Emit(OpCodes.Ldc_I4, attribute.Condition);
                         break;
+                    case "insnCode":
+                        il.Emit(OpCodes.Ldc_I4, (int)op.Code);
+                        break;
                     default:
                         EmitConstant(p.ParameterType, OpField(ref op, p.Name!));
                         break;
