@@ -48,7 +48,7 @@ internal sealed class Block
     public int Executions;
 
     /// <summary>The block compiled to a .NET method (<see cref="Jit.BlockCompiler"/>), once it is hot.</summary>
-    public Action<Cpu, DecodedOp[]>? Compiled;
+    public Jit.CompiledBlock? Compiled;
 
     public void Link(long generation, ulong rip, Block next)
     {

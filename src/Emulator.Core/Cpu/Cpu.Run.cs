@@ -35,6 +35,14 @@ public sealed partial class Cpu
     /// <summary>Compile on the CPU thread when a block gets hot, instead of on the compiler thread (tests).</summary>
     public bool CompileSynchronously { get; set; }
 
+    /// <summary>
+    /// For a compiled block that loops on itself: whether the run loop would run it again now
+    /// (the checks <see cref="RunBlocks"/> makes before each block), so the loop can stay inside.
+    /// </summary>
+    internal bool CanRunAgain(long instructionLimit, int count, long generation) =>
+        !_exitBlock && generation == _codeGeneration && instructionLimit - InstructionCount >= count &&
+        (Scheduler is not { } scheduler || VirtualTime < scheduler.NextDeadline);
+
     /// <summary>Blocks this CPU compiled on its own thread (<see cref="CompileSynchronously"/>); the compiler thread's work is not counted here.</summary>
     public long BlocksCompiled { get; private set; }
 
@@ -268,12 +276,12 @@ public sealed partial class Cpu
             long budget = instructionLimit - before;
             if (block.Compiled is { } compiled && budget >= block.Count)
             {
-                compiled(this, block.Ops);
+                n += compiled(this, block.Ops, instructionLimit, maxBlocks - n) - 1;
             }
             else
             {
                 ExecuteBlock(block, budget < block.Count ? (int)budget : block.Count);
-                if (++block.Executions == CompileThreshold && BlockCompilation)
+                if (++block.Executions == CompileThreshold && BlockCompilation && _tracer == null)
                 {
                     CompileHot(block);
                 }

@@ -221,4 +221,40 @@ public sealed class BlockCompilerTests
         Assert.True(compiled.Run(compiled.Assemble(Program), maxInstructions: 100_000));
         AssertSameState(interpreted, compiled);
     }
+
+    [Fact]
+    public void A_block_that_loops_on_itself_stops_at_the_budget_and_at_a_code_write_like_the_interpreter()
+    {
+        // One block jumping to its own start: the compiled form runs it in place, and must still
+        // stop exactly where the run loop would (the budget), and leave the loop when a store
+        // rewrites its own code.
+        static void Program(Assembler a)
+        {
+            var top = a.CreateLabel();
+            a.mov(ecx, 5000);
+            a.lea(rdi, __qword_ptr[top]);
+            a.Label(ref top);
+            a.add(rax, rcx);
+            a.xor(rbx, rax);
+            a.cmp(ecx, 17);
+            a.cmove(rdx, rdi);
+            a.dec(ecx);
+            a.jnz(top);
+            a.mov(__byte_ptr[rdi + 2], 0xD8); // ADD RAX,RCX becomes ADD RAX,RBX
+            a.mov(ecx, 300);
+            a.jmp(top);
+        }
+
+        foreach (long budget in new long[] { 997, 6_000, 29_999, 40_000 })
+        {
+            var (interpreted, compiled) = Pair();
+            using var _1 = interpreted;
+            using var _2 = compiled;
+            var code = interpreted.Assemble(Program);
+            interpreted.Machine.Load(AluSandbox.CodeAt, code);
+            compiled.Machine.Load(AluSandbox.CodeAt, code);
+            Assert.Equal(interpreted.Machine.Run(budget), compiled.Machine.Run(budget));
+            AssertSameState(interpreted, compiled);
+        }
+    }
 }

@@ -41,7 +41,7 @@ internal static class BackgroundCompiler
             var compiled = BlockCompiler.Compile(block);
 
             // A null CPU returns at once: this call only makes the .NET JIT compile the method here.
-            compiled(null!, null!);
+            compiled(null!, null!, 0, 0);
             Volatile.Write(ref block.Compiled, compiled);
             Compiled++;
             return true;

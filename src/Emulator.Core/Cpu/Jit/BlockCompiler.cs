@@ -24,11 +24,13 @@ internal static unsafe class BlockCompiler
     private static readonly MethodInfo GetCount = typeof(Cpu).GetProperty(nameof(Cpu.InstructionCount))!.GetGetMethod(nonPublic: true)!;
     private static readonly MethodInfo SetCount = typeof(Cpu).GetProperty(nameof(Cpu.InstructionCount))!.GetSetMethod(nonPublic: true)!;
     private static readonly Type[] HandlerParameters = [typeof(Cpu), typeof(DecodedOp).MakeByRefType()];
-    private static readonly Type[] BlockParameters = [typeof(Cpu), typeof(DecodedOp[])];
+    private static readonly Type[] BlockParameters = [typeof(Cpu), typeof(DecodedOp[]), typeof(long), typeof(int)];
+    private static readonly FieldInfo GenerationField = CpuField(nameof(Cpu._codeGeneration));
+    private static readonly MethodInfo CanRunAgain = typeof(Cpu).GetMethod(nameof(Cpu.CanRunAgain), BindingFlags.Instance | BindingFlags.NonPublic)!;
 
-    public static Action<Cpu, DecodedOp[]> Compile(Block block)
+    public static CompiledBlock Compile(Block block)
     {
-        var method = new DynamicMethod($"block_{block.PhysStart:X}", typeof(void), BlockParameters, typeof(Cpu).Module, skipVisibility: true);
+        var method = new DynamicMethod($"block_{block.PhysStart:X}", typeof(int), BlockParameters, typeof(Cpu).Module, skipVisibility: true);
         var il = method.GetILGenerator();
         var e = new Emitter(il);
         e.Prologue();
@@ -70,7 +72,12 @@ internal static unsafe class BlockCompiler
                 il.Emit(OpCodes.Ldfld, NextRipField);
                 il.Emit(OpCodes.Stfld, RipField);
                 e.StoreCount(i + 1);
-                il.Emit(OpCodes.Ret);
+                if (LoopsOnItself(block, ref op, offset))
+                {
+                    e.LoopIfAgain(block.Count);
+                }
+
+                e.Return();
                 return Finish(method);
             }
 
@@ -94,11 +101,17 @@ internal static unsafe class BlockCompiler
             e.Sync(offset, block.Count);
         }
 
-        il.Emit(OpCodes.Ret);
+        e.Return();
         return Finish(method);
     }
 
-    private static Action<Cpu, DecodedOp[]> Finish(DynamicMethod method) => method.CreateDelegate<Action<Cpu, DecodedOp[]>>();
+    private static CompiledBlock Finish(DynamicMethod method) => (CompiledBlock)method.CreateDelegate(typeof(CompiledBlock));
+
+    /// <summary>A relative jump at the end of the block whose target is the block's own start.</summary>
+    private static bool LoopsOnItself(Block block, ref DecodedOp op, int offset) =>
+        !block.BreakpointAtStart && op.Kind0 == OperandKind.Immediate &&
+        op.Insn.FlowControl is Iced.Intel.FlowControl.ConditionalBranch or Iced.Intel.FlowControl.UnconditionalBranch &&
+        (long)op.Disp == -(offset + op.Length);
 
     private static bool IsPure(JitTwinAttribute a, ref DecodedOp op) =>
         a.Pure || (a.PureWithoutMemory && !HasMemoryOperand(ref op));
@@ -120,6 +133,9 @@ internal static unsafe class BlockCompiler
         private LocalBuilder _ops = null!;
         private LocalBuilder _rip0 = null!;
         private LocalBuilder _count0 = null!;
+        private LocalBuilder _runs = null!;
+        private LocalBuilder _generation = null!;
+        private Label _start;
 
         public void Prologue()
         {
@@ -127,16 +143,30 @@ internal static unsafe class BlockCompiler
             var body = il.DefineLabel();
             il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Brtrue, body);
+            il.Emit(OpCodes.Ldc_I4_0);
             il.Emit(OpCodes.Ret);
             il.MarkLabel(body);
 
             _ops = il.DeclareLocal(typeof(DecodedOp).MakeByRefType());
             _rip0 = il.DeclareLocal(typeof(ulong));
             _count0 = il.DeclareLocal(typeof(long));
+            _runs = il.DeclareLocal(typeof(int));
+            _generation = il.DeclareLocal(typeof(long));
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldc_I4_0);
             il.Emit(OpCodes.Ldelema, typeof(DecodedOp));
             il.Emit(OpCodes.Stloc, _ops);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, GenerationField);
+            il.Emit(OpCodes.Stloc, _generation);
+
+            // A block that loops on itself comes back here for each further run.
+            _start = il.DefineLabel();
+            il.MarkLabel(_start);
+            il.Emit(OpCodes.Ldloc, _runs);
+            il.Emit(OpCodes.Ldc_I4_1);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Stloc, _runs);
             il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Ldfld, RipField);
             il.Emit(OpCodes.Stloc, _rip0);
@@ -218,8 +248,40 @@ internal static unsafe class BlockCompiler
             il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Ldfld, ExitBlockField);
             il.Emit(OpCodes.Brfalse, next);
-            il.Emit(OpCodes.Ret);
+            Return();
             il.MarkLabel(next);
+        }
+
+        /// <summary>return runs;</summary>
+        public void Return()
+        {
+            il.Emit(OpCodes.Ldloc, _runs);
+            il.Emit(OpCodes.Ret);
+        }
+
+        /// <summary>
+        /// At the end of a block that jumps to its own start: run it again when the branch was
+        /// taken, the slice has runs left and <see cref="Cpu.CanRunAgain"/> (the run loop's own
+        /// checks) agrees.
+        /// </summary>
+        public void LoopIfAgain(int count)
+        {
+            var done = il.DefineLabel();
+            il.Emit(OpCodes.Ldloc, _runs);
+            il.Emit(OpCodes.Ldarg_3);
+            il.Emit(OpCodes.Bge, done);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, RipField);
+            il.Emit(OpCodes.Ldloc, _rip0);
+            il.Emit(OpCodes.Bne_Un, done);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldc_I4, count);
+            il.Emit(OpCodes.Ldloc, _generation);
+            il.Emit(OpCodes.Call, CanRunAgain);
+            il.Emit(OpCodes.Brfalse, done);
+            il.Emit(OpCodes.Br, _start);
+            il.MarkLabel(done);
         }
 
         public void LoadOpAddress(int index)
