@@ -39,6 +39,7 @@ public sealed partial class Cpu
     /// For a compiled block that loops on itself: whether the run loop would run it again now
     /// (the checks <see cref="RunBlocks"/> makes before each block), so the loop can stay inside.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool CanRunAgain(long instructionLimit, int count, long generation) =>
         !_exitBlock && generation == _codeGeneration && instructionLimit - InstructionCount >= count &&
         (Scheduler is not { } scheduler || VirtualTime < scheduler.NextDeadline);
@@ -84,7 +85,11 @@ public sealed partial class Cpu
     /// Virtual time in instruction ticks: retired instructions, extra REP iterations, and time
     /// skipped while the guest waited (HLT, recognised polling).
     /// </summary>
-    public long VirtualTime => InstructionCount + RepIterations + IdleTicks + WaitTicks;
+    public long VirtualTime
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => InstructionCount + RepIterations + IdleTicks + WaitTicks;
+    }
 
     /// <summary>Ticks that HLT skipped ahead to the next timer deadline.</summary>
     public long IdleTicks { get; private set; }

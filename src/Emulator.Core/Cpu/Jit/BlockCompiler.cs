@@ -24,7 +24,9 @@ internal static unsafe class BlockCompiler
     private static readonly MethodInfo GetCount = typeof(Cpu).GetProperty(nameof(Cpu.InstructionCount))!.GetGetMethod(nonPublic: true)!;
     private static readonly MethodInfo SetCount = typeof(Cpu).GetProperty(nameof(Cpu.InstructionCount))!.GetSetMethod(nonPublic: true)!;
     private static readonly Type[] HandlerParameters = [typeof(Cpu), typeof(DecodedOp).MakeByRefType()];
-    private static readonly Type[] BlockParameters = [typeof(Cpu), typeof(DecodedOp[]), typeof(long), typeof(int)];
+    // The block itself is the first parameter: the delegate is closed over it, which the runtime
+    // calls directly (an open delegate to a static method goes through a shuffle thunk per call).
+    private static readonly Type[] BlockParameters = [typeof(Block), typeof(Cpu), typeof(DecodedOp[]), typeof(long), typeof(int)];
     private static readonly FieldInfo GenerationField = CpuField(nameof(Cpu._codeGeneration));
     private static readonly MethodInfo CanRunAgain = typeof(Cpu).GetMethod(nameof(Cpu.CanRunAgain), BindingFlags.Instance | BindingFlags.NonPublic)!;
 
@@ -51,7 +53,7 @@ internal static unsafe class BlockCompiler
             if (branch)
             {
                 // _nextRip = address of the next instruction: the fall-through a branch may replace.
-                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldarg_1);
                 e.LoadRip(offset + op.Length);
                 il.Emit(OpCodes.Stfld, NextRipField);
             }
@@ -67,8 +69,8 @@ internal static unsafe class BlockCompiler
 
             if (branch)
             {
-                il.Emit(OpCodes.Ldarg_0);
-                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldarg_1);
                 il.Emit(OpCodes.Ldfld, NextRipField);
                 il.Emit(OpCodes.Stfld, RipField);
                 e.StoreCount(i + 1);
@@ -78,7 +80,7 @@ internal static unsafe class BlockCompiler
                 }
 
                 e.Return();
-                return Finish(method);
+                return Finish(method, block);
             }
 
             if (!pure)
@@ -102,10 +104,10 @@ internal static unsafe class BlockCompiler
         }
 
         e.Return();
-        return Finish(method);
+        return Finish(method, block);
     }
 
-    private static CompiledBlock Finish(DynamicMethod method) => (CompiledBlock)method.CreateDelegate(typeof(CompiledBlock));
+    private static CompiledBlock Finish(DynamicMethod method, Block block) => (CompiledBlock)method.CreateDelegate(typeof(CompiledBlock), block);
 
     /// <summary>A relative jump at the end of the block whose target is the block's own start.</summary>
     private static bool LoopsOnItself(Block block, ref DecodedOp op, int offset) =>
@@ -141,7 +143,7 @@ internal static unsafe class BlockCompiler
         {
             // A null CPU is the background compiler's warm-up call: return before touching anything.
             var body = il.DefineLabel();
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Brtrue, body);
             il.Emit(OpCodes.Ldc_I4_0);
             il.Emit(OpCodes.Ret);
@@ -152,11 +154,11 @@ internal static unsafe class BlockCompiler
             _count0 = il.DeclareLocal(typeof(long));
             _runs = il.DeclareLocal(typeof(int));
             _generation = il.DeclareLocal(typeof(long));
-            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Ldc_I4_0);
             il.Emit(OpCodes.Ldelema, typeof(DecodedOp));
             il.Emit(OpCodes.Stloc, _ops);
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldfld, GenerationField);
             il.Emit(OpCodes.Stloc, _generation);
 
@@ -167,13 +169,13 @@ internal static unsafe class BlockCompiler
             il.Emit(OpCodes.Ldc_I4_1);
             il.Emit(OpCodes.Add);
             il.Emit(OpCodes.Stloc, _runs);
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldfld, RipField);
             il.Emit(OpCodes.Stloc, _rip0);
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Call, GetCount);
             il.Emit(OpCodes.Stloc, _count0);
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldc_I4_0);
             il.Emit(OpCodes.Stfld, ExitBlockField);
         }
@@ -192,7 +194,7 @@ internal static unsafe class BlockCompiler
         /// <summary>cpu._rip = rip0 + offset; cpu.InstructionCount = count0 + executed.</summary>
         public void Sync(int offset, int executed)
         {
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             LoadRip(offset);
             il.Emit(OpCodes.Stfld, RipField);
             StoreCount(executed);
@@ -200,7 +202,7 @@ internal static unsafe class BlockCompiler
 
         public void StoreCount(int executed)
         {
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldloc, _count0);
             il.Emit(OpCodes.Ldc_I8, (long)executed);
             il.Emit(OpCodes.Add);
@@ -214,12 +216,12 @@ internal static unsafe class BlockCompiler
         public void AdvanceAfter(int length, int executed, int offsetAfter)
         {
             // cpu._rip += length; rip0 = cpu._rip - offsetAfter
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldfld, RipField);
             il.Emit(OpCodes.Ldc_I8, (long)length);
             il.Emit(OpCodes.Add);
             il.Emit(OpCodes.Stloc, _rip0);
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldloc, _rip0);
             il.Emit(OpCodes.Stfld, RipField);
             il.Emit(OpCodes.Ldloc, _rip0);
@@ -228,12 +230,12 @@ internal static unsafe class BlockCompiler
             il.Emit(OpCodes.Stloc, _rip0);
 
             // cpu.InstructionCount += 1; count0 = cpu.InstructionCount - executed
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Call, GetCount);
             il.Emit(OpCodes.Ldc_I8, 1L);
             il.Emit(OpCodes.Add);
             il.Emit(OpCodes.Stloc, _count0);
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldloc, _count0);
             il.Emit(OpCodes.Call, SetCount);
             il.Emit(OpCodes.Ldloc, _count0);
@@ -245,7 +247,7 @@ internal static unsafe class BlockCompiler
         public void ReturnIfExit()
         {
             var next = il.DefineLabel();
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldfld, ExitBlockField);
             il.Emit(OpCodes.Brfalse, next);
             Return();
@@ -268,14 +270,14 @@ internal static unsafe class BlockCompiler
         {
             var done = il.DefineLabel();
             il.Emit(OpCodes.Ldloc, _runs);
-            il.Emit(OpCodes.Ldarg_3);
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
             il.Emit(OpCodes.Bge, done);
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldfld, RipField);
             il.Emit(OpCodes.Ldloc, _rip0);
             il.Emit(OpCodes.Bne_Un, done);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_3);
             il.Emit(OpCodes.Ldc_I4, count);
             il.Emit(OpCodes.Ldloc, _generation);
             il.Emit(OpCodes.Call, CanRunAgain);
@@ -298,7 +300,7 @@ internal static unsafe class BlockCompiler
 
         public void CallHandler(nint handler, int index)
         {
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             LoadOpAddress(index);
             il.Emit(OpCodes.Ldc_I8, (long)handler);
             il.Emit(OpCodes.Conv_I);
@@ -312,7 +314,7 @@ internal static unsafe class BlockCompiler
                 switch (p.Name)
                 {
                     case "cpu":
-                        il.Emit(OpCodes.Ldarg_0);
+                        il.Emit(OpCodes.Ldarg_1);
                         break;
                     case "op":
                         LoadOpAddress(index);
