@@ -144,6 +144,7 @@ public sealed class BootCommand
                 MaxResets = o.MaxResets,
             });
             machine.Cpu.HostPoll += backends.Flush;
+            machine.Cpu.BlockCompilation = !o.Interpret;
         }
         catch (FirmwareLayoutException e)
         {

@@ -17,7 +17,7 @@ public sealed record BootOptions
         "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets",
     };
 
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force", "--timeline" };
+    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force", "--timeline", "--interpret" };
 
     public const string SerialInputOption = "--serial-input";
     public const string ExpectOption = "--expect";
@@ -82,6 +82,9 @@ public sealed record BootOptions
 
     /// <summary>Every busy-wait costs its full instructions (no skipping): for measuring, or doubt.</summary>
     public bool ExactWaits { get; init; }
+
+    /// <summary>Run every block in the interpreter: no block compilation (for comparisons and debugging).</summary>
+    public bool Interpret { get; init; }
 
     public bool NoStatus { get; init; }
 
@@ -151,6 +154,7 @@ public sealed record BootOptions
             Pace = a.Get("--pace") ?? PaceAuto,
             RtcStart = a.Get("--rtc-start") is { } rtc ? ParseDate(rtc) : null,
             ExactWaits = a.Has("--exact-waits"),
+            Interpret = a.Has("--interpret"),
             NoStatus = a.Has("--no-status"),
             NoReboot = a.Has("--no-reboot"),
             MaxResets = a.GetLong("--max-resets") is { } r

@@ -44,6 +44,12 @@ internal sealed class Block
     public ulong LinkRip1 = ulong.MaxValue;
     public long LinkGeneration = -1;
 
+    /// <summary>Times the interpreter ran the whole block; at <see cref="Cpu.CompileThreshold"/> it is compiled.</summary>
+    public int Executions;
+
+    /// <summary>The block compiled to a .NET method (<see cref="Jit.BlockCompiler"/>), once it is hot.</summary>
+    public Jit.CompiledBlock? Compiled;
+
     public void Link(long generation, ulong rip, Block next)
     {
         if (LinkGeneration != generation)

@@ -1,0 +1,375 @@
+using System.Runtime.CompilerServices;
+using Emulator.Core.Cpu.Jit;
+
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// The block compiler's forms of the hottest handlers (<see cref="JitTwinAttribute"/>): each has
+/// the body of the handler it names, line for line, with the operands as parameters, so inside a
+/// compiled block they become constants and the register numbers, sizes and displacements fold
+/// away. A differential test runs every twin against its handler on the same states.
+/// </summary>
+internal static unsafe partial class Handlers
+{
+    /// <summary>The effective address of <see cref="Cpu.EffectiveAddress"/> with the operand parts as constants.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong JitLinear(Cpu cpu, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    {
+        ulong ea = MemBase == DecodedOp.RipBase ? nextRip : cpu.GprRef(MemBase);
+        ea += Disp + (cpu.GprRef(MemIndex) << MemScaleShift);
+        return cpu.Linear(MemSeg, ea & (ulong.MaxValue >> EaMaskShift));
+    }
+
+    [JitTwin(nameof(AluRegReg), Pure = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AluRegRegJit<S, TOp>(Cpu cpu, byte Reg0, byte Reg1)
+        where S : struct, IOpSize
+        where TOp : struct, IAluOp =>
+        AluIntoRegJit<S, TOp>(cpu, Reg0, cpu.ReadGpr(Reg1, S.Size));
+
+    [JitTwin(nameof(AluRegImm), Pure = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AluRegImmJit<S, TOp>(Cpu cpu, byte Reg0, ulong Imm)
+        where S : struct, IOpSize
+        where TOp : struct, IAluOp =>
+        AluIntoRegJit<S, TOp>(cpu, Reg0, Imm & Cpu.Mask(S.Size));
+
+    [JitTwin(nameof(AluRegRm), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AluRegRmJit<S, TOp>(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+        where S : struct, IOpSize
+        where TOp : struct, IAluOp
+    {
+        ulong src = Kind1 == OperandKind.Gpr
+            ? cpu.ReadGpr(Reg1, S.Size)
+            : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip), S.Size);
+        AluIntoRegJit<S, TOp>(cpu, Reg0, src);
+    }
+
+    [JitTwin(nameof(AluRmReg), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AluRmRegJit<S, TOp>(Cpu cpu, OperandKind Kind0, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+        where S : struct, IOpSize
+        where TOp : struct, IAluOp =>
+        AluIntoRmJit<S, TOp>(cpu, Kind0, Reg0, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, cpu.ReadGpr(Reg1, S.Size));
+
+    [JitTwin(nameof(AluRmImm), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AluRmImmJit<S, TOp>(Cpu cpu, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+        where S : struct, IOpSize
+        where TOp : struct, IAluOp =>
+        AluIntoRmJit<S, TOp>(cpu, Kind0, Reg0, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, Imm & Cpu.Mask(S.Size));
+
+    /// <summary><see cref="AluIntoReg{S, TOp}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AluIntoRegJit<S, TOp>(Cpu cpu, byte Reg0, ulong src)
+        where S : struct, IOpSize
+        where TOp : struct, IAluOp
+    {
+        ulong dst = cpu.ReadGpr(Reg0, S.Size);
+        ulong res = TOp.Compute(cpu, dst, src);
+        if (TOp.WritesResult)
+        {
+            cpu.WriteGpr(Reg0, S.Size, res);
+        }
+
+        TOp.RecordFlags(cpu, S.Size, dst, src, res);
+    }
+
+    /// <summary><see cref="AluIntoRm{S, TOp}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AluIntoRmJit<S, TOp>(Cpu cpu, OperandKind Kind0, byte Reg0, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, ulong src)
+        where S : struct, IOpSize
+        where TOp : struct, IAluOp
+    {
+        ulong dst, res;
+        if (Kind0 == OperandKind.Gpr)
+        {
+            dst = cpu.ReadGpr(Reg0, S.Size);
+            res = TOp.Compute(cpu, dst, src);
+            if (TOp.WritesResult)
+            {
+                cpu.WriteGpr(Reg0, S.Size, res);
+            }
+        }
+        else
+        {
+            ulong lin = JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip);
+            dst = cpu.ReadSized(lin, S.Size);
+            res = TOp.Compute(cpu, dst, src);
+            if (TOp.WritesResult)
+            {
+                cpu.WriteSized(lin, S.Size, res);
+            }
+        }
+
+        TOp.RecordFlags(cpu, S.Size, dst, src, res);
+    }
+
+    [JitTwin(nameof(MovLoad), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MovLoadJit<S>(Cpu cpu, ref DecodedOp op, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+        where S : struct, IOpSize =>
+        LoadIntoRegisterJit<S, S>(cpu, ref op, Kind1, Reg0, Reg1, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip);
+
+    [JitTwin(nameof(Movzx), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MovzxJit<TDst, TSrc>(Cpu cpu, ref DecodedOp op, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+        where TDst : struct, IOpSize
+        where TSrc : struct, IOpSize =>
+        LoadIntoRegisterJit<TDst, TSrc>(cpu, ref op, Kind1, Reg0, Reg1, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip);
+
+    /// <summary><see cref="LoadIntoRegister{TDst, TSrc}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadIntoRegisterJit<TDst, TSrc>(Cpu cpu, ref DecodedOp op, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+        where TDst : struct, IOpSize
+        where TSrc : struct, IOpSize
+    {
+        if (Kind1 == OperandKind.Gpr)
+        {
+            cpu.WriteGpr(Reg0, TDst.Size, cpu.ReadGpr(Reg1, TSrc.Size));
+            return;
+        }
+
+        ulong lin = JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip);
+        if (cpu.TryReadFast(lin, TSrc.Size, out ulong v))
+        {
+            cpu.WriteGpr(Reg0, TDst.Size, v);
+            return;
+        }
+
+        LoadSlow<TDst, TSrc>(cpu, ref op, lin);
+    }
+
+    [JitTwin(nameof(MovStore), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MovStoreJit<S>(Cpu cpu, OperandKind Kind0, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+        where S : struct, IOpSize
+    {
+        ulong v = cpu.ReadGpr(Reg1, S.Size);
+        if (Kind0 == OperandKind.Gpr)
+        {
+            cpu.WriteGpr(Reg0, S.Size, v);
+            return;
+        }
+
+        ulong lin = JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip);
+        if (!cpu.TryWriteFast(lin, S.Size, v))
+        {
+            StoreSlow<S>(cpu, lin, v);
+        }
+    }
+
+    [JitTwin(nameof(MovRegReg), Pure = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MovRegRegJit<S>(Cpu cpu, byte Reg0, byte Reg1)
+        where S : struct, IOpSize =>
+        cpu.WriteGpr(Reg0, S.Size, cpu.ReadGpr(Reg1, S.Size));
+
+    [JitTwin(nameof(MovRegImmediate), Pure = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MovRegImmediateJit<S>(Cpu cpu, byte Reg0, ulong Imm)
+        where S : struct, IOpSize =>
+        cpu.WriteGpr(Reg0, S.Size, Imm);
+
+    [JitTwin(nameof(Lea), Pure = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LeaJit<S>(Cpu cpu, byte Reg0, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, ulong nextRip)
+        where S : struct, IOpSize
+    {
+        ulong ea = MemBase == DecodedOp.RipBase ? nextRip : cpu.GprRef(MemBase);
+        ea += Disp + (cpu.GprRef(MemIndex) << MemScaleShift);
+        cpu.WriteGpr(Reg0, S.Size, ea & (ulong.MaxValue >> EaMaskShift));
+    }
+
+    [JitTwin(nameof(IncReg), Pure = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void IncRegJit<S>(Cpu cpu, byte Reg0)
+        where S : struct, IOpSize
+    {
+        ulong dst = cpu.ReadGpr(Reg0, S.Size);
+        ulong res = dst + 1;
+        cpu.WriteGpr(Reg0, S.Size, res);
+        cpu.SetIncDec(true, S.Size, dst, res);
+    }
+
+    [JitTwin(nameof(DecReg), Pure = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DecRegJit<S>(Cpu cpu, byte Reg0)
+        where S : struct, IOpSize
+    {
+        ulong dst = cpu.ReadGpr(Reg0, S.Size);
+        ulong res = dst - 1;
+        cpu.WriteGpr(Reg0, S.Size, res);
+        cpu.SetIncDec(false, S.Size, dst, res);
+    }
+
+    [JitTwin(nameof(Xor), Pure = true, RegisterOnly = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void XorJit<S>(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, ulong Imm)
+        where S : struct, IOpSize
+    {
+        if (Kind1 == OperandKind.Gpr && Reg0 == Reg1)
+        {
+            cpu.WriteGpr(Reg0, S.Size, 0);
+            cpu._flags = (cpu._flags & ~RFlags.Arith) | RFlags.ZF | RFlags.PF;
+            cpu._lazy = LazyOp.None;
+            return;
+        }
+
+        ulong src = Kind1 == OperandKind.Gpr ? cpu.ReadGpr(Reg1, S.Size) : Imm & Cpu.Mask(S.Size);
+        ulong res = cpu.ReadGpr(Reg0, S.Size) ^ src;
+        cpu.WriteGpr(Reg0, S.Size, res);
+        cpu.SetLogicFlags(S.Size, res);
+    }
+
+    [JitTwin(nameof(Imul2), Pure = true, RegisterOnly = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Imul2Jit<S>(Cpu cpu, byte Reg0, byte Reg1)
+        where S : struct, IOpSize
+    {
+        long a = SignExtend(cpu.ReadGpr(Reg0, S.Size), S.Size);
+        long b = SignExtend(cpu.ReadGpr(Reg1, S.Size), S.Size);
+        ImulTruncated<S>(cpu, Reg0, a, b);
+    }
+
+    [JitTwin(nameof(JmpRelative), Pure = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void JmpRelativeJit(Cpu cpu, ulong Disp, byte OpSize) =>
+        cpu._nextRip = Cpu.IpMask(cpu._nextRip + Disp, OpSize);
+
+    [JitTwin(nameof(Jo), Pure = true, Condition = 0)]
+    [JitTwin(nameof(Jno), Pure = true, Condition = 1)]
+    [JitTwin(nameof(Jb), Pure = true, Condition = 2)]
+    [JitTwin(nameof(Jae), Pure = true, Condition = 3)]
+    [JitTwin(nameof(Je), Pure = true, Condition = 4)]
+    [JitTwin(nameof(Jne), Pure = true, Condition = 5)]
+    [JitTwin(nameof(Jbe), Pure = true, Condition = 6)]
+    [JitTwin(nameof(Ja), Pure = true, Condition = 7)]
+    [JitTwin(nameof(Js), Pure = true, Condition = 8)]
+    [JitTwin(nameof(Jns), Pure = true, Condition = 9)]
+    [JitTwin(nameof(Jp), Pure = true, Condition = 10)]
+    [JitTwin(nameof(Jnp), Pure = true, Condition = 11)]
+    [JitTwin(nameof(Jl), Pure = true, Condition = 12)]
+    [JitTwin(nameof(Jge), Pure = true, Condition = 13)]
+    [JitTwin(nameof(Jle), Pure = true, Condition = 14)]
+    [JitTwin(nameof(Jg), Pure = true, Condition = 15)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void JccJit(Cpu cpu, int cc, ulong Disp, byte OpSize)
+    {
+        if (cpu.Condition(cc))
+        {
+            cpu._nextRip = Cpu.IpMask(cpu._nextRip + Disp, OpSize);
+        }
+    }
+
+    [JitTwin(nameof(PushReg64))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PushReg64Jit(Cpu cpu, byte Reg0)
+    {
+        ulong value = cpu.GprRef(Reg0);
+        ulong sp = cpu._gpr[Gpr.Rsp] - 8;
+        cpu.Write64(cpu.Linear(Seg.Ss, sp), value);
+        cpu._gpr[Gpr.Rsp] = sp;
+    }
+
+    [JitTwin(nameof(PopReg64))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PopReg64Jit(Cpu cpu, byte Reg0)
+    {
+        ulong sp = cpu._gpr[Gpr.Rsp];
+        ulong value = cpu.Read64(cpu.Linear(Seg.Ss, sp));
+        cpu._gpr[Gpr.Rsp] = sp + 8;
+        cpu.GprRef(Reg0) = value;
+    }
+
+    [JitTwin(nameof(CallRelative64))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CallRelative64Jit(Cpu cpu, ulong Disp)
+    {
+        ulong ret = cpu._nextRip;
+        ulong sp = cpu._gpr[Gpr.Rsp] - 8;
+        cpu.Write64(cpu.Linear(Seg.Ss, sp), ret);
+        cpu._gpr[Gpr.Rsp] = sp;
+        cpu._nextRip = ret + Disp;
+    }
+
+    [JitTwin(nameof(Ret64))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Ret64Jit(Cpu cpu)
+    {
+        ulong sp = cpu._gpr[Gpr.Rsp];
+        ulong target = cpu.Read64(cpu.Linear(Seg.Ss, sp));
+        cpu._gpr[Gpr.Rsp] = sp + 8;
+        cpu._nextRip = target;
+    }
+
+    /// <summary><see cref="LogicalShift{S, D}"/> on a register (count immediate or CL).</summary>
+    [JitTwin(nameof(LogicalShift), Pure = true, RegisterOnly = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LogicalShiftJit<S, D>(Cpu cpu, OperandKind Kind1, byte Reg0, ulong Imm)
+        where S : struct, IOpSize
+        where D : struct, IDirection
+    {
+        ulong dst = cpu.ReadGpr(Reg0, S.Size);
+        int count = ShiftCount<S>(cpu, Kind1, Imm);
+        if (count == 0)
+        {
+            cpu.WriteGpr(Reg0, S.Size, dst);
+            return;
+        }
+
+        int msb = S.Size * 8 - 1;
+        ulong shm1 = D.Left ? dst << (count - 1) : dst >> (count - 1);
+        ulong res = D.Left ? shm1 << 1 : shm1 >> 1;
+        cpu.WriteGpr(Reg0, S.Size, res);
+        cpu.SetResultFlags(S.Size, res, CarryOverflow(D.Left ? shm1 >> msb : shm1, shm1 ^ res, msb));
+    }
+
+    [JitTwin(nameof(Setcc), Pure = true, RegisterOnly = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SetccJit(Cpu cpu, int insnCode, byte Reg0) =>
+        cpu.WriteGpr(Reg0, 1, cpu.Condition(ConditionOfCode[insnCode]) ? 1UL : 0UL);
+
+    [JitTwin(nameof(Cmovcc), Pure = true, RegisterOnly = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CmovccJit<S>(Cpu cpu, int insnCode, byte Reg0, byte Reg1)
+        where S : struct, IOpSize
+    {
+        ulong src = cpu.ReadGpr(Reg1, S.Size);
+        bool taken = cpu.Condition(ConditionOfCode[insnCode]);
+        cpu.WriteGpr(Reg0, S.Size, taken ? src : cpu.ReadGpr(Reg0, S.Size));
+    }
+
+    [JitTwin(nameof(Cdqe), Pure = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CdqeJit(Cpu cpu) =>
+        cpu._gpr[Gpr.Rax] = (ulong)(long)(int)cpu._gpr[Gpr.Rax];
+
+    [JitTwin(nameof(MovImmediate), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MovImmediateJit<S>(Cpu cpu, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+        where S : struct, IOpSize
+    {
+        if (Kind0 == OperandKind.Gpr)
+        {
+            cpu.WriteGpr(Reg0, S.Size, Imm);
+        }
+        else
+        {
+            cpu.WriteSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip), S.Size, Imm);
+        }
+    }
+
+    [JitTwin(nameof(Movsx), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MovsxJit(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, byte OpSize, byte Op1Size, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    {
+        int srcSize = Op1Size;
+        ulong v = Kind1 == OperandKind.Gpr
+            ? cpu.ReadGpr(Reg1, srcSize)
+            : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip), srcSize);
+        int shift = 64 - srcSize * 8;
+        cpu.WriteGpr(Reg0, OpSize, (ulong)((long)(v << shift) >> shift));
+    }
+}
