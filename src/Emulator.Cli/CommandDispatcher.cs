@@ -30,6 +30,7 @@ public static class CommandDispatcher
                    --snapshot (never write the varstore)  --flash-log FILE
                    --quiet | --verbose | --no-status
                    --force (boot a CODE/VARS pair that does not match, in snapshot mode)
+                   --interpret (no block compilation: every block interpreted)
                    --no-reboot (a guest reset ends the run)  --max-resets N (default 16)
                    --timeline (after the run: every module started, where, when, instructions inside)
           bench    flash write throughput: device level, guest level, images for QEMU
