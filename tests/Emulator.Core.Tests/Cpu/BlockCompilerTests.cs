@@ -267,6 +267,8 @@ public sealed class BlockCompilerTests
         {
             var top = a.CreateLabel();
             var skip = a.CreateLabel();
+            var sub = a.CreateLabel();
+            var done = a.CreateLabel();
             a.mov(ecx, 50);
             a.mov(esi, (uint)Data);
             a.Label(ref top);
@@ -283,8 +285,28 @@ public sealed class BlockCompilerTests
             a.jl(skip);
             a.inc(ebx);
             a.Label(ref skip);
+            a.push(0x1234);
+            a.push(-5);
+            a.pop(edx);
+            a.pop(eax);
+            a.sar(edx, 3);
+            a.sar(eax, cl);
+            a.xor(eax, __dword_ptr[esi + 12]);
+            a.xor(__dword_ptr[esi + 16], edx);
+            a.call(sub);
             a.dec(ecx);
             a.jnz(top);
+            a.jmp(done);
+            a.Label(ref sub);
+            a.push(ebp);
+            a.mov(ebp, esp);
+            a.sub(esp, 16);
+            a.mov(__dword_ptr[ebp - 4], ecx);
+            a.add(ebx, __dword_ptr[ebp - 4]);
+            a.leave();
+            a.ret();
+            a.Label(ref done);
+            a.nop();
         }
 
         // DS based at 64 KiB (set directly, as a descriptor load would): the data lands there.

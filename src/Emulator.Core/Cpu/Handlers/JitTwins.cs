@@ -214,12 +214,12 @@ internal static unsafe partial class Handlers
         cpu.SetIncDec(false, S.Size, dst, res);
     }
 
-    [JitTwin(nameof(Xor), Pure = true, RegisterOnly = true)]
+    [JitTwin(nameof(Xor), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void XorJit<S>(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, ulong Imm)
+    private static void XorJit<S>(Cpu cpu, OperandKind Kind0, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
         where S : struct, IOpSize
     {
-        if (Kind1 == OperandKind.Gpr && Reg0 == Reg1)
+        if (Kind1 == OperandKind.Gpr && Kind0 == OperandKind.Gpr && Reg0 == Reg1)
         {
             cpu.WriteGpr(Reg0, S.Size, 0);
             cpu._flags = (cpu._flags & ~RFlags.Arith) | RFlags.ZF | RFlags.PF;
@@ -227,9 +227,32 @@ internal static unsafe partial class Handlers
             return;
         }
 
-        ulong src = Kind1 == OperandKind.Gpr ? cpu.ReadGpr(Reg1, S.Size) : Imm & Cpu.Mask(S.Size);
-        ulong res = cpu.ReadGpr(Reg0, S.Size) ^ src;
-        cpu.WriteGpr(Reg0, S.Size, res);
+        // As the handler: the destination is read first, then the source (one of them may be memory).
+        ulong lin = 0;
+        ulong dst;
+        if (Kind0 == OperandKind.Gpr)
+        {
+            dst = cpu.ReadGpr(Reg0, S.Size);
+        }
+        else
+        {
+            lin = JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness);
+            dst = cpu.ReadSized(lin, S.Size);
+        }
+
+        ulong src = Kind1 == OperandKind.Gpr
+            ? cpu.ReadGpr(Reg1, S.Size)
+            : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), S.Size);
+        ulong res = dst ^ src;
+        if (Kind0 == OperandKind.Gpr)
+        {
+            cpu.WriteGpr(Reg0, S.Size, res);
+        }
+        else
+        {
+            cpu.WriteSized(lin, S.Size, res);
+        }
+
         cpu.SetLogicFlags(S.Size, res);
     }
 
@@ -381,5 +404,104 @@ internal static unsafe partial class Handlers
             : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), srcSize);
         int shift = 64 - srcSize * 8;
         cpu.WriteGpr(Reg0, OpSize, (ulong)((long)(v << shift) >> shift));
+    }
+
+    [JitTwin(nameof(PushReg32))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PushReg32Jit(Cpu cpu, ref DecodedOp op, byte Reg0)
+    {
+        if (cpu._stackSize != 4)
+        {
+            Push(cpu, ref op);
+            return;
+        }
+
+        Push32(cpu, (uint)cpu.GprRef(Reg0));
+    }
+
+    [JitTwin(nameof(PushImm32))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PushImm32Jit(Cpu cpu, ref DecodedOp op, ulong Imm)
+    {
+        if (cpu._stackSize != 4)
+        {
+            Push(cpu, ref op);
+            return;
+        }
+
+        Push32(cpu, (uint)Imm);
+    }
+
+    [JitTwin(nameof(PopReg32))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PopReg32Jit(Cpu cpu, ref DecodedOp op, byte Reg0)
+    {
+        if (cpu._stackSize != 4)
+        {
+            Pop(cpu, ref op);
+            return;
+        }
+
+        cpu.GprRef(Reg0) = Pop32(cpu);
+    }
+
+    [JitTwin(nameof(CallRelative32))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CallRelative32Jit(Cpu cpu, ref DecodedOp op, ulong Disp)
+    {
+        if (cpu._stackSize != 4)
+        {
+            CallRelative(cpu, ref op);
+            return;
+        }
+
+        ulong ret = cpu._nextRip;
+        Push32(cpu, (uint)ret);
+        cpu._nextRip = (uint)(ret + Disp);
+    }
+
+    [JitTwin(nameof(Ret32))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Ret32Jit(Cpu cpu, ref DecodedOp op)
+    {
+        if (cpu._stackSize != 4)
+        {
+            RetNear(cpu, ref op);
+            return;
+        }
+
+        cpu._nextRip = Pop32(cpu);
+    }
+
+    [JitTwin(nameof(Leave))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LeaveJit(Cpu cpu, byte OpSize)
+    {
+        int size = OpSize;
+        ulong bp = cpu.StackMask(cpu._gpr[Gpr.Rbp]);
+        ulong v = cpu.ReadSized(cpu.Linear(Seg.Ss, bp), size);
+        cpu.SetSp(bp + (ulong)size);
+        cpu.WriteGpr(Gpr.Rbp, size, v);
+    }
+
+    /// <summary><see cref="Sar{S}"/> on a register.</summary>
+    [JitTwin(nameof(Sar), Pure = true, RegisterOnly = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SarJit<S>(Cpu cpu, OperandKind Kind1, byte Reg0, ulong Imm)
+        where S : struct, IOpSize
+    {
+        ulong dst = cpu.ReadGpr(Reg0, S.Size);
+        int count = ShiftCount<S>(cpu, Kind1, Imm);
+        if (count == 0)
+        {
+            cpu.WriteGpr(Reg0, S.Size, dst);
+            return;
+        }
+
+        long signed = SignExtend(dst, S.Size);
+        ulong shm1 = (ulong)(signed >> (count - 1));
+        ulong res = (ulong)(signed >> count);
+        cpu.WriteGpr(Reg0, S.Size, res);
+        cpu.SetResultFlags(S.Size, res, shm1 & 1);
     }
 }
