@@ -11,13 +11,23 @@ namespace Emulator.Core.Cpu;
 /// </summary>
 internal static unsafe partial class Handlers
 {
-    /// <summary>The effective address of <see cref="Cpu.EffectiveAddress"/> with the operand parts as constants.</summary>
+    /// <summary>
+    /// <see cref="Cpu.MemLinear"/> with the operand parts and the block's mode as constants. In
+    /// 64-bit mode ES, CS, SS and DS have base 0 (the CPU keeps <c>_segBase</c> so), so only FS and
+    /// GS add one, and nothing truncates; elsewhere the base is added and the sum wraps at 4 GiB.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong JitLinear(Cpu cpu, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    private static ulong JitLinear(Cpu cpu, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
     {
         ulong ea = MemBase == DecodedOp.RipBase ? nextRip : cpu.GprRef(MemBase);
         ea += Disp + (cpu.GprRef(MemIndex) << MemScaleShift);
-        return cpu.Linear(MemSeg, ea & (ulong.MaxValue >> EaMaskShift));
+        ea &= ulong.MaxValue >> EaMaskShift;
+        if (bitness == 64)
+        {
+            return MemSeg is Seg.Fs or Seg.Gs ? cpu.Linear(MemSeg, ea) : ea;
+        }
+
+        return cpu.Linear(MemSeg, ea);
     }
 
     [JitTwin(nameof(AluRegReg), Pure = true)]
@@ -36,29 +46,29 @@ internal static unsafe partial class Handlers
 
     [JitTwin(nameof(AluRegRm), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AluRegRmJit<S, TOp>(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    private static void AluRegRmJit<S, TOp>(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
         where S : struct, IOpSize
         where TOp : struct, IAluOp
     {
         ulong src = Kind1 == OperandKind.Gpr
             ? cpu.ReadGpr(Reg1, S.Size)
-            : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip), S.Size);
+            : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), S.Size);
         AluIntoRegJit<S, TOp>(cpu, Reg0, src);
     }
 
     [JitTwin(nameof(AluRmReg), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AluRmRegJit<S, TOp>(Cpu cpu, OperandKind Kind0, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    private static void AluRmRegJit<S, TOp>(Cpu cpu, OperandKind Kind0, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
         where S : struct, IOpSize
         where TOp : struct, IAluOp =>
-        AluIntoRmJit<S, TOp>(cpu, Kind0, Reg0, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, cpu.ReadGpr(Reg1, S.Size));
+        AluIntoRmJit<S, TOp>(cpu, Kind0, Reg0, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness, cpu.ReadGpr(Reg1, S.Size));
 
     [JitTwin(nameof(AluRmImm), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AluRmImmJit<S, TOp>(Cpu cpu, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    private static void AluRmImmJit<S, TOp>(Cpu cpu, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
         where S : struct, IOpSize
         where TOp : struct, IAluOp =>
-        AluIntoRmJit<S, TOp>(cpu, Kind0, Reg0, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, Imm & Cpu.Mask(S.Size));
+        AluIntoRmJit<S, TOp>(cpu, Kind0, Reg0, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness, Imm & Cpu.Mask(S.Size));
 
     /// <summary><see cref="AluIntoReg{S, TOp}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -78,7 +88,7 @@ internal static unsafe partial class Handlers
 
     /// <summary><see cref="AluIntoRm{S, TOp}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AluIntoRmJit<S, TOp>(Cpu cpu, OperandKind Kind0, byte Reg0, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, ulong src)
+    private static void AluIntoRmJit<S, TOp>(Cpu cpu, OperandKind Kind0, byte Reg0, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness, ulong src)
         where S : struct, IOpSize
         where TOp : struct, IAluOp
     {
@@ -94,7 +104,7 @@ internal static unsafe partial class Handlers
         }
         else
         {
-            ulong lin = JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip);
+            ulong lin = JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness);
             dst = cpu.ReadSized(lin, S.Size);
             res = TOp.Compute(cpu, dst, src);
             if (TOp.WritesResult)
@@ -108,20 +118,20 @@ internal static unsafe partial class Handlers
 
     [JitTwin(nameof(MovLoad), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MovLoadJit<S>(Cpu cpu, ref DecodedOp op, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    private static void MovLoadJit<S>(Cpu cpu, ref DecodedOp op, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
         where S : struct, IOpSize =>
-        LoadIntoRegisterJit<S, S>(cpu, ref op, Kind1, Reg0, Reg1, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip);
+        LoadIntoRegisterJit<S, S>(cpu, ref op, Kind1, Reg0, Reg1, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness);
 
     [JitTwin(nameof(Movzx), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MovzxJit<TDst, TSrc>(Cpu cpu, ref DecodedOp op, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    private static void MovzxJit<TDst, TSrc>(Cpu cpu, ref DecodedOp op, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
         where TDst : struct, IOpSize
         where TSrc : struct, IOpSize =>
-        LoadIntoRegisterJit<TDst, TSrc>(cpu, ref op, Kind1, Reg0, Reg1, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip);
+        LoadIntoRegisterJit<TDst, TSrc>(cpu, ref op, Kind1, Reg0, Reg1, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness);
 
     /// <summary><see cref="LoadIntoRegister{TDst, TSrc}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadIntoRegisterJit<TDst, TSrc>(Cpu cpu, ref DecodedOp op, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    private static void LoadIntoRegisterJit<TDst, TSrc>(Cpu cpu, ref DecodedOp op, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
         where TDst : struct, IOpSize
         where TSrc : struct, IOpSize
     {
@@ -131,7 +141,7 @@ internal static unsafe partial class Handlers
             return;
         }
 
-        ulong lin = JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip);
+        ulong lin = JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness);
         if (cpu.TryReadFast(lin, TSrc.Size, out ulong v))
         {
             cpu.WriteGpr(Reg0, TDst.Size, v);
@@ -143,7 +153,7 @@ internal static unsafe partial class Handlers
 
     [JitTwin(nameof(MovStore), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MovStoreJit<S>(Cpu cpu, OperandKind Kind0, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    private static void MovStoreJit<S>(Cpu cpu, OperandKind Kind0, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
         where S : struct, IOpSize
     {
         ulong v = cpu.ReadGpr(Reg1, S.Size);
@@ -153,7 +163,7 @@ internal static unsafe partial class Handlers
             return;
         }
 
-        ulong lin = JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip);
+        ulong lin = JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness);
         if (!cpu.TryWriteFast(lin, S.Size, v))
         {
             StoreSlow<S>(cpu, lin, v);
@@ -204,12 +214,12 @@ internal static unsafe partial class Handlers
         cpu.SetIncDec(false, S.Size, dst, res);
     }
 
-    [JitTwin(nameof(Xor), Pure = true, RegisterOnly = true)]
+    [JitTwin(nameof(Xor), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void XorJit<S>(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, ulong Imm)
+    private static void XorJit<S>(Cpu cpu, OperandKind Kind0, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
         where S : struct, IOpSize
     {
-        if (Kind1 == OperandKind.Gpr && Reg0 == Reg1)
+        if (Kind1 == OperandKind.Gpr && Kind0 == OperandKind.Gpr && Reg0 == Reg1)
         {
             cpu.WriteGpr(Reg0, S.Size, 0);
             cpu._flags = (cpu._flags & ~RFlags.Arith) | RFlags.ZF | RFlags.PF;
@@ -217,9 +227,32 @@ internal static unsafe partial class Handlers
             return;
         }
 
-        ulong src = Kind1 == OperandKind.Gpr ? cpu.ReadGpr(Reg1, S.Size) : Imm & Cpu.Mask(S.Size);
-        ulong res = cpu.ReadGpr(Reg0, S.Size) ^ src;
-        cpu.WriteGpr(Reg0, S.Size, res);
+        // As the handler: the destination is read first, then the source (one of them may be memory).
+        ulong lin = 0;
+        ulong dst;
+        if (Kind0 == OperandKind.Gpr)
+        {
+            dst = cpu.ReadGpr(Reg0, S.Size);
+        }
+        else
+        {
+            lin = JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness);
+            dst = cpu.ReadSized(lin, S.Size);
+        }
+
+        ulong src = Kind1 == OperandKind.Gpr
+            ? cpu.ReadGpr(Reg1, S.Size)
+            : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), S.Size);
+        ulong res = dst ^ src;
+        if (Kind0 == OperandKind.Gpr)
+        {
+            cpu.WriteGpr(Reg0, S.Size, res);
+        }
+        else
+        {
+            cpu.WriteSized(lin, S.Size, res);
+        }
+
         cpu.SetLogicFlags(S.Size, res);
     }
 
@@ -269,7 +302,7 @@ internal static unsafe partial class Handlers
     {
         ulong value = cpu.GprRef(Reg0);
         ulong sp = cpu._gpr[Gpr.Rsp] - 8;
-        cpu.Write64(cpu.Linear(Seg.Ss, sp), value);
+        cpu.Write64(sp, value); // 64-bit mode: SS base 0, no wrap (Cpu.Linear)
         cpu._gpr[Gpr.Rsp] = sp;
     }
 
@@ -278,7 +311,7 @@ internal static unsafe partial class Handlers
     private static void PopReg64Jit(Cpu cpu, byte Reg0)
     {
         ulong sp = cpu._gpr[Gpr.Rsp];
-        ulong value = cpu.Read64(cpu.Linear(Seg.Ss, sp));
+        ulong value = cpu.Read64(sp); // 64-bit mode: SS base 0, no wrap (Cpu.Linear)
         cpu._gpr[Gpr.Rsp] = sp + 8;
         cpu.GprRef(Reg0) = value;
     }
@@ -289,7 +322,7 @@ internal static unsafe partial class Handlers
     {
         ulong ret = cpu._nextRip;
         ulong sp = cpu._gpr[Gpr.Rsp] - 8;
-        cpu.Write64(cpu.Linear(Seg.Ss, sp), ret);
+        cpu.Write64(sp, ret); // 64-bit mode: SS base 0, no wrap (Cpu.Linear)
         cpu._gpr[Gpr.Rsp] = sp;
         cpu._nextRip = ret + Disp;
     }
@@ -299,7 +332,7 @@ internal static unsafe partial class Handlers
     private static void Ret64Jit(Cpu cpu)
     {
         ulong sp = cpu._gpr[Gpr.Rsp];
-        ulong target = cpu.Read64(cpu.Linear(Seg.Ss, sp));
+        ulong target = cpu.Read64(sp); // 64-bit mode: SS base 0, no wrap (Cpu.Linear)
         cpu._gpr[Gpr.Rsp] = sp + 8;
         cpu._nextRip = target;
     }
@@ -348,7 +381,7 @@ internal static unsafe partial class Handlers
 
     [JitTwin(nameof(MovImmediate), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MovImmediateJit<S>(Cpu cpu, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    private static void MovImmediateJit<S>(Cpu cpu, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
         where S : struct, IOpSize
     {
         if (Kind0 == OperandKind.Gpr)
@@ -357,19 +390,118 @@ internal static unsafe partial class Handlers
         }
         else
         {
-            cpu.WriteSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip), S.Size, Imm);
+            cpu.WriteSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), S.Size, Imm);
         }
     }
 
     [JitTwin(nameof(Movsx), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MovsxJit(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, byte OpSize, byte Op1Size, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip)
+    private static void MovsxJit(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, byte OpSize, byte Op1Size, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
     {
         int srcSize = Op1Size;
         ulong v = Kind1 == OperandKind.Gpr
             ? cpu.ReadGpr(Reg1, srcSize)
-            : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip), srcSize);
+            : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), srcSize);
         int shift = 64 - srcSize * 8;
         cpu.WriteGpr(Reg0, OpSize, (ulong)((long)(v << shift) >> shift));
+    }
+
+    [JitTwin(nameof(PushReg32))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PushReg32Jit(Cpu cpu, ref DecodedOp op, byte Reg0)
+    {
+        if (cpu._stackSize != 4)
+        {
+            Push(cpu, ref op);
+            return;
+        }
+
+        Push32(cpu, (uint)cpu.GprRef(Reg0));
+    }
+
+    [JitTwin(nameof(PushImm32))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PushImm32Jit(Cpu cpu, ref DecodedOp op, ulong Imm)
+    {
+        if (cpu._stackSize != 4)
+        {
+            Push(cpu, ref op);
+            return;
+        }
+
+        Push32(cpu, (uint)Imm);
+    }
+
+    [JitTwin(nameof(PopReg32))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PopReg32Jit(Cpu cpu, ref DecodedOp op, byte Reg0)
+    {
+        if (cpu._stackSize != 4)
+        {
+            Pop(cpu, ref op);
+            return;
+        }
+
+        cpu.GprRef(Reg0) = Pop32(cpu);
+    }
+
+    [JitTwin(nameof(CallRelative32))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CallRelative32Jit(Cpu cpu, ref DecodedOp op, ulong Disp)
+    {
+        if (cpu._stackSize != 4)
+        {
+            CallRelative(cpu, ref op);
+            return;
+        }
+
+        ulong ret = cpu._nextRip;
+        Push32(cpu, (uint)ret);
+        cpu._nextRip = (uint)(ret + Disp);
+    }
+
+    [JitTwin(nameof(Ret32))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Ret32Jit(Cpu cpu, ref DecodedOp op)
+    {
+        if (cpu._stackSize != 4)
+        {
+            RetNear(cpu, ref op);
+            return;
+        }
+
+        cpu._nextRip = Pop32(cpu);
+    }
+
+    [JitTwin(nameof(Leave))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LeaveJit(Cpu cpu, byte OpSize)
+    {
+        int size = OpSize;
+        ulong bp = cpu.StackMask(cpu._gpr[Gpr.Rbp]);
+        ulong v = cpu.ReadSized(cpu.Linear(Seg.Ss, bp), size);
+        cpu.SetSp(bp + (ulong)size);
+        cpu.WriteGpr(Gpr.Rbp, size, v);
+    }
+
+    /// <summary><see cref="Sar{S}"/> on a register.</summary>
+    [JitTwin(nameof(Sar), Pure = true, RegisterOnly = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SarJit<S>(Cpu cpu, OperandKind Kind1, byte Reg0, ulong Imm)
+        where S : struct, IOpSize
+    {
+        ulong dst = cpu.ReadGpr(Reg0, S.Size);
+        int count = ShiftCount<S>(cpu, Kind1, Imm);
+        if (count == 0)
+        {
+            cpu.WriteGpr(Reg0, S.Size, dst);
+            return;
+        }
+
+        long signed = SignExtend(dst, S.Size);
+        ulong shm1 = (ulong)(signed >> (count - 1));
+        ulong res = (ulong)(signed >> count);
+        cpu.WriteGpr(Reg0, S.Size, res);
+        cpu.SetResultFlags(S.Size, res, shm1 & 1);
     }
 }

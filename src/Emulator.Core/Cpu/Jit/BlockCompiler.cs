@@ -60,7 +60,7 @@ internal static unsafe class BlockCompiler
 
             if (twin is { } t)
             {
-                e.CallTwin(t.Method, t.Attribute, ref op, i, offset + op.Length);
+                e.CallTwin(t.Method, t.Attribute, ref op, i, offset + op.Length, block.Bitness);
             }
             else
             {
@@ -307,7 +307,7 @@ internal static unsafe class BlockCompiler
             il.EmitCalli(OpCodes.Calli, System.Reflection.CallingConventions.Standard, typeof(void), HandlerParameters, null);
         }
 
-        public void CallTwin(MethodInfo twin, JitTwinAttribute attribute, ref DecodedOp op, int index, int nextOffset)
+        public void CallTwin(MethodInfo twin, JitTwinAttribute attribute, ref DecodedOp op, int index, int nextOffset, int bitness)
         {
             foreach (var p in twin.GetParameters())
             {
@@ -324,6 +324,9 @@ internal static unsafe class BlockCompiler
                         break;
                     case "cc":
                         il.Emit(OpCodes.Ldc_I4, attribute.Condition);
+                        break;
+                    case "bitness":
+                        il.Emit(OpCodes.Ldc_I4, bitness);
                         break;
                     case "insnCode":
                         il.Emit(OpCodes.Ldc_I4, (int)op.Code);

@@ -5,7 +5,7 @@ namespace Emulator.Core.Cpu.Jit;
 /// operands the handler reads from its <see cref="DecodedOp"/> taken as parameters instead, so
 /// the compiler can pass them as constants and the .NET JIT folds them. Parameters are matched
 /// by name: <c>cpu</c>; <c>op</c> (the op itself, for slow paths); <c>nextRip</c> (the address of
-/// the next instruction); <c>cc</c> (<see cref="Condition"/>); <c>insnCode</c> (the Iced code); any other name is the
+/// the next instruction); <c>cc</c> (<see cref="Condition"/>); <c>insnCode</c> (the Iced code); <c>bitness</c> (the block's mode: 16, 32, 64); any other name is the
 /// <see cref="DecodedOp"/> field of that name.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
