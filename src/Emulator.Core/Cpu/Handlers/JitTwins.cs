@@ -22,12 +22,13 @@ internal static unsafe partial class Handlers
         ulong ea = MemBase == DecodedOp.RipBase ? nextRip : cpu.GprRef(MemBase);
         ea += Disp + (cpu.GprRef(MemIndex) << MemScaleShift);
         ea &= ulong.MaxValue >> EaMaskShift;
+        ulong segBase = Unsafe.Add(ref Unsafe.As<SegmentBases, ulong>(ref cpu._segBase), (nint)MemSeg);
         if (bitness == 64)
         {
-            return MemSeg is Seg.Fs or Seg.Gs ? cpu.Linear(MemSeg, ea) : ea;
+            return MemSeg is Seg.Fs or Seg.Gs ? segBase + ea : ea;
         }
 
-        return cpu.Linear(MemSeg, ea);
+        return (uint)(segBase + ea);
     }
 
     [JitTwin(nameof(AluRegReg), Pure = true)]
