@@ -120,6 +120,11 @@ public sealed class BlockCompilerTests
         a.movsx(r13, __byte_ptr[rsi + 5]);
         a.movsxd(r14, edx);
         a.movsx(dx, al);
+        a.inc(__qword_ptr[rsi + 40]);
+        a.dec(__dword_ptr[rsi + 48]);
+        a.imul(r8, __qword_ptr[rsi + 8], -3);
+        a.shl(__qword_ptr[rsi + 56], cl);
+        a.sar(r9d, 5);
         a.call(sub);
         a.dec(ecx);
         a.jnz(top);
@@ -293,6 +298,13 @@ public sealed class BlockCompilerTests
             a.sar(eax, cl);
             a.xor(eax, __dword_ptr[esi + 12]);
             a.xor(__dword_ptr[esi + 16], edx);
+            a.inc(__dword_ptr[esi + 20]);
+            a.dec(__word_ptr[esi + 24]);
+            a.imul(eax, __dword_ptr[esi + 4], 5);
+            a.imul(ebx, ecx, 7);
+            a.shl(__dword_ptr[esi + 28], 2);
+            a.sar(__dword_ptr[esi + 32], cl);
+            a.shr(__byte_ptr[esi + 36], 1);
             a.call(sub);
             a.dec(ecx);
             a.jnz(top);

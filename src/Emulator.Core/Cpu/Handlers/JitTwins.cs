@@ -22,12 +22,13 @@ internal static unsafe partial class Handlers
         ulong ea = MemBase == DecodedOp.RipBase ? nextRip : cpu.GprRef(MemBase);
         ea += Disp + (cpu.GprRef(MemIndex) << MemScaleShift);
         ea &= ulong.MaxValue >> EaMaskShift;
+        ulong segBase = Unsafe.Add(ref Unsafe.As<SegmentBases, ulong>(ref cpu._segBase), (nint)MemSeg);
         if (bitness == 64)
         {
-            return MemSeg is Seg.Fs or Seg.Gs ? cpu.Linear(MemSeg, ea) : ea;
+            return MemSeg is Seg.Fs or Seg.Gs ? segBase + ea : ea;
         }
 
-        return cpu.Linear(MemSeg, ea);
+        return (uint)(segBase + ea);
     }
 
     [JitTwin(nameof(AluRegReg), Pure = true)]
@@ -266,97 +267,111 @@ internal static unsafe partial class Handlers
         ImulTruncated<S>(cpu, Reg0, a, b);
     }
 
-    [JitTwin(nameof(JmpRelative), Pure = true)]
+    /// <summary><see cref="ReadDest"/> with the operand parts as constants.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void JmpRelativeJit(Cpu cpu, ulong Disp, byte OpSize) =>
-        cpu._nextRip = Cpu.IpMask(cpu._nextRip + Disp, OpSize);
-
-    [JitTwin(nameof(Jo), Pure = true, Condition = 0)]
-    [JitTwin(nameof(Jno), Pure = true, Condition = 1)]
-    [JitTwin(nameof(Jb), Pure = true, Condition = 2)]
-    [JitTwin(nameof(Jae), Pure = true, Condition = 3)]
-    [JitTwin(nameof(Je), Pure = true, Condition = 4)]
-    [JitTwin(nameof(Jne), Pure = true, Condition = 5)]
-    [JitTwin(nameof(Jbe), Pure = true, Condition = 6)]
-    [JitTwin(nameof(Ja), Pure = true, Condition = 7)]
-    [JitTwin(nameof(Js), Pure = true, Condition = 8)]
-    [JitTwin(nameof(Jns), Pure = true, Condition = 9)]
-    [JitTwin(nameof(Jp), Pure = true, Condition = 10)]
-    [JitTwin(nameof(Jnp), Pure = true, Condition = 11)]
-    [JitTwin(nameof(Jl), Pure = true, Condition = 12)]
-    [JitTwin(nameof(Jge), Pure = true, Condition = 13)]
-    [JitTwin(nameof(Jle), Pure = true, Condition = 14)]
-    [JitTwin(nameof(Jg), Pure = true, Condition = 15)]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void JccJit(Cpu cpu, int cc, ulong Disp, byte OpSize)
+    private static ulong JitReadDest<S>(Cpu cpu, OperandKind Kind0, byte Reg0, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness, out ulong lin)
+        where S : struct, IOpSize
     {
-        if (cpu.Condition(cc))
+        if (Kind0 == OperandKind.Gpr)
         {
-            cpu._nextRip = Cpu.IpMask(cpu._nextRip + Disp, OpSize);
+            lin = 0;
+            return cpu.ReadGpr(Reg0, S.Size);
+        }
+
+        lin = JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness);
+        return cpu.ReadSized(lin, S.Size);
+    }
+
+    /// <summary><see cref="WriteDest"/> with the operand kind and register as constants.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void JitWriteDest<S>(Cpu cpu, OperandKind Kind0, byte Reg0, ulong lin, ulong value)
+        where S : struct, IOpSize
+    {
+        if (Kind0 == OperandKind.Gpr)
+        {
+            cpu.WriteGpr(Reg0, S.Size, value);
+        }
+        else
+        {
+            cpu.WriteSized(lin, S.Size, value);
         }
     }
 
-    [JitTwin(nameof(PushReg64))]
+    [JitTwin(nameof(LogicalShift), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PushReg64Jit(Cpu cpu, byte Reg0)
-    {
-        ulong value = cpu.GprRef(Reg0);
-        ulong sp = cpu._gpr[Gpr.Rsp] - 8;
-        cpu.Write64(sp, value); // 64-bit mode: SS base 0, no wrap (Cpu.Linear)
-        cpu._gpr[Gpr.Rsp] = sp;
-    }
-
-    [JitTwin(nameof(PopReg64))]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PopReg64Jit(Cpu cpu, byte Reg0)
-    {
-        ulong sp = cpu._gpr[Gpr.Rsp];
-        ulong value = cpu.Read64(sp); // 64-bit mode: SS base 0, no wrap (Cpu.Linear)
-        cpu._gpr[Gpr.Rsp] = sp + 8;
-        cpu.GprRef(Reg0) = value;
-    }
-
-    [JitTwin(nameof(CallRelative64))]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CallRelative64Jit(Cpu cpu, ulong Disp)
-    {
-        ulong ret = cpu._nextRip;
-        ulong sp = cpu._gpr[Gpr.Rsp] - 8;
-        cpu.Write64(sp, ret); // 64-bit mode: SS base 0, no wrap (Cpu.Linear)
-        cpu._gpr[Gpr.Rsp] = sp;
-        cpu._nextRip = ret + Disp;
-    }
-
-    [JitTwin(nameof(Ret64))]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Ret64Jit(Cpu cpu)
-    {
-        ulong sp = cpu._gpr[Gpr.Rsp];
-        ulong target = cpu.Read64(sp); // 64-bit mode: SS base 0, no wrap (Cpu.Linear)
-        cpu._gpr[Gpr.Rsp] = sp + 8;
-        cpu._nextRip = target;
-    }
-
-    /// <summary><see cref="LogicalShift{S, D}"/> on a register (count immediate or CL).</summary>
-    [JitTwin(nameof(LogicalShift), Pure = true, RegisterOnly = true)]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LogicalShiftJit<S, D>(Cpu cpu, OperandKind Kind1, byte Reg0, ulong Imm)
+    private static void LogicalShiftJit<S, D>(Cpu cpu, OperandKind Kind0, OperandKind Kind1, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
         where S : struct, IOpSize
         where D : struct, IDirection
     {
-        ulong dst = cpu.ReadGpr(Reg0, S.Size);
+        ulong dst = JitReadDest<S>(cpu, Kind0, Reg0, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness, out ulong lin);
         int count = ShiftCount<S>(cpu, Kind1, Imm);
         if (count == 0)
         {
-            cpu.WriteGpr(Reg0, S.Size, dst);
+            JitWriteDest<S>(cpu, Kind0, Reg0, lin, dst);
             return;
         }
 
         int msb = S.Size * 8 - 1;
         ulong shm1 = D.Left ? dst << (count - 1) : dst >> (count - 1);
         ulong res = D.Left ? shm1 << 1 : shm1 >> 1;
-        cpu.WriteGpr(Reg0, S.Size, res);
+        JitWriteDest<S>(cpu, Kind0, Reg0, lin, res);
         cpu.SetResultFlags(S.Size, res, CarryOverflow(D.Left ? shm1 >> msb : shm1, shm1 ^ res, msb));
+    }
+
+    [JitTwin(nameof(Sar), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SarJit<S>(Cpu cpu, OperandKind Kind0, OperandKind Kind1, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
+        where S : struct, IOpSize
+    {
+        ulong dst = JitReadDest<S>(cpu, Kind0, Reg0, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness, out ulong lin);
+        int count = ShiftCount<S>(cpu, Kind1, Imm);
+        if (count == 0)
+        {
+            JitWriteDest<S>(cpu, Kind0, Reg0, lin, dst);
+            return;
+        }
+
+        // Both values carry the same sign, so OF comes out 0, as the SDM defines for count 1.
+        long signed = SignExtend(dst, S.Size);
+        ulong shm1 = (ulong)(signed >> (count - 1));
+        ulong res = (ulong)(signed >> count);
+        JitWriteDest<S>(cpu, Kind0, Reg0, lin, res);
+        cpu.SetResultFlags(S.Size, res, shm1 & 1);
+    }
+
+    [JitTwin(nameof(Inc), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void IncJit<S>(Cpu cpu, OperandKind Kind0, byte Reg0, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
+        where S : struct, IOpSize
+    {
+        ulong dst = JitReadDest<S>(cpu, Kind0, Reg0, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness, out ulong lin);
+        ulong res = dst + 1;
+        JitWriteDest<S>(cpu, Kind0, Reg0, lin, res);
+        cpu.SetIncDec(true, S.Size, dst, res);
+    }
+
+    [JitTwin(nameof(Dec), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DecJit<S>(Cpu cpu, OperandKind Kind0, byte Reg0, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
+        where S : struct, IOpSize
+    {
+        ulong dst = JitReadDest<S>(cpu, Kind0, Reg0, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness, out ulong lin);
+        ulong res = dst - 1;
+        JitWriteDest<S>(cpu, Kind0, Reg0, lin, res);
+        cpu.SetIncDec(false, S.Size, dst, res);
+    }
+
+    [JitTwin(nameof(Imul3), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Imul3Jit<S>(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
+        where S : struct, IOpSize
+    {
+        ulong src = Kind1 == OperandKind.Gpr
+            ? cpu.ReadGpr(Reg1, S.Size)
+            : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), S.Size);
+        long a = SignExtend(src, S.Size);
+        long b = SignExtend(Imm & Cpu.Mask(S.Size), S.Size);
+        ImulTruncated<S>(cpu, Reg0, a, b);
     }
 
     [JitTwin(nameof(Setcc), Pure = true, RegisterOnly = true)]
@@ -404,104 +419,5 @@ internal static unsafe partial class Handlers
             : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), srcSize);
         int shift = 64 - srcSize * 8;
         cpu.WriteGpr(Reg0, OpSize, (ulong)((long)(v << shift) >> shift));
-    }
-
-    [JitTwin(nameof(PushReg32))]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PushReg32Jit(Cpu cpu, ref DecodedOp op, byte Reg0)
-    {
-        if (cpu._stackSize != 4)
-        {
-            Push(cpu, ref op);
-            return;
-        }
-
-        Push32(cpu, (uint)cpu.GprRef(Reg0));
-    }
-
-    [JitTwin(nameof(PushImm32))]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PushImm32Jit(Cpu cpu, ref DecodedOp op, ulong Imm)
-    {
-        if (cpu._stackSize != 4)
-        {
-            Push(cpu, ref op);
-            return;
-        }
-
-        Push32(cpu, (uint)Imm);
-    }
-
-    [JitTwin(nameof(PopReg32))]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PopReg32Jit(Cpu cpu, ref DecodedOp op, byte Reg0)
-    {
-        if (cpu._stackSize != 4)
-        {
-            Pop(cpu, ref op);
-            return;
-        }
-
-        cpu.GprRef(Reg0) = Pop32(cpu);
-    }
-
-    [JitTwin(nameof(CallRelative32))]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CallRelative32Jit(Cpu cpu, ref DecodedOp op, ulong Disp)
-    {
-        if (cpu._stackSize != 4)
-        {
-            CallRelative(cpu, ref op);
-            return;
-        }
-
-        ulong ret = cpu._nextRip;
-        Push32(cpu, (uint)ret);
-        cpu._nextRip = (uint)(ret + Disp);
-    }
-
-    [JitTwin(nameof(Ret32))]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Ret32Jit(Cpu cpu, ref DecodedOp op)
-    {
-        if (cpu._stackSize != 4)
-        {
-            RetNear(cpu, ref op);
-            return;
-        }
-
-        cpu._nextRip = Pop32(cpu);
-    }
-
-    [JitTwin(nameof(Leave))]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LeaveJit(Cpu cpu, byte OpSize)
-    {
-        int size = OpSize;
-        ulong bp = cpu.StackMask(cpu._gpr[Gpr.Rbp]);
-        ulong v = cpu.ReadSized(cpu.Linear(Seg.Ss, bp), size);
-        cpu.SetSp(bp + (ulong)size);
-        cpu.WriteGpr(Gpr.Rbp, size, v);
-    }
-
-    /// <summary><see cref="Sar{S}"/> on a register.</summary>
-    [JitTwin(nameof(Sar), Pure = true, RegisterOnly = true)]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SarJit<S>(Cpu cpu, OperandKind Kind1, byte Reg0, ulong Imm)
-        where S : struct, IOpSize
-    {
-        ulong dst = cpu.ReadGpr(Reg0, S.Size);
-        int count = ShiftCount<S>(cpu, Kind1, Imm);
-        if (count == 0)
-        {
-            cpu.WriteGpr(Reg0, S.Size, dst);
-            return;
-        }
-
-        long signed = SignExtend(dst, S.Size);
-        ulong shm1 = (ulong)(signed >> (count - 1));
-        ulong res = (ulong)(signed >> count);
-        cpu.WriteGpr(Reg0, S.Size, res);
-        cpu.SetResultFlags(S.Size, res, shm1 & 1);
     }
 }

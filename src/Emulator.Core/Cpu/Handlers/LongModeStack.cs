@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Iced.Intel;
 
 namespace Emulator.Core.Cpu;
@@ -86,6 +87,7 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>A 4-byte pop from a 32-bit stack: the read first (it may fault), then ESP, wrapping at 4 GiB.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Pop32(Cpu cpu)
     {
         ulong sp = cpu._gpr[Gpr.Rsp];
@@ -95,6 +97,7 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>A 4-byte push on a 32-bit stack: ESP wraps at 4 GiB and the upper half of RSP is cleared, as <see cref="Cpu.SetSp"/> does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Push32(Cpu cpu, uint value)
     {
         uint sp = (uint)(cpu._gpr[Gpr.Rsp] - 4);
