@@ -42,6 +42,21 @@ public sealed class BlockCompilerTests
         }
     }
 
+    /// <summary>Runs <paramref name="program"/> (64-bit) on both CPUs for <paramref name="budget"/> instructions; both must stop alike and agree.</summary>
+    private static StopReason RunBothWithBudget(Action<Assembler> program, long budget)
+    {
+        var (interpreted, compiled) = Pair();
+        using var _1 = interpreted;
+        using var _2 = compiled;
+        var code = interpreted.Assemble(program);
+        interpreted.Machine.Load(AluSandbox.CodeAt, code);
+        compiled.Machine.Load(AluSandbox.CodeAt, code);
+        var stop = interpreted.Machine.Run(budget);
+        Assert.Equal(stop, compiled.Machine.Run(budget));
+        AssertSameState(interpreted, compiled);
+        return stop;
+    }
+
     /// <summary>Every twin form in one loop: ALU register, immediate and memory forms of each width, loads, stores, LEA, INC/DEC, IMUL, PUSH/POP and every Jcc.</summary>
     private static void MixedLoop(Assembler a)
     {
@@ -187,15 +202,7 @@ public sealed class BlockCompilerTests
     {
         foreach (long budget in new long[] { 150, 301, 777 })
         {
-            var (interpreted, compiled) = Pair();
-            using var _1 = interpreted;
-            using var _2 = compiled;
-            var code = interpreted.Assemble(MixedLoop);
-            interpreted.Machine.Load(AluSandbox.CodeAt, code);
-            compiled.Machine.Load(AluSandbox.CodeAt, code);
-            Assert.Equal(StopReason.InstructionLimit, interpreted.Machine.Run(budget));
-            Assert.Equal(StopReason.InstructionLimit, compiled.Machine.Run(budget));
-            AssertSameState(interpreted, compiled);
+            Assert.Equal(StopReason.InstructionLimit, RunBothWithBudget(MixedLoop, budget));
         }
     }
 
@@ -252,14 +259,7 @@ public sealed class BlockCompilerTests
 
         foreach (long budget in new long[] { 997, 6_000, 29_999, 40_000 })
         {
-            var (interpreted, compiled) = Pair();
-            using var _1 = interpreted;
-            using var _2 = compiled;
-            var code = interpreted.Assemble(Program);
-            interpreted.Machine.Load(AluSandbox.CodeAt, code);
-            compiled.Machine.Load(AluSandbox.CodeAt, code);
-            Assert.Equal(interpreted.Machine.Run(budget), compiled.Machine.Run(budget));
-            AssertSameState(interpreted, compiled);
+            RunBothWithBudget(Program, budget);
         }
     }
 
