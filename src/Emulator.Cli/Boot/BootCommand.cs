@@ -498,6 +498,11 @@ public sealed class BootCommand
         _log.LogDebug(
             "blocks built {Blocks:N0}, code page invalidations {Invalidations:N0}, host GC allocations {Allocated:N0} bytes",
             cpu.BlocksBuilt, cpu.CodePageInvalidations, GC.GetTotalAllocatedBytes());
+        _log.LogDebug(
+            "blocks compiled {Compiled:N0}, refused {Refused:N0}{Why} (block compiler{Off})",
+            Cpu.CompilerStatistics.Compiled, Cpu.CompilerStatistics.Refused,
+            Cpu.CompilerStatistics.LastRefusal is { } why ? ", last: " + why : string.Empty,
+            cpu.BlockCompilation ? string.Empty : " off: --interpret");
         foreach (var u in r.Unimplemented)
         {
             _log.LogWarning("unimplemented instruction {Code} executed {Count} time(s)", u.Code, u.Count);

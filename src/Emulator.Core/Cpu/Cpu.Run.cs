@@ -32,6 +32,10 @@ public sealed partial class Cpu
     /// <summary>Compile hot blocks (<see cref="Jit.BlockCompiler"/>); off runs everything in the interpreter.</summary>
     public bool BlockCompilation { get; set; } = true;
 
+    /// <summary>Blocks compiled and refused so far by the block compiler, process-wide, and why the last refusal happened (diagnostics).</summary>
+    public static (long Compiled, long Refused, string? LastRefusal) CompilerStatistics =>
+        (Jit.BackgroundCompiler.Compiled, Jit.BackgroundCompiler.Failed, Jit.BackgroundCompiler.LastFailure);
+
     /// <summary>Compile on the CPU thread when a block gets hot, instead of on the compiler thread (tests).</summary>
     public bool CompileSynchronously { get; set; }
 

@@ -18,6 +18,9 @@ internal static class BackgroundCompiler
 
     public static long Failed { get; private set; }
 
+    /// <summary>Why the last refused block was refused (for diagnostics), or null.</summary>
+    public static string? LastFailure { get; private set; }
+
     public static void Enqueue(Block block)
     {
         lock (Gate)
@@ -46,10 +49,13 @@ internal static class BackgroundCompiler
             Compiled++;
             return true;
         }
-        catch (Exception e) when (e is InvalidProgramException or NotSupportedException or InvalidOperationException or ArgumentException)
+        catch (Exception e)
         {
-            // A twin the compiler cannot express: the interpreter keeps the block.
+            // Whatever went wrong (a twin the compiler cannot express, the .NET JIT refusing the
+            // method), the interpreter keeps the block: compilation only ever changes speed, and
+            // an exception escaping this thread would end the process.
             Failed++;
+            LastFailure = $"{e.GetType().Name}: {e.Message}";
             return false;
         }
     }
