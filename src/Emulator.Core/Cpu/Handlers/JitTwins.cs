@@ -33,28 +33,28 @@ internal static unsafe partial class Handlers
 
     [JitTwin(nameof(AluRegReg), Pure = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AluRegRegJit<S, TOp>(Cpu cpu, byte Reg0, byte Reg1)
+    private static void AluRegRegJit<S, TOp>(Cpu cpu, byte Reg0, byte Reg1, bool recordFlags)
         where S : struct, IOpSize
         where TOp : struct, IAluOp =>
-        AluIntoRegJit<S, TOp>(cpu, Reg0, cpu.ReadGpr(Reg1, S.Size));
+        AluIntoRegJit<S, TOp>(cpu, Reg0, cpu.ReadGpr(Reg1, S.Size), recordFlags);
 
     [JitTwin(nameof(AluRegImm), Pure = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AluRegImmJit<S, TOp>(Cpu cpu, byte Reg0, ulong Imm)
+    private static void AluRegImmJit<S, TOp>(Cpu cpu, byte Reg0, ulong Imm, bool recordFlags)
         where S : struct, IOpSize
         where TOp : struct, IAluOp =>
-        AluIntoRegJit<S, TOp>(cpu, Reg0, Imm & Cpu.Mask(S.Size));
+        AluIntoRegJit<S, TOp>(cpu, Reg0, Imm & Cpu.Mask(S.Size), recordFlags);
 
     [JitTwin(nameof(AluRegRm), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AluRegRmJit<S, TOp>(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
+    private static void AluRegRmJit<S, TOp>(Cpu cpu, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness, bool recordFlags)
         where S : struct, IOpSize
         where TOp : struct, IAluOp
     {
         ulong src = Kind1 == OperandKind.Gpr
             ? cpu.ReadGpr(Reg1, S.Size)
             : cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), S.Size);
-        AluIntoRegJit<S, TOp>(cpu, Reg0, src);
+        AluIntoRegJit<S, TOp>(cpu, Reg0, src, recordFlags);
     }
 
     [JitTwin(nameof(AluRmReg), PureWithoutMemory = true)]
@@ -71,9 +71,9 @@ internal static unsafe partial class Handlers
         where TOp : struct, IAluOp =>
         AluIntoRmJit<S, TOp>(cpu, Kind0, Reg0, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness, Imm & Cpu.Mask(S.Size));
 
-    /// <summary><see cref="AluIntoReg{S, TOp}"/>.</summary>
+    /// <summary><see cref="AluIntoReg{S, TOp}"/>; <paramref name="recordFlags"/> false when the compiler proved the flags dead.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AluIntoRegJit<S, TOp>(Cpu cpu, byte Reg0, ulong src)
+    private static void AluIntoRegJit<S, TOp>(Cpu cpu, byte Reg0, ulong src, bool recordFlags)
         where S : struct, IOpSize
         where TOp : struct, IAluOp
     {
@@ -84,7 +84,10 @@ internal static unsafe partial class Handlers
             cpu.WriteGpr(Reg0, S.Size, res);
         }
 
-        TOp.RecordFlags(cpu, S.Size, dst, src, res);
+        if (recordFlags)
+        {
+            TOp.RecordFlags(cpu, S.Size, dst, src, res);
+        }
     }
 
     /// <summary><see cref="AluIntoRm{S, TOp}"/>.</summary>
@@ -217,14 +220,18 @@ internal static unsafe partial class Handlers
 
     [JitTwin(nameof(Xor), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void XorJit<S>(Cpu cpu, OperandKind Kind0, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
+    private static void XorJit<S>(Cpu cpu, OperandKind Kind0, OperandKind Kind1, byte Reg0, byte Reg1, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness, bool recordFlags)
         where S : struct, IOpSize
     {
         if (Kind1 == OperandKind.Gpr && Kind0 == OperandKind.Gpr && Reg0 == Reg1)
         {
             cpu.WriteGpr(Reg0, S.Size, 0);
-            cpu._flags = (cpu._flags & ~RFlags.Arith) | RFlags.ZF | RFlags.PF;
-            cpu._lazy = LazyOp.None;
+            if (recordFlags)
+            {
+                cpu._flags = (cpu._flags & ~RFlags.Arith) | RFlags.ZF | RFlags.PF;
+                cpu._lazy = LazyOp.None;
+            }
+
             return;
         }
 
@@ -254,7 +261,10 @@ internal static unsafe partial class Handlers
             cpu.WriteSized(lin, S.Size, res);
         }
 
-        cpu.SetLogicFlags(S.Size, res);
+        if (recordFlags)
+        {
+            cpu.SetLogicFlags(S.Size, res);
+        }
     }
 
     [JitTwin(nameof(Imul2), Pure = true, RegisterOnly = true)]
@@ -299,7 +309,7 @@ internal static unsafe partial class Handlers
 
     [JitTwin(nameof(LogicalShift), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LogicalShiftJit<S, D>(Cpu cpu, OperandKind Kind0, OperandKind Kind1, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
+    private static void LogicalShiftJit<S, D>(Cpu cpu, OperandKind Kind0, OperandKind Kind1, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness, bool recordFlags)
         where S : struct, IOpSize
         where D : struct, IDirection
     {
@@ -315,12 +325,15 @@ internal static unsafe partial class Handlers
         ulong shm1 = D.Left ? dst << (count - 1) : dst >> (count - 1);
         ulong res = D.Left ? shm1 << 1 : shm1 >> 1;
         JitWriteDest<S>(cpu, Kind0, Reg0, lin, res);
-        cpu.SetResultFlags(S.Size, res, CarryOverflow(D.Left ? shm1 >> msb : shm1, shm1 ^ res, msb));
+        if (recordFlags)
+        {
+            cpu.SetResultFlags(S.Size, res, CarryOverflow(D.Left ? shm1 >> msb : shm1, shm1 ^ res, msb));
+        }
     }
 
     [JitTwin(nameof(Sar), PureWithoutMemory = true)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SarJit<S>(Cpu cpu, OperandKind Kind0, OperandKind Kind1, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
+    private static void SarJit<S>(Cpu cpu, OperandKind Kind0, OperandKind Kind1, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness, bool recordFlags)
         where S : struct, IOpSize
     {
         ulong dst = JitReadDest<S>(cpu, Kind0, Reg0, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness, out ulong lin);
@@ -336,7 +349,10 @@ internal static unsafe partial class Handlers
         ulong shm1 = (ulong)(signed >> (count - 1));
         ulong res = (ulong)(signed >> count);
         JitWriteDest<S>(cpu, Kind0, Reg0, lin, res);
-        cpu.SetResultFlags(S.Size, res, shm1 & 1);
+        if (recordFlags)
+        {
+            cpu.SetResultFlags(S.Size, res, shm1 & 1);
+        }
     }
 
     [JitTwin(nameof(Inc), PureWithoutMemory = true)]

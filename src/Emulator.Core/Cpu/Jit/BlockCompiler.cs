@@ -36,6 +36,15 @@ internal static unsafe class BlockCompiler
         var il = method.GetILGenerator();
         var e = new Emitter(il);
         e.Prologue();
+        var twins = new (MethodInfo Method, JitTwinAttribute Attribute)?[block.Count];
+        var pures = new bool[block.Count];
+        for (int i = 0; i < block.Count; i++)
+        {
+            twins[i] = HandlerMethods.FindTwin((nint)block.Ops[i].Handler, ref block.Ops[i]);
+            pures[i] = twins[i] is { } t && IsPure(t.Attribute, ref block.Ops[i]);
+        }
+
+        var flagsDead = FlagLiveness.DeadFlags(block, twins, pures);
         int offset = 0;
         bool lastImpure = false;
         for (int i = 0; i < block.Count; i++)
@@ -43,8 +52,8 @@ internal static unsafe class BlockCompiler
             ref var op = ref block.Ops[i];
             bool last = i == block.Count - 1;
             bool branch = last && block.LastIsBranch;
-            var twin = HandlerMethods.FindTwin((nint)op.Handler, ref op);
-            bool pure = twin != null && IsPure(twin.Value.Attribute, ref op);
+            var twin = twins[i];
+            bool pure = pures[i];
             if (!pure)
             {
                 e.Sync(offset, i);
@@ -60,7 +69,7 @@ internal static unsafe class BlockCompiler
 
             if (twin is { } t)
             {
-                e.CallTwin(t.Method, t.Attribute, ref op, i, offset + op.Length, block.Bitness);
+                e.CallTwin(t.Method, t.Attribute, ref op, i, offset + op.Length, block.Bitness, recordFlags: !flagsDead[i]);
             }
             else
             {
@@ -307,7 +316,7 @@ internal static unsafe class BlockCompiler
             il.EmitCalli(OpCodes.Calli, System.Reflection.CallingConventions.Standard, typeof(void), HandlerParameters, null);
         }
 
-        public void CallTwin(MethodInfo twin, JitTwinAttribute attribute, ref DecodedOp op, int index, int nextOffset, int bitness)
+        public void CallTwin(MethodInfo twin, JitTwinAttribute attribute, ref DecodedOp op, int index, int nextOffset, int bitness, bool recordFlags)
         {
             foreach (var p in twin.GetParameters())
             {
@@ -324,6 +333,9 @@ internal static unsafe class BlockCompiler
                         break;
                     case "cc":
                         il.Emit(OpCodes.Ldc_I4, attribute.Condition);
+                        break;
+                    case "recordFlags":
+                        il.Emit(recordFlags ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
                         break;
                     case "bitness":
                         il.Emit(OpCodes.Ldc_I4, bitness);
