@@ -69,10 +69,13 @@ public sealed class BlockCompilerTests
         var l6 = a.CreateLabel();
         var near = a.CreateLabel();
         var sub = a.CreateLabel();
+        var afterJump = a.CreateLabel();
         a.mov(ecx, 40);
         a.mov(rsi, Data);
         a.mov(rax, 0x1234_5678_9ABC_DEF1UL);
         a.mov(__qword_ptr[rsi], rax);
+        a.lea(rdx, __qword_ptr[sub]);
+        a.mov(__qword_ptr[rsi + 96], rdx);
         a.Label(ref top);
         a.mov(rax, __qword_ptr[rsi]);
         a.add(eax, ecx);
@@ -140,6 +143,12 @@ public sealed class BlockCompilerTests
         a.imul(r8, __qword_ptr[rsi + 8], -3);
         a.shl(__qword_ptr[rsi + 56], cl);
         a.sar(r9d, 5);
+        a.push(__qword_ptr[rsi + 8]);
+        a.pop(r10);
+        a.call(__qword_ptr[rsi + 96]);
+        a.lea(rdx, __qword_ptr[afterJump]);
+        a.jmp(rdx);
+        a.Label(ref afterJump);
         a.call(sub);
         a.dec(ecx);
         a.jnz(top);
@@ -305,6 +314,8 @@ public sealed class BlockCompilerTests
             a.shl(__dword_ptr[esi + 28], 2);
             a.sar(__dword_ptr[esi + 32], cl);
             a.shr(__byte_ptr[esi + 36], 1);
+            a.push(__dword_ptr[esi + 4]);
+            a.pop(edi);
             a.call(sub);
             a.dec(ecx);
             a.jnz(top);

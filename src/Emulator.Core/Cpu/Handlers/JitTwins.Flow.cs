@@ -157,4 +157,39 @@ internal static unsafe partial class Handlers
         cpu.SetSp(bp + (ulong)size);
         cpu.WriteGpr(Gpr.Rbp, size, v);
     }
+
+    /// <summary><see cref="Cpu.ReadOp0"/> with the operand parts as constants (register, immediate, memory, segment selector).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong JitReadOp0(Cpu cpu, int size, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness) => Kind0 switch
+    {
+        OperandKind.Gpr => cpu.ReadGpr(Reg0, size),
+        OperandKind.Immediate => Imm & Cpu.Mask(size),
+        OperandKind.Memory => cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), size),
+        OperandKind.Segment => cpu._seg[Reg0].Selector,
+        _ => throw new GuestFault(Vector.UD),
+    };
+
+    /// <summary><see cref="Push(Cpu, ref DecodedOp)"/>: PUSH r/m and the forms without a handler of their own.</summary>
+    [JitTwin(nameof(Push))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PushJit(Cpu cpu, byte OpSize, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
+    {
+        int size = OpSize;
+        cpu.Push(size, JitReadOp0(cpu, size, Kind0, Reg0, Imm, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness));
+    }
+
+    [JitTwin(nameof(CallIndirect))]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CallIndirectJit(Cpu cpu, byte OpSize, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
+    {
+        int size = OpSize;
+        ulong target = JitReadOp0(cpu, size, Kind0, Reg0, Imm, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness);
+        cpu.Push(size, cpu._nextRip);
+        cpu._nextRip = Cpu.IpMask(target, size);
+    }
+
+    [JitTwin(nameof(JmpIndirect), PureWithoutMemory = true)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void JmpIndirectJit(Cpu cpu, byte OpSize, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness) =>
+        cpu._nextRip = Cpu.IpMask(JitReadOp0(cpu, OpSize, Kind0, Reg0, Imm, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), OpSize);
 }
