@@ -76,6 +76,11 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
             (baselineName, candidateName) = (a.Positionals[0], a.Positionals[1]);
             baseline = ReportFile.Load(baselineName);
             candidate = ReportFile.Load(candidateName);
+            compat = ReportCompat.Verdict(baseline, candidate, out string? notChecked);
+            if (notChecked != null)
+            {
+                stderr.WriteLine($"emu: compare: no CODE/VARS verdict: {notChecked}");
+            }
         }
 
         var comparison = ReportComparer.Compare(baseline, candidate, threshold, compat);

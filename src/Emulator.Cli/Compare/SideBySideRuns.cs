@@ -115,7 +115,8 @@ public sealed class SideBySideRuns(TextWriter stderr)
         return new BootCommand(loggers, Stream.Null, log, HostConsole.None).Run(options);
     }
 
-    private static CompatChange? Verdict(string candidateCode, byte[] baselineVars)
+    /// <summary>The compat check of the baseline's varstore against the candidate's code (null when the code is no firmware image).</summary>
+    internal static CompatChange? Verdict(string candidateCode, byte[] baselineVars, string baselineVarsName = BaselineVarsName)
     {
         FirmwareImage image;
         try
@@ -128,7 +129,7 @@ public sealed class SideBySideRuns(TextWriter stderr)
         }
 
         return CompatibilityCheck.Evaluate(image, baselineVars) is { } v
-            ? new CompatChange(v.Compatible, CompatibilityCheck.Describe(v, candidateCode, BaselineVarsName).ToList())
+            ? new CompatChange(v.Compatible, CompatibilityCheck.Describe(v, candidateCode, baselineVarsName).ToList())
             : null;
     }
 }

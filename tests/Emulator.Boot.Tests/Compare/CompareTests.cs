@@ -111,7 +111,9 @@ public class CompareTests(CompareRuns runs) : IClassFixture<CompareRuns>
         Assert.True(c["console"]!["same"]!.GetValue<bool>());
         Assert.True(c["variables"]!["same"]!.GetValue<int>() >= 10);
         Assert.Empty(c["variables"]!["changed"]!.AsArray());
-        Assert.Null(c["compat"]);
+
+        // Two reports whose files are still there get the CODE/VARS verdict too: same layout.
+        Assert.True(c["compat"]!["compatible"]!.GetValue<bool>());
 
         // With no tolerance the same two reports are a regression: PEI comes later.
         var strict = CliRunner.Run("compare", runs.In("deb12u1.json"), runs.In("self", "candidate.json"), "--threshold", "0%");
@@ -215,6 +217,37 @@ public class CompareTests(CompareRuns runs) : IClassFixture<CompareRuns>
 
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.Stderr.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void ReportsGetTheCodeVarsVerdictFromTheFilesTheyNameWhileTheyAreUnchanged()
+    {
+        // deb12u1's run kept its 2 MB varstore; the size comparison's candidate ran the 4 MB code.
+        string baseline = runs.In("deb12u1.json"), candidate = runs.In("sizes", "candidate.json");
+        var r = CliRunner.Run("compare", baseline, candidate, "--json", runs.In("report-compat.json"));
+        Assert.Equal(1, r.ExitCode);
+        var c = Comparison(runs.In("report-compat.json"));
+        Assert.False(c["compat"]!["compatible"]!.GetValue<bool>());
+        Assert.Contains(c["regressions"]!.AsArray(), x => x!.GetValue<string>() == "the baseline's varstore does not fit the candidate's code");
+        Assert.Contains("INCOMPATIBLE", r.Stdout, StringComparison.Ordinal);
+
+        // A report naming code whose bytes have changed since (here: its recorded hash) gets no
+        // verdict, and says why on stderr; the rest of the comparison stands.
+        var report = JsonNode.Parse(File.ReadAllText(candidate))!.AsObject();
+        foreach (var f in report["firmware"]!.AsArray())
+        {
+            if (f!["role"]!.GetValue<string>() == "code")
+            {
+                f["sha256"] = new string('0', 64);
+            }
+        }
+
+        string altered = runs.In("altered-candidate.json");
+        File.WriteAllText(altered, report.ToJsonString());
+        var noVerdict = CliRunner.Run("compare", baseline, altered);
+        Assert.Contains("no CODE/VARS verdict", noVerdict.Stderr, StringComparison.Ordinal);
+        Assert.Contains("SHA-256 differs", noVerdict.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("INCOMPATIBLE", noVerdict.Stdout, StringComparison.Ordinal);
     }
 
     private static JsonObject Comparison(string json) => JsonNode.Parse(File.ReadAllText(json))!["comparison"]!.AsObject();
