@@ -9,6 +9,8 @@ namespace Emulator.Benchmarks;
 /// Decode-dispatch micro-benchmarks: guest integer loops shaped like SEC's LZMA decoder (loads,
 /// ALU, shifts, compares, a taken branch per iteration) run from the decoded-block cache. One
 /// operation is one guest instruction, so the reported time per operation is ns/instruction.
+/// <see cref="Compiled"/> false runs the interpreter alone (<c>--interpret</c>); true lets the
+/// block compiler take the loop once it is hot (on its thread, as in a boot).
 /// </summary>
 [MemoryDiagnoser]
 public class InterpreterBenchmarks
@@ -18,10 +20,14 @@ public class InterpreterBenchmarks
     private const ulong CodeAt = 0x100000;
     private BareMachine _machine = null!;
 
+    [Params(false, true)]
+    public bool Compiled { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         _machine = new BareMachine();
+        _machine.Cpu.BlockCompilation = Compiled;
         var a = new Assembler(64);
         var loop = a.CreateLabel();
         a.mov(ecx, Iterations);
