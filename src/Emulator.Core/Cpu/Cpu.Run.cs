@@ -25,7 +25,7 @@ public sealed partial class Cpu
     /// <summary>
     /// Whole-block runs after which a block is compiled to a .NET method. A compile costs about
     /// a millisecond of the compiler thread; the boot's hot loops run their blocks millions of
-    /// times, and ~400 blocks pass this mark (measured on Debian's 2 MB build).
+    /// times, and ~700 blocks pass this mark on the way to the Shell banner (Debian's 2 MB build, `--verbose`).
     /// </summary>
     public int CompileThreshold { get; set; } = 4000;
 

@@ -13,7 +13,10 @@ namespace Emulator.Core.Cpu.Jit;
 /// RIP and the instruction count are brought up to date before every instruction that can fault,
 /// end the block or read them, and at the end; pure instructions in between (register arithmetic,
 /// moves, branches) skip that bookkeeping because nothing can observe it. So instruction counts,
-/// virtual time, faults and guest state are the interpreter's.
+/// virtual time, faults and guest state are the interpreter's. Two more things the interpreter
+/// cannot do: a block that jumps to its own start runs again inside the method while the run loop
+/// would run it (<see cref="Cpu.CanRunAgain"/>), and flags nothing can observe are not recorded
+/// (<see cref="FlagLiveness"/>).
 /// </para>
 /// </summary>
 internal static unsafe class BlockCompiler
