@@ -209,7 +209,12 @@ internal static unsafe partial class Handlers
         where TOp : struct, IAluOp =>
         AluIntoReg<S, TOp>(cpu, ref op, op.Imm & Cpu.Mask(S.Size));
 
-    /// <summary>Operand 0 is a register: no memory path, so the register forms compile to frameless leaves.</summary>
+    /// <summary>
+    /// Operand 0 is a register: no memory path, so the register forms compile to frameless leaves.
+    /// Its twin <c>AluIntoRegJit</c> has the same body; calling it from here instead measured
+    /// ~15 % slower interpreted (banner under <c>--interpret</c> 4.0–4.3 s → 4.9–5.1 s), so the
+    /// body stays in both places.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AluIntoReg<S, TOp>(Cpu cpu, ref DecodedOp op, ulong src)
         where S : struct, IOpSize

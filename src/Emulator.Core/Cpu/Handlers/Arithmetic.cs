@@ -123,22 +123,12 @@ internal static unsafe partial class Handlers
     }
 
     private static void IncReg<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = cpu.ReadGpr(op.Reg0, S.Size);
-        ulong res = dst + 1;
-        cpu.WriteGpr(op.Reg0, S.Size, res);
-        cpu.SetIncDec(true, S.Size, dst, res);
-    }
+        where S : struct, IOpSize =>
+        IncRegJit<S>(cpu, op.Reg0);
 
     private static void DecReg<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = cpu.ReadGpr(op.Reg0, S.Size);
-        ulong res = dst - 1;
-        cpu.WriteGpr(op.Reg0, S.Size, res);
-        cpu.SetIncDec(false, S.Size, dst, res);
-    }
+        where S : struct, IOpSize =>
+        DecRegJit<S>(cpu, op.Reg0);
 
     private static void Dec<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
@@ -272,7 +262,7 @@ internal static unsafe partial class Handlers
         cpu.WriteGpr(Gpr.Rax, 4, (ulong)(long)(short)cpu._gpr[Gpr.Rax]);
 
     private static void Cdqe(Cpu cpu, ref DecodedOp op) =>
-        cpu._gpr[Gpr.Rax] = (ulong)(long)(int)cpu._gpr[Gpr.Rax];
+        CdqeJit(cpu);
 
     private static void Cwd(Cpu cpu, ref DecodedOp op) =>
         cpu.WriteGpr(Gpr.Rdx, 2, (ulong)((short)cpu._gpr[Gpr.Rax] >> 15));

@@ -116,12 +116,12 @@ internal static unsafe partial class Handlers
     /// <summary>MOV reg, reg (the register form of both directions).</summary>
     private static void MovRegReg<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize =>
-        cpu.WriteGpr(op.Reg0, S.Size, cpu.ReadGpr(op.Reg1, S.Size));
+        MovRegRegJit<S>(cpu, op.Reg0, op.Reg1);
 
     /// <summary>MOV reg, imm.</summary>
     private static void MovRegImmediate<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize =>
-        cpu.WriteGpr(op.Reg0, S.Size, op.Imm);
+        MovRegImmediateJit<S>(cpu, op.Reg0, op.Imm);
 
     /// <summary>MOV r/m, reg.</summary>
     private static void MovStore<S>(Cpu cpu, ref DecodedOp op)

@@ -5,9 +5,12 @@ namespace Emulator.Core.Cpu;
 
 /// <summary>
 /// The block compiler's forms of the hottest handlers (<see cref="JitTwinAttribute"/>): each has
-/// the body of the handler it names, line for line, with the operands as parameters, so inside a
-/// compiled block they become constants and the register numbers, sizes and displacements fold
-/// away. A differential test runs every twin against its handler on the same states.
+/// the body of the handler it names with the operands as parameters, so inside a compiled block
+/// they become constants and the register numbers, sizes and displacements fold away. Where the
+/// handler reads nothing but its operands' fields (register forms, the fixed-width stack forms),
+/// the handler itself calls its twin, so the body exists once (not the ALU register forms: see
+/// <c>AluIntoReg</c>); the memory forms keep their own body because the interpreter's address
+/// path (<see cref="Cpu.MemLinear"/>) does not know the block's mode as a constant. A differential test runs every twin against its handler.
 /// </summary>
 internal static unsafe partial class Handlers
 {

@@ -29,62 +29,20 @@ internal static unsafe partial class Handlers
         r.Add(Code.Retnd, &Ret32);
     }
 
-    private static void PushReg32(Cpu cpu, ref DecodedOp op)
-    {
-        if (cpu._stackSize != 4)
-        {
-            Push(cpu, ref op);
-            return;
-        }
+    private static void PushReg32(Cpu cpu, ref DecodedOp op) =>
+        PushReg32Jit(cpu, ref op, op.Reg0);
 
-        Push32(cpu, (uint)cpu.GprRef(op.Reg0));
-    }
+    private static void PushImm32(Cpu cpu, ref DecodedOp op) =>
+        PushImm32Jit(cpu, ref op, op.Imm);
 
-    private static void PushImm32(Cpu cpu, ref DecodedOp op)
-    {
-        if (cpu._stackSize != 4)
-        {
-            Push(cpu, ref op);
-            return;
-        }
+    private static void PopReg32(Cpu cpu, ref DecodedOp op) =>
+        PopReg32Jit(cpu, ref op, op.Reg0);
 
-        Push32(cpu, (uint)op.Imm);
-    }
+    private static void CallRelative32(Cpu cpu, ref DecodedOp op) =>
+        CallRelative32Jit(cpu, ref op, op.Disp);
 
-    private static void PopReg32(Cpu cpu, ref DecodedOp op)
-    {
-        if (cpu._stackSize != 4)
-        {
-            Pop(cpu, ref op);
-            return;
-        }
-
-        cpu.GprRef(op.Reg0) = Pop32(cpu);
-    }
-
-    private static void CallRelative32(Cpu cpu, ref DecodedOp op)
-    {
-        if (cpu._stackSize != 4)
-        {
-            CallRelative(cpu, ref op);
-            return;
-        }
-
-        ulong ret = cpu._nextRip;
-        Push32(cpu, (uint)ret);
-        cpu._nextRip = (uint)(ret + op.Disp);
-    }
-
-    private static void Ret32(Cpu cpu, ref DecodedOp op)
-    {
-        if (cpu._stackSize != 4)
-        {
-            RetNear(cpu, ref op);
-            return;
-        }
-
-        cpu._nextRip = Pop32(cpu);
-    }
+    private static void Ret32(Cpu cpu, ref DecodedOp op) =>
+        Ret32Jit(cpu, ref op);
 
     /// <summary>A 4-byte pop from a 32-bit stack: the read first (it may fault), then ESP, wrapping at 4 GiB.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -105,37 +63,16 @@ internal static unsafe partial class Handlers
         cpu._gpr[Gpr.Rsp] = sp;
     }
 
-    private static void PushReg64(Cpu cpu, ref DecodedOp op)
-    {
-        ulong value = cpu.GprRef(op.Reg0);
-        ulong sp = cpu._gpr[Gpr.Rsp] - 8;
-        cpu.Write64(cpu.Linear(Seg.Ss, sp), value);
-        cpu._gpr[Gpr.Rsp] = sp;
-    }
+    private static void PushReg64(Cpu cpu, ref DecodedOp op) =>
+        PushReg64Jit(cpu, op.Reg0);
 
     /// <summary>POP reg: RSP moves before the register is written, so POP RSP loads the popped value.</summary>
-    private static void PopReg64(Cpu cpu, ref DecodedOp op)
-    {
-        ulong sp = cpu._gpr[Gpr.Rsp];
-        ulong value = cpu.Read64(cpu.Linear(Seg.Ss, sp));
-        cpu._gpr[Gpr.Rsp] = sp + 8;
-        cpu.GprRef(op.Reg0) = value;
-    }
+    private static void PopReg64(Cpu cpu, ref DecodedOp op) =>
+        PopReg64Jit(cpu, op.Reg0);
 
-    private static void CallRelative64(Cpu cpu, ref DecodedOp op)
-    {
-        ulong ret = cpu._nextRip;
-        ulong sp = cpu._gpr[Gpr.Rsp] - 8;
-        cpu.Write64(cpu.Linear(Seg.Ss, sp), ret);
-        cpu._gpr[Gpr.Rsp] = sp;
-        cpu._nextRip = ret + op.Disp;
-    }
+    private static void CallRelative64(Cpu cpu, ref DecodedOp op) =>
+        CallRelative64Jit(cpu, op.Disp);
 
-    private static void Ret64(Cpu cpu, ref DecodedOp op)
-    {
-        ulong sp = cpu._gpr[Gpr.Rsp];
-        ulong target = cpu.Read64(cpu.Linear(Seg.Ss, sp));
-        cpu._gpr[Gpr.Rsp] = sp + 8;
-        cpu._nextRip = target;
-    }
+    private static void Ret64(Cpu cpu, ref DecodedOp op) =>
+        Ret64Jit(cpu);
 }

@@ -231,12 +231,6 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>LEAVE: SP = BP at the stack's address size, then POP BP at the operand size.</summary>
-    private static void Leave(Cpu cpu, ref DecodedOp op)
-    {
-        int size = op.OpSize;
-        ulong bp = cpu.StackMask(cpu._gpr[Gpr.Rbp]);
-        ulong v = cpu.ReadSized(cpu.Linear(Seg.Ss, bp), size);
-        cpu.SetSp(bp + (ulong)size);
-        cpu.WriteGpr(Gpr.Rbp, size, v);
-    }
+    private static void Leave(Cpu cpu, ref DecodedOp op) =>
+        LeaveJit(cpu, op.OpSize);
 }
