@@ -18,6 +18,7 @@ public sealed class ConsoleSession : IDisposable
     private readonly FileStream? _log;
     private StatusLine? _status;
     private bool _dirty;
+    private bool _disposed;
 
     public ConsoleSession(BootOptions o, Stream stdout, HostConsole host)
     {
@@ -139,9 +140,19 @@ public sealed class ConsoleSession : IDisposable
         _log?.Flush();
     }
 
-    /// <summary>End of run: output flushed, the status line erased, the terminal restored.</summary>
+    /// <summary>
+    /// End of run: output flushed, the status line erased, the terminal restored. The boot calls
+    /// it before writing its report and again when its scope ends; the second call does nothing
+    /// (flushing the closed --serial-log would throw).
+    /// </summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _status?.Erase();
         Flush();
         _log?.Dispose();
