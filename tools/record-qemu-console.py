@@ -15,8 +15,8 @@ LF). Once the console shows the prompt, the recorder waits until it has been qui
 Recording runs every fixture --runs times (default 2) and stores it only if every run is
 byte-identical: tests/Emulator.Boot.Tests/Data/qemu72-console/FIXTURE.txt holds the console bytes
 and FIXTURE.info the QEMU version, the command line, the images and their SHA-256, the date, and
-the wall time to the prompt. --check boots once and compares with the stored recording instead
-(exit 1 on a difference, naming the first differing line).
+the wall and CPU time to the prompt. --check boots once and compares with the stored recording
+instead (exit 1 on a difference, naming the first differing line).
 """
 import argparse
 import datetime
@@ -89,8 +89,16 @@ def command_line(qemu, images, console, work):
     return argv, " ".join(shown)
 
 
+def cpu_seconds(pid):
+    """User + system CPU time the process has used (/proc/PID/stat utime and stime): unlike wall
+    time, it hardly grows when other work shares the cores."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def boot(qemu, name, quiet_seconds, timeout):
-    """One boot: (console bytes, shown command line, wall seconds to the prompt)."""
+    """One boot: (console bytes, shown command line, (wall, CPU) seconds to the prompt)."""
     with tempfile.TemporaryDirectory(prefix="qemu-console-") as work:
         console = os.path.join(work, "console.txt")
         argv, shown = command_line(qemu, FIXTURES[name], console, work)
@@ -111,7 +119,7 @@ def boot(qemu, name, quiet_seconds, timeout):
                     if prompt_at is None and current > 0:
                         with open(console, "rb") as f:
                             if PROMPT in f.read():
-                                prompt_at = now - started
+                                prompt_at = (now - started, cpu_seconds(proc.pid))
                 if prompt_at is not None and now - changed >= quiet_seconds:
                     break
                 if now - started > timeout:
@@ -155,13 +163,15 @@ def info_text(name, qemu_ver, shown, console, prompt_times, quiet_seconds):
         if role in images:
             lines.append(f"{role}: {images[role]}")
             lines.append(f"{role}-sha256: {sha256(os.path.join(CACHE, images[role]))}")
-    times = ", ".join(f"{t:.2f}" for t in prompt_times)
+    walls = ", ".join(f"{t[0]:.2f}" for t in prompt_times)
+    cpus = ", ".join(f"{t[1]:.2f}" for t in prompt_times)
     lines += [
         f"qemu: {qemu_ver}",
         f"command: {shown}",
         f"recorded: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}",
         f"stopped: {quiet_seconds:g} s after the console's last byte, the prompt ({PROMPT.decode()}) shown",
-        f"wall-seconds-to-prompt: {times} (one per run, from starting QEMU)",
+        f"wall-seconds-to-prompt: {walls} (one per run, from starting QEMU; the countdown takes 5 s of it)",
+        f"cpu-seconds-to-prompt: {cpus} (QEMU's user + system time by then)",
         f"runs: {len(prompt_times)}, byte-identical",
         f"console-bytes: {len(console)}",
         f"console-sha256: {hashlib.sha256(console).hexdigest()}",
@@ -199,7 +209,7 @@ def main():
                     reference = f.read()
                 same = console == reference
                 failed |= not same
-                print(f"{name}: prompt after {prompt_at:.2f} s; " + ("identical to the recording" if same else
+                print(f"{name}: prompt after {prompt_at[0]:.2f} s wall, {prompt_at[1]:.2f} s CPU; " + ("identical to the recording" if same else
                       "DIFFERS from the recording, " + first_difference(reference, console)))
                 continue
             runs = [boot(args.qemu, name, args.quiet_seconds, args.timeout) for _ in range(args.runs)]
@@ -213,7 +223,7 @@ def main():
             with open(os.path.join(OUT, name + ".info"), "w") as f:
                 f.write(info_text(name, version, runs[0][1], consoles[0], [r[2] for r in runs], args.quiet_seconds))
             print(f"{name}: {len(consoles[0])} bytes, {args.runs} identical run(s), prompt after "
-                  + ", ".join(f"{r[2]:.2f}" for r in runs) + " s")
+                  + ", ".join(f"{r[2][0]:.2f} s wall ({r[2][1]:.2f} s CPU)" for r in runs))
     except RecordError as e:
         print(f"record-qemu-console: {e}", file=sys.stderr)
         return 1
