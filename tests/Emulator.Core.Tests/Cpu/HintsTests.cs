@@ -160,7 +160,7 @@ public class HintsTests
         Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchit0, Mnemonic.Prefetchit1, Mnemonic.Prefetch,
         Mnemonic.Prefetchw, Mnemonic.Prefetchwt1, Mnemonic.Cldemote, Mnemonic.Endbr32, Mnemonic.Endbr64,
         Mnemonic.Rdsspd, Mnemonic.Rdsspq, Mnemonic.Lfence, Mnemonic.Mfence, Mnemonic.Sfence, Mnemonic.Clflush,
-        Mnemonic.Clflushopt, Mnemonic.Clwb,
+        Mnemonic.Clflushopt, Mnemonic.Clwb, Mnemonic.Monitor, Mnemonic.Mwait, Mnemonic.Monitorx, Mnemonic.Mwaitx,
     };
 
     /// <summary>Every encoding of the hint mnemonics has a handler (a NOP or QEMU's #UD), so none reaches the unimplemented report.</summary>

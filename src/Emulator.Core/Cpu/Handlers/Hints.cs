@@ -21,6 +21,8 @@ namespace Emulator.Core.Cpu;
 /// <item>CLFLUSH (0F AE /7, CPUID.1:EDX.CLFSH set): a NOP. CLFLUSHOPT (66 0F AE /7) and CLWB
 ///   (66 0F AE /6) are #UD: qemu64 leaves CPUID.7.0:EBX clear.</item>
 /// <item>NOP (90, any width) and PAUSE (F3 90): PAUSE only yields the host thread in QEMU.</item>
+/// <item>MONITOR and MWAIT (0F 01 C8/C9) are #UD: qemu64 leaves CPUID.1:ECX.MONITOR clear; QEMU
+///   has no case at all for AMD's MONITORX and MWAITX (0F 01 FA/FB).</item>
 /// </list>
 /// A LOCK prefix is no part of these rules for 0F 0D and 0F 18..1F (QEMU never checks it there);
 /// the decoder (<see cref="Cpu.AcceptsLockPrefix"/>) keeps those forms, where Iced rejects them.
@@ -63,6 +65,10 @@ internal static unsafe partial class Handlers
         r.Add(Code.Clflush_m8,           &Nop);
         r.Add(Code.Clflushopt_m8,        &Invalid);
         r.Add(Code.Clwb_m8,              &Invalid);
+        r.Add(Mnemonic.Monitor,          &Invalid);
+        r.Add(Mnemonic.Mwait,            &Invalid);
+        r.Add(Mnemonic.Monitorx,         &Invalid);
+        r.Add(Mnemonic.Mwaitx,           &Invalid);
 
         // 0F 0D with a register operand, and 0F 18 /0../3 with one: #UD (the rest of the
         // reserved-NOP space stays a NOP).
