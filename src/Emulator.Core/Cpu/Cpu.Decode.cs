@@ -194,6 +194,10 @@ public sealed unsafe partial class Cpu
             try
             {
                 decoder.Decode(out insn);
+                if (insn.Code is Code.INVALID or Code.Pause)
+                {
+                    DecodeAsQemu(ref insn, insnLin);
+                }
             }
             catch (GuestFault) when (count > 0)
             {

@@ -44,6 +44,7 @@ internal static unsafe class HandlerTable
         Handlers.RegisterIo(r);
         Handlers.RegisterFlagOps(r);
         Handlers.RegisterSystem(r);
+        Handlers.RegisterHints(r);
         Handlers.RegisterDescriptors(r);
         Handlers.RegisterSse(r);
         Handlers.RegisterX87(r);

@@ -7,7 +7,8 @@ namespace Emulator.Core.Cpu;
 /// Data movement between registers, memory and immediates (Intel SDM Vol. 2): MOV (general
 /// forms; the segment, control and debug register forms are overridden by the System and
 /// Descriptors families, which register after this one), MOVZX, MOVSX, MOVSXD, LEA, XCHG, XLAT,
-/// LAHF, SAHF and the NOP family (0x90 is NOP, not XCHG EAX,EAX: it must not zero-extend RAX).
+/// LAHF and SAHF. The NOP family is in <c>Hints.cs</c> (0x90 is NOP, not XCHG EAX,EAX: it must
+/// not zero-extend RAX).
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -64,9 +65,6 @@ internal static unsafe partial class Handlers
         r.Add(Mnemonic.Xlatb, &Xlat);
         r.Add(Mnemonic.Lahf, &Lahf);
         r.Add(Mnemonic.Sahf, &Sahf);
-        r.Add(Mnemonic.Nop, &Nop);
-        r.Add(Mnemonic.Reservednop, &Nop);
-        r.Add(Mnemonic.Pause, &Nop);
     }
 
     private static void Mov(Cpu cpu, ref DecodedOp op)
@@ -215,10 +213,5 @@ internal static unsafe partial class Handlers
     {
         ulong ah = cpu.ReadGpr(Gpr.HighByteBase + Gpr.Rax, 1);
         cpu.SetFlags((cpu.GetFlags() & ~0xD5UL) | (ah & 0xD5));
-    }
-
-    /// <summary>NOP, multi-byte NOP (0F 1F /0), the reserved-NOP hint space (0F 18..1F) and PAUSE.</summary>
-    private static void Nop(Cpu cpu, ref DecodedOp op)
-    {
     }
 }

@@ -5,8 +5,9 @@ namespace Emulator.Core.Cpu;
 /// <summary>
 /// System instructions (Intel SDM Vol. 2 and Vol. 3, 2.8): HLT, MOV to and from control and
 /// debug registers, CPUID (answered by the CPU model), RDMSR/WRMSR, RDTSC (virtual time, never
-/// host time), CLTS, LMSW, SMSW, INVLPG, and the cache/ordering instructions that an interpreter
-/// with one coherent memory can treat as no-ops (INVD, WBINVD, CLFLUSH, fences, PAUSE).
+/// host time), CLTS, LMSW, SMSW, INVLPG, and the privileged cache instructions that an
+/// interpreter with one coherent memory can treat as no-ops (INVD, WBINVD). CLFLUSH, the fences
+/// and PAUSE are in <c>Hints.cs</c>.
 /// RDTSCP and RDRAND stay unimplemented: qemu64 does not advertise them, so they raise #UD.
 /// </summary>
 internal static unsafe partial class Handlers
@@ -32,12 +33,6 @@ internal static unsafe partial class Handlers
         r.Add(Code.Invlpg_m, &Invlpg);
         r.Add(Code.Invd, &PrivilegedNop);
         r.Add(Code.Wbinvd, &PrivilegedNop);
-        r.Add(Code.Pause, &OrderingNop);
-        r.Add(Code.Clflush_m8, &OrderingNop);
-        r.Add(Code.Clflushopt_m8, &OrderingNop);
-        r.Add(Mnemonic.Lfence, &OrderingNop);
-        r.Add(Mnemonic.Mfence, &OrderingNop);
-        r.Add(Mnemonic.Sfence, &OrderingNop);
     }
 
     /// <summary>HLT: stop fetching until an interrupt; the run loop idles virtual time forward or stops.</summary>
@@ -242,8 +237,4 @@ internal static unsafe partial class Handlers
     }
 
     private static void PrivilegedNop(Cpu cpu, ref DecodedOp op) => RequireRing0(cpu);
-
-    private static void OrderingNop(Cpu cpu, ref DecodedOp op)
-    {
-    }
 }
