@@ -4,25 +4,26 @@ namespace Emulator.Cli.Boot;
 
 /// <summary>
 /// The rule of the <c>idle</c> milestone — the boot has finished and the firmware waits for the
-/// user (a Shell prompt, the Boot Manager menu, a setup page, "Press any key"): the console has
-/// printed something in this boot, and since the first input wait after the last byte printed
-/// the guest has done nothing but wait for input for <see cref="QuietNs"/> of virtual time.
+/// user (a Shell prompt, the Boot Manager menu, a setup page): the console has printed something
+/// in this boot, and since the first input wait after the last byte printed the guest has done
+/// nothing but wait for input for <see cref="QuietNs"/> of virtual time.
 ///
-/// An input wait is a read of a UART's line status or receive register with nothing received,
-/// a read of the keyboard controller's status with its output buffer empty, or a HLT — what
-/// OVMF does when it waits: gBS->WaitForEvent halts until the next 10 ms timer tick, and the
-/// terminal and PS/2 keyboard drivers poll their devices from a 20 ms timer. Waiting means the
-/// input waits follow each other closely: between two consecutive ones the guest may be busy
+/// An input wait is a read of a UART's line status or receive register with nothing received, a
+/// read of the keyboard controller's status with its output buffer empty, or a HLT — what OVMF
+/// does when it waits: the DXE core's WaitForEvent signals the idle-loop event, on which CpuDxe
+/// halts until the next timer tick (edk2 Event.c CoreWaitForEvent, CpuDxe.c
+/// IdleLoopEventCallback; LocalApicTimerDxe ticks every 10 ms), and TerminalDxe and
+/// Ps2KeyboardDxe poll their devices from 20 ms timers (KEYBOARD_TIMER_INTERVAL). Waiting means
+/// the input waits follow each other closely: between two consecutive ones the guest may be busy
 /// (virtual time not spent halted: executed instructions, REP iterations and skipped PM-timer
-/// polling) for at most <see cref="MaxBusyBetweenWaitsNs"/>. An idle Shell is busy at most 4.4 µs
-/// between two (Debian's 2 MB build). A silent computation, or a long Stall, is not idle even though the drivers'
-/// timers keep polling through it: 20 ms of busy time lie between their polls. Any longer busy
-/// stretch, or any byte printed, opens a new window at the next input wait.
+/// polling) for at most <see cref="MaxBusyBetweenWaitsNs"/>. An idle Shell is busy at most
+/// 4.4 µs between two (Debian's 2 MB build). A silent computation, or a long Stall, is not idle
+/// even though those timers keep polling through it: 20 ms of busy time lie between their polls.
+/// Any longer busy stretch, or any byte printed, opens a new window at the next input wait.
 ///
 /// Driven by device reads and HLT only (never per instruction), and by virtual time and
-/// instruction counts only, so it fires at the same instruction on every run. It fires at the
-/// first input wait at least <see cref="QuietNs"/> after the window opened, so at most one
-/// timer tick late.
+/// instruction counts only, so it fires at the same instruction on every run: at the first input
+/// wait at least <see cref="QuietNs"/> after the window opened, at most one timer tick late.
 /// </summary>
 public sealed class IdleDetector
 {
@@ -55,7 +56,7 @@ public sealed class IdleDetector
     {
         var cpu = machine.Cpu;
         void Wait() => InputWait(cpu.VirtualTime - cpu.IdleTicks, cpu.VirtualTime);
-        cpu.Halting = Wait;
+        cpu.Halting += Wait;
         foreach (var uart in machine.SerialPorts)
         {
             uart.InputAwaited += Wait;
