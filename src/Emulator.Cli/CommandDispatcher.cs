@@ -20,7 +20,7 @@ public static class CommandDispatcher
         commands:
           boot     run firmware from the reset vector
                    --code FILE [--vars FILE] | --firmware FILE
-                   --memory SIZE (default 256M)   --until reset|protected|long|sec|pei|dxe|bds|shell|banner|prompt
+                   --memory SIZE (default 256M)   --until reset|protected|long|sec|pei|dxe|bds|shell|banner|prompt|idle
                    --max-instructions N           --report FILE.json
                    --trace FILE [--trace-limit N] --unassigned-zero (read 0 like QEMU)
                    --serial-input TEXT|@FILE|-   type into COM1 as the guest reads (- = live stdin)

@@ -44,6 +44,15 @@ public sealed class PeImageInfo
     /// <summary>Bytes of PE headers removed when the TE image was made; 0 for PE images.</summary>
     public ushort StrippedSize { get; private init; }
 
+    /// <summary>
+    /// Bytes from the header's first byte that <see cref="Parse"/> reads: through the optional
+    /// header for PE (e_lfanew + signature + COFF header + SizeOfOptionalHeader), through the
+    /// section table for TE. Where an image's DOS header puts its PE header (e_lfanew) is the
+    /// linker's choice: 0x80 in most edk2 modules, 0xE58 in runtime drivers linked with 4 KiB
+    /// section alignment.
+    /// </summary>
+    public int HeaderExtent { get; private init; }
+
     /// <summary>True when the machine is x64 (the image runs in long mode).</summary>
     public bool Is64Bit => Machine == PeMachine.Amd64;
 
@@ -169,6 +178,7 @@ public sealed class PeImageInfo
             AddressOfEntryPoint = BinaryPrimitives.ReadUInt32LittleEndian(optional[16..]),
             SizeOfImage = BinaryPrimitives.ReadUInt32LittleEndian(optional[56..]),
             NumberOfSections = sectionCount,
+            HeaderExtent = optionalOffset + optionalSize,
         };
     }
 
@@ -217,6 +227,7 @@ public sealed class PeImageInfo
             SizeOfImage = (uint)Math.Min(end, uint.MaxValue),
             NumberOfSections = sectionCount,
             StrippedSize = strippedSize,
+            HeaderExtent = (int)tableEnd,
         };
     }
 }

@@ -25,6 +25,7 @@ public class PeImageInfoTests
         Assert.Equal(0xFFF0_2345UL, info.EntryAddress);
         Assert.Equal(0xFFF0_0000UL + 0x1E0 - 40, info.HeaderAddress);
         Assert.Equal(0x3240U, info.SizeOfImage);
+        Assert.Equal(PeImageInfo.TeHeaderSize + 40, info.HeaderExtent);
         Assert.Equal(0x1_0000UL + 0x2345 - (0x1E0 - 40), info.EntryAddressWhenHeaderAt(0x1_0000));
     }
 
@@ -38,6 +39,12 @@ public class PeImageInfoTests
         Assert.True(sec.Image.NumberOfSections > 0);
         Assert.Equal(sec.Image.ImageBase, sec.Image.HeaderAddress);
         Assert.Equal(sec.Image.EntryAddress, sec.Image.EntryAddressWhenHeaderAt(sec.Image.ImageBase));
+
+        // e_lfanew, then "PE\0\0", the 20-byte COFF header and SizeOfOptionalHeader bytes.
+        ReadOnlySpan<byte> pe = sec.ImageSection.Data.Span;
+        int lfanew = BinaryPrimitives.ReadInt32LittleEndian(pe[0x3C..]);
+        int optionalSize = BinaryPrimitives.ReadUInt16LittleEndian(pe[(lfanew + 4 + 16)..]);
+        Assert.Equal(lfanew + 4 + 20 + optionalSize, sec.Image.HeaderExtent);
     }
 
     [Theory]

@@ -308,6 +308,9 @@ public sealed class BootCommand
         tracker.Watch(console.Transcript);
         var recognizer = new ModuleRecognizer(cpu, machine.Bus, modules);
         tracker.Watch(recognizer);
+        var idle = new IdleDetector(() => console.Transcript.BytesPrinted);
+        idle.Watch(machine);
+        tracker.Watch(idle, console.Screen);
         recognizer.ModuleStarted += m => _log.LogDebug(
             "module {Name} ({Type}) entered at 0x{Entry:X}, instruction {Instruction:N0}", m.Module.Name ?? m.Module.FileGuid.ToString(), m.Module.Type, m.Entry, m.Instruction);
         console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && _host.StderrIsTerminal);
@@ -534,7 +537,7 @@ public sealed class BootCommand
                 o.UnassignedZero ? "zero" : "all-ones",
                 machine.FlashPlacements.Select(p => FlashInfoOf(p, machine.FlashChips[p.Unit])).ToList()),
             Milestones = tracker.Reached.Select(m => new MilestoneInfo(
-                m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6, m.Boot, flashAt.GetValueOrDefault(m).Bytes, flashAt.GetValueOrDefault(m).Blocks)).ToList(),
+                m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6, m.Boot, flashAt.GetValueOrDefault(m).Bytes, flashAt.GetValueOrDefault(m).Blocks, m.Screen)).ToList(),
             Resets = machine.Resets.Select(r => new ResetInfo(r.Boot, r.Instruction, r.VirtualTime / 1e6, CauseName(r.Cause), r.Detail)).ToList(),
             Instructions = cpu.InstructionCount,
             RepIterations = cpu.RepIterations,

@@ -9,7 +9,8 @@ namespace Emulator.Cli.Boot;
 /// in 64-bit mode), and address milestones (<c>sec</c>, <c>pei</c>) found in the firmware image
 /// itself and watched with breakpoints, module milestones (<c>dxe</c>, <c>bds</c>, <c>shell</c>)
 /// reported by the module recognizer, and console milestones (<c>banner</c>, <c>prompt</c>)
-/// reported by the console transcript. Stops the run at the <c>--until</c> milestone (its first
+/// reported by the console transcript, and <c>idle</c> (the firmware waits for the user, see
+/// <see cref="IdleDetector"/>), which keeps the screen's text. Stops the run at the <c>--until</c> milestone (its first
 /// occurrence). After a machine reset <see cref="BeginBoot"/> starts a new boot: every milestone
 /// can be reached once more, recorded with its boot number, and the console milestones look only
 /// at text printed after the reset.
@@ -26,18 +27,20 @@ public sealed class MilestoneTracker
     public const string Shell = "shell";
     public const string Banner = "banner";
     public const string Prompt = "prompt";
+    public const string Idle = "idle";
 
     /// <summary>What the console shows when the Shell starts (ShellPkg's banner) and when it waits for a command.</summary>
     public const string BannerText = "UEFI Interactive Shell";
     public const string PromptText = "Shell>";
 
-    public static readonly IReadOnlyList<string> KnownNames = [Reset, Protected, Long, Sec, Pei, Dxe, Bds, Shell, Banner, Prompt];
+    public static readonly IReadOnlyList<string> KnownNames = [Reset, Protected, Long, Sec, Pei, Dxe, Bds, Shell, Banner, Prompt, Idle];
 
     private readonly Cpu _cpu;
     private readonly Stopwatch _wall;
     private readonly Dictionary<ulong, string> _addressMilestones;
     private readonly List<Milestone> _reached = [];
     private ConsoleTranscript? _console;
+    private IdleDetector? _idle;
     private int _boot;
 
     public MilestoneTracker(Cpu cpu, Stopwatch wall, IReadOnlyDictionary<string, ulong> addressMilestones, string? until)
@@ -75,6 +78,8 @@ public sealed class MilestoneTracker
         {
             WatchConsole(_console.TextLength);
         }
+
+        _idle?.BeginBoot();
     }
 
     /// <summary>Records <paramref name="name"/> now, unless it was reached before (CPU thread, inside an instruction).</summary>
@@ -116,6 +121,19 @@ public sealed class MilestoneTracker
     {
         _console = console;
         WatchConsole(0);
+    }
+
+    /// <summary>Turns the idle detector's verdict into the <c>idle</c> milestone, with what <paramref name="screen"/> shows then.</summary>
+    public void Watch(IdleDetector idle, Serial.TerminalScreen screen)
+    {
+        _idle = idle;
+        idle.Detected += () =>
+        {
+            if (!IsReached(Idle))
+            {
+                Record(Idle, _cpu.Bitness, screen.Text());
+            }
+        };
     }
 
     private void WatchConsole(int from)
@@ -162,9 +180,9 @@ public sealed class MilestoneTracker
         return Until != null && name == Until && _reached.Count(r => r.Name == Until) == 1 && IsReached(Until);
     }
 
-    private void Record(string name, int bitness)
+    private void Record(string name, int bitness, IReadOnlyList<string>? screen = null)
     {
-        var m = new Milestone(name, _cpu.InstructionCount, _cpu.LinearRip, bitness, _wall.Elapsed.TotalMilliseconds, _cpu.VirtualTime, _boot);
+        var m = new Milestone(name, _cpu.InstructionCount, _cpu.LinearRip, bitness, _wall.Elapsed.TotalMilliseconds, _cpu.VirtualTime, _boot, screen);
         _reached.Add(m);
         MilestoneReached?.Invoke(m);
         if (name == Until && !_reached.Take(_reached.Count - 1).Any(r => r.Name == Until))

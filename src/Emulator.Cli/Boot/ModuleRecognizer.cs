@@ -12,8 +12,11 @@ namespace Emulator.Cli.Boot;
 /// image (AddressOfEntryPoint minus the header's RVA) gives a candidate header at X − d; when
 /// the memory there holds a PE ("MZ") or TE ("VZ") header that matches a module of the image
 /// (format, machine, entry point, image size, sections, stripped size), X is that module's entry
-/// and the module has started. Only reads memory the bus maps to RAM or ROM directly, so it has
-/// no effect on devices or on the unassigned-access log.
+/// and the module has started. The PE header is found where the DOS header's e_lfanew says,
+/// wherever the linker put it (0xE58 is common): the bytes parsed in place span at most the
+/// largest header extent among the image's own modules, so a stray "MZ" with a wild e_lfanew
+/// reads no further and allocates nothing. Only reads memory the bus maps to RAM or ROM
+/// directly, so it has no effect on devices or on the unassigned-access log.
 ///
 /// Each started module gets an <see cref="ExecutionCounter"/> for its image range (RVA 0 to
 /// SizeOfImage): blocks decoded inside it tally the instructions they execute there,
@@ -22,15 +25,13 @@ namespace Emulator.Cli.Boot;
 /// </summary>
 public sealed unsafe class ModuleRecognizer
 {
-    private const int HeaderBytes = 0x400;
-
     private readonly PhysicalBus _bus;
     private readonly Cpu _cpu;
     private readonly Dictionary<ulong, List<FirmwareModule>> _byEntryOffset = [];
     private readonly Dictionary<ulong, FirmwareModule> _xipEntries = [];
     private readonly HashSet<ulong> _seenEntries = [];
     private readonly List<ModuleStart> _started = [];
-    private readonly byte[] _header = new byte[HeaderBytes];
+    private readonly int _headerExtent;
 
     public ModuleRecognizer(Cpu cpu, PhysicalBus bus, IEnumerable<FirmwareModule> modules)
     {
@@ -45,6 +46,7 @@ public sealed unsafe class ModuleRecognizer
             }
 
             list.Add(m);
+            _headerExtent = Math.Max(_headerExtent, m.Image.HeaderExtent);
             if (m.Image.ImageBase != 0)
             {
                 _xipEntries.TryAdd(m.EntryAddress, m);
@@ -151,10 +153,10 @@ public sealed unsafe class ModuleRecognizer
 
     private FirmwareModule? Match(ulong header, List<FirmwareModule> candidates)
     {
-        var region = _bus.Find(header);
-        int length = (int)Math.Min(HeaderBytes, region.End - header);
-        new ReadOnlySpan<byte>(_bus.ReadPointer(header), length).CopyTo(_header);
-        if (!PeImageInfo.TryParse(_header.AsSpan(0, length), out var image) || image == null)
+        // The loaders copy the headers verbatim, so a module's header in memory spans what it
+        // spans in the image; parsed in place (the region is one host block, as TryPeekSignature found).
+        int length = (int)Math.Min((ulong)_headerExtent, _bus.Find(header).End - header);
+        if (!PeImageInfo.TryParse(new ReadOnlySpan<byte>(_bus.ReadPointer(header), length), out var image) || image == null)
         {
             return null;
         }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Emulator.Cli.Reporting;
 
 /// <summary>
@@ -86,8 +88,11 @@ public sealed record FlashInfo(int Unit, string Name, string Base, ulong Size, b
 public sealed record MachineInfo(string Type, ulong MemoryBytes, string UnassignedReads, IReadOnlyList<FlashInfo> Flash);
 
 /// <summary>A milestone: instruction index, wall milliseconds since the start of the run, and virtual milliseconds (deterministic);
-/// <paramref name="FlashBytesProgrammed"/> and <paramref name="FlashBlocksErased"/>: what completed guest operations had done to the writable chip(s) by then (the phase split of <c>machine.flash[]</c>).</summary>
-public sealed record MilestoneInfo(string Name, long Instruction, string Address, int Mode, double WallMs, double VirtualMs, int Boot, long FlashBytesProgrammed = 0, long FlashBlocksErased = 0);
+/// <paramref name="FlashBytesProgrammed"/> and <paramref name="FlashBlocksErased"/>: what completed guest operations had done to the writable chip(s) by then (the phase split of <c>machine.flash[]</c>);
+/// <paramref name="Screen"/>: for <c>idle</c>, the console screen's lines then (trailing spaces trimmed), absent for the others.</summary>
+public sealed record MilestoneInfo(
+    string Name, long Instruction, string Address, int Mode, double WallMs, double VirtualMs, int Boot, long FlashBytesProgrammed = 0, long FlashBlocksErased = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Screen = null);
 
 /// <summary>Virtual time at the end of the run and where it came from (all in nanoseconds).</summary>
 public sealed record VirtualTimeInfo(long Nanoseconds, long Instructions, long RepIterations, long IdleHalted, long SkippedPolling, long PollSkips);

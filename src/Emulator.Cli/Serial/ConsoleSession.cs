@@ -8,7 +8,8 @@ namespace Emulator.Cli.Serial;
 /// <summary>
 /// The COM1 console of one boot: output to stdout (written as the guest prints it, flushed at
 /// every line and at every host poll, so a prompt without a newline shows at once) and to
-/// <c>--serial-log</c>; the transcript that milestones and scripts watch; input from a script
+/// <c>--serial-log</c>; the transcript that milestones and scripts watch; the screen a terminal
+/// would show; input from a script
 /// (<c>--serial-input</c>, <c>--expect</c>, <c>--send</c>) or typed live on stdin; the wall-clock
 /// pacer; and the status line.
 /// </summary>
@@ -83,6 +84,9 @@ public sealed class ConsoleSession : IDisposable
 
     public ConsoleTranscript Transcript { get; } = new();
 
+    /// <summary>What a terminal on the console shows now (the <c>idle</c> milestone records it).</summary>
+    public TerminalScreen Screen { get; } = new();
+
     public SerialScript? Script { get; }
 
     public LiveInput? Live { get; }
@@ -114,6 +118,7 @@ public sealed class ConsoleSession : IDisposable
     {
         _status?.Erase();
         Transcript.Append(b);
+        Screen.Write(b);
         _stdout.WriteByte(b);
         _log?.WriteByte(b);
         _dirty = true;

@@ -83,6 +83,12 @@ public sealed partial class Cpu
     /// </summary>
     public Action? HostPoll { get; set; }
 
+    /// <summary>
+    /// Called when the CPU, halted by HLT, waits for an interrupt: once per idle step, before
+    /// virtual time moves to the next deadline (the host's idle milestone watches it).
+    /// </summary>
+    public Action? Halting { get; set; }
+
     public Scheduler? Scheduler { get; set; }
 
     /// <summary>
@@ -202,6 +208,7 @@ public sealed partial class Cpu
 
             if (_halted)
             {
+                Halting?.Invoke();
                 if (!IdleUntilNextEvent())
                 {
                     return StopReason.Halted;

@@ -18,9 +18,11 @@ public class TimerInterruptTests
     private const ulong HandlerAt = 0x120000;
     private const ulong Apic = Xapic.DefaultBase;
 
-    private static (long Instructions, long Idle, uint Ticks, ulong LastRip) RunOnce()
+    private static (long Instructions, long Idle, uint Ticks, ulong LastRip, int Halts) RunOnce()
     {
         using var m = new TestMachine();
+        int halts = 0;
+        m.Cpu.Halting = () => halts++;
         var scheduler = new Scheduler();
         var apic = new Xapic(scheduler, () => m.Cpu.VirtualTime, 1, 1);
         m.Bus.MapMmio("lapic", Apic, Xapic.Size, new InterruptControllerWindow(apic, m.Cpu));
@@ -59,7 +61,7 @@ public class TimerInterruptTests
         });
         m.Cpu._idtr = new TableRegister { Base = Idt, Limit = 0xFFF };
         Assert.Equal(StopReason.Halted, m.Run(1_000_000));
-        return (m.Cpu.InstructionCount, m.Cpu.IdleTicks, m.ReadU32(0x5000), m.Cpu.Rip);
+        return (m.Cpu.InstructionCount, m.Cpu.IdleTicks, m.ReadU32(0x5000), m.Cpu.Rip, halts);
     }
 
     [Fact]
@@ -71,6 +73,9 @@ public class TimerInterruptTests
         // Five 100,000-tick periods passed almost entirely in HLT, skipped rather than executed.
         Assert.True(first.Idle > 450_000, $"idle {first.Idle}");
         Assert.True(first.Instructions < 200, $"instructions {first.Instructions}");
+
+        // Halting is told of each wait: five for the ticks, one for the final HLT with interrupts off.
+        Assert.Equal(6, first.Halts);
         Assert.Equal(first, RunOnce());
     }
 }

@@ -89,4 +89,20 @@ public sealed class I8042Tests
         _ports.Write(0x64, 1, I8042.CommandReadOutputPort);
         Assert.Equal([(uint)(I8042.OutputPortReset | I8042.OutputPortA20 | I8042.OutputPortOnes)], Drain());
     }
+
+    [Fact]
+    public void ReadingTheStatusWithNothingToReadReportsAWaitForInput()
+    {
+        int waits = 0;
+        _kbc.InputAwaited += () => waits++;
+        Assert.Equal(0u, Status & I8042.StatusOutputFull);
+        Assert.Equal(1, waits);
+
+        _ports.Write(0x64, 1, I8042.CommandSelfTest);
+        Assert.Equal(1u, Status & I8042.StatusOutputFull);
+        Assert.Equal(1, waits);
+        _ports.Read(0x60, 1);
+        Assert.Equal(0u, Status & I8042.StatusOutputFull);
+        Assert.Equal(2, waits);
+    }
 }

@@ -109,4 +109,25 @@ public sealed class Uart16550Tests
         _ports.Read(Com1, 1);
         Assert.Equal([true, false, true, false], levels);
     }
+
+    [Fact]
+    public void ReadingLsrOrRbrWithNothingReceivedReportsAWaitForInput()
+    {
+        int waits = 0;
+        _uart.InputAwaited += () => waits++;
+        _ports.Read(Com1 + 5, 1);
+        _ports.Read(Com1, 1);
+        Assert.Equal(2, waits);
+
+        // A byte waiting (pulled by the LSR read) is no wait; reading it out of RBR is none either.
+        _input.Enqueue((byte)'x');
+        Assert.Equal(1u, _ports.Read(Com1 + 5, 1) & Uart.LsrDataReady);
+        Assert.Equal((uint)'x', _ports.Read(Com1, 1));
+        Assert.Equal(2, waits);
+
+        // Other registers are no input poll.
+        _ports.Read(Com1 + 6, 1);
+        _ports.Read(Com1 + 2, 1);
+        Assert.Equal(2, waits);
+    }
 }

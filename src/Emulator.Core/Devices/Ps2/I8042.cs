@@ -11,6 +11,9 @@
 // set 0xF0 (ACK, ACK; argument 0 reports set 2), enable/disable/defaults (ACK), echo 0xEE, and
 // RESEND (0xFE) to anything else; the aux device ACKs (reset: ACK, 0xAA, 0x00).
 // Not emulated: IRQ 1/12 (OVMF polls), key presses (input comes through COM1), a real mouse.
+// A status read with the output buffer empty is reported (InputAwaited): the guest is polling
+// for a key that has not come (OVMF's keyboard driver does every 20 ms), which the host's idle
+// milestone watches.
 // Firmware relies on: OVMF's Ps2KeyboardDxe self-test, keyboard reset, scan-set and LED
 // commands with polled status; ResetSystemLib's warm reset writes 0xFE to port 0x64.
 using Emulator.Core.Io;
@@ -106,6 +109,9 @@ public sealed class I8042 : IPortDevice
 
     public byte CommandByte => _mode;
 
+    /// <summary>Raised when the guest reads the status register and the output buffer is empty (it polls for a key that has not come).</summary>
+    public event Action? InputAwaited;
+
     /// <summary>Power-on / machine reset state (QEMU kbd_reset and ps2_kbd_reset).</summary>
     public void Reset()
     {
@@ -143,6 +149,10 @@ public sealed class I8042 : IPortDevice
         if (_output.TryPeek(out var next))
         {
             status |= (byte)(StatusOutputFull | (next.Aux ? StatusAuxOutputFull : 0));
+        }
+        else
+        {
+            InputAwaited?.Invoke();
         }
 
         return status;

@@ -11,6 +11,8 @@
 // interrupt output (level = an interrupt is identified, as QEMU, not gated by OUT2).
 // Input is pulled: whenever the guest reads LSR or RBR and the receive FIFO is empty, one byte
 // is taken from the machine's source (or by Poll), so scripted input arrives as the guest reads.
+// A read of LSR or RBR that finds nothing received is reported (InputAwaited): the guest is
+// polling for input that has not come, which the host's idle milestone watches.
 // Not emulated: baud-rate timing, character timeout interrupts, receive trigger levels (any data
 // raises the received-data interrupt), break, parity/framing errors, the transmit FIFO (bytes
 // leave at once).
@@ -116,6 +118,9 @@ public sealed class Uart : IPortDevice
     /// <summary>Raised when the interrupt output changes level (ISA IRQ 4 for COM1).</summary>
     public event Action<bool>? InterruptChanged;
 
+    /// <summary>Raised when the guest reads LSR or RBR and no received byte waits (it polls for input that has not come).</summary>
+    public event Action? InputAwaited;
+
     public ushort Divisor { get; private set; } = DefaultDivisor;
 
     public byte LineControl => _lcr;
@@ -134,9 +139,12 @@ public sealed class Uart : IPortDevice
             case DataOffset when Dlab:
                 value = (byte)Divisor;
                 break;
+            case DataOffset when Pull():
+                value = _receive.Dequeue();
+                break;
             case DataOffset:
-                Pull();
-                value = _receive.Count > 0 ? _receive.Dequeue() : (byte)0;
+                InputAwaited?.Invoke();
+                value = 0;
                 break;
             case InterruptEnableOffset when Dlab:
                 value = (byte)(Divisor >> 8);
@@ -159,7 +167,11 @@ public sealed class Uart : IPortDevice
                 value = _mcr;
                 break;
             case LineStatusOffset:
-                Pull();
+                if (!Pull())
+                {
+                    InputAwaited?.Invoke();
+                }
+
                 value = LineStatus();
                 _lsrErrors = 0;
                 break;
@@ -239,18 +251,19 @@ public sealed class Uart : IPortDevice
         _transmitInterruptPending = true;
     }
 
-    private void Pull()
+    /// <summary>Takes the next input byte when the receive FIFO is empty; true when a received byte now waits.</summary>
+    private bool Pull()
     {
-        if (Loopback || _receive.Count > 0)
+        if (!Loopback && _receive.Count == 0)
         {
-            return;
+            int next = _input();
+            if (next >= 0)
+            {
+                Receive((byte)next);
+            }
         }
 
-        int next = _input();
-        if (next >= 0)
-        {
-            Receive((byte)next);
-        }
+        return _receive.Count > 0;
     }
 
     private void Receive(byte value)
