@@ -8,21 +8,24 @@ namespace Emulator.Boot.Tests;
 /// <summary>
 /// The SMBIOS tables from the guest's side: Debian's OVMF installs what fw_cfg serves and the UEFI
 /// Shell's <c>smbiosview</c> shows it. Its whole answer must equal QEMU 7.2's for the same image
-/// and command line (Data/qemu72-smbiosview-2m.txt, which says how it was recorded) — entry point,
-/// every structure's bytes, decoding and address — and the facts that come from the machine are
-/// checked against the machine: the CPU's CPUID leaf 1 as processor ID, the RAM size.
+/// and command line (Data/qemu72-smbiosview-*.txt, which say how they were recorded) — entry
+/// point, every structure's bytes, decoding and address — on both flash layouts, and the facts
+/// that come from the machine are checked against the machine: the CPU's CPUID leaf 1 as
+/// processor ID, the RAM size.
 /// </summary>
 public class SmbiosViewTests
 {
     private const ulong RamMiB = 256;
 
-    [Fact]
-    public void SmbiosviewShowsQemusStructures()
+    [Theory]
+    [InlineData("2m", Fixtures.Code2M, Fixtures.Vars2M)]
+    [InlineData("4m", Fixtures.Code4M, Fixtures.Vars4M)]
+    public void SmbiosviewShowsQemusStructures(string build, string code, string vars)
     {
-        string dataFile = Path.Combine(AppContext.BaseDirectory, "Data", "qemu72-smbiosview-2m.txt");
+        string dataFile = Path.Combine(AppContext.BaseDirectory, "Data", $"qemu72-smbiosview-{build}.txt");
         var expected = File.ReadAllLines(dataFile).Where(l => !l.StartsWith('#')).ToList();
 
-        var r = CliRunner.Run("boot", "--code", Fixtures.Path(Fixtures.Code2M), "--vars", Fixtures.Path(Fixtures.Vars2M), "--snapshot", "--quiet",
+        var r = CliRunner.Run("boot", "--code", Fixtures.Path(code), "--vars", Fixtures.Path(vars), "--snapshot", "--quiet",
             "--memory", $"{RamMiB}M",
             "--expect", "seconds to skip", "--send", @"\e",
             "--expect", "Shell>", "--send", @"smbiosview\r",
