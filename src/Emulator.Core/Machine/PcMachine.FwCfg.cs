@@ -31,6 +31,9 @@ public sealed partial class PcMachine
     /// <summary>QEMU's full name of this machine type (<c>pc</c> is its alias), which SMBIOS reports as the version.</summary>
     public const string MachineTypeName = "pc-i440fx-7.2";
 
+    /// <summary>The system UUID, as fw_cfg (RFC 4122 byte order) and SMBIOS type 1 give it: none, as QEMU without <c>-uuid</c>.</summary>
+    public static readonly Guid SystemUuid = Guid.Empty;
+
     /// <summary>The one CPU; also the APIC ID limit QEMU reports as max_cpus (IDs 0 to count − 1).</summary>
     private const ushort BootCpus = 1;
 
@@ -98,6 +101,7 @@ public sealed partial class PcMachine
             Manufacturer = "QEMU",
             Product = "Standard PC (i440FX + PIIX, 1996)",
             Version = MachineTypeName,
+            Uuid = SystemUuid,
             ProcessorSignature = cpuid1.Eax,
             ProcessorFeatures = cpuid1.Edx,
             ProcessorSpeedMhz = 2000,   // QEMU's DEFAULT_CPU_SPEED, whatever the host or the virtual clock
@@ -117,7 +121,7 @@ public sealed partial class PcMachine
     private void WireFwCfg()
     {
         FwCfg = new FwCfg(Bus);
-        FwCfg.AddBytes(FwCfg.UuidKey, new byte[16]);
+        FwCfg.AddBytes(FwCfg.UuidKey, SystemUuid.ToByteArray(bigEndian: true));
         FwCfg.AddUInt64(FwCfg.RamSizeKey, LowRamSize + HighRamSize);
         FwCfg.AddUInt16(FwCfg.NoGraphicKey, 1);
         FwCfg.AddUInt16(FwCfg.NbCpusKey, BootCpus);

@@ -20,6 +20,7 @@ public sealed class SmbiosTablesTests
         Manufacturer = "QEMU",
         Product = "Standard PC (i440FX + PIIX, 1996)",
         Version = "pc-i440fx-7.2",
+        Uuid = Guid.Empty,
         ProcessorSignature = 0x00060FB1,
         ProcessorFeatures = 0x078BFBFD,
         ProcessorSpeedMhz = 2000,

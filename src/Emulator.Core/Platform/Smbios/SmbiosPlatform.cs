@@ -17,8 +17,8 @@ public sealed record SmbiosPlatform
     /// <summary>Type 1, 3 and 4 version: QEMU passes the machine type's full name.</summary>
     public required string Version { get; init; }
 
-    /// <summary>Type 1 UUID (all zeros when the machine has none, as QEMU without <c>-uuid</c>).</summary>
-    public Guid Uuid { get; init; }
+    /// <summary>Type 1 UUID; written in SMBIOS 2.6 wire order (all zeros when the machine has none).</summary>
+    public required Guid Uuid { get; init; }
 
     /// <summary>Type 4 processor ID, low half: CPUID.1:EAX (family, model, stepping).</summary>
     public required uint ProcessorSignature { get; init; }
