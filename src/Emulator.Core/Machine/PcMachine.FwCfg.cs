@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using Emulator.Core.Devices.FwCfg;
+using Emulator.Core.Platform;
+using Emulator.Core.Platform.Smbios;
 
 namespace Emulator.Core.Machine;
 
@@ -7,11 +9,12 @@ namespace Emulator.Core.Machine;
 /// What the machine tells the firmware through fw_cfg, with the values QEMU 7.2's pc machine
 /// gives one CPU (hw/i386/fw_cfg.c fw_cfg_arch_create, hw/i386/pc.c pc_memory_init, traced with
 /// <c>-trace fw_cfg_read</c>): signature, ID (traditional + DMA), a zero UUID, RAM size, no
-/// graphics, one boot CPU of one possible, boot menu off, and two files: <c>etc/e820</c> and
-/// <c>etc/system-states</c>. No ACPI tables (<c>etc/table-loader</c>, <c>etc/acpi/*</c>), SMBIOS
-/// tables or boot order are offered: OVMF's QemuFwCfgAcpiPlatform then installs no ACPI tables,
-/// SmbiosPlatformDxe none from QEMU, and the boot manager keeps its own order — none of which the
-/// UEFI Shell needs. Kernel-loader items are absent and read 0, as QEMU's without -kernel.
+/// graphics, one boot CPU of one possible, boot menu off, and the files <c>etc/e820</c> and
+/// <c>etc/system-states</c>. QEMU's other defaults come from <see cref="AddQemuDefaults"/>: the
+/// SMBIOS tables, the empty boot order and the rest of its item list (docs/fw-cfg.md). No ACPI
+/// tables (<c>etc/table-loader</c>, <c>etc/acpi/*</c>) are offered: OVMF's QemuFwCfgAcpiPlatform
+/// then installs none, which the UEFI Shell does not need. Kernel-loader items are absent and
+/// read 0, as QEMU's without -kernel.
 /// </summary>
 public sealed partial class PcMachine
 {
@@ -24,6 +27,25 @@ public sealed partial class PcMachine
     public const ulong AmdHyperTransportSize = 0x3_0000_0000;
 
     private const int E820EntrySize = 20;
+
+    /// <summary>QEMU's full name of this machine type (<c>pc</c> is its alias), which SMBIOS reports as the version.</summary>
+    public const string MachineTypeName = "pc-i440fx-7.2";
+
+    /// <summary>The system UUID, as fw_cfg (RFC 4122 byte order) and SMBIOS type 1 give it: none, as QEMU without <c>-uuid</c>.</summary>
+    public static readonly Guid SystemUuid = Guid.Empty;
+
+    /// <summary>The one CPU; also the APIC ID limit QEMU reports as max_cpus (IDs 0 to count − 1).</summary>
+    private const ushort BootCpus = 1;
+
+    // QEMU's fw_cfg keys beyond the device's own (include/standard-headers/linux/qemu_fw_cfg.h
+    // FW_CFG_NUMA; hw/i386/fw_cfg.h for the x86 arch-local ones).
+    private const ushort NumaKey = 0x0D;
+    private const ushort AcpiTablesKey = FwCfg.ArchLocal + 0;
+    private const ushort Irq0OverrideKey = FwCfg.ArchLocal + 2;
+    private const ushort HpetKey = FwCfg.ArchLocal + 4;
+
+    /// <summary><c>etc/boot-fail-wait</c> without <c>-boot reboot-timeout</c>: −1, never reboot (fw_cfg.c fw_cfg_reboot).</summary>
+    private static readonly byte[] BootFailWait = [0xFF, 0xFF, 0xFF, 0xFF];
 
     /// <summary>
     /// <c>etc/system-states</c> as QEMU's PIIX4 PM publishes it (acpi_pm1_cnt / piix4_pm "system
@@ -55,15 +77,57 @@ public sealed partial class PcMachine
         return map;
     }
 
+    /// <summary>
+    /// QEMU 7.2's pc defaults beyond the boot essentials (docs/fw-cfg.md): the NUMA item with no
+    /// nodes (a node count, then a node per APIC ID, all zero), no legacy <c>-acpitable</c> data,
+    /// IRQ0 routed to GSI 2, the HPET item, the empty <c>bootorder</c> and <c>bios-geometry</c>
+    /// (no bootindex devices), <c>etc/boot-fail-wait</c>, and the SMBIOS tables. QEMU's
+    /// <c>genroms/kvmvapic.bin</c> is its own option ROM, which OVMF never reads: not served.
+    /// </summary>
+    private void AddQemuDefaults()
+    {
+        FwCfg.AddBytes(NumaKey, new byte[sizeof(ulong) * (1 + BootCpus)]);
+        FwCfg.AddBytes(AcpiTablesKey, []);
+        FwCfg.AddUInt32(Irq0OverrideKey, 1);
+        FwCfg.AddBytes(HpetKey, HpetFwCfgItem.Encode(HpetBlocks()));
+        FwCfg.AddFile("bios-geometry", []);
+        FwCfg.AddFile("bootorder", []);
+        FwCfg.AddFile("etc/boot-fail-wait", BootFailWait);
+
+        var cpuid1 = Cpu.Model.Query(1, 0);
+        var smbios = SmbiosTables.Build(new SmbiosPlatform
+        {
+            // hw/i386/pc_piix.c pc_init1: smbios_set_defaults("QEMU", the product, mc->name).
+            Manufacturer = "QEMU",
+            Product = "Standard PC (i440FX + PIIX, 1996)",
+            Version = MachineTypeName,
+            Uuid = SystemUuid,
+            ProcessorSignature = cpuid1.Eax,
+            ProcessorFeatures = cpuid1.Edx,
+            ProcessorSpeedMhz = 2000,   // QEMU's DEFAULT_CPU_SPEED, whatever the host or the virtual clock
+            Sockets = BootCpus,
+            CoresPerSocket = 1,
+            ThreadsPerSocket = 1,
+            RamSize = LowRamSize + HighRamSize,
+            RamRanges = [.. E820Map().Where(e => e.Type == E820Ram).Select(e => (e.Base, e.Length))],
+        });
+        FwCfg.AddFile("etc/smbios/smbios-anchor", smbios.EntryPoint);
+        FwCfg.AddFile("etc/smbios/smbios-tables", smbios.Structures);
+    }
+
+    /// <summary>The HPET blocks fw_cfg describes: none, as the machine has no HPET.</summary>
+    private static IReadOnlyList<HpetBlock> HpetBlocks() => [];
+
     private void WireFwCfg()
     {
         FwCfg = new FwCfg(Bus);
-        FwCfg.AddBytes(FwCfg.UuidKey, new byte[16]);
+        FwCfg.AddBytes(FwCfg.UuidKey, SystemUuid.ToByteArray(bigEndian: true));
         FwCfg.AddUInt64(FwCfg.RamSizeKey, LowRamSize + HighRamSize);
         FwCfg.AddUInt16(FwCfg.NoGraphicKey, 1);
-        FwCfg.AddUInt16(FwCfg.NbCpusKey, 1);
-        FwCfg.AddUInt16(FwCfg.MaxCpusKey, 1);
+        FwCfg.AddUInt16(FwCfg.NbCpusKey, BootCpus);
+        FwCfg.AddUInt16(FwCfg.MaxCpusKey, BootCpus);
         FwCfg.AddUInt16(FwCfg.BootMenuKey, 0);
+        AddQemuDefaults();
 
         var map = E820Map();
         var e820 = new byte[map.Count * E820EntrySize];

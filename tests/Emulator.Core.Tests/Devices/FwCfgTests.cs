@@ -4,6 +4,7 @@ using Emulator.Core.Devices.AcpiPm;
 using Emulator.Core.Devices.FwCfg;
 using Emulator.Core.Devices.CmosRtc;
 using Emulator.Core.Machine;
+using Emulator.Core.Tests.Support;
 
 namespace Emulator.Core.Tests.Devices;
 
@@ -120,8 +121,6 @@ public sealed class FwCfgTests : IDisposable
     public void DirectoryListsE820AndSystemStatesWithTheirContents()
     {
         var files = Directory(_m);
-        Assert.Equal(["etc/e820", "etc/system-states"], files.Keys.Order(StringComparer.Ordinal));
-
         var (size, key) = files["etc/e820"];
         Assert.Equal(40u, size);
         Select(_m, key);
@@ -138,6 +137,94 @@ public sealed class FwCfgTests : IDisposable
         (size, key) = files["etc/system-states"];
         Select(_m, key);
         Assert.Equal(new byte[] { 0x80, 0x00, 0x00, 0x81, 0x82, 0x80 }, ReadData(_m, (int)size));
+    }
+
+    [Fact]
+    public void DirectoryIsQemusListSortedWithSelectorsByPosition()
+    {
+        // QEMU 7.2 pc, measured (docs/fw-cfg.md): every file it serves by default and its size.
+        var qemu = new Dictionary<string, uint>
+        {
+            ["bios-geometry"] = 0, ["bootorder"] = 0, ["etc/acpi/rsdp"] = 20, ["etc/acpi/tables"] = 131072,
+            ["etc/boot-fail-wait"] = 4, ["etc/e820"] = 40, ["etc/smbios/smbios-anchor"] = 31,
+            ["etc/smbios/smbios-tables"] = 321, ["etc/system-states"] = 6, ["etc/table-loader"] = 4096,
+            ["etc/tpm/log"] = 0, ["genroms/kvmvapic.bin"] = 9216,
+        };
+
+        var files = Directory(_m);
+        var names = files.Keys.Order(StringComparer.Ordinal).ToList();
+        for (int i = 0; i < names.Count; i++)
+        {
+            Assert.Equal(FwCfg.FirstFileKey + i, files[names[i]].Key);   // QEMU: 0x20 + index in strcmp order
+            Assert.Contains(names[i], qemu.Keys);
+        }
+
+        // These come from the machine's own generators and must match QEMU's sizes; QEMU's
+        // option ROM genroms/kvmvapic.bin is its own binary, which OVMF never reads: not served.
+        foreach (string name in new[] { "bios-geometry", "bootorder", "etc/boot-fail-wait", "etc/e820", "etc/smbios/smbios-anchor", "etc/smbios/smbios-tables", "etc/system-states" })
+        {
+            Assert.Equal(qemu[name], files[name].Size);
+        }
+
+        Assert.DoesNotContain("genroms/kvmvapic.bin", files.Keys);
+    }
+
+    [Fact]
+    public void BootFilesAndArchItemsHoldQemusDefaults()
+    {
+        var files = Directory(_m);
+        Select(_m, files["etc/boot-fail-wait"].Key);
+        Assert.Equal(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF }, ReadData(_m, 4));   // -1: never reboot
+        Select(_m, files["bootorder"].Key);
+        Assert.Equal(new byte[4], ReadData(_m, 4));
+
+        // NUMA: no nodes, one (zero) node number for APIC ID 0; irq0_override 1; no legacy ACPI tables.
+        Select(_m, 0x0D);
+        Assert.Equal(new byte[17], ReadData(_m, 17));
+        Select(_m, 0x8002);
+        Assert.Equal(new byte[] { 1, 0, 0, 0 }, ReadData(_m, 4));
+        Select(_m, 0x8000);
+        Assert.Equal(new byte[4], ReadData(_m, 4));
+
+        // HPET item: 121 bytes, count 0xFF (no HPET realized) and zero entries.
+        Select(_m, 0x8004);
+        var hpet = ReadData(_m, 122);
+        Assert.Equal(0xFF, hpet[0]);
+        Assert.All(hpet[1..], b => Assert.Equal(0, b));
+    }
+
+    [Fact]
+    public void SmbiosFilesPassOvmfsChecksAndDescribeThisMachine()
+    {
+        using var m = NewMachine(4UL << 30);
+        var files = Directory(m);
+        Select(m, files["etc/smbios/smbios-anchor"].Key);
+        var anchor = ReadData(m, (int)files["etc/smbios/smbios-anchor"].Size);
+        Select(m, files["etc/smbios/smbios-tables"].Key);
+        var tables = ReadData(m, (int)files["etc/smbios/smbios-tables"].Size);
+
+        // OVMF DetectSmbiosVersionLib: a 31-byte anchor, major 2, both anchors, length = file size.
+        Assert.Equal(31, anchor.Length);
+        Assert.Equal("_SM_"u8.ToArray(), anchor[..4]);
+        Assert.Equal("_DMI_"u8.ToArray(), anchor[16..21]);
+        Assert.Equal(2, anchor[6]);
+        Assert.Equal(tables.Length, BinaryPrimitives.ReadUInt16LittleEndian(anchor.AsSpan(22)));
+
+        // SmbiosPlatformDxe adds each structure under its own handle: they must be unique.
+        var s = SmbiosReader.Read(tables);
+        Assert.Equal(s.Count, s.Select(x => x.Handle).Distinct().Count());
+        Assert.Equal(s.Count, BinaryPrimitives.ReadUInt16LittleEndian(anchor.AsSpan(28)));
+
+        var (eax, _, _, edx) = m.Cpu.Model.Query(1, 0);
+        var cpu = s.Single(x => x.Type == 4);
+        Assert.Equal((eax, edx), (cpu.DWord(8), cpu.DWord(12)));
+        Assert.Equal(PcMachine.MachineTypeName, cpu.String(16));
+
+        // 4 GiB: one device, and one mapped range per e820 RAM entry (3 GiB low, the rest above 4 GiB).
+        Assert.Equal([4096], s.Where(x => x.Type == 17).Select(x => (int)x.Word(12)));
+        var ram = m.E820Map().Where(e => e.Type == PcMachine.E820Ram).ToList();
+        Assert.Equal(ram.Select(e => ((uint)(e.Base >> 10), (uint)((e.Base + e.Length - 1) >> 10))), s.Where(x => x.Type == 19).Select(x => (x.DWord(4), x.DWord(8))));
+        Assert.Equal(2, ram.Count);
     }
 
     [Fact]
@@ -164,7 +251,7 @@ public sealed class FwCfgTests : IDisposable
         Assert.Equal(new byte[4], ReadData(_m, 4));
         Select(_m, 0x0008);                       // kernel size: a valid key without data
         Assert.Equal(new byte[4], ReadData(_m, 4));
-        Select(_m, (ushort)(FwCfg.FirstFileKey + 5)); // an unused file slot
+        Select(_m, (ushort)(FwCfg.FirstFileKey + _m.FwCfg.FileNames.Count())); // the first unused file slot
         Assert.Equal(new byte[4], ReadData(_m, 4));
         Assert.Equal(0u, _m.Ports.Read(0x510, 2));  // wider reads are invalid accesses
     }
@@ -191,7 +278,7 @@ public sealed class FwCfgTests : IDisposable
 
         // The whole directory in one transfer, as OVMF's DMA path reads it.
         Assert.Equal(0u, Dma(_m, ((uint)FwCfg.FileDirKey << 16) | FwCfgDmaPort.ControlSelect | FwCfgDmaPort.ControlRead, 4, Buffer + 0x300));
-        Assert.Equal(2u, BinaryPrimitives.ReadUInt32BigEndian(Memory(_m, Buffer + 0x300, 4)));
+        Assert.Equal((uint)_m.FwCfg.FileNames.Count(), BinaryPrimitives.ReadUInt32BigEndian(Memory(_m, Buffer + 0x300, 4)));
 
         // Writing a read-only item is an error; an invalid selection reads zeros without error.
         Assert.Equal(FwCfgDmaPort.ControlError, Dma(_m, ((uint)e820 << 16) | FwCfgDmaPort.ControlSelect | FwCfgDmaPort.ControlWrite, 4, Buffer));

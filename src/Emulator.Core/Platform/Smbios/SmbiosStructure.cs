@@ -1,0 +1,90 @@
+using System.Text;
+
+namespace Emulator.Core.Platform.Smbios;
+
+/// <summary>
+/// One SMBIOS structure as DSP0134 lays it out: a formatted area that starts with the 4-byte
+/// header (type, formatted length, handle) and continues with the fields in spec order, then the
+/// string set — each string NUL-terminated, numbered from 1 in order of appearance, the set
+/// ended by one more NUL, or two NULs when there are no strings (DSP0134 6.1.2, 6.1.3). A string field
+/// holds its string's number, or 0 when the string is empty or absent, as QEMU writes it
+/// (hw/smbios/smbios_build.h SMBIOS_TABLE_SET_STR).
+/// </summary>
+public sealed class SmbiosStructure
+{
+    public const int HeaderSize = 4;
+
+    private readonly List<byte> _formatted = [];
+    private readonly List<string> _strings = [];
+
+    public SmbiosStructure(byte type, ushort handle)
+    {
+        _formatted.Add(type);
+        _formatted.Add(0);
+        Word(handle);
+    }
+
+    public SmbiosStructure Byte(byte value)
+    {
+        _formatted.Add(value);
+        return this;
+    }
+
+    /// <summary>Multi-byte fields are little-endian, as in edk2's SmBios.h structures.</summary>
+    public SmbiosStructure Word(ushort value) => Byte((byte)value).Byte((byte)(value >> 8));
+
+    public SmbiosStructure DWord(uint value) => Word((ushort)value).Word((ushort)(value >> 16));
+
+    public SmbiosStructure QWord(ulong value) => DWord((uint)value).DWord((uint)(value >> 32));
+
+    public SmbiosStructure Bytes(ReadOnlySpan<byte> value)
+    {
+        foreach (byte b in value)
+        {
+            _formatted.Add(b);
+        }
+
+        return this;
+    }
+
+    /// <summary>A string field: the next string number, or 0 for an empty or absent string.</summary>
+    public SmbiosStructure String(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return Byte(0);
+        }
+
+        if (value.Any(c => c is '\0' or > '\x7F'))
+        {
+            throw new ArgumentException($"SMBIOS string '{value}' must be ASCII without NUL", nameof(value));
+        }
+
+        _strings.Add(value);
+        return Byte((byte)_strings.Count);
+    }
+
+    /// <summary>The structure's bytes: the formatted area with its length filled in, then the string set.</summary>
+    public byte[] ToArray()
+    {
+        if (_formatted.Count > byte.MaxValue)
+        {
+            throw new InvalidOperationException($"SMBIOS type {_formatted[0]} formatted area of {_formatted.Count} bytes exceeds 255");
+        }
+
+        var bytes = new List<byte>(_formatted) { [1] = (byte)_formatted.Count };
+        foreach (string s in _strings)
+        {
+            bytes.AddRange(Encoding.ASCII.GetBytes(s));
+            bytes.Add(0);
+        }
+
+        bytes.Add(0);
+        if (_strings.Count == 0)
+        {
+            bytes.Add(0);
+        }
+
+        return [.. bytes];
+    }
+}
