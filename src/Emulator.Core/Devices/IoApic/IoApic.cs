@@ -10,8 +10,9 @@
 // redirection entries (indexes 0x10–0x3F, low then high dword; reset: only the mask bit set).
 // Every entry bit is writable except Delivery Status (always 0) and Remote IRR (QEMU
 // IOAPIC_RO_BITS); making an entry edge-triggered clears its Remote IRR. Inputs: an edge input
-// latches into IRR on a rising level while its entry is unmasked (the datasheet ignores edges
-// on masked pins); a level input follows the line into IRR whatever the mask. Service, as QEMU
+// latches into IRR on a rising edge while its entry is unmasked (the datasheet ignores edges on
+// masked pins; QEMU takes every raise call as an edge, and the machine's sources report only
+// changes, so the two agree); a level input follows the line into IRR whatever the mask. Service, as QEMU
 // ioapic_service after every input change and entry write: each unmasked pin with IRR set sends
 // its message to the local APIC — an edge pin clears IRR, a level pin sets Remote IRR and sends
 // nothing more until an EOI for its vector clears Remote IRR (the local APIC's broadcast for a
@@ -82,6 +83,7 @@ public sealed class IoApic : IMmioDevice
     private byte _id;
     private byte _select;
     private uint _irr;
+    private uint _levels;
     private TimerEvent? _deferredService;
 
     /// <param name="deliver">Sends a message to the local APIC (the machine also tells the CPU to look).</param>
@@ -99,7 +101,10 @@ public sealed class IoApic : IMmioDevice
 
     public string Name => "ioapic";
 
-    /// <summary>Machine reset (QEMU ioapic_reset_common): ID 0, IOREGSEL 0, IRR clear, every entry masked.</summary>
+    /// <summary>
+    /// Machine reset (QEMU ioapic_reset_common): ID 0, IOREGSEL 0, IRR clear, every entry masked.
+    /// The input levels are the wires' and stay as the devices drive them.
+    /// </summary>
     public void Reset()
     {
         CancelDeferredService();
@@ -116,6 +121,8 @@ public sealed class IoApic : IMmioDevice
         ArgumentOutOfRangeException.ThrowIfNegative(pin);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(pin, PinCount);
         uint mask = 1u << pin;
+        bool rising = level && (_levels & mask) == 0;
+        _levels = level ? _levels | mask : _levels & ~mask;
         ulong entry = _entries[pin];
         if ((entry & LevelTriggered) != 0)
         {
@@ -131,7 +138,7 @@ public sealed class IoApic : IMmioDevice
                 Service();
             }
         }
-        else if (level && (entry & Masked) == 0)
+        else if (rising && (entry & Masked) == 0)
         {
             _irr |= mask;
             Service();
@@ -211,7 +218,7 @@ public sealed class IoApic : IMmioDevice
 
     /// <summary>The state a snapshot keeps (QEMU's vmstate "ioapic" plus the storm guard).</summary>
     public IoApicState SaveState() =>
-        new(_id, _select, _irr, [.. _entries], [.. _successiveEois], _deferredService?.When);
+        new(_id, _select, _irr, _levels, [.. _entries], [.. _successiveEois], _deferredService?.When);
 
     public void RestoreState(IoApicState state)
     {
@@ -219,6 +226,7 @@ public sealed class IoApic : IMmioDevice
         _id = state.Id;
         _select = state.Select;
         _irr = state.Irr;
+        _levels = state.Levels;
         state.Entries.CopyTo(_entries);
         state.SuccessiveEois.CopyTo(_successiveEois);
         if (state.DeferredServiceAt is { } when)
