@@ -62,10 +62,14 @@ public sealed partial class PcMachine
     /// <summary>The interrupt lines ISA devices and the HPET drive: 8259 pair and I/O APIC together.</summary>
     public GsiLines Gsi { get; private set; } = null!;
 
-    public Hpet Hpet { get; private set; } = null!;
+    /// <summary>The HPET; null when the options leave it out (QEMU's <c>-no-hpet</c>).</summary>
+    public Hpet? Hpet { get; private set; }
 
-    /// <summary>What fw_cfg item 0x8004 (FW_CFG_HPET) describes: the HPET's event-timer block ID and address.</summary>
-    public HpetFirmwareConfig HpetFirmwareConfig => new(Hpet.EventTimerBlockId, Hpet.DefaultBase);
+    /// <summary>
+    /// What fw_cfg item 0x8004 (FW_CFG_HPET) describes: the HPET's event-timer block ID and
+    /// address; null without an HPET (QEMU 7.2 then serves its hpet_cfg untouched: count 0xFF).
+    /// </summary>
+    public HpetFirmwareConfig? HpetFirmwareConfig => Hpet != null ? new(Hpet.EventTimerBlockId, Hpet.DefaultBase) : null;
 
     public Port92 Port92 { get; private set; } = null!;
 
@@ -111,7 +115,7 @@ public sealed partial class PcMachine
         LocalApic = new Xapic(Scheduler, now, 1, 1);
         Bus.MapMmio("lapic", Xapic.DefaultBase, Xapic.Size, new InterruptControllerWindow(LocalApic, Cpu));
         Cpu.InterruptController = LocalApic;
-        WireIoApicAndHpet(now);
+        WireIoApicAndHpet(now, options.Hpet);
 
         SerialPorts = WireSerialPorts(options.SerialPorts);
 
@@ -132,10 +136,10 @@ public sealed partial class PcMachine
     /// <summary>
     /// The I/O APIC sends its messages to the local APIC and tells the CPU to look (a message can
     /// arrive during a port or MMIO write), takes ExtINT vectors from the 8259 pair, and receives
-    /// the local APIC's EOI broadcasts for level-triggered vectors. The HPET drives the GSI lines
-    /// and writes FSB messages to memory.
+    /// the local APIC's EOI broadcasts for level-triggered vectors. The HPET (unless the options
+    /// leave it out) drives the GSI lines and writes FSB messages to memory.
     /// </summary>
-    private void WireIoApicAndHpet(Func<long> now)
+    private void WireIoApicAndHpet(Func<long> now, bool hpet)
     {
         IoApic = new IoApic(
             message =>
@@ -149,8 +153,11 @@ public sealed partial class PcMachine
         Bus.MapMmio("ioapic", IoApic.DefaultBase, IoApic.Size, new InterruptControllerWindow(IoApic, Cpu));
         LocalApic.LevelTriggeredEoi = IoApic.EndOfInterrupt;
         Gsi = new GsiLines(Pic, IoApic);
-        Hpet = new Hpet(Scheduler, now, Gsi.Set, (address, value) => Bus.Write(address, sizeof(uint), value));
-        Bus.MapMmio("hpet", Hpet.DefaultBase, Hpet.Size, Hpet);
+        if (hpet)
+        {
+            Hpet = new Hpet(Scheduler, now, Gsi.Set, (address, value) => Bus.Write(address, sizeof(uint), value));
+            Bus.MapMmio("hpet", Hpet.DefaultBase, Hpet.Size, Hpet);
+        }
     }
 
     /// <summary>

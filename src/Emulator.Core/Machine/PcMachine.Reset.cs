@@ -121,7 +121,7 @@ public sealed partial class PcMachine
         Pci.ResetFunctions();
         ResetControl.Reset();
         PmIo.Reset();
-        Hpet.Reset();
+        Hpet?.Reset();
         IoApic.Reset();
         Pic.Reset();
         foreach (var uart in SerialPorts)

@@ -29,6 +29,17 @@ public sealed class PcMachineInterruptWiringTests : IDisposable
     }
 
     [Fact]
+    public void WithoutHpetItsPageIsUnassignedAndFwCfgHasNoEntry()
+    {
+        using var m = new PcMachine(new MachineOptions { Flash = [new("code", new byte[0x200000], true)], Hpet = false });
+        Assert.Null(m.Hpet);
+        Assert.Null(m.HpetFirmwareConfig);
+        Assert.Equal(0xFFFF_FFFFUL, m.Bus.Read(HpetBase, 4));
+        Assert.Contains(m.Bus.Unassigned.Entries, e => e.Address == HpetBase);
+        m.Reset();
+    }
+
+    [Fact]
     public void SerialIrq4ReachesTheLocalApicThroughIoApicPin4()
     {
         IoApicWrite(0x10 + (2 * 4), 0x34);
