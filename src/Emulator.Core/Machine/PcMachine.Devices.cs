@@ -136,7 +136,8 @@ public sealed partial class PcMachine
     /// <summary>
     /// The I/O APIC sends its messages to the local APIC and tells the CPU to look (a message can
     /// arrive during a port or MMIO write), takes ExtINT vectors from the 8259 pair, and receives
-    /// the local APIC's EOI broadcasts for level-triggered vectors. The HPET (unless the options
+    /// the local APIC's EOI broadcasts for level-triggered vectors; NMI messages reach the CPU's
+    /// NMI input. The HPET (unless the options
     /// leave it out) drives the GSI lines and writes FSB messages to memory.
     /// </summary>
     private void WireIoApicAndHpet(Func<long> now, bool hpet)
@@ -152,6 +153,7 @@ public sealed partial class PcMachine
             now);
         Bus.MapMmio("ioapic", IoApic.DefaultBase, IoApic.Size, new InterruptControllerWindow(IoApic, Cpu));
         LocalApic.LevelTriggeredEoi = IoApic.EndOfInterrupt;
+        LocalApic.NmiRaised = Cpu.RaiseNmi;
         Gsi = new GsiLines(Pic, IoApic);
         if (hpet)
         {

@@ -18,7 +18,8 @@ public sealed class IoApicTests : IDisposable
     private readonly Xapic _apic;
     private readonly IoApic _ioApic;
     private readonly List<InterruptMessage> _messages = [];
-    private int _picVector = 0x68;
+    private readonly int _picVector = 0x68;
+    private int _nmis;
     private long _now;
 
     public IoApicTests()
@@ -34,6 +35,7 @@ public sealed class IoApicTests : IDisposable
             _scheduler,
             () => _now);
         _apic.LevelTriggeredEoi = _ioApic.EndOfInterrupt;
+        _apic.NmiRaised = () => _nmis++;
         _bus.MapMmio("lapic", Lapic, Xapic.Size, _apic);
         _bus.MapMmio("ioapic", Base, IoApic.Size, _ioApic);
         _bus.Write(Lapic + 0xF0, 4, 0x1FF);
@@ -169,13 +171,14 @@ public sealed class IoApicTests : IDisposable
         _ioApic.SetPin(6, true);
         Assert.Equal(0x46, _apic.Acknowledge());
 
-        // ExtINT takes its vector from the 8259 pair; NMI reaches the local APIC's NMI count.
+        // ExtINT takes its vector from the 8259 pair; NMI goes to the CPU's NMI input.
         SetEntry(7, 0x700);
         _ioApic.SetPin(7, true);
         Assert.Equal(0x68, _apic.Acknowledge());
         SetEntry(8, 0x400);
         _ioApic.SetPin(8, true);
-        Assert.Equal(1, _apic.NmiRequests);
+        Assert.Equal(1, _nmis);
+        Assert.False(_apic.HasPendingInterrupt);
         Assert.Equal(ApicDeliveryMode.LowestPriority, _messages[1].DeliveryMode);
     }
 

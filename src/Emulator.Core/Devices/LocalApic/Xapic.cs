@@ -20,11 +20,10 @@
 // apic_get_delivery_bitmask matches them (physical: this APIC's ID or the broadcast 0xFF;
 // logical: LDR under the flat or cluster model of DFR). Fixed, lowest-priority (one CPU: this
 // one) and ExtINT messages (the I/O APIC already took the vector from the PIC) set IRR, and TMR
-// for level-triggered ones.
-// Not emulated: x2APIC, TSC-deadline mode, arbitration, NMI/SMI/INIT delivery — the CPU model has
-// no NMI, SMI or INIT input, so NMI messages are only counted (NmiRequests) and the others
-// dropped —, error detection (illegal vectors are dropped), focus processor checking, more than
-// one CPU.
+// for level-triggered ones; NMI messages go to the CPU's NMI input (NmiRaised).
+// Not emulated: x2APIC, TSC-deadline mode, arbitration, SMI and INIT messages (the CPU model has
+// no SMI or INIT input: dropped), NMI/SMI/INIT delivery through LVTs, error detection (illegal
+// vectors are dropped), focus processor checking, more than one CPU.
 // Firmware relies on: OVMF's timer (LocalApicTimerDxe): divide by 1, periodic, vector 0x20,
 // initial count 10,000,000 at QEMU's 1 GHz APIC clock (100 Hz), EOI from the ISR; SVR enable
 // and LINT0/LINT1 programming for virtual-wire mode (CpuMpPei).
@@ -188,8 +187,8 @@ public sealed class Xapic : IMmioDevice, IInterruptController
     /// </summary>
     public Action<int>? LevelTriggeredEoi { get; set; }
 
-    /// <summary>NMI messages addressed to this APIC; the CPU model has no NMI input, so they are counted, not delivered.</summary>
-    public long NmiRequests { get; private set; }
+    /// <summary>An NMI message reached this APIC: the machine connects it to the CPU's NMI input (QEMU cpu_interrupt NMI).</summary>
+    public Action? NmiRaised { get; set; }
 
     public ulong Read(ulong offset, int size)
     {
@@ -228,7 +227,7 @@ public sealed class Xapic : IMmioDevice, IInterruptController
                 Request(message.Vector, message.LevelTriggered);
                 break;
             case ApicDeliveryMode.Nmi:
-                NmiRequests++;
+                NmiRaised?.Invoke();
                 break;
         }
     }
