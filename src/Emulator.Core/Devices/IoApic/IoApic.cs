@@ -56,7 +56,6 @@ public sealed class IoApic : IMmioDevice
     public const ulong DeliveryModeMask = 0x7;
     public const ulong LogicalDestination = 1UL << 11;
     public const ulong DeliveryStatus = 1UL << 12;
-    public const ulong Polarity = 1UL << 13;
     public const ulong RemoteIrr = 1UL << 14;
     public const ulong LevelTriggered = 1UL << 15;
     public const ulong Masked = 1UL << 16;
