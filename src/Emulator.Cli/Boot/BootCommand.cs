@@ -142,6 +142,7 @@ public sealed class BootCommand
                 SkipBusyWaits = !o.ExactWaits,
                 NoReboot = o.NoReboot,
                 MaxResets = o.MaxResets,
+                Hpet = !o.NoHpet,
             });
             machine.Cpu.HostPoll += backends.Flush;
             machine.Cpu.BlockCompilation = !o.Interpret;

@@ -117,6 +117,9 @@ public sealed record BootOptions
     /// <summary>A guest reset ends the run (QEMU's -no-reboot) instead of restarting the machine.</summary>
     public bool NoReboot { get; init; }
 
+    /// <summary>The machine without its HPET (QEMU's -no-hpet; set by the QEMU drop-in only).</summary>
+    public bool NoHpet { get; init; }
+
     /// <summary>Machine resets allowed before the run stops as a reset loop.</summary>
     public int MaxResets { get; init; } = Core.Machine.PcMachine.DefaultMaxResets;
 

@@ -125,6 +125,7 @@ public static class QemuCommand
             NoStatus = true,
             Quiet = true,
             NoReboot = c.NoReboot,
+            NoHpet = c.NoHpet,
 
             // QEMU reboots for ever; a reset loop is the harness's to time out, as with QEMU.
             MaxResets = int.MaxValue,

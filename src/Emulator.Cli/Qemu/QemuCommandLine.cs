@@ -97,8 +97,7 @@ public sealed class QemuCommandLine
         switch (name)
         {
             case "machine" or "M":
-                ReadMachine(where, arg!);
-                return config;
+                return ReadMachine(config, where, arg!);
             case "accel":
                 ReadAccel(where, QemuKeyValues.Parse(option, arg!, "accel"));
                 return config;
@@ -174,9 +173,11 @@ public sealed class QemuCommandLine
                 return config with { NoShutdown = true };
             case "snapshot":
                 return config with { Snapshot = true };
-            case "no-user-config" or "no-hpet":
-                // emu reads no configuration files and has no HPET: both already hold.
+            case "no-user-config":
+                // emu reads no configuration files.
                 return config;
+            case "no-hpet":
+                return config with { NoHpet = true };
             case "version":
                 return config with { InfoRequest = "version" };
             default:
@@ -184,7 +185,7 @@ public sealed class QemuCommandLine
         }
     }
 
-    private static void ReadMachine(string where, string arg)
+    private static QemuConfig ReadMachine(QemuConfig config, string where, string arg)
     {
         var kv = QemuKeyValues.Parse("-machine", arg, "type");
         string type = kv.Get("type") ?? "pc";
@@ -198,7 +199,7 @@ public sealed class QemuCommandLine
             throw new UsageException($"{where}: emu is an interpreter: only accel=tcg");
         }
 
-        foreach (var (key, allowed) in new[] { ("smm", "off"), ("hpet", "off"), ("usb", "off") })
+        foreach (var (key, allowed) in new[] { ("smm", "off"), ("usb", "off") })
         {
             if (kv.Get(key) is { } v && v != allowed)
             {
@@ -206,7 +207,9 @@ public sealed class QemuCommandLine
             }
         }
 
+        bool hpet = kv.GetBool("-machine", "hpet", !config.NoHpet);
         RejectProperties(where, kv, "pc-i440fx-7.2-machine");
+        return config with { NoHpet = !hpet };
     }
 
     /// <summary>An unknown machine or device property: QEMU's wording ("Property 'type.key' not found").</summary>

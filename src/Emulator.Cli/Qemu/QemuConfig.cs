@@ -33,6 +33,9 @@ public sealed record QemuConfig
 
     public bool NoReboot { get; init; }
 
+    /// <summary><c>-no-hpet</c> or <c>-machine hpet=off</c>: the machine without its HPET.</summary>
+    public bool NoHpet { get; init; }
+
     public bool NoShutdown { get; init; }
 
     /// <summary><c>-icount sleep=off</c>: guest waits are not held to the wall clock.</summary>

@@ -18,6 +18,12 @@ public sealed partial class Cpu
     private string? _stopDetail;
     internal bool _halted;
     internal bool _interruptShadow;
+
+    /// <summary>An NMI is latched and waits for delivery (SDM Vol. 3 §6.7).</summary>
+    internal bool _nmiPending;
+
+    /// <summary>An NMI handler runs: further NMIs wait until the next IRET (SDM Vol. 3 §6.7.1).</summary>
+    internal bool _nmiBlocked;
     private int _lastBitness = -1;
     private ulong _skipBreakpointAt = ulong.MaxValue;
     private ITraceSink? _tracer;
@@ -154,6 +160,17 @@ public sealed partial class Cpu
     /// </summary>
     public void InterruptStateChanged() => _exitBlock = true;
 
+    /// <summary>
+    /// The NMI input (a local APIC NMI message): latched, delivered through vector 2 at the next
+    /// instruction boundary whatever IF says, then blocked until IRET (QEMU's CPU_INTERRUPT_NMI
+    /// and HF2_NMI_MASK). NMIs raised while one is latched or blocked merge into one.
+    /// </summary>
+    public void RaiseNmi()
+    {
+        _nmiPending = true;
+        _exitBlock = true;
+    }
+
     /// <summary>Asks the run loop to return at the next instruction boundary.</summary>
     public void RequestStop(StopReason reason, string? detail = null)
     {
@@ -194,6 +211,18 @@ public sealed partial class Cpu
             {
                 // The instruction after STI / MOV SS runs before any interrupt is taken.
                 _interruptShadow = false;
+            }
+            else if (_nmiPending && !_nmiBlocked)
+            {
+                _nmiPending = false;
+                _nmiBlocked = true;
+                _halted = false;
+                if (!TryDeliver(Vector.NMI, null, external: true))
+                {
+                    return _stopReason;
+                }
+
+                continue;
             }
             else if ((_flags & RFlags.IF) != 0 && InterruptController is { HasPendingInterrupt: true } pic)
             {

@@ -33,6 +33,8 @@ public sealed partial class Cpu
             Cpl = _cpl,
             Halted = _halted,
             InterruptShadow = _interruptShadow,
+            NmiPending = _nmiPending,
+            NmiBlocked = _nmiBlocked,
             InstructionCount = InstructionCount,
             RepIterations = RepIterations,
             IdleTicks = IdleTicks,
@@ -74,6 +76,8 @@ public sealed partial class Cpu
         _cpl = s.Cpl;
         _halted = s.Halted;
         _interruptShadow = s.InterruptShadow;
+        _nmiPending = s.NmiPending;
+        _nmiBlocked = s.NmiBlocked;
         InstructionCount = s.InstructionCount;
         RepIterations = s.RepIterations;
         IdleTicks = s.IdleTicks;

@@ -142,6 +142,8 @@ public sealed unsafe partial class Cpu
         Msrs.Reset();
         Fpu.Reset();
         _interruptShadow = false;
+        _nmiPending = false;
+        _nmiBlocked = false;
         _halted = false;
         LastException = -1;
         _lastBitness = -1;

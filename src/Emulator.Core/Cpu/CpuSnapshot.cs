@@ -3,7 +3,7 @@ namespace Emulator.Core.Cpu;
 /// <summary>
 /// The whole architectural state of the CPU as plain data, for machine snapshots: registers,
 /// segment caches, descriptor tables, control and debug registers, MSRs, x87/SSE state, the
-/// run state (halted, interrupt shadow) and the counters that define virtual time. Decoded
+/// run state (halted, interrupt shadow, NMI latch and blocking) and the counters that define virtual time. Decoded
 /// blocks and the TLB are caches and are rebuilt after a restore.
 /// </summary>
 public sealed record CpuSnapshot
@@ -35,6 +35,12 @@ public sealed record CpuSnapshot
     public required bool Halted { get; init; }
 
     public required bool InterruptShadow { get; init; }
+
+    /// <summary>An NMI latched and not yet delivered.</summary>
+    public bool NmiPending { get; init; }
+
+    /// <summary>An NMI handler is running (NMIs blocked until IRET).</summary>
+    public bool NmiBlocked { get; init; }
 
     public required long InstructionCount { get; init; }
 

@@ -34,6 +34,9 @@ public sealed class MachineOptions
     /// </summary>
     public IReadOnlyList<IsaSerialPort> SerialPorts { get; init; } = [new IsaSerialPort(0)];
 
+    /// <summary>The HPET at 0xFED00000, as QEMU's pc machine has by default; false is QEMU's <c>-no-hpet</c>.</summary>
+    public bool Hpet { get; init; } = true;
+
     /// <summary>What the RTC shows at virtual time 0 (default <see cref="PcMachine.DefaultRtcStart"/>).</summary>
     public DateTime? RtcStart { get; init; }
 

@@ -1,6 +1,8 @@
 using Emulator.Core.Cpu;
 using Emulator.Core.Devices.AcpiPm;
 using Emulator.Core.Devices.CmosRtc;
+using Emulator.Core.Devices.Hpet;
+using Emulator.Core.Devices.IoApic;
 using Emulator.Core.Devices.LocalApic;
 using Emulator.Core.Devices.Misc;
 using Emulator.Core.Devices.Pci;
@@ -16,11 +18,12 @@ namespace Emulator.Core.Machine;
 /// configuration mechanism #1 with the i440FX host bridge, PIIX3 ISA bridge and PIIX4 PM
 /// function (whose I/O block, with the ACPI PM timer, appears where the guest programs it), the
 /// two 8259 PICs and ELCR, CMOS/RTC with QEMU's memory-size bytes, the ISA serial ports (COM1 by
-/// default, up to COM4), the local APIC and its timer, port 0x92, POST port 0x80, the debug
-/// console 0x402, QEMU's CPU-hotplug block at 0xAF00, fw_cfg at 0x510 (<see cref="WireFwCfg"/>),
-/// the i8042 keyboard controller and the reset control register 0xCF9
+/// default, up to COM4), the local APIC and its timer, the I/O APIC at 0xFEC00000 and the HPET
+/// at 0xFED00000 (both on the GSI lines, <see cref="GsiLines"/>), port 0x92, POST port 0x80, the
+/// debug console 0x402, QEMU's CPU-hotplug block at 0xAF00, fw_cfg at 0x510
+/// (<see cref="WireFwCfg"/>), the i8042 keyboard controller and the reset control register 0xCF9
 /// (<see cref="WireResetSources"/>). IDE and VGA are left out: OVMF boots without them. The PIT
-/// and the I/O APIC are absent, which OVMF tolerates.
+/// is absent, which OVMF tolerates.
 ///
 /// Virtual time: one instruction tick is one nanosecond (a 1 GHz CPU retiring one instruction
 /// per cycle), so device clocks are derived from executed instructions and runs reproduce.
@@ -52,6 +55,21 @@ public sealed partial class PcMachine
     public IReadOnlyList<Uart> SerialPorts { get; private set; } = [];
 
     public Xapic LocalApic { get; private set; } = null!;
+
+    /// <summary>The I/O APIC (ID 0, 24 pins), its messages going to <see cref="LocalApic"/>.</summary>
+    public IoApic IoApic { get; private set; } = null!;
+
+    /// <summary>The interrupt lines ISA devices and the HPET drive: 8259 pair and I/O APIC together.</summary>
+    public GsiLines Gsi { get; private set; } = null!;
+
+    /// <summary>The HPET; null when the options leave it out (QEMU's <c>-no-hpet</c>).</summary>
+    public Hpet? Hpet { get; private set; }
+
+    /// <summary>
+    /// What fw_cfg item 0x8004 (FW_CFG_HPET) describes: the HPET's event-timer block ID and
+    /// address; null without an HPET (QEMU 7.2 then serves its hpet_cfg untouched: count 0xFF).
+    /// </summary>
+    public HpetFirmwareConfig? HpetFirmwareConfig => Hpet != null ? new(Hpet.EventTimerBlockId, Hpet.DefaultBase) : null;
 
     public Port92 Port92 { get; private set; } = null!;
 
@@ -93,12 +111,13 @@ public sealed partial class PcMachine
         Cmos.SetMemorySize(LowRamSize, HighRamSize);
         Ports.Register(Mc146818.BasePort, Mc146818.PortCount, Cmos);
 
-        SerialPorts = WireSerialPorts(options.SerialPorts);
-
         // QEMU's APIC timer runs at 1 GHz: one APIC tick per virtual nanosecond.
         LocalApic = new Xapic(Scheduler, now, 1, 1);
         Bus.MapMmio("lapic", Xapic.DefaultBase, Xapic.Size, new InterruptControllerWindow(LocalApic, Cpu));
         Cpu.InterruptController = LocalApic;
+        WireIoApicAndHpet(now, options.Hpet);
+
+        SerialPorts = WireSerialPorts(options.SerialPorts);
 
         Port92 = new Port92();
         Ports.Register(Port92.Port, Port92.PortCount, Port92);
@@ -111,6 +130,35 @@ public sealed partial class PcMachine
         if (options.DebugConsoleOutput is { } debug)
         {
             Ports.Register(options.DebugConsolePort, DebugCon.PortCount, new DebugCon(debug));
+        }
+    }
+
+    /// <summary>
+    /// The I/O APIC sends its messages to the local APIC and tells the CPU to look (a message can
+    /// arrive during a port or MMIO write), takes ExtINT vectors from the 8259 pair, and receives
+    /// the local APIC's EOI broadcasts for level-triggered vectors; NMI messages reach the CPU's
+    /// NMI input. The HPET (unless the options
+    /// leave it out) drives the GSI lines and writes FSB messages to memory.
+    /// </summary>
+    private void WireIoApicAndHpet(Func<long> now, bool hpet)
+    {
+        IoApic = new IoApic(
+            message =>
+            {
+                LocalApic.Accept(message);
+                Cpu.InterruptStateChanged();
+            },
+            Pic.Acknowledge,
+            Scheduler,
+            now);
+        Bus.MapMmio("ioapic", IoApic.DefaultBase, IoApic.Size, new InterruptControllerWindow(IoApic, Cpu));
+        LocalApic.LevelTriggeredEoi = IoApic.EndOfInterrupt;
+        LocalApic.NmiRaised = Cpu.RaiseNmi;
+        Gsi = new GsiLines(Pic, IoApic);
+        if (hpet)
+        {
+            Hpet = new Hpet(Scheduler, now, Gsi.Set, (address, value) => Bus.Write(address, sizeof(uint), value));
+            Bus.MapMmio("hpet", Hpet.DefaultBase, Hpet.Size, Hpet);
         }
     }
 
@@ -131,7 +179,7 @@ public sealed partial class PcMachine
 
             var uart = new Uart(port.Output ?? (_ => { }), port.Input ?? (() => -1));
             int irq = port.Irq;
-            uart.InterruptChanged += level => Pic.SetIrq(irq, level);
+            uart.InterruptChanged += level => Gsi.Set(irq, level);
             Ports.Register(port.IoBase, Uart.PortCount, uart);
             uarts.Add(uart);
         }

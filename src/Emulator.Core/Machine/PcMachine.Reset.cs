@@ -121,6 +121,8 @@ public sealed partial class PcMachine
         Pci.ResetFunctions();
         ResetControl.Reset();
         PmIo.Reset();
+        Hpet?.Reset();
+        IoApic.Reset();
         Pic.Reset();
         foreach (var uart in SerialPorts)
         {

@@ -74,6 +74,16 @@ public class QemuCommandLineTests
     public void AcceptedFlags(string flag) => Parse(flag);
 
     [Fact]
+    public void HpetIsOnUnlessTheCommandLineTurnsItOff()
+    {
+        Assert.False(Parse().NoHpet);
+        Assert.True(Parse("-no-hpet").NoHpet);
+        Assert.True(Parse("-machine", "pc,hpet=off").NoHpet);
+        Assert.False(Parse("-machine", "pc,hpet=on").NoHpet);
+        Assert.Contains("'hpet' expects 'on' or 'off'", Error([.. Firmware, "-machine", "pc,hpet=maybe"]));
+    }
+
+    [Fact]
     public void PowerFlags()
     {
         var c = Parse("-no-reboot", "-no-shutdown");

@@ -2,23 +2,28 @@
 // to one CPU. Address: 4 KiB of MMIO at IA32_APIC_BASE (0xFEE00000 after reset); registers are
 // 32 bits wide at 16-byte-aligned offsets.
 // Emulated: ID (0x20, writable), version (0x30 = 0x00050014: version 0x14, 6 LVT entries),
-// TPR, APR (reads 0), PPR (computed), EOI (clears the highest ISR bit), LDR, DFR (reset
-// all-ones), SVR (reset 0xFF; bit 8 = software enable: while clear no interrupt is delivered, as
-// QEMU's apic_irq_pending), ISR/TMR/IRR (8 registers each), ESR (no errors are detected, reads
-// 0), ICR low/high (fixed-mode IPIs to this CPU — self, all-including-self or its own physical ID
-// — set IRR; INIT, SIPI and IPIs to other CPUs are accepted and dropped), LVT timer/thermal/
-// performance/LINT0/LINT1/error (reset masked), initial count, current count (computed from
-// virtual time), divide configuration. The timer runs on the Scheduler in virtual time:
-// deadlines at multiples of initial count × divisor APIC clock ticks after the initial-count
-// write (the SDM's count-down to zero; QEMU fires one tick later, at initial count + 1),
-// periodic mode re-arms without drift, one-shot stops, a masked LVT counts without
+// TPR, APR (reads 0), PPR (computed), EOI (clears the highest ISR bit; when that vector's TMR bit
+// is set, the EOI is broadcast to the I/O APIC, as QEMU's apic_eoi calls ioapic_eoi_broadcast),
+// LDR, DFR (reset all-ones), SVR (reset 0xFF; bit 8 = software enable: while clear no interrupt
+// is delivered, as QEMU's apic_irq_pending), ISR/TMR/IRR (8 registers each), ESR (no errors are
+// detected, reads 0), ICR low/high (fixed-mode IPIs to this CPU — self, all-including-self or
+// its own physical ID — set IRR; INIT, SIPI and IPIs to other CPUs are accepted and dropped),
+// LVT timer/thermal/performance/LINT0/LINT1/error (reset masked), initial count, current count
+// (computed from virtual time), divide configuration. The timer runs on the Scheduler in
+// virtual time: deadlines at multiples of initial count × divisor APIC clock ticks after the
+// initial-count write (the SDM's count-down to zero; QEMU fires one tick later, at initial
+// count + 1), periodic mode re-arms without drift, one-shot stops, a masked LVT counts without
 // interrupting. Interrupt acceptance as IInterruptController: pending = highest IRR vector whose
 // priority class is above PPR (TPR and highest ISR); Acknowledge moves it to ISR (spurious vector
 // from SVR when none is pending). External interrupts (LINT0 ExtINT from the PIC) enter
-// through Raise(vector).
-// Not emulated: x2APIC, TSC-deadline mode, logical destination and arbitration, level-triggered
-// EOI broadcast to an I/O APIC (TMR stays 0), NMI/SMI/INIT delivery through LVTs, error
-// detection (illegal vectors are dropped), focus processor checking, more than one CPU.
+// through Raise(vector); I/O APIC messages through Accept, addressed the way QEMU's
+// apic_get_delivery_bitmask matches them (physical: this APIC's ID or the broadcast 0xFF;
+// logical: LDR under the flat or cluster model of DFR). Fixed, lowest-priority (one CPU: this
+// one) and ExtINT messages (the I/O APIC already took the vector from the PIC) set IRR, and TMR
+// for level-triggered ones; NMI messages go to the CPU's NMI input (NmiRaised).
+// Not emulated: x2APIC, TSC-deadline mode, arbitration, SMI and INIT messages (the CPU model has
+// no SMI or INIT input: dropped), NMI/SMI/INIT delivery through LVTs, error detection (illegal
+// vectors are dropped), focus processor checking, more than one CPU.
 // Firmware relies on: OVMF's timer (LocalApicTimerDxe): divide by 1, periodic, vector 0x20,
 // initial count 10,000,000 at QEMU's 1 GHz APIC clock (100 Hz), EOI from the ISR; SVR enable
 // and LINT0/LINT1 programming for virtual-wire mode (CpuMpPei).
@@ -82,6 +87,11 @@ public sealed class Xapic : IMmioDevice, IInterruptController
     public const uint IcrShorthandAllIncludingSelf = 2;
     public const uint DivideConfigurationMask = 0xB;
     public const int FirstValidVector = 16;
+    public const byte BroadcastDestination = 0xFF;
+    public const uint DfrFlatModel = 0xF;
+    public const int DfrModelShift = 28;
+    public const uint LogicalClusterMask = 0xF0;
+    public const uint LogicalMemberMask = 0x0F;
 
     private const int RegisterShift = 4;
     private const int VectorRegisterCount = 8;
@@ -99,6 +109,7 @@ public sealed class Xapic : IMmioDevice, IInterruptController
     private readonly long _schedulerTicks;
     private readonly long _apicTicks;
     private readonly uint[] _isr = new uint[VectorRegisterCount];
+    private readonly uint[] _tmr = new uint[VectorRegisterCount];
     private readonly uint[] _irr = new uint[VectorRegisterCount];
     private readonly uint[] _lvt = new uint[LvtCount];
     private uint _tpr;
@@ -149,6 +160,7 @@ public sealed class Xapic : IMmioDevice, IInterruptController
         }
 
         Array.Clear(_isr);
+        Array.Clear(_tmr);
         Array.Clear(_irr);
         Array.Fill(_lvt, LvtMasked);
         _tpr = 0;
@@ -168,6 +180,16 @@ public sealed class Xapic : IMmioDevice, IInterruptController
 
     public bool HasPendingInterrupt => PendingVector() >= 0;
 
+    /// <summary>
+    /// The EOI broadcast for a level-triggered vector (its TMR bit set when EOI cleared it from
+    /// ISR): the machine connects it to the I/O APIC's end-of-interrupt input. Unconnected (no
+    /// I/O APIC), the EOI only clears ISR.
+    /// </summary>
+    public Action<int>? LevelTriggeredEoi { get; set; }
+
+    /// <summary>An NMI message reached this APIC: the machine connects it to the CPU's NMI input (QEMU cpu_interrupt NMI).</summary>
+    public Action? NmiRaised { get; set; }
+
     public ulong Read(ulong offset, int size)
     {
         uint value = ReadRegister((int)(offset & ~0xFUL));
@@ -184,11 +206,29 @@ public sealed class Xapic : IMmioDevice, IInterruptController
     }
 
     /// <summary>Requests interrupt <paramref name="vector"/> (fixed delivery, edge); vectors below 16 are dropped.</summary>
-    public void Raise(int vector)
+    public void Raise(int vector) => Request(vector, levelTriggered: false);
+
+    /// <summary>
+    /// An interrupt message from the APIC bus (an I/O APIC redirection entry), taken when its
+    /// destination selects this APIC (QEMU apic_deliver_irq / apic_bus_deliver).
+    /// </summary>
+    public void Accept(InterruptMessage message)
     {
-        if (vector >= FirstValidVector && vector <= byte.MaxValue)
+        if (!IsDestination(message.Destination, message.LogicalDestination))
         {
-            SetBit(_irr, vector);
+            return;
+        }
+
+        switch (message.DeliveryMode)
+        {
+            case ApicDeliveryMode.Fixed:
+            case ApicDeliveryMode.LowestPriority:
+            case ApicDeliveryMode.ExtInt:
+                Request(message.Vector, message.LevelTriggered);
+                break;
+            case ApicDeliveryMode.Nmi:
+                NmiRaised?.Invoke();
+                break;
         }
     }
 
@@ -225,6 +265,8 @@ public sealed class Xapic : IMmioDevice, IInterruptController
                 return _svr;
             case >= IsrBase and < TmrBase:
                 return _isr[(register - IsrBase) >> RegisterShift];
+            case >= TmrBase and < IrrBase:
+                return _tmr[(register - TmrBase) >> RegisterShift];
             case >= IrrBase and < ErrorStatusRegister:
                 return _irr[(register - IrrBase) >> RegisterShift];
             case IcrLowRegister:
@@ -259,6 +301,10 @@ public sealed class Xapic : IMmioDevice, IInterruptController
                 if (inService >= 0)
                 {
                     ClearBit(_isr, inService);
+                    if (TestBit(_tmr, inService))
+                    {
+                        LevelTriggeredEoi?.Invoke(inService);
+                    }
                 }
 
                 break;
@@ -318,6 +364,45 @@ public sealed class Xapic : IMmioDevice, IInterruptController
         {
             Raise((int)(_icrLow & IcrVectorMask));
         }
+    }
+
+    /// <summary>Sets IRR, and TMR to the trigger mode (QEMU apic_set_irq); vectors below 16 are dropped.</summary>
+    private void Request(int vector, bool levelTriggered)
+    {
+        if (vector < FirstValidVector || vector > byte.MaxValue)
+        {
+            return;
+        }
+
+        SetBit(_irr, vector);
+        if (levelTriggered)
+        {
+            SetBit(_tmr, vector);
+        }
+        else
+        {
+            ClearBit(_tmr, vector);
+        }
+    }
+
+    /// <summary>QEMU apic_get_delivery_bitmask for this one APIC.</summary>
+    private bool IsDestination(byte destination, bool logical)
+    {
+        if (!logical)
+        {
+            return destination == BroadcastDestination || destination == Id;
+        }
+
+        uint logicalId = _ldr >> IdShift;
+        uint model = _dfr >> DfrModelShift;
+        if (model == DfrFlatModel)
+        {
+            return (destination & logicalId) != 0;
+        }
+
+        return model == 0
+            && (destination & LogicalClusterMask) == (logicalId & LogicalClusterMask)
+            && (destination & logicalId & LogicalMemberMask) != 0;
     }
 
     private void SetDivideConfiguration(uint value)
@@ -435,6 +520,8 @@ public sealed class Xapic : IMmioDevice, IInterruptController
     }
 
     private static void SetBit(uint[] bits, int vector) => bits[vector / BitsPerRegister] |= 1u << (vector % BitsPerRegister);
+
+    private static bool TestBit(uint[] bits, int vector) => (bits[vector / BitsPerRegister] & (1u << (vector % BitsPerRegister))) != 0;
 
     private static void ClearBit(uint[] bits, int vector) => bits[vector / BitsPerRegister] &= ~(1u << (vector % BitsPerRegister));
 }
