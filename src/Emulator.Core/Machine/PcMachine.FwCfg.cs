@@ -7,11 +7,9 @@ namespace Emulator.Core.Machine;
 /// What the machine tells the firmware through fw_cfg, with the values QEMU 7.2's pc machine
 /// gives one CPU (hw/i386/fw_cfg.c fw_cfg_arch_create, hw/i386/pc.c pc_memory_init, traced with
 /// <c>-trace fw_cfg_read</c>): signature, ID (traditional + DMA), a zero UUID, RAM size, no
-/// graphics, one boot CPU of one possible, boot menu off, and two files: <c>etc/e820</c> and
-/// <c>etc/system-states</c>. No ACPI tables (<c>etc/table-loader</c>, <c>etc/acpi/*</c>), SMBIOS
-/// tables or boot order are offered: OVMF's QemuFwCfgAcpiPlatform then installs no ACPI tables,
-/// SmbiosPlatformDxe none from QEMU, and the boot manager keeps its own order — none of which the
-/// UEFI Shell needs. Kernel-loader items are absent and read 0, as QEMU's without -kernel.
+/// graphics, one boot CPU of one possible, boot menu off, <c>etc/e820</c>,
+/// <c>etc/system-states</c> and the ACPI files (<see cref="AddAcpiFiles"/>). Kernel-loader items
+/// are absent and read 0, as QEMU's without -kernel.
 /// </summary>
 public sealed partial class PcMachine
 {
@@ -77,6 +75,7 @@ public sealed partial class PcMachine
 
         FwCfg.AddFile("etc/e820", e820);
         FwCfg.AddFile("etc/system-states", SystemStates);
+        AddAcpiFiles();
         Ports.Register(FwCfg.BasePort, FwCfg.PortCount, FwCfg);
         Ports.Register(FwCfg.DmaBasePort, FwCfg.DmaPortCount, FwCfg.DmaPort);
     }
