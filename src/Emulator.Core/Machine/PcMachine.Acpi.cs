@@ -10,7 +10,8 @@ namespace Emulator.Core.Machine;
 
 /// <summary>
 /// The facts this machine gives the ACPI generator (docs/acpi-tables.md): QEMU's OEM strings, one
-/// CPU, the PIIX4 PM function (SCI on IRQ 9, GPE0 inside its I/O block), the i440FX PCI windows
+/// CPU, the PIIX4 PM function (SCI on IRQ 9, GPE0 inside its I/O block, ACPI mode switched
+/// through the APM control port), the i440FX PCI windows
 /// as QEMU computes them, the ISA devices modelled here — keyboard controller, serial ports, RTC
 /// — and fw_cfg. The tables are served through fw_cfg and rebuilt at the guest's first read
 /// after each reset (<see cref="AcpiBuildState"/>), after the firmware has programmed the PM base.
@@ -52,6 +53,9 @@ public sealed partial class PcMachine
             CpuCount = 1,
             LocalApicAddress = (uint)Xapic.DefaultBase,
             SciIrq = Piix4PowerManagement.SciIrq,
+            SmiCommandPort = ApmControl.BasePort,
+            AcpiEnableValue = ApmControl.AcpiEnable,
+            AcpiDisableValue = ApmControl.AcpiDisable,
             Gpe0PmOffset = PmIoBlock.Gpe0StatusOffset,
             SystemStates = SystemStates,
             PciHole32Start = (uint)LowRamSize,

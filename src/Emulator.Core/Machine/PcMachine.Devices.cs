@@ -14,7 +14,8 @@ namespace Emulator.Core.Machine;
 /// <summary>
 /// Platform device wiring for QEMU's "pc" machine (../shared/docs/ovmf-platform.md): PCI
 /// configuration mechanism #1 with the i440FX host bridge, PIIX3 ISA bridge and PIIX4 PM
-/// function (whose I/O block, with the ACPI PM timer, appears where the guest programs it), the
+/// function (whose I/O block, with the ACPI PM timer, appears where the guest programs it, and
+/// the APM control port 0xB2 that switches it to ACPI mode), the
 /// two 8259 PICs and ELCR, CMOS/RTC with QEMU's memory-size bytes, the ISA serial ports (COM1 by
 /// default, up to COM4), the local APIC and its timer, port 0x92, POST port 0x80, the debug
 /// console 0x402, QEMU's CPU-hotplug block at 0xAF00, fw_cfg at 0x510 (<see cref="WireFwCfg"/>),
@@ -83,6 +84,7 @@ public sealed partial class PcMachine
         PmIo.WaitSkipper = WaitSkipper;
         PowerManagement.PmIoChanged += MovePmBlock;
         PmIo.SleepRequested += SleepRequested;
+        Ports.Register(ApmControl.BasePort, ApmControl.PortCount, new ApmControl(PmIo));
 
         Pic = new DualPic();
         Ports.Register(DualPic.MasterBasePort, Devices.Pic8259.Pic.PortCount, Pic.Master);

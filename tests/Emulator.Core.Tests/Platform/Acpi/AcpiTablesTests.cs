@@ -122,6 +122,14 @@ public sealed class AcpiTablesTests : IDisposable
         Assert.Equal(9, BinaryPrimitives.ReadUInt16LittleEndian(fadt.AsSpan(46)));
         Assert.Equal(0x80A5u, U32(fadt, 112));
         Assert.Equal("FACS", Encoding.ASCII.GetString(loader.At(U32(fadt, 36), 4)));
+
+        // ACPI mode as an OS enters it: ACPI_ENABLE to SMI_CMD, then SCI_EN reads back in PM1a_CNT.
+        Assert.Equal((0xB2u, 0xF1, 0xF0), (U32(fadt, 48), fadt[52], fadt[53]));
+        Assert.Equal(0u, _m.Ports.Read(0xC004, 2) & 1);
+        _m.Ports.Write((ushort)U32(fadt, 48), 1, fadt[52]);
+        Assert.Equal(1u, _m.Ports.Read(0xC004, 2) & 1);
+        _m.Ports.Write((ushort)U32(fadt, 48), 1, fadt[53]);
+        Assert.Equal(0u, _m.Ports.Read(0xC004, 2) & 1);
         Assert.Equal("DSDT", Encoding.ASCII.GetString(loader.At(U32(fadt, 40), 4)));
 
         // Built once per boot: a later PM base change shows only after a machine reset.
