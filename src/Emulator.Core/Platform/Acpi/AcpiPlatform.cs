@@ -14,7 +14,7 @@ public sealed record AcpiPlatform
     /// <summary>OEM table ID (8 characters).</summary>
     public required string OemTableId { get; init; }
 
-    /// <summary>Creator ID (4 characters), also stored as the OEM revision's companion "creator".</summary>
+    /// <summary>Creator ID (4 characters) of every table.</summary>
     public required string CreatorId { get; init; }
 
     public required int CpuCount { get; init; }
