@@ -26,6 +26,20 @@ public sealed partial class PcMachine
 
     private const ulong GiB = 1UL << 30;
 
+    /// <summary>
+    /// The MADT interrupt source overrides of QEMU's pc (hw/i386/acpi-common.c acpi_build_madt):
+    /// the PIT's IRQ 0 arrives on I/O APIC pin 2, and the IRQs PCI interrupts are routed to (5, 9,
+    /// 10, 11: ACPI_BUILD_PCI_IRQS) are level-triggered, active high, for an I/O APIC at GSI base 0.
+    /// </summary>
+    public static readonly IReadOnlyList<AcpiInterruptOverride> IsaInterruptOverrides =
+    [
+        new(0, 2, 0),
+        new(5, 5, AcpiInterruptOverride.ActiveHighLevel),
+        new(9, 9, AcpiInterruptOverride.ActiveHighLevel),
+        new(10, 10, AcpiInterruptOverride.ActiveHighLevel),
+        new(11, 11, AcpiInterruptOverride.ActiveHighLevel),
+    ];
+
     /// <summary>The ACPI fw_cfg files and their rebuild state.</summary>
     public AcpiBuildState Acpi { get; private set; } = null!;
 

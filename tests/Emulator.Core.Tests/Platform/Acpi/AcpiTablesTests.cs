@@ -204,7 +204,7 @@ public sealed class AcpiTablesTests : IDisposable
     {
         var facts = _m.AcpiFacts() with
         {
-            IoApic = new AcpiIoApic(0, 0xFEC0_0000, 0, [new(0, 2, 0), new(5, 5, AcpiInterruptOverride.ActiveHighLevel), new(9, 9, AcpiInterruptOverride.ActiveHighLevel)]),
+            IoApic = new AcpiIoApic(0, 0xFEC0_0000, 0, PcMachine.IsaInterruptOverrides),
             HpetAddress = 0xFED0_0000,
         };
         var build = AcpiTableBuilder.Build(facts, 0xB000);
@@ -221,6 +221,7 @@ public sealed class AcpiTablesTests : IDisposable
         Assert.Equal(new byte[] { 1, 12, 0, 0, 0x00, 0x00, 0xC0, 0xFE, 0, 0, 0, 0 }, body[52..64]);
         Assert.Equal(new byte[] { 2, 10, 0, 0, 2, 0, 0, 0, 0, 0 }, body[64..74]);       // IRQ0 -> GSI 2
         Assert.Equal(new byte[] { 2, 10, 0, 5, 5, 0, 0, 0, 0x0D, 0 }, body[74..84]);    // IRQ5 level, active high
+        Assert.Equal(120, body.Length);                                                 // QEMU's size: 3 more overrides (9, 10, 11)
         Assert.Equal(new byte[] { 4, 6, 0xFF, 0, 0, 1 }, body[^6..]);                   // NMI on LINT1
 
         var hpet = loader.At(installed.Single(t => t.Signature == "HPET").Address, 56).ToArray();
