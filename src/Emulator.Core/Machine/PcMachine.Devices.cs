@@ -3,6 +3,7 @@ using Emulator.Core.Devices.AcpiPm;
 using Emulator.Core.Devices.CmosRtc;
 using Emulator.Core.Devices.Hpet;
 using Emulator.Core.Devices.IoApic;
+using Emulator.Core.Platform;
 using Emulator.Core.Devices.LocalApic;
 using Emulator.Core.Devices.Misc;
 using Emulator.Core.Devices.Pci;
@@ -16,7 +17,8 @@ namespace Emulator.Core.Machine;
 /// <summary>
 /// Platform device wiring for QEMU's "pc" machine (../shared/docs/ovmf-platform.md): PCI
 /// configuration mechanism #1 with the i440FX host bridge, PIIX3 ISA bridge and PIIX4 PM
-/// function (whose I/O block, with the ACPI PM timer, appears where the guest programs it), the
+/// function (whose I/O block, with the ACPI PM timer, appears where the guest programs it, and
+/// the APM control port 0xB2 that switches it to ACPI mode), the
 /// two 8259 PICs and ELCR, CMOS/RTC with QEMU's memory-size bytes, the ISA serial ports (COM1 by
 /// default, up to COM4), the local APIC and its timer, the I/O APIC at 0xFEC00000 and the HPET
 /// at 0xFED00000 (both on the GSI lines, <see cref="GsiLines"/>), port 0x92, POST port 0x80, the
@@ -67,9 +69,9 @@ public sealed partial class PcMachine
 
     /// <summary>
     /// What fw_cfg item 0x8004 (FW_CFG_HPET) describes: the HPET's event-timer block ID and
-    /// address; null without an HPET (QEMU 7.2 then serves its hpet_cfg untouched: count 0xFF).
+    /// address; none without an HPET (QEMU 7.2 then serves its hpet_cfg untouched: count 0xFF).
     /// </summary>
-    public HpetFirmwareConfig? HpetFirmwareConfig => Hpet != null ? new(Hpet.EventTimerBlockId, Hpet.DefaultBase) : null;
+    public IReadOnlyList<HpetBlock> HpetBlocks => Hpet != null ? [new(Hpet.EventTimerBlockId, Hpet.DefaultBase)] : [];
 
     public Port92 Port92 { get; private set; } = null!;
 
@@ -101,6 +103,7 @@ public sealed partial class PcMachine
         PmIo.WaitSkipper = WaitSkipper;
         PowerManagement.PmIoChanged += MovePmBlock;
         PmIo.SleepRequested += SleepRequested;
+        Ports.Register(ApmControl.BasePort, ApmControl.PortCount, new ApmControl(PmIo));
 
         Pic = new DualPic();
         Ports.Register(DualPic.MasterBasePort, Devices.Pic8259.Pic.PortCount, Pic.Master);

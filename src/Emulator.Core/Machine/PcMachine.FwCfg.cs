@@ -9,12 +9,10 @@ namespace Emulator.Core.Machine;
 /// What the machine tells the firmware through fw_cfg, with the values QEMU 7.2's pc machine
 /// gives one CPU (hw/i386/fw_cfg.c fw_cfg_arch_create, hw/i386/pc.c pc_memory_init, traced with
 /// <c>-trace fw_cfg_read</c>): signature, ID (traditional + DMA), a zero UUID, RAM size, no
-/// graphics, one boot CPU of one possible, boot menu off, and the files <c>etc/e820</c> and
-/// <c>etc/system-states</c>. QEMU's other defaults come from <see cref="AddQemuDefaults"/>: the
-/// SMBIOS tables, the empty boot order and the rest of its item list (docs/fw-cfg.md). No ACPI
-/// tables (<c>etc/table-loader</c>, <c>etc/acpi/*</c>) are offered: OVMF's QemuFwCfgAcpiPlatform
-/// then installs none, which the UEFI Shell does not need. Kernel-loader items are absent and
-/// read 0, as QEMU's without -kernel.
+/// graphics, one boot CPU of one possible, boot menu off, the files <c>etc/e820</c> and
+/// <c>etc/system-states</c>, the ACPI files (<see cref="AddAcpiFiles"/>) and QEMU's other defaults
+/// (<see cref="AddQemuDefaults"/>: the SMBIOS tables, the empty boot order and the rest of its
+/// item list, docs/fw-cfg.md). Kernel-loader items are absent and read 0, as QEMU's without -kernel.
 /// </summary>
 public sealed partial class PcMachine
 {
@@ -89,7 +87,7 @@ public sealed partial class PcMachine
         FwCfg.AddBytes(NumaKey, new byte[sizeof(ulong) * (1 + BootCpus)]);
         FwCfg.AddBytes(AcpiTablesKey, []);
         FwCfg.AddUInt32(Irq0OverrideKey, 1);
-        FwCfg.AddBytes(HpetKey, HpetFwCfgItem.Encode(HpetBlocks()));
+        FwCfg.AddBytes(HpetKey, HpetFwCfgItem.Encode(HpetBlocks));
         FwCfg.AddFile("bios-geometry", []);
         FwCfg.AddFile("bootorder", []);
         FwCfg.AddFile("etc/boot-fail-wait", BootFailWait);
@@ -115,9 +113,6 @@ public sealed partial class PcMachine
         FwCfg.AddFile("etc/smbios/smbios-tables", smbios.Structures);
     }
 
-    /// <summary>The HPET blocks fw_cfg describes: none, as the machine has no HPET.</summary>
-    private static IReadOnlyList<HpetBlock> HpetBlocks() => [];
-
     private void WireFwCfg()
     {
         FwCfg = new FwCfg(Bus);
@@ -141,6 +136,7 @@ public sealed partial class PcMachine
 
         FwCfg.AddFile("etc/e820", e820);
         FwCfg.AddFile("etc/system-states", SystemStates);
+        AddAcpiFiles();
         Ports.Register(FwCfg.BasePort, FwCfg.PortCount, FwCfg);
         Ports.Register(FwCfg.DmaBasePort, FwCfg.DmaPortCount, FwCfg.DmaPort);
     }

@@ -134,6 +134,7 @@ public sealed partial class PcMachine
         Keyboard.Reset();
         FwCfg.Reset();
         FwCfg.DmaPort.Reset();
+        Acpi.Reset();
         Cpu.Reset();
         Boot++;
     }

@@ -186,11 +186,14 @@ public sealed class FwCfgTests : IDisposable
         Select(_m, 0x8000);
         Assert.Equal(new byte[4], ReadData(_m, 4));
 
-        // HPET item: 121 bytes, count 0xFF (no HPET realized) and zero entries.
+        // HPET item: 121 bytes, one HPET (QEMU's default pc has one): its event-timer block ID
+        // and base, minimum tick and page protection 0, the other 7 entries zero.
         Select(_m, 0x8004);
         var hpet = ReadData(_m, 122);
-        Assert.Equal(0xFF, hpet[0]);
-        Assert.All(hpet[1..], b => Assert.Equal(0, b));
+        Assert.Equal(1, hpet[0]);
+        Assert.Equal(0x8086_A201u, BinaryPrimitives.ReadUInt32LittleEndian(hpet.AsSpan(1)));
+        Assert.Equal(0xFED0_0000UL, BinaryPrimitives.ReadUInt64LittleEndian(hpet.AsSpan(5)));
+        Assert.All(hpet[13..], b => Assert.Equal(0, b));
     }
 
     [Fact]

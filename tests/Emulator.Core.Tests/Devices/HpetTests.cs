@@ -45,7 +45,7 @@ public sealed class HpetTests : IDisposable
         Assert.Equal(0UL, _bus.Read(Base, 2));
         Assert.Equal(0UL, _bus.Read(Base, 1));
         Assert.Equal(0UL, _bus.Read(Base + 0x400, 4));
-        Assert.Equal(new HpetFirmwareConfig(0x8086_A201, 0xFED0_0000), new HpetFirmwareConfig(Hpet.EventTimerBlockId, Hpet.DefaultBase));
+        Assert.Equal((0x8086_A201u, 0xFED0_0000UL), (Hpet.EventTimerBlockId, Hpet.DefaultBase));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Emulator.Core.Devices.Hpet;
 using Emulator.Core.Machine;
+using Emulator.Core.Platform;
 
 namespace Emulator.Core.Tests.Machine;
 
@@ -24,7 +25,7 @@ public sealed class PcMachineInterruptWiringTests : IDisposable
     {
         Assert.Equal(0x0017_0020u, IoApicRead(0x01));
         Assert.Equal(0x0098_9680_8086_A201UL, _m.Bus.Read(HpetBase, 8));
-        Assert.Equal(new HpetFirmwareConfig(0x8086_A201, 0xFED0_0000), _m.HpetFirmwareConfig);
+        Assert.Equal([new HpetBlock(0x8086_A201, 0xFED0_0000)], _m.HpetBlocks);
         Assert.DoesNotContain(_m.Bus.Unassigned.Entries, e => e.Address is >= IoApicBase and < 0xFEC0_1000 or >= HpetBase and < 0xFED0_1000);
     }
 
@@ -33,7 +34,7 @@ public sealed class PcMachineInterruptWiringTests : IDisposable
     {
         using var m = new PcMachine(new MachineOptions { Flash = [new("code", new byte[0x200000], true)], Hpet = false });
         Assert.Null(m.Hpet);
-        Assert.Null(m.HpetFirmwareConfig);
+        Assert.Empty(m.HpetBlocks);
         Assert.Equal(0xFFFF_FFFFUL, m.Bus.Read(HpetBase, 4));
         Assert.Contains(m.Bus.Unassigned.Entries, e => e.Address == HpetBase);
         m.Reset();

@@ -194,6 +194,13 @@ public sealed class PmIoBlock : IPortDevice
         _status &= (ushort)~value;
     }
 
+    /// <summary>Sets or clears SCI_EN as the APM port's ACPI_ENABLE/ACPI_DISABLE do (QEMU acpi_pm1_cnt_update).</summary>
+    public void SetSciEnable(bool enable)
+    {
+        _control = enable ? (ushort)(_control | ControlSciEnable) : (ushort)(_control & ~ControlSciEnable);
+        UpdateSci();
+    }
+
     private void WriteControl(ushort value)
     {
         _control = (ushort)(value & ~ControlSleepEnable);

@@ -8,9 +8,12 @@
 // directory (key 0x19: big-endian count, then per file a big-endian size, select key, reserved
 // word and 56-byte NUL-padded name, sorted by name as QEMU does for machines since 2.5); the
 // DMA interface (FwCfgDmaPort: descriptor control/length/address read big-endian from guest
-// memory, SELECT/READ/SKIP, control written back as 0 or ERROR); reset selects the signature.
+// memory, SELECT/READ/SKIP, control written back as 0 or ERROR); reset selects the signature;
+// a file's select callback, run on every selection of it before any byte is read (QEMU
+// fw_cfg_select calling select_cb: how the ACPI tables are rebuilt at the first read after a
+// reset, fw_cfg_add_file_callback).
 // Not emulated: writes (QEMU removed data-port writes in 2.4; DMA WRITE of a read-only item is
-// an ERROR, as QEMU answers for every item here), select/write callbacks, the MMIO variant.
+// an ERROR, as QEMU answers for every item here), write callbacks, the MMIO variant.
 // Firmware relies on: OVMF's QemuFwCfgLib checks the "QEMU" signature and the ID's DMA bit,
 // then PlatformPei, the ACPI, SMBIOS and boot-order drivers find files by name in the directory.
 using System.Buffers.Binary;
@@ -52,7 +55,9 @@ public sealed class FwCfg : IPortDevice
 
     private readonly Dictionary<ushort, byte[]> _items = [];
     private readonly SortedDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Action> _selectCallbacks = [];
     private readonly List<byte[]> _fileData = [];
+    private readonly List<Action?> _fileSelectCallbacks = [];
     private ushort _selected;
     private int _offset;
 
@@ -112,8 +117,12 @@ public sealed class FwCfg : IPortDevice
         AddBytes(key, data);
     }
 
-    /// <summary>Adds a named file; keys are reassigned so the directory stays sorted by name.</summary>
-    public void AddFile(string name, byte[] data)
+    /// <summary>
+    /// Adds a named file; keys are reassigned so the directory stays sorted by name. A file whose
+    /// contents change stays the same array: the size in the directory is fixed when it is added.
+    /// </summary>
+    /// <param name="selected">Called whenever the guest selects the file (ports or DMA), before it reads.</param>
+    public void AddFile(string name, byte[] data, Action? selected = null)
     {
         if (name.Length == 0 || Encoding.ASCII.GetByteCount(name) >= FileNameLength)
         {
@@ -128,6 +137,11 @@ public sealed class FwCfg : IPortDevice
         if (!_files.TryAdd(name, data))
         {
             throw new ArgumentException($"duplicate fw_cfg file name: {name}", nameof(name));
+        }
+
+        if (selected != null)
+        {
+            _selectCallbacks[name] = selected;
         }
 
         RebuildDirectory();
@@ -180,6 +194,12 @@ public sealed class FwCfg : IPortDevice
         }
 
         _selected = key;
+        int file = (key & (EntryMask | ArchLocal)) - FirstFileKey;
+        if ((key & ArchLocal) == 0 && file >= 0 && file < _fileSelectCallbacks.Count)
+        {
+            _fileSelectCallbacks[file]?.Invoke();
+        }
+
         return true;
     }
 
@@ -225,9 +245,11 @@ public sealed class FwCfg : IPortDevice
         BinaryPrimitives.WriteUInt32BigEndian(dir, (uint)_files.Count);
         int index = 0;
         _fileData.Clear();
+        _fileSelectCallbacks.Clear();
         foreach (var (name, data) in _files)
         {
             _fileData.Add(data);
+            _fileSelectCallbacks.Add(_selectCallbacks.GetValueOrDefault(name));
             var entry = dir.AsSpan(4 + (index * FileEntrySize), FileEntrySize);
             BinaryPrimitives.WriteUInt32BigEndian(entry, (uint)data.Length);
             BinaryPrimitives.WriteUInt16BigEndian(entry[4..], (ushort)(FirstFileKey + index));

@@ -25,7 +25,7 @@
 // so with exact virtual deadlines QEMU would interrupt twice per period; here the comparator
 // advances once the counter reaches it, as the HPET specification describes).
 // Firmware relies on: nothing — OVMF does not program the HPET; QEMU's ACPI HPET table and
-// fw_cfg item 0x8004 (HpetFirmwareConfig) describe it to operating systems.
+// fw_cfg item 0x8004 (PcMachine.HpetBlocks) describe it to operating systems.
 using Emulator.Core.Memory;
 using Emulator.Core.Timing;
 

@@ -1,0 +1,69 @@
+namespace Emulator.Core.Platform.Acpi;
+
+/// <summary>
+/// The ACPI fw_cfg files as QEMU keeps them (hw/i386/acpi-build.c acpi_setup, acpi_build_update,
+/// acpi_build_reset): built once when the machine is assembled so their sizes are known, then
+/// rebuilt in place the first time the guest selects any of them after each reset, so the tables
+/// capture what the firmware programmed before it read them — the PIIX4 PM I/O base that the
+/// FADT's register blocks point into. The buffers never change size (both padded files have
+/// room), so the fw_cfg directory stays as published.
+/// </summary>
+public sealed class AcpiBuildState
+{
+    private readonly AcpiPlatform _platform;
+    private readonly Func<ushort> _pmBase;
+    private bool _patched;
+
+    /// <param name="platform">The machine's facts.</param>
+    /// <param name="pmBase">Reads the PM I/O base the guest programmed (0 while disabled).</param>
+    public AcpiBuildState(AcpiPlatform platform, Func<ushort> pmBase)
+    {
+        _platform = platform;
+        _pmBase = pmBase;
+        var first = AcpiTableBuilder.Build(platform, pmBase());
+        Tables = first.Tables;
+        Rsdp = first.Rsdp;
+        Loader = first.Loader;
+        TablesUsed = first.TablesUsed;
+    }
+
+    /// <summary>The <c>etc/acpi/tables</c> contents (this array is what fw_cfg serves).</summary>
+    public byte[] Tables { get; }
+
+    /// <summary>The <c>etc/acpi/rsdp</c> contents.</summary>
+    public byte[] Rsdp { get; }
+
+    /// <summary>The <c>etc/table-loader</c> contents.</summary>
+    public byte[] Loader { get; }
+
+    /// <summary>Bytes of <see cref="Tables"/> the last build used.</summary>
+    public int TablesUsed { get; private set; }
+
+    /// <summary>Builds performed at guest selects (not counting the one at construction).</summary>
+    public int Rebuilds { get; private set; }
+
+    /// <summary>The fw_cfg select hook of all three files: rebuild once per boot, at the first select.</summary>
+    public void Selected()
+    {
+        if (_patched)
+        {
+            return;
+        }
+
+        _patched = true;
+        var build = AcpiTableBuilder.Build(_platform, _pmBase());
+        if (build.Tables.Length != Tables.Length || build.Rsdp.Length != Rsdp.Length || build.Loader.Length != Loader.Length)
+        {
+            throw new InvalidOperationException("an ACPI rebuild changed a fw_cfg file's size");
+        }
+
+        build.Tables.CopyTo(Tables, 0);
+        build.Rsdp.CopyTo(Rsdp, 0);
+        build.Loader.CopyTo(Loader, 0);
+        TablesUsed = build.TablesUsed;
+        Rebuilds++;
+    }
+
+    /// <summary>Machine reset: the next select rebuilds again.</summary>
+    public void Reset() => _patched = false;
+}
