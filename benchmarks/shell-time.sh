@@ -4,6 +4,7 @@
 # "UEFI Interactive Shell" and "Shell>" on the serial console (the countdown answered with ESC
 # as soon as it shows, as a harness would).
 #   usage: benchmarks/shell-time.sh CODE.fd VARS.fd [runs]
+#          benchmarks/shell-time.sh UNIFIED.fd - [runs]     (one writable image, like -pflash)
 set -euo pipefail
 code=$1 vars=$2 runs=${3:-3}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,8 +43,15 @@ PY
 }
 
 for i in $(seq "$runs"); do
-  cp "$vars" "$work/vars-qemu.fd"; cp "$vars" "$work/vars-emu.fd"
-  measure qemu qemu-system-x86_64 -machine pc,accel=tcg -m 256 -nodefaults -display none -serial stdio \
-    -drive if=pflash,format=raw,unit=0,readonly=on,file="$code" -drive if=pflash,format=raw,unit=1,file="$work/vars-qemu.fd"
-  measure emu dotnet "$emu" boot --code "$code" --vars "$work/vars-emu.fd" --snapshot --quiet --serial-input - --pace off
+  if [[ $vars == - ]]; then
+    cp "$code" "$work/fw-qemu.fd"; cp "$code" "$work/fw-emu.fd"
+    qemu_flash=(-drive if=pflash,format=raw,unit=0,file="$work/fw-qemu.fd")
+    emu_flash=(--firmware "$work/fw-emu.fd")
+  else
+    cp "$vars" "$work/vars-qemu.fd"; cp "$vars" "$work/vars-emu.fd"
+    qemu_flash=(-drive if=pflash,format=raw,unit=0,readonly=on,file="$code" -drive if=pflash,format=raw,unit=1,file="$work/vars-qemu.fd")
+    emu_flash=(--code "$code" --vars "$work/vars-emu.fd")
+  fi
+  measure qemu qemu-system-x86_64 -machine pc,accel=tcg -m 256 -nodefaults -display none -serial stdio "${qemu_flash[@]}"
+  measure emu dotnet "$emu" boot "${emu_flash[@]}" --snapshot --quiet --serial-input - --pace off
 done
