@@ -24,8 +24,9 @@ namespace Emulator.Core.Machine;
 /// at 0xFED00000 (both on the GSI lines, <see cref="GsiLines"/>), port 0x92, POST port 0x80, the
 /// debug console 0x402, QEMU's CPU-hotplug block at 0xAF00, fw_cfg at 0x510
 /// (<see cref="WireFwCfg"/>), the i8042 keyboard controller and the reset control register 0xCF9
-/// (<see cref="WireResetSources"/>). IDE and VGA are left out: OVMF boots without them. The PIT
-/// is absent, which OVMF tolerates.
+/// (<see cref="WireResetSources"/>) and the PIIX3 IDE function without drives
+/// (<see cref="WireIde"/>). VGA is left out: OVMF boots without it. The PIT is absent, which
+/// OVMF tolerates.
 ///
 /// Virtual time: one instruction tick is one nanosecond (a 1 GHz CPU retiring one instruction
 /// per cycle), so device clocks are derived from executed instructions and runs reproduce.
