@@ -24,8 +24,9 @@ namespace Emulator.Core.Machine;
 /// at 0xFED00000 (both on the GSI lines, <see cref="GsiLines"/>), port 0x92, POST port 0x80, the
 /// debug console 0x402, QEMU's CPU-hotplug block at 0xAF00, fw_cfg at 0x510
 /// (<see cref="WireFwCfg"/>), the i8042 keyboard controller and the reset control register 0xCF9
-/// (<see cref="WireResetSources"/>). IDE and VGA are left out: OVMF boots without them. The PIT
-/// is absent, which OVMF tolerates.
+/// (<see cref="WireResetSources"/>) and the PIIX3 IDE function without drives
+/// (<see cref="WireIde"/>). VGA is left out: OVMF boots without it. The PIT is absent, which
+/// OVMF tolerates.
 ///
 /// Virtual time: one instruction tick is one nanosecond (a 1 GHz CPU retiring one instruction
 /// per cycle), so device clocks are derived from executed instructions and runs reproduce.
@@ -112,6 +113,7 @@ public sealed partial class PcMachine
 
         Cmos = new Mc146818(now, options.RtcStart ?? DefaultRtcStart);
         Cmos.SetMemorySize(LowRamSize, HighRamSize);
+        SetBoardCmosBytes();
         Ports.Register(Mc146818.BasePort, Mc146818.PortCount, Cmos);
 
         // QEMU's APIC timer runs at 1 GHz: one APIC tick per virtual nanosecond.
@@ -119,6 +121,7 @@ public sealed partial class PcMachine
         Bus.MapMmio("lapic", Xapic.DefaultBase, Xapic.Size, new InterruptControllerWindow(LocalApic, Cpu));
         Cpu.InterruptController = LocalApic;
         WireIoApicAndHpet(now, options.Hpet);
+        WireIde();
 
         SerialPorts = WireSerialPorts(options.SerialPorts);
 
@@ -134,6 +137,25 @@ public sealed partial class PcMachine
         {
             Ports.Register(options.DebugConsolePort, DebugCon.PortCount, new DebugCon(debug));
         }
+    }
+
+    /// <summary>
+    /// The CMOS bytes QEMU's pc_cmos_init writes besides the memory size: the equipment byte 0x14
+    /// (FPU present, PS/2 mouse installed; no floppy drives) and the boot-device order of the
+    /// default "cad" (set_boot_dev: 0x3D = second:first = floppy:disk, 0x38 bits 7–4 = third =
+    /// CD-ROM, bit 0 = 0 because QEMU's fd_bootchk is on). The disk bytes of pc_cmos_init_late
+    /// stay 0: there are no IDE disks.
+    /// </summary>
+    private void SetBoardCmosBytes()
+    {
+        const byte fpuPresent = 0x02;
+        const byte ps2MousePresent = 0x04;
+        const byte bootFloppy = 0x01;
+        const byte bootDisk = 0x02;
+        const byte bootCdRom = 0x03;
+        Cmos.SetByte(Mc146818.EquipmentByte, fpuPresent | ps2MousePresent);
+        Cmos.SetByte(Mc146818.BootDevicesFirstSecond, (bootFloppy << 4) | bootDisk);
+        Cmos.SetByte(Mc146818.BootDeviceThird, bootCdRom << 4);
     }
 
     /// <summary>

@@ -97,6 +97,48 @@ public sealed class CmosRtcTests
     }
 
     [Fact]
+    public void UpdateEndedFlagLatchesAtEachSecondBoundaryOfVirtualTimeUntilRegisterCIsRead()
+    {
+        _nanoseconds = 999_999_999;
+        Assert.Equal(0x00u, Cmos(0x0C));
+        _nanoseconds = 1_000_000_000;
+        Assert.Equal(0x10u, Cmos(0x0C));
+        Assert.Equal(0x00u, Cmos(0x0C));
+        _nanoseconds = 1_900_000_000;
+        Assert.Equal(0x00u, Cmos(0x0C));
+
+        // The divider held in reset (register A bits 6–5 = 11) stops update cycles.
+        WriteCmos(0x0A, 0x66);
+        _nanoseconds = 5_000_000_000;
+        Assert.Equal(0x00u, Cmos(0x0C));
+        WriteCmos(0x0A, 0x26);
+        _nanoseconds = 6_000_000_000;
+        Assert.Equal(0x10u, Cmos(0x0C));
+    }
+
+    [Fact]
+    public void SettingTheTimeRestartsTheSecondPhase()
+    {
+        _nanoseconds = 500_000_000;
+        Assert.Equal(0x00u, Cmos(0x0C));
+        WriteCmos(0x00, 0x10);
+        _nanoseconds = 1_400_000_000;
+        Assert.Equal(0x00u, Cmos(0x0C));
+        _nanoseconds = 1_500_000_000;
+        Assert.Equal(0x10u, Cmos(0x0C));
+    }
+
+    [Fact]
+    public void Ps2CenturyByteAliasesTheCenturyAndMovesTheIndex()
+    {
+        Assert.Equal(0x20u, Cmos(0x37));
+        Assert.Equal(0x20u, _ports.Read(0x71, 1));
+        WriteCmos(0x0B, 0x82);
+        WriteCmos(0x37, 0x19);
+        Assert.Equal(0x19u, Cmos(0x32));
+    }
+
+    [Fact]
     public void ShutdownStatusIsStoredAndIndexCarriesNmiDisable()
     {
         WriteCmos(0x8F, 0x0A);

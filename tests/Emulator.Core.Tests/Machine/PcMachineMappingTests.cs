@@ -17,6 +17,22 @@ public class PcMachineMappingTests
     }
 
     [Fact]
+    public void CmosHoldsQemusEquipmentByteAndDefaultBootOrder()
+    {
+        using var m = new PcMachine(new MachineOptions { Flash = [new("code", new byte[0x200000], true)] });
+        byte Cmos(int index)
+        {
+            m.Ports.Write(0x70, 1, (uint)index);
+            return (byte)m.Ports.Read(0x71, 1);
+        }
+
+        Assert.Equal(0x06, Cmos(0x14));
+        Assert.Equal(0x12, Cmos(0x3D));
+        Assert.Equal(0x30, Cmos(0x38));
+        Assert.Equal(0x00, Cmos(0x12));
+    }
+
+    [Fact]
     public void FlashReadsArrayAtItsPlacementAndIsaBiosCopyHoldsUnitZeroTop()
     {
         var code = Pattern(0x1E0000, 1);

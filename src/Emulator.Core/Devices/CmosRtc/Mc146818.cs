@@ -2,17 +2,22 @@
 // hw/rtc/mc146818rtc.c. Addresses: index port 0x70 (bits 0–6 select the register, bit 7 = NMI
 // disable, write-only: reads return 0xFF as on QEMU), data port 0x71.
 // Emulated: clock registers 0x00 (seconds), 0x02 (minutes), 0x04 (hours), 0x06 (day of week,
-// 1 = Sunday), 0x07 (day), 0x08 (month), 0x09 (year) and the century byte 0x32, computed from a
+// 1 = Sunday), 0x07 (day), 0x08 (month), 0x09 (year) and the century byte 0x32 (also read
+// through 0x37, the IBM PS/2 century byte, which QEMU aliases to 0x32 and which moves the index
+// there, cmos_ioport_read/write), computed from a
 // start date plus virtual time (deterministic), in BCD unless register B DM (bit 2) is set, 12-
 // or 24-hour per register B bit 1 (12-hour: bit 7 = PM); guest writes set the clock (while
 // register B SET is 1 the registers hold still and the clock restarts from them when SET is
 // cleared); register A (UIP computed from time: set during the last 244 µs of each second when
 // the divider runs and SET is clear, as QEMU's update_in_progress); register B; register C
-// cleared by reading; register D = 0x80 (VRT: RAM and time valid); alarm bytes 0x01/0x03/0x05,
+// with the update-ended flag UF (bit 4), set whenever the clock passed a second boundary of
+// virtual time since register C was last read, while the divider is not held in reset (QEMU's
+// rtc_update_timer, which runs for SET = 1 too), cleared by reading; register D = 0x80 (VRT: RAM and time valid); alarm bytes 0x01/0x03/0x05,
 // shutdown status 0x0F and every other byte stored; SetMemorySize writes the memory-size bytes
 // exactly like QEMU's pc_cmos_init.
-// Not emulated: IRQ 8 and the periodic, alarm and update-ended interrupt flags (register C
-// stays 0), daylight-saving (DSE), the 32 KHz divider chain other than "running or not".
+// Not emulated: IRQ 8 and the periodic and alarm flags (PF, AF, IRQF), daylight-saving (DSE),
+// the 32 KHz divider chain other than "running or not" (QEMU's half-second delay of the first
+// update after the divider leaves reset included).
 // Firmware relies on: OVMF reads shutdown status 0x0F in SEC/PEI, 0x34/0x35 and 0x5B–0x5D for
 // memory size without fw_cfg, and its RTC driver reads 0x00–0x0D and 0x32, writes A = 0x26,
 // B = 0x02/0x82, and waits for UIP to clear.
@@ -46,6 +51,7 @@ public sealed class Mc146818 : IPortDevice
     public const int RegisterC = 0x0C;
     public const int RegisterD = 0x0D;
     public const int ShutdownStatus = 0x0F;
+    public const int EquipmentByte = 0x14;
     public const int BaseMemoryLow = 0x15;
     public const int BaseMemoryHigh = 0x16;
     public const int ExtendedMemoryLow = 0x17;
@@ -53,6 +59,9 @@ public sealed class Mc146818 : IPortDevice
     public const int ExtendedMemoryCopyLow = 0x30;
     public const int ExtendedMemoryCopyHigh = 0x31;
     public const int Century = 0x32;
+    public const int Ps2Century = 0x37;
+    public const int BootDeviceThird = 0x38;
+    public const int BootDevicesFirstSecond = 0x3D;
     public const int MemoryAbove16MiBLow = 0x34;
     public const int MemoryAbove16MiBHigh = 0x35;
     public const int MemoryAbove4GiBLow = 0x5B;
@@ -62,6 +71,8 @@ public sealed class Mc146818 : IPortDevice
     public const byte RegisterAUpdateInProgress = 0x80;
     public const byte RegisterADividerMask = 0x70;
     public const byte RegisterADividerNormal = 0x20;
+    public const byte RegisterADividerReset = 0x60;
+    public const byte RegisterCUpdateEnded = 0x10;
     public const byte RegisterADefault = 0x26;
     public const byte RegisterBSet = 0x80;
     public const byte RegisterBBinary = 0x04;
@@ -83,6 +94,9 @@ public sealed class Mc146818 : IPortDevice
     private readonly Func<long> _virtualNanoseconds;
     private DateTime _base;
     private int _index;
+
+    /// <summary>Virtual time up to which register C's update-ended flag accounts for second boundaries.</summary>
+    private long _updatesSeenUntil;
 
     /// <param name="virtualNanoseconds">The machine's virtual time.</param>
     /// <param name="start">The date and time the clock shows at virtual time 0 (its Kind is ignored).</param>
@@ -109,6 +123,7 @@ public sealed class Mc146818 : IPortDevice
             return 0xFF;
         }
 
+        FollowCenturyAlias();
         return ReadRegister(_index);
     }
 
@@ -121,7 +136,17 @@ public sealed class Mc146818 : IPortDevice
         }
         else
         {
+            FollowCenturyAlias();
             WriteRegister(_index, (byte)value);
+        }
+    }
+
+    /// <summary>A data access through 0x37 reaches 0x32 and leaves the index there (QEMU cmos_ioport_read/write).</summary>
+    private void FollowCenturyAlias()
+    {
+        if (_index == Ps2Century)
+        {
+            _index = Century;
         }
     }
 
@@ -130,6 +155,8 @@ public sealed class Mc146818 : IPortDevice
     {
         switch (index)
         {
+            case Ps2Century:
+                return ReadRegister(Century);
             case Seconds:
             case Minutes:
             case Hours:
@@ -142,6 +169,7 @@ public sealed class Mc146818 : IPortDevice
             case RegisterA:
                 return (byte)(_cmos[RegisterA] | (UpdateInProgress() ? RegisterAUpdateInProgress : 0));
             case RegisterC:
+                NoteUpdates();
                 byte flags = _cmos[RegisterC];
                 _cmos[RegisterC] = 0;
                 return flags;
@@ -197,6 +225,7 @@ public sealed class Mc146818 : IPortDevice
 
                 break;
             case RegisterA:
+                NoteUpdates();
                 _cmos[RegisterA] = (byte)(value & ~RegisterAUpdateInProgress);
                 break;
             case RegisterB:
@@ -255,6 +284,26 @@ public sealed class Mc146818 : IPortDevice
         }
     }
 
+    /// <summary>
+    /// Latches UF for every second boundary the clock passed since the last call (QEMU's update
+    /// timer fires at each one unless the divider is held in reset). Called before anything that
+    /// changes the clock's phase or the divider, and when register C is read.
+    /// </summary>
+    private void NoteUpdates()
+    {
+        long now = _virtualNanoseconds();
+        bool dividerRuns = (_cmos[RegisterA] & RegisterADividerReset) != RegisterADividerReset;
+        if (dividerRuns && ClockSecond(now) != ClockSecond(_updatesSeenUntil))
+        {
+            _cmos[RegisterC] |= RegisterCUpdateEnded;
+        }
+
+        _updatesSeenUntil = now;
+    }
+
+    private long ClockSecond(long virtualNanoseconds) =>
+        (_base.Ticks + (virtualNanoseconds / NanosecondsPerTick)) / TimeSpan.TicksPerSecond;
+
     private void RestartClock()
     {
         int hour = DecodeHour(_cmos[Hours]);
@@ -270,6 +319,7 @@ public sealed class Mc146818 : IPortDevice
         }
 
         var set = new DateTime(year, month, day, hour, minute, second);
+        NoteUpdates();
         _base = set.AddTicks(-(_virtualNanoseconds() / NanosecondsPerTick));
     }
 
