@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Security.Cryptography;
 
 namespace Emulator.Boot.Tests;
 
@@ -30,5 +30,49 @@ public class DebugBuildBootTests
         Assert.Contains(run.DebugLines, l => l.StartsWith("Loading PEIM ", StringComparison.Ordinal));
         Assert.Contains(run.DebugLines, l => l.StartsWith("Loading DXE CORE at ", StringComparison.Ordinal));
         Assert.Contains(run.DebugLines, l => l.StartsWith("[Bds] Entry...", StringComparison.Ordinal));
+        Assert.Contains(run.DebugLines, l => l.StartsWith("[Bds]Booting EFI Internal Shell", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("2m", DebugFixtures.Code2M, DebugFixtures.Vars2M)]
+    [InlineData("4m", DebugFixtures.Code4M, DebugFixtures.Vars4M)]
+    public void DebugconLogMatchesQemuLineForLine(string build, string code, string vars)
+    {
+        var qemu = QemuDebugconLog.Load($"qemu72-debugcon-debug-{build}.txt");
+        string codePath = DebugFixtures.Path(code);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(codePath)));
+        Assert.True(sha == qemu.CodeSha256,
+            $"{codePath} has SHA-256 {sha}, not {qemu.CodeSha256}, the image QEMU's log was recorded from: the toolchain differs "
+            + "from the one in firmware-fixtures/debug-build.txt (see PROVENANCE in the cache entry)");
+
+        using var run = DebugRun.Boot(codePath, DebugFixtures.Path(vars));
+
+        var ours = run.DebugLines.Select(QemuDebugconLog.Normalize).ToList();
+        var theirs = qemu.Lines.Select(QemuDebugconLog.Normalize).ToList();
+        int same = ours.Zip(theirs).TakeWhile(p => p.First == p.Second).Count();
+        Assert.True(same == theirs.Count && same == ours.Count,
+            $"the debugcon logs agree for {same} lines (QEMU {theirs.Count}, emu {ours.Count}, stop: {run.StopReason}); line {same + 1}:\n"
+            + $"  QEMU: {qemu.Lines.ElementAtOrDefault(same) ?? "(end)"}\n  emu:  {run.DebugLines.ElementAtOrDefault(same)?.TrimEnd('\r') ?? "(end)"}\n"
+            + $"QEMU's lines emu lacks:\n{Unmatched(theirs, ours)}emu's lines QEMU lacks:\n{Unmatched(ours, theirs)}");
+    }
+
+    /// <summary>The first lines of <paramref name="lines"/> that <paramref name="other"/> does not have as often (a multiset difference, for the failure message).</summary>
+    private static string Unmatched(IEnumerable<string> lines, IEnumerable<string> other)
+    {
+        var left = other.CountBy(l => l).ToDictionary(p => p.Key, p => p.Value);
+        var missing = new List<string>();
+        foreach (string line in lines)
+        {
+            if (left.TryGetValue(line, out int n) && n > 0)
+            {
+                left[line] = n - 1;
+            }
+            else if (missing.Count < 12)
+            {
+                missing.Add(line);
+            }
+        }
+
+        return string.Concat(missing.Select(l => $"  {l}\n"));
     }
 }
