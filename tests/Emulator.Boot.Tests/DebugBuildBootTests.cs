@@ -67,7 +67,7 @@ public class DebugBuildBootTests
             {
                 left[line] = n - 1;
             }
-            else if (missing.Count < 12)
+            else if (missing.Count < 24)
             {
                 missing.Add(line);
             }
