@@ -26,7 +26,8 @@
 # Cache: ${EMU_FIXTURE_CACHE:-/var/cache/emu-firmware}/ovmf-debug-<key>/ with the images,
 # SHA256SUMS and PROVENANCE (the inputs the key hashes: source package, version and .dsc SHA-256,
 # the SHA-256 of this script's non-comment lines, the build commands, and the gcc, binutils, nasm
-# and iasl versions).
+# and iasl versions). The images are checked against the SHA-256s debug-build.txt pins for its
+# toolchain.
 # The entry is built in a temporary directory and renamed into place, so an interrupted or failed
 # build never leaves a partial entry. firmware-fixtures/cache/debug links to the entry (the tests
 # find the images there); the entry's path is the one line this script prints on stdout.
@@ -71,15 +72,15 @@ if ((${#need[@]})); then
     rm -f "$log"
 fi
 
+toolchain() {
+    echo "$(gcc --version | head -1) | $(ld --version | head -1) | $(nasm -v) | $(iasl -v 2>/dev/null | grep -m1 -i 'version')"
+}
 provenance() {
     echo "source $srcpkg $version dsc-sha256 $dscsha"
     echo "script-sha256 $(grep -v '^[[:space:]]*#' "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
     echo "build-2m $build_2m"
     echo "build-4m $build_4m"
-    echo "gcc $(gcc --version | head -1)"
-    echo "ld $(ld --version | head -1)"
-    echo "nasm $(nasm -v)"
-    echo "iasl $(iasl -v 2>/dev/null | grep -m1 -i 'version')"
+    echo "toolchain $(toolchain)"
 }
 inputs="$(provenance)"
 key="$(sha256sum <<<"$inputs" | cut -c1-16)"
@@ -117,6 +118,8 @@ if [[ -e "$entry" ]]; then
     rm -rf "$entry"
 fi
 
+# A run killed outright (SIGKILL, power loss) leaves its staging directory: remove such remains.
+rm -rf "$cache_root/.ovmf-debug-$key.partial."*
 staging="$cache_root/.ovmf-debug-$key.partial.$$"
 buildlog="$cache_root/ovmf-debug-$key.log"
 cleanup() { rm -rf "$staging" "$build_root"; }
@@ -176,6 +179,15 @@ run_edk2 "building DEBUG OVMF 4 MB (OvmfPkgIa32X64)" $build_4m
 cp "$tree/Build/Ovmf3264/DEBUG_GCC5/FV/OVMF_CODE.fd" "$staging/OVMF_CODE_4M.fd" || fail "the 4 MB build produced no OVMF_CODE.fd"
 cp "$tree/Build/Ovmf3264/DEBUG_GCC5/FV/OVMF_VARS.fd" "$staging/OVMF_VARS_4M.fd" || fail "the 4 MB build produced no OVMF_VARS.fd"
 
+# The pinned bytes (debug-build.txt 'output' lines) hold for the pinned toolchain only.
+pinned_toolchain="$(sed -n 's/^toolchain //p' "$manifest")"
+while read -r _ name sha; do
+    got="$(sha256sum "$staging/$name" | cut -d' ' -f1)"
+    [[ "$got" == "$sha" ]] && continue
+    [[ "$pinned_toolchain" == "$(toolchain)" ]] \
+        && fail "$name built as $got, debug-build.txt pins $sha for this very toolchain: the build did not reproduce (log: $buildlog)"
+    say "warning: $name is $got, not the pinned $sha (pinned for: $pinned_toolchain); the tests comparing QEMU's debugcon log of it will fail"
+done < <(grep '^output ' "$manifest")
 (cd "$staging" && sha256sum "${outputs[@]}" >SHA256SUMS)
 { echo "$inputs"; echo "key $key"; echo "built $(date -u +%FT%TZ) in $((SECONDS - started)) s"; } >"$staging/PROVENANCE"
 mv -T "$staging" "$entry" 2>/dev/null || verify_entry || fail "could not move the build into $entry"
