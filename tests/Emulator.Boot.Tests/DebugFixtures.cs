@@ -24,7 +24,7 @@ public static class DebugFixtures
                 {
                     throw new InvalidOperationException(
                         $"DEBUG firmware fixture {name} missing from {System.IO.Path.Combine(fixtures, "cache", "debug")}: run firmware-fixtures/build-debug.sh "
-                        + "(builds DEBUG OVMF from the edk2 source pinned in firmware-fixtures/debug-build.txt, about 25 minutes on 2 cores when not cached, "
+                        + "(builds DEBUG OVMF from the edk2 source pinned in firmware-fixtures/debug-build.txt, about 9 minutes on 2 idle cores when not cached, "
                         + "and links the cache entry there)");
                 }
 
