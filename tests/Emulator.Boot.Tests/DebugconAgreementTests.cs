@@ -32,7 +32,7 @@ public partial class DebugconAgreementTests
     public void DebugconLogEqualsQemus(string recording)
     {
         var info = ReadInfo(recording);
-        string code = DebugImage(info["code"]);
+        string code = DebugFixtures.Path(info["code"]);
         string sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(code)));
         Assert.True(sha == info["code-sha256"],
             $"{code} has SHA-256 {sha}, QEMU's log was recorded from {info["code-sha256"]}: rebuild with firmware-fixtures/build-debug.sh");
@@ -40,7 +40,7 @@ public partial class DebugconAgreementTests
         string log = CliRunner.TempFile(".log");
         try
         {
-            var r = CliRunner.Run("boot", "--code", code, "--vars", DebugImage(info["vars"]), "--snapshot", "--memory", "256M",
+            var r = CliRunner.Run("boot", "--code", code, "--vars", DebugFixtures.Path(info["vars"]), "--snapshot", "--memory", "256M",
                 "--debugcon", log, "--until", "idle", "--max-instructions", InstructionBudget, "--quiet");
             Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr.Trim()}");
 
@@ -49,7 +49,8 @@ public partial class DebugconAgreementTests
             int same = qemu.Zip(emu).TakeWhile(p => p.First == p.Second).Count();
             Assert.True(same == qemu.Count && same == emu.Count,
                 $"{recording}: the logs agree for {same} lines (QEMU {qemu.Count}, emu {emu.Count}); line {same + 1} (normalised):\n"
-                + $"  QEMU: {qemu.ElementAtOrDefault(same) ?? "(end)"}\n  emu:  {emu.ElementAtOrDefault(same) ?? "(end)"}");
+                + $"  QEMU: {qemu.ElementAtOrDefault(same) ?? "(end)"}\n  emu:  {emu.ElementAtOrDefault(same) ?? "(end)"}\n"
+                + $"QEMU's lines emu lacks:\n{Unmatched(qemu, emu)}emu's lines QEMU lacks:\n{Unmatched(emu, qemu)}");
         }
         finally
         {
@@ -91,21 +92,24 @@ public partial class DebugconAgreementTests
             .Where(l => !l.StartsWith('#') && l.Contains(": ", StringComparison.Ordinal))
             .ToDictionary(l => l[..l.IndexOf(": ", StringComparison.Ordinal)], l => l[(l.IndexOf(": ", StringComparison.Ordinal) + 2)..].Trim());
 
-    /// <summary>A DEBUG image through firmware-fixtures/cache/debug, the cache entry firmware-fixtures/build-debug.sh links there.</summary>
-    private static string DebugImage(string name)
+    /// <summary>The first lines of <paramref name="lines"/> that <paramref name="other"/> does not have as often (a multiset difference, for the failure message).</summary>
+    private static string Unmatched(IEnumerable<string> lines, IEnumerable<string> other)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        var left = other.CountBy(l => l).ToDictionary(p => p.Key, p => p.Value);
+        var missing = new List<string>();
+        foreach (string line in lines)
         {
-            string debug = Path.Combine(dir.FullName, "firmware-fixtures", "cache", "debug");
-            if (Directory.Exists(Path.Combine(dir.FullName, "firmware-fixtures")))
+            if (left.TryGetValue(line, out int n) && n > 0)
             {
-                string file = Path.Combine(debug, name);
-                Assert.True(File.Exists(file), $"DEBUG firmware {name} missing from {debug}: run firmware-fixtures/build-debug.sh (it builds the DEBUG OVMF images and links its cache entry there)");
-                return file;
+                left[line] = n - 1;
+            }
+            else if (missing.Count < 24)
+            {
+                missing.Add(line);
             }
         }
 
-        throw new InvalidOperationException("firmware-fixtures/ not found above " + AppContext.BaseDirectory);
+        return string.Concat(missing.Select(l => $"  {l}\n"));
     }
 
     /// <summary>PlatformPei's first CMOS dump row: "00:" and 16 bytes (clock, alarm, registers A–D, 0x0E, 0x0F).</summary>
