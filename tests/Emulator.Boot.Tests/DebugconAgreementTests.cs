@@ -19,7 +19,8 @@ namespace Emulator.Boot.Tests;
 /// pool allocations after them land elsewhere.</item>
 /// </list>
 /// The boot runs to the <c>idle</c> milestone: QEMU's recording ends after the Shell's 5-second
-/// countdown and its prompt, and so does emu's log then.
+/// countdown and its prompt, and so does emu's log then; the serial console of the same QEMU run
+/// (NAME.serial.txt) must match emu's byte for byte.
 /// </summary>
 public partial class DebugconAgreementTests
 {
@@ -38,10 +39,11 @@ public partial class DebugconAgreementTests
             $"{code} has SHA-256 {sha}, QEMU's log was recorded from {info["code-sha256"]}: rebuild with firmware-fixtures/build-debug.sh");
 
         string log = CliRunner.TempFile(".log");
+        string serial = CliRunner.TempFile(".txt");
         try
         {
             var r = CliRunner.Run("boot", "--code", code, "--vars", DebugFixtures.Path(info["vars"]), "--snapshot", "--memory", "256M",
-                "--debugcon", log, "--until", "idle", "--max-instructions", InstructionBudget, "--quiet");
+                "--debugcon", log, "--serial-log", serial, "--until", "idle", "--max-instructions", InstructionBudget, "--quiet");
             Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr.Trim()}");
 
             var qemu = File.ReadAllLines(Path.Combine(DataDirectory, recording + ".log")).Select(Normalize).ToList();
@@ -51,10 +53,18 @@ public partial class DebugconAgreementTests
                 $"{recording}: the logs agree for {same} lines (QEMU {qemu.Count}, emu {emu.Count}); line {same + 1} (normalised):\n"
                 + $"  QEMU: {qemu.ElementAtOrDefault(same) ?? "(end)"}\n  emu:  {emu.ElementAtOrDefault(same) ?? "(end)"}\n"
                 + $"QEMU's lines emu lacks:\n{Unmatched(qemu, emu)}emu's lines QEMU lacks:\n{Unmatched(emu, qemu)}");
+
+            // The serial console of the same QEMU run, byte for byte (nothing masked: it shows no time or address).
+            var qemuConsole = File.ReadAllBytes(Path.Combine(DataDirectory, info["serial"].Split(' ')[0]));
+            var emuConsole = File.ReadAllBytes(serial);
+            int sameBytes = qemuConsole.Zip(emuConsole).TakeWhile(p => p.First == p.Second).Count();
+            Assert.True(sameBytes == qemuConsole.Length && sameBytes == emuConsole.Length,
+                $"{recording}: the serial consoles agree for {sameBytes} bytes (QEMU {qemuConsole.Length}, emu {emuConsole.Length})");
         }
         finally
         {
             File.Delete(log);
+            File.Delete(serial);
         }
     }
 
