@@ -17,7 +17,7 @@ public readonly record struct FlashWorkloadOperation(FlashWriteKind Kind, int Of
 /// <see cref="StartMarker"/> on COM1, then per pass erases every 4 KiB block of the vars chip
 /// (0x20, 0xD0 at the block start) and programs every byte with OVMF's sequence (0x10 then the
 /// data byte at the same address; 0xFF once after the last byte — QemuFlashFvbServicesRuntimeDxe,
-/// ../shared/docs/qemu-pflash.md), prints <see cref="DoneMarker"/> and powers the machine off
+/// docs/qemu-pflash.md), prints <see cref="DoneMarker"/> and powers the machine off
 /// through the PIIX4 PM block (ACPI S5, which QEMU's acpi_pm1_cnt_write and emu both honour).
 ///
 /// The chips are laid out as QEMU maps two pflash units: code (64 KiB) at the top of 4 GiB, the

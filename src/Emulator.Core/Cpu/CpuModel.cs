@@ -2,7 +2,7 @@ namespace Emulator.Core.Cpu;
 
 /// <summary>
 /// The CPUID answers and model facts the guest sees. <see cref="Qemu64"/> reproduces QEMU 7.2's
-/// default "qemu64" CPU under TCG exactly (measured in a guest; ../shared/docs/qemu64-cpuid.md),
+/// default "qemu64" CPU under TCG exactly (measured in a guest; docs/qemu64-cpuid.md),
 /// so our execution is comparable instruction by instruction with a QEMU run.
 /// </summary>
 public sealed class CpuModel

@@ -1,7 +1,7 @@
 namespace Emulator.Core.Cpu;
 
 /// <summary>
-/// Model-specific registers the firmware uses (../shared/docs/ovmf-platform.md): EFER, the APIC
+/// Model-specific registers the firmware uses (docs/ovmf-platform.md): EFER, the APIC
 /// base, the MTRRs, PAT, the TSC, and the 64-bit segment base MSRs. An MSR not listed raises #GP
 /// on RDMSR/WRMSR, as QEMU's TCG does for MSRs it does not model.
 /// </summary>

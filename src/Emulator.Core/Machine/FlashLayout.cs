@@ -5,7 +5,7 @@ public sealed record FlashPlacement(int Unit, string Name, ulong Base, ulong Siz
 
 /// <summary>
 /// QEMU 7.2's pc_system_flash_map (hw/i386/pc_sysfw.c) placement rules for the PC machine
-/// (../shared/docs/qemu-pflash.md): unit 0 ends exactly at 4 GiB, unit 1 sits directly below it;
+/// (docs/qemu-pflash.md): unit 0 ends exactly at 4 GiB, unit 1 sits directly below it;
 /// each image is a non-zero multiple of 4 KiB; together at most 8 MiB (configurable to 16 MiB);
 /// unit 1 needs unit 0. The last 128 KiB of unit 0 are copied once to 0xE0000–0xFFFFF.
 /// </summary>

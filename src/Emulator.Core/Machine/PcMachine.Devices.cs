@@ -15,7 +15,7 @@ using Emulator.Core.Timing;
 namespace Emulator.Core.Machine;
 
 /// <summary>
-/// Platform device wiring for QEMU's "pc" machine (../shared/docs/ovmf-platform.md): PCI
+/// Platform device wiring for QEMU's "pc" machine (docs/ovmf-platform.md): PCI
 /// configuration mechanism #1 with the i440FX host bridge, PIIX3 ISA bridge and PIIX4 PM
 /// function (whose I/O block, with the ACPI PM timer, appears where the guest programs it, and
 /// the APM control port 0xB2 that switches it to ACPI mode), the

@@ -2,7 +2,7 @@ using Emulator.Core.Machine;
 
 namespace Emulator.Core.Tests.Machine;
 
-/// <summary>QEMU 7.2 pc_system_flash_map placement and size rules (../shared/docs/qemu-pflash.md).</summary>
+/// <summary>QEMU 7.2 pc_system_flash_map placement and size rules (docs/qemu-pflash.md).</summary>
 public class FlashLayoutTests
 {
     [Fact]

@@ -4,7 +4,7 @@ namespace Emulator.Core.Devices.CfiFlash;
 
 /// <summary>
 /// A CFI parallel NOR flash chip with the Intel/Sharp command set, modelled on QEMU 7.2's
-/// hw/block/pflash_cfi01.c as the PC machine configures it (../shared/docs/qemu-pflash.md):
+/// hw/block/pflash_cfi01.c as the PC machine configures it (docs/qemu-pflash.md):
 /// 4096-byte sectors, bank width 1, legacy device width, ID bytes 0, little-endian.
 ///
 /// Mapped as a ROM device: in read-array mode the bus reads the array straight from host memory

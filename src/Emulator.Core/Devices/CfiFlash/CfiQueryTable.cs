@@ -2,7 +2,7 @@ namespace Emulator.Core.Devices.CfiFlash;
 
 /// <summary>
 /// The CFI query table QEMU 7.2's pflash_cfi01 presents for the PC machine's chips
-/// (../shared/docs/qemu-pflash.md), byte for byte, including QEMU's quirk that the device-size
+/// (docs/qemu-pflash.md), byte for byte, including QEMU's quirk that the device-size
 /// byte is the count of trailing zero bits of the size (so a non-power-of-two chip misreports).
 /// </summary>
 internal static class CfiQueryTable

@@ -2,7 +2,7 @@ namespace Emulator.Core.Devices.CfiFlash;
 
 /// <summary>
 /// Intel/Sharp (CFI command set 0x0001) command bytes that QEMU's pflash_cfi01 accepts
-/// (../shared/docs/qemu-pflash.md, "The cfi01 state machine"). Any other byte in cycle 0 is an
+/// (docs/qemu-pflash.md, "The cfi01 state machine"). Any other byte in cycle 0 is an
 /// invalid sequence and returns the chip to read-array mode.
 /// </summary>
 public static class FlashCommand

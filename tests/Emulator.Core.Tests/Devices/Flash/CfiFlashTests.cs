@@ -4,7 +4,7 @@ using Emulator.Core.Machine;
 namespace Emulator.Core.Tests.Devices.Flash;
 
 /// <summary>
-/// One test per rule of the cfi01 state machine in ../shared/docs/qemu-pflash.md, driven through
+/// One test per rule of the cfi01 state machine in docs/qemu-pflash.md, driven through
 /// bus accesses as OVMF's QemuFlashFvbServicesRuntimeDxe drives the chip.
 /// </summary>
 public sealed class CfiFlashTests : IDisposable

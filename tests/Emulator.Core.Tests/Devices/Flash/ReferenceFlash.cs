@@ -1,7 +1,7 @@
 namespace Emulator.Core.Tests.Devices.Flash;
 
 /// <summary>
-/// An independent model of QEMU 7.2's cfi01 chip as ../shared/docs/qemu-pflash.md states its
+/// An independent model of QEMU 7.2's cfi01 chip as docs/qemu-pflash.md states its
 /// rules, for the property test: a byte array, a mode and a status byte, with no code shared with
 /// the device. Accesses are 1, 2 or 4 bytes wide and inside the chip.
 /// </summary>
