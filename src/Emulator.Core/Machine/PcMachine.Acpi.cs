@@ -10,7 +10,7 @@ namespace Emulator.Core.Machine;
 
 /// <summary>
 /// The facts this machine gives the ACPI generator (docs/acpi-tables.md): QEMU's OEM strings, one
-/// CPU, the PIIX4 PM function (SCI on IRQ 9, GPE0 inside its I/O block, ACPI mode switched
+/// CPU, the PIIX4 PM function (SCI on IRQ 9, GPE0 at QEMU's fixed ports 0xAFE0, ACPI mode switched
 /// through the APM control port), the i440FX PCI windows
 /// as QEMU computes them, the ISA devices modelled here — keyboard controller, serial ports, RTC
 /// — and fw_cfg. The tables are served through fw_cfg and rebuilt at the guest's first read
@@ -70,7 +70,7 @@ public sealed partial class PcMachine
             SmiCommandPort = ApmControl.BasePort,
             AcpiEnableValue = ApmControl.AcpiEnable,
             AcpiDisableValue = ApmControl.AcpiDisable,
-            Gpe0PmOffset = PmIoBlock.Gpe0StatusOffset,
+            Gpe0Port = Gpe0Block.BasePort,
             SystemStates = SystemStates,
             PciHole32Start = (uint)LowRamSize,
             PciHole32End = PciHole32End,

@@ -105,6 +105,7 @@ public sealed partial class PcMachine
         PowerManagement.PmIoChanged += MovePmBlock;
         PmIo.SleepRequested += SleepRequested;
         Ports.Register(ApmControl.BasePort, ApmControl.PortCount, new ApmControl(PmIo));
+        Ports.Register(Gpe0Block.BasePort, Gpe0Block.PortCount, PmIo.Gpe0);
 
         Pic = new DualPic();
         Ports.Register(DualPic.MasterBasePort, Devices.Pic8259.Pic.PortCount, Pic.Master);

@@ -55,13 +55,34 @@ public sealed class AcpiPmTests
     }
 
     [Fact]
-    public void EnableAndGpeRegistersAreStored()
+    public void EnableIsStoredAndUndecodedOffsetsReadAllOnes()
     {
         _ports.Write(Base + 2, 2, 0x0121);
         Assert.Equal(0x0121u, _ports.Read(Base + 2, 2));
+
+        // QEMU's "piix4-pm" container decodes +0..+5 and +8..+11 only; GPE0 lives at 0xAFE0.
         _ports.Write(Base + 0x0E, 2, 0x0003);
-        Assert.Equal(0x0003u, _ports.Read(Base + 0x0E, 2));
-        Assert.Equal(0u, _ports.Read(Base + 0x0C, 2));
+        Assert.Equal(0xFFFF_FFFFu, _ports.Read(Base + 0x0C, 4));
+        Assert.Equal(0xFFFFu, _ports.Read(Base + 6, 2));
+        Assert.Equal(0xFFu, _ports.Read(Base + PmIoBlock.PortCount - 1, 1));
+        Assert.Equal(0u, _pm.Gpe0.Read(Gpe0Block.EnableOffset, 2));
+    }
+
+    [Fact]
+    public void Gpe0EnableIsStoredPerByteAndStatusIsWriteOneToClear()
+    {
+        _ports.Register(Gpe0Block.BasePort, Gpe0Block.PortCount, _pm.Gpe0);
+        _ports.Write(Gpe0Block.BasePort + Gpe0Block.EnableOffset, 1, 0x05);
+        _ports.Write(Gpe0Block.BasePort + Gpe0Block.EnableOffset + 1, 1, 0x80);
+        Assert.Equal(0x8005u, _ports.Read(Gpe0Block.BasePort + Gpe0Block.EnableOffset, 2));
+        _ports.Write(Gpe0Block.BasePort, 4, 0x0000_FFFF);
+        Assert.Equal(0x0000_0000u, _ports.Read(Gpe0Block.BasePort, 2));
+        Assert.Equal(0u, _ports.Read(Gpe0Block.BasePort + Gpe0Block.EnableOffset, 2));
+        Assert.False(_pm.Gpe0.SciPending);
+
+        _ports.Write(Gpe0Block.BasePort + Gpe0Block.EnableOffset, 2, 0x0001);
+        _pm.Reset();
+        Assert.Equal(0u, _ports.Read(Gpe0Block.BasePort, 4));
     }
 
     [Fact]

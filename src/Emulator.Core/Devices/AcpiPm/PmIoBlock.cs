@@ -5,8 +5,11 @@
 // toggled since it was last cleared), PM1 enable (+2), PM1 control (+4: SCI_EN bit 0, SLP_TYP
 // bits 10–12, SLP_EN bit 13 write-only: raises SleepRequested(type)), the PM timer (+8, 24-bit,
 // 3,579,545 Hz, computed from virtual nanoseconds exactly as QEMU's muldiv64(ns, 3579545, 1e9)),
-// GPE0 status (+0x0C, write-1-to-clear) and enable (+0x0E) stored, an SCI level output
-// (status & enable, as QEMU's acpi_update_sci, gated by SCI_EN: ACPI 6.4 §4.8.3.2.1).
+// an SCI level output (PM1 status & enable or the GPE0 block's pending bits, as QEMU's
+// acpi_update_sci, gated by SCI_EN: ACPI 6.4 §4.8.3.2.1). QEMU's block is a 64-port container
+// (hw/acpi/piix4.c "piix4-pm") holding only PM1 event (+0..+3), PM1 control (+4..+5) and the
+// timer (+8..+11): every other offset falls through to unassigned I/O and reads all-ones. GPE0 is
+// not here but at the fixed ports 0xAFE0–0xAFE3 (Gpe0Block.cs).
 // Not emulated: the SCI on timer overflow happens only when the status is next evaluated (an
 // access), not at the exact overflow time; PCNTRL/throttling, GPI/GPO, device monitors, SMI.
 // Firmware relies on: the PM timer for every delay (busy-waits reading +8), SCI_EN in PM1
@@ -24,8 +27,6 @@ public sealed class PmIoBlock : IPortDevice
     public const ushort Pm1EnableOffset = 0x02;
     public const ushort Pm1ControlOffset = 0x04;
     public const ushort PmTimerOffset = 0x08;
-    public const ushort Gpe0StatusOffset = 0x0C;
-    public const ushort Gpe0EnableOffset = 0x0E;
     public const long TimerFrequency = 3_579_545;
     public const uint TimerMask = 0x00FF_FFFF;
 
@@ -44,19 +45,24 @@ public sealed class PmIoBlock : IPortDevice
     private const long NanosecondsPerSecond = 1_000_000_000;
     private const int TimerOverflowBit = 23;
 
+    /// <summary>What QEMU's unassigned I/O (softmmu/ioport.c unassigned_io_read) answers for an offset the container leaves empty.</summary>
+    private const byte UnassignedByte = 0xFF;
+
     private readonly Func<long> _virtualNanoseconds;
     private ushort _status;
     private ushort _enable;
     private ushort _control;
-    private ushort _gpeStatus;
-    private ushort _gpeEnable;
     private long _overflowsSeen;
     private bool _sci;
 
     public PmIoBlock(Func<long> virtualNanoseconds)
     {
         _virtualNanoseconds = virtualNanoseconds;
+        Gpe0.Changed += UpdateSci;
     }
+
+    /// <summary>The GPE0 registers whose pending bits this function's SCI carries (the machine maps them at <see cref="Gpe0Block.BasePort"/>).</summary>
+    public Gpe0Block Gpe0 { get; } = new();
 
     public string Name => "piix4-pm-io";
 
@@ -77,8 +83,7 @@ public sealed class PmIoBlock : IPortDevice
         _status = 0;
         _enable = 0;
         _control = 0;
-        _gpeStatus = 0;
-        _gpeEnable = 0;
+        Gpe0.Reset();
         _overflowsSeen = TimerTicks >> TimerOverflowBit;
         UpdateSci();
     }
@@ -139,9 +144,7 @@ public sealed class PmIoBlock : IPortDevice
             Pm1EnableOffset or Pm1EnableOffset + 1 => (byte)(_enable >> shift),
             Pm1ControlOffset or Pm1ControlOffset + 1 => (byte)((_control & ~ControlSleepEnable) >> shift),
             >= PmTimerOffset and < PmTimerOffset + 4 => (byte)(((uint)TimerTicks & TimerMask) >> (8 * (offset - PmTimerOffset))),
-            Gpe0StatusOffset or Gpe0StatusOffset + 1 => (byte)(_gpeStatus >> shift),
-            Gpe0EnableOffset or Gpe0EnableOffset + 1 => (byte)(_gpeEnable >> shift),
-            _ => 0,
+            _ => UnassignedByte,
         };
     }
 
@@ -161,14 +164,6 @@ public sealed class PmIoBlock : IPortDevice
             case Pm1ControlOffset:
             case Pm1ControlOffset + 1:
                 WriteControl(Merge((ushort)(_control & ~ControlSleepEnable), value, shift));
-                break;
-            case Gpe0StatusOffset:
-            case Gpe0StatusOffset + 1:
-                _gpeStatus &= (ushort)~(value << shift);
-                break;
-            case Gpe0EnableOffset:
-            case Gpe0EnableOffset + 1:
-                _gpeEnable = Merge(_gpeEnable, value, shift);
                 break;
         }
     }
@@ -212,7 +207,7 @@ public sealed class PmIoBlock : IPortDevice
 
     private void UpdateSci()
     {
-        bool sci = ((CurrentStatus() & _enable) != 0 || (_gpeStatus & _gpeEnable) != 0) && SciEnabled;
+        bool sci = ((CurrentStatus() & _enable) != 0 || Gpe0.SciPending) && SciEnabled;
         if (sci != _sci)
         {
             _sci = sci;

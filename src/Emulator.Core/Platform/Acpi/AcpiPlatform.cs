@@ -37,8 +37,8 @@ public sealed record AcpiPlatform
 
     public byte AcpiDisableValue { get; init; }
 
-    /// <summary>GPE0 block (status then enable, 2 bytes each) as an offset from the PM I/O base.</summary>
-    public required ushort Gpe0PmOffset { get; init; }
+    /// <summary>The first port of the GPE0 block (status then enable, 2 bytes each): fixed, not inside the PM I/O block (QEMU PIIX4: 0xAFE0).</summary>
+    public required ushort Gpe0Port { get; init; }
 
     /// <summary>The <c>etc/system-states</c> bytes for S0–S5: bit 7 = offered, low bits = SLP_TYP.</summary>
     public required IReadOnlyList<byte> SystemStates { get; init; }

@@ -159,7 +159,7 @@ public static class AcpiTableBuilder
         BinaryPrimitives.WriteUInt32LittleEndian(s[(56 - HeaderLength)..], pmBase);                        // PM1a_EVT_BLK
         BinaryPrimitives.WriteUInt32LittleEndian(s[(64 - HeaderLength)..], (uint)(pmBase + Pm1ControlOffset)); // PM1a_CNT_BLK
         BinaryPrimitives.WriteUInt32LittleEndian(s[(76 - HeaderLength)..], (uint)(pmBase + PmTimerOffset));    // PM_TMR_BLK
-        BinaryPrimitives.WriteUInt32LittleEndian(s[(80 - HeaderLength)..], (uint)(pmBase + p.Gpe0PmOffset));   // GPE0_BLK
+        BinaryPrimitives.WriteUInt32LittleEndian(s[(80 - HeaderLength)..], p.Gpe0Port);                         // GPE0_BLK
         s[88 - HeaderLength] = Pm1EventLength;
         s[89 - HeaderLength] = Pm1ControlLength;
         s[91 - HeaderLength] = PmTimerLength;

@@ -3,6 +3,7 @@ using System.Text;
 using Emulator.Core.Cpu;
 using Emulator.Core.Devices.FwCfg;
 using Emulator.Core.Machine;
+using Emulator.Core.Memory;
 using Emulator.Core.Platform.Acpi;
 
 namespace Emulator.Core.Tests.Platform.Acpi;
@@ -118,7 +119,8 @@ public sealed class AcpiTablesTests : IDisposable
         Assert.Equal(0xC000u, U32(fadt, 56));                // PM1a_EVT_BLK
         Assert.Equal(0xC004u, U32(fadt, 64));                // PM1a_CNT_BLK
         Assert.Equal(0xC008u, U32(fadt, 76));                // PM_TMR_BLK
-        Assert.Equal(0xC00Cu, U32(fadt, 80));                // GPE0_BLK inside the PIIX4 block
+        Assert.Equal(0xAFE0u, U32(fadt, 80));                // GPE0_BLK: QEMU's fixed GPE_BASE, not PM base + 0x0C
+        Assert.Equal(4, fadt[92]);                           // GPE0_BLK_LEN
         Assert.Equal(9, BinaryPrimitives.ReadUInt16LittleEndian(fadt.AsSpan(46)));
         Assert.Equal(0x80A5u, U32(fadt, 112));
         Assert.Equal("FACS", Encoding.ASCII.GetString(loader.At(U32(fadt, 36), 4)));
@@ -167,6 +169,26 @@ public sealed class AcpiTablesTests : IDisposable
         using var m = new PcMachine(new MachineOptions { Flash = [new("code", code, true)] });
         ProgramPmBase(m, 0xB000);
         Assert.Equal(StopReason.PowerOff, m.Run(1000));
+    }
+
+    [Fact]
+    public void Gpe0AnswersAtTheFadtPortWhetherOrNotThePmBlockIsEnabled()
+    {
+        // QEMU maps "acpi-gpe0" straight into the I/O space at machine creation, not under PMBA.
+        _m.Ports.Write(0xAFE2, 2, 0x8001);
+        Assert.Equal(0x8001_0000u, _m.Ports.Read(0xAFE0, 4));
+        Assert.DoesNotContain(_m.Ports.Unassigned.Entries, e => e.Space == UnassignedSpace.Port && e.Address >= 0xAFE0 && e.Address < 0xAFE4);
+
+        ProgramPmBase(_m, 0xC000);
+        Load(_m, out var loader);
+        ushort gpe0 = (ushort)U32(Fadt(loader), 80);
+        Assert.Equal(0x8001u, _m.Ports.Read((ushort)(gpe0 + 2), 2));
+        _m.Ports.Write(gpe0, 2, 0xFFFF);                     // status is write-1-to-clear: nothing sets
+        Assert.Equal(0u, _m.Ports.Read(gpe0, 2));
+        Assert.Equal(0xFFFF_FFFFu, _m.Ports.Read(0xC00C, 4)); // the PM block no longer decodes +0x0C..+0x0F
+
+        _m.Reset();
+        Assert.Equal(0u, _m.Ports.Read(gpe0, 4));            // acpi_gpe_reset
     }
 
     [Fact]

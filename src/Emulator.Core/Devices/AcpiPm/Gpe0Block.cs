@@ -1,0 +1,73 @@
+// QEMU's GPE0 register block of the PIIX4 PM function (hw/acpi/piix4.c GPE_BASE 0xafe0,
+// GPE_LEN 4, region "acpi-gpe0"; registers in hw/acpi/core.c acpi_gpe_ioport_readb/writeb): a
+// fixed I/O port range, mapped at machine creation and independent of the PM function's PMBA
+// window and its I/O-space enable (PCI 00:01.3 register 0x80). It is not where the PIIX4
+// datasheet puts GPSTS/GPEN (inside the PM block); the FADT's GPE0_BLK points here.
+// Emulated: +0..+1 GPE0 status (write-1-to-clear per byte), +2..+3 GPE0 enable (stored per
+// byte); wider accesses act byte by byte as QEMU's 1-byte implementation splits them. The SCI
+// contribution is status & enable of the first byte only, as QEMU's acpi_update_sci evaluates
+// gpe.sts[0] & gpe.en[0].
+// Not emulated: any event source setting a status bit (QEMU's PCI/CPU/memory hotplug GPEs).
+// Firmware relies on: nothing (OVMF never touches GPE0); OS ACPI drivers clear and enable it.
+using Emulator.Core.Io;
+
+namespace Emulator.Core.Devices.AcpiPm;
+
+/// <summary>The 4-port GPE0 status/enable block at 0xAFE0.</summary>
+public sealed class Gpe0Block : IPortDevice
+{
+    public const ushort BasePort = 0xAFE0;
+    public const int PortCount = 4;
+    public const ushort StatusOffset = 0;
+    public const ushort EnableOffset = PortCount / 2;
+
+    private readonly byte[] _status = new byte[PortCount / 2];
+    private readonly byte[] _enable = new byte[PortCount / 2];
+
+    public string Name => "acpi-gpe0";
+
+    /// <summary>Raised after every write: the SCI level may have changed.</summary>
+    public event Action? Changed;
+
+    /// <summary>Whether GPE0 asserts the SCI (QEMU acpi_update_sci: the first status byte masked by the first enable byte).</summary>
+    public bool SciPending => (_status[0] & _enable[0]) != 0;
+
+    /// <summary>Machine reset (QEMU acpi_gpe_reset): status and enable cleared.</summary>
+    public void Reset()
+    {
+        Array.Clear(_status);
+        Array.Clear(_enable);
+    }
+
+    public uint Read(ushort offset, int size)
+    {
+        uint value = 0;
+        for (int i = 0; i < size; i++)
+        {
+            int at = offset + i;
+            byte b = at < EnableOffset ? _status[at] : _enable[at - EnableOffset];
+            value |= (uint)b << (8 * i);
+        }
+
+        return value;
+    }
+
+    public void Write(ushort offset, int size, uint value)
+    {
+        for (int i = 0; i < size; i++)
+        {
+            int at = offset + i;
+            byte b = (byte)(value >> (8 * i));
+            if (at < EnableOffset)
+            {
+                _status[at] &= (byte)~b;
+            }
+            else
+            {
+                _enable[at - EnableOffset] = b;
+            }
+        }
+
+        Changed?.Invoke();
+    }
+}
