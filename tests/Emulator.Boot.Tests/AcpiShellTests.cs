@@ -53,6 +53,9 @@ public partial class AcpiShellTests
         var fadt = tables[entries[0]];
         Assert.Equal(116u, BinaryPrimitives.ReadUInt32LittleEndian(fadt.AsSpan(4)));
         Assert.Equal((0xB2u, 0xB000u, 0xB004u, 0xB008u), (U32(fadt, 48), U32(fadt, 56), U32(fadt, 64), U32(fadt, 76)));
+
+        // GPE0_BLK at QEMU's fixed ports (hw/acpi/piix4.c GPE_BASE 0xAFE0, GPE_LEN 4), as QEMU's FACP shows.
+        Assert.Equal((0xAFE0u, (byte)4), (U32(fadt, 80), fadt[92]));
         ulong facs = U32(fadt, 36);
         ulong dsdt = U32(fadt, 40);
 
