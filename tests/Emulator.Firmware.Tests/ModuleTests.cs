@@ -52,7 +52,7 @@ public class ModuleTests
     /// <summary>
     /// A guard against pathological slowness (a decoder gone quadratic), not a benchmark: the parse
     /// takes ≈0.15 s unloaded, the bound is generous so a loaded 2-core CI machine never trips it.
-    /// Speed itself is measured by BenchmarkDotNet (README, Performance).
+    /// Speed itself is measured by BenchmarkDotNet (docs/performance.md).
     /// </summary>
     [Fact]
     public void ParsingThe4MImageIsNotPathologicallySlow()

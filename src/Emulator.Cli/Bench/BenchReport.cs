@@ -2,7 +2,7 @@ using Emulator.Cli.Reporting;
 
 namespace Emulator.Cli.Bench;
 
-/// <summary>The JSON written by <c>bench flash --json</c> (camelCase; README "Flash write throughput").</summary>
+/// <summary>The JSON written by <c>bench flash --json</c> (camelCase; docs/performance.md, "Flash write throughput").</summary>
 public sealed record BenchReport
 {
     public const int CurrentSchemaVersion = 1;

@@ -5,7 +5,7 @@ namespace Emulator.Cli.Reporting;
 /// <summary>
 /// The JSON run report written by <c>boot --report</c> (camelCase). Versioned: a field's meaning
 /// never changes within a <see cref="SchemaVersion"/>; additions keep the version, removals or
-/// changes bump it. Documented in README.md ("Run report").
+/// changes bump it. Documented in docs/boot.md ("Run report").
 /// </summary>
 public sealed record RunReport
 {
