@@ -154,6 +154,38 @@ public sealed class HostileInputTests : IDisposable
         Assert.Equal(1L << 30, new FileInfo(journal).Length);
     }
 
+    /// <summary>The drop-in as harnesses start it, tools/qemu-system-x86_64 in its own process: a FIFO as the varstore.</summary>
+    [Fact]
+    public async Task TheQemuLauncherRefusesAFifoWithoutBlocking()
+    {
+        string fifo = MakeFifo();
+        var psi = new ProcessStartInfo(Qemu.QemuHarnessTests.Launcher) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string a in Arguments("qemu vars", fifo, fifo).Skip(1))
+        {
+            // Without "qemu": the launcher is QEMU itself.
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["EMU_DLL"] = Qemu.QemuHarnessTests.EmuDll;
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await p.WaitForExitAsync(bound.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail("the launcher ran longer than 30 s on a FIFO");
+        }
+
+        Assert.Equal(1, p.ExitCode);
+        Assert.Equal($"qemu-system-x86_64: vars file '{fifo}' is not a regular file (a FIFO)\n", await stderr);
+        Assert.Empty(await stdout);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private string[] Arguments(string command, string path, string vars) => Commands[command].Select(a => a
