@@ -73,13 +73,53 @@ internal static class FirmwareSeeds
     public static Seed PeImage(string fixture, Func<FirmwareModule, bool> pick)
     {
         Parsed parsed = Parse(fixture);
-        FirmwareModule module = parsed.Image.Modules.First(pick);
+
+        // Modules of the inflated volumes from the parse of the seed-registered inflated bytes, so
+        // the seed keeps its fixture origin; the rest (SEC) lie in the fixture itself.
+        FirmwareModule module = parsed.Inflated.Image.Modules
+            .Concat(parsed.Image.Modules.Where(m => ArraySegmentOf(m.ImageSection.Data).Array == parsed.Bytes))
+            .First(pick);
         ReadOnlyMemory<byte> data = module.ImageSection.Data;
         byte[] container = ArraySegmentOf(data).Array!;
         int start = ArrayOffset(data);
         var hot = new HotOffsets(container, start);
         hot.AddImage(data.Span, start);
         return new Seed(Seeds.Slice(container, start, data.Length), hot.Offsets);
+    }
+
+    /// <summary>
+    /// A TE image made from a fixture's PE32/PE32+ module the way EDK II GenFw does (PI spec Vol 1,
+    /// "TE image"): the headers up to the section table stripped and an EFI_TE_IMAGE_HEADER in their
+    /// place, then the section table and the first 512 bytes after it. The fixtures hold no TE image;
+    /// being built rather than cut, it has no fixture origin, and the parser reads only its headers.
+    /// </summary>
+    public static Seed TeImage(string fixture)
+    {
+        ReadOnlySpan<byte> pe = Parse(fixture).Image.Modules.First(m => m.Image.Format != PeImageFormat.Te).ImageSection.Data.Span;
+        int coff = BinaryPrimitives.ReadInt32LittleEndian(pe[0x3C..]) + 4;
+        int sections = BinaryPrimitives.ReadUInt16LittleEndian(pe[(coff + 2)..]);
+        int optional = coff + 20;
+        int table = optional + BinaryPrimitives.ReadUInt16LittleEndian(pe[(coff + 16)..]);
+        bool plus = BinaryPrimitives.ReadUInt16LittleEndian(pe[optional..]) == 0x20B;
+        int directories = optional + (plus ? 112 : 96);
+        byte[] te = new byte[PeImageInfo.TeHeaderSize + (sections * 40) + 512];
+        Span<byte> header = te;
+        header[0] = (byte)'V';
+        header[1] = (byte)'Z';
+        pe.Slice(coff, 2).CopyTo(header[2..]);                                        // Machine
+        header[4] = (byte)sections;
+        header[5] = pe[optional + 68];                                                // Subsystem
+        BinaryPrimitives.WriteUInt16LittleEndian(header[6..], (ushort)table);          // StrippedSize
+        pe.Slice(optional + 16, 8).CopyTo(header[8..]);                               // AddressOfEntryPoint, BaseOfCode
+        BinaryPrimitives.WriteUInt64LittleEndian(header[16..], plus                   // ImageBase
+            ? BinaryPrimitives.ReadUInt64LittleEndian(pe[(optional + 24)..])
+            : BinaryPrimitives.ReadUInt32LittleEndian(pe[(optional + 28)..]));
+        pe.Slice(directories + (5 * 8), 16).CopyTo(header[24..]);                      // base relocation and debug directories
+        pe[table..].Slice(0, te.Length - PeImageInfo.TeHeaderSize).CopyTo(header[PeImageInfo.TeHeaderSize..]);
+
+        var hot = new HotOffsets(te, 0);
+        hot.AddImage(te, 0);
+        return new Seed(te, hot.Offsets);
     }
 
     /// <summary>
