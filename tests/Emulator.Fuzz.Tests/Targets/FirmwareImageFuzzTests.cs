@@ -17,9 +17,9 @@ public class FirmwareImageFuzzTests
     private const string Target = "firmware-image";
 
     // One whole-image input inflates FVMAIN_COMPACT's 13 MiB of LZMA unless the mutation breaks it:
-    // a few per image; the volume targets below mutate the inflated volumes at a much lower cost.
-    private static readonly FuzzOptions WholeImage = new(Iterations: 12, AllocationLimit: FirmwareTargets.ImageAllocationLimit);
-    private static readonly FuzzOptions OneVolume = new(Iterations: 60, AllocationLimit: FirmwareTargets.ImageAllocationLimit);
+    // fewer per image; the volume targets below mutate the inflated volumes at a much lower cost.
+    private static readonly FuzzOptions WholeImage = new(Iterations: 60, AllocationLimit: FirmwareTargets.ImageAllocationLimit);
+    private static readonly FuzzOptions OneVolume = new(Iterations: 400, AllocationLimit: FirmwareTargets.ImageAllocationLimit);
 
     public static TheoryData<string> Corpus => FuzzRun.CorpusFiles(Target);
 
@@ -50,7 +50,7 @@ public class FirmwareImageFuzzTests
     [Fact]
     public void GarbageWithVolumeSignature() =>
         FuzzRun.Run($"{Target}-garbage", GarbageVolume, FirmwareTargets.LocateAndWalk, FirmwareTargets.IsDocumented,
-            new FuzzOptions(AllocationLimit: FirmwareTargets.ImageAllocationLimit));
+            new FuzzOptions(Iterations: 3000, AllocationLimit: FirmwareTargets.ImageAllocationLimit));
 
     [Theory]
     [MemberData(nameof(Corpus))]

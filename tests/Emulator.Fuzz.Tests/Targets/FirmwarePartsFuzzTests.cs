@@ -10,7 +10,7 @@ namespace Emulator.Fuzz.Tests.Targets;
 public class SectionStreamFuzzTests
 {
     private const string Target = "section-stream";
-    private static readonly FuzzOptions Options = new(Iterations: 400, AllocationLimit: FirmwareTargets.ImageAllocationLimit);
+    private static readonly FuzzOptions Options = new(Iterations: 1500, AllocationLimit: FirmwareTargets.ImageAllocationLimit);
 
     public static TheoryData<string> Corpus => FuzzRun.CorpusFiles(Target);
 
@@ -56,7 +56,7 @@ public class LzmaFuzzTests
 
     // The seed decodes 256 KiB from 48 KiB of stream; whatever size a mutated header claims, the
     // decoder's allocation must follow what the stream produces, far below the claim.
-    private static readonly FuzzOptions Options = new(Iterations: 300, AllocationLimit: 64L << 20);
+    private static readonly FuzzOptions Options = new(Iterations: 600, AllocationLimit: 64L << 20);
 
     public static TheoryData<string> Corpus => FuzzRun.CorpusFiles(Target);
 
@@ -84,7 +84,7 @@ public class LzmaFuzzTests
 public class PeImageFuzzTests
 {
     private const string Target = "pe-image";
-    private static readonly FuzzOptions Options = new(Iterations: 400, AllocationLimit: 1 << 20);
+    private static readonly FuzzOptions Options = new(Iterations: 4000, AllocationLimit: 1 << 20);
 
     public static TheoryData<string> Corpus => FuzzRun.CorpusFiles(Target);
 
