@@ -1,3 +1,6 @@
+using System.Text.Json;
+using Emulator.Cli.Inspect;
+using Emulator.Cli.Vars;
 using Emulator.Firmware;
 
 namespace Emulator.Fuzz.Tests.Targets;
@@ -15,7 +18,10 @@ internal static class FirmwareTargets
     /// <summary><see cref="FirmwareFormatException"/> is the firmware library's one documented answer to bad bytes.</summary>
     public static bool IsDocumented(Exception e) => e is FirmwareFormatException;
 
-    /// <summary>Parse, locate the boot milestones, and touch everything the model exposes.</summary>
+    /// <summary>
+    /// Parse, locate the boot milestones, touch everything the model exposes, and build what
+    /// <c>inspect --json</c> prints (which parses a unified image's variable store too).
+    /// </summary>
     public static void LocateAndWalk(byte[] bytes)
     {
         BootEntryPoints entries = BootEntryPoints.Locate(bytes);
@@ -39,5 +45,7 @@ internal static class FirmwareTargets
             _ = module.ToString();
             _ = module.ImageEnd;
         }
+
+        _ = JsonSerializer.Serialize(InspectModel.Build("fuzz.fd", bytes, image), VarsCommand.Json);
     }
 }
