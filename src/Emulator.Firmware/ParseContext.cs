@@ -8,7 +8,7 @@ internal sealed class ParseContext
 
     // Caps the total inflated size so a crafted LZMA header cannot make us allocate without bound:
     // ten times what an OVMF code image inflates (FVMAIN_COMPACT: 0xCE0090 bytes, ~13 MiB), and
-    // decoding this much takes about a second.
+    // decoding this much takes one to two seconds.
     private const long MaxTotalDecompressedBytes = 128L * 1024 * 1024;
 
     private readonly List<string> _diagnostics = [];

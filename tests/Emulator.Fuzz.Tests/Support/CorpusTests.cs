@@ -56,4 +56,13 @@ public class CorpusTests
         Assert.True(text.Length < MaximumEntryBytes);
         Assert.NotEqual(seed, CorpusPatch.Parse(text).Apply());
     }
+
+    [Fact]
+    public void TargetWithoutEntriesReplaysTheEmptyInput()
+    {
+        TheoryData<string> rows = FuzzRun.CorpusFiles("no-such-target");
+
+        Assert.Equal(FuzzRun.NoEntries, Assert.Single((IEnumerable<object[]>)rows)[0]);
+        Assert.Empty(FuzzRun.ReadCorpus("no-such-target", FuzzRun.NoEntries));
+    }
 }

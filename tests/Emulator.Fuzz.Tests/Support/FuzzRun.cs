@@ -117,7 +117,8 @@ public static class FuzzRun
     /// <summary>
     /// Every entry of Corpus/TARGET/ (raw inputs and <c>.patch</c> files, see <see cref="CorpusPatch"/>),
     /// for a [Theory] that replays found cases through <see cref="Replay"/>. A target without entries
-    /// yet gets the one row <see cref="NoEntries"/>, because xunit fails a theory with no data.
+    /// yet gets the one row <see cref="NoEntries"/> (xunit fails a theory with no data), which
+    /// replays the empty input, something every parser must also answer properly.
     /// </summary>
     public static TheoryData<string> CorpusFiles(string name)
     {
@@ -135,8 +136,8 @@ public static class FuzzRun
         return data;
     }
 
-    /// <summary>The row <see cref="CorpusFiles"/> gives for an empty corpus; <see cref="Replay"/> accepts it.</summary>
-    public const string NoEntries = "(no entries)";
+    /// <summary>The row <see cref="CorpusFiles"/> gives for an empty corpus; it reads as the empty input.</summary>
+    public const string NoEntries = "(no entries: the empty input)";
 
     public static IEnumerable<string> CorpusEntries(string name)
     {
@@ -151,6 +152,12 @@ public static class FuzzRun
     /// <summary>The input a corpus entry holds: a <c>.patch</c> applied to its fixture, or the raw file.</summary>
     public static byte[] ReadCorpus(string name, string file)
     {
+        if (file == NoEntries)
+        {
+            Assert.Empty(CorpusEntries(name));
+            return [];
+        }
+
         string path = Path.Combine(CorpusDirectory, name, file);
         return file.EndsWith(".patch", StringComparison.Ordinal)
             ? CorpusPatch.Parse(File.ReadAllText(path)).Apply()
@@ -158,16 +165,8 @@ public static class FuzzRun
     }
 
     /// <summary>One corpus entry through <see cref="Once"/> (the [Theory] body of a target's corpus replay).</summary>
-    public static void Replay(string name, string file, Action<byte[]> target, Func<Exception, bool> expected, FuzzOptions? options = null)
-    {
-        if (file == NoEntries)
-        {
-            Assert.Empty(CorpusEntries(name));
-            return;
-        }
-
+    public static void Replay(string name, string file, Action<byte[]> target, Func<Exception, bool> expected, FuzzOptions? options = null) =>
         Once($"{name}/{file}", ReadCorpus(name, file), target, expected, options);
-    }
 
     /// <summary>Where a fixed-seed or campaign failure is kept: found/RUN/ beside the test binaries.</summary>
     public static string FoundDirectory => Path.Combine(AppContext.BaseDirectory, "found");
