@@ -46,8 +46,15 @@ public static class FuzzRun
         if (CampaignSeconds is int seconds)
         {
             // Sample shrinks a failure and hands the smallest failing input to print, which saves it.
-            gen.Sample(input => Once(name, input, target, expected, options), time: seconds, threads: 1,
+            long inputs = 0;
+            var clock = Stopwatch.StartNew();
+            gen.Sample(input => { inputs++; Once(name, input, target, expected, options); }, time: seconds, threads: 1,
                 print: input => Save(name, gen, input, FailureOf(name, input, target, expected, options), "campaign (shrunk)"));
+
+            // A passing campaign leaves a line saying how much it tried (xunit v2 shows no output of a passing test).
+            Directory.CreateDirectory(FoundDirectory);
+            File.AppendAllText(Path.Combine(FoundDirectory, "campaigns.log"),
+                $"{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z {name}: {inputs} inputs in {clock.Elapsed.TotalSeconds:F0} s, no failure{Environment.NewLine}");
             return;
         }
 
