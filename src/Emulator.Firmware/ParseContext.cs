@@ -6,8 +6,10 @@ internal sealed class ParseContext
     // Nesting beyond this is not produced by any real build; a deeper tree is a crafted loop.
     private const int MaxDepth = 16;
 
-    // Caps the total inflated size so a crafted LZMA header cannot make us allocate without bound.
-    private const long MaxTotalDecompressedBytes = 512L * 1024 * 1024;
+    // Caps the total inflated size so a crafted LZMA header cannot make us allocate without bound:
+    // ten times what an OVMF code image inflates (FVMAIN_COMPACT: 0xCE0090 bytes, ~13 MiB), and
+    // decoding this much takes one to two seconds.
+    private const long MaxTotalDecompressedBytes = 128L * 1024 * 1024;
 
     private readonly List<string> _diagnostics = [];
     private long _decompressedBytes;

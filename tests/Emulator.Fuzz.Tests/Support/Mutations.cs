@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using CsCheck;
 
 namespace Emulator.Fuzz.Tests.Support;
@@ -11,6 +12,9 @@ namespace Emulator.Fuzz.Tests.Support;
 /// </summary>
 public static class Mutations
 {
+    // Which seed each generator mutates, so FuzzRun can save a failure as a patch against it.
+    private static readonly ConditionalWeakTable<Gen<byte[]>, byte[]> s_seeds = new();
+
     /// <summary>Random bytes of random length up to <paramref name="maxLength"/>.</summary>
     public static Gen<byte[]> Garbage(int maxLength) => Gen.Byte.Array[0, maxLength];
 
@@ -26,7 +30,7 @@ public static class Mutations
             OverwriteWord(seed.Length, hotOffsets),
             Truncate(seed.Length),
             Splice(seed.Length));
-        return one.Array[1, 8].Select(steps =>
+        Gen<byte[]> gen = one.Array[1, 8].Select(steps =>
         {
             byte[] bytes = (byte[])seed.Clone();
             foreach (var step in steps)
@@ -36,7 +40,12 @@ public static class Mutations
 
             return bytes;
         });
+        s_seeds.AddOrUpdate(gen, seed);
+        return gen;
     }
+
+    /// <summary>The seed <paramref name="gen"/> mutates when it came from <see cref="Of"/>.</summary>
+    public static byte[]? SeedOf(Gen<byte[]> gen) => s_seeds.TryGetValue(gen, out byte[]? seed) ? seed : null;
 
     private static Gen<int> Position(int length, IReadOnlyList<int> hot) =>
         hot.Count == 0 || length == 0
