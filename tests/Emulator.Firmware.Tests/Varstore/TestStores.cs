@@ -58,8 +58,7 @@ internal static class TestStores
     public static void FixFtwCrc(byte[] store, int at = Ftw2M)
     {
         byte[] header = store.AsSpan(at, 0x20).ToArray();
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(16), 0xFFFF_FFFF);
-        header[20] = 0xFF;
+        header.AsSpan(16, 5).Fill(0xFF);
         BinaryPrimitives.WriteUInt32LittleEndian(store.AsSpan(at + 16), Crc32.Compute(header));
     }
 }
