@@ -222,7 +222,7 @@ public sealed class VarsCommand(Stream stdout)
         if (image.Ftw is { } ftw)
         {
             string queue = !ftw.HeaderValid ? "header INVALID" : $"queue 0x{ftw.WriteQueueSize:X} bytes {(ftw.WriteQueueEmpty ? "empty" : ftw.WritesComplete ? "used, writes complete" : "with an unfinished write")}";
-            lines.Add($"FTW working block: 0x{ftw.Offset:X}, CRC {(ftw.CrcValid ? "ok" : "WRONG")}, {(ftw.MarkedValid ? "valid" : "not valid")}, {queue}; "
+            lines.Add($"FTW working block: 0x{ftw.Offset:X}, CRC {(ftw.CrcValid ? "ok" : "WRONG")}, {(ftw.MarkedValid ? "marked valid" : "not marked valid")}, {queue}; "
                 + $"spare 0x{ftw.SpareLength:X} bytes at 0x{ftw.SpareOffset:X}");
         }
 
