@@ -163,9 +163,14 @@ internal static class VarstoreParser
         {
             findings.Reject(FvBlockMap, "the FV block map has no terminating (0, 0) entry inside the header");
         }
-        else if (covered != image.FvLength)
+        else if (covered < image.FvLength)
         {
-            findings.Reject(FvBlockMap, $"the FV block map covers 0x{covered:X} bytes but FvLength is 0x{image.FvLength:X}: the FVB driver serves only the blocks the map lists (FvbInitialize)");
+            findings.Reject(FvBlockMap, $"the FV block map covers 0x{covered:X} bytes but FvLength is 0x{image.FvLength:X}: the FVB driver serves only the blocks the map lists (FvbInitialize), the FTW spare area lies beyond them");
+        }
+        else if (covered > image.FvLength)
+        {
+            // Observed: OVMF boots normally; the extra blocks are never addressed.
+            findings.Note(FvBlockMap, $"the FV block map covers 0x{covered:X} bytes but FvLength is 0x{image.FvLength:X}: the FVB driver counts blocks the flash does not have, which nothing addresses");
         }
     }
 

@@ -158,6 +158,21 @@ public class VarstoreValidationTests
         Assert.Contains("block length is 0x10000, OVMF's flash blocks are 0x1000", issue.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0x10, VarstoreIssueClass.Reject)] // the spare area lies past the blocks the FVB driver serves: the boot stops
+    [InlineData(0x40, VarstoreIssueClass.Note)] // more blocks than the flash has: OVMF boots normally
+    public void ABlockMapDisagreeingWithFvLengthIsRejectedOnlyWhenShort(byte blocks, VarstoreIssueClass expected)
+    {
+        byte[] store = FirmwareFixtures.Load(FirmwareFixtures.Vars);
+        store[0x38] = blocks;
+        FixFvChecksum(store);
+
+        var issue = Assert.Single(VarstoreImage.Parse(store).Issues);
+
+        Assert.Equal((0x38L, expected), (issue.Offset, issue.Class));
+        Assert.StartsWith($"the FV block map covers 0x{blocks * 0x1000:X} bytes but FvLength is 0x20000", issue.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AStoreSizeReachingIntoTheFtwAreaIsRejected()
     {
