@@ -150,6 +150,34 @@ public class VarsCommandTests
     }
 
     [Fact]
+    public void ABrokenStartIdNamesTheRecordsTheReclaimWillDropAndEditsAreRefused()
+    {
+        using var store = new TempCopy(Fixtures.Vars2M);
+        foreach (string name in new[] { "EmuBefore", "EmuMiddle", "EmuAfter" })
+        {
+            Assert.Equal(0, CliRunner.Run("vars", "set", store.Path, name, "--guid", Vendor, "--data-hex", "01").ExitCode);
+        }
+
+        byte[] bytes = store.Bytes;
+        bytes[0xB8] = 0x55; // EmuMiddle's StartId 0x55AA → 0x5555
+        File.WriteAllBytes(store.Path, bytes);
+
+        var check = CliRunner.Run("vars", "check", store.Path, "--json");
+        Assert.Equal(1, check.ExitCode);
+        var json = JsonDocument.Parse(check.Stdout).RootElement;
+        Assert.Equal("repair", json.GetProperty("verdict").GetString());
+        var issue = Assert.Single(json.GetProperty("issues").EnumerateArray());
+        Assert.Equal(("0xB8", "repair"), (issue.GetProperty("offset").GetString(), issue.GetProperty("class").GetString()));
+        Assert.Contains("StartId 0x5555, not 0x55AA", issue.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["EmuAfter"], json.GetProperty("lostRecords").EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+
+        var set = CliRunner.Run("vars", "set", store.Path, "More", "--guid", Vendor, "--data-hex", "01");
+        Assert.Equal(2, set.ExitCode);
+        Assert.Contains("the store needs the firmware's repair first (at 0xB8:", set.Stderr, StringComparison.Ordinal);
+        Assert.Equal(bytes, store.Bytes);
+    }
+
+    [Fact]
     public void ConvertRefusesToOverwriteAndToOverfill()
     {
         using var source = new TempCopy(Fixtures.Vars2M);

@@ -180,6 +180,7 @@ public sealed class VarsCommand(Stream stdout)
                     image.NeedsRepair,
                     Verdict = verdict.Kind,
                     Issues = image.Issues.Select(i => new { Offset = Hex.Format((ulong)i.Offset), Class = VarsText.ClassName(i.Class), i.Message }),
+                    LostRecords = image.UnreachableRecords.Select(r => new { r.Name, Vendor = r.VendorGuid, State = r.StateName, Offset = Hex.Format((ulong)r.Offset) }),
                     image.Errors,
                     image.Warnings,
                     Structure = Describe(image),

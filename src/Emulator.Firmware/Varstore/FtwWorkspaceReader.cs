@@ -21,7 +21,7 @@ internal static class FtwWorkspaceReader
     {
         if (OvmfLayout.Of(image.FvLength) is not { } layout)
         {
-            findings.Note(FvLength, $"a {image.FvLength:X}-byte volume is no OVMF layout: the fault-tolerant-write working block is not checked");
+            findings.Note(FvLength, $"a 0x{image.FvLength:X}-byte volume is no OVMF layout: the fault-tolerant-write working block is not checked");
             return null;
         }
 
