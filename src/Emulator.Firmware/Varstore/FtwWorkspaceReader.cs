@@ -43,7 +43,7 @@ internal static class FtwWorkspaceReader
 
         ReadOnlySpan<byte> queue = block[FtwHeaderSize..];
         bool empty = queue.IndexOfAnyExcept((byte)0xFF) < 0;
-        bool complete = empty || WalkQueue(block, at, findings);
+        bool complete = empty || WalkQueue(block, at, layout.VariableRegionEnd, findings);
         return new FtwWorkingBlock(at, true, true, true, queueSize, empty, complete, layout.SpareOffset, layout.SpareLength);
     }
 
@@ -117,7 +117,7 @@ internal static class FtwWorkspaceReader
     /// FtwGetLastWriteHeader: skip complete write headers by FTW_WRITE_TOTAL_SIZE, bounded by the
     /// working block; then judge the last one. Returns false when a write was left unfinished.
     /// </summary>
-    private static bool WalkQueue(ReadOnlySpan<byte> block, int blockOffset, VarstoreFindings findings)
+    private static bool WalkQueue(ReadOnlySpan<byte> block, int blockOffset, int variableRegionEnd, VarstoreFindings findings)
     {
         int last = FtwHeaderSize;
         while (last + FtwWriteHeaderSize <= block.Length && (block[last] & FtwCompleteBit) == 0)
@@ -146,7 +146,7 @@ internal static class FtwWorkspaceReader
             return true;
         }
 
-        bool unfinished = allocated && JudgeLastWrite(block, blockOffset, last, findings);
+        bool unfinished = allocated && JudgeLastWrite(block, blockOffset, last, variableRegionEnd, findings);
         int after = block[last] == 0xFF ? last : last + (int)WriteTotalSize(block[last..]);
         int dirty = block[after..].IndexOfAnyExcept((byte)0xFF);
         if (dirty >= 0)
@@ -171,7 +171,7 @@ internal static class FtwWorkspaceReader
     }
 
     /// <summary>An allocated, incomplete write header: which record was interrupted and what InitFtwProtocol does with it.</summary>
-    private static bool JudgeLastWrite(ReadOnlySpan<byte> block, int blockOffset, int last, VarstoreFindings findings)
+    private static bool JudgeLastWrite(ReadOnlySpan<byte> block, int blockOffset, int last, int variableRegionEnd, VarstoreFindings findings)
     {
         ulong writes = BinaryPrimitives.ReadUInt64LittleEndian(block[(last + FtwNumberOfWrites)..]);
         int recordSize = FtwWriteRecordSize + (int)BinaryPrimitives.ReadUInt64LittleEndian(block[(last + FtwPrivateDataSize)..]);
@@ -198,6 +198,9 @@ internal static class FtwWorkspaceReader
         string outcome = (destinationComplete, spareComplete, index) switch
         {
             (true, _, _) => "every write reached its target but the header was not marked complete: the firmware marks it (InitFtwProtocol, FtwAbort)",
+            (false, true, _) when lba < (ulong)(variableRegionEnd / OvmfBlockSize) && offset < (ulong)variableRegionEnd && offset + (lba * OvmfBlockSize) < (ulong)variableRegionEnd =>
+                "its new data is complete in the spare area, so FaultTolerantWriteDxe finishes it at the next boot, copying the spare over the variable store (InitFtwProtocol, FtwRestart); "
+                + "but VariableRuntimeDxe has read the old store before and keeps appending from its own copy, so the records the write brought back are overwritten (observed with OVMF built without SMM): count them as lost",
             (false, true, _) => "its new data is complete in the spare area, so the firmware finishes it at the next boot, copying the spare over its target (InitFtwProtocol, FtwRestart)",
             (false, false, 0) => "its new data never reached the spare area, so the firmware abandons it (InitFtwProtocol, FtwAbort); the target keeps its old content",
             _ => "its new data never reached the spare area; the firmware leaves it pending until its next fault-tolerant write",

@@ -102,12 +102,14 @@ internal static class VariableRecordWalker
     /// <summary>What the firmware tolerates but a healthy store does not hold: notes, never a stop.</summary>
     private static void CheckRecord(VarstoreImage image, VariableRecord r, VarstoreFindings findings)
     {
-        string what = $"the record at 0x{r.Offset:X}{(r.Name.Length > 0 ? $" ('{r.Name}')" : string.Empty)}";
+        // An interrupted write's name may never have been programmed: it is not shown.
         if (r.State is VariableState.HeaderValidOnly or 0xFF)
         {
-            findings.Note(r.Offset + RecordState, $"{what} is an interrupted write ({r.StateName}): the firmware ignores it and drops it at its next reclaim");
+            findings.Note(r.Offset + RecordState, $"the record at 0x{r.Offset:X} is an interrupted write ({r.StateName}): the firmware ignores it and drops it at its next reclaim");
             return;
         }
+
+        string what = $"the record at 0x{r.Offset:X}{(r.Name.Length > 0 ? $" ('{r.Name}')" : string.Empty)}";
 
         if (r.State is not (VariableState.Added or VariableState.AddedInTransition) && !VariableState.IsDeleted(r.State))
         {
