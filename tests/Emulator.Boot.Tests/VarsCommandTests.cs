@@ -105,12 +105,76 @@ public class VarsCommandTests
         var d = CliRunner.Run("vars", "check", damaged.Path);
         Assert.Equal(1, d.ExitCode);
         Assert.Contains("INVALID", d.Stdout, StringComparison.Ordinal);
-        Assert.Contains("error: FV header checksum is wrong", d.Stdout, StringComparison.Ordinal);
+        Assert.Contains("reject 0x32: FV header checksum is wrong", d.Stdout, StringComparison.Ordinal);
+        Assert.Contains("\nverdict: the firmware would reject it (1 problem at 0x32)", d.Stdout, StringComparison.Ordinal);
         var b = CliRunner.Run("vars", "check", blank.Path, "--json");
         Assert.Equal(1, b.ExitCode);
         Assert.False(JsonDocument.Parse(b.Stdout).RootElement.GetProperty("isValid").GetBoolean());
         Assert.Equal(2, CliRunner.Run("vars", "check", "/nonexistent/VARS.fd").ExitCode);
         Assert.Equal(2, CliRunner.Run("vars", "list", blank.Path).ExitCode);
+    }
+
+    /// <summary>
+    /// Issue 15: a CRC-valid FTW header claiming a WriteQueueSize of 0xFFFFFFFFFFFFFFF0 made every
+    /// command die with an ArgumentOutOfRangeException. Now check names it (exit 1: the firmware
+    /// rewrites the working block) and the other commands read the store as usual.
+    /// </summary>
+    [Fact]
+    public void AnImpossibleFtwQueueSizeIsAFindingNotACrash()
+    {
+        byte[] bytes = File.ReadAllBytes(Fixtures.Path(Fixtures.Vars2M));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(0xF018), 0xFFFF_FFFF_FFFF_FFF0);
+        byte[] header = bytes.AsSpan(0xF000, 0x20).ToArray();
+        header.AsSpan(16, 5).Fill(0xFF);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(0xF010), Emulator.Firmware.Varstore.Crc32.Compute(header));
+        using var store = new TempCopy(bytes);
+
+        var check = CliRunner.Run("vars", "check", store.Path);
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains("repair 0xF018: FTW WriteQueueSize 0xFFFFFFFFFFFFFFF0 is not 0xFE0", check.Stdout, StringComparison.Ordinal);
+        Assert.Contains("verdict: the firmware would repair it at its next boot (1 problem at 0xF018)", check.Stdout, StringComparison.Ordinal);
+        var json = JsonDocument.Parse(CliRunner.Run("vars", "check", store.Path, "--json").Stdout).RootElement;
+        Assert.Equal("repair", json.GetProperty("verdict").GetString());
+        Assert.Equal("0xF018", json.GetProperty("issues")[0].GetProperty("offset").GetString());
+
+        var runs = new[]
+        {
+            CliRunner.Run("vars", "list", store.Path),
+            CliRunner.Run("inspect", store.Path),
+            CliRunner.Run("compat", "--code", Fixtures.Path(Fixtures.Code2M), "--vars", store.Path),
+        };
+        Assert.All(runs, r => Assert.Equal(0, r.ExitCode));
+        Assert.All(runs, r => Assert.DoesNotContain("Exception", r.Stdout + r.Stderr, StringComparison.Ordinal));
+        Assert.Contains("the firmware will repair: at 0xF018: FTW WriteQueueSize", runs[2].Stdout, StringComparison.Ordinal);
+        Assert.Equal(bytes, store.Bytes);
+    }
+
+    [Fact]
+    public void ABrokenStartIdNamesTheRecordsTheReclaimWillDropAndEditsAreRefused()
+    {
+        using var store = new TempCopy(Fixtures.Vars2M);
+        foreach (string name in new[] { "EmuBefore", "EmuMiddle", "EmuAfter" })
+        {
+            Assert.Equal(0, CliRunner.Run("vars", "set", store.Path, name, "--guid", Vendor, "--data-hex", "01").ExitCode);
+        }
+
+        byte[] bytes = store.Bytes;
+        bytes[0xB8] = 0x55; // EmuMiddle's StartId 0x55AA → 0x5555
+        File.WriteAllBytes(store.Path, bytes);
+
+        var check = CliRunner.Run("vars", "check", store.Path, "--json");
+        Assert.Equal(1, check.ExitCode);
+        var json = JsonDocument.Parse(check.Stdout).RootElement;
+        Assert.Equal("repair", json.GetProperty("verdict").GetString());
+        var issue = Assert.Single(json.GetProperty("issues").EnumerateArray());
+        Assert.Equal(("0xB8", "repair"), (issue.GetProperty("offset").GetString(), issue.GetProperty("class").GetString()));
+        Assert.Contains("StartId 0x5555, not 0x55AA", issue.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["EmuAfter"], json.GetProperty("lostRecords").EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+
+        var set = CliRunner.Run("vars", "set", store.Path, "More", "--guid", Vendor, "--data-hex", "01");
+        Assert.Equal(2, set.ExitCode);
+        Assert.Contains("the store needs the firmware's repair first (at 0xB8:", set.Stderr, StringComparison.Ordinal);
+        Assert.Equal(bytes, store.Bytes);
     }
 
     [Fact]

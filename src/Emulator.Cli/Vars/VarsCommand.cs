@@ -16,7 +16,7 @@ public sealed class VarsCommand(Stream stdout)
     public const string Usage = """
           vars list VARS.fd [--all] [--json]            live variables (--all: deleted and incomplete records too)
           vars get VARS.fd NAME [--guid G] [--raw|--hex]  a variable's data (hex dump by default)
-          vars check VARS.fd [--json]                   validate; exit 0 valid, 1 invalid
+          vars check VARS.fd [--json]                   validate as the firmware does; exit 0 valid, 1 it would repair or reject it
           vars set VARS.fd NAME --guid G (--data-hex H | --data-file F) [--attributes nv,bs,rt]
           vars delete VARS.fd NAME --guid G
           vars convert --from OLD.fd --template NEW_TEMPLATE.fd -o NEW.fd [--force]
@@ -161,33 +161,47 @@ public sealed class VarsCommand(Stream stdout)
         return 0;
     }
 
+    /// <summary>
+    /// Exit 0 when the firmware would take the store as it is (notes allowed), 1 when it would
+    /// repair or reject it: either way the file is not what the firmware will run with.
+    /// </summary>
     private static int Check(ArgumentReader a, TextWriter output)
     {
         string path = Positional(a, 0, "VARS file", 1);
         var image = VarstoreImage.Parse(VarsFiles.Load(path));
+        var verdict = VarsText.Verdict(image);
         if (a.Has("--json"))
         {
-            output.WriteLine(JsonSerializer.Serialize(new { File = path, image.IsValid, image.Errors, image.Warnings, Structure = Describe(image) }, Json));
-            return image.IsValid ? 0 : 1;
+            output.WriteLine(JsonSerializer.Serialize(
+                new
+                {
+                    File = path,
+                    image.IsValid,
+                    image.NeedsRepair,
+                    Verdict = verdict.Kind,
+                    Issues = image.Issues.Select(i => new { Offset = Hex.Format((ulong)i.Offset), Class = VarsText.ClassName(i.Class), i.Message }),
+                    LostRecords = image.UnreachableRecords.Select(r => new { r.Name, Vendor = r.VendorGuid, State = r.StateName, Offset = Hex.Format((ulong)r.Offset) }),
+                    image.Errors,
+                    image.Warnings,
+                    Structure = Describe(image),
+                },
+                Json));
+            return verdict.ExitCode;
         }
 
-        output.WriteLine($"{path}: {(image.IsValid ? "valid" : "INVALID")}");
+        output.WriteLine($"{path}: {verdict.Headline}");
         foreach (string line in Describe(image))
         {
             output.WriteLine("  " + line);
         }
 
-        foreach (string e in image.Errors)
+        foreach (var issue in image.Issues)
         {
-            output.WriteLine("  error: " + e);
+            output.WriteLine($"  {VarsText.ClassName(issue.Class),-6} 0x{issue.Offset:X}: {issue.Message}");
         }
 
-        foreach (string w in image.Warnings)
-        {
-            output.WriteLine("  note: " + w);
-        }
-
-        return image.IsValid ? 0 : 1;
+        output.WriteLine("verdict: " + verdict.Line);
+        return verdict.ExitCode;
     }
 
     private static List<string> Describe(VarstoreImage image)
@@ -208,8 +222,8 @@ public sealed class VarsCommand(Stream stdout)
 
         if (image.Ftw is { } ftw)
         {
-            lines.Add($"FTW working block: 0x{ftw.Offset:X}, CRC {(ftw.CrcValid ? "ok" : "WRONG")}, {(ftw.MarkedValid ? "valid" : "not valid")}, "
-                + $"queue 0x{ftw.WriteQueueSize:X} bytes {(ftw.WriteQueueEmpty ? "empty" : ftw.FirstWriteComplete ? "used, writes complete" : "with an unfinished write")}; "
+            string queue = !ftw.HeaderValid ? "header INVALID" : $"queue 0x{ftw.WriteQueueSize:X} bytes {(ftw.WriteQueueEmpty ? "empty" : ftw.WritesComplete ? "used, writes complete" : "with an unfinished write")}";
+            lines.Add($"FTW working block: 0x{ftw.Offset:X}, CRC {(ftw.CrcValid ? "ok" : "WRONG")}, {(ftw.MarkedValid ? "marked valid" : "not marked valid")}, {queue}; "
                 + $"spare 0x{ftw.SpareLength:X} bytes at 0x{ftw.SpareOffset:X}");
         }
 

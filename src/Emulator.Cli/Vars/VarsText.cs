@@ -67,5 +67,41 @@ public static class VarsText
         }
     }
 
+    /// <summary>What <c>vars check</c> concludes: a word for JSON, the first line, the verdict line and the exit status.</summary>
+    public sealed record CheckVerdict(string Kind, string Headline, string Line, int ExitCode);
+
+    public static CheckVerdict Verdict(VarstoreImage image)
+    {
+        var rejects = image.Issues.Where(i => i.Class == VarstoreIssueClass.Reject).ToList();
+        var repairs = image.Issues.Where(i => i.Class == VarstoreIssueClass.Repair).ToList();
+        int notes = image.Issues.Count - rejects.Count - repairs.Count;
+        if (rejects.Count > 0 || !image.IsUsable)
+        {
+            return new CheckVerdict("reject", "INVALID",
+                $"the firmware would reject it ({Count(rejects.Count, "problem")} at {Offsets(rejects)}): OVMF erases a volume whose FV header it refuses "
+                + "and stops at a CPU exception when its variable driver finds no usable store; every variable is lost", 1);
+        }
+
+        if (repairs.Count > 0)
+        {
+            int lost = image.UnreachableRecords.Count(r => r.State is VariableState.Added or VariableState.AddedInTransition);
+            string loss = lost > 0 ? $"; {Count(lost, "live record")} after a broken header will be lost" : string.Empty;
+            return new CheckVerdict("repair", "DAMAGED", $"the firmware would repair it at its next boot ({Count(repairs.Count, "problem")} at {Offsets(repairs)}){loss}", 1);
+        }
+
+        return new CheckVerdict("valid", "valid", notes == 0 ? "valid" : $"valid ({Count(notes, "note")})", 0);
+    }
+
+    public static string ClassName(VarstoreIssueClass c) => c switch
+    {
+        VarstoreIssueClass.Reject => "reject",
+        VarstoreIssueClass.Repair => "repair",
+        _ => "note",
+    };
+
+    private static string Count(int n, string what) => $"{n} {what}{(n == 1 ? string.Empty : "s")}";
+
+    private static string Offsets(IEnumerable<VarstoreIssue> issues) => string.Join(", ", issues.Select(i => $"0x{i.Offset:X}").Distinct().Take(6));
+
     public static string KiB(long bytes) => bytes % 1024 == 0 ? $"{bytes / 1024} KiB" : $"{bytes} bytes";
 }

@@ -4,7 +4,7 @@ namespace Emulator.Firmware.Varstore;
 /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the one EDK II's CalculateCrc32 computes
 /// (MdePkg BaseLib CheckSum.c) and the FTW working block header carries.
 /// </summary>
-internal static class Crc32
+public static class Crc32
 {
     private static readonly uint[] s_table = BuildTable();
 

@@ -34,8 +34,11 @@ public sealed class VariableRecord
 
     public Guid VendorGuid { get; internal init; }
 
-    /// <summary>The name without its terminating NUL.</summary>
+    /// <summary>The name without its terminating NUL (all of NameSize when it has none).</summary>
     public string Name { get; internal init; } = string.Empty;
+
+    /// <summary>False when the NameSize bytes hold no NUL character.</summary>
+    public bool NameTerminated { get; internal init; } = true;
 
     public ReadOnlyMemory<byte> Data { get; internal init; }
 

@@ -37,7 +37,7 @@ public static class VarstoreCompatibility
         {
             int live = image.LiveVariables.Count();
             findings.Add($"compatible: {want}, and this {Size(vars.Length)} store is mapped exactly there; {live} live variable{(live == 1 ? string.Empty : "s")}, {image.FreeBytes} bytes free");
-            findings.AddRange(image.Warnings.Select(w => "note: " + w));
+            findings.AddRange(image.Issues.Select(i => $"{(i.Class == VarstoreIssueClass.Repair ? "the firmware will repair" : "note")}: {i}"));
             return new Verdict(true, findings, expected, mapped, image);
         }
 
@@ -70,7 +70,8 @@ public static class VarstoreCompatibility
         }
         else if (!image.IsValid)
         {
-            findings.Add($"{want}, mapped at the right place, but the firmware will reject it ({image.Errors[0]}) and reformat it: every variable is lost");
+            findings.Add($"{want}, mapped at the right place, but the firmware will reject it ({image.Errors[0]}): it erases a volume whose FV header it refuses "
+                + "and stops at a CPU exception when its variable driver finds no usable store; every variable is lost");
         }
         else if (!image.BlockMap.SequenceEqual(expected.BlockMap))
         {

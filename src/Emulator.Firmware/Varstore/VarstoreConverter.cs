@@ -31,7 +31,9 @@ public static class VarstoreConverter
             throw new VarstoreException("the template is a unified firmware image; give a VARS file (OVMF_VARS*.fd) of the target build");
         }
 
-        var notes = from.Errors.Select(e => $"source problem ignored: {e}").ToList();
+        // What the firmware would reject or repair in the source stays behind; only the live
+        // variables its walk reaches are copied (records after a broken header are not).
+        var notes = from.Issues.Where(i => i.Class != VarstoreIssueClass.Note).Select(i => $"source problem ignored: {i}").ToList();
         var variables = from.LiveVariables.ToList();
         if (!into.IsAuthenticated && variables.FirstOrDefault(v => (v.Attributes & AuthenticatedAttributes) != 0) is { } auth)
         {

@@ -86,6 +86,14 @@ public static class VarstoreEditor
             throw new VarstoreException($"not a valid varstore ({image.Errors.FirstOrDefault() ?? "no variable store"}); see 'vars check'");
         }
 
+        // Appending where the firmware's walk stopped would write over what lies there (a broken
+        // header and the records after it), which its reclaim is about to rewrite anyway.
+        if (!image.FreeSpaceErased)
+        {
+            var repair = image.Issues.First(i => i.Class == VarstoreIssueClass.Repair);
+            throw new VarstoreException($"the store needs the firmware's repair first ({repair}); see 'vars check'");
+        }
+
         return image;
     }
 

@@ -3,9 +3,10 @@ namespace Emulator.Firmware.Varstore;
 /// <summary>
 /// A parsed OVMF varstore (OVMF_VARS.fd, or the first volume of a unified OVMF.fd): the firmware
 /// volume header with gEfiSystemNvDataFvGuid, the variable store header and its records, the
-/// fault-tolerant-write working block and spare area. Parsing never throws: what is wrong is
-/// listed in <see cref="Errors"/> (the firmware would reject or reformat the store) and
-/// <see cref="Warnings"/> (it would cope, e.g. by reclaiming space at the next boot).
+/// fault-tolerant-write working block and spare area. Parsing never throws, whatever the bytes:
+/// what is wrong is listed in <see cref="Issues"/>, each with its offset and what the firmware
+/// does about it (<see cref="VarstoreIssueClass"/>); <see cref="Errors"/> are the rejections,
+/// <see cref="Warnings"/> the rest.
 /// </summary>
 public sealed class VarstoreImage
 {
@@ -56,14 +57,32 @@ public sealed class VarstoreImage
     /// <summary>True when the volume is followed by more firmware volumes (a unified OVMF.fd).</summary>
     public bool IsUnifiedImage { get; internal set; }
 
+    /// <summary>Every problem found, with its offset and class, in the order the checks ran.</summary>
+    public IReadOnlyList<VarstoreIssue> Issues { get; internal set; } = [];
+
+    /// <summary>The <see cref="VarstoreIssueClass.Reject"/> issues: the firmware would not accept the store as it is.</summary>
     public IReadOnlyList<string> Errors { get; internal set; } = [];
 
+    /// <summary>The repairs and notes: the firmware accepts the store, possibly rewriting part of it.</summary>
     public IReadOnlyList<string> Warnings { get; internal set; } = [];
+
+    /// <summary>
+    /// Records whose header follows a broken one: the firmware's walk never reaches them, and the
+    /// reclaim it then runs drops them (found by scanning on for StartId 0x55AA headers).
+    /// </summary>
+    public IReadOnlyList<VariableRecord> UnreachableRecords { get; internal set; } = [];
 
     /// <summary>The FV and store headers were found, so records can be listed and written.</summary>
     public bool IsUsable => StoreOffset >= 0;
 
+    /// <summary>The firmware accepts the store (it may still repair parts of it: <see cref="NeedsRepair"/>).</summary>
     public bool IsValid => IsUsable && Errors.Count == 0;
+
+    /// <summary>The firmware would rewrite part of the store at its next boot.</summary>
+    public bool NeedsRepair => Issues.Any(i => i.Class == VarstoreIssueClass.Repair);
+
+    /// <summary>Everything after the last record up to the end of the store is 0xFF, where the firmware (and <c>vars set</c>) appends.</summary>
+    public bool FreeSpaceErased { get; internal set; }
 
     public int StoreEnd => StoreOffset + StoreSize;
 

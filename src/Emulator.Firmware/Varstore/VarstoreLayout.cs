@@ -46,10 +46,32 @@ internal static class VarstoreLayout
     public const int FtwState = 20;
     public const int FtwWriteQueueSize = 24;
 
-    // EFI_FAULT_TOLERANT_WRITE_HEADER: its first byte holds HeaderAllocated (bit 0) and Complete (bit 2);
-    // FTW_VALID_STATE is 0, so a cleared bit means "yes" on erase-polarity-1 flash.
+    // The whole header the firmware expects (FtwMisc.c InitializeLocalWorkSpaceHeader): state byte
+    // WorkingBlockValid = 0, WorkingBlockInvalid = 1, reserved bits and Reserved3 erased.
+    public const byte FtwStateValid = 0xFE;
+    public const int FtwReserved3 = 21;
+
+    // EFI_FAULT_TOLERANT_WRITE_HEADER (FaultTolerantWrite.h): flags byte, CallerId at 4 (GUID
+    // alignment), NumberOfWrites at 24, PrivateDataSize at 32; 40 bytes. Its flags hold
+    // HeaderAllocated (bit 0), WritesAllocated (bit 1) and Complete (bit 2); FTW_VALID_STATE is 0,
+    // so a cleared bit means "yes" on erase-polarity-1 flash.
+    public const int FtwWriteHeaderSize = 40;
+    public const int FtwNumberOfWrites = 24;
+    public const int FtwPrivateDataSize = 32;
     public const byte FtwHeaderAllocatedBit = 0x01;
     public const byte FtwCompleteBit = 0x04;
+
+    // EFI_FAULT_TOLERANT_WRITE_RECORD: flags (BootBlockUpdate bit 0, SpareComplete bit 1,
+    // DestinationComplete bit 2), Lba at 8, Offset at 16, Length at 24, RelativeOffset at 32; 40 bytes.
+    public const int FtwWriteRecordSize = 40;
+    public const byte FtwSpareCompleteBit = 0x02;
+    public const byte FtwDestinationCompleteBit = 0x04;
+    public const int FtwRecordLba = 8;
+    public const int FtwRecordOffset = 16;
+    public const int FtwRecordLength = 24;
+
+    /// <summary>PcdOvmfFirmwareBlockSize: OVMF's flash blocks, which its FV block map must use.</summary>
+    public const int OvmfBlockSize = 0x1000;
 
     /// <summary>HEADER_ALIGN: records start on 4-byte boundaries.</summary>
     public static int Align4(int value) => (value + 3) & ~3;

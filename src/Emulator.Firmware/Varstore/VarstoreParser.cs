@@ -1,86 +1,91 @@
 using System.Buffers.Binary;
-using System.Text;
 using static Emulator.Firmware.Varstore.VarstoreLayout;
 
 namespace Emulator.Firmware.Varstore;
 
 /// <summary>
-/// Reads a varstore the way OVMF's drivers judge it: QemuFlashFvbServicesRuntimeDxe validates the
-/// FV header (ValidateFvHeader), VariableRuntimeDxe the store header and records
-/// (VariableParsing.c IsValidVariableHeader/GetNextVariablePtr, Variable.c FindVariableEx),
-/// FaultTolerantWriteDxe the working block (FtwMisc.c IsValidWorkSpace).
+/// Reads a varstore and judges it the way OVMF's drivers do at boot, in their order:
+/// QemuFlashFvbServicesRuntimeDxe the FV header (FwBlockService.c ValidateFvHeader and
+/// InitializeVariableFvHeader), VariableRuntimeDxe the FV file system and the store header
+/// (VariableNonVolatile.c InitRealNonVolatileVariableStore, VariableParsing.c
+/// GetVariableStoreStatus), then the records (<see cref="VariableRecordWalker"/>), and
+/// FaultTolerantWriteDxe its working block (<see cref="FtwWorkspaceReader"/>). Every length field
+/// is bounded by what contains it before it is used: no input makes it throw.
 /// </summary>
 internal static class VarstoreParser
 {
     public static VarstoreImage Parse(ReadOnlyMemory<byte> bytes)
     {
         var image = new VarstoreImage(bytes);
-        var errors = new List<string>();
-        var warnings = new List<string>();
+        var findings = new VarstoreFindings();
         try
         {
-            ParseInto(image, bytes.Span, errors, warnings);
+            ParseInto(image, bytes.Span, findings);
         }
         finally
         {
-            image.Errors = errors;
-            image.Warnings = warnings;
+            image.Issues = findings.Issues;
+            image.Errors = findings.Issues.Where(i => i.Class == VarstoreIssueClass.Reject).Select(i => i.ToString()).ToList();
+            image.Warnings = findings.Issues.Where(i => i.Class != VarstoreIssueClass.Reject).Select(i => i.ToString()).ToList();
         }
 
         return image;
     }
 
-    private static void ParseInto(VarstoreImage image, ReadOnlySpan<byte> span, List<string> errors, List<string> warnings)
+    private static void ParseInto(VarstoreImage image, ReadOnlySpan<byte> span, VarstoreFindings findings)
     {
         if (span.Length < FvMinimumHeader + StoreHeaderSize)
         {
-            errors.Add($"the file is only {span.Length} bytes: too small to hold a firmware volume and a variable store header");
+            findings.Reject(0, $"the file is only {span.Length} bytes: too small to hold a firmware volume and a variable store header");
             return;
         }
 
         if (span.IndexOfAnyExcept((byte)0xFF) < 0 || span.IndexOfAnyExcept((byte)0x00) < 0)
         {
-            errors.Add($"blank: all {span.Length} bytes are 0x{span[0]:X2}, there is no firmware volume");
+            findings.Reject(0, $"blank: all {span.Length} bytes are 0x{span[0]:X2}, there is no firmware volume");
             return;
         }
 
         if (BinaryPrimitives.ReadUInt32LittleEndian(span[FvSignature..]) != FvhSignature)
         {
-            errors.Add("no firmware volume header at offset 0 (the '_FVH' signature is missing at 0x28)");
+            findings.Reject(FvSignature, "no firmware volume header: the '_FVH' signature is missing (ValidateFvHeader)");
             return;
         }
 
-        if (!ParseVolumeHeader(image, span, errors))
+        if (!ParseVolumeHeader(image, span, findings))
         {
             return;
         }
 
         int limit = (int)Math.Min(image.FvLength, span.Length);
-        if (!ParseStoreHeader(image, span, limit, errors))
+        if (!ParseStoreHeader(image, span, limit, findings))
         {
             return;
         }
 
-        ParseRecords(image, span, errors, warnings);
-        image.Ftw = FindWorkingBlock(image, span, limit, warnings);
+        VariableRecordWalker.Walk(image, span, findings);
+        image.Ftw = FtwWorkspaceReader.Read(image, span, limit, findings);
     }
 
-    private static bool ParseVolumeHeader(VarstoreImage image, ReadOnlySpan<byte> span, List<string> errors)
+    private static bool ParseVolumeHeader(VarstoreImage image, ReadOnlySpan<byte> span, VarstoreFindings findings)
     {
         image.FileSystemGuid = new Guid(span.Slice(FvFileSystemGuid, 16));
-        image.FvLength = (long)BinaryPrimitives.ReadUInt64LittleEndian(span[FvLength..]);
+        image.FvLength = (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(span[FvLength..]), long.MaxValue);
         image.FvAttributes = BinaryPrimitives.ReadUInt32LittleEndian(span[FvAttributes..]);
         image.FvHeaderLength = BinaryPrimitives.ReadUInt16LittleEndian(span[FvHeaderLength..]);
         image.FvRevision = span[FvRevision];
+
+        // VariableNonVolatile.c InitRealNonVolatileVariableStore: any other file system is
+        // EFI_VOLUME_CORRUPTED and the variable driver does not start.
         if (image.FileSystemGuid != FirmwareGuids.SystemNvDataFv)
         {
-            errors.Add($"the volume's file system {image.FileSystemGuid} is not a variable store (OVMF's is gEfiSystemNvDataFvGuid {FirmwareGuids.SystemNvDataFv})");
+            findings.Reject(FvFileSystemGuid, $"the volume's file system {image.FileSystemGuid} is not a variable store (OVMF's is gEfiSystemNvDataFvGuid {FirmwareGuids.SystemNvDataFv})");
             return false;
         }
 
         if (image.FvHeaderLength < FvMinimumHeader || image.FvHeaderLength + StoreHeaderSize > span.Length || (image.FvHeaderLength & 1) != 0)
         {
-            errors.Add($"FV HeaderLength 0x{image.FvHeaderLength:X} is impossible (at least 0x{FvMinimumHeader:X}, even, inside the file)");
+            findings.Reject(FvHeaderLength, $"FV HeaderLength 0x{image.FvHeaderLength:X} is impossible (at least 0x{FvMinimumHeader:X}, even, inside the file; ValidateFvHeader)");
             return false;
         }
 
@@ -93,18 +98,25 @@ internal static class VarstoreParser
         image.FvChecksumValid = sum == 0;
         if (!image.FvChecksumValid)
         {
-            errors.Add($"FV header checksum is wrong (16-bit sum 0x{sum:X4}, should be 0)");
+            findings.Reject(FvChecksum, $"FV header checksum is wrong (16-bit sum 0x{sum:X4}, should be 0; ValidateFvHeader)");
         }
 
         if (image.FvRevision != 2)
         {
-            errors.Add($"FV header revision {image.FvRevision}, the firmware accepts only 2 (EFI_FVH_REVISION)");
+            findings.Reject(FvRevision, $"FV header revision {image.FvRevision}, the firmware accepts only 2 (EFI_FVH_REVISION; ValidateFvHeader)");
         }
 
-        ParseBlockMap(image, span, errors);
+        ParseBlockMap(image, span, findings);
+        CheckVolumeLength(image, span, findings);
+        return true;
+    }
+
+    /// <summary>FvLength against the file: InitializeVariableFvHeader wants exactly the build's size, which is the file's.</summary>
+    private static void CheckVolumeLength(VarstoreImage image, ReadOnlySpan<byte> span, VarstoreFindings findings)
+    {
         if (image.FvLength > span.Length)
         {
-            errors.Add($"truncated: the volume says it is 0x{image.FvLength:X} bytes (FvLength) but the file has only 0x{span.Length:X}");
+            findings.Reject(FvLength, $"truncated: the volume says it is 0x{image.FvLength:X} bytes (FvLength) but the file has only 0x{span.Length:X}");
         }
         else if (image.FvLength < span.Length)
         {
@@ -113,14 +125,12 @@ internal static class VarstoreParser
                 && BinaryPrimitives.ReadUInt32LittleEndian(span[(next + FvSignature)..]) == FvhSignature;
             if (!image.IsUnifiedImage)
             {
-                errors.Add($"padded: the file is 0x{span.Length:X} bytes but its volume is 0x{image.FvLength:X} (FvLength); the rest is not part of the store");
+                findings.Reject(FvLength, $"padded: the file is 0x{span.Length:X} bytes but its volume is 0x{image.FvLength:X} (FvLength); the rest is not part of the store");
             }
         }
-
-        return true;
     }
 
-    private static void ParseBlockMap(VarstoreImage image, ReadOnlySpan<byte> span, List<string> errors)
+    private static void ParseBlockMap(VarstoreImage image, ReadOnlySpan<byte> span, VarstoreFindings findings)
     {
         var entries = new List<FvBlockMapEntry>();
         long covered = 0;
@@ -140,23 +150,37 @@ internal static class VarstoreParser
         }
 
         image.BlockMap = entries;
+
+        // InitializeVariableFvHeader compares BlockMap[0].Length with PcdOvmfFirmwareBlockSize;
+        // FvbInitialize counts the blocks it serves from the map, so a map short of FvLength
+        // leaves the FTW spare area outside the volume the FVB protocol can write.
+        if (entries.Count > 0 && entries[0].BlockLength != OvmfBlockSize)
+        {
+            findings.Reject(FvBlockMap + 4, $"the FV block map's block length is 0x{entries[0].BlockLength:X}, OVMF's flash blocks are 0x{OvmfBlockSize:X} (InitializeVariableFvHeader)");
+        }
+
         if (!terminated)
         {
-            errors.Add("the FV block map has no terminating (0, 0) entry inside the header");
+            findings.Reject(FvBlockMap, "the FV block map has no terminating (0, 0) entry inside the header");
         }
-        else if (covered != image.FvLength)
+        else if (covered < image.FvLength)
         {
-            errors.Add($"the FV block map covers 0x{covered:X} bytes but FvLength is 0x{image.FvLength:X}");
+            findings.Reject(FvBlockMap, $"the FV block map covers 0x{covered:X} bytes but FvLength is 0x{image.FvLength:X}: the FVB driver serves only the blocks the map lists (FvbInitialize), the FTW spare area lies beyond them");
+        }
+        else if (covered > image.FvLength)
+        {
+            // Observed: OVMF boots normally; the extra blocks are never addressed.
+            findings.Note(FvBlockMap, $"the FV block map covers 0x{covered:X} bytes but FvLength is 0x{image.FvLength:X}: the FVB driver counts blocks the flash does not have, which nothing addresses");
         }
     }
 
-    private static bool ParseStoreHeader(VarstoreImage image, ReadOnlySpan<byte> span, int limit, List<string> errors)
+    private static bool ParseStoreHeader(VarstoreImage image, ReadOnlySpan<byte> span, int limit, VarstoreFindings findings)
     {
         int at = image.FvHeaderLength;
         var guid = new Guid(span.Slice(at, 16));
         if (guid != VariableGuids.AuthenticatedVariableStore && guid != VariableGuids.VariableStore)
         {
-            errors.Add($"no variable store header at 0x{at:X}: signature {guid} is neither gEfiAuthenticatedVariableGuid nor gEfiVariableGuid");
+            findings.Reject(at, $"no variable store header: signature {guid} is neither gEfiAuthenticatedVariableGuid nor gEfiVariableGuid (GetVariableStoreStatus)");
             return false;
         }
 
@@ -165,13 +189,13 @@ internal static class VarstoreParser
         if (truncated && at + (long)size > limit)
         {
             // A cut-off file: read the records that survived so they can still be rescued (vars convert).
-            errors.Add($"the variable store (0x{size:X} bytes) runs past the end of the file; only its first 0x{limit - at:X} bytes can be read");
+            findings.Reject(at + StoreSize, $"the variable store (0x{size:X} bytes) runs past the end of the file; only its first 0x{limit - at:X} bytes can be read");
             size = (uint)(limit - at);
         }
 
         if (size < StoreHeaderSize || at + (long)size > limit)
         {
-            errors.Add($"variable store Size 0x{size:X} at 0x{at:X} does not fit the volume (0x{limit - at:X} bytes after the FV header)");
+            findings.Reject(at + StoreSize, $"variable store Size 0x{size:X} does not fit the volume (0x{limit - at:X} bytes after the FV header)");
             return false;
         }
 
@@ -182,172 +206,39 @@ internal static class VarstoreParser
         image.StoreOffset = at;
         if (image.StoreFormat != StoreFormatted)
         {
-            errors.Add($"variable store Format 0x{image.StoreFormat:X2} is not VARIABLE_STORE_FORMATTED (0x5A)");
+            findings.Reject(at + StoreFormat, $"variable store Format 0x{image.StoreFormat:X2} is not VARIABLE_STORE_FORMATTED (0x5A; GetVariableStoreStatus)");
         }
 
         if (image.StoreState != StoreHealthy)
         {
-            errors.Add($"variable store State 0x{image.StoreState:X2} is not VARIABLE_STORE_HEALTHY (0xFE)");
+            findings.Reject(at + StoreState, $"variable store State 0x{image.StoreState:X2} is not VARIABLE_STORE_HEALTHY (0xFE; GetVariableStoreStatus)");
         }
 
+        CheckStoreAgainstLayout(image, findings);
         return true;
     }
 
-    private static void ParseRecords(VarstoreImage image, ReadOnlySpan<byte> span, List<string> errors, List<string> warnings)
+    /// <summary>
+    /// The firmware copies PcdFlashNvStorageVariableSize bytes of the store and walks up to the
+    /// header's Size (VariableNonVolatile.c only ASSERTs they agree): a Size reaching into the
+    /// FTW area makes its walk run past its copy.
+    /// </summary>
+    private static void CheckStoreAgainstLayout(VarstoreImage image, VarstoreFindings findings)
     {
-        var records = new List<VariableRecord>();
-        int end = image.StoreEnd;
-        int headerSize = image.IsAuthenticated ? AuthHeaderSize : PlainHeaderSize;
-        int offset = Align4(image.StoreOffset + StoreHeaderSize);
-        while (offset + headerSize <= end && BinaryPrimitives.ReadUInt16LittleEndian(span[offset..]) == StartId)
+        if (OvmfLayout.Of(image.FvLength) is not { } layout)
         {
-            VariableRecord? record = ReadRecord(image, span, offset, headerSize, end, errors);
-            if (record is null)
-            {
-                break;
-            }
-
-            if (record.State is not (VariableState.Added or VariableState.AddedInTransition or VariableState.HeaderValidOnly)
-                && !VariableState.IsDeleted(record.State))
-            {
-                warnings.Add($"record '{record.Name}' at 0x{offset:X} has the unknown state 0x{record.State:X2}");
-            }
-
-            records.Add(record);
-            offset += record.AlignedLength;
+            return;
         }
 
-        image.Records = records;
-        image.EndOfRecords = Math.Min(offset, end);
-        int dirty = span[image.EndOfRecords..end].IndexOfAnyExcept((byte)0xFF);
-        if (errors.Count == 0 && dirty >= 0)
+        if (image.StoreEnd > layout.VariableRegionEnd)
         {
-            warnings.Add($"the free space after the last record is not erased (0x{span[image.EndOfRecords + dirty]:X2} at 0x{image.EndOfRecords + dirty:X}): the firmware will reclaim (rewrite) the store at the next boot");
+            findings.Reject(image.StoreOffset + StoreSize,
+                $"variable store Size 0x{image.StoreSize:X} reaches 0x{image.StoreEnd:X}, past the variable region (0x{layout.VariableRegionEnd:X} in OVMF's layout): the firmware walks past its copy of the store");
         }
-
-        MarkLive(records, warnings);
-    }
-
-    private static VariableRecord? ReadRecord(VarstoreImage image, ReadOnlySpan<byte> span, int offset, int headerSize, int end, List<string> errors)
-    {
-        ReadOnlySpan<byte> h = span[offset..];
-        bool auth = image.IsAuthenticated;
-        uint nameSize = BinaryPrimitives.ReadUInt32LittleEndian(h[(auth ? AuthNameSize : PlainNameSize)..]);
-        uint dataSize = BinaryPrimitives.ReadUInt32LittleEndian(h[(auth ? AuthDataSize : PlainDataSize)..]);
-        long nameStart = offset + headerSize;
-        // GET_PAD_SIZE pads the name to ALIGNMENT, which VariableFormat.h sets to 1 on IA32/X64
-        // (8 only on Itanium): the data follows the name directly; only records are 4-byte aligned.
-        long dataStart = nameStart + nameSize;
-        long dataEnd = dataStart + dataSize;
-        if (nameSize == 0 || (nameSize & 1) != 0 || nameSize > int.MaxValue || dataSize > int.MaxValue || dataEnd > end)
+        else if (image.StoreEnd < layout.VariableRegionEnd)
         {
-            errors.Add($"record at 0x{offset:X}: NameSize 0x{nameSize:X} / DataSize 0x{dataSize:X} do not fit the store (ends at 0x{end:X})");
-            return null;
+            findings.Note(image.StoreOffset + StoreSize,
+                $"variable store Size 0x{image.StoreSize:X} ends at 0x{image.StoreEnd:X}, before the variable region's end (0x{layout.VariableRegionEnd:X} in OVMF's layout): the space between is never used");
         }
-
-        var bytes = image.Bytes;
-        string name = Encoding.Unicode.GetString(span.Slice((int)nameStart, (int)nameSize));
-        int nul = name.IndexOf('\0', StringComparison.Ordinal);
-        byte state = h[RecordState];
-
-        // An interrupted write leaves a header whose body was never programmed (State 0xFF or
-        // VAR_HEADER_VALID_ONLY): the firmware steps over it by its sizes, so only a live record must be whole.
-        if (nul < 0 && state is VariableState.Added or VariableState.AddedInTransition)
-        {
-            errors.Add($"record at 0x{offset:X}: the name is not NUL-terminated");
-            return null;
-        }
-
-        return new VariableRecord
-        {
-            Offset = offset,
-            HeaderSize = headerSize,
-            State = state,
-            Attributes = (VariableAttributes)BinaryPrimitives.ReadUInt32LittleEndian(h[RecordAttributes..]),
-            MonotonicCount = auth ? BinaryPrimitives.ReadUInt64LittleEndian(h[AuthMonotonicCount..]) : 0,
-            TimeStamp = auth ? bytes.Slice(offset + AuthTimeStamp, TimeStampSize) : new byte[TimeStampSize],
-            PubKeyIndex = auth ? BinaryPrimitives.ReadUInt32LittleEndian(h[AuthPubKeyIndex..]) : 0,
-            NameSize = (int)nameSize,
-            DataSize = (int)dataSize,
-            VendorGuid = new Guid(h.Slice(auth ? AuthVendorGuid : PlainVendorGuid, 16)),
-            Name = nul < 0 ? string.Empty : name[..nul],
-            Data = bytes.Slice((int)dataStart, (int)dataSize),
-            AlignedLength = Align4((int)dataEnd) - offset,
-        };
-    }
-
-    private static void MarkLive(List<VariableRecord> records, List<string> warnings)
-    {
-        foreach (var group in records.GroupBy(r => (r.Name, r.VendorGuid)))
-        {
-            var added = group.Where(r => r.State == VariableState.Added).ToList();
-            var live = added.Count > 0 ? added : group.Where(r => r.State == VariableState.AddedInTransition).ToList();
-            foreach (var r in live)
-            {
-                r.IsLive = true;
-            }
-
-            if (live.Count > 1)
-            {
-                warnings.Add($"variable '{group.Key.Name}' {group.Key.VendorGuid} has {live.Count} live copies; the firmware uses the first (0x{live[0].Offset:X})");
-            }
-        }
-    }
-
-    private static FtwWorkingBlock? FindWorkingBlock(VarstoreImage image, ReadOnlySpan<byte> span, int limit, List<string> warnings)
-    {
-        Span<byte> signature = stackalloc byte[16];
-        VariableGuids.FtwWorkingBlockSignature.TryWriteBytes(signature);
-        int at = (image.StoreEnd + 7) & ~7;
-        int found = -1;
-        for (; at + FtwHeaderSize <= limit; at += 8)
-        {
-            if (span.Slice(at, 16).SequenceEqual(signature))
-            {
-                found = at;
-                break;
-            }
-        }
-
-        if (found < 0)
-        {
-            warnings.Add("no fault-tolerant-write working block after the variable store: FaultTolerantWriteDxe will write a new one into the file at the next boot");
-            return null;
-        }
-
-        Span<byte> header = stackalloc byte[FtwHeaderSize];
-        span.Slice(found, FtwHeaderSize).CopyTo(header);
-        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(header[FtwCrc..]);
-
-        // The CRC covers the header with Crc = 0xFFFFFFFF and the state bits erased (FtwMisc.c InitWorkSpaceHeader).
-        BinaryPrimitives.WriteUInt32LittleEndian(header[FtwCrc..], 0xFFFF_FFFF);
-        header[FtwState] = 0xFF;
-        bool crcValid = Crc32.Compute(header) == crc;
-        byte state = span[found + FtwState];
-        bool markedValid = (state & 0x01) == 0 && (state & 0x02) != 0;
-        ulong queueSize = BinaryPrimitives.ReadUInt64LittleEndian(span[(found + FtwWriteQueueSize)..]);
-        int queueStart = found + FtwHeaderSize;
-        long spareStart = queueStart + (long)queueSize;
-        if (!crcValid || !markedValid || spareStart > limit)
-        {
-            warnings.Add($"the fault-tolerant-write working block at 0x{found:X} is {(crcValid ? "not marked valid" : "damaged (CRC wrong)")}: FaultTolerantWriteDxe will reinitialise it");
-            return new FtwWorkingBlock(found, crcValid, markedValid, queueSize, true, true, limit, 0);
-        }
-
-        byte first = span[queueStart];
-        bool empty = span.Slice(queueStart, (int)queueSize).IndexOfAnyExcept((byte)0xFF) < 0;
-        bool complete = empty || (first & FtwHeaderAllocatedBit) != 0 || (first & FtwCompleteBit) == 0;
-        int spareLength = limit - (int)spareStart;
-        if (!complete)
-        {
-            warnings.Add("the fault-tolerant-write queue holds an unfinished write: the firmware will finish it at the next boot, possibly rewriting the variable store from the spare area");
-        }
-
-        if (spareLength < image.StoreEnd)
-        {
-            warnings.Add($"the FTW spare area (0x{spareLength:X} bytes) is smaller than the variable region (0x{image.StoreEnd:X}): the firmware cannot reclaim space");
-        }
-
-        return new FtwWorkingBlock(found, crcValid, markedValid, queueSize, empty, complete, (int)spareStart, spareLength);
     }
 }

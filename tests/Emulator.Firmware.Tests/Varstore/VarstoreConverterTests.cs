@@ -52,7 +52,7 @@ public class VarstoreConverterTests
         byte[] padded = small.Concat(Enumerable.Repeat((byte)0xFF, 0x64000)).ToArray();
 
         var result = VarstoreConverter.Convert(padded, FirmwareFixtures.Load(FirmwareFixtures.Vars4M));
-        Assert.Contains(result.Notes, n => n.StartsWith("source problem ignored: padded", StringComparison.Ordinal));
+        Assert.Contains(result.Notes, n => n.StartsWith("source problem ignored: at 0x20: padded", StringComparison.Ordinal));
         Assert.Equal([42], VarstoreImage.Parse(result.Store).Find("Keep", TestStores.Vendor)!.Data.ToArray());
     }
 }

@@ -130,6 +130,6 @@ public class VarstoreEditorTests
 
         store[0x32] ^= 1;
         var invalid = Assert.Throws<VarstoreException>(() => VarstoreEditor.Set(store, "Other", TestStores.Vendor, NvBsRt, [1]));
-        Assert.StartsWith("not a valid varstore (FV header checksum", invalid.Message, StringComparison.Ordinal);
+        Assert.StartsWith("not a valid varstore (at 0x32: FV header checksum", invalid.Message, StringComparison.Ordinal);
     }
 }

@@ -51,7 +51,9 @@ public class VarstoreParserTests
         var image = VarstoreImage.Parse(bytes);
 
         Assert.False(image.IsUsable);
-        Assert.StartsWith(reason, Assert.Single(image.Errors), StringComparison.Ordinal);
+        var issue = Assert.Single(image.Issues);
+        Assert.Equal(VarstoreIssueClass.Reject, issue.Class);
+        Assert.StartsWith(reason, issue.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -61,9 +63,9 @@ public class VarstoreParserTests
         var padded = vars.Concat(Enumerable.Repeat((byte)0xFF, 0x64000)).ToArray();
         var truncated = FirmwareFixtures.Load(FirmwareFixtures.Vars4M)[..0x20000];
 
-        Assert.Contains(VarstoreImage.Parse(padded).Errors, e => e.StartsWith("padded:", StringComparison.Ordinal));
+        Assert.Contains(VarstoreImage.Parse(padded).Issues, i => i.Class == VarstoreIssueClass.Reject && i.Message.StartsWith("padded:", StringComparison.Ordinal));
         var t = VarstoreImage.Parse(truncated);
-        Assert.Contains(t.Errors, e => e.StartsWith("truncated:", StringComparison.Ordinal));
+        Assert.Contains(t.Issues, i => i.Class == VarstoreIssueClass.Reject && i.Offset == 0x20 && i.Message.StartsWith("truncated:", StringComparison.Ordinal));
         Assert.True(t.IsUsable, "the records of a truncated store can still be read");
     }
 
@@ -82,12 +84,17 @@ public class VarstoreParserTests
 
         Assert.Contains(VarstoreImage.Parse(checksum).Errors, e => e.Contains("checksum", StringComparison.Ordinal));
         Assert.Contains(VarstoreImage.Parse(state).Errors, e => e.Contains("VARIABLE_STORE_HEALTHY", StringComparison.Ordinal));
-        var bm = VarstoreImage.Parse(blockMap);
-        Assert.Equal("the FV block map covers 0x10000 bytes but FvLength is 0x20000", Assert.Single(bm.Errors));
+        var bm = Assert.Single(VarstoreImage.Parse(blockMap).Issues);
+        Assert.Equal((0x38L, VarstoreIssueClass.Reject), (bm.Offset, bm.Class));
+        Assert.StartsWith("the FV block map covers 0x10000 bytes but FvLength is 0x20000", bm.Message, StringComparison.Ordinal);
+
+        // WriteQueueSize changed, CRC left as it was: two fields differ from the header the FTW driver builds.
         var f = VarstoreImage.Parse(ftw);
         Assert.True(f.IsValid);
+        Assert.True(f.NeedsRepair);
         Assert.False(f.Ftw!.CrcValid);
-        Assert.Contains(f.Warnings, w => w.Contains("CRC wrong", StringComparison.Ordinal));
+        Assert.False(f.Ftw.HeaderValid);
+        Assert.Equal([0xF010L, 0xF018L], f.Issues.Where(i => i.Class == VarstoreIssueClass.Repair).Select(i => i.Offset));
     }
 
     [Fact]
@@ -107,7 +114,7 @@ public class VarstoreParserTests
         store[0x64 + 41] = 0xFF;
 
         var image = VarstoreImage.Parse(store);
-        Assert.Contains(image.Errors, e => e.StartsWith("record at 0x64:", StringComparison.Ordinal));
+        Assert.Contains(image.Issues, i => i.Class == VarstoreIssueClass.Reject && i.Offset == 0x64 && i.Message.StartsWith("the record at 0x64: NameSize", StringComparison.Ordinal));
         Assert.Empty(image.Records);
     }
 
