@@ -29,6 +29,13 @@ public class VarstoreFuzzTests
     [Fact]
     public void Garbage() => FuzzRun.Run($"{Target}-garbage", Mutations.Garbage(4096), Parse, _ => false);
 
+    /// <summary>Found cases (Corpus/varstore/), e.g. the FTW WriteQueueSize that once threw ArgumentOutOfRangeException.</summary>
+    [Theory]
+    [MemberData(nameof(Corpus))]
+    public void CorpusReplays(string entry) => FuzzRun.Replay(Target, entry, Parse, _ => false);
+
+    public static TheoryData<string> Corpus() => FuzzRun.CorpusFiles(Target);
+
     /// <summary>Parses and reads what the commands read from the model, so a lazy property cannot hide a throw.</summary>
     private static void Parse(byte[] bytes)
     {
