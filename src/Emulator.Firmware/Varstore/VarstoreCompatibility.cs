@@ -63,20 +63,15 @@ public static class VarstoreCompatibility
             findings.Add($"{want}; the file has that size but the volume inside is {Size(image.FvLength)} (FvLength, a padded or truncated store): "
                 + "the firmware rejects the header and erases the whole store, every variable is lost");
         }
-        else if (!image.IsUsable)
-        {
-            findings.Add($"{want}, mapped at the right place, but it is not an OVMF variable store ({image.Errors.FirstOrDefault()}): "
-                + "the firmware erases it and writes an empty store over it; its content is destroyed");
-        }
         else if (!image.IsValid)
         {
-            findings.Add($"{want}, mapped at the right place, but the firmware will reject it ({image.Errors[0]}): it erases a volume whose FV header it refuses "
+            findings.Add($"{want}, mapped at the right place, but {(image.IsUsable ? "the firmware will reject it" : "it is not an OVMF variable store")} ({image.Errors.FirstOrDefault()}): it erases a volume whose FV header it refuses "
                 + "and stops at a CPU exception when its variable driver finds no usable store; every variable is lost");
         }
-        else if (!image.BlockMap.SequenceEqual(expected.BlockMap))
-        {
-            findings.Add($"{want} with blocks {Blocks(expected.BlockMap)}, this store has {Blocks(image.BlockMap)}: the firmware erases and reformats it");
-        }
+
+        // The block map is judged by the parser as the FVB driver judges it (block length, coverage
+        // of FvLength): a map that merely differs from the template's boots (observed on emu and
+        // QEMU 7.2 with a map covering more than FvLength), so it is a note there, not a verdict here.
         else if (expected.StoreSize is int size && image.StoreSize != size)
         {
             findings.Add($"{want} whose variable store is 0x{size:X} bytes, this one's is 0x{image.StoreSize:X}: a different layout of the same size; "
@@ -98,9 +93,6 @@ public static class VarstoreCompatibility
 
         return offset < image.StoreEnd ? "in the middle of its variable records" : "inside its fault-tolerant-write working area";
     }
-
-    private static string Blocks(IReadOnlyList<FvBlockMapEntry> map) =>
-        string.Join("+", map.Select(b => $"{b.NumBlocks}x0x{b.BlockLength:X}"));
 
     private static string Size(long bytes) => bytes % 1024 == 0 ? $"{bytes / 1024} KiB" : $"{bytes}-byte";
 }
