@@ -87,6 +87,14 @@ public sealed unsafe partial class Cpu
 
     private ref TlbEntry Fill(ulong linear, Access access)
     {
+        // A non-canonical address in long mode is #GP(0), raised where QEMU raises it: at
+        // translation (target/i386/tcg/sysemu/excp_helper.c mmu_translate, "sext != 0 && sext != -1").
+        // The TLB is tagged with the full linear page number, so such an address never hits.
+        if ((_efer & CrBits.EferLma) != 0 && (long)linear >> 47 is not (0 or -1))
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
         if (!TryWalk(linear, access, true, out ulong phys, out bool writable, out bool exec, out uint errorCode))
         {
             _cr2 = linear;

@@ -67,6 +67,51 @@ public class PagingTests
         Assert.Equal(0x7123UL, m.Cpu.Cr2);
     }
 
+    [Theory]
+    [InlineData(0x0000_8000_0000_0000UL)]
+    [InlineData(0xFFFF_7FFF_FFFF_F000UL)]
+    [InlineData(0x8000_0000_0000_0000UL)]
+    public void ANonCanonicalAddressIsAGeneralProtectionFaultWithCr2Unchanged(ulong address)
+    {
+        // QEMU 7.2 raises #GP(0) at translation (excp_helper.c get_physical_address, "sext != 0 && sext != -1");
+        // a #PF here would hand the firmware's exception handler the wrong vector.
+        const ulong GpHandler = HandlerAt + 0x100;
+        using var m = Machine(a =>
+        {
+            a.mov(rbx, address);
+            a.mov(rax, __qword_ptr[rbx]);
+            a.hlt();
+        });
+        m.Load(GpHandler, TestMachine.Assemble(64, GpHandler, a =>
+        {
+            a.pop(rax);
+            a.mov(__qword_ptr[0x5010], rax);
+            a.mov(__qword_ptr[0x5018], 13);
+            a.hlt();
+        }));
+        ulong gate = (GpHandler & 0xFFFF) | ((ulong)TestMachine.Code64 << 16) | (0x8EUL << 40) | ((GpHandler >> 16) & 0xFFFF) << 48;
+        m.WriteU64(Idt + 13 * 16, gate);
+        m.WriteU64(Idt + 13 * 16 + 8, GpHandler >> 32);
+        m.WriteU64(0x5010, 0xDEAD);
+        m.Run();
+        Assert.Equal(13UL, m.ReadU64(0x5018));
+        Assert.Equal(0UL, m.ReadU64(0x5010));
+        Assert.Equal(0UL, m.Cpu.Cr2);
+    }
+
+    [Fact]
+    public void ACanonicalHighAddressIsTranslatedNotRefused()
+    {
+        using var m = Machine(a =>
+        {
+            a.mov(rbx, 0xFFFF_8000_0000_7000UL);
+            a.mov(rax, __qword_ptr[rbx]);
+            a.hlt();
+        });
+        m.Run();
+        Assert.Equal(0xFFFF_8000_0000_7000UL, m.Cpu.Cr2);
+    }
+
     [Fact]
     public void WriteToReadOnlyPageFaultsOnlyWithWriteProtect()
     {
