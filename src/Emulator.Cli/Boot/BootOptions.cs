@@ -199,11 +199,6 @@ public sealed record BootOptions
             throw new UsageException("use either --firmware (a unified image) or --code/--vars, not both");
         }
 
-        if (Firmware == null && Code == null && Vars != null)
-        {
-            throw new UsageException("--vars needs --code (pflash1 requires pflash0)");
-        }
-
         if (Vm != null)
         {
             // --vm names the copy of the firmware emu finds itself (DefaultFirmware); named files have their own varstore.
@@ -214,6 +209,11 @@ public sealed record BootOptions
             }
 
             DefaultFirmware.CheckVmName(Vm);
+        }
+
+        if (Firmware == null && Code == null && Vars != null)
+        {
+            throw new UsageException("--vars needs --code (pflash1 requires pflash0)");
         }
 
         if (Code != null && Vars != null && SamePath(Code, Vars))
