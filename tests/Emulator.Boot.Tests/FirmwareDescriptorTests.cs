@@ -51,6 +51,7 @@ public sealed class FirmwareDescriptorTests : IDisposable
         Write(System, "30-bios.json", Descriptor(Code, Vars, interfaces: ["bios"]));
         Write(System, "40-qcow2.json", Descriptor(Code, Vars, format: "qcow2"));
         Write(System, "50-missing.json", Descriptor(Path.Combine(_root, "nowhere.fd"), Vars));
+        Write(System, "55-relative.json", Descriptor("code.fd", Vars));
         Write(System, "60-plain.json", Descriptor(Code, Vars, features: ["acpi-s3", "amd-sev", "verbose-dynamic"]));
         Write(System, "70-later.json", Descriptor(Code, Vars));
 
@@ -58,14 +59,15 @@ public sealed class FirmwareDescriptorTests : IDisposable
 
         Assert.Equal(Path.Combine(System, "60-plain.json"), chosen!.Descriptor);
         Assert.Equal((FlashMode.Split, Code, Vars), (chosen.Mode, chosen.Executable, chosen.Template));
-        Assert.Equal(["10-secure.json", "20-q35.json", "30-bios.json", "40-qcow2.json", "50-missing.json", "60-plain.json", "70-later.json"], entries.Select(e => e.Name));
+        Assert.Equal(["10-secure.json", "20-q35.json", "30-bios.json", "40-qcow2.json", "50-missing.json", "55-relative.json", "60-plain.json", "70-later.json"], entries.Select(e => e.Name));
         Assert.Contains("features requires-smm, secure-boot, enrolled-keys: emu's pc machine has no SMM", entries[0].Skipped, StringComparison.Ordinal);
         Assert.Contains("machines pc-q35-*: none is emu's pc-i440fx-7.2", entries[1].Skipped, StringComparison.Ordinal);
         Assert.Contains("not uefi", entries[2].Skipped, StringComparison.Ordinal);
         Assert.Contains("format 'qcow2'", entries[3].Skipped, StringComparison.Ordinal);
         Assert.Contains("does not exist", entries[4].Skipped, StringComparison.Ordinal);
-        Assert.True(entries[6].Usable);
-        Assert.All(entries.Take(5), e => Assert.False(e.Malformed));
+        Assert.Equal("'code.fd' is not an absolute path", entries[5].Skipped);
+        Assert.True(entries[7].Usable);
+        Assert.All(entries.Take(6), e => Assert.False(e.Malformed));
     }
 
     [Fact]

@@ -130,8 +130,16 @@ public static partial class DefaultFirmware
             throw new UsageException($"cannot create the varstore directory for '{copy}': {e.Message}");
         }
 
-        VarsFiles.WriteNew(copy, InputFile.Read(InputRole.Flash("nvram template"), template), force: false);
-        return true;
+        try
+        {
+            VarsFiles.WriteNew(copy, InputFile.Read(InputRole.Flash("nvram template"), template), force: false);
+            return true;
+        }
+        catch (UsageException) when (File.Exists(copy))
+        {
+            // Another emu made the copy first: use theirs, as a later boot would.
+            return EnsureCopy(template, copy);
+        }
     }
 
     /// <summary>The one line when nothing was found: where emu looked and the two ways out.</summary>

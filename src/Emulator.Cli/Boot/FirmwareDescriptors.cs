@@ -88,7 +88,9 @@ public static class FirmwareDescriptors
             reasons.Add($"features {string.Join(", ", unsupported)}: emu's pc machine has no SMM");
         }
 
-        reasons.AddRange(new[] { d.Executable, d.NvramTemplate }.Where(f => f != null && !File.Exists(f)).Select(f => $"'{f}' does not exist"));
+        // Descriptors name absolute paths; a relative one would depend on the directory emu runs in.
+        reasons.AddRange(new[] { d.Executable, d.NvramTemplate }.OfType<string>().Select(f =>
+            !Path.IsPathFullyQualified(f) ? $"'{f}' is not an absolute path" : !File.Exists(f) ? $"'{f}' does not exist" : null).OfType<string>());
         return reasons.Count > 0 ? string.Join("; ", reasons) : null;
     }
 
