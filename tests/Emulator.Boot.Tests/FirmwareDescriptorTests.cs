@@ -103,15 +103,17 @@ public sealed class FirmwareDescriptorTests : IDisposable
         Write(System, "13-no-template.json", Descriptor(Code, Vars).Replace("nvram-template", "nvram-elsewhere", StringComparison.Ordinal));
         Write(System, "14-huge.json", new string(' ', 2 << 20));
         File.CreateSymbolicLink(Path.Combine(System, "15-device.json"), "/dev/zero");
+        Assert.Equal(0, global::System.Diagnostics.Process.Start("mkfifo", [Path.Combine(System, "16-fifo.json")]).WaitUntilExit());
         Write(System, "20-good.json", Descriptor(Code, Vars));
 
         var (chosen, entries) = DefaultFirmware.Choose(Search());
 
         Assert.Equal(Path.Combine(System, "20-good.json"), chosen!.Descriptor);
-        Assert.All(entries.Take(6), e => Assert.True(e.Malformed && !e.Usable, e.Name));
+        Assert.All(entries.Take(7), e => Assert.True(e.Malformed && !e.Usable, e.Name));
         Assert.Contains("'mapping' is string, not object", entries[2].Skipped, StringComparison.Ordinal);
         Assert.Contains("'nvram-template' is missing", entries[3].Skipped, StringComparison.Ordinal);
         Assert.Contains("character device", entries[5].Skipped, StringComparison.Ordinal);
+        Assert.Contains("a FIFO", entries[6].Skipped, StringComparison.Ordinal);
 
         var list = CliRunner.RunWith(Search(), "firmware", "list");
         Assert.Equal(0, list.ExitCode);
@@ -120,7 +122,7 @@ public sealed class FirmwareDescriptorTests : IDisposable
 
         // boot names every malformed file in a warning and carries on (to the reset vector: the images are stand-ins).
         var boot = CliRunner.RunWith(Search(), "boot", "--until", "reset", "--snapshot");
-        foreach (var e in entries.Take(6))
+        foreach (var e in entries.Take(7))
         {
             Assert.Contains($"emu: warning: firmware descriptor {e.Path} skipped: ", boot.Stderr, StringComparison.Ordinal);
         }
