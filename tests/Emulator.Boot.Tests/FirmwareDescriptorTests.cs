@@ -256,6 +256,10 @@ public sealed class FirmwareDescriptorTests : IDisposable
         Assert.Equal(File.ReadAllBytes(Fixtures.Path(Fixtures.Vars4M)), File.ReadAllBytes(copy));
         Assert.True(first.Report!.RootElement.GetProperty("firmwareChoice").GetProperty("varstoreCreated").GetBoolean());
         Assert.Empty(Directory.GetFiles(State, ".*"));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(State));
+        }
 
         Assert.Equal(0, CliRunner.Run("vars", "set", copy, "EmuPersist", "--guid", Vendor, "--data-hex", "4b656570").ExitCode);
 

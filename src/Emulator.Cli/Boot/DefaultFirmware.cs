@@ -123,7 +123,9 @@ public static partial class DefaultFirmware
 
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(copy))!);
+            // The XDG base directory spec: a missing directory is made with mode 0700.
+            string dir = Path.GetDirectoryName(Path.GetFullPath(copy))!;
+            _ = OperatingSystem.IsWindows() ? Directory.CreateDirectory(dir) : Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
