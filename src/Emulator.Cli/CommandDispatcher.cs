@@ -19,7 +19,8 @@ public static class CommandDispatcher
 
         commands:
           boot     run firmware from the reset vector
-                   --code FILE [--vars FILE] | --firmware FILE
+                   --code FILE [--vars FILE] | --firmware FILE | neither: QEMU's firmware descriptors pick it ('emu firmware list')
+                   --vm NAME (without firmware options: the VM's own varstore copy, default 'default')
                    --memory SIZE (default 256M)   --until reset|protected|long|sec|pei|dxe|bds|shell|banner|prompt|idle
                    --max-instructions N           --report FILE.json
                    --trace FILE [--trace-limit N] --unassigned-zero (read 0 like QEMU)
@@ -38,7 +39,7 @@ public static class CommandDispatcher
                    [--bytes SIZE (guest region, default 1M)] [--passes N (default 4)]
                    [--only device|guest|none] [--json FILE] [--write-image DIR]
                    [--file-dir DIR (scratch varstores for persisted figures) | --no-file]
-        """ + "\n" + CompatCommand.Usage + "\n" + InspectCommand.Usage + "\n" + Compare.CompareCommand.Usage + "\n" + Compare.MatrixCommand.Usage + "\n" + VarsCommand.Usage + "\n" + """
+        """ + "\n" + CompatCommand.Usage + "\n" + InspectCommand.Usage + "\n" + Compare.CompareCommand.Usage + "\n" + Compare.MatrixCommand.Usage + "\n" + VarsCommand.Usage + "\n" + FirmwareCommand.Usage + "\n" + """
           qemu     a drop-in for qemu-system-x86_64 (the subset firmware harnesses use; 'emu qemu -help')
                    QEMU's options and exit statuses; tools/qemu-system-x86_64 runs it under QEMU's name
           help     this text
@@ -46,7 +47,8 @@ public static class CommandDispatcher
         exit status: 0 done, 1 ran but fell short, 2 bad input or usage
         """;
 
-    public static int Run(string[] args, Stream stdout, TextWriter stderr, HostConsole? host = null)
+    /// <param name="firmware">Where a boot without firmware options looks (tests inject theirs); null: the environment's.</param>
+    public static int Run(string[] args, Stream stdout, TextWriter stderr, HostConsole? host = null, FirmwareSearch? firmware = null)
     {
         if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
         {
@@ -68,8 +70,12 @@ public static class CommandDispatcher
                     {
                         var options = BootOptions.Parse(args.Skip(1));
                         using var loggers = CreateLoggers(stderr, options.Quiet ? LogLevel.Warning : options.Verbose ? LogLevel.Debug : LogLevel.Information);
+                        options = DefaultFirmware.Resolve(options, firmware ?? FirmwareSearch.FromEnvironment(), loggers.CreateLogger("firmware"));
                         return new BootCommand(loggers, stdout, stderr, host ?? HostConsole.None).Run(options);
                     }
+
+                case "firmware":
+                    return new FirmwareCommand(stdout, firmware ?? FirmwareSearch.FromEnvironment()).Run(args[1..]);
 
                 case "vars":
                     return new VarsCommand(stdout).Run(args[1..]);

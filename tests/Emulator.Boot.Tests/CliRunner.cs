@@ -9,7 +9,10 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr, JsonD
 
 public static class CliRunner
 {
-    public static CliResult Run(params string[] args)
+    public static CliResult Run(params string[] args) => RunWith(null, args);
+
+    /// <summary>Runs with <paramref name="firmware"/> as the firmware search (descriptor directories, state directory, fixtures) instead of the host's.</summary>
+    public static CliResult RunWith(Emulator.Cli.Boot.FirmwareSearch? firmware, params string[] args)
     {
         string? reportPath = null;
         var list = args.ToList();
@@ -20,7 +23,7 @@ public static class CliRunner
 
         using var stdout = new MemoryStream();
         using var stderr = new StringWriter();
-        int code = CommandDispatcher.Run(list.ToArray(), stdout, stderr);
+        int code = CommandDispatcher.Run(list.ToArray(), stdout, stderr, firmware: firmware);
         JsonDocument? report = code != 2 && reportPath != null && File.Exists(reportPath) ? JsonDocument.Parse(File.ReadAllText(reportPath)) : null;
         return new CliResult(code, Encoding.UTF8.GetString(stdout.ToArray()), stderr.ToString(), report);
     }

@@ -46,8 +46,7 @@ public sealed class BootCommand
         var writable = new List<(int Unit, VarstoreFile File)>();
         try
         {
-            // Unit 0: a unified image (writable, QEMU's -pflash default) or the code, read-only as
-            // libvirt maps it (readonly=on) unless asked otherwise; unit 1: the varstore.
+            // Unit 0: a unified image (writable, QEMU's -pflash default) or the code, read-only as libvirt maps it (readonly=on) unless asked otherwise; unit 1: the varstore.
             FirmwareFiles.CheckLayout(o);
             byte[]? bios = null;
             if (o.Bios != null)
@@ -534,6 +533,7 @@ public sealed class BootCommand
         {
             Tool = new ToolInfo("emu", typeof(BootCommand).Assembly.GetName().Version?.ToString() ?? "0"),
             Firmware = files,
+            FirmwareChoice = o.FirmwareChoice,
             Machine = new MachineInfo(
                 "pc-i440fx",
                 o.Memory,

@@ -14,7 +14,7 @@ public sealed record BootOptions
     public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string>
     {
         "--code", "--vars", "--firmware", "--memory", "--until", "--max-instructions", "--report", "--trace", "--trace-limit", "--flash-log",
-        "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets",
+        "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets", "--vm",
     };
 
     public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force", "--timeline", "--interpret" };
@@ -38,6 +38,12 @@ public sealed record BootOptions
     public string? Vars { get; init; }
 
     public string? Firmware { get; init; }
+
+    /// <summary>The VM whose varstore copy a boot without firmware options uses (<see cref="DefaultFirmware"/>).</summary>
+    public string? Vm { get; init; }
+
+    /// <summary>What <see cref="DefaultFirmware"/> chose when no firmware was named; null when the user named it.</summary>
+    public Reporting.FirmwareChoiceInfo? FirmwareChoice { get; init; }
 
     public ulong Memory { get; init; } = Core.Machine.MachineOptions.DefaultRamSize;
 
@@ -138,6 +144,7 @@ public sealed record BootOptions
             Code = a.Get("--code"),
             Vars = a.Get("--vars"),
             Firmware = a.Get("--firmware"),
+            Vm = a.Get("--vm"),
             Memory = a.Get("--memory") is { } m ? SizeParser.ParseMemory(m) : Core.Machine.MachineOptions.DefaultRamSize,
             Until = a.Get("--until"),
             MaxInstructions = a.GetLong("--max-instructions") ?? DefaultMaxInstructions,
@@ -192,9 +199,21 @@ public sealed record BootOptions
             throw new UsageException("use either --firmware (a unified image) or --code/--vars, not both");
         }
 
-        if (Firmware == null && Code == null)
+        if (Vm != null)
         {
-            throw new UsageException(Vars != null ? "--vars needs --code (pflash1 requires pflash0)" : "no firmware given: use --code FILE [--vars FILE] or --firmware FILE");
+            // --vm names the copy of the firmware emu finds itself (DefaultFirmware); named files have their own varstore.
+            string? named = Vars != null ? "--vars" : Code != null ? "--code" : Firmware != null ? "--firmware" : null;
+            if (named != null)
+            {
+                throw new UsageException($"--vm picks the varstore of the firmware emu finds itself: not with {named} (give the varstore as --vars FILE)");
+            }
+
+            DefaultFirmware.CheckVmName(Vm);
+        }
+
+        if (Firmware == null && Code == null && Vars != null)
+        {
+            throw new UsageException("--vars needs --code (pflash1 requires pflash0)");
         }
 
         if (Code != null && Vars != null && SamePath(Code, Vars))
@@ -230,6 +249,16 @@ public sealed record BootOptions
             }
         }
 
+        CheckOutputs();
+        if (a.Has("--max-instructions") && MaxInstructions == 0)
+        {
+            throw new UsageException("--max-instructions must be at least 1");
+        }
+    }
+
+    /// <summary>No output file may overwrite an input, and each must have a directory to go in.</summary>
+    internal void CheckOutputs()
+    {
         foreach (var (option, output) in new[] { ("--report", Report), ("--trace", Trace), ("--flash-log", FlashLog), ("--serial-log", SerialLog), ("--debugcon", DebugCon) })
         {
             if (output == null)
@@ -250,11 +279,6 @@ public sealed record BootOptions
             {
                 throw new UsageException($"{option} '{output}': directory '{dir}' does not exist");
             }
-        }
-
-        if (a.Has("--max-instructions") && MaxInstructions == 0)
-        {
-            throw new UsageException("--max-instructions must be at least 1");
         }
     }
 }

@@ -43,7 +43,9 @@ public static class FirmwareFiles
         }
         else
         {
-            CheckLayout(o.Firmware != null ? [("firmware", o.Firmware)] : o.Vars != null ? [("code", o.Code!), ("vars", o.Vars)] : [("code", o.Code!)]);
+            // The CLI fills in the firmware of a boot that names none (DefaultFirmware.Resolve) before this.
+            string code = o.Firmware ?? o.Code ?? throw new UsageException("no firmware given: use --code FILE [--vars FILE] or --firmware FILE");
+            CheckLayout(o.Firmware != null ? [("firmware", code)] : o.Vars != null ? [("code", code), ("vars", o.Vars)] : [("code", code)]);
         }
     }
 

@@ -22,6 +22,9 @@ public sealed class InputRole(string name, long maxBytes, string? limitReason, A
     /// <summary>What a <c>@FILE</c> of <c>--serial-input</c>/<c>--send</c> may type: far more than any console session.</summary>
     public const long MaxScriptBytes = 16L << 20;
 
+    /// <summary>A firmware descriptor: Debian's are under 1 KiB.</summary>
+    public const long MaxDescriptorBytes = 1L << 20;
+
     /// <summary>The file's role as messages name it: "{Name} file 'PATH' ...".</summary>
     public string Name { get; } = name;
 
@@ -52,6 +55,9 @@ public sealed class InputRole(string name, long maxBytes, string? limitReason, A
     /// <summary>Data for <c>vars set --data-file</c>: no variable can be larger than a varstore.</summary>
     public static InputRole VariableData { get; } =
         new("variable data", (long)FlashLayout.LargestMaxFirmwareSize, "no variable can be larger than the 16 MiB of flash QEMU maps at most", null);
+
+    /// <summary>A QEMU firmware descriptor (<c>/usr/share/qemu/firmware/*.json</c>): a page of JSON; 1 MiB is far beyond any.</summary>
+    public static InputRole Descriptor { get; } = new("firmware descriptor", MaxDescriptorBytes, "no firmware descriptor is that large", null);
 
     /// <summary>The bytes of <c>--serial-input @FILE</c> or <c>--send @FILE</c> (<paramref name="option"/>).</summary>
     public static InputRole Script(string option) => new(option, MaxScriptBytes, "more than any console session types", null);

@@ -17,6 +17,9 @@ public sealed record RunReport
 
     public required IReadOnlyList<FirmwareFileInfo> Firmware { get; init; }
 
+    /// <summary>How emu chose the firmware when no firmware option named it (null when the user named the files).</summary>
+    public FirmwareChoiceInfo? FirmwareChoice { get; init; }
+
     public required MachineInfo Machine { get; init; }
 
     public required IReadOnlyList<MilestoneInfo> Milestones { get; init; }
@@ -58,6 +61,16 @@ public sealed record RunReport
     /// <summary>The writable chip's live variables at the end of the run, in store order (null: no writable chip, or no usable store on it).</summary>
     public IReadOnlyList<VariableInfo>? Variables { get; init; }
 }
+
+/// <summary>
+/// The firmware <c>boot</c> chose itself: <paramref name="Source"/> <c>descriptor</c> (QEMU's
+/// firmware descriptor at <paramref name="Descriptor"/>) or <c>fixtures</c>; the flash mode
+/// (split, combined, stateless); the executable and the template the VM's varstore copies; the
+/// VM name, its varstore file (the template itself under --snapshot before the first copy;
+/// null for stateless firmware), and whether this run made the copy.
+/// </summary>
+public sealed record FirmwareChoiceInfo(
+    string Source, string? Descriptor, string Mode, string Executable, string? Template, string Vm, string? Varstore, bool VarstoreCreated);
 
 /// <summary>A live variable at the end of the run: name, vendor GUID, attributes (nv,bs,rt...), data size and the SHA-256 of its data.</summary>
 public sealed record VariableInfo(string Name, Guid Guid, string Attributes, int DataSize, string Sha256);

@@ -89,7 +89,8 @@ public static class VarsFiles
                 file.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, full, overwrite: true);
+            // Without force a target that appeared meanwhile (another emu making the same copy) is kept, not replaced.
+            File.Move(temp, full, overwrite: force);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or DirectoryNotFoundException)
         {
