@@ -47,6 +47,11 @@ public sealed class SideBySideRuns(TextWriter stderr)
             FirmwareFiles.Check(r.Name + " code", r.Firmware.Code);
         }
 
+        if (keepReports != null)
+        {
+            OutputPaths.FullPath("--keep-reports", keepReports);
+        }
+
         string dir = Path.Combine(Path.GetTempPath(), $"emu-compare-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         try
