@@ -10,9 +10,10 @@ namespace Emulator.Fuzz.Tests.Support;
 public static class CliProperties
 {
     /// <summary>
-    /// Status 2 (bad input) comes with exactly one line; status 1 (ran, answer no — e.g. <c>vars
-    /// check</c> on a damaged store, whose report goes to stdout) with at most one. The usage text
-    /// for an empty command line is the one exception.
+    /// A failure says why in one line of its own, <c>emu: reason</c>: status 2 (bad input) ends
+    /// with that line; every line on stderr is such a line (a warning before the error, such as
+    /// compare's "no CODE/VARS verdict", is one too) — never a stack trace or a multi-line message.
+    /// The usage text for an empty command line is the one exception.
     /// </summary>
     public static void AssertOneLineOnFailure(IReadOnlyList<string> args, int status, string stderr)
     {
@@ -21,9 +22,9 @@ public static class CliProperties
             return;
         }
 
-        string[] lines = stderr.TrimEnd('\n').Split('\n');
-        bool oneLine = status == 2 ? lines.Length == 1 && lines[0].Length > 0 : lines.Length <= 1;
-        if (!oneLine || stderr.Contains("   at ", StringComparison.Ordinal))
+        string[] lines = stderr.Length == 0 ? [] : stderr.TrimEnd('\n').Split('\n');
+        bool oneLineEach = lines.All(l => l.StartsWith("emu: ", StringComparison.Ordinal)) && (status != 2 || lines.Length > 0);
+        if (!oneLineEach || stderr.Contains("   at ", StringComparison.Ordinal))
         {
             throw new FuzzFailure($"exit status {status} with {lines.Length} line(s) on stderr for [{string.Join(' ', args)}]: {stderr}");
         }
@@ -42,19 +43,24 @@ public static class CliProperties
     }
 
     /// <summary>A seed input kept in tests/Emulator.Fuzz.Tests/Inputs (small files made by emu itself, no firmware).</summary>
-    public static byte[] Input(string name)
+    public static byte[] Input(string name) => File.ReadAllBytes(InRepository(Path.Combine("tests", "Emulator.Fuzz.Tests", "Inputs", name)));
+
+    /// <summary>The path of a pinned fixture (firmware-fixtures/cache), for commands that take a file name and only read it.</summary>
+    public static string FixturePath(string name) => InRepository(Path.Combine("firmware-fixtures", "cache", name));
+
+    private static string InRepository(string relative)
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            string path = Path.Combine(dir.FullName, "tests", "Emulator.Fuzz.Tests", "Inputs", name);
+            string path = Path.Combine(dir.FullName, relative);
             if (File.Exists(path))
             {
-                return File.ReadAllBytes(path);
+                return path;
             }
         }
 
-        Assert.Fail($"seed input {name} missing from tests/Emulator.Fuzz.Tests/Inputs");
-        return [];
+        Assert.Fail($"{relative} missing (fixtures: run firmware-fixtures/fetch.sh)");
+        return string.Empty;
     }
 
     /// <summary>A directory of its own under the temporary directory, removed with its files on dispose.</summary>

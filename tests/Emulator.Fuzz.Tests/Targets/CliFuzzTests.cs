@@ -46,7 +46,7 @@ public class CliFuzzTests
 
     [Fact]
     public void DamagedVarsFiles() =>
-        CommandLineFuzz.RunCostly("cli-vars", 60, WithCommand(VarsCommands, Mutations.Of(Vars.Value, StoreHeaderOffsets)), input => Run(VarsCommands, input, journal: false), _ => false);
+        CommandLineFuzz.RunCostly("cli-vars", 40, WithCommand(VarsCommands, Mutations.Of(Vars.Value, StoreHeaderOffsets)), input => Run(VarsCommands, input, journal: false), _ => false);
 
     [Fact]
     public void DamagedCodeBuilds() =>

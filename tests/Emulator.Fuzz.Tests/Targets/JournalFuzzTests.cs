@@ -1,5 +1,4 @@
 using CsCheck;
-using Emulator.Cli.CommandLine;
 using Emulator.Cli.Varstore;
 using Emulator.Fuzz.Tests.Support;
 
@@ -36,13 +35,18 @@ public class JournalFuzzTests
     public void GarbageJournals() =>
         FuzzRun.Run($"{Target}-garbage", GarbageAfterHeader(), ReplayInMemory, _ => false);
 
-    /// <summary>The same damage through the files a boot opens: in place (recovery) and with --snapshot (memory only).</summary>
+    /// <summary>
+    /// The same damage through the files, as the commands open them: <c>vars list</c>'s snapshot
+    /// (replayed in memory, both files untouched) and a one-instruction <c>boot</c> that recovers in
+    /// place and ends cleanly (the file holds the replayed bytes, the journal is gone), or either
+    /// refuses the journal with one line and touches nothing.
+    /// </summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void MutatedJournalFilesBesideTheStore(bool snapshot) =>
-        CommandLineFuzz.RunCostly($"{Target}-file-{(snapshot ? "snapshot" : "persisted")}", 60, Mutations.Of(Journal, HotOffsets),
-            journal => OpenBeside(journal, snapshot), e => e is UsageException);
+    [InlineData(false, 10)]
+    [InlineData(true, 60)]
+    public void MutatedJournalFilesBesideTheStore(bool snapshot, int iterations) =>
+        CommandLineFuzz.RunCostly($"{Target}-file-{(snapshot ? "snapshot" : "persisted")}", iterations, Mutations.Of(Journal, HotOffsets),
+            journal => OpenBeside(journal, snapshot), _ => false);
 
     [Fact]
     public void SeedJournalReplaysEveryRecord()
@@ -53,6 +57,37 @@ public class JournalFuzzTests
         Assert.Equal(Expected(Writes.Length), target);
     }
 
+    /// <summary>
+    /// A bad record with valid ones more than a batch after it was durable when it went bad (the
+    /// writer appends the next batch only after fsyncing this one): replaying the records before it
+    /// would write older bytes over what the file received since, so the journal is refused with
+    /// one line and neither file changes. Within one batch the same damage is a torn tail.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ADamagedRecordFollowedByLaterBatchesIsRefused(bool laterBatch)
+    {
+        int count = laterBatch ? 2 + (FlashPersistence.BatchBytes / 4096) : 8;
+        var writes = Enumerable.Range(0, count).Select(i => ((long)(i % 16) * 4096, Enumerable.Repeat((byte)i, 4096).ToArray())).ToArray();
+        byte[] journal = MakeJournal(writes);
+        journal[VarstoreJournal.HeaderSize + VarstoreJournal.RecordHeaderSize + 5] ^= 0x40; // data of the first record
+
+        var scan = VarstoreJournal.Replay(journal, Store.Length, Span<byte>.Empty);
+        Assert.Equal((laterBatch ? JournalState.Damaged : JournalState.Empty, 0L), (scan.State, scan.Records));
+
+        using var dir = new CliProperties.ScratchDirectory();
+        string vars = dir.File("VARS.fd");
+        File.WriteAllBytes(vars, Store);
+        File.WriteAllBytes(VarstoreJournal.PathFor(vars), journal);
+        using var stderr = new StringWriter();
+        int status = Emulator.Cli.CommandDispatcher.Run(["vars", "list", vars], new MemoryStream(), stderr);
+        Assert.Equal(laterBatch ? 2 : 0, status);
+        Assert.Equal(laterBatch, stderr.ToString().Contains("is damaged at byte 32 with valid records after it", StringComparison.Ordinal));
+        Assert.Equal(Store, File.ReadAllBytes(vars));
+        Assert.Equal(journal, File.ReadAllBytes(VarstoreJournal.PathFor(vars)));
+    }
+
     /// <summary>Random bytes, alone or after a valid header (so they are read as records).</summary>
     private static Gen<byte[]> GarbageAfterHeader() =>
         Gen.OneOf(Mutations.Garbage(256), Mutations.Garbage(200).Select(tail => Journal[..VarstoreJournal.HeaderSize].Concat(tail).ToArray()));
@@ -61,58 +96,60 @@ public class JournalFuzzTests
     {
         var target = (byte[])Store.Clone();
         var scan = VarstoreJournal.Replay(journal, Store.Length, target);
-        AssertPrefix(scan, target, journal.Length);
+        int records = AssertPrefix(target);
+        if (records != (scan.State == JournalState.Records ? scan.Records : 0) || scan.TornBytes < 0 || scan.TornBytes > journal.Length)
+        {
+            throw new FuzzFailure($"the scan does not describe what was replayed ({records} records): {scan}");
+        }
     }
 
     private static void OpenBeside(byte[] journal, bool snapshot)
     {
         using var dir = new CliProperties.ScratchDirectory();
-        string vars = dir.File("VARS.fd");
+        string vars = dir.File("VARS.fd"), journalPath = VarstoreJournal.PathFor(dir.File("VARS.fd"));
         File.WriteAllBytes(vars, Store);
-        File.WriteAllBytes(VarstoreJournal.PathFor(vars), journal);
-        string? before = CliProperties.Digest(vars), journalBefore = CliProperties.Digest(VarstoreJournal.PathFor(vars));
-        JournalScan recovered;
-        byte[] replayed;
-        try
+        File.WriteAllBytes(journalPath, journal);
+        string? before = CliProperties.Digest(vars), journalBefore = CliProperties.Digest(journalPath);
+        string[] args = snapshot
+            ? ["vars", "list", vars, "--all", "--json"]
+            : ["boot", "--code", CliProperties.FixturePath("OVMF_CODE.fd"), "--vars", vars, "--max-instructions", "1", "--memory", "32M", "--quiet", "--no-status"];
+        using var stdout = new MemoryStream();
+        using var stderr = new StringWriter();
+        int status = Emulator.Cli.CommandDispatcher.Run(args, stdout, stderr);
+        CliProperties.AssertOneLineOnFailure(args, status, stderr.ToString());
+        if (status == 2 || snapshot)
         {
-            using (var file = VarstoreFile.Open("vars", vars, snapshot))
+            // Refused (or only read): both files exactly as they were.
+            CliProperties.AssertUnchanged(vars, before);
+            CliProperties.AssertUnchanged(journalPath, journalBefore);
+            if (status == 2 && !stderr.ToString().Contains("journal", StringComparison.Ordinal))
             {
-                (recovered, replayed) = (file.Recovered, file.Bytes);
+                throw new FuzzFailure($"refused for another reason than the journal: {stderr}");
             }
 
-            AssertPrefix(recovered, replayed, journal.Length);
-            if (snapshot)
-            {
-                CliProperties.AssertUnchanged(vars, before);
-                CliProperties.AssertUnchanged(VarstoreJournal.PathFor(vars), journalBefore);
-            }
-            else if (!File.ReadAllBytes(vars).AsSpan().SequenceEqual(replayed))
-            {
-                throw new FuzzFailure($"recovery in place left the file different from the {recovered.Records} records replayed in memory");
-            }
+            return;
         }
-        catch (UsageException)
+
+        // Recovered in place and closed cleanly.
+        AssertPrefix(File.ReadAllBytes(vars));
+        if (File.Exists(journalPath))
         {
-            // Refused: both files must be exactly as they were.
-            CliProperties.AssertUnchanged(vars, before);
-            CliProperties.AssertUnchanged(VarstoreJournal.PathFor(vars), journalBefore);
-            throw;
+            throw new FuzzFailure($"the journal is still there after a clean end (status {status}): {stderr}");
         }
     }
 
-    /// <summary>The replayed bytes are the store with the first <c>scan.Records</c> genuine writes: never anything else.</summary>
-    private static void AssertPrefix(JournalScan scan, byte[] replayed, int journalLength)
+    /// <summary>The replayed bytes are the store with the first k genuine writes, for some k: never anything else.</summary>
+    private static int AssertPrefix(byte[] replayed)
     {
-        long records = scan.State == JournalState.Records ? scan.Records : 0;
-        if (records > Writes.Length || !replayed.AsSpan().SequenceEqual(Expected((int)records)))
+        for (int k = 0; k <= Writes.Length; k++)
         {
-            throw new FuzzFailure($"replay gave bytes that are not the store with a prefix of the journal's records ({scan})");
+            if (replayed.AsSpan().SequenceEqual(Expected(k)))
+            {
+                return k;
+            }
         }
 
-        if (scan.State == JournalState.Records && (scan.TornBytes < 0 || scan.TornBytes > journalLength))
-        {
-            throw new FuzzFailure($"torn tail of {scan.TornBytes} bytes in a {journalLength}-byte journal");
-        }
+        throw new FuzzFailure("replay gave bytes that are not the store with a prefix of the journal's records");
     }
 
     private static byte[] Expected(int records)

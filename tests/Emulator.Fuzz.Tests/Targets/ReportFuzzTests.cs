@@ -28,10 +28,10 @@ public class ReportFuzzTests
     ];
 
     [Fact]
-    public void BytewiseDamagedReports() => FuzzRun.Run($"{Target}-bytes", Mutations.Of(Seed), Compare, _ => false);
+    public void BytewiseDamagedReports() => CommandLineFuzz.RunCostly($"{Target}-bytes", 150, Mutations.Of(Seed), Compare, _ => false);
 
     [Fact]
-    public void ValuewiseDamagedReports() => FuzzRun.Run($"{Target}-values", ValueMutations(), Compare, _ => false);
+    public void ValuewiseDamagedReports() => CommandLineFuzz.RunCostly($"{Target}-values", 150, ValueMutations(), Compare, _ => false);
 
     /// <summary>Found cases: values the JSON reader leaves null though the report never has them null (a NullReferenceException in the comparison, once).</summary>
     [Theory]
