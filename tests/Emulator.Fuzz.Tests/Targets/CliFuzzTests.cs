@@ -33,6 +33,18 @@ public class CliFuzzTests
         ["inspect", "F"], ["inspect", "F", "--json"], ["compat", "--code", "F", "--vars", "V"], ["compat", "--code", "F", "--vars", "V", "--json"],
     ];
 
+    /// <summary>
+    /// <c>boot</c> given a damaged VARS file (F): refused by the compat check, or booted for a few
+    /// instructions (with --force in snapshot mode; persisted, where the firmware may write it) and
+    /// its report's <c>variables[]</c> read from the damaged store.
+    /// </summary>
+    private static readonly string[][] BootCommands =
+    [
+        ["boot", "--code", "C", "--vars", "F", "--snapshot", "--max-instructions", "200000", "--memory", "32M", "--quiet", "--no-status", "--report", "OUT"],
+        ["boot", "--code", "C", "--vars", "F", "--snapshot", "--force", "--max-instructions", "200000", "--memory", "32M", "--quiet", "--no-status", "--report", "OUT"],
+        ["boot", "--code", "C", "--vars", "F", "--max-instructions", "200000", "--memory", "32M", "--quiet", "--no-status", "--report", "OUT"],
+    ];
+
     /// <summary>Commands given a pristine VARS file (V) with a damaged journal beside it (F is the journal).</summary>
     private static readonly string[][] JournalCommands =
     [
@@ -47,6 +59,10 @@ public class CliFuzzTests
     [Fact]
     public void DamagedVarsFiles() =>
         CommandLineFuzz.RunCostly("cli-vars", 40, WithCommand(VarsCommands, Mutations.Of(Vars.Value, StoreHeaderOffsets)), input => Run(VarsCommands, input, journal: false), _ => false);
+
+    [Fact]
+    public void DamagedVarsFilesBooted() =>
+        CommandLineFuzz.RunCostly("cli-boot", 8, WithCommand(BootCommands, Mutations.Of(Vars.Value, StoreHeaderOffsets)), input => Run(BootCommands, input, journal: false), _ => false);
 
     [Fact]
     public void DamagedCodeBuilds() =>
@@ -98,7 +114,7 @@ public class CliFuzzTests
             "V" => vars,
             "C" => dir.File("CODE.fd"),
             "T" => dir.File("TEMPLATE.fd"),
-            "OUT" => dir.File("out.fd"),
+            "OUT" => dir.File(command[0] == "boot" ? "report.json" : "out.fd"),
             _ => a,
         }).ToArray();
         string? damagedBefore = CliProperties.Digest(damaged), varsBefore = CliProperties.Digest(vars);
@@ -106,7 +122,8 @@ public class CliFuzzTests
         using var stderr = new StringWriter();
         int status = CommandDispatcher.Run(args, stdout, stderr);
         CliProperties.AssertOneLineOnFailure(args, status, stderr.ToString());
-        bool edits = command[0] == "vars" && command[1] is "set" or "delete";
+        // Edits, and a persisted boot (the firmware may repair the store), may change the file when they do not fail.
+        bool edits = (command[0] == "vars" && command[1] is "set" or "delete") || (command[0] == "boot" && !command.Contains("--snapshot"));
         if (!edits || status != 0)
         {
             CliProperties.AssertUnchanged(damaged, damagedBefore);
