@@ -155,11 +155,18 @@ public static class VarstoreJournal
         return valid ? n : null;
     }
 
-    /// <summary>Whether a record of this epoch (any sequence) starts anywhere at or after <paramref name="from"/>.</summary>
+    /// <summary>
+    /// Whether a record of this epoch (any sequence) starts anywhere at or after <paramref name="from"/>.
+    /// Each candidate costs a CRC over its data, so a journal of nothing but record headers could
+    /// make the search quadratic: it checksums at most twice the journal's length, then gives up
+    /// (and the journal is read as torn, as before this check existed) — damage from a bad disk
+    /// leaves few false candidates, and a deliberately forged journal could forge valid records anyway.
+    /// </summary>
     private static bool ValidRecordFrom(ReadOnlySpan<byte> journal, ulong epoch, long fileLength, long from)
     {
         ReadOnlySpan<byte> magic = [0x56, 0x52, 0x45, 0x43]; // "VREC"
-        for (long at = from; at <= journal.Length - RecordHeaderSize;)
+        long budget = 2L * journal.Length;
+        for (long at = from; at <= journal.Length - RecordHeaderSize && budget > 0;)
         {
             int found = journal[(int)at..].IndexOf(magic);
             if (found < 0)
@@ -173,6 +180,9 @@ public static class VarstoreJournal
                 return true;
             }
 
+            // What IsValidRecord checksummed at most: only a length that fits the file gets that far.
+            int n = BinaryPrimitives.ReadInt32LittleEndian(journal[((int)at + 4)..]);
+            budget -= RecordHeaderSize + (n > 0 && n <= fileLength ? n : 0);
             at++;
         }
 

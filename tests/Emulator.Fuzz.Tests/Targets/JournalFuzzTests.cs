@@ -88,6 +88,30 @@ public class JournalFuzzTests
         Assert.Equal(journal, File.ReadAllBytes(VarstoreJournal.PathFor(vars)));
     }
 
+    /// <summary>
+    /// The search for valid records after a bad one checksums each candidate: a journal of
+    /// nothing but record headers, each claiming the whole store, must not make it quadratic.
+    /// </summary>
+    [Fact]
+    public void ForgedRecordHeadersAfterABadOneCostLinearTime()
+    {
+        byte[] journal = new byte[8 << 20];
+        MakeJournal(Writes.Take(1).ToArray()).CopyTo(journal, 0);
+        // Back to back, sequence 0 (out of order: the replay stops at the first), offset 0, CRC 0.
+        int first = VarstoreJournal.HeaderSize + VarstoreJournal.RecordHeaderSize + Writes[0].Data.Length;
+        for (int at = first; at + VarstoreJournal.RecordHeaderSize <= journal.Length; at += VarstoreJournal.RecordHeaderSize)
+        {
+            "VREC"u8.CopyTo(journal.AsSpan(at));
+            BitConverter.TryWriteBytes(journal.AsSpan(at + 4), Store.Length);
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        FuzzRun.Once($"{Target}-forged-headers", journal, ReplayInMemory, _ => false);
+
+        // ~300,000 candidates of 128 KiB each would be 39 GB of CRC; the bounded search does 16 MiB.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"{clock.Elapsed.TotalSeconds:F1} s");
+    }
+
     /// <summary>Random bytes, alone or after a valid header (so they are read as records).</summary>
     private static Gen<byte[]> GarbageAfterHeader() =>
         Gen.OneOf(Mutations.Garbage(256), Mutations.Garbage(200).Select(tail => Journal[..VarstoreJournal.HeaderSize].Concat(tail).ToArray()));
