@@ -53,9 +53,50 @@ public class EmuCommandLineFuzzTests
         "5A1E4E3E-1111-2222-3333-444455556666", "name=", "=x", "a=b,c,d", "a=,", "device", "guest", "none", "all",
     ];
 
+    /// <summary>
+    /// The vars commands on a real store (a fresh copy per input, <c>VARS</c> in the seeds), so the
+    /// option values reach their parsers (GUIDs, attribute lists, hex data, variable names) instead
+    /// of stopping at a missing file; edits write only the copy, outputs go beside it.
+    /// </summary>
+    public static readonly string[][] SeedsOnAStore =
+    [
+        ["vars", "set", "VARS", "EmuFuzz", "--guid", "5A1E4E3E-1111-2222-3333-444455556666", "--data-hex", "CAFE", "--attributes", "nv,bs,rt"],
+        ["vars", "set", "VARS", "Lang", "--guid", "global", "--data-file", "VARS", "--attributes", "nv,bs"],
+        ["vars", "delete", "VARS", "Lang", "--guid", "8BE4DF61-93CA-11D2-AA0D-00E098032B8C"],
+        ["vars", "get", "VARS", "Lang", "--guid", "global", "--raw"], ["vars", "list", "VARS", "--all"], ["vars", "check", "VARS", "--json"],
+        ["vars", "convert", "--from", "VARS", "--template", "VARS", "-o", "OUT", "--force"], ["inspect", "VARS"],
+    ];
+
+    private static readonly string[] StoreVocabulary =
+    [
+        .. Vocabulary, "VARS", "OUT", "global", "8BE4DF61-93CA-11D2-AA0D-00E098032B8C", "{8BE4DF61-93CA-11D2-AA0D-00E098032B8C}", "8BE4DF61",
+        "nv", "bs", "rt", "at", "hr", "nv,bs,rt,at", "nv,rt", "rt", "ab", "abc", "0x", "00", new string('A', 4096), "Boot0000", "BootOrder", "ConIn",
+    ];
+
+    private static readonly Lazy<byte[]> Store = new(() => Support.Seeds.Fixture("OVMF_VARS.fd"));
+
     [Fact]
     public void MutatedCommandLines() =>
         CommandLineFuzz.Run(Target, CommandLineFuzz.Of(Seeds, Vocabulary), Run, e => e is UsageException);
+
+    [Fact]
+    public void MutatedCommandLinesOnAStore() =>
+        CommandLineFuzz.Run($"{Target}-store", CommandLineFuzz.Of(SeedsOnAStore, StoreVocabulary), RunOnAStore, _ => false);
+
+    private static void RunOnAStore(string[] args)
+    {
+        using var dir = new CliProperties.ScratchDirectory();
+        File.WriteAllBytes(dir.File("VARS.fd"), Store.Value);
+        string[] resolved = args.Select(a => a switch { "VARS" => dir.File("VARS.fd"), "OUT" => dir.File("out.fd"), _ => a }).ToArray();
+        using var stdout = new MemoryStream();
+        using var stderr = new StringWriter();
+        int status = CommandDispatcher.Run(resolved, stdout, stderr);
+        CliProperties.AssertOneLineOnFailure(resolved, status, stderr.ToString());
+        if (status != 0 && !Store.Value.AsSpan().SequenceEqual(File.ReadAllBytes(dir.File("VARS.fd"))))
+        {
+            throw new FuzzFailure($"status {status}, yet the store was changed: {stderr}");
+        }
+    }
 
     /// <summary>Found cases: output names no file can have (empty, NUL), which once escaped as ArgumentException.</summary>
     [Theory]
