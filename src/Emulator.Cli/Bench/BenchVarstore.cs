@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Emulator.Cli.Inputs;
 using Emulator.Cli.Varstore;
 using Emulator.Core.Devices.CfiFlash;
 
@@ -18,6 +19,8 @@ public sealed record FileCost(long BytesPersisted, double DrainSeconds, long Syn
 /// </summary>
 public sealed class BenchVarstore : IDisposable
 {
+    private static readonly InputRole BenchRole = InputRole.Varstore("bench vars");
+
     private readonly string _path;
     private readonly VarstoreFile _file;
     private readonly FlashPersistence _persistence;
@@ -29,7 +32,7 @@ public sealed class BenchVarstore : IDisposable
         var erased = new byte[size];
         erased.AsSpan().Fill(0xFF);
         File.WriteAllBytes(_path, erased);
-        _file = VarstoreFile.Open("bench vars", _path, snapshot: false);
+        _file = VarstoreFile.Open(BenchRole, _path, snapshot: false);
         _persistence = new FlashPersistence(_file);
     }
 
@@ -56,7 +59,7 @@ public sealed class BenchVarstore : IDisposable
             throw new InvalidOperationException($"persisting to {_path} failed: {failure.Message}");
         }
 
-        if (!expected.SequenceEqual(File.ReadAllBytes(_path)) || File.Exists(VarstoreJournal.PathFor(_path)))
+        if (!expected.SequenceEqual(InputFile.Read(BenchRole, _path)) || File.Exists(VarstoreJournal.PathFor(_path)))
         {
             throw new InvalidOperationException($"{_path} does not hold what the chip holds after a clean close");
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Compat;
+using Emulator.Cli.Inputs;
 using Emulator.Cli.Reporting;
 using Emulator.Cli.Serial;
 using Emulator.Cli.Varstore;
@@ -47,10 +48,11 @@ public sealed class BootCommand
         {
             // Unit 0: a unified image (writable, QEMU's -pflash default) or the code, read-only as
             // libvirt maps it (readonly=on) unless asked otherwise; unit 1: the varstore.
+            FirmwareFiles.CheckLayout(o);
             byte[]? bios = null;
             if (o.Bios != null)
             {
-                var (bytes, info) = FirmwareFiles.Load("bios", o.Bios);
+                var (bytes, info) = FirmwareFiles.Load(InputRole.Bios("bios"), o.Bios);
                 files.Add(info);
                 bios = bytes;
             }
@@ -65,7 +67,7 @@ public sealed class BootCommand
                 {
                     // Check the pair on the file's bytes before the varstore is opened (opening may replay
                     // a journal into the file): a refused pair never touches it, --force means snapshot.
-                    var (varsBytes, _) = FirmwareFiles.Load("vars", o.Vars);
+                    var (varsBytes, _) = FirmwareFiles.Load(InputRole.Flash("vars"), o.Vars);
                     o = CheckPair(o, ParseCode(flash[0].Contents), varsBytes);
                     AddUnit("vars", o.Vars!, !o.VarsReadOnly);
                 }
@@ -95,14 +97,14 @@ public sealed class BootCommand
         {
             if (isWritable)
             {
-                var file = VarstoreFile.Open(role, path, o.Snapshot);
+                var file = VarstoreFile.Open(InputRole.Flash(role), path, o.Snapshot);
                 writable.Add((flash.Count, file));
                 files.Add(file.Info);
                 flash.Add(new FlashImage(path, file.Bytes, ReadOnly: false));
             }
             else
             {
-                var (bytes, info) = FirmwareFiles.Load(role, path);
+                var (bytes, info) = FirmwareFiles.Load(InputRole.Flash(role), path);
                 files.Add(info);
                 flash.Add(new FlashImage(path, bytes, ReadOnly: true));
             }

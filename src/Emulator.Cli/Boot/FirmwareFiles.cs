@@ -1,58 +1,57 @@
 using System.Security.Cryptography;
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Inputs;
 using Emulator.Cli.Reporting;
+using Emulator.Core.Machine;
 
 namespace Emulator.Cli.Boot;
 
-/// <summary>Reads the user's firmware files once, with one-line errors for missing, unreadable or empty files.</summary>
+/// <summary>
+/// The user's firmware files: the one size-and-layout verdict that <c>boot</c>, <c>compat</c>,
+/// <c>compare</c>, <c>matrix</c> and the QEMU drop-in all give, and the bounded reading of each file.
+/// </summary>
 public static class FirmwareFiles
 {
-    /// <summary>Images larger than this cannot be flash firmware on the PC machine (16 MiB at most).</summary>
-    private const long MaxFileSize = 64L << 20;
-
-    public static (byte[] Bytes, FirmwareFileInfo Info) Load(string role, string path)
+    /// <summary>
+    /// Checks the flash units a run would map — unit 0 (code or a unified image) and unit 1 (the
+    /// varstore) when given — before any byte is read: each a regular file of a size QEMU's pc
+    /// machine accepts, together within its 8 MiB (<see cref="FlashLayout.Place"/>, the rules the
+    /// machine itself applies). One-line <see cref="UsageException"/> otherwise.
+    /// </summary>
+    public static void CheckLayout(IReadOnlyList<(string Role, string Path)> units)
     {
-        Check(role, path);
-        byte[] bytes;
+        var sized = units.Select(u => (InputRole.Flash(u.Role).Describe(u.Path), (ulong?)(ulong)InputFile.Check(InputRole.Flash(u.Role), u.Path))).ToList();
         try
         {
-            bytes = File.ReadAllBytes(path);
+            FlashLayout.Place(sized);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (FirmwareLayoutException e)
         {
-            throw new UsageException($"{role} file '{path}' cannot be read: {e.Message}");
+            throw new UsageException(e.Message);
         }
-
-        return (bytes, Describe(role, path, bytes));
     }
 
-    /// <summary>The file exists, is a regular file and is small enough to be firmware; one-line errors otherwise.</summary>
-    public static void Check(string role, string path)
+    /// <summary>
+    /// A boot's files, checked before a byte is read: the <c>-bios</c> ROM, or the flash units —
+    /// the unified image alone, or the code and its varstore when given.
+    /// </summary>
+    public static void CheckLayout(BootOptions o)
     {
-        FileInfo fi;
-        try
+        if (o.Bios != null)
         {
-            fi = new FileInfo(path);
+            InputFile.Check(InputRole.Bios("bios"), o.Bios);
         }
-        catch (Exception e) when (e is ArgumentException or PathTooLongException or NotSupportedException)
+        else
         {
-            throw new UsageException($"{role} file '{path}': invalid path");
+            CheckLayout(o.Firmware != null ? [("firmware", o.Firmware)] : o.Vars != null ? [("code", o.Code!), ("vars", o.Vars)] : [("code", o.Code!)]);
         }
+    }
 
-        if (Directory.Exists(path))
-        {
-            throw new UsageException($"{role} file '{path}' is a directory");
-        }
-
-        if (!fi.Exists)
-        {
-            throw new UsageException($"{role} file '{path}' does not exist");
-        }
-
-        if (fi.Length > MaxFileSize)
-        {
-            throw new UsageException($"{role} file '{path}' is {fi.Length} bytes: too large for system firmware");
-        }
+    /// <summary>Reads a checked file (<see cref="InputFile.Read"/>) and describes it for the report.</summary>
+    public static (byte[] Bytes, FirmwareFileInfo Info) Load(InputRole role, string path)
+    {
+        byte[] bytes = InputFile.Read(role, path);
+        return (bytes, Describe(role.Name, path, bytes));
     }
 
     /// <summary>The report's record of an input file: its role, full path, size and SHA-256 of the bytes the machine starts from.</summary>

@@ -1,4 +1,7 @@
 using System.Security.Cryptography;
+using Emulator.Cli.Boot;
+using Emulator.Cli.CommandLine;
+using Emulator.Cli.Inputs;
 using Emulator.Cli.Reporting;
 
 namespace Emulator.Cli.Compare;
@@ -24,12 +27,14 @@ internal static class ReportCompat
         byte[] codeBytes, varsBytes;
         try
         {
-            codeBytes = File.ReadAllBytes(code.Path);
-            varsBytes = File.ReadAllBytes(vars.Path);
+            // The pair boot would be given: the same size and layout verdict first.
+            FirmwareFiles.CheckLayout([("candidate code", code.Path), ("baseline vars", vars.Path)]);
+            codeBytes = InputFile.Read(InputRole.Flash("candidate code"), code.Path);
+            varsBytes = InputFile.Read(InputRole.Flash("baseline vars"), vars.Path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (UsageException e)
         {
-            notChecked = $"the files the reports name are not all readable now ({e.Message})";
+            notChecked = $"the files the reports name cannot be used now ({e.Message})";
             return null;
         }
 
@@ -40,7 +45,7 @@ internal static class ReportCompat
         }
 
         notChecked = null;
-        return SideBySideRuns.Verdict(code.Path, varsBytes, vars.Path) ?? NotFirmware(out notChecked);
+        return SideBySideRuns.Verdict(code.Path, codeBytes, varsBytes, vars.Path) ?? NotFirmware(out notChecked);
     }
 
     private static CompatChange? NotFirmware(out string? why)

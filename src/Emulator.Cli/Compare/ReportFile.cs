@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Inputs;
 using Emulator.Cli.Reporting;
 
 namespace Emulator.Cli.Compare;
@@ -12,15 +13,9 @@ public static class ReportFile
 
     public static RunReport Load(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new UsageException($"report '{path}' cannot be read: {e.Message}");
-        }
+        // Decoded as File.ReadAllText would: UTF-8 unless a byte order mark says otherwise.
+        using var reader = new StreamReader(new MemoryStream(InputFile.Read(InputRole.Report, path)), detectEncodingFromByteOrderMarks: true);
+        string text = reader.ReadToEnd();
 
         RunReport? report;
         try

@@ -1,6 +1,7 @@
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Compat;
+using Emulator.Cli.Inputs;
 using Emulator.Cli.Logging;
 using Emulator.Cli.Reporting;
 using Emulator.Firmware;
@@ -42,9 +43,10 @@ public sealed class SideBySideRuns(TextWriter stderr)
     /// </summary>
     public IReadOnlyList<Outcome> RunAll(IReadOnlyList<NamedFirmware> runs, IReadOnlyList<string> bootOptions, string? keepReports, int jobs, Action<string>? finished = null)
     {
+        // Every build's files get boot's size and layout verdict before any run starts.
         foreach (var r in runs)
         {
-            FirmwareFiles.Check(r.Name + " code", r.Firmware.Code);
+            FirmwareFiles.CheckLayout(r.Firmware.Vars is { } v ? [(r.Name + " code", r.Firmware.Code), (r.Name + " vars", v)] : [(r.Name + " code", r.Firmware.Code)]);
         }
 
         if (keepReports != null)
@@ -82,8 +84,9 @@ public sealed class SideBySideRuns(TextWriter stderr)
                 }
             }
 
-            byte[]? baselineVars = sides[0].Vars is { } vars ? File.ReadAllBytes(vars) : null;
-            return runs.Select((r, i) => new Outcome(r.Name, reports[i], i > 0 && baselineVars != null ? Verdict(r.Firmware.Code, baselineVars) : null)).ToList();
+            byte[]? baselineVars = sides[0].Vars is { } vars ? InputFile.Read(InputRole.Flash("baseline vars"), vars) : null;
+            return runs.Select((r, i) => new Outcome(
+                r.Name, reports[i], i > 0 && baselineVars != null ? Verdict(r.Firmware.Code, InputFile.Read(InputRole.Flash(r.Name + " code"), r.Firmware.Code), baselineVars) : null)).ToList();
         }
         finally
         {
@@ -99,9 +102,8 @@ public sealed class SideBySideRuns(TextWriter stderr)
         if (f.Vars != null)
         {
             // A fresh copy: the user's varstore is never written, and both runs start from their file as it is.
-            FirmwareFiles.Check(side + " vars", f.Vars);
             vars = Path.Combine(dir, side + ".vars.fd");
-            File.Copy(f.Vars, vars);
+            File.WriteAllBytes(vars, InputFile.Read(InputRole.Flash(side + " vars"), f.Vars));
             args.AddRange(["--vars", vars]);
         }
 
@@ -121,12 +123,12 @@ public sealed class SideBySideRuns(TextWriter stderr)
     }
 
     /// <summary>The compat check of the baseline's varstore against the candidate's code (null when the code is no firmware image).</summary>
-    internal static CompatChange? Verdict(string candidateCode, byte[] baselineVars, string baselineVarsName = BaselineVarsName)
+    internal static CompatChange? Verdict(string candidateCode, byte[] candidateCodeBytes, byte[] baselineVars, string baselineVarsName = BaselineVarsName)
     {
         FirmwareImage image;
         try
         {
-            image = FirmwareImage.Parse(File.ReadAllBytes(candidateCode));
+            image = FirmwareImage.Parse(candidateCodeBytes);
         }
         catch (FirmwareFormatException)
         {

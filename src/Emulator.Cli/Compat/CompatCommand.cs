@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Inputs;
 using Emulator.Cli.Reporting;
 using Emulator.Cli.Vars;
 using Emulator.Firmware;
@@ -28,8 +29,10 @@ public sealed class CompatCommand(Stream stdout)
 
         string codePath = a.Get("--code") ?? throw new UsageException("compat needs --code FILE");
         string varsPath = a.Get("--vars") ?? throw new UsageException("compat needs --vars FILE");
-        byte[] code = FirmwareFiles.Load("code", codePath).Bytes;
-        byte[] vars = FirmwareFiles.Load("vars", varsPath).Bytes;
+        // The same size and layout verdict boot gives the pair (QEMU's rules), before a byte is read.
+        FirmwareFiles.CheckLayout([("code", codePath), ("vars", varsPath)]);
+        byte[] code = FirmwareFiles.Load(InputRole.Flash("code"), codePath).Bytes;
+        byte[] vars = FirmwareFiles.Load(InputRole.Flash("vars"), varsPath).Bytes;
         FirmwareImage image;
         try
         {

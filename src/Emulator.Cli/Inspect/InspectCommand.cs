@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Inputs;
 using Emulator.Cli.Vars;
 using Emulator.Firmware;
 
@@ -24,7 +24,7 @@ public sealed class InspectCommand(Stream stdout)
     {
         var a = new ArgumentReader(args, new HashSet<string>(), new HashSet<string> { "--json" });
         string path = VarsCommand.Positional(a, 0, "FILE", 1);
-        byte[] bytes = FirmwareFiles.Load("firmware", path).Bytes;
+        byte[] bytes = InputFile.Read(InputRole.Image("firmware"), path);
         FirmwareImage image;
         try
         {

@@ -51,6 +51,9 @@ public static class QemuCommand
             }
 
             options = ToBootOptions(config);
+
+            // QEMU refuses a firmware file before it starts: so the refusal comes alone, before any warning.
+            FirmwareFiles.CheckLayout(options);
         }
         catch (UsageException e)
         {

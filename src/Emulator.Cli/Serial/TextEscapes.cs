@@ -1,5 +1,6 @@
 using System.Globalization;
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Inputs;
 
 namespace Emulator.Cli.Serial;
 
@@ -15,15 +16,7 @@ public static class TextEscapes
     {
         if (value.StartsWith('@'))
         {
-            string path = value[1..];
-            try
-            {
-                return File.ReadAllBytes(path);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            {
-                throw new UsageException($"{option}: cannot read '{path}': {e.Message}");
-            }
+            return InputFile.Read(InputRole.Script(option), value[1..]);
         }
 
         var bytes = new List<byte>(value.Length);

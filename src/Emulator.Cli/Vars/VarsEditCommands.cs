@@ -1,4 +1,5 @@
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Inputs;
 using Emulator.Firmware.Varstore;
 
 namespace Emulator.Cli.Vars;
@@ -24,7 +25,7 @@ public sealed class VarsEditCommands(TextWriter output)
         byte[] data = (a.Get("--data-hex"), a.Get("--data-file")) switch
         {
             ({ } hex, null) => VarsText.ParseHex(hex),
-            (null, { } file) => ReadDataFile(file),
+            (null, { } file) => InputFile.Read(InputRole.VariableData, file),
             (null, null) => throw new UsageException("vars set needs the data: --data-hex H or --data-file F"),
             _ => throw new UsageException("use --data-hex or --data-file, not both"),
         };
@@ -58,8 +59,8 @@ public sealed class VarsEditCommands(TextWriter output)
         string template = a.Get("--template") ?? throw new UsageException("vars convert needs --template NEW_TEMPLATE.fd (an empty VARS file of the target build)");
         string target = a.Get("--output") ?? throw new UsageException("vars convert needs -o NEW.fd");
 
-        byte[] source = VarsFiles.Load(from);
-        byte[] layout = VarsFiles.Load(template);
+        byte[] source = VarsFiles.Load(from, "--from vars");
+        byte[] layout = VarsFiles.Load(template, "--template vars");
         if (File.Exists(target) && !a.Has("--force"))
         {
             throw new UsageException($"output '{target}' exists: give --force to replace it");
@@ -107,17 +108,5 @@ public sealed class VarsEditCommands(TextWriter output)
 
         output.WriteLine($"{path}: {edit.Summary}");
         return 0;
-    }
-
-    private static byte[] ReadDataFile(string file)
-    {
-        try
-        {
-            return File.ReadAllBytes(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            throw new UsageException($"--data-file '{file}' cannot be read: {e.Message}");
-        }
     }
 }

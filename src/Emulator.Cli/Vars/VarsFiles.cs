@@ -1,4 +1,5 @@
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Inputs;
 using Emulator.Cli.Varstore;
 using Emulator.Firmware.Varstore;
 
@@ -21,9 +22,9 @@ public static class VarsFiles
     /// The store as the next boot would see it: the file with the complete records of any journal
     /// a killed <c>boot</c> left beside it applied in memory (nothing is written).
     /// </summary>
-    public static byte[] Load(string path)
+    public static byte[] Load(string path, string role = "vars")
     {
-        using var file = VarstoreFile.Open("vars", path, snapshot: true);
+        using var file = VarstoreFile.Open(InputRole.Varstore(role), path, snapshot: true);
         return file.Bytes;
     }
 

@@ -30,6 +30,14 @@ public sealed class FlashPersistence : IFlashWriteListener, IDisposable
     public const int BatchBytes = 1 << 20;
     public const long CheckpointBytes = 16L << 20;
 
+    /// <summary>
+    /// The longest journal this writer leaves: a checkpoint follows any <see cref="Persist"/> that
+    /// ends past <see cref="CheckpointBytes"/>, and one Persist appends at most a ring of entries,
+    /// each (8 bytes + data padded to 8 in the ring) becoming a record of 28 bytes + data: less than
+    /// twice its ring bytes. A longer file beside a varstore was not written by emu.
+    /// </summary>
+    public const long MaxJournalLength = VarstoreJournal.HeaderSize + CheckpointBytes + 2L * RingBytes;
+
     /// <summary>Ring entry: offset u32, length u32, data, padded to 8 bytes; length <see cref="WrapMarker"/> = continue at 0.</summary>
     private const int EntryHeader = 8;
     private const uint WrapMarker = uint.MaxValue;

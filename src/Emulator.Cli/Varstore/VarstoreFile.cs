@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Inputs;
 using Emulator.Cli.Reporting;
-using Microsoft.Win32.SafeHandles;
 
 namespace Emulator.Cli.Varstore;
 
@@ -70,28 +70,26 @@ public sealed class VarstoreFile : IDisposable
     /// refused even for root, who could otherwise write it) and the open for writing must succeed —
     /// and its directory must take the journal. One-line <see cref="UsageException"/>s otherwise.
     /// </summary>
-    public static VarstoreFile Open(string role, string path, bool snapshot)
-    {
-        FirmwareFiles.Check(role, path);
-        return snapshot ? OpenSnapshot(role, path) : OpenWritable(role, path);
-    }
+    public static VarstoreFile Open(InputRole role, string path, bool snapshot) =>
+        snapshot ? OpenSnapshot(role, path) : OpenWritable(role, path);
 
-    private static VarstoreFile OpenSnapshot(string role, string path)
+    private static VarstoreFile OpenSnapshot(InputRole role, string path)
     {
-        byte[] bytes = ReadAll(role, path);
+        byte[] bytes = InputFile.Read(role, path);
         string journalPath = VarstoreJournal.PathFor(path);
         var scan = default(JournalScan);
         if (File.Exists(journalPath))
         {
-            scan = Recover(role, path, ReadAll("journal", journalPath), bytes);
+            scan = Recover(role.Name, path, InputFile.Read(InputRole.Journal, journalPath), bytes);
         }
 
-        return new VarstoreFile(role, path, bytes, scan, null, null, scan.Epoch);
+        return new VarstoreFile(role.Name, path, bytes, scan, null, null, scan.Epoch);
     }
 
-    private static VarstoreFile OpenWritable(string role, string path)
+    private static VarstoreFile OpenWritable(InputRole role, string path)
     {
-        string refusal = $"{role} file '{path}' is not writable: make it writable, or run with --snapshot to keep guest writes in memory only";
+        long size = InputFile.Check(role, path);
+        string refusal = $"{role.Describe(path)} is not writable: make it writable, or run with --snapshot to keep guest writes in memory only";
         UnixFileMode mode = OperatingSystem.IsWindows() ? AnyWrite : File.GetUnixFileMode(path);
         if ((mode & AnyWrite) == 0)
         {
@@ -110,25 +108,23 @@ public sealed class VarstoreFile : IDisposable
         catch (IOException e)
         {
             // Among the reasons: another run holds the file (its lock), a read-only file system.
-            throw new UsageException($"{role} file '{path}' cannot be opened for writing: {e.Message}");
+            throw new UsageException($"{role.Describe(path)} cannot be opened for writing: {e.Message}");
         }
 
         FileStream? journal = null;
         try
         {
-            byte[] bytes = new byte[file.Length];
-            ReadExactly(file.SafeFileHandle, bytes);
+            byte[] bytes = InputFile.ReadOpened(role, path, file.SafeFileHandle, size);
             string journalPath = VarstoreJournal.PathFor(path);
+            long journalSize = File.Exists(journalPath) ? InputFile.Check(InputRole.Journal, journalPath) : 0;
             journal = OpenJournal(journalPath, mode & ReadWriteBits, out bool created);
             var scan = default(JournalScan);
             if (!created)
             {
-                byte[] old = new byte[journal.Length];
-                ReadExactly(journal.SafeFileHandle, old);
-                scan = Recover(role, path, old, bytes);
+                scan = Recover(role.Name, path, InputFile.ReadOpened(InputRole.Journal, journalPath, journal.SafeFileHandle, journalSize), bytes);
             }
 
-            var opened = new VarstoreFile(role, path, bytes, scan, file, journal, scan.Epoch);
+            var opened = new VarstoreFile(role.Name, path, bytes, scan, file, journal, scan.Epoch);
             if (scan.State == JournalState.Records)
             {
                 // Redo the recovered operations in the file itself before the journal is reset.
@@ -243,33 +239,6 @@ public sealed class VarstoreFile : IDisposable
     {
         _journal?.Dispose();
         _file?.Dispose();
-    }
-
-    private static byte[] ReadAll(string role, string path)
-    {
-        try
-        {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"{role} file '{path}' cannot be read: {e.Message}");
-        }
-    }
-
-    private static void ReadExactly(SafeFileHandle handle, byte[] into)
-    {
-        int done = 0;
-        while (done < into.Length)
-        {
-            int n = RandomAccess.Read(handle, into.AsSpan(done), done);
-            if (n <= 0)
-            {
-                throw new IOException("file shrank while being read");
-            }
-
-            done += n;
-        }
     }
 
     /// <summary>

@@ -20,9 +20,6 @@ public sealed unsafe partial class PcMachine : IDisposable
     public const ulong LegacyHoleStart = 0xA0000;
     public const ulong LegacyHoleEnd = 0x100000;
 
-    /// <summary>QEMU's x86_bios_rom_init accepts BIOS images in whole 64 KiB units.</summary>
-    public const int BiosSizeUnit = 64 << 10;
-
     private readonly List<CfiFlash> _flash = [];
 
     public PcMachine(MachineOptions options)
@@ -37,9 +34,9 @@ public sealed unsafe partial class PcMachine : IDisposable
         var placements = options.Flash.Count == 0 && options.Bios != null
             ? []
             : FlashLayout.Place(options.Flash.Select(f => (f.Name, (ulong?)(ulong)f.Contents.Length)).ToList(), options.MaxFirmwareSize);
-        if (placements.Count == 0 && options.Bios is { } bios && (bios.Length == 0 || bios.Length % BiosSizeUnit != 0 || (ulong)bios.Length > FlashLayout.LargestMaxFirmwareSize))
+        if (placements.Count == 0 && options.Bios is { } bios)
         {
-            throw new FirmwareLayoutException($"the BIOS image is {bios.Length} bytes: it must be a non-zero multiple of 64 KiB (QEMU x86_bios_rom_init: could not load PC BIOS)");
+            FlashLayout.CheckBiosSize("the BIOS image", (ulong)bios.Length);
         }
 
         Bus = new PhysicalBus { UnassignedReadsZero = options.UnassignedReadsZero };

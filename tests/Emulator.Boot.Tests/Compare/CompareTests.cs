@@ -181,7 +181,7 @@ public class CompareTests(CompareRuns runs) : IClassFixture<CompareRuns>
     }
 
     [Theory]
-    [InlineData("missing.json", "cannot be read")]
+    [InlineData("missing.json", "does not exist")]
     [InlineData("not-json", "is not a run report")]
     [InlineData("other-json", "is not a run report")]
     [InlineData("schema-2", "has schema version 2")]

@@ -191,7 +191,7 @@ public class QemuHarnessTests
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
 
-    private static string EmuDll => Path.Combine(AppContext.BaseDirectory, "emu.dll");
+    internal static string EmuDll => Path.Combine(AppContext.BaseDirectory, "emu.dll");
 
     private static string ToolsDirectory
     {
@@ -209,7 +209,7 @@ public class QemuHarnessTests
         }
     }
 
-    private static string Launcher => Path.Combine(ToolsDirectory, "qemu-system-x86_64");
+    internal static string Launcher => Path.Combine(ToolsDirectory, "qemu-system-x86_64");
 
     /// <summary>Runs qemu_harness.py with the drop-in first on PATH, as a harness's CI would.</summary>
     private static HarnessResult Harness(string[] steps, string[] qemuArgs)

@@ -45,7 +45,7 @@ public class FlashLayoutTests
     public void CombinedSizeLimitIs8MiBByDefault()
     {
         var e = Assert.Throws<FirmwareLayoutException>(() => FlashLayout.Place([("code", 0x600000UL), ("vars", 0x300000UL)]));
-        Assert.Equal("combined size of system firmware exceeds 8388608 bytes", e.Message);
+        Assert.Equal("combined size of system firmware exceeds 8388608 bytes: code (6291456 bytes) + vars (3145728 bytes)", e.Message);
         Assert.Equal(2, FlashLayout.Place([("code", 0x600000UL), ("vars", 0x300000UL)], 16UL << 20).Count);
     }
 

@@ -1,0 +1,50 @@
+using Emulator.Cli.CommandLine;
+using Emulator.Cli.Inputs;
+
+namespace Emulator.Boot.Tests;
+
+/// <summary>The bounded reader under the commands: a file that changes between its check and its reading is refused.</summary>
+public class InputFileTests
+{
+    [Theory]
+    [InlineData(+1, "changed while it was being opened")]
+    [InlineData(-1, "changed while it was being opened")]
+    [InlineData(0, null)]
+    public void ReadsExactlyTheCheckedSize(int change, string? refusal)
+    {
+        using var file = new TempCopy(new byte[0x1000]);
+        var role = InputRole.Flash("code");
+        long size = InputFile.Check(role, file.Path);
+        using (var f = new FileStream(file.Path, FileMode.Open))
+        {
+            f.SetLength(size + change);
+        }
+
+        using var handle = File.OpenHandle(file.Path);
+        if (refusal == null)
+        {
+            Assert.Equal(new byte[0x1000], InputFile.ReadOpened(role, file.Path, handle, size));
+        }
+        else
+        {
+            var e = Assert.Throws<UsageException>(() => InputFile.ReadOpened(role, file.Path, handle, size));
+            Assert.Equal($"code file '{file.Path}' {refusal}: try again", e.Message);
+        }
+    }
+
+    [Fact]
+    public void ASymbolicLinkToARegularFileIsRead()
+    {
+        using var file = new TempCopy(new byte[0x2000]);
+        string link = file.Path + ".link";
+        File.CreateSymbolicLink(link, file.Path);
+        try
+        {
+            Assert.Equal(0x2000, InputFile.Read(InputRole.Flash("vars"), link).Length);
+        }
+        finally
+        {
+            File.Delete(link);
+        }
+    }
+}
