@@ -85,9 +85,30 @@ public class EmuCommandLineFuzzTests
 
     private static void RunOnAStore(string[] args)
     {
+        // Only the commands that read a store: compare, matrix or boot would boot it as code, and
+        // bench would run; their options are fuzzed without files above.
+        if (args.FirstOrDefault() is not ("vars" or "inspect" or "compat"))
+        {
+            return;
+        }
+
         using var dir = new CliProperties.ScratchDirectory();
         File.WriteAllBytes(dir.File("VARS.fd"), Store.Value);
         string[] resolved = args.Select(a => a switch { "VARS" => dir.File("VARS.fd"), "OUT" => dir.File("out.fd"), _ => a }).ToArray();
+
+        // vars convert writes its output: wherever a mutation named it, it goes to the scratch directory.
+        for (int i = 0; i < resolved.Length; i++)
+        {
+            if (resolved[i] is "-o" or "--output" && i + 1 < resolved.Length)
+            {
+                resolved[++i] = dir.File("out.fd");
+            }
+            else if (resolved[i].StartsWith("--output=", StringComparison.Ordinal))
+            {
+                resolved[i] = "--output=" + dir.File("out.fd");
+            }
+        }
+
         using var stdout = new MemoryStream();
         using var stderr = new StringWriter();
         int status = CommandDispatcher.Run(resolved, stdout, stderr);
