@@ -41,55 +41,59 @@ public static class ReportFile
         report = report with { Modules = report.Modules ?? [] };
 
         // The JSON reader fills a value it did not find (or found as null) with null even where
-        // the record says it is never null: the comparison would trip over it much later.
-        if (FirstMissing(report, string.Empty, new NullabilityInfoContext()) is { } missing)
+        // the record says it is never null, and takes any number: the comparison would trip over
+        // a null much later, and a negative count (no run has one) wraps its differences.
+        if (FirstInvalid(report, string.Empty, new NullabilityInfoContext()) is { } problem)
         {
-            throw new UsageException($"'{path}' is not a run report (write one with 'emu boot --report FILE'): '{missing}' is missing");
+            throw new UsageException($"'{path}' is not a run report (write one with 'emu boot --report FILE'): {problem}");
         }
 
         return report;
     }
 
     /// <summary>
-    /// The path (<c>milestones[3].name</c>) of the first value of <paramref name="value"/>'s report
-    /// records that is null though its declaration says it never is — a property, or an element
-    /// of a list — or null when there is none.
+    /// What is wrong with the first bad value of <paramref name="value"/>'s report records, by its
+    /// path (<c>'milestones[3].name' is missing</c>): a property or list element that is null though
+    /// its declaration says it never is, or a negative number (every number in a report is a
+    /// count, an index, a size, a mode or a time); null when there is none.
     /// </summary>
-    private static string? FirstMissing(object value, string path, NullabilityInfoContext context)
+    private static string? FirstInvalid(object value, string path, NullabilityInfoContext context)
     {
         foreach (var property in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             string at = path.Length == 0 ? JsonNamingPolicy.CamelCase.ConvertName(property.Name) : $"{path}.{JsonNamingPolicy.CamelCase.ConvertName(property.Name)}";
-            if (FirstMissingIn(property.GetValue(value), context.Create(property), at, context) is { } missing)
+            if (FirstInvalidIn(property.GetValue(value), context.Create(property), at, context) is { } problem)
             {
-                return missing;
+                return problem;
             }
         }
 
         return null;
     }
 
-    private static string? FirstMissingIn(object? value, NullabilityInfo declared, string path, NullabilityInfoContext context)
+    private static string? FirstInvalidIn(object? value, NullabilityInfo declared, string path, NullabilityInfoContext context)
     {
         switch (value)
         {
             case null:
-                return declared.ReadState == NullabilityState.NotNull ? path : null;
+                return declared.ReadState == NullabilityState.NotNull ? $"'{path}' is missing" : null;
+            case int or long or double when Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture) < 0:
+                return $"'{path}' is negative";
             case string:
                 return null;
             case System.Collections.IEnumerable list when declared.GenericTypeArguments is [var element]:
                 int i = 0;
                 foreach (object? item in list)
                 {
-                    if (FirstMissingIn(item, element, $"{path}[{i++}]", context) is { } missing)
+                    if (FirstInvalidIn(item, element, $"{path}[{i++}]", context) is { } problem)
                     {
-                        return missing;
+                        return problem;
                     }
                 }
 
                 return null;
             default:
-                return value.GetType().Namespace == typeof(RunReport).Namespace ? FirstMissing(value, path, context) : null;
+                return value.GetType().Namespace == typeof(RunReport).Namespace ? FirstInvalid(value, path, context) : null;
         }
     }
 

@@ -48,6 +48,20 @@ public class ReportFuzzTests
         Assert.Equal(0, CommandDispatcher.Run(["compare", dir.File("a.json"), dir.File("a.json")], new MemoryStream(), new StringWriter()));
     }
 
+    /// <summary>No run has a negative count: one in a report would wrap the differences (long.MinValue to long.MaxValue read as 0 %).</summary>
+    [Fact]
+    public void NegativeCountsAreRefused()
+    {
+        var root = JsonNode.Parse(Seed)!;
+        root["milestones"]![4]!["instruction"] = long.MinValue;
+        using var dir = new CliProperties.ScratchDirectory();
+        File.WriteAllBytes(dir.File("a.json"), Seed);
+        File.WriteAllBytes(dir.File("b.json"), JsonSerializer.SerializeToUtf8Bytes(root));
+        using var stderr = new StringWriter();
+        Assert.Equal(2, CommandDispatcher.Run(["compare", dir.File("a.json"), dir.File("b.json")], new MemoryStream(), stderr));
+        Assert.EndsWith("'milestones[4].instruction' is negative", stderr.ToString().TrimEnd(), StringComparison.Ordinal);
+    }
+
     /// <summary><c>emu compare</c> in-process, the damaged report on each side, every output written.</summary>
     private static void Compare(byte[] report)
     {
