@@ -105,17 +105,17 @@ public static class CommandDispatcher
         }
         catch (VariableNotFoundException e)
         {
-            stderr.WriteLine($"emu: {e.Message}");
+            stderr.WriteLine($"emu: {UsageException.OneLine(e.Message)}");
             return 1;
         }
         catch (UsageException e)
         {
-            stderr.WriteLine($"emu: {e.Message}");
+            stderr.WriteLine($"emu: {UsageException.OneLine(e.Message)}");
             return 2;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"emu: {e.Message}");
+            stderr.WriteLine($"emu: {UsageException.OneLine(e.Message)}");
             return 2;
         }
     }

@@ -92,11 +92,7 @@ public sealed record BenchOptions
 
         if (o.Json != null)
         {
-            string? dir = Path.GetDirectoryName(Path.GetFullPath(o.Json));
-            if (dir != null && !Directory.Exists(dir))
-            {
-                throw new UsageException($"--json '{o.Json}': directory '{dir}' does not exist");
-            }
+            OutputPaths.Check("--json", o.Json);
         }
 
         if (only == PartNone && o.WriteImage == null)
@@ -114,7 +110,7 @@ public sealed record BenchOptions
             throw new UsageException($"--file-dir '{o.FileDirectory}' is not a directory");
         }
 
-        if (o.WriteImage != null && File.Exists(o.WriteImage))
+        if (o.WriteImage != null && File.Exists(OutputPaths.FullPath("--write-image", o.WriteImage)))
         {
             throw new UsageException($"--write-image '{o.WriteImage}' is a file, not a directory");
         }

@@ -274,11 +274,7 @@ public sealed record BootOptions
                 }
             }
 
-            string? dir = Path.GetDirectoryName(Path.GetFullPath(output));
-            if (dir != null && !Directory.Exists(dir))
-            {
-                throw new UsageException($"{option} '{output}': directory '{dir}' does not exist");
-            }
+            OutputPaths.Check(option, output);
         }
     }
 }

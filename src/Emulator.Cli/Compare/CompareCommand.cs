@@ -137,14 +137,27 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
 
     internal static void Write(string path, Action<TextWriter> write)
     {
+        StreamWriter w;
         try
         {
-            using var w = new StreamWriter(path, append: false, new UTF8Encoding(false));
-            write(w);
+            w = new StreamWriter(path, append: false, new UTF8Encoding(false));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new UsageException($"cannot write '{path}': {e.Message}");
+        }
+
+        // Only the writing's own failures are the file's: anything else from the formatting is a bug to see, not a "cannot write".
+        using (w)
+        {
+            try
+            {
+                write(w);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"cannot write '{path}': {e.Message}");
+            }
         }
     }
 }

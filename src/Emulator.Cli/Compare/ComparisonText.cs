@@ -174,7 +174,7 @@ public static class ComparisonText
             .Concat(v.Added.Select(x => $"+ {x.Name} {x.Guid} {Describe(x.Candidate!)}"))
             .Concat(v.Changed.Select(x => $"~ {x.Name} {x.Guid} {Describe(x.Baseline!)} -> {Describe(x.Candidate!)}"));
 
-    private static string Describe(Reporting.VariableInfo v) => $"{v.Attributes} {v.DataSize} B sha256 {v.Sha256[..12]}";
+    private static string Describe(Reporting.VariableInfo v) => $"{v.Attributes} {v.DataSize} B sha256 {v.Sha256[..Math.Min(12, v.Sha256.Length)]}";
 
     private static void WriteList(TextWriter o, string what, ListChanges l)
     {

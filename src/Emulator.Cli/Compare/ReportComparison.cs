@@ -209,7 +209,8 @@ public static class ReportComparer
 
     private static List<FlashChange> CompareFlash(RunReport b, RunReport c)
     {
-        var candidate = c.Machine.Flash.ToDictionary(f => f.Unit);
+        // The first chip of each unit, as for modules: a hand-edited report may repeat one.
+        var candidate = FirstOf(c.Machine.Flash, f => f.Unit);
         return b.Machine.Flash.Select(f => candidate.TryGetValue(f.Unit, out var cf)
                 ? new FlashChange(f.Unit, f.ReadOnly, new(f.BytesProgrammed, cf.BytesProgrammed), new(f.BlocksErased, cf.BlocksErased))
                 : new FlashChange(f.Unit, f.ReadOnly, new(f.BytesProgrammed, 0), new(f.BlocksErased, 0)))

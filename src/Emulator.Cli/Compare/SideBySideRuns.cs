@@ -49,6 +49,11 @@ public sealed class SideBySideRuns(TextWriter stderr)
             FirmwareFiles.CheckLayout(r.Firmware.Vars is { } v ? [(r.Name + " code", r.Firmware.Code), (r.Name + " vars", v)] : [(r.Name + " code", r.Firmware.Code)]);
         }
 
+        if (keepReports != null)
+        {
+            OutputPaths.FullPath("--keep-reports", keepReports);
+        }
+
         string dir = Path.Combine(Path.GetTempPath(), $"emu-compare-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         try

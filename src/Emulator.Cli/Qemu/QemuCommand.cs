@@ -57,7 +57,7 @@ public static class QemuCommand
         }
         catch (UsageException e)
         {
-            stderr.WriteLine($"{Program}: {e.Message}");
+            stderr.WriteLine($"{Program}: {UsageException.OneLine(e.Message)}");
             return 1;
         }
 
@@ -73,7 +73,7 @@ public static class QemuCommand
         }
         catch (Exception e) when (e is UsageException or IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"{Program}: {e.Message}");
+            stderr.WriteLine($"{Program}: {UsageException.OneLine(e.Message)}");
             return 1;
         }
     }

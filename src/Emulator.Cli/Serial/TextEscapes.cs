@@ -46,7 +46,8 @@ public static class TextEscapes
                 case 't': bytes.Add((byte)'\t'); break;
                 case 'e': bytes.Add(0x1B); break;
                 case '\\': bytes.Add((byte)'\\'); break;
-                case 'x' when i + 2 < value.Length && byte.TryParse(value.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out byte b):
+                // Two hex digits exactly: HexNumber would also take "\x 1" (white space) as 0x01.
+                case 'x' when i + 2 < value.Length && byte.TryParse(value.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte b):
                     bytes.Add(b);
                     i += 2;
                     break;

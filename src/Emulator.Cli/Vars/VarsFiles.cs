@@ -79,7 +79,7 @@ public static class VarsFiles
             throw new UsageException($"output '{path}' is a directory");
         }
 
-        string full = Path.GetFullPath(path);
+        string full = OutputPaths.FullPath("output", path);
         string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
         try
         {
@@ -94,7 +94,11 @@ public static class VarsFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or DirectoryNotFoundException)
         {
-            File.Delete(temp);
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+
             throw new UsageException($"cannot write '{path}': {e.Message}");
         }
     }

@@ -173,7 +173,7 @@ public sealed class VarstoreFile : IDisposable
         }
     }
 
-    /// <summary>Applies a leftover journal's complete records to <paramref name="bytes"/>; refuses a journal that is not ours.</summary>
+    /// <summary>Applies a leftover journal's complete records to <paramref name="bytes"/>; refuses a journal that is not ours, or damaged.</summary>
     private static JournalScan Recover(string role, string path, byte[] journal, byte[] bytes)
     {
         var scan = VarstoreJournal.Replay(journal, bytes.Length, bytes);
@@ -181,6 +181,12 @@ public sealed class VarstoreFile : IDisposable
         {
             throw new UsageException(
                 $"'{VarstoreJournal.PathFor(path)}' is not an emu journal for the {bytes.Length}-byte {role} file '{path}': move it away and start again");
+        }
+
+        if (scan.State == JournalState.Damaged)
+        {
+            throw new UsageException(
+                $"'{VarstoreJournal.PathFor(path)}' is damaged at byte {journal.Length - scan.TornBytes} with valid records after it (not a torn write): replaying it could undo later writes, so neither file was changed; move the journal away to use '{path}' as it is");
         }
 
         return scan;

@@ -18,6 +18,14 @@ namespace Emulator.Cli.Varstore;
 /// checkpoint and restarted with the next epoch) can never pass for a current one. Sequences start
 /// at 1 in every epoch and must follow each other: replay stops at the first record that is short,
 /// fails its CRC, is out of sequence or out of bounds, and everything from there on is a torn tail.
+///
+/// A torn tail can only be the last append: the writer appends one batch (at most
+/// <see cref="FlashPersistence.BatchBytes"/>), fsyncs it, writes its bytes into the file, and only
+/// then appends the next. So a record that validates a whole batch or more beyond the first bad one
+/// proves the bad one was durable and the file has received later records since: the journal was
+/// damaged afterwards (a bad disk, another program), not torn. Replaying the records before the
+/// damage would write older bytes over newer ones, so such a journal is
+/// <see cref="JournalState.Damaged"/> and nothing of it is applied.
 /// </summary>
 public static class VarstoreJournal
 {
@@ -88,30 +96,35 @@ public static class VarstoreJournal
             return new JournalScan(JournalState.Foreign, epoch, 0, 0, journal.Length, length);
         }
 
-        int at = HeaderSize;
-        long records = 0;
-        long bytes = 0;
-        while (true)
+        int end = ApplyRecords(journal, epoch, fileLength, Span<byte>.Empty, out long records, out long bytes);
+        if (end < journal.Length && ValidRecordFrom(journal, epoch, fileLength, (long)end + FlashPersistence.BatchBytes))
         {
-            var rest = journal[at..];
-            if (rest.Length < RecordHeaderSize || BinaryPrimitives.ReadUInt32LittleEndian(rest) != RecordMagic)
-            {
-                break;
-            }
+            return new JournalScan(JournalState.Damaged, epoch, records, bytes, journal.Length - end, length);
+        }
 
-            int n = BinaryPrimitives.ReadInt32LittleEndian(rest[4..]);
-            ulong sequence = BinaryPrimitives.ReadUInt64LittleEndian(rest[8..]);
-            long offset = BinaryPrimitives.ReadInt64LittleEndian(rest[16..]);
-            if (n <= 0 || n > rest.Length - RecordHeaderSize || offset < 0 || offset > fileLength - n
-                || sequence != (ulong)records + 1
-                || BinaryPrimitives.ReadUInt32LittleEndian(rest[RecordCrcOffset..]) != RecordCrc(epoch, rest, n))
-            {
-                break;
-            }
+        if (!target.IsEmpty)
+        {
+            ApplyRecords(journal, epoch, fileLength, target, out _, out _);
+        }
 
+        return new JournalScan(records > 0 ? JournalState.Records : JournalState.Empty, epoch, records, bytes, journal.Length - end, length);
+    }
+
+    /// <summary>
+    /// Walks the complete, valid records in sequence from the header on, copying each into
+    /// <paramref name="target"/> unless it is empty; returns where the first record that is not
+    /// one of them starts (the journal's length when there is none).
+    /// </summary>
+    private static int ApplyRecords(ReadOnlySpan<byte> journal, ulong epoch, long fileLength, Span<byte> target, out long records, out long bytes)
+    {
+        int at = HeaderSize;
+        records = 0;
+        bytes = 0;
+        while (IsValidRecord(journal[at..], epoch, fileLength, (ulong)records + 1) is int n)
+        {
             if (!target.IsEmpty)
             {
-                rest.Slice(RecordHeaderSize, n).CopyTo(target.Slice((int)offset, n));
+                journal.Slice(at + RecordHeaderSize, n).CopyTo(target.Slice((int)BinaryPrimitives.ReadInt64LittleEndian(journal[(at + 16)..]), n));
             }
 
             records++;
@@ -119,7 +132,61 @@ public static class VarstoreJournal
             at += RecordHeaderSize + n;
         }
 
-        return new JournalScan(records > 0 ? JournalState.Records : JournalState.Empty, epoch, records, bytes, journal.Length - at, length);
+        return at;
+    }
+
+    /// <summary>
+    /// The data length of the record at the start of <paramref name="rest"/> when it is complete,
+    /// inside the file, of this epoch (its CRC) and, unless <paramref name="sequence"/> is null,
+    /// the expected one in sequence; null otherwise. Every field is checked before it is used.
+    /// </summary>
+    private static int? IsValidRecord(ReadOnlySpan<byte> rest, ulong epoch, long fileLength, ulong? sequence)
+    {
+        if (rest.Length < RecordHeaderSize || BinaryPrimitives.ReadUInt32LittleEndian(rest) != RecordMagic)
+        {
+            return null;
+        }
+
+        int n = BinaryPrimitives.ReadInt32LittleEndian(rest[4..]);
+        long offset = BinaryPrimitives.ReadInt64LittleEndian(rest[16..]);
+        bool valid = n > 0 && n <= rest.Length - RecordHeaderSize && offset >= 0 && offset <= fileLength - n
+            && (sequence == null || BinaryPrimitives.ReadUInt64LittleEndian(rest[8..]) == sequence)
+            && BinaryPrimitives.ReadUInt32LittleEndian(rest[RecordCrcOffset..]) == RecordCrc(epoch, rest, n);
+        return valid ? n : null;
+    }
+
+    /// <summary>
+    /// Whether a record of this epoch (any sequence) starts anywhere at or after <paramref name="from"/>.
+    /// Each candidate costs a CRC over its data, so a journal of nothing but record headers could
+    /// make the search quadratic: it checksums at most twice the journal's length, then gives up
+    /// (and the journal is read as torn, as before this check existed) — damage from a bad disk
+    /// leaves few false candidates, and a deliberately forged journal could forge valid records anyway.
+    /// </summary>
+    private static bool ValidRecordFrom(ReadOnlySpan<byte> journal, ulong epoch, long fileLength, long from)
+    {
+        ReadOnlySpan<byte> magic = [0x56, 0x52, 0x45, 0x43]; // "VREC"
+        long budget = 2L * journal.Length;
+        for (long at = from; at <= journal.Length - RecordHeaderSize && budget > 0;)
+        {
+            int found = journal[(int)at..].IndexOf(magic);
+            if (found < 0)
+            {
+                return false;
+            }
+
+            at += found;
+            if (IsValidRecord(journal[(int)at..], epoch, fileLength, sequence: null) != null)
+            {
+                return true;
+            }
+
+            // What IsValidRecord checksummed at most: only a length that fits the file gets that far.
+            int n = BinaryPrimitives.ReadInt32LittleEndian(journal[((int)at + 4)..]);
+            budget -= RecordHeaderSize + (n > 0 && n <= fileLength ? n : 0);
+            at++;
+        }
+
+        return false;
     }
 
     private static uint RecordCrc(ulong epoch, ReadOnlySpan<byte> record, int length)
@@ -159,7 +226,10 @@ public enum JournalState
 
     /// <summary>Not an emu journal for this file (another format, or written for a file of another size).</summary>
     Foreign,
+
+    /// <summary>Damaged after it was durable: valid records lie a batch or more beyond a bad one (see <see cref="VarstoreJournal"/>); nothing may be applied.</summary>
+    Damaged,
 }
 
-/// <summary>What a journal held: its epoch, the complete records (count and data bytes) and the torn tail discarded.</summary>
+/// <summary>What a journal held: its epoch, the complete records (count and data bytes) and the torn tail discarded (for <see cref="JournalState.Damaged"/>: the bytes from the first bad record on).</summary>
 public readonly record struct JournalScan(JournalState State, ulong Epoch, long Records, long DataBytes, long TornBytes, long FileLength);
