@@ -105,35 +105,10 @@ public static class CommandLineFuzz
     };
 
     /// <summary>
-    /// Like <see cref="FuzzRun.Run"/> with a smaller default count, for targets whose one input
-    /// costs much more than a parse (a whole command over a firmware image). A campaign
+    /// <see cref="FuzzRun.Run"/> with a smaller default count, for targets whose one input costs
+    /// much more than a parse (a whole command over a firmware image). A campaign
     /// (EMU_FUZZ_SECONDS) and EMU_FUZZ_ITERATIONS behave as for every target.
     /// </summary>
-    public static void RunCostly(string name, int defaultIterations, Gen<byte[]> gen, Action<byte[]> target, Func<Exception, bool> expected)
-    {
-        if (FuzzRun.CampaignSeconds is not null || Environment.GetEnvironmentVariable("EMU_FUZZ_ITERATIONS") is not null)
-        {
-            FuzzRun.Run(name, gen, target, expected);
-            return;
-        }
-
-        // The first inputs of the target's own stream (the same ones FuzzRun.Run would start with).
-        uint stream = BitConverter.ToUInt32(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)));
-        for (int i = 0; i < defaultIterations; i++)
-        {
-            byte[] input = gen.Generate(new PCG(stream, (ulong)i), null, out _);
-            try
-            {
-                FuzzRun.Once(name, input, target, expected);
-            }
-            catch (FuzzFailure e)
-            {
-                string dir = Path.Combine(AppContext.BaseDirectory, "found", name);
-                Directory.CreateDirectory(dir);
-                string path = Path.Combine(dir, Convert.ToHexStringLower(SHA256.HashData(input))[..16] + ".bin");
-                File.WriteAllBytes(path, input);
-                throw new FuzzFailure($"{name}: iteration {i} (PCG stream {stream}, seed {i}) failed; input saved as {path}", e);
-            }
-        }
-    }
+    public static void RunCostly(string name, int defaultIterations, Gen<byte[]> gen, Action<byte[]> target, Func<Exception, bool> expected) =>
+        FuzzRun.Run(name, gen, target, expected, new FuzzOptions(Iterations: defaultIterations));
 }
