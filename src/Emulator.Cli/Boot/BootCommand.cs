@@ -313,6 +313,7 @@ public sealed class BootCommand
         var idle = new IdleDetector(() => console.Transcript.BytesPrinted);
         idle.Watch(machine);
         tracker.Watch(idle, console.Screen);
+        var hang = o.HangDetection ? HangDetector.Watch(machine, console.Transcript, recognizer) : null;
         recognizer.ModuleStarted += m => _log.LogDebug(
             "module {Name} ({Type}) entered at 0x{Entry:X}, instruction {Instruction:N0}", m.Module.Name ?? m.Module.FileGuid.ToString(), m.Module.Type, m.Entry, m.Instruction);
         console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && _host.StderrIsTerminal);
@@ -407,6 +408,7 @@ public sealed class BootCommand
             StopReason.PowerOff => "powerOff",
             StopReason.Reset => "reset",
             StopReason.ResetLimit => "resetLimit",
+            StopReason.Hang => "hang",
             StopReason.Requested when cancel.Cancelled => "interrupted",
             _ => reason.ToString(),
         };
@@ -422,7 +424,7 @@ public sealed class BootCommand
             report = report with { Stop = report.Stop with { Detail = internalError } };
         }
 
-        LogSummary(report, cpu);
+        LogSummary(report, cpu, hang);
         if (o.Timeline)
         {
             ModuleTimeline.Write(_stderr, report.Modules, report.Instructions);
@@ -495,11 +497,12 @@ public sealed class BootCommand
         writer?.Syncs ?? 0,
         writer?.Failure?.Message);
 
-    private void LogSummary(RunReport r, Cpu cpu)
+    private void LogSummary(RunReport r, Cpu cpu, HangDetector? hang)
     {
         _log.LogInformation(
             "stopped: {Reason} at {Address} after {Instructions:N0} instructions in {Wall:F2} s ({Mips:F1} MIPS){Detail}",
             r.Stop.Reason, r.Stop.Address, r.Instructions, r.WallSeconds, r.Mips, r.Stop.Detail is { } d ? ": " + d : string.Empty);
+        _log.LogDebug("hang detector: longest window {Longest:N0} instructions (a hang at {Window:N0})", hang?.LongestWindow, HangDetector.DefaultWindow);
         _log.LogDebug(
             "blocks built {Blocks:N0}, code page invalidations {Invalidations:N0}, host GC allocations {Allocated:N0} bytes",
             cpu.BlocksBuilt, cpu.CodePageInvalidations, GC.GetTotalAllocatedBytes());
