@@ -321,7 +321,7 @@ public sealed class BootCommand
         {
             _log.LogInformation(
                 "machine reset ({Cause}) at instruction {Instruction:N0}, virtual {VirtualMs:F3} ms: {Detail}; boot {Boot} starts",
-                CauseName(r.Cause), r.Instruction, r.VirtualTime / 1e6, r.Detail, machine.Boot);
+                ResetInfo.CauseName(r.Cause), r.Instruction, r.VirtualTime / 1e6, r.Detail, machine.Boot);
             tracker.BeginBoot(machine.Boot);
             recognizer.BeginBoot(machine.Boot);
         };
@@ -502,7 +502,7 @@ public sealed class BootCommand
         _log.LogInformation(
             "stopped: {Reason} at {Address} after {Instructions:N0} instructions in {Wall:F2} s ({Mips:F1} MIPS){Detail}",
             r.Stop.Reason, r.Stop.Address, r.Instructions, r.WallSeconds, r.Mips, r.Stop.Detail is { } d ? ": " + d : string.Empty);
-        _log.LogDebug("hang detector: longest window {Longest:N0} instructions (a hang at {Window:N0})", hang?.LongestWindow, HangDetector.DefaultWindow);
+        _log.LogDebug("hang detector: the longest loop without progress ran {Longest:N0} instructions (a hang at {Window:N0})", hang?.LongestLoop, HangDetector.DefaultWindow);
         _log.LogDebug(
             "blocks built {Blocks:N0}, code page invalidations {Invalidations:N0}, host GC allocations {Allocated:N0} bytes",
             cpu.BlocksBuilt, cpu.CodePageInvalidations, GC.GetTotalAllocatedBytes());
@@ -544,7 +544,7 @@ public sealed class BootCommand
                 machine.FlashPlacements.Select(p => FlashInfoOf(p, machine.FlashChips[p.Unit])).ToList()),
             Milestones = tracker.Reached.Select(m => new MilestoneInfo(
                 m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6, m.Boot, flashAt.GetValueOrDefault(m).Bytes, flashAt.GetValueOrDefault(m).Blocks, m.Screen)).ToList(),
-            Resets = machine.Resets.Select(r => new ResetInfo(r.Boot, r.Instruction, r.VirtualTime / 1e6, CauseName(r.Cause), r.Detail)).ToList(),
+            Resets = machine.Resets.Select(r => new ResetInfo(r.Boot, r.Instruction, r.VirtualTime / 1e6, ResetInfo.CauseName(r.Cause), r.Detail)).ToList(),
             Instructions = cpu.InstructionCount,
             RepIterations = cpu.RepIterations,
             WallSeconds = Math.Round(seconds, 3),
@@ -563,15 +563,6 @@ public sealed class BootCommand
             Console = new ConsoleInfo(console.BytesPrinted, console.Truncated, console.RawText),
         };
     }
-
-    /// <summary>The report's name of a reset cause (camelCase, like stop reasons).</summary>
-    private static string CauseName(ResetCause cause) => cause switch
-    {
-        ResetCause.ResetControl => "resetControl",
-        ResetCause.KeyboardController => "keyboardController",
-        ResetCause.FastReset => "fastReset",
-        _ => "tripleFault",
-    };
 
     private static FlashInfo FlashInfoOf(FlashPlacement p, Core.Devices.CfiFlash.CfiFlash chip) =>
         new(p.Unit, p.Name, Hex.Format(p.Base), p.Size, chip.ReadOnly, chip.BytesProgrammed, chip.BlocksErased);

@@ -30,10 +30,11 @@ namespace Emulator.Cli.Boot;
 /// input — input waits (UART or keyboard reads with nothing received, HLT) each at most
 /// <see cref="MaxInstructionsBetweenWaits"/> after the previous, in one streak since before the
 /// previous sample: what the <c>idle</c> rule calls waiting (<see cref="IdleDetector"/>), a
-/// blocking serial read included, while the 20 ms timer polls in a dead loop are not. A window
-/// that has lasted <see cref="DefaultWindow"/> instructions is a hang when its loop states (each
-/// at least 1/<see cref="LoopShareDivisor"/> of its samples) hold 7/8 of the samples and lie
-/// within <see cref="MaxLoopBytes"/> of code; otherwise a new window starts. Instruction counts
+/// blocking serial read included, while the 20 ms timer polls in a dead loop are not. Once a
+/// window has lasted <see cref="DefaultWindow"/> instructions, its loop states (each at least
+/// 1/<see cref="LoopShareDivisor"/> of its samples) must hold 7/8 of the samples and lie within
+/// <see cref="MaxLoopBytes"/> of code, or a new window starts; it is a hang when the loop's
+/// first sample is <see cref="DefaultWindow"/> instructions old. Instruction counts
 /// and guest state only, so it fires at the same instruction on every run.
 /// </summary>
 public sealed class HangDetector
@@ -79,8 +80,8 @@ public sealed class HangDetector
         _window = window;
     }
 
-    /// <summary>The longest window so far, in instructions: how close the run came to a hang (diagnostics).</summary>
-    public long LongestWindow { get; private set; }
+    /// <summary>The longest a loop has spun so far without progress, in instructions: how close the run came to a hang (diagnostics).</summary>
+    public long LongestLoop { get; private set; }
 
     /// <summary>
     /// Watches <paramref name="machine"/> and stops it with <see cref="StopReason.Hang"/> and a
@@ -154,14 +155,17 @@ public sealed class HangDetector
             return null;
         }
 
-        long length = instruction - _windowStart;
-        LongestWindow = Math.Max(LongestWindow, length);
-        if (length < _window)
+        // A window may open with a computation's last samples before the loop: the loop itself
+        // must have spun a whole window (from its first sample), so it fires at most one sample
+        // late and never early. A long window that is no small loop starts over.
+        var loop = Loop();
+        long age = loop != null ? instruction - loop.Since : 0;
+        LongestLoop = Math.Max(LongestLoop, age);
+        if (instruction - _windowStart < _window || (loop != null && age < _window))
         {
             return null;
         }
 
-        var loop = Loop();
         Restart();
         TryAdd(instruction, address, fingerprint);
         return loop;
