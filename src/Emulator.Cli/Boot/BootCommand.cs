@@ -502,7 +502,7 @@ public sealed class BootCommand
         _log.LogInformation(
             "stopped: {Reason} at {Address} after {Instructions:N0} instructions in {Wall:F2} s ({Mips:F1} MIPS){Detail}",
             r.Stop.Reason, r.Stop.Address, r.Instructions, r.WallSeconds, r.Mips, r.Stop.Detail is { } d ? ": " + d : string.Empty);
-        _log.LogDebug("hang detector: the longest loop without progress ran {Longest:N0} instructions (a hang at {Window:N0})", hang?.LongestLoop, HangDetector.DefaultWindow);
+        _log.LogDebug("hang detector: {State}", hang is null ? "off" : $"the longest loop without progress ran {hang.LongestLoop:N0} instructions (a hang at {HangDetector.DefaultWindow:N0})");
         _log.LogDebug(
             "blocks built {Blocks:N0}, code page invalidations {Invalidations:N0}, host GC allocations {Allocated:N0} bytes",
             cpu.BlocksBuilt, cpu.CodePageInvalidations, GC.GetTotalAllocatedBytes());
