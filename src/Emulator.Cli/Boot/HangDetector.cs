@@ -44,7 +44,7 @@ public sealed class HangDetector
 
     /// <summary>
     /// How long a dead loop must spin before it is a hang: 1 billion instructions, one virtual
-    /// second of busy time, longer than any wait OVMF times without reading a clock. No
+    /// second of busy time. No
     /// fixture's boot to <c>idle</c> shows a loop without progress at all (docs/boot.md,
     /// "Hangs"); the cost is the second spun before the report (about 4 s of wall time).
     /// </summary>
