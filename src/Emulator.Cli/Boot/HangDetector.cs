@@ -44,9 +44,9 @@ public sealed class HangDetector
 
     /// <summary>
     /// How long a dead loop must spin before it is a hang: 1 billion instructions, one virtual
-    /// second of busy time. No
-    /// fixture's boot to <c>idle</c> shows a loop without progress at all (docs/boot.md,
-    /// "Hangs"); the cost is the second spun before the report (about 4 s of wall time).
+    /// second of busy time. No fixture's boot to <c>idle</c> shows a loop without progress at
+    /// all (docs/boot.md, "Hangs"); the cost is the second spun before the report (about 4 s of
+    /// wall time).
     /// </summary>
     public const long DefaultWindow = 1_000_000_000;
 
