@@ -33,6 +33,7 @@ public static class CommandDispatcher
                    --force (boot a CODE/VARS pair that does not match, in snapshot mode)
                    --interpret (no block compilation: every block interpreted)
                    --no-reboot (a guest reset ends the run)  --max-resets N (default 16)
+                   --no-hang-detect (spin on in a dead loop instead of stopping with 'hang')
                    --timeline (after the run: every module started, where, when, instructions inside)
           bench    flash write throughput: device level, guest level, images for QEMU
                    flash [--seconds S (per device figure, default 0.5)] [--chip SIZE (default 256K)]

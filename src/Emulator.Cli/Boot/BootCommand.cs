@@ -313,6 +313,7 @@ public sealed class BootCommand
         var idle = new IdleDetector(() => console.Transcript.BytesPrinted);
         idle.Watch(machine);
         tracker.Watch(idle, console.Screen);
+        var hang = o.HangDetection ? HangDetector.Watch(machine, console.Transcript, recognizer) : null;
         recognizer.ModuleStarted += m => _log.LogDebug(
             "module {Name} ({Type}) entered at 0x{Entry:X}, instruction {Instruction:N0}", m.Module.Name ?? m.Module.FileGuid.ToString(), m.Module.Type, m.Entry, m.Instruction);
         console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && _host.StderrIsTerminal);
@@ -320,7 +321,7 @@ public sealed class BootCommand
         {
             _log.LogInformation(
                 "machine reset ({Cause}) at instruction {Instruction:N0}, virtual {VirtualMs:F3} ms: {Detail}; boot {Boot} starts",
-                CauseName(r.Cause), r.Instruction, r.VirtualTime / 1e6, r.Detail, machine.Boot);
+                ResetInfo.CauseName(r.Cause), r.Instruction, r.VirtualTime / 1e6, r.Detail, machine.Boot);
             tracker.BeginBoot(machine.Boot);
             recognizer.BeginBoot(machine.Boot);
         };
@@ -407,6 +408,7 @@ public sealed class BootCommand
             StopReason.PowerOff => "powerOff",
             StopReason.Reset => "reset",
             StopReason.ResetLimit => "resetLimit",
+            StopReason.Hang => "hang",
             StopReason.Requested when cancel.Cancelled => "interrupted",
             _ => reason.ToString(),
         };
@@ -422,7 +424,7 @@ public sealed class BootCommand
             report = report with { Stop = report.Stop with { Detail = internalError } };
         }
 
-        LogSummary(report, cpu);
+        LogSummary(report, cpu, hang);
         if (o.Timeline)
         {
             ModuleTimeline.Write(_stderr, report.Modules, report.Instructions);
@@ -495,11 +497,12 @@ public sealed class BootCommand
         writer?.Syncs ?? 0,
         writer?.Failure?.Message);
 
-    private void LogSummary(RunReport r, Cpu cpu)
+    private void LogSummary(RunReport r, Cpu cpu, HangDetector? hang)
     {
         _log.LogInformation(
             "stopped: {Reason} at {Address} after {Instructions:N0} instructions in {Wall:F2} s ({Mips:F1} MIPS){Detail}",
             r.Stop.Reason, r.Stop.Address, r.Instructions, r.WallSeconds, r.Mips, r.Stop.Detail is { } d ? ": " + d : string.Empty);
+        _log.LogDebug("hang detector: {State}", hang is null ? "off" : $"the longest loop without progress ran {hang.LongestLoop:N0} instructions (a hang at {HangDetector.DefaultWindow:N0})");
         _log.LogDebug(
             "blocks built {Blocks:N0}, code page invalidations {Invalidations:N0}, host GC allocations {Allocated:N0} bytes",
             cpu.BlocksBuilt, cpu.CodePageInvalidations, GC.GetTotalAllocatedBytes());
@@ -541,7 +544,7 @@ public sealed class BootCommand
                 machine.FlashPlacements.Select(p => FlashInfoOf(p, machine.FlashChips[p.Unit])).ToList()),
             Milestones = tracker.Reached.Select(m => new MilestoneInfo(
                 m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6, m.Boot, flashAt.GetValueOrDefault(m).Bytes, flashAt.GetValueOrDefault(m).Blocks, m.Screen)).ToList(),
-            Resets = machine.Resets.Select(r => new ResetInfo(r.Boot, r.Instruction, r.VirtualTime / 1e6, CauseName(r.Cause), r.Detail)).ToList(),
+            Resets = machine.Resets.Select(r => new ResetInfo(r.Boot, r.Instruction, r.VirtualTime / 1e6, ResetInfo.CauseName(r.Cause), r.Detail)).ToList(),
             Instructions = cpu.InstructionCount,
             RepIterations = cpu.RepIterations,
             WallSeconds = Math.Round(seconds, 3),
@@ -560,15 +563,6 @@ public sealed class BootCommand
             Console = new ConsoleInfo(console.BytesPrinted, console.Truncated, console.RawText),
         };
     }
-
-    /// <summary>The report's name of a reset cause (camelCase, like stop reasons).</summary>
-    private static string CauseName(ResetCause cause) => cause switch
-    {
-        ResetCause.ResetControl => "resetControl",
-        ResetCause.KeyboardController => "keyboardController",
-        ResetCause.FastReset => "fastReset",
-        _ => "tripleFault",
-    };
 
     private static FlashInfo FlashInfoOf(FlashPlacement p, Core.Devices.CfiFlash.CfiFlash chip) =>
         new(p.Unit, p.Name, Hex.Format(p.Base), p.Size, chip.ReadOnly, chip.BytesProgrammed, chip.BlocksErased);

@@ -17,7 +17,7 @@ public sealed record BootOptions
         "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets", "--vm",
     };
 
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force", "--timeline", "--interpret" };
+    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force", "--timeline", "--interpret", "--no-hang-detect" };
 
     public const string SerialInputOption = "--serial-input";
     public const string ExpectOption = "--expect";
@@ -94,6 +94,9 @@ public sealed record BootOptions
 
     public bool NoStatus { get; init; }
 
+    /// <summary>Stop a firmware that spins in a dead loop with stop reason <c>hang</c> (<see cref="HangDetector"/>); off with --no-hang-detect.</summary>
+    public bool HangDetection { get; init; } = true;
+
     // Set by the QEMU front end (Qemu/QemuCommand.cs); boot's own options leave the defaults.
 
     /// <summary>The ISA serial ports and their backends; boot has COM1 on the console.</summary>
@@ -166,6 +169,7 @@ public sealed record BootOptions
             ExactWaits = a.Has("--exact-waits"),
             Interpret = a.Has("--interpret"),
             NoStatus = a.Has("--no-status"),
+            HangDetection = !a.Has("--no-hang-detect"),
             NoReboot = a.Has("--no-reboot"),
             MaxResets = a.GetLong("--max-resets") is { } r
                 ? (r is >= 0 and <= int.MaxValue ? (int)r : throw new UsageException($"--max-resets must be between 0 and {int.MaxValue}, not {r}"))

@@ -55,14 +55,19 @@ public sealed class IdleDetector
     public void Watch(PcMachine machine)
     {
         var cpu = machine.Cpu;
-        void Wait() => InputWait(cpu.VirtualTime - cpu.IdleTicks, cpu.VirtualTime);
-        cpu.Halting += Wait;
+        OnInputWait(machine, () => InputWait(cpu.VirtualTime - cpu.IdleTicks, cpu.VirtualTime));
+    }
+
+    /// <summary>Calls <paramref name="wait"/> at every input wait of <paramref name="machine"/> (CPU thread, inside the waiting instruction).</summary>
+    public static void OnInputWait(PcMachine machine, Action wait)
+    {
+        machine.Cpu.Halting += wait;
         foreach (var uart in machine.SerialPorts)
         {
-            uart.InputAwaited += Wait;
+            uart.InputAwaited += wait;
         }
 
-        machine.Keyboard.InputAwaited += Wait;
+        machine.Keyboard.InputAwaited += wait;
     }
 
     /// <summary>A machine reset: the new boot has printed nothing yet.</summary>

@@ -124,14 +124,17 @@ public sealed unsafe class ModuleRecognizer
         ModuleStarted?.Invoke(start);
     }
 
-    private ExecutionCounter? CounterFor(ulong linear)
+    private ExecutionCounter? CounterFor(ulong linear) => ModuleAt(linear)?.Inside;
+
+    /// <summary>The module of this boot whose image holds <paramref name="linear"/> (the most recently started where images overlap); null outside every recognised image.</summary>
+    public ModuleStart? ModuleAt(ulong linear)
     {
         for (int i = _started.Count - 1; i >= 0; i--)
         {
             var m = _started[i];
             if (m.Boot == Boot && linear >= m.ImageStart && linear < m.ImageEnd)
             {
-                return m.Inside;
+                return m;
             }
         }
 

@@ -33,7 +33,7 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
     /// <summary>Boot options passed to both runs unchanged.</summary>
     internal static readonly HashSet<string> ForwardedValues = ["--until", "--max-instructions", "--memory", "--rtc-start", "--max-resets", "--pace"];
 
-    internal static readonly HashSet<string> ForwardedFlags = ["--unassigned-zero", "--exact-waits", "--no-reboot"];
+    internal static readonly HashSet<string> ForwardedFlags = ["--unassigned-zero", "--exact-waits", "--no-reboot", "--no-hang-detect"];
 
     public int Run(IEnumerable<string> args)
     {

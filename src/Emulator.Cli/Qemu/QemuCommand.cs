@@ -130,8 +130,10 @@ public static class QemuCommand
             NoReboot = c.NoReboot,
             NoHpet = c.NoHpet,
 
-            // QEMU reboots for ever; a reset loop is the harness's to time out, as with QEMU.
+            // QEMU reboots for ever, and spins in a hung guest for ever; a reset loop or a dead
+            // loop is the harness's to time out, as with QEMU.
             MaxResets = int.MaxValue,
+            HangDetection = false,
             Qemu = new QemuBehaviour(c.NoShutdown, RefuseMismatch: Environment.GetEnvironmentVariable(RefuseMismatchVariable) == "1"),
         };
     }

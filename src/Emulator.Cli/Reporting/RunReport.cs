@@ -89,7 +89,17 @@ public sealed record VarstoreInfo(
 public sealed record ModuleInfo(string? Name, Guid Guid, string Type, string ImageAddress, string Entry, long Instruction, double VirtualMs, int Boot, long Instructions);
 
 /// <summary>A machine reset: the boot it ended, instruction index and virtual time, cause (resetControl, keyboardController, fastReset, tripleFault), detail.</summary>
-public sealed record ResetInfo(int Boot, long Instruction, double VirtualMs, string Cause, string Detail);
+public sealed record ResetInfo(int Boot, long Instruction, double VirtualMs, string Cause, string Detail)
+{
+    /// <summary>The report's name of a reset cause (camelCase, like stop reasons).</summary>
+    public static string CauseName(Core.Machine.ResetCause cause) => cause switch
+    {
+        Core.Machine.ResetCause.ResetControl => "resetControl",
+        Core.Machine.ResetCause.KeyboardController => "keyboardController",
+        Core.Machine.ResetCause.FastReset => "fastReset",
+        _ => "tripleFault",
+    };
+}
 
 public sealed record ToolInfo(string Name, string Version);
 

@@ -9,6 +9,9 @@ namespace Emulator.Core.Cpu;
 /// </summary>
 public sealed partial class Cpu
 {
+    /// <summary>The last exception the guest raised (external interrupts and NMIs excluded); null when none since power-on.</summary>
+    public GuestException? LastGuestException { get; private set; }
+
     /// <summary>Delivers a vector, escalating nested faults; false when the CPU triple-faulted.</summary>
     private bool TryDeliver(int vector, uint? errorCode, bool external)
     {
@@ -51,6 +54,7 @@ public sealed partial class Cpu
         if (!external)
         {
             ExceptionCount++;
+            LastGuestException = new GuestException(vector, LinearRip, InstructionCount);
         }
 
         _halted = false;

@@ -62,4 +62,15 @@ public static class Vector
 {
     public const int DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8;
     public const int TS = 10, NP = 11, SS = 12, GP = 13, PF = 14, MF = 16, AC = 17, MC = 18, XM = 19;
+
+    /// <summary>The SDM's mnemonic of an exception vector ("#GP"), or null for 9, 15, 20 and up (reserved, or not modelled).</summary>
+    public static string? Mnemonic(int vector) => vector switch
+    {
+        DE => "#DE", DB => "#DB", NMI => "NMI", BP => "#BP", OF => "#OF", BR => "#BR", UD => "#UD", NM => "#NM", DF => "#DF",
+        TS => "#TS", NP => "#NP", SS => "#SS", GP => "#GP", PF => "#PF", MF => "#MF", AC => "#AC", MC => "#MC", XM => "#XM",
+        _ => null,
+    };
 }
+
+/// <summary>A guest exception (a fault, trap or INT n; not an external interrupt or NMI): its vector, the linear RIP it was raised at (the faulting instruction for a fault, the next one for a trap or INT n), and that instruction index.</summary>
+public readonly record struct GuestException(int Vector, ulong Address, long Instruction);

@@ -31,4 +31,7 @@ public enum StopReason
 
     /// <summary>The machine reset more often than its reset limit allows (a reset loop).</summary>
     ResetLimit,
+
+    /// <summary>The host's hang detector found the guest spinning in a dead loop (see the CLI's HangDetector).</summary>
+    Hang,
 }
