@@ -91,6 +91,7 @@ public static class VarsFiles
 
             // Without force a target that appeared meanwhile (another emu making the same copy) is kept, not replaced.
             File.Move(temp, full, overwrite: force);
+            DirectorySync.Flush(Path.GetDirectoryName(full)!);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or DirectoryNotFoundException)
         {
