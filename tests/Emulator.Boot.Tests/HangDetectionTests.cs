@@ -96,6 +96,47 @@ public partial class HangDetectionTests
         Assert.DoesNotContain("after a", detail);
     }
 
+    [Fact]
+    public void ADebugBuildsHangNamesTheAssertItPrintedOnTheDebugConsole()
+    {
+        // The DEBUG build checks the store header in PEI (PlatformInitLib's PlatformValidateNvVarStore),
+        // prints why and ASSERTs, then spins in CpuDeadLoop: the hang says which ASSERT.
+        var vars = File.ReadAllBytes(DebugFixtures.Path(DebugFixtures.Vars2M));
+        vars[0x48 + 21] = 0xFF;
+        using var store = new TempCopy(vars);
+        string log = CliRunner.TempFile(".log");
+        try
+        {
+            var (root, exit, _) = Boot("--code", DebugFixtures.Path(DebugFixtures.Code2M), "--vars", store.Path, "--force", "--debugcon", log);
+
+            Assert.Equal(1, exit);
+            string detail = AssertHang(root);
+            string lastAssert = File.ReadAllLines(log).Last(l => l.StartsWith("ASSERT", StringComparison.Ordinal)).Trim();
+            Assert.EndsWith("; the debug log's last ASSERT: " + lastAssert, detail);
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
+
+    [Fact]
+    public void TheDebugLogKeepsOnlyItsLastAssertLine()
+    {
+        var tail = new DebugLogAssert();
+        var seen = new List<byte>();
+        Action<byte> output = tail.Tee(seen.Add);
+        byte[] text = System.Text.Encoding.ASCII.GetBytes("Loading PEIM\r\nASSERT [A] a.c(1): x\nnot an assert\nASSERT [B] b.c(2): " + new string('y', 400) + "\n");
+        foreach (byte b in text)
+        {
+            output(b);
+        }
+
+        Assert.Equal(text, seen);
+        Assert.StartsWith("ASSERT [B] b.c(2): yyy", tail.LastAssert);
+        Assert.True(tail.LastAssert!.Length <= 240);
+    }
+
     /// <summary>Asserts a hang one window after the loop began (far before the 5 G budget), named in a module the report lists; returns the detail.</summary>
     private static string AssertHang(JsonElement root)
     {

@@ -126,7 +126,8 @@ public sealed class BootCommand
         var serialPorts = o.SerialPorts.Select(backends.Port).ToList();
         // A debug console with a null backend still exists (the guest finds it and writes to nothing).
         var debugConBackend = o.DebugConBackend ?? (o.DebugCon != null ? new SerialBackend(SerialBackendKind.File, o.DebugCon) : null);
-        var debugCon = debugConBackend != null ? backends.Open(debugConBackend, "debugcon", "debug console log").Output ?? (_ => { }) : null;
+        var debugAssert = new DebugLogAssert();
+        var debugCon = debugConBackend != null ? debugAssert.Tee(backends.Open(debugConBackend, "debugcon", "debug console log").Output ?? (_ => { })) : null;
         PcMachine machine;
         try
         {
@@ -180,7 +181,7 @@ public sealed class BootCommand
                     }
                 }
 
-                return Execute(o, machine, files, addressMilestones, console, modules, stores);
+                return Execute(o, machine, files, addressMilestones, console, debugAssert, modules, stores);
             }
             finally
             {
@@ -302,7 +303,7 @@ public sealed class BootCommand
 
     private int Execute(
         BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, Dictionary<string, ulong> addressMilestones, ConsoleSession console,
-        IReadOnlyList<FirmwareModule> modules, List<(VarstoreFile File, FlashPersistence? Writer)> stores)
+        DebugLogAssert debugAssert, IReadOnlyList<FirmwareModule> modules, List<(VarstoreFile File, FlashPersistence? Writer)> stores)
     {
         var cpu = machine.Cpu;
         var wall = Stopwatch.StartNew();
@@ -313,7 +314,7 @@ public sealed class BootCommand
         var idle = new IdleDetector(() => console.Transcript.BytesPrinted);
         idle.Watch(machine);
         tracker.Watch(idle, console.Screen);
-        var hang = o.HangDetection ? HangDetector.Watch(machine, console.Transcript, recognizer) : null;
+        var hang = o.HangDetection ? HangDetector.Watch(machine, console.Transcript, recognizer, debugAssert) : null;
         recognizer.ModuleStarted += m => _log.LogDebug(
             "module {Name} ({Type}) entered at 0x{Entry:X}, instruction {Instruction:N0}", m.Module.Name ?? m.Module.FileGuid.ToString(), m.Module.Type, m.Entry, m.Instruction);
         console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && _host.StderrIsTerminal);

@@ -87,9 +87,10 @@ public sealed class HangDetector
     /// <summary>
     /// Watches <paramref name="machine"/> and stops it with <see cref="StopReason.Hang"/> and a
     /// detail naming the loop, its module (from <paramref name="modules"/>) and the guest
-    /// exception before it, if any. Console output is <paramref name="console"/>'s.
+    /// exception before it, if any, and the ASSERT a DEBUG build printed on the debug console
+    /// (<paramref name="debugLog"/>, when there is one). Console output is <paramref name="console"/>'s.
     /// </summary>
-    public static HangDetector Watch(PcMachine machine, ConsoleTranscript console, ModuleRecognizer modules)
+    public static HangDetector Watch(PcMachine machine, ConsoleTranscript console, ModuleRecognizer modules, DebugLogAssert? debugLog = null)
     {
         var detector = new HangDetector();
         var cpu = machine.Cpu;
@@ -107,7 +108,8 @@ public sealed class HangDetector
             if (detector.Sample(now, cpu.LinearRip, Fingerprint(cpu), console.BytesPrinted) is { } loop)
             {
                 var fault = cpu.LastGuestException is { } f && f.Instruction >= bootStart ? f : (GuestException?)null;
-                cpu.RequestStop(StopReason.Hang, Describe(loop, fault, address => Where(modules, address)));
+                string detail = Describe(loop, fault, address => Where(modules, address));
+                cpu.RequestStop(StopReason.Hang, debugLog?.LastAssert is { } assert ? $"{detail}; the debug log's last ASSERT: {assert}" : detail);
             }
         };
         IdleDetector.OnInputWait(machine, () => detector.InputWait(cpu.InstructionCount));
