@@ -171,6 +171,10 @@ public class VarsCommandTests
         Assert.Contains("StartId 0x5555, not 0x55AA", issue.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(["EmuAfter"], json.GetProperty("lostRecords").EnumerateArray().Select(r => r.GetProperty("name").GetString()));
 
+        var list = CliRunner.Run("vars", "list", store.Path);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains("note: the firmware would repair this store at its next boot; 'emu vars check", list.Stdout, StringComparison.Ordinal);
+
         var set = CliRunner.Run("vars", "set", store.Path, "More", "--guid", Vendor, "--data-hex", "01");
         Assert.Equal(2, set.ExitCode);
         Assert.Contains("the store needs the firmware's repair first (at 0xB8:", set.Stderr, StringComparison.Ordinal);

@@ -102,6 +102,13 @@ public sealed class VarsCommand(Stream stdout)
         int live = image.LiveVariables.Count();
         output.WriteLine($"{path}: {(image.IsAuthenticated ? "authenticated" : "plain")} variable store, 0x{image.StoreSize:X} bytes at 0x{image.StoreOffset:X}; "
             + $"{live} live variable{(live == 1 ? string.Empty : "s")}, {image.FreeBytes} bytes free, {image.ReclaimableBytes} reclaimable");
+        if (!image.IsValid || image.NeedsRepair)
+        {
+            // The list is what the store holds now; the firmware's next boot may change it (a reclaim drops
+            // records after a broken header, a rejected store is not used at all).
+            output.WriteLine($"note: the firmware would {(image.IsValid ? "repair" : "reject")} this store at its next boot; 'emu vars check {path}' says what and where");
+        }
+
         if (records.Count == 0)
         {
             return 0;
