@@ -108,8 +108,7 @@ public sealed class HangDetector
             if (detector.Sample(now, cpu.LinearRip, Fingerprint(cpu), console.BytesPrinted) is { } loop)
             {
                 var fault = cpu.LastGuestException is { } f && f.Instruction >= bootStart ? f : (GuestException?)null;
-                string detail = Describe(loop, fault, address => Where(modules, address));
-                cpu.RequestStop(StopReason.Hang, debugLog?.LastAssert is { } assert ? $"{detail}; the debug log's last ASSERT: {assert}" : detail);
+                cpu.RequestStop(StopReason.Hang, Describe(loop, fault, debugLog?.LastAssert, address => Where(modules, address)));
             }
         };
         IdleDetector.OnInputWait(machine, () => detector.InputWait(cpu.InstructionCount));
@@ -174,8 +173,8 @@ public sealed class HangDetector
         return loop;
     }
 
-    /// <summary>The one-line description of a hang for the report: the loop, its module, and the guest exception before it.</summary>
-    public static string Describe(HangLoop loop, GuestException? fault, Func<ulong, string> where)
+    /// <summary>The one-line description of a hang for the report: the loop, its module, the guest exception before it and the last ASSERT the debug log showed.</summary>
+    public static string Describe(HangLoop loop, GuestException? fault, string? lastAssert, Func<ulong, string> where)
     {
         var c = CultureInfo.InvariantCulture;
         string range = loop.Low == loop.High ? Hex.Format(loop.Low) : $"{Hex.Format(loop.Low)}-{Hex.Format(loop.High)}";
@@ -184,6 +183,11 @@ public sealed class HangDetector
         {
             string name = Vector.Mnemonic(f.Vector) is { } m ? "a " + m : "an exception";
             text += string.Create(c, $", after {name} (vector {f.Vector}) at {Hex.Format(f.Address)}{where(f.Address)}, instruction {f.Instruction:N0}");
+        }
+
+        if (lastAssert is not null)
+        {
+            text += $"; the debug log's last ASSERT: {lastAssert}";
         }
 
         return text;

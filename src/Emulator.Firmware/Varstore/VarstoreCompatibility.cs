@@ -45,6 +45,9 @@ public static class VarstoreCompatibility
         return new Verdict(false, findings, expected, mapped, image);
     }
 
+    // The block map is not compared with the template's: the parser judges it as the FVB driver
+    // does (block length, coverage of FvLength), and a map that merely differs from the template's
+    // boots (observed on emu and QEMU 7.2 with a map covering more than FvLength).
     private static void JudgeSameSize(VarstoreExpectation expected, VarstoreImage image, string want, List<string> findings)
     {
         ReadOnlySpan<byte> bytes = image.Bytes.Span;
@@ -68,10 +71,6 @@ public static class VarstoreCompatibility
             findings.Add($"{want}, mapped at the right place, but {(image.IsUsable ? "the firmware will reject it" : "it is not an OVMF variable store")} ({image.Errors.FirstOrDefault()}): it erases a volume whose FV header it refuses "
                 + "and stops at a CPU exception when its variable driver finds no usable store; every variable is lost");
         }
-
-        // The block map is judged by the parser as the FVB driver judges it (block length, coverage
-        // of FvLength): a map that merely differs from the template's boots (observed on emu and
-        // QEMU 7.2 with a map covering more than FvLength), so it is a note there, not a verdict here.
         else if (expected.StoreSize is int size && image.StoreSize != size)
         {
             findings.Add($"{want} whose variable store is 0x{size:X} bytes, this one's is 0x{image.StoreSize:X}: a different layout of the same size; "
