@@ -509,8 +509,8 @@ public sealed class BootCommand
             cpu.BlocksBuilt, cpu.CodePageInvalidations, GC.GetTotalAllocatedBytes());
         _log.LogDebug(
             "blocks compiled {Compiled:N0}, refused {Refused:N0}{Why} (block compiler{Off})",
-            Cpu.CompilerStatistics.Compiled, Cpu.CompilerStatistics.Refused,
-            Cpu.CompilerStatistics.LastRefusal is { } why ? ", last: " + why : string.Empty,
+            cpu.CompilerStatistics.Compiled, cpu.CompilerStatistics.Refused,
+            cpu.CompilerStatistics.LastRefusal is { } why ? ", last: " + why : string.Empty,
             cpu.BlockCompilation ? string.Empty : " off: --interpret");
         foreach (var u in r.Unimplemented)
         {
