@@ -66,9 +66,24 @@ public sealed class BootCommand
                 {
                     // Check the pair on the file's bytes before the varstore is opened (opening may replay
                     // a journal into the file): a refused pair never touches it, --force means snapshot.
+                    // A restore brings its own VARS (the migrated contents): judged in StateFiles.CheckMigration instead.
                     var (varsBytes, _) = FirmwareFiles.Load(InputRole.Flash("vars"), o.Vars);
-                    o = CheckPair(o, ParseCode(flash[0].Contents), varsBytes);
+                    o = o.Restored != null ? o : CheckPair(o, ParseCode(flash[0].Contents), varsBytes);
                     AddUnit("vars", o.Vars!, !o.VarsReadOnly);
+                }
+            }
+
+            if (o.Restored is { } state)
+            {
+                foreach (string line in StateFiles.CheckMigration(state, flash))
+                {
+                    _stderr.WriteLine(line);
+                }
+
+                // The machine runs what the state holds (flash contents travel with it); the files are where it persists.
+                for (int unit = 0; unit < flash.Count; unit++)
+                {
+                    flash[unit] = flash[unit] with { Contents = state.Snapshot.Flash[unit] };
                 }
             }
 
@@ -154,6 +169,19 @@ public sealed class BootCommand
             throw new UsageException(e.Message);
         }
 
+        if (o.Restored is { } restored)
+        {
+            try
+            {
+                machine.Restore(restored.Snapshot);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                machine.Dispose();
+                throw new UsageException($"state file '{o.Restore}' does not fit this machine: {e.Message.Split(" (Parameter")[0]}");
+            }
+        }
+
         Dictionary<string, ulong> addressMilestones;
         IReadOnlyList<FirmwareModule> modules;
         try
@@ -177,7 +205,14 @@ public sealed class BootCommand
                     stores.Add((file, persistence));
                     if (persistence != null)
                     {
-                        machine.FlashChips[unit].AddListener(persistence);
+                        var chip = machine.FlashChips[unit];
+                        chip.AddListener(persistence);
+                        if (o.Restored != null && !file.Bytes.AsSpan().SequenceEqual(chip.Contents))
+                        {
+                            // QEMU writes a migrated pflash's contents to its backing file (pflash_cfi01.c,
+                            // postload_update_cb): the file holds what the guest sees, through the journal.
+                            persistence.Written(chip, Core.Devices.CfiFlash.FlashWriteKind.Program, 0, (int)chip.Size);
+                        }
                     }
                 }
 
@@ -308,8 +343,11 @@ public sealed class BootCommand
         var cpu = machine.Cpu;
         var wall = Stopwatch.StartNew();
         var tracker = new MilestoneTracker(cpu, wall, addressMilestones, o.Until);
-        tracker.Watch(console.Transcript);
         var recognizer = new ModuleRecognizer(cpu, machine.Bus, modules);
+        // The writable chips' counters at each milestone: the report's flash writes per boot phase.
+        var flashAt = new Dictionary<Milestone, (long Bytes, long Blocks)>(ReferenceEqualityComparer.Instance);
+        SessionState.FromJson(o.Restored?.Session)?.Apply(tracker, flashAt, console, recognizer);
+        tracker.Watch(console.Transcript);
         tracker.Watch(recognizer);
         var idle = new IdleDetector(() => console.Transcript.BytesPrinted);
         idle.Watch(machine);
@@ -326,8 +364,6 @@ public sealed class BootCommand
             tracker.BeginBoot(machine.Boot);
             recognizer.BeginBoot(machine.Boot);
         };
-        // The writable chips' counters at each milestone: the report's flash writes per boot phase.
-        var flashAt = new Dictionary<Milestone, (long Bytes, long Blocks)>(ReferenceEqualityComparer.Instance);
         tracker.MilestoneReached += m => flashAt[m] = (
             machine.FlashChips.Where(c => !c.ReadOnly).Sum(c => c.BytesProgrammed), machine.FlashChips.Where(c => !c.ReadOnly).Sum(c => c.BlocksErased));
         tracker.MilestoneReached += m => _log.LogInformation(
@@ -361,7 +397,7 @@ public sealed class BootCommand
         string? internalError = null;
         try
         {
-            reason = machine.Run(o.MaxInstructions);
+            reason = StateSaving.Run(o, machine, tracker, () => SessionState.Capture(tracker, flashAt, console.Transcript, recognizer), _log);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -423,6 +459,12 @@ public sealed class BootCommand
         if (internalError != null)
         {
             report = report with { Stop = report.Stop with { Detail = internalError } };
+        }
+
+        if (o.SaveState != null && internalError == null)
+        {
+            StateFiles.Save(o.SaveState, machine, SessionState.Capture(tracker, flashAt, console.Transcript, recognizer));
+            _log.LogInformation("state saved to {File} at instruction {Instruction:N0}", o.SaveState, cpu.InstructionCount);
         }
 
         LogSummary(report, cpu, hang);
