@@ -110,6 +110,7 @@ public sealed unsafe partial class PcMachine : IDisposable
             var region = Bus.MapRomDevice(chip.Name, p.Base, p.Size, host, chip);
             chip.Attach(Bus, region);
             _flash.Add(chip);
+            AddDevice(chip);
         }
 
         // The ISA BIOS window: a read-only copy of unit 0's top 128 KiB made once at machine
