@@ -18,7 +18,7 @@ public sealed partial class PcMachine
         RamSize = Options.RamSize,
         FlashLayout = FlashPlacements,
         Cpu = Cpu.SaveState(),
-        Devices = DeviceList.Select(d => new NamedDeviceState(d.Name, d.SaveState())).ToList(),
+        Devices = SaveDeviceStates().Select(d => new NamedDeviceState(d.Name, d.State)).ToList(),
         Scheduler = Scheduler.SaveState(),
         BusyWait = WaitSkipper.SaveState(),
         PortAccesses = Ports.AccessCount,
@@ -38,18 +38,14 @@ public sealed partial class PcMachine
     public void Restore(MachineSnapshot snapshot)
     {
         CheckCompatible(snapshot);
-        var byName = DeviceList.ToDictionary(d => d.Name);
         Scheduler.Clear();
         _ram.Restore(snapshot.Ram);
         for (int unit = 0; unit < _flash.Count; unit++)
         {
-            snapshot.Flash[unit].CopyTo(FlashHost(unit));
+            _flash[unit].RestoreContents(snapshot.Flash[unit]);
         }
 
-        foreach (var saved in snapshot.Devices)
-        {
-            byName[saved.Name].RestoreState(saved.State);
-        }
+        RestoreDeviceStates(snapshot.Devices.Select(d => (d.Name, d.State)).ToList());
 
         WaitSkipper.RestoreState(snapshot.BusyWait);
         Ports.AccessCount = snapshot.PortAccesses;
@@ -110,7 +106,7 @@ public sealed partial class PcMachine
             throw new ArgumentException("the snapshot's flash layout differs from this machine's", nameof(snapshot));
         }
 
-        var names = DeviceList.Select(d => d.Name).ToHashSet();
+        var names = Devices.Select(d => d.Name).ToHashSet();
         var saved = snapshot.Devices.Select(d => d.Name).ToHashSet();
         if (names.Except(saved).FirstOrDefault() is { } missing)
         {
@@ -121,13 +117,5 @@ public sealed partial class PcMachine
         {
             throw new ArgumentException($"the snapshot has state for a device this machine lacks: '{extra}'", nameof(snapshot));
         }
-    }
-
-    /// <summary>The host memory behind flash unit <paramref name="unit"/> (its ROM-device region).</summary>
-    private unsafe Span<byte> FlashHost(int unit)
-    {
-        var chip = _flash[unit];
-        var region = Bus.Regions.First(r => r.Name == chip.Name);
-        return new Span<byte>(region.Host, checked((int)chip.Size));
     }
 }
