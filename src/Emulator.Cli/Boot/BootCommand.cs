@@ -75,16 +75,7 @@ public sealed class BootCommand
 
             if (o.Restored is { } state)
             {
-                foreach (string line in StateFiles.CheckMigration(state, flash))
-                {
-                    _stderr.WriteLine(line);
-                }
-
-                // The machine runs what the state holds (flash contents travel with it); the files are where it persists.
-                for (int unit = 0; unit < flash.Count; unit++)
-                {
-                    flash[unit] = flash[unit] with { Contents = state.Snapshot.Flash[unit] };
-                }
+                StateFiles.TakeFlashFromState(state, flash, _stderr);
             }
 
             return Run(o, files, flash, bios ?? flash[0].Contents, writable);
@@ -169,18 +160,7 @@ public sealed class BootCommand
             throw new UsageException(e.Message);
         }
 
-        if (o.Restored is { } restored)
-        {
-            try
-            {
-                machine.Restore(restored.Snapshot);
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-            {
-                machine.Dispose();
-                throw new UsageException($"state file '{o.Restore}' does not fit this machine: {e.Message.Split(" (Parameter")[0]}");
-            }
-        }
+        StateFiles.RestoreInto(machine, o);
 
         Dictionary<string, ulong> addressMilestones;
         IReadOnlyList<FirmwareModule> modules;
@@ -205,14 +185,8 @@ public sealed class BootCommand
                     stores.Add((file, persistence));
                     if (persistence != null)
                     {
-                        var chip = machine.FlashChips[unit];
-                        chip.AddListener(persistence);
-                        if (o.Restored != null && !file.Bytes.AsSpan().SequenceEqual(chip.Contents))
-                        {
-                            // QEMU writes a migrated pflash's contents to its backing file (pflash_cfi01.c,
-                            // postload_update_cb): the file holds what the guest sees, through the journal.
-                            persistence.Written(chip, Core.Devices.CfiFlash.FlashWriteKind.Program, 0, (int)chip.Size);
-                        }
+                        machine.FlashChips[unit].AddListener(persistence);
+                        StateFiles.PersistMigratedContents(o, file, machine.FlashChips[unit], persistence);
                     }
                 }
 
@@ -391,13 +365,14 @@ public sealed class BootCommand
             }
         }
 
+        SessionState Session() => SessionState.Capture(tracker, flashAt, console.Transcript, recognizer);
         var cancel = _cancel!;
         cancel.Attach(cpu);
         StopReason reason;
         string? internalError = null;
         try
         {
-            reason = StateSaving.Run(o, machine, tracker, () => SessionState.Capture(tracker, flashAt, console.Transcript, recognizer), _log);
+            reason = StateSaving.Run(o, machine, tracker, Session, _log);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -451,7 +426,7 @@ public sealed class BootCommand
         };
         var report = BuildReport(o, machine, files, tracker, flashAt, wall, stop, console.Transcript) with
         {
-            Varstore = varstore.File is { } vf ? VarstoreInfoOf(vf, varstore.Writer) : null,
+            Varstore = varstore.File is { } vf ? VarstoreReport.Of(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
                 m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot, m.Inside.Instructions)).ToList(),
             Variables = machine.FlashChips.FirstOrDefault(c => !c.ReadOnly) is { } writable ? ReportVariables.Of(writable.Contents.ToArray()) : null,
@@ -461,12 +436,7 @@ public sealed class BootCommand
             report = report with { Stop = report.Stop with { Detail = internalError } };
         }
 
-        if (o.SaveState != null && internalError == null)
-        {
-            StateFiles.Save(o.SaveState, machine, SessionState.Capture(tracker, flashAt, console.Transcript, recognizer));
-            _log.LogInformation("state saved to {File} at instruction {Instruction:N0}", o.SaveState, cpu.InstructionCount);
-        }
-
+        StateSaving.SaveAtStop(o, machine, internalError == null, Session, _log);
         LogSummary(report, cpu, hang);
         if (o.Timeline)
         {
@@ -527,18 +497,6 @@ public sealed class BootCommand
                 return 1;
         }
     }
-
-    private static VarstoreInfo VarstoreInfoOf(VarstoreFile file, FlashPersistence? writer) => new(
-        file.Path,
-        file.Snapshot ? "snapshot" : "persisted",
-        file.Recovered.Records,
-        file.Recovered.DataBytes,
-        file.Recovered.TornBytes,
-        writer?.Operations ?? 0,
-        writer?.BytesPersisted ?? 0,
-        writer?.JournalRecords ?? 0,
-        writer?.Syncs ?? 0,
-        writer?.Failure?.Message);
 
     private void LogSummary(RunReport r, Cpu cpu, HangDetector? hang)
     {

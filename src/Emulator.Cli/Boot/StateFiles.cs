@@ -128,4 +128,54 @@ public static class StateFiles
         MachineStateFile.Write(buffer, named, machine.FlashChips.Select(c => c.ReadOnly).ToList(), session.ToJson());
         VarsFiles.WriteNew(path, buffer.ToArray(), force: true);
     }
+
+    /// <summary>
+    /// The machine of a restore runs what the state holds (flash contents travel with it, as
+    /// QEMU's pflash RAM block does); the files are where it persists. Says first what a
+    /// migration onto other CODE means (<see cref="CheckMigration"/>).
+    /// </summary>
+    public static void TakeFlashFromState(MachineStateFile.Loaded state, List<FlashImage> flash, TextWriter stderr)
+    {
+        foreach (string line in CheckMigration(state, flash))
+        {
+            stderr.WriteLine(line);
+        }
+
+        for (int unit = 0; unit < flash.Count; unit++)
+        {
+            flash[unit] = flash[unit] with { Contents = state.Snapshot.Flash[unit] };
+        }
+    }
+
+    /// <summary>Restores the state onto the machine just built; a state that does not fit it is bad input.</summary>
+    public static void RestoreInto(PcMachine machine, BootOptions o)
+    {
+        if (o.Restored is not { } state)
+        {
+            return;
+        }
+
+        try
+        {
+            machine.Restore(state.Snapshot);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            machine.Dispose();
+            throw new UsageException($"state file '{o.Restore}' does not fit this machine: {e.Message.Split(" (Parameter")[0]}");
+        }
+    }
+
+    /// <summary>
+    /// A restored varstore whose file holds other bytes (another copy, or the template) gets the
+    /// state's contents through the journal, as QEMU writes a migrated pflash to its backing file
+    /// (hw/block/pflash_cfi01.c, postload_update_cb): the file then holds what the guest sees.
+    /// </summary>
+    public static void PersistMigratedContents(BootOptions o, Varstore.VarstoreFile file, Core.Devices.CfiFlash.CfiFlash chip, Varstore.FlashPersistence persistence)
+    {
+        if (o.Restored != null && !file.Bytes.AsSpan().SequenceEqual(chip.Contents))
+        {
+            persistence.Written(chip, Core.Devices.CfiFlash.FlashWriteKind.Program, 0, (int)chip.Size);
+        }
+    }
 }

@@ -49,4 +49,14 @@ public static class StateSaving
             }
         }
     }
+
+    /// <summary><c>--save-state FILE</c>: the state where the run stopped (not after an emulator failure, whose state is suspect).</summary>
+    public static void SaveAtStop(BootOptions o, PcMachine machine, bool clean, Func<SessionState> session, ILogger log)
+    {
+        if (o.SaveState != null && clean)
+        {
+            StateFiles.Save(o.SaveState, machine, session());
+            log.LogInformation("state saved to {File} at instruction {Instruction:N0}", o.SaveState, machine.Cpu.InstructionCount);
+        }
+    }
 }

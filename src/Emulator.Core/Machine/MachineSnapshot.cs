@@ -47,6 +47,9 @@ public sealed record MachineSnapshot : IDisposable
 
     public required MachineRunState Run { get; init; }
 
+    /// <summary>The unassigned-access log (what the run report lists; guests never see it).</summary>
+    public required UnassignedLogState Unassigned { get; init; }
+
     public required RamImage Ram { get; init; }
 
     /// <summary>Each flash unit's contents, in unit order.</summary>

@@ -40,6 +40,8 @@ public static class MachineStateFile
     private static readonly JsonSerializerOptions Json = new()
     {
         IncludeFields = true,
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
         Converters = { new DoubleBitsConverter(), new JsonStringEnumConverter() },
     };
 
@@ -53,7 +55,7 @@ public static class MachineStateFile
     public sealed record Loaded(MachineSnapshot Snapshot, StateMeta Meta, JsonNode? Session);
 
     private sealed record MachineDocument(
-        CpuSnapshot Cpu, IReadOnlyList<DeviceRecord> Devices, SchedulerState Scheduler, BusyWaitState BusyWait, long PortAccesses, MachineRunState Run);
+        CpuSnapshot Cpu, IReadOnlyList<DeviceRecord> Devices, SchedulerState Scheduler, BusyWaitState BusyWait, long PortAccesses, MachineRunState Run, UnassignedLogState Unassigned);
 
     private sealed record DeviceRecord(string Name, string Type, JsonElement State);
 
@@ -73,7 +75,7 @@ public static class MachineStateFile
         Emit(output, hash, header);
         Section(output, hash, "META", JsonSerializer.SerializeToUtf8Bytes(MetaOf(snapshot, readOnly), Json));
         var devices = snapshot.Devices.Select(d => new DeviceRecord(d.Name, d.State.GetType().FullName!, JsonSerializer.SerializeToElement(d.State, d.State.GetType(), Json))).ToList();
-        var machine = new MachineDocument(snapshot.Cpu, devices, snapshot.Scheduler, snapshot.BusyWait, snapshot.PortAccesses, snapshot.Run);
+        var machine = new MachineDocument(snapshot.Cpu, devices, snapshot.Scheduler, snapshot.BusyWait, snapshot.PortAccesses, snapshot.Run, snapshot.Unassigned);
         Section(output, hash, "MACH", JsonSerializer.SerializeToUtf8Bytes(machine, Json));
         if (session != null)
         {
@@ -133,6 +135,7 @@ public static class MachineStateFile
                 BusyWait = doc.BusyWait,
                 PortAccesses = doc.PortAccesses,
                 Run = doc.Run,
+                Unassigned = doc.Unassigned,
                 Ram = ram,
                 Flash = flash,
             };

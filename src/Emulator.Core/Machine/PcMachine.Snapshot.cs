@@ -23,6 +23,7 @@ public sealed partial class PcMachine
         BusyWait = WaitSkipper.SaveState(),
         PortAccesses = Ports.AccessCount,
         Run = new MachineRunState(Boot, [.. _resets], _pendingReset?.Cause, _pendingReset?.Detail),
+        Unassigned = Bus.Unassigned.SaveState(),
         Ram = _ram.Capture(),
         Flash = _flash.Select(chip => chip.Contents.ToArray()).ToList(),
     };
@@ -49,6 +50,7 @@ public sealed partial class PcMachine
 
         WaitSkipper.RestoreState(snapshot.BusyWait);
         Ports.AccessCount = snapshot.PortAccesses;
+        Bus.Unassigned.RestoreState(snapshot.Unassigned);
         Scheduler.RestoreOrder(snapshot.Scheduler);
         Boot = snapshot.Run.Boot;
         _resets.Clear();
