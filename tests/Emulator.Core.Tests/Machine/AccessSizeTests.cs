@@ -61,8 +61,8 @@ public sealed class AccessSizeTests : IDisposable
     public void PortAccessesAreCutByValidMaxAndAlignmentThenByImpl()
     {
         var ports = new PortBus(new UnassignedAccessLog());
-        var bytes = new PortRecorder(new AccessSizes(1, 4, 1, 1));
-        var words = new PortRecorder(new AccessSizes(1, 2, 2, 2));
+        var bytes = new Recorder(new AccessSizes(1, 4, 1, 1));
+        var words = new Recorder(new AccessSizes(1, 2, 2, 2));
         ports.Register(0x100, 4, bytes);
         ports.Register(0x200, 4, words);
 
@@ -76,8 +76,8 @@ public sealed class AccessSizeTests : IDisposable
         Assert.Equal([("r", 0UL, 2, 0UL), ("r", 2UL, 2, 0UL), ("r", 1UL, 2, 0UL)], words.Accesses);
     }
 
-    /// <summary>Reads return the offset; every access is recorded.</summary>
-    private sealed class Recorder(AccessSizes sizes) : IMmioDevice
+    /// <summary>An MMIO and port device whose reads return the offset; every access is recorded.</summary>
+    private sealed class Recorder(AccessSizes sizes) : IMmioDevice, IPortDevice
     {
         public List<(string, ulong, int, ulong)> Accesses { get; } = [];
 
@@ -92,22 +92,9 @@ public sealed class AccessSizeTests : IDisposable
         }
 
         public void Write(ulong offset, int size, ulong value) => Accesses.Add(("w", offset, size, value));
-    }
 
-    private sealed class PortRecorder(AccessSizes sizes) : IPortDevice
-    {
-        public List<(string, ulong, int, ulong)> Accesses { get; } = [];
+        public uint Read(ushort offset, int size) => (uint)Read((ulong)offset, size);
 
-        public string Name => "port-recorder";
-
-        public AccessSizes Sizes => sizes;
-
-        public uint Read(ushort offset, int size)
-        {
-            Accesses.Add(("r", offset, size, 0));
-            return offset;
-        }
-
-        public void Write(ushort offset, int size, uint value) => Accesses.Add(("w", offset, size, value));
+        public void Write(ushort offset, int size, uint value) => Write((ulong)offset, size, (ulong)value);
     }
 }
