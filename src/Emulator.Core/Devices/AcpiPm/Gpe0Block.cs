@@ -14,7 +14,7 @@ using Emulator.Core.Io;
 namespace Emulator.Core.Devices.AcpiPm;
 
 /// <summary>The 4-port GPE0 status/enable block at 0xAFE0.</summary>
-public sealed class Gpe0Block : IPortDevice
+public sealed class Gpe0Block : IPortDevice, IDevice
 {
     public const ushort BasePort = 0xAFE0;
     public const int PortCount = 4;
@@ -37,6 +37,16 @@ public sealed class Gpe0Block : IPortDevice
     {
         Array.Clear(_status);
         Array.Clear(_enable);
+    }
+
+    public DeviceState SaveState() => new Gpe0State([.. _status], [.. _enable]);
+
+    /// <summary>Restores both registers; the PM block that owns them restores the SCI level it recorded.</summary>
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<Gpe0State>(state, this);
+        s.Status.CopyTo(_status, 0);
+        s.Enable.CopyTo(_enable, 0);
     }
 
     public uint Read(ushort offset, int size)
@@ -71,3 +81,6 @@ public sealed class Gpe0Block : IPortDevice
         Changed?.Invoke();
     }
 }
+
+/// <summary>The GPE0 status and enable bytes (QEMU vmstate "gpe": sts, en).</summary>
+public sealed record Gpe0State(byte[] Status, byte[] Enable) : DeviceState;

@@ -13,7 +13,7 @@ namespace Emulator.Core.Devices.CfiFlash;
 /// quirks, reproduced here: clear-status leaves status 0x00 (OVMF's flash detection needs it),
 /// block erase takes effect on the 0x20 write, a finished program keeps returning status.
 /// </summary>
-public sealed unsafe class CfiFlash : IMmioDevice
+public sealed unsafe class CfiFlash : IMmioDevice, IDevice
 {
     public const int SectorSize = 4096;
 
@@ -34,7 +34,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
     private PhysicalBus? _bus;
     private MemoryRegion? _region;
     private int _cycle;
-    private byte _command;
+    private byte _command = FlashCommand.ReadArray;
     private byte _status = FlashStatus.Ready;
     private int _counter;
     private ulong _bufferBase;
@@ -76,17 +76,65 @@ public sealed unsafe class CfiFlash : IMmioDevice
         _region = region;
     }
 
+    /// <summary>
+    /// The array (host memory). Not part of <see cref="SaveState"/>: a machine snapshot saves it
+    /// with RAM and puts it back through <see cref="RestoreContents"/>.
+    /// </summary>
     public ReadOnlySpan<byte> Contents => new(_array, (int)_size);
+
+    /// <summary>
+    /// Overwrites the array with a snapshot's copy (same size) and tells the bus, so code decoded
+    /// from the old bytes is dropped; write listeners (the varstore file, the write log) are not told.
+    /// </summary>
+    public void RestoreContents(ReadOnlySpan<byte> contents)
+    {
+        if ((ulong)contents.Length != _size)
+        {
+            throw new ArgumentException($"{Name} holds {_size} bytes, the snapshot {contents.Length}", nameof(contents));
+        }
+
+        contents.CopyTo(new Span<byte>(_array, (int)_size));
+        if (_region?.CodePages > 0)
+        {
+            _bus?.NotifyWritten(_region.Start, _size);
+        }
+    }
 
     /// <summary>Adds a listener; several are told in the order they were added.</summary>
     public void AddListener(IFlashWriteListener listener) => Listener = FlashWriteListeners.Combine(Listener, listener);
 
+    /// <summary>
+    /// Machine reset (QEMU pflash_reset): read-array mode, cycle 0, status ready. The array (the
+    /// varstore), a half-filled write buffer and the program/erase counters are kept.
+    /// </summary>
     public void Reset()
     {
         _cycle = 0;
         _command = FlashCommand.ReadArray;
         _status = FlashStatus.Ready;
         SetArrayMode(true);
+    }
+
+    /// <summary>The command state machine (QEMU vmstate "pflash_cfi01" and the write buffer), not the array.</summary>
+    public DeviceState SaveState() => new CfiFlashState(
+        _cycle, _command, _status, _counter, _bufferBase, [.. _buffer], [.. _bufferWritten], _bufferLow, _bufferHigh, _arrayMode, BytesProgrammed, BlocksErased);
+
+    /// <summary>Restores the state machine and switches the bus's direct reads to the recorded mode.</summary>
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<CfiFlashState>(state, this);
+        _cycle = s.Cycle;
+        _command = s.Command;
+        _status = s.Status;
+        _counter = s.Counter;
+        _bufferBase = s.BufferBase;
+        s.Buffer.CopyTo(_buffer, 0);
+        s.BufferWritten.CopyTo(_bufferWritten, 0);
+        _bufferLow = s.BufferLow;
+        _bufferHigh = s.BufferHigh;
+        BytesProgrammed = s.BytesProgrammed;
+        BlocksErased = s.BlocksErased;
+        SetArrayMode(s.ArrayMode);
     }
 
     public ulong Read(ulong offset, int size)
@@ -422,3 +470,11 @@ public sealed unsafe class CfiFlash : IMmioDevice
         return v;
     }
 }
+
+/// <summary>
+/// A flash chip's command state: write cycle, current command, status, the write-to-buffer count,
+/// window, bytes and the span written, read-array mode, and the program/erase counters.
+/// </summary>
+public sealed record CfiFlashState(
+    int Cycle, byte Command, byte Status, int Counter, ulong BufferBase, byte[] Buffer, bool[] BufferWritten,
+    int BufferLow, int BufferHigh, bool ArrayMode, long BytesProgrammed, long BlocksErased) : DeviceState;

@@ -32,12 +32,15 @@ using Emulator.Core.Timing;
 namespace Emulator.Core.Devices.Hpet;
 
 /// <summary>The HPET of QEMU's "pc" machine: main counter and three comparators on virtual time.</summary>
-public sealed class Hpet : IMmioDevice
+public sealed class Hpet : IMmioDevice, IDevice
 {
     public const ulong DefaultBase = 0xFED0_0000;
     public const ulong Size = 0x1000;
     public const ulong RegisterBlockSize = 0x400;
     public const int TimerCount = 3;
+
+    /// <summary>Interrupt routes a timer can select (Tn_INT_ROUTE_CNF is 5 bits; QEMU HPET_NUM_IRQ_ROUTES).</summary>
+    public const int RouteCount = 32;
 
     /// <summary>The counter period in femtoseconds (QEMU HPET_CLK_PERIOD 10 ns × FS_PER_NS).</summary>
     public const uint PeriodFemtoseconds = 10_000_000;
@@ -74,7 +77,7 @@ public sealed class Hpet : IMmioDevice
 
     private readonly HpetTimer[] _timers = new HpetTimer[TimerCount];
     private readonly Func<long> _now;
-    private readonly Action<int, bool> _setGsi;
+    private readonly OutputLine[] _irqs = new OutputLine[RouteCount];
     private readonly Action<ulong, uint> _writeMemory;
     private ulong _config;
     private ulong _isr;
@@ -83,13 +86,16 @@ public sealed class Hpet : IMmioDevice
 
     /// <param name="scheduler">Where comparator deadlines go.</param>
     /// <param name="now">The current virtual time in scheduler ticks (nanoseconds).</param>
-    /// <param name="setGsi">Sets the level of a global system interrupt line (0–23 connected on the pc machine).</param>
     /// <param name="writeMemory">A 32-bit physical memory write, for FSB (message) delivery.</param>
-    public Hpet(Scheduler scheduler, Func<long> now, Action<int, bool> setGsi, Action<ulong, uint> writeMemory)
+    public Hpet(Scheduler scheduler, Func<long> now, Action<ulong, uint> writeMemory)
     {
         _now = now;
-        _setGsi = setGsi;
         _writeMemory = writeMemory;
+        for (int i = 0; i < RouteCount; i++)
+        {
+            _irqs[i] = new OutputLine($"hpet.irq{i}");
+        }
+
         for (int i = 0; i < TimerCount; i++)
         {
             _timers[i] = new HpetTimer(this, i, scheduler);
@@ -97,6 +103,9 @@ public sealed class Hpet : IMmioDevice
     }
 
     public string Name => "hpet";
+
+    /// <summary>The interrupt outputs by route (QEMU's hpet irqs[]): the pc board connects 0–23 to the GSI lines, 24–31 to nothing.</summary>
+    public IReadOnlyList<OutputLine> Irqs => _irqs;
 
     internal bool Enabled => (_config & ConfigEnable) != 0;
 
@@ -140,12 +149,13 @@ public sealed class Hpet : IMmioDevice
         }
     }
 
-    /// <summary>The state a snapshot keeps (QEMU's vmstate "hpet" with the offset, plus each timer's deadline).</summary>
-    public HpetState SaveState() =>
-        new(_config, _isr, _counter, _offset, [.. _timers.Select(t => t.SaveState())]);
+    /// <summary>The state a snapshot keeps (QEMU's vmstate "hpet" with the offset, plus each timer's deadline and the output levels).</summary>
+    public DeviceState SaveState() =>
+        new HpetState(_config, _isr, _counter, _offset, [.. _timers.Select(t => t.SaveState())], [.. _irqs.Select(l => l.Level)]);
 
-    public void RestoreState(HpetState state)
+    public void RestoreState(DeviceState saved)
     {
+        var state = DeviceState.Expect<HpetState>(saved, this);
         _config = state.Config;
         _isr = state.InterruptStatus;
         _counter = state.Counter;
@@ -153,6 +163,11 @@ public sealed class Hpet : IMmioDevice
         for (int i = 0; i < TimerCount; i++)
         {
             _timers[i].RestoreState(state.Timers[i]);
+        }
+
+        for (int i = 0; i < RouteCount; i++)
+        {
+            _irqs[i].Restore(state.IrqLevels[i]);
         }
     }
 
@@ -178,7 +193,7 @@ public sealed class Hpet : IMmioDevice
             _isr &= ~mask;
             if (!fsb)
             {
-                _setGsi(gsi, false);
+                _irqs[gsi].Set(false);
             }
         }
         else if (fsb)
@@ -188,13 +203,13 @@ public sealed class Hpet : IMmioDevice
         else if ((timerConfig & HpetTimer.LevelTriggered) != 0)
         {
             _isr |= mask;
-            _setGsi(gsi, true);
+            _irqs[gsi].Set(true);
         }
         else
         {
             _isr &= ~mask;
-            _setGsi(gsi, true);
-            _setGsi(gsi, false);
+            _irqs[gsi].Set(true);
+            _irqs[gsi].Set(false);
         }
     }
 
@@ -288,8 +303,8 @@ public sealed class Hpet : IMmioDevice
         if (((old ^ value) & ConfigLegacyRoute) != 0)
         {
             // QEMU lowers IRQ0 and sets IRQ8 to the RTC's level, which here is always low.
-            _setGsi(LegacyTimer0Gsi, false);
-            _setGsi(LegacyTimer1Gsi, false);
+            _irqs[LegacyTimer0Gsi].Set(false);
+            _irqs[LegacyTimer1Gsi].Set(false);
         }
     }
 }

@@ -31,7 +31,7 @@ using Emulator.Core.Timing;
 namespace Emulator.Core.Devices.IoApic;
 
 /// <summary>The 24-pin I/O APIC of QEMU's "pc" machine.</summary>
-public sealed class IoApic : IMmioDevice
+public sealed class IoApic : IMmioDevice, IDevice
 {
     public const ulong DefaultBase = 0xFEC0_0000;
     public const ulong Size = 0x1000;
@@ -216,11 +216,13 @@ public sealed class IoApic : IMmioDevice
     }
 
     /// <summary>The state a snapshot keeps (QEMU's vmstate "ioapic" plus the storm guard).</summary>
-    public IoApicState SaveState() =>
-        new(_id, _select, _irr, _levels, [.. _entries], [.. _successiveEois], _deferredService?.When);
+    public DeviceState SaveState() =>
+        new IoApicState(_id, _select, _irr, _levels, [.. _entries], [.. _successiveEois], _deferredService?.When);
 
-    public void RestoreState(IoApicState state)
+    /// <summary>Restores the registers and input levels as recorded and re-arms a deferred send; nothing is sent now.</summary>
+    public void RestoreState(DeviceState saved)
     {
+        var state = DeviceState.Expect<IoApicState>(saved, this);
         CancelDeferredService();
         _id = state.Id;
         _select = state.Select;
