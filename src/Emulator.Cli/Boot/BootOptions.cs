@@ -14,7 +14,7 @@ public sealed record BootOptions
     public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string>
     {
         "--code", "--vars", "--firmware", "--memory", "--until", "--max-instructions", "--report", "--trace", "--trace-limit", "--flash-log",
-        "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets", "--vm",
+        "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets", "--vm", "--save-state", "--save-state-at", "--restore",
     };
 
     public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force", "--timeline", "--interpret", "--no-hang-detect" };
@@ -46,6 +46,21 @@ public sealed record BootOptions
     public Reporting.FirmwareChoiceInfo? FirmwareChoice { get; init; }
 
     public ulong Memory { get; init; } = Core.Machine.MachineOptions.DefaultRamSize;
+
+    /// <summary>Whether --memory was given (a restore refuses a size other than the state's).</summary>
+    public bool MemoryGiven { get; init; }
+
+    /// <summary>Where to write the machine's state when the run stops (<see cref="StateFiles"/>).</summary>
+    public string? SaveState { get; init; }
+
+    /// <summary>States to write on the way, each when its milestone is reached (the run goes on): milestone to file.</summary>
+    public IReadOnlyDictionary<string, string> SaveStateAt { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The state file to continue from.</summary>
+    public string? Restore { get; init; }
+
+    /// <summary>The state file read (set by <see cref="StateFiles.ForRestore"/>).</summary>
+    public Core.Machine.MachineStateFile.Loaded? Restored { get; init; }
 
     public string? Until { get; init; }
 
@@ -149,6 +164,10 @@ public sealed record BootOptions
             Firmware = a.Get("--firmware"),
             Vm = a.Get("--vm"),
             Memory = a.Get("--memory") is { } m ? SizeParser.ParseMemory(m) : Core.Machine.MachineOptions.DefaultRamSize,
+            MemoryGiven = a.Has("--memory"),
+            SaveState = a.Get("--save-state"),
+            SaveStateAt = a.Get("--save-state-at") is { } at ? ParseSaveStateAt(at) : new Dictionary<string, string>(),
+            Restore = a.Get("--restore"),
             Until = a.Get("--until"),
             MaxInstructions = a.GetLong("--max-instructions") ?? DefaultMaxInstructions,
             Report = a.Get("--report"),
@@ -177,6 +196,23 @@ public sealed record BootOptions
         };
         o.Validate(a);
         return o;
+    }
+
+    /// <summary>"NAME=FILE[,NAME=FILE...]": a known milestone per file.</summary>
+    private static Dictionary<string, string> ParseSaveStateAt(string value)
+    {
+        var result = new Dictionary<string, string>();
+        foreach (string item in value.Split(','))
+        {
+            int eq = item.IndexOf('=', StringComparison.Ordinal);
+            string name = eq > 0 ? item[..eq] : string.Empty;
+            if (eq <= 0 || eq == item.Length - 1 || !MilestoneTracker.KnownNames.Contains(name) || !result.TryAdd(name, item[(eq + 1)..]))
+            {
+                throw new UsageException($"--save-state-at takes MILESTONE=FILE[,MILESTONE=FILE...] with known milestones, each once ({string.Join(", ", MilestoneTracker.KnownNames)}), not '{item}'");
+            }
+        }
+
+        return result;
     }
 
     private static DateTime ParseDate(string value) =>
@@ -263,14 +299,16 @@ public sealed record BootOptions
     /// <summary>No output file may overwrite an input, and each must have a directory to go in.</summary>
     internal void CheckOutputs()
     {
-        foreach (var (option, output) in new[] { ("--report", Report), ("--trace", Trace), ("--flash-log", FlashLog), ("--serial-log", SerialLog), ("--debugcon", DebugCon) })
+        var outputs = new[] { ("--report", Report), ("--trace", Trace), ("--flash-log", FlashLog), ("--serial-log", SerialLog), ("--debugcon", DebugCon), ("--save-state", SaveState) }
+            .Concat(SaveStateAt.Values.Select(f => ("--save-state-at", (string?)f)));
+        foreach (var (option, output) in outputs)
         {
             if (output == null)
             {
                 continue;
             }
 
-            foreach (var input in new[] { Code, Vars, Firmware })
+            foreach (var input in new[] { Code, Vars, Firmware, Restore })
             {
                 if (input != null && SamePath(input, output))
                 {

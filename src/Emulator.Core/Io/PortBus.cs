@@ -30,7 +30,7 @@ public sealed class PortBus
     public Func<long>? InstructionCounter { get; set; }
 
     /// <summary>Reads and writes issued so far (an access split into bytes counts once per byte).</summary>
-    public long AccessCount { get; private set; }
+    public long AccessCount { get; internal set; }
 
     public void Register(ushort first, int count, IPortDevice device)
     {
