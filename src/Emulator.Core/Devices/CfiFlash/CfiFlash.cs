@@ -20,7 +20,7 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
     /// <summary>The write buffer: 2^8 bytes, as the CFI table's byte 0x2A says for bank width 1.</summary>
     private const int WriteBufferBytes = 256;
 
-    /// <summary>pflash's MemoryRegionOps leave QEMU's default maximum access size, 4 bytes.</summary>
+    /// <summary>The widest access the handlers take (QEMU's default impl.max_access_size; the bus splits 8-byte ones).</summary>
     private const int MaxAccessSize = 4;
 
     /// <summary>Query and identifier offsets are taken modulo 256 (bank width 1, legacy device width).</summary>
@@ -54,6 +54,9 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
     }
 
     public string Name { get; }
+
+    /// <summary>pflash_cfi01's MemoryRegionOps declare no sizes: QEMU's defaults, so an 8-byte access arrives as two 4-byte cycles, low half first.</summary>
+    public AccessSizes Sizes => AccessSizes.QemuDefault;
 
     public bool ReadOnly { get; }
 
@@ -139,14 +142,27 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
 
     public ulong Read(ulong offset, int size)
     {
-        if (size > MaxAccessSize)
+        switch (_command)
         {
-            // QEMU's memory core splits an 8-byte access to pflash (4-byte maximum) into two
-            // 4-byte accesses, low half first; the bus never lets one cross the region's end.
-            return ReadOne(offset, MaxAccessSize) | (ReadOne(offset + MaxAccessSize, MaxAccessSize) << 32);
-        }
+            case FlashCommand.ReadArray:
+                // Only reached when the bus is not switching reads to host memory.
+                return ReadArray(offset, size);
+            case FlashCommand.ReadIdentifier:
+                // Offsets (addr & 0xFF) 0 and 1 return the ID pairs, every other offset 0; all ID
+                // bytes are 0 on the PC machine (manufacturer/device properties unset).
+                return 0;
+            case FlashCommand.CfiQuery:
+                {
+                    // Bank width 1: the table byte at (addr & 0xFF), zero-extended to any width.
+                    ulong index = offset & QueryOffsetMask;
+                    return index < (ulong)_cfiTable.Length ? _cfiTable[index] : 0UL;
+                }
 
-        return ReadOne(offset, size);
+            default:
+                // Every other command reads status. With the device width unset (QEMU's legacy
+                // behaviour) a 32-bit read sees it twice, 0x00SS00SS; narrower reads 0x00SS.
+                return size == MaxAccessSize ? _status | ((ulong)_status << 16) : _status;
+        }
     }
 
     public void Write(ulong offset, int size, ulong value)
@@ -177,40 +193,7 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
             }
         }
 
-        if (size > MaxAccessSize)
-        {
-            // Split as QEMU does (see Read): the high half is a second, separate write cycle.
-            WriteOne(offset, MaxAccessSize, value & uint.MaxValue);
-            WriteOne(offset + MaxAccessSize, MaxAccessSize, value >> 32);
-            return;
-        }
-
         WriteOne(offset, size, value);
-    }
-
-    private ulong ReadOne(ulong offset, int size)
-    {
-        switch (_command)
-        {
-            case FlashCommand.ReadArray:
-                // Only reached when the bus is not switching reads to host memory.
-                return ReadArray(offset, size);
-            case FlashCommand.ReadIdentifier:
-                // Offsets (addr & 0xFF) 0 and 1 return the ID pairs, every other offset 0; all ID
-                // bytes are 0 on the PC machine (manufacturer/device properties unset).
-                return 0;
-            case FlashCommand.CfiQuery:
-                {
-                    // Bank width 1: the table byte at (addr & 0xFF), zero-extended to any width.
-                    ulong index = offset & QueryOffsetMask;
-                    return index < (ulong)_cfiTable.Length ? _cfiTable[index] : 0UL;
-                }
-
-            default:
-                // Every other command reads status. With the device width unset (QEMU's legacy
-                // behaviour) a 32-bit read sees it twice, 0x00SS00SS; narrower reads 0x00SS.
-                return size == MaxAccessSize ? _status | ((ulong)_status << 16) : _status;
-        }
     }
 
     private void WriteOne(ulong offset, int size, ulong value)

@@ -16,8 +16,9 @@
 // timers hold their line until the status bit is cleared, edge-triggered ones pulse it; with
 // LEG_RT_CNF timer 0 drives GSI 0 (ISA IRQ0, I/O APIC pin 2) and timer 1 GSI 8 (IRQ8).
 // Deadlines go to the Scheduler: a timer fires when virtual time reaches the comparator's tick.
-// Access sizes as QEMU's hpet_ram_ops: 32-bit; 64-bit accesses split into two 32-bit halves,
-// low first; narrower ones read 0 and write nothing.
+// Access sizes as QEMU 7.2's hpet_ram_ops declare them (Sizes): valid 4–8 bytes, handlers of
+// the default 4, so the bus splits a 64-bit access into two 32-bit halves, low first, and
+// refuses narrower ones (they read 0 and write nothing).
 // Not emulated: the PIT and RTC interrupt gating of legacy replacement (the machine has no PIT,
 // and the RTC raises no interrupt); timer 3's registers (QEMU's off-by-one range check leaves a
 // fourth register set readable and writable; here they read 0); QEMU's re-arm of a periodic
@@ -104,6 +105,9 @@ public sealed class Hpet : IMmioDevice, IDevice
 
     public string Name => "hpet";
 
+    /// <summary>QEMU 7.2 hpet_ram_ops: valid.min 4, valid.max 8, no impl sizes (QEMU's default 1–4).</summary>
+    public AccessSizes Sizes => new(DwordSize, QwordSize, 1, DwordSize);
+
     /// <summary>The interrupt outputs by route (QEMU's hpet irqs[]): the pc board connects 0–23 to the GSI lines, 24–31 to nothing.</summary>
     public IReadOnlyList<OutputLine> Irqs => _irqs;
 
@@ -124,26 +128,13 @@ public sealed class Hpet : IMmioDevice, IDevice
         _config = 0;
     }
 
-    public ulong Read(ulong offset, int size)
-    {
-        if (size == QwordSize)
-        {
-            return Read(offset, DwordSize) | (Read(offset + DwordSize, DwordSize) << DwordBits);
-        }
+    /// <summary>A 32-bit read (the bus lets no other size through).</summary>
+    public ulong Read(ulong offset, int size) => offset < RegisterBlockSize ? ReadRegister((int)offset) & LowDword : 0;
 
-        return size == DwordSize && offset < RegisterBlockSize ? ReadRegister((int)offset) & LowDword : 0;
-    }
-
+    /// <summary>A 32-bit write (the bus lets no other size through).</summary>
     public void Write(ulong offset, int size, ulong value)
     {
-        if (size == QwordSize)
-        {
-            Write(offset, DwordSize, value & LowDword);
-            Write(offset + DwordSize, DwordSize, value >> DwordBits);
-            return;
-        }
-
-        if (size == DwordSize && offset < RegisterBlockSize)
+        if (offset < RegisterBlockSize)
         {
             WriteRegister((int)offset, value & LowDword);
         }

@@ -70,7 +70,6 @@ public sealed class IoApic : IMmioDevice, IDevice
 
     private const ulong OffsetMask = 0xFF;
     private const int DwordSize = 4;
-    private const int QwordSize = 8;
     private const int DwordBits = 32;
 
     private readonly ulong[] _entries = new ulong[PinCount];
@@ -99,6 +98,9 @@ public sealed class IoApic : IMmioDevice, IDevice
     }
 
     public string Name => "ioapic";
+
+    /// <summary>QEMU's ioapic_io_ops declare no sizes: the defaults, so the bus splits an 8-byte access into two dwords, low first.</summary>
+    public AccessSizes Sizes => AccessSizes.QemuDefault;
 
     /// <summary>
     /// Machine reset (QEMU ioapic_reset_common): ID 0, IOREGSEL 0, IRR clear, every entry masked.
@@ -178,12 +180,6 @@ public sealed class IoApic : IMmioDevice, IDevice
 
     public ulong Read(ulong offset, int size)
     {
-        if (size == QwordSize)
-        {
-            // Wider than QEMU's 4-byte implementation: two dword accesses, low first.
-            return Read(offset, DwordSize) | (Read(offset + DwordSize, DwordSize) << DwordBits);
-        }
-
         return (offset & OffsetMask) switch
         {
             SelectRegister => _select,
@@ -194,13 +190,6 @@ public sealed class IoApic : IMmioDevice, IDevice
 
     public void Write(ulong offset, int size, ulong value)
     {
-        if (size == QwordSize)
-        {
-            Write(offset, DwordSize, value & uint.MaxValue);
-            Write(offset + DwordSize, DwordSize, value >> DwordBits);
-            return;
-        }
-
         switch (offset & OffsetMask)
         {
             case SelectRegister:
