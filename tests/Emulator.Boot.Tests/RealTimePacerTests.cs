@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Emulator.Cli.Serial;
+using Emulator.Hosting.Serial;
 
 namespace Emulator.Boot.Tests;
 

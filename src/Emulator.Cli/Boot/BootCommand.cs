@@ -2,14 +2,16 @@ using System.Diagnostics;
 using System.Text.Json;
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Compat;
-using Emulator.Cli.Inputs;
-using Emulator.Cli.Reporting;
 using Emulator.Cli.Serial;
-using Emulator.Cli.Varstore;
 using Emulator.Core.Cpu;
 using Emulator.Core.Machine;
 using Emulator.Core.Memory;
 using Emulator.Firmware;
+using Emulator.Hosting.Compat;
+using Emulator.Hosting.Inputs;
+using Emulator.Hosting.Reporting;
+using Emulator.Hosting.Serial;
+using Emulator.Hosting.Varstore;
 using Microsoft.Extensions.Logging;
 
 namespace Emulator.Cli.Boot;
@@ -47,7 +49,7 @@ public sealed class BootCommand
         try
         {
             // Unit 0: a unified image (writable, QEMU's -pflash default) or the code, read-only as libvirt maps it (readonly=on) unless asked otherwise; unit 1: the varstore.
-            FirmwareFiles.CheckLayout(o);
+            BootFiles.CheckLayout(o);
             byte[]? bios = null;
             if (o.Bios != null)
             {

@@ -1,4 +1,6 @@
 using Emulator.Cli.CommandLine;
+using Emulator.Hosting.Reporting;
+using Emulator.Hosting.Serial;
 
 namespace Emulator.Cli.Boot;
 
@@ -43,7 +45,7 @@ public sealed record BootOptions
     public string? Vm { get; init; }
 
     /// <summary>What <see cref="DefaultFirmware"/> chose when no firmware was named; null when the user named it.</summary>
-    public Reporting.FirmwareChoiceInfo? FirmwareChoice { get; init; }
+    public FirmwareChoiceInfo? FirmwareChoice { get; init; }
 
     public ulong Memory { get; init; } = Core.Machine.MachineOptions.DefaultRamSize;
 
@@ -100,10 +102,10 @@ public sealed record BootOptions
     // Set by the QEMU front end (Qemu/QemuCommand.cs); boot's own options leave the defaults.
 
     /// <summary>The ISA serial ports and their backends; boot has COM1 on the console.</summary>
-    public IReadOnlyList<Serial.SerialPortSpec> SerialPorts { get; init; } = [new(0, Serial.SerialBackend.Console)];
+    public IReadOnlyList<SerialPortSpec> SerialPorts { get; init; } = [new(0, SerialBackend.Console)];
 
     /// <summary>The debug console's backend when it is not <see cref="DebugCon"/>'s file (QEMU's -debugcon).</summary>
-    public Serial.SerialBackend? DebugConBackend { get; init; }
+    public SerialBackend? DebugConBackend { get; init; }
 
     /// <summary>The debug console's I/O port (0x402 for OVMF; QEMU's isa-debugcon default is 0xE9).</summary>
     public ushort DebugConPort { get; init; } = Core.Devices.Misc.DebugCon.Port;

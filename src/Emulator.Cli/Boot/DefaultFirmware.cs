@@ -1,8 +1,9 @@
 using System.Text.RegularExpressions;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Inputs;
-using Emulator.Cli.Reporting;
 using Emulator.Cli.Vars;
+using Emulator.Hosting.Inputs;
+using Emulator.Hosting.Reporting;
+using Emulator.Hosting.Vars;
 using Microsoft.Extensions.Logging;
 
 namespace Emulator.Cli.Boot;

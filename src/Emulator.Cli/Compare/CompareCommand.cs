@@ -1,8 +1,10 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
+using Emulator.Hosting.Compare;
+using Emulator.Hosting.Reporting;
 
 namespace Emulator.Cli.Compare;
 
@@ -40,7 +42,7 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
         var a = new ArgumentReader(args, ValueOptions, ForwardedFlags, new HashSet<string> { BootOptions.ExpectOption, BootOptions.SendOption });
         double threshold = ParseThreshold(a.Get("--threshold"));
         bool onTheSpot = a.Has("--baseline-code") || a.Has("--candidate-code");
-        Reporting.RunReport baseline, candidate;
+        RunReport baseline, candidate;
         string baselineName, candidateName;
         CompatChange? compat = null;
         if (onTheSpot)

@@ -1,8 +1,9 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
+using Emulator.Hosting.Compare;
 
 namespace Emulator.Cli.Compare;
 

@@ -1,10 +1,11 @@
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Compat;
-using Emulator.Cli.Inputs;
 using Emulator.Cli.Logging;
-using Emulator.Cli.Reporting;
 using Emulator.Firmware;
+using Emulator.Hosting.Compare;
+using Emulator.Hosting.Inputs;
+using Emulator.Hosting.Reporting;
 using Microsoft.Extensions.Logging;
 
 namespace Emulator.Cli.Compare;
@@ -86,7 +87,7 @@ public sealed class SideBySideRuns(TextWriter stderr)
 
             byte[]? baselineVars = sides[0].Vars is { } vars ? InputFile.Read(InputRole.Flash("baseline vars"), vars) : null;
             return runs.Select((r, i) => new Outcome(
-                r.Name, reports[i], i > 0 && baselineVars != null ? Verdict(r.Firmware.Code, InputFile.Read(InputRole.Flash(r.Name + " code"), r.Firmware.Code), baselineVars) : null)).ToList();
+                r.Name, reports[i], i > 0 && baselineVars != null ? ReportCompat.Verdict(r.Firmware.Code, InputFile.Read(InputRole.Flash(r.Name + " code"), r.Firmware.Code), baselineVars, BaselineVarsName) : null)).ToList();
         }
         finally
         {
@@ -120,23 +121,5 @@ public sealed class SideBySideRuns(TextWriter stderr)
     {
         using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddProvider(new TextWriterLoggerProvider(log)));
         return new BootCommand(loggers, Stream.Null, log, HostConsole.None).Run(options);
-    }
-
-    /// <summary>The compat check of the baseline's varstore against the candidate's code (null when the code is no firmware image).</summary>
-    internal static CompatChange? Verdict(string candidateCode, byte[] candidateCodeBytes, byte[] baselineVars, string baselineVarsName = BaselineVarsName)
-    {
-        FirmwareImage image;
-        try
-        {
-            image = FirmwareImage.Parse(candidateCodeBytes);
-        }
-        catch (FirmwareFormatException)
-        {
-            return null;
-        }
-
-        return CompatibilityCheck.Evaluate(image, baselineVars) is { } v
-            ? new CompatChange(v.Compatible, CompatibilityCheck.Describe(v, candidateCode, baselineVarsName).ToList())
-            : null;
     }
 }

@@ -1,6 +1,8 @@
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Serial;
+using Emulator.Hosting.Qemu;
+using Emulator.Hosting.Serial;
 using Microsoft.Extensions.Logging;
 
 namespace Emulator.Cli.Qemu;
@@ -53,7 +55,7 @@ public static class QemuCommand
             options = ToBootOptions(config);
 
             // QEMU refuses a firmware file before it starts: so the refusal comes alone, before any warning.
-            FirmwareFiles.CheckLayout(options);
+            BootFiles.CheckLayout(options);
         }
         catch (UsageException e)
         {

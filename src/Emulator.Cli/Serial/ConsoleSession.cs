@@ -2,6 +2,7 @@ using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
 using Emulator.Core.Machine;
 using Emulator.Core.Timing;
+using Emulator.Hosting.Serial;
 
 namespace Emulator.Cli.Serial;
 

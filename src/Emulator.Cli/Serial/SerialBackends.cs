@@ -1,5 +1,6 @@
 using Emulator.Cli.CommandLine;
 using Emulator.Core.Machine;
+using Emulator.Hosting.Serial;
 
 namespace Emulator.Cli.Serial;
 

@@ -1,6 +1,9 @@
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Qemu;
 using Emulator.Cli.Serial;
+using Emulator.Hosting.Qemu;
+using Emulator.Hosting.Serial;
+using Emulator.Hosting;
 
 namespace Emulator.Boot.Tests.Qemu;
 

@@ -1,7 +1,8 @@
 using System.Text;
-using Emulator.Cli;
 using Emulator.Cli.Boot;
 using Emulator.Cli.Serial;
+using Emulator.Cli;
+using Emulator.Hosting.Serial;
 
 namespace Emulator.Boot.Tests.Qemu;
 

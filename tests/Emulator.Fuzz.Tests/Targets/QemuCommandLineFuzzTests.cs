@@ -1,6 +1,8 @@
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Qemu;
 using Emulator.Fuzz.Tests.Support;
+using Emulator.Hosting.Qemu;
+using Emulator.Hosting;
 
 namespace Emulator.Fuzz.Tests.Targets;
 

@@ -1,0 +1,7 @@
+namespace Emulator.Hosting.Reporting;
+
+/// <summary>Addresses in reports are strings "0x…", so JSON readers never lose 64-bit precision.</summary>
+public static class Hex
+{
+    public static string Format(ulong value) => "0x" + value.ToString("X");
+}
