@@ -32,4 +32,17 @@ public static class OutputPaths
             throw new UsageException($"{option} '{path}': invalid path");
         }
     }
+
+    /// <summary>Whether two names are one file (by full path); a name no file can have is no file's.</summary>
+    public static bool SameFile(string a, string b)
+    {
+        try
+        {
+            return string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is ArgumentException or PathTooLongException or NotSupportedException)
+        {
+            return false;
+        }
+    }
 }

@@ -87,7 +87,7 @@ public class ConsoleScriptTests
     [Fact]
     public void OptionsKeepTheOrderOfInputSteps()
     {
-        var o = BootOptions.Parse(["--code", "c.fd", "--serial-input", "x", "--expect", "A", "--send", "y", "--expect", "B"]);
+        var o = BootOptionsParser.Parse(["--code", "c.fd", "--serial-input", "x", "--expect", "A", "--send", "y", "--expect", "B"]);
         Assert.Equal(
             [("--serial-input", "x"), ("--expect", "A"), ("--send", "y"), ("--expect", "B")],
             o.SerialSteps);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Emulator.Cli.Boot;
+using Emulator.Cli.CommandLine;
 using Emulator.Hosting.Boot;
 
 namespace Emulator.Boot.Tests;
@@ -65,8 +66,8 @@ public partial class HangDetectionTests
     [Fact]
     public void NoHangDetectTurnsItOffAndTheQemuDropInNeverStops()
     {
-        Assert.True(BootOptions.Parse(["--code", "c.fd"]).HangDetection);
-        Assert.False(BootOptions.Parse(["--code", "c.fd", "--no-hang-detect"]).HangDetection);
+        Assert.True(BootOptionsParser.Parse(["--code", "c.fd"]).HangDetection);
+        Assert.False(BootOptionsParser.Parse(["--code", "c.fd", "--no-hang-detect"]).HangDetection);
         Assert.False(Emulator.Cli.Qemu.QemuCommand.ToBootOptions(Emulator.Hosting.Qemu.QemuCommandLine.Parse(["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=code.fd"])).HangDetection);
     }
 

@@ -10,23 +10,12 @@ namespace Emulator.Cli.Boot;
 /// </summary>
 public sealed record QemuBehaviour(bool NoShutdown, bool RefuseMismatch);
 
-/// <summary>The options of <c>boot</c>, validated: files exist and are readable, numbers are numbers.</summary>
+/// <summary>The options of <c>boot</c> (the command line's are read by the CLI's BootOptionsParser).</summary>
 public sealed record BootOptions
 {
-    public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string>
-    {
-        "--code", "--vars", "--firmware", "--memory", "--until", "--max-instructions", "--report", "--trace", "--trace-limit", "--flash-log",
-        "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets", "--vm",
-    };
-
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force", "--timeline", "--interpret", "--no-hang-detect" };
-
     public const string SerialInputOption = "--serial-input";
     public const string ExpectOption = "--expect";
     public const string SendOption = "--send";
-
-    /// <summary>Console input steps, kept in command-line order.</summary>
-    public static readonly IReadOnlySet<string> RepeatableOptions = new HashSet<string> { SerialInputOption, ExpectOption, SendOption };
 
     public const string PaceRealTime = "realtime";
     public const string PaceOff = "off";
@@ -136,134 +125,8 @@ public sealed record BootOptions
 
     public bool Verbose { get; init; }
 
-    public static BootOptions Parse(IEnumerable<string> args)
-    {
-        var a = new ArgumentReader(args, ValueOptions, FlagOptions, RepeatableOptions);
-        if (a.Positionals.Count > 0)
-        {
-            throw new UsageException($"unexpected argument '{a.Positionals[0]}'");
-        }
-
-        var o = new BootOptions
-        {
-            Code = a.Get("--code"),
-            Vars = a.Get("--vars"),
-            Firmware = a.Get("--firmware"),
-            Vm = a.Get("--vm"),
-            Memory = a.Get("--memory") is { } m ? SizeParser.ParseMemory(m) : Core.Machine.MachineOptions.DefaultRamSize,
-            Until = a.Get("--until"),
-            MaxInstructions = a.GetLong("--max-instructions") ?? DefaultMaxInstructions,
-            Report = a.Get("--report"),
-            Trace = a.Get("--trace"),
-            FlashLog = a.Get("--flash-log"),
-            TraceLimit = a.GetLong("--trace-limit") ?? DefaultTraceLimit,
-            UnassignedZero = a.Has("--unassigned-zero"),
-            Snapshot = a.Has("--snapshot"),
-            Quiet = a.Has("--quiet"),
-            Force = a.Has("--force"),
-            Timeline = a.Has("--timeline"),
-            Verbose = a.Has("--verbose"),
-            SerialSteps = a.GetAll(),
-            SerialLog = a.Get("--serial-log"),
-            DebugCon = a.Get("--debugcon"),
-            Pace = a.Get("--pace") ?? PaceAuto,
-            RtcStart = a.Get("--rtc-start") is { } rtc ? ParseDate(rtc) : null,
-            ExactWaits = a.Has("--exact-waits"),
-            Interpret = a.Has("--interpret"),
-            NoStatus = a.Has("--no-status"),
-            HangDetection = !a.Has("--no-hang-detect"),
-            NoReboot = a.Has("--no-reboot"),
-            MaxResets = a.GetLong("--max-resets") is { } r
-                ? (r is >= 0 and <= int.MaxValue ? (int)r : throw new UsageException($"--max-resets must be between 0 and {int.MaxValue}, not {r}"))
-                : Core.Machine.PcMachine.DefaultMaxResets,
-        };
-        o.Validate(a);
-        return o;
-    }
-
-    private static DateTime ParseDate(string value) =>
-        DateTime.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var d)
-            ? d
-            : throw new UsageException($"--rtc-start needs a date such as 2026-01-01T00:00:00Z, not '{value}'");
-
-    private static bool SamePath(string a, string b)
-    {
-        try
-        {
-            return string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), StringComparison.Ordinal);
-        }
-        catch (Exception e) when (e is ArgumentException or PathTooLongException or NotSupportedException)
-        {
-            return false;
-        }
-    }
-
-    private void Validate(ArgumentReader a)
-    {
-        if (Firmware != null && (Code != null || Vars != null))
-        {
-            throw new UsageException("use either --firmware (a unified image) or --code/--vars, not both");
-        }
-
-        if (Vm != null)
-        {
-            // --vm names the copy of the firmware emu finds itself (DefaultFirmware); named files have their own varstore.
-            string? named = Vars != null ? "--vars" : Code != null ? "--code" : Firmware != null ? "--firmware" : null;
-            if (named != null)
-            {
-                throw new UsageException($"--vm picks the varstore of the firmware emu finds itself: not with {named} (give the varstore as --vars FILE)");
-            }
-
-            DefaultFirmware.CheckVmName(Vm);
-        }
-
-        if (Firmware == null && Code == null && Vars != null)
-        {
-            throw new UsageException("--vars needs --code (pflash1 requires pflash0)");
-        }
-
-        if (Code != null && Vars != null && SamePath(Code, Vars))
-        {
-            throw new UsageException("--code and --vars are the same file: the code chip is read-only, the varstore is written");
-        }
-
-        if (Until != null && !MilestoneTracker.KnownNames.Contains(Until))
-        {
-            throw new UsageException($"unknown milestone '{Until}' (known: {string.Join(", ", MilestoneTracker.KnownNames)})");
-        }
-
-        if (a.Has("--trace-limit") && Trace == null)
-        {
-            throw new UsageException("--trace-limit needs --trace FILE");
-        }
-
-        if (Pace is not (PaceAuto or PaceRealTime or PaceOff))
-        {
-            throw new UsageException($"--pace must be {PaceAuto}, {PaceRealTime} or {PaceOff}, not '{Pace}'");
-        }
-
-        foreach (var (name, value) in SerialSteps)
-        {
-            if (value.Length == 0)
-            {
-                throw new UsageException($"{name} needs text");
-            }
-
-            if (value == "-" && name != SerialInputOption)
-            {
-                throw new UsageException($"'-' (live stdin) is only for {SerialInputOption}");
-            }
-        }
-
-        CheckOutputs();
-        if (a.Has("--max-instructions") && MaxInstructions == 0)
-        {
-            throw new UsageException("--max-instructions must be at least 1");
-        }
-    }
-
     /// <summary>No output file may overwrite an input, and each must have a directory to go in.</summary>
-    internal void CheckOutputs()
+    public void CheckOutputs()
     {
         foreach (var (option, output) in new[] { ("--report", Report), ("--trace", Trace), ("--flash-log", FlashLog), ("--serial-log", SerialLog), ("--debugcon", DebugCon) })
         {
@@ -274,7 +137,7 @@ public sealed record BootOptions
 
             foreach (var input in new[] { Code, Vars, Firmware })
             {
-                if (input != null && SamePath(input, output))
+                if (input != null && OutputPaths.SameFile(input, output))
                 {
                     throw new UsageException($"{option} '{output}' would overwrite a firmware input file");
                 }

@@ -114,7 +114,7 @@ public sealed class SideBySideRuns(TextWriter stderr)
         }
 
         args.AddRange(bootOptions);
-        return (BootOptions.Parse(args), report, vars);
+        return (BootOptionsParser.Parse(args), report, vars);
     }
 
     private static int Boot(BootOptions options, TextWriter log)
