@@ -3,6 +3,7 @@ namespace Emulator.Hosting;
 /// <summary>Parses sizes the way QEMU's -m does: a number with an optional K/M/G/T suffix; no suffix means MiB.</summary>
 public static class SizeParser
 {
+    /// <summary>Parses <paramref name="text"/> as QEMU's <c>-m</c> does; a one-line <see cref="UsageException"/> otherwise.</summary>
     public static ulong ParseMemory(string text)
     {
         string t = text.Trim();

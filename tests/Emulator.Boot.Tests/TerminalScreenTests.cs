@@ -1,5 +1,4 @@
 using System.Text;
-using Emulator.Cli.Serial;
 using Emulator.Hosting.Serial;
 
 namespace Emulator.Boot.Tests;

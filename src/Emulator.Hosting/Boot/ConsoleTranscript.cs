@@ -10,7 +10,7 @@ namespace Emulator.Hosting.Boot;
 /// appears contiguously once they are stripped. Bytes are read as Latin-1: the console text
 /// the firmware prints is ASCII.
 /// </summary>
-public sealed class ConsoleTranscript
+internal sealed class ConsoleTranscript
 {
     public const int MaxRawBytes = 4 << 20;
 

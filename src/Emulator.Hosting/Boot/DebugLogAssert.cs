@@ -8,7 +8,7 @@ namespace Emulator.Hosting.Boot;
 /// OVMF's PlatformDebugLibIoPort) prints "ASSERT [Module] File(Line): Expression" and then, with
 /// DEBUG_PROPERTY_ASSERT_DEADLOOP_ENABLED set as OVMF sets it, spins in CpuDeadLoop.
 /// </summary>
-public sealed class DebugLogAssert
+internal sealed class DebugLogAssert
 {
     /// <summary>Longer lines are cut: the report keeps one line, not a log.</summary>
     private const int MaxLine = 240;

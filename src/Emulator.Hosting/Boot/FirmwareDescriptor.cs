@@ -10,8 +10,11 @@ namespace Emulator.Hosting.Boot;
 /// </summary>
 public enum FlashMode
 {
+    /// <summary>Separate code and varstore images (two flash units).</summary>
     Split,
+    /// <summary>One image holding code and varstore (one writable flash unit).</summary>
     Combined,
+    /// <summary>Code only: the firmware keeps its variables in memory.</summary>
     Stateless,
 }
 

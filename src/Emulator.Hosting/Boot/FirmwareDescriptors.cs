@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Emulator.Hosting.Inputs;
 using Emulator.Core.Machine;
+using Emulator.Hosting.Inputs;
 
 namespace Emulator.Hosting.Boot;
 
@@ -13,6 +13,7 @@ namespace Emulator.Hosting.Boot;
 /// </summary>
 public sealed record DescriptorEntry(string Name, string Path, IReadOnlyList<string> Hides, FirmwareDescriptor? Descriptor, string? Skipped, bool Malformed = false)
 {
+    /// <summary>Whether this descriptor can be booted (no reason to skip it).</summary>
     public bool Usable => Skipped == null;
 }
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
+using Emulator.Core.Machine;
 using Emulator.Hosting.Inputs;
 using Emulator.Hosting.Reporting;
-using Emulator.Core.Machine;
 
 namespace Emulator.Hosting.Boot;
 
@@ -27,6 +27,24 @@ public static class FirmwareFiles
         catch (FirmwareLayoutException e)
         {
             throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// A boot's files, checked before a byte is read: the <c>-bios</c> ROM, or the flash units —
+    /// the unified image alone, or the code and its varstore when given.
+    /// </summary>
+    public static void CheckLayout(BootOptions o)
+    {
+        if (o.Bios != null)
+        {
+            InputFile.Check(InputRole.Bios("bios"), o.Bios);
+        }
+        else
+        {
+            // The CLI fills in the firmware of a boot that names none (DefaultFirmware.Resolve) before this.
+            string code = o.Firmware ?? o.Code ?? throw new UsageException("no firmware given: use --code FILE [--vars FILE] or --firmware FILE");
+            CheckLayout(o.Firmware != null ? [("firmware", code)] : o.Vars != null ? [("code", code), ("vars", o.Vars)] : [("code", code)]);
         }
     }
 

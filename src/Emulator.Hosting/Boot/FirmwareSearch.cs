@@ -12,11 +12,13 @@ public sealed record FirmwareSearch(IReadOnlyList<string> DescriptorDirectories,
     /// <summary>The fixture pair <c>firmware-fixtures/fetch.sh</c> leaves (Debian's ovmf 4 MiB build, no secure boot).</summary>
     public const string FixtureCode = "OVMF_CODE_4M.fd";
 
+    /// <summary>The fixture varstore template a boot without firmware options falls back to.</summary>
     public const string FixtureVars = "OVMF_VARS_4M.fd";
 
     /// <summary>The process environment's directories, the way QEMU's descriptor spec and the XDG base directory spec define them.</summary>
     public static FirmwareSearch FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable, AppContext.BaseDirectory);
 
+    /// <summary>The search for this process: <paramref name="variable"/> reads the environment (XDG directories), <paramref name="programDirectory"/> is where the fixture cache is looked for above.</summary>
     public static FirmwareSearch FromEnvironment(Func<string, string?> variable, string programDirectory)
     {
         string home = variable("HOME") is { Length: > 0 } h ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);

@@ -17,7 +17,7 @@ namespace Emulator.Hosting.Boot;
 /// hex, where a run of <see cref="MinRun"/> or more equal bytes is written <c>{hh*count}</c>.
 /// A shadow copy of each chip supplies the old bytes, so the device model stays unaware of logging.
 /// </summary>
-public sealed class FlashWriteLog : IFlashWriteListener, IDisposable
+internal sealed class FlashWriteLog : IFlashWriteListener, IDisposable
 {
     public const string Header = "# emu flash log v1: instruction chip op offset length old new";
 

@@ -37,7 +37,7 @@ namespace Emulator.Hosting.Boot;
 /// first sample is <see cref="DefaultWindow"/> instructions old. Instruction counts
 /// and guest state only, so it fires at the same instruction on every run.
 /// </summary>
-public sealed class HangDetector
+internal sealed class HangDetector
 {
     /// <summary>Instructions between two samples: about one virtual millisecond of busy time.</summary>
     public const long SampleInterval = 1 << 20;
@@ -274,4 +274,4 @@ public sealed class HangDetector
 /// A dead loop: the lowest and highest sampled address, the instruction of its first sample,
 /// and how many of the window's samples fell in it.
 /// </summary>
-public sealed record HangLoop(ulong Low, ulong High, long Since, int LoopSamples, int WindowSamples);
+internal sealed record HangLoop(ulong Low, ulong High, long Since, int LoopSamples, int WindowSamples);

@@ -25,7 +25,7 @@ namespace Emulator.Hosting.Boot;
 /// instruction counts only, so it fires at the same instruction on every run: at the first input
 /// wait at least <see cref="QuietNs"/> after the window opened, at most one timer tick late.
 /// </summary>
-public sealed class IdleDetector
+internal sealed class IdleDetector
 {
     /// <summary>How long the console stays quiet while the guest waits: 3 virtual seconds.</summary>
     public const long QuietNs = 3_000_000_000;

@@ -17,22 +17,35 @@ namespace Emulator.Hosting.Boot;
 /// </summary>
 public sealed class MilestoneTracker
 {
+    /// <summary>Milestone <c>reset</c>: the first instruction at the reset vector.</summary>
     public const string Reset = "reset";
+    /// <summary>Milestone <c>protected</c>: the first instruction in protected mode.</summary>
     public const string Protected = "protected";
+    /// <summary>Milestone <c>long</c>: the first instruction in long mode.</summary>
     public const string Long = "long";
+    /// <summary>Milestone <c>sec</c>: SEC's entry point (SECURITY_CORE).</summary>
     public const string Sec = "sec";
+    /// <summary>Milestone <c>pei</c>: the PEI core's entry point.</summary>
     public const string Pei = "pei";
+    /// <summary>Milestone <c>dxe</c>: the DXE core's first instruction.</summary>
     public const string Dxe = "dxe";
+    /// <summary>Milestone <c>bds</c>: the BDS phase's first module.</summary>
     public const string Bds = "bds";
+    /// <summary>Milestone <c>shell</c>: the UEFI Shell's first instruction.</summary>
     public const string Shell = "shell";
+    /// <summary>Milestone <c>banner</c>: the Shell's banner on the console.</summary>
     public const string Banner = "banner";
+    /// <summary>Milestone <c>prompt</c>: the Shell's prompt on the console.</summary>
     public const string Prompt = "prompt";
+    /// <summary>Milestone <c>idle</c>: the firmware waiting for input with nothing left to do.</summary>
     public const string Idle = "idle";
 
     /// <summary>What the console shows when the Shell starts (ShellPkg's banner) and when it waits for a command.</summary>
     public const string BannerText = "UEFI Interactive Shell";
+    /// <summary>The console text of the <see cref="Prompt"/> milestone.</summary>
     public const string PromptText = "Shell>";
 
+    /// <summary>Every milestone name, in boot order.</summary>
     public static readonly IReadOnlyList<string> KnownNames = [Reset, Protected, Long, Sec, Pei, Dxe, Bds, Shell, Banner, Prompt, Idle];
 
     private readonly Cpu _cpu;
@@ -43,6 +56,7 @@ public sealed class MilestoneTracker
     private IdleDetector? _idle;
     private int _boot;
 
+    /// <summary>Watches <paramref name="cpu"/> for the milestones: <paramref name="addressMilestones"/> by address (sec, pei), <paramref name="until"/> stops the CPU when reached; <paramref name="wall"/> times them.</summary>
     public MilestoneTracker(Cpu cpu, Stopwatch wall, IReadOnlyDictionary<string, ulong> addressMilestones, string? until)
     {
         _cpu = cpu;
@@ -58,10 +72,13 @@ public sealed class MilestoneTracker
         cpu.BreakpointHit = OnBreakpoint;
     }
 
+    /// <summary>The milestone that stops the run, or null.</summary>
     public string? Until { get; }
 
+    /// <summary>The milestones reached so far, in order (each once per boot).</summary>
     public IReadOnlyList<Milestone> Reached => _reached;
 
+    /// <summary>Whether <see cref="Until"/> was reached.</summary>
     public bool UntilReached => Until != null && _reached.Any(m => m.Name == Until);
 
     /// <summary>Raised as each milestone is reached (for progress output).</summary>
@@ -96,7 +113,7 @@ public sealed class MilestoneTracker
     /// FFS file of type DXE_CORE (<c>dxe</c>), the driver named BdsDxe (<c>bds</c>, EDK II's boot
     /// device selection driver), and an APPLICATION whose UI name contains "Shell" (<c>shell</c>).
     /// </summary>
-    public void Watch(ModuleRecognizer modules)
+    internal void Watch(ModuleRecognizer modules)
     {
         modules.ModuleStarted += m =>
         {
@@ -117,14 +134,14 @@ public sealed class MilestoneTracker
     }
 
     /// <summary>Turns the console's banner and prompt into milestones.</summary>
-    public void Watch(ConsoleTranscript console)
+    internal void Watch(ConsoleTranscript console)
     {
         _console = console;
         WatchConsole(0);
     }
 
     /// <summary>Turns the idle detector's verdict into the <c>idle</c> milestone, with what <paramref name="screen"/> shows then.</summary>
-    public void Watch(IdleDetector idle, Serial.TerminalScreen screen)
+    internal void Watch(IdleDetector idle, Serial.TerminalScreen screen)
     {
         _idle = idle;
         idle.Detected += () =>

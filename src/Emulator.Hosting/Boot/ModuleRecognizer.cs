@@ -23,7 +23,7 @@ namespace Emulator.Hosting.Boot;
 /// which gives the timeline's "instructions inside". Where images overlap (a PEIM shadowed over
 /// memory another used), the most recently started one wins.
 /// </summary>
-public sealed unsafe class ModuleRecognizer
+internal sealed unsafe class ModuleRecognizer
 {
     private readonly PhysicalBus _bus;
     private readonly Cpu _cpu;

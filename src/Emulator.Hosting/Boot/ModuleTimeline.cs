@@ -10,6 +10,7 @@ namespace Emulator.Hosting.Boot;
 /// </summary>
 public static class ModuleTimeline
 {
+    /// <summary>Writes the timeline of <paramref name="modules"/> to <paramref name="output"/>; <paramref name="total"/> is the run's instruction count (for each module's share).</summary>
     public static void Write(TextWriter output, IReadOnlyList<ModuleInfo> modules, long total)
     {
         long inside = modules.Sum(m => m.Instructions);

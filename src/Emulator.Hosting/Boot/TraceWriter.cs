@@ -1,5 +1,6 @@
 using System.Text;
 using Emulator.Core.Cpu;
+using Emulator.Hosting.Reporting;
 
 namespace Emulator.Hosting.Boot;
 
@@ -9,7 +10,7 @@ namespace Emulator.Hosting.Boot;
 /// compares line by line with QEMU single-stepping the same firmware. `insn` and `mode` are
 /// decimal, every other field hex without a prefix.
 /// </summary>
-public sealed class TraceWriter : ITraceSink, IDisposable
+internal sealed class TraceWriter : ITraceSink, IDisposable
 {
     public const string Fields = "insn mode cs rip lin rax rbx rcx rdx rsi rdi rbp rsp r8 r9 r10 r11 r12 r13 r14 r15 rflags cr0 cr3 cr4 efer";
 

@@ -13,6 +13,7 @@ public static class ComparisonText
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
+    /// <summary>Writes <paramref name="c"/> as the side-by-side text <c>emu compare</c> prints, headed by the two runs' names.</summary>
     public static void WriteSideBySide(TextWriter o, Comparison c, string baseline, string candidate)
     {
         o.WriteLine($"baseline:  {baseline}");
@@ -99,6 +100,7 @@ public static class ComparisonText
         }
     }
 
+    /// <summary>Writes <paramref name="c"/> as Markdown (<c>emu compare --markdown</c>).</summary>
     public static void WriteMarkdown(TextWriter o, Comparison c, string baseline, string candidate)
     {
         o.WriteLine($"## Firmware comparison: {Verdict(c)}");

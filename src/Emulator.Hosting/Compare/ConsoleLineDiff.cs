@@ -6,7 +6,7 @@ namespace Emulator.Hosting.Compare;
 /// <c>\e</c>: nothing else is normalised, so a changed date or build string shows as a change.
 /// Common lines further than <see cref="Context"/> from a change are folded into one "@@" line.
 /// </summary>
-public static class ConsoleLineDiff
+internal static class ConsoleLineDiff
 {
     public const int Context = 2;
 

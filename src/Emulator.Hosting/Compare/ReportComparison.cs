@@ -13,44 +13,59 @@ namespace Emulator.Hosting.Compare;
 /// </summary>
 public sealed record Comparison
 {
+    /// <summary><c>same</c>, <c>different</c> or <c>regression</c>.</summary>
     public required string Verdict { get; init; }
 
+    /// <summary>The relative change of a milestone's instruction index that counts as a regression, in percent.</summary>
     public required double ThresholdPercent { get; init; }
 
+    /// <summary>Why the verdict is <c>regression</c>: one line each.</summary>
     public required IReadOnlyList<string> Regressions { get; init; }
 
+    /// <summary>The two stop reasons.</summary>
     public required Side<string> Stop { get; init; }
 
+    /// <summary>The two instruction counts.</summary>
     public required Side<long> Instructions { get; init; }
 
+    /// <summary>The two guest exception counts.</summary>
     public required Side<long> Exceptions { get; init; }
 
+    /// <summary>Every milestone either run reached, with both instruction indices and virtual times.</summary>
     public required IReadOnlyList<MilestoneChange> Milestones { get; init; }
 
+    /// <summary>Modules started by one run only, or at a different index.</summary>
     public required ModuleChanges Modules { get; init; }
 
+    /// <summary>The consoles' first differing lines, with context.</summary>
     public required ConsoleDiff Console { get; init; }
 
+    /// <summary>Each flash unit's bytes programmed and blocks erased in both runs.</summary>
     public required IReadOnlyList<FlashChange> Flash { get; init; }
 
     /// <summary>Writes to the writable chip(s) per boot phase, named by the milestone that ends it ("end": after the last one); phases with no writes in either run are left out.</summary>
     public required IReadOnlyList<FlashPhase> FlashPhases { get; init; }
 
+    /// <summary>Variables added, removed or changed between the two runs' final varstores.</summary>
     public required VariableChanges Variables { get; init; }
 
+    /// <summary>Unassigned addresses accessed by one run only.</summary>
     public required ListChanges Unassigned { get; init; }
 
+    /// <summary>Unimplemented instructions met by one run only.</summary>
     public required ListChanges Unimplemented { get; init; }
 
     /// <summary>The baseline's resulting varstore given to the candidate's code (on-the-spot runs only).</summary>
     public CompatChange? Compat { get; init; }
 
+    /// <summary>Whether anything differs at all.</summary>
     public bool HasDifferences =>
         Stop.Baseline != Stop.Candidate || Instructions.Baseline != Instructions.Candidate || Exceptions.Baseline != Exceptions.Candidate
         || Milestones.Any(m => m.Status != "same") || Modules.Any || !Console.Same || Flash.Any(f => f.Changed) || FlashPhases.Any(f => f.Changed)
         || Variables.Any || Unassigned.Any || Unimplemented.Any || Compat is { Compatible: false };
 }
 
+/// <summary>A value in the baseline run and in the candidate run.</summary>
 public sealed record Side<T>(T Baseline, T Candidate);
 
 /// <summary>A milestone by name and boot: status same, moved (beyond the threshold), later, lost, new; change in instructions (percent of the baseline's index).</summary>
@@ -62,42 +77,54 @@ public sealed record ModuleRef(string Name, Guid Guid, int Boot, long? BaselineI
 /// <summary>Modules only one run started, and those in both whose instruction count (inside the image) changed by more than the threshold.</summary>
 public sealed record ModuleChanges(IReadOnlyList<ModuleRef> Added, IReadOnlyList<ModuleRef> Removed, IReadOnlyList<ModuleRef> Changed, int Common)
 {
+    /// <summary>Whether any module differs.</summary>
     public bool Any => Added.Count + Removed.Count + Changed.Count > 0;
 }
 
 /// <summary>A line diff of the console output: lines prefixed "  " (both), "- " (baseline only), "+ " (candidate only), "@@" (skipped common lines).</summary>
 public sealed record ConsoleDiff(bool Same, int BaselineLines, int CandidateLines, IReadOnlyList<string> Lines);
 
+/// <summary>One flash unit in both runs: bytes programmed and blocks erased.</summary>
 public sealed record FlashChange(int Unit, bool ReadOnly, Side<long> BytesProgrammed, Side<long> BlocksErased)
 {
+    /// <summary>Whether the counts differ.</summary>
     public bool Changed => BytesProgrammed.Baseline != BytesProgrammed.Candidate || BlocksErased.Baseline != BlocksErased.Candidate;
 }
 
+/// <summary>Flash writes in both runs up to a milestone (<paramref name="UpTo"/> in boot <paramref name="Boot"/>).</summary>
 public sealed record FlashPhase(string UpTo, int Boot, Side<long> BytesProgrammed, Side<long> BlocksErased)
 {
+    /// <summary>Whether the counts differ.</summary>
     public bool Changed => BytesProgrammed.Baseline != BytesProgrammed.Candidate || BlocksErased.Baseline != BlocksErased.Candidate;
 }
 
+/// <summary>A variable present in either run's final varstore (null on the side that lacks it).</summary>
 public sealed record VariableChange(string Name, Guid Guid, VariableInfo? Baseline, VariableInfo? Candidate);
 
+/// <summary>How the final varstores differ: whether each run had one, and the variables added, removed, changed and unchanged.</summary>
 public sealed record VariableChanges(bool BaselineHasStore, bool CandidateHasStore, IReadOnlyList<VariableChange> Added, IReadOnlyList<VariableChange> Removed, IReadOnlyList<VariableChange> Changed, int Same)
 {
+    /// <summary>Whether the varstores differ.</summary>
     public bool Any => BaselineHasStore != CandidateHasStore || Added.Count + Removed.Count + Changed.Count > 0;
 }
 
 /// <summary>Entries (one line each) only the baseline or only the candidate has.</summary>
 public sealed record ListChanges(IReadOnlyList<string> Added, IReadOnlyList<string> Removed)
 {
+    /// <summary>Whether the lists differ.</summary>
     public bool Any => Added.Count + Removed.Count > 0;
 }
 
+/// <summary>The CODE/VARS verdict for the baseline's varstore on the candidate's code: compatible or not, and the explanation lines.</summary>
 public sealed record CompatChange(bool Compatible, IReadOnlyList<string> Lines);
 
+/// <summary>Compares two run reports (<c>emu compare</c>, <c>emu matrix</c>).</summary>
 public static class ReportComparer
 {
     /// <summary>Stop reasons that mean the run did what it was asked (boot's exit 0).</summary>
     private static readonly HashSet<string> GoodStops = ["until", "powerOff", "reset"];
 
+    /// <summary>The comparison of baseline <paramref name="b"/> and candidate <paramref name="c"/>: a milestone reached later by more than <paramref name="thresholdPercent"/> percent is a regression; <paramref name="compat"/> is carried into the result.</summary>
     public static Comparison Compare(RunReport b, RunReport c, double thresholdPercent, CompatChange? compat = null)
     {
         var regressions = new List<string>();
@@ -281,7 +308,9 @@ public static class ReportComparer
         return result;
     }
 
+    /// <summary>" (boot N)" for a milestone of a later boot, nothing for boot 0.</summary>
     public static string BootSuffix(int boot) => boot == 0 ? string.Empty : $" (boot {boot})";
 
+    /// <summary>A relative change as "+5.2%" (null: n/a).</summary>
     public static string FormatPercent(double? p) => p is double v ? (v > 0 ? "+" : string.Empty) + v.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) + "%" : "n/a";
 }

@@ -8,8 +8,24 @@ namespace Emulator.Hosting.Compare;
 /// <summary>Reads a run report written by <c>boot --report</c>; anything else is a one-line usage error.</summary>
 public static class ReportFile
 {
+    /// <summary>The report's JSON conventions: camelCase, indented.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
+    /// <summary>Writes <paramref name="report"/> as indented JSON (the schema <see cref="Load"/> reads); a one-line <see cref="UsageException"/> when the file cannot be written.</summary>
+    public static void Save(string path, RunReport report)
+    {
+        var json = JsonSerializer.Serialize(report, Json);
+        try
+        {
+            File.WriteAllText(path, json + "\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot write report '{path}': {e.Message}");
+        }
+    }
+
+    /// <summary>Reads the report at <paramref name="path"/>, checked (schema version, no missing or negative values); a one-line <see cref="UsageException"/> otherwise.</summary>
     public static RunReport Load(string path)
     {
         // Decoded as File.ReadAllText would: UTF-8 unless a byte order mark says otherwise.

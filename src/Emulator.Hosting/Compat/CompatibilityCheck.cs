@@ -17,6 +17,7 @@ public static class CompatibilityCheck
     public static bool IsUnified(FirmwareImage code) =>
         code.Volumes.Count > 0 && code.Volumes[0].ImageOffset == 0 && code.Volumes[0].FileSystemGuid == FirmwareGuids.SystemNvDataFv;
 
+    /// <summary>The verdict <paramref name="v"/> as lines for a person, naming <paramref name="codePath"/> and <paramref name="varsPath"/>.</summary>
     public static IEnumerable<string> Describe(VarstoreCompatibility.Verdict v, string codePath, string varsPath)
     {
         var e = v.Expected;

@@ -6,12 +6,19 @@ namespace Emulator.Hosting.Inputs;
 /// <summary>The kind of file stat(2) reports (its S_IFMT bits).</summary>
 public enum FileKind
 {
+    /// <summary>A regular file.</summary>
     Regular,
+    /// <summary>A directory.</summary>
     Directory,
+    /// <summary>A named pipe.</summary>
     Fifo,
+    /// <summary>A character device.</summary>
     CharacterDevice,
+    /// <summary>A block device.</summary>
     BlockDevice,
+    /// <summary>A socket.</summary>
     Socket,
+    /// <summary>Anything else, or a path that cannot be examined.</summary>
     Other,
 }
 

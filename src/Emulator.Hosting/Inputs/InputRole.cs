@@ -1,5 +1,5 @@
-using Emulator.Hosting.Varstore;
 using Emulator.Core.Machine;
+using Emulator.Hosting.Varstore;
 
 namespace Emulator.Hosting.Inputs;
 
@@ -27,6 +27,7 @@ public sealed class InputRole(string name, long maxBytes, string? limitReason, A
     /// <summary>The file's role as messages name it: "{Name} file 'PATH' ...".</summary>
     public string Name { get; } = name;
 
+    /// <summary>The largest file this role accepts.</summary>
     public long MaxBytes { get; } = maxBytes;
 
     /// <summary>
@@ -49,6 +50,7 @@ public sealed class InputRole(string name, long maxBytes, string? limitReason, A
     /// <summary>The journal beside a persisted varstore (<see cref="VarstoreJournal"/>).</summary>
     public static InputRole Journal { get; } = new("journal", FlashPersistence.MaxJournalLength, "no emu journal grows larger: move it away", null);
 
+    /// <summary>A run report read by <c>emu compare</c>.</summary>
     public static InputRole Report { get; } = new("report", MaxReportBytes, "no run report is that large", null);
 
     /// <summary>Data for <c>vars set --data-file</c>: no variable can be larger than a varstore.</summary>

@@ -52,6 +52,7 @@ public sealed class QemuCommandLine
     private bool _vgaNone;
     private bool _netNone;
 
+    /// <summary>Reads a <c>qemu-system-x86_64</c> command line; a one-line <see cref="UsageException"/> in QEMU's wording for what it cannot run.</summary>
     public static QemuConfig Parse(IReadOnlyList<string> args) => new QemuCommandLine().Read(args);
 
     private QemuConfig Read(IReadOnlyList<string> args)

@@ -8,6 +8,7 @@ public sealed record PflashDrive(int Unit, string File, bool ReadOnly, bool Snap
 /// <summary>What a QEMU command line asks for, in emu's terms (<see cref="QemuCommandLine"/> builds it).</summary>
 public sealed record QemuConfig
 {
+    /// <summary><c>-m</c>: guest RAM in bytes.</summary>
     public ulong Memory { get; init; } = Core.Machine.MachineOptions.DefaultRamSize;
 
     /// <summary>Flash units by unit number (0 = code or unified image, 1 = varstore).</summary>
@@ -31,11 +32,13 @@ public sealed record QemuConfig
     /// <summary><c>-snapshot</c>: every drive as with snapshot=on.</summary>
     public bool Snapshot { get; init; }
 
+    /// <summary><c>-no-reboot</c>: a guest reset ends the run.</summary>
     public bool NoReboot { get; init; }
 
     /// <summary><c>-no-hpet</c> or <c>-machine hpet=off</c>: the machine without its HPET.</summary>
     public bool NoHpet { get; init; }
 
+    /// <summary><c>-no-shutdown</c>: a guest power-off keeps the process until a signal.</summary>
     public bool NoShutdown { get; init; }
 
     /// <summary><c>-icount sleep=off</c>: guest waits are not held to the wall clock.</summary>

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Emulator.Hosting.Serial;
 using Emulator.Core.Machine;
+using Emulator.Hosting.Serial;
 
 namespace Emulator.Hosting.Qemu;
 

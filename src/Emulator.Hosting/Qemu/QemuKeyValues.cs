@@ -1,4 +1,5 @@
 
+
 namespace Emulator.Hosting.Qemu;
 
 /// <summary>
@@ -8,7 +9,7 @@ namespace Emulator.Hosting.Qemu;
 /// implied one (<c>-machine pc</c> is <c>type=pc</c>). A later duplicate key wins, as QemuOpts'
 /// lookup takes the last one. Keys are kept in the order given, for error messages.
 /// </summary>
-public sealed class QemuKeyValues
+internal sealed class QemuKeyValues
 {
     private readonly List<(string Key, string Value)> _pairs;
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);

@@ -8,7 +8,7 @@ namespace Emulator.Hosting.Reporting;
 /// VariableRuntimeDxe would find them at the end of the run (the shared varstore parser), each
 /// with a digest of its data so that two runs' varstores compare without carrying the data.
 /// </summary>
-public static class ReportVariables
+internal static class ReportVariables
 {
     /// <summary>The live variables, or null when the chip holds no usable variable store (not an OVMF varstore).</summary>
     public static IReadOnlyList<VariableInfo>? Of(ReadOnlyMemory<byte> chip)

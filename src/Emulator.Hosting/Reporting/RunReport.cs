@@ -9,29 +9,37 @@ namespace Emulator.Hosting.Reporting;
 /// </summary>
 public sealed record RunReport
 {
+    /// <summary>The schema version this emu writes and reads.</summary>
     public const int CurrentSchemaVersion = 1;
 
+    /// <summary>The schema version of this report.</summary>
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
 
+    /// <summary>The program that wrote the report.</summary>
     public required ToolInfo Tool { get; init; }
 
+    /// <summary>The input files, with sizes and SHA-256.</summary>
     public required IReadOnlyList<FirmwareFileInfo> Firmware { get; init; }
 
     /// <summary>How emu chose the firmware when no firmware option named it (null when the user named the files).</summary>
     public FirmwareChoiceInfo? FirmwareChoice { get; init; }
 
+    /// <summary>The machine: type, RAM, flash units.</summary>
     public required MachineInfo Machine { get; init; }
 
+    /// <summary>The milestones reached, in order.</summary>
     public required IReadOnlyList<MilestoneInfo> Milestones { get; init; }
 
     /// <summary>Machine resets in order (each restarts the boot; under --no-reboot the one that ended the run).</summary>
     public IReadOnlyList<ResetInfo> Resets { get; init; } = [];
 
+    /// <summary>Instructions executed.</summary>
     public long Instructions { get; init; }
 
     /// <summary>REP iterations beyond the first of each REP instruction (they count for virtual time).</summary>
     public long RepIterations { get; init; }
 
+    /// <summary>Wall time of the run, in seconds.</summary>
     public double WallSeconds { get; init; }
 
     /// <summary>Virtual time: the guest's clock, derived from executed instructions and skipped waits.</summary>
@@ -40,16 +48,22 @@ public sealed record RunReport
     /// <summary>Millions of instructions per second of wall time over the whole run.</summary>
     public double Mips { get; init; }
 
+    /// <summary>Why and where the run stopped.</summary>
     public required StopInfo Stop { get; init; }
 
+    /// <summary>Guest exceptions raised.</summary>
     public long Exceptions { get; init; }
 
+    /// <summary>Addresses accessed where nothing is mapped.</summary>
     public required IReadOnlyList<UnassignedInfo> Unassigned { get; init; }
 
+    /// <summary>Unassigned accesses not listed (the list is capped).</summary>
     public long UnassignedDropped { get; init; }
 
+    /// <summary>Instructions executed that emu does not implement, with counts.</summary>
     public required IReadOnlyList<UnimplementedInfo> Unimplemented { get; init; }
 
+    /// <summary>What the guest printed on the console.</summary>
     public ConsoleInfo? Console { get; init; }
 
     /// <summary>Firmware modules in the order they started executing (found by <c>ModuleRecognizer</c>).</summary>
@@ -101,13 +115,16 @@ public sealed record ResetInfo(int Boot, long Instruction, double VirtualMs, str
     };
 }
 
+/// <summary>The program that wrote a report and its version.</summary>
 public sealed record ToolInfo(string Name, string Version);
 
+/// <summary>An input file: role (code, vars, firmware, bios), full path, size, SHA-256.</summary>
 public sealed record FirmwareFileInfo(string Role, string Path, long Size, string Sha256);
 
 /// <summary>A mapped chip and what the guest did to it: bytes programmed and 4 KiB blocks erased by completed operations.</summary>
 public sealed record FlashInfo(int Unit, string Name, string Base, ulong Size, bool ReadOnly, long BytesProgrammed, long BlocksErased);
 
+/// <summary>The machine: type, RAM bytes, what unassigned reads return, the flash units.</summary>
 public sealed record MachineInfo(string Type, ulong MemoryBytes, string UnassignedReads, IReadOnlyList<FlashInfo> Flash);
 
 /// <summary>A milestone: instruction index, wall milliseconds since the start of the run, and virtual milliseconds (deterministic);
@@ -126,6 +143,8 @@ public sealed record ConsoleInfo(long Bytes, bool Truncated, string Output);
 /// <summary>Why the run ended: <c>until</c> (milestone reached), <c>limit</c>, <c>halted</c>, <c>tripleFault</c>, <c>powerOff</c>, <c>reset</c> (--no-reboot), <c>resetLimit</c>, <c>interrupted</c>.</summary>
 public sealed record StopInfo(string Reason, string Address, int Mode, string? Detail);
 
+/// <summary>An unassigned address accessed: space (memory, port), address, size, read or write, count, first instruction index.</summary>
 public sealed record UnassignedInfo(string Space, string Address, int Size, bool Write, long Count, long FirstInstruction);
 
+/// <summary>An unimplemented instruction: Iced code, mnemonic, times executed.</summary>
 public sealed record UnimplementedInfo(string Code, string Mnemonic, long Count);

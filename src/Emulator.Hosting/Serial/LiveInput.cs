@@ -13,7 +13,9 @@ namespace Emulator.Hosting.Serial;
 /// </summary>
 public sealed class LiveInput : IDisposable
 {
+    /// <summary>Ctrl-A: the prefix of QEMU's mux keys.</summary>
     public const byte QuitPrefix = 0x01;
+    /// <summary>After Ctrl-A: quit.</summary>
     public const byte QuitKey = (byte)'x';
 
     private readonly ConcurrentQueue<byte> _queue = new();
@@ -42,6 +44,7 @@ public sealed class LiveInput : IDisposable
         reader.Start();
     }
 
+    /// <summary>Whether stdin is a terminal (held in raw mode for the run).</summary>
     public bool Terminal { get; }
 
     /// <summary>Set when input arrives (a pacer waits on it, so an idle guest wakes at once).</summary>
@@ -133,6 +136,7 @@ public sealed class LiveInput : IDisposable
         }
     }
 
+    /// <summary>Stops reading and restores the terminal.</summary>
     public void Dispose()
     {
         if (_savedTerminal is { Length: > 0 } saved)

@@ -11,7 +11,7 @@ namespace Emulator.Hosting.Serial;
 /// open, output is dropped, as QEMU drops it while the pty is disconnected; input is read on a
 /// background thread and taken by the UART as the guest reads.
 /// </summary>
-public sealed unsafe class PtyBackend : IDisposable
+internal sealed unsafe class PtyBackend : IDisposable
 {
     private const int ORdwr = 0x2;
     private const int ONoctty = 0x100;

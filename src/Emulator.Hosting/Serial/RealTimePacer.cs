@@ -11,7 +11,7 @@ namespace Emulator.Hosting.Serial;
 /// interpreter is slower than the 1 GHz the clock assumes); a wait then starts from "now" rather
 /// than hurrying to catch up, so a wait is never shortened. Input arriving ends the sleep early.
 /// </summary>
-public sealed class RealTimePacer : IPacer
+internal sealed class RealTimePacer : IPacer
 {
     /// <summary>Sleeps shorter than this are skipped (the host's timer resolution makes them inexact anyway).</summary>
     private const long MinimumSleepNs = 1_000_000;

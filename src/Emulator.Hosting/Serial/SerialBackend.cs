@@ -19,7 +19,9 @@ public enum SerialBackendKind
 /// <summary>A backend: its kind, the file for <see cref="SerialBackendKind.File"/>, QEMU's append=on, and a pty's label (its chardev id).</summary>
 public sealed record SerialBackend(SerialBackendKind Kind, string? Path = null, bool Append = false, string? Label = null)
 {
+    /// <summary>The console: the session's output stream and input.</summary>
     public static readonly SerialBackend Console = new(SerialBackendKind.Console);
+    /// <summary>Output discarded, no input.</summary>
     public static readonly SerialBackend Null = new(SerialBackendKind.Null);
 }
 

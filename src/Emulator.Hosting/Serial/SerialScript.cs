@@ -12,7 +12,7 @@ namespace Emulator.Hosting.Serial;
 /// an ESC meant for "Press ESC in 5 seconds" is not taken by the boot manager's own hotkey
 /// check earlier. Both depend only on what the guest printed and read: runs stay reproducible.
 /// </summary>
-public sealed class SerialScript
+internal sealed class SerialScript
 {
     private readonly List<Step> _steps;
     private readonly ConsoleTranscript _console;

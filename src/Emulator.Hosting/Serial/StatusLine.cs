@@ -9,7 +9,7 @@ namespace Emulator.Hosting.Serial;
 /// the console output, which is written on the same thread) and erased before console output
 /// and at the end, so the guest's text is never interleaved with it.
 /// </summary>
-public sealed class StatusLine
+internal sealed class StatusLine
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 

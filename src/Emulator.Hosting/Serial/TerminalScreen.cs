@@ -17,7 +17,7 @@ namespace Emulator.Hosting.Serial;
 /// of its mode; BDS's setup pages run 80x50 on a serial-only machine). Sizes are capped at
 /// <see cref="MaxRows"/> by <see cref="MaxColumns"/>.
 /// </summary>
-public sealed class TerminalScreen
+internal sealed class TerminalScreen
 {
     public const int DefaultColumns = 80;
     public const int DefaultRows = 25;

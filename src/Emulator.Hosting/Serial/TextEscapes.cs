@@ -8,7 +8,7 @@ namespace Emulator.Hosting.Serial;
 /// (ESC), <c>\\</c> and <c>\xNN</c> escapes, so a shell command line can type Enter and ESC;
 /// or <c>@FILE</c> for a file's raw bytes.
 /// </summary>
-public static class TextEscapes
+internal static class TextEscapes
 {
     /// <summary>The bytes of <paramref name="value"/> (<paramref name="option"/> names it in errors).</summary>
     public static byte[] Decode(string option, string value)

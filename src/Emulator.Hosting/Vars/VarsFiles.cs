@@ -1,6 +1,6 @@
+using Emulator.Firmware.Varstore;
 using Emulator.Hosting.Inputs;
 using Emulator.Hosting.Varstore;
-using Emulator.Firmware.Varstore;
 
 namespace Emulator.Hosting.Vars;
 
@@ -27,6 +27,7 @@ public static class VarsFiles
         return file.Bytes;
     }
 
+    /// <summary>Applies <paramref name="writes"/> to the file at <paramref name="path"/>, which holds <paramref name="original"/>, crash-safely (through the journal).</summary>
     public static void ApplyInPlace(string path, byte[] original, IReadOnlyList<FlashWrite> writes)
     {
         // A journal beside the file belongs to a running or killed boot: its records would be

@@ -22,7 +22,7 @@ namespace Emulator.Hosting.Varstore;
 /// operations of the last <see cref="SyncInterval"/> plus one sync are lost — at most a ring and a
 /// batch of them: the guest waits rather than let the ring run further ahead.
 /// </summary>
-public sealed class FlashPersistence : IFlashWriteListener, IDisposable
+internal sealed class FlashPersistence : IFlashWriteListener, IDisposable
 {
     public static readonly TimeSpan SyncInterval = TimeSpan.FromMilliseconds(100);
 

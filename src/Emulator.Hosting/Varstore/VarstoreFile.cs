@@ -40,10 +40,13 @@ public sealed class VarstoreFile : IDisposable
         Epoch = epoch;
     }
 
+    /// <summary>The file's role in messages (vars, firmware).</summary>
     public string Role { get; }
 
+    /// <summary>The file's path.</summary>
     public string Path { get; }
 
+    /// <summary>The journal beside the file (<c>FILE.emu-journal</c>).</summary>
     public string JournalPath { get; }
 
     /// <summary>The contents the machine starts from: the file with any leftover journal applied.</summary>
@@ -61,6 +64,7 @@ public sealed class VarstoreFile : IDisposable
     /// <summary>Where the next record goes.</summary>
     public long JournalLength { get; private set; }
 
+    /// <summary>The report's record of the file: role, path, size and SHA-256 of the bytes the run starts from.</summary>
     public FirmwareFileInfo Info => FirmwareFiles.Describe(Role, Path, Bytes);
 
     /// <summary>
@@ -198,8 +202,10 @@ public sealed class VarstoreFile : IDisposable
         JournalLength += records.Length;
     }
 
+    /// <summary>Makes the journal durable (fsync).</summary>
     public void SyncJournal() => _journal!.Flush(flushToDisk: true);
 
+    /// <summary>Writes <paramref name="data"/> into the file at <paramref name="offset"/>.</summary>
     public void WriteFile(long offset, ReadOnlySpan<byte> data) => RandomAccess.Write(_file!.SafeFileHandle, data, offset);
 
     /// <summary>
@@ -234,6 +240,7 @@ public sealed class VarstoreFile : IDisposable
         _closed = true;
     }
 
+    /// <summary>Closes the file and the journal.</summary>
     public void Dispose()
     {
         _journal?.Dispose();

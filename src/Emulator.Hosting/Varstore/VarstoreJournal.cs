@@ -27,7 +27,7 @@ namespace Emulator.Hosting.Varstore;
 /// damage would write older bytes over newer ones, so such a journal is
 /// <see cref="JournalState.Damaged"/> and nothing of it is applied.
 /// </summary>
-public static class VarstoreJournal
+internal static class VarstoreJournal
 {
     public const string Suffix = ".emu-journal";
     public const int HeaderSize = 32;
@@ -216,6 +216,7 @@ public static class VarstoreJournal
     }
 }
 
+/// <summary>What a journal scan found.</summary>
 public enum JournalState
 {
     /// <summary>No complete record (a fresh, checkpointed or half-created journal).</summary>

@@ -1,9 +1,9 @@
 using Emulator.Cli.Bench;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Serial;
 using Emulator.Cli;
 using Emulator.Fuzz.Tests.Support;
+using Emulator.Hosting.Boot;
 using Emulator.Hosting.Serial;
 using Emulator.Hosting;
 

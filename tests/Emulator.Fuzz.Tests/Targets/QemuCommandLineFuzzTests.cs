@@ -65,5 +65,5 @@ public class QemuCommandLineFuzzTests
         }
     }
 
-    private static void Parse(string[] args) => QemuCommand.ToBootOptions(QemuCommandLine.Parse(args));
+    private static void Parse(string[] args) => QemuBootOptions.From(QemuCommandLine.Parse(args));
 }

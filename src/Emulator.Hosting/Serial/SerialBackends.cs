@@ -1,8 +1,7 @@
-using Emulator.Cli.CommandLine;
 using Emulator.Core.Machine;
 using Emulator.Hosting.Serial;
 
-namespace Emulator.Cli.Serial;
+namespace Emulator.Hosting.Serial;
 
 /// <summary>
 /// Opens the backends of one run's serial ports and debug console: the console session for
@@ -10,7 +9,7 @@ namespace Emulator.Cli.Serial;
 /// and null. File output is flushed at every line and at every host poll, so a harness tailing
 /// the file sees a prompt as soon as a terminal would.
 /// </summary>
-public sealed class SerialBackends : IDisposable
+internal sealed class SerialBackends : IDisposable
 {
     private readonly ConsoleSession _console;
     private readonly TextWriter _stderr;

@@ -1,10 +1,9 @@
-using Emulator.Cli.Boot;
-using Emulator.Cli.CommandLine;
 using Emulator.Core.Machine;
 using Emulator.Core.Timing;
+using Emulator.Hosting.Boot;
 using Emulator.Hosting.Serial;
 
-namespace Emulator.Cli.Serial;
+namespace Emulator.Hosting.Serial;
 
 /// <summary>
 /// The COM1 console of one boot: output to stdout (written as the guest prints it, flushed at
@@ -14,7 +13,7 @@ namespace Emulator.Cli.Serial;
 /// (<c>--serial-input</c>, <c>--expect</c>, <c>--send</c>) or typed live on stdin; the wall-clock
 /// pacer; and the status line.
 /// </summary>
-public sealed class ConsoleSession : IDisposable
+internal sealed class ConsoleSession : IDisposable
 {
     private readonly Stream _stdout;
     private readonly FileStream? _log;

@@ -1,12 +1,10 @@
 using System.Text.RegularExpressions;
-using Emulator.Cli.CommandLine;
-using Emulator.Cli.Vars;
 using Emulator.Hosting.Inputs;
 using Emulator.Hosting.Reporting;
 using Emulator.Hosting.Vars;
 using Microsoft.Extensions.Logging;
 
-namespace Emulator.Cli.Boot;
+namespace Emulator.Hosting.Boot;
 
 /// <summary>
 /// <c>emu boot</c> without <c>--code</c>/<c>--vars</c>/<c>--firmware</c>: the firmware the host's
@@ -17,11 +15,13 @@ namespace Emulator.Cli.Boot;
 /// </summary>
 public static partial class DefaultFirmware
 {
+    /// <summary>The VM whose varstore copy a boot without <c>--vm</c> uses.</summary>
     public const string DefaultVm = "default";
 
     /// <summary>Where the firmware came from: a descriptor's path, or the fixture cache (<paramref name="Descriptor"/> null).</summary>
     public sealed record Candidate(string? Descriptor, FlashMode Mode, string Executable, string? Template)
     {
+        /// <summary>Where the firmware came from, for messages: the descriptor's file name or "fetched fixtures".</summary>
         public string Source => Descriptor != null ? $"descriptor {Path.GetFileName(Descriptor)}" : "fetched fixtures";
     }
 

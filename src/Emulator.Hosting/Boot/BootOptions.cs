@@ -1,8 +1,7 @@
-using Emulator.Cli.CommandLine;
 using Emulator.Hosting.Reporting;
 using Emulator.Hosting.Serial;
 
-namespace Emulator.Cli.Boot;
+namespace Emulator.Hosting.Boot;
 
 /// <summary>
 /// The QEMU front end's behaviour: -no-shutdown (a power-off waits for a signal), and whether a
@@ -13,21 +12,32 @@ public sealed record QemuBehaviour(bool NoShutdown, bool RefuseMismatch);
 /// <summary>The options of <c>boot</c> (the command line's are read by the CLI's BootOptionsParser).</summary>
 public sealed record BootOptions
 {
+    /// <summary>The option name of a typed console step (<c>--serial-input TEXT|@FILE|-</c>; <c>-</c> types live from stdin).</summary>
     public const string SerialInputOption = "--serial-input";
+    /// <summary>The option name of a console step that waits until the console shows its text.</summary>
     public const string ExpectOption = "--expect";
+    /// <summary>The option name of a console step that types its text once every earlier expectation has matched.</summary>
     public const string SendOption = "--send";
 
+    /// <summary><see cref="Pace"/>: guest waits are held to the wall clock.</summary>
     public const string PaceRealTime = "realtime";
+    /// <summary><see cref="Pace"/>: guest waits run ahead in virtual time.</summary>
     public const string PaceOff = "off";
+    /// <summary><see cref="Pace"/>: real time when a person types live at a terminal, otherwise off.</summary>
     public const string PaceAuto = "auto";
 
+    /// <summary>The default instruction budget of a run.</summary>
     public const long DefaultMaxInstructions = 5_000_000_000;
+    /// <summary>The default number of instructions <see cref="Trace"/> records.</summary>
     public const long DefaultTraceLimit = 1_000_000;
 
+    /// <summary>The code image, mapped as flash unit 0 (read-only unless <see cref="CodeWritable"/>).</summary>
     public string? Code { get; init; }
 
+    /// <summary>The varstore file, mapped as flash unit 1 and written as the guest writes its variables (unless <see cref="Snapshot"/> or <see cref="VarsReadOnly"/>).</summary>
     public string? Vars { get; init; }
 
+    /// <summary>A unified image (code and varstore in one file), mapped writable as unit 0; not with <see cref="Code"/>/<see cref="Vars"/>.</summary>
     public string? Firmware { get; init; }
 
     /// <summary>The VM whose varstore copy a boot without firmware options uses (<see cref="DefaultFirmware"/>).</summary>
@@ -36,25 +46,34 @@ public sealed record BootOptions
     /// <summary>What <see cref="DefaultFirmware"/> chose when no firmware was named; null when the user named it.</summary>
     public FirmwareChoiceInfo? FirmwareChoice { get; init; }
 
+    /// <summary>Guest RAM in bytes.</summary>
     public ulong Memory { get; init; } = Core.Machine.MachineOptions.DefaultRamSize;
 
+    /// <summary>The milestone that ends the run (one of <see cref="MilestoneTracker.KnownNames"/>), or null to run until the guest stops or the budget is spent.</summary>
     public string? Until { get; init; }
 
+    /// <summary>The instruction budget: the run stops with <c>limit</c> when it is spent.</summary>
     public long MaxInstructions { get; init; } = DefaultMaxInstructions;
 
+    /// <summary>Where <c>emu boot</c> writes the JSON report (the CLI writes it; a <see cref="BootSession"/> returns the report object).</summary>
     public string? Report { get; init; }
 
+    /// <summary>A file for the instruction trace (one line per instruction, comparable with QEMU's), or null.</summary>
     public string? Trace { get; init; }
 
+    /// <summary>A file for the log of completed flash programs and erases, or null.</summary>
     public string? FlashLog { get; init; }
 
+    /// <summary>How many instructions <see cref="Trace"/> records.</summary>
     public long TraceLimit { get; init; } = DefaultTraceLimit;
 
+    /// <summary>Unassigned memory reads 0, as on QEMU (default: all-ones, as on hardware).</summary>
     public bool UnassignedZero { get; init; }
 
     /// <summary>Never write the varstore (QEMU's snapshot=on): guest writes last for the run only.</summary>
     public bool Snapshot { get; init; }
 
+    /// <summary>Progress is not logged: warnings and errors only.</summary>
     public bool Quiet { get; init; }
 
     /// <summary>Boot a CODE/VARS pair that fails the compatibility check anyway; the run then uses snapshot mode.</summary>
@@ -66,6 +85,7 @@ public sealed record BootOptions
     /// <summary><c>--serial-input</c>, <c>--expect</c> and <c>--send</c> in order (see <see cref="Serial.SerialScript"/>).</summary>
     public IReadOnlyList<(string Name, string Value)> SerialSteps { get; init; } = [];
 
+    /// <summary>A file that also gets the console output, or null.</summary>
     public string? SerialLog { get; init; }
 
     /// <summary>File for the debug console port 0x402 (OVMF DEBUG builds log there).</summary>
@@ -83,12 +103,13 @@ public sealed record BootOptions
     /// <summary>Run every block in the interpreter: no block compilation (for comparisons and debugging).</summary>
     public bool Interpret { get; init; }
 
+    /// <summary>No live status line on the messages writer.</summary>
     public bool NoStatus { get; init; }
 
     /// <summary>Stop a firmware that spins in a dead loop with stop reason <c>hang</c> (<see cref="HangDetector"/>); off with --no-hang-detect.</summary>
     public bool HangDetection { get; init; } = true;
 
-    // Set by the QEMU front end (Qemu/QemuCommand.cs); boot's own options leave the defaults.
+    // Set by the QEMU front end (Qemu/QemuBootOptions.cs); boot's own options leave the defaults.
 
     /// <summary>The ISA serial ports and their backends; boot has COM1 on the console.</summary>
     public IReadOnlyList<SerialPortSpec> SerialPorts { get; init; } = [new(0, SerialBackend.Console)];
@@ -123,6 +144,7 @@ public sealed record BootOptions
     /// <summary>Machine resets allowed before the run stops as a reset loop.</summary>
     public int MaxResets { get; init; } = Core.Machine.PcMachine.DefaultMaxResets;
 
+    /// <summary>Debug-level logging: modules entered, blocks compiled, the hang detector's state.</summary>
     public bool Verbose { get; init; }
 
     /// <summary>No output file may overwrite an input, and each must have a directory to go in.</summary>

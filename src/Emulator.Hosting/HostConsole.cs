@@ -1,4 +1,4 @@
-namespace Emulator.Cli;
+namespace Emulator.Hosting;
 
 /// <summary>
 /// What the process is attached to: stdin (for live console input) and whether stdin and
@@ -8,8 +8,10 @@ namespace Emulator.Cli;
 /// </summary>
 public sealed record HostConsole(Func<Stream>? OpenStdin, bool StdinIsTerminal, bool StderrIsTerminal)
 {
+    /// <summary>No stdin and no terminals: for harnesses and tests.</summary>
     public static readonly HostConsole None = new(null, false, false);
 
+    /// <summary>This process's stdin (raw, unbuffered) and whether stdin and stderr are terminals.</summary>
     public static HostConsole FromProcess() =>
         new(OpenRawStdin, !Console.IsInputRedirected, !Console.IsErrorRedirected);
 
