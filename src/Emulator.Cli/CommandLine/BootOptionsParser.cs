@@ -8,7 +8,7 @@ public static class BootOptionsParser
     public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string>
     {
         "--code", "--vars", "--firmware", "--memory", "--until", "--max-instructions", "--report", "--trace", "--trace-limit", "--flash-log",
-        "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets", "--vm",
+        "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets", "--vm", "--save-state", "--save-state-at", "--restore",
     };
 
     public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force", "--timeline", "--interpret", "--no-hang-detect" };
@@ -31,6 +31,10 @@ public static class BootOptionsParser
             Firmware = a.Get("--firmware"),
             Vm = a.Get("--vm"),
             Memory = a.Get("--memory") is { } m ? SizeParser.ParseMemory(m) : Core.Machine.MachineOptions.DefaultRamSize,
+            MemoryGiven = a.Has("--memory"),
+            SaveState = a.Get("--save-state"),
+            SaveStateAt = a.Get("--save-state-at") is { } at ? ParseSaveStateAt(at) : new Dictionary<string, string>(),
+            Restore = a.Get("--restore"),
             Until = a.Get("--until"),
             MaxInstructions = a.GetLong("--max-instructions") ?? BootOptions.DefaultMaxInstructions,
             Report = a.Get("--report"),
@@ -59,6 +63,23 @@ public static class BootOptionsParser
         };
         Validate(o, a);
         return o;
+    }
+
+    /// <summary>"NAME=FILE[,NAME=FILE...]": a known milestone per file.</summary>
+    private static Dictionary<string, string> ParseSaveStateAt(string value)
+    {
+        var result = new Dictionary<string, string>();
+        foreach (string item in value.Split(','))
+        {
+            int eq = item.IndexOf('=', StringComparison.Ordinal);
+            string name = eq > 0 ? item[..eq] : string.Empty;
+            if (eq <= 0 || eq == item.Length - 1 || !MilestoneTracker.KnownNames.Contains(name) || !result.TryAdd(name, item[(eq + 1)..]))
+            {
+                throw new UsageException($"--save-state-at takes MILESTONE=FILE[,MILESTONE=FILE...] with known milestones, each once ({string.Join(", ", MilestoneTracker.KnownNames)}), not '{item}'");
+            }
+        }
+
+        return result;
     }
 
     private static DateTime ParseDate(string value) =>

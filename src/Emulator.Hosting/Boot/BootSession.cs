@@ -123,10 +123,16 @@ public sealed class BootSession
                 {
                     // Check the pair on the file's bytes before the varstore is opened (opening may replay
                     // a journal into the file): a refused pair never touches it, --force means snapshot.
+                    // A restore brings its own VARS (the migrated contents): judged in StateFiles.CheckMigration instead.
                     var (varsBytes, _) = FirmwareFiles.Load(InputRole.Flash("vars"), o.Vars);
-                    o = CheckPair(o, ParseCode(flash[0].Contents), varsBytes);
+                    o = o.Restored != null ? o : CheckPair(o, ParseCode(flash[0].Contents), varsBytes);
                     AddUnit("vars", o.Vars!, !o.VarsReadOnly);
                 }
+            }
+
+            if (o.Restored is { } state)
+            {
+                StateFiles.TakeFlashFromState(state, flash, _stderr);
             }
 
             return Run(o, files, flash, bios ?? flash[0].Contents, writable);
@@ -211,6 +217,8 @@ public sealed class BootSession
             throw new UsageException(e.Message);
         }
 
+        StateFiles.RestoreInto(machine, o);
+
         Dictionary<string, ulong> addressMilestones;
         IReadOnlyList<FirmwareModule> modules;
         try
@@ -235,6 +243,7 @@ public sealed class BootSession
                     if (persistence != null)
                     {
                         machine.FlashChips[unit].AddListener(persistence);
+                        StateFiles.PersistMigratedContents(o, file, machine.FlashChips[unit], persistence);
                     }
                 }
 
@@ -365,8 +374,11 @@ public sealed class BootSession
         var cpu = machine.Cpu;
         var wall = Stopwatch.StartNew();
         var tracker = new MilestoneTracker(cpu, wall, addressMilestones, o.Until);
-        tracker.Watch(console.Transcript);
         var recognizer = new ModuleRecognizer(cpu, machine.Bus, modules);
+        // The writable chips' counters at each milestone: the report's flash writes per boot phase.
+        var flashAt = new Dictionary<Milestone, (long Bytes, long Blocks)>(ReferenceEqualityComparer.Instance);
+        SessionState.FromJson(o.Restored?.Session)?.Apply(tracker, flashAt, console, recognizer);
+        tracker.Watch(console.Transcript);
         tracker.Watch(recognizer);
         var idle = new IdleDetector(() => console.Transcript.BytesPrinted);
         idle.Watch(machine);
@@ -384,8 +396,6 @@ public sealed class BootSession
             tracker.BeginBoot(machine.Boot);
             recognizer.BeginBoot(machine.Boot);
         };
-        // The writable chips' counters at each milestone: the report's flash writes per boot phase.
-        var flashAt = new Dictionary<Milestone, (long Bytes, long Blocks)>(ReferenceEqualityComparer.Instance);
         tracker.MilestoneReached += m => flashAt[m] = (
             machine.FlashChips.Where(c => !c.ReadOnly).Sum(c => c.BytesProgrammed), machine.FlashChips.Where(c => !c.ReadOnly).Sum(c => c.BlocksErased));
         tracker.MilestoneReached += m => _log.LogInformation(
@@ -413,12 +423,13 @@ public sealed class BootSession
             }
         }
 
+        SessionState Session() => SessionState.Capture(tracker, flashAt, console.Transcript, recognizer);
         Stop.Attach(cpu);
         StopReason reason;
         string? internalError = null;
         try
         {
-            reason = machine.Run(o.MaxInstructions);
+            reason = StateSaving.Run(o, machine, tracker, Session, _log);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -472,7 +483,7 @@ public sealed class BootSession
         };
         var report = SessionReport.Build(o, machine, files, tracker, flashAt, wall, stop, console.Transcript) with
         {
-            Varstore = varstore.File is { } vf ? SessionReport.VarstoreInfoOf(vf, varstore.Writer) : null,
+            Varstore = varstore.File is { } vf ? VarstoreReport.Of(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
                 m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot, m.Inside.Instructions)).ToList(),
             Variables = machine.FlashChips.FirstOrDefault(c => !c.ReadOnly) is { } writable ? ReportVariables.Of(writable.Contents.ToArray()) : null,
@@ -482,6 +493,7 @@ public sealed class BootSession
             report = report with { Stop = report.Stop with { Detail = internalError } };
         }
 
+        StateSaving.SaveAtStop(o, machine, internalError == null, Session, _log);
         LogSummary(report, cpu, hang);
         Reason = reason;
         UntilReached = tracker.UntilReached;
@@ -502,8 +514,8 @@ public sealed class BootSession
             cpu.BlocksBuilt, cpu.CodePageInvalidations, GC.GetTotalAllocatedBytes());
         _log.LogDebug(
             "blocks compiled {Compiled:N0}, refused {Refused:N0}{Why} (block compiler{Off})",
-            Cpu.CompilerStatistics.Compiled, Cpu.CompilerStatistics.Refused,
-            Cpu.CompilerStatistics.LastRefusal is { } why ? ", last: " + why : string.Empty,
+            cpu.CompilerStatistics.Compiled, cpu.CompilerStatistics.Refused,
+            cpu.CompilerStatistics.LastRefusal is { } why ? ", last: " + why : string.Empty,
             cpu.BlockCompilation ? string.Empty : " off: --interpret");
         foreach (var u in r.Unimplemented)
         {

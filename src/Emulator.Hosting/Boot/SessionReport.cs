@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Emulator.Core.Machine;
 using Emulator.Core.Memory;
 using Emulator.Hosting.Reporting;
-using Emulator.Hosting.Varstore;
 
 namespace Emulator.Hosting.Boot;
 
@@ -48,16 +47,4 @@ internal static class SessionReport
 
     private static FlashInfo FlashInfoOf(FlashPlacement p, Core.Devices.CfiFlash.CfiFlash chip) =>
         new(p.Unit, p.Name, Hex.Format(p.Base), p.Size, chip.ReadOnly, chip.BytesProgrammed, chip.BlocksErased);
-
-    public static VarstoreInfo VarstoreInfoOf(VarstoreFile file, FlashPersistence? writer) => new(
-        file.Path,
-        file.Snapshot ? "snapshot" : "persisted",
-        file.Recovered.Records,
-        file.Recovered.DataBytes,
-        file.Recovered.TornBytes,
-        writer?.Operations ?? 0,
-        writer?.BytesPersisted ?? 0,
-        writer?.JournalRecords ?? 0,
-        writer?.Syncs ?? 0,
-        writer?.Failure?.Message);
 }
