@@ -251,7 +251,7 @@ public sealed record BootOptions
             DefaultFirmware.CheckVmName(Vm);
         }
 
-        if (Firmware == null && Code == null && Vars != null)
+        if (Firmware == null && Code == null && Vars != null && Restore == null)
         {
             throw new UsageException("--vars needs --code (pflash1 requires pflash0)");
         }
