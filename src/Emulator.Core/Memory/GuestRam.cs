@@ -120,6 +120,9 @@ internal static class Native
     public static extern unsafe long pwrite(int fd, byte* buffer, nuint count, long offset);
 
     [DllImport("libc", SetLastError = true)]
+    public static extern unsafe long pread(int fd, byte* buffer, nuint count, long offset);
+
+    [DllImport("libc", SetLastError = true)]
     public static extern int memfd_create([MarshalAs(UnmanagedType.LPStr)] string name, uint flags);
 
     [DllImport("libc", SetLastError = true)]

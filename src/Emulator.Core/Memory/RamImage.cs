@@ -121,7 +121,27 @@ public sealed unsafe class RamImage : IDisposable
     }
 
     /// <summary>Copies <paramref name="length"/> bytes at <paramref name="offset"/> to <paramref name="target"/>.</summary>
-    internal void CopyRange(ulong offset, ulong length, byte* target) => Buffer.MemoryCopy(Base + offset, target, length, length);
+    internal void CopyRange(ulong offset, ulong length, byte* target)
+    {
+        // pread from the memory file: the kernel copies page-cache pages straight into RAM,
+        // without first faulting each of them into this process's view.
+        for (ulong done = 0; FileDescriptor >= 0 && done < length;)
+        {
+            long n = Native.pread(FileDescriptor, target + done, (nuint)Math.Min(length - done, 1UL << 30), (long)(offset + done));
+            if (n <= 0)
+            {
+                break;
+            }
+
+            done += (ulong)n;
+            if (done == length)
+            {
+                return;
+            }
+        }
+
+        Buffer.MemoryCopy(Base + offset, target, length, length);
+    }
 
     /// <summary>Writes the whole image, zeros included, to <paramref name="ram"/> (the copy fallback).</summary>
     internal void CopyTo(byte* ram)

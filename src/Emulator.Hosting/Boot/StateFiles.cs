@@ -57,9 +57,10 @@ public static class StateFiles
             return o;
         }
 
-        return meta.Flash.Count == 1
+        // --vars alone names where the varstore goes on; the code is the state's.
+        return meta.Flash.Count == 1 && o.Vars == null
             ? o with { Firmware = meta.Flash[0].Name }
-            : o with { Code = meta.Flash[0].Name, Vars = meta.Flash.Count > 1 ? meta.Flash[1].Name : null };
+            : o with { Code = meta.Flash[0].Name, Vars = o.Vars ?? (meta.Flash.Count > 1 ? meta.Flash[1].Name : null) };
     }
 
     /// <summary>
