@@ -106,7 +106,7 @@ public static class BootOptionsParser
             DefaultFirmware.CheckVmName(o.Vm);
         }
 
-        if (o.Firmware == null && o.Code == null && o.Vars != null)
+        if (o.Firmware == null && o.Code == null && o.Vars != null && o.Restore == null)
         {
             throw new UsageException("--vars needs --code (pflash1 requires pflash0)");
         }
