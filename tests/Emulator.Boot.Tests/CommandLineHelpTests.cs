@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Emulator.Boot.Tests.Qemu;
 using Emulator.Cli.CommandLine;
 
 namespace Emulator.Boot.Tests;
@@ -96,6 +98,50 @@ public class CommandLineHelpTests
         Assert.Equal(expected.Split(' ').Order(StringComparer.Ordinal), r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// tools/emu-completion.bash against the built emu as its own process (named emu there, not
+    /// the test host): what a bash user's Tab gets.
+    /// </summary>
+    [Theory]
+    [InlineData("emu boot --until p", "pei prompt protected")]
+    [InlineData("emu vars c", "check convert")]
+    [InlineData("emu help b", "bench boot")]
+    public void TheBashCompletionScriptAsksTheBuiltEmu(string line, string expected)
+    {
+        string script = Path.Combine(Path.GetDirectoryName(QemuHarnessTests.Launcher)!, "emu-completion.bash");
+        var psi = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(
+            "emu() { dotnet \"$EMU_DLL\" \"$@\"; }; . \"$1\"; COMP_LINE=\"$2\"; COMP_POINT=${#COMP_LINE}; read -ra COMP_WORDS <<< \"$2\"; "
+            + "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _emu_complete; printf '%s\\n' \"${COMPREPLY[@]}\"");
+        psi.ArgumentList.Add("bash");
+        psi.ArgumentList.Add(script);
+        psi.ArgumentList.Add(line);
+        psi.Environment["EMU_DLL"] = QemuHarnessTests.EmuDll;
+        using var bash = Process.Start(psi)!;
+        string stdout = bash.StandardOutput.ReadToEnd();
+        string stderr = bash.StandardError.ReadToEnd();
+        bash.WaitForExit();
+        Assert.True(bash.ExitCode == 0, stderr);
+        Assert.Equal(expected.Split(' '), stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void TheBuiltEmuAnswersBadUsageWithOneLine()
+    {
+        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { QemuHarnessTests.EmuDll, "boot", "--frobnicate" })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        using var emu = Process.Start(psi)!;
+        string stdout = emu.StandardOutput.ReadToEnd();
+        string stderr = emu.StandardError.ReadToEnd();
+        emu.WaitForExit();
+        CommandLineTests.AssertUsageError(new CliResult(emu.ExitCode, stdout, stderr, null), "unknown option --frobnicate");
+    }
+
     [Theory]
     [InlineData("unknown option --frobnicate", "boot", "--frobnicate")]
     [InlineData("unknown option --frobnicate", "vars", "list", "x.fd", "--frobnicate=1")]
@@ -117,6 +163,8 @@ public class CommandLineHelpTests
     [InlineData("unexpected argument 'extra'", "firmware", "list", "extra")]
     [InlineData("unknown command 'fly' (try 'emu help')", "help", "fly")]
     [InlineData("'vars' has no subcommand 'fly'", "help", "vars", "fly")]
+    [InlineData("no command given", "emu")]
+    [InlineData("unknown command '[diagram]'", "[diagram]")]
     public void BadUsageIsOneLineAndStatus2(string fragment, params string[] args) =>
         CommandLineTests.AssertUsageError(CliRunner.Run(args), fragment);
 

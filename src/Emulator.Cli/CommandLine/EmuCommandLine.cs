@@ -36,6 +36,12 @@ public static class EmuCommandLine
             throw new UsageException(problem);
         }
 
+        if (args.Count > 0 && result.Action == root.Action)
+        {
+            // Words, yet no command: 'emu emu' (the root's own name) is bad usage like any other.
+            throw new UsageException("no command given (try 'emu help')");
+        }
+
         using var output = new StreamWriter(actions.Stdout, new UTF8Encoding(false), 1 << 12, leaveOpen: true);
         return result.Invoke(Invocation(output, actions.Stderr));
     }
@@ -54,7 +60,10 @@ public static class EmuCommandLine
 
         // The root's name is the executable's; completion lines start with the name the user typed
         // (dotnet-suggest passes the whole line), which is 'emu' however the process was started.
-        root.Aliases.Add("emu");
+        if (root.Name != "emu")
+        {
+            root.Aliases.Add("emu");
+        }
 
         // Without the Windows spellings /h and /?: on Unix those are file names.
         root.Options.Remove(root.Options.OfType<HelpOption>().Single());

@@ -123,6 +123,8 @@ public static class ToolCommandLines
     {
         var matrix = new Command("matrix", "several builds run now with the same boot options, each compared with the first (exit status 0 within the thresholds, 1 any regression)")
         {
+            // Hidden: matrix takes none, and says so in its own words (give each build as --run).
+            new Argument<string[]>("FILES") { Arity = ArgumentArity.ZeroOrMore, Hidden = true },
             Repeatable("--run", "NAME=CODE[,VARS]", "a build to run; the first is the baseline"),
             Value("--jobs", "N", "runs at a time (default: one per core)"),
         };
