@@ -28,7 +28,9 @@ public static class EmuCommandLine
     /// <summary>Parses and runs <paramref name="args"/>: help and completions go to stdout, a usage error is one line on stderr (exit status 2).</summary>
     public static int Run(IReadOnlyList<string> args, CommandActions actions)
     {
-        var root = CreateRoot(actions);
+        // Only the command named first, when it names one: building every command's options costs
+        // about 50 ms of start-up (measured), and a run needs one. Help and completion need all.
+        var root = CreateRoot(actions, args.Count > 0 && args[0] != "help" ? args[0] : null);
         var result = root.Parse(args, Parsing);
         bool commandRuns = result.Action is ParseErrorAction || result.Action == result.CommandResult.Command.Action;
         if (commandRuns && Problem(result, args) is { } problem)
@@ -54,7 +56,8 @@ public static class EmuCommandLine
         return Problem(result, list) is { } problem ? throw new UsageException(problem) : new ParsedArguments(result);
     }
 
-    public static RootCommand CreateRoot(CommandActions actions)
+    /// <param name="only">Build only this command when it is one of emu's (null: all of them).</param>
+    public static RootCommand CreateRoot(CommandActions actions, string? only = null)
     {
         var root = new RootCommand(Description);
 
@@ -68,11 +71,21 @@ public static class EmuCommandLine
         // Without the Windows spellings /h and /?: on Unix those are file names.
         root.Options.Remove(root.Options.OfType<HelpOption>().Single());
         root.Options.Add(new HelpOption("--help", "-h", "-?") { Recursive = true });
-        root.Add(WithAction(BootOptionsParser.CreateCommand(), actions.Boot));
-        root.Add(WithAction(BenchOptionsParser.CreateCommand(), actions.Bench));
-        foreach (var command in ToolCommandLines.Create(actions))
+        (string Name, Func<Command> Create)[] commands =
+        [
+            ("boot", () => WithAction(BootOptionsParser.CreateCommand(), actions.Boot)),
+            ("bench", () => WithAction(BenchOptionsParser.CreateCommand(), actions.Bench)),
+            .. ToolCommandLines.Create(actions),
+        ];
+        bool one = commands.Any(c => c.Name == only);
+        foreach (var (name, create) in commands.Where(c => !one || c.Name == only))
         {
-            root.Add(command);
+            root.Add(create());
+        }
+
+        if (one)
+        {
+            return root;
         }
 
         var topics = new Argument<string[]>("COMMAND") { Arity = ArgumentArity.ZeroOrMore, HelpName = "COMMAND", Description = "the command (and subcommand) to explain" };

@@ -7,25 +7,37 @@ namespace Emulator.Cli.CommandLine;
 /// <summary>The options of emu's commands other than boot and bench: compat, inspect, firmware, vars, compare, matrix, and qemu's entry for help.</summary>
 public static class ToolCommandLines
 {
-    public static IEnumerable<Command> Create(CommandActions actions)
+    /// <summary>Each command by name, built on demand: a run builds only the command it runs (<see cref="EmuCommandLine"/>).</summary>
+    public static IReadOnlyList<(string Name, Func<Command> Create)> Create(CommandActions actions) =>
+    [
+        ("compat", () => Compat(actions)),
+        ("inspect", () => Inspect(actions)),
+        ("firmware", () => Firmware(actions)),
+        ("vars", () => Vars(actions)),
+        ("compare", () => Compare(actions)),
+        ("matrix", () => Matrix(actions)),
+        ("qemu", Qemu),
+    ];
+
+    private static Command Compat(CommandActions actions) => Run(
+        new Command("compat", "will this VARS file work with this code build? (exit status 0 yes, 1 no)")
+        {
+            Value("--code", "FILE", "the code build (OVMF_CODE.fd)"),
+            Value("--vars", "FILE", "the varstore (OVMF_VARS.fd)"),
+            Flag("--json", "the verdict as JSON"),
+        },
+        actions.Compat);
+
+    private static Command Inspect(CommandActions actions) => Run(
+        new Command("inspect", "volumes, files, sections and images of a firmware image or varstore")
+        {
+            Positional("FILE", "a code image, unified image or varstore"),
+            Flag("--json", "the tree as JSON"),
+        },
+        actions.Inspect);
+
+    private static Command Firmware(CommandActions actions)
     {
-        yield return Run(
-            new Command("compat", "will this VARS file work with this code build? (exit status 0 yes, 1 no)")
-            {
-                Value("--code", "FILE", "the code build (OVMF_CODE.fd)"),
-                Value("--vars", "FILE", "the varstore (OVMF_VARS.fd)"),
-                Flag("--json", "the verdict as JSON"),
-            },
-            actions.Compat);
-
-        yield return Run(
-            new Command("inspect", "volumes, files, sections and images of a firmware image or varstore")
-            {
-                Positional("FILE", "a code image, unified image or varstore"),
-                Flag("--json", "the tree as JSON"),
-            },
-            actions.Inspect);
-
         var firmware = new Command("firmware", "the firmware 'emu boot' picks without --code: QEMU's descriptors")
         {
             Run(
@@ -36,16 +48,15 @@ public static class ToolCommandLines
                 actions.FirmwareList),
         };
         firmware.SetAction(int (_) => throw new UsageException("firmware needs a subcommand: list"));
-        yield return firmware;
-
-        yield return Vars(actions);
-        yield return Compare(actions);
-        yield return Matrix(actions);
-
-        // Never parsed here: CommandDispatcher hands 'emu qemu ...' to QEMU's own single-dash parser
-        // first. The entry lists it in 'emu help' and completes its name.
-        yield return new Command("qemu", "a drop-in for qemu-system-x86_64 (the subset firmware harnesses use; 'emu qemu -help'); tools/qemu-system-x86_64 runs it under QEMU's name");
+        return firmware;
     }
+
+    /// <summary>
+    /// Never parsed here: CommandDispatcher hands 'emu qemu ...' to QEMU's own single-dash parser
+    /// first. The entry lists it in 'emu help' and completes its name.
+    /// </summary>
+    private static Command Qemu() =>
+        new("qemu", "a drop-in for qemu-system-x86_64 (the subset firmware harnesses use; 'emu qemu -help'); tools/qemu-system-x86_64 runs it under QEMU's name");
 
     private static Command Vars(CommandActions actions)
     {
