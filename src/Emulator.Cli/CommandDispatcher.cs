@@ -51,8 +51,17 @@ public static class CommandDispatcher
         {
             var options = BootOptionsParser.Read(a);
             using var loggers = CreateLoggers(stderr, options.Quiet ? LogLevel.Warning : options.Verbose ? LogLevel.Debug : LogLevel.Information);
-            options = DefaultFirmware.Resolve(options, firmware ?? FirmwareSearch.FromEnvironment(), loggers.CreateLogger("firmware"));
-            return new BootCommand(loggers, stdout, stderr, host).Run(options);
+            var restored = options.Restore is { } state ? StateFiles.Load(state) : null;
+            try
+            {
+                options = restored != null ? StateFiles.ForRestore(options, restored) : options;
+                options = DefaultFirmware.Resolve(options, firmware ?? FirmwareSearch.FromEnvironment(), loggers.CreateLogger("firmware"));
+                return new BootCommand(loggers, stdout, stderr, host).Run(options);
+            }
+            finally
+            {
+                restored?.Snapshot.Dispose();
+            }
         },
         Bench = a =>
         {

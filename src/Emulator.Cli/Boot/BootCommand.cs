@@ -66,10 +66,16 @@ public sealed class BootCommand
                 {
                     // Check the pair on the file's bytes before the varstore is opened (opening may replay
                     // a journal into the file): a refused pair never touches it, --force means snapshot.
+                    // A restore brings its own VARS (the migrated contents): judged in StateFiles.CheckMigration instead.
                     var (varsBytes, _) = FirmwareFiles.Load(InputRole.Flash("vars"), o.Vars);
-                    o = CheckPair(o, ParseCode(flash[0].Contents), varsBytes);
+                    o = o.Restored != null ? o : CheckPair(o, ParseCode(flash[0].Contents), varsBytes);
                     AddUnit("vars", o.Vars!, !o.VarsReadOnly);
                 }
+            }
+
+            if (o.Restored is { } state)
+            {
+                StateFiles.TakeFlashFromState(state, flash, _stderr);
             }
 
             return Run(o, files, flash, bios ?? flash[0].Contents, writable);
@@ -154,6 +160,8 @@ public sealed class BootCommand
             throw new UsageException(e.Message);
         }
 
+        StateFiles.RestoreInto(machine, o);
+
         Dictionary<string, ulong> addressMilestones;
         IReadOnlyList<FirmwareModule> modules;
         try
@@ -178,6 +186,7 @@ public sealed class BootCommand
                     if (persistence != null)
                     {
                         machine.FlashChips[unit].AddListener(persistence);
+                        StateFiles.PersistMigratedContents(o, file, machine.FlashChips[unit], persistence);
                     }
                 }
 
@@ -308,8 +317,11 @@ public sealed class BootCommand
         var cpu = machine.Cpu;
         var wall = Stopwatch.StartNew();
         var tracker = new MilestoneTracker(cpu, wall, addressMilestones, o.Until);
-        tracker.Watch(console.Transcript);
         var recognizer = new ModuleRecognizer(cpu, machine.Bus, modules);
+        // The writable chips' counters at each milestone: the report's flash writes per boot phase.
+        var flashAt = new Dictionary<Milestone, (long Bytes, long Blocks)>(ReferenceEqualityComparer.Instance);
+        SessionState.FromJson(o.Restored?.Session)?.Apply(tracker, flashAt, console, recognizer);
+        tracker.Watch(console.Transcript);
         tracker.Watch(recognizer);
         var idle = new IdleDetector(() => console.Transcript.BytesPrinted);
         idle.Watch(machine);
@@ -326,8 +338,6 @@ public sealed class BootCommand
             tracker.BeginBoot(machine.Boot);
             recognizer.BeginBoot(machine.Boot);
         };
-        // The writable chips' counters at each milestone: the report's flash writes per boot phase.
-        var flashAt = new Dictionary<Milestone, (long Bytes, long Blocks)>(ReferenceEqualityComparer.Instance);
         tracker.MilestoneReached += m => flashAt[m] = (
             machine.FlashChips.Where(c => !c.ReadOnly).Sum(c => c.BytesProgrammed), machine.FlashChips.Where(c => !c.ReadOnly).Sum(c => c.BlocksErased));
         tracker.MilestoneReached += m => _log.LogInformation(
@@ -355,13 +365,14 @@ public sealed class BootCommand
             }
         }
 
+        SessionState Session() => SessionState.Capture(tracker, flashAt, console.Transcript, recognizer);
         var cancel = _cancel!;
         cancel.Attach(cpu);
         StopReason reason;
         string? internalError = null;
         try
         {
-            reason = machine.Run(o.MaxInstructions);
+            reason = StateSaving.Run(o, machine, tracker, Session, _log);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -415,7 +426,7 @@ public sealed class BootCommand
         };
         var report = BuildReport(o, machine, files, tracker, flashAt, wall, stop, console.Transcript) with
         {
-            Varstore = varstore.File is { } vf ? VarstoreInfoOf(vf, varstore.Writer) : null,
+            Varstore = varstore.File is { } vf ? VarstoreReport.Of(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
                 m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot, m.Inside.Instructions)).ToList(),
             Variables = machine.FlashChips.FirstOrDefault(c => !c.ReadOnly) is { } writable ? ReportVariables.Of(writable.Contents.ToArray()) : null,
@@ -425,6 +436,7 @@ public sealed class BootCommand
             report = report with { Stop = report.Stop with { Detail = internalError } };
         }
 
+        StateSaving.SaveAtStop(o, machine, internalError == null, Session, _log);
         LogSummary(report, cpu, hang);
         if (o.Timeline)
         {
@@ -486,18 +498,6 @@ public sealed class BootCommand
         }
     }
 
-    private static VarstoreInfo VarstoreInfoOf(VarstoreFile file, FlashPersistence? writer) => new(
-        file.Path,
-        file.Snapshot ? "snapshot" : "persisted",
-        file.Recovered.Records,
-        file.Recovered.DataBytes,
-        file.Recovered.TornBytes,
-        writer?.Operations ?? 0,
-        writer?.BytesPersisted ?? 0,
-        writer?.JournalRecords ?? 0,
-        writer?.Syncs ?? 0,
-        writer?.Failure?.Message);
-
     private void LogSummary(RunReport r, Cpu cpu, HangDetector? hang)
     {
         _log.LogInformation(
@@ -509,8 +509,8 @@ public sealed class BootCommand
             cpu.BlocksBuilt, cpu.CodePageInvalidations, GC.GetTotalAllocatedBytes());
         _log.LogDebug(
             "blocks compiled {Compiled:N0}, refused {Refused:N0}{Why} (block compiler{Off})",
-            Cpu.CompilerStatistics.Compiled, Cpu.CompilerStatistics.Refused,
-            Cpu.CompilerStatistics.LastRefusal is { } why ? ", last: " + why : string.Empty,
+            cpu.CompilerStatistics.Compiled, cpu.CompilerStatistics.Refused,
+            cpu.CompilerStatistics.LastRefusal is { } why ? ", last: " + why : string.Empty,
             cpu.BlockCompilation ? string.Empty : " off: --interpret");
         foreach (var u in r.Unimplemented)
         {

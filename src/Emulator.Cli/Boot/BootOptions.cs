@@ -36,6 +36,21 @@ public sealed record BootOptions
 
     public ulong Memory { get; init; } = Core.Machine.MachineOptions.DefaultRamSize;
 
+    /// <summary>Whether --memory was given (a restore refuses a size other than the state's).</summary>
+    public bool MemoryGiven { get; init; }
+
+    /// <summary>Where to write the machine's state when the run stops (<see cref="StateFiles"/>).</summary>
+    public string? SaveState { get; init; }
+
+    /// <summary>States to write on the way, each when its milestone is reached (the run goes on): milestone to file.</summary>
+    public IReadOnlyDictionary<string, string> SaveStateAt { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The state file to continue from.</summary>
+    public string? Restore { get; init; }
+
+    /// <summary>The state file read (set by <see cref="StateFiles.ForRestore"/>).</summary>
+    public Core.Machine.MachineStateFile.Loaded? Restored { get; init; }
+
     public string? Until { get; init; }
 
     public long MaxInstructions { get; init; } = DefaultMaxInstructions;
@@ -126,14 +141,16 @@ public sealed record BootOptions
     /// <summary>No output file may overwrite an input, and each must have a directory to go in.</summary>
     public void CheckOutputs()
     {
-        foreach (var (option, output) in new[] { ("--report", Report), ("--trace", Trace), ("--flash-log", FlashLog), ("--serial-log", SerialLog), ("--debugcon", DebugCon) })
+        var outputs = new[] { ("--report", Report), ("--trace", Trace), ("--flash-log", FlashLog), ("--serial-log", SerialLog), ("--debugcon", DebugCon), ("--save-state", SaveState) }
+            .Concat(SaveStateAt.Values.Select(f => ("--save-state-at", (string?)f)));
+        foreach (var (option, output) in outputs)
         {
             if (output == null)
             {
                 continue;
             }
 
-            foreach (var input in new[] { Code, Vars, Firmware })
+            foreach (var input in new[] { Code, Vars, Firmware, Restore })
             {
                 if (input != null && OutputPaths.SameFile(input, output))
                 {

@@ -57,6 +57,9 @@ public sealed class ConsoleTranscript
         _watches.Add(watch);
     }
 
+    /// <summary>Counts bytes printed beyond the raw cap by a run this one continues (a restored state).</summary>
+    public void CountUnkept(long bytes) => BytesPrinted += bytes;
+
     public void Append(byte b)
     {
         BytesPrinted++;

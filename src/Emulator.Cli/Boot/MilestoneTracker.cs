@@ -42,6 +42,7 @@ public sealed class MilestoneTracker
     private ConsoleTranscript? _console;
     private IdleDetector? _idle;
     private int _boot;
+    private int _consoleFrom;
 
     public MilestoneTracker(Cpu cpu, Stopwatch wall, IReadOnlyDictionary<string, ulong> addressMilestones, string? until)
     {
@@ -70,13 +71,32 @@ public sealed class MilestoneTracker
     /// <summary>Whether <paramref name="name"/> was reached in the current boot.</summary>
     public bool IsReached(string name) => _reached.Any(m => m.Name == name && m.Boot == _boot);
 
+    /// <summary>
+    /// Continues a saved session (a restored state file): the milestones already reached keep
+    /// their instruction indices and are not recorded again; the console milestones of boot
+    /// <paramref name="boot"/> look at text from <paramref name="consoleFrom"/>. Call before <see cref="Watch(ConsoleTranscript)"/>.
+    /// </summary>
+    public void Restore(IEnumerable<Milestone> reached, int boot, int consoleFrom)
+    {
+        _reached.AddRange(reached);
+        _boot = boot;
+        _consoleFrom = consoleFrom;
+    }
+
+    /// <summary>Where the current boot's console text starts (what <see cref="Restore"/> takes back).</summary>
+    public int ConsoleFrom => _consoleFrom;
+
+    /// <summary>The current boot (0 from power-on).</summary>
+    public int CurrentBoot => _boot;
+
     /// <summary>A machine reset happened: milestones count again, as boot <paramref name="boot"/>.</summary>
     public void BeginBoot(int boot)
     {
         _boot = boot;
         if (_console != null)
         {
-            WatchConsole(_console.TextLength);
+            _consoleFrom = _console.TextLength;
+            WatchConsole(_consoleFrom);
         }
 
         _idle?.BeginBoot();
@@ -120,7 +140,7 @@ public sealed class MilestoneTracker
     public void Watch(ConsoleTranscript console)
     {
         _console = console;
-        WatchConsole(0);
+        WatchConsole(_consoleFrom);
     }
 
     /// <summary>Turns the idle detector's verdict into the <c>idle</c> milestone, with what <paramref name="screen"/> shows then.</summary>

@@ -85,6 +85,28 @@ public sealed unsafe class ModuleRecognizer
 
     public IReadOnlyList<ModuleStart> Started => _started;
 
+    /// <summary>
+    /// Continues a saved session (a restored state file): the modules that had started, with
+    /// their tallies, and the boot. Each is found among this image's modules by file GUID, type
+    /// and entry; one the image lacks is left out.
+    /// </summary>
+    public void Restore(int boot, IEnumerable<(Guid File, string Type, ulong Header, ulong Entry, long Instruction, long VirtualNs, int Boot, long Inside)> started)
+    {
+        Boot = boot;
+        var modules = _byEntryOffset.Values.SelectMany(list => list).Concat(_xipEntries.Values).Distinct().ToList();
+        foreach (var s in started)
+        {
+            if (modules.FirstOrDefault(m => m.FileGuid == s.File && m.Type.ToString() == s.Type) is { } module)
+            {
+                _started.Add(new ModuleStart(module, s.Header, s.Entry, s.Instruction, s.VirtualNs, s.Boot, new ExecutionCounter(s.Inside)));
+                if (s.Boot == boot)
+                {
+                    _seenEntries.Add(s.Entry);
+                }
+            }
+        }
+    }
+
     /// <summary>Raised (CPU thread, before the entry's first instruction) when a module starts.</summary>
     public event Action<ModuleStart>? ModuleStarted;
 

@@ -17,6 +17,9 @@ public static class BootOptionsParser
         Value("--firmware", "FILE", "a unified image (OVMF.fd): code and varstore in one chip"),
         Value("--vm", "NAME", "without firmware options: the VM whose own varstore copy is used (default 'default')"),
         Size("--memory", "SIZE", "guest RAM, e.g. 256M or 2G (QEMU's -m; default 256M)"),
+        Value("--save-state", "FILE", "when the run stops, write the whole machine's state there (continue with --restore)"),
+        Value("--save-state-at", "MILESTONE=FILE[,...]", "on the way, write the state at each milestone (the run goes on)"),
+        Value("--restore", "FILE", "continue from a state written by --save-state"),
         Value("--until", "MILESTONE", "stop at a milestone: " + string.Join("|", MilestoneTracker.KnownNames), [.. MilestoneTracker.KnownNames]),
         Count("--max-instructions", "N", $"stop after N instructions (default {BootOptions.DefaultMaxInstructions:N0})"),
         Value("--report", "FILE.json", "write the run report (JSON) there"),
@@ -73,6 +76,10 @@ public static class BootOptionsParser
             Firmware = a.Get("--firmware"),
             Vm = a.Get("--vm"),
             Memory = a.GetSize("--memory") ?? Core.Machine.MachineOptions.DefaultRamSize,
+            MemoryGiven = a.Has("--memory"),
+            SaveState = a.Get("--save-state"),
+            SaveStateAt = a.Get("--save-state-at") is { } at ? ParseSaveStateAt(at) : new Dictionary<string, string>(),
+            Restore = a.Get("--restore"),
             Until = a.Get("--until"),
             MaxInstructions = a.GetLong("--max-instructions") ?? BootOptions.DefaultMaxInstructions,
             Report = a.Get("--report"),
@@ -101,6 +108,23 @@ public static class BootOptionsParser
         };
         Validate(o, a);
         return o;
+    }
+
+    /// <summary>"NAME=FILE[,NAME=FILE...]": a known milestone per file.</summary>
+    private static Dictionary<string, string> ParseSaveStateAt(string value)
+    {
+        var result = new Dictionary<string, string>();
+        foreach (string item in value.Split(','))
+        {
+            int eq = item.IndexOf('=', StringComparison.Ordinal);
+            string name = eq > 0 ? item[..eq] : string.Empty;
+            if (eq <= 0 || eq == item.Length - 1 || !MilestoneTracker.KnownNames.Contains(name) || !result.TryAdd(name, item[(eq + 1)..]))
+            {
+                throw new UsageException($"--save-state-at takes MILESTONE=FILE[,MILESTONE=FILE...] with known milestones, each once ({string.Join(", ", MilestoneTracker.KnownNames)}), not '{item}'");
+            }
+        }
+
+        return result;
     }
 
     private static DateTime ParseDate(string value) =>

@@ -298,10 +298,24 @@ public sealed unsafe partial class Cpu
 
     /// <summary>Linear address of segment:offset (segment bases are pre-zeroed for flat 64-bit segments).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ulong Linear(int seg, ulong offset)
+    internal ulong Linear(int seg, ulong offset) => Linear(seg, offset, _bitness);
+
+    /// <summary>
+    /// Linear address of segment:offset in a mode (16, 32, 64) the caller passes, which the block
+    /// compiler's twins know as a constant. In 64-bit mode ES, CS, SS and DS have base 0 (the CPU
+    /// keeps <c>_segBase</c> so), so only FS and GS add one and nothing truncates; elsewhere the
+    /// base is added and the sum wraps at 4 GiB.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong Linear(int seg, ulong offset, int bitness)
     {
+        if (bitness == 64 && (uint)seg < Seg.Fs)
+        {
+            return offset;
+        }
+
         ulong lin = Unsafe.Add(ref Unsafe.As<SegmentBases, ulong>(ref _segBase), (nint)(uint)seg) + offset;
-        return _bitness == 64 ? lin : (uint)lin;
+        return bitness == 64 ? lin : (uint)lin;
     }
 
     /// <summary>Reads guest memory by linear address for tools (no faults: unmapped bytes read as 0xFF).</summary>

@@ -66,17 +66,31 @@ public sealed partial class Cpu
 
     /// <summary>The offset part of the memory operand (base + index·scale + displacement, wrapped to the address size).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ulong EffectiveAddress(ref DecodedOp op)
+    internal ulong EffectiveAddress(ref DecodedOp op) =>
+        EffectiveAddress(op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, _rip + op.Length);
+
+    /// <summary>
+    /// <see cref="EffectiveAddress(ref DecodedOp)"/> from the operand's parts: the one body of the
+    /// address computation, which the block compiler's twins call with the parts as constants.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong EffectiveAddress(byte memBase, byte memIndex, byte memScaleShift, ulong disp, byte eaMaskShift, ulong nextRip)
     {
         // Absent base and index registers name the always-zero slot, so only RIP-relative
         // addressing branches; the mask wraps to the address size (Intel SDM Vol. 1, 3.7.5).
-        ulong ea = op.MemBase == DecodedOp.RipBase ? _rip + op.Length : GprRef(op.MemBase);
-        ea += op.Disp + (GprRef(op.MemIndex) << op.MemScaleShift);
-        return ea & (ulong.MaxValue >> op.EaMaskShift);
+        ulong ea = memBase == DecodedOp.RipBase ? nextRip : GprRef(memBase);
+        ea += disp + (GprRef(memIndex) << memScaleShift);
+        return ea & (ulong.MaxValue >> eaMaskShift);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ulong MemLinear(ref DecodedOp op) => Linear(op.MemSeg, EffectiveAddress(ref op));
+    internal ulong MemLinear(ref DecodedOp op) =>
+        MemLinear(op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, _rip + op.Length, _bitness);
+
+    /// <summary>The linear address of a memory operand from its parts and the mode (16, 32, 64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong MemLinear(byte memBase, byte memIndex, byte memScaleShift, ulong disp, byte eaMaskShift, byte memSeg, ulong nextRip, int bitness) =>
+        Linear(memSeg, EffectiveAddress(memBase, memIndex, memScaleShift, disp, eaMaskShift, nextRip), bitness);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong ReadOp0(ref DecodedOp op, int size) => ReadOperand(ref op, op.Kind0, op.Reg0, size);
@@ -89,11 +103,16 @@ public sealed partial class Cpu
 
     /// <summary>Reads an operand of any kind: register, immediate, memory (the op has at most one), segment selector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong ReadOperand(ref DecodedOp op, OperandKind kind, byte reg, int size) => kind switch
+    private ulong ReadOperand(ref DecodedOp op, OperandKind kind, byte reg, int size) =>
+        ReadOperand(size, kind, reg, op.Imm, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, _rip + op.Length, _bitness);
+
+    /// <summary><see cref="ReadOperand(ref DecodedOp, OperandKind, byte, int)"/> from the operand's parts (the twins pass them as constants).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong ReadOperand(int size, OperandKind kind, byte reg, ulong imm, byte memBase, byte memIndex, byte memScaleShift, ulong disp, byte eaMaskShift, byte memSeg, ulong nextRip, int bitness) => kind switch
     {
         OperandKind.Gpr => ReadGpr(reg, size),
-        OperandKind.Immediate => op.Imm & Mask(size),
-        OperandKind.Memory => ReadSized(MemLinear(ref op), size),
+        OperandKind.Immediate => imm & Mask(size),
+        OperandKind.Memory => ReadSized(MemLinear(memBase, memIndex, memScaleShift, disp, eaMaskShift, memSeg, nextRip, bitness), size),
         OperandKind.Segment => _seg[reg].Selector,
         _ => throw new GuestFault(Vector.UD),
     };

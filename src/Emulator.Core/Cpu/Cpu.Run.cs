@@ -38,9 +38,15 @@ public sealed partial class Cpu
     /// <summary>Compile hot blocks (<see cref="Jit.BlockCompiler"/>); off runs everything in the interpreter.</summary>
     public bool BlockCompilation { get; set; } = true;
 
-    /// <summary>Blocks compiled and refused so far by the block compiler, process-wide, and why the last refusal happened (diagnostics).</summary>
-    public static (long Compiled, long Refused, string? LastRefusal) CompilerStatistics =>
-        (Jit.BackgroundCompiler.Compiled, Jit.BackgroundCompiler.Failed, Jit.BackgroundCompiler.LastFailure);
+    /// <summary>This CPU's block compiler: its queue, thread and counters belong to the machine, not the process.</summary>
+    private readonly Jit.BackgroundCompiler _compiler = new();
+
+    /// <summary>Blocks compiled and refused so far by this CPU's block compiler, and why the last refusal happened (diagnostics).</summary>
+    public (long Compiled, long Refused, string? LastRefusal) CompilerStatistics =>
+        (_compiler.Compiled, _compiler.Failed, _compiler.LastFailure);
+
+    /// <summary>Stops this CPU's compiler thread (the machine is done with it); blocks still queued stay interpreted.</summary>
+    public void StopCompiler() => _compiler.Dispose();
 
     /// <summary>Compile on the CPU thread when a block gets hot, instead of on the compiler thread (tests).</summary>
     public bool CompileSynchronously { get; set; }
@@ -62,14 +68,14 @@ public sealed partial class Cpu
     {
         if (CompileSynchronously)
         {
-            if (Jit.BackgroundCompiler.CompileNow(block))
+            if (_compiler.CompileNow(block))
             {
                 BlocksCompiled++;
             }
         }
         else
         {
-            Jit.BackgroundCompiler.Enqueue(block);
+            _compiler.Enqueue(block);
         }
     }
 
@@ -131,9 +137,9 @@ public sealed partial class Cpu
     public IReadOnlyDictionary<Code, long> Unimplemented => _unimplemented;
 
     /// <summary>The last exception delivered (vector), for reports; -1 when none.</summary>
-    public int LastException { get; private set; } = -1;
+    public int LastException { get; internal set; } = -1;
 
-    public long ExceptionCount { get; private set; }
+    public long ExceptionCount { get; internal set; }
 
     public ITraceSink? Tracer
     {

@@ -43,6 +43,11 @@ public sealed partial class Cpu
             X87 = (double[])Fpu.St.Clone(),
             Xmm = (UInt128[])Fpu.Xmm.Clone(),
             FpuControl = (Fpu.ControlWord, Fpu.StatusWord, Fpu.TagValid, Fpu.Top, Fpu.Mxcsr),
+            ExceptionCount = ExceptionCount,
+            LastException = LastException,
+            SkipBreakpointAt = _skipBreakpointAt,
+            CodePages = DecodedCodePages(),
+            SpillOwners = _spillOwners.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()),
         };
     }
 
@@ -91,9 +96,36 @@ public sealed partial class Cpu
         Fpu.TagValid = tags;
         Fpu.Top = top;
         Fpu.Mxcsr = mxcsr;
+        ExceptionCount = s.ExceptionCount;
+        LastException = s.LastException;
         _lastBitness = -1;
         UpdateMode();
         FlushTlb();
         FlushCodeCache();
+        _skipBreakpointAt = s.SkipBreakpointAt;
+        foreach (ulong page in s.CodePages)
+        {
+            CreateCodePage(page);
+        }
+
+        foreach (var (page, owners) in s.SpillOwners)
+        {
+            _spillOwners[page] = [.. owners];
+        }
+    }
+
+    private ulong[] DecodedCodePages()
+    {
+        var pages = new List<ulong>();
+        for (ulong p = 0; p < LowPageCount; p++)
+        {
+            if (_codePages[p] != null)
+            {
+                pages.Add(p);
+            }
+        }
+
+        pages.AddRange(_highCodePages.Keys.Order());
+        return [.. pages];
     }
 }

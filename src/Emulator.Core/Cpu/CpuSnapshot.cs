@@ -58,4 +58,23 @@ public sealed record CpuSnapshot
 
     /// <summary>FCW, FSW, abridged tag, TOP, MXCSR.</summary>
     public required (ushort Control, ushort Status, byte Tags, int Top, uint Mxcsr) FpuControl { get; init; }
+
+    /// <summary>Guest exceptions delivered so far, and the last vector (a double fault's detection reads it); -1 for none.</summary>
+    public long ExceptionCount { get; init; }
+
+    public int LastException { get; init; } = -1;
+
+    /// <summary>The breakpoint the run stopped at, which the next block entry steps over instead of stopping again.</summary>
+    public ulong SkipBreakpointAt { get; init; } = ulong.MaxValue;
+
+    /// <summary>
+    /// The physical pages that held decoded blocks, and for each page the pages whose blocks spill
+    /// into it. A guest write to such a page ends the running block (the cache drops the page), and
+    /// the run loop checks timer deadlines and interrupts only between blocks; so a restored CPU
+    /// must end blocks on the same writes as the saved one would have, or an interrupt could
+    /// land one instruction elsewhere. The blocks themselves are decoded again on demand.
+    /// </summary>
+    public ulong[] CodePages { get; init; } = [];
+
+    public IReadOnlyDictionary<ulong, ulong[]> SpillOwners { get; init; } = new Dictionary<ulong, ulong[]>();
 }

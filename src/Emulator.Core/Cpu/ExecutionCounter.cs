@@ -6,5 +6,12 @@ namespace Emulator.Core.Cpu;
 /// </summary>
 public sealed class ExecutionCounter
 {
+    public ExecutionCounter()
+    {
+    }
+
+    /// <summary>A counter that continues a saved tally (a session restored from a state file).</summary>
+    public ExecutionCounter(long instructions) => Instructions = instructions;
+
     public long Instructions { get; internal set; }
 }

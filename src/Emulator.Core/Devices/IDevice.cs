@@ -22,18 +22,36 @@ public interface IDevice
     /// <summary>
     /// Everything the device holds — guest-visible registers and internal state alike — as a
     /// plain record that System.Text.Json serializes by its runtime type: no delegates, no
-    /// references to other devices, timers as absolute virtual-time deadlines.
+    /// references to other devices, timers as absolute virtual-time deadlines. Saving only
+    /// reads: devices may be saved concurrently.
     /// </summary>
     DeviceState SaveState();
 
     /// <summary>
     /// Makes the device what <see cref="SaveState"/> recorded on a device of the same type and
     /// configuration: re-arms its scheduler deadlines, re-applies the mappings its registers
-    /// imply and drives its interrupt lines to the recorded levels. A record of another type is
-    /// refused with <see cref="ArgumentException"/>.
+    /// imply and drives its interrupt lines to the recorded levels. It does not read the virtual
+    /// clock (a snapshot restores the clock and the devices in no fixed order). A record of
+    /// another type is refused with <see cref="ArgumentException"/>.
     /// </summary>
     void RestoreState(DeviceState state);
 }
 
 /// <summary>The base of every device's saved state: a plain, serializable record.</summary>
-public abstract record DeviceState;
+public abstract record DeviceState
+{
+    /// <summary>
+    /// <paramref name="state"/> as the record type <paramref name="device"/> saves, or
+    /// <see cref="ArgumentException"/> naming both (the refusal <see cref="IDevice.RestoreState"/> promises).
+    /// </summary>
+    public static T Expect<T>(DeviceState state, IDevice device)
+        where T : DeviceState
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state as T
+            ?? throw new ArgumentException($"{device.Name} restores a {typeof(T).Name}, not a {state.GetType().Name}", nameof(state));
+    }
+}
+
+/// <summary>The state of a device that holds none (a sink such as the debug console); restoring it does nothing.</summary>
+public sealed record NoDeviceState : DeviceState;

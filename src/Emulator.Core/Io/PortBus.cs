@@ -6,11 +6,19 @@ namespace Emulator.Core.Io;
 /// The 64 K I/O port space: one table entry per port naming the device and the first port of
 /// its range. Unassigned ports read all-ones (as on real ISA buses and on QEMU) and are logged.
 /// An access wider than one port whose ports belong to different devices is split into bytes.
+/// A device that declares its access sizes (<see cref="IPortDevice.Sizes"/>) gets them the way
+/// QEMU's port I/O delivers them (softmmu/physmem.c flatview_read_continue/flatview_write_continue
+/// with memory_access_size, then softmmu/memory.c memory_region_dispatch_read/write): the access
+/// is cut into pieces no wider than valid.max and than the offset's alignment, and each piece is
+/// refused, split or widened as its <see cref="AccessSizes"/> say.
 /// </summary>
 public sealed class PortBus
 {
     private readonly IPortDevice?[] _devices = new IPortDevice?[65536];
     private readonly ushort[] _bases = new ushort[65536];
+
+    /// <summary>True for ports whose device declared access sizes (the slow, QEMU-shaped path).</summary>
+    private readonly bool[] _sized = new bool[65536];
 
     public PortBus(UnassignedAccessLog log)
     {
@@ -22,7 +30,7 @@ public sealed class PortBus
     public Func<long>? InstructionCounter { get; set; }
 
     /// <summary>Reads and writes issued so far (an access split into bytes counts once per byte).</summary>
-    public long AccessCount { get; private set; }
+    public long AccessCount { get; internal set; }
 
     public void Register(ushort first, int count, IPortDevice device)
     {
@@ -35,6 +43,7 @@ public sealed class PortBus
 
             _devices[p] = device;
             _bases[p] = first;
+            _sized[p] = device.Sizes != AccessSizes.Unrestricted;
         }
     }
 
@@ -47,6 +56,7 @@ public sealed class PortBus
             {
                 _devices[p] = null;
                 _bases[p] = 0;
+                _sized[p] = false;
             }
         }
     }
@@ -59,7 +69,8 @@ public sealed class PortBus
         var d = _devices[port];
         if (d != null && (size == 1 || SameDevice(port, size, d)))
         {
-            return d.Read((ushort)(port - _bases[port]), size);
+            ushort offset = (ushort)(port - _bases[port]);
+            return _sized[port] ? ReadSized(d, offset, size) : d.Read(offset, size);
         }
 
         if (d == null && size == 1)
@@ -83,7 +94,16 @@ public sealed class PortBus
         var d = _devices[port];
         if (d != null && (size == 1 || SameDevice(port, size, d)))
         {
-            d.Write((ushort)(port - _bases[port]), size, value);
+            ushort offset = (ushort)(port - _bases[port]);
+            if (_sized[port])
+            {
+                WriteSized(d, offset, size, value);
+            }
+            else
+            {
+                d.Write(offset, size, value);
+            }
+
             return;
         }
 
@@ -99,9 +119,55 @@ public sealed class PortBus
         }
     }
 
+    private static uint ReadSized(IPortDevice d, ushort offset, int size)
+    {
+        var sizes = d.Sizes;
+        uint value = 0;
+        for (int done = 0; done < size;)
+        {
+            int piece = Piece(sizes, offset + done, size - done);
+            value |= (uint)sizes.Read(new PortTarget(d), (ulong)(offset + done), piece) << (8 * done);
+            done += piece;
+        }
+
+        return value;
+    }
+
+    private static void WriteSized(IPortDevice d, ushort offset, int size, uint value)
+    {
+        var sizes = d.Sizes;
+        for (int done = 0; done < size;)
+        {
+            int piece = Piece(sizes, offset + done, size - done);
+            sizes.Write(new PortTarget(d), (ulong)(offset + done), piece, (value >> (8 * done)) & (uint)PhysicalBus.SizeMask(piece));
+            done += piece;
+        }
+    }
+
+    /// <summary>QEMU memory_access_size: at most valid.max, no wider than the offset's alignment, a power of two.</summary>
+    private static int Piece(AccessSizes sizes, int offset, int remaining)
+    {
+        int max = sizes.ValidMax;
+        int alignment = offset & -offset;
+        if (alignment != 0 && alignment < max)
+        {
+            max = alignment;
+        }
+
+        return 1 << (31 - System.Numerics.BitOperations.LeadingZeroCount((uint)Math.Min(remaining, max)));
+    }
+
     private bool SameDevice(ushort port, int size, IPortDevice d)
     {
         int last = port + size - 1;
         return last <= 0xFFFF && ReferenceEquals(_devices[last], d);
     }
+}
+
+/// <summary>A port device as an <see cref="IAccessTarget"/>.</summary>
+internal readonly struct PortTarget(IPortDevice device) : IAccessTarget
+{
+    public ulong Read(ulong offset, int size) => device.Read((ushort)offset, size);
+
+    public void Write(ulong offset, int size, ulong value) => device.Write((ushort)offset, size, (uint)value);
 }

@@ -11,6 +11,8 @@ public sealed class InterruptControllerWindow(IMmioDevice controller, Cpu.Cpu cp
 {
     public string Name => controller.Name;
 
+    public AccessSizes Sizes => controller.Sizes;
+
     public ulong Read(ulong offset, int size) => controller.Read(offset, size);
 
     public void Write(ulong offset, int size, ulong value)

@@ -79,8 +79,8 @@ public sealed partial class PcMachine
             IsaDevices = isa,
             FwCfgIo = (FwCfg.BasePort, (byte)(FwCfg.DmaBasePort + FwCfg.DmaPortCount - FwCfg.BasePort)),
             DebugPort = Options.DebugConsolePort,
-            IoApic = new AcpiIoApic(0, (uint)Devices.IoApic.IoApic.DefaultBase, 0, IsaInterruptOverrides),
-            HpetAddress = Hpet != null ? Devices.Hpet.Hpet.DefaultBase : null,
+            IoApic = new AcpiIoApic(0, (uint)Core.Devices.IoApic.IoApic.DefaultBase, 0, IsaInterruptOverrides),
+            HpetAddress = Hpet != null ? Core.Devices.Hpet.Hpet.DefaultBase : null,
         };
     }
 
@@ -90,7 +90,7 @@ public sealed partial class PcMachine
     /// </summary>
     private void AddAcpiFiles()
     {
-        Acpi = new AcpiBuildState(AcpiFacts(), () => PowerManagement.PmBase);
+        Acpi = AddDevice(new AcpiBuildState(AcpiFacts(), () => PowerManagement.PmBase));
         FwCfg.AddFile(AcpiTableBuilder.TablesFile, Acpi.Tables, Acpi.Selected);
         FwCfg.AddFile(AcpiTableBuilder.RsdpFile, Acpi.Rsdp, Acpi.Selected);
         FwCfg.AddFile(AcpiTableBuilder.LoaderFile, Acpi.Loader, Acpi.Selected);

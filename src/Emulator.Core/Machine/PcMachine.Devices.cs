@@ -1,4 +1,5 @@
 using Emulator.Core.Cpu;
+using Emulator.Core.Devices;
 using Emulator.Core.Devices.AcpiPm;
 using Emulator.Core.Devices.CmosRtc;
 using Emulator.Core.Devices.Hpet;
@@ -28,6 +29,9 @@ namespace Emulator.Core.Machine;
 /// (<see cref="WireIde"/>). VGA is left out: OVMF boots without it. The PIT is absent, which
 /// OVMF tolerates.
 ///
+/// Every device goes into <see cref="Devices"/> as it is wired, and its output lines are
+/// connected here or declared unconnected with the reason (docs/architecture.md "Devices").
+///
 /// Virtual time: one instruction tick is one nanosecond (a 1 GHz CPU retiring one instruction
 /// per cycle), so device clocks are derived from executed instructions and runs reproduce.
 /// </summary>
@@ -36,8 +40,33 @@ public sealed partial class PcMachine
     /// <summary>The wall date the RTC shows at virtual time 0 unless the options say otherwise.</summary>
     public static readonly DateTime DefaultRtcStart = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
+    private readonly List<IDevice> _devices = [];
     private PmIoBlock? _pmBlock;
     private ushort _pmBlockBase;
+
+    /// <summary>
+    /// The machine's devices in wiring order (flash chips first), names unique: what a machine
+    /// reset walks and a snapshot saves by name. Parts a device owns (the 8259 chips of the pair,
+    /// GPE0 of the PM block, the IDE channels of the PIIX3 IDE function, fw_cfg's DMA register)
+    /// are inside their owner's state, and port windows onto another device's registers (ELCR,
+    /// the i8042 command port, the IDE control blocks) hold no state of their own.
+    /// </summary>
+    public IReadOnlyList<IDevice> Devices => _devices;
+
+    /// <summary>The device named <paramref name="name"/>, or null.</summary>
+    public IDevice? Device(string name) => _devices.Find(d => d.Name == name);
+
+    private T AddDevice<T>(T device)
+        where T : IDevice
+    {
+        if (Device(device.Name) is { } existing)
+        {
+            throw new InvalidOperationException($"two devices named {device.Name} ({existing.GetType().Name} and {device.GetType().Name})");
+        }
+
+        _devices.Add(device);
+        return device;
+    }
 
     public PciHost Pci { get; private set; } = null!;
 
@@ -91,34 +120,37 @@ public sealed partial class PcMachine
     {
         Func<long> now = () => Cpu.VirtualTime;
 
-        Pci = new PciHost();
-        HostBridge = new I440fxHostBridge();
-        PowerManagement = new Piix4PowerManagement();
+        Pci = AddDevice(new PciHost());
+        HostBridge = AddDevice(new I440fxHostBridge());
+        var isaBridge = AddDevice(new Piix3IsaBridge());
+        PowerManagement = AddDevice(new Piix4PowerManagement());
         Pci.Attach(0, 0, HostBridge);
-        Pci.Attach(1, 0, new Piix3IsaBridge());
+        Pci.Attach(1, 0, isaBridge);
         Pci.Attach(1, 3, PowerManagement);
         Ports.Register(PciHost.BasePort, PciHost.PortCount, Pci);
 
-        PmIo = new PmIoBlock(now);
+        PmIo = AddDevice(new PmIoBlock(now));
+        PmIo.Sci.LeaveUnconnected("QEMU wires the SCI to GSI 9; this board has not yet (no guest before the banner enables SCI_EN)");
         WaitSkipper = new BusyWaitSkipper(() => Cpu.InstructionCount, now, Scheduler, Cpu.SkipWait) { Enabled = options.SkipBusyWaits, PortAccesses = () => Ports.AccessCount };
         PmIo.WaitSkipper = WaitSkipper;
         PowerManagement.PmIoChanged += MovePmBlock;
         PmIo.SleepRequested += SleepRequested;
-        Ports.Register(ApmControl.BasePort, ApmControl.PortCount, new ApmControl(PmIo));
+        Ports.Register(ApmControl.BasePort, ApmControl.PortCount, AddDevice(new ApmControl(PmIo)));
         Ports.Register(Gpe0Block.BasePort, Gpe0Block.PortCount, PmIo.Gpe0);
 
-        Pic = new DualPic();
-        Ports.Register(DualPic.MasterBasePort, Devices.Pic8259.Pic.PortCount, Pic.Master);
-        Ports.Register(DualPic.SlaveBasePort, Devices.Pic8259.Pic.PortCount, Pic.Slave);
+        Pic = AddDevice(new DualPic());
+        Pic.Intr.LeaveUnconnected("the CPU takes 8259 vectors through the I/O APIC's ExtINT entries; LINT0 virtual-wire delivery is not modelled");
+        Ports.Register(DualPic.MasterBasePort, Core.Devices.Pic8259.Pic.PortCount, Pic.Master);
+        Ports.Register(DualPic.SlaveBasePort, Core.Devices.Pic8259.Pic.PortCount, Pic.Slave);
         Ports.Register(EdgeLevelControl.BasePort, EdgeLevelControl.PortCount, new EdgeLevelControl(Pic));
 
-        Cmos = new Mc146818(now, options.RtcStart ?? DefaultRtcStart);
+        Cmos = AddDevice(new Mc146818(now, options.RtcStart ?? DefaultRtcStart));
         Cmos.SetMemorySize(LowRamSize, HighRamSize);
         SetBoardCmosBytes();
         Ports.Register(Mc146818.BasePort, Mc146818.PortCount, Cmos);
 
         // QEMU's APIC timer runs at 1 GHz: one APIC tick per virtual nanosecond.
-        LocalApic = new Xapic(Scheduler, now, 1, 1);
+        LocalApic = AddDevice(new Xapic(Scheduler, now, 1, 1));
         Bus.MapMmio("lapic", Xapic.DefaultBase, Xapic.Size, new InterruptControllerWindow(LocalApic, Cpu));
         Cpu.InterruptController = LocalApic;
         WireIoApicAndHpet(now, options.Hpet);
@@ -126,17 +158,18 @@ public sealed partial class PcMachine
 
         SerialPorts = WireSerialPorts(options.SerialPorts);
 
-        Port92 = new Port92();
+        Port92 = AddDevice(new Port92());
+        Port92.A20.LeaveUnconnected("the CPU model keeps A20 enabled");
         Ports.Register(Port92.Port, Port92.PortCount, Port92);
-        PostCode = new PostCode();
+        PostCode = AddDevice(new PostCode());
         Ports.Register(PostCode.Port, PostCode.PortCount, PostCode);
-        CpuHotplug = new CpuHotplugBlock();
+        CpuHotplug = AddDevice(new CpuHotplugBlock());
         Ports.Register(CpuHotplugBlock.BasePort, CpuHotplugBlock.PortCount, CpuHotplug);
         WireFwCfg();
         WireResetSources();
         if (options.DebugConsoleOutput is { } debug)
         {
-            Ports.Register(options.DebugConsolePort, DebugCon.PortCount, new DebugCon(debug));
+            Ports.Register(options.DebugConsolePort, DebugCon.PortCount, AddDevice(new DebugCon(debug)));
         }
     }
 
@@ -168,7 +201,7 @@ public sealed partial class PcMachine
     /// </summary>
     private void WireIoApicAndHpet(Func<long> now, bool hpet)
     {
-        IoApic = new IoApic(
+        IoApic = AddDevice(new IoApic(
             message =>
             {
                 LocalApic.Accept(message);
@@ -176,14 +209,19 @@ public sealed partial class PcMachine
             },
             Pic.Acknowledge,
             Scheduler,
-            now);
+            now));
         Bus.MapMmio("ioapic", IoApic.DefaultBase, IoApic.Size, new InterruptControllerWindow(IoApic, Cpu));
         LocalApic.LevelTriggeredEoi = IoApic.EndOfInterrupt;
         LocalApic.NmiRaised = Cpu.RaiseNmi;
         Gsi = new GsiLines(Pic, IoApic);
         if (hpet)
         {
-            Hpet = new Hpet(Scheduler, now, Gsi.Set, (address, value) => Bus.Write(address, sizeof(uint), value));
+            Hpet = AddDevice(new Hpet(Scheduler, now, (address, value) => Bus.Write(address, sizeof(uint), value)));
+            for (int route = 0; route < Hpet.RouteCount; route++)
+            {
+                ConnectToGsi(Hpet.Irqs[route], route);
+            }
+
             Bus.MapMmio("hpet", Hpet.DefaultBase, Hpet.Size, Hpet);
         }
     }
@@ -203,14 +241,26 @@ public sealed partial class PcMachine
                 throw new FirmwareLayoutException($"two serial ports at {port.Name} (index {port.Index})");
             }
 
-            var uart = new Uart(port.Output ?? (_ => { }), port.Input ?? (() => -1));
-            int irq = port.Irq;
-            uart.InterruptChanged += level => Gsi.Set(irq, level);
+            var uart = AddDevice(new Uart(port.Output ?? (_ => { }), port.Input ?? (() => -1), port.Name.ToLowerInvariant()));
+            ConnectToGsi(uart.Irq, port.Irq);
             Ports.Register(port.IoBase, Uart.PortCount, uart);
             uarts.Add(uart);
         }
 
         return uarts;
+    }
+
+    /// <summary>Connects <paramref name="line"/> to GSI <paramref name="gsi"/>; lines past the last GSI stay unconnected, as on QEMU's pc.</summary>
+    private void ConnectToGsi(OutputLine line, int gsi)
+    {
+        if (gsi < GsiLines.Count)
+        {
+            line.Connect($"gsi {gsi}", level => Gsi.Set(gsi, level));
+        }
+        else
+        {
+            line.LeaveUnconnected($"the pc board has no GSI {gsi} (GSIs 0–{GsiLines.Count - 1})");
+        }
     }
 
     /// <summary>

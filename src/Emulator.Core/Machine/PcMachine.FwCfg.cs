@@ -115,7 +115,7 @@ public sealed partial class PcMachine
 
     private void WireFwCfg()
     {
-        FwCfg = new FwCfg(Bus);
+        FwCfg = AddDevice(new FwCfg(Bus));
         FwCfg.AddBytes(FwCfg.UuidKey, SystemUuid.ToByteArray(bigEndian: true));
         FwCfg.AddUInt64(FwCfg.RamSizeKey, LowRamSize + HighRamSize);
         FwCfg.AddUInt16(FwCfg.NoGraphicKey, 1);

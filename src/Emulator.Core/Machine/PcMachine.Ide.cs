@@ -17,16 +17,16 @@ public sealed partial class PcMachine
 
     private void WireIde()
     {
-        Ide = new Piix3Ide();
+        Ide = AddDevice(new Piix3Ide());
         Pci.Attach(1, Piix3Ide.FunctionNumber, Ide);
         for (int i = 0; i < Piix3Ide.ChannelCount; i++)
         {
             var channel = Ide.Channels[i];
             Ports.Register(Piix3Ide.CommandBlockBase(i), IdeChannel.CommandBlockPorts, channel);
             Ports.Register(Piix3Ide.ControlBlockBase(i), IdeControlBlock.PortCount, new IdeControlBlock(channel));
+            ConnectToGsi(Ide.BusMaster[i].Irq, Piix3Ide.Irq(i));
         }
 
-        Ide.InterruptChanged += Gsi.Set;
         Ide.BusMasterIoChanged += MoveBusMasterBlock;
     }
 

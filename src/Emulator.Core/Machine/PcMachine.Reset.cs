@@ -110,40 +110,27 @@ public sealed partial class PcMachine
         }
     }
 
-    /// <summary>Resets the machine now (QEMU qemu_devices_reset + CPU reset); see the class summary.</summary>
+    /// <summary>
+    /// Resets the machine now (QEMU qemu_devices_reset, which walks the device tree, then the CPU
+    /// reset): every device in <see cref="Devices"/> in wiring order, then the CPU; see the class
+    /// summary for what is kept.
+    /// </summary>
     public void Reset()
     {
-        foreach (var chip in _flash)
+        foreach (var device in _devices)
         {
-            chip.Reset();
+            device.Reset();
         }
 
-        Pci.ResetFunctions();
-        ResetControl.Reset();
-        PmIo.Reset();
-        Hpet?.Reset();
-        IoApic.Reset();
-        Pic.Reset();
-        foreach (var uart in SerialPorts)
-        {
-            uart.Reset();
-        }
-
-        LocalApic.Reset();
-        Port92.Reset();
-        Keyboard.Reset();
-        FwCfg.Reset();
-        FwCfg.DmaPort.Reset();
-        Acpi.Reset();
         Cpu.Reset();
         Boot++;
     }
 
     private void WireResetSources()
     {
-        ResetControl = new ResetControlRegister(v => RequestReset(ResetCause.ResetControl, $"reset control register 0xCF9 ← 0x{v:X2}"));
+        ResetControl = AddDevice(new ResetControlRegister(v => RequestReset(ResetCause.ResetControl, $"reset control register 0xCF9 ← 0x{v:X2}")));
         Pci.ResetControl = ResetControl;
-        Keyboard = new I8042(() => RequestReset(ResetCause.KeyboardController, "keyboard controller reset pulse (0x64)"));
+        Keyboard = AddDevice(new I8042(() => RequestReset(ResetCause.KeyboardController, "keyboard controller reset pulse (0x64)")));
         Ports.Register(I8042.DataPort, I8042.PortCount, Keyboard);
         Ports.Register(I8042.CommandPort, I8042.PortCount, Keyboard.CommandRegister);
         Port92.ResetRequested += () => RequestReset(ResetCause.FastReset, "port 0x92 fast reset");

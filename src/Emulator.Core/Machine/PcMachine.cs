@@ -21,6 +21,7 @@ public sealed unsafe partial class PcMachine : IDisposable
     public const ulong LegacyHoleEnd = 0x100000;
 
     private readonly List<CfiFlash> _flash = [];
+    private GuestRam _ram = null!;
 
     public PcMachine(MachineOptions options)
     {
@@ -84,7 +85,8 @@ public sealed unsafe partial class PcMachine : IDisposable
         // QEMU pc_init1 with gigabyte alignment: 3 GiB below 4 GiB once RAM reaches 3.5 GiB.
         LowRamSize = size >= LowMemoryLimit ? LowMemorySplit : size;
         HighRamSize = size - LowRamSize;
-        byte* ram = Bus.Allocate(size);
+        _ram = GuestRam.Allocate(size);
+        byte* ram = _ram.Host;
         Bus.MapRam("ram-low", 0, Math.Min(LowRamSize, LegacyHoleStart), ram);
         if (LowRamSize > LegacyHoleEnd)
         {
@@ -108,6 +110,7 @@ public sealed unsafe partial class PcMachine : IDisposable
             var region = Bus.MapRomDevice(chip.Name, p.Base, p.Size, host, chip);
             chip.Attach(Bus, region);
             _flash.Add(chip);
+            AddDevice(chip);
         }
 
         // The ISA BIOS window: a read-only copy of unit 0's top 128 KiB made once at machine
@@ -132,5 +135,10 @@ public sealed unsafe partial class PcMachine : IDisposable
         Bus.MapRom("isa-bios", FlashLayout.IsaBiosWindowEnd - (ulong)copy, image.AsSpan(image.Length - copy, copy));
     }
 
-    public void Dispose() => Bus.Dispose();
+    public void Dispose()
+    {
+        Cpu.StopCompiler();
+        Bus.Dispose();
+        _ram.Dispose();
+    }
 }

@@ -2,12 +2,16 @@ namespace Emulator.Core.Memory;
 
 /// <summary>
 /// A device mapped into physical address space. Offsets are relative to the start of the
-/// region the machine builder mapped it at; <paramref name="size"/> is 1, 2, 4 or 8 bytes and
-/// never crosses the region's end (the bus splits accesses that would).
+/// region the machine builder mapped it at; <paramref name="size"/> is one the device's
+/// <see cref="Sizes"/> lets through (1, 2, 4 or 8 when it declares none) and never crosses the
+/// region's end (the bus splits accesses that would).
 /// </summary>
 public interface IMmioDevice
 {
     string Name { get; }
+
+    /// <summary>The access sizes the device accepts and implements; the bus refuses, splits or widens the rest (<see cref="AccessSizes"/>).</summary>
+    AccessSizes Sizes => AccessSizes.Unrestricted;
 
     ulong Read(ulong offset, int size);
 

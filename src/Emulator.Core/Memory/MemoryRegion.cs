@@ -16,6 +16,8 @@ public sealed unsafe class MemoryRegion
         Host = host;
         Device = device;
         ReadsDirect = kind is RegionKind.Ram or RegionKind.Rom or RegionKind.RomDevice;
+        Sizes = device?.Sizes ?? AccessSizes.Unrestricted;
+        DirectSizes = Sizes.DirectSizes;
     }
 
     public string Name { get; }
@@ -32,6 +34,12 @@ public sealed unsafe class MemoryRegion
     internal byte* Host { get; }
 
     public IMmioDevice? Device { get; }
+
+    /// <summary>The access sizes <see cref="Device"/> declared when it was mapped.</summary>
+    public AccessSizes Sizes { get; }
+
+    /// <summary><see cref="AccessSizes.DirectSizes"/> of <see cref="Sizes"/>, kept for the device write path's one test.</summary>
+    internal int DirectSizes { get; }
 
     /// <summary>
     /// True while reads may be served from <see cref="Host"/> without asking the device. A ROM

@@ -235,9 +235,9 @@ public sealed unsafe class PhysicalBus : IDisposable
             case RegionKind.Rom:
                 return ReadHost(r.Host + (address - r.Start), size);
             case RegionKind.RomDevice:
-                return r.ReadsDirect ? ReadHost(r.Host + (address - r.Start), size) : r.Device!.Read(address - r.Start, size);
+                return r.ReadsDirect ? ReadHost(r.Host + (address - r.Start), size) : ReadDevice(r, address - r.Start, size);
             case RegionKind.Mmio:
-                return r.Device!.Read(address - r.Start, size);
+                return ReadDevice(r, address - r.Start, size);
             default:
                 Unassigned.Record(UnassignedSpace.Memory, address, size, false, InstructionCounter?.Invoke() ?? 0);
                 return UnassignedReadsZero ? 0 : SizeMask(size);
@@ -248,11 +248,12 @@ public sealed unsafe class PhysicalBus : IDisposable
     {
         // The path every guest store to flash in command mode (and to MMIO) takes, kept small so
         // the device's own fast path (CfiFlash's byte program) is most of the cost; RAM, ROM,
-        // unassigned space, addresses above 4 GiB and accesses crossing a region's end go on.
+        // unassigned space, addresses above 4 GiB, accesses crossing a region's end and sizes
+        // the device does not take as they come (its declared AccessSizes) go on.
         if (address < LowLimit)
         {
             var device = _regionTable[_lowPageRegion[(int)(address >> PageShift)]];
-            if (device.Kind >= RegionKind.RomDevice && address + (ulong)size <= device.End)
+            if (device.Kind >= RegionKind.RomDevice && address + (ulong)size <= device.End && (device.DirectSizes & size) != 0)
             {
                 device.Device!.Write(address - device.Start, size, value);
                 return;
@@ -285,11 +286,28 @@ public sealed unsafe class PhysicalBus : IDisposable
                 break;
             case RegionKind.RomDevice:
             case RegionKind.Mmio:
-                r.Device!.Write(address - r.Start, size, value);
+                WriteDevice(r, address - r.Start, size, value);
                 break;
             default:
                 Unassigned.Record(UnassignedSpace.Memory, address, size, true, InstructionCounter?.Invoke() ?? 0);
                 break;
+        }
+    }
+
+    /// <summary>A device read with the region's declared sizes enforced (QEMU memory_region_dispatch_read).</summary>
+    private static ulong ReadDevice(MemoryRegion r, ulong offset, int size) =>
+        (r.DirectSizes & size) != 0 ? r.Device!.Read(offset, size) : r.Sizes.Read(new MmioTarget(r.Device!), offset, size);
+
+    /// <summary>A device write with the region's declared sizes enforced (QEMU memory_region_dispatch_write).</summary>
+    private static void WriteDevice(MemoryRegion r, ulong offset, int size, ulong value)
+    {
+        if ((r.DirectSizes & size) != 0)
+        {
+            r.Device!.Write(offset, size, value);
+        }
+        else
+        {
+            r.Sizes.Write(new MmioTarget(r.Device!), offset, size, value);
         }
     }
 

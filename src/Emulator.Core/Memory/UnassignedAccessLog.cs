@@ -32,7 +32,28 @@ public sealed class UnassignedAccessLog
 
         _entries[key] = new UnassignedAccess(space, address, size, write, instruction);
     }
+
+    /// <summary>The log as plain records, for a machine snapshot (it is part of what the run reports).</summary>
+    public UnassignedLogState SaveState() =>
+        new([.. _entries.Values.Select(e => new UnassignedAccessRecord(e.Space, e.Address, e.Size, e.Write, e.FirstInstruction, e.Count))], Dropped);
+
+    public void RestoreState(UnassignedLogState state)
+    {
+        _entries.Clear();
+        foreach (var e in state.Entries)
+        {
+            _entries[(e.Space, e.Address, e.Write)] = new UnassignedAccess(e.Space, e.Address, e.Size, e.Write, e.FirstInstruction) { Count = e.Count };
+        }
+
+        Dropped = state.Dropped;
+    }
 }
+
+/// <summary>One saved entry of the unassigned-access log.</summary>
+public sealed record UnassignedAccessRecord(UnassignedSpace Space, ulong Address, int Size, bool Write, long FirstInstruction, long Count);
+
+/// <summary>The saved unassigned-access log: its entries in insertion order and the count of those dropped.</summary>
+public sealed record UnassignedLogState(IReadOnlyList<UnassignedAccessRecord> Entries, long Dropped);
 
 public enum UnassignedSpace
 {

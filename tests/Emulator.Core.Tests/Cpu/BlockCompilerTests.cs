@@ -15,7 +15,7 @@ public sealed class BlockCompilerTests
 {
     private const ulong Data = AluSandbox.DataAt;
 
-    private static (AluSandbox Interpreted, AluSandbox Compiled) Pair(int bitness = 64)
+    internal static (AluSandbox Interpreted, AluSandbox Compiled) Pair(int bitness = 64)
     {
         var interpreted = new AluSandbox(bitness);
         interpreted.Cpu.BlockCompilation = false;
@@ -25,7 +25,7 @@ public sealed class BlockCompilerTests
         return (interpreted, compiled);
     }
 
-    private static void AssertSameState(AluSandbox a, AluSandbox b, int dataBytes = 64)
+    internal static void AssertSameState(AluSandbox a, AluSandbox b, int dataBytes = 64)
     {
         for (int r = 0; r < 16; r++)
         {
@@ -58,7 +58,7 @@ public sealed class BlockCompilerTests
     }
 
     /// <summary>Every twin form in one loop: ALU register, immediate and memory forms of each width, loads, stores, LEA, INC/DEC, IMUL, PUSH/POP and every Jcc.</summary>
-    private static void MixedLoop(Assembler a)
+    internal static void MixedLoop(Assembler a)
     {
         var top = a.CreateLabel();
         var l1 = a.CreateLabel();
@@ -277,78 +277,79 @@ public sealed class BlockCompilerTests
     {
         // Protected mode: segment bases are added and addresses wrap at 4 GiB (the 64-bit
         // shortcut of the compiled address computation must not apply).
-        static void Program(Assembler a)
-        {
-            var top = a.CreateLabel();
-            var skip = a.CreateLabel();
-            var sub = a.CreateLabel();
-            var done = a.CreateLabel();
-            a.mov(ecx, 50);
-            a.mov(esi, (uint)Data);
-            a.Label(ref top);
-            a.mov(eax, __dword_ptr[esi + ecx * 4]);
-            a.add(eax, ecx);
-            a.xor(__dword_ptr[esi + 8], eax);
-            a.movzx(edx, __byte_ptr[esi + ecx]);
-            a.sub(ebx, __dword_ptr[esi + 8]);
-            a.mov(__word_ptr[esi + ecx * 2 + 64], dx);
-            a.lea(edi, __dword_ptr[eax + edx * 8 - 3]);
-            a.push(edi);
-            a.pop(ebp);
-            a.cmp(edi, ebx);
-            a.jl(skip);
-            a.inc(ebx);
-            a.Label(ref skip);
-            a.push(0x1234);
-            a.push(-5);
-            a.pop(edx);
-            a.pop(eax);
-            a.sar(edx, 3);
-            a.sar(eax, cl);
-            a.xor(eax, __dword_ptr[esi + 12]);
-            a.xor(__dword_ptr[esi + 16], edx);
-            a.inc(__dword_ptr[esi + 20]);
-            a.dec(__word_ptr[esi + 24]);
-            a.imul(eax, __dword_ptr[esi + 4], 5);
-            a.imul(ebx, ecx, 7);
-            a.shl(__dword_ptr[esi + 28], 2);
-            a.sar(__dword_ptr[esi + 32], cl);
-            a.shr(__byte_ptr[esi + 36], 1);
-            a.push(__dword_ptr[esi + 4]);
-            a.pop(edi);
-            a.call(sub);
-            a.dec(ecx);
-            a.jnz(top);
-            a.jmp(done);
-            a.Label(ref sub);
-            a.push(ebp);
-            a.mov(ebp, esp);
-            a.sub(esp, 16);
-            a.mov(__dword_ptr[ebp - 4], ecx);
-            a.add(ebx, __dword_ptr[ebp - 4]);
-            a.leave();
-            a.ret();
-            a.Label(ref done);
-            a.nop();
-        }
-
-        // DS based at 64 KiB (set directly, as a descriptor load would): the data lands there.
-        static void DsBase(global::Emulator.Core.Cpu.Cpu c)
-        {
-            c._seg[Seg.Ds].Base = 0x10000;
-            c._segBase[Seg.Ds] = 0x10000;
-        }
-
         var (interpreted, compiled) = Pair(32);
         using var _1 = interpreted;
         using var _2 = compiled;
-        Assert.True(interpreted.Run(interpreted.Assemble(Program), DsBase, maxInstructions: 100_000));
-        Assert.True(compiled.Run(compiled.Assemble(Program), DsBase, maxInstructions: 100_000));
+        Assert.True(interpreted.Run(interpreted.Assemble(Protected32Loop), DsBase, maxInstructions: 100_000));
+        Assert.True(compiled.Run(compiled.Assemble(Protected32Loop), DsBase, maxInstructions: 100_000));
         Assert.True(compiled.Cpu.BlocksCompiled > 0);
         AssertSameState(interpreted, compiled, dataBytes: 192);
         for (int i = 0; i < 192; i += 8)
         {
             Assert.Equal(interpreted.ReadData(0x10000 + (ulong)i, 8), compiled.ReadData(0x10000 + (ulong)i, 8));
         }
+    }
+
+    /// <summary>A protected-mode loop with memory operands, 32-bit stack forms, LEAVE and a DS base.</summary>
+    internal static void Protected32Loop(Assembler a)
+    {
+        var top = a.CreateLabel();
+        var skip = a.CreateLabel();
+        var sub = a.CreateLabel();
+        var done = a.CreateLabel();
+        a.mov(ecx, 50);
+        a.mov(esi, (uint)Data);
+        a.Label(ref top);
+        a.mov(eax, __dword_ptr[esi + ecx * 4]);
+        a.add(eax, ecx);
+        a.xor(__dword_ptr[esi + 8], eax);
+        a.movzx(edx, __byte_ptr[esi + ecx]);
+        a.sub(ebx, __dword_ptr[esi + 8]);
+        a.mov(__word_ptr[esi + ecx * 2 + 64], dx);
+        a.lea(edi, __dword_ptr[eax + edx * 8 - 3]);
+        a.push(edi);
+        a.pop(ebp);
+        a.cmp(edi, ebx);
+        a.jl(skip);
+        a.inc(ebx);
+        a.Label(ref skip);
+        a.push(0x1234);
+        a.push(-5);
+        a.pop(edx);
+        a.pop(eax);
+        a.sar(edx, 3);
+        a.sar(eax, cl);
+        a.xor(eax, __dword_ptr[esi + 12]);
+        a.xor(__dword_ptr[esi + 16], edx);
+        a.inc(__dword_ptr[esi + 20]);
+        a.dec(__word_ptr[esi + 24]);
+        a.imul(eax, __dword_ptr[esi + 4], 5);
+        a.imul(ebx, ecx, 7);
+        a.shl(__dword_ptr[esi + 28], 2);
+        a.sar(__dword_ptr[esi + 32], cl);
+        a.shr(__byte_ptr[esi + 36], 1);
+        a.push(__dword_ptr[esi + 4]);
+        a.pop(edi);
+        a.call(sub);
+        a.dec(ecx);
+        a.jnz(top);
+        a.jmp(done);
+        a.Label(ref sub);
+        a.push(ebp);
+        a.mov(ebp, esp);
+        a.sub(esp, 16);
+        a.mov(__dword_ptr[ebp - 4], ecx);
+        a.add(ebx, __dword_ptr[ebp - 4]);
+        a.leave();
+        a.ret();
+        a.Label(ref done);
+        a.nop();
+    }
+
+    /// <summary>DS based at 64 KiB (set directly, as a descriptor load would): the data lands there.</summary>
+    internal static void DsBase(global::Emulator.Core.Cpu.Cpu c)
+    {
+        c._seg[Seg.Ds].Base = 0x10000;
+        c._segBase[Seg.Ds] = 0x10000;
     }
 }

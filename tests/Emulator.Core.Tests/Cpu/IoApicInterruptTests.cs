@@ -45,7 +45,13 @@ public class IoApicInterruptTests
         apic.LevelTriggeredEoi = ioApic.EndOfInterrupt;
         apic.NmiRaised = m.Cpu.RaiseNmi;
         var gsi = new GsiLines(pic, ioApic);
-        var hpet = new Hpet(scheduler, now, gsi.Set, (a, v) => m.Bus.Write(a, 4, v));
+        var hpet = new Hpet(scheduler, now, (a, v) => m.Bus.Write(a, 4, v));
+        for (int route = 0; route < GsiLines.Count; route++)
+        {
+            int line = route;
+            hpet.Irqs[route].Connect($"gsi {line}", level => gsi.Set(line, level));
+        }
+
         m.Bus.MapMmio("lapic", Lapic, Xapic.Size, new InterruptControllerWindow(apic, m.Cpu));
         m.Bus.MapMmio("ioapic", IoApicBase, IoApic.Size, new InterruptControllerWindow(ioApic, m.Cpu));
         m.Bus.MapMmio("hpet", HpetBase, Hpet.Size, hpet);

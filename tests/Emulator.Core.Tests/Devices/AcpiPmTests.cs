@@ -89,7 +89,7 @@ public sealed class AcpiPmTests
     public void TimerOverflowWithEnableRaisesSciWhenSciEnIsSet()
     {
         var levels = new List<bool>();
-        _pm.SciChanged += levels.Add;
+        _pm.Sci.Connect("test", levels.Add);
         _ports.Write(Base + 4, 2, PmIoBlock.ControlSciEnable);
         _ports.Write(Base + 2, 2, PmIoBlock.EnableTimer);
         _nanoseconds = 3_000_000_000;

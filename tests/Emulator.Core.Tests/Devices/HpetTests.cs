@@ -20,7 +20,13 @@ public sealed class HpetTests : IDisposable
 
     public HpetTests()
     {
-        _hpet = new Hpet(_scheduler, () => _now, (gsi, level) => _lines.Add((_now, gsi, level)), (a, v) => _fsbWrites.Add((a, v)));
+        _hpet = new Hpet(_scheduler, () => _now, (a, v) => _fsbWrites.Add((a, v)));
+        for (int route = 0; route < Hpet.RouteCount; route++)
+        {
+            int gsi = route;
+            _hpet.Irqs[route].Connect($"gsi {gsi}", level => _lines.Add((_now, gsi, level)));
+        }
+
         _bus.MapMmio("hpet", Base, Hpet.Size, _hpet);
     }
 

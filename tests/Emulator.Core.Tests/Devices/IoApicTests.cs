@@ -207,12 +207,12 @@ public sealed class IoApicTests : IDisposable
         SetIndexed(0x00, 0x0200_0000);
         SetEntry(13, 0x5D | 0x8000, destination: 0);
         _ioApic.SetPin(13, true);
-        var saved = _ioApic.SaveState();
+        var saved = (IoApicState)_ioApic.SaveState();
         _ioApic.Reset();
         Assert.Equal(0u, Indexed(0x00));
         Assert.Equal(0x1_0000u, Indexed(0x10 + 26));
         _ioApic.RestoreState(saved);
-        var again = _ioApic.SaveState();
+        var again = (IoApicState)_ioApic.SaveState();
         Assert.Equal(saved.Entries, again.Entries);
         Assert.Equal((saved.Id, saved.Select, saved.Irr, saved.DeferredServiceAt), (again.Id, again.Select, again.Irr, again.DeferredServiceAt));
         Assert.Equal(0x0200_0000u, Indexed(0x00));

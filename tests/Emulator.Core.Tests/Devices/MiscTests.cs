@@ -15,7 +15,7 @@ public sealed class MiscTests
         _ports.Register(Port92.Port, Port92.PortCount, port92);
         var a20 = new List<bool>();
         int resets = 0;
-        port92.A20Changed += a20.Add;
+        port92.A20.Connect("test", a20.Add);
         port92.ResetRequested += () => resets++;
 
         _ports.Write(0x92, 1, 0x02);

@@ -32,7 +32,7 @@ public sealed class Pic8259Tests
     {
         Initialise();
         var outputs = new List<bool>();
-        _pic.OutputChanged += outputs.Add;
+        _pic.Intr.Connect("test", outputs.Add);
 
         _pic.SetIrq(1, true);
         Assert.True(_pic.HasPendingInterrupt);

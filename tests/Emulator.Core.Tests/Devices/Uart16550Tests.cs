@@ -95,7 +95,7 @@ public sealed class Uart16550Tests
     public void InterruptLineFollowsEnabledConditions()
     {
         var levels = new List<bool>();
-        _uart.InterruptChanged += levels.Add;
+        _uart.Irq.Connect("test", levels.Add);
         _ports.Write(Com1 + 1, 1, 0x02);
         Assert.Equal([true], levels);
         Assert.Equal(0x02u, _ports.Read(Com1 + 2, 1));

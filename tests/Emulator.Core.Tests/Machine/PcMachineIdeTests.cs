@@ -60,19 +60,19 @@ public sealed class PcMachineIdeTests : IDisposable
     [Fact]
     public void ACommandToDevice0InterruptsOnIrq14AndTheStatusReadLowersIt()
     {
-        var levels = new List<bool>();
-        _m.Ide.Channels[0].InterruptChanged += levels.Add;
+        Assert.Equal("gsi 14", _m.Ide.BusMaster[0].Irq.Target);
         EnableBusMaster();
 
         _m.Ports.Write(0x1F6, 1, 0xE0);
         _m.Ports.Write(0x1F7, 1, 0x90);
         Assert.True(_m.Ide.Channels[0].InterruptPending);
+        Assert.True(_m.Ide.BusMaster[0].Irq.Level);
         Assert.Equal(BusMasterChannel.StatusInterrupt, _m.Ports.Read(BusMasterBase + 2, 1));
         Assert.Equal(0u, _m.Ports.Read(0x3F6, 1));
         Assert.True(_m.Ide.Channels[0].InterruptPending);
         Assert.Equal(0u, _m.Ports.Read(0x1F7, 1));
         Assert.False(_m.Ide.Channels[0].InterruptPending);
-        Assert.Equal([true, false], levels);
+        Assert.False(_m.Ide.BusMaster[0].Irq.Level);
 
         // Writing 1 clears the latched interrupt bit.
         _m.Ports.Write(BusMasterBase + 2, 1, BusMasterChannel.StatusInterrupt);

@@ -51,7 +51,7 @@ public class EmuCommandLineFuzzTests
         "realtime", "off", "auto", "reset", "pei", "dxe", "banner", "idle", "2026-01-01", "9999-12-31T23:59:59Z", "0001-01-01",
         @"\r\n", @"\x", @"\x4", @"\xZZ", @"\e", @"\", @"\\", @"\q", "global", "nv,bs,rt", "nv,,", "at,nv", "CAFE", "CAF", "zz",
         "5A1E4E3E-1111-2222-3333-444455556666", "name=", "=x", "a=b,c,d", "a=,", "device", "guest", "none", "all",
-        "--help", "-h", "-?", "--version", "firmware", "[suggest]", "[suggest:5]", "[diagram]", "emu", "--json=1", "--until=", "-o=x",
+        "--help", "-h", "-?", "--version", "firmware", "--save-state", "--save-state-at", "--restore", "sec=", "pei=x,dxe=y", "[suggest]", "[suggest:5]", "[diagram]", "emu", "--json=1", "--until=", "-o=x",
     ];
 
     /// <summary>

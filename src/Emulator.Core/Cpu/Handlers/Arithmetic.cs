@@ -80,24 +80,34 @@ internal static unsafe partial class Handlers
 
     /// <summary>Reads operand 0 for a read-modify-write, returning its linear address when it is memory.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ulong ReadDest(Cpu cpu, ref DecodedOp op, int size, out ulong lin)
+    internal static ulong ReadDest(Cpu cpu, ref DecodedOp op, int size, out ulong lin) =>
+        ReadDest(cpu, size, op.Kind0, op.Reg0, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness, out lin);
+
+    /// <summary><see cref="ReadDest(Cpu, ref DecodedOp, int, out ulong)"/> from the operand's parts (the twins pass them as constants).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong ReadDest(Cpu cpu, int size, OperandKind Kind0, byte Reg0, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness, out ulong lin)
     {
-        if (op.Kind0 == OperandKind.Gpr)
+        if (Kind0 == OperandKind.Gpr)
         {
             lin = 0;
-            return cpu.ReadGpr(op.Reg0, size);
+            return cpu.ReadGpr(Reg0, size);
         }
 
-        lin = cpu.MemLinear(ref op);
+        lin = cpu.MemLinear(MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness);
         return cpu.ReadSized(lin, size);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void WriteDest(Cpu cpu, ref DecodedOp op, int size, ulong lin, ulong value)
+    internal static void WriteDest(Cpu cpu, ref DecodedOp op, int size, ulong lin, ulong value) =>
+        WriteDest(cpu, size, op.Kind0, op.Reg0, lin, value);
+
+    /// <summary>Writes operand 0 of a read-modify-write: the register, or the linear address <see cref="ReadDest(Cpu, ref DecodedOp, int, out ulong)"/> returned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void WriteDest(Cpu cpu, int size, OperandKind Kind0, byte Reg0, ulong lin, ulong value)
     {
-        if (op.Kind0 == OperandKind.Gpr)
+        if (Kind0 == OperandKind.Gpr)
         {
-            cpu.WriteGpr(op.Reg0, size, value);
+            cpu.WriteGpr(Reg0, size, value);
         }
         else
         {
@@ -114,13 +124,8 @@ internal static unsafe partial class Handlers
     }
 
     private static void Inc<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        ulong res = dst + 1;
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetIncDec(true, S.Size, dst, res);
-    }
+        where S : struct, IOpSize =>
+        IncJit<S>(cpu, op.Kind0, op.Reg0, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
     private static void IncReg<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize =>
@@ -131,13 +136,8 @@ internal static unsafe partial class Handlers
         DecRegJit<S>(cpu, op.Reg0);
 
     private static void Dec<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong dst = ReadDest(cpu, ref op, S.Size, out ulong lin);
-        ulong res = dst - 1;
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetIncDec(false, S.Size, dst, res);
-    }
+        where S : struct, IOpSize =>
+        DecJit<S>(cpu, op.Kind0, op.Reg0, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
     private static void Neg<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize

@@ -176,17 +176,13 @@ internal static unsafe partial class Handlers
         cpu._gpr[op.Reg0] = BinaryPrimitives.ReverseEndianness(cpu._gpr[op.Reg0]);
 
     private static void Setcc(Cpu cpu, ref DecodedOp op) =>
-        cpu.WriteOp0(ref op, 1, cpu.Condition(ConditionOfCode[(int)op.Insn.Code]) ? 1UL : 0UL);
+        SetccJit(cpu, (int)op.Insn.Code, op.Kind0, op.Reg0, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
     /// <summary>
     /// CMOVcc: the source is read (and may fault) whatever the condition, and the destination is
     /// always written, so a 32-bit CMOV zero-extends its register even when the condition is false.
     /// </summary>
     private static void Cmovcc<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong src = cpu.ReadOp1(ref op, S.Size);
-        bool taken = cpu.Condition(ConditionOfCode[(int)op.Insn.Code]);
-        cpu.WriteGpr(op.Reg0, S.Size, taken ? src : cpu.ReadGpr(op.Reg0, S.Size));
-    }
+        where S : struct, IOpSize =>
+        CmovccJit<S>(cpu, (int)op.Insn.Code, op.Kind1, op.Reg0, op.Reg1, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 }

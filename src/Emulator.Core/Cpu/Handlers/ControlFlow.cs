@@ -73,55 +73,51 @@ internal static unsafe partial class Handlers
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void JumpRelative(Cpu cpu, ref DecodedOp op) =>
-        cpu._nextRip = Cpu.IpMask(cpu._nextRip + op.Disp, op.OpSize);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void JumpIf(Cpu cpu, ref DecodedOp op, bool taken)
     {
         if (taken)
         {
-            JumpRelative(cpu, ref op);
+            JmpRelativeJit(cpu, op.Disp, op.OpSize);
         }
     }
 
-    private static void JmpRelative(Cpu cpu, ref DecodedOp op) => JumpRelative(cpu, ref op);
+    private static void JmpRelative(Cpu cpu, ref DecodedOp op) => JmpRelativeJit(cpu, op.Disp, op.OpSize);
 
     /// <summary>JMP r/m (registered for the whole mnemonic; the relative and far forms are overridden by exact code).</summary>
     private static void JmpIndirect(Cpu cpu, ref DecodedOp op) =>
-        cpu._nextRip = Cpu.IpMask(cpu.ReadOp0(ref op, op.OpSize), op.OpSize);
+        JmpIndirectJit(cpu, op.OpSize, op.Kind0, op.Reg0, op.Imm, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
-    private static void Jo(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(0));
+    private static void Jo(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 0, op.Disp, op.OpSize);
 
-    private static void Jno(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(1));
+    private static void Jno(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 1, op.Disp, op.OpSize);
 
-    private static void Jb(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(2));
+    private static void Jb(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 2, op.Disp, op.OpSize);
 
-    private static void Jae(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(3));
+    private static void Jae(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 3, op.Disp, op.OpSize);
 
-    private static void Je(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(4));
+    private static void Je(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 4, op.Disp, op.OpSize);
 
-    private static void Jne(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(5));
+    private static void Jne(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 5, op.Disp, op.OpSize);
 
-    private static void Jbe(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(6));
+    private static void Jbe(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 6, op.Disp, op.OpSize);
 
-    private static void Ja(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(7));
+    private static void Ja(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 7, op.Disp, op.OpSize);
 
-    private static void Js(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(8));
+    private static void Js(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 8, op.Disp, op.OpSize);
 
-    private static void Jns(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(9));
+    private static void Jns(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 9, op.Disp, op.OpSize);
 
-    private static void Jp(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(10));
+    private static void Jp(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 10, op.Disp, op.OpSize);
 
-    private static void Jnp(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(11));
+    private static void Jnp(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 11, op.Disp, op.OpSize);
 
-    private static void Jl(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(12));
+    private static void Jl(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 12, op.Disp, op.OpSize);
 
-    private static void Jge(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(13));
+    private static void Jge(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 13, op.Disp, op.OpSize);
 
-    private static void Jle(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(14));
+    private static void Jle(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 14, op.Disp, op.OpSize);
 
-    private static void Jg(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, cpu.Condition(15));
+    private static void Jg(Cpu cpu, ref DecodedOp op) => JccJit(cpu, 15, op.Disp, op.OpSize);
 
     private static void JcxzW(Cpu cpu, ref DecodedOp op) => JumpIf(cpu, ref op, (ushort)cpu._gpr[Gpr.Rcx] == 0);
 
@@ -165,13 +161,8 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>CALL r/m: the target is read before the return address is pushed (CALL [RSP] uses the old RSP).</summary>
-    private static void CallIndirect(Cpu cpu, ref DecodedOp op)
-    {
-        int size = op.OpSize;
-        ulong target = cpu.ReadOp0(ref op, size);
-        cpu.Push(size, cpu._nextRip);
-        cpu._nextRip = Cpu.IpMask(target, size);
-    }
+    private static void CallIndirect(Cpu cpu, ref DecodedOp op) =>
+        CallIndirectJit(cpu, op.OpSize, op.Kind0, op.Reg0, op.Imm, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
     /// <summary>RET and RET imm16: pop the return address, then release imm16 bytes of arguments.</summary>
     private static void RetNear(Cpu cpu, ref DecodedOp op)

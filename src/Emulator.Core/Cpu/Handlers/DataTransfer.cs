@@ -75,41 +75,19 @@ internal static unsafe partial class Handlers
 
     /// <summary>MOV reg, r/m.</summary>
     /// <remarks>
-    /// The most frequent memory instruction of the boot: the TLB hit completes here, a miss goes
-    /// to <see cref="LoadSlow{TDst, TSrc}"/> as a tail call, so this compiles without a frame.
+    /// The most frequent memory instruction of the boot: the TLB hit completes in the twin, a miss
+    /// goes to <see cref="LoadSlow{TDst, TSrc}"/> as a tail call, so this compiles without a frame.
     /// </remarks>
     private static void MovLoad<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize =>
-        LoadIntoRegister<S, S>(cpu, ref op);
-
-    /// <summary>Register ← zero-extended operand 1 (MOV's load form when the widths match, MOVZX otherwise).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadIntoRegister<TDst, TSrc>(Cpu cpu, ref DecodedOp op)
-        where TDst : struct, IOpSize
-        where TSrc : struct, IOpSize
-    {
-        if (op.Kind1 == OperandKind.Gpr)
-        {
-            cpu.WriteGpr(op.Reg0, TDst.Size, cpu.ReadGpr(op.Reg1, TSrc.Size));
-            return;
-        }
-
-        ulong lin = cpu.MemLinear(ref op);
-        if (cpu.TryReadFast(lin, TSrc.Size, out ulong v))
-        {
-            cpu.WriteGpr(op.Reg0, TDst.Size, v);
-            return;
-        }
-
-        LoadSlow<TDst, TSrc>(cpu, ref op, lin);
-    }
+        MovLoadJit<S>(cpu, op.Kind1, op.Reg0, op.Reg1, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
     /// <summary>A register load whose memory read missed the TLB fast path (page walk, page crossing, MMIO, faults).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void LoadSlow<TDst, TSrc>(Cpu cpu, ref DecodedOp op, ulong lin)
+    private static void LoadSlow<TDst, TSrc>(Cpu cpu, byte reg, ulong lin)
         where TDst : struct, IOpSize
         where TSrc : struct, IOpSize =>
-        cpu.WriteGpr(op.Reg0, TDst.Size, cpu.ReadSized(lin, TSrc.Size));
+        cpu.WriteGpr(reg, TDst.Size, cpu.ReadSized(lin, TSrc.Size));
 
     /// <summary>MOV reg, reg (the register form of both directions).</summary>
     private static void MovRegReg<S>(Cpu cpu, ref DecodedOp op)
@@ -123,21 +101,8 @@ internal static unsafe partial class Handlers
 
     /// <summary>MOV r/m, reg.</summary>
     private static void MovStore<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        ulong v = cpu.ReadGpr(op.Reg1, S.Size);
-        if (op.Kind0 == OperandKind.Gpr)
-        {
-            cpu.WriteGpr(op.Reg0, S.Size, v);
-            return;
-        }
-
-        ulong lin = cpu.MemLinear(ref op);
-        if (!cpu.TryWriteFast(lin, S.Size, v))
-        {
-            StoreSlow<S>(cpu, lin, v);
-        }
-    }
+        where S : struct, IOpSize =>
+        MovStoreJit<S>(cpu, op.Kind0, op.Reg0, op.Reg1, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
     /// <summary>A store that missed the TLB fast path (page walk, dirty bit, page crossing, code page, MMIO, faults).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -147,36 +112,22 @@ internal static unsafe partial class Handlers
 
     /// <summary>MOV reg, imm and MOV r/m, imm (the immediate is already sign-extended by the decoder where the encoding says so).</summary>
     private static void MovImmediate<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        if (op.Kind0 == OperandKind.Gpr)
-        {
-            cpu.WriteGpr(op.Reg0, S.Size, op.Imm);
-        }
-        else
-        {
-            cpu.WriteSized(cpu.MemLinear(ref op), S.Size, op.Imm);
-        }
-    }
+        where S : struct, IOpSize =>
+        MovImmediateJit<S>(cpu, op.Kind0, op.Reg0, op.Imm, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
     private static void Movzx<TDst, TSrc>(Cpu cpu, ref DecodedOp op)
         where TDst : struct, IOpSize
         where TSrc : struct, IOpSize =>
-        LoadIntoRegister<TDst, TSrc>(cpu, ref op);
+        MovzxJit<TDst, TSrc>(cpu, op.Kind1, op.Reg0, op.Reg1, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
     /// <summary>MOVSX and MOVSXD: sign-extend operand 1 (8, 16 or 32 bits) to the destination size.</summary>
-    private static void Movsx(Cpu cpu, ref DecodedOp op)
-    {
-        int srcSize = op.Op1Size;
-        ulong v = cpu.ReadOp1(ref op, srcSize);
-        int shift = 64 - srcSize * 8;
-        cpu.WriteGpr(op.Reg0, op.OpSize, (ulong)((long)(v << shift) >> shift));
-    }
+    private static void Movsx(Cpu cpu, ref DecodedOp op) =>
+        MovsxJit(cpu, op.Kind1, op.Reg0, op.Reg1, op.OpSize, op.Op1Size, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
     /// <summary>LEA: the offset is computed at the address size, then truncated or zero-extended to the operand size (SDM Vol. 2, LEA, Table 3-54).</summary>
     private static void Lea<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize =>
-        cpu.WriteGpr(op.Reg0, S.Size, cpu.EffectiveAddress(ref op));
+        LeaJit<S>(cpu, op.Reg0, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, NextRip(cpu, ref op));
 
     /// <summary>XCHG r/m, reg (and the accumulator short forms, where operand 1 is also a register).</summary>
     private static void Xchg(Cpu cpu, ref DecodedOp op)

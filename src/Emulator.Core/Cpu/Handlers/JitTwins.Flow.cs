@@ -9,37 +9,37 @@ namespace Emulator.Core.Cpu;
 /// </summary>
 internal static unsafe partial class Handlers
 {
-    [JitTwin(nameof(JmpRelative), Pure = true)]
+    [JitTwin(nameof(JmpRelative), Pure = true, FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void JmpRelativeJit(Cpu cpu, ulong Disp, byte OpSize) =>
         cpu._nextRip = Cpu.IpMask(cpu._nextRip + Disp, OpSize);
 
-    [JitTwin(nameof(Jo), Pure = true, Condition = 0)]
-    [JitTwin(nameof(Jno), Pure = true, Condition = 1)]
-    [JitTwin(nameof(Jb), Pure = true, Condition = 2)]
-    [JitTwin(nameof(Jae), Pure = true, Condition = 3)]
-    [JitTwin(nameof(Je), Pure = true, Condition = 4)]
-    [JitTwin(nameof(Jne), Pure = true, Condition = 5)]
-    [JitTwin(nameof(Jbe), Pure = true, Condition = 6)]
-    [JitTwin(nameof(Ja), Pure = true, Condition = 7)]
-    [JitTwin(nameof(Js), Pure = true, Condition = 8)]
-    [JitTwin(nameof(Jns), Pure = true, Condition = 9)]
-    [JitTwin(nameof(Jp), Pure = true, Condition = 10)]
-    [JitTwin(nameof(Jnp), Pure = true, Condition = 11)]
-    [JitTwin(nameof(Jl), Pure = true, Condition = 12)]
-    [JitTwin(nameof(Jge), Pure = true, Condition = 13)]
-    [JitTwin(nameof(Jle), Pure = true, Condition = 14)]
-    [JitTwin(nameof(Jg), Pure = true, Condition = 15)]
+    [JitTwin(nameof(Jo), Pure = true, Condition = 0, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Jno), Pure = true, Condition = 1, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Jb), Pure = true, Condition = 2, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Jae), Pure = true, Condition = 3, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Je), Pure = true, Condition = 4, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Jne), Pure = true, Condition = 5, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Jbe), Pure = true, Condition = 6, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Ja), Pure = true, Condition = 7, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Js), Pure = true, Condition = 8, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Jns), Pure = true, Condition = 9, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Jp), Pure = true, Condition = 10, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Jnp), Pure = true, Condition = 11, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Jl), Pure = true, Condition = 12, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Jge), Pure = true, Condition = 13, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Jle), Pure = true, Condition = 14, FlagsWritten = TwinFlags.None)]
+    [JitTwin(nameof(Jg), Pure = true, Condition = 15, FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void JccJit(Cpu cpu, int cc, ulong Disp, byte OpSize)
     {
         if (cpu.Condition(cc))
         {
-            cpu._nextRip = Cpu.IpMask(cpu._nextRip + Disp, OpSize);
+            JmpRelativeJit(cpu, Disp, OpSize);
         }
     }
 
-    [JitTwin(nameof(PushReg64))]
+    [JitTwin(nameof(PushReg64), FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PushReg64Jit(Cpu cpu, byte Reg0)
     {
@@ -49,7 +49,7 @@ internal static unsafe partial class Handlers
         cpu._gpr[Gpr.Rsp] = sp;
     }
 
-    [JitTwin(nameof(PopReg64))]
+    [JitTwin(nameof(PopReg64), FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PopReg64Jit(Cpu cpu, byte Reg0)
     {
@@ -59,7 +59,7 @@ internal static unsafe partial class Handlers
         cpu.GprRef(Reg0) = value;
     }
 
-    [JitTwin(nameof(CallRelative64))]
+    [JitTwin(nameof(CallRelative64), FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CallRelative64Jit(Cpu cpu, ulong Disp)
     {
@@ -70,7 +70,7 @@ internal static unsafe partial class Handlers
         cpu._nextRip = ret + Disp;
     }
 
-    [JitTwin(nameof(Ret64))]
+    [JitTwin(nameof(Ret64), FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Ret64Jit(Cpu cpu)
     {
@@ -80,7 +80,7 @@ internal static unsafe partial class Handlers
         cpu._nextRip = target;
     }
 
-    [JitTwin(nameof(PushReg32))]
+    [JitTwin(nameof(PushReg32), FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PushReg32Jit(Cpu cpu, ref DecodedOp op, byte Reg0)
     {
@@ -93,7 +93,7 @@ internal static unsafe partial class Handlers
         Push32(cpu, (uint)cpu.GprRef(Reg0));
     }
 
-    [JitTwin(nameof(PushImm32))]
+    [JitTwin(nameof(PushImm32), FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PushImm32Jit(Cpu cpu, ref DecodedOp op, ulong Imm)
     {
@@ -106,7 +106,7 @@ internal static unsafe partial class Handlers
         Push32(cpu, (uint)Imm);
     }
 
-    [JitTwin(nameof(PopReg32))]
+    [JitTwin(nameof(PopReg32), FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PopReg32Jit(Cpu cpu, ref DecodedOp op, byte Reg0)
     {
@@ -119,7 +119,7 @@ internal static unsafe partial class Handlers
         cpu.GprRef(Reg0) = Pop32(cpu);
     }
 
-    [JitTwin(nameof(CallRelative32))]
+    [JitTwin(nameof(CallRelative32), FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CallRelative32Jit(Cpu cpu, ref DecodedOp op, ulong Disp)
     {
@@ -134,7 +134,7 @@ internal static unsafe partial class Handlers
         cpu._nextRip = (uint)(ret + Disp);
     }
 
-    [JitTwin(nameof(Ret32))]
+    [JitTwin(nameof(Ret32), FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Ret32Jit(Cpu cpu, ref DecodedOp op)
     {
@@ -147,7 +147,7 @@ internal static unsafe partial class Handlers
         cpu._nextRip = Pop32(cpu);
     }
 
-    [JitTwin(nameof(Leave))]
+    [JitTwin(nameof(Leave), FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LeaveJit(Cpu cpu, byte OpSize)
     {
@@ -158,38 +158,27 @@ internal static unsafe partial class Handlers
         cpu.WriteGpr(Gpr.Rbp, size, v);
     }
 
-    /// <summary><see cref="Cpu.ReadOp0"/> with the operand parts as constants (register, immediate, memory, segment selector).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong JitReadOp0(Cpu cpu, int size, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness) => Kind0 switch
-    {
-        OperandKind.Gpr => cpu.ReadGpr(Reg0, size),
-        OperandKind.Immediate => Imm & Cpu.Mask(size),
-        OperandKind.Memory => cpu.ReadSized(JitLinear(cpu, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), size),
-        OperandKind.Segment => cpu._seg[Reg0].Selector,
-        _ => throw new GuestFault(Vector.UD),
-    };
-
     /// <summary><see cref="Push(Cpu, ref DecodedOp)"/>: PUSH r/m and the forms without a handler of their own.</summary>
-    [JitTwin(nameof(Push))]
+    [JitTwin(nameof(Push), FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PushJit(Cpu cpu, byte OpSize, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
     {
         int size = OpSize;
-        cpu.Push(size, JitReadOp0(cpu, size, Kind0, Reg0, Imm, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness));
+        cpu.Push(size, cpu.ReadOperand(size, Kind0, Reg0, Imm, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness));
     }
 
-    [JitTwin(nameof(CallIndirect))]
+    [JitTwin(nameof(CallIndirect), FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CallIndirectJit(Cpu cpu, byte OpSize, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness)
     {
         int size = OpSize;
-        ulong target = JitReadOp0(cpu, size, Kind0, Reg0, Imm, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness);
+        ulong target = cpu.ReadOperand(size, Kind0, Reg0, Imm, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness);
         cpu.Push(size, cpu._nextRip);
         cpu._nextRip = Cpu.IpMask(target, size);
     }
 
-    [JitTwin(nameof(JmpIndirect), PureWithoutMemory = true)]
+    [JitTwin(nameof(JmpIndirect), PureWithoutMemory = true, FlagsWritten = TwinFlags.None)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void JmpIndirectJit(Cpu cpu, byte OpSize, OperandKind Kind0, byte Reg0, ulong Imm, byte MemBase, byte MemIndex, byte MemScaleShift, ulong Disp, byte EaMaskShift, byte MemSeg, ulong nextRip, int bitness) =>
-        cpu._nextRip = Cpu.IpMask(JitReadOp0(cpu, OpSize, Kind0, Reg0, Imm, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), OpSize);
+        cpu._nextRip = Cpu.IpMask(cpu.ReadOperand(OpSize, Kind0, Reg0, Imm, MemBase, MemIndex, MemScaleShift, Disp, EaMaskShift, MemSeg, nextRip, bitness), OpSize);
 }

@@ -28,24 +28,8 @@ internal static unsafe partial class Handlers
     }
 
     private static void Xor<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        if (op.Kind1 == OperandKind.Gpr && op.Kind0 == OperandKind.Gpr && op.Reg0 == op.Reg1)
-        {
-            // The zeroing idiom. QEMU 7.2 special-cases it (CC_OP_CLR: flags known, ZF = PF = 1),
-            // which matters only to instructions whose undefined flags depend on how the previous
-            // flags are held (BT and friends): keep them materialised here too.
-            cpu.WriteGpr(op.Reg0, S.Size, 0);
-            cpu._flags = (cpu._flags & ~RFlags.Arith) | RFlags.ZF | RFlags.PF;
-            cpu._lazy = LazyOp.None;
-            return;
-        }
-
-        ulong res = ReadDest(cpu, ref op, S.Size, out ulong lin) ^ cpu.ReadOp1(ref op, S.Size);
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetLogicFlags(S.Size, res);
-    }
-
+        where S : struct, IOpSize =>
+        XorJit<S>(cpu, op.Kind0, op.Kind1, op.Reg0, op.Reg1, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness, recordFlags: true);
 
     private static void Not<S>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize

@@ -87,21 +87,13 @@ internal static unsafe partial class Handlers
 
     /// <summary>IMUL r, r/m: truncated signed product into the register.</summary>
     private static void Imul2<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        long a = SignExtend(cpu.ReadGpr(op.Reg0, S.Size), S.Size);
-        long b = SignExtend(cpu.ReadOp1(ref op, S.Size), S.Size);
-        ImulTruncated<S>(cpu, op.Reg0, a, b);
-    }
+        where S : struct, IOpSize =>
+        Imul2Jit<S>(cpu, op.Kind1, op.Reg0, op.Reg1, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
     /// <summary>IMUL r, r/m, imm: truncated signed product of r/m and the (sign-extended) immediate.</summary>
     private static void Imul3<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        long a = SignExtend(cpu.ReadOp1(ref op, S.Size), S.Size);
-        long b = SignExtend(cpu.ReadOp2(ref op, S.Size), S.Size);
-        ImulTruncated<S>(cpu, op.Reg0, a, b);
-    }
+        where S : struct, IOpSize =>
+        Imul3Jit<S>(cpu, op.Kind1, op.Reg0, op.Reg1, op.Imm, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
     private static void ImulTruncated<S>(Cpu cpu, int reg, long a, long b)
         where S : struct, IOpSize

@@ -96,35 +96,12 @@ internal static unsafe partial class Handlers
     /// <summary>SHL and SHR, mirror images: CF is the last bit out, at the MSB or bit 0 of the value shifted by count-1.</summary>
     private static void LogicalShift<S, D>(Cpu cpu, ref DecodedOp op)
         where S : struct, IOpSize
-        where D : struct, IDirection
-    {
-        if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: false, out ulong dst, out ulong lin, out int count))
-        {
-            return;
-        }
-
-        int msb = S.Size * 8 - 1;
-        ulong shm1 = D.Left ? dst << (count - 1) : dst >> (count - 1);
-        ulong res = D.Left ? shm1 << 1 : shm1 >> 1;
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetResultFlags(S.Size, res, CarryOverflow(D.Left ? shm1 >> msb : shm1, shm1 ^ res, msb));
-    }
+        where D : struct, IDirection =>
+        LogicalShiftJit<S, D>(cpu, op.Kind0, op.Kind1, op.Reg0, op.Imm, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness, recordFlags: true);
 
     private static void Sar<S>(Cpu cpu, ref DecodedOp op)
-        where S : struct, IOpSize
-    {
-        if (!ShiftOperands<S>(cpu, ref op, op.Kind1, throughCarry: false, out ulong dst, out ulong lin, out int count))
-        {
-            return;
-        }
-
-        // Both values carry the same sign, so OF comes out 0, as the SDM defines for count 1.
-        long signed = SignExtend(dst, S.Size);
-        ulong shm1 = (ulong)(signed >> (count - 1));
-        ulong res = (ulong)(signed >> count);
-        WriteDest(cpu, ref op, S.Size, lin, res);
-        cpu.SetResultFlags(S.Size, res, shm1 & 1);
-    }
+        where S : struct, IOpSize =>
+        SarJit<S>(cpu, op.Kind0, op.Kind1, op.Reg0, op.Imm, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness, recordFlags: true);
 
     /// <summary>
     /// ROL and ROR: CF is the bit that came round (bit 0 after ROL, the MSB after ROR); OF is

@@ -54,11 +54,8 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>PUSH r/m, reg, imm: the source is read before RSP moves (PUSH RSP pushes the old value).</summary>
-    private static void Push(Cpu cpu, ref DecodedOp op)
-    {
-        int size = op.OpSize;
-        cpu.Push(size, cpu.ReadOp0(ref op, size));
-    }
+    private static void Push(Cpu cpu, ref DecodedOp op) =>
+        PushJit(cpu, op.OpSize, op.Kind0, op.Reg0, op.Imm, op.MemBase, op.MemIndex, op.MemScaleShift, op.Disp, op.EaMaskShift, op.MemSeg, NextRip(cpu, ref op), cpu._bitness);
 
     /// <summary>POP r/m: RSP is incremented before a memory destination's address is computed (SDM Vol. 2, POP).</summary>
     private static void Pop(Cpu cpu, ref DecodedOp op)

@@ -5,39 +5,47 @@ namespace Emulator.Core.Cpu.Jit;
 /// (about a millisecond per block). The CPU thread hands over a block when it gets hot and goes
 /// on interpreting it; the compiled method is installed when ready and used from the block's
 /// next run. A compiled block does exactly what the interpreter does, so when it arrives changes
-/// only the speed, never the instruction count or the guest's state.
+/// only the speed, never the instruction count or the guest's state. One per CPU (so per
+/// machine): two machines in one process share no queue, thread or counters, and a machine
+/// restored from a snapshot starts with an empty code cache and its own compiler.
 /// </summary>
-internal static class BackgroundCompiler
+internal sealed class BackgroundCompiler : IDisposable
 {
-    private static readonly Queue<Block> Pending = new();
-    private static readonly object Gate = new();
-    private static Thread? _thread;
+    private readonly Queue<Block> _pending = new();
+    private readonly object _gate = new();
+    private Thread? _thread;
+    private bool _disposed;
 
-    /// <summary>Blocks compiled, and blocks the compiler refused (left to the interpreter), process-wide.</summary>
-    public static long Compiled { get; private set; }
+    /// <summary>Blocks compiled, and blocks the compiler refused (left to the interpreter).</summary>
+    public long Compiled { get; private set; }
 
-    public static long Failed { get; private set; }
+    public long Failed { get; private set; }
 
     /// <summary>Why the last refused block was refused (for diagnostics), or null.</summary>
-    public static string? LastFailure { get; private set; }
+    public string? LastFailure { get; private set; }
 
-    public static void Enqueue(Block block)
+    public void Enqueue(Block block)
     {
-        lock (Gate)
+        lock (_gate)
         {
-            Pending.Enqueue(block);
+            if (_disposed)
+            {
+                return;
+            }
+
+            _pending.Enqueue(block);
             if (_thread == null)
             {
                 _thread = new Thread(Run) { IsBackground = true, Name = "emu block compiler", Priority = ThreadPriority.BelowNormal };
                 _thread.Start();
             }
 
-            Monitor.Pulse(Gate);
+            Monitor.Pulse(_gate);
         }
     }
 
     /// <summary>Compiles <paramref name="block"/> on the calling thread (tests, and hosts that want it now).</summary>
-    public static bool CompileNow(Block block)
+    public bool CompileNow(Block block)
     {
         try
         {
@@ -46,7 +54,11 @@ internal static class BackgroundCompiler
             // A null CPU returns at once: this call only makes the .NET JIT compile the method here.
             compiled(null!, null!, 0, 0);
             Volatile.Write(ref block.Compiled, compiled);
-            Compiled++;
+            lock (_gate)
+            {
+                Compiled++;
+            }
+
             return true;
         }
         catch (Exception e)
@@ -54,25 +66,45 @@ internal static class BackgroundCompiler
             // Whatever went wrong (a twin the compiler cannot express, the .NET JIT refusing the
             // method), the interpreter keeps the block: compilation only ever changes speed, and
             // an exception escaping this thread would end the process.
-            Failed++;
-            LastFailure = $"{e.GetType().Name}: {e.Message}";
+            lock (_gate)
+            {
+                Failed++;
+                LastFailure = $"{e.GetType().Name}: {e.Message}";
+            }
+
             return false;
         }
     }
 
-    private static void Run()
+    /// <summary>Stops the thread after the block it is compiling; queued blocks stay interpreted.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _pending.Clear();
+            Monitor.Pulse(_gate);
+        }
+    }
+
+    private void Run()
     {
         while (true)
         {
             Block block;
-            lock (Gate)
+            lock (_gate)
             {
-                while (Pending.Count == 0)
+                while (_pending.Count == 0 && !_disposed)
                 {
-                    Monitor.Wait(Gate);
+                    Monitor.Wait(_gate);
                 }
 
-                block = Pending.Dequeue();
+                if (_disposed)
+                {
+                    return;
+                }
+
+                block = _pending.Dequeue();
             }
 
             CompileNow(block);

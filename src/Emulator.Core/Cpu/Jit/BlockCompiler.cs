@@ -33,6 +33,20 @@ internal static unsafe class BlockCompiler
     private static readonly FieldInfo GenerationField = CpuField(nameof(Cpu._codeGeneration));
     private static readonly MethodInfo CanRunAgain = typeof(Cpu).GetMethod(nameof(Cpu.CanRunAgain), BindingFlags.Instance | BindingFlags.NonPublic)!;
 
+    /// <summary>
+    /// The names a twin's parameter may have besides the <see cref="DecodedOp"/> fields
+    /// (<see cref="JitTwinAttribute"/> says what each one is).
+    /// </summary>
+    internal static readonly string[] ContextParameters = ["cpu", "op", "nextRip", "cc", "recordFlags", "bitness", "insnCode"];
+
+    /// <summary>
+    /// When set (by a test, on the thread that compiles), every twin call this thread emits, with
+    /// the instruction it stands for: the differential tests prove with it that every twin runs
+    /// compiled against its handler interpreted, and check each twin's flag claim against Iced.
+    /// </summary>
+    [ThreadStatic]
+    internal static List<(MethodInfo Twin, JitTwinAttribute Attribute, Iced.Intel.Instruction Insn, bool RecordsFlags)>? EmittedTwins;
+
     public static CompiledBlock Compile(Block block)
     {
         var method = new DynamicMethod($"block_{block.PhysStart:X}", typeof(int), BlockParameters, typeof(Cpu).Module, skipVisibility: true);
@@ -43,7 +57,7 @@ internal static unsafe class BlockCompiler
         var pures = new bool[block.Count];
         for (int i = 0; i < block.Count; i++)
         {
-            twins[i] = HandlerMethods.FindTwin((nint)block.Ops[i].Handler, ref block.Ops[i]);
+            twins[i] = HandlerMethods.FindTwin((nint)block.Ops[i].Handler);
             pures[i] = twins[i] is { } t && IsPure(t.Attribute, ref block.Ops[i]);
         }
 
@@ -72,6 +86,7 @@ internal static unsafe class BlockCompiler
 
             if (twin is { } t)
             {
+                EmittedTwins?.Add((t.Method, t.Attribute, op.Insn, !flagsDead[i]));
                 e.CallTwin(t.Method, t.Attribute, ref op, i, offset + op.Length, block.Bitness, recordFlags: !flagsDead[i]);
             }
             else

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Iced.Intel;
 
 namespace Emulator.Core.Cpu.Jit;
 
@@ -8,16 +9,21 @@ namespace Emulator.Core.Cpu.Jit;
 /// before anything reads them, faults, leaves the block or reads RIP. Only pure instructions
 /// (<see cref="JitTwinAttribute.Pure"/>) come between, and they cannot fault, so no exception,
 /// interrupt (taken between blocks only) or trace step can observe the skipped state; the flags
-/// leaving the block are always recorded. Unknown instructions count as readers.
+/// leaving the block are always recorded. What an instruction reads is Iced's
+/// <see cref="Instruction.RflagsRead"/>; what it writes is its twin's
+/// <see cref="JitTwinAttribute.FlagsWritten"/>. Instructions without a pure twin count as readers.
 /// </summary>
 internal static class FlagLiveness
 {
+    /// <summary>The six status flags in Iced's terms.</summary>
+    internal const RflagsBits Status = RflagsBits.OF | RflagsBits.SF | RflagsBits.ZF | RflagsBits.AF | RflagsBits.CF | RflagsBits.PF;
+
     private enum FlagUse
     {
         /// <summary>Neither reads nor writes the status flags (MOV, LEA, MOVZX ...).</summary>
         Neutral,
 
-        /// <summary>Replaces all six status flags and reads none (ADD, SUB, AND, XOR, CMP, TEST, a shift by a non-zero constant).</summary>
+        /// <summary>Replaces all six status flags and reads none (ADD, SUB, AND, XOR, CMP, TEST, IMUL, a shift by a non-zero constant).</summary>
         ReplacesAll,
 
         /// <summary>Reads flags, keeps some of them (INC/DEC keep CF), may fault or leave the block, or is not known.</summary>
@@ -30,7 +36,7 @@ internal static class FlagLiveness
         var uses = new FlagUse[block.Count];
         for (int i = 0; i < block.Count; i++)
         {
-            uses[i] = UseOf(twins[i]?.Method, ref block.Ops[i], pure[i]);
+            uses[i] = UseOf(twins[i]?.Attribute, ref block.Ops[i], pure[i]);
         }
 
         var dead = new bool[block.Count];
@@ -59,26 +65,20 @@ internal static class FlagLiveness
         return dead;
     }
 
-    private static FlagUse UseOf(MethodInfo? twin, ref DecodedOp op, bool pure)
+    private static FlagUse UseOf(JitTwinAttribute? twin, ref DecodedOp op, bool pure)
     {
-        if (twin == null || !pure)
+        if (twin == null || !pure || (op.Insn.RflagsRead & Status) != 0)
         {
             return FlagUse.Observes;
         }
 
-        string name = twin.IsGenericMethod ? twin.GetGenericMethodDefinition().Name : twin.Name;
-        switch (name)
+        switch (twin.FlagsWritten)
         {
-            case "MovRegRegJit" or "MovRegImmediateJit" or "LeaJit" or "MovLoadJit" or "MovzxJit" or "MovsxJit"
-                or "CdqeJit" or "MovImmediateJit" or "MovStoreJit":
+            case TwinFlags.None:
                 return FlagUse.Neutral;
-            case "AluRegRegJit" or "AluRegImmJit" or "AluRegRmJit":
-                // ADC and SBB read CF; the others replace all six flags.
-                var aluOp = twin.GetGenericArguments()[1];
-                return aluOp == typeof(Handlers.AdcOp) || aluOp == typeof(Handlers.SbbOp) ? FlagUse.Observes : FlagUse.ReplacesAll;
-            case "XorJit":
+            case TwinFlags.All:
                 return FlagUse.ReplacesAll;
-            case "LogicalShiftJit" or "SarJit":
+            case TwinFlags.AllForNonZeroCount:
                 // A shift by 0 changes no flag; only a constant non-zero count replaces them.
                 int mask = op.OpSize == 8 ? 63 : 31;
                 return op.Kind1 == OperandKind.Immediate && (op.Imm & (ulong)mask) != 0 ? FlagUse.ReplacesAll : FlagUse.Observes;

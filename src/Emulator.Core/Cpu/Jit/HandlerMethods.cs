@@ -18,27 +18,21 @@ internal static class HandlerMethods
 
     public static MethodInfo? Find(nint handler) => Map.Value.GetValueOrDefault(handler);
 
-    /// <summary>The twin that stands in for <paramref name="handler"/> on this op, or null.</summary>
-    public static (MethodInfo Method, JitTwinAttribute Attribute)? FindTwin(nint handler, ref DecodedOp op)
+    /// <summary>The twin that stands in for <paramref name="handler"/>, or null.</summary>
+    public static (MethodInfo Method, JitTwinAttribute Attribute)? FindTwin(nint handler)
     {
         if (Find(handler) is not { } method || !Twins.Value.TryGetValue(method.Name, out var twins))
         {
             return null;
         }
 
-        foreach (var (twin, attribute) in twins)
-        {
-            if (attribute.RegisterOnly && BlockCompiler.HasMemoryOperand(ref op))
-            {
-                continue;
-            }
-
-            var concrete = twin.IsGenericMethodDefinition ? twin.MakeGenericMethod(method.GetGenericArguments()) : twin;
-            return (concrete, attribute);
-        }
-
-        return null;
+        var (twin, attribute) = twins[0];
+        var concrete = twin.IsGenericMethodDefinition ? twin.MakeGenericMethod(method.GetGenericArguments()) : twin;
+        return (concrete, attribute);
     }
+
+    /// <summary>Every twin and the attribute naming its handler (a twin of several handlers, as Jcc's, once per handler).</summary>
+    internal static IEnumerable<(MethodInfo Method, JitTwinAttribute Attribute)> AllTwins() => Twins.Value.Values.SelectMany(list => list);
 
     private static Dictionary<string, List<(MethodInfo, JitTwinAttribute)>> BuildTwins()
     {

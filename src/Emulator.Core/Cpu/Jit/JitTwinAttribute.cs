@@ -23,9 +23,33 @@ internal sealed class JitTwinAttribute(string handler) : Attribute
     /// <summary>Pure when the op has no memory operand (register forms of an r/m handler).</summary>
     public bool PureWithoutMemory { get; init; }
 
-    /// <summary>The twin handles only ops with no memory operand; others keep the handler.</summary>
-    public bool RegisterOnly { get; init; }
-
     /// <summary>The condition code passed as <c>cc</c> (Jcc twins).</summary>
     public int Condition { get; init; } = -1;
+
+    /// <summary>
+    /// What the twin does to the six status flags (<see cref="FlagLiveness"/>; what it reads comes
+    /// from Iced's <c>RflagsRead</c> for the decoded instruction). Every twin states it: a test
+    /// fails on <see cref="TwinFlags.Unknown"/> and checks the claim against Iced's
+    /// <c>RflagsModified</c> for each instruction the differential tests compile.
+    /// </summary>
+    public TwinFlags FlagsWritten { get; init; }
+}
+
+/// <summary>What a twin writes of CF, PF, AF, ZF, SF and OF when it records flags.</summary>
+internal enum TwinFlags
+{
+    /// <summary>Not stated: flag liveness treats the instruction as reading the flags.</summary>
+    Unknown,
+
+    /// <summary>Writes none of them (MOV, LEA, MOVZX, SETcc, branches, stack forms).</summary>
+    None,
+
+    /// <summary>Replaces all six, whatever they were (ADD, SUB, AND, XOR, CMP, TEST, IMUL).</summary>
+    All,
+
+    /// <summary>Replaces all six when the count is a non-zero constant; a count of 0 changes none (SHL, SHR, SAR).</summary>
+    AllForNonZeroCount,
+
+    /// <summary>Writes all but CF, which it keeps (INC, DEC): the flags before it stay visible.</summary>
+    AllButCarry,
 }

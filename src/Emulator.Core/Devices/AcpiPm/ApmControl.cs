@@ -13,7 +13,7 @@ using Emulator.Core.Io;
 namespace Emulator.Core.Devices.AcpiPm;
 
 /// <summary>The APM control (0xB2) and status (0xB3) ports.</summary>
-public sealed class ApmControl : IPortDevice
+public sealed class ApmControl : IPortDevice, IDevice
 {
     public const ushort BasePort = 0xB2;
     public const int PortCount = 2;
@@ -33,6 +33,20 @@ public sealed class ApmControl : IPortDevice
 
     public string Name => "apm";
 
+    /// <summary>Machine reset: nothing changes — QEMU's APM ports (hw/isa/apm.c) have no reset handler, so both keep their values.</summary>
+    public void Reset()
+    {
+    }
+
+    public DeviceState SaveState() => new ApmState(_control, _status);
+
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<ApmState>(state, this);
+        _control = s.Control;
+        _status = s.Status;
+    }
+
     public uint Read(ushort offset, int size) => offset == 0 ? _control : _status;
 
     public void Write(ushort offset, int size, uint value)
@@ -51,3 +65,6 @@ public sealed class ApmControl : IPortDevice
         }
     }
 }
+
+/// <summary>The APM control and status bytes (QEMU vmstate "APM State": apmc, apms).</summary>
+public sealed record ApmState(byte Control, byte Status) : DeviceState;

@@ -18,7 +18,7 @@ using Emulator.Core.Io;
 namespace Emulator.Core.Devices.AcpiPm;
 
 /// <summary>The legacy/modern QEMU CPU-hotplug registers for a one-CPU machine.</summary>
-public sealed class CpuHotplugBlock : IPortDevice
+public sealed class CpuHotplugBlock : IPortDevice, IDevice
 {
     public const ushort BasePort = 0xAF00;
     public const int PortCount = 32;
@@ -40,6 +40,25 @@ public sealed class CpuHotplugBlock : IPortDevice
 
     /// <summary>False once the guest switched the block to the modern interface.</summary>
     public bool LegacyMode { get; private set; } = true;
+
+    /// <summary>
+    /// Machine reset: nothing changes. The legacy/modern switch survives resets (QEMU's
+    /// "cpu-hotplug-legacy" property), and neither QEMU's legacy block nor its modern one
+    /// (hw/acpi/cpu.c) resets the selector or the command.
+    /// </summary>
+    public void Reset()
+    {
+    }
+
+    public DeviceState SaveState() => new CpuHotplugState(LegacyMode, _selector, _command);
+
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<CpuHotplugState>(state, this);
+        LegacyMode = s.LegacyMode;
+        _selector = s.Selector;
+        _command = s.Command;
+    }
 
     public uint Read(ushort offset, int size)
     {
@@ -107,3 +126,6 @@ public sealed class CpuHotplugBlock : IPortDevice
         }
     }
 }
+
+/// <summary>The CPU-hotplug block's mode, CPU selector and last command.</summary>
+public sealed record CpuHotplugState(bool LegacyMode, uint Selector, byte Command) : DeviceState;

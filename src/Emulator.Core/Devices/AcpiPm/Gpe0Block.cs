@@ -4,17 +4,19 @@
 // window and its I/O-space enable (PCI 00:01.3 register 0x80). It is not where the PIIX4
 // datasheet puts GPSTS/GPEN (inside the PM block); the FADT's GPE0_BLK points here.
 // Emulated: +0..+1 GPE0 status (write-1-to-clear per byte), +2..+3 GPE0 enable (stored per
-// byte); wider accesses act byte by byte as QEMU's 1-byte implementation splits them. The SCI
+// byte); wider accesses arrive byte by byte: the block declares QEMU piix4_gpe_ops' sizes
+// (valid 1–4, impl 1), and the port bus splits them as QEMU's memory core does. The SCI
 // contribution is status & enable of the first byte only, as QEMU's acpi_update_sci evaluates
 // gpe.sts[0] & gpe.en[0].
 // Not emulated: any event source setting a status bit (QEMU's PCI/CPU/memory hotplug GPEs).
 // Firmware relies on: nothing (OVMF never touches GPE0); OS ACPI drivers clear and enable it.
 using Emulator.Core.Io;
+using Emulator.Core.Memory;
 
 namespace Emulator.Core.Devices.AcpiPm;
 
 /// <summary>The 4-port GPE0 status/enable block at 0xAFE0.</summary>
-public sealed class Gpe0Block : IPortDevice
+public sealed class Gpe0Block : IPortDevice, IDevice
 {
     public const ushort BasePort = 0xAFE0;
     public const int PortCount = 4;
@@ -25,6 +27,9 @@ public sealed class Gpe0Block : IPortDevice
     private readonly byte[] _enable = new byte[PortCount / 2];
 
     public string Name => "acpi-gpe0";
+
+    /// <summary>QEMU piix4_gpe_ops: valid 1–4 bytes, handlers of 1 byte (gpe_readb/gpe_writeb).</summary>
+    public AccessSizes Sizes => new(1, 4, 1, 1);
 
     /// <summary>Raised after every write: the SCI level may have changed.</summary>
     public event Action? Changed;
@@ -39,35 +44,34 @@ public sealed class Gpe0Block : IPortDevice
         Array.Clear(_enable);
     }
 
-    public uint Read(ushort offset, int size)
-    {
-        uint value = 0;
-        for (int i = 0; i < size; i++)
-        {
-            int at = offset + i;
-            byte b = at < EnableOffset ? _status[at] : _enable[at - EnableOffset];
-            value |= (uint)b << (8 * i);
-        }
+    public DeviceState SaveState() => new Gpe0State([.. _status], [.. _enable]);
 
-        return value;
+    /// <summary>Restores both registers; the PM block that owns them restores the SCI level it recorded.</summary>
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<Gpe0State>(state, this);
+        s.Status.CopyTo(_status, 0);
+        s.Enable.CopyTo(_enable, 0);
     }
 
+    /// <summary>One byte (the bus splits wider accesses).</summary>
+    public uint Read(ushort offset, int size) => offset < EnableOffset ? _status[offset] : _enable[offset - EnableOffset];
+
+    /// <summary>One byte: status bits written as 1 clear, enable bytes are stored.</summary>
     public void Write(ushort offset, int size, uint value)
     {
-        for (int i = 0; i < size; i++)
+        if (offset < EnableOffset)
         {
-            int at = offset + i;
-            byte b = (byte)(value >> (8 * i));
-            if (at < EnableOffset)
-            {
-                _status[at] &= (byte)~b;
-            }
-            else
-            {
-                _enable[at - EnableOffset] = b;
-            }
+            _status[offset] &= (byte)~value;
+        }
+        else
+        {
+            _enable[offset - EnableOffset] = (byte)value;
         }
 
         Changed?.Invoke();
     }
 }
+
+/// <summary>The GPE0 status and enable bytes (QEMU vmstate "gpe": sts, en).</summary>
+public sealed record Gpe0State(byte[] Status, byte[] Enable) : DeviceState;

@@ -5,7 +5,7 @@
 // toggled since it was last cleared), PM1 enable (+2), PM1 control (+4: SCI_EN bit 0, SLP_TYP
 // bits 10–12, SLP_EN bit 13 write-only: raises SleepRequested(type)), the PM timer (+8, 24-bit,
 // 3,579,545 Hz, computed from virtual nanoseconds exactly as QEMU's muldiv64(ns, 3579545, 1e9)),
-// an SCI level output (PM1 status & enable or the GPE0 block's pending bits, as QEMU's
+// an SCI output line (PM1 status & enable or the GPE0 block's pending bits, as QEMU's
 // acpi_update_sci, gated by SCI_EN: ACPI 6.4 §4.8.3.2.1). QEMU's block is a 64-port container
 // (hw/acpi/piix4.c "piix4-pm") holding only PM1 event (+0..+3), PM1 control (+4..+5) and the
 // timer (+8..+11): every other offset falls through to unassigned I/O and reads all-ones. GPE0 is
@@ -20,7 +20,7 @@ using Emulator.Core.Timing;
 namespace Emulator.Core.Devices.AcpiPm;
 
 /// <summary>The 64-port PIIX4 PM register block: PM1 event/control registers and the ACPI PM timer.</summary>
-public sealed class PmIoBlock : IPortDevice
+public sealed class PmIoBlock : IPortDevice, IDevice
 {
     public const int PortCount = 64;
     public const ushort Pm1StatusOffset = 0x00;
@@ -53,7 +53,6 @@ public sealed class PmIoBlock : IPortDevice
     private ushort _enable;
     private ushort _control;
     private long _overflowsSeen;
-    private bool _sci;
 
     public PmIoBlock(Func<long> virtualNanoseconds)
     {
@@ -69,8 +68,8 @@ public sealed class PmIoBlock : IPortDevice
     /// <summary>Raised when the guest writes SLP_EN; the argument is SLP_TYP (bits 10–12 of PM1 control).</summary>
     public event Action<int>? SleepRequested;
 
-    /// <summary>Raised when the SCI level changes (the machine routes it to the PIC input in PCI 00:01.3 0x3C).</summary>
-    public event Action<bool>? SciChanged;
+    /// <summary>The SCI output, set when its level changes (QEMU's piix4_pm irq, ISA IRQ 9 on the pc board).</summary>
+    public OutputLine Sci { get; } = new("piix4-pm.sci");
 
     public bool SciEnabled => (_control & ControlSciEnable) != 0;
 
@@ -86,6 +85,21 @@ public sealed class PmIoBlock : IPortDevice
         Gpe0.Reset();
         _overflowsSeen = TimerTicks >> TimerOverflowBit;
         UpdateSci();
+    }
+
+    /// <summary>The PM1 registers, the timer-overflow bookkeeping, the SCI level and GPE0 (QEMU vmstate "piix4_pm" pm1/gpe parts).</summary>
+    public DeviceState SaveState() =>
+        new PmIoState(_status, _enable, _control, _overflowsSeen, Sci.Level, (Gpe0State)Gpe0.SaveState());
+
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<PmIoState>(state, this);
+        _status = s.Status;
+        _enable = s.Enable;
+        _control = s.Control;
+        _overflowsSeen = s.OverflowsSeen;
+        Gpe0.RestoreState(s.Gpe0);
+        Sci.Restore(s.Sci);
     }
 
     /// <summary>The free-running timer count (before the 24-bit wrap) at the current virtual time.</summary>
@@ -208,10 +222,12 @@ public sealed class PmIoBlock : IPortDevice
     private void UpdateSci()
     {
         bool sci = ((CurrentStatus() & _enable) != 0 || Gpe0.SciPending) && SciEnabled;
-        if (sci != _sci)
+        if (sci != Sci.Level)
         {
-            _sci = sci;
-            SciChanged?.Invoke(sci);
+            Sci.Set(sci);
         }
     }
 }
+
+/// <summary>PM1 status, enable and control, the timer overflows already reflected in TMR_STS, the SCI level and GPE0.</summary>
+public sealed record PmIoState(ushort Status, ushort Enable, ushort Control, long OverflowsSeen, bool Sci, Gpe0State Gpe0) : DeviceState;

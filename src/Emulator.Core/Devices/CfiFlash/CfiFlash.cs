@@ -13,14 +13,14 @@ namespace Emulator.Core.Devices.CfiFlash;
 /// quirks, reproduced here: clear-status leaves status 0x00 (OVMF's flash detection needs it),
 /// block erase takes effect on the 0x20 write, a finished program keeps returning status.
 /// </summary>
-public sealed unsafe class CfiFlash : IMmioDevice
+public sealed unsafe class CfiFlash : IMmioDevice, IDevice
 {
     public const int SectorSize = 4096;
 
     /// <summary>The write buffer: 2^8 bytes, as the CFI table's byte 0x2A says for bank width 1.</summary>
     private const int WriteBufferBytes = 256;
 
-    /// <summary>pflash's MemoryRegionOps leave QEMU's default maximum access size, 4 bytes.</summary>
+    /// <summary>The widest access the handlers take (QEMU's default impl.max_access_size; the bus splits 8-byte ones).</summary>
     private const int MaxAccessSize = 4;
 
     /// <summary>Query and identifier offsets are taken modulo 256 (bank width 1, legacy device width).</summary>
@@ -34,7 +34,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
     private PhysicalBus? _bus;
     private MemoryRegion? _region;
     private int _cycle;
-    private byte _command;
+    private byte _command = FlashCommand.ReadArray;
     private byte _status = FlashStatus.Ready;
     private int _counter;
     private ulong _bufferBase;
@@ -54,6 +54,9 @@ public sealed unsafe class CfiFlash : IMmioDevice
     }
 
     public string Name { get; }
+
+    /// <summary>pflash_cfi01's MemoryRegionOps declare no sizes: QEMU's defaults, so an 8-byte access arrives as two 4-byte cycles, low half first.</summary>
+    public AccessSizes Sizes => AccessSizes.QemuDefault;
 
     public bool ReadOnly { get; }
 
@@ -76,11 +79,37 @@ public sealed unsafe class CfiFlash : IMmioDevice
         _region = region;
     }
 
+    /// <summary>
+    /// The array (host memory). Not part of <see cref="SaveState"/>: a machine snapshot saves it
+    /// with RAM and puts it back through <see cref="RestoreContents"/>.
+    /// </summary>
     public ReadOnlySpan<byte> Contents => new(_array, (int)_size);
+
+    /// <summary>
+    /// Overwrites the array with a snapshot's copy (same size) and tells the bus, so code decoded
+    /// from the old bytes is dropped; write listeners (the varstore file, the write log) are not told.
+    /// </summary>
+    public void RestoreContents(ReadOnlySpan<byte> contents)
+    {
+        if ((ulong)contents.Length != _size)
+        {
+            throw new ArgumentException($"{Name} holds {_size} bytes, the snapshot {contents.Length}", nameof(contents));
+        }
+
+        contents.CopyTo(new Span<byte>(_array, (int)_size));
+        if (_region?.CodePages > 0)
+        {
+            _bus?.NotifyWritten(_region.Start, _size);
+        }
+    }
 
     /// <summary>Adds a listener; several are told in the order they were added.</summary>
     public void AddListener(IFlashWriteListener listener) => Listener = FlashWriteListeners.Combine(Listener, listener);
 
+    /// <summary>
+    /// Machine reset (QEMU pflash_reset): read-array mode, cycle 0, status ready. The array (the
+    /// varstore), a half-filled write buffer and the program/erase counters are kept.
+    /// </summary>
     public void Reset()
     {
         _cycle = 0;
@@ -89,16 +118,51 @@ public sealed unsafe class CfiFlash : IMmioDevice
         SetArrayMode(true);
     }
 
+    /// <summary>The command state machine (QEMU vmstate "pflash_cfi01" and the write buffer), not the array.</summary>
+    public DeviceState SaveState() => new CfiFlashState(
+        _cycle, _command, _status, _counter, _bufferBase, [.. _buffer], [.. _bufferWritten], _bufferLow, _bufferHigh, _arrayMode, BytesProgrammed, BlocksErased);
+
+    /// <summary>Restores the state machine and switches the bus's direct reads to the recorded mode.</summary>
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<CfiFlashState>(state, this);
+        _cycle = s.Cycle;
+        _command = s.Command;
+        _status = s.Status;
+        _counter = s.Counter;
+        _bufferBase = s.BufferBase;
+        s.Buffer.CopyTo(_buffer, 0);
+        s.BufferWritten.CopyTo(_bufferWritten, 0);
+        _bufferLow = s.BufferLow;
+        _bufferHigh = s.BufferHigh;
+        BytesProgrammed = s.BytesProgrammed;
+        BlocksErased = s.BlocksErased;
+        SetArrayMode(s.ArrayMode);
+    }
+
     public ulong Read(ulong offset, int size)
     {
-        if (size > MaxAccessSize)
+        switch (_command)
         {
-            // QEMU's memory core splits an 8-byte access to pflash (4-byte maximum) into two
-            // 4-byte accesses, low half first; the bus never lets one cross the region's end.
-            return ReadOne(offset, MaxAccessSize) | (ReadOne(offset + MaxAccessSize, MaxAccessSize) << 32);
-        }
+            case FlashCommand.ReadArray:
+                // Only reached when the bus is not switching reads to host memory.
+                return ReadArray(offset, size);
+            case FlashCommand.ReadIdentifier:
+                // Offsets (addr & 0xFF) 0 and 1 return the ID pairs, every other offset 0; all ID
+                // bytes are 0 on the PC machine (manufacturer/device properties unset).
+                return 0;
+            case FlashCommand.CfiQuery:
+                {
+                    // Bank width 1: the table byte at (addr & 0xFF), zero-extended to any width.
+                    ulong index = offset & QueryOffsetMask;
+                    return index < (ulong)_cfiTable.Length ? _cfiTable[index] : 0UL;
+                }
 
-        return ReadOne(offset, size);
+            default:
+                // Every other command reads status. With the device width unset (QEMU's legacy
+                // behaviour) a 32-bit read sees it twice, 0x00SS00SS; narrower reads 0x00SS.
+                return size == MaxAccessSize ? _status | ((ulong)_status << 16) : _status;
+        }
     }
 
     public void Write(ulong offset, int size, ulong value)
@@ -129,40 +193,7 @@ public sealed unsafe class CfiFlash : IMmioDevice
             }
         }
 
-        if (size > MaxAccessSize)
-        {
-            // Split as QEMU does (see Read): the high half is a second, separate write cycle.
-            WriteOne(offset, MaxAccessSize, value & uint.MaxValue);
-            WriteOne(offset + MaxAccessSize, MaxAccessSize, value >> 32);
-            return;
-        }
-
         WriteOne(offset, size, value);
-    }
-
-    private ulong ReadOne(ulong offset, int size)
-    {
-        switch (_command)
-        {
-            case FlashCommand.ReadArray:
-                // Only reached when the bus is not switching reads to host memory.
-                return ReadArray(offset, size);
-            case FlashCommand.ReadIdentifier:
-                // Offsets (addr & 0xFF) 0 and 1 return the ID pairs, every other offset 0; all ID
-                // bytes are 0 on the PC machine (manufacturer/device properties unset).
-                return 0;
-            case FlashCommand.CfiQuery:
-                {
-                    // Bank width 1: the table byte at (addr & 0xFF), zero-extended to any width.
-                    ulong index = offset & QueryOffsetMask;
-                    return index < (ulong)_cfiTable.Length ? _cfiTable[index] : 0UL;
-                }
-
-            default:
-                // Every other command reads status. With the device width unset (QEMU's legacy
-                // behaviour) a 32-bit read sees it twice, 0x00SS00SS; narrower reads 0x00SS.
-                return size == MaxAccessSize ? _status | ((ulong)_status << 16) : _status;
-        }
     }
 
     private void WriteOne(ulong offset, int size, ulong value)
@@ -422,3 +453,11 @@ public sealed unsafe class CfiFlash : IMmioDevice
         return v;
     }
 }
+
+/// <summary>
+/// A flash chip's command state: write cycle, current command, status, the write-to-buffer count,
+/// window, bytes and the span written, read-array mode, and the program/erase counters.
+/// </summary>
+public sealed record CfiFlashState(
+    int Cycle, byte Command, byte Status, int Counter, ulong BufferBase, byte[] Buffer, bool[] BufferWritten,
+    int BufferLow, int BufferHigh, bool ArrayMode, long BytesProgrammed, long BlocksErased) : DeviceState;

@@ -26,7 +26,7 @@ using Emulator.Core.Io;
 namespace Emulator.Core.Devices.CmosRtc;
 
 /// <summary>The CMOS RAM and real-time clock behind ports 0x70/0x71.</summary>
-public sealed class Mc146818 : IPortDevice
+public sealed class Mc146818 : IPortDevice, IDevice
 {
     public const ushort BasePort = 0x70;
     public const int PortCount = 2;
@@ -115,6 +115,28 @@ public sealed class Mc146818 : IPortDevice
 
     /// <summary>The date and time the clock shows now.</summary>
     public DateTime Now => _base.AddTicks(_virtualNanoseconds() / NanosecondsPerTick);
+
+    /// <summary>
+    /// Machine reset: nothing changes. CMOS RAM and the clock are battery-backed and survive, as
+    /// on QEMU; QEMU's rtc_reset also clears register B's PIE/AIE/SQWE and register C's flags,
+    /// which this model does not act on (no IRQ 8), and which a reset here leaves as they were.
+    /// </summary>
+    public void Reset()
+    {
+    }
+
+    /// <summary>CMOS RAM, the clock's base date, the index register and the update-flag bookkeeping.</summary>
+    public DeviceState SaveState() => new CmosRtcState([.. _cmos], _base.Ticks, _index, NmiDisabled, _updatesSeenUntil);
+
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<CmosRtcState>(state, this);
+        s.Cmos.CopyTo(_cmos, 0);
+        _base = new DateTime(s.BaseTicks, DateTimeKind.Unspecified);
+        _index = s.Index;
+        NmiDisabled = s.NmiDisabled;
+        _updatesSeenUntil = s.UpdatesSeenUntil;
+    }
 
     public uint Read(ushort offset, int size)
     {
@@ -357,3 +379,10 @@ public sealed class Mc146818 : IPortDevice
         _cmos[high] = (byte)(value >> 8);
     }
 }
+
+/// <summary>
+/// The 128 CMOS bytes (clock bytes hold what SET froze), the date the clock shows at virtual time
+/// 0 (DateTime ticks), the selected index, the NMI-disable bit, and the virtual time up to which
+/// register C's update flag accounts for second boundaries.
+/// </summary>
+public sealed record CmosRtcState(byte[] Cmos, long BaseTicks, int Index, bool NmiDisabled, long UpdatesSeenUntil) : DeviceState;

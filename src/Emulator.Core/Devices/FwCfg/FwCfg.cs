@@ -24,7 +24,7 @@ using Emulator.Core.Memory;
 namespace Emulator.Core.Devices.FwCfg;
 
 /// <summary>The fw_cfg selector/data ports and item store; <see cref="DmaPort"/> is its DMA register.</summary>
-public sealed class FwCfg : IPortDevice
+public sealed class FwCfg : IPortDevice, IDevice
 {
     public const ushort BasePort = 0x510;
     public const int PortCount = 2;
@@ -164,8 +164,31 @@ public sealed class FwCfg : IPortDevice
         return null;
     }
 
-    /// <summary>Device reset (QEMU fw_cfg_reset): the signature is selected.</summary>
-    public void Reset() => Select(SignatureKey);
+    /// <summary>
+    /// Device reset (QEMU fw_cfg_reset): the signature is selected and the DMA register forgets a
+    /// half-written address. The items are the board's and stay.
+    /// </summary>
+    public void Reset()
+    {
+        Select(SignatureKey);
+        DmaPort.Reset();
+    }
+
+    /// <summary>
+    /// The selection, read offset and DMA register (QEMU vmstate "fw_cfg": cur_entry, cur_offset,
+    /// dma_addr). The items are not saved: the machine builds the same ones from its options, and
+    /// the ACPI tables' rebuild state is the "acpi-build" device's.
+    /// </summary>
+    public DeviceState SaveState() => new FwCfgState(_selected, _offset, DmaPort.Address, DmaPort.Transfers);
+
+    /// <summary>Restores the selection without running a file's select callback (it ran when the guest selected it).</summary>
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<FwCfgState>(state, this);
+        _selected = s.Selected;
+        _offset = s.Offset;
+        DmaPort.Restore(s.DmaAddress, s.DmaTransfers);
+    }
 
     public uint Read(ushort offset, int size)
     {
@@ -260,3 +283,6 @@ public sealed class FwCfg : IPortDevice
         _items[FileDirKey] = dir;
     }
 }
+
+/// <summary>The selected key, the read offset in it, the DMA address register's half-written value and the DMA transfer count.</summary>
+public sealed record FwCfgState(ushort Selected, int Offset, ulong DmaAddress, long DmaTransfers) : DeviceState;

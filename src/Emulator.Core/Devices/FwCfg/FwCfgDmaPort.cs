@@ -76,8 +76,17 @@ public sealed class FwCfgDmaPort : IPortDevice
         }
     }
 
-    /// <summary>Device reset: a half-written address is forgotten.</summary>
+    /// <summary>Device reset (part of fw_cfg's): a half-written address is forgotten.</summary>
     public void Reset() => _address = 0;
+
+    /// <summary>The high half written so far (0 when none), saved with fw_cfg's state.</summary>
+    internal ulong Address => _address;
+
+    internal void Restore(ulong address, long transfers)
+    {
+        _address = address;
+        Transfers = transfers;
+    }
 
     private void Transfer(ulong descriptor)
     {

@@ -16,8 +16,9 @@
 // timers hold their line until the status bit is cleared, edge-triggered ones pulse it; with
 // LEG_RT_CNF timer 0 drives GSI 0 (ISA IRQ0, I/O APIC pin 2) and timer 1 GSI 8 (IRQ8).
 // Deadlines go to the Scheduler: a timer fires when virtual time reaches the comparator's tick.
-// Access sizes as QEMU's hpet_ram_ops: 32-bit; 64-bit accesses split into two 32-bit halves,
-// low first; narrower ones read 0 and write nothing.
+// Access sizes as QEMU 7.2's hpet_ram_ops declare them (Sizes): valid 4–8 bytes, handlers of
+// the default 4, so the bus splits a 64-bit access into two 32-bit halves, low first, and
+// refuses narrower ones (they read 0 and write nothing).
 // Not emulated: the PIT and RTC interrupt gating of legacy replacement (the machine has no PIT,
 // and the RTC raises no interrupt); timer 3's registers (QEMU's off-by-one range check leaves a
 // fourth register set readable and writable; here they read 0); QEMU's re-arm of a periodic
@@ -32,12 +33,15 @@ using Emulator.Core.Timing;
 namespace Emulator.Core.Devices.Hpet;
 
 /// <summary>The HPET of QEMU's "pc" machine: main counter and three comparators on virtual time.</summary>
-public sealed class Hpet : IMmioDevice
+public sealed class Hpet : IMmioDevice, IDevice
 {
     public const ulong DefaultBase = 0xFED0_0000;
     public const ulong Size = 0x1000;
     public const ulong RegisterBlockSize = 0x400;
     public const int TimerCount = 3;
+
+    /// <summary>Interrupt routes a timer can select (Tn_INT_ROUTE_CNF is 5 bits; QEMU HPET_NUM_IRQ_ROUTES).</summary>
+    public const int RouteCount = 32;
 
     /// <summary>The counter period in femtoseconds (QEMU HPET_CLK_PERIOD 10 ns × FS_PER_NS).</summary>
     public const uint PeriodFemtoseconds = 10_000_000;
@@ -74,7 +78,7 @@ public sealed class Hpet : IMmioDevice
 
     private readonly HpetTimer[] _timers = new HpetTimer[TimerCount];
     private readonly Func<long> _now;
-    private readonly Action<int, bool> _setGsi;
+    private readonly OutputLine[] _irqs = new OutputLine[RouteCount];
     private readonly Action<ulong, uint> _writeMemory;
     private ulong _config;
     private ulong _isr;
@@ -83,13 +87,16 @@ public sealed class Hpet : IMmioDevice
 
     /// <param name="scheduler">Where comparator deadlines go.</param>
     /// <param name="now">The current virtual time in scheduler ticks (nanoseconds).</param>
-    /// <param name="setGsi">Sets the level of a global system interrupt line (0–23 connected on the pc machine).</param>
     /// <param name="writeMemory">A 32-bit physical memory write, for FSB (message) delivery.</param>
-    public Hpet(Scheduler scheduler, Func<long> now, Action<int, bool> setGsi, Action<ulong, uint> writeMemory)
+    public Hpet(Scheduler scheduler, Func<long> now, Action<ulong, uint> writeMemory)
     {
         _now = now;
-        _setGsi = setGsi;
         _writeMemory = writeMemory;
+        for (int i = 0; i < RouteCount; i++)
+        {
+            _irqs[i] = new OutputLine($"hpet.irq{i}");
+        }
+
         for (int i = 0; i < TimerCount; i++)
         {
             _timers[i] = new HpetTimer(this, i, scheduler);
@@ -97,6 +104,12 @@ public sealed class Hpet : IMmioDevice
     }
 
     public string Name => "hpet";
+
+    /// <summary>QEMU 7.2 hpet_ram_ops: valid.min 4, valid.max 8, no impl sizes (QEMU's default 1–4).</summary>
+    public AccessSizes Sizes => new(DwordSize, QwordSize, 1, DwordSize);
+
+    /// <summary>The interrupt outputs by route (QEMU's hpet irqs[]): the pc board connects 0–23 to the GSI lines, 24–31 to nothing.</summary>
+    public IReadOnlyList<OutputLine> Irqs => _irqs;
 
     internal bool Enabled => (_config & ConfigEnable) != 0;
 
@@ -115,37 +128,25 @@ public sealed class Hpet : IMmioDevice
         _config = 0;
     }
 
-    public ulong Read(ulong offset, int size)
-    {
-        if (size == QwordSize)
-        {
-            return Read(offset, DwordSize) | (Read(offset + DwordSize, DwordSize) << DwordBits);
-        }
+    /// <summary>A 32-bit read (the bus lets no other size through).</summary>
+    public ulong Read(ulong offset, int size) => offset < RegisterBlockSize ? ReadRegister((int)offset) & LowDword : 0;
 
-        return size == DwordSize && offset < RegisterBlockSize ? ReadRegister((int)offset) & LowDword : 0;
-    }
-
+    /// <summary>A 32-bit write (the bus lets no other size through).</summary>
     public void Write(ulong offset, int size, ulong value)
     {
-        if (size == QwordSize)
-        {
-            Write(offset, DwordSize, value & LowDword);
-            Write(offset + DwordSize, DwordSize, value >> DwordBits);
-            return;
-        }
-
-        if (size == DwordSize && offset < RegisterBlockSize)
+        if (offset < RegisterBlockSize)
         {
             WriteRegister((int)offset, value & LowDword);
         }
     }
 
-    /// <summary>The state a snapshot keeps (QEMU's vmstate "hpet" with the offset, plus each timer's deadline).</summary>
-    public HpetState SaveState() =>
-        new(_config, _isr, _counter, _offset, [.. _timers.Select(t => t.SaveState())]);
+    /// <summary>The state a snapshot keeps (QEMU's vmstate "hpet" with the offset, plus each timer's deadline and the output levels).</summary>
+    public DeviceState SaveState() =>
+        new HpetState(_config, _isr, _counter, _offset, [.. _timers.Select(t => t.SaveState())], [.. _irqs.Select(l => l.Level)]);
 
-    public void RestoreState(HpetState state)
+    public void RestoreState(DeviceState saved)
     {
+        var state = DeviceState.Expect<HpetState>(saved, this);
         _config = state.Config;
         _isr = state.InterruptStatus;
         _counter = state.Counter;
@@ -153,6 +154,11 @@ public sealed class Hpet : IMmioDevice
         for (int i = 0; i < TimerCount; i++)
         {
             _timers[i].RestoreState(state.Timers[i]);
+        }
+
+        for (int i = 0; i < RouteCount; i++)
+        {
+            _irqs[i].Restore(state.IrqLevels[i]);
         }
     }
 
@@ -178,7 +184,7 @@ public sealed class Hpet : IMmioDevice
             _isr &= ~mask;
             if (!fsb)
             {
-                _setGsi(gsi, false);
+                _irqs[gsi].Set(false);
             }
         }
         else if (fsb)
@@ -188,13 +194,13 @@ public sealed class Hpet : IMmioDevice
         else if ((timerConfig & HpetTimer.LevelTriggered) != 0)
         {
             _isr |= mask;
-            _setGsi(gsi, true);
+            _irqs[gsi].Set(true);
         }
         else
         {
             _isr &= ~mask;
-            _setGsi(gsi, true);
-            _setGsi(gsi, false);
+            _irqs[gsi].Set(true);
+            _irqs[gsi].Set(false);
         }
     }
 
@@ -288,8 +294,8 @@ public sealed class Hpet : IMmioDevice
         if (((old ^ value) & ConfigLegacyRoute) != 0)
         {
             // QEMU lowers IRQ0 and sets IRQ8 to the RTC's level, which here is always low.
-            _setGsi(LegacyTimer0Gsi, false);
-            _setGsi(LegacyTimer1Gsi, false);
+            _irqs[LegacyTimer0Gsi].Set(false);
+            _irqs[LegacyTimer1Gsi].Set(false);
         }
     }
 }

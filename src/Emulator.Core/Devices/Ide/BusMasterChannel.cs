@@ -6,8 +6,8 @@
 // address (bits 1–0 read 0), accessible at any width. Offsets 0–3 answer byte accesses only:
 // wider reads return all ones and wider writes are dropped, as on QEMU.
 // Emulated: the registers; starting the engine sets "active" (QEMU sets BM_STATUS_DMAING even
-// when no transfer is pending) and stopping it clears "active"; the channel's interrupt sets
-// the status interrupt bit (QEMU bmdma_irq).
+// when no transfer is pending) and stopping it clears "active"; the channel's interrupt passes
+// through here to the ISA IRQ, a raise setting the status interrupt bit (QEMU bmdma_irq).
 // Not emulated: the DMA transfer itself (walking the descriptor table) — there is no drive to
 // transfer from; it comes with the drives.
 // Firmware relies on: OVMF's AtaAtapiPassThruDxe finds the registers through BAR4 and uses
@@ -17,7 +17,7 @@ using Emulator.Core.Io;
 namespace Emulator.Core.Devices.Ide;
 
 /// <summary>Bus-master command, status and descriptor-table registers of one IDE channel.</summary>
-public sealed class BusMasterChannel : IPortDevice
+public sealed class BusMasterChannel : IPortDevice, IDevice
 {
     public const int PortCount = 8;
     public const int CommandOffset = 0;
@@ -36,9 +36,13 @@ public sealed class BusMasterChannel : IPortDevice
     public BusMasterChannel(string name)
     {
         Name = name;
+        Irq = new OutputLine(name + ".irq");
     }
 
     public string Name { get; }
+
+    /// <summary>The channel's interrupt on its way to the ISA IRQ (QEMU BMDMAState irq).</summary>
+    public OutputLine Irq { get; }
 
     public byte Command { get; private set; }
 
@@ -95,8 +99,16 @@ public sealed class BusMasterChannel : IPortDevice
         }
     }
 
-    /// <summary>The channel raised its interrupt: the status interrupt bit latches.</summary>
-    public void NoteInterrupt() => Status |= StatusInterrupt;
+    /// <summary>The channel's interrupt input (QEMU bmdma_irq): a raise latches the status interrupt bit; the level goes on to <see cref="Irq"/>.</summary>
+    public void InterruptIn(bool level)
+    {
+        if (level)
+        {
+            Status |= StatusInterrupt;
+        }
+
+        Irq.Set(level);
+    }
 
     /// <summary>Machine reset (QEMU bmdma_reset): every register 0.</summary>
     public void Reset()
@@ -104,6 +116,17 @@ public sealed class BusMasterChannel : IPortDevice
         Command = 0;
         Status = 0;
         TableAddress = 0;
+    }
+
+    public DeviceState SaveState() => new BusMasterState(Command, Status, TableAddress, Irq.Level);
+
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<BusMasterState>(state, this);
+        Command = s.Command;
+        Status = s.Status;
+        TableAddress = s.TableAddress;
+        Irq.Restore(s.Interrupt);
     }
 
     private static ulong WidthMask(int size) => (1UL << (size * 8)) - 1;
@@ -118,3 +141,6 @@ public sealed class BusMasterChannel : IPortDevice
         Command = (byte)(value & CommandWritableBits);
     }
 }
+
+/// <summary>A bus-master block's command, status and descriptor-table address (QEMU vmstate "ide bmdma") and the interrupt level it passes on.</summary>
+public sealed record BusMasterState(byte Command, byte Status, uint TableAddress, bool Interrupt) : DeviceState;

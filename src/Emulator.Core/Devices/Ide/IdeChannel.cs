@@ -25,7 +25,7 @@ using Emulator.Core.Io;
 namespace Emulator.Core.Devices.Ide;
 
 /// <summary>The command block of one ATA channel with no drives attached.</summary>
-public sealed class IdeChannel : IPortDevice
+public sealed class IdeChannel : IPortDevice, IDevice
 {
     public const int CommandBlockPorts = 8;
     public const int DataRegister = 0;
@@ -51,12 +51,13 @@ public sealed class IdeChannel : IPortDevice
     public IdeChannel(string name)
     {
         Name = name;
+        Irq = new OutputLine(name + ".irq");
     }
 
     public string Name { get; }
 
-    /// <summary>Raised with the level of the channel's interrupt output (INTRQ).</summary>
-    public event Action<bool>? InterruptChanged;
+    /// <summary>The channel's interrupt output (INTRQ), set on every raise and on a lowering of a raised line (QEMU ide_set_irq / ide_bus's irq).</summary>
+    public OutputLine Irq { get; }
 
     /// <summary>The device the last device/head write selected: 0 or 1.</summary>
     public int SelectedDevice { get; private set; }
@@ -64,7 +65,7 @@ public sealed class IdeChannel : IPortDevice
     /// <summary>The device control register as last written (QEMU keeps one for both devices).</summary>
     public byte DeviceControl { get; private set; }
 
-    public bool InterruptPending { get; private set; }
+    public bool InterruptPending => Irq.Level;
 
     /// <summary>The task-file byte last written to <paramref name="register"/> (1–6); a drive's command parameters.</summary>
     public byte TaskFile(int register) => _taskFile[register];
@@ -102,6 +103,18 @@ public sealed class IdeChannel : IPortDevice
         {
             WriteRegister(offset + 1, (byte)(value >> 8));
         }
+    }
+
+    /// <summary>The task file, selected device, device control and interrupt level (QEMU vmstate "ide_bus" and "ide_drive" parts a drive-less channel has).</summary>
+    public DeviceState SaveState() => new IdeChannelState([.. _taskFile], SelectedDevice, DeviceControl, Irq.Level);
+
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<IdeChannelState>(state, this);
+        s.TaskFile.CopyTo(_taskFile, 0);
+        SelectedDevice = s.SelectedDevice;
+        DeviceControl = s.DeviceControl;
+        Irq.Restore(s.Interrupt);
     }
 
     /// <summary>The alternate status (control block read): 0 with no drives; the interrupt stays as it is.</summary>
@@ -178,7 +191,9 @@ public sealed class IdeChannel : IPortDevice
             return;
         }
 
-        InterruptPending = level;
-        InterruptChanged?.Invoke(level);
+        Irq.Set(level);
     }
 }
+
+/// <summary>An IDE channel's task-file bytes, selected device (0 or 1), device control register and interrupt level.</summary>
+public sealed record IdeChannelState(byte[] TaskFile, int SelectedDevice, byte DeviceControl, bool Interrupt) : DeviceState;

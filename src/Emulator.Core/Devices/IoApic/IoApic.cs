@@ -31,7 +31,7 @@ using Emulator.Core.Timing;
 namespace Emulator.Core.Devices.IoApic;
 
 /// <summary>The 24-pin I/O APIC of QEMU's "pc" machine.</summary>
-public sealed class IoApic : IMmioDevice
+public sealed class IoApic : IMmioDevice, IDevice
 {
     public const ulong DefaultBase = 0xFEC0_0000;
     public const ulong Size = 0x1000;
@@ -70,7 +70,6 @@ public sealed class IoApic : IMmioDevice
 
     private const ulong OffsetMask = 0xFF;
     private const int DwordSize = 4;
-    private const int QwordSize = 8;
     private const int DwordBits = 32;
 
     private readonly ulong[] _entries = new ulong[PinCount];
@@ -99,6 +98,9 @@ public sealed class IoApic : IMmioDevice
     }
 
     public string Name => "ioapic";
+
+    /// <summary>QEMU's ioapic_io_ops declare no sizes: the defaults, so the bus splits an 8-byte access into two dwords, low first.</summary>
+    public AccessSizes Sizes => AccessSizes.QemuDefault;
 
     /// <summary>
     /// Machine reset (QEMU ioapic_reset_common): ID 0, IOREGSEL 0, IRR clear, every entry masked.
@@ -178,12 +180,6 @@ public sealed class IoApic : IMmioDevice
 
     public ulong Read(ulong offset, int size)
     {
-        if (size == QwordSize)
-        {
-            // Wider than QEMU's 4-byte implementation: two dword accesses, low first.
-            return Read(offset, DwordSize) | (Read(offset + DwordSize, DwordSize) << DwordBits);
-        }
-
         return (offset & OffsetMask) switch
         {
             SelectRegister => _select,
@@ -194,13 +190,6 @@ public sealed class IoApic : IMmioDevice
 
     public void Write(ulong offset, int size, ulong value)
     {
-        if (size == QwordSize)
-        {
-            Write(offset, DwordSize, value & uint.MaxValue);
-            Write(offset + DwordSize, DwordSize, value >> DwordBits);
-            return;
-        }
-
         switch (offset & OffsetMask)
         {
             case SelectRegister:
@@ -216,11 +205,13 @@ public sealed class IoApic : IMmioDevice
     }
 
     /// <summary>The state a snapshot keeps (QEMU's vmstate "ioapic" plus the storm guard).</summary>
-    public IoApicState SaveState() =>
-        new(_id, _select, _irr, _levels, [.. _entries], [.. _successiveEois], _deferredService?.When);
+    public DeviceState SaveState() =>
+        new IoApicState(_id, _select, _irr, _levels, [.. _entries], [.. _successiveEois], _deferredService?.When);
 
-    public void RestoreState(IoApicState state)
+    /// <summary>Restores the registers and input levels as recorded and re-arms a deferred send; nothing is sent now.</summary>
+    public void RestoreState(DeviceState saved)
     {
+        var state = DeviceState.Expect<IoApicState>(saved, this);
         CancelDeferredService();
         _id = state.Id;
         _select = state.Select;

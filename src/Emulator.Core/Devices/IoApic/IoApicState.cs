@@ -5,4 +5,4 @@ namespace Emulator.Core.Devices.IoApic;
 /// redirection entries (Remote IRR included), the interrupt-storm counters and when a deferred
 /// send is due (null when none).
 /// </summary>
-public sealed record IoApicState(byte Id, byte Select, uint Irr, uint Levels, ulong[] Entries, int[] SuccessiveEois, long? DeferredServiceAt);
+public sealed record IoApicState(byte Id, byte Select, uint Irr, uint Levels, ulong[] Entries, int[] SuccessiveEois, long? DeferredServiceAt) : DeviceState;

@@ -34,7 +34,7 @@ using Emulator.Core.Timing;
 namespace Emulator.Core.Devices.LocalApic;
 
 /// <summary>The local APIC of the (single) CPU: registers, timer and interrupt acceptance.</summary>
-public sealed class Xapic : IMmioDevice, IInterruptController
+public sealed class Xapic : IMmioDevice, IInterruptController, IDevice
 {
     public const ulong DefaultBase = 0xFEE0_0000;
     public const ulong Size = 0x1000;
@@ -153,12 +153,7 @@ public sealed class Xapic : IMmioDevice, IInterruptController
     /// </summary>
     public void Reset()
     {
-        if (_timerEvent != null)
-        {
-            _scheduler.Cancel(_timerEvent);
-            _timerEvent = null;
-        }
-
+        CancelTimer();
         Array.Clear(_isr);
         Array.Clear(_tmr);
         Array.Clear(_irr);
@@ -175,6 +170,36 @@ public sealed class Xapic : IMmioDevice, IInterruptController
     }
 
     public byte Id { get; private set; }
+
+    /// <summary>Every register, the timer's load time and its next deadline (QEMU vmstate "apic" with next_time).</summary>
+    public DeviceState SaveState() => new XapicState(
+        Id, [.. _isr], [.. _tmr], [.. _irr], [.. _lvt], _tpr, _ldr, _dfr, _svr, _icrLow, _icrHigh,
+        _divideConfiguration, _initialCount, _loadTime, _timerEvent?.When);
+
+    /// <summary>Restores the registers and re-arms the timer at its recorded deadline; the machine tells the CPU to look for interrupts.</summary>
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<XapicState>(state, this);
+        CancelTimer();
+        Id = s.Id;
+        s.Isr.CopyTo(_isr, 0);
+        s.Tmr.CopyTo(_tmr, 0);
+        s.Irr.CopyTo(_irr, 0);
+        s.Lvt.CopyTo(_lvt, 0);
+        _tpr = s.Tpr;
+        _ldr = s.Ldr;
+        _dfr = s.Dfr;
+        _svr = s.Svr;
+        _icrLow = s.IcrLow;
+        _icrHigh = s.IcrHigh;
+        SetDivideConfiguration(s.DivideConfiguration);
+        _initialCount = s.InitialCount;
+        _loadTime = s.LoadTime;
+        if (s.TimerDeadline is { } deadline)
+        {
+            _timerEvent = _scheduler.Schedule(deadline, OnTimer);
+        }
+    }
 
     public bool SoftwareEnabled => (_svr & SvrSoftwareEnable) != 0;
 
@@ -457,13 +482,17 @@ public sealed class Xapic : IMmioDevice, IInterruptController
 
     private void RestartTimer()
     {
+        CancelTimer();
+        ArmTimer(_now());
+    }
+
+    private void CancelTimer()
+    {
         if (_timerEvent != null)
         {
             _scheduler.Cancel(_timerEvent);
             _timerEvent = null;
         }
-
-        ArmTimer(_now());
     }
 
     /// <summary>Schedules the first expiry strictly after the counter state at <paramref name="time"/>.</summary>
@@ -525,3 +554,11 @@ public sealed class Xapic : IMmioDevice, IInterruptController
 
     private static void ClearBit(uint[] bits, int vector) => bits[vector / BitsPerRegister] &= ~(1u << (vector % BitsPerRegister));
 }
+
+/// <summary>
+/// A local APIC's registers (ISR, TMR and IRR as 8 dwords each, the 6 LVT entries), the timer's
+/// divide configuration, initial count and load time, and its next deadline (null when stopped).
+/// </summary>
+public sealed record XapicState(
+    byte Id, uint[] Isr, uint[] Tmr, uint[] Irr, uint[] Lvt, uint Tpr, uint Ldr, uint Dfr, uint Svr, uint IcrLow, uint IcrHigh,
+    uint DivideConfiguration, uint InitialCount, long LoadTime, long? TimerDeadline) : DeviceState;

@@ -61,6 +61,9 @@ public sealed class I440fxHostBridge : PciFunction
         }
     }
 
+    /// <summary>A restore re-announces every PAM register, as a reset does.</summary>
+    protected override void OnRestored() => OnReset();
+
     protected override void OnConfigWritten(int offset, int size)
     {
         for (int pam = 0; pam < PamRegisterCount; pam++)

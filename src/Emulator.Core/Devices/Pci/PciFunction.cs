@@ -13,7 +13,7 @@ using System.Buffers.Binary;
 namespace Emulator.Core.Devices.Pci;
 
 /// <summary>Base class of an emulated PCI function: configuration space with write masks and BARs.</summary>
-public abstract class PciFunction
+public abstract class PciFunction : IDevice
 {
     public const int ConfigSpaceSize = 256;
     public const int VendorIdOffset = 0x00;
@@ -112,6 +112,30 @@ public abstract class PciFunction
         OnReset();
     }
 
+    /// <summary>The configuration space (QEMU vmstate "PCIDevice": config); a function with more state extends it.</summary>
+    public virtual DeviceState SaveState() => new PciConfigState([.. _config]);
+
+    /// <summary>Restores the configuration space, then lets the function re-apply what its registers imply (<see cref="OnRestored"/>).</summary>
+    public virtual void RestoreState(DeviceState state) => RestoreConfig(DeviceState.Expect<PciConfigState>(state, this).Config);
+
+    /// <summary>Puts a saved configuration space back and calls <see cref="OnRestored"/>.</summary>
+    protected void RestoreConfig(byte[] config)
+    {
+        if (config.Length != ConfigSpaceSize)
+        {
+            throw new ArgumentException($"{Name}: a configuration space is {ConfigSpaceSize} bytes, not {config.Length}", nameof(config));
+        }
+
+        _powerOn ??= (byte[])_config.Clone();
+        config.CopyTo(_config, 0);
+        OnRestored();
+    }
+
+    /// <summary>Called after a restore: the function re-applies the mappings its registers imply.</summary>
+    protected virtual void OnRestored()
+    {
+    }
+
     /// <summary>Called after <see cref="Reset"/> restored the configuration space.</summary>
     protected virtual void OnReset()
     {
@@ -162,3 +186,6 @@ public abstract class PciFunction
         SetWriteMask(offset, 4, ~(size - 1) & ~typeMask);
     }
 }
+
+/// <summary>A PCI function's 256-byte configuration space.</summary>
+public record PciConfigState(byte[] Config) : DeviceState;

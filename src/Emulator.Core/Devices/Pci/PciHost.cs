@@ -15,7 +15,7 @@ using Emulator.Core.Io;
 namespace Emulator.Core.Devices.Pci;
 
 /// <summary>The host side of configuration mechanism #1: routes 0xCFC accesses to attached functions on bus 0.</summary>
-public sealed class PciHost : IPortDevice
+public sealed class PciHost : IPortDevice, IDevice
 {
     public const ushort BasePort = 0xCF8;
     public const int PortCount = 8;
@@ -59,14 +59,17 @@ public sealed class PciHost : IPortDevice
 
     public PciFunction? FunctionAt(int device, int function) => _functions[(device * MaxFunctions) + function];
 
-    /// <summary>Machine reset: every attached function's configuration space back to power-on values.</summary>
-    public void ResetFunctions()
+    /// <summary>
+    /// Machine reset: CONFIG_ADDRESS keeps its value, as it always has here (the firmware writes
+    /// it before each configuration access); the functions are devices of their own.
+    /// </summary>
+    public void Reset()
     {
-        foreach (var f in _functions)
-        {
-            f?.Reset();
-        }
     }
+
+    public DeviceState SaveState() => new PciHostState(_address);
+
+    public void RestoreState(DeviceState state) => _address = DeviceState.Expect<PciHostState>(state, this).Address;
 
     public uint Read(ushort offset, int size)
     {
@@ -126,3 +129,6 @@ public sealed class PciHost : IPortDevice
 
     private static uint SizeMask(int size) => size >= 4 ? uint.MaxValue : (1u << (8 * size)) - 1;
 }
+
+/// <summary>CONFIG_ADDRESS (QEMU vmstate "PCIHost": config_reg).</summary>
+public sealed record PciHostState(uint Address) : DeviceState;

@@ -51,23 +51,14 @@ public sealed class Piix3Ide : PciFunction
         BusMaster = new BusMasterChannel[ChannelCount];
         for (int i = 0; i < ChannelCount; i++)
         {
-            int channel = i;
             Channels[i] = new IdeChannel(i == 0 ? "ide-primary" : "ide-secondary");
             BusMaster[i] = new BusMasterChannel(Channels[i].Name + "-bm");
-            Channels[i].InterruptChanged += level =>
-            {
-                if (level)
-                {
-                    BusMaster[channel].NoteInterrupt();
-                }
-
-                InterruptChanged?.Invoke(Irqs[channel], level);
-            };
+            Channels[i].Irq.Connect(BusMaster[i].Name, BusMaster[i].InterruptIn);
         }
     }
 
-    /// <summary>Raised with (ISA IRQ, level) when a channel's interrupt output changes.</summary>
-    public event Action<int, bool>? InterruptChanged;
+    /// <summary>The ISA IRQ channel <paramref name="channel"/>'s interrupt (<see cref="BusMasterChannel.Irq"/>) belongs on: 14 or 15.</summary>
+    public static int Irq(int channel) => Irqs[channel];
 
     /// <summary>
     /// Raised when the decoded bus-master block (enabled, base) changes: when enabled is false the
@@ -99,6 +90,27 @@ public sealed class Piix3Ide : PciFunction
         UpdateBusMasterMapping();
     }
 
+    /// <summary>The configuration space with both channels and both bus-master blocks (QEMU vmstate "ide" of piix3-ide).</summary>
+    public override DeviceState SaveState() => new Piix3IdeState(
+        ((PciConfigState)base.SaveState()).Config,
+        [.. Channels.Select(c => (IdeChannelState)c.SaveState())],
+        [.. BusMaster.Select(b => (BusMasterState)b.SaveState())]);
+
+    public override void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<Piix3IdeState>(state, this);
+        for (int i = 0; i < ChannelCount; i++)
+        {
+            Channels[i].RestoreState(s.Channels[i]);
+            BusMaster[i].RestoreState(s.BusMaster[i]);
+        }
+
+        RestoreConfig(s.Config);
+    }
+
+    /// <summary>A restore maps the bus-master blocks where the restored BAR4 and command register put them.</summary>
+    protected override void OnRestored() => UpdateBusMasterMapping(announce: true);
+
     protected override void OnConfigWritten(int offset, int size)
     {
         if (Touches(offset, size, CommandOffset, 2) || Touches(offset, size, BusMasterBarOffset, 4))
@@ -107,12 +119,13 @@ public sealed class Piix3Ide : PciFunction
         }
     }
 
-    private void UpdateBusMasterMapping()
+    /// <summary>Recomputes the decoded block; tells the machine when it changed, or always with <paramref name="announce"/>.</summary>
+    private void UpdateBusMasterMapping(bool announce = false)
     {
         uint bar = BusMasterBase;
         bool enabled = (GetByte(CommandOffset) & CommandIoSpace) != 0 && bar != 0 && bar + BusMasterBlockSize - 1 <= LastPort;
         ushort bmBase = (ushort)bar;
-        if (enabled != _busMasterMapped || (enabled && bmBase != _busMasterBase))
+        if (announce || enabled != _busMasterMapped || (enabled && bmBase != _busMasterBase))
         {
             _busMasterMapped = enabled;
             _busMasterBase = bmBase;
@@ -120,3 +133,6 @@ public sealed class Piix3Ide : PciFunction
         }
     }
 }
+
+/// <summary>The PIIX3 IDE function: its configuration space, both channels and both bus-master blocks.</summary>
+public sealed record Piix3IdeState(byte[] Config, IdeChannelState[] Channels, BusMasterState[] BusMaster) : DeviceState;

@@ -58,6 +58,14 @@ public sealed class Piix4PowerManagement : PciFunction
         }
     }
 
+    /// <summary>A restore maps the PM block where the restored PMBA and enable bit put it (QEMU piix4_pm post_load: pm_io_space_update).</summary>
+    protected override void OnRestored()
+    {
+        _mapped = PmIoEnabled;
+        _mappedBase = _mapped ? PmBase : (ushort)0;
+        PmIoChanged?.Invoke(_mapped, _mappedBase);
+    }
+
     protected override void OnConfigWritten(int offset, int size)
     {
         if (!Touches(offset, size, PmBaseOffset, 4) && !Touches(offset, size, PmRegMiscOffset, 1))

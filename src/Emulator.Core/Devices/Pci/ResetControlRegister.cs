@@ -13,7 +13,7 @@ using Emulator.Core.Io;
 namespace Emulator.Core.Devices.Pci;
 
 /// <summary>The PIIX3 reset control register at 0xCF9.</summary>
-public sealed class ResetControlRegister : IPortDevice
+public sealed class ResetControlRegister : IPortDevice, IDevice
 {
     public const ushort Port = 0xCF9;
     public const byte SystemReset = 0x02;
@@ -45,4 +45,11 @@ public sealed class ResetControlRegister : IPortDevice
 
     /// <summary>Machine reset (QEMU piix3_reset): 0.</summary>
     public void Reset() => _value = 0;
+
+    public DeviceState SaveState() => new ResetControlState(_value);
+
+    public void RestoreState(DeviceState state) => _value = DeviceState.Expect<ResetControlState>(state, this).Value;
 }
+
+/// <summary>The stored SRST bit (QEMU vmstate "PIIX3": rcr).</summary>
+public sealed record ResetControlState(byte Value) : DeviceState;

@@ -1,7 +1,7 @@
 // The PC/AT pair of 8259A PICs as integrated in the PIIX3 (Intel 82371SB datasheet §2.6):
 // master at 0x20/0x21, slave at 0xA0/0xA1 cascaded on master IRQ 2, ELCR at 0x4D0/0x4D1.
-// Emulated: ISA IRQ 0–15 inputs, cascade, the INTR output (an event for LINT0 of the local
-// APIC or the CPU), interrupt acknowledge as an IInterruptController (spurious IRQ 7/15 when
+// Emulated: ISA IRQ 0–15 inputs, cascade, the INTR output line (for LINT0 of the local APIC
+// or the CPU), interrupt acknowledge as an IInterruptController (spurious IRQ 7/15 when
 // nothing is pending at acknowledge time, as QEMU's pic_read_irq).
 // Not emulated: see Pic.
 // Firmware relies on: OVMF masks both PICs (0xFF) and never unmasks them.
@@ -10,7 +10,7 @@ using Emulator.Core.Cpu;
 namespace Emulator.Core.Devices.Pic8259;
 
 /// <summary>Master and slave 8259A, cascaded; the CPU-facing interrupt controller of a legacy PC.</summary>
-public sealed class DualPic : IInterruptController
+public sealed class DualPic : IInterruptController, IDevice
 {
     public const ushort MasterBasePort = 0x20;
     public const ushort SlaveBasePort = 0xA0;
@@ -21,16 +21,16 @@ public sealed class DualPic : IInterruptController
     private const int IrqsPerChip = 8;
     private const int SpuriousIrq = 7;
 
-    private bool _output;
-
     public DualPic()
     {
         Master = new Pic(true, MasterElcrMask) { Changed = Update };
         Slave = new Pic(false, SlaveElcrMask) { Changed = Update };
     }
 
-    /// <summary>Raised when the INTR output to the CPU changes level.</summary>
-    public event Action<bool>? OutputChanged;
+    public string Name => "pic";
+
+    /// <summary>The INTR output to the CPU, set when its level changes.</summary>
+    public OutputLine Intr { get; } = new("pic.intr");
 
     /// <summary>Register for <see cref="Pic.PortCount"/> ports at <see cref="MasterBasePort"/>.</summary>
     public Pic Master { get; }
@@ -40,14 +40,22 @@ public sealed class DualPic : IInterruptController
 
     public bool HasPendingInterrupt => Master.HighestPending() >= 0;
 
-    /// <summary>Machine reset (QEMU pic_reset on both chips, ELCR cleared as pic_reset_common does).</summary>
+    /// <summary>Machine reset (QEMU pic_reset on both chips, ELCR cleared).</summary>
     public void Reset()
     {
-        Master.Elcr = 0;
-        Slave.Elcr = 0;
         Master.Reset();
         Slave.Reset();
         Update();
+    }
+
+    public DeviceState SaveState() => new DualPicState((PicState)Master.SaveState(), (PicState)Slave.SaveState(), Intr.Level);
+
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<DualPicState>(state, this);
+        Master.RestoreState(s.Master);
+        Slave.RestoreState(s.Slave);
+        Intr.Restore(s.Intr);
     }
 
     /// <summary>Sets the level of ISA IRQ <paramref name="irq"/> (0–15); edge inputs latch on the rising edge.</summary>
@@ -106,10 +114,12 @@ public sealed class DualPic : IInterruptController
     {
         Master.SetIrq(Pic.CascadeIrq, Slave.HighestPending() >= 0);
         bool output = Master.HighestPending() >= 0;
-        if (output != _output)
+        if (output != Intr.Level)
         {
-            _output = output;
-            OutputChanged?.Invoke(output);
+            Intr.Set(output);
         }
     }
 }
+
+/// <summary>Both 8259s and the INTR level.</summary>
+public sealed record DualPicState(PicState Master, PicState Slave, bool Intr) : DeviceState;

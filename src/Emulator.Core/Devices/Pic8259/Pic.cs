@@ -13,7 +13,7 @@ using Emulator.Core.Io;
 namespace Emulator.Core.Devices.Pic8259;
 
 /// <summary>One 8259A. DualPic cascades a master and a slave and computes the CPU's INTR line.</summary>
-public sealed class Pic : IPortDevice
+public sealed class Pic : IPortDevice, IDevice
 {
     public const int PortCount = 2;
     public const ushort CommandOffset = 0;
@@ -116,7 +116,7 @@ public sealed class Pic : IPortDevice
         }
         else if ((v & Icw1Init) != 0)
         {
-            Reset();
+            InitReset();
             _initState = 1;
             _needIcw4 = (v & Icw1Ic4) != 0;
             _single = (v & Icw1Single) != 0;
@@ -278,8 +278,42 @@ public sealed class Pic : IPortDevice
         return priority;
     }
 
-    /// <summary>Initialisation reset (ICW1, and machine reset as QEMU's pic_reset): masks and requests cleared.</summary>
+    /// <summary>Machine reset (QEMU i8259 pic_reset): ELCR cleared, then the initialisation reset.</summary>
     public void Reset()
+    {
+        Elcr = 0;
+        InitReset();
+    }
+
+    /// <summary>Every register, the edge detector's last input levels and the initialisation sequence (QEMU vmstate "i8259").</summary>
+    public DeviceState SaveState() => new PicState(
+        Irr, Isr, Imr, VectorBase, Elcr, _lastIrr, _priorityAdd, _readIsr, _poll, _specialMask, _initState,
+        _autoEoi, _rotateOnAutoEoi, _specialFullyNested, _needIcw4, _single);
+
+    /// <summary>Restores the registers; the pair (<see cref="DualPic"/>) restores its INTR level.</summary>
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<PicState>(state, this);
+        Irr = s.Irr;
+        Isr = s.Isr;
+        Imr = s.Imr;
+        VectorBase = s.VectorBase;
+        Elcr = s.Elcr;
+        _lastIrr = s.LastIrr;
+        _priorityAdd = s.PriorityAdd;
+        _readIsr = s.ReadIsr;
+        _poll = s.Poll;
+        _specialMask = s.SpecialMask;
+        _initState = s.InitState;
+        _autoEoi = s.AutoEoi;
+        _rotateOnAutoEoi = s.RotateOnAutoEoi;
+        _specialFullyNested = s.SpecialFullyNested;
+        _needIcw4 = s.NeedIcw4;
+        _single = s.Single;
+    }
+
+    /// <summary>Initialisation reset (ICW1; QEMU pic_init_reset): masks and requests cleared, ELCR kept.</summary>
+    private void InitReset()
     {
         _lastIrr = 0;
         Irr &= Elcr;
@@ -298,3 +332,8 @@ public sealed class Pic : IPortDevice
         _single = false;
     }
 }
+
+/// <summary>One 8259A: IRR, ISR, IMR, vector base, ELCR, last input levels, rotation and the ICW/OCW3 mode bits.</summary>
+public sealed record PicState(
+    byte Irr, byte Isr, byte Imr, byte VectorBase, byte Elcr, byte LastIrr, byte PriorityAdd, bool ReadIsr, bool Poll,
+    bool SpecialMask, int InitState, bool AutoEoi, bool RotateOnAutoEoi, bool SpecialFullyNested, bool NeedIcw4, bool Single) : DeviceState;

@@ -21,7 +21,7 @@ using Emulator.Core.Io;
 namespace Emulator.Core.Devices.Ps2;
 
 /// <summary>The i8042 keyboard controller and its keyboard.</summary>
-public sealed class I8042 : IPortDevice
+public sealed class I8042 : IPortDevice, IDevice
 {
     public const ushort DataPort = 0x60;
     public const ushort CommandPort = 0x64;
@@ -112,7 +112,7 @@ public sealed class I8042 : IPortDevice
     /// <summary>Raised when the guest reads the status register and the output buffer is empty (it polls for a key that has not come).</summary>
     public event Action? InputAwaited;
 
-    /// <summary>Power-on / machine reset state (QEMU kbd_reset and ps2_kbd_reset).</summary>
+    /// <summary>Power-on / machine reset state (QEMU kbd_reset and ps2_kbd_reset); the last byte read stays, as port 0x60 repeats it.</summary>
     public void Reset()
     {
         _mode = ModeKeyboardInterrupt | ModeAuxInterrupt;
@@ -122,6 +122,28 @@ public sealed class I8042 : IPortDevice
         _keyboardCommand = 0;
         _scanSet = DefaultScanSet;
         _output.Clear();
+    }
+
+    /// <summary>The controller's registers, the output queue and the keyboard's command state (QEMU vmstate "pckbd" and "ps2kbd").</summary>
+    public DeviceState SaveState() => new I8042State(
+        [.. _output.Select(o => o.Value)], [.. _output.Select(o => o.Aux)], _status, _mode, _outputPort, _pendingCommand, _keyboardCommand, _scanSet, _lastRead);
+
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<I8042State>(state, this);
+        _output.Clear();
+        for (int i = 0; i < s.OutputBytes.Length; i++)
+        {
+            _output.Enqueue((s.OutputBytes[i], s.OutputFromAux[i]));
+        }
+
+        _status = s.Status;
+        _mode = s.Mode;
+        _outputPort = s.OutputPort;
+        _pendingCommand = s.PendingCommand;
+        _keyboardCommand = s.KeyboardCommand;
+        _scanSet = s.ScanSet;
+        _lastRead = s.LastRead;
     }
 
     /// <summary>Port 0x60: the next byte of the output buffer.</summary>
@@ -332,3 +354,11 @@ public sealed class I8042 : IPortDevice
         }
     }
 }
+
+/// <summary>
+/// The i8042: the output queue (bytes oldest first, and whether each came from the aux port),
+/// status, command byte, output port, the controller command awaiting its argument, the
+/// keyboard command awaiting its argument, the scan set and the last byte read from 0x60.
+/// </summary>
+public sealed record I8042State(
+    byte[] OutputBytes, bool[] OutputFromAux, byte Status, byte Mode, byte OutputPort, byte PendingCommand, byte KeyboardCommand, byte ScanSet, byte LastRead) : DeviceState;

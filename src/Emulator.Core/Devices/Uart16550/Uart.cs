@@ -8,7 +8,7 @@
 // outside loopback, QEMU's reset value with a chardev that has no modem lines), SCR, the
 // interrupt priority of IIR (line status, received data, THR empty; the modem lines never
 // change, so no modem-status interrupt) and an
-// interrupt output (level = an interrupt is identified, as QEMU, not gated by OUT2).
+// interrupt output line (level = an interrupt is identified, as QEMU, not gated by OUT2).
 // Input is pulled: whenever the guest reads LSR or RBR and the receive FIFO is empty, one byte
 // is taken from the machine's source (or by Poll), so scripted input arrives as the guest reads.
 // A read of LSR or RBR that finds nothing received is reported (InputAwaited): the guest is
@@ -23,7 +23,7 @@ using Emulator.Core.Io;
 namespace Emulator.Core.Devices.Uart16550;
 
 /// <summary>A 16550A UART with an output sink and a pull input source.</summary>
-public sealed class Uart : IPortDevice
+public sealed class Uart : IPortDevice, IDevice
 {
     public const ushort Com1BasePort = 0x3F8;
     public const ushort Com2BasePort = 0x2F8;
@@ -84,17 +84,22 @@ public sealed class Uart : IPortDevice
     private byte _lsrErrors;
     private byte _scratch;
     private bool _transmitInterruptPending;
-    private bool _interrupt;
 
     /// <param name="output">Receives every byte the guest transmits outside loopback.</param>
     /// <param name="input">Returns the next input byte, or -1 when there is none yet.</param>
-    public Uart(Action<byte> output, Func<int> input)
+    /// <param name="name">The device's name in its machine ("com1" …).</param>
+    public Uart(Action<byte> output, Func<int> input, string name = "uart16550")
     {
         _output = output;
         _input = input;
+        Name = name;
+        Irq = new OutputLine(name + ".irq");
     }
 
-    public string Name => "uart16550";
+    public string Name { get; }
+
+    /// <summary>The interrupt output, set when its level changes (ISA IRQ 4 for COM1).</summary>
+    public OutputLine Irq { get; }
 
     /// <summary>
     /// Machine reset (QEMU serial_reset): interrupts off, FIFOs off and empty, 8-bit word cleared
@@ -115,13 +120,34 @@ public sealed class Uart : IPortDevice
         UpdateInterrupt();
     }
 
-    /// <summary>Raised when the interrupt output changes level (ISA IRQ 4 for COM1).</summary>
-    public event Action<bool>? InterruptChanged;
-
     /// <summary>Raised when the guest reads LSR or RBR and no received byte waits (it polls for input that has not come).</summary>
     public event Action? InputAwaited;
 
     public ushort Divisor { get; private set; } = DefaultDivisor;
+
+    /// <summary>Every register, the received bytes waiting in the FIFO and the interrupt level (QEMU vmstate "serial" with its fifo subsection).</summary>
+    public DeviceState SaveState() => new UartState(
+        [.. _receive], _ier, _fcr, _lcr, _mcr, _lsrErrors, _scratch, _transmitInterruptPending, Divisor, Irq.Level);
+
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<UartState>(state, this);
+        _receive.Clear();
+        foreach (byte b in s.Received)
+        {
+            _receive.Enqueue(b);
+        }
+
+        _ier = s.Ier;
+        _fcr = s.Fcr;
+        _lcr = s.Lcr;
+        _mcr = s.Mcr;
+        _lsrErrors = s.LsrErrors;
+        _scratch = s.Scratch;
+        _transmitInterruptPending = s.TransmitInterruptPending;
+        Divisor = s.Divisor;
+        Irq.Restore(s.Interrupt);
+    }
 
     public byte LineControl => _lcr;
 
@@ -334,10 +360,13 @@ public sealed class Uart : IPortDevice
     private void UpdateInterrupt()
     {
         bool level = Identify() != IirNoInterrupt;
-        if (level != _interrupt)
+        if (level != Irq.Level)
         {
-            _interrupt = level;
-            InterruptChanged?.Invoke(level);
+            Irq.Set(level);
         }
     }
 }
+
+/// <summary>A 16550's received bytes (oldest first), IER, FCR, LCR, MCR, pending line errors, scratch, the THR-empty interrupt latch, divisor and interrupt level.</summary>
+public sealed record UartState(
+    byte[] Received, byte Ier, byte Fcr, byte Lcr, byte Mcr, byte LsrErrors, byte Scratch, bool TransmitInterruptPending, ushort Divisor, bool Interrupt) : DeviceState;

@@ -1,3 +1,5 @@
+using Emulator.Core.Devices;
+
 namespace Emulator.Core.Platform.Acpi;
 
 /// <summary>
@@ -6,9 +8,10 @@ namespace Emulator.Core.Platform.Acpi;
 /// rebuilt in place the first time the guest selects any of them after each reset, so the tables
 /// capture what the firmware programmed before it read them — the PIIX4 PM I/O base that the
 /// FADT's register blocks point into. The buffers never change size (both padded files have
-/// room), so the fw_cfg directory stays as published.
+/// room), so the fw_cfg directory stays as published. A device of the machine ("acpi-build", as
+/// QEMU's vmstate "acpi_build" carries the patched flag) so that resets and snapshots reach it.
 /// </summary>
-public sealed class AcpiBuildState
+public sealed class AcpiBuildState : IDevice
 {
     private readonly AcpiPlatform _platform;
     private readonly Func<ushort> _pmBase;
@@ -64,6 +67,30 @@ public sealed class AcpiBuildState
         Rebuilds++;
     }
 
-    /// <summary>Machine reset: the next select rebuilds again.</summary>
+    public string Name => "acpi-build";
+
+    /// <summary>Machine reset (QEMU acpi_build_reset): the next select rebuilds again.</summary>
     public void Reset() => _patched = false;
+
+    /// <summary>The patched flag and the three files as the last build left them (they depend on the PM base of that moment).</summary>
+    public DeviceState SaveState() => new AcpiBuildDeviceState(_patched, [.. Tables], [.. Rsdp], [.. Loader], TablesUsed, Rebuilds);
+
+    public void RestoreState(DeviceState state)
+    {
+        var s = DeviceState.Expect<AcpiBuildDeviceState>(state, this);
+        if (s.Tables.Length != Tables.Length || s.Rsdp.Length != Rsdp.Length || s.Loader.Length != Loader.Length)
+        {
+            throw new ArgumentException("the saved ACPI files differ in size from this machine's", nameof(state));
+        }
+
+        _patched = s.Patched;
+        s.Tables.CopyTo(Tables, 0);
+        s.Rsdp.CopyTo(Rsdp, 0);
+        s.Loader.CopyTo(Loader, 0);
+        TablesUsed = s.TablesUsed;
+        Rebuilds = s.Rebuilds;
+    }
 }
+
+/// <summary>Whether this boot's rebuild happened, the three fw_cfg files' bytes, the bytes of tables used and the rebuild count.</summary>
+public sealed record AcpiBuildDeviceState(bool Patched, byte[] Tables, byte[] Rsdp, byte[] Loader, int TablesUsed, int Rebuilds) : DeviceState;

@@ -1,0 +1,116 @@
+using System.Runtime.InteropServices;
+
+namespace Emulator.Core.Memory;
+
+/// <summary>
+/// The machine's RAM as one host mapping that stays at the same address for the machine's life,
+/// so the bus's regions and the CPU's TLB keep their pointers across a restore. On Linux it is an
+/// anonymous mapping (pages committed on first touch, as before); <see cref="Capture"/> copies the
+/// pages that hold anything into a sealed in-memory file (<see cref="RamImage"/>), and
+/// <see cref="Restore"/> maps that file privately over the RAM (mmap MAP_PRIVATE | MAP_FIXED): the
+/// restore costs one system call, pages are shared with the image until the guest writes one, and
+/// the kernel copies just that page (copy-on-write). Elsewhere both are plain copies.
+/// </summary>
+public sealed unsafe class GuestRam : IDisposable
+{
+    private readonly bool _mapped;
+
+    private GuestRam(byte* host, ulong size, bool mapped)
+    {
+        Host = host;
+        Size = size;
+        _mapped = mapped;
+    }
+
+    public byte* Host { get; private set; }
+
+    public ulong Size { get; }
+
+    public static GuestRam Allocate(ulong size)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            var p = Native.mmap(IntPtr.Zero, (nuint)size, Native.ProtRead | Native.ProtWrite, Native.MapPrivate | Native.MapAnonymous | Native.MapNoReserve, -1, 0);
+            if (p != Native.MapFailed)
+            {
+                return new GuestRam((byte*)p, size, mapped: true);
+            }
+        }
+
+        return new GuestRam((byte*)NativeMemory.AllocZeroed((nuint)size), size, mapped: false);
+    }
+
+    /// <summary>A copy of the RAM as it is now, holding only the pages that are not all zero.</summary>
+    public RamImage Capture() => RamImage.CopyOf(Host, Size);
+
+    /// <summary>Makes the RAM what <paramref name="image"/> holds (see the class summary for the cost).</summary>
+    public void Restore(RamImage image)
+    {
+        if (image.Size != Size)
+        {
+            throw new ArgumentException($"the RAM image is {image.Size} bytes, this machine has {Size}", nameof(image));
+        }
+
+        if (_mapped && image.FileDescriptor >= 0)
+        {
+            var p = Native.mmap((IntPtr)Host, (nuint)Size, Native.ProtRead | Native.ProtWrite, Native.MapPrivate | Native.MapFixed | Native.MapNoReserve, image.FileDescriptor, 0);
+            if (p == (IntPtr)Host)
+            {
+                return;
+            }
+        }
+
+        image.CopyTo(Host);
+    }
+
+    public void Dispose()
+    {
+        if (Host == null)
+        {
+            return;
+        }
+
+        if (_mapped)
+        {
+            Native.munmap((IntPtr)Host, (nuint)Size);
+        }
+        else
+        {
+            NativeMemory.Free(Host);
+        }
+
+        Host = null;
+    }
+}
+
+/// <summary>The Linux calls <see cref="GuestRam"/> and <see cref="RamImage"/> use (x86-64 constants, man 2 mmap, memfd_create, mincore).</summary>
+internal static class Native
+{
+    public const int ProtRead = 1;
+    public const int ProtWrite = 2;
+    public const int MapShared = 0x01;
+    public const int MapPrivate = 0x02;
+    public const int MapFixed = 0x10;
+    public const int MapAnonymous = 0x20;
+    public const int MapNoReserve = 0x4000;
+    public const uint MfdCloexec = 1;
+    public static readonly IntPtr MapFailed = new(-1);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int munmap(IntPtr addr, nuint length);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int memfd_create([MarshalAs(UnmanagedType.LPStr)] string name, uint flags);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int ftruncate(int fd, long length);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int close(int fd);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern unsafe int mincore(IntPtr addr, nuint length, byte* vec);
+}
