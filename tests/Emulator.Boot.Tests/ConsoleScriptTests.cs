@@ -1,7 +1,9 @@
 using System.Text;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Serial;
+using Emulator.Hosting.Boot;
+using Emulator.Hosting.Serial;
+using Emulator.Hosting;
 
 namespace Emulator.Boot.Tests;
 

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
+using Emulator.Hosting.Boot;
+using Emulator.Hosting.Qemu;
 
 namespace Emulator.Boot.Tests;
 
@@ -67,7 +69,7 @@ public partial class HangDetectionTests
     {
         Assert.True(BootOptionsParser.Parse(["--code", "c.fd"]).HangDetection);
         Assert.False(BootOptionsParser.Parse(["--code", "c.fd", "--no-hang-detect"]).HangDetection);
-        Assert.False(Emulator.Cli.Qemu.QemuCommand.ToBootOptions(Emulator.Cli.Qemu.QemuCommandLine.Parse(["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=code.fd"])).HangDetection);
+        Assert.False(QemuBootOptions.From(Emulator.Hosting.Qemu.QemuCommandLine.Parse(["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=code.fd"])).HangDetection);
     }
 
     [Fact]

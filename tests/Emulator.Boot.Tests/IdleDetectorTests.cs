@@ -1,4 +1,5 @@
 using Emulator.Cli.Boot;
+using Emulator.Hosting.Boot;
 
 namespace Emulator.Boot.Tests;
 

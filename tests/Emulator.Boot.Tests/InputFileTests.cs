@@ -1,5 +1,6 @@
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Inputs;
+using Emulator.Hosting.Inputs;
+using Emulator.Hosting;
 
 namespace Emulator.Boot.Tests;
 

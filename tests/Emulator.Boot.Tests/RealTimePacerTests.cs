@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Emulator.Cli.Serial;
+using Emulator.Hosting.Serial;
 
 namespace Emulator.Boot.Tests;
 

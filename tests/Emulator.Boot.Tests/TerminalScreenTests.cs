@@ -1,5 +1,5 @@
 using System.Text;
-using Emulator.Cli.Serial;
+using Emulator.Hosting.Serial;
 
 namespace Emulator.Boot.Tests;
 

@@ -1,4 +1,5 @@
 using Emulator.Cli.Compare;
+using Emulator.Hosting.Compare;
 
 namespace Emulator.Boot.Tests.Compare;
 

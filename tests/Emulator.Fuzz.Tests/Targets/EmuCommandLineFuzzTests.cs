@@ -1,9 +1,11 @@
-using Emulator.Cli;
 using Emulator.Cli.Bench;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Serial;
+using Emulator.Cli;
 using Emulator.Fuzz.Tests.Support;
+using Emulator.Hosting.Boot;
+using Emulator.Hosting.Serial;
+using Emulator.Hosting;
 
 namespace Emulator.Fuzz.Tests.Targets;
 
