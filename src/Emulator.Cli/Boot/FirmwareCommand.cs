@@ -10,19 +10,8 @@ namespace Emulator.Cli.Boot;
 /// </summary>
 public sealed class FirmwareCommand(Stream stdout, FirmwareSearch search)
 {
-    public const string Usage = """
-          firmware list [--vm NAME]                    the firmware 'emu boot' picks without --code: QEMU's descriptors
-                   (/usr/share/qemu/firmware, /etc/qemu/firmware, ~/.config/qemu/firmware), why each other is skipped, the VM's varstore
-        """;
-
-    public int Run(IReadOnlyList<string> args)
+    public int Run(ParsedArguments a)
     {
-        var a = new ArgumentReader(args, new HashSet<string> { "--vm" }, new HashSet<string>());
-        if (a.Positionals is not ["list"])
-        {
-            throw new UsageException(a.Positionals.Count == 0 ? "firmware needs a subcommand: list" : $"unknown firmware subcommand '{string.Join(" ", a.Positionals)}' (known: list)");
-        }
-
         string vm = a.Get("--vm") ?? DefaultFirmware.DefaultVm;
         DefaultFirmware.CheckVmName(vm);
         var (chosen, entries) = DefaultFirmware.Choose(search);

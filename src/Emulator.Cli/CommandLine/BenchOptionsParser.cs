@@ -1,18 +1,32 @@
+using System.CommandLine;
 using System.Globalization;
 using Emulator.Cli.Bench;
+using static Emulator.Cli.CommandLine.CommandOptions;
 
 namespace Emulator.Cli.CommandLine;
 
-/// <summary><c>emu bench</c>'s command line to <see cref="BenchOptions"/>, validated.</summary>
+/// <summary><c>emu bench</c>'s options (System.CommandLine) and their reading into <see cref="BenchOptions"/>, validated.</summary>
 public static class BenchOptionsParser
 {
-    public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string> { "--seconds", "--chip", "--bytes", "--passes", "--json", "--write-image", "--only", "--file-dir" };
-
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--no-file" };
-
-    public static BenchOptions Parse(IEnumerable<string> args)
+    public static Command CreateCommand() => new("bench", "flash write throughput: device level, guest level, images for QEMU")
     {
-        var a = new ArgumentReader(args, ValueOptions, FlagOptions);
+        Positional("TARGET", $"what to measure: {BenchOptions.FlashTarget}", BenchOptions.FlashTarget),
+        Value("--seconds", "S", $"wall time of each device-level figure (default {BenchOptions.DefaultSeconds})"),
+        Value("--chip", "SIZE", $"the chip the device-level kernels sweep (default {BenchOptions.DefaultChipBytes >> 10}K)"),
+        Value("--bytes", "SIZE", $"the guest workload's region (default {BenchOptions.DefaultRegionBytes >> 20}M)"),
+        Count("--passes", "N", $"guest passes over the region (default {BenchOptions.DefaultPasses})"),
+        Value("--only", "PART", $"{BenchOptions.PartDevice}|{BenchOptions.PartGuest}|{BenchOptions.PartNone}: measure one part (default both)", BenchOptions.PartDevice, BenchOptions.PartGuest, BenchOptions.PartNone),
+        Value("--json", "FILE", "write the figures as JSON"),
+        Value("--write-image", "DIR", "write the workload's code and vars images there (for QEMU)"),
+        Value("--file-dir", "DIR", "scratch varstores for the persisted figures (default: the temporary directory)"),
+        Flag("--no-file", "skip the persisted figures"),
+    };
+
+    /// <summary>A bench command line (the words after <c>bench</c>) to options; a <see cref="UsageException"/> for bad usage.</summary>
+    public static BenchOptions Parse(IEnumerable<string> args) => Read(EmuCommandLine.ParseOne(CreateCommand(), args));
+
+    public static BenchOptions Read(ParsedArguments a)
+    {
         if (a.Positionals.Count == 0)
         {
             throw new UsageException($"bench needs a target: emu bench {BenchOptions.FlashTarget} [options]");

@@ -1,24 +1,69 @@
+using System.CommandLine;
 using Emulator.Cli.Boot;
+using static Emulator.Cli.CommandLine.CommandOptions;
 
 namespace Emulator.Cli.CommandLine;
 
-/// <summary><c>emu boot</c>'s command line to <see cref="BootOptions"/>, validated: numbers are numbers, options do not conflict.</summary>
+/// <summary><c>emu boot</c>'s options (System.CommandLine) and their reading into <see cref="BootOptions"/>, validated: numbers are numbers, options do not conflict.</summary>
 public static class BootOptionsParser
 {
-    public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string>
+    public const string Description = "run firmware from the reset vector (no firmware options: QEMU's firmware descriptors pick it, see 'emu firmware list')";
+
+    /// <summary>Boot's options, new instances each call (a command owns its options); compare and matrix forward some of them.</summary>
+    public static IEnumerable<Option> CreateOptions() =>
+    [
+        Value("--code", "FILE", "OVMF_CODE.fd: the code flash chip (pflash0, read-only)"),
+        Value("--vars", "FILE", "OVMF_VARS.fd: the varstore chip (pflash1), written back unless --snapshot"),
+        Value("--firmware", "FILE", "a unified image (OVMF.fd): code and varstore in one chip"),
+        Value("--vm", "NAME", "without firmware options: the VM whose own varstore copy is used (default 'default')"),
+        Size("--memory", "SIZE", "guest RAM, e.g. 256M or 2G (QEMU's -m; default 256M)"),
+        Value("--save-state", "FILE", "when the run stops, write the whole machine's state there (continue with --restore)"),
+        Value("--save-state-at", "MILESTONE=FILE[,...]", "on the way, write the state at each milestone (the run goes on)"),
+        Value("--restore", "FILE", "continue from a state written by --save-state"),
+        Value("--until", "MILESTONE", "stop at a milestone: " + string.Join("|", MilestoneTracker.KnownNames), [.. MilestoneTracker.KnownNames]),
+        Count("--max-instructions", "N", $"stop after N instructions (default {BootOptions.DefaultMaxInstructions:N0})"),
+        Value("--report", "FILE.json", "write the run report (JSON) there"),
+        Value("--trace", "FILE", "write an instruction trace"),
+        Count("--trace-limit", "N", $"instructions in the trace (default {BootOptions.DefaultTraceLimit:N0}; needs --trace)"),
+        Value("--flash-log", "FILE", "log every flash command the guest sends"),
+        Value("--serial-log", "FILE", "copy the COM1 console bytes to a file"),
+        Value("--debugcon", "FILE", "the debug console (port 0x402, where OVMF DEBUG builds log)"),
+        Value("--pace", "MODE", "auto|realtime|off: whether guest waits take wall time (auto: real time when a person types at a terminal)", BootOptions.PaceAuto, BootOptions.PaceRealTime, BootOptions.PaceOff),
+        Value("--rtc-start", "DATE", "what the RTC shows at virtual time 0, e.g. 2026-01-01T00:00:00Z"),
+        Count("--max-resets", "N", $"machine resets before the run stops as a reset loop (default {Core.Machine.PcMachine.DefaultMaxResets})"),
+        Repeatable(BootOptions.SerialInputOption, "TEXT|@FILE|-", "type into COM1 as the guest reads (- = live stdin); in order with --expect/--send"),
+        Repeatable(BootOptions.ExpectOption, "TEXT", "wait for console text (in order with --send)"),
+        Repeatable(BootOptions.SendOption, "TEXT|@FILE", "then type this (escapes such as \\r, \\e, \\x1b)"),
+        Flag("--unassigned-zero", "read 0 from unassigned addresses, like QEMU (default: all ones)"),
+        Flag("--snapshot", "never write the varstore (QEMU's snapshot=on)"),
+        Flag("--quiet", "warnings and errors only on stderr"),
+        Flag("--verbose", "debug messages on stderr"),
+        Flag("--exact-waits", "every busy-wait costs its full instructions (no skipping)"),
+        Flag("--no-status", "no status line on the terminal"),
+        Flag("--no-reboot", "a guest reset ends the run"),
+        Flag("--force", "boot a CODE/VARS pair that does not match (in snapshot mode)"),
+        Flag("--timeline", "after the run: every module started, where, when, instructions inside"),
+        Flag("--interpret", "no block compilation: every block interpreted"),
+        Flag("--no-hang-detect", "spin on in a dead loop instead of stopping with 'hang'"),
+    ];
+
+    public static Command CreateCommand()
     {
-        "--code", "--vars", "--firmware", "--memory", "--until", "--max-instructions", "--report", "--trace", "--trace-limit", "--flash-log",
-        "--serial-log", "--debugcon", "--pace", "--rtc-start", "--max-resets", "--vm", "--save-state", "--save-state-at", "--restore",
-    };
+        var command = new Command("boot", Description);
+        foreach (var option in CreateOptions())
+        {
+            command.Add(option);
+        }
 
-    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--unassigned-zero", "--snapshot", "--quiet", "--verbose", "--exact-waits", "--no-status", "--no-reboot", "--force", "--timeline", "--interpret", "--no-hang-detect" };
+        return command;
+    }
 
-    /// <summary>Console input steps, kept in command-line order.</summary>
-    public static readonly IReadOnlySet<string> RepeatableOptions = new HashSet<string> { BootOptions.SerialInputOption, BootOptions.ExpectOption, BootOptions.SendOption };
+    /// <summary>A boot command line (the words after <c>boot</c>) to options; a <see cref="UsageException"/> for bad usage.</summary>
+    public static BootOptions Parse(IEnumerable<string> args) => Read(EmuCommandLine.ParseOne(CreateCommand(), args));
 
-    public static BootOptions Parse(IEnumerable<string> args)
+    /// <summary>The options the parse holds, checked for what goes with what.</summary>
+    public static BootOptions Read(ParsedArguments a)
     {
-        var a = new ArgumentReader(args, ValueOptions, FlagOptions, RepeatableOptions);
         if (a.Positionals.Count > 0)
         {
             throw new UsageException($"unexpected argument '{a.Positionals[0]}'");
@@ -30,7 +75,7 @@ public static class BootOptionsParser
             Vars = a.Get("--vars"),
             Firmware = a.Get("--firmware"),
             Vm = a.Get("--vm"),
-            Memory = a.Get("--memory") is { } m ? SizeParser.ParseMemory(m) : Core.Machine.MachineOptions.DefaultRamSize,
+            Memory = a.GetSize("--memory") ?? Core.Machine.MachineOptions.DefaultRamSize,
             MemoryGiven = a.Has("--memory"),
             SaveState = a.Get("--save-state"),
             SaveStateAt = a.Get("--save-state-at") is { } at ? ParseSaveStateAt(at) : new Dictionary<string, string>(),
@@ -87,7 +132,7 @@ public static class BootOptionsParser
             ? d
             : throw new UsageException($"--rtc-start needs a date such as 2026-01-01T00:00:00Z, not '{value}'");
 
-    private static void Validate(BootOptions o, ArgumentReader a)
+    private static void Validate(BootOptions o, ParsedArguments a)
     {
         if (o.Firmware != null && (o.Code != null || o.Vars != null))
         {

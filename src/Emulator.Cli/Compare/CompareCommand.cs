@@ -18,30 +18,15 @@ namespace Emulator.Cli.Compare;
 /// </summary>
 public sealed class CompareCommand(Stream stdout, TextWriter stderr)
 {
-    public const string Usage = """
-          compare  BASELINE.json CANDIDATE.json       two reports of 'boot --report' (0 no regression, 1 regression)
-                   | --baseline-code F [--baseline-vars F] --candidate-code F [--candidate-vars F]
-                     run both now, in parallel, on temporary copies of the vars, with the same
-                     --until M --max-instructions N --memory S --rtc-start D --expect T --send T ...
-                   [--threshold 5%] [--json FILE] [--markdown FILE] [--keep-reports DIR]
-        """;
-
     public const double DefaultThresholdPercent = 5;
-
-    private static readonly HashSet<string> ValueOptions =
-    [
-        "--baseline-code", "--baseline-vars", "--candidate-code", "--candidate-vars", "--threshold", "--json", "--markdown", "--keep-reports",
-        "--until", "--max-instructions", "--memory", "--rtc-start", "--max-resets", "--pace",
-    ];
 
     /// <summary>Boot options passed to both runs unchanged.</summary>
     internal static readonly HashSet<string> ForwardedValues = ["--until", "--max-instructions", "--memory", "--rtc-start", "--max-resets", "--pace"];
 
     internal static readonly HashSet<string> ForwardedFlags = ["--unassigned-zero", "--exact-waits", "--no-reboot", "--no-hang-detect"];
 
-    public int Run(IEnumerable<string> args)
+    public int Run(ParsedArguments a)
     {
-        var a = new ArgumentReader(args, ValueOptions, ForwardedFlags, new HashSet<string> { BootOptions.ExpectOption, BootOptions.SendOption });
         double threshold = ParseThreshold(a.Get("--threshold"));
         bool onTheSpot = a.Has("--baseline-code") || a.Has("--candidate-code");
         RunReport baseline, candidate;
@@ -121,7 +106,7 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
     /// them; guest waits are not held to the wall clock unless --pace says so. Repeatable options
     /// other than --expect/--send are not boot options.
     /// </summary>
-    internal static BootOptions ForwardedBootOptions(ArgumentReader a)
+    internal static BootOptions ForwardedBootOptions(ParsedArguments a)
     {
         var forwarded = new List<string>();
         foreach (string o in ForwardedValues.Where(a.Has).Order(StringComparer.Ordinal))

@@ -15,21 +15,10 @@ namespace Emulator.Cli.Compare;
 /// </summary>
 public sealed class MatrixCommand(Stream stdout, TextWriter stderr, HostConsole host)
 {
-    public const string Usage = """
-          matrix   --run NAME=CODE[,VARS] --run NAME=CODE[,VARS] ...   (the first run is the baseline)
-                   run all now, --jobs N at a time (default: one per core), each compared with the first;
-                   the boot options, --threshold, --json, --markdown and --keep-reports of 'compare'
-        """;
-
     private const string RunOption = "--run";
 
-    private static readonly HashSet<string> OwnValues = ["--threshold", "--json", "--markdown", "--keep-reports", "--jobs"];
-
-    public int Run(IEnumerable<string> args)
+    public int Run(ParsedArguments a)
     {
-        var a = new ArgumentReader(
-            args, new HashSet<string>([.. OwnValues, .. CompareCommand.ForwardedValues]), CompareCommand.ForwardedFlags,
-            new HashSet<string> { RunOption, BootOptions.ExpectOption, BootOptions.SendOption });
         if (a.Positionals.Count > 0)
         {
             throw new UsageException($"matrix takes no file names ('{a.Positionals[0]}'): give each build as --run NAME=CODE[,VARS]");

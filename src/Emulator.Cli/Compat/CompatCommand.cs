@@ -16,18 +16,8 @@ namespace Emulator.Cli.Compat;
 /// </summary>
 public sealed class CompatCommand(Stream stdout)
 {
-    public const string Usage = """
-          compat   --code FILE --vars FILE [--json]    will this VARS file work with this code build? (0 yes, 1 no)
-        """;
-
-    public int Run(IEnumerable<string> args)
+    public int Run(ParsedArguments a)
     {
-        var a = new ArgumentReader(args, new HashSet<string> { "--code", "--vars" }, new HashSet<string> { "--json" });
-        if (a.Positionals.Count > 0)
-        {
-            throw new UsageException($"unexpected argument '{a.Positionals[0]}'");
-        }
-
         string codePath = a.Get("--code") ?? throw new UsageException("compat needs --code FILE");
         string varsPath = a.Get("--vars") ?? throw new UsageException("compat needs --vars FILE");
         // The same size and layout verdict boot gives the pair (QEMU's rules), before a byte is read.

@@ -16,13 +16,8 @@ namespace Emulator.Cli.Inspect;
 /// </summary>
 public sealed class InspectCommand(Stream stdout)
 {
-    public const string Usage = """
-          inspect  FILE [--json]                      volumes, files, sections, images of a firmware image or varstore
-        """;
-
-    public int Run(IEnumerable<string> args)
+    public int Run(ParsedArguments a)
     {
-        var a = new ArgumentReader(args, new HashSet<string>(), new HashSet<string> { "--json" });
         string path = VarsCommand.Positional(a, 0, "FILE", 1);
         byte[] bytes = InputFile.Read(InputRole.Image("firmware"), path);
         FirmwareImage image;

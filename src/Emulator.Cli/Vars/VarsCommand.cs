@@ -14,38 +14,22 @@ namespace Emulator.Cli.Vars;
 /// </summary>
 public sealed class VarsCommand(Stream stdout)
 {
-    public const string Usage = """
-          vars list VARS.fd [--all] [--json]            live variables (--all: deleted and incomplete records too)
-          vars get VARS.fd NAME [--guid G] [--raw|--hex]  a variable's data (hex dump by default)
-          vars check VARS.fd [--json]                   validate as the firmware does; exit 0 valid, 1 it would repair or reject it
-          vars set VARS.fd NAME --guid G (--data-hex H | --data-file F) [--attributes nv,bs,rt]
-          vars delete VARS.fd NAME --guid G
-          vars convert --from OLD.fd --template NEW_TEMPLATE.fd -o NEW.fd [--force]
-                   (G may be 'global' for EFI_GLOBAL_VARIABLE)
-        """;
-
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public int Run(IReadOnlyList<string> args)
+    /// <param name="subcommand">list, get, check, set, delete or convert (the command line's tree has no other).</param>
+    public int Run(string subcommand, ParsedArguments a)
     {
-        if (args.Count == 0)
-        {
-            throw new UsageException("vars needs a subcommand: list, get, check, set, delete or convert");
-        }
-
         using var output = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 14, leaveOpen: true);
-        var rest = args.Skip(1);
-        return args[0] switch
+        return subcommand switch
         {
-            "list" => List(new ArgumentReader(rest, new HashSet<string>(), new HashSet<string> { "--all", "--json" }), output),
-            "get" => Get(new ArgumentReader(rest, new HashSet<string> { "--guid" }, new HashSet<string> { "--raw", "--hex" }), output),
-            "check" => Check(new ArgumentReader(rest, new HashSet<string>(), new HashSet<string> { "--json" }), output),
-            "set" or "delete" or "convert" => new VarsEditCommands(output).Run(args[0], rest),
-            _ => throw new UsageException($"unknown vars subcommand '{args[0]}' (list, get, check, set, delete, convert)"),
+            "list" => List(a, output),
+            "get" => Get(a, output),
+            "check" => Check(a, output),
+            _ => new VarsEditCommands(output).Run(subcommand, a),
         };
     }
 
-    internal static string Positional(ArgumentReader a, int index, string what, int count)
+    internal static string Positional(ParsedArguments a, int index, string what, int count)
     {
         if (a.Positionals.Count != count)
         {
@@ -68,7 +52,7 @@ public sealed class VarsCommand(Stream stdout)
         return (bytes, image);
     }
 
-    private static int List(ArgumentReader a, TextWriter output)
+    private static int List(ParsedArguments a, TextWriter output)
     {
         string path = Positional(a, 0, "VARS file", 1);
         var (_, image) = LoadUsable(path);
@@ -125,7 +109,7 @@ public sealed class VarsCommand(Stream stdout)
         return 0;
     }
 
-    private static int Get(ArgumentReader a, StreamWriter output)
+    private static int Get(ParsedArguments a, StreamWriter output)
     {
         string path = Positional(a, 0, "VARS file and variable NAME", 2);
         string name = a.Positionals[1];
@@ -173,7 +157,7 @@ public sealed class VarsCommand(Stream stdout)
     /// Exit 0 when the firmware would take the store as it is (notes allowed), 1 when it would
     /// repair or reject it: either way the file is not what the firmware will run with.
     /// </summary>
-    private static int Check(ArgumentReader a, TextWriter output)
+    private static int Check(ParsedArguments a, TextWriter output)
     {
         string path = Positional(a, 0, "VARS file", 1);
         var image = VarstoreImage.Parse(VarsFiles.Load(path));

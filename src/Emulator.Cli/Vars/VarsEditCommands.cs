@@ -10,14 +10,14 @@ public sealed class VarsEditCommands(TextWriter output)
 {
     private const string DefaultAttributes = "nv,bs,rt";
 
-    public int Run(string command, IEnumerable<string> args) => command switch
+    public int Run(string command, ParsedArguments a) => command switch
     {
-        "set" => Set(new ArgumentReader(args, new HashSet<string> { "--guid", "--data-hex", "--data-file", "--attributes" }, new HashSet<string>())),
-        "delete" => Delete(new ArgumentReader(args, new HashSet<string> { "--guid" }, new HashSet<string>())),
-        _ => Convert(new ArgumentReader(args.Select(x => x == "-o" ? "--output" : x), new HashSet<string> { "--from", "--template", "--output" }, new HashSet<string> { "--force" })),
+        "set" => Set(a),
+        "delete" => Delete(a),
+        _ => Convert(a),
     };
 
-    private int Set(ArgumentReader a)
+    private int Set(ParsedArguments a)
     {
         string path = VarsCommand.Positional(a, 0, "VARS file and variable NAME", 2);
         string name = a.Positionals[1];
@@ -35,7 +35,7 @@ public sealed class VarsEditCommands(TextWriter output)
         return Apply(path, original, Edit(() => VarstoreEditor.Set(original, name, vendor, attributes, data)));
     }
 
-    private int Delete(ArgumentReader a)
+    private int Delete(ParsedArguments a)
     {
         string path = VarsCommand.Positional(a, 0, "VARS file and variable NAME", 2);
         string name = a.Positionals[1];
@@ -49,7 +49,7 @@ public sealed class VarsEditCommands(TextWriter output)
         return Apply(path, original, Edit(() => VarstoreEditor.Delete(original, name, vendor)));
     }
 
-    private int Convert(ArgumentReader a)
+    private int Convert(ParsedArguments a)
     {
         if (a.Positionals.Count > 0)
         {

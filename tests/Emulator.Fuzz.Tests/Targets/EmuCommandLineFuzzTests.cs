@@ -10,7 +10,7 @@ using Emulator.Hosting;
 namespace Emulator.Fuzz.Tests.Targets;
 
 /// <summary>
-/// emu's own command line (ArgumentReader, SizeParser, every command's options, console text
+/// emu's own command line (System.CommandLine's tree, SizeParser, every command's options, console text
 /// escapes): <c>boot</c> and <c>bench</c> are parsed only (valid options would start a machine
 /// or a benchmark), every other command runs in-process through the dispatcher, whose answer to
 /// any argument list must be a status with at most one line on stderr — never an exception.
@@ -36,7 +36,7 @@ public class EmuCommandLineFuzzTests
         ["compare", Missing + "/a.json", Missing + "/b.json", "--threshold", "2.5%", "--json", Missing + "/o.json", "--markdown", Missing + "/o.md"],
         ["compare", "--baseline-code", Missing + "/a.fd", "--candidate-code", Missing + "/b.fd", "--until", "pei", "--max-instructions", "10"],
         ["matrix", "--run", "base=" + Missing + "/a.fd," + Missing + "/v.fd", "--run", "new=" + Missing + "/b.fd", "--jobs", "2", "--threshold", "5"],
-        ["help"],
+        ["help"], ["help", "vars", "set"], ["vars", "get", "--help"], ["[suggest:13]", "emu boot --un"],
     ];
 
     public static readonly string[] Vocabulary =
@@ -53,6 +53,7 @@ public class EmuCommandLineFuzzTests
         "realtime", "off", "auto", "reset", "pei", "dxe", "banner", "idle", "2026-01-01", "9999-12-31T23:59:59Z", "0001-01-01",
         @"\r\n", @"\x", @"\x4", @"\xZZ", @"\e", @"\", @"\\", @"\q", "global", "nv,bs,rt", "nv,,", "at,nv", "CAFE", "CAF", "zz",
         "5A1E4E3E-1111-2222-3333-444455556666", "name=", "=x", "a=b,c,d", "a=,", "device", "guest", "none", "all",
+        "--help", "-h", "-?", "--version", "firmware", "--save-state", "--save-state-at", "--restore", "sec=", "pei=x,dxe=y", "[suggest]", "[suggest:5]", "[diagram]", "emu", "--json=1", "--until=", "-o=x",
     ];
 
     /// <summary>
