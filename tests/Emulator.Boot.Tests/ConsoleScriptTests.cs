@@ -6,6 +6,7 @@ using Emulator.Cli.Serial;
 namespace Emulator.Boot.Tests;
 
 /// <summary>The console transcript, the escapes of typed text, and scripted input delivered as the guest reads.</summary>
+[Trait("Category", "Fixture")]
 public class ConsoleScriptTests
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace Emulator.Boot.Tests;
 /// 32-bit secure-boot (SMM) build dead-looping in PEI on a machine without SMM. That no boot to
 /// <c>idle</c> stops as a hang is what every other boot test checks.
 /// </summary>
+[Trait("Category", "Debug")]
 public partial class HangDetectionTests
 {
     private const long Window = HangDetector.DefaultWindow;

@@ -7,6 +7,7 @@ namespace Emulator.Boot.Tests;
 /// polling its devices is waiting; one that computes (or Stalls) while the drivers' 20 ms timers
 /// poll in the background is not; console output starts the 3 seconds again.
 /// </summary>
+[Trait("Category", "Unit")]
 public class IdleDetectorTests
 {
     private const long Ms = 1_000_000;

@@ -4,6 +4,7 @@ using Emulator.Cli.Inputs;
 namespace Emulator.Boot.Tests;
 
 /// <summary>The bounded reader under the commands: a file that changes between its check and its reading is refused.</summary>
+[Trait("Category", "Unit")]
 public class InputFileTests
 {
     [Theory]

@@ -4,6 +4,7 @@ using Emulator.Cli.Serial;
 namespace Emulator.Boot.Tests;
 
 /// <summary>The pacer holds the host until the wall clock catches up with a wait, never shortens one, and wakes on input.</summary>
+[Trait("Category", "Unit")]
 public class RealTimePacerTests
 {
     private const long Millisecond = 1_000_000;

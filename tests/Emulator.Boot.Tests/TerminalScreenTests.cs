@@ -4,6 +4,7 @@ using Emulator.Cli.Serial;
 namespace Emulator.Boot.Tests;
 
 /// <summary>The console's screen model: what a VT100-style terminal would show for the bytes OVMF prints.</summary>
+[Trait("Category", "Unit")]
 public class TerminalScreenTests
 {
     private const string Esc = "\x1b";

@@ -3,6 +3,7 @@ using Emulator.Cli.Compare;
 namespace Emulator.Boot.Tests.Compare;
 
 /// <summary>The console diff compare prints: LCS alignment, folded common runs, CR and ESC handling.</summary>
+[Trait("Category", "Unit")]
 public class ConsoleLineDiffTests
 {
     [Fact]

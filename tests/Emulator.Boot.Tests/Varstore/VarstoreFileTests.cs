@@ -12,6 +12,7 @@ namespace Emulator.Boot.Tests.Varstore;
 /// line, --snapshot never touches the file, and persistence carries a whole workload to the file.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Trait("Category", "Unit")]
 public class VarstoreFileTests
 {
     private static readonly FlashWorkload Workload = new(4 * FlashWorkload.BlockSize, 2);

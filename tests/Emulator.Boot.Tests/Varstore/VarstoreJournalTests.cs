@@ -6,6 +6,7 @@ namespace Emulator.Boot.Tests.Varstore;
 /// The journal format on its own: complete records replay in order, a torn tail or a damaged
 /// record ends the replay there, stale or out-of-sequence records never apply, replay is idempotent.
 /// </summary>
+[Trait("Category", "Unit")]
 public class VarstoreJournalTests
 {
     private const int FileLength = 64;
