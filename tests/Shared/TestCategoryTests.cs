@@ -11,7 +11,7 @@ namespace Emulator.Tests.Shared;
 public sealed class TestCategoryTests
 {
     /// <summary>The categories, as docs/testing.md lists them.</summary>
-    public static readonly string[] Categories = ["Unit", "Fixture", "Boot", "Debug", "Qemu", "Fuzz"];
+    public static readonly string[] Categories = ["Unit", "Slow", "Fixture", "Boot", "Debug", "Qemu", "Fuzz"];
 
     [Fact]
     public void EveryTestClassHasExactlyOneDocumentedCategory()
