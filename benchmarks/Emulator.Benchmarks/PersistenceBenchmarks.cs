@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using Emulator.Cli.Varstore;
 using Emulator.Core.Machine;
+using Emulator.Hosting.Varstore;
 
 namespace Emulator.Benchmarks;
 
@@ -27,7 +27,7 @@ public class PersistenceBenchmarks
     {
         _path = Path.Combine(Path.GetTempPath(), $"emu-bench-{Guid.NewGuid():N}.fd");
         File.WriteAllBytes(_path, Enumerable.Repeat((byte)0xFF, Bytes).ToArray());
-        _file = VarstoreFile.Open(Emulator.Cli.Inputs.InputRole.Varstore("vars"), _path, snapshot: false);
+        _file = VarstoreFile.Open(Emulator.Hosting.Inputs.InputRole.Varstore("vars"), _path, snapshot: false);
         _machine = new PcMachine(new MachineOptions
         {
             Flash = [new FlashImage("code", new byte[Bytes], true), new FlashImage("vars", _file.Bytes, false)],

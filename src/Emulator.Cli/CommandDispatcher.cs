@@ -69,7 +69,7 @@ public static class CommandDispatcher
             {
                 case "boot":
                     {
-                        var options = BootOptions.Parse(args.Skip(1));
+                        var options = BootOptionsParser.Parse(args.Skip(1));
                         using var loggers = CreateLoggers(stderr, options.Quiet ? LogLevel.Warning : options.Verbose ? LogLevel.Debug : LogLevel.Information);
                         var restored = options.Restore is { } state ? StateFiles.Load(state) : null;
                         try
@@ -98,7 +98,7 @@ public static class CommandDispatcher
 
                 case "bench":
                     {
-                        var options = Bench.BenchOptions.Parse(args.Skip(1));
+                        var options = BenchOptionsParser.Parse(args.Skip(1));
                         using var output = new StreamWriter(stdout, new System.Text.UTF8Encoding(false), leaveOpen: true) { AutoFlush = true };
                         return new Bench.BenchCommand(output, stderr).Run(options);
                     }

@@ -12,7 +12,7 @@ public static class CliRunner
     public static CliResult Run(params string[] args) => RunWith(null, args);
 
     /// <summary>Runs with <paramref name="firmware"/> as the firmware search (descriptor directories, state directory, fixtures) instead of the host's.</summary>
-    public static CliResult RunWith(Emulator.Cli.Boot.FirmwareSearch? firmware, params string[] args)
+    public static CliResult RunWith(Emulator.Hosting.Boot.FirmwareSearch? firmware, params string[] args)
     {
         string? reportPath = null;
         var list = args.ToList();

@@ -1,7 +1,9 @@
 using System.Text;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Serial;
+using Emulator.Hosting.Boot;
+using Emulator.Hosting.Serial;
+using Emulator.Hosting;
 
 namespace Emulator.Boot.Tests;
 
@@ -85,7 +87,7 @@ public class ConsoleScriptTests
     [Fact]
     public void OptionsKeepTheOrderOfInputSteps()
     {
-        var o = BootOptions.Parse(["--code", "c.fd", "--serial-input", "x", "--expect", "A", "--send", "y", "--expect", "B"]);
+        var o = BootOptionsParser.Parse(["--code", "c.fd", "--serial-input", "x", "--expect", "A", "--send", "y", "--expect", "B"]);
         Assert.Equal(
             [("--serial-input", "x"), ("--expect", "A"), ("--send", "y"), ("--expect", "B")],
             o.SerialSteps);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Emulator.Cli.Boot;
+using Emulator.Hosting.Boot;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Emulator.Boot.Tests;

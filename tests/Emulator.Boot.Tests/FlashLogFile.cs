@@ -1,5 +1,6 @@
 using System.Globalization;
 using Emulator.Cli.Boot;
+using Emulator.Hosting.Boot;
 
 namespace Emulator.Boot.Tests;
 

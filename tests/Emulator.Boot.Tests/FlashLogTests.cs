@@ -2,6 +2,7 @@ using System.Text;
 using Emulator.Cli.Bench;
 using Emulator.Cli.Boot;
 using Emulator.Core.Devices.CfiFlash;
+using Emulator.Hosting.Boot;
 
 namespace Emulator.Boot.Tests;
 

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Emulator.Cli.Boot;
+using Emulator.Cli.CommandLine;
+using Emulator.Hosting.Boot;
+using Emulator.Hosting.Qemu;
 
 namespace Emulator.Boot.Tests;
 
@@ -16,6 +18,14 @@ public partial class HangDetectionTests
 {
     private const long Window = HangDetector.DefaultWindow;
     private const long Step = HangDetector.SampleInterval;
+
+    [Fact]
+    public void NoHangDetectTurnsItOffAndTheQemuDropInNeverStops()
+    {
+        Assert.True(BootOptionsParser.Parse(["--code", "c.fd"]).HangDetection);
+        Assert.False(BootOptionsParser.Parse(["--code", "c.fd", "--no-hang-detect"]).HangDetection);
+        Assert.False(QemuBootOptions.From(Emulator.Hosting.Qemu.QemuCommandLine.Parse(["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=code.fd"])).HangDetection);
+    }
 
     [Fact]
     public void ARejectedVarstoreEndsInTheExceptionHandlersDeadLoopAfterAGeneralProtectionFault()

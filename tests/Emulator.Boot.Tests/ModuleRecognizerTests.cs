@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Emulator.Cli.Boot;
+using Emulator.Hosting.Boot;
 using Emulator.Core.Cpu;
 using Emulator.Core.Machine;
 using Emulator.Firmware;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Emulator.Cli.Boot;
 using Emulator.Core.Cpu;
+using Emulator.Hosting.Boot;
 
 namespace Emulator.Boot.Tests;
 

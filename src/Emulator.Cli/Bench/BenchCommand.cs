@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Emulator.Cli.Reporting;
+using Emulator.Hosting.Reporting;
 
 namespace Emulator.Cli.Bench;
 

@@ -1,4 +1,4 @@
-using Emulator.Cli.Reporting;
+using Emulator.Hosting.Reporting;
 
 namespace Emulator.Cli.Bench;
 

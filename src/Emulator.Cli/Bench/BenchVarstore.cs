@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Emulator.Cli.Inputs;
-using Emulator.Cli.Varstore;
+using Emulator.Hosting.Inputs;
+using Emulator.Hosting.Varstore;
 using Emulator.Core.Devices.CfiFlash;
 
 namespace Emulator.Cli.Bench;

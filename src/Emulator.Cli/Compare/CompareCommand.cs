@@ -1,8 +1,12 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
+using Emulator.Cli.Logging;
+using Emulator.Hosting.Compare;
+using Emulator.Hosting.Reporting;
+using Microsoft.Extensions.Logging;
 
 namespace Emulator.Cli.Compare;
 
@@ -40,7 +44,7 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
         var a = new ArgumentReader(args, ValueOptions, ForwardedFlags, new HashSet<string> { BootOptions.ExpectOption, BootOptions.SendOption });
         double threshold = ParseThreshold(a.Get("--threshold"));
         bool onTheSpot = a.Has("--baseline-code") || a.Has("--candidate-code");
-        Reporting.RunReport baseline, candidate;
+        RunReport baseline, candidate;
         string baselineName, candidateName;
         CompatChange? compat = null;
         if (onTheSpot)
@@ -52,9 +56,8 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
 
             string bc = a.Get("--baseline-code") ?? throw new UsageException("compare needs --baseline-code FILE with --candidate-code");
             string cc = a.Get("--candidate-code") ?? throw new UsageException("compare needs --candidate-code FILE with --baseline-code");
-            var forwarded = ForwardedBootOptions(a);
-            var result = new SideBySideRuns(stderr).Run(
-                new(bc, a.Get("--baseline-vars")), new(cc, a.Get("--candidate-vars")), forwarded, a.Get("--keep-reports"));
+            var result = RunAll(stderr, runs => runs.Run(
+                new(bc, a.Get("--baseline-vars")), new(cc, a.Get("--candidate-vars")), ForwardedBootOptions(a), a.Get("--keep-reports")));
             (baseline, candidate, compat) = (result.Baseline, result.Candidate, result.Compat);
             (baselineName, candidateName) = (Label(bc, a.Get("--baseline-vars")), Label(cc, a.Get("--candidate-vars")));
         }
@@ -102,8 +105,23 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
         return comparison.Regressions.Count > 0 ? 1 : 0;
     }
 
-    /// <summary>The boot options every run gets unchanged (shared with <c>matrix</c>); repeatable ones other than --expect/--send are not boot options.</summary>
-    internal static List<string> ForwardedBootOptions(ArgumentReader a)
+    /// <summary>
+    /// Runs on the spot (shared with <c>matrix</c>): the runs' notices and warnings on stderr, a
+    /// line at a time whichever run writes it.
+    /// </summary>
+    internal static T RunAll<T>(TextWriter stderr, Func<SideBySideRuns, T> run)
+    {
+        var log = TextWriter.Synchronized(stderr);
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddProvider(new TextWriterLoggerProvider(log)));
+        return run(new SideBySideRuns(log, loggers));
+    }
+
+    /// <summary>
+    /// The boot options every run gets unchanged (shared with <c>matrix</c>), read as boot reads
+    /// them; guest waits are not held to the wall clock unless --pace says so. Repeatable options
+    /// other than --expect/--send are not boot options.
+    /// </summary>
+    internal static BootOptions ForwardedBootOptions(ArgumentReader a)
     {
         var forwarded = new List<string>();
         foreach (string o in ForwardedValues.Where(a.Has).Order(StringComparer.Ordinal))
@@ -117,7 +135,12 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
             forwarded.AddRange([name, value]);
         }
 
-        return forwarded;
+        if (!forwarded.Contains("--pace"))
+        {
+            forwarded.AddRange(["--pace", BootOptions.PaceOff]);
+        }
+
+        return BootOptionsParser.Parse(forwarded);
     }
 
     internal static string Label(string code, string? vars) => vars == null ? code : $"{code} + {vars}";

@@ -1,8 +1,9 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
+using Emulator.Hosting.Compare;
 
 namespace Emulator.Cli.Compare;
 
@@ -49,8 +50,8 @@ public sealed class MatrixCommand(Stream stdout, TextWriter stderr, HostConsole 
 
         var progress = host.StderrIsTerminal ? new Progress(stderr, runs.Count, Math.Min(jobs, runs.Count)) : null;
         progress?.Draw(null);
-        var outcomes = new SideBySideRuns(stderr).RunAll(
-            runs, CompareCommand.ForwardedBootOptions(a), a.Get("--keep-reports"), jobs, progress == null ? null : progress.Finished);
+        var outcomes = CompareCommand.RunAll(stderr, all => all.RunAll(
+            runs, CompareCommand.ForwardedBootOptions(a), a.Get("--keep-reports"), jobs, progress == null ? null : progress.Finished));
         progress?.End();
 
         var labels = runs.ToDictionary(r => r.Name, r => CompareCommand.Label(r.Firmware.Code, r.Firmware.Vars));

@@ -1,11 +1,12 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Inputs;
-using Emulator.Cli.Reporting;
 using Emulator.Cli.Vars;
 using Emulator.Firmware;
+using Emulator.Hosting.Compat;
+using Emulator.Hosting.Inputs;
+using Emulator.Hosting.Reporting;
 
 namespace Emulator.Cli.Compat;
 

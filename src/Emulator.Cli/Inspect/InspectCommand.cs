@@ -1,9 +1,9 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Inputs;
 using Emulator.Cli.Vars;
 using Emulator.Firmware;
+using Emulator.Hosting.Inputs;
 
 namespace Emulator.Cli.Inspect;
 

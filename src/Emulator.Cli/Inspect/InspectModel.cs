@@ -1,4 +1,4 @@
-using Emulator.Cli.Reporting;
+using Emulator.Hosting.Reporting;
 using Emulator.Firmware;
 using Emulator.Firmware.Varstore;
 

@@ -1,6 +1,9 @@
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Serial;
+using Emulator.Cli.Logging;
+using Emulator.Core.Cpu;
+using Emulator.Hosting.Qemu;
+using Emulator.Hosting.Serial;
 using Microsoft.Extensions.Logging;
 
 namespace Emulator.Cli.Qemu;
@@ -17,9 +20,6 @@ namespace Emulator.Cli.Qemu;
 public static class QemuCommand
 {
     public const string Program = "qemu-system-x86_64";
-
-    /// <summary>Set to 1, a CODE/VARS mismatch is refused (exit 1) instead of only warned about.</summary>
-    public const string RefuseMismatchVariable = "EMU_REFUSE_VARS_MISMATCH";
 
     public const string Version = "QEMU emulator version 7.2.0 (emu drop-in: the subset firmware harnesses use)";
 
@@ -50,7 +50,7 @@ public static class QemuCommand
                 return 0;
             }
 
-            options = ToBootOptions(config);
+            options = QemuBootOptions.From(config);
 
             // QEMU refuses a firmware file before it starts: so the refusal comes alone, before any warning.
             FirmwareFiles.CheckLayout(options);
@@ -68,8 +68,11 @@ public static class QemuCommand
 
         try
         {
-            using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddProvider(new Logging.TextWriterLoggerProvider(stderr)));
-            return new BootCommand(loggers, stdout, stderr, host).Run(options);
+            using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddProvider(new TextWriterLoggerProvider(stderr)));
+            var session = new BootSession(options, stdout, stderr, loggers, host);
+            using var signals = new CancelHandler(session.Stop);
+            var report = session.Run();
+            return ExitStatus(session, options.Qemu!, options.NoReboot, report.Stop.Detail, stderr);
         }
         catch (Exception e) when (e is UsageException or IOException or UnauthorizedAccessException)
         {
@@ -78,63 +81,40 @@ public static class QemuCommand
         }
     }
 
-    /// <summary>The boot options that run <paramref name="c"/>: flash units, ports, pacing, power.</summary>
-    public static BootOptions ToBootOptions(QemuConfig c)
+    /// <summary>
+    /// QEMU's exit statuses: 0 when the guest powered off (after a signal with -no-shutdown, which
+    /// keeps the process until then), when a signal or the quit key stopped it (QEMU prints
+    /// "terminating on signal N"), and when it reset or triple-faulted with -no-reboot (without
+    /// it the machine has rebooted and run on, keeping the varstore); 1 for anything that is no
+    /// QEMU outcome (a CPU halted for good, an emulator failure), with the reason on stderr.
+    /// </summary>
+    private static int ExitStatus(BootSession session, QemuBehaviour qemu, bool noReboot, string? detail, TextWriter stderr)
     {
-        if (c.Pflash.Count == 0)
+        if (!session.Saved || session.InternalError != null)
         {
-            return Common(c) with { Bios = c.Bios };
+            return 1;
         }
 
-        var unit0 = c.Pflash[0];
-        var unit1 = c.Pflash.Count > 1 ? c.Pflash[1] : null;
-        var writable = c.Pflash.Where(d => !d.ReadOnly).ToList();
-        if (writable.Select(d => d.Snapshot).Distinct().Count() > 1)
+        var stop = session.Stop;
+        switch (session.Reason)
         {
-            throw new UsageException("emu needs the same snapshot setting on both writable pflash units");
+            case StopReason.PowerOff when qemu.NoShutdown && !stop.Requested:
+                session.LiveInput?.QuitRequested += _ => stop.Release();
+                stop.Stopped.Wait();
+                return 0;
+            case StopReason.PowerOff:
+                return 0;
+            case StopReason.Requested when stop.Requested:
+                stderr.WriteLine($"qemu-system-x86_64: terminating on signal {stop.Signal}");
+                return 0;
+            case StopReason.Requested when session.LiveInput?.QuitWasRequested == true:
+                stderr.WriteLine("QEMU: Terminated");
+                return 0;
+            case StopReason.Reset or StopReason.TripleFault when noReboot:
+                return 0;
+            default:
+                stderr.WriteLine($"qemu-system-x86_64: emu stopped the machine: {session.Reason}{(detail != null ? ": " + detail : string.Empty)}");
+                return 1;
         }
-
-        return Common(c) with
-        {
-            // A single writable unit 0 is a unified image; read-only it is code without a varstore.
-            Firmware = unit1 == null && !unit0.ReadOnly ? unit0.File : null,
-            Code = unit1 != null || unit0.ReadOnly ? unit0.File : null,
-            CodeWritable = unit1 != null && !unit0.ReadOnly,
-            Vars = unit1?.File,
-            VarsReadOnly = unit1?.ReadOnly == true,
-            Snapshot = writable.Any(d => d.Snapshot),
-        };
-    }
-
-    /// <summary>Everything but the firmware: memory, ports, pacing, power.</summary>
-    private static BootOptions Common(QemuConfig c)
-    {
-        if (c.DebugCon is { Kind: SerialBackendKind.Console })
-        {
-            throw new UsageException("-debugcon stdio: emu keeps stdout for the serial console; use -debugcon file:PATH");
-        }
-
-        bool console = c.SerialPorts.Any(p => p.Backend.Kind == SerialBackendKind.Console);
-        return new BootOptions
-        {
-            Memory = c.Memory,
-            MaxInstructions = long.MaxValue,
-            SerialPorts = c.SerialPorts,
-            SerialSteps = console ? [(BootOptions.SerialInputOption, "-")] : [],
-            ConsoleKeys = (c.ConsoleMux, true),
-            DebugConBackend = c.DebugCon,
-            DebugConPort = c.DebugConPort,
-            Pace = c.NoSleep ? BootOptions.PaceOff : BootOptions.PaceRealTime,
-            NoStatus = true,
-            Quiet = true,
-            NoReboot = c.NoReboot,
-            NoHpet = c.NoHpet,
-
-            // QEMU reboots for ever, and spins in a hung guest for ever; a reset loop or a dead
-            // loop is the harness's to time out, as with QEMU.
-            MaxResets = int.MaxValue,
-            HangDetection = false,
-            Qemu = new QemuBehaviour(c.NoShutdown, RefuseMismatch: Environment.GetEnvironmentVariable(RefuseMismatchVariable) == "1"),
-        };
     }
 }

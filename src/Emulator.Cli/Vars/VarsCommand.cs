@@ -1,8 +1,9 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Reporting;
 using Emulator.Firmware.Varstore;
+using Emulator.Hosting.Reporting;
+using Emulator.Hosting.Vars;
 
 namespace Emulator.Cli.Vars;
 

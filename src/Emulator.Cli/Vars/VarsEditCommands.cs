@@ -1,6 +1,7 @@
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Inputs;
 using Emulator.Firmware.Varstore;
+using Emulator.Hosting.Inputs;
+using Emulator.Hosting.Vars;
 
 namespace Emulator.Cli.Vars;
 

@@ -105,7 +105,17 @@ public sealed partial class Cpu
         _skipBreakpointAt = s.SkipBreakpointAt;
         foreach (ulong page in s.CodePages)
         {
-            CreateCodePage(page);
+            // The TLB was just flushed: no write pointer to revoke (CreateCodePage would scan it per page).
+            if (page < LowPageCount)
+            {
+                _codePages[page] = new CodePage();
+            }
+            else
+            {
+                _highCodePages[page] = new CodePage();
+            }
+
+            _bus.MarkCodePage(page);
         }
 
         foreach (var (page, owners) in s.SpillOwners)

@@ -263,7 +263,7 @@ public static class MachineStateFile
         }
 
         using var z = new ZLibStream(new MemoryStream(section, 8 + (16 * (int)count), section.Length - 8 - (16 * (int)count)), CompressionMode.Decompress);
-        return RamImage.Build(ramSize, runs, (_, target) => z.ReadExactly(target));
+        return RamImage.Build(ramSize, runs, z.ReadExactly);
     }
 
     private static byte[] Compress(byte[] data)

@@ -5,11 +5,13 @@ namespace Emulator.Core.Memory;
 /// <summary>
 /// The machine's RAM as one host mapping that stays at the same address for the machine's life,
 /// so the bus's regions and the CPU's TLB keep their pointers across a restore. On Linux it is an
-/// anonymous mapping (pages committed on first touch, as before); <see cref="Capture"/> copies the
-/// pages that hold anything into a sealed in-memory file (<see cref="RamImage"/>), and
-/// <see cref="Restore"/> maps that file privately over the RAM (mmap MAP_PRIVATE | MAP_FIXED): the
-/// restore costs one system call, pages are shared with the image until the guest writes one, and
-/// the kernel copies just that page (copy-on-write). Elsewhere both are plain copies.
+/// anonymous mapping (pages committed on first touch, as before). <see cref="Capture"/> copies the
+/// pages that hold anything into an in-memory file (<see cref="RamImage"/>); <see cref="Restore"/>
+/// copies the image's pages back and drops every page between them (madvise MADV_DONTNEED: an
+/// anonymous page dropped reads as zero), so RAM pages stay the process's own and a restore
+/// costs a copy of the used RAM — no page fault per page afterwards. A copy-on-write mapping of
+/// the image (mmap MAP_PRIVATE | MAP_FIXED) restores in one call but pays a fault for every page
+/// the guest then touches, which measured slower here (docs/snapshots.md).
 /// </summary>
 public sealed unsafe class GuestRam : IDisposable
 {
@@ -51,16 +53,24 @@ public sealed unsafe class GuestRam : IDisposable
             throw new ArgumentException($"the RAM image is {image.Size} bytes, this machine has {Size}", nameof(image));
         }
 
-        if (_mapped && image.FileDescriptor >= 0)
+        if (!_mapped)
         {
-            var p = Native.mmap((IntPtr)Host, (nuint)Size, Native.ProtRead | Native.ProtWrite, Native.MapPrivate | Native.MapFixed | Native.MapNoReserve, image.FileDescriptor, 0);
-            if (p == (IntPtr)Host)
-            {
-                return;
-            }
+            image.CopyTo(Host);
+            return;
         }
 
-        image.CopyTo(Host);
+        ulong page = 0;
+        foreach (var run in image.Runs.Append(new RamImage.PageRun(Size / PhysicalBus.PageSize, 0)))
+        {
+            if (run.FirstPage > page && Native.madvise((IntPtr)(Host + (page * PhysicalBus.PageSize)), (nuint)((run.FirstPage - page) * PhysicalBus.PageSize), Native.MadvDontNeed) != 0)
+            {
+                new Span<byte>(Host + (page * PhysicalBus.PageSize), checked((int)((run.FirstPage - page) * PhysicalBus.PageSize))).Clear();
+            }
+
+            ulong offset = run.FirstPage * PhysicalBus.PageSize, length = run.Pages * PhysicalBus.PageSize;
+            image.CopyRange(offset, length, Host + offset);
+            page = run.FirstPage + run.Pages;
+        }
     }
 
     public void Dispose()
@@ -94,6 +104,7 @@ internal static class Native
     public const int MapAnonymous = 0x20;
     public const int MapNoReserve = 0x4000;
     public const uint MfdCloexec = 1;
+    public const int MadvDontNeed = 4;
     public static readonly IntPtr MapFailed = new(-1);
 
     [DllImport("libc", SetLastError = true)]
@@ -101,6 +112,12 @@ internal static class Native
 
     [DllImport("libc", SetLastError = true)]
     public static extern int munmap(IntPtr addr, nuint length);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int madvise(IntPtr addr, nuint length, int advice);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern unsafe long pwrite(int fd, byte* buffer, nuint count, long offset);
 
     [DllImport("libc", SetLastError = true)]
     public static extern int memfd_create([MarshalAs(UnmanagedType.LPStr)] string name, uint flags);

@@ -1,6 +1,7 @@
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
 using Emulator.Cli;
+using Emulator.Hosting;
 
 namespace Emulator.Boot.Tests.Compare;
 

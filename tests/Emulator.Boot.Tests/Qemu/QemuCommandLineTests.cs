@@ -1,6 +1,8 @@
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Qemu;
-using Emulator.Cli.Serial;
+using Emulator.Hosting.Qemu;
+using Emulator.Hosting.Serial;
+using Emulator.Hosting;
 
 namespace Emulator.Boot.Tests.Qemu;
 
@@ -236,16 +238,16 @@ public class QemuCommandLineTests
     [Fact]
     public void DrivesMapOntoBootsFlashUnits()
     {
-        var pair = QemuCommand.ToBootOptions(QemuCommandLine.Parse([.. Firmware, "-drive", "if=pflash,unit=1,file=vars.fd,readonly=on"]));
+        var pair = QemuBootOptions.From(QemuCommandLine.Parse([.. Firmware, "-drive", "if=pflash,unit=1,file=vars.fd,readonly=on"]));
         Assert.Equal(("code.fd", false, "vars.fd", true, null), (pair.Code, pair.CodeWritable, pair.Vars, pair.VarsReadOnly, pair.Firmware));
 
-        var unified = QemuCommand.ToBootOptions(QemuCommandLine.Parse(["-pflash", "OVMF.fd", "-snapshot"]));
+        var unified = QemuBootOptions.From(QemuCommandLine.Parse(["-pflash", "OVMF.fd", "-snapshot"]));
         Assert.Equal(("OVMF.fd", (string?)null, true), (unified.Firmware, unified.Code, unified.Snapshot));
 
-        var codeOnly = QemuCommand.ToBootOptions(QemuCommandLine.Parse(Firmware));
+        var codeOnly = QemuBootOptions.From(QemuCommandLine.Parse(Firmware));
         Assert.Equal(("code.fd", (string?)null, (string?)null), (codeOnly.Code, codeOnly.Vars, codeOnly.Firmware));
 
-        var writableCode = QemuCommand.ToBootOptions(QemuCommandLine.Parse(["-pflash", "code.fd", "-pflash", "vars.fd"]));
+        var writableCode = QemuBootOptions.From(QemuCommandLine.Parse(["-pflash", "code.fd", "-pflash", "vars.fd"]));
         Assert.True(writableCode.CodeWritable);
         Assert.False(writableCode.VarsReadOnly);
     }
@@ -253,26 +255,26 @@ public class QemuCommandLineTests
     [Fact]
     public void BiosIsTheFirmwareOnlyWithoutPflash()
     {
-        var rom = QemuCommand.ToBootOptions(QemuCommandLine.Parse(["-bios", "OVMF.fd", "-nodefaults"]));
+        var rom = QemuBootOptions.From(QemuCommandLine.Parse(["-bios", "OVMF.fd", "-nodefaults"]));
         Assert.Equal(("OVMF.fd", (string?)null, (string?)null), (rom.Bios, rom.Code, rom.Firmware));
 
         // pc_system_firmware_init: with a pflash drive, -bios is not used.
-        var flash = QemuCommand.ToBootOptions(QemuCommandLine.Parse([.. Firmware, "-bios", "OVMF.fd"]));
+        var flash = QemuBootOptions.From(QemuCommandLine.Parse([.. Firmware, "-bios", "OVMF.fd"]));
         Assert.Equal(((string?)null, "code.fd"), (flash.Bios, flash.Code));
     }
 
     [Fact]
     public void RunsLikeQemuByDefault()
     {
-        var o = QemuCommand.ToBootOptions(Parse("-nodefaults", "-serial", "stdio", "-no-reboot"));
-        Assert.Equal(Emulator.Cli.Boot.BootOptions.PaceRealTime, o.Pace);
+        var o = QemuBootOptions.From(Parse("-nodefaults", "-serial", "stdio", "-no-reboot"));
+        Assert.Equal(Emulator.Hosting.Boot.BootOptions.PaceRealTime, o.Pace);
         Assert.Equal(long.MaxValue, o.MaxInstructions);
         Assert.True(o.NoReboot);
-        Assert.Equal([(Emulator.Cli.Boot.BootOptions.SerialInputOption, "-")], o.SerialSteps);
-        Assert.Equal(Emulator.Cli.Boot.BootOptions.PaceOff, QemuCommand.ToBootOptions(Parse("-icount", "shift=0,sleep=off")).Pace);
+        Assert.Equal([(Emulator.Hosting.Boot.BootOptions.SerialInputOption, "-")], o.SerialSteps);
+        Assert.Equal(Emulator.Hosting.Boot.BootOptions.PaceOff, QemuBootOptions.From(Parse("-icount", "shift=0,sleep=off")).Pace);
 
         // No port on stdio: stdin is left alone.
-        Assert.Empty(QemuCommand.ToBootOptions(Parse("-nodefaults", "-serial", "null")).SerialSteps);
+        Assert.Empty(QemuBootOptions.From(Parse("-nodefaults", "-serial", "null")).SerialSteps);
     }
 
     [Fact]

@@ -185,7 +185,7 @@ public class QemuHarnessTests
         }
 
         psi.Environment["EMU_DLL"] = EmuDll;
-        psi.Environment[Emulator.Cli.Qemu.QemuCommand.RefuseMismatchVariable] = refuse ? "1" : "0";
+        psi.Environment[Emulator.Hosting.Qemu.QemuBootOptions.RefuseMismatchVariable] = refuse ? "1" : "0";
         return Process.Start(psi)!;
     }
 

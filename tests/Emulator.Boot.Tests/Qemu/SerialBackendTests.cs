@@ -1,7 +1,9 @@
 using System.Text;
-using Emulator.Cli;
 using Emulator.Cli.Boot;
-using Emulator.Cli.Serial;
+using Emulator.Cli;
+using Emulator.Hosting.Boot;
+using Emulator.Hosting.Serial;
+using Emulator.Hosting;
 
 namespace Emulator.Boot.Tests.Qemu;
 

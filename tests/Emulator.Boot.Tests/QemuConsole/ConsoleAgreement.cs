@@ -1,5 +1,6 @@
 using System.Text;
 using Emulator.Cli.Compare;
+using Emulator.Hosting.Compare;
 
 namespace Emulator.Boot.Tests.QemuConsole;
 

@@ -1,5 +1,5 @@
-using Emulator.Cli.Varstore;
 using Emulator.Core.Machine;
+using Emulator.Hosting.Varstore;
 
 namespace Emulator.Boot.Tests.Varstore;
 
@@ -23,7 +23,7 @@ public class FlashPersistenceTests
         {
             byte[] final;
             int passes = (3 * FlashPersistence.RingBytes / 16 / ChipBytes) + 1; // ring entries are 16 bytes: over three rings' worth
-            using (var file = VarstoreFile.Open(Emulator.Cli.Inputs.InputRole.Varstore("vars"), path, snapshot: false))
+            using (var file = VarstoreFile.Open(Emulator.Hosting.Inputs.InputRole.Varstore("vars"), path, snapshot: false))
             {
                 using var machine = new PcMachine(new MachineOptions
                 {
@@ -73,7 +73,7 @@ public class FlashPersistenceTests
         try
         {
             byte[] final;
-            using (var file = VarstoreFile.Open(Emulator.Cli.Inputs.InputRole.Varstore("vars"), path, snapshot: false))
+            using (var file = VarstoreFile.Open(Emulator.Hosting.Inputs.InputRole.Varstore("vars"), path, snapshot: false))
             {
                 using var machine = new PcMachine(new MachineOptions
                 {

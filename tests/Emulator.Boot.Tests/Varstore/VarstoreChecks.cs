@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Emulator.Cli.Bench;
-using Emulator.Cli.Varstore;
+using Emulator.Hosting.Varstore;
 
 namespace Emulator.Boot.Tests.Varstore;
 
@@ -52,7 +52,7 @@ internal static class VarstoreChecks
     /// <summary>The bytes the next boot starts from (file plus leftover journal), read the way <c>--snapshot</c> opens it: nothing is written.</summary>
     public static byte[] AsNextBootSeesIt(string path)
     {
-        using var file = VarstoreFile.Open(Emulator.Cli.Inputs.InputRole.Varstore("vars"), path, snapshot: true);
+        using var file = VarstoreFile.Open(Emulator.Hosting.Inputs.InputRole.Varstore("vars"), path, snapshot: true);
         return file.Bytes;
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Emulator.Cli.Bench;
-using Emulator.Cli.Varstore;
+using Emulator.Hosting.Varstore;
 using Xunit.Abstractions;
 
 namespace Emulator.Boot.Tests.Varstore;
@@ -107,7 +107,7 @@ public class VarstoreCrashTests(ITestOutputHelper output)
                     emu.WaitForExit(Timeout);
                 }
 
-                using var after = VarstoreFile.Open(Emulator.Cli.Inputs.InputRole.Varstore("vars"), vars, snapshot: true);
+                using var after = VarstoreFile.Open(Emulator.Hosting.Inputs.InputRole.Varstore("vars"), vars, snapshot: true);
                 var prefixes = VarstoreChecks.MatchingPrefixes(start, Workload.Operations(), after.Bytes);
                 Assert.True(prefixes.Count > 0, $"kill {i} {delay.TotalMilliseconds:F0} ms after {(duringStartup ? "launch" : "the start marker")} left a file that is no prefix of the operations");
                 recovered += after.Recovered.Records > 0 ? 1 : 0;

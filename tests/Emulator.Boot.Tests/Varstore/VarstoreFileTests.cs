@@ -1,8 +1,9 @@
 using Emulator.Cli.Bench;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Varstore;
 using Emulator.Core.Cpu;
 using Emulator.Core.Machine;
+using Emulator.Hosting.Varstore;
+using Emulator.Hosting;
 
 namespace Emulator.Boot.Tests.Varstore;
 
@@ -22,7 +23,7 @@ public class VarstoreFileTests
     {
         string path = CliRunner.TempFile("-vars.fd");
         File.WriteAllBytes(path, Enumerable.Repeat((byte)0xFF, 64).ToArray());
-        File.WriteAllBytes(VarstoreJournal.PathFor(path), VarstoreJournalTests.Journal(7, (0, [1, 2, 3]), (2, [9, 9]), (60, [7, 7, 7, 7])));
+        File.WriteAllBytes(VarstoreJournal.PathFor(path), Emulator.Tests.Shared.TestJournals.Journal(7, (0, [1, 2, 3]), (2, [9, 9]), (60, [7, 7, 7, 7])));
         return path;
     }
 
@@ -41,7 +42,7 @@ public class VarstoreFileTests
         try
         {
             string identity = VarstoreChecks.Identity(path);
-            using (var file = VarstoreFile.Open(Emulator.Cli.Inputs.InputRole.Varstore("vars"), path, snapshot: false))
+            using (var file = VarstoreFile.Open(Emulator.Hosting.Inputs.InputRole.Varstore("vars"), path, snapshot: false))
             {
                 Assert.Equal(Recovered(), file.Bytes);
                 Assert.Equal((3L, 9L), (file.Recovered.Records, file.Recovered.DataBytes));
@@ -67,7 +68,7 @@ public class VarstoreFileTests
         try
         {
             var (fileBytes, journalBytes) = (File.ReadAllBytes(path), File.ReadAllBytes(journal));
-            using (var file = VarstoreFile.Open(Emulator.Cli.Inputs.InputRole.Varstore("vars"), path, snapshot: true))
+            using (var file = VarstoreFile.Open(Emulator.Hosting.Inputs.InputRole.Varstore("vars"), path, snapshot: true))
             {
                 Assert.True(file.Snapshot);
                 Assert.Equal(Recovered(), file.Bytes);
@@ -93,7 +94,7 @@ public class VarstoreFileTests
         File.WriteAllText(journal, "not a journal at all, but somebody's notes");
         try
         {
-            var e = Assert.Throws<UsageException>(() => VarstoreFile.Open(Emulator.Cli.Inputs.InputRole.Varstore("vars"), path, snapshot));
+            var e = Assert.Throws<UsageException>(() => VarstoreFile.Open(Emulator.Hosting.Inputs.InputRole.Varstore("vars"), path, snapshot));
             Assert.Contains("is not an emu journal", e.Message, StringComparison.Ordinal);
             Assert.Equal("not a journal at all, but somebody's notes", File.ReadAllText(journal));
             Assert.Equal(Enumerable.Repeat((byte)0xFF, 64), File.ReadAllBytes(path));
@@ -111,8 +112,8 @@ public class VarstoreFileTests
         File.WriteAllBytes(path, new byte[4096]);
         try
         {
-            using var first = VarstoreFile.Open(Emulator.Cli.Inputs.InputRole.Varstore("vars"), path, snapshot: false);
-            var e = Assert.Throws<UsageException>(() => VarstoreFile.Open(Emulator.Cli.Inputs.InputRole.Varstore("vars"), path, snapshot: false));
+            using var first = VarstoreFile.Open(Emulator.Hosting.Inputs.InputRole.Varstore("vars"), path, snapshot: false);
+            var e = Assert.Throws<UsageException>(() => VarstoreFile.Open(Emulator.Hosting.Inputs.InputRole.Varstore("vars"), path, snapshot: false));
             Assert.Contains("cannot be opened for writing", e.Message, StringComparison.Ordinal);
         }
         finally
@@ -223,7 +224,7 @@ public class VarstoreFileTests
         var (code, vars) = VarstoreChecks.WriteWorkload(Workload);
         try
         {
-            using (var file = VarstoreFile.Open(Emulator.Cli.Inputs.InputRole.Varstore("vars"), vars, snapshot: false))
+            using (var file = VarstoreFile.Open(Emulator.Hosting.Inputs.InputRole.Varstore("vars"), vars, snapshot: false))
             {
                 using var machine = new PcMachine(new MachineOptions
                 {

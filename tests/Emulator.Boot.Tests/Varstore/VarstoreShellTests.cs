@@ -1,4 +1,5 @@
-using Emulator.Cli.Varstore;
+using Emulator.Hosting.Varstore;
+
 
 namespace Emulator.Boot.Tests.Varstore;
 

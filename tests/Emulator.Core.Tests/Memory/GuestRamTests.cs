@@ -5,7 +5,7 @@ namespace Emulator.Core.Tests.Memory;
 /// <summary>
 /// RAM images: a capture holds only the pages that are not zero; restoring one makes the RAM
 /// exactly the captured bytes again (pages written since, pages zeroed since); two RAMs restored
-/// from one image are independent of each other and of the image (copy-on-write).
+/// from one image are independent of each other and of the image.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed unsafe class GuestRamTests

@@ -1,7 +1,7 @@
 using CsCheck;
 using Emulator.Cli;
-using Emulator.Cli.Varstore;
 using Emulator.Fuzz.Tests.Support;
+using Emulator.Hosting.Varstore;
 
 namespace Emulator.Fuzz.Tests.Targets;
 

@@ -1,9 +1,11 @@
-using Emulator.Cli;
 using Emulator.Cli.Bench;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Serial;
+using Emulator.Cli;
 using Emulator.Fuzz.Tests.Support;
+using Emulator.Hosting.Boot;
+using Emulator.Hosting.Serial;
+using Emulator.Hosting;
 
 namespace Emulator.Fuzz.Tests.Targets;
 
@@ -140,7 +142,7 @@ public class EmuCommandLineFuzzTests
         switch (args.FirstOrDefault())
         {
             case "boot":
-                var options = BootOptions.Parse(args[1..]);
+                var options = BootOptionsParser.Parse(args[1..]);
                 foreach (var (name, value) in options.SerialSteps.Where(s => s.Name != BootOptions.ExpectOption && s.Value != "-"))
                 {
                     // What the console session does with each typed step before the machine starts.
@@ -149,7 +151,7 @@ public class EmuCommandLineFuzzTests
 
                 return;
             case "bench":
-                BenchOptions.Parse(args[1..]);
+                BenchOptionsParser.Parse(args[1..]);
                 return;
             case "qemu":
                 // The drop-in's own target (QemuCommandLineFuzzTests); a valid line would boot.

@@ -1,6 +1,6 @@
 using CsCheck;
-using Emulator.Cli.Varstore;
 using Emulator.Fuzz.Tests.Support;
+using Emulator.Hosting.Varstore;
 
 namespace Emulator.Fuzz.Tests.Targets;
 

@@ -1,6 +1,8 @@
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Qemu;
 using Emulator.Fuzz.Tests.Support;
+using Emulator.Hosting.Qemu;
+using Emulator.Hosting;
 
 namespace Emulator.Fuzz.Tests.Targets;
 
@@ -64,5 +66,5 @@ public class QemuCommandLineFuzzTests
         }
     }
 
-    private static void Parse(string[] args) => QemuCommand.ToBootOptions(QemuCommandLine.Parse(args));
+    private static void Parse(string[] args) => QemuBootOptions.From(QemuCommandLine.Parse(args));
 }

@@ -1,0 +1,117 @@
+using System.Globalization;
+using Emulator.Cli.Bench;
+
+namespace Emulator.Cli.CommandLine;
+
+/// <summary><c>emu bench</c>'s command line to <see cref="BenchOptions"/>, validated.</summary>
+public static class BenchOptionsParser
+{
+    public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string> { "--seconds", "--chip", "--bytes", "--passes", "--json", "--write-image", "--only", "--file-dir" };
+
+    public static readonly IReadOnlySet<string> FlagOptions = new HashSet<string> { "--no-file" };
+
+    public static BenchOptions Parse(IEnumerable<string> args)
+    {
+        var a = new ArgumentReader(args, ValueOptions, FlagOptions);
+        if (a.Positionals.Count == 0)
+        {
+            throw new UsageException($"bench needs a target: emu bench {BenchOptions.FlashTarget} [options]");
+        }
+
+        if (a.Positionals[0] != BenchOptions.FlashTarget)
+        {
+            throw new UsageException($"unknown bench target '{a.Positionals[0]}' (known: {BenchOptions.FlashTarget})");
+        }
+
+        if (a.Positionals.Count > 1)
+        {
+            throw new UsageException($"unexpected argument '{a.Positionals[1]}'");
+        }
+
+        string only = a.Get("--only") ?? "all";
+        if (only is not ("all" or BenchOptions.PartDevice or BenchOptions.PartGuest or BenchOptions.PartNone))
+        {
+            throw new UsageException($"--only must be {BenchOptions.PartDevice}, {BenchOptions.PartGuest} or {BenchOptions.PartNone}, not '{only}'");
+        }
+
+        var o = new BenchOptions
+        {
+            Seconds = a.Get("--seconds") is { } s ? ParseSeconds(s) : BenchOptions.DefaultSeconds,
+            ChipBytes = a.Get("--chip") is { } c ? ParseBlocks("--chip", c) : BenchOptions.DefaultChipBytes,
+            RegionBytes = a.Get("--bytes") is { } b ? ParseBlocks("--bytes", b) : BenchOptions.DefaultRegionBytes,
+            Passes = (int)Math.Min(a.GetLong("--passes") ?? BenchOptions.DefaultPasses, int.MaxValue),
+            Json = a.Get("--json"),
+            WriteImage = a.Get("--write-image"),
+            FileDirectory = a.Has("--no-file") ? null : a.Get("--file-dir") ?? Path.GetTempPath(),
+            RunDevice = only is "all" or BenchOptions.PartDevice,
+            RunGuest = only is "all" or BenchOptions.PartGuest,
+        };
+
+        if (o.Passes is < 1 or > BenchOptions.MaxPasses)
+        {
+            throw new UsageException($"--passes must be between 1 and {BenchOptions.MaxPasses}");
+        }
+
+        if (o.Json != null)
+        {
+            OutputPaths.Check("--json", o.Json);
+        }
+
+        if (only == BenchOptions.PartNone && o.WriteImage == null)
+        {
+            throw new UsageException("--only none measures nothing: give --write-image DIR, or another --only");
+        }
+
+        if (a.Has("--no-file") && a.Has("--file-dir"))
+        {
+            throw new UsageException("--no-file and --file-dir contradict each other");
+        }
+
+        if (o.FileDirectory != null && !Directory.Exists(o.FileDirectory))
+        {
+            throw new UsageException($"--file-dir '{o.FileDirectory}' is not a directory");
+        }
+
+        if (o.WriteImage != null && File.Exists(OutputPaths.FullPath("--write-image", o.WriteImage)))
+        {
+            throw new UsageException($"--write-image '{o.WriteImage}' is a file, not a directory");
+        }
+
+        return o;
+    }
+
+    private static double ParseSeconds(string text)
+    {
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) || !(s > 0) || s > BenchOptions.MaxSeconds)
+        {
+            throw new UsageException($"--seconds needs a number of seconds above 0 and at most {BenchOptions.MaxSeconds}, not '{text}'");
+        }
+
+        return s;
+    }
+
+    /// <summary>A byte count with an optional K or M suffix: a whole number of 4 KiB blocks, 4 KiB to 4 MiB.</summary>
+    private static int ParseBlocks(string option, string text)
+    {
+        string t = text.Trim().Replace("_", string.Empty, StringComparison.Ordinal);
+        long multiplier = 1;
+        if (t.Length > 0 && char.ToUpperInvariant(t[^1]) is 'K' or 'M')
+        {
+            multiplier = char.ToUpperInvariant(t[^1]) == 'K' ? 1 << 10 : 1 << 20;
+            t = t[..^1];
+        }
+
+        if (!long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out long n))
+        {
+            throw new UsageException($"{option} needs a size such as 64K or 1M, not '{text}'");
+        }
+
+        long bytes = n > Bench.FlashWorkload.MaxRegionBytes ? long.MaxValue : n * multiplier;
+        if (bytes > Bench.FlashWorkload.MaxRegionBytes || bytes < Bench.FlashWorkload.BlockSize || bytes % Bench.FlashWorkload.BlockSize != 0)
+        {
+            throw new UsageException($"{option} must be a whole number of 4 KiB blocks between 4K and {Bench.FlashWorkload.MaxRegionBytes >> 20}M, not '{text}'");
+        }
+
+        return (int)bytes;
+    }
+}

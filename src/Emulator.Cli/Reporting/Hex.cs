@@ -1,7 +1,0 @@
-namespace Emulator.Cli.Reporting;
-
-/// <summary>Addresses in reports are strings "0x…", so JSON readers never lose 64-bit precision.</summary>
-public static class Hex
-{
-    public static string Format(ulong value) => "0x" + value.ToString("X");
-}

@@ -1,0 +1,547 @@
+using System.Diagnostics;
+using Emulator.Core.Cpu;
+using Emulator.Core.Machine;
+using Emulator.Core.Memory;
+using Emulator.Firmware;
+using Emulator.Hosting.Compat;
+using Emulator.Hosting.Inputs;
+using Emulator.Hosting.Reporting;
+using Emulator.Hosting.Serial;
+using Emulator.Hosting.Varstore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
+
+namespace Emulator.Hosting.Boot;
+
+/// <summary>
+/// One boot of the PC machine: builds it from <see cref="BootOptions"/> (the firmware files opened,
+/// the CODE/VARS pair checked, the varstore persisted crash-safely unless in snapshot mode), runs it
+/// from the reset vector until the <see cref="BootOptions.Until"/> milestone or another stop, and
+/// returns the <see cref="RunReport"/>. The guest's serial console goes to the stream given, notices
+/// (a pty's name, a CODE/VARS mismatch, the status line) to the writer, and progress to the loggers.
+/// What the <c>emu boot</c> command and the QEMU drop-in run; a harness runs one without any CLI:
+/// <code>var report = new BootSession(options, consoleStream, TextWriter.Null).Run();</code>
+/// A session runs once.
+/// </summary>
+public sealed class BootSession
+{
+    private readonly BootOptions _options;
+    private readonly ILogger _log;
+    private readonly Stream _serialOut;
+    private readonly TextWriter _stderr;
+    private readonly HostConsole _host;
+    private byte[]? _parsedBytes;
+    private FirmwareImage? _parsedCode;
+    private bool _started;
+
+    /// <param name="options">What to boot and how; see <see cref="BootOptions"/>.</param>
+    /// <param name="consoleOutput">Receives every byte the guest writes to a serial port on the console (COM1 for <c>boot</c>), flushed at each line and host poll.</param>
+    /// <param name="messages">Receives notices meant for a person: a pseudo-terminal's name, a CODE/VARS mismatch's explanation, the status line.</param>
+    /// <param name="loggers">Progress (milestones, resets, the summary) and warnings; none when null.</param>
+    /// <param name="host">What the process is attached to (live console input, terminals); <see cref="HostConsole.None"/> when null.</param>
+    public BootSession(BootOptions options, Stream consoleOutput, TextWriter messages, ILoggerFactory? loggers = null, HostConsole? host = null)
+    {
+        _options = options;
+        _host = host ?? HostConsole.None;
+        _log = (loggers ?? NullLoggerFactory.Instance).CreateLogger("boot");
+        _serialOut = consoleOutput;
+        _stderr = messages;
+    }
+
+    /// <summary>A session whose console output, notices and logs go nowhere: the report is all it gives.</summary>
+    public BootSession(BootOptions options)
+        : this(options, Stream.Null, TextWriter.Null)
+    {
+    }
+
+    /// <summary>Stops the run at the next instruction boundary, from any thread, before or during <see cref="Run()"/>.</summary>
+    public StopRequest Stop { get; } = new();
+
+    /// <summary>Raised on the run's thread as each milestone is first reached.</summary>
+    public event Action<Milestone>? MilestoneReached;
+
+    /// <summary>Why the machine stopped (<see cref="StopReason.None"/> after an internal error); set by <see cref="Run()"/>.</summary>
+    public StopReason Reason { get; private set; }
+
+    /// <summary>The <see cref="BootOptions.Until"/> milestone was reached.</summary>
+    public bool UntilReached { get; private set; }
+
+    /// <summary>Every writable flash unit's file was saved (always true in snapshot mode).</summary>
+    public bool Saved { get; private set; } = true;
+
+    /// <summary>An emulator failure that ended the run (the report's stop reason <c>internalError</c>), or null.</summary>
+    public string? InternalError { get; private set; }
+
+    /// <summary>The console's live input (typed on the host's stdin), when the run had one: the QEMU drop-in's quit key.</summary>
+    public LiveInput? LiveInput { get; private set; }
+
+    /// <summary>
+    /// <c>emu boot</c>'s success: the <see cref="BootOptions.Until"/> milestone reached, or, without
+    /// it, a guest power-off or a guest reset under <see cref="BootOptions.NoReboot"/> (QEMU's
+    /// -no-reboot exits 0 too); and every varstore saved. A limit, a fault (a triple fault
+    /// included), a reset loop, a hang or a CPU halted for good leave the firmware short of where
+    /// it should be.
+    /// </summary>
+    public bool Succeeded => Saved && (UntilReached || (Reason is StopReason.PowerOff or StopReason.Reset && InternalError == null));
+
+    /// <summary>
+    /// Boots and runs the machine to its stop and returns the report. Bad input (a missing or
+    /// unreadable file, a refused CODE/VARS pair, an unwritable output) throws
+    /// <see cref="UsageException"/> with a one-line reason before the guest runs.
+    /// </summary>
+    public RunReport Run()
+    {
+        if (_started)
+        {
+            throw new InvalidOperationException("a boot session runs once");
+        }
+
+        _started = true;
+        var o = _options;
+        var files = new List<FirmwareFileInfo>();
+        var flash = new List<FlashImage>();
+        var writable = new List<(int Unit, VarstoreFile File)>();
+        try
+        {
+            // Unit 0: a unified image (writable, QEMU's -pflash default) or the code, read-only as libvirt maps it (readonly=on) unless asked otherwise; unit 1: the varstore.
+            FirmwareFiles.CheckLayout(o);
+            byte[]? bios = null;
+            if (o.Bios != null)
+            {
+                var (bytes, info) = FirmwareFiles.Load(InputRole.Bios("bios"), o.Bios);
+                files.Add(info);
+                bios = bytes;
+            }
+            else if (o.Firmware != null)
+            {
+                AddUnit("firmware", o.Firmware, isWritable: true);
+            }
+            else
+            {
+                AddUnit("code", o.Code!, o.CodeWritable);
+                if (o.Vars != null)
+                {
+                    // Check the pair on the file's bytes before the varstore is opened (opening may replay
+                    // a journal into the file): a refused pair never touches it, --force means snapshot.
+                    // A restore brings its own VARS (the migrated contents): judged in StateFiles.CheckMigration instead.
+                    var (varsBytes, _) = FirmwareFiles.Load(InputRole.Flash("vars"), o.Vars);
+                    o = o.Restored != null ? o : CheckPair(o, ParseCode(flash[0].Contents), varsBytes);
+                    AddUnit("vars", o.Vars!, !o.VarsReadOnly);
+                }
+            }
+
+            if (o.Restored is { } state)
+            {
+                StateFiles.TakeFlashFromState(state, flash, _stderr);
+            }
+
+            return Run(o, files, flash, bios ?? flash[0].Contents, writable);
+        }
+        finally
+        {
+            // Every end closes the file, a usage error found late (a bad --serial-input file) too:
+            // no journal is left beside the user's file. The persistence writer has drained by
+            // now; a failed one keeps its journal (Close leaves it) for the next boot to replay.
+            foreach (var (_, file) in writable)
+            {
+                try
+                {
+                    file.Close();
+                }
+                finally
+                {
+                    file.Dispose();
+                }
+            }
+        }
+
+        void AddUnit(string role, string path, bool isWritable)
+        {
+            if (isWritable)
+            {
+                var file = VarstoreFile.Open(InputRole.Flash(role), path, o.Snapshot);
+                writable.Add((flash.Count, file));
+                files.Add(file.Info);
+                flash.Add(new FlashImage(path, file.Bytes, ReadOnly: false));
+            }
+            else
+            {
+                var (bytes, info) = FirmwareFiles.Load(InputRole.Flash(role), path);
+                files.Add(info);
+                flash.Add(new FlashImage(path, bytes, ReadOnly: true));
+            }
+        }
+    }
+
+    private RunReport Run(BootOptions o, List<FirmwareFileInfo> files, List<FlashImage> flash, byte[] codeBytes, List<(int Unit, VarstoreFile File)> writable)
+    {
+        foreach (var v in writable.Select(w => w.File).Where(f => f.Recovered.Records > 0))
+        {
+            _log.LogWarning(
+                "{File}: recovered {Records} journal record(s), {Bytes} bytes, left by an interrupted run{Where}{Torn}",
+                v.Path, v.Recovered.Records, v.Recovered.DataBytes,
+                v.Snapshot ? " (applied in memory only: --snapshot)" : string.Empty,
+                v.Recovered.TornBytes > 0 ? $"; a torn tail of {v.Recovered.TornBytes} bytes was discarded" : string.Empty);
+        }
+
+        using var console = new ConsoleSession(o, _serialOut, _host);
+        using var backends = new SerialBackends(console, _stderr);
+        var serialPorts = o.SerialPorts.Select(backends.Port).ToList();
+        // A debug console with a null backend still exists (the guest finds it and writes to nothing).
+        var debugConBackend = o.DebugConBackend ?? (o.DebugCon != null ? new SerialBackend(SerialBackendKind.File, o.DebugCon) : null);
+        var debugAssert = new DebugLogAssert();
+        var debugCon = debugConBackend != null ? debugAssert.Tee(backends.Open(debugConBackend, "debugcon", "debug console log").Output ?? (_ => { })) : null;
+        PcMachine machine;
+        try
+        {
+            machine = new PcMachine(new MachineOptions
+            {
+                RamSize = o.Memory,
+                Flash = flash,
+                Bios = o.Bios != null ? codeBytes : null,
+                UnassignedReadsZero = o.UnassignedZero,
+                SerialPorts = serialPorts,
+                DebugConsoleOutput = debugCon,
+                DebugConsolePort = o.DebugConPort,
+                RtcStart = o.RtcStart,
+                SkipBusyWaits = !o.ExactWaits,
+                NoReboot = o.NoReboot,
+                MaxResets = o.MaxResets,
+                Hpet = !o.NoHpet,
+            });
+            machine.Cpu.HostPoll += backends.Flush;
+            machine.Cpu.BlockCompilation = !o.Interpret;
+        }
+        catch (FirmwareLayoutException e)
+        {
+            throw new UsageException(e.Message);
+        }
+
+        StateFiles.RestoreInto(machine, o);
+
+        Dictionary<string, ulong> addressMilestones;
+        IReadOnlyList<FirmwareModule> modules;
+        try
+        {
+            addressMilestones = LocateMilestones(codeBytes, o.Until, out modules);
+        }
+        catch
+        {
+            machine.Dispose();
+            throw;
+        }
+
+        using (machine)
+        {
+            var stores = new List<(VarstoreFile File, FlashPersistence? Writer)>();
+            try
+            {
+                foreach (var (unit, file) in writable)
+                {
+                    var persistence = file.Snapshot ? null : new FlashPersistence(file);
+                    stores.Add((file, persistence));
+                    if (persistence != null)
+                    {
+                        machine.FlashChips[unit].AddListener(persistence);
+                        StateFiles.PersistMigratedContents(o, file, machine.FlashChips[unit], persistence);
+                    }
+                }
+
+                return Execute(o, machine, files, addressMilestones, console, debugAssert, modules, stores);
+            }
+            finally
+            {
+                foreach (var (_, writer) in stores)
+                {
+                    writer?.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>The address milestones, and the image's modules from the same parse (decompressing the volumes is ~0.15 s).</summary>
+    private Dictionary<string, ulong> LocateMilestones(byte[] code, string? until, out IReadOnlyList<FirmwareModule> modules)
+    {
+        var result = new Dictionary<string, ulong>();
+        modules = [];
+        try
+        {
+            // Reuse the parse of the pair check when there was one: decompressing the volumes is the cost.
+            var entries = BootEntryPoints.Locate(code, ReferenceEquals(code, _parsedBytes) ? _parsedCode : null);
+            (_parsedBytes, _parsedCode) = (code, entries.Firmware);
+            modules = entries.Firmware.Modules;
+            if (entries.SecEntry is ulong sec)
+            {
+                result[MilestoneTracker.Sec] = sec;
+            }
+
+            if (entries.PeiCoreEntry is ulong pei)
+            {
+                result[MilestoneTracker.Pei] = pei;
+            }
+
+            foreach (var d in entries.Diagnostics)
+            {
+                _log.LogDebug("firmware: {Diagnostic}", d);
+            }
+        }
+        catch (FirmwareFormatException e)
+        {
+            if (until is MilestoneTracker.Sec or MilestoneTracker.Pei)
+            {
+                throw new UsageException($"milestone '{until}' cannot be located: the code image is not a UEFI firmware image ({e.Message})");
+            }
+
+            _log.LogWarning("the code image is not a UEFI firmware image ({Reason}): no sec/pei milestones", e.Message);
+            modules = FirmwareModules(code);
+        }
+
+        if (until is MilestoneTracker.Sec or MilestoneTracker.Pei && !result.ContainsKey(until))
+        {
+            throw new UsageException($"milestone '{until}' cannot be located in this image (no {(until == MilestoneTracker.Sec ? "SECURITY_CORE" : "PEI_CORE")} entry found)");
+        }
+
+        return result;
+    }
+
+    /// <summary>The executable modules of the code image, nested volumes included; none when it is not a UEFI image.</summary>
+    private IReadOnlyList<FirmwareModule> FirmwareModules(byte[] code) => ParseCode(code)?.Modules ?? [];
+
+    /// <summary>The code image parsed once per run (it inflates ~13 MiB of LZMA); null when it is not a UEFI image.</summary>
+    private FirmwareImage? ParseCode(byte[] code)
+    {
+        if (!ReferenceEquals(code, _parsedBytes))
+        {
+            _parsedBytes = code;
+            try
+            {
+                _parsedCode = FirmwareImage.Parse(code);
+            }
+            catch (FirmwareFormatException)
+            {
+                _parsedCode = null;
+            }
+        }
+
+        return _parsedCode;
+    }
+
+    /// <summary>
+    /// Checks the CODE/VARS pair before anything runs (issue 5): a mismatch makes OVMF lose or
+    /// destroy the user's variables, so it is refused unless --force, which boots in snapshot mode.
+    /// </summary>
+    private BootOptions CheckPair(BootOptions o, FirmwareImage? code, byte[] vars)
+    {
+        var verdict = code is null ? null : CompatibilityCheck.Evaluate(code, vars);
+        if (verdict is null)
+        {
+            _log.LogDebug("the code image carries no OVMF varstore template: CODE/VARS check skipped");
+            return o;
+        }
+
+        if (verdict.Compatible)
+        {
+            _log.LogDebug("CODE/VARS check: {Finding}", verdict.Findings[0]);
+            return o;
+        }
+
+        foreach (string line in CompatibilityCheck.Describe(verdict, o.Code!, o.Vars!))
+        {
+            _stderr.WriteLine(line);
+        }
+
+        if (o.Qemu is { } qemu)
+        {
+            // A drop-in behaves like QEMU, which boots any pair: the warning above is all, unless asked.
+            return qemu.RefuseMismatch
+                ? throw new UsageException($"this VARS file does not fit this code build (see above): refused as {Qemu.QemuBootOptions.RefuseMismatchVariable}=1 asks")
+                : o;
+        }
+
+        if (!o.Force)
+        {
+            throw new UsageException("boot refused: this VARS file does not fit this code build (see above); convert it with 'emu vars convert', or boot anyway with --force (snapshot mode)");
+        }
+
+        _log.LogWarning("--force: booting the mismatched pair in snapshot mode; the varstore file will not be written");
+        return o with { Snapshot = true };
+    }
+
+    private RunReport Execute(
+        BootOptions o, PcMachine machine, List<FirmwareFileInfo> files, Dictionary<string, ulong> addressMilestones, ConsoleSession console,
+        DebugLogAssert debugAssert, IReadOnlyList<FirmwareModule> modules, List<(VarstoreFile File, FlashPersistence? Writer)> stores)
+    {
+        var cpu = machine.Cpu;
+        var wall = Stopwatch.StartNew();
+        var tracker = new MilestoneTracker(cpu, wall, addressMilestones, o.Until);
+        var recognizer = new ModuleRecognizer(cpu, machine.Bus, modules);
+        // The writable chips' counters at each milestone: the report's flash writes per boot phase.
+        var flashAt = new Dictionary<Milestone, (long Bytes, long Blocks)>(ReferenceEqualityComparer.Instance);
+        SessionState.FromJson(o.Restored?.Session)?.Apply(tracker, flashAt, console, recognizer);
+        tracker.Watch(console.Transcript);
+        tracker.Watch(recognizer);
+        var idle = new IdleDetector(() => console.Transcript.BytesPrinted);
+        idle.Watch(machine);
+        tracker.Watch(idle, console.Screen);
+        var hang = o.HangDetection ? HangDetector.Watch(machine, console.Transcript, recognizer, debugAssert) : null;
+        tracker.MilestoneReached += m => MilestoneReached?.Invoke(m);
+        recognizer.ModuleStarted += m => _log.LogDebug(
+            "module {Name} ({Type}) entered at 0x{Entry:X}, instruction {Instruction:N0}", m.Module.Name ?? m.Module.FileGuid.ToString(), m.Module.Type, m.Entry, m.Instruction);
+        console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && _host.StderrIsTerminal);
+        machine.Rebooted += r =>
+        {
+            _log.LogInformation(
+                "machine reset ({Cause}) at instruction {Instruction:N0}, virtual {VirtualMs:F3} ms: {Detail}; boot {Boot} starts",
+                ResetInfo.CauseName(r.Cause), r.Instruction, r.VirtualTime / 1e6, r.Detail, machine.Boot);
+            tracker.BeginBoot(machine.Boot);
+            recognizer.BeginBoot(machine.Boot);
+        };
+        tracker.MilestoneReached += m => flashAt[m] = (
+            machine.FlashChips.Where(c => !c.ReadOnly).Sum(c => c.BytesProgrammed), machine.FlashChips.Where(c => !c.ReadOnly).Sum(c => c.BlocksErased));
+        tracker.MilestoneReached += m => _log.LogInformation(
+            "milestone {Name,-9} at instruction {Instruction,13:N0}  address 0x{Address:X}  {Mode}-bit  virtual {VirtualMs,9:F3} ms  wall {WallMs:F0} ms",
+            m.Name, m.Instruction, m.Address, m.Mode, m.VirtualNs / 1e6, m.WallMs);
+        foreach (var (name, address) in addressMilestones)
+        {
+            _log.LogDebug("watching {Name} at 0x{Address:X}", name, address);
+        }
+
+        TraceWriter? trace = null;
+        if (o.Trace != null)
+        {
+            trace = new TraceWriter(OpenOutput(o.Trace, "trace"), o.TraceLimit, string.Join(" ", files.Select(f => Path.GetFileName(f.Path))));
+            cpu.Tracer = trace;
+        }
+
+        FlashWriteLog? flashLog = null;
+        if (o.FlashLog != null)
+        {
+            flashLog = new FlashWriteLog(OpenOutput(o.FlashLog, "flash log"), () => cpu.InstructionCount);
+            foreach (var chip in machine.FlashChips.Where(c => !c.ReadOnly))
+            {
+                flashLog.Watch(chip);
+            }
+        }
+
+        SessionState Session() => SessionState.Capture(tracker, flashAt, console.Transcript, recognizer);
+        Stop.Attach(cpu);
+        StopReason reason;
+        string? internalError = null;
+        try
+        {
+            reason = StateSaving.Run(o, machine, tracker, Session, _log);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // An emulator bug must not hide what the run found: report it as the stop reason.
+            reason = StopReason.None;
+            internalError = $"{e.GetType().Name}: {e.Message} at instruction {cpu.InstructionCount} (0x{cpu.LinearRip:X})";
+            _log.LogError("internal error: {Error}", internalError);
+        }
+        finally
+        {
+            trace?.Dispose();
+            flashLog?.Dispose();
+
+            // Every completed operation reaches the file before the run is reported.
+            foreach (var (_, writer) in stores)
+            {
+                writer?.Dispose();
+            }
+        }
+
+        foreach (var (file, writer) in stores)
+        {
+            if (writer?.Failure is { } failure)
+            {
+                _log.LogError("the varstore '{File}' could not be saved: {Reason}", file.Path, failure.Message);
+            }
+        }
+
+        // The report names one varstore: the last writable unit (the vars file when there is one).
+        (VarstoreFile? File, FlashPersistence? Writer) varstore = stores.Count > 0 ? stores[^1] : (null, null);
+
+        wall.Stop();
+        console.Dispose();
+        if (console.Script is { Done: false } script)
+        {
+            _log.LogWarning("serial script stopped at step {Step} of {Count}: {Waiting}", script.Completed + 1, script.Count, script.Waiting);
+        }
+
+        string stop = internalError != null ? "internalError" : reason switch
+        {
+            StopReason.Breakpoint when tracker.UntilReached => "until",
+            StopReason.InstructionLimit => "limit",
+            StopReason.Halted => "halted",
+            StopReason.TripleFault => "tripleFault",
+            StopReason.PowerOff => "powerOff",
+            StopReason.Reset => "reset",
+            StopReason.ResetLimit => "resetLimit",
+            StopReason.Hang => "hang",
+            StopReason.Requested when Stop.Requested => "interrupted",
+            _ => reason.ToString(),
+        };
+        var report = SessionReport.Build(o, machine, files, tracker, flashAt, wall, stop, console.Transcript) with
+        {
+            Varstore = varstore.File is { } vf ? VarstoreReport.Of(vf, varstore.Writer) : null,
+            Modules = recognizer.Started.Select(m => new ModuleInfo(
+                m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot, m.Inside.Instructions)).ToList(),
+            Variables = machine.FlashChips.FirstOrDefault(c => !c.ReadOnly) is { } writable ? ReportVariables.Of(writable.Contents.ToArray()) : null,
+        };
+        if (internalError != null)
+        {
+            report = report with { Stop = report.Stop with { Detail = internalError } };
+        }
+
+        StateSaving.SaveAtStop(o, machine, internalError == null, Session, _log);
+        LogSummary(report, cpu, hang);
+        Reason = reason;
+        UntilReached = tracker.UntilReached;
+        Saved = stores.All(st => st.Writer?.Failure == null);
+        InternalError = internalError;
+        LiveInput = console.Live;
+        return report;
+    }
+
+    private void LogSummary(RunReport r, Cpu cpu, HangDetector? hang)
+    {
+        _log.LogInformation(
+            "stopped: {Reason} at {Address} after {Instructions:N0} instructions in {Wall:F2} s ({Mips:F1} MIPS){Detail}",
+            r.Stop.Reason, r.Stop.Address, r.Instructions, r.WallSeconds, r.Mips, r.Stop.Detail is { } d ? ": " + d : string.Empty);
+        _log.LogDebug("hang detector: {State}", hang is null ? "off" : $"the longest loop without progress ran {hang.LongestLoop:N0} instructions (a hang at {HangDetector.DefaultWindow:N0})");
+        _log.LogDebug(
+            "blocks built {Blocks:N0}, code page invalidations {Invalidations:N0}, host GC allocations {Allocated:N0} bytes",
+            cpu.BlocksBuilt, cpu.CodePageInvalidations, GC.GetTotalAllocatedBytes());
+        _log.LogDebug(
+            "blocks compiled {Compiled:N0}, refused {Refused:N0}{Why} (block compiler{Off})",
+            cpu.CompilerStatistics.Compiled, cpu.CompilerStatistics.Refused,
+            cpu.CompilerStatistics.LastRefusal is { } why ? ", last: " + why : string.Empty,
+            cpu.BlockCompilation ? string.Empty : " off: --interpret");
+        foreach (var u in r.Unimplemented)
+        {
+            _log.LogWarning("unimplemented instruction {Code} executed {Count} time(s)", u.Code, u.Count);
+        }
+
+        if (cpu.ExceptionCount > 0)
+        {
+            _log.LogWarning("{Count} guest exception(s); last vector {Vector}", cpu.ExceptionCount, cpu.LastException);
+        }
+
+        if (r.Unassigned.Count > 0)
+        {
+            _log.LogInformation("{Count} unassigned address(es) accessed (see the report)", r.Unassigned.Count);
+        }
+    }
+
+    private static StreamWriter OpenOutput(string path, string what)
+    {
+        try
+        {
+            return new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false), 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new UsageException($"cannot write {what} '{path}': {e.Message}");
+        }
+    }
+}

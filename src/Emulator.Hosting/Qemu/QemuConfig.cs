@@ -1,0 +1,52 @@
+using Emulator.Hosting.Serial;
+
+namespace Emulator.Hosting.Qemu;
+
+/// <summary>A <c>-drive if=pflash</c> (or <c>-pflash</c>): the unit, the file, and QEMU's readonly and snapshot.</summary>
+public sealed record PflashDrive(int Unit, string File, bool ReadOnly, bool Snapshot);
+
+/// <summary>What a QEMU command line asks for, in emu's terms (<see cref="QemuCommandLine"/> builds it).</summary>
+public sealed record QemuConfig
+{
+    /// <summary><c>-m</c>: guest RAM in bytes.</summary>
+    public ulong Memory { get; init; } = Core.Machine.MachineOptions.DefaultRamSize;
+
+    /// <summary>Flash units by unit number (0 = code or unified image, 1 = varstore).</summary>
+    public IReadOnlyList<PflashDrive> Pflash { get; init; } = [];
+
+    /// <summary><c>-bios</c>: mapped as ROM when no pflash drive is given (QEMU ignores it otherwise).</summary>
+    public string? Bios { get; init; }
+
+    /// <summary>The ISA serial ports in the order QEMU creates them (<c>-serial</c> first, then <c>-device isa-serial</c>).</summary>
+    public IReadOnlyList<SerialPortSpec> SerialPorts { get; init; } = [];
+
+    /// <summary>QEMU's <c>mon:stdio</c> (the -nographic default): Ctrl-A x quits, Ctrl-A Ctrl-A types Ctrl-A.</summary>
+    public bool ConsoleMux { get; init; }
+
+    /// <summary>The isa-debugcon backend, or null when there is no debug console.</summary>
+    public SerialBackend? DebugCon { get; init; }
+
+    /// <summary>isa-debugcon's I/O port: QEMU's default 0xE9 unless <c>iobase</c> says otherwise (OVMF uses 0x402).</summary>
+    public ushort DebugConPort { get; init; } = QemuCommandLine.DebugConDefaultPort;
+
+    /// <summary><c>-snapshot</c>: every drive as with snapshot=on.</summary>
+    public bool Snapshot { get; init; }
+
+    /// <summary><c>-no-reboot</c>: a guest reset ends the run.</summary>
+    public bool NoReboot { get; init; }
+
+    /// <summary><c>-no-hpet</c> or <c>-machine hpet=off</c>: the machine without its HPET.</summary>
+    public bool NoHpet { get; init; }
+
+    /// <summary><c>-no-shutdown</c>: a guest power-off keeps the process until a signal.</summary>
+    public bool NoShutdown { get; init; }
+
+    /// <summary><c>-icount sleep=off</c>: guest waits are not held to the wall clock.</summary>
+    public bool NoSleep { get; init; }
+
+    /// <summary>Default devices QEMU would add that emu does not model (printed as a warning).</summary>
+    public IReadOnlyList<string> UnmodelledDefaults { get; init; } = [];
+
+    /// <summary><c>-version</c> or <c>-help</c>: print and exit 0.</summary>
+    public string? InfoRequest { get; init; }
+}

@@ -1,0 +1,354 @@
+using System.Globalization;
+using Emulator.Core.Machine;
+using Emulator.Hosting.Serial;
+
+namespace Emulator.Hosting.Qemu;
+
+/// <summary>
+/// QEMU's device rules for what <see cref="QemuCommandLine"/> collected (softmmu/vl.c,
+/// hw/char/serial-isa.c, hw/i386/pc_sysfw.c):
+/// - character backends: <c>-chardev</c> defines them by id, <c>-serial</c>/<c>-debugcon</c> name
+///   one inline; stdio can back only one of them; a chardev backs at most one device;
+/// - serial ports: each <c>-serial</c> other than <c>none</c> takes the next COM port, in order
+///   (serial_hds; a fifth and later are created but never attached, as QEMU does), then each
+///   <c>-device isa-serial</c> takes its <c>index</c> or the count of ports made before it;
+/// - defaults: without <c>-nodefaults</c>, <c>-serial</c> or an isa-serial device, COM1 is the
+///   default serial — <c>mon:stdio</c> under <c>-nographic</c> (stdio alone when a monitor is
+///   given), otherwise a virtual console that nothing displays when headless;
+///   <c>-nographic</c> also puts the default monitor on stdio;
+/// - pflash: <c>unit=</c> or the next free unit; only units 0 and 1 exist on pc; with no pflash
+///   drive, <c>-bios</c> is mapped as ROM (pc_system_firmware_init), and ignored otherwise.
+/// </summary>
+internal static class QemuDevices
+{
+    private const int PflashUnits = 2;
+
+    public static QemuConfig Resolve(QemuConfig config, QemuCommandLine c)
+    {
+        if (config.InfoRequest != null)
+        {
+            return config;
+        }
+
+        var stdioUsers = new List<string>();
+        var chardevs = ReadChardevs(c, stdioUsers);
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+
+        bool defaultSerial = !c.NoDefaults && c.Serials.Count == 0 && !c.Devices.Any(d => d.Values.Get("driver") == "isa-serial");
+        bool defaultMonitor = !c.NoDefaults && !c.MonitorGiven;
+        bool mux = false;
+        var backends = new List<SerialBackend>();
+        if (defaultSerial && c.NoGraphic)
+        {
+            // vl.c: -nographic with both defaults gives "mon:stdio"; with a monitor given, "stdio".
+            Claim(stdioUsers, "-nographic", "-nographic");
+            backends.Add(SerialBackend.Console);
+            mux = defaultMonitor;
+        }
+        else if (defaultSerial)
+        {
+            // "vc:80Cx24C": a text console on a display; headless, nobody sees it.
+            backends.Add(SerialBackend.Null);
+        }
+        else if (defaultMonitor && c.NoGraphic)
+        {
+            Claim(stdioUsers, "-nographic", "-nographic");
+        }
+
+        foreach (var (option, text) in c.Serials)
+        {
+            if (text == "none")
+            {
+                continue;
+            }
+
+            var (backend, isMux) = Inline(option, text, chardevs, claimed, stdioUsers);
+            mux |= isMux;
+            backends.Add(backend);
+        }
+
+        var ports = backends.Take(IsaSerialPort.MaxPorts).Select((b, i) => new SerialPortSpec(i, b)).ToList();
+        var debugcon = c.DebugConOption is { } d ? Inline(d.Option, d.Text, chardevs, claimed, stdioUsers).Backend : null;
+        ushort debugconPort = QemuCommandLine.DebugConDefaultPort;
+        foreach (var (option, kv, text) in c.Devices)
+        {
+            string where = $"{option} {text}";
+            switch (kv.Get("driver"))
+            {
+                case "isa-serial":
+                    ports.Add(IsaSerial(where, kv, ports, chardevs, claimed));
+                    break;
+                case "isa-debugcon":
+                    if (debugcon != null)
+                    {
+                        throw new UsageException($"{where}: emu models one debug console");
+                    }
+
+                    debugcon = DeviceChardev(where, kv, "isa-debugcon", chardevs, claimed);
+                    debugconPort = kv.Get("iobase") is { } b ? DebugConPort(where, b) : debugconPort;
+                    kv.Get("id");
+                    QemuCommandLine.RejectProperties(where, kv, "isa-debugcon");
+                    break;
+                case var driver:
+                    throw new UsageException($"{where}: device '{driver}' is not supported by emu (isa-serial and isa-debugcon are)");
+            }
+        }
+
+        foreach (var (option, text) in c.Globals)
+        {
+            debugconPort = ApplyGlobal($"{option} {text}", text) ?? debugconPort;
+        }
+
+        var unmodelled = new List<string>();
+        if (!c.NoDefaults && !c.VgaNone)
+        {
+            unmodelled.Add("VGA");
+        }
+
+        if (!c.NoDefaults && !c.NetNone)
+        {
+            unmodelled.Add("network card");
+        }
+
+        return config with
+        {
+            SerialPorts = ports,
+            ConsoleMux = mux,
+            DebugCon = debugcon,
+            DebugConPort = debugconPort,
+            Pflash = ReadDrives(c, config.Snapshot, config.Bios != null),
+            UnmodelledDefaults = unmodelled,
+        };
+    }
+
+    private static Dictionary<string, (SerialBackend Backend, string Where)> ReadChardevs(QemuCommandLine c, List<string> stdioUsers)
+    {
+        var result = new Dictionary<string, (SerialBackend, string)>(StringComparer.Ordinal);
+        foreach (var (option, kv, text) in c.Chardevs)
+        {
+            string where = $"{option} {text}";
+            string backendName = kv.Get("backend") ?? string.Empty;
+            string id = kv.Get("id") ?? throw new UsageException($"{where}: chardev: no id specified");
+            SerialBackend backend = backendName switch
+            {
+                "stdio" => StdioChardev(where, kv),
+                "null" => SerialBackend.Null,
+                "pty" => new SerialBackend(SerialBackendKind.Pty, Label: id),
+                "file" => new SerialBackend(SerialBackendKind.File, kv.Get("path") ?? throw new UsageException($"{where}: chardev: file: no filename given"), kv.GetBool(where, "append", false)),
+                _ => throw new UsageException($"{where}: '{backendName}' is not a valid char driver name"),
+            };
+            kv.RejectUnknown(option, text);
+            if (backend.Kind == SerialBackendKind.Console)
+            {
+                Claim(stdioUsers, where, id);
+            }
+
+            if (!result.TryAdd(id, (backend, where)))
+            {
+                throw new UsageException($"{where}: attempt to add duplicate property '{id}' to object (type 'container')");
+            }
+        }
+
+        return result;
+    }
+
+    private static SerialBackend StdioChardev(string where, QemuKeyValues kv)
+    {
+        // signal=on (the default) leaves Ctrl-C to the host: it stops the machine, as QEMU.
+        if (!kv.GetBool(where, "signal", true))
+        {
+            throw new UsageException($"{where}: emu supports only signal=on");
+        }
+
+        if (kv.GetBool(where, "mux", false))
+        {
+            throw new UsageException($"{where}: emu has no monitor to multiplex: mux=on is not supported");
+        }
+
+        return SerialBackend.Console;
+    }
+
+    private static void Claim(List<string> stdioUsers, string where, string user)
+    {
+        stdioUsers.Add(user);
+        if (stdioUsers.Count > 1)
+        {
+            throw new UsageException($"{where}: cannot use stdio by multiple character devices");
+        }
+    }
+
+    /// <summary>The <c>-serial</c>/<c>-debugcon</c> spelling of a backend (chardev/char.c qemu_chr_parse_compat).</summary>
+    private static (SerialBackend Backend, bool Mux) Inline(
+        string option, string text, Dictionary<string, (SerialBackend Backend, string Where)> chardevs, HashSet<string> claimed, List<string> stdioUsers)
+    {
+        string where = $"{option} {text}";
+        switch (text)
+        {
+            case "stdio":
+                Claim(stdioUsers, where, option);
+                return (SerialBackend.Console, false);
+            case "mon:stdio":
+                Claim(stdioUsers, where, option);
+                return (SerialBackend.Console, true);
+            case "null":
+                return (SerialBackend.Null, false);
+            case "pty":
+                return (new SerialBackend(SerialBackendKind.Pty, Label: option == "-serial" ? null : "debugcon"), false);
+        }
+
+        if (text.StartsWith("file:", StringComparison.Ordinal) && text.Length > 5)
+        {
+            return (new SerialBackend(SerialBackendKind.File, text[5..]), false);
+        }
+
+        if (text.StartsWith("chardev:", StringComparison.Ordinal))
+        {
+            return (Use(where, text[8..], chardevs, claimed, "serial"), false);
+        }
+
+        throw new UsageException($"{where}: '{text}' is not a valid char driver");
+    }
+
+    private static SerialBackend Use(string where, string id, Dictionary<string, (SerialBackend Backend, string Where)> chardevs, HashSet<string> claimed, string device)
+    {
+        if (!chardevs.TryGetValue(id, out var chardev))
+        {
+            throw new UsageException($"{where}: Property '{device}.chardev' can't find value '{id}'");
+        }
+
+        if (!claimed.Add(id))
+        {
+            throw new UsageException($"{where}: Property '{device}.chardev' can't take value '{id}': Device '{id}' is in use");
+        }
+
+        return chardev.Backend;
+    }
+
+    private static SerialBackend DeviceChardev(string where, QemuKeyValues kv, string device, Dictionary<string, (SerialBackend Backend, string Where)> chardevs, HashSet<string> claimed) =>
+        kv.Get("chardev") is { } id ? Use(where, id, chardevs, claimed, device == "isa-serial" ? "serial" : device) : SerialBackend.Null;
+
+    /// <summary>serial_isa_realizefn: the given index, else one more than the ports made so far; at most 4.</summary>
+    private static SerialPortSpec IsaSerial(string where, QemuKeyValues kv, List<SerialPortSpec> ports, Dictionary<string, (SerialBackend Backend, string Where)> chardevs, HashSet<string> claimed)
+    {
+        int index = ports.Count;
+        if (kv.Get("index") is { } text && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out index)))
+        {
+            throw new UsageException($"{where}: Property 'isa-serial.index' doesn't take value '{text}'");
+        }
+
+        if (index >= IsaSerialPort.MaxPorts)
+        {
+            throw new UsageException($"{where}: Max. supported number of ISA serial ports is {IsaSerialPort.MaxPorts}.");
+        }
+
+        if (ports.Any(p => p.Index == index))
+        {
+            throw new UsageException($"{where}: COM{index + 1} (index {index}) is already present");
+        }
+
+        var backend = DeviceChardev(where, kv, "isa-serial", chardevs, claimed);
+        kv.Get("id");
+        QemuCommandLine.RejectProperties(where, kv, "isa-serial");
+        return new SerialPortSpec(index, backend);
+    }
+
+    private static ushort DebugConPort(string where, string value)
+    {
+        bool hex = value.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        if (!ushort.TryParse(hex ? value[2..] : value, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out ushort port)
+            || port is not (0x402 or QemuCommandLine.DebugConDefaultPort))
+        {
+            throw new UsageException($"{where}: emu supports isa-debugcon iobase 0x402 or 0xe9, not '{value}'");
+        }
+
+        return port;
+    }
+
+    /// <summary>
+    /// <c>-global driver.property=value</c> or <c>-global driver=D,property=P,value=V</c>: the debug
+    /// console's iobase (returned), and cfi.pflash01's secure (only SMM reads it; emu has no SMM,
+    /// so either value leaves the guest's view unchanged). Anything else is refused.
+    /// </summary>
+    private static ushort? ApplyGlobal(string where, string text)
+    {
+        string driver, property, value;
+        if (text.Contains("driver=", StringComparison.Ordinal))
+        {
+            var kv = QemuKeyValues.Parse("-global", text, null);
+            (driver, property, value) = (kv.Get("driver") ?? string.Empty, kv.Get("property") ?? string.Empty, kv.Get("value") ?? string.Empty);
+            kv.RejectUnknown("-global", text);
+        }
+        else
+        {
+            int eq = text.IndexOf('=', StringComparison.Ordinal);
+            int dot = eq < 0 ? -1 : text.LastIndexOf('.', eq);
+            if (dot < 0)
+            {
+                throw new UsageException($"{where}: Invalid parameter '{text}'");
+            }
+
+            (driver, property, value) = (text[..dot], text[(dot + 1)..eq], text[(eq + 1)..]);
+        }
+
+        return (driver, property) switch
+        {
+            ("isa-debugcon", "iobase") => DebugConPort(where, value),
+            ("cfi.pflash01", "secure") => value is "on" or "off" or "true" or "false" ? null : throw new UsageException($"{where}: Parameter 'secure' expects 'on' or 'off'"),
+            _ => throw new UsageException($"{where}: global property {driver}.{property} is not supported by emu"),
+        };
+    }
+
+    private static List<PflashDrive> ReadDrives(QemuCommandLine c, bool snapshotAll, bool bios)
+    {
+        var drives = new PflashDrive?[PflashUnits];
+        foreach (var (option, kv, text) in c.Drives)
+        {
+            string where = $"{option} {text}";
+            string iface = kv.Get("if") ?? "ide";
+            if (iface != "pflash")
+            {
+                throw new UsageException($"{where}: emu supports only if=pflash drives");
+            }
+
+            if (kv.Get("format") is { } format && format != "raw")
+            {
+                throw new UsageException($"{where}: emu supports only format=raw");
+            }
+
+            string file = kv.Get("file") ?? throw new UsageException($"{where}: Must specify either driver or file");
+            bool readOnly = kv.GetBool(where, "readonly", false);
+            bool snapshot = kv.GetBool(where, "snapshot", snapshotAll);
+            string? unitText = kv.Get("unit") ?? kv.Get("index");
+            kv.Get("id");
+            kv.Get("media");
+            kv.Get("cache");
+            kv.RejectUnknown(option, text);
+            int unit = Array.FindIndex(drives, d => d == null);
+            if (unitText != null && !int.TryParse(unitText, NumberStyles.None, CultureInfo.InvariantCulture, out unit))
+            {
+                throw new UsageException($"{where}: Parameter 'unit' expects a number");
+            }
+
+            if (unit < 0 || unit >= PflashUnits)
+            {
+                throw new UsageException($"{where}: machine type does not support if=pflash,bus=0,unit={unit}");
+            }
+
+            if (drives[unit] != null)
+            {
+                throw new UsageException($"{where}: drive with bus=0, unit={unit} (index={unit}) exists");
+            }
+
+            drives[unit] = new PflashDrive(unit, file, readOnly, snapshot);
+        }
+
+        if (drives[0] == null && (drives[1] != null || !bios))
+        {
+            throw new UsageException(drives[1] != null
+                ? "pflash1 requires pflash0"
+                : "no firmware: give it with -drive if=pflash,format=raw,file=OVMF_CODE.fd or -bios (QEMU's default SeaBIOS is not part of emu)");
+        }
+
+        return drives.Where(d => d != null).Select(d => d!).ToList();
+    }
+}
