@@ -15,6 +15,7 @@ namespace Emulator.Boot.Tests;
 /// installs the tables at the same addresses). docs/acpi-tables.md compares the same dumps with
 /// QEMU 7.2's.
 /// </summary>
+[Trait("Category", "Boot")]
 public partial class AcpiShellTests
 {
     [Fact]

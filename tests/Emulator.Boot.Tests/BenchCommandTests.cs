@@ -11,6 +11,7 @@ namespace Emulator.Boot.Tests;
 /// options with one line, writes images that boot on emu to the done marker, and counts the
 /// same guest instructions every time.
 /// </summary>
+[Trait("Category", "Unit")]
 public partial class BenchCommandTests
 {
     private static readonly string[] Tiny = ["bench", "flash", "--seconds", "0.05", "--chip", "16K", "--bytes", "16K", "--passes", "1"];

@@ -9,6 +9,7 @@ namespace Emulator.Boot.Tests;
 /// the modules and their instruction counts, the variables, the final instruction count and
 /// virtual clock. Only wall times may differ.
 /// </summary>
+[Trait("Category", "Boot")]
 public class BlockCompilerBootTests
 {
     [Theory]

@@ -6,6 +6,7 @@ namespace Emulator.Boot.Tests;
 /// Debian's OVMF builds boot from the reset vector through SEC into the PEI core, reaching every
 /// milestone the build has, in order, deterministically.
 /// </summary>
+[Trait("Category", "Boot")]
 public class BootToPeiTests
 {
     public static TheoryData<string, string?, bool> Builds => new()

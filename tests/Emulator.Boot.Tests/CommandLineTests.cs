@@ -1,6 +1,7 @@
 namespace Emulator.Boot.Tests;
 
 /// <summary>Bad input gets one clear line on stderr and exit status 2; the user's files are never touched.</summary>
+[Trait("Category", "Fixture")]
 public class CommandLineTests
 {
     internal static void AssertUsageError(CliResult r, string expectedFragment)

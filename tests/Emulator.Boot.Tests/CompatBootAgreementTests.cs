@@ -5,6 +5,7 @@ namespace Emulator.Boot.Tests;
 /// of sizes QEMU's pc machine accepts or refuses, both refuse (exit 2, the same line) or both
 /// accept (compat 0 or 1 on the contents; boot --force --snapshot reaches its first milestone).
 /// </summary>
+[Trait("Category", "Boot")]
 public class CompatBootAgreementTests
 {
     private const int Code2MSize = 0x1E0000;

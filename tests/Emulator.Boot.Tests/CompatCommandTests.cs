@@ -1,6 +1,7 @@
 namespace Emulator.Boot.Tests;
 
 /// <summary><c>compat</c> and the check <c>boot</c> makes first: every mismatch case of issue 5.</summary>
+[Trait("Category", "Fixture")]
 public class CompatCommandTests
 {
     [Theory]

@@ -8,6 +8,7 @@ using Emulator.Hosting;
 namespace Emulator.Boot.Tests;
 
 /// <summary>The console transcript, the escapes of typed text, and scripted input delivered as the guest reads.</summary>
+[Trait("Category", "Fixture")]
 public class ConsoleScriptTests
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace Emulator.Boot.Tests;
 /// (Boot options are no proof: the boot manager re-creates them on every boot.) The run persists
 /// the firmware's writes, and the store it leaves is read back with <c>vars</c>.
 /// </summary>
+[Trait("Category", "Boot")]
 public class ConvertedStoreBootTests
 {
     private const string Vendor = "3F6C1C1A-5E0B-4A57-9D2A-0B1D6E5A7C11";

@@ -7,6 +7,7 @@ namespace Emulator.Boot.Tests;
 /// QEMU's <c>pc</c> machine gives (the ACPI tables among them: without them DXE asserts at
 /// EndOfDxe), and its log must be QEMU 7.2's, line for line (DebugconAgreementTests).
 /// </summary>
+[Trait("Category", "Debug")]
 public class DebugBuildBootTests
 {
     [Theory]

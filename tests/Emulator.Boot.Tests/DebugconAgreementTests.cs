@@ -22,6 +22,7 @@ namespace Emulator.Boot.Tests;
 /// countdown and its prompt, and so does emu's log then; the serial console of the same QEMU run
 /// (NAME.serial.txt) must match emu's byte for byte.
 /// </summary>
+[Trait("Category", "Debug")]
 public partial class DebugconAgreementTests
 {
     /// <summary>The DEBUG 4 MB build idles after about 1.3 billion instructions; a hang fails within seconds.</summary>

@@ -10,6 +10,7 @@ namespace Emulator.Boot.Tests;
 /// directories (never the host's /usr/share/qemu/firmware), QEMU's ordering and masking rules,
 /// the entries emu passes over, garbage descriptors, the VM's varstore copy, and one real boot.
 /// </summary>
+[Trait("Category", "Boot")]
 public sealed class FirmwareDescriptorTests : IDisposable
 {
     private const string Vendor = "3F6C1C1A-5E0B-4A57-9D2A-0B1D6E5A7C11";

@@ -7,6 +7,7 @@ using Emulator.Hosting.Boot;
 namespace Emulator.Boot.Tests;
 
 /// <summary><c>boot --flash-log</c>: every completed program and erase, in order, with the writing instruction's index.</summary>
+[Trait("Category", "Unit")]
 public class FlashLogTests
 {
     [Fact]

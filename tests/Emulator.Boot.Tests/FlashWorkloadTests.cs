@@ -8,6 +8,7 @@ namespace Emulator.Boot.Tests;
 /// The flash write workload (bench flash, persistence tests) is a real guest program: run it
 /// and check that the chip ends exactly as its own operation list says, and that it powers off.
 /// </summary>
+[Trait("Category", "Unit")]
 public class FlashWorkloadTests
 {
     [Fact]

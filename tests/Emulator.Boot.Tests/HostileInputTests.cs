@@ -8,6 +8,7 @@ namespace Emulator.Boot.Tests;
 /// status, no stack trace, within seconds, and leaves the file as it was. (An unreadable file
 /// cannot be tested here: the tests run as root, who reads a chmod 000 file.)
 /// </summary>
+[Trait("Category", "Fixture")]
 public sealed class HostileInputTests : IDisposable
 {
     private static readonly TimeSpan TimeBound = TimeSpan.FromSeconds(10);

@@ -9,6 +9,7 @@ namespace Emulator.Boot.Tests;
 /// docs/hosting.md's example, compiled and run: a harness boots OVMF through the library alone —
 /// no emu process, no argument strings, no report file — with the console in a stream it owns.
 /// </summary>
+[Trait("Category", "Boot")]
 public sealed class HostingExampleTests
 {
     [Fact]

@@ -7,6 +7,7 @@ namespace Emulator.Boot.Tests;
 /// Shell prompt (3 virtual seconds after it, within a timer tick) and in the front page menu that
 /// BDS opens when the Shell exits; the report keeps what the console's screen showed.
 /// </summary>
+[Trait("Category", "Boot")]
 public class IdleMilestoneTests
 {
     /// <summary>OVMF's timer ticks every 10 ms; the window opens at the first wait after the prompt.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace Emulator.Boot.Tests;
 
 /// <summary><c>inspect</c> on the three Debian images and a varstore.</summary>
+[Trait("Category", "Fixture")]
 public class InspectCommandTests
 {
     [Fact]

@@ -7,6 +7,7 @@ namespace Emulator.Boot.Tests;
 /// varstore kept, back to <c>Shell&gt;</c>; <c>reset -s</c> then powers off. Under
 /// <c>--no-reboot</c> the first reset ends the run, exit 0, like QEMU's <c>-no-reboot</c>.
 /// </summary>
+[Trait("Category", "Boot")]
 public class MachineResetTests
 {
     [Fact]

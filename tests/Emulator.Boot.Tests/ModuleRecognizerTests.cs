@@ -14,6 +14,7 @@ namespace Emulator.Boot.Tests;
 /// drivers are linked with their PE header at e_lfanew 0xE58, past the first 0x400 bytes; a
 /// header moved beyond what any module of the image spans, or a wild e_lfanew, is not read.
 /// </summary>
+[Trait("Category", "Fixture")]
 public class ModuleRecognizerTests
 {
     private const ulong ImageBase = 0x200000;

@@ -5,6 +5,7 @@ namespace Emulator.Boot.Tests;
 /// block. From reset to the PEI core every instruction after SEC's entry runs inside SecMain, so
 /// its count must equal exactly the instructions between the two milestones.
 /// </summary>
+[Trait("Category", "Boot")]
 public class ModuleTimelineTests
 {
     [Fact]

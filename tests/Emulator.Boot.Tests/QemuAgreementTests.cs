@@ -6,6 +6,7 @@ namespace Emulator.Boot.Tests;
 /// 200,000 steps is kept in Data/. Our trace must agree on every field QEMU exposes (low 32 bits
 /// outside 64-bit mode, as QEMU's gdbstub shows only those there).
 /// </summary>
+[Trait("Category", "Boot")]
 public class QemuAgreementTests
 {
     [Theory]

@@ -7,6 +7,7 @@ namespace Emulator.Boot.Tests;
 /// A tiny firmware image of our own, assembled at test time: its reset vector prints through
 /// COM1 and halts. The bytes must appear on stdout — and nothing else may.
 /// </summary>
+[Trait("Category", "Unit")]
 public class SerialConsoleTests
 {
     private static string BuildImage(string text)

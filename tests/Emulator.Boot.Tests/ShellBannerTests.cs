@@ -6,6 +6,7 @@ namespace Emulator.Boot.Tests;
 /// instruction — a broad regression check of the CPU and the devices (the full Shell boot,
 /// with input and the virtual-clock rules, is issue 4's).
 /// </summary>
+[Trait("Category", "Boot")]
 public class ShellBannerTests
 {
     [Theory]

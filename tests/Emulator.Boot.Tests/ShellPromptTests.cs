@@ -8,6 +8,7 @@ namespace Emulator.Boot.Tests;
 /// <c>reset -s</c> powers the machine off (exit 0) — on both flash layouts, with the milestones
 /// and their virtual times in the report.
 /// </summary>
+[Trait("Category", "Boot")]
 public class ShellPromptTests
 {
     [Theory]

@@ -14,6 +14,7 @@ namespace Emulator.Boot.Tests;
 /// that come from the machine are checked against the machine: the CPU's CPUID leaf 1 as
 /// processor ID, the RAM size.
 /// </summary>
+[Trait("Category", "Boot")]
 public class SmbiosViewTests
 {
     private const ulong RamMiB = 256;

@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace Emulator.Boot.Tests;
 
 /// <summary><c>vars</c> against the Debian fixtures (copies) and stores the tests damage themselves.</summary>
+[Trait("Category", "Fixture")]
 public class VarsCommandTests
 {
     private const string Vendor = "3F6C1C1A-5E0B-4A57-9D2A-0B1D6E5A7C11";

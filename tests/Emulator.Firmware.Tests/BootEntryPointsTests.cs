@@ -2,6 +2,7 @@ using Xunit.Abstractions;
 
 namespace Emulator.Firmware.Tests;
 
+[Trait("Category", "Fixture")]
 public class BootEntryPointsTests
 {
     private readonly ITestOutputHelper _output;

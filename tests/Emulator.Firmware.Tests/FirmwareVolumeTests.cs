@@ -1,5 +1,6 @@
 namespace Emulator.Firmware.Tests;
 
+[Trait("Category", "Fixture")]
 public class FirmwareVolumeTests
 {
     // FvName GUIDs from OvmfPkg's FDF files: FVMAIN_COMPACT, PEIFV, DXEFV, SECFV.

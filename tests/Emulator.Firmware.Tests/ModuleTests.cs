@@ -2,6 +2,7 @@ using System.Diagnostics;
 
 namespace Emulator.Firmware.Tests;
 
+[Trait("Category", "Fixture")]
 public class ModuleTests
 {
     [Theory]

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 
 namespace Emulator.Firmware.Tests;
 
+[Trait("Category", "Fixture")]
 public class PeImageInfoTests
 {
     [Fact]

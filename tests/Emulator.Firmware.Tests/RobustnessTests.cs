@@ -4,6 +4,7 @@ using System.Diagnostics;
 namespace Emulator.Firmware.Tests;
 
 /// <summary>Malformed input must give FirmwareFormatException or a partial model, never another exception.</summary>
+[Trait("Category", "Fixture")]
 public class RobustnessTests
 {
     private const int Seed = 20221106;

@@ -10,6 +10,7 @@ namespace Emulator.Boot.Tests.Compare;
 /// compressed volume) is a regression at the module that no longer starts; bad input is one line
 /// and exit 2.
 /// </summary>
+[Trait("Category", "Boot")]
 public class CompareTests(CompareRuns runs) : IClassFixture<CompareRuns>
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Emulator.Boot.Tests.Compare;
 /// second run is the same as the first, the 4 MB build is a regression (PEI later by more than the
 /// threshold, and the 2 MB varstore does not fit its code); bad input is one line and exit 2.
 /// </summary>
+[Trait("Category", "Boot")]
 public class MatrixTests
 {
     [Fact]

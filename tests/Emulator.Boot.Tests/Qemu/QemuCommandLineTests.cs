@@ -7,6 +7,7 @@ using Emulator.Hosting;
 namespace Emulator.Boot.Tests.Qemu;
 
 /// <summary>The QEMU front end's reading of a command line: each option, QEMU's key=value syntax, and its device rules.</summary>
+[Trait("Category", "Unit")]
 public class QemuCommandLineTests
 {
     private static readonly string[] Firmware = ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=code.fd"];

@@ -8,6 +8,7 @@ namespace Emulator.Boot.Tests.Qemu;
 /// first on PATH, a pexpect dialogue over a pseudo-terminal (qemu_harness.py), judged by the
 /// console and the exit status. Each run uses a fresh copy of the VARS file.
 /// </summary>
+[Trait("Category", "Qemu")]
 public class QemuHarnessTests
 {
     private const string Guid = "5A1E4E3E-1111-2222-3333-444455556666";

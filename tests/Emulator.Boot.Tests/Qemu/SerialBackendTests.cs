@@ -8,6 +8,7 @@ using Emulator.Hosting;
 namespace Emulator.Boot.Tests.Qemu;
 
 /// <summary>The serial backends the QEMU front end opens: pty (both directions, QEMU's message), file, null.</summary>
+[Trait("Category", "Unit")]
 public class SerialBackendTests
 {
     [Fact]

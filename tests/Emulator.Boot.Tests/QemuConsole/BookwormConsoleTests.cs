@@ -5,6 +5,7 @@ namespace Emulator.Boot.Tests.QemuConsole;
 /// the unified 2 MB OVMF.fd — boots to the Shell with QEMU 7.2's console (<see cref="QemuConsoleBoot"/>).
 /// A class of its own so that xunit runs it beside <see cref="TrixieConsoleTests"/>.
 /// </summary>
+[Trait("Category", "Boot")]
 public class BookwormConsoleTests
 {
     [Theory]

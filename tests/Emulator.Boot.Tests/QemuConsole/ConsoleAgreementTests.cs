@@ -3,6 +3,7 @@ using System.Text;
 namespace Emulator.Boot.Tests.QemuConsole;
 
 /// <summary>The rule the boot tests judge emu's console by, on consoles made up here.</summary>
+[Trait("Category", "Unit")]
 public class ConsoleAgreementTests
 {
     private static readonly byte[] Qemu = Encoding.ASCII.GetBytes("BdsDxe: starting\r\n\x1b[1mShell> \x1b[0m");

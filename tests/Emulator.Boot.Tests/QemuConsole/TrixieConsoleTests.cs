@@ -5,6 +5,7 @@ namespace Emulator.Boot.Tests.QemuConsole;
 /// the unified 4 MB OVMF.fd and the IA32 4 MB pair — boots to the Shell with QEMU 7.2's console
 /// (<see cref="QemuConsoleBoot"/>). Their TlsDxe runs OpenSSL 3's <c>prefetcht0</c>.
 /// </summary>
+[Trait("Category", "Boot")]
 public class TrixieConsoleTests
 {
     [Theory]

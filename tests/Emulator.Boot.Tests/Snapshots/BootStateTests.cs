@@ -10,6 +10,7 @@ namespace Emulator.Boot.Tests.Snapshots;
 /// console, starts the same modules with the same tallies, and leaves the varstore file
 /// byte-identical to the straight run's.
 /// </summary>
+[Trait("Category", "Boot")]
 public sealed class BootStateTests : IDisposable
 {
     private static readonly string[] SavedAt = ["sec", "pei", "dxe", "bds", "shell"];

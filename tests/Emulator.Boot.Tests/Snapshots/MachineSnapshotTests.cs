@@ -11,6 +11,7 @@ namespace Emulator.Boot.Tests.Snapshots;
 /// virtual time and RAM and flash hashes at later points. Skipping one device's state makes the
 /// comparison fail, so the comparison sees the devices.
 /// </summary>
+[Trait("Category", "Boot")]
 public sealed class MachineSnapshotTests(MachineSnapshotTests.StraightRun straight) : IClassFixture<MachineSnapshotTests.StraightRun>
 {
     /// <summary>Instruction indices on the 2 MB build: the save point (BDS starts at 659,306,038, the Shell at 782,961,298) and two later checkpoints.</summary>

@@ -10,6 +10,7 @@ namespace Emulator.Boot.Tests.Varstore;
 /// the ones the firmware repairs (a rejected store never boots, so there is nothing to compare).
 /// Observed alike on QEMU 7.2 with the same files (docs/varstores.md, "What check validates").
 /// </summary>
+[Trait("Category", "Boot")]
 public class DamagedStoreBootTests
 {
     private const string Vendor = "3F6C1C1A-5E0B-4A57-9D2A-0B1D6E5A7C11";

@@ -8,6 +8,7 @@ namespace Emulator.Boot.Tests.Varstore;
 /// CPU thread, however far the writer falls behind (the ring wraps many times here and the guest
 /// waits for space), and everything still reaches the file in order.
 /// </summary>
+[Trait("Category", "Slow")]
 public class FlashPersistenceTests
 {
     private const ulong VarsBase = 0xFFFC0000; // a 128 KiB vars chip directly below a 128 KiB code chip

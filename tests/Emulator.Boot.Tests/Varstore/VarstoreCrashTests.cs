@@ -16,6 +16,7 @@ namespace Emulator.Boot.Tests.Varstore;
 /// previous one's leftovers, so recovery at start-up is itself killed now and then.
 /// <c>EMU_SOAK=1</c> kills 200 times instead of 20.
 /// </summary>
+[Trait("Category", "Slow")]
 public class VarstoreCrashTests(ITestOutputHelper output)
 {
     private const int Seed = 20261201;

@@ -13,6 +13,7 @@ namespace Emulator.Boot.Tests.Varstore;
 /// line, --snapshot never touches the file, and persistence carries a whole workload to the file.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Trait("Category", "Unit")]
 public class VarstoreFileTests
 {
     private static readonly FlashWorkload Workload = new(4 * FlashWorkload.BlockSize, 2);
@@ -22,7 +23,7 @@ public class VarstoreFileTests
     {
         string path = CliRunner.TempFile("-vars.fd");
         File.WriteAllBytes(path, Enumerable.Repeat((byte)0xFF, 64).ToArray());
-        File.WriteAllBytes(VarstoreJournal.PathFor(path), VarstoreJournalTests.Journal(7, (0, [1, 2, 3]), (2, [9, 9]), (60, [7, 7, 7, 7])));
+        File.WriteAllBytes(VarstoreJournal.PathFor(path), Emulator.Tests.Shared.TestJournals.Journal(7, (0, [1, 2, 3]), (2, [9, 9]), (60, [7, 7, 7, 7])));
         return path;
     }
 

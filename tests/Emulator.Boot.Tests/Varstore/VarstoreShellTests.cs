@@ -10,6 +10,7 @@ namespace Emulator.Boot.Tests.Varstore;
 /// re-creates them every boot). Two identical runs from two fresh copies of the template leave
 /// byte-identical files, and the file keeps its inode and mode.
 /// </summary>
+[Trait("Category", "Boot")]
 public class VarstoreShellTests
 {
     private const string Guid = "4d1f7b3a-9c2e-4b8a-8f6d-2a5e0c7b9d13";

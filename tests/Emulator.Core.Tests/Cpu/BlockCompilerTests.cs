@@ -11,6 +11,7 @@ namespace Emulator.Core.Tests.Cpu;
 /// test is deterministic), must leave the same registers, flags, memory, RIP and instruction count
 /// — also when a fault, a code write or the instruction budget cuts a compiled block short.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class BlockCompilerTests
 {
     private const ulong Data = AluSandbox.DataAt;

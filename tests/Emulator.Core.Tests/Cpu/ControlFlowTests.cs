@@ -6,6 +6,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>Near transfers: JMP, Jcc against a flag table, JCXZ family, LOOP family, CALL, RET (Intel SDM Vol. 2).</summary>
+[Trait("Category", "Unit")]
 public class ControlFlowTests
 {
     private static readonly Action<Assembler, Label>[] Jcc =

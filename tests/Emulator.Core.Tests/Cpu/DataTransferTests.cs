@@ -6,6 +6,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>MOV, MOVZX, MOVSX, MOVSXD, LEA, XCHG, XLAT, LAHF/SAHF and the NOP family (Intel SDM Vol. 2).</summary>
+[Trait("Category", "Unit")]
 public class DataTransferTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>The decoded-block cache stays exact when code is written: self-modifying code, copied code, breakpoints.</summary>
+[Trait("Category", "Unit")]
 public class DecodeCacheTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>LGDT/LIDT/SGDT/SIDT in every size, LTR/LLDT, MOV Sreg, far-pointer loads, SWAPGS.</summary>
+[Trait("Category", "Unit")]
 public class DescriptorsTests
 {
     private static readonly byte[] Pseudo = [0x34, 0x12, 0xDD, 0xCC, 0xBB, 0xAA, 0x99, 0x88, 0x77, 0x66];

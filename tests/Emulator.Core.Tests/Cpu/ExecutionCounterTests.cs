@@ -5,6 +5,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>Blocks tally the instructions they execute into the counter chosen when they were decoded.</summary>
+[Trait("Category", "Unit")]
 public class ExecutionCounterTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>CLC, STC, CMC, CLD, STD, CLI, STI (Intel SDM Vol. 2), plus a registration check for the families in this branch.</summary>
+[Trait("Category", "Unit")]
 public class FlagOpsTests
 {
     /// <summary>The carry instructions act on lazily computed flags and leave the other status flags as the last ALU result left them.</summary>

@@ -13,6 +13,7 @@ namespace Emulator.Core.Tests.Cpu;
 /// (<c>Data/qemu72-hints.txt</c>): which forms are NOPs and which raise #UD, including the LOCK
 /// and mandatory-prefix forms Iced decodes differently, and none reported as unimplemented.
 /// </summary>
+[Trait("Category", "Unit")]
 public class HintsTests
 {
     private const ulong Handler = 0x180000;

@@ -9,6 +9,7 @@ namespace Emulator.Core.Tests.Cpu;
 /// Far JMP/CALL/RETF, IRET and software interrupts through the IVT and IDT (Intel SDM Vol. 2 and
 /// Vol. 3, chapter 6), including the entries to 64-bit code OVMF depends on.
 /// </summary>
+[Trait("Category", "Unit")]
 public class InterruptAndFarTransferTests
 {
     private const ulong Handler = 0x200000;

@@ -16,6 +16,7 @@ namespace Emulator.Core.Tests.Cpu;
 /// idles in STI; HLT, and its 64-bit IDT handler reads the HPET counter and sends EOI. Virtual
 /// time skips to the comparator's deadline, so the handler sees the counter at the comparator.
 /// </summary>
+[Trait("Category", "Unit")]
 public class IoApicInterruptTests
 {
     private const ulong Idt = 0x3000;

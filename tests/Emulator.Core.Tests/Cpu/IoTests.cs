@@ -6,6 +6,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>IN/OUT in both port forms and all sizes, and REP INS/OUTS.</summary>
+[Trait("Category", "Unit")]
 public class IoTests
 {
     private sealed class Recorder : IPortDevice

@@ -5,6 +5,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>Address translation: 4-level paging with 4 KiB pages, #PF error codes and CR2, NX, WP, accessed/dirty bits.</summary>
+[Trait("Category", "Unit")]
 public class PagingTests
 {
     private const ulong Idt = 0x3000;

@@ -4,6 +4,7 @@ using static Iced.Intel.AssemblerRegisters;
 
 namespace Emulator.Core.Tests.Cpu;
 
+[Trait("Category", "Unit")]
 public class SmokeTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>CPU state saved mid-run and restored (with memory) replays the rest of the run exactly.</summary>
+[Trait("Category", "Unit")]
 public class SnapshotTests
 {
     [Fact]

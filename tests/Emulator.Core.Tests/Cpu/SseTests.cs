@@ -5,6 +5,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>SSE2 moves and integer ops as BaseMemoryLib uses them, MXCSR, and the FXSAVE image.</summary>
+[Trait("Category", "Unit")]
 public class SseTests
 {
     private const ulong Data = 0x200000;

@@ -6,6 +6,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>PUSH/POP in every form and width, segment pushes and pops, PUSHA/POPA, PUSHF/POPF, ENTER/LEAVE (Intel SDM Vol. 2).</summary>
+[Trait("Category", "Unit")]
 public class StackTests
 {
     [Fact]

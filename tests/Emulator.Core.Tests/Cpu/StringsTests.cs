@@ -5,6 +5,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>String instructions: REP forms against a naive element model, overlap, DF, faults mid-REP.</summary>
+[Trait("Category", "Unit")]
 public class StringsTests
 {
     private const ulong Buf = 0x200000;

@@ -5,6 +5,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>CPUID, control/debug registers, MSRs, RDTSC and friends, run as guest programs.</summary>
+[Trait("Category", "Unit")]
 public class SystemTests
 {
     [Theory]

@@ -12,6 +12,7 @@ namespace Emulator.Core.Tests.Cpu;
 /// deterministic scheduler, delivered through a 64-bit IDT gate, EOI, and an idle loop of
 /// STI; HLT that skips virtual time to the next deadline.
 /// </summary>
+[Trait("Category", "Unit")]
 public class TimerInterruptTests
 {
     private const ulong Idt = 0x3000;

@@ -13,6 +13,7 @@ namespace Emulator.Core.Tests.Cpu;
 /// every one must run in the compiled-against-interpreted programs, and each one's flag claim,
 /// which flag liveness trusts, must agree with Iced's for the instructions it stands for.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class TwinTests
 {
     private const BindingFlags AllStatic = BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;

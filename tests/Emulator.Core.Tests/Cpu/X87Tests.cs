@@ -5,6 +5,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>x87: the TLS driver's integer-conversion pattern, arithmetic, comparisons and format conversion.</summary>
+[Trait("Category", "Unit")]
 public class X87Tests
 {
     private const ulong Data = 0x200000;

@@ -4,6 +4,7 @@ using Emulator.Core.Memory;
 
 namespace Emulator.Core.Tests.Devices;
 
+[Trait("Category", "Unit")]
 public sealed class AcpiPmTests
 {
     private const ushort Base = 0xB000;

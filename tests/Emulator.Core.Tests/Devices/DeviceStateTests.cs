@@ -15,6 +15,7 @@ namespace Emulator.Core.Tests.Devices;
 /// restored device carries on exactly where the saved one was (queued bytes, a command half way
 /// through, a timer's next expiry), not merely a record that compares equal.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class DeviceStateTests
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace Emulator.Core.Tests.Devices;
 /// fw_cfg on the pc machine, talked to only through ports and guest memory the way OVMF's
 /// QemuFwCfgLib does: selector 0x510, data 0x511, DMA 0x514/0x518 (big-endian halves).
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class FwCfgTests : IDisposable
 {
     private const ulong Descriptor = 0x10000;

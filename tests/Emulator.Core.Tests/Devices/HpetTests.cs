@@ -8,6 +8,7 @@ namespace Emulator.Core.Tests.Devices;
 /// The HPET through its MMIO window on virtual time (scheduler ticks are nanoseconds). Reset
 /// values and writable bits were read from QEMU 7.2's pc machine with qtest (docs/ioapic-hpet.md).
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class HpetTests : IDisposable
 {
     private const ulong Base = Hpet.DefaultBase;

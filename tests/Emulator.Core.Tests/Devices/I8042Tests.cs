@@ -5,6 +5,7 @@ using Emulator.Core.Memory;
 namespace Emulator.Core.Tests.Devices;
 
 /// <summary>The i8042 through ports 0x60/0x64, in the order OVMF's Ps2KeyboardDxe and ResetSystemLib use it.</summary>
+[Trait("Category", "Unit")]
 public sealed class I8042Tests
 {
     private readonly PortBus _ports = new(new UnassignedAccessLog());

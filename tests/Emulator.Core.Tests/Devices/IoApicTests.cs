@@ -9,6 +9,7 @@ namespace Emulator.Core.Tests.Devices;
 /// The I/O APIC through its MMIO window, delivering to a local APIC on the same bus. Expected
 /// register values were read from QEMU 7.2's pc machine with qtest (docs/ioapic-hpet.md).
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class IoApicTests : IDisposable
 {
     private const ulong Base = IoApic.DefaultBase;

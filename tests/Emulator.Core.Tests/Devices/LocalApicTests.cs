@@ -4,6 +4,7 @@ using Emulator.Core.Timing;
 
 namespace Emulator.Core.Tests.Devices;
 
+[Trait("Category", "Unit")]
 public sealed class LocalApicTests : IDisposable
 {
     private const ulong Base = Xapic.DefaultBase;

@@ -4,6 +4,7 @@ using Emulator.Core.Memory;
 
 namespace Emulator.Core.Tests.Devices;
 
+[Trait("Category", "Unit")]
 public sealed class MiscTests
 {
     private readonly PortBus _ports = new(new UnassignedAccessLog());

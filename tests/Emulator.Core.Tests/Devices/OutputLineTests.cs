@@ -3,6 +3,7 @@ using Emulator.Core.Devices;
 namespace Emulator.Core.Tests.Devices;
 
 /// <summary>Output lines: every set reaches the sink (qemu_set_irq), a restore only a change, connection is once and explicit.</summary>
+[Trait("Category", "Unit")]
 public sealed class OutputLineTests
 {
     [Fact]

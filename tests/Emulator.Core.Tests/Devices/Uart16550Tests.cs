@@ -4,6 +4,7 @@ using Emulator.Core.Memory;
 
 namespace Emulator.Core.Tests.Devices;
 
+[Trait("Category", "Unit")]
 public sealed class Uart16550Tests
 {
     private const ushort Com1 = 0x3F8;

@@ -3,6 +3,7 @@ using Emulator.Core.Machine;
 namespace Emulator.Core.Tests.Machine;
 
 /// <summary>QEMU's -bios without pflash (x86_bios_rom_init): a ROM ending at 4 GiB plus the ISA BIOS copy.</summary>
+[Trait("Category", "Unit")]
 public class BiosRomTests
 {
     [Fact]

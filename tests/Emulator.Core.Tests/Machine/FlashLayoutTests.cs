@@ -3,6 +3,7 @@ using Emulator.Core.Machine;
 namespace Emulator.Core.Tests.Machine;
 
 /// <summary>QEMU 7.2 pc_system_flash_map placement and size rules (docs/qemu-pflash.md).</summary>
+[Trait("Category", "Unit")]
 public class FlashLayoutTests
 {
     [Fact]

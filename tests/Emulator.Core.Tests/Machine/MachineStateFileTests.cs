@@ -9,6 +9,7 @@ namespace Emulator.Core.Tests.Machine;
 /// restores a machine that continues like the saved one; a file that is truncated, damaged,
 /// of another version or not a state file at all is refused with one line, whatever is wrong.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class MachineStateFileTests : IDisposable
 {
     private readonly string _file = Path.Combine(Path.GetTempPath(), $"emu-state-{Guid.NewGuid():N}.emustate");

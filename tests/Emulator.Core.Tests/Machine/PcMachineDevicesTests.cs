@@ -16,6 +16,7 @@ namespace Emulator.Core.Tests.Machine;
 /// mappings and deadlines re-applied, the reset walk (power-on values except what QEMU keeps),
 /// and output lines all connected or explicitly left unconnected.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class PcMachineDevicesTests
 {
     private const ulong HpetBase = Hpet.DefaultBase;

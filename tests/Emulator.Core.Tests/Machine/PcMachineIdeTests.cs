@@ -7,6 +7,7 @@ namespace Emulator.Core.Tests.Machine;
 /// The PIIX3 IDE function with both channels empty, through port accesses only, against what
 /// QEMU 7.2's piix3-ide answers (hw/ide/core.c, hw/ide/piix.c, hw/ide/pci.c).
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class PcMachineIdeTests : IDisposable
 {
     private const ushort BusMasterBase = 0xC000;

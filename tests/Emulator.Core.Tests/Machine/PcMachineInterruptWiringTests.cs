@@ -9,6 +9,7 @@ namespace Emulator.Core.Tests.Machine;
 /// 8259 pair and the I/O APIC (IRQ0 on pin 2), the HPET drives those lines, the I/O APIC
 /// delivers to the local APIC and receives its EOIs, and reset restores power-on state.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class PcMachineInterruptWiringTests : IDisposable
 {
     private const ulong IoApicBase = 0xFEC0_0000;

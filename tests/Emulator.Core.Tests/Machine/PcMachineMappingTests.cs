@@ -3,6 +3,7 @@ using Emulator.Core.Memory;
 
 namespace Emulator.Core.Tests.Machine;
 
+[Trait("Category", "Unit")]
 public class PcMachineMappingTests
 {
     private static byte[] Pattern(int size, byte seed)

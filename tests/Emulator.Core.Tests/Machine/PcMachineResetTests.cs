@@ -13,6 +13,7 @@ namespace Emulator.Core.Tests.Machine;
 /// in RAM (which a reset keeps) and reset the machine each way the guest can; the machine
 /// restarts them from the reset vector, or ends the run under NoReboot, or stops a reset loop.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class PcMachineResetTests
 {
     private const int CodeSize = 0x10000;

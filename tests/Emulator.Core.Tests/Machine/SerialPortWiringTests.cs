@@ -4,6 +4,7 @@ using Emulator.Core.Machine;
 namespace Emulator.Core.Tests.Machine;
 
 /// <summary>ISA serial ports at QEMU's legacy resources (hw/char/serial-isa.c), each with its own backend.</summary>
+[Trait("Category", "Unit")]
 public class SerialPortWiringTests
 {
     private static readonly byte[] Firmware = new byte[0x10000];

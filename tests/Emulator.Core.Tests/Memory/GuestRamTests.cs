@@ -7,6 +7,7 @@ namespace Emulator.Core.Tests.Memory;
 /// exactly the captured bytes again (pages written since, pages zeroed since); two RAMs restored
 /// from one image are independent of each other and of the image.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed unsafe class GuestRamTests
 {
     private const ulong Size = 16UL << 20;

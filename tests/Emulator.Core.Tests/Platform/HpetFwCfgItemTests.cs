@@ -3,6 +3,7 @@ using Emulator.Core.Platform;
 namespace Emulator.Core.Tests.Platform;
 
 /// <summary>fw_cfg's HPET item against the bytes QEMU 7.2 serves (read by a guest over the ports, docs/fw-cfg.md).</summary>
+[Trait("Category", "Unit")]
 public sealed class HpetFwCfgItemTests
 {
     [Fact]

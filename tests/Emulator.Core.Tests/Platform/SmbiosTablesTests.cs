@@ -9,6 +9,7 @@ namespace Emulator.Core.Tests.Platform;
 /// machine (sizes, handles, strings measured on QEMU, docs/smbios.md), the entry point OVMF
 /// validates, and the size-dependent fields (capacity, devices, extended addresses, handle offsets).
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class SmbiosTablesTests
 {
     private const ulong MiB = 1UL << 20;

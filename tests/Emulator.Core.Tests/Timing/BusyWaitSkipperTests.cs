@@ -12,6 +12,7 @@ namespace Emulator.Core.Tests.Timing;
 /// lasts at least what was asked in virtual time, ends at most a quarter (plus one step) late,
 /// costs a tiny fraction of the instructions, and runs identically every time.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class BusyWaitSkipperTests
 {
     private const ushort PmBase = 0xB000;

@@ -7,6 +7,7 @@ namespace Emulator.Core.Tests.Timing;
 /// when the devices re-arm in another order, and a deadline nobody re-armed (a device whose state
 /// was not restored) is an error, not a silently different run.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class SchedulerStateTests
 {
     private sealed class Timer(string name, List<string> fired)

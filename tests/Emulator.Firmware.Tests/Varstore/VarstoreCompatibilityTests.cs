@@ -2,6 +2,7 @@ using Emulator.Firmware.Varstore;
 
 namespace Emulator.Firmware.Tests.Varstore;
 
+[Trait("Category", "Fixture")]
 public class VarstoreCompatibilityTests
 {
     [Theory]

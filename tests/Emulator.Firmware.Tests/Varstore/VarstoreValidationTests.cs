@@ -9,6 +9,7 @@ namespace Emulator.Firmware.Tests.Varstore;
 /// firmware does about it (reject, repair, or a note), and no length field read from the file is
 /// trusted before it is bounded.
 /// </summary>
+[Trait("Category", "Fixture")]
 public class VarstoreValidationTests
 {
     private const int FtwQueue = Ftw2M + 0x20;

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 namespace Emulator.Fuzz.Tests.Support;
 
 /// <summary>The corpus stays small and replayable, and failures from seeded runs are saved as patches.</summary>
+[Trait("Category", "Fuzz")]
 public class CorpusTests
 {
     // Raw entries are small generated inputs; anything cut from a fixture is stored as a patch.

@@ -13,6 +13,7 @@ namespace Emulator.Fuzz.Tests.Targets;
 /// set/delete). The commands run in-process through <see cref="CommandDispatcher"/>, as
 /// <c>emu</c>'s Main does. An input is one byte choosing the command, then the file's bytes.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public class CliFuzzTests
 {
     private const string Guid = "5A1E4E3E-1111-2222-3333-444455556666";

@@ -16,6 +16,7 @@ namespace Emulator.Fuzz.Tests.Targets;
 /// any argument list must be a status with at most one line on stderr — never an exception.
 /// Every file named here is missing, so nothing is read or written.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public class EmuCommandLineFuzzTests
 {
     private const string Target = "emu-command-line";

@@ -12,6 +12,7 @@ namespace Emulator.Fuzz.Tests.Targets;
 /// not firmware is <see cref="FirmwareFormatException"/>; damage inside a volume gives a partial
 /// model with diagnostics.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public class FirmwareImageFuzzTests
 {
     private const string Target = "firmware-image";

@@ -7,6 +7,7 @@ namespace Emulator.Fuzz.Tests.Targets;
 /// Target "section-stream": SectionParser.ParseStream on one file's mutated section stream. It
 /// documents no exception at all: a malformed section ends the list with a diagnostic.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public class SectionStreamFuzzTests
 {
     private const string Target = "section-stream";
@@ -50,6 +51,7 @@ public class SectionStreamFuzzTests
 /// (a 4 GiB size, a 2 GiB dictionary), the decoder allocates in proportion to what it really
 /// decodes, within the parse's decompression budget.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public class LzmaFuzzTests
 {
     private const string Target = "lzma";
@@ -81,6 +83,7 @@ public class LzmaFuzzTests
 /// from the firmware, whole and cut to the header extent the module recognizer reads in guest
 /// memory. Documented: <see cref="FirmwareFormatException"/>.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public class PeImageFuzzTests
 {
     private const string Target = "pe-image";

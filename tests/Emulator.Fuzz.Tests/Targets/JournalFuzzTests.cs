@@ -12,6 +12,7 @@ namespace Emulator.Fuzz.Tests.Targets;
 /// torn or damaged record ends the prefix, nothing is invented, reordered or lost before it — and
 /// a journal that is not ours is refused with one line, both files left alone.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public class JournalFuzzTests
 {
     private const string Target = "journal";

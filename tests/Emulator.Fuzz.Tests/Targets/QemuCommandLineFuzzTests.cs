@@ -11,6 +11,7 @@ namespace Emulator.Fuzz.Tests.Targets;
 /// options it becomes): any argument list is a configuration or one <see cref="UsageException"/>,
 /// never another exception — the drop-in prints that one line as <c>qemu-system-x86_64: ...</c>.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public class QemuCommandLineFuzzTests
 {
     private const string Target = "qemu-command-line";

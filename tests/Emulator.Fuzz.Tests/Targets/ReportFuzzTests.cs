@@ -15,6 +15,7 @@ namespace Emulator.Fuzz.Tests.Targets;
 /// reached, value-wise: a value replaced by null, another type, an edge number or a long string,
 /// a property removed, an array emptied or an element repeated.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public class ReportFuzzTests
 {
     private const string Target = "report";

@@ -10,6 +10,7 @@ namespace Emulator.Fuzz.Tests.Targets;
 /// on the fields the parser reads as lengths and states (FV header, store header, record headers,
 /// FTW working block header, write header and record), where a forgotten bound would show.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public class VarstoreFuzzTests
 {
     private const string Target = "varstore";

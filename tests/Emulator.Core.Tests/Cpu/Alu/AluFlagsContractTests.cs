@@ -10,6 +10,7 @@ namespace Emulator.Core.Tests.Cpu.Alu;
 /// with random operands, run it on random inputs under two different incoming RFLAGS values, and
 /// check that no flag outside Iced's <see cref="Instruction.RflagsModified"/> changed.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed unsafe class AluFlagsContractTests
 {
     private const ulong Testable = RFlags.Arith | RFlags.DF;

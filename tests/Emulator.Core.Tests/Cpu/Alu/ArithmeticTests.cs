@@ -5,6 +5,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu.Alu;
 
 /// <summary>ADD … NEG, XADD, CMPXCHG*, sign extensions: the rules the random QEMU vectors may miss.</summary>
+[Trait("Category", "Unit")]
 public sealed class ArithmeticTests : IDisposable
 {
     private const ulong Base = AluSandbox.DataAt;

@@ -5,6 +5,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu.Alu;
 
 /// <summary>Logic operations, BT*, BSF/BSR, BSWAP, SETcc and CMOVcc.</summary>
+[Trait("Category", "Unit")]
 public sealed class BitAndLogicTests : IDisposable
 {
     private const ulong Base = AluSandbox.DataAt + 0x100;

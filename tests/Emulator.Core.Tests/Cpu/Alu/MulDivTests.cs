@@ -5,6 +5,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu.Alu;
 
 /// <summary>MUL, IMUL, DIV, IDIV (faults included) and the BCD adjustments.</summary>
+[Trait("Category", "Unit")]
 public sealed class MulDivTests : IDisposable
 {
     private readonly AluSandbox _box = new(64);

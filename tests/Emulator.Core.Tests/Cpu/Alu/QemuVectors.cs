@@ -17,6 +17,7 @@ namespace Emulator.Core.Tests.Cpu.Alu;
 /// A line is "code-hex seed [rN=value ...] f=rflags [m=offset:bytes ...]": the inputs follow from
 /// the seed (<see cref="Inputs"/>), the outputs list what differs from them.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class QemuVectors
 {
     private const int SamplesPerCode = 8;

@@ -6,6 +6,7 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests.Cpu.Alu;
 
 /// <summary>Shift and rotate counts, masking, count 0 and the SDM-defined flags.</summary>
+[Trait("Category", "Unit")]
 public sealed class ShiftTests : IDisposable
 {
     private const ulong AllArith = RFlags.Reserved1 | RFlags.Arith;

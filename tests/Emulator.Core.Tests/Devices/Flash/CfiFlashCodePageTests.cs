@@ -9,6 +9,7 @@ namespace Emulator.Core.Tests.Devices.Flash;
 /// fast path only asks the bus when the chip's region holds code pages: check both sides. (The
 /// machine's CPU listens too: it drops the page's blocks and unmarks it on the first report.)
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class CfiFlashCodePageTests : IDisposable
 {
     private readonly PcMachine _machine;

@@ -9,6 +9,7 @@ namespace Emulator.Core.Tests.Devices.Flash;
 /// after every operation, the whole array at checkpoints, and a read-only chip never changes.
 /// 4 seeds x 2 chips x 130,000 operations by default; EMU_SOAK=1 runs 50 times as many.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class CfiFlashPropertyTests
 {
     private const int OperationsPerRun = 130_000;

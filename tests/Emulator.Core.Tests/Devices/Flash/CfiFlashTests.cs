@@ -7,6 +7,7 @@ namespace Emulator.Core.Tests.Devices.Flash;
 /// One test per rule of the cfi01 state machine in docs/qemu-pflash.md, driven through
 /// bus accesses as OVMF's QemuFlashFvbServicesRuntimeDxe drives the chip.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class CfiFlashTests : IDisposable
 {
     private const ulong VarsSize = 0x20000;

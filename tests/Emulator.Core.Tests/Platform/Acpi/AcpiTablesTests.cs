@@ -12,6 +12,7 @@ namespace Emulator.Core.Tests.Platform.Acpi;
 /// The ACPI files the pc machine serves through fw_cfg, read through the fw_cfg ports as the
 /// firmware reads them and loaded by <see cref="TableLoaderInterpreter"/> as OVMF would load them.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class AcpiTablesTests : IDisposable
 {
     private readonly PcMachine _m = new(new MachineOptions { Flash = [new("code", new byte[0x200000], true)] });

@@ -3,6 +3,7 @@ using Emulator.Core.Platform.Acpi;
 namespace Emulator.Core.Tests.Platform.Acpi;
 
 /// <summary>AML encodings checked against the ACPI 6.4 grammar (§20.2) and read back.</summary>
+[Trait("Category", "Unit")]
 public sealed class AmlTests
 {
     [Theory]

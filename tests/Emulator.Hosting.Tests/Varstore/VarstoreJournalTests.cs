@@ -1,34 +1,17 @@
 using Emulator.Hosting.Varstore;
+using Emulator.Tests.Shared;
 
 
-namespace Emulator.Boot.Tests.Varstore;
+namespace Emulator.Hosting.Tests.Varstore;
 
 /// <summary>
 /// The journal format on its own: complete records replay in order, a torn tail or a damaged
 /// record ends the replay there, stale or out-of-sequence records never apply, replay is idempotent.
 /// </summary>
+[Trait("Category", "Unit")]
 public class VarstoreJournalTests
 {
-    private const int FileLength = 64;
-
-    /// <summary>A journal of epoch <paramref name="epoch"/> with one record per (offset, data).</summary>
-    internal static byte[] Journal(ulong epoch, params (int Offset, byte[] Data)[] records) =>
-        JournalWithSequences(epoch, records.Select((r, i) => ((ulong)i + 1, r.Offset, r.Data)).ToArray());
-
-    private static byte[] JournalWithSequences(ulong epoch, (ulong Sequence, int Offset, byte[] Data)[] records, ulong? recordEpoch = null)
-    {
-        var bytes = new byte[VarstoreJournal.HeaderSize + records.Sum(r => VarstoreJournal.RecordHeaderSize + r.Data.Length)];
-        VarstoreJournal.WriteHeader(bytes, epoch, FileLength);
-        int at = VarstoreJournal.HeaderSize;
-        foreach (var (sequence, offset, data) in records)
-        {
-            data.CopyTo(bytes, at + VarstoreJournal.RecordHeaderSize);
-            VarstoreJournal.SealRecord(bytes.AsSpan(at), recordEpoch ?? epoch, sequence, offset, data.Length);
-            at += VarstoreJournal.RecordHeaderSize + data.Length;
-        }
-
-        return bytes;
-    }
+    private const int FileLength = TestJournals.FileLength;
 
     private static byte[] Template() => Enumerable.Repeat((byte)0xFF, FileLength).ToArray();
 
@@ -38,7 +21,7 @@ public class VarstoreJournalTests
     public void CompleteRecordsApplyInOrder()
     {
         var target = Template();
-        var scan = VarstoreJournal.Replay(Journal(5, ThreeRecords), FileLength, target);
+        var scan = VarstoreJournal.Replay(TestJournals.Journal(5, ThreeRecords), FileLength, target);
 
         Assert.Equal(JournalState.Records, scan.State);
         Assert.Equal((5UL, 3L, 9L, 0L), (scan.Epoch, scan.Records, scan.DataBytes, scan.TornBytes));
@@ -54,7 +37,7 @@ public class VarstoreJournalTests
     [Fact]
     public void EveryTornLengthAppliesExactlyTheCompleteRecords()
     {
-        var journal = Journal(1, ThreeRecords);
+        var journal = TestJournals.Journal(1, ThreeRecords);
         int[] recordEnds = [VarstoreJournal.HeaderSize + 31, VarstoreJournal.HeaderSize + 61, journal.Length];
         for (int length = 0; length <= journal.Length; length++)
         {
@@ -75,7 +58,7 @@ public class VarstoreJournalTests
     [Fact]
     public void EmptyAndHeaderOnlyJournalsChangeNothing()
     {
-        foreach (var journal in new[] { Array.Empty<byte>(), Journal(3) })
+        foreach (var journal in new[] { Array.Empty<byte>(), TestJournals.Journal(3) })
         {
             var target = Template();
             var scan = VarstoreJournal.Replay(journal, FileLength, target);
@@ -88,7 +71,7 @@ public class VarstoreJournalTests
     [Fact]
     public void AFlippedBitAnywhereInARecordEndsTheReplayBeforeIt()
     {
-        var journal = Journal(1, ThreeRecords);
+        var journal = TestJournals.Journal(1, ThreeRecords);
         int second = VarstoreJournal.HeaderSize + 31;
         for (int i = second; i < second + VarstoreJournal.RecordHeaderSize + 2; i++)
         {
@@ -107,7 +90,7 @@ public class VarstoreJournalTests
     [Fact]
     public void ReplayIsIdempotent()
     {
-        var journal = Journal(1, ThreeRecords);
+        var journal = TestJournals.Journal(1, ThreeRecords);
         var once = Template();
         VarstoreJournal.Replay(journal, FileLength, once);
         var twice = (byte[])once.Clone();
@@ -125,7 +108,7 @@ public class VarstoreJournalTests
     [Fact]
     public void RecordsOfAnotherEpochNeverApply()
     {
-        var stale = JournalWithSequences(2, [(1, 0, [1])], recordEpoch: 1);
+        var stale = TestJournals.WithSequences(2, [(1, 0, [1])], recordEpoch: 1);
         var target = Template();
         Assert.Equal(0, VarstoreJournal.Replay(stale, FileLength, target).Records);
         Assert.Equal(Template(), target);
@@ -134,7 +117,7 @@ public class VarstoreJournalTests
     [Fact]
     public void ASequenceGapEndsTheReplay()
     {
-        var gap = JournalWithSequences(1, [(1, 0, [1]), (3, 1, [2]), (4, 2, [3])]);
+        var gap = TestJournals.WithSequences(1, [(1, 0, [1]), (3, 1, [2]), (4, 2, [3])]);
         var target = Template();
         Assert.Equal(1, VarstoreJournal.Replay(gap, FileLength, target).Records);
         Assert.Equal(new byte[] { 1, 0xFF, 0xFF }, target[..3]);
@@ -143,7 +126,7 @@ public class VarstoreJournalTests
     [Fact]
     public void RecordsOutsideTheFileEndTheReplay()
     {
-        var outside = Journal(1, (0, [1]), (FileLength - 1, [2, 2]));
+        var outside = TestJournals.Journal(1, (0, [1]), (FileLength - 1, [2, 2]));
         var target = Template();
         Assert.Equal(1, VarstoreJournal.Replay(outside, FileLength, target).Records);
         Assert.Equal(0xFF, target[FileLength - 1]);
@@ -152,8 +135,8 @@ public class VarstoreJournalTests
     [Fact]
     public void AJournalOfAnotherFileSizeOrFormatIsForeign()
     {
-        Assert.Equal(JournalState.Foreign, VarstoreJournal.Replay(Journal(1, (0, [1])), FileLength * 2, Span<byte>.Empty).State);
-        var other = Journal(1, (0, [1]));
+        Assert.Equal(JournalState.Foreign, VarstoreJournal.Replay(TestJournals.Journal(1, (0, [1])), FileLength * 2, Span<byte>.Empty).State);
+        var other = TestJournals.Journal(1, (0, [1]));
         other[0] ^= 1;
         Assert.Equal(JournalState.Foreign, VarstoreJournal.Replay(other, FileLength, Span<byte>.Empty).State);
     }
@@ -161,7 +144,7 @@ public class VarstoreJournalTests
     [Fact]
     public void ATornHeaderHoldsNoRecords()
     {
-        var journal = Journal(1, (0, [1]));
+        var journal = TestJournals.Journal(1, (0, [1]));
         journal[9] ^= 1; // inside the epoch: the header's CRC no longer matches
         var target = Template();
         var scan = VarstoreJournal.Replay(journal, FileLength, target);

@@ -1,9 +1,10 @@
 using System.Text;
 using Emulator.Hosting.Serial;
 
-namespace Emulator.Boot.Tests;
+namespace Emulator.Hosting.Tests.Serial;
 
 /// <summary>The console's screen model: what a VT100-style terminal would show for the bytes OVMF prints.</summary>
+[Trait("Category", "Unit")]
 public class TerminalScreenTests
 {
     private const string Esc = "\x1b";

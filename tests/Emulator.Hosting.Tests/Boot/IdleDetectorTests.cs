@@ -1,13 +1,13 @@
-using Emulator.Cli.Boot;
 using Emulator.Hosting.Boot;
 
-namespace Emulator.Boot.Tests;
+namespace Emulator.Hosting.Tests.Boot;
 
 /// <summary>
 /// The <c>idle</c> rule on synthetic input waits: a guest halted between 10 ms timer ticks and
 /// polling its devices is waiting; one that computes (or Stalls) while the drivers' 20 ms timers
 /// poll in the background is not; console output starts the 3 seconds again.
 /// </summary>
+[Trait("Category", "Unit")]
 public class IdleDetectorTests
 {
     private const long Ms = 1_000_000;

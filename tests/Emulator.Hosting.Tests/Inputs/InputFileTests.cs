@@ -1,10 +1,10 @@
-using Emulator.Cli.CommandLine;
 using Emulator.Hosting.Inputs;
 using Emulator.Hosting;
 
-namespace Emulator.Boot.Tests;
+namespace Emulator.Hosting.Tests.Inputs;
 
 /// <summary>The bounded reader under the commands: a file that changes between its check and its reading is refused.</summary>
+[Trait("Category", "Unit")]
 public class InputFileTests
 {
     [Theory]
@@ -13,7 +13,7 @@ public class InputFileTests
     [InlineData(0, null)]
     public void ReadsExactlyTheCheckedSize(int change, string? refusal)
     {
-        using var file = new TempCopy(new byte[0x1000]);
+        using var file = new TempFile(new byte[0x1000]);
         var role = InputRole.Flash("code");
         long size = InputFile.Check(role, file.Path);
         using (var f = new FileStream(file.Path, FileMode.Open))
@@ -36,7 +36,7 @@ public class InputFileTests
     [Fact]
     public void ASymbolicLinkToARegularFileIsRead()
     {
-        using var file = new TempCopy(new byte[0x2000]);
+        using var file = new TempFile(new byte[0x2000]);
         string link = file.Path + ".link";
         File.CreateSymbolicLink(link, file.Path);
         try
@@ -46,6 +46,21 @@ public class InputFileTests
         finally
         {
             File.Delete(link);
+        }
+    }
+
+    /// <summary>A temporary file holding <paramref name="bytes"/>, deleted on dispose.</summary>
+    private sealed class TempFile(byte[] bytes) : IDisposable
+    {
+        public string Path { get; } = Write(bytes);
+
+        public void Dispose() => File.Delete(Path);
+
+        private static string Write(byte[] bytes)
+        {
+            string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"emu-test-{Guid.NewGuid():N}.fd");
+            File.WriteAllBytes(path, bytes);
+            return path;
         }
     }
 }

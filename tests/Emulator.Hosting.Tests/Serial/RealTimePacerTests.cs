@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using Emulator.Hosting.Serial;
 
-namespace Emulator.Boot.Tests;
+namespace Emulator.Hosting.Tests.Serial;
 
 /// <summary>The pacer holds the host until the wall clock catches up with a wait, never shortens one, and wakes on input.</summary>
+[Trait("Category", "Unit")]
 public class RealTimePacerTests
 {
     private const long Millisecond = 1_000_000;

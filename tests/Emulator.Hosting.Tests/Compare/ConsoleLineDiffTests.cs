@@ -1,9 +1,9 @@
-using Emulator.Cli.Compare;
 using Emulator.Hosting.Compare;
 
-namespace Emulator.Boot.Tests.Compare;
+namespace Emulator.Hosting.Tests.Compare;
 
 /// <summary>The console diff compare prints: LCS alignment, folded common runs, CR and ESC handling.</summary>
+[Trait("Category", "Unit")]
 public class ConsoleLineDiffTests
 {
     [Fact]
