@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Emulator.Cli.Bench;
+using Emulator.Hosting.Bench;
 
 namespace Emulator.Benchmarks;
 

@@ -2,7 +2,8 @@ using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Compat;
 using Emulator.Cli.Inspect;
-using Emulator.Cli.Logging;
+using Emulator.Hosting.Inspect;
+using Emulator.Hosting.Logging;
 using Emulator.Cli.Vars;
 using Microsoft.Extensions.Logging;
 

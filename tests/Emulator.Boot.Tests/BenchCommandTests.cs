@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Emulator.Cli.Bench;
+using Emulator.Hosting.Bench;
 
 namespace Emulator.Boot.Tests;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Emulator.Cli.Bench;
+using Emulator.Hosting.Bench;
 using Emulator.Cli.Boot;
 using Emulator.Core.Devices.CfiFlash;
 using Emulator.Hosting.Boot;

@@ -1,4 +1,4 @@
-using Emulator.Cli.Bench;
+using Emulator.Hosting.Bench;
 using Emulator.Core.Cpu;
 using Emulator.Core.Machine;
 

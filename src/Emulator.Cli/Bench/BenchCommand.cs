@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Emulator.Hosting.Bench;
 using Emulator.Hosting.Reporting;
 
 namespace Emulator.Cli.Bench;
@@ -11,7 +12,7 @@ namespace Emulator.Cli.Bench;
 /// per figure on stdout, and optionally writes them as JSON and the workload as flash images
 /// for QEMU (benchmarks/qemu-flash-bench.sh). Exit status 0, or 2 for bad input.
 /// </summary>
-public sealed class BenchCommand
+internal sealed class BenchCommand
 {
     public const string CodeImageName = "flash-bench-code.fd";
     public const string VarsImageName = "flash-bench-vars.fd";

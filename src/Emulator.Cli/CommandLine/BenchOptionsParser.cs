@@ -1,12 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using Emulator.Cli.Bench;
+using Emulator.Hosting.Bench;
 using static Emulator.Cli.CommandLine.CommandOptions;
 
 namespace Emulator.Cli.CommandLine;
 
 /// <summary><c>emu bench</c>'s options (System.CommandLine) and their reading into <see cref="BenchOptions"/>, validated.</summary>
-public static class BenchOptionsParser
+internal static class BenchOptionsParser
 {
     public static Command CreateCommand() => new("bench", "flash write throughput: device level, guest level, images for QEMU")
     {
@@ -120,10 +120,10 @@ public static class BenchOptionsParser
             throw new UsageException($"{option} needs a size such as 64K or 1M, not '{text}'");
         }
 
-        long bytes = n > Bench.FlashWorkload.MaxRegionBytes ? long.MaxValue : n * multiplier;
-        if (bytes > Bench.FlashWorkload.MaxRegionBytes || bytes < Bench.FlashWorkload.BlockSize || bytes % Bench.FlashWorkload.BlockSize != 0)
+        long bytes = n > FlashWorkload.MaxRegionBytes ? long.MaxValue : n * multiplier;
+        if (bytes > FlashWorkload.MaxRegionBytes || bytes < FlashWorkload.BlockSize || bytes % FlashWorkload.BlockSize != 0)
         {
-            throw new UsageException($"{option} must be a whole number of 4 KiB blocks between 4K and {Bench.FlashWorkload.MaxRegionBytes >> 20}M, not '{text}'");
+            throw new UsageException($"{option} must be a whole number of 4 KiB blocks between 4K and {FlashWorkload.MaxRegionBytes >> 20}M, not '{text}'");
         }
 
         return (int)bytes;

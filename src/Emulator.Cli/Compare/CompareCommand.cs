@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text;
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Logging;
+using Emulator.Hosting.Logging;
 using Emulator.Hosting.Compare;
 using Emulator.Hosting.Reporting;
 using Microsoft.Extensions.Logging;

@@ -4,6 +4,7 @@ using Emulator.Cli.CommandLine;
 using Emulator.Cli.Vars;
 using Emulator.Firmware;
 using Emulator.Hosting.Inputs;
+using Emulator.Hosting.Inspect;
 
 namespace Emulator.Cli.Inspect;
 

@@ -1,6 +1,6 @@
 using Emulator.Cli.Boot;
 using Emulator.Cli.CommandLine;
-using Emulator.Cli.Logging;
+using Emulator.Hosting.Logging;
 using Emulator.Core.Cpu;
 using Emulator.Hosting.Qemu;
 using Emulator.Hosting.Serial;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Emulator.Cli.Bench;
+using Emulator.Hosting.Bench;
 using Emulator.Hosting.Varstore;
 
 namespace Emulator.Boot.Tests.Varstore;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Emulator.Cli.Bench;
+using Emulator.Hosting.Bench;
 using Emulator.Hosting.Varstore;
 using Xunit.Abstractions;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Emulator.Cli.Inspect;
+using Emulator.Hosting.Inspect;
 using Emulator.Cli.Vars;
 using Emulator.Firmware;
 

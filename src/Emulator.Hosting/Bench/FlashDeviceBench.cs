@@ -3,14 +3,14 @@ using Emulator.Core.Devices.CfiFlash;
 using Emulator.Core.Machine;
 using Emulator.Core.Memory;
 
-namespace Emulator.Cli.Bench;
+namespace Emulator.Hosting.Bench;
 
 /// <summary>One device-level measurement: how many operations (and bytes) completed in how much wall time.</summary>
 /// <remarks>
 /// <see cref="CpuSeconds"/> is the process's CPU time over the same window: on a shared machine
 /// the wall figure includes time the thread was not running, the CPU figure does not.
 /// </remarks>
-public sealed record DeviceFigure(string Name, long Operations, long Bytes, double Seconds, double CpuSeconds, long AllocatedBytes)
+internal sealed record DeviceFigure(string Name, long Operations, long Bytes, double Seconds, double CpuSeconds, long AllocatedBytes)
 {
     public double OperationsPerSecond => Operations / Seconds;
 
@@ -37,7 +37,7 @@ public sealed record DeviceFigure(string Name, long Operations, long Bytes, doub
 /// Each kernel runs in rounds over the whole chip until the time budget is spent, after a warm-up
 /// round set so the JIT has promoted it; allocations are counted over the measured rounds only.
 /// </summary>
-public sealed class FlashDeviceBench : IDisposable
+internal sealed class FlashDeviceBench : IDisposable
 {
     public const string ByteProgramName = "byte-program";
     public const string BlockEraseName = "block-erase";

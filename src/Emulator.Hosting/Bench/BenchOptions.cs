@@ -1,7 +1,7 @@
-namespace Emulator.Cli.Bench;
+namespace Emulator.Hosting.Bench;
 
 /// <summary>The options of <c>bench flash</c> (the command line's are read by the CLI's BenchOptionsParser).</summary>
-public sealed record BenchOptions
+internal sealed record BenchOptions
 {
     public const string FlashTarget = "flash";
     public const string PartDevice = "device";

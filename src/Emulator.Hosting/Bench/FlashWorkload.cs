@@ -2,10 +2,10 @@ using Emulator.Core.Devices.CfiFlash;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 
-namespace Emulator.Cli.Bench;
+namespace Emulator.Hosting.Bench;
 
 /// <summary>One completed flash operation of the workload: <see cref="Length"/> bytes at <see cref="Offset"/> become <see cref="Value"/>.</summary>
-public readonly record struct FlashWorkloadOperation(FlashWriteKind Kind, int Offset, int Length, byte Value)
+internal readonly record struct FlashWorkloadOperation(FlashWriteKind Kind, int Offset, int Length, byte Value)
 {
     /// <summary>The bytes the operation leaves in the array (allocates; for tests and tools).</summary>
     public byte[] Data => Enumerable.Repeat(Value, Length).ToArray();
@@ -25,7 +25,7 @@ public readonly record struct FlashWorkloadOperation(FlashWriteKind Kind, int Of
 /// base built in. <see cref="Operations"/> lists what the guest does, in order, so tests can
 /// check a varstore file against every prefix of it.
 /// </summary>
-public sealed class FlashWorkload
+internal sealed class FlashWorkload
 {
     public const int CodeChipSize = 0x10000;
     public const int BlockSize = CfiFlash.SectorSize;

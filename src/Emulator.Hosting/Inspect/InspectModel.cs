@@ -2,26 +2,26 @@ using Emulator.Hosting.Reporting;
 using Emulator.Firmware;
 using Emulator.Firmware.Varstore;
 
-namespace Emulator.Cli.Inspect;
+namespace Emulator.Hosting.Inspect;
 
 /// <summary>What <c>inspect</c> shows, as plain records: one model printed as a tree or serialised as JSON.</summary>
-public sealed record ImageNode(string File, long Size, IReadOnlyList<VolumeNode> Volumes, int Modules, IReadOnlyList<string> Diagnostics);
+internal sealed record ImageNode(string File, long Size, IReadOnlyList<VolumeNode> Volumes, int Modules, IReadOnlyList<string> Diagnostics);
 
-public sealed record VolumeNode(
+internal sealed record VolumeNode(
     string Offset, string? ImageOffset, string FileSystem, Guid FileSystemGuid, Guid? Name, long Size, string Attributes,
     int HeaderLength, bool HeaderChecksumValid, IReadOnlyList<string> BlockMap, VarstoreNode? Varstore, IReadOnlyList<FileNode> Files);
 
-public sealed record VarstoreNode(string Format, string StoreSize, int LiveVariables, int Records, int FreeBytes, bool Valid, IReadOnlyList<string> Problems);
+internal sealed record VarstoreNode(string Format, string StoreSize, int LiveVariables, int Records, int FreeBytes, bool Valid, IReadOnlyList<string> Problems);
 
-public sealed record FileNode(Guid Guid, string Type, string? Name, long Size, string State, string Offset, IReadOnlyList<SectionNode> Sections);
+internal sealed record FileNode(Guid Guid, string Type, string? Name, long Size, string State, string Offset, IReadOnlyList<SectionNode> Sections);
 
-public sealed record SectionNode(
+internal sealed record SectionNode(
     string Type, int Size, Guid? Guid, string? Decoder, bool Decoded, string? Text, ImageInfoNode? Image, VolumeNode? Volume, IReadOnlyList<SectionNode> Children);
 
-public sealed record ImageInfoNode(string Format, string Machine, string ImageBase, string Entry, string SizeOfImage, int Sections);
+internal sealed record ImageInfoNode(string Format, string Machine, string ImageBase, string Entry, string SizeOfImage, int Sections);
 
 /// <summary>Builds the model from a parsed image.</summary>
-public static class InspectModel
+internal static class InspectModel
 {
     public static ImageNode Build(string path, byte[] bytes, FirmwareImage image) =>
         new(path, bytes.Length, image.Volumes.Select(v => Volume(v, bytes)).ToList(), image.Modules.Count, image.Diagnostics);

@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Logging;
 
-namespace Emulator.Cli.Logging;
+namespace Emulator.Hosting.Logging;
 
 /// <summary>
 /// Writes log lines to a <see cref="TextWriter"/> (the process's stderr, or a test's capture):
 /// stdout belongs to the guest's serial console alone. One line per message, "emu: " for
 /// information, "emu: warning: " and "emu: error: " for the rest, debug lines prefixed "emu: debug: ".
 /// </summary>
-public sealed class TextWriterLoggerProvider(TextWriter writer) : ILoggerProvider
+internal sealed class TextWriterLoggerProvider(TextWriter writer) : ILoggerProvider
 {
     private readonly object _lock = new();
 

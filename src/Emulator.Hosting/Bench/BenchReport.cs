@@ -1,9 +1,9 @@
 using Emulator.Hosting.Reporting;
 
-namespace Emulator.Cli.Bench;
+namespace Emulator.Hosting.Bench;
 
 /// <summary>The JSON written by <c>bench flash --json</c> (camelCase; docs/performance.md, "Flash write throughput").</summary>
-public sealed record BenchReport
+internal sealed record BenchReport
 {
     public const int CurrentSchemaVersion = 1;
 
@@ -30,24 +30,30 @@ public sealed record BenchReport
     public ImagesInfo? Images { get; init; }
 }
 
-/// <param name="File">For the persisted figure: what reached the file.</param>
-public sealed record DeviceFigureInfo(string Name, long Operations, long Bytes, double Seconds, double CpuSeconds, double OperationsPerSecond, double OperationsPerCpuSecond, double BytesPerSecond, double NanosecondsPerOperation, double AllocatedBytesPerOperation, FileCostInfo? File)
+/// <summary>
+/// File: For the persisted figure: what reached the file.
+/// </summary>
+internal sealed record DeviceFigureInfo(string Name, long Operations, long Bytes, double Seconds, double CpuSeconds, double OperationsPerSecond, double OperationsPerCpuSecond, double BytesPerSecond, double NanosecondsPerOperation, double AllocatedBytesPerOperation, FileCostInfo? File)
 {
     public static DeviceFigureInfo From(DeviceFigure f, FileCostInfo? file) =>
         new(f.Name, f.Operations, f.Bytes, f.Seconds, f.CpuSeconds, f.OperationsPerSecond, f.OperationsPerCpuSecond, f.BytesPerSecond, f.NanosecondsPerOperation, f.AllocatedBytesPerOperation, file);
 }
 
-/// <param name="Mode"><c>snapshot</c> (no file) or <c>vars-file</c>.</param>
-public sealed record GuestFigureInfo(string Mode, int RegionBytes, int Passes, long BytesProgrammed, long BlocksErased, long Instructions, double Seconds, double BytesPerSecond, double InstructionsPerByte, double Mips, FileCostInfo? File)
+/// <summary>
+/// Mode: <c>snapshot</c> (no file) or <c>vars-file</c>.
+/// </summary>
+internal sealed record GuestFigureInfo(string Mode, int RegionBytes, int Passes, long BytesProgrammed, long BlocksErased, long Instructions, double Seconds, double BytesPerSecond, double InstructionsPerByte, double Mips, FileCostInfo? File)
 {
     public static GuestFigureInfo From(string mode, FlashWorkload w, GuestFigure g, FileCostInfo? file) =>
         new(mode, w.RegionBytes, w.Passes, g.BytesProgrammed, g.BlocksErased, g.Instructions, g.Seconds, g.BytesPerSecond, g.InstructionsPerByte, g.Mips, file);
 }
 
-/// <param name="BytesPerSecond">Bytes persisted per second, from the first write until the file was durable.</param>
-public sealed record FileCostInfo(long BytesPersisted, double BytesPerSecond, double DrainSeconds, long Syncs, long JournalRecords)
+/// <summary>
+/// BytesPerSecond: Bytes persisted per second, from the first write until the file was durable.
+/// </summary>
+internal sealed record FileCostInfo(long BytesPersisted, double BytesPerSecond, double DrainSeconds, long Syncs, long JournalRecords)
 {
     public static FileCostInfo From(FileCost c, double bytesPerSecond) => new(c.BytesPersisted, bytesPerSecond, c.DrainSeconds, c.Syncs, c.JournalRecords);
 }
 
-public sealed record ImagesInfo(string Code, int CodeBytes, string Vars, int VarsBytes, string ExpectedVars, int RegionBytes, int Passes);
+internal sealed record ImagesInfo(string Code, int CodeBytes, string Vars, int VarsBytes, string ExpectedVars, int RegionBytes, int Passes);

@@ -3,12 +3,14 @@ using Emulator.Hosting.Inputs;
 using Emulator.Hosting.Varstore;
 using Emulator.Core.Devices.CfiFlash;
 
-namespace Emulator.Cli.Bench;
+namespace Emulator.Hosting.Bench;
 
-/// <summary>What persisting a measured run cost: the bytes that reached the file and how long it took to finish.</summary>
-/// <param name="BytesPersisted">Data bytes written into the file in place (each also journaled and fsynced first).</param>
-/// <param name="DrainSeconds">From the end of the guest's (or kernel's) writes until the file was durable and the journal gone.</param>
-public sealed record FileCost(long BytesPersisted, double DrainSeconds, long Syncs, long JournalRecords);
+/// <summary>
+/// What persisting a measured run cost: the bytes that reached the file and how long it took to finish.
+/// BytesPersisted: Data bytes written into the file in place (each also journaled and fsynced first).
+/// DrainSeconds: From the end of the guest's (or kernel's) writes until the file was durable and the journal gone.
+/// </summary>
+internal sealed record FileCost(long BytesPersisted, double DrainSeconds, long Syncs, long JournalRecords);
 
 /// <summary>
 /// A scratch varstore file for the persisted figures: created erased in <see cref="Directory"/>,
@@ -17,7 +19,7 @@ public sealed record FileCost(long BytesPersisted, double DrainSeconds, long Syn
 /// system and disk bound the result: point <c>--file-dir</c> at the disk that will hold real
 /// varstores.
 /// </summary>
-public sealed class BenchVarstore : IDisposable
+internal sealed class BenchVarstore : IDisposable
 {
     private static readonly InputRole BenchRole = InputRole.Varstore("bench vars");
 

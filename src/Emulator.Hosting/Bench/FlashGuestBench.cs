@@ -3,15 +3,15 @@ using System.Text;
 using Emulator.Core.Cpu;
 using Emulator.Core.Machine;
 
-namespace Emulator.Cli.Bench;
+namespace Emulator.Hosting.Bench;
 
 /// <summary>
 /// What one run of the <see cref="FlashWorkload"/> guest did: the bytes and blocks it completed,
 /// the guest instructions it took, and the wall time between its start and done markers on
 /// COM1 (the same window benchmarks/qemu-flash-bench.sh times on QEMU).
+/// File: With a vars file: what persisting cost (null for a snapshot run, which writes no file).
 /// </summary>
-/// <param name="File">With a vars file: what persisting cost (null for a snapshot run, which writes no file).</param>
-public sealed record GuestFigure(long BytesProgrammed, long BlocksErased, long Instructions, double Seconds, FileCost? File = null)
+internal sealed record GuestFigure(long BytesProgrammed, long BlocksErased, long Instructions, double Seconds, FileCost? File = null)
 {
     /// <summary>Guest-visible programmed bytes per second of wall time.</summary>
     public double BytesPerSecond => BytesProgrammed / Seconds;
@@ -23,7 +23,7 @@ public sealed record GuestFigure(long BytesProgrammed, long BlocksErased, long I
 }
 
 /// <summary>Runs the flash workload as firmware on the PC machine and times it from marker to marker.</summary>
-public static class FlashGuestBench
+internal static class FlashGuestBench
 {
     /// <summary>Generous: the workload needs about a dozen instructions per byte.</summary>
     private const long InstructionsPerByteLimit = 64;
