@@ -122,6 +122,21 @@ public sealed class FirmwareDescriptorTests : IDisposable
         Assert.Contains("* 20-good.json  CHOSEN: split", list.Stdout, StringComparison.Ordinal);
         Assert.Contains("  10-text.json  skipped: not a firmware descriptor", list.Stdout, StringComparison.Ordinal);
 
+        // --json: the same verdicts, for scripts.
+        var json = CliRunner.RunWith(Search(), "firmware", "list", "--json");
+        Assert.Equal(0, json.ExitCode);
+        using (var doc = global::System.Text.Json.JsonDocument.Parse(json.Stdout))
+        {
+            var root = doc.RootElement;
+            Assert.Equal(Path.Combine(System, "20-good.json"), root.GetProperty("chosen").GetProperty("descriptor").GetString());
+            Assert.Equal("split", root.GetProperty("chosen").GetProperty("mode").GetString());
+            var descriptors = root.GetProperty("descriptors").EnumerateArray().ToList();
+            Assert.Equal(entries.Count, descriptors.Count);
+            Assert.Single(descriptors, d => d.GetProperty("chosen").GetBoolean());
+            Assert.Equal(7, descriptors.Count(d => d.GetProperty("malformed").GetBoolean()));
+            Assert.EndsWith("default_VARS.fd", root.GetProperty("varstore").GetProperty("path").GetString(), StringComparison.Ordinal);
+        }
+
         // boot names every malformed file in a warning and carries on (to the reset vector: the images are stand-ins).
         var boot = CliRunner.RunWith(Search(), "boot", "--until", "reset", "--snapshot");
         foreach (var e in entries.Take(7))

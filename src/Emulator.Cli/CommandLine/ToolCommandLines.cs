@@ -44,6 +44,7 @@ public static class ToolCommandLines
                 new Command("list", "QEMU's firmware descriptors (/usr/share/qemu/firmware, /etc/qemu/firmware, ~/.config/qemu/firmware), which one boot picks, why each other is skipped, the VM's varstore")
                 {
                     Value("--vm", "NAME", $"the VM whose varstore copy to show (default '{DefaultFirmware.DefaultVm}')"),
+                    Flag("--json", "the same as JSON: directories, each descriptor's verdict, the choice and the varstore"),
                 },
                 actions.FirmwareList),
         };
