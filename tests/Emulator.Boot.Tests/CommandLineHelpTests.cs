@@ -8,6 +8,7 @@ namespace Emulator.Boot.Tests;
 /// The command line as System.CommandLine reads it: help for every command and option, shell
 /// completion through the [suggest] directive, and one line with exit status 2 for bad usage.
 /// </summary>
+[Trait("Category", "Unit")]
 public class CommandLineHelpTests
 {
     public static TheoryData<string[]> Commands() =>
