@@ -213,6 +213,14 @@ public sealed partial class Cpu
                 scheduler.RunDue(VirtualTime);
             }
 
+            if (_smiPending && !_inSmm)
+            {
+                // SMI first, before the shadow, NMI and INTR, IF ignored; in SMM it stays latched
+                // (QEMU target/i386/cpu.c, x86_cpu_pending_interrupt; tcg/sysemu/seg_helper.c).
+                EnterSmm();
+                continue;
+            }
+
             if (_interruptShadow)
             {
                 // The instruction after STI / MOV SS runs before any interrupt is taken.

@@ -35,6 +35,11 @@ public sealed partial class Cpu
             InterruptShadow = _interruptShadow,
             NmiPending = _nmiPending,
             NmiBlocked = _nmiBlocked,
+            InSmm = _inSmm,
+            SmiPending = _smiPending,
+            SmmInsideNmi = _smmInsideNmi,
+            SmBase = SmBase,
+            SmmEntries = SmmEntries,
             InstructionCount = InstructionCount,
             RepIterations = RepIterations,
             IdleTicks = IdleTicks,
@@ -83,6 +88,11 @@ public sealed partial class Cpu
         _interruptShadow = s.InterruptShadow;
         _nmiPending = s.NmiPending;
         _nmiBlocked = s.NmiBlocked;
+        _inSmm = s.InSmm;
+        _smiPending = s.SmiPending;
+        _smmInsideNmi = s.SmmInsideNmi;
+        SmBase = s.SmBase;
+        SmmEntries = s.SmmEntries;
         InstructionCount = s.InstructionCount;
         RepIterations = s.RepIterations;
         IdleTicks = s.IdleTicks;

@@ -3,7 +3,7 @@ namespace Emulator.Core.Cpu;
 /// <summary>
 /// The whole architectural state of the CPU as plain data, for machine snapshots: registers,
 /// segment caches, descriptor tables, control and debug registers, MSRs, x87/SSE state, the
-/// run state (halted, interrupt shadow, NMI latch and blocking) and the counters that define virtual time. Decoded
+/// run state (halted, interrupt shadow, NMI latch and blocking, SMM and the SMI latch) and the counters that define virtual time. Decoded
 /// blocks and the TLB are caches and are rebuilt after a restore.
 /// </summary>
 public sealed record CpuSnapshot
@@ -41,6 +41,19 @@ public sealed record CpuSnapshot
 
     /// <summary>An NMI handler is running (NMIs blocked until IRET).</summary>
     public bool NmiBlocked { get; init; }
+
+    /// <summary>In System Management Mode, an SMI latched, and NMIs blocked before SMM entry (QEMU HF_SMM_MASK, CPU_INTERRUPT_SMI, HF2_SMM_INSIDE_NMI_MASK).</summary>
+    public bool InSmm { get; init; }
+
+    public bool SmiPending { get; init; }
+
+    public bool SmmInsideNmi { get; init; }
+
+    /// <summary>The SMRAM state-save base (QEMU env->smbase), 0x30000 after RESET.</summary>
+    public uint SmBase { get; init; } = Cpu.DefaultSmBase;
+
+    /// <summary>SMIs taken so far (QEMU env->msr_smi_count).</summary>
+    public long SmmEntries { get; init; }
 
     public required long InstructionCount { get; init; }
 

@@ -33,7 +33,11 @@ internal static unsafe partial class Handlers
         r.Add(Code.Invlpg_m, &Invlpg);
         r.Add(Code.Invd, &PrivilegedNop);
         r.Add(Code.Wbinvd, &PrivilegedNop);
+        r.Add(Code.Rsm, &Rsm);
     }
+
+    /// <summary>RSM: leave SMM (QEMU helper_rsm, see <see cref="Cpu.ReturnFromSmm"/>); #UD outside SMM.</summary>
+    private static void Rsm(Cpu cpu, ref DecodedOp op) => cpu.ReturnFromSmm();
 
     /// <summary>HLT: stop fetching until an interrupt; the run loop idles virtual time forward or stops.</summary>
     private static void Hlt(Cpu cpu, ref DecodedOp op)
