@@ -44,6 +44,12 @@ public sealed partial class Cpu
     /// <summary>SMRAM state-save base (QEMU env->smbase); RSM reloads it when the revision ID has bit 17.</summary>
     public uint SmBase { get; internal set; } = DefaultSmBase;
 
+    /// <summary>
+    /// Use the 32-bit state-save map (QEMU builds it only into qemu-system-i386; every x86_64 build
+    /// uses the AMD64 map, whatever the CPU model). A machine setting, not guest state.
+    /// </summary>
+    public bool SmmSaveMap32 { get; set; }
+
     /// <summary>SMIs taken so far (QEMU env->msr_smi_count, MSR 0x34).</summary>
     public long SmmEntries { get; internal set; }
 
@@ -67,9 +73,17 @@ public sealed partial class Cpu
         _inSmm = true;
         _smmInsideNmi = _nmiBlocked;
         _nmiBlocked = true;
-        SaveSmmState(SmBase + 0x8000UL);
+        if (SmmSaveMap32)
+        {
+            // qemu-system-i386: the 32-bit map, and EFER is left alone (no cpu_load_efer outside TARGET_X86_64).
+            SaveSmmState32(SmBase + 0x8000UL);
+        }
+        else
+        {
+            SaveSmmState64(SmBase + 0x8000UL);
+            _efer = 0;
+        }
 
-        _efer = 0;
         SetFlags(RFlags.Reserved1);
         _rip = 0x8000;
         _cr0 &= ~(CrBits.PE | CrBits.EM | CrBits.TS | CrBits.PG);
@@ -100,6 +114,32 @@ public sealed partial class Cpu
         }
 
         ulong map = SmBase + 0x8000UL;
+        if (SmmSaveMap32)
+        {
+            RestoreSmmState32(map);
+        }
+        else
+        {
+            RestoreSmmState64(map);
+        }
+
+        // QEMU 7.2 takes CPL from SS.DPL (cpu_x86_load_seg_cache for R_SS).
+        _cpl = _seg[Seg.Ss].Dpl;
+        if (!_smmInsideNmi)
+        {
+            _nmiBlocked = false;
+        }
+
+        _smmInsideNmi = false;
+        _inSmm = false;
+        FlushTlb();
+        UpdateMode();
+        _exitBlock = true;
+    }
+
+    /// <summary>helper_rsm's TARGET_X86_64 branch: EFER, tables, GPRs, RIP, RFLAGS, DR6/7, CR4, CR3, CR0, segments, then SMBASE.</summary>
+    private void RestoreSmmState64(ulong map)
+    {
         _efer = SmramRead(map + SaveEfer, 8);
         _gdtr = new TableRegister { Base = SmramRead(map + SaveGdtr + 4, 8), Limit = (uint)SmramRead(map + SaveGdtr, 4) };
         _ldtr = ReadSavedSegment(map + SaveLdtr);
@@ -122,27 +162,20 @@ public sealed partial class Cpu
             _seg[i] = ReadSavedSegment(map + SaveSegments + (ulong)i * 16);
         }
 
-        // QEMU 7.2 takes CPL from SS.DPL (cpu_x86_load_seg_cache for R_SS).
-        _cpl = _seg[Seg.Ss].Dpl;
-        if (((uint)SmramRead(map + SaveRevision, 4) & SmBaseRelocationBit) != 0)
-        {
-            SmBase = (uint)SmramRead(map + SaveSmBase, 4);
-        }
+        RelocateSmBase(map + SaveRevision, map + SaveSmBase);
+    }
 
-        if (!_smmInsideNmi)
+    /// <summary>A revision ID with bit 17 makes RSM take the (possibly rewritten) SMBASE field: the relocation (helper_rsm).</summary>
+    private void RelocateSmBase(ulong revisionAt, ulong smBaseAt)
+    {
+        if (((uint)SmramRead(revisionAt, 4) & SmBaseRelocationBit) != 0)
         {
-            _nmiBlocked = false;
+            SmBase = (uint)SmramRead(smBaseAt, 4);
         }
-
-        _smmInsideNmi = false;
-        _inSmm = false;
-        FlushTlb();
-        UpdateMode();
-        _exitBlock = true;
     }
 
     /// <summary>Writes the AMD64 save map field by field, in do_smm_enter's TARGET_X86_64 order.</summary>
-    private void SaveSmmState(ulong map)
+    private void SaveSmmState64(ulong map)
     {
         for (int i = 0; i < 6; i++)
         {

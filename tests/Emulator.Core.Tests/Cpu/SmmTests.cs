@@ -153,6 +153,60 @@ public class SmmTests
     }
 
     [Fact]
+    public void Smi_WithThe32BitMap_SavesQemuI386LayoutAndRestores()
+    {
+        using var m = new TestMachine();
+        m.Cpu.SmmSaveMap32 = true;
+        ulong smBase = CpuSmm.DefaultSmBase;
+        LoadHandler(m, smBase, a =>
+        {
+            a.db(0x2E); // CS: saved EAX lies at SMBASE+0xFFD0 in the 32-bit map
+            a.mov(eax, __dword_ptr[0xFFD0]);
+            a.mov(__dword_ptr[Scratch], eax);
+            a.db(0x2E); // CS: saved EBX at SMBASE+0xFFDC
+            a.mov(__dword_ptr[0xFFDC], 0x1234_5678);
+            a.db(0x2E); // CS: SMBASE field at SMBASE+0xFEF8
+            a.mov(__dword_ptr[0xFEF8], 0x6_0000);
+            a.rsm();
+        });
+        m.LoadProtected32(a => SetRegisters(a, longMode: false));
+        Assert.Equal(StopReason.Halted, m.Run());
+        var before = m.Cpu.SaveState();
+
+        m.Cpu.RaiseSmi();
+        Assert.Equal(StopReason.Halted, m.Run());
+
+        Assert.Equal((uint)before.Gprs[Gpr.Rax], m.ReadU32(Scratch));
+        Assert.Equal(CpuSmm.SmmRevisionId32, m.ReadU32(Field(smBase, 0x7EFC)));
+        Assert.Equal((uint)before.ControlRegisters[0], m.ReadU32(Field(smBase, 0x7FFC)));
+        Assert.Equal((uint)before.ControlRegisters[2], m.ReadU32(Field(smBase, 0x7FF8)));
+        Assert.Equal((uint)before.RFlags, m.ReadU32(Field(smBase, 0x7FF4)));
+        Assert.Equal((uint)before.Rip, m.ReadU32(Field(smBase, 0x7FF0)));
+        Assert.Equal((uint)before.Gprs[Gpr.Rdi], m.ReadU32(Field(smBase, 0x7FEC)));
+        Assert.Equal((uint)before.Gprs[Gpr.Rbp], m.ReadU32(Field(smBase, 0x7FE4)));
+        Assert.Equal(before.Segments[Seg.Cs].Selector, m.ReadU32(Field(smBase, 0x7FAC)));
+        Assert.Equal(before.Segments[Seg.Cs].Limit, m.ReadU32(Field(smBase, 0x7F84 + 12 + 4)));
+        Assert.Equal((uint)before.Segments[Seg.Gs].Base, m.ReadU32(Field(smBase, 0x7F2C + 24 + 8)));
+        Assert.Equal((uint)before.Gdtr.Base, m.ReadU32(Field(smBase, 0x7F74)));
+        Assert.Equal((uint)before.ControlRegisters[3], m.ReadU32(Field(smBase, 0x7F14)));
+
+        var after = m.Cpu.SaveState();
+        for (int i = 0; i < 16; i++)
+        {
+            Assert.Equal(i == Gpr.Rbx ? 0x1234_5678UL : before.Gprs[i], after.Gprs[i]);
+        }
+
+        Assert.Equal(before.Rip + 1, after.Rip);
+        Assert.Equal(before.RFlags, after.RFlags);
+        Assert.Equal(before.ControlRegisters, after.ControlRegisters);
+        Assert.Equal(before.Segments, after.Segments);
+        Assert.Equal(before.Gdtr, after.Gdtr);
+        Assert.Equal(before.Tr, after.Tr);
+        Assert.Equal(0x6_0000u, m.Cpu.SmBase);
+        Assert.Equal(32, m.Cpu.Bitness);
+    }
+
+    [Fact]
     public void Rsm_WithNewSmBase_RelocatesTheNextSmi()
     {
         using var m = new TestMachine();
