@@ -44,6 +44,28 @@ public class SmmTests
         a.rsm();
     }
 
+    /// <summary>RSM put every register back (RBX as the handler rewrote it in the map); RIP is past the second HLT.</summary>
+    private static void AssertRestoredByRsm(CpuSnapshot before, CpuSnapshot after)
+    {
+        for (int i = 0; i < 16; i++)
+        {
+            Assert.Equal(i == Gpr.Rbx ? 0x1234_5678UL : before.Gprs[i], after.Gprs[i]);
+        }
+
+        Assert.Equal(before.Rip + 1, after.Rip);
+        Assert.Equal(before.RFlags, after.RFlags);
+        Assert.Equal(before.ControlRegisters, after.ControlRegisters);
+        Assert.Equal(before.Efer, after.Efer);
+        Assert.Equal(before.DebugRegisters[6], after.DebugRegisters[6]);
+        Assert.Equal(before.DebugRegisters[7], after.DebugRegisters[7]);
+        Assert.Equal(before.Segments, after.Segments);
+        Assert.Equal(before.Gdtr, after.Gdtr);
+        Assert.Equal(before.Idtr, after.Idtr);
+        Assert.Equal(before.Ldtr, after.Ldtr);
+        Assert.Equal(before.Tr, after.Tr);
+        Assert.Equal(before.Cpl, after.Cpl);
+    }
+
     private static void SetRegisters(Assembler a, bool longMode)
     {
         if (longMode)
@@ -130,25 +152,7 @@ public class SmmTests
             Assert.Equal(before.Segments[s].Base, m.ReadU64(at + 8));
         }
 
-        // RSM: every register back (RBX as the handler rewrote it), RIP past the second HLT.
-        var after = m.Cpu.SaveState();
-        for (int i = 0; i < 16; i++)
-        {
-            Assert.Equal(i == Gpr.Rbx ? 0x1234_5678UL : before.Gprs[i], after.Gprs[i]);
-        }
-
-        Assert.Equal(before.Rip + 1, after.Rip);
-        Assert.Equal(before.RFlags, after.RFlags);
-        Assert.Equal(before.ControlRegisters, after.ControlRegisters);
-        Assert.Equal(before.Efer, after.Efer);
-        Assert.Equal(before.DebugRegisters[6], after.DebugRegisters[6]);
-        Assert.Equal(before.DebugRegisters[7], after.DebugRegisters[7]);
-        Assert.Equal(before.Segments, after.Segments);
-        Assert.Equal(before.Gdtr, after.Gdtr);
-        Assert.Equal(before.Idtr, after.Idtr);
-        Assert.Equal(before.Ldtr, after.Ldtr);
-        Assert.Equal(before.Tr, after.Tr);
-        Assert.Equal(before.Cpl, after.Cpl);
+        AssertRestoredByRsm(before, m.Cpu.SaveState());
         Assert.Equal(bitness, m.Cpu.Bitness);
     }
 
@@ -190,18 +194,7 @@ public class SmmTests
         Assert.Equal((uint)before.Gdtr.Base, m.ReadU32(Field(smBase, 0x7F74)));
         Assert.Equal((uint)before.ControlRegisters[3], m.ReadU32(Field(smBase, 0x7F14)));
 
-        var after = m.Cpu.SaveState();
-        for (int i = 0; i < 16; i++)
-        {
-            Assert.Equal(i == Gpr.Rbx ? 0x1234_5678UL : before.Gprs[i], after.Gprs[i]);
-        }
-
-        Assert.Equal(before.Rip + 1, after.Rip);
-        Assert.Equal(before.RFlags, after.RFlags);
-        Assert.Equal(before.ControlRegisters, after.ControlRegisters);
-        Assert.Equal(before.Segments, after.Segments);
-        Assert.Equal(before.Gdtr, after.Gdtr);
-        Assert.Equal(before.Tr, after.Tr);
+        AssertRestoredByRsm(before, m.Cpu.SaveState());
         Assert.Equal(0x6_0000u, m.Cpu.SmBase);
         Assert.Equal(32, m.Cpu.Bitness);
     }
