@@ -29,18 +29,31 @@ public sealed class PortBus
 
     public Func<long>? InstructionCounter { get; set; }
 
-    /// <summary>Reads and writes issued so far (an access split into bytes counts once per byte).</summary>
+    /// <summary>
+    /// Reads and writes issued so far: each access counts once, and an access the bus splits into
+    /// bytes counts once more per byte (1 + size). The busy-wait skipper compares these counts, so
+    /// the rule is part of what makes runs reproduce; it is not a count of device calls.
+    /// </summary>
     public long AccessCount { get; internal set; }
 
     public void Register(ushort first, int count, IPortDevice device)
     {
+        // Checked whole before any port is taken: a refused registration leaves the bus as it was.
+        if (count < 1 || first + count > 0x10000)
+        {
+            throw new ArgumentException($"ports 0x{first:X}+{count} of {device.Name} are not within 0x0-0xFFFF");
+        }
+
         for (int p = first; p < first + count; p++)
         {
             if (_devices[p] is { } existing)
             {
                 throw new ArgumentException($"port 0x{p:X} of {device.Name} is already used by {existing.Name}");
             }
+        }
 
+        for (int p = first; p < first + count; p++)
+        {
             _devices[p] = device;
             _bases[p] = first;
             _sized[p] = device.Sizes != AccessSizes.Unrestricted;

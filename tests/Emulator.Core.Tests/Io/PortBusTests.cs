@@ -49,6 +49,29 @@ public sealed class PortBusTests
     }
 
     [Fact]
+    public void ARegistrationRefusedMidRangeTakesNoPort()
+    {
+        var pic = new RecordingDevice("pic");
+        _ports.Register(0x22, 2, pic);
+
+        // 0x20 and 0x21 are free, 0x22 is not: the whole range is refused and the free ports stay free.
+        Assert.Throws<ArgumentException>(() => _ports.Register(0x20, 4, new RecordingDevice("late")));
+
+        Assert.Null(_ports.DeviceAt(0x20));
+        Assert.Null(_ports.DeviceAt(0x21));
+        Assert.Same(pic, _ports.DeviceAt(0x22));
+    }
+
+    [Fact]
+    public void ARangePastTheEndOfThePortSpaceIsRefused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => _ports.Register(0xFFFE, 4, new RecordingDevice("wide")));
+
+        Assert.Contains("not within 0x0-0xFFFF", error.Message, StringComparison.Ordinal);
+        Assert.Null(_ports.DeviceAt(0xFFFE));
+    }
+
+    [Fact]
     public void UnregisteringFreesOnlyTheGivenDevicesPorts()
     {
         var bar = new RecordingDevice("bar");
