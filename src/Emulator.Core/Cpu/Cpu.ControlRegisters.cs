@@ -17,16 +17,27 @@ public sealed partial class Cpu
             return false;
         }
 
-        ulong old = _cr0;
-        bool enablingPaging = (value & CrBits.PG) != 0 && (old & CrBits.PG) == 0;
-        if (enablingPaging && (_efer & CrBits.EferLme) != 0)
+        // Activating IA-32e mode needs PAE (SDM 9.8.5).
+        bool enablingPaging = (value & CrBits.PG) != 0 && (_cr0 & CrBits.PG) == 0;
+        if (enablingPaging && (_efer & CrBits.EferLme) != 0 && (_cr4 & CrBits.Cr4Pae) == 0)
         {
-            // Activating IA-32e mode needs PAE (SDM 9.8.5).
-            if ((_cr4 & CrBits.Cr4Pae) == 0)
-            {
-                return false;
-            }
+            return false;
+        }
 
+        LoadCr0(value);
+        return true;
+    }
+
+    /// <summary>
+    /// CR0 loaded without the checks of a MOV (QEMU's cpu_x86_update_cr0, which RSM also uses):
+    /// ET forced, LMA follows a PG edge while LME is set, the TLB flushed when PG, WP or PE change.
+    /// </summary>
+    internal void LoadCr0(ulong value)
+    {
+        value |= CrBits.ET;
+        ulong old = _cr0;
+        if ((value & CrBits.PG) != 0 && (old & CrBits.PG) == 0 && (_efer & CrBits.EferLme) != 0)
+        {
             _efer |= CrBits.EferLma;
         }
         else if ((value & CrBits.PG) == 0 && (old & CrBits.PG) != 0)
@@ -42,7 +53,6 @@ public sealed partial class Cpu
 
         UpdateMode();
         _exitBlock = true;
-        return true;
     }
 
     internal void WriteCr3(ulong value)

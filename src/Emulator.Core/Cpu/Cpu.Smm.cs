@@ -156,7 +156,7 @@ public sealed partial class Cpu
         _dr[7] = (uint)SmramRead(map + SaveDr7, 4);
         _cr4 = (uint)SmramRead(map + SaveCr4, 4);
         _cr3 = SmramRead(map + SaveCr3, 8);
-        LoadCr0AsQemu((uint)SmramRead(map + SaveCr0, 4));
+        LoadCr0((uint)SmramRead(map + SaveCr0, 4));
         for (int i = 0; i < 6; i++)
         {
             _seg[i] = ReadSavedSegment(map + SaveSegments + (ulong)i * 16);
@@ -221,22 +221,6 @@ public sealed partial class Cpu
         Limit = (uint)SmramRead(at + 4, 4),
         Base = SmramRead(at + 8, 8),
     };
-
-    /// <summary>QEMU's cpu_x86_update_cr0 without checks: ET forced, LMA follows a PG edge while LME is set.</summary>
-    private void LoadCr0AsQemu(ulong value)
-    {
-        value |= CrBits.ET;
-        if ((value & CrBits.PG) != 0 && (_cr0 & CrBits.PG) == 0 && (_efer & CrBits.EferLme) != 0)
-        {
-            _efer |= CrBits.EferLma;
-        }
-        else if ((value & CrBits.PG) == 0 && (_cr0 & CrBits.PG) != 0)
-        {
-            _efer &= ~CrBits.EferLma;
-        }
-
-        _cr0 = value;
-    }
 
     private ulong SmramRead(ulong address, int size) => _bus.Read(address, size);
 

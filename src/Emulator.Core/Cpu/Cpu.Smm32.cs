@@ -58,7 +58,7 @@ public sealed partial class Cpu
     /// <summary>helper_rsm's i386 branch, in its order: CR0, CR3, EFLAGS, EIP, GPRs, DR6/7, TR, LDTR, GDTR, IDTR, segments, CR4, SMBASE.</summary>
     private void RestoreSmmState32(ulong map)
     {
-        LoadCr0AsQemu((uint)SmramRead(map + Save32Cr0, 4));
+        LoadCr0((uint)SmramRead(map + Save32Cr0, 4));
         _cr3 = (uint)SmramRead(map + Save32Cr3, 4);
         SetFlags((uint)SmramRead(map + Save32EFlags, 4));
         _nextRip = (uint)SmramRead(map + Save32Eip, 4);
