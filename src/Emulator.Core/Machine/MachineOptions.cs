@@ -10,6 +10,22 @@ public sealed class MachineOptions
 
     public ulong RamSize { get; init; } = DefaultRamSize;
 
+    /// <summary>The board: QEMU's <c>pc</c> (default) or <c>q35</c>.</summary>
+    public PcChipset Chipset { get; init; } = PcChipset.I440fx;
+
+    /// <summary>
+    /// System Management Mode (QEMU's <c>-machine ...,smm=on|off</c>; under TCG <c>auto</c> means
+    /// on, hw/i386/x86.c x86_machine_is_smm_enabled). On: the chipset raises SMIs from the APM
+    /// control port, SMRAM is decoded, the FADT names SMI_CMD.
+    /// </summary>
+    public bool Smm { get; init; } = true;
+
+    /// <summary>QEMU's <c>-global ICH9-LPC.disable_s3=1</c> / <c>PIIX4_PM.disable_s3=1</c>: S3 is not offered in <c>etc/system-states</c>.</summary>
+    public bool DisableS3 { get; init; }
+
+    /// <summary>QEMU's <c>-global cfi.pflash01.secure=on</c>: the flash chips accept writes only from SMM.</summary>
+    public bool SecureFlash { get; init; }
+
     /// <summary>Unit 0 (code, or a unified image) and optionally unit 1 (varstore).</summary>
     public IReadOnlyList<FlashImage> Flash { get; init; } = [];
 
