@@ -213,6 +213,7 @@ public sealed partial class PcMachine
         Bus.MapMmio("ioapic", IoApic.DefaultBase, IoApic.Size, new InterruptControllerWindow(IoApic, Cpu));
         LocalApic.LevelTriggeredEoi = IoApic.EndOfInterrupt;
         LocalApic.NmiRaised = Cpu.RaiseNmi;
+        LocalApic.SmiRaised = Cpu.RaiseSmi;
         Gsi = new GsiLines(Pic, IoApic);
         if (hpet)
         {
