@@ -90,7 +90,7 @@ public sealed partial class PcMachine
     /// </summary>
     private void AddAcpiFiles()
     {
-        Acpi = AddDevice(new AcpiBuildState(AcpiFacts(), () => PowerManagement.PmBase));
+        Acpi = AddDevice(new AcpiBuildState(AcpiFacts(), () => PmBase));
         FwCfg.AddFile(AcpiTableBuilder.TablesFile, Acpi.Tables, Acpi.Selected);
         FwCfg.AddFile(AcpiTableBuilder.RsdpFile, Acpi.Rsdp, Acpi.Selected);
         FwCfg.AddFile(AcpiTableBuilder.LoaderFile, Acpi.Loader, Acpi.Selected);

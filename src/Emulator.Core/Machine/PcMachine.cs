@@ -102,8 +102,9 @@ public sealed unsafe partial class PcMachine : IDisposable
 
     private void MapRam(ulong size)
     {
-        // QEMU pc_init1 with gigabyte alignment: 3 GiB below 4 GiB once RAM reaches 3.5 GiB.
-        LowRamSize = size >= LowMemoryLimit ? LowMemorySplit : size;
+        // QEMU pc_init1 with gigabyte alignment: 3 GiB below 4 GiB once RAM reaches 3.5 GiB;
+        // pc_q35_init: all of it below 0xB0000000, else 2 GiB.
+        LowRamSize = Options.Chipset == PcChipset.Q35 ? Q35LowRam(size) : size >= LowMemoryLimit ? LowMemorySplit : size;
         HighRamSize = size - LowRamSize;
         _ram = GuestRam.Allocate(size);
         byte* ram = _ram.Host;
