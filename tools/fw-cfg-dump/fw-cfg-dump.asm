@@ -153,19 +153,14 @@ cfgaddr:
     mov dx, 0xCFC
     ret
 
-; read BE32 from data port into ebx
+; read a big-endian 32- or 16-bit value from the data port into ebx
 rd32be:
-    xor ebx, ebx
     mov cx, 4
-.l: shl ebx, 8
-    mov dx, 0x511
-    in al, dx
-    mov bl, al
-    loop .l
-    ret
+    jmp rdbe
 rd16be:
-    xor ebx, ebx
     mov cx, 2
+rdbe:
+    xor ebx, ebx
 .l: shl ebx, 8
     mov dx, 0x511
     in al, dx
