@@ -33,8 +33,9 @@ CACHE = os.path.join(ROOT, "firmware-fixtures", "cache")
 OUT = os.path.join(ROOT, "tests", "Emulator.Boot.Tests", "Data", "qemu72-console")
 PROMPT = b"Shell>"
 
-# name -> images relative to firmware-fixtures/cache: {"code", "vars"} or {"firmware"}. The pc
-# machine's builds only: the secboot builds need Q35 with SMM.
+# name -> images relative to firmware-fixtures/cache: {"code", "vars"} or {"firmware"}, and the
+# -machine value when it is not "pc" (the q35 recordings: the boot tests build emu's Q35 board for
+# them). The secboot builds need Q35 with SMM.
 FIXTURES = {
     "bookworm-2m": {"code": "OVMF_CODE.fd", "vars": "OVMF_VARS.fd"},
     "bookworm-4m": {"code": "OVMF_CODE_4M.fd", "vars": "OVMF_VARS_4M.fd"},
@@ -42,6 +43,7 @@ FIXTURES = {
     "trixie-4m": {"code": "trixie/OVMF_CODE_4M.fd", "vars": "trixie/OVMF_VARS_4M.fd"},
     "trixie-unified": {"firmware": "trixie/OVMF.fd"},
     "trixie-ia32-4m": {"code": "trixie/OVMF32_CODE_4M.fd", "vars": "trixie/OVMF32_VARS_4M.fd"},
+    "bookworm-4m-q35": {"code": "OVMF_CODE_4M.fd", "vars": "OVMF_VARS_4M.fd", "machine": "q35,smm=off"},
 }
 
 
@@ -67,7 +69,7 @@ def qemu_version(qemu):
 
 def command_line(qemu, images, console, work):
     """The argv, and the same with the temporary paths named for the .info file."""
-    argv = [qemu, "-machine", "pc", "-m", "256", "-nographic", "-nodefaults", "-serial", "file:" + console]
+    argv = [qemu, "-machine", images.get("machine", "pc"), "-m", "256", "-nographic", "-nodefaults", "-serial", "file:" + console]
     shown = ["qemu-system-x86_64"] + argv[1:-1] + ["file:<console>"]
     drive = "if=pflash,format=raw,unit={},{}file={}"
     for role in ("code", "vars", "firmware"):
@@ -163,6 +165,8 @@ def info_text(name, qemu_ver, shown, console, prompt_times, quiet_seconds):
         if role in images:
             lines.append(f"{role}: {images[role]}")
             lines.append(f"{role}-sha256: {sha256(os.path.join(CACHE, images[role]))}")
+    if "machine" in images:
+        lines.append(f"machine: {images['machine']}")
     walls = ", ".join(f"{t[0]:.2f}" for t in prompt_times)
     cpus = ", ".join(f"{t[1]:.2f}" for t in prompt_times)
     lines += [

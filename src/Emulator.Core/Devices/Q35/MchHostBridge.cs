@@ -169,7 +169,8 @@ public sealed class MchHostBridge : PciFunction
             UpdateEcam();
         }
 
-        bool smram = Touches(offset, size, SmramOffset, 1);
+        // QEMU's MCH_HOST_BRIDGE_SMRAM_SIZE is 2: a write to SMRAM or ESMRAMC updates the decoding.
+        bool smram = Touches(offset, size, SmramOffset, 2);
         if (smram)
         {
             ApplySmramLock();
