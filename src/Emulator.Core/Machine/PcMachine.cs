@@ -106,7 +106,8 @@ public sealed unsafe partial class PcMachine : IDisposable
             var image = options.Flash[p.Unit];
             byte* host = Bus.Allocate(p.Size);
             image.Contents.AsSpan().CopyTo(new Span<byte>(host, (int)p.Size));
-            var chip = new CfiFlash($"pflash{p.Unit}", host, p.Size, image.ReadOnly);
+            var chip = new CfiFlash($"pflash{p.Unit}", host, p.Size, image.ReadOnly, options.SecureFlash);
+            Cpu.SmmChanged += chip.SetSmm;
             var region = Bus.MapRomDevice(chip.Name, p.Base, p.Size, host, chip);
             chip.Attach(Bus, region);
             _flash.Add(chip);
