@@ -522,6 +522,13 @@ public sealed class BootSession
             _log.LogWarning("unimplemented instruction {Code} executed {Count} time(s)", u.Code, u.Count);
         }
 
+        if (r.Smm is { } smm && (smm.Entries > 0 || smm.RejectedFlashWrites > 0))
+        {
+            _log.LogInformation(
+                "SMM: {Entries:N0} SMI(s), {Instructions:N0} instructions in SMM; flash writes from SMM {FromSmm:N0}, refused outside SMM {Refused:N0}",
+                smm.Entries, smm.Instructions, smm.FlashWritesFromSmm, smm.RejectedFlashWrites);
+        }
+
         if (cpu.ExceptionCount > 0)
         {
             _log.LogWarning("{Count} guest exception(s); last vector {Vector}", cpu.ExceptionCount, cpu.LastException);
