@@ -43,7 +43,7 @@ public sealed unsafe partial class PcMachine : IDisposable
         Bus = new PhysicalBus { UnassignedReadsZero = options.UnassignedReadsZero };
         Ports = new PortBus(Bus.Unassigned);
         Scheduler = new Scheduler();
-        Cpu = new Cpu.Cpu(Bus, Ports) { Scheduler = Scheduler };
+        Cpu = new Cpu.Cpu(Bus, Ports, options.CpuModel) { Scheduler = Scheduler, SmmSaveMap32 = options.SmmSaveMap32 };
         Bus.InstructionCounter = () => Cpu.InstructionCount;
         Ports.InstructionCounter = () => Cpu.InstructionCount;
         FlashPlacements = placements;
