@@ -208,7 +208,14 @@ public sealed class BootSession
                 NoReboot = o.NoReboot,
                 MaxResets = o.MaxResets,
                 Hpet = !o.NoHpet,
+                Chipset = o.Chipset,
+                Smm = o.Smm,
+                SecureFlash = o.SecureFlash,
+                DisableS3 = o.DisableS3,
+                CpuModel = o.Cpu,
+                SmmSaveMap32 = o.SmmSaveMap32,
             });
+            MachineCheck.RequireChipset(machine, o.Chipset);
             machine.Cpu.HostPoll += backends.Flush;
             machine.Cpu.BlockCompilation = !o.Interpret;
         }
