@@ -44,6 +44,7 @@ FIXTURES = {
     "trixie-unified": {"firmware": "trixie/OVMF.fd"},
     "trixie-ia32-4m": {"code": "trixie/OVMF32_CODE_4M.fd", "vars": "trixie/OVMF32_VARS_4M.fd"},
     "bookworm-4m-q35": {"code": "OVMF_CODE_4M.fd", "vars": "OVMF_VARS_4M.fd", "machine": "q35,smm=off"},
+    "bookworm-4m-secboot-q35": {"code": "OVMF_CODE_4M.secboot.fd", "vars": "OVMF_VARS_4M.fd", "machine": "q35"},
 }
 
 
