@@ -43,7 +43,7 @@ public sealed unsafe partial class PcMachine : IDisposable
         Bus = new PhysicalBus { UnassignedReadsZero = options.UnassignedReadsZero };
         Ports = new PortBus(Bus.Unassigned);
         Scheduler = new Scheduler();
-        Cpu = new Cpu.Cpu(Bus, Ports) { Scheduler = Scheduler };
+        Cpu = new Cpu.Cpu(Bus, Ports, options.CpuModel) { Scheduler = Scheduler, SmmSaveMap32 = options.SmmSaveMap32 };
         Bus.InstructionCounter = () => Cpu.InstructionCount;
         Ports.InstructionCounter = () => Cpu.InstructionCount;
         FlashPlacements = placements;
@@ -127,7 +127,8 @@ public sealed unsafe partial class PcMachine : IDisposable
             var image = options.Flash[p.Unit];
             byte* host = Bus.Allocate(p.Size);
             image.Contents.AsSpan().CopyTo(new Span<byte>(host, (int)p.Size));
-            var chip = new CfiFlash($"pflash{p.Unit}", host, p.Size, image.ReadOnly);
+            var chip = new CfiFlash($"pflash{p.Unit}", host, p.Size, image.ReadOnly, options.SecureFlash);
+            Cpu.SmmChanged += chip.SetSmm;
             var region = Bus.MapRomDevice(chip.Name, p.Base, p.Size, host, chip);
             chip.Attach(Bus, region);
             _flash.Add(chip);

@@ -24,7 +24,7 @@ public sealed unsafe class Q35MachineDevicesTests
         [
             "pflash0", "pflash1", "pci-host", "mch", "ich9-lpc", "ich9-pm-io", "ich9-smi", "apm", "pic", "cmos-rtc",
             "local-apic", "ioapic", "hpet", "ich9-ahci", "ich9-smbus", "com1", "com2", "port92", "post-code", "acpi-cpu-hotplug",
-            "fw_cfg", "acpi-build", "ich9-reset-control", "i8042",
+            "fw_cfg", "ich9-smi-features", "acpi-build", "ich9-reset-control", "i8042",
         ];
         Assert.Equal(expected, m.Devices.Select(d => d.Name));
     }
