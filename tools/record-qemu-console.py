@@ -63,6 +63,7 @@ FIXTURES = {
     "trixie-4m-secboot-ms": {"code": "trixie/OVMF_CODE_4M.secboot.fd", "vars": "trixie/OVMF_VARS_4M.ms.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
     "trixie-4m-secboot-snakeoil": {"code": "trixie/OVMF_CODE_4M.secboot.fd", "vars": "trixie/OVMF_VARS_4M.snakeoil.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
     "trixie-ia32-4m-secboot": {"code": "trixie/OVMF32_CODE_4M.secboot.fd", "vars": "trixie/OVMF32_VARS_4M.fd", "machine": "q35", "globals": SECURE, "binary": "qemu-system-i386"},
+    "bookworm-4m-secboot-q35": {"code": "OVMF_CODE_4M.secboot.fd", "vars": "OVMF_VARS_4M.fd", "machine": "q35"},
 }
 
 

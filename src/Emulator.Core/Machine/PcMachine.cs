@@ -6,8 +6,8 @@ using Emulator.Core.Timing;
 namespace Emulator.Core.Machine;
 
 /// <summary>
-/// QEMU's i440FX "pc" machine with one CPU, as OVMF sees it — the only place that knows
-/// addresses. RAM from 0 (the 0xA0000–0xFFFFF hole excluded, as on QEMU where that window
+/// QEMU's i440FX "pc" machine — or, with <see cref="MachineOptions.Chipset"/> Q35, its "q35"
+/// machine (docs/q35.md) — with one CPU, as OVMF sees it: the only place that knows addresses. RAM from 0 (the 0xA0000–0xFFFFF hole excluded, as on QEMU where that window
 /// belongs to VGA and PAM-controlled ROM), RAM above 4 GiB when the size needs it, the CFI flash
 /// chips placed by <see cref="FlashLayout"/>, the one-time copy of unit 0's last 128 KiB at
 /// 0xE0000, and the platform devices wired to the port and memory buses.
