@@ -1,5 +1,8 @@
+using Emulator.Core.Cpu;
 using Emulator.Core.Devices.CfiFlash;
 using Emulator.Core.Machine;
+using Emulator.Core.Tests.Support;
+using static Iced.Intel.AssemblerRegisters;
 
 namespace Emulator.Core.Tests.Devices.Flash;
 
@@ -154,5 +157,56 @@ public sealed class CfiFlashSecureTests : IDisposable
         chip.RestoreState(state);
         Assert.Equal(2, chip.SmmWrites);
         Assert.Equal(2, chip.RejectedWrites);
+    }
+
+    [Fact]
+    public void GuestCodeInSmmProgramsASecureChipThatRefusedTheSameWriteOutside()
+    {
+        // A 64 KiB code chip whose reset vector halts twice; the vars chip directly below it.
+        var code = new byte[0x10000];
+        byte[] reset = TestMachine.Assemble(16, 0xFFF0, a =>
+        {
+            a.cli();
+            a.hlt();
+            a.hlt();
+        });
+        reset.CopyTo(code, 0xFFF0);
+        var vars = new byte[VarsSize];
+        vars.AsSpan().Fill(0xFF);
+        using var machine = new PcMachine(new MachineOptions
+        {
+            RamSize = 16UL << 20,
+            SecureFlash = true,
+            Flash = [new("code", code, true), new("vars", vars, false)],
+        });
+        ulong target = machine.FlashPlacements[1].Base + 0x100;
+
+        // The SMI handler (16-bit, flat 4 GiB data segments in SMM): OVMF's byte program, read array, RSM.
+        byte[] handler = TestMachine.Assemble(16, 0x8000, a =>
+        {
+            a.mov(eax, (uint)target);
+            a.mov(__byte_ptr[eax], FlashCommand.SingleProgram);
+            a.mov(__byte_ptr[eax], 0x42);
+            a.mov(__byte_ptr[eax], FlashCommand.ReadArray);
+            a.rsm();
+        });
+        machine.Bus.WriteBlock(global::Emulator.Core.Cpu.Cpu.DefaultSmBase + 0x8000, handler);
+        Assert.Equal(StopReason.Halted, machine.Cpu.Run(1000));
+
+        // Outside SMM the same sequence is dropped.
+        machine.Bus.Write(target, 1, FlashCommand.SingleProgram);
+        machine.Bus.Write(target, 1, 0x42);
+        Assert.Equal(0xFF, machine.FlashChips[1].Contents[0x100]);
+
+        machine.Cpu.RaiseSmi();
+        Assert.Equal(StopReason.Halted, machine.Cpu.Run(machine.Cpu.InstructionCount + 1000));
+        var chip = machine.FlashChips[1];
+        Assert.Equal(0x42, chip.Contents[0x100]);
+        Assert.Equal(0x42UL, machine.Bus.Read(target, 1)); // read-array mode again
+        Assert.Equal(3, chip.SmmWrites);
+        Assert.Equal(2, chip.RejectedWrites);
+        Assert.Equal(1, machine.Cpu.SmmEntries);
+        Assert.Equal(5, machine.Cpu.SmmInstructions);
+        Assert.False(machine.Cpu.InSmm);
     }
 }
