@@ -40,7 +40,8 @@ PROMPT = b"Shell>"
 # ICH9-LPC.disable_s3=1 as Debian passes it); "binary", qemu-system-i386 for the IA32 builds
 # (QEMU's qemu32 CPU); "end", the console text of the end state when it is not the Shell prompt
 # (with Microsoft's or the snakeoil keys enrolled, Secure Boot refuses the unsigned Shell and BDS
-# waits at "Press any key to enter the Boot Manager Menu.").
+# waits at "Press any key to enter the Boot Manager Menu."; trixie's Secure Boot builds carry no
+# Shell at all and end there too).
 SECURE = ["driver=cfi.pflash01,property=secure,value=on"]
 NO_S3 = ["ICH9-LPC.disable_s3=1"]
 BOOT_MANAGER = "Boot Manager Menu."
@@ -58,11 +59,11 @@ FIXTURES = {
     "bookworm-4m-secboot-ms": {"code": "OVMF_CODE_4M.secboot.fd", "vars": "OVMF_VARS_4M.ms.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
     "bookworm-4m-secboot-snakeoil": {"code": "OVMF_CODE_4M.secboot.fd", "vars": "OVMF_VARS_4M.snakeoil.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
     "bookworm-ia32-4m-secboot": {"code": "OVMF32_CODE_4M.secboot.fd", "vars": "OVMF32_VARS_4M.fd", "machine": "q35", "globals": SECURE, "binary": "qemu-system-i386"},
-    "trixie-4m-secboot": {"code": "trixie/OVMF_CODE_4M.secboot.fd", "vars": "trixie/OVMF_VARS_4M.fd", "machine": "q35", "globals": SECURE},
-    "trixie-4m-secboot-strictnx": {"code": "trixie/OVMF_CODE_4M.secboot.strictnx.fd", "vars": "trixie/OVMF_VARS_4M.fd", "machine": "q35", "globals": SECURE},
+    "trixie-4m-secboot": {"code": "trixie/OVMF_CODE_4M.secboot.fd", "vars": "trixie/OVMF_VARS_4M.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
+    "trixie-4m-secboot-strictnx": {"code": "trixie/OVMF_CODE_4M.secboot.strictnx.fd", "vars": "trixie/OVMF_VARS_4M.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
     "trixie-4m-secboot-ms": {"code": "trixie/OVMF_CODE_4M.secboot.fd", "vars": "trixie/OVMF_VARS_4M.ms.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
     "trixie-4m-secboot-snakeoil": {"code": "trixie/OVMF_CODE_4M.secboot.fd", "vars": "trixie/OVMF_VARS_4M.snakeoil.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
-    "trixie-ia32-4m-secboot": {"code": "trixie/OVMF32_CODE_4M.secboot.fd", "vars": "trixie/OVMF32_VARS_4M.fd", "machine": "q35", "globals": SECURE, "binary": "qemu-system-i386"},
+    "trixie-ia32-4m-secboot": {"code": "trixie/OVMF32_CODE_4M.secboot.fd", "vars": "trixie/OVMF32_VARS_4M.fd", "machine": "q35", "globals": SECURE, "binary": "qemu-system-i386", "end": BOOT_MANAGER},
     "bookworm-4m-secboot-q35": {"code": "OVMF_CODE_4M.secboot.fd", "vars": "OVMF_VARS_4M.fd", "machine": "q35"},
 }
 
