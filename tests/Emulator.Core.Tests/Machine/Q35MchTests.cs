@@ -29,6 +29,14 @@ public sealed unsafe class Q35MchTests
         Assert.Equal(0xFFFF_FFFFu, Q35Board.Read(m, 1 << 3, 0));        // no VGA, no e1000e under -nodefaults
         Assert.Equal(0xFFFF_FFFFu, Q35Board.Read(m, 2 << 3, 0));
         Assert.Equal(0x01u, Q35Board.Read(m, Q35Board.Lpc, 0x82, 1) & 0x01);   // LPC_EN: COM1 decodes
+        foreach (int devfn in (int[])[0, Q35Board.Lpc, Q35Board.Ahci, Q35Board.Smbus])
+        {
+            Assert.Equal(0x1100_1AF4u, Q35Board.Read(m, devfn, 0x2C));         // QEMU's default subsystem
+            Assert.Equal(devfn == 0 ? 0u : 0x80u, Q35Board.Read(m, devfn, 0x0E, 1));
+        }
+
+        Q35Board.Write(m, Q35Board.Smbus, 0x20, 0xFFFF_FFFF);
+        Assert.Equal(0xFFFF_FFC1u, Q35Board.Read(m, Q35Board.Smbus, 0x20));     // 64 bytes of I/O
     }
 
     [Fact]

@@ -1,7 +1,9 @@
 // The ICH9 AHCI SATA function as QEMU 7.2 builds it on the q35 board (hw/ide/ich.c
 // pci_ich9_ahci_realize, pci_ich9_reset; hw/ide/ahci.c ahci_idp_read/write): PCI 00:1f.2,
 // vendor 8086 device 2922, revision 2, class 01/06/01 (SATA, AHCI 1.0), interrupt pin INTA,
-// present even under -nodefaults, here with no drives.
+// present even under -nodefaults, here with no drives. Like every function QEMU creates with
+// multifunction=on (pc_q35.c), its header type has bit 7 set, and it carries QEMU's default
+// subsystem ID 1AF4:1100 as the other q35 functions do.
 // Emulated: BAR4 (32 bytes of I/O: the index/data pair at +0x10/+0x14 that reaches the HBA
 // registers indirectly), BAR5 (ABAR, 4 KiB of memory: AhciHba), both decoded while the command
 // register enables their space and the BAR holds an address (the machine maps them when the
@@ -52,9 +54,10 @@ public sealed class Ich9Ahci : PciFunction
     /// <param name="dmaWrite">Writes bytes to guest memory (the HBA's received-FIS area).</param>
     /// <param name="msiWrite">Writes an MSI message (address, data) to memory.</param>
     public Ich9Ahci(Action<ulong, byte[]> dmaWrite, Action<ulong, uint> msiWrite)
-        : base("ich9-ahci", I440fxHostBridge.VendorIntel, DeviceId, Revision, ClassSataAhci, 0)
+        : base("ich9-ahci", I440fxHostBridge.VendorIntel, DeviceId, Revision, ClassSataAhci, HeaderTypeMultiFunction)
     {
         _msiWrite = msiWrite;
+        SetDefaultSubsystemId();
         Hba = new AhciHba(dmaWrite, UpdateInterrupt);
         Idp = new AhciIndexData(Hba);
         SetByte(InterruptPinOffset, 1);

@@ -1,6 +1,6 @@
 // The ICH9 LPC bridge as QEMU 7.2 models it (hw/isa/lpc_ich9.c, registers in
 // include/hw/i386/ich9.h): PCI 00:1f.0, vendor 8086 device 2918, revision 2, class 06/01/00,
-// multifunction (AHCI at .2, SMBus at .3).
+// multifunction (AHCI at .2, SMBus at .3), subsystem 1AF4:1100 (QEMU's default).
 // Emulated, in configuration space:
 // - PMBASE (0x40, reset 0x00000001): the PM I/O block's base in bits 15:7; bits 7 and 2:0 of the
 //   first byte are writable too (QEMU's realize writes the ACPI_CNTL mask over PMBASE's low byte);
@@ -81,6 +81,7 @@ public sealed class Ich9Lpc : PciFunction
         : base("ich9-lpc", I440fxHostBridge.VendorIntel, DeviceId, Revision, ClassIsaBridge, HeaderTypeMultiFunction)
     {
         SetDword(PmBaseOffset, PmBaseDefault);
+        SetDefaultSubsystemId();
         SetWriteMask(PmBaseOffset, 4, PmBaseAddressMask);
         SetWriteMask(PmBaseOffset, 1, AcpiEnable | SciSelectMask);
         for (int i = 0; i < PirqCount; i++)

@@ -1,7 +1,9 @@
 // The ICH9 SMBus controller's PCI function as QEMU 7.2 builds it on the q35 board
 // (hw/i2c/smbus_ich9.c ich9_smbus_realize, ich9_smbus_write_config): PCI 00:1f.3, vendor 8086
 // device 2930, revision 2, class 0C/05/00, interrupt pin INTA.
-// Emulated: identification; BAR4 (0x20), 32 bytes of I/O for the SMBus host registers; HOSTC
+// Emulated: identification (header type with the multifunction bit, subsystem 1AF4:1100, as
+// QEMU builds it); BAR4 (0x20), 64 bytes of I/O for the SMBus host registers (QEMU's
+// "pm-smbus" region, hw/i2c/pm_smbus.c); HOSTC
 // (0x40) bit 0 (HST_EN) with bit 2 (I2C_EN) clear switches the host registers on, as QEMU
 // enables its "pm-smbus" region only then; the machine maps them where BAR4 points while the
 // command register's I/O enable is set too. The host registers read as an idle controller
@@ -23,7 +25,7 @@ public sealed class Ich9Smbus : PciFunction
     public const byte Revision = 2;
     public const uint ClassSmbus = 0x0C0500;
     public const int BaseBarOffset = 0x20;
-    public const uint IoSize = 32;
+    public const uint IoSize = 64;
     public const int HostConfigOffset = 0x40;
     public const byte HostEnable = 0x01;
     public const byte I2cEnable = 0x04;
@@ -33,13 +35,14 @@ public sealed class Ich9Smbus : PciFunction
     private (bool Enabled, ushort Base) _io;
 
     public Ich9Smbus()
-        : base("ich9-smbus", I440fxHostBridge.VendorIntel, DeviceId, Revision, ClassSmbus, 0)
+        : base("ich9-smbus", I440fxHostBridge.VendorIntel, DeviceId, Revision, ClassSmbus, HeaderTypeMultiFunction)
     {
         SetByte(InterruptPinOffset, 1);
+        SetDefaultSubsystemId();
         DefineBar(BaseBarOffset, IoSize, BarIoSpace);
     }
 
-    /// <summary>Raised when the decoded host-register window changes: (enabled, base), 32 ports.</summary>
+    /// <summary>Raised when the decoded host-register window changes: (enabled, base), 64 ports.</summary>
     public event Action<bool, ushort>? IoChanged;
 
     /// <summary>The host registers: an idle controller.</summary>

@@ -1,6 +1,6 @@
 // The Q35 memory controller hub (MCH) as QEMU 7.2 models it (hw/pci-host/q35.c, register
 // definitions in include/hw/pci-host/q35.h): PCI 00:00.0, vendor 8086 device 29C0 (the 82P35
-// MCH), revision 0, class 06/00/00.
+// MCH), revision 0, class 06/00/00, subsystem 1AF4:1100 (QEMU's default for every function).
 // Emulated, in configuration space:
 // - PCIEXBAR (0x60, 64 bits, reset 0xB0000000): bit 0 enables the PCI Express ECAM window, bits
 //   2:1 its size (00 256 MiB, 01 128 MiB, 10 64 MiB; 11 is reserved and ignored, as QEMU only
@@ -86,6 +86,7 @@ public sealed class MchHostBridge : PciFunction
         : base("mch", Pci.I440fxHostBridge.VendorIntel, DeviceId, 0, ClassHostBridge, 0)
     {
         _extendedTsegMegabytes = extendedTsegMegabytes;
+        SetDefaultSubsystemId();
         ApplyResetValues();
         UpdateExtendedTseg();
         (EcamEnabled, EcamBase, EcamSize) = DecodePciexbar();
