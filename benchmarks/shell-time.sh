@@ -3,10 +3,25 @@
 # firmware, one after the other: wall seconds from process start to the first appearance of
 # "UEFI Interactive Shell" and "Shell>" on the serial console (the countdown answered with ESC
 # as soon as it shows, as a harness would).
-#   usage: benchmarks/shell-time.sh CODE.fd VARS.fd [runs]
+#   usage: benchmarks/shell-time.sh CODE.fd VARS.fd [runs] [machine options]
 #          benchmarks/shell-time.sh UNIFIED.fd - [runs]     (one writable image, like -pflash)
+# Machine options (after runs): --q35 (QEMU -machine q35 with its TCG default smm=on and the
+# flash chips secure=on, as libvirt starts Secure Boot VMs; emu --machine q35 --secure-flash),
+# --disable-s3 (-global ICH9-LPC.disable_s3=1, as Debian starts its 2 MB secboot build), --i386
+# (qemu-system-i386 and its qemu32 CPU; emu --cpu qemu32). A build that ends at the Boot Manager
+# prompt (Secure Boot enforced, no Shell) reports that as its prompt ("end").
 set -euo pipefail
 code=$1 vars=$2 runs=${3:-3}
+shift $(( $# < 3 ? $# : 3 ))
+qemu_bin=qemu-system-x86_64 qemu_machine=(-machine pc,accel=tcg) emu_machine=()
+for opt in "$@"; do
+  case $opt in
+    --q35) qemu_machine=(-machine q35,accel=tcg -global driver=cfi.pflash01,property=secure,value=on); emu_machine+=(--machine q35 --secure-flash) ;;
+    --disable-s3) qemu_machine+=(-global ICH9-LPC.disable_s3=1); emu_machine+=(--disable-s3) ;;
+    --i386) qemu_bin=qemu-system-i386; emu_machine+=(--cpu qemu32) ;;
+    *) echo "shell-time.sh: unknown option $opt" >&2; exit 2 ;;
+  esac
+done
 here=$(cd "$(dirname "$0")/.." && pwd)
 emu="$here/src/Emulator.Cli/bin/Release/net10.0/emu.dll"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -32,11 +47,17 @@ while True:
     if "countdown" not in marks and b"Press ESC in" in plain:
         marks["countdown"] = now
         p.stdin.write(b"\x1b"); p.stdin.flush()
+    if "prompt" not in marks and b"Boot Manager Menu." in plain:
+        marks.setdefault("banner", now)
+        marks["prompt"] = now
+        break
     if "prompt" not in marks and b"Shell>" in plain:
         marks["prompt"] = now
         p.stdin.write(b"reset -s\r"); p.stdin.flush()
     if len(marks) == 3 and now - marks["prompt"] > 30:
         break
+if b"Boot Manager Menu." in strip.sub(b"", text):
+    p.kill()
 p.wait(timeout=60)
 print(f"{label:6} banner {marks.get('banner', float('nan')):6.2f} s  prompt {marks.get('prompt', float('nan')):6.2f} s")
 PY
@@ -52,6 +73,6 @@ for i in $(seq "$runs"); do
     qemu_flash=(-drive if=pflash,format=raw,unit=0,readonly=on,file="$code" -drive if=pflash,format=raw,unit=1,file="$work/vars-qemu.fd")
     emu_flash=(--code "$code" --vars "$work/vars-emu.fd")
   fi
-  measure qemu qemu-system-x86_64 -machine pc,accel=tcg -m 256 -nodefaults -display none -serial stdio "${qemu_flash[@]}"
-  measure emu dotnet "$emu" boot "${emu_flash[@]}" --snapshot --quiet --serial-input - --pace off
+  measure qemu "$qemu_bin" "${qemu_machine[@]}" -m 256 -nodefaults -display none -serial stdio "${qemu_flash[@]}"
+  measure emu dotnet "$emu" boot "${emu_machine[@]}" "${emu_flash[@]}" --snapshot --quiet --serial-input - --pace off
 done
