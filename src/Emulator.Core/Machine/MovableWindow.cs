@@ -39,7 +39,12 @@ internal sealed class MovableMmioWindow(PhysicalBus bus, string name, IMmioDevic
     }
 }
 
-/// <summary>An I/O port window a PCI register places (an I/O BAR, PMBASE): unregistered from the old base, registered at the new one.</summary>
+/// <summary>
+/// An I/O port window a PCI register places (an I/O BAR, PMBASE): unregistered from the old
+/// base, registered at the new one. A base where another device already has ports, or whose
+/// window would run past 0xFFFF, leaves the window undecoded (QEMU would overlay the two; no
+/// firmware does this) instead of stopping the run.
+/// </summary>
 internal sealed class MovablePortWindow(PortBus ports, ushort offset, int count, IPortDevice device)
 {
     private ushort? _base;
@@ -52,9 +57,10 @@ internal sealed class MovablePortWindow(PortBus ports, ushort offset, int count,
             _base = null;
         }
 
-        if (enabled)
+        int first = windowBase + offset;
+        if (enabled && first + count <= 0x10000 && Enumerable.Range(first, count).All(p => ports.DeviceAt((ushort)p) == null))
         {
-            ports.Register((ushort)(windowBase + offset), count, device);
+            ports.Register((ushort)first, count, device);
             _base = windowBase;
         }
     }

@@ -62,8 +62,9 @@ public sealed partial class PcMachine
 
     /// <summary>
     /// A new machine continuing from <paramref name="snapshot"/>: built from <paramref name="options"/>
-    /// (its host attachments: serial backends, debug console, reboot policy) with the snapshot's
-    /// RAM size and flash contents in place of any files, then restored.
+    /// (the board — chipset, SMM, CPU model — and its host attachments: serial backends, debug
+    /// console, reboot policy) with the snapshot's RAM size and flash contents in place of any
+    /// files, then restored.
     /// </summary>
     public static PcMachine FromSnapshot(MachineSnapshot snapshot, MachineOptions options)
     {
@@ -72,6 +73,12 @@ public sealed partial class PcMachine
         var machine = new PcMachine(new MachineOptions
         {
             RamSize = snapshot.RamSize,
+            Chipset = options.Chipset,
+            Smm = options.Smm,
+            DisableS3 = options.DisableS3,
+            SecureFlash = options.SecureFlash,
+            CpuModel = options.CpuModel,
+            SmmSaveMap32 = options.SmmSaveMap32,
             Flash = flash,
             MaxFirmwareSize = options.MaxFirmwareSize,
             UnassignedReadsZero = options.UnassignedReadsZero,

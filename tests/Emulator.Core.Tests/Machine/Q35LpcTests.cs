@@ -36,6 +36,14 @@ public sealed class Q35LpcTests
         Assert.Same(m.PmIo, m.Ports.DeviceAt(0x708));
         Q35Board.Write(m, Q35Board.Lpc, 0x44, 0x00, 1);
         Assert.Null(m.Ports.DeviceAt(0x708));
+
+        Q35Board.Write(m, Q35Board.Lpc, 0x40, 0x81);                    // over POST 0x80, the slave PIC, APM: not decoded
+        Q35Board.Write(m, Q35Board.Lpc, 0x44, 0x80, 1);
+        Assert.Same(m.PostCode, m.Ports.DeviceAt(0x80));
+        Assert.Same(m.Pic.Slave, m.Ports.DeviceAt(0xA0));
+        Assert.Same(m.Device("apm"), m.Ports.DeviceAt(0xB2));
+        Q35Board.Write(m, Q35Board.Lpc, 0x40, 0x601);                   // and decoded again where it fits
+        Assert.Same(m.PmIo, m.Ports.DeviceAt(0x608));
     }
 
     [Fact]

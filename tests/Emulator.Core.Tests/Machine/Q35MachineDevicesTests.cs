@@ -55,6 +55,20 @@ public sealed unsafe class Q35MachineDevicesTests
     }
 
     [Fact]
+    public void AWholeMachineSnapshotContinuesOnANewQ35Machine()
+    {
+        using var m = Q35Board.Machine();
+        Exercise(m);
+        var snapshot = m.SaveSnapshot();
+        using var copy = PcMachine.FromSnapshot(snapshot, new MachineOptions { Chipset = PcChipset.Q35, SerialPorts = m.Options.SerialPorts });
+        Assert.Equal(m.SaveDeviceStates().Select(s => PcMachineDevicesTests.Json(s.State)), copy.SaveDeviceStates().Select(s => PcMachineDevicesTests.Json(s.State)));
+        Assert.Equal(0x29C0_8086UL, copy.Bus.Read(0xB000_0000, 4));
+        Assert.Equal(0xFFFF_FFFFUL, copy.Bus.Read(copy.LowRamSize - (1UL << 20), 4));
+        copy.Bus.SmmView = true;
+        Assert.Equal(0x5A5A_5A5AUL, copy.Bus.Read(copy.LowRamSize - (1UL << 20), 4));
+    }
+
+    [Fact]
     public void ResetWalksEveryDeviceBackToPowerOnExceptWhatIsKept()
     {
         using var fresh = Q35Board.Machine();
