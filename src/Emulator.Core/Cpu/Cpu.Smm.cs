@@ -4,9 +4,9 @@ namespace Emulator.Core.Cpu;
 /// System Management Mode as QEMU 7.2's TCG x86_64 target implements it: the SMI input, entry
 /// (QEMU target/i386/tcg/sysemu/smm_helper.c, do_smm_enter) with the AMD64 state-save map at
 /// SMBASE+0x8000+0x7E00..0x7FFF, and RSM (helper_rsm) with SMBASE relocation. The map and the
-/// entry state are tabled in docs/cpu.md, section "SMM". The state-save area is read and written
-/// through the physical bus; the machine's SMRAM view (QEMU's address space 1 for
-/// attrs.secure accesses) is wired in later.
+/// entry state are tabled in docs/cpu.md, section "SMM". In SMM the CPU's accesses use the bus's
+/// SMM view (<see cref="Memory.PhysicalBus.SmmView"/>, QEMU's address space 1 for attrs.secure
+/// accesses), where the chipset's SMRAM is visible; the save area is written through it.
 /// </summary>
 public sealed partial class Cpu
 {
@@ -73,6 +73,9 @@ public sealed partial class Cpu
         _inSmm = true;
         _smmInsideNmi = _nmiBlocked;
         _nmiBlocked = true;
+
+        // The state is saved through the SMM view (do_smm_enter stores via the CPU's SMM address space).
+        _bus.SmmView = true;
         if (SmmSaveMap32)
         {
             // qemu-system-i386: the 32-bit map, and EFER is left alone (no cpu_load_efer outside TARGET_X86_64).
@@ -132,6 +135,7 @@ public sealed partial class Cpu
 
         _smmInsideNmi = false;
         _inSmm = false;
+        _bus.SmmView = false;
         FlushTlb();
         UpdateMode();
         _exitBlock = true;

@@ -89,6 +89,7 @@ public sealed partial class Cpu
         _nmiPending = s.NmiPending;
         _nmiBlocked = s.NmiBlocked;
         _inSmm = s.InSmm;
+        _bus.SmmView = s.InSmm;
         _smiPending = s.SmiPending;
         _smmInsideNmi = s.SmmInsideNmi;
         SmBase = s.SmBase;

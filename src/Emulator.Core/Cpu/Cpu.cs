@@ -146,6 +146,7 @@ public sealed unsafe partial class Cpu
         _nmiBlocked = false;
         _halted = false;
         _inSmm = _smiPending = _smmInsideNmi = false;
+        _bus.SmmView = false;
         SmBase = DefaultSmBase;
         LastException = -1;
         _lastBitness = -1;

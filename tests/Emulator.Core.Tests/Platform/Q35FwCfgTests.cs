@@ -15,9 +15,10 @@ namespace Emulator.Core.Tests.Platform;
 /// PMBASE 0x601/ACPI_CNTL 0x80 and PCIEXBAR 0xB0000001 as OVMF does, then copies the directory and
 /// every file to COM1; run as <c>qemu-system-x86_64 -machine q35,accel=tcg -nodefaults -m 256 -smp 1
 /// -display none -serial file:out.bin -bios fw-cfg-dump.bin</c>, also with <c>smm=off</c> and
-/// <c>-global ICH9-LPC.disable_s3=1</c>, and with SMI feature probes before the dump. The board
-/// here has no ICH9/MCH yet, so the tables use OVMF's values (<see cref="PcMachine.Ich9FirmwarePmBase"/>,
-/// <see cref="PcMachine.FirmwareEcam"/>), which equal what QEMU read in the measurement.
+/// <c>-global ICH9-LPC.disable_s3=1</c>, with SMI feature probes before the dump, and built with
+/// <c>-DNO_CHIPSET_SETUP</c> for the tables QEMU builds from the registers' reset values. The
+/// tests program the chipset the same way (<see cref="ProgramChipsetAsOvmf"/>) before the first
+/// read of an ACPI file.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class Q35FwCfgTests : IDisposable
@@ -29,6 +30,12 @@ public sealed class Q35FwCfgTests : IDisposable
         "46414350f40000000300424f434853204258504320202020010000004258504301000000000000004000000001000900b2000000020300000006000000000000040600000000000000000000080600002006000000000000040200041000"
         + "0000ff0fff0f000000000000000032020000a584000001080000f90c0000000000000f00000000000000000000004000000000000000012000000006000000000000000000000000000000000000011000000406000000000000000000"
         + "000000000000000000000000000000000000000000012000000806000000000000018000002006000000000000000000000000000000000000";
+
+    /// <summary>The FADT QEMU builds before anything is programmed: PM base 0 (GPE0 still at +0x20).</summary>
+    private const string QemuResetStateFadt =
+        "46414350f40000000300424f434853204258504320202020010000004258504301000000000000004000000001000900b2000000020300000000000000000000040000000000000000000000080000002000000000000000040200041000"
+        + "0000ff0fff0f000000000000000032020000a584000001080000f90c0000000000000f00000000000000000000004000000000000000012000000000000000000000000000000000000000000000011000000400000000000000000000"
+        + "000000000000000000000000000000000000000000012000000800000000000000018000002000000000000000000000000000000000000000";
 
     private const string QemuMadt =
         "41504943780000000100424f4348532042585043202020200100000042585043010000000000e0fe010000000008000001000000010c00000000c0fe00000000020a0000020000000000020a0005050000000d00020a00090900"
@@ -58,7 +65,28 @@ public sealed class Q35FwCfgTests : IDisposable
         Flash = [new("code", new byte[0x200000], true)],
     });
 
-    /// <summary>The tables in the served blob after the FACS, by signature.</summary>
+    /// <summary>A PCI configuration write through 0xCF8/0xCFC on bus 0.</summary>
+    private static void ConfigWrite(PcMachine m, int device, int offset, int size, uint value)
+    {
+        m.Ports.Write(0xCF8, 4, 0x8000_0000u | (uint)(device << 11) | (uint)(offset & 0xFC));
+        m.Ports.Write((ushort)(0xCFC + (offset & 3)), size, value);
+    }
+
+    /// <summary>
+    /// What OVMF programs before BDS reads the ACPI files, in its order (PlatformInitLib Platform.c,
+    /// BaseRomAcpiTimerLib): PCIEXBAR 0x60 ← 0, 0x64 ← 0, 0x60 ← base | enable; PMBASE ← 0x601;
+    /// ACPI_CNTL |= ACPI_EN. The same writes as tools/fw-cfg-dump.
+    /// </summary>
+    private static void ProgramChipsetAsOvmf(PcMachine m, uint pciexbar = 0xB000_0001)
+    {
+        ConfigWrite(m, 0, 0x60, 4, 0);
+        ConfigWrite(m, 0, 0x64, 4, 0);
+        ConfigWrite(m, 0, 0x60, 4, pciexbar);
+        ConfigWrite(m, 0x1F, 0x40, 4, 0x601);
+        ConfigWrite(m, 0x1F, 0x44, 1, 0x80);
+    }
+
+    /// <summary>The tables in the served blob after the FACS, by signature (the first read after a reset builds them).</summary>
     private static Dictionary<string, byte[]> Tables(PcMachine m)
     {
         var blob = ReadFile(m, AcpiTableBuilder.TablesFile)!;
@@ -198,6 +226,7 @@ public sealed class Q35FwCfgTests : IDisposable
     [Fact]
     public void FixedTablesAreQemusByteForByte()
     {
+        ProgramChipsetAsOvmf(_m);
         var tables = Tables(_m);
         Assert.Equal(QemuFadt, Convert.ToHexStringLower(tables["FACP"]));
         Assert.Equal(QemuMadt, Convert.ToHexStringLower(tables["APIC"]));
@@ -210,6 +239,7 @@ public sealed class Q35FwCfgTests : IDisposable
     public void WithoutSmmTheFadtHasNoSmiCommand()
     {
         using var noSmm = NewMachine(smm: false);
+        ProgramChipsetAsOvmf(noSmm);
         var fadt = Tables(noSmm)["FACP"];
         Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(fadt.AsSpan(48)));
         Assert.Equal(0, fadt[52]);
@@ -224,6 +254,7 @@ public sealed class Q35FwCfgTests : IDisposable
     [Fact]
     public void LoaderInstallsQemusTablesInQemusOrder()
     {
+        ProgramChipsetAsOvmf(_m);
         var files = new Dictionary<string, byte[]?>();
         var loader = new TableLoaderInterpreter(name => files.TryGetValue(name, out var data) ? data : files[name] = ReadFile(_m, name));
         var installed = loader.Run(ReadFile(_m, AcpiTableBuilder.LoaderFile)!);
@@ -249,6 +280,7 @@ public sealed class Q35FwCfgTests : IDisposable
     [Fact]
     public void DsdtDescribesAPciExpressRootAroundTheEcamWindow()
     {
+        ProgramChipsetAsOvmf(_m);
         var dsdt = Tables(_m)["DSDT"];
         Assert.True(Contains(dsdt, [0x0C, 0x41, 0xD0, 0x0A, 0x08]));      // EisaId("PNP0A08")
         Assert.True(Contains(dsdt, "DRAC"u8.ToArray()));
@@ -260,27 +292,36 @@ public sealed class Q35FwCfgTests : IDisposable
         Assert.False(Contains(dsdt, Window32(0x1000_0000, 0xFEBF_FFFF)));
     }
 
-    [Theory]
-    [InlineData(0xB000_0000UL, null, 0UL)]                        // enable clear: no window, no MCFG
-    [InlineData(0xB000_0001UL, 0xB000_0000UL, 256UL << 20)]
-    [InlineData(0xE800_0003UL, 0xE800_0000UL, 128UL << 20)]       // bit 27 is address with 128 MiB
-    [InlineData(0xE800_0001UL, 0xE000_0000UL, 256UL << 20)]       // but not with 256 MiB
-    [InlineData(0xEC00_0005UL, 0xEC00_0000UL, 64UL << 20)]
-    [InlineData(0x1_B000_0001UL, 0x1_B000_0000UL, 256UL << 20)]   // bits 35:32
-    [InlineData(0xB000_0007UL, null, 0UL)]                        // reserved length
-    public void PciExBarDecodesAsQemusMch(ulong bar, ulong? expectedBase, ulong expectedSize)
+    [Fact]
+    public void BeforeTheFirmwareProgramsTheChipsetThereIsNoPmBaseAndNoMcfg()
     {
-        var window = PcMachine.EcamFromPciExBar(bar);
-        Assert.Equal(expectedBase, window?.Base);
-        Assert.Equal(expectedSize, window?.Size ?? 0);
+        var tables = Tables(_m);
+        Assert.Equal(QemuResetStateFadt, Convert.ToHexStringLower(tables["FACP"]));
+        Assert.Equal(["DSDT", "FACP", "APIC", "HPET", "WAET", "RSDT"], tables.Keys);
+        Assert.False(Contains(tables["DSDT"], "DRAC"u8.ToArray()));
+        Assert.True(Contains(tables["DSDT"], Window32(0x1000_0000, 0xFEBF_FFFF)));
+
+        // The next reset rebuilds from what is programmed by then.
+        _m.Reset();
+        ProgramChipsetAsOvmf(_m);
+        Assert.Equal(QemuFadt, Convert.ToHexStringLower(Tables(_m)["FACP"]));
     }
 
-    [Fact]
-    public void PmBaseIsReadOnlyWhileAcpiIsEnabled()
+    /// <summary>
+    /// PCIEXBAR's length field sets the MCFG's bus range (measured: end bus 255/127/63). The base of
+    /// the smaller windows is the MCH's business: QEMU 7.2 gave 0xE0000000 for both 0xE8000003 and
+    /// 0xEC000005 (docs/acpi-tables.md §6), the MCH here keeps bit 27 or 26.
+    /// </summary>
+    [Theory]
+    [InlineData(0xB000_0001u, 255)]
+    [InlineData(0xE800_0003u, 127)]
+    [InlineData(0xEC00_0005u, 63)]
+    public void McfgBusRangeFollowsPciExBar(uint pciexbar, byte expectedEndBus)
     {
-        Assert.Equal(0x600, PcMachine.Ich9PmBaseFrom(0x601, 0x80));
-        Assert.Equal(0, PcMachine.Ich9PmBaseFrom(0x601, 0x00));
-        Assert.Equal(0xFF80, PcMachine.Ich9PmBaseFrom(0xFFFF, 0x80));
-        Assert.Equal(0x64, new EcamWindow(0, 100UL << 20).EndBus + 1);
+        ProgramChipsetAsOvmf(_m, pciexbar);
+        var mcfg = Tables(_m)["MCFG"];
+        Assert.Equal(_m.Mch.EcamBase, BinaryPrimitives.ReadUInt64LittleEndian(mcfg.AsSpan(44)));
+        Assert.Equal(0, mcfg[54]);
+        Assert.Equal(expectedEndBus, mcfg[55]);
     }
 }

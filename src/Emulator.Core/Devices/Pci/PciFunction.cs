@@ -161,6 +161,9 @@ public abstract class PciFunction : IDevice
     protected void SetDword(int offset, uint value) =>
         BinaryPrimitives.WriteUInt32LittleEndian(_config.AsSpan(offset, 4), value);
 
+    /// <summary>Which bits of the byte at <paramref name="offset"/> the guest may change.</summary>
+    protected byte GetWriteMask(int offset) => _writeMask[offset];
+
     /// <summary>Sets which bits of <paramref name="count"/> bytes at <paramref name="offset"/> the guest may change.</summary>
     protected void SetWriteMask(int offset, int count, uint mask)
     {
