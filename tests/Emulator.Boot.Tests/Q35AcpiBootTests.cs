@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Text;
 using Emulator.Core.Machine;
 
+using static Emulator.Boot.Tests.AcpiBytes;
+
 namespace Emulator.Boot.Tests;
 
 /// <summary>
@@ -85,17 +87,4 @@ public sealed class Q35AcpiBootTests
     }
 
     private static string Signature(byte[] table) => Encoding.ASCII.GetString(table, 0, 4);
-
-    private static uint U32(byte[] b, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(offset));
-
-    private static int Sum(ReadOnlySpan<byte> bytes)
-    {
-        int sum = 0;
-        foreach (byte b in bytes)
-        {
-            sum = (sum + b) & 0xFF;
-        }
-
-        return sum;
-    }
 }
