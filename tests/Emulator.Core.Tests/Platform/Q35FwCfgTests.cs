@@ -224,6 +224,25 @@ public sealed class Q35FwCfgTests : IDisposable
     }
 
     [Fact]
+    public void RequestedFeaturesIgnoreDataPortWritesAndSurviveASnapshot()
+    {
+        // QEMU 2.4+ ignores data-port writes: only DMA reaches the file.
+        Select(_m, _m.FwCfg.FileKey(SmiFeatureNegotiation.RequestedFile)!.Value);
+        _m.Ports.Write(FwCfg.BasePort + 1, 1, 0x01);
+        Assert.Equal(new byte[8], ReadFile(_m, SmiFeatureNegotiation.RequestedFile));
+
+        Request(_m, 0x1);
+        Assert.Equal(1, FeaturesOk(_m));
+        var device = _m.Device(_m.SmiFeatures!.Name)!;
+        var saved = device.SaveState();
+        _m.Reset();
+        Assert.Equal(0UL, _m.SmiFeatures.Negotiated);
+        device.RestoreState(saved);
+        Assert.Equal((1, 0x1UL), (_m.SmiFeatures.FeaturesOk[0], _m.SmiFeatures.Negotiated));
+        Assert.Equal([0x01, 0, 0, 0, 0, 0, 0, 0], ReadFile(_m, SmiFeatureNegotiation.RequestedFile));
+    }
+
+    [Fact]
     public void FixedTablesAreQemusByteForByte()
     {
         ProgramChipsetAsOvmf(_m);
