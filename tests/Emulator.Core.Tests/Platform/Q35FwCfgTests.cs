@@ -168,6 +168,11 @@ public sealed class Q35FwCfgTests : IDisposable
         var dsdt = Tables(noS3)["DSDT"];
         Assert.False(Contains(dsdt, "_S3_"u8.ToArray()));
         Assert.True(Contains(dsdt, "_S4_"u8.ToArray()));
+
+        // pc's -global PIIX4_PM.disable_s3=1 does the same (measured: same bytes, no \_S3).
+        using var pcNoS3 = new PcMachine(new MachineOptions { DisableS3 = true, Flash = [new("code", new byte[0x200000], true)] });
+        Assert.Equal([0x80, 0x00, 0x00, 0x01, 0x82, 0x80], ReadFile(pcNoS3, "etc/system-states"));
+        Assert.False(Contains(Tables(pcNoS3)["DSDT"], "_S3_"u8.ToArray()));
     }
 
     [Fact]
