@@ -348,4 +348,24 @@ public sealed class Q35FwCfgTests : IDisposable
         Assert.Equal(0, mcfg[54]);
         Assert.Equal(expectedEndBus, mcfg[55]);
     }
+
+    /// <summary>
+    /// QEMU 7.2's q35 DSDT as the measurement read it (Platform/Acpi/Data/qemu72-q35-dsdt.aml,
+    /// 8232 bytes: OVMF's PM base and ECAM, no SMI features negotiated, COM1 present). emu's PCI
+    /// interrupt routing (\PICF, \_PIC, PRTP/PRTA/_PRT, IQST, IQCR, LNKA–H, GSIA–H) and the LPC's
+    /// PIRQ region and fields are byte strings of it.
+    /// </summary>
+    [Fact]
+    public void InterruptRoutingIsQemusByteForByte()
+    {
+        var qemu = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Platform", "Acpi", "Data", "qemu72-q35-dsdt.aml"));
+        Assert.Equal(8232, qemu.Length);
+        var routing = Aml.Concat(Q35InterruptRouting.RootTerms());
+        Assert.True(Contains(qemu, routing), "the routing terms are not QEMU's");
+        Assert.True(Contains(qemu, Aml.Concat(Q35InterruptRouting.LpcPirqTerms("PCI0.SF8"))), "the PIRQ region and fields are not QEMU's");
+
+        ProgramChipsetAsOvmf(_m);
+        var dsdt = Tables(_m)["DSDT"];
+        Assert.True(Contains(dsdt, routing));
+    }
 }

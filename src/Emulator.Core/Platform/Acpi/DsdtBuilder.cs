@@ -11,8 +11,9 @@ namespace Emulator.Core.Platform.Acpi;
 /// _DSM methods are left out because the machine they describe is not the one modelled here.
 /// On q35 (<see cref="AcpiPlatform.PciExpress"/>) PCI0 is a PCI Express root (PNP0A08, _CID
 /// PNP0A03), \_SB.DRAC reserves the ECAM window the firmware enabled and PCI0's 32-bit window
-/// leaves it out, and the ISA devices sit under the LPC bridge SF8 (00:1f.0), as in QEMU 7.2's
-/// q35 DSDT (build_dsdt, build_q35_dram_controller; docs/acpi-tables.md "q35").
+/// leaves it out, the PCI interrupt routing (<see cref="Q35InterruptRouting"/>) follows the root,
+/// and the ISA devices sit under the LPC bridge SF8 (00:1f.0) with its PIRQ fields, as in QEMU
+/// 7.2's q35 DSDT (build_dsdt, build_q35_dram_controller; docs/acpi-tables.md §6).
 /// </summary>
 public static class DsdtBuilder
 {
@@ -40,6 +41,11 @@ public static class DsdtBuilder
         }
 
         terms.Add(p.PciExpress ? PciExpressRoot(ecam) : Scope("\\_SB", Device("PCI0", Name("_HID", EisaId("PNP0A03")), Name("_ADR", Integer(0)), Name("_UID", Integer(0)))));
+        if (p.PciExpress)
+        {
+            terms.AddRange(Q35InterruptRouting.RootTerms());
+        }
+
         if (p.HpetAddress is { } hpet)
         {
             terms.Add(Scope("\\_SB", Device(
@@ -196,7 +202,12 @@ public static class DsdtBuilder
     {
         uint device = p.IsaBridgeAddress >> 16;
         uint function = p.IsaBridgeAddress & 0xFFFF;
+        string name = $"S{(device << 3) | function:X2}";
         var terms = new List<byte[]> { Name("_ADR", Integer(p.IsaBridgeAddress)) };
+        if (p.PciExpress)
+        {
+            terms.AddRange(Q35InterruptRouting.LpcPirqTerms($"PCI0.{name}"));
+        }
         foreach (var isa in p.IsaDevices)
         {
             var body = new List<byte[]> { Name("_HID", EisaId(isa.Hid)) };
@@ -220,6 +231,6 @@ public static class DsdtBuilder
             terms.Add(Device(isa.Name, [.. body]));
         }
 
-        return Device($"S{(device << 3) | function:X2}", [.. terms]);
+        return Device(name, [.. terms]);
     }
 }
