@@ -19,10 +19,11 @@ public static class CommandDispatcher
     /// <param name="firmware">Where a boot without firmware options looks (tests inject theirs); null: the environment's.</param>
     public static int Run(string[] args, Stream stdout, TextWriter stderr, HostConsole? host = null, FirmwareSearch? firmware = null)
     {
-        if (args.Length > 0 && args[0] == "qemu")
+        if (args.Length > 0 && args[0] is "qemu" or "qemu-i386")
         {
-            // QEMU's own conventions: its single-dash options, error wording and exit status 1 for a bad command line.
-            return Qemu.QemuCommand.Run(args[1..], stdout, stderr, host ?? HostConsole.None);
+            // QEMU's own conventions: its single-dash options, error wording and exit status 1 for a
+            // bad command line; qemu-i386 is qemu-system-i386 (tools/qemu-system-i386).
+            return Qemu.QemuCommand.Run(args[1..], stdout, stderr, host ?? HostConsole.None, i386: args[0] == "qemu-i386");
         }
 
         try

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Emulator.Cli.Boot;
+using Emulator.Hosting.Qemu;
 using static Emulator.Cli.CommandLine.CommandOptions;
 
 namespace Emulator.Cli.CommandLine;
@@ -17,6 +18,10 @@ public static class BootOptionsParser
         Value("--firmware", "FILE", "a unified image (OVMF.fd): code and varstore in one chip"),
         Value("--vm", "NAME", "without firmware options: the VM whose own varstore copy is used (default 'default')"),
         Size("--memory", "SIZE", "guest RAM, e.g. 256M or 2G (QEMU's -m; default 256M)"),
+        Value("--machine", "TYPE[,smm=on|off]", "the board, QEMU's -machine: pc (default, i440FX) or q35, with QEMU's properties (smm=on|off|auto, accel=tcg, hpet=on|off)"),
+        Value("--cpu", "MODEL", "qemu64 (default, qemu-system-x86_64's CPU) or qemu32 (qemu-system-i386's: no long mode, 32-bit SMM state map)", "qemu64", "qemu32"),
+        Flag("--secure-flash", "flash writes only from SMM (QEMU's -global driver=cfi.pflash01,property=secure,value=on)"),
+        Flag("--disable-s3", "offer no S3 sleep state (QEMU's -global ICH9-LPC.disable_s3=1 / PIIX4_PM.disable_s3=1)"),
         Value("--save-state", "FILE", "when the run stops, write the whole machine's state there (continue with --restore)"),
         Value("--save-state-at", "MILESTONE=FILE[,...]", "on the way, write the state at each milestone (the run goes on)"),
         Value("--restore", "FILE", "continue from a state written by --save-state"),
@@ -69,8 +74,17 @@ public static class BootOptionsParser
             throw new UsageException($"unexpected argument '{a.Positionals[0]}'");
         }
 
+        var machine = a.Get("--machine") is { } m ? QemuMachineType.Parse("--machine", m) : new QemuMachine(Core.Machine.PcChipset.I440fx, true, null);
+        var cpu = a.Get("--cpu") is { } c ? QemuMachineType.ReadCpu("--cpu " + c, c) : Core.Cpu.CpuModel.Qemu64;
         var o = new BootOptions
         {
+            Chipset = machine.Chipset,
+            Smm = machine.Smm,
+            NoHpet = machine.Hpet == false,
+            Cpu = cpu,
+            SmmSaveMap32 = !cpu.LongMode,
+            SecureFlash = a.Has("--secure-flash"),
+            DisableS3 = a.Has("--disable-s3"),
             Code = a.Get("--code"),
             Vars = a.Get("--vars"),
             Firmware = a.Get("--firmware"),

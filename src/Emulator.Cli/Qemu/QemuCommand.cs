@@ -21,28 +21,34 @@ public static class QemuCommand
 {
     public const string Program = "qemu-system-x86_64";
 
+    /// <summary>The drop-in's name as tools/qemu-system-i386 (QEMU's 32-bit build: qemu32 CPU, 32-bit SMM state map).</summary>
+    public const string ProgramI386 = "qemu-system-i386";
+
     public const string Version = "QEMU emulator version 7.2.0 (emu drop-in: the subset firmware harnesses use)";
 
     public const string Help = """
         usage: qemu-system-x86_64 [options]   (emu's QEMU drop-in; the options below, with QEMU's meaning)
-          -machine pc[,accel=tcg] | pc-i440fx-*   -accel tcg   -cpu qemu64   -m SIZE   -smp 1
+          -machine pc|q35[,accel=tcg][,smm=on|off|auto] | pc-i440fx-* | pc-q35-*   -M ...   -accel tcg
+          -cpu qemu64|qemu32   -m SIZE   -smp 1
           -drive if=pflash,format=raw,unit=N,readonly=on|off,snapshot=on|off,file=PATH   -pflash PATH   -bios PATH
           -serial stdio|mon:stdio|file:PATH|null|none|pty|chardev:ID
           -chardev stdio|file|pty|null,id=ID[,path=PATH]   -device isa-serial[,chardev=ID][,index=N]
           -debugcon file:PATH|null|chardev:ID   -device isa-debugcon,chardev=ID,iobase=0x402
-          -global isa-debugcon.iobase=0x402   -global cfi.pflash01.secure=on|off
+          -global isa-debugcon.iobase=0x402   -global driver=cfi.pflash01,property=secure,value=on|off
+          -global ICH9-LPC.disable_s3=1   -global PIIX4_PM.disable_s3=1   -drive file=DISK,format=raw (not modelled: no disk)
           -nodefaults -no-user-config -display none -nographic -vga none -monitor none -net none
           -nic none -parallel none -no-hpet -no-reboot -no-shutdown -snapshot -name NAME
           -icount shift=0[,sleep=off]   -version   -help
         """;
 
-    public static int Run(string[] args, Stream stdout, TextWriter stderr, HostConsole host)
+    public static int Run(string[] args, Stream stdout, TextWriter stderr, HostConsole host, bool i386 = false)
     {
+        string program = i386 ? ProgramI386 : Program;
         QemuConfig config;
         BootOptions options;
         try
         {
-            config = QemuCommandLine.Parse(args);
+            config = QemuCommandLine.Parse(args, i386);
             if (config.InfoRequest != null)
             {
                 using var output = new StreamWriter(stdout, leaveOpen: true);
@@ -57,13 +63,23 @@ public static class QemuCommand
         }
         catch (UsageException e)
         {
-            stderr.WriteLine($"{Program}: {UsageException.OneLine(e.Message)}");
+            stderr.WriteLine($"{program}: {UsageException.OneLine(e.Message)}");
             return 1;
+        }
+
+        foreach (string warning in config.Warnings)
+        {
+            stderr.WriteLine($"{program}: warning: {warning}");
+        }
+
+        foreach (string disk in config.Disks)
+        {
+            stderr.WriteLine($"{program}: warning: emu does not model disks yet: the guest runs without '{disk}'");
         }
 
         if (config.UnmodelledDefaults.Count > 0)
         {
-            stderr.WriteLine($"{Program}: warning: emu does not model QEMU's default {string.Join(" and ", config.UnmodelledDefaults)}: the guest runs without; -nodefaults says so");
+            stderr.WriteLine($"{program}: warning: emu does not model QEMU's default {string.Join(" and ", config.UnmodelledDefaults)}: the guest runs without; -nodefaults says so");
         }
 
         try
@@ -72,11 +88,11 @@ public static class QemuCommand
             var session = new BootSession(options, stdout, stderr, loggers, host);
             using var signals = new CancelHandler(session.Stop);
             var report = session.Run();
-            return ExitStatus(session, options.Qemu!, options.NoReboot, report.Stop.Detail, stderr);
+            return ExitStatus(session, options.Qemu!, options.NoReboot, report.Stop.Detail, stderr, program);
         }
         catch (Exception e) when (e is UsageException or IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"{Program}: {UsageException.OneLine(e.Message)}");
+            stderr.WriteLine($"{program}: {UsageException.OneLine(e.Message)}");
             return 1;
         }
     }
@@ -88,7 +104,7 @@ public static class QemuCommand
     /// it the machine has rebooted and run on, keeping the varstore); 1 for anything that is no
     /// QEMU outcome (a CPU halted for good, an emulator failure), with the reason on stderr.
     /// </summary>
-    private static int ExitStatus(BootSession session, QemuBehaviour qemu, bool noReboot, string? detail, TextWriter stderr)
+    private static int ExitStatus(BootSession session, QemuBehaviour qemu, bool noReboot, string? detail, TextWriter stderr, string program)
     {
         if (!session.Saved || session.InternalError != null)
         {
@@ -105,7 +121,7 @@ public static class QemuCommand
             case StopReason.PowerOff:
                 return 0;
             case StopReason.Requested when stop.Requested:
-                stderr.WriteLine($"qemu-system-x86_64: terminating on signal {stop.Signal}");
+                stderr.WriteLine($"{program}: terminating on signal {stop.Signal}");
                 return 0;
             case StopReason.Requested when session.LiveInput?.QuitWasRequested == true:
                 stderr.WriteLine("QEMU: Terminated");
@@ -113,7 +129,7 @@ public static class QemuCommand
             case StopReason.Reset or StopReason.TripleFault when noReboot:
                 return 0;
             default:
-                stderr.WriteLine($"qemu-system-x86_64: emu stopped the machine: {session.Reason}{(detail != null ? ": " + detail : string.Empty)}");
+                stderr.WriteLine($"{program}: emu stopped the machine: {session.Reason}{(detail != null ? ": " + detail : string.Empty)}");
                 return 1;
         }
     }

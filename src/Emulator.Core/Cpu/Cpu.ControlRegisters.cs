@@ -83,9 +83,12 @@ public sealed partial class Cpu
 
     internal bool WriteEfer(ulong value)
     {
-        // SCE, LME, NXE are writable; LMA is read-only and kept (SDM 2.2.1, Table 2-1).
-        const ulong writable = CrBits.EferSce | CrBits.EferLme | CrBits.EferNxe;
-        if ((value & ~(writable | CrBits.EferLma)) != 0)
+        // SCE, LME, NXE are writable; LMA is read-only and kept (SDM 2.2.1, Table 2-1). A model
+        // without the feature keeps the bit clear without a fault (QEMU helper_wrmsr's update_mask:
+        // qemu32 has no SYSCALL, LM or NX in CPUID).
+        const ulong known = CrBits.EferSce | CrBits.EferLme | CrBits.EferNxe;
+        ulong writable = Model.EferWritable;
+        if ((value & ~(known | CrBits.EferLma)) != 0)
         {
             return false;
         }

@@ -38,6 +38,13 @@ public sealed partial class Cpu
     /// <summary>The CPU runs in System Management Mode (QEMU's HF_SMM_MASK).</summary>
     public bool InSmm => _inSmm;
 
+    /// <summary>
+    /// Told at every change of <see cref="InSmm"/> (entry, RSM, reset, snapshot restore): devices
+    /// that see SMM accesses differently (QEMU's attrs.secure, e.g. the secure CFI flash) keep
+    /// their own copy instead of asking on every access.
+    /// </summary>
+    public Action<bool>? SmmChanged { get; set; }
+
     /// <summary>An SMI is latched and waits for the next instruction boundary outside SMM.</summary>
     public bool SmiPending => _smiPending;
 
@@ -52,6 +59,15 @@ public sealed partial class Cpu
 
     /// <summary>SMIs taken so far (QEMU env->msr_smi_count, MSR 0x34).</summary>
     public long SmmEntries { get; internal set; }
+
+    /// <summary>
+    /// Instructions retired in SMM, each handler's RSM included, added at RSM (so a handler still
+    /// running is not in it yet): the count at entry is kept and subtracted, nothing per instruction.
+    /// </summary>
+    public long SmmInstructions { get; internal set; }
+
+    /// <summary><see cref="InstructionCount"/> when the current SMM visit began.</summary>
+    internal long _smmEntryInstruction;
 
     /// <summary>
     /// The SMI input (QEMU's CPU_INTERRUPT_SMI): latched; taken at the next instruction boundary
@@ -70,12 +86,13 @@ public sealed partial class Cpu
         _smiPending = false;
         _halted = false;
         SmmEntries++;
-        _inSmm = true;
+        _smmEntryInstruction = InstructionCount;
+        SetInSmm(true);
         _smmInsideNmi = _nmiBlocked;
         _nmiBlocked = true;
 
-        // The state is saved through the SMM view (do_smm_enter stores via the CPU's SMM address space).
-        _bus.SmmView = true;
+        // SetInSmm switched the bus to the SMM view: the state is saved through it (do_smm_enter
+        // stores via the CPU's SMM address space).
         if (SmmSaveMap32)
         {
             // qemu-system-i386: the 32-bit map, and EFER is left alone (no cpu_load_efer outside TARGET_X86_64).
@@ -134,8 +151,10 @@ public sealed partial class Cpu
         }
 
         _smmInsideNmi = false;
-        _inSmm = false;
-        _bus.SmmView = false;
+        SetInSmm(false);
+
+        // The handler runs with the count of the instructions before it, interpreted or compiled: + 1 is the RSM.
+        SmmInstructions += InstructionCount - _smmEntryInstruction + 1;
         FlushTlb();
         UpdateMode();
         _exitBlock = true;
@@ -225,6 +244,14 @@ public sealed partial class Cpu
         Limit = (uint)SmramRead(at + 4, 4),
         Base = SmramRead(at + 8, 8),
     };
+
+    /// <summary>Enters or leaves SMM: the bus switches to the matching view and listeners (the secure flash) hear of it.</summary>
+    internal void SetInSmm(bool inSmm)
+    {
+        _inSmm = inSmm;
+        _bus.SmmView = inSmm;
+        SmmChanged?.Invoke(inSmm);
+    }
 
     private ulong SmramRead(ulong address, int size) => _bus.Read(address, size);
 

@@ -40,6 +40,8 @@ public sealed partial class Cpu
             SmmInsideNmi = _smmInsideNmi,
             SmBase = SmBase,
             SmmEntries = SmmEntries,
+            SmmInstructions = SmmInstructions,
+            SmmEntryInstruction = _smmEntryInstruction,
             InstructionCount = InstructionCount,
             RepIterations = RepIterations,
             IdleTicks = IdleTicks,
@@ -88,12 +90,13 @@ public sealed partial class Cpu
         _interruptShadow = s.InterruptShadow;
         _nmiPending = s.NmiPending;
         _nmiBlocked = s.NmiBlocked;
-        _inSmm = s.InSmm;
-        _bus.SmmView = s.InSmm;
+        SetInSmm(s.InSmm);
         _smiPending = s.SmiPending;
         _smmInsideNmi = s.SmmInsideNmi;
         SmBase = s.SmBase;
         SmmEntries = s.SmmEntries;
+        SmmInstructions = s.SmmInstructions;
+        _smmEntryInstruction = s.SmmEntryInstruction;
         InstructionCount = s.InstructionCount;
         RepIterations = s.RepIterations;
         IdleTicks = s.IdleTicks;

@@ -145,8 +145,8 @@ public sealed unsafe partial class Cpu
         _nmiPending = false;
         _nmiBlocked = false;
         _halted = false;
-        _inSmm = _smiPending = _smmInsideNmi = false;
-        _bus.SmmView = false;
+        _smiPending = _smmInsideNmi = false;
+        SetInSmm(false);
         SmBase = DefaultSmBase;
         LastException = -1;
         _lastBitness = -1;

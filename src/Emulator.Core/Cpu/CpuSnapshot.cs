@@ -55,6 +55,11 @@ public sealed record CpuSnapshot
     /// <summary>SMIs taken so far (QEMU env->msr_smi_count).</summary>
     public long SmmEntries { get; init; }
 
+    /// <summary>Instructions retired in SMM so far, and the instruction count at the current SMM entry.</summary>
+    public long SmmInstructions { get; init; }
+
+    public long SmmEntryInstruction { get; init; }
+
     public required long InstructionCount { get; init; }
 
     public required long RepIterations { get; init; }

@@ -26,6 +26,15 @@ public sealed class MachineOptions
     /// <summary>QEMU's <c>-global cfi.pflash01.secure=on</c>: the flash chips accept writes only from SMM.</summary>
     public bool SecureFlash { get; init; }
 
+    /// <summary>The CPU (QEMU's <c>-cpu</c>): qemu64, qemu-system-x86_64's default, or qemu32, qemu-system-i386's.</summary>
+    public Cpu.CpuModel CpuModel { get; init; } = Cpu.CpuModel.Qemu64;
+
+    /// <summary>
+    /// SMM saves and restores the 32-bit state map: the machine stands in for qemu-system-i386,
+    /// the only QEMU build with that map (<see cref="Cpu.Cpu.SmmSaveMap32"/>).
+    /// </summary>
+    public bool SmmSaveMap32 { get; init; }
+
     /// <summary>Unit 0 (code, or a unified image) and optionally unit 1 (varstore).</summary>
     public IReadOnlyList<FlashImage> Flash { get; init; } = [];
 

@@ -16,18 +16,18 @@ using Emulator.Core.Timing;
 namespace Emulator.Core.Machine;
 
 /// <summary>
-/// Platform device wiring for QEMU's "pc" machine (docs/ovmf-platform.md): PCI
-/// configuration mechanism #1 with the i440FX host bridge, PIIX3 ISA bridge and PIIX4 PM
-/// function (whose I/O block, with the ACPI PM timer, appears where the guest programs it, and
-/// the APM control port 0xB2 that switches it to ACPI mode), the
-/// two 8259 PICs and ELCR, CMOS/RTC with QEMU's memory-size bytes, the ISA serial ports (COM1 by
-/// default, up to COM4), the local APIC and its timer, the I/O APIC at 0xFEC00000 and the HPET
-/// at 0xFED00000 (both on the GSI lines, <see cref="GsiLines"/>), port 0x92, POST port 0x80, the
-/// debug console 0x402, QEMU's CPU-hotplug block at 0xAF00, fw_cfg at 0x510
-/// (<see cref="WireFwCfg"/>), the i8042 keyboard controller and the reset control register 0xCF9
-/// (<see cref="WireResetSources"/>) and the PIIX3 IDE function without drives
-/// (<see cref="WireIde"/>). VGA is left out: OVMF boots without it. The PIT is absent, which
-/// OVMF tolerates.
+/// Platform device wiring shared by QEMU's "pc" and "q35" machines (docs/ovmf-platform.md,
+/// docs/q35.md): PCI configuration mechanism #1 with the chipset's functions
+/// (<see cref="WireI440fxBridges"/> or <see cref="WireQ35Bridges"/>, which also create the ACPI
+/// PM block whose timer the busy-wait skipper watches), the two 8259 PICs and ELCR, CMOS/RTC with
+/// QEMU's memory-size bytes, the ISA serial ports (COM1 by default, up to COM4), the local APIC
+/// and its timer, the I/O APIC at 0xFEC00000 and the HPET at 0xFED00000 (both on the GSI lines,
+/// <see cref="GsiLines"/>), the chipset's PCI functions behind them (PIIX3 IDE,
+/// <see cref="WireIde"/>; ICH9 AHCI and SMBus, <see cref="WireQ35Functions"/>), port 0x92, POST
+/// port 0x80, the debug console 0x402, QEMU's CPU-hotplug block (0xAF00 on pc, 0x0CD8 on q35),
+/// fw_cfg at 0x510 (<see cref="WireFwCfg"/>), the i8042 keyboard controller and the reset control
+/// register 0xCF9 (<see cref="WireResetSources"/>). VGA is left out: OVMF boots without it. The
+/// PIT is absent, which OVMF tolerates.
 ///
 /// Every device goes into <see cref="Devices"/> as it is wired, and its output lines are
 /// connected here or declared unconnected with the reason (docs/architecture.md "Devices").

@@ -6,8 +6,8 @@ using Emulator.Core.Timing;
 namespace Emulator.Core.Machine;
 
 /// <summary>
-/// QEMU's i440FX "pc" machine with one CPU, as OVMF sees it — the only place that knows
-/// addresses. RAM from 0 (the 0xA0000–0xFFFFF hole excluded, as on QEMU where that window
+/// QEMU's i440FX "pc" machine — or, with <see cref="MachineOptions.Chipset"/> Q35, its "q35"
+/// machine (docs/q35.md) — with one CPU, as OVMF sees it: the only place that knows addresses. RAM from 0 (the 0xA0000–0xFFFFF hole excluded, as on QEMU where that window
 /// belongs to VGA and PAM-controlled ROM), RAM above 4 GiB when the size needs it, the CFI flash
 /// chips placed by <see cref="FlashLayout"/>, the one-time copy of unit 0's last 128 KiB at
 /// 0xE0000, and the platform devices wired to the port and memory buses.
@@ -43,7 +43,7 @@ public sealed unsafe partial class PcMachine : IDisposable
         Bus = new PhysicalBus { UnassignedReadsZero = options.UnassignedReadsZero };
         Ports = new PortBus(Bus.Unassigned);
         Scheduler = new Scheduler();
-        Cpu = new Cpu.Cpu(Bus, Ports) { Scheduler = Scheduler };
+        Cpu = new Cpu.Cpu(Bus, Ports, options.CpuModel) { Scheduler = Scheduler, SmmSaveMap32 = options.SmmSaveMap32 };
         Bus.InstructionCounter = () => Cpu.InstructionCount;
         Ports.InstructionCounter = () => Cpu.InstructionCount;
         FlashPlacements = placements;
@@ -127,7 +127,8 @@ public sealed unsafe partial class PcMachine : IDisposable
             var image = options.Flash[p.Unit];
             byte* host = Bus.Allocate(p.Size);
             image.Contents.AsSpan().CopyTo(new Span<byte>(host, (int)p.Size));
-            var chip = new CfiFlash($"pflash{p.Unit}", host, p.Size, image.ReadOnly);
+            var chip = new CfiFlash($"pflash{p.Unit}", host, p.Size, image.ReadOnly, options.SecureFlash);
+            Cpu.SmmChanged += chip.SetSmm;
             var region = Bus.MapRomDevice(chip.Name, p.Base, p.Size, host, chip);
             chip.Attach(Bus, region);
             _flash.Add(chip);

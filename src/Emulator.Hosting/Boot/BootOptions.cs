@@ -46,6 +46,24 @@ public sealed record BootOptions
     /// <summary>What <see cref="DefaultFirmware"/> chose when no firmware was named; null when the user named it.</summary>
     public FirmwareChoiceInfo? FirmwareChoice { get; init; }
 
+    /// <summary>The board: QEMU's <c>pc</c> (default) or <c>q35</c> (<c>--machine</c>).</summary>
+    public Core.Machine.PcChipset Chipset { get; init; } = Core.Machine.PcChipset.I440fx;
+
+    /// <summary>System Management Mode (<c>--machine ...,smm=on|off</c>; on by default, as QEMU under TCG).</summary>
+    public bool Smm { get; init; } = true;
+
+    /// <summary>The flash accepts writes only from SMM (<c>--secure-flash</c>, QEMU's cfi.pflash01 secure=on).</summary>
+    public bool SecureFlash { get; init; }
+
+    /// <summary>S3 is not offered to the guest (<c>--disable-s3</c>, QEMU's ICH9-LPC/PIIX4_PM disable_s3=1).</summary>
+    public bool DisableS3 { get; init; }
+
+    /// <summary>The CPU model (<c>--cpu qemu64|qemu32</c>).</summary>
+    public Core.Cpu.CpuModel Cpu { get; init; } = Core.Cpu.CpuModel.Qemu64;
+
+    /// <summary>SMM uses qemu-system-i386's 32-bit state-save map (<c>--cpu qemu32</c>, the qemu-system-i386 drop-in).</summary>
+    public bool SmmSaveMap32 { get; init; }
+
     /// <summary>Guest RAM in bytes.</summary>
     public ulong Memory { get; init; } = Core.Machine.MachineOptions.DefaultRamSize;
 

@@ -208,7 +208,14 @@ public sealed class BootSession
                 NoReboot = o.NoReboot,
                 MaxResets = o.MaxResets,
                 Hpet = !o.NoHpet,
+                Chipset = o.Chipset,
+                Smm = o.Smm,
+                SecureFlash = o.SecureFlash,
+                DisableS3 = o.DisableS3,
+                CpuModel = o.Cpu,
+                SmmSaveMap32 = o.SmmSaveMap32,
             });
+            MachineCheck.RequireChipset(machine, o.Chipset);
             machine.Cpu.HostPoll += backends.Flush;
             machine.Cpu.BlockCompilation = !o.Interpret;
         }
@@ -520,6 +527,13 @@ public sealed class BootSession
         foreach (var u in r.Unimplemented)
         {
             _log.LogWarning("unimplemented instruction {Code} executed {Count} time(s)", u.Code, u.Count);
+        }
+
+        if (r.Smm is { } smm && (smm.Entries > 0 || smm.RejectedFlashWrites > 0))
+        {
+            _log.LogInformation(
+                "SMM: {Entries:N0} SMI(s), {Instructions:N0} instructions in SMM; flash writes from SMM {FromSmm:N0}, refused outside SMM {Refused:N0}",
+                smm.Entries, smm.Instructions, smm.FlashWritesFromSmm, smm.RejectedFlashWrites);
         }
 
         if (cpu.ExceptionCount > 0)

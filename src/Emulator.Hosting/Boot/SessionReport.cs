@@ -19,10 +19,12 @@ internal static class SessionReport
             Firmware = files,
             FirmwareChoice = o.FirmwareChoice,
             Machine = new MachineInfo(
-                "pc-i440fx",
+                MachineTypeOf(machine.Options.Chipset),
                 o.Memory,
                 o.UnassignedZero ? "zero" : "all-ones",
-                machine.FlashPlacements.Select(p => FlashInfoOf(p, machine.FlashChips[p.Unit])).ToList()),
+                machine.FlashPlacements.Select(p => FlashInfoOf(p, machine.FlashChips[p.Unit])).ToList(),
+                cpu.Model.Name,
+                machine.Options.Smm),
             Milestones = tracker.Reached.Select(m => new MilestoneInfo(
                 m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6, m.Boot, flashAt.GetValueOrDefault(m).Bytes, flashAt.GetValueOrDefault(m).Blocks, m.Screen)).ToList(),
             Resets = machine.Resets.Select(r => new ResetInfo(r.Boot, r.Instruction, r.VirtualTime / 1e6, ResetInfo.CauseName(r.Cause), r.Detail)).ToList(),
@@ -33,6 +35,7 @@ internal static class SessionReport
             Mips = seconds > 0 ? Math.Round(cpu.InstructionCount / seconds / 1e6, 2) : 0,
             Stop = new StopInfo(stop, Hex.Format(cpu.LinearRip), cpu.Bitness, machine.StopDetail),
             Exceptions = cpu.ExceptionCount,
+            Smm = new SmmInfo(cpu.SmmEntries, cpu.SmmInstructions, machine.FlashChips.Sum(f => f.SmmWrites), machine.FlashChips.Sum(f => f.RejectedWrites)),
             Unassigned = machine.Bus.Unassigned.Entries
                 .OrderBy(e => e.Space).ThenBy(e => e.Address).ThenBy(e => e.Write)
                 .Select(e => new UnassignedInfo(e.Space == UnassignedSpace.Port ? "port" : "memory", Hex.Format(e.Address), e.Size, e.Write, e.Count, e.FirstInstruction))
@@ -45,6 +48,9 @@ internal static class SessionReport
         };
     }
 
+    /// <summary>The report's machine type: QEMU's machine family names without the version.</summary>
+    public static string MachineTypeOf(PcChipset chipset) => chipset == PcChipset.Q35 ? "pc-q35" : "pc-i440fx";
+
     private static FlashInfo FlashInfoOf(FlashPlacement p, Core.Devices.CfiFlash.CfiFlash chip) =>
-        new(p.Unit, p.Name, Hex.Format(p.Base), p.Size, chip.ReadOnly, chip.BytesProgrammed, chip.BlocksErased);
+        new(p.Unit, p.Name, Hex.Format(p.Base), p.Size, chip.ReadOnly, chip.BytesProgrammed, chip.BlocksErased, chip.Secure, chip.SmmWrites, chip.RejectedWrites);
 }

@@ -29,6 +29,12 @@ public static class ComparisonText
         Row(o, "stop", c.Stop.Baseline, c.Stop.Candidate, string.Empty);
         Row(o, "instructions", N(c.Instructions.Baseline), N(c.Instructions.Candidate), Change(c.Instructions.Baseline, c.Instructions.Candidate));
         Row(o, "guest exceptions", N(c.Exceptions.Baseline), N(c.Exceptions.Candidate), string.Empty);
+        if (c.Smm is { } smm)
+        {
+            Row(o, "SMIs", N(smm.Entries.Baseline), N(smm.Entries.Candidate), string.Empty);
+            Row(o, "instructions in SMM", N(smm.Instructions.Baseline), N(smm.Instructions.Candidate), Change(smm.Instructions.Baseline, smm.Instructions.Candidate));
+            Row(o, "flash writes from SMM / refused", $"{N(smm.FlashWritesFromSmm.Baseline)} / {N(smm.RejectedFlashWrites.Baseline)}", $"{N(smm.FlashWritesFromSmm.Candidate)} / {N(smm.RejectedFlashWrites.Candidate)}", string.Empty);
+        }
         o.WriteLine();
         o.WriteLine("milestones (instruction index, virtual ms)");
         foreach (var m in c.Milestones)
@@ -121,6 +127,10 @@ public static class ComparisonText
         o.WriteLine("|---|---:|---:|---|");
         o.WriteLine($"| stop | {c.Stop.Baseline} | {c.Stop.Candidate} | {(c.Stop.Baseline == c.Stop.Candidate ? "same" : "changed")} |");
         o.WriteLine($"| instructions | {N(c.Instructions.Baseline)} | {N(c.Instructions.Candidate)} | {Change(c.Instructions.Baseline, c.Instructions.Candidate)} |");
+        if (c.Smm is { } smm)
+        {
+            o.WriteLine($"| SMIs / instructions in SMM | {N(smm.Entries.Baseline)} / {N(smm.Instructions.Baseline)} | {N(smm.Entries.Candidate)} / {N(smm.Instructions.Candidate)} | {(smm.Changed ? "changed" : "same")} |");
+        }
         foreach (var m in c.Milestones)
         {
             o.WriteLine($"| `{m.Name}`{ReportComparer.BootSuffix(m.Boot)} | {(m.BaselineInstruction is long bi ? $"{N(bi)} ({Ms(m.BaselineVirtualMs)})" : "—")} | {(m.CandidateInstruction is long ci ? $"{N(ci)} ({Ms(m.CandidateVirtualMs)})" : "—")} | {(m.Status == "same" ? "same" : $"{m.Status} {ReportComparer.FormatPercent(m.ChangePercent)}")} |");

@@ -31,6 +31,9 @@ public sealed record Comparison
     /// <summary>The two guest exception counts.</summary>
     public required Side<long> Exceptions { get; init; }
 
+    /// <summary>SMM in both runs; null when neither run entered SMM or had a flash write refused (a report without the figures reads as zeros).</summary>
+    public SmmChange? Smm { get; init; }
+
     /// <summary>Every milestone either run reached, with both instruction indices and virtual times.</summary>
     public required IReadOnlyList<MilestoneChange> Milestones { get; init; }
 
@@ -60,7 +63,7 @@ public sealed record Comparison
 
     /// <summary>Whether anything differs at all.</summary>
     public bool HasDifferences =>
-        Stop.Baseline != Stop.Candidate || Instructions.Baseline != Instructions.Candidate || Exceptions.Baseline != Exceptions.Candidate
+        Stop.Baseline != Stop.Candidate || Instructions.Baseline != Instructions.Candidate || Exceptions.Baseline != Exceptions.Candidate || Smm is { Changed: true }
         || Milestones.Any(m => m.Status != "same") || Modules.Any || !Console.Same || Flash.Any(f => f.Changed) || FlashPhases.Any(f => f.Changed)
         || Variables.Any || Unassigned.Any || Unimplemented.Any || Compat is { Compatible: false };
 }
@@ -83,6 +86,28 @@ public sealed record ModuleChanges(IReadOnlyList<ModuleRef> Added, IReadOnlyList
 
 /// <summary>A line diff of the console output: lines prefixed "  " (both), "- " (baseline only), "+ " (candidate only), "@@" (skipped common lines).</summary>
 public sealed record ConsoleDiff(bool Same, int BaselineLines, int CandidateLines, IReadOnlyList<string> Lines);
+
+/// <summary>SMM in both runs: SMIs taken, instructions in SMM, flash writes from SMM, refused non-SMM flash writes.</summary>
+public sealed record SmmChange(Side<long> Entries, Side<long> Instructions, Side<long> FlashWritesFromSmm, Side<long> RejectedFlashWrites)
+{
+    /// <summary>Whether any figure differs.</summary>
+    public bool Changed =>
+        Entries.Baseline != Entries.Candidate || Instructions.Baseline != Instructions.Candidate
+        || FlashWritesFromSmm.Baseline != FlashWritesFromSmm.Candidate || RejectedFlashWrites.Baseline != RejectedFlashWrites.Candidate;
+
+    /// <summary>The change of two reports, or null when neither has anything to show.</summary>
+    public static SmmChange? Of(SmmInfo? baseline, SmmInfo? candidate)
+    {
+        var b = baseline ?? new SmmInfo(0, 0, 0, 0);
+        var c = candidate ?? new SmmInfo(0, 0, 0, 0);
+        if (b == new SmmInfo(0, 0, 0, 0) && c == b)
+        {
+            return null;
+        }
+
+        return new(new(b.Entries, c.Entries), new(b.Instructions, c.Instructions), new(b.FlashWritesFromSmm, c.FlashWritesFromSmm), new(b.RejectedFlashWrites, c.RejectedFlashWrites));
+    }
+}
 
 /// <summary>One flash unit in both runs: bytes programmed and blocks erased.</summary>
 public sealed record FlashChange(int Unit, bool ReadOnly, Side<long> BytesProgrammed, Side<long> BlocksErased)
@@ -164,6 +189,7 @@ public static class ReportComparer
             Stop = new(b.Stop.Reason, c.Stop.Reason),
             Instructions = new(b.Instructions, c.Instructions),
             Exceptions = new(b.Exceptions, c.Exceptions),
+            Smm = SmmChange.Of(b.Smm, c.Smm),
             Milestones = milestones,
             Modules = modules,
             Console = ConsoleLineDiff.Compare(b.Console?.Output ?? string.Empty, c.Console?.Output ?? string.Empty),

@@ -60,6 +60,12 @@ public static class QemuBootOptions
             Quiet = true,
             NoReboot = c.NoReboot,
             NoHpet = c.NoHpet,
+            Chipset = c.Chipset,
+            Smm = c.Smm,
+            SecureFlash = c.SecureFlash,
+            DisableS3 = c.DisableS3,
+            Cpu = c.Cpu,
+            SmmSaveMap32 = c.I386,
 
             // QEMU reboots for ever, and spins in a hung guest for ever; a reset loop or a dead
             // loop is the harness's to time out, as with QEMU.

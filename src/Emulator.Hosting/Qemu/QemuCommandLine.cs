@@ -52,12 +52,15 @@ public sealed class QemuCommandLine
     private bool _vgaNone;
     private bool _netNone;
 
-    /// <summary>Reads a <c>qemu-system-x86_64</c> command line; a one-line <see cref="UsageException"/> in QEMU's wording for what it cannot run.</summary>
-    public static QemuConfig Parse(IReadOnlyList<string> args) => new QemuCommandLine().Read(args);
+    /// <summary>
+    /// Reads a <c>qemu-system-x86_64</c> command line (<paramref name="i386"/>: <c>qemu-system-i386</c>'s,
+    /// whose default CPU is qemu32); a one-line <see cref="UsageException"/> in QEMU's wording for what it cannot run.
+    /// </summary>
+    public static QemuConfig Parse(IReadOnlyList<string> args, bool i386 = false) => new QemuCommandLine().Read(args, i386);
 
-    private QemuConfig Read(IReadOnlyList<string> args)
+    private QemuConfig Read(IReadOnlyList<string> args, bool i386)
     {
-        var config = new QemuConfig();
+        var config = new QemuConfig { I386 = i386, Cpu = i386 ? Core.Cpu.CpuModel.Qemu32 : Core.Cpu.CpuModel.Qemu64 };
         for (int i = 0; i < args.Count; i++)
         {
             string raw = args[i];
@@ -107,12 +110,14 @@ public sealed class QemuCommandLine
                 ReadSmp(where, option, arg!);
                 return config;
             case "cpu":
-                if (arg != "qemu64")
+                var cpu = QemuMachineType.ReadCpu(where, arg!);
+                if (config.I386 && cpu.LongMode)
                 {
-                    throw new UsageException($"{where}: emu models only the qemu64 CPU");
+                    // qemu-system-i386 has no long mode at all; emu's qemu64 table would offer it.
+                    throw new UsageException($"{where}: emu's qemu-system-i386 models only the qemu32 CPU");
                 }
 
-                return config;
+                return config with { Cpu = cpu };
             case "drive":
                 _drives.Add((option, QemuKeyValues.Parse(option, arg!, null), arg!));
                 return config;
@@ -187,29 +192,8 @@ public sealed class QemuCommandLine
 
     private static QemuConfig ReadMachine(QemuConfig config, string where, string arg)
     {
-        var kv = QemuKeyValues.Parse("-machine", arg, "type");
-        string type = kv.Get("type") ?? "pc";
-        if (type != "pc" && !type.StartsWith("pc-i440fx-", StringComparison.Ordinal))
-        {
-            throw new UsageException($"{where}: emu models only the pc (i440FX) machine, not '{type}'");
-        }
-
-        if (kv.Get("accel") is { } accel && !accel.Split(':').Contains("tcg"))
-        {
-            throw new UsageException($"{where}: emu is an interpreter: only accel=tcg");
-        }
-
-        foreach (var (key, allowed) in new[] { ("smm", "off"), ("usb", "off") })
-        {
-            if (kv.Get(key) is { } v && v != allowed)
-            {
-                throw new UsageException($"{where}: emu supports only {key}={allowed}");
-            }
-        }
-
-        bool hpet = kv.GetBool("-machine", "hpet", !config.NoHpet);
-        RejectProperties(where, kv, "pc-i440fx-7.2-machine");
-        return config with { NoHpet = !hpet };
+        var machine = QemuMachineType.Read(where, QemuKeyValues.Parse("-machine", arg, "type"));
+        return config with { Chipset = machine.Chipset, Smm = machine.Smm, NoHpet = machine.Hpet is bool hpet ? !hpet : config.NoHpet };
     }
 
     /// <summary>An unknown machine or device property: QEMU's wording ("Property 'type.key' not found").</summary>

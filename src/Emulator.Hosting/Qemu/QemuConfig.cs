@@ -8,6 +8,30 @@ public sealed record PflashDrive(int Unit, string File, bool ReadOnly, bool Snap
 /// <summary>What a QEMU command line asks for, in emu's terms (<see cref="QemuCommandLine"/> builds it).</summary>
 public sealed record QemuConfig
 {
+    /// <summary>The board: <c>-machine pc</c> (default) or <c>q35</c>.</summary>
+    public Core.Machine.PcChipset Chipset { get; init; } = Core.Machine.PcChipset.I440fx;
+
+    /// <summary><c>-machine ...,smm=on|off|auto</c>: auto (the default) is on under TCG.</summary>
+    public bool Smm { get; init; } = true;
+
+    /// <summary><c>-global driver=cfi.pflash01,property=secure,value=on</c>: flash writes only from SMM.</summary>
+    public bool SecureFlash { get; init; }
+
+    /// <summary><c>-global ICH9-LPC.disable_s3=1</c> (q35) or <c>PIIX4_PM.disable_s3=1</c> (pc).</summary>
+    public bool DisableS3 { get; init; }
+
+    /// <summary><c>-cpu</c>: qemu64 (qemu-system-x86_64's default) or qemu32 (qemu-system-i386's).</summary>
+    public Core.Cpu.CpuModel Cpu { get; init; } = Core.Cpu.CpuModel.Qemu64;
+
+    /// <summary>The command line is qemu-system-i386's: qemu32 by default and the 32-bit SMM state-save map.</summary>
+    public bool I386 { get; init; }
+
+    /// <summary>Disk images (<c>-drive file=X</c>, if=ide) QEMU would attach; emu models no disks yet, so the guest runs without them.</summary>
+    public IReadOnlyList<string> Disks { get; init; } = [];
+
+    /// <summary>QEMU's warnings for the command line (printed as <c>PROGRAM: warning: TEXT</c>), e.g. a global that names no class.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary><c>-m</c>: guest RAM in bytes.</summary>
     public ulong Memory { get; init; } = Core.Machine.MachineOptions.DefaultRamSize;
 

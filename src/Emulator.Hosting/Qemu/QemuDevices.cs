@@ -94,10 +94,9 @@ internal static class QemuDevices
             }
         }
 
-        foreach (var (option, text) in c.Globals)
-        {
-            debugconPort = ApplyGlobal($"{option} {text}", text) ?? debugconPort;
-        }
+        var globals = QemuGlobals.Apply(c.Globals, config.Chipset);
+        var disks = new List<string>();
+        debugconPort = globals.DebugConPort ?? debugconPort;
 
         var unmodelled = new List<string>();
         if (!c.NoDefaults && !c.VgaNone)
@@ -116,8 +115,12 @@ internal static class QemuDevices
             ConsoleMux = mux,
             DebugCon = debugcon,
             DebugConPort = debugconPort,
-            Pflash = ReadDrives(c, config.Snapshot, config.Bios != null),
+            Pflash = ReadDrives(c, config.Snapshot, config.Bios != null, disks),
+            Disks = disks,
             UnmodelledDefaults = unmodelled,
+            SecureFlash = globals.SecureFlash,
+            DisableS3 = globals.DisableS3,
+            Warnings = globals.Warnings,
         };
     }
 
@@ -252,7 +255,7 @@ internal static class QemuDevices
         return new SerialPortSpec(index, backend);
     }
 
-    private static ushort DebugConPort(string where, string value)
+    internal static ushort DebugConPort(string where, string value)
     {
         bool hex = value.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
         if (!ushort.TryParse(hex ? value[2..] : value, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out ushort port)
@@ -265,49 +268,48 @@ internal static class QemuDevices
     }
 
     /// <summary>
-    /// <c>-global driver.property=value</c> or <c>-global driver=D,property=P,value=V</c>: the debug
-    /// console's iobase (returned), and cfi.pflash01's secure (only SMM reads it; emu has no SMM,
-    /// so either value leaves the guest's view unchanged). Anything else is refused.
+    /// A disk (<c>-drive file=X,format=raw</c>, QEMU's default if=ide: the PIIX3 IDE or, on q35, the
+    /// ICH9 AHCI controller). emu models no disks yet (issue 17 leaves them to a later issue): the
+    /// file must exist, as QEMU opens it before starting, and the guest then boots without it.
     /// </summary>
-    private static ushort? ApplyGlobal(string where, string text)
+    private static string ReadDisk(string where, string option, QemuKeyValues kv, string text)
     {
-        string driver, property, value;
-        if (text.Contains("driver=", StringComparison.Ordinal))
+        string file = kv.Get("file") ?? throw new UsageException($"{where}: Must specify either driver or file");
+        if (kv.Get("format") is { } format && format != "raw")
         {
-            var kv = QemuKeyValues.Parse("-global", text, null);
-            (driver, property, value) = (kv.Get("driver") ?? string.Empty, kv.Get("property") ?? string.Empty, kv.Get("value") ?? string.Empty);
-            kv.RejectUnknown("-global", text);
-        }
-        else
-        {
-            int eq = text.IndexOf('=', StringComparison.Ordinal);
-            int dot = eq < 0 ? -1 : text.LastIndexOf('.', eq);
-            if (dot < 0)
-            {
-                throw new UsageException($"{where}: Invalid parameter '{text}'");
-            }
-
-            (driver, property, value) = (text[..dot], text[(dot + 1)..eq], text[(eq + 1)..]);
+            throw new UsageException($"{where}: emu supports only format=raw");
         }
 
-        return (driver, property) switch
+        foreach (string key in (ReadOnlySpan<string>)["media", "readonly", "snapshot", "id", "index", "bus", "unit", "cache"])
         {
-            ("isa-debugcon", "iobase") => DebugConPort(where, value),
-            ("cfi.pflash01", "secure") => value is "on" or "off" or "true" or "false" ? null : throw new UsageException($"{where}: Parameter 'secure' expects 'on' or 'off'"),
-            _ => throw new UsageException($"{where}: global property {driver}.{property} is not supported by emu"),
-        };
+            kv.Get(key);
+        }
+
+        kv.RejectUnknown(option, text);
+        if (!File.Exists(file))
+        {
+            throw new UsageException($"{where}: Could not open '{file}': No such file or directory");
+        }
+
+        return file;
     }
 
-    private static List<PflashDrive> ReadDrives(QemuCommandLine c, bool snapshotAll, bool bios)
+    private static List<PflashDrive> ReadDrives(QemuCommandLine c, bool snapshotAll, bool bios, List<string> disks)
     {
         var drives = new PflashDrive?[PflashUnits];
         foreach (var (option, kv, text) in c.Drives)
         {
             string where = $"{option} {text}";
             string iface = kv.Get("if") ?? "ide";
+            if (iface == "ide")
+            {
+                disks.Add(ReadDisk(where, option, kv, text));
+                continue;
+            }
+
             if (iface != "pflash")
             {
-                throw new UsageException($"{where}: emu supports only if=pflash drives");
+                throw new UsageException($"{where}: emu supports only if=pflash and if=ide drives");
             }
 
             if (kv.Get("format") is { } format && format != "raw")

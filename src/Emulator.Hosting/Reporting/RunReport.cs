@@ -54,6 +54,9 @@ public sealed record RunReport
     /// <summary>Guest exceptions raised.</summary>
     public long Exceptions { get; init; }
 
+    /// <summary>System Management Mode: SMIs taken, instructions run in SMM, flash writes from SMM and refused ones (absent in reports before issue 17).</summary>
+    public SmmInfo? Smm { get; init; }
+
     /// <summary>Addresses accessed where nothing is mapped.</summary>
     public required IReadOnlyList<UnassignedInfo> Unassigned { get; init; }
 
@@ -121,11 +124,26 @@ public sealed record ToolInfo(string Name, string Version);
 /// <summary>An input file: role (code, vars, firmware, bios), full path, size, SHA-256.</summary>
 public sealed record FirmwareFileInfo(string Role, string Path, long Size, string Sha256);
 
-/// <summary>A mapped chip and what the guest did to it: bytes programmed and 4 KiB blocks erased by completed operations.</summary>
-public sealed record FlashInfo(int Unit, string Name, string Base, ulong Size, bool ReadOnly, long BytesProgrammed, long BlocksErased);
+/// <summary>
+/// A mapped chip and what the guest did to it: bytes programmed and 4 KiB blocks erased by completed operations;
+/// <paramref name="Secure"/> (QEMU's <c>cfi.pflash01.secure=on</c>), write accesses made from SMM and non-SMM ones a secure chip refused.
+/// </summary>
+public sealed record FlashInfo(
+    int Unit, string Name, string Base, ulong Size, bool ReadOnly, long BytesProgrammed, long BlocksErased,
+    bool Secure = false, long SmmWrites = 0, long RejectedWrites = 0);
 
-/// <summary>The machine: type, RAM bytes, what unassigned reads return, the flash units.</summary>
-public sealed record MachineInfo(string Type, ulong MemoryBytes, string UnassignedReads, IReadOnlyList<FlashInfo> Flash);
+/// <summary>
+/// The machine: type (<c>pc-i440fx</c> or <c>pc-q35</c>), RAM bytes, what unassigned reads return, the flash units;
+/// the CPU model (<c>qemu64</c> or <c>qemu32</c>) and whether SMM is on (older reports: absent, read as qemu64 and off).
+/// </summary>
+public sealed record MachineInfo(string Type, ulong MemoryBytes, string UnassignedReads, IReadOnlyList<FlashInfo> Flash, string Cpu = "qemu64", bool Smm = false);
+
+/// <summary>
+/// System Management Mode over the run: SMIs taken (QEMU's MSR_SMI_COUNT), instructions retired in SMM (RSM
+/// included; a visit still open at the end is not counted), write accesses to the flash made from SMM, and
+/// non-SMM write accesses a secure chip refused.
+/// </summary>
+public sealed record SmmInfo(long Entries, long Instructions, long FlashWritesFromSmm, long RejectedFlashWrites);
 
 /// <summary>A milestone: instruction index, wall milliseconds since the start of the run, and virtual milliseconds (deterministic);
 /// <paramref name="FlashBytesProgrammed"/> and <paramref name="FlashBlocksErased"/>: what completed guest operations had done to the writable chip(s) by then (the phase split of <c>machine.flash[]</c>);

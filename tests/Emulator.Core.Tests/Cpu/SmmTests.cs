@@ -54,17 +54,23 @@ public class SmmTests
         }
 
         Assert.Equal(before.Rip + 1, after.Rip);
-        Assert.Equal(before.RFlags, after.RFlags);
-        Assert.Equal(before.ControlRegisters, after.ControlRegisters);
-        Assert.Equal(before.Efer, after.Efer);
-        Assert.Equal(before.DebugRegisters[6], after.DebugRegisters[6]);
-        Assert.Equal(before.DebugRegisters[7], after.DebugRegisters[7]);
-        Assert.Equal(before.Segments, after.Segments);
-        Assert.Equal(before.Gdtr, after.Gdtr);
-        Assert.Equal(before.Idtr, after.Idtr);
-        Assert.Equal(before.Ldtr, after.Ldtr);
-        Assert.Equal(before.Tr, after.Tr);
-        Assert.Equal(before.Cpl, after.Cpl);
+        AssertSameNonGprState(before, after);
+    }
+
+    /// <summary>Every field of the save map but the GPRs and RIP: flags, control and debug registers, EFER, segments, tables, CPL.</summary>
+    internal static void AssertSameNonGprState(CpuSnapshot expected, CpuSnapshot actual)
+    {
+        Assert.Equal(expected.RFlags, actual.RFlags);
+        Assert.Equal(expected.ControlRegisters, actual.ControlRegisters);
+        Assert.Equal(expected.Efer, actual.Efer);
+        Assert.Equal(expected.DebugRegisters[6], actual.DebugRegisters[6]);
+        Assert.Equal(expected.DebugRegisters[7], actual.DebugRegisters[7]);
+        Assert.Equal(expected.Segments, actual.Segments);
+        Assert.Equal(expected.Gdtr, actual.Gdtr);
+        Assert.Equal(expected.Idtr, actual.Idtr);
+        Assert.Equal(expected.Ldtr, actual.Ldtr);
+        Assert.Equal(expected.Tr, actual.Tr);
+        Assert.Equal(expected.Cpl, actual.Cpl);
     }
 
     private static void SetRegisters(Assembler a, bool longMode)

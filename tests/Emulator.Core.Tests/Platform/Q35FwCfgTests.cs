@@ -332,22 +332,62 @@ public sealed class Q35FwCfgTests : IDisposable
     }
 
     /// <summary>
-    /// PCIEXBAR's length field sets the MCFG's bus range (measured: end bus 255/127/63). The base of
-    /// the smaller windows is the MCH's business: QEMU 7.2 gave 0xE0000000 for both 0xE8000003 and
-    /// 0xEC000005 (docs/acpi-tables.md §6), the MCH here keeps bit 27 or 26.
+    /// The window the MCH decodes from PCIEXBAR (QEMU mch_update_pciexbar) is the one the MCFG
+    /// describes. Measured with tools/fw-cfg-dump writing each value instead of 0xB0000001: QEMU
+    /// 7.2's 128ADMSK is bit 26 and 64ADMSK bit 25 (one below the datasheet's), so 128 MiB keeps
+    /// bits 26–25 and 64 MiB bit 25 on top of bits 35:28; the reserved length leaves the window as
+    /// it was (off here: no MCFG).
     /// </summary>
     [Theory]
-    [InlineData(0xB000_0001u, 255)]
-    [InlineData(0xE800_0003u, 127)]
-    [InlineData(0xEC00_0005u, 63)]
-    public void McfgBusRangeFollowsPciExBar(uint pciexbar, byte expectedEndBus)
+    [InlineData(0xB000_0000UL, null, 0UL)]                        // enable clear: no window, no MCFG
+    [InlineData(0xB000_0001UL, 0xB000_0000UL, 256UL << 20)]
+    [InlineData(0xEE00_0001UL, 0xE000_0000UL, 256UL << 20)]       // measured
+    [InlineData(0xE800_0003UL, 0xE000_0000UL, 128UL << 20)]       // measured
+    [InlineData(0xEE00_0003UL, 0xE600_0000UL, 128UL << 20)]       // measured
+    [InlineData(0xEC00_0005UL, 0xE000_0000UL, 64UL << 20)]        // measured
+    [InlineData(0xEE00_0005UL, 0xE200_0000UL, 64UL << 20)]        // measured
+    [InlineData(0xEE00_0007UL, null, 0UL)]                        // measured
+    [InlineData(0x1_B000_0001UL, 0x1_B000_0000UL, 256UL << 20)]   // bits 35:32
+    public void PciExBarDecodesAsQemusMch(ulong bar, ulong? expectedBase, ulong expectedSize)
     {
-        ProgramChipsetAsOvmf(_m, pciexbar);
-        var mcfg = Tables(_m)["MCFG"];
-        Assert.Equal(_m.Mch.EcamBase, BinaryPrimitives.ReadUInt64LittleEndian(mcfg.AsSpan(44)));
-        Assert.Equal(0, mcfg[54]);
-        Assert.Equal(expectedEndBus, mcfg[55]);
+        _m.Mch.WriteConfig(0x60, 4, (uint)bar);
+        _m.Mch.WriteConfig(0x64, 4, (uint)(bar >> 32));
+        Assert.Equal(expectedBase, _m.Mch.EcamEnabled ? _m.Mch.EcamBase : null);
+        Assert.Equal(expectedSize, _m.Mch.EcamEnabled ? _m.Mch.EcamSize : 0);
+        var mcfg = Tables(_m).GetValueOrDefault("MCFG");
+        Assert.Equal(expectedBase, mcfg == null ? null : BinaryPrimitives.ReadUInt64LittleEndian(mcfg.AsSpan(44)));
+        if (mcfg != null)
+        {
+            Assert.Equal((0, (expectedSize >> 20) - 1), (mcfg[54], (ulong)mcfg[55]));
+        }
     }
+
+    /// <summary>
+    /// PCI0's 32-bit memory windows around the ECAM window, as QEMU 7.2's DSDT had them (measured
+    /// with tools/fw-cfg-dump writing each PCIEXBAR; <c>iasl -d</c>). Above 4 GiB QEMU takes the
+    /// base as 32 bits: only 0x10000000–0xAFFFFFFF remains, and DRAC becomes a QWordMemory.
+    /// </summary>
+    [Theory]
+    [InlineData(0x8000_0001UL, 0x1000_0000u, 0x7FFF_FFFFu, 0x9000_0000u)]
+    [InlineData(0xE000_0001UL, 0x1000_0000u, 0xDFFF_FFFFu, 0xF000_0000u)]
+    [InlineData(0x1_B000_0001UL, 0x1000_0000u, 0xAFFF_FFFFu, 0u)]
+    public void PciWindowsLeaveOutTheEcamWindow(ulong bar, uint lowStart, uint lowEnd, uint highStart)
+    {
+        _m.Mch.WriteConfig(0x60, 4, (uint)bar);
+        _m.Mch.WriteConfig(0x64, 4, (uint)(bar >> 32));
+        var dsdt = Tables(_m)["DSDT"];
+        Assert.True(Contains(dsdt, Window32(lowStart, lowEnd)));
+        Assert.Equal(highStart != 0, Contains(dsdt, Window32(highStart, 0xFEBF_FFFF)));
+        Assert.False(Contains(dsdt, Window32(0x1000_0000, 0xFEBF_FFFF)));
+
+        var drac = new byte[16];
+        BinaryPrimitives.WriteUInt64LittleEndian(drac, bar & ~1UL);
+        BinaryPrimitives.WriteUInt64LittleEndian(drac.AsSpan(8), (bar & ~1UL) + (256UL << 20) - 1);
+        Assert.Equal(bar > uint.MaxValue, Contains(dsdt, drac));
+    }
+
+    [Fact]
+    public void McfgBusCountFollowsTheWindowSize() => Assert.Equal(0x64, new EcamWindow(0, 100UL << 20).EndBus + 1);
 
     /// <summary>
     /// QEMU 7.2's q35 DSDT as the measurement read it (Platform/Acpi/Data/qemu72-q35-dsdt.aml,

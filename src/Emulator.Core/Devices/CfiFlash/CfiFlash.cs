@@ -12,6 +12,12 @@ namespace Emulator.Core.Devices.CfiFlash;
 /// command. Every operation completes inside the write, as on QEMU. Firmware relies on QEMU's
 /// quirks, reproduced here: clear-status leaves status 0x00 (OVMF's flash detection needs it),
 /// block erase takes effect on the 0x20 write, a finished program keeps returning status.
+///
+/// QEMU's <c>secure=on</c> (pflash_mem_read_with_attrs / pflash_mem_write_with_attrs): an access
+/// from outside SMM that is a write returns MEMTX_ERROR, which x86 TCG drops without a trace (no
+/// state change, the chip stays in whatever mode it was), and one that is a read returns array
+/// bytes (pflash_data_read), never status or CFI data. SMM accesses are ordinary cfi01 accesses.
+/// Reads in read-array mode never reach the device (QEMU's romd mode does not look at attrs either).
 /// </summary>
 public sealed unsafe class CfiFlash : IMmioDevice, IDevice
 {
@@ -44,12 +50,25 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
     private int _bufferHigh;
     private bool _arrayMode = true;
 
-    public CfiFlash(string name, byte* array, ulong size, bool readOnly)
+    /// <summary>
+    /// The CPU is in SMM, so accesses come from SMM (QEMU's attrs.secure is the CPU's HF_SMM_MASK).
+    /// Pushed by the machine at each SMM entry and exit (<see cref="SetSmm"/>) rather than asked
+    /// per write: asking the CPU on every write cost the byte-program path a quarter of its
+    /// throughput (docs/performance.md, flash byte program).
+    /// </summary>
+    private bool _fromSmm;
+
+    /// <summary>Writes must look at their origin: the chip is secure or the CPU is in SMM. One load on the program path.</summary>
+    private bool _checkOrigin;
+
+    public CfiFlash(string name, byte* array, ulong size, bool readOnly, bool secure = false)
     {
         Name = name;
         _array = array;
         _size = size;
         ReadOnly = readOnly;
+        Secure = secure;
+        _checkOrigin = secure;
         _cfiTable = CfiQueryTable.Build(size, SectorSize);
     }
 
@@ -59,6 +78,9 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
     public AccessSizes Sizes => AccessSizes.QemuDefault;
 
     public bool ReadOnly { get; }
+
+    /// <summary>QEMU's <c>cfi.pflash01.secure=on</c>: only SMM may write, and only SMM reads status or CFI data.</summary>
+    public bool Secure { get; }
 
     public ulong Size => _size;
 
@@ -72,11 +94,28 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
 
     public long BlocksErased { get; private set; }
 
+    /// <summary>Write accesses (commands and data) made from SMM, as <see cref="SetSmm"/> tells it.</summary>
+    public long SmmWrites { get; private set; }
+
+    /// <summary>Write accesses from outside SMM that a <see cref="Secure"/> chip dropped.</summary>
+    public long RejectedWrites { get; private set; }
+
     /// <summary>Called by the machine builder once the chip is mapped.</summary>
     public void Attach(PhysicalBus bus, MemoryRegion region)
     {
         _bus = bus;
         _region = region;
+    }
+
+    /// <summary>
+    /// The CPU entered (true) or left SMM: accesses from now on come from there. Never told, every
+    /// access is non-SMM, which for a <see cref="Secure"/> chip means every write is dropped, as
+    /// on QEMU with <c>secure=on</c> and SMM off.
+    /// </summary>
+    public void SetSmm(bool inSmm)
+    {
+        _fromSmm = inSmm;
+        _checkOrigin = Secure || inSmm;
     }
 
     /// <summary>
@@ -120,7 +159,8 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
 
     /// <summary>The command state machine (QEMU vmstate "pflash_cfi01" and the write buffer), not the array.</summary>
     public DeviceState SaveState() => new CfiFlashState(
-        _cycle, _command, _status, _counter, _bufferBase, [.. _buffer], [.. _bufferWritten], _bufferLow, _bufferHigh, _arrayMode, BytesProgrammed, BlocksErased);
+        _cycle, _command, _status, _counter, _bufferBase, [.. _buffer], [.. _bufferWritten], _bufferLow, _bufferHigh, _arrayMode, BytesProgrammed, BlocksErased,
+        SmmWrites, RejectedWrites);
 
     /// <summary>Restores the state machine and switches the bus's direct reads to the recorded mode.</summary>
     public void RestoreState(DeviceState state)
@@ -137,11 +177,19 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
         _bufferHigh = s.BufferHigh;
         BytesProgrammed = s.BytesProgrammed;
         BlocksErased = s.BlocksErased;
+        SmmWrites = s.SmmWrites;
+        RejectedWrites = s.RejectedWrites;
         SetArrayMode(s.ArrayMode);
     }
 
     public ulong Read(ulong offset, int size)
     {
+        if (Secure && !_fromSmm)
+        {
+            // pflash_mem_read_with_attrs: a non-SMM read of a secure chip is pflash_data_read.
+            return ReadArray(offset, size);
+        }
+
         switch (_command)
         {
             case FlashCommand.ReadArray:
@@ -167,6 +215,11 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
 
     public void Write(ulong offset, int size, ulong value)
     {
+        if (_checkOrigin && !AdmitWrite())
+        {
+            return;
+        }
+
         // The hot path: OVMF's byte program (OvmfPkg/QemuFlashFvbServicesRuntimeDxe/QemuFlash.c,
         // QemuFlashWrite: 0x10 then the data byte, per byte, with no read array in between, so
         // the chip stays in command mode). Both cycles of it are settled here with the same
@@ -194,6 +247,22 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
         }
 
         WriteOne(offset, size, value);
+    }
+
+    /// <summary>
+    /// For a write from SMM or to a secure chip: counts an SMM write, or drops a non-SMM one
+    /// (pflash_mem_write_with_attrs's MEMTX_ERROR, which x86 TCG ignores).
+    /// </summary>
+    private bool AdmitWrite()
+    {
+        if (_fromSmm)
+        {
+            SmmWrites++;
+            return true;
+        }
+
+        RejectedWrites++;
+        return false;
     }
 
     private void WriteOne(ulong offset, int size, ulong value)
@@ -456,8 +525,10 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
 
 /// <summary>
 /// A flash chip's command state: write cycle, current command, status, the write-to-buffer count,
-/// window, bytes and the span written, read-array mode, and the program/erase counters.
+/// window, bytes and the span written, read-array mode, the program/erase counters and the
+/// SMM/rejected write counters (absent in older state files: 0).
 /// </summary>
 public sealed record CfiFlashState(
     int Cycle, byte Command, byte Status, int Counter, ulong BufferBase, byte[] Buffer, bool[] BufferWritten,
-    int BufferLow, int BufferHigh, bool ArrayMode, long BytesProgrammed, long BlocksErased) : DeviceState;
+    int BufferLow, int BufferHigh, bool ArrayMode, long BytesProgrammed, long BlocksErased,
+    long SmmWrites = 0, long RejectedWrites = 0) : DeviceState;

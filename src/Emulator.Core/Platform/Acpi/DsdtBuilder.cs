@@ -120,10 +120,12 @@ public static class DsdtBuilder
         };
         if (ecam != null)
         {
-            sb.Add(Device(
-                "DRAC",
-                Name("_HID", String("PNP0C01")),
-                Name("_CRS", AmlResources.Template(AmlResources.DWordMemory(AmlResources.MemoryReadWrite, checked((uint)ecam.Base), checked((uint)(ecam.Base + ecam.Size - 1)))))));
+            // A DWordMemory below 4 GiB, a QWordMemory for a window PCIEXBAR put above it (measured).
+            ulong last = ecam.Base + ecam.Size - 1;
+            var window = last <= uint.MaxValue
+                ? AmlResources.DWordMemory(AmlResources.MemoryReadWrite, (uint)ecam.Base, (uint)last)
+                : AmlResources.QWordMemory(AmlResources.MemoryReadWrite, ecam.Base, last);
+            sb.Add(Device("DRAC", Name("_HID", String("PNP0C01")), Name("_CRS", AmlResources.Template(window))));
         }
 
         return Scope("\\_SB", [.. sb]);
@@ -157,18 +159,24 @@ public static class DsdtBuilder
         return AmlResources.Template([.. windows]);
     }
 
-    /// <summary>The 32-bit window minus the ECAM window: none, one or two pieces in address order.</summary>
+    /// <summary>
+    /// The 32-bit window without the ECAM window: the part below the ECAM base and the part after
+    /// the ECAM end, each when not empty. QEMU 7.2 takes the base as a 32-bit value here — measured
+    /// with PCIEXBAR 0x1B0000001: the window became 0x10000000–0xAFFFFFFF — so this does too; for a
+    /// window below 4 GiB it is plain subtraction (measured at 0x80000000, 0xB0000000, 0xE0000000).
+    /// </summary>
     private static IEnumerable<(uint Start, uint End)> Without((uint Start, uint End) window, EcamWindow? ecam)
     {
-        if (ecam == null || ecam.Base > window.End || ecam.Base + ecam.Size - 1 < window.Start)
+        if (ecam == null)
         {
             yield return window;
             yield break;
         }
 
-        if (ecam.Base > window.Start)
+        uint base32 = unchecked((uint)ecam.Base);
+        if (base32 > window.Start)
         {
-            yield return (window.Start, (uint)(ecam.Base - 1));
+            yield return (window.Start, Math.Min(base32 - 1, window.End));
         }
 
         ulong after = ecam.Base + ecam.Size;
