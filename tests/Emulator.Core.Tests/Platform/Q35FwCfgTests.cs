@@ -325,6 +325,11 @@ public sealed class Q35FwCfgTests : IDisposable
         Assert.False(Contains(tables["DSDT"], "DRAC"u8.ToArray()));
         Assert.True(Contains(tables["DSDT"], Window32(0x1000_0000, 0xFEBF_FFFF)));
 
+        // PMBASE without ACPI_CNTL's ACPI_EN: still no PM base (measured: PM1a 0, GPE0 0x20).
+        _m.Reset();
+        _m.Lpc.WriteConfig(0x40, 4, 0x601);
+        Assert.Equal(QemuResetStateFadt, Convert.ToHexStringLower(Tables(_m)["FACP"]));
+
         // The next reset rebuilds from what is programmed by then.
         _m.Reset();
         ProgramChipsetAsOvmf(_m);
