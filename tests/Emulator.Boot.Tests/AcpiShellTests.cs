@@ -5,6 +5,8 @@ using System.Text.RegularExpressions;
 using Emulator.Core.Machine;
 using Emulator.Core.Platform.Acpi;
 
+using static Emulator.Boot.Tests.AcpiBytes;
+
 namespace Emulator.Boot.Tests;
 
 /// <summary>
@@ -108,19 +110,6 @@ public partial class AcpiShellTests
         var m = Regex.Match(text, "^" + Regex.Escape(name) + @"\s+([0-9A-F]{16})$", RegexOptions.Multiline);
         Assert.True(m.Success, $"'{name}' not in the dmem output");
         return ulong.Parse(m.Groups[1].Value, NumberStyles.HexNumber);
-    }
-
-    private static uint U32(byte[] b, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(offset));
-
-    private static int Sum(ReadOnlySpan<byte> bytes)
-    {
-        int sum = 0;
-        foreach (byte b in bytes)
-        {
-            sum = (sum + b) & 0xFF;
-        }
-
-        return sum;
     }
 
     [GeneratedRegex(@"\x1b\[[0-9;=]*[A-Za-z]")]

@@ -7,7 +7,7 @@
 ;   3. the file directory (key 0x19, 2052 bytes) and each file's first min(size, 16 KiB) bytes in
 ;      directory order; then EE EE.
 ; The file keys below are q35's (0x28-0x2A); on pc the probe bytes are meaningless.
-; Build: nasm -f bin fw-cfg-dump.asm -o fw-cfg-dump.bin
+; Build: nasm -f bin fw-cfg-dump.asm -o fw-cfg-dump.bin   (-DNO_CHIPSET_SETUP: skip the register setup)
 ; Run:   qemu-system-x86_64 -machine q35,accel=tcg -nodefaults -m 256 -smp 1 -display none \
 ;          -serial file:out.bin -bios fw-cfg-dump.bin      (then: python3 split.py out.bin outdir)
 bits 16
@@ -25,6 +25,7 @@ start:
     mov es, ax
     mov ss, ax
     mov sp, 0x7000
+%ifndef NO_CHIPSET_SETUP      ; nasm -DNO_CHIPSET_SETUP: leave the registers at their reset values
     ; MCH PCIEXBAR (00:00.0 0x60/0x64)
     mov eax, 0x80000060
     call cfgaddr
@@ -48,6 +49,7 @@ start:
     in al, dx
     or al, 0x80
     out dx, al
+%endif
 %include "probes.inc"     ; e.g. "SMI_PROBE 3" per line
     ; requested-features read back (8 bytes)
     mov ax, [cs:reqkey]

@@ -54,10 +54,12 @@ public sealed partial class PcMachine
 
     /// <summary>
     /// The registers the tables depend on, read from the board's devices as QEMU's acpi_build
-    /// reads their properties at the first select after a reset: the PM base (0 while PM I/O is
-    /// off) and, on q35, the ECAM window the MCH's PCIEXBAR maps (none while disabled: no MCFG).
+    /// reads their properties at the first select after a reset: the PM base — on q35 only while
+    /// ACPI_CNTL decodes the PM block (lpc_ich9.c ich9_lpc_pmbase_sci_update: pm_io_base 0
+    /// otherwise; measured: PMBASE 0x601 without ACPI_EN gives PM1a 0, GPE0 0x20) — and, on q35,
+    /// the ECAM window the MCH's PCIEXBAR maps (none while disabled: no MCFG).
     /// </summary>
-    private AcpiBoardRegisters AcpiBoardRegisters() => new(
-        PmBase,
-        Options.Chipset == PcChipset.Q35 && Mch.EcamEnabled ? new EcamWindow(Mch.EcamBase, Mch.EcamSize) : null);
+    private AcpiBoardRegisters AcpiBoardRegisters() => Options.Chipset == PcChipset.Q35
+        ? new(Lpc.PmIoEnabled ? Lpc.PmBase : (ushort)0, Mch.EcamEnabled ? new EcamWindow(Mch.EcamBase, Mch.EcamSize) : null)
+        : new(PmBase, null);
 }

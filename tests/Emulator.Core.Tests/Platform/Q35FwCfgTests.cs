@@ -15,9 +15,10 @@ namespace Emulator.Core.Tests.Platform;
 /// PMBASE 0x601/ACPI_CNTL 0x80 and PCIEXBAR 0xB0000001 as OVMF does, then copies the directory and
 /// every file to COM1; run as <c>qemu-system-x86_64 -machine q35,accel=tcg -nodefaults -m 256 -smp 1
 /// -display none -serial file:out.bin -bios fw-cfg-dump.bin</c>, also with <c>smm=off</c> and
-/// <c>-global ICH9-LPC.disable_s3=1</c>, and with SMI feature probes before the dump. Each machine
-/// here is programmed the same way first (<see cref="ProgramLikeOvmf"/>), so the tables see the PM
-/// base and the ECAM window QEMU saw.
+/// <c>-global ICH9-LPC.disable_s3=1</c>, with SMI feature probes before the dump, and built with
+/// <c>-DNO_CHIPSET_SETUP</c> for the tables QEMU builds from the registers' reset values. The
+/// tests program the chipset the same way (<see cref="ProgramChipsetAsOvmf"/>) before the first
+/// read of an ACPI file.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class Q35FwCfgTests : IDisposable
@@ -29,6 +30,12 @@ public sealed class Q35FwCfgTests : IDisposable
         "46414350f40000000300424f434853204258504320202020010000004258504301000000000000004000000001000900b2000000020300000006000000000000040600000000000000000000080600002006000000000000040200041000"
         + "0000ff0fff0f000000000000000032020000a584000001080000f90c0000000000000f00000000000000000000004000000000000000012000000006000000000000000000000000000000000000011000000406000000000000000000"
         + "000000000000000000000000000000000000000000012000000806000000000000018000002006000000000000000000000000000000000000";
+
+    /// <summary>The FADT QEMU builds before anything is programmed: PM base 0 (GPE0 still at +0x20).</summary>
+    private const string QemuResetStateFadt =
+        "46414350f40000000300424f434853204258504320202020010000004258504301000000000000004000000001000900b2000000020300000000000000000000040000000000000000000000080000002000000000000000040200041000"
+        + "0000ff0fff0f000000000000000032020000a584000001080000f90c0000000000000f00000000000000000000004000000000000000012000000000000000000000000000000000000000000000011000000400000000000000000000"
+        + "000000000000000000000000000000000000000000012000000800000000000000018000002000000000000000000000000000000000000000";
 
     private const string QemuMadt =
         "41504943780000000100424f4348532042585043202020200100000042585043010000000000e0fe010000000008000001000000010c00000000c0fe00000000020a0000020000000000020a0005050000000d00020a00090900"
@@ -50,29 +57,36 @@ public sealed class Q35FwCfgTests : IDisposable
 
     public void Dispose() => _m.Dispose();
 
-    private static PcMachine NewMachine(bool smm = true, bool disableS3 = false)
+    private static PcMachine NewMachine(bool smm = true, bool disableS3 = false) => new(new MachineOptions
     {
-        var m = new PcMachine(new MachineOptions
-        {
-            Chipset = PcChipset.Q35,
-            Smm = smm,
-            DisableS3 = disableS3,
-            Flash = [new("code", new byte[0x200000], true)],
-        });
-        ProgramLikeOvmf(m);
-        return m;
+        Chipset = PcChipset.Q35,
+        Smm = smm,
+        DisableS3 = disableS3,
+        Flash = [new("code", new byte[0x200000], true)],
+    });
+
+    /// <summary>A PCI configuration write through 0xCF8/0xCFC on bus 0.</summary>
+    private static void ConfigWrite(PcMachine m, int device, int offset, int size, uint value)
+    {
+        m.Ports.Write(0xCF8, 4, 0x8000_0000u | (uint)(device << 11) | (uint)(offset & 0xFC));
+        m.Ports.Write((ushort)(0xCFC + (offset & 3)), size, value);
     }
 
-    /// <summary>What OVMF's SEC and PlatformPei (and the measuring -bios) program before fw_cfg's ACPI files are read: PMBASE 0x601, ACPI_CNTL 0x80, PCIEXBAR 0xB0000001.</summary>
-    private static void ProgramLikeOvmf(PcMachine m)
+    /// <summary>
+    /// What OVMF programs before BDS reads the ACPI files, in its order (PlatformInitLib Platform.c,
+    /// BaseRomAcpiTimerLib): PCIEXBAR 0x60 ← 0, 0x64 ← 0, 0x60 ← base | enable; PMBASE ← 0x601;
+    /// ACPI_CNTL |= ACPI_EN. The same writes as tools/fw-cfg-dump.
+    /// </summary>
+    private static void ProgramChipsetAsOvmf(PcMachine m, uint pciexbar = 0xB000_0001)
     {
-        m.Lpc.WriteConfig(0x40, 4, 0x601);
-        m.Lpc.WriteConfig(0x44, 1, 0x80);
-        m.Mch.WriteConfig(0x64, 4, 0);
-        m.Mch.WriteConfig(0x60, 4, 0xB000_0001);
+        ConfigWrite(m, 0, 0x60, 4, 0);
+        ConfigWrite(m, 0, 0x64, 4, 0);
+        ConfigWrite(m, 0, 0x60, 4, pciexbar);
+        ConfigWrite(m, 0x1F, 0x40, 4, 0x601);
+        ConfigWrite(m, 0x1F, 0x44, 1, 0x80);
     }
 
-    /// <summary>The tables in the served blob after the FACS, by signature.</summary>
+    /// <summary>The tables in the served blob after the FACS, by signature (the first read after a reset builds them).</summary>
     private static Dictionary<string, byte[]> Tables(PcMachine m)
     {
         var blob = ReadFile(m, AcpiTableBuilder.TablesFile)!;
@@ -154,6 +168,11 @@ public sealed class Q35FwCfgTests : IDisposable
         var dsdt = Tables(noS3)["DSDT"];
         Assert.False(Contains(dsdt, "_S3_"u8.ToArray()));
         Assert.True(Contains(dsdt, "_S4_"u8.ToArray()));
+
+        // pc's -global PIIX4_PM.disable_s3=1 does the same (measured: same bytes, no \_S3).
+        using var pcNoS3 = new PcMachine(new MachineOptions { DisableS3 = true, Flash = [new("code", new byte[0x200000], true)] });
+        Assert.Equal([0x80, 0x00, 0x00, 0x01, 0x82, 0x80], ReadFile(pcNoS3, "etc/system-states"));
+        Assert.False(Contains(Tables(pcNoS3)["DSDT"], "_S3_"u8.ToArray()));
     }
 
     [Fact]
@@ -210,8 +229,28 @@ public sealed class Q35FwCfgTests : IDisposable
     }
 
     [Fact]
+    public void RequestedFeaturesIgnoreDataPortWritesAndSurviveASnapshot()
+    {
+        // QEMU 2.4+ ignores data-port writes: only DMA reaches the file.
+        Select(_m, _m.FwCfg.FileKey(SmiFeatureNegotiation.RequestedFile)!.Value);
+        _m.Ports.Write(FwCfg.BasePort + 1, 1, 0x01);
+        Assert.Equal(new byte[8], ReadFile(_m, SmiFeatureNegotiation.RequestedFile));
+
+        Request(_m, 0x1);
+        Assert.Equal(1, FeaturesOk(_m));
+        var device = _m.Device(_m.SmiFeatures!.Name)!;
+        var saved = device.SaveState();
+        _m.Reset();
+        Assert.Equal(0UL, _m.SmiFeatures.Negotiated);
+        device.RestoreState(saved);
+        Assert.Equal((1, 0x1UL), (_m.SmiFeatures.FeaturesOk[0], _m.SmiFeatures.Negotiated));
+        Assert.Equal([0x01, 0, 0, 0, 0, 0, 0, 0], ReadFile(_m, SmiFeatureNegotiation.RequestedFile));
+    }
+
+    [Fact]
     public void FixedTablesAreQemusByteForByte()
     {
+        ProgramChipsetAsOvmf(_m);
         var tables = Tables(_m);
         Assert.Equal(QemuFadt, Convert.ToHexStringLower(tables["FACP"]));
         Assert.Equal(QemuMadt, Convert.ToHexStringLower(tables["APIC"]));
@@ -224,6 +263,7 @@ public sealed class Q35FwCfgTests : IDisposable
     public void WithoutSmmTheFadtHasNoSmiCommand()
     {
         using var noSmm = NewMachine(smm: false);
+        ProgramChipsetAsOvmf(noSmm);
         var fadt = Tables(noSmm)["FACP"];
         Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(fadt.AsSpan(48)));
         Assert.Equal(0, fadt[52]);
@@ -238,6 +278,7 @@ public sealed class Q35FwCfgTests : IDisposable
     [Fact]
     public void LoaderInstallsQemusTablesInQemusOrder()
     {
+        ProgramChipsetAsOvmf(_m);
         var files = new Dictionary<string, byte[]?>();
         var loader = new TableLoaderInterpreter(name => files.TryGetValue(name, out var data) ? data : files[name] = ReadFile(_m, name));
         var installed = loader.Run(ReadFile(_m, AcpiTableBuilder.LoaderFile)!);
@@ -263,6 +304,7 @@ public sealed class Q35FwCfgTests : IDisposable
     [Fact]
     public void DsdtDescribesAPciExpressRootAroundTheEcamWindow()
     {
+        ProgramChipsetAsOvmf(_m);
         var dsdt = Tables(_m)["DSDT"];
         Assert.True(Contains(dsdt, [0x0C, 0x41, 0xD0, 0x0A, 0x08]));      // EisaId("PNP0A08")
         Assert.True(Contains(dsdt, "DRAC"u8.ToArray()));
@@ -274,14 +316,43 @@ public sealed class Q35FwCfgTests : IDisposable
         Assert.False(Contains(dsdt, Window32(0x1000_0000, 0xFEBF_FFFF)));
     }
 
-    /// <summary>The window the MCH decodes from PCIEXBAR (QEMU mch_update_pciexbar) is the one MCFG describes.</summary>
+    [Fact]
+    public void BeforeTheFirmwareProgramsTheChipsetThereIsNoPmBaseAndNoMcfg()
+    {
+        var tables = Tables(_m);
+        Assert.Equal(QemuResetStateFadt, Convert.ToHexStringLower(tables["FACP"]));
+        Assert.Equal(["DSDT", "FACP", "APIC", "HPET", "WAET", "RSDT"], tables.Keys);
+        Assert.False(Contains(tables["DSDT"], "DRAC"u8.ToArray()));
+        Assert.True(Contains(tables["DSDT"], Window32(0x1000_0000, 0xFEBF_FFFF)));
+
+        // PMBASE without ACPI_CNTL's ACPI_EN: still no PM base (measured: PM1a 0, GPE0 0x20).
+        _m.Reset();
+        _m.Lpc.WriteConfig(0x40, 4, 0x601);
+        Assert.Equal(QemuResetStateFadt, Convert.ToHexStringLower(Tables(_m)["FACP"]));
+
+        // The next reset rebuilds from what is programmed by then.
+        _m.Reset();
+        ProgramChipsetAsOvmf(_m);
+        Assert.Equal(QemuFadt, Convert.ToHexStringLower(Tables(_m)["FACP"]));
+    }
+
+    /// <summary>
+    /// The window the MCH decodes from PCIEXBAR (QEMU mch_update_pciexbar) is the one the MCFG
+    /// describes. Measured with tools/fw-cfg-dump writing each value instead of 0xB0000001: QEMU
+    /// 7.2's 128ADMSK is bit 26 and 64ADMSK bit 25 (one below the datasheet's), so 128 MiB keeps
+    /// bits 26–25 and 64 MiB bit 25 on top of bits 35:28; the reserved length leaves the window as
+    /// it was (off here: no MCFG).
+    /// </summary>
     [Theory]
     [InlineData(0xB000_0000UL, null, 0UL)]                        // enable clear: no window, no MCFG
     [InlineData(0xB000_0001UL, 0xB000_0000UL, 256UL << 20)]
-    [InlineData(0xE800_0003UL, 0xE800_0000UL, 128UL << 20)]       // bit 27 is address with 128 MiB
-    [InlineData(0xE800_0001UL, 0xE000_0000UL, 256UL << 20)]       // but not with 256 MiB
-    [InlineData(0xEC00_0005UL, 0xE400_0000UL, 64UL << 20)]       // QEMU 7.2 adds only 64ADMSK (bit 26) with 64 MiB: bit 27 drops
-    [InlineData(0xE000_0007UL, 0xB000_0000UL, 256UL << 20)]       // reserved length: logged, the window stays as it was
+    [InlineData(0xEE00_0001UL, 0xE000_0000UL, 256UL << 20)]       // measured
+    [InlineData(0xE800_0003UL, 0xE000_0000UL, 128UL << 20)]       // measured
+    [InlineData(0xEE00_0003UL, 0xE600_0000UL, 128UL << 20)]       // measured
+    [InlineData(0xEC00_0005UL, 0xE000_0000UL, 64UL << 20)]        // measured
+    [InlineData(0xEE00_0005UL, 0xE200_0000UL, 64UL << 20)]        // measured
+    [InlineData(0xEE00_0007UL, null, 0UL)]                        // measured
+    [InlineData(0x1_B000_0001UL, 0x1_B000_0000UL, 256UL << 20)]   // bits 35:32
     public void PciExBarDecodesAsQemusMch(ulong bar, ulong? expectedBase, ulong expectedSize)
     {
         _m.Mch.WriteConfig(0x60, 4, (uint)bar);
@@ -290,8 +361,56 @@ public sealed class Q35FwCfgTests : IDisposable
         Assert.Equal(expectedSize, _m.Mch.EcamEnabled ? _m.Mch.EcamSize : 0);
         var mcfg = Tables(_m).GetValueOrDefault("MCFG");
         Assert.Equal(expectedBase, mcfg == null ? null : BinaryPrimitives.ReadUInt64LittleEndian(mcfg.AsSpan(44)));
+        if (mcfg != null)
+        {
+            Assert.Equal((0, (expectedSize >> 20) - 1), (mcfg[54], (ulong)mcfg[55]));
+        }
+    }
+
+    /// <summary>
+    /// PCI0's 32-bit memory windows around the ECAM window, as QEMU 7.2's DSDT had them (measured
+    /// with tools/fw-cfg-dump writing each PCIEXBAR; <c>iasl -d</c>). Above 4 GiB QEMU takes the
+    /// base as 32 bits: only 0x10000000–0xAFFFFFFF remains, and DRAC becomes a QWordMemory.
+    /// </summary>
+    [Theory]
+    [InlineData(0x8000_0001UL, 0x1000_0000u, 0x7FFF_FFFFu, 0x9000_0000u)]
+    [InlineData(0xE000_0001UL, 0x1000_0000u, 0xDFFF_FFFFu, 0xF000_0000u)]
+    [InlineData(0x1_B000_0001UL, 0x1000_0000u, 0xAFFF_FFFFu, 0u)]
+    public void PciWindowsLeaveOutTheEcamWindow(ulong bar, uint lowStart, uint lowEnd, uint highStart)
+    {
+        _m.Mch.WriteConfig(0x60, 4, (uint)bar);
+        _m.Mch.WriteConfig(0x64, 4, (uint)(bar >> 32));
+        var dsdt = Tables(_m)["DSDT"];
+        Assert.True(Contains(dsdt, Window32(lowStart, lowEnd)));
+        Assert.Equal(highStart != 0, Contains(dsdt, Window32(highStart, 0xFEBF_FFFF)));
+        Assert.False(Contains(dsdt, Window32(0x1000_0000, 0xFEBF_FFFF)));
+
+        var drac = new byte[16];
+        BinaryPrimitives.WriteUInt64LittleEndian(drac, bar & ~1UL);
+        BinaryPrimitives.WriteUInt64LittleEndian(drac.AsSpan(8), (bar & ~1UL) + (256UL << 20) - 1);
+        Assert.Equal(bar > uint.MaxValue, Contains(dsdt, drac));
     }
 
     [Fact]
     public void McfgBusCountFollowsTheWindowSize() => Assert.Equal(0x64, new EcamWindow(0, 100UL << 20).EndBus + 1);
+
+    /// <summary>
+    /// QEMU 7.2's q35 DSDT as the measurement read it (Platform/Acpi/Data/qemu72-q35-dsdt.aml,
+    /// 8232 bytes: OVMF's PM base and ECAM, no SMI features negotiated, COM1 present). emu's PCI
+    /// interrupt routing (\PICF, \_PIC, PRTP/PRTA/_PRT, IQST, IQCR, LNKA–H, GSIA–H) and the LPC's
+    /// PIRQ region and fields are byte strings of it.
+    /// </summary>
+    [Fact]
+    public void InterruptRoutingIsQemusByteForByte()
+    {
+        var qemu = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Platform", "Acpi", "Data", "qemu72-q35-dsdt.aml"));
+        Assert.Equal(8232, qemu.Length);
+        var routing = Aml.Concat(Q35InterruptRouting.RootTerms());
+        Assert.True(Contains(qemu, routing), "the routing terms are not QEMU's");
+        Assert.True(Contains(qemu, Aml.Concat(Q35InterruptRouting.LpcPirqTerms("PCI0.SF8"))), "the PIRQ region and fields are not QEMU's");
+
+        ProgramChipsetAsOvmf(_m);
+        var dsdt = Tables(_m)["DSDT"];
+        Assert.True(Contains(dsdt, routing));
+    }
 }

@@ -76,8 +76,8 @@ public sealed class MchHostBridge : PciFunction
     private const ulong PciexbarSize128M = 0x2;
     private const ulong PciexbarSize64M = 0x4;
     private const ulong PciexbarAddressMask = 0xF_F000_0000;
-    private const ulong PciexbarAddress128Bit = 1UL << 27;
-    private const ulong PciexbarAddress64Bit = 1UL << 26;
+    private const ulong PciexbarAddress128Bit = 1UL << 26;   // QEMU's 128ADMSK and 64ADMSK sit one bit below the
+    private const ulong PciexbarAddress64Bit = 1UL << 25;    // datasheet's 27/26 (measured: docs/acpi-tables.md §6)
     private const uint OneMiB = 1 << 20;
 
     private readonly ushort _extendedTsegMegabytes;

@@ -8,7 +8,8 @@ namespace Emulator.Core.Platform.Acpi;
 /// nested calls in the shape of its ASL: <c>Scope("\\_SB", Device("PCI0", Name("_HID", EisaId("PNP0A03"))))</c>.
 /// Only what the generator uses is here: name strings, data objects (integers, strings,
 /// buffers, packages), the named objects Scope, Device, Processor, Name, Method,
-/// OperationRegion and Field, and the few statements and operators a method body needs.
+/// OperationRegion, Field and CreateDWordField, and the few statements and operators a method
+/// body needs.
 /// </summary>
 public static class Aml
 {
@@ -35,6 +36,12 @@ public static class Aml
     private const byte StoreOp = 0x70;
     private const byte SubtractOp = 0x74;
     private const byte IncrementOp = 0x75;
+    private const byte AndOp = 0x7B;
+    private const byte OrOp = 0x7D;
+    private const byte CreateDWordFieldOp = 0x8A;
+    private const byte LEqualOp = 0x93;
+    private const byte IfOp = 0xA0;
+    private const byte ElseOp = 0xA1;
     private const byte DerefOfOp = 0x83;
     private const byte SizeOfOp = 0x87;
     private const byte IndexOp = 0x88;
@@ -200,21 +207,46 @@ public static class Aml
     public static byte[] OperationRegion(string name, byte space, ulong offset, ulong length) =>
         [ExtOpPrefix, OpRegionOp, .. NameString(name), space, .. Integer(offset), .. Integer(length)];
 
-    /// <summary>Field(region, flags) { name, bits; ... }: named fields packed from bit 0 in order.</summary>
+    /// <summary>
+    /// Field(region, flags) { name, bits; ... }: named fields packed from bit 0 in order; an empty
+    /// name is a ReservedField that skips the bits (ASL's Offset()).
+    /// </summary>
     public static byte[] Field(string region, byte flags, params (string Name, int Bits)[] fields)
     {
         var list = new List<byte>();
         foreach (var (name, bits) in fields)
         {
-            // A FieldElement's PkgLength encodes the bit width itself (§20.2.5.2 NamedField),
-            // not a byte count that includes its own encoding.
-            list.AddRange(NameSeg(name));
+            // A FieldElement's PkgLength encodes the bit width itself (§20.2.5.2 NamedField,
+            // ReservedField 0x00), not a byte count that includes its own encoding.
+            list.AddRange(name.Length == 0 ? [ZeroOp] : NameSeg(name));
             int count = Enumerable.Range(1, 4).First(c => FitsLength(bits, c));
             list.AddRange(EncodeLength(bits, count));
         }
 
         return WithPkgLength([ExtOpPrefix, FieldOp], [.. NameString(region), flags, .. list]);
     }
+
+    /// <summary>CreateDWordField(source, byteIndex, name).</summary>
+    public static byte[] CreateDWordField(byte[] source, byte[] byteIndex, string name) =>
+        [CreateDWordFieldOp, .. source, .. byteIndex, .. NameString(name)];
+
+    /// <summary>A method invocation: the method's name, then its arguments.</summary>
+    public static byte[] Call(string method, params byte[][] args) => [.. NameString(method), .. Concat(args)];
+
+    /// <summary>If(predicate) { body }.</summary>
+    public static byte[] If(byte[] predicate, params byte[][] body) => WithPkgLength([IfOp], [.. predicate, .. Concat(body)]);
+
+    /// <summary>Else { body }, directly after an If.</summary>
+    public static byte[] Else(params byte[][] body) => WithPkgLength([ElseOp], Concat(body));
+
+    /// <summary>LEqual(a, b).</summary>
+    public static byte[] LEqual(byte[] a, byte[] b) => [LEqualOp, .. a, .. b];
+
+    /// <summary>And(a, b, target); the NullName target (<c>NameString("")</c>) keeps only the result.</summary>
+    public static byte[] And(byte[] a, byte[] b, byte[] target) => [AndOp, .. a, .. b, .. target];
+
+    /// <summary>Or(a, b, target).</summary>
+    public static byte[] Or(byte[] a, byte[] b, byte[] target) => [OrOp, .. a, .. b, .. target];
 
     /// <summary>Return(value).</summary>
     public static byte[] Return(byte[] value) => [ReturnOp, .. value];

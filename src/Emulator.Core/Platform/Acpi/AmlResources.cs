@@ -20,6 +20,10 @@ public static class AmlResources
     private const byte DWordAddressTag = 0x87;
     private const byte WordAddressTag = 0x88;
     private const byte QWordAddressTag = 0x8A;
+    private const byte ExtendedInterruptTag = 0x89;
+
+    /// <summary>Extended interrupt flags (§6.4.3.6): consumer (bit 0), level-triggered (bit 1 clear), active high (bit 2 clear), shared (bit 3).</summary>
+    private const byte InterruptConsumerLevelHighShared = 0x09;
 
     // Address space descriptors (§6.4.3.5): resource type, general flags, type-specific flags.
     private const byte MemoryRange = 0;
@@ -49,6 +53,22 @@ public static class AmlResources
         BinaryPrimitives.WriteUInt16LittleEndian(d.AsSpan(4), maximum);
         d[6] = alignment;
         d[7] = length;
+        return d;
+    }
+
+    /// <summary>Interrupt(ResourceConsumer, Level, ActiveHigh, Shared) { interrupts }: the extended interrupt descriptor (§6.4.3.6), as PCI interrupt links use.</summary>
+    public static byte[] Interrupt(params uint[] interrupts)
+    {
+        var d = new byte[5 + (4 * interrupts.Length)];
+        d[0] = ExtendedInterruptTag;
+        BinaryPrimitives.WriteUInt16LittleEndian(d.AsSpan(1), (ushort)(d.Length - 3));
+        d[3] = InterruptConsumerLevelHighShared;
+        d[4] = checked((byte)interrupts.Length);
+        for (int i = 0; i < interrupts.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(d.AsSpan(5 + (4 * i)), interrupts[i]);
+        }
+
         return d;
     }
 

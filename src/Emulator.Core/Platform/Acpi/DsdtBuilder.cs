@@ -11,8 +11,9 @@ namespace Emulator.Core.Platform.Acpi;
 /// _DSM methods are left out because the machine they describe is not the one modelled here.
 /// On q35 (<see cref="AcpiPlatform.PciExpress"/>) PCI0 is a PCI Express root (PNP0A08, _CID
 /// PNP0A03), \_SB.DRAC reserves the ECAM window the firmware enabled and PCI0's 32-bit window
-/// leaves it out, and the ISA devices sit under the LPC bridge SF8 (00:1f.0), as in QEMU 7.2's
-/// q35 DSDT (build_dsdt, build_q35_dram_controller; docs/acpi-tables.md "q35").
+/// leaves it out, the PCI interrupt routing (<see cref="Q35InterruptRouting"/>) follows the root,
+/// and the ISA devices sit under the LPC bridge SF8 (00:1f.0) with its PIRQ fields, as in QEMU
+/// 7.2's q35 DSDT (build_dsdt, build_q35_dram_controller; docs/acpi-tables.md §6).
 /// </summary>
 public static class DsdtBuilder
 {
@@ -40,6 +41,11 @@ public static class DsdtBuilder
         }
 
         terms.Add(p.PciExpress ? PciExpressRoot(ecam) : Scope("\\_SB", Device("PCI0", Name("_HID", EisaId("PNP0A03")), Name("_ADR", Integer(0)), Name("_UID", Integer(0)))));
+        if (p.PciExpress)
+        {
+            terms.AddRange(Q35InterruptRouting.RootTerms());
+        }
+
         if (p.HpetAddress is { } hpet)
         {
             terms.Add(Scope("\\_SB", Device(
@@ -114,10 +120,12 @@ public static class DsdtBuilder
         };
         if (ecam != null)
         {
-            sb.Add(Device(
-                "DRAC",
-                Name("_HID", String("PNP0C01")),
-                Name("_CRS", AmlResources.Template(AmlResources.DWordMemory(AmlResources.MemoryReadWrite, checked((uint)ecam.Base), checked((uint)(ecam.Base + ecam.Size - 1)))))));
+            // A DWordMemory below 4 GiB, a QWordMemory for a window PCIEXBAR put above it (measured).
+            ulong last = ecam.Base + ecam.Size - 1;
+            var window = last <= uint.MaxValue
+                ? AmlResources.DWordMemory(AmlResources.MemoryReadWrite, (uint)ecam.Base, (uint)last)
+                : AmlResources.QWordMemory(AmlResources.MemoryReadWrite, ecam.Base, last);
+            sb.Add(Device("DRAC", Name("_HID", String("PNP0C01")), Name("_CRS", AmlResources.Template(window))));
         }
 
         return Scope("\\_SB", [.. sb]);
@@ -151,18 +159,24 @@ public static class DsdtBuilder
         return AmlResources.Template([.. windows]);
     }
 
-    /// <summary>The 32-bit window minus the ECAM window: none, one or two pieces in address order.</summary>
+    /// <summary>
+    /// The 32-bit window without the ECAM window: the part below the ECAM base and the part after
+    /// the ECAM end, each when not empty. QEMU 7.2 takes the base as a 32-bit value here — measured
+    /// with PCIEXBAR 0x1B0000001: the window became 0x10000000–0xAFFFFFFF — so this does too; for a
+    /// window below 4 GiB it is plain subtraction (measured at 0x80000000, 0xB0000000, 0xE0000000).
+    /// </summary>
     private static IEnumerable<(uint Start, uint End)> Without((uint Start, uint End) window, EcamWindow? ecam)
     {
-        if (ecam == null || ecam.Base > window.End || ecam.Base + ecam.Size - 1 < window.Start)
+        if (ecam == null)
         {
             yield return window;
             yield break;
         }
 
-        if (ecam.Base > window.Start)
+        uint base32 = unchecked((uint)ecam.Base);
+        if (base32 > window.Start)
         {
-            yield return (window.Start, (uint)(ecam.Base - 1));
+            yield return (window.Start, Math.Min(base32 - 1, window.End));
         }
 
         ulong after = ecam.Base + ecam.Size;
@@ -196,7 +210,12 @@ public static class DsdtBuilder
     {
         uint device = p.IsaBridgeAddress >> 16;
         uint function = p.IsaBridgeAddress & 0xFFFF;
+        string name = $"S{(device << 3) | function:X2}";
         var terms = new List<byte[]> { Name("_ADR", Integer(p.IsaBridgeAddress)) };
+        if (p.PciExpress)
+        {
+            terms.AddRange(Q35InterruptRouting.LpcPirqTerms($"PCI0.{name}"));
+        }
         foreach (var isa in p.IsaDevices)
         {
             var body = new List<byte[]> { Name("_HID", EisaId(isa.Hid)) };
@@ -220,6 +239,6 @@ public static class DsdtBuilder
             terms.Add(Device(isa.Name, [.. body]));
         }
 
-        return Device($"S{(device << 3) | function:X2}", [.. terms]);
+        return Device(name, [.. terms]);
     }
 }
