@@ -33,8 +33,18 @@ CACHE = os.path.join(ROOT, "firmware-fixtures", "cache")
 OUT = os.path.join(ROOT, "tests", "Emulator.Boot.Tests", "Data", "qemu72-console")
 PROMPT = b"Shell>"
 
-# name -> images relative to firmware-fixtures/cache: {"code", "vars"} or {"firmware"}. The pc
-# machine's builds only: the secboot builds need Q35 with SMM.
+# name -> images relative to firmware-fixtures/cache: {"code", "vars"} or {"firmware"}; the
+# -machine value when it is not "pc" (the q35 recordings: the boot tests build emu's Q35 board for
+# them; the secboot builds need Q35 with SMM, QEMU's TCG default); "globals", -global options
+# (the flash chips' secure=on as libvirt sets it for Secure Boot, the 2 MB secboot builds'
+# ICH9-LPC.disable_s3=1 as Debian passes it); "binary", qemu-system-i386 for the IA32 builds
+# (QEMU's qemu32 CPU); "end", the console text of the end state when it is not the Shell prompt
+# (with Microsoft's or the snakeoil keys enrolled, Secure Boot refuses the unsigned Shell and BDS
+# waits at "Press any key to enter the Boot Manager Menu."; trixie's Secure Boot builds carry no
+# Shell at all and end there too).
+SECURE = ["driver=cfi.pflash01,property=secure,value=on"]
+NO_S3 = ["ICH9-LPC.disable_s3=1"]
+BOOT_MANAGER = "Boot Manager Menu."
 FIXTURES = {
     "bookworm-2m": {"code": "OVMF_CODE.fd", "vars": "OVMF_VARS.fd"},
     "bookworm-4m": {"code": "OVMF_CODE_4M.fd", "vars": "OVMF_VARS_4M.fd"},
@@ -42,6 +52,19 @@ FIXTURES = {
     "trixie-4m": {"code": "trixie/OVMF_CODE_4M.fd", "vars": "trixie/OVMF_VARS_4M.fd"},
     "trixie-unified": {"firmware": "trixie/OVMF.fd"},
     "trixie-ia32-4m": {"code": "trixie/OVMF32_CODE_4M.fd", "vars": "trixie/OVMF32_VARS_4M.fd"},
+    "bookworm-4m-q35": {"code": "OVMF_CODE_4M.fd", "vars": "OVMF_VARS_4M.fd", "machine": "q35,smm=off"},
+    "bookworm-2m-secboot": {"code": "OVMF_CODE.secboot.fd", "vars": "OVMF_VARS.fd", "machine": "q35", "globals": SECURE + NO_S3},
+    "bookworm-2m-secboot-ms": {"code": "OVMF_CODE.secboot.fd", "vars": "OVMF_VARS.ms.fd", "machine": "q35", "globals": SECURE + NO_S3, "end": BOOT_MANAGER},
+    "bookworm-4m-secboot": {"code": "OVMF_CODE_4M.secboot.fd", "vars": "OVMF_VARS_4M.fd", "machine": "q35", "globals": SECURE},
+    "bookworm-4m-secboot-ms": {"code": "OVMF_CODE_4M.secboot.fd", "vars": "OVMF_VARS_4M.ms.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
+    "bookworm-4m-secboot-snakeoil": {"code": "OVMF_CODE_4M.secboot.fd", "vars": "OVMF_VARS_4M.snakeoil.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
+    "bookworm-ia32-4m-secboot": {"code": "OVMF32_CODE_4M.secboot.fd", "vars": "OVMF32_VARS_4M.fd", "machine": "q35", "globals": SECURE, "binary": "qemu-system-i386"},
+    "trixie-4m-secboot": {"code": "trixie/OVMF_CODE_4M.secboot.fd", "vars": "trixie/OVMF_VARS_4M.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
+    "trixie-4m-secboot-strictnx": {"code": "trixie/OVMF_CODE_4M.secboot.strictnx.fd", "vars": "trixie/OVMF_VARS_4M.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
+    "trixie-4m-secboot-ms": {"code": "trixie/OVMF_CODE_4M.secboot.fd", "vars": "trixie/OVMF_VARS_4M.ms.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
+    "trixie-4m-secboot-snakeoil": {"code": "trixie/OVMF_CODE_4M.secboot.fd", "vars": "trixie/OVMF_VARS_4M.snakeoil.fd", "machine": "q35", "globals": SECURE, "end": BOOT_MANAGER},
+    "trixie-ia32-4m-secboot": {"code": "trixie/OVMF32_CODE_4M.secboot.fd", "vars": "trixie/OVMF32_VARS_4M.fd", "machine": "q35", "globals": SECURE, "binary": "qemu-system-i386", "end": BOOT_MANAGER},
+    "bookworm-4m-secboot-q35": {"code": "OVMF_CODE_4M.secboot.fd", "vars": "OVMF_VARS_4M.fd", "machine": "q35"},
 }
 
 
@@ -67,8 +90,13 @@ def qemu_version(qemu):
 
 def command_line(qemu, images, console, work):
     """The argv, and the same with the temporary paths named for the .info file."""
-    argv = [qemu, "-machine", "pc", "-m", "256", "-nographic", "-nodefaults", "-serial", "file:" + console]
-    shown = ["qemu-system-x86_64"] + argv[1:-1] + ["file:<console>"]
+    if "binary" in images:
+        qemu = os.path.join(os.path.dirname(qemu), images["binary"])
+    argv = [qemu, "-machine", images.get("machine", "pc"), "-m", "256", "-nographic", "-nodefaults", "-serial", "file:" + console]
+    shown = [os.path.basename(qemu)] + argv[1:-1] + ["file:<console>"]
+    for g in images.get("globals", []):
+        argv += ["-global", g]
+        shown += ["-global", g]
     drive = "if=pflash,format=raw,unit={},{}file={}"
     for role in ("code", "vars", "firmware"):
         if role not in images:
@@ -118,12 +146,12 @@ def boot(qemu, name, quiet_seconds, timeout):
                     size, changed = current, now
                     if prompt_at is None and current > 0:
                         with open(console, "rb") as f:
-                            if PROMPT in f.read():
+                            if end_marker(name) in f.read():
                                 prompt_at = (now - started, cpu_seconds(proc.pid))
                 if prompt_at is not None and now - changed >= quiet_seconds:
                     break
                 if now - started > timeout:
-                    raise RecordError(f"{name}: no {PROMPT.decode()} within {timeout} s "
+                    raise RecordError(f"{name}: no {end_marker(name).decode()} within {timeout} s "
                                       f"({size} console bytes; the last line: {last_line(console)!r})")
         finally:
             if proc.poll() is None:
@@ -131,6 +159,11 @@ def boot(qemu, name, quiet_seconds, timeout):
                 proc.wait()
         with open(console, "rb") as f:
             return f.read(), shown, prompt_at
+
+
+def end_marker(name):
+    """What the console shows at the fixture's end state: the Shell prompt unless it says otherwise."""
+    return FIXTURES[name]["end"].encode() if "end" in FIXTURES[name] else PROMPT
 
 
 def last_line(path):
@@ -163,13 +196,21 @@ def info_text(name, qemu_ver, shown, console, prompt_times, quiet_seconds):
         if role in images:
             lines.append(f"{role}: {images[role]}")
             lines.append(f"{role}-sha256: {sha256(os.path.join(CACHE, images[role]))}")
+    if "machine" in images:
+        lines.append(f"machine: {images['machine']}")
+    if "globals" in images:
+        lines.append(f"globals: {' '.join(images['globals'])}")
+    if "binary" in images:
+        lines.append(f"binary: {images['binary']}")
+    if "end" in images:
+        lines.append(f"end: {images['end']}")
     walls = ", ".join(f"{t[0]:.2f}" for t in prompt_times)
     cpus = ", ".join(f"{t[1]:.2f}" for t in prompt_times)
     lines += [
         f"qemu: {qemu_ver}",
         f"command: {shown}",
         f"recorded: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}",
-        f"stopped: {quiet_seconds:g} s after the console's last byte, the prompt ({PROMPT.decode()}) shown",
+        f"stopped: {quiet_seconds:g} s after the console's last byte, the end state ({end_marker(name).decode()}) shown",
         f"wall-seconds-to-prompt: {walls} (one per run, from starting QEMU; the countdown takes 5 s of it)",
         f"cpu-seconds-to-prompt: {cpus} (QEMU's user + system time by then)",
         f"runs: {len(prompt_times)}, byte-identical",

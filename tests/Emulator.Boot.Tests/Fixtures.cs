@@ -12,6 +12,9 @@ public static class Fixtures
     public const string Vars4M = "OVMF_VARS_4M.fd";
     public const string Unified = "OVMF.fd";
 
+    /// <summary>Bookworm's 4 MB Secure Boot build (SMM: the q35 machine); it boots with <see cref="Vars4M"/> or the .ms/.snakeoil stores.</summary>
+    public const string Code4MSecboot = "OVMF_CODE_4M.secboot.fd";
+
     /// <summary>The 2 MB code of Debian's previous update, ovmf 2022.11-6+deb12u1 (optional in the manifest; its VARS equal deb12u2's).</summary>
     public const string Code2MDeb12u1 = "OVMF_CODE.deb12u1.fd";
 

@@ -4,9 +4,9 @@ namespace Emulator.Core.Cpu;
 /// System Management Mode as QEMU 7.2's TCG x86_64 target implements it: the SMI input, entry
 /// (QEMU target/i386/tcg/sysemu/smm_helper.c, do_smm_enter) with the AMD64 state-save map at
 /// SMBASE+0x8000+0x7E00..0x7FFF, and RSM (helper_rsm) with SMBASE relocation. The map and the
-/// entry state are tabled in docs/cpu.md, section "SMM". The state-save area is read and written
-/// through the physical bus; the machine's SMRAM view (QEMU's address space 1 for
-/// attrs.secure accesses) is wired in later.
+/// entry state are tabled in docs/cpu.md, section "SMM". In SMM the CPU's accesses use the bus's
+/// SMM view (<see cref="Memory.PhysicalBus.SmmView"/>, QEMU's address space 1 for attrs.secure
+/// accesses), where the chipset's SMRAM is visible; the save area is written through it.
 /// </summary>
 public sealed partial class Cpu
 {
@@ -90,6 +90,9 @@ public sealed partial class Cpu
         SetInSmm(true);
         _smmInsideNmi = _nmiBlocked;
         _nmiBlocked = true;
+
+        // SetInSmm switched the bus to the SMM view: the state is saved through it (do_smm_enter
+        // stores via the CPU's SMM address space).
         if (SmmSaveMap32)
         {
             // qemu-system-i386: the 32-bit map, and EFER is left alone (no cpu_load_efer outside TARGET_X86_64).
@@ -242,9 +245,11 @@ public sealed partial class Cpu
         Base = SmramRead(at + 8, 8),
     };
 
+    /// <summary>Enters or leaves SMM: the bus switches to the matching view and listeners (the secure flash) hear of it.</summary>
     internal void SetInSmm(bool inSmm)
     {
         _inSmm = inSmm;
+        _bus.SmmView = inSmm;
         SmmChanged?.Invoke(inSmm);
     }
 

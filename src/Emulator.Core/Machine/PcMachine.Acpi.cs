@@ -9,7 +9,8 @@ using Emulator.Core.Platform.Acpi;
 namespace Emulator.Core.Machine;
 
 /// <summary>
-/// The facts this machine gives the ACPI generator (docs/acpi-tables.md): QEMU's OEM strings, one
+/// The facts this machine gives the ACPI generator (docs/acpi-tables.md; q35's differences in
+/// PcMachine.AcpiQ35.cs): QEMU's OEM strings, one
 /// CPU, the PIIX4 PM function (SCI on IRQ 9, GPE0 at QEMU's fixed ports 0xAFE0, ACPI mode switched
 /// through the APM control port), the i440FX PCI windows
 /// as QEMU computes them, the ISA devices modelled here — keyboard controller, serial ports, RTC
@@ -59,7 +60,7 @@ public sealed partial class PcMachine
         isa.Add(new("RTC", "PNP0B00", null, false, [new(Mc146818.BasePort, 1, 8)], [8]));
 
         ulong hole64 = (FlashLayout.FourGiB + HighRamSize + GiB - 1) / GiB * GiB;
-        return new AcpiPlatform
+        var pc = new AcpiPlatform
         {
             OemId = "BOCHS ",
             OemTableId = "BXPC    ",
@@ -71,7 +72,7 @@ public sealed partial class PcMachine
             AcpiEnableValue = ApmControl.AcpiEnable,
             AcpiDisableValue = ApmControl.AcpiDisable,
             Gpe0Port = Gpe0Block.BasePort,
-            SystemStates = SystemStates,
+            SystemStates = OfferedSystemStates(),
             PciHole32Start = (uint)LowRamSize,
             PciHole32End = PciHole32End,
             PciHole64 = (hole64, PciHole64Size),
@@ -82,6 +83,7 @@ public sealed partial class PcMachine
             IoApic = new AcpiIoApic(0, (uint)Core.Devices.IoApic.IoApic.DefaultBase, 0, IsaInterruptOverrides),
             HpetAddress = Hpet != null ? Core.Devices.Hpet.Hpet.DefaultBase : null,
         };
+        return Options.Chipset == PcChipset.Q35 ? Q35AcpiFacts(pc) : pc;
     }
 
     /// <summary>
@@ -90,7 +92,7 @@ public sealed partial class PcMachine
     /// </summary>
     private void AddAcpiFiles()
     {
-        Acpi = AddDevice(new AcpiBuildState(AcpiFacts(), () => PowerManagement.PmBase));
+        Acpi = AddDevice(new AcpiBuildState(AcpiFacts(), AcpiBoardRegisters));
         FwCfg.AddFile(AcpiTableBuilder.TablesFile, Acpi.Tables, Acpi.Selected);
         FwCfg.AddFile(AcpiTableBuilder.RsdpFile, Acpi.Rsdp, Acpi.Selected);
         FwCfg.AddFile(AcpiTableBuilder.LoaderFile, Acpi.Loader, Acpi.Selected);

@@ -16,18 +16,18 @@ using Emulator.Core.Timing;
 namespace Emulator.Core.Machine;
 
 /// <summary>
-/// Platform device wiring for QEMU's "pc" machine (docs/ovmf-platform.md): PCI
-/// configuration mechanism #1 with the i440FX host bridge, PIIX3 ISA bridge and PIIX4 PM
-/// function (whose I/O block, with the ACPI PM timer, appears where the guest programs it, and
-/// the APM control port 0xB2 that switches it to ACPI mode), the
-/// two 8259 PICs and ELCR, CMOS/RTC with QEMU's memory-size bytes, the ISA serial ports (COM1 by
-/// default, up to COM4), the local APIC and its timer, the I/O APIC at 0xFEC00000 and the HPET
-/// at 0xFED00000 (both on the GSI lines, <see cref="GsiLines"/>), port 0x92, POST port 0x80, the
-/// debug console 0x402, QEMU's CPU-hotplug block at 0xAF00, fw_cfg at 0x510
-/// (<see cref="WireFwCfg"/>), the i8042 keyboard controller and the reset control register 0xCF9
-/// (<see cref="WireResetSources"/>) and the PIIX3 IDE function without drives
-/// (<see cref="WireIde"/>). VGA is left out: OVMF boots without it. The PIT is absent, which
-/// OVMF tolerates.
+/// Platform device wiring shared by QEMU's "pc" and "q35" machines (docs/ovmf-platform.md,
+/// docs/q35.md): PCI configuration mechanism #1 with the chipset's functions
+/// (<see cref="WireI440fxBridges"/> or <see cref="WireQ35Bridges"/>, which also create the ACPI
+/// PM block whose timer the busy-wait skipper watches), the two 8259 PICs and ELCR, CMOS/RTC with
+/// QEMU's memory-size bytes, the ISA serial ports (COM1 by default, up to COM4), the local APIC
+/// and its timer, the I/O APIC at 0xFEC00000 and the HPET at 0xFED00000 (both on the GSI lines,
+/// <see cref="GsiLines"/>), the chipset's PCI functions behind them (PIIX3 IDE,
+/// <see cref="WireIde"/>; ICH9 AHCI and SMBus, <see cref="WireQ35Functions"/>), port 0x92, POST
+/// port 0x80, the debug console 0x402, QEMU's CPU-hotplug block (0xAF00 on pc, 0x0CD8 on q35),
+/// fw_cfg at 0x510 (<see cref="WireFwCfg"/>), the i8042 keyboard controller and the reset control
+/// register 0xCF9 (<see cref="WireResetSources"/>). VGA is left out: OVMF boots without it. The
+/// PIT is absent, which OVMF tolerates.
 ///
 /// Every device goes into <see cref="Devices"/> as it is wired, and its output lines are
 /// connected here or declared unconnected with the reason (docs/architecture.md "Devices").
@@ -41,8 +41,6 @@ public sealed partial class PcMachine
     public static readonly DateTime DefaultRtcStart = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
     private readonly List<IDevice> _devices = [];
-    private PmIoBlock? _pmBlock;
-    private ushort _pmBlockBase;
 
     /// <summary>
     /// The machine's devices in wiring order (flash chips first), names unique: what a machine
@@ -70,10 +68,7 @@ public sealed partial class PcMachine
 
     public PciHost Pci { get; private set; } = null!;
 
-    public I440fxHostBridge HostBridge { get; private set; } = null!;
-
-    public Piix4PowerManagement PowerManagement { get; private set; } = null!;
-
+    /// <summary>The ACPI PM registers (PM1, timer, GPE0): PIIX4's on pc, ICH9's on q35.</summary>
     public PmIoBlock PmIo { get; private set; } = null!;
 
     /// <summary>Skips virtual time inside PM-timer polling loops (the firmware's every delay).</summary>
@@ -121,22 +116,19 @@ public sealed partial class PcMachine
         Func<long> now = () => Cpu.VirtualTime;
 
         Pci = AddDevice(new PciHost());
-        HostBridge = AddDevice(new I440fxHostBridge());
-        var isaBridge = AddDevice(new Piix3IsaBridge());
-        PowerManagement = AddDevice(new Piix4PowerManagement());
-        Pci.Attach(0, 0, HostBridge);
-        Pci.Attach(1, 0, isaBridge);
-        Pci.Attach(1, 3, PowerManagement);
-        Ports.Register(PciHost.BasePort, PciHost.PortCount, Pci);
+        if (options.Chipset == PcChipset.Q35)
+        {
+            WireQ35Bridges(options, now);
+        }
+        else
+        {
+            WireI440fxBridges(now);
+        }
 
-        PmIo = AddDevice(new PmIoBlock(now));
-        PmIo.Sci.LeaveUnconnected("QEMU wires the SCI to GSI 9; this board has not yet (no guest before the banner enables SCI_EN)");
+        Ports.Register(PciHost.BasePort, PciHost.PortCount, Pci);
         WaitSkipper = new BusyWaitSkipper(() => Cpu.InstructionCount, now, Scheduler, Cpu.SkipWait) { Enabled = options.SkipBusyWaits, PortAccesses = () => Ports.AccessCount };
         PmIo.WaitSkipper = WaitSkipper;
-        PowerManagement.PmIoChanged += MovePmBlock;
         PmIo.SleepRequested += SleepRequested;
-        Ports.Register(ApmControl.BasePort, ApmControl.PortCount, AddDevice(new ApmControl(PmIo)));
-        Ports.Register(Gpe0Block.BasePort, Gpe0Block.PortCount, PmIo.Gpe0);
 
         Pic = AddDevice(new DualPic());
         Pic.Intr.LeaveUnconnected("the CPU takes 8259 vectors through the I/O APIC's ExtINT entries; LINT0 virtual-wire delivery is not modelled");
@@ -154,7 +146,14 @@ public sealed partial class PcMachine
         Bus.MapMmio("lapic", Xapic.DefaultBase, Xapic.Size, new InterruptControllerWindow(LocalApic, Cpu));
         Cpu.InterruptController = LocalApic;
         WireIoApicAndHpet(now, options.Hpet);
-        WireIde();
+        if (options.Chipset == PcChipset.Q35)
+        {
+            WireQ35Functions();
+        }
+        else
+        {
+            WireIde();
+        }
 
         SerialPorts = WireSerialPorts(options.SerialPorts);
 
@@ -164,7 +163,7 @@ public sealed partial class PcMachine
         PostCode = AddDevice(new PostCode());
         Ports.Register(PostCode.Port, PostCode.PortCount, PostCode);
         CpuHotplug = AddDevice(new CpuHotplugBlock());
-        Ports.Register(CpuHotplugBlock.BasePort, CpuHotplugBlock.PortCount, CpuHotplug);
+        Ports.Register(options.Chipset == PcChipset.Q35 ? Ich9CpuHotplugBase : CpuHotplugBlock.BasePort, CpuHotplugBlock.PortCount, CpuHotplug);
         WireFwCfg();
         WireResetSources();
         if (options.DebugConsoleOutput is { } debug)
@@ -213,6 +212,7 @@ public sealed partial class PcMachine
         Bus.MapMmio("ioapic", IoApic.DefaultBase, IoApic.Size, new InterruptControllerWindow(IoApic, Cpu));
         LocalApic.LevelTriggeredEoi = IoApic.EndOfInterrupt;
         LocalApic.NmiRaised = Cpu.RaiseNmi;
+        LocalApic.SmiRaised = Cpu.RaiseSmi;
         Gsi = new GsiLines(Pic, IoApic);
         if (hpet)
         {
@@ -277,23 +277,6 @@ public sealed partial class PcMachine
         else
         {
             Cpu.RequestStop(StopReason.Requested, $"ACPI sleep type {sleepType} requested; only S5 power-off is modelled");
-        }
-    }
-
-    /// <summary>The PIIX4 PM function's I/O window moves to wherever the guest programs PMBA (SEC: 0xB000).</summary>
-    private void MovePmBlock(bool enabled, ushort pmBase)
-    {
-        if (_pmBlock != null)
-        {
-            Ports.Unregister(_pmBlockBase, PmIoBlock.PortCount, _pmBlock);
-            _pmBlock = null;
-        }
-
-        if (enabled && pmBase != 0)
-        {
-            Ports.Register(pmBase, PmIoBlock.PortCount, PmIo);
-            _pmBlock = PmIo;
-            _pmBlockBase = pmBase;
         }
     }
 }

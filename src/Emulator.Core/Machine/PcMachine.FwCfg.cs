@@ -13,6 +13,8 @@ namespace Emulator.Core.Machine;
 /// <c>etc/system-states</c>, the ACPI files (<see cref="AddAcpiFiles"/>) and QEMU's other defaults
 /// (<see cref="AddQemuDefaults"/>: the SMBIOS tables, the empty boot order and the rest of its
 /// item list, docs/fw-cfg.md). Kernel-loader items are absent and read 0, as QEMU's without -kernel.
+/// On q35 the same list plus ICH9's SMI feature files (<see cref="SmiFeatures"/>), with the Q35
+/// machine's SMBIOS names (measured against QEMU 7.2, docs/fw-cfg.md "q35").
 /// </summary>
 public sealed partial class PcMachine
 {
@@ -26,8 +28,15 @@ public sealed partial class PcMachine
 
     private const int E820EntrySize = 20;
 
-    /// <summary>QEMU's full name of this machine type (<c>pc</c> is its alias), which SMBIOS reports as the version.</summary>
+    /// <summary>QEMU's full name of the pc machine type (<c>pc</c> is its alias), which SMBIOS reports as the version.</summary>
     public const string MachineTypeName = "pc-i440fx-7.2";
+
+    /// <summary>QEMU's full name of the q35 machine type (<c>q35</c> is its alias).</summary>
+    public const string Q35MachineTypeName = "pc-q35-7.2";
+
+    /// <summary>QEMU's description of each board (mc->desc, hw/i386/pc_piix.c and pc_q35.c), SMBIOS type 1's product name.</summary>
+    public const string I440fxProductName = "Standard PC (i440FX + PIIX, 1996)";
+    public const string Q35ProductName = "Standard PC (Q35 + ICH9, 2009)";
 
     /// <summary>The system UUID, as fw_cfg (RFC 4122 byte order) and SMBIOS type 1 give it: none, as QEMU without <c>-uuid</c>.</summary>
     public static readonly Guid SystemUuid = Guid.Empty;
@@ -52,7 +61,31 @@ public sealed partial class PcMachine
     /// </summary>
     public static readonly byte[] SystemStates = [0x80, 0x00, 0x00, 0x81, 0x82, 0x80];
 
+    /// <summary>S3's byte when <c>disable_s3</c> is set: SLP_TYP 1 kept, bit 7 (offered) clear (hw/acpi/core.c acpi_pm1_cnt_init; measured on q35: 80 00 00 01 82 80).</summary>
+    private const byte S3NotOffered = 0x01;
+
     public FwCfg FwCfg { get; private set; } = null!;
+
+    /// <summary>ICH9's SMI feature negotiation on q35 (present whether or not SMM is on, as on QEMU 7.2); null on pc.</summary>
+    public SmiFeatureNegotiation? SmiFeatures { get; private set; }
+
+    /// <summary>QEMU's full machine type name for this board (SMBIOS version, firmware descriptors).</summary>
+    public string MachineType => Options.Chipset == PcChipset.Q35 ? Q35MachineTypeName : MachineTypeName;
+
+    /// <summary>
+    /// <c>etc/system-states</c> for this machine: QEMU's default, or with S3 not offered under
+    /// <see cref="MachineOptions.DisableS3"/> (ICH9-LPC.disable_s3 / PIIX4_PM.disable_s3).
+    /// </summary>
+    public byte[] OfferedSystemStates()
+    {
+        byte[] states = [.. SystemStates];
+        if (Options.DisableS3)
+        {
+            states[3] = S3NotOffered;
+        }
+
+        return states;
+    }
 
     /// <summary>The e820 map QEMU 7.2 publishes for this RAM size, in QEMU's order.</summary>
     public IReadOnlyList<(ulong Base, ulong Length, uint Type)> E820Map()
@@ -95,10 +128,11 @@ public sealed partial class PcMachine
         var cpuid1 = Cpu.Model.Query(1, 0);
         var smbios = SmbiosTables.Build(new SmbiosPlatform
         {
-            // hw/i386/pc_piix.c pc_init1: smbios_set_defaults("QEMU", the product, mc->name).
+            // hw/i386/pc_piix.c pc_init1 and pc_q35.c pc_q35_init: smbios_set_defaults("QEMU",
+            // mc->desc, mc->name); the name is also the version of types 3 and 4.
             Manufacturer = "QEMU",
-            Product = "Standard PC (i440FX + PIIX, 1996)",
-            Version = MachineTypeName,
+            Product = Options.Chipset == PcChipset.Q35 ? Q35ProductName : I440fxProductName,
+            Version = MachineType,
             Uuid = SystemUuid,
             ProcessorSignature = cpuid1.Eax,
             ProcessorFeatures = cpuid1.Edx,
@@ -135,9 +169,28 @@ public sealed partial class PcMachine
         }
 
         FwCfg.AddFile("etc/e820", e820);
-        FwCfg.AddFile("etc/system-states", SystemStates);
+        FwCfg.AddFile("etc/system-states", OfferedSystemStates());
+        if (Options.Chipset == PcChipset.Q35)
+        {
+            AddSmiFeatureFiles();
+        }
+
         AddAcpiFiles();
         Ports.Register(FwCfg.BasePort, FwCfg.PortCount, FwCfg);
         Ports.Register(FwCfg.DmaBasePort, FwCfg.DmaPortCount, FwCfg.DmaPort);
+    }
+
+    /// <summary>
+    /// ICH9's three SMI feature files (hw/isa/lpc_ich9.c ich9_lpc_realize: added whenever the
+    /// LPC's smi_host_features are non-zero, which QEMU 7.2 ties to no SMM setting — measured
+    /// with <c>smm=off</c> too). Only requested-features is writable; selecting features-ok runs
+    /// the validation.
+    /// </summary>
+    private void AddSmiFeatureFiles()
+    {
+        SmiFeatures = AddDevice(new SmiFeatureNegotiation());
+        FwCfg.AddFile(SmiFeatureNegotiation.SupportedFile, SmiFeatures.Supported);
+        FwCfg.AddFile(SmiFeatureNegotiation.RequestedFile, SmiFeatures.Requested, writable: true);
+        FwCfg.AddFile(SmiFeatureNegotiation.FeaturesOkFile, SmiFeatures.FeaturesOk, SmiFeatures.FeaturesOkSelected);
     }
 }

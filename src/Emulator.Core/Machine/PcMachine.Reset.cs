@@ -128,7 +128,10 @@ public sealed partial class PcMachine
 
     private void WireResetSources()
     {
-        ResetControl = AddDevice(new ResetControlRegister(v => RequestReset(ResetCause.ResetControl, $"reset control register 0xCF9 ← 0x{v:X2}")));
+        Action<byte> reset = v => RequestReset(ResetCause.ResetControl, $"reset control register 0xCF9 ← 0x{v:X2}");
+        ResetControl = AddDevice(Options.Chipset == PcChipset.Q35
+            ? new ResetControlRegister(reset, "ich9-reset-control", ResetControlRegister.Ich9KeptBits)
+            : new ResetControlRegister(reset));
         Pci.ResetControl = ResetControl;
         Keyboard = AddDevice(new I8042(() => RequestReset(ResetCause.KeyboardController, "keyboard controller reset pulse (0x64)")));
         Ports.Register(I8042.DataPort, I8042.PortCount, Keyboard);

@@ -6,8 +6,8 @@ using Emulator.Core.Timing;
 namespace Emulator.Core.Machine;
 
 /// <summary>
-/// QEMU's i440FX "pc" machine with one CPU, as OVMF sees it — the only place that knows
-/// addresses. RAM from 0 (the 0xA0000–0xFFFFF hole excluded, as on QEMU where that window
+/// QEMU's i440FX "pc" machine — or, with <see cref="MachineOptions.Chipset"/> Q35, its "q35"
+/// machine (docs/q35.md) — with one CPU, as OVMF sees it: the only place that knows addresses. RAM from 0 (the 0xA0000–0xFFFFF hole excluded, as on QEMU where that window
 /// belongs to VGA and PAM-controlled ROM), RAM above 4 GiB when the size needs it, the CFI flash
 /// chips placed by <see cref="FlashLayout"/>, the one-time copy of unit 0's last 128 KiB at
 /// 0xE0000, and the platform devices wired to the port and memory buses.
@@ -80,10 +80,31 @@ public sealed unsafe partial class PcMachine : IDisposable
 
     public ulong HighRamSize { get; private set; }
 
+    /// <summary>
+    /// The host memory behind guest RAM at <paramref name="address"/> (below 4 GiB: low RAM,
+    /// including the 0xA0000–0xFFFFF range the base map leaves to VGA and the PAM; from 4 GiB:
+    /// high RAM), for the chipset's aliases of RAM (PAM, SMRAM).
+    /// </summary>
+    public byte* RamHost(ulong address)
+    {
+        if (address < LowRamSize)
+        {
+            return _ram.Host + address;
+        }
+
+        if (address >= FlashLayout.FourGiB && address - FlashLayout.FourGiB < HighRamSize)
+        {
+            return _ram.Host + LowRamSize + (address - FlashLayout.FourGiB);
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:X} is not guest RAM");
+    }
+
     private void MapRam(ulong size)
     {
-        // QEMU pc_init1 with gigabyte alignment: 3 GiB below 4 GiB once RAM reaches 3.5 GiB.
-        LowRamSize = size >= LowMemoryLimit ? LowMemorySplit : size;
+        // QEMU pc_init1 with gigabyte alignment: 3 GiB below 4 GiB once RAM reaches 3.5 GiB;
+        // pc_q35_init: all of it below 0xB0000000, else 2 GiB.
+        LowRamSize = Options.Chipset == PcChipset.Q35 ? Q35LowRam(size) : size >= LowMemoryLimit ? LowMemorySplit : size;
         HighRamSize = size - LowRamSize;
         _ram = GuestRam.Allocate(size);
         byte* ram = _ram.Host;

@@ -53,4 +53,13 @@ public sealed unsafe class MemoryRegion
     /// program fast path).
     /// </summary>
     public int CodePages { get; internal set; }
+
+    /// <summary>The views an overlay appears in; <see cref="MemoryView.None"/> for a region of the base map.</summary>
+    public MemoryView Views { get; internal init; }
+
+    /// <summary>Whether an overlay is switched on (<see cref="PhysicalBus.SetEnabled"/>); base regions are always mapped.</summary>
+    public bool Enabled { get; internal set; } = true;
+
+    /// <summary>The bus's index of the region (what the page maps hold).</summary>
+    internal ushort Index { get; set; }
 }

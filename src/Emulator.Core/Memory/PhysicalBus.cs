@@ -8,6 +8,16 @@ namespace Emulator.Core.Memory;
 /// list of regions above it. This is the slow path; the CPU caches host pointers for RAM and ROM
 /// pages in its TLB and only comes here for misses, MMIO, page-crossing accesses and writes to
 /// pages that hold decoded code.
+///
+/// Below 4 GiB there are two views, as QEMU gives an x86 CPU two address spaces (target/i386
+/// tcg-cpu.c: accesses with attrs.secure, i.e. in SMM, use the "cpu-smm" space built on the
+/// MCH's "smram" container): the normal view and the SMM view. Both start as the base map the
+/// Map* calls build (regions there never overlap); overlays (<see cref="MapRamOverlay"/>,
+/// <see cref="MapMmioOverlay"/>) sit above it in one view or both and are switched on and off
+/// by the chipset (PAM, SMRAM, TSEG: QEMU's memory_region_set_enabled on overlapping
+/// subregions), a later overlay above an earlier one. <see cref="SmmView"/> picks the view
+/// accesses use; the CPU sets it on SMM entry and RSM. Devices' DMA uses whichever view is
+/// current (QEMU's is always the normal one; OVMF never DMAs from SMM).
 /// </summary>
 public sealed unsafe class PhysicalBus : IDisposable
 {
@@ -22,7 +32,17 @@ public sealed unsafe class PhysicalBus : IDisposable
     private MemoryRegion[] _regionTable = [];
     private readonly List<MemoryRegion> _highRegions = [];
     private readonly List<IntPtr> _allocations = [];
-    private readonly ushort[] _lowPageRegion = new ushort[LowPages];
+    private readonly List<MemoryRegion> _overlays = [];
+
+    /// <summary>The base map: region per page as the Map* calls placed them, overlays ignored.</summary>
+    private readonly ushort[] _basePageRegion = new ushort[LowPages];
+
+    /// <summary>The effective maps of the two views (base plus the enabled overlays of that view).</summary>
+    private readonly ushort[] _normalPageRegion = new ushort[LowPages];
+    private readonly ushort[] _smmPageRegion = new ushort[LowPages];
+
+    /// <summary>The view accesses use now: <see cref="_normalPageRegion"/> or <see cref="_smmPageRegion"/>.</summary>
+    private ushort[] _lowPageRegion;
     private readonly byte[] _codePages = new byte[LowPages];
     private readonly HashSet<ulong> _highCodePages = [];
 
@@ -31,6 +51,30 @@ public sealed unsafe class PhysicalBus : IDisposable
         // Region index 0 is "unassigned".
         _regions.Add(new MemoryRegion("unassigned", RegionKind.Unassigned, 0, 0, null, null));
         _regionTable = [.. _regions];
+        _lowPageRegion = _normalPageRegion;
+    }
+
+    /// <summary>
+    /// QEMU's tseg_blackhole (hw/pci-host/q35.c): what a closed SMRAM range shows outside SMM —
+    /// reads all-ones, writes dropped.
+    /// </summary>
+    public static IMmioDevice Blackhole { get; } = new BlackholeDevice();
+
+    /// <summary>
+    /// True while accesses use the SMM view (the CPU is in System Management Mode). Switching
+    /// raises <see cref="MappingChanged"/> so TLBs drop pointers of the other view.
+    /// </summary>
+    public bool SmmView
+    {
+        get => _lowPageRegion == _smmPageRegion;
+        set
+        {
+            if (value != SmmView)
+            {
+                _lowPageRegion = value ? _smmPageRegion : _normalPageRegion;
+                MappingChanged?.Invoke();
+            }
+        }
     }
 
     /// <summary>What unassigned memory reads as: all-ones like real hardware, or 0 like QEMU.</summary>
@@ -74,41 +118,75 @@ public sealed unsafe class PhysicalBus : IDisposable
     public MemoryRegion MapMmio(string name, ulong start, ulong size, IMmioDevice device) =>
         Add(new MemoryRegion(name, RegionKind.Mmio, start, size, null, device));
 
+    /// <summary>
+    /// An overlay of RAM (QEMU's memory_region_init_alias of guest RAM) at <paramref name="start"/>
+    /// backed by <paramref name="host"/>, in <paramref name="views"/>; read-only drops writes
+    /// (QEMU's PAM "pam-rom" alias). Starts disabled unless <paramref name="enabled"/>.
+    /// </summary>
+    public MemoryRegion MapRamOverlay(string name, ulong start, ulong size, byte* host, MemoryView views, bool readOnly = false, bool enabled = false) =>
+        AddOverlay(new MemoryRegion(name, readOnly ? RegionKind.Rom : RegionKind.Ram, start, size, host, null) { Views = views, Enabled = enabled });
+
+    /// <summary>An overlay routing accesses to <paramref name="device"/> (e.g. <see cref="Blackhole"/>) in <paramref name="views"/>.</summary>
+    public MemoryRegion MapMmioOverlay(string name, ulong start, ulong size, IMmioDevice device, MemoryView views, bool enabled = false) =>
+        AddOverlay(new MemoryRegion(name, RegionKind.Mmio, start, size, null, device) { Views = views, Enabled = enabled });
+
+    /// <summary>Switches an overlay on or off (QEMU memory_region_set_enabled); the pages it covers are remapped in its views.</summary>
+    public void SetEnabled(MemoryRegion overlay, bool enabled)
+    {
+        if (overlay.Views == MemoryView.None)
+        {
+            throw new ArgumentException($"region {overlay.Name} is part of the base map, not an overlay");
+        }
+
+        if (overlay.Enabled != enabled)
+        {
+            overlay.Enabled = enabled;
+            Recompute(overlay.Start, overlay.End);
+            MappingChanged?.Invoke();
+        }
+    }
+
+    private MemoryRegion AddOverlay(MemoryRegion overlay)
+    {
+        CheckShape(overlay);
+        if (overlay.End > LowLimit || overlay.Views == MemoryView.None)
+        {
+            throw new ArgumentException($"overlay {overlay.Name} must lie below 4 GiB and name a view");
+        }
+
+        overlay.Index = Register(overlay);
+        _overlays.Add(overlay);
+        Recompute(overlay.Start, overlay.End);
+        MappingChanged?.Invoke();
+        return overlay;
+    }
+
     private MemoryRegion Add(MemoryRegion region)
     {
-        if (region.Size == 0 || (region.Start & (PageSize - 1)) != 0 || (region.Size & (PageSize - 1)) != 0)
-        {
-            throw new ArgumentException($"region {region.Name} must be page aligned and non-empty");
-        }
-
-        if (_regions.Count >= ushort.MaxValue)
-        {
-            throw new InvalidOperationException("too many memory regions");
-        }
-
+        CheckShape(region);
         for (ulong a = region.Start; a < region.End; a += PageSize)
         {
-            if (Find(a).Kind != RegionKind.Unassigned)
+            var below = FindBase(a);
+            if (below.Kind != RegionKind.Unassigned)
             {
-                throw new ArgumentException($"region {region.Name} overlaps {Find(a).Name} at 0x{a:X}");
+                throw new ArgumentException($"region {region.Name} overlaps {below.Name} at 0x{a:X}");
             }
         }
 
-        _regions.Add(region);
-        _regionTable = [.. _regions];
+        var index = Register(region);
         if (region.Start >= LowLimit)
         {
             _highRegions.Add(region);
         }
         else
         {
-            var index = (ushort)(_regions.Count - 1);
             ulong end = Math.Min(region.End, LowLimit);
             for (ulong a = region.Start; a < end; a += PageSize)
             {
-                _lowPageRegion[a >> PageShift] = index;
+                _basePageRegion[a >> PageShift] = index;
             }
 
+            Recompute(region.Start, end);
             if (region.End > LowLimit)
             {
                 _highRegions.Add(region);
@@ -119,7 +197,60 @@ public sealed unsafe class PhysicalBus : IDisposable
         return region;
     }
 
-    /// <summary>The region holding <paramref name="address"/> (the unassigned region if none).</summary>
+    private static void CheckShape(MemoryRegion region)
+    {
+        if (region.Size == 0 || (region.Start & (PageSize - 1)) != 0 || (region.Size & (PageSize - 1)) != 0)
+        {
+            throw new ArgumentException($"region {region.Name} must be page aligned and non-empty");
+        }
+    }
+
+    private ushort Register(MemoryRegion region)
+    {
+        if (_regions.Count >= ushort.MaxValue)
+        {
+            throw new InvalidOperationException("too many memory regions");
+        }
+
+        _regions.Add(region);
+        _regionTable = [.. _regions];
+        return (ushort)(_regions.Count - 1);
+    }
+
+    /// <summary>Rebuilds both views' pages in [start, end): the base region, then each enabled overlay of the view in mapping order.</summary>
+    private void Recompute(ulong start, ulong end)
+    {
+        for (ulong a = start; a < end; a += PageSize)
+        {
+            int page = (int)(a >> PageShift);
+            ushort normal = _basePageRegion[page];
+            ushort smm = normal;
+            foreach (var o in _overlays)
+            {
+                if (o.Enabled && a >= o.Start && a < o.End)
+                {
+                    if ((o.Views & MemoryView.Normal) != 0)
+                    {
+                        normal = o.Index;
+                    }
+
+                    if ((o.Views & MemoryView.Smm) != 0)
+                    {
+                        smm = o.Index;
+                    }
+                }
+            }
+
+            _normalPageRegion[page] = normal;
+            _smmPageRegion[page] = smm;
+        }
+    }
+
+    /// <summary>The base-map region at <paramref name="address"/>, overlays ignored (code-page accounting, overlap checks).</summary>
+    private MemoryRegion FindBase(ulong address) =>
+        address < LowLimit ? _regions[_basePageRegion[address >> PageShift]] : Find(address);
+
+    /// <summary>The region holding <paramref name="address"/> in the current view (the unassigned region if none).</summary>
     public MemoryRegion Find(ulong address)
     {
         if (address < LowLimit)
@@ -181,7 +312,7 @@ public sealed unsafe class PhysicalBus : IDisposable
 
         if (added)
         {
-            Find(page << PageShift).CodePages++;
+            FindBase(page << PageShift).CodePages++;
         }
     }
 
@@ -200,7 +331,7 @@ public sealed unsafe class PhysicalBus : IDisposable
 
         if (removed)
         {
-            Find(page << PageShift).CodePages--;
+            FindBase(page << PageShift).CodePages--;
         }
     }
 
@@ -365,6 +496,18 @@ public sealed unsafe class PhysicalBus : IDisposable
             case 2: BinaryPrimitives.WriteUInt16LittleEndian(new Span<byte>(p, 2), (ushort)value); break;
             case 4: BinaryPrimitives.WriteUInt32LittleEndian(new Span<byte>(p, 4), (uint)value); break;
             default: BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(p, 8), value); break;
+        }
+    }
+
+    /// <summary>Reads all-ones, drops writes (QEMU q35.c tseg_blackhole_ops: any size 1–4).</summary>
+    private sealed class BlackholeDevice : IMmioDevice
+    {
+        public string Name => "blackhole";
+
+        public ulong Read(ulong offset, int size) => SizeMask(size);
+
+        public void Write(ulong offset, int size, ulong value)
+        {
         }
     }
 

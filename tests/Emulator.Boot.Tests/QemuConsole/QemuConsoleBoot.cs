@@ -22,6 +22,9 @@ public static class QemuConsoleBoot
 
     private static readonly string[] RequiredMilestones = ["dxe", "bds", "shell"];
 
+    /// <summary>A recording whose end state is not the Shell (Secure Boot refused it; BDS waits at the Boot Manager prompt) needs no shell milestone.</summary>
+    private static readonly string[] RequiredWithoutShell = ["dxe", "bds"];
+
     public static void Check(string fixture)
     {
         var recording = QemuConsoleRecording.Load(fixture);
@@ -31,7 +34,7 @@ public static class QemuConsoleBoot
         try
         {
             var r = CliRunner.Run([
-                "boot", .. recording.ImageArguments(), "--snapshot", "--memory", "256M", "--until", Until,
+                "boot", .. recording.ImageArguments(), .. recording.MachineArguments(), "--snapshot", "--memory", "256M", "--until", Until,
                 "--max-instructions", Budget.ToString(), "--report", report, "--serial-log", serial, "--quiet"]);
             var failures = new List<string>();
             JsonElement? root = r.Report?.RootElement;
@@ -59,7 +62,8 @@ public static class QemuConsoleBoot
                 }
 
                 var reached = rep.GetProperty("milestones").EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToHashSet();
-                var missing = RequiredMilestones.Where(m => !reached.Contains(m)).ToList();
+                var required = recording.Info.ContainsKey("end") ? RequiredWithoutShell : RequiredMilestones;
+                var missing = required.Where(m => !reached.Contains(m)).ToList();
                 if (missing.Count > 0)
                 {
                     failures.Add("milestone(s) not reached: " + string.Join(", ", missing));
@@ -72,7 +76,7 @@ public static class QemuConsoleBoot
                 failures.Add($"{difference}\n  (QEMU 7.2's recording: Data/qemu72-console/{fixture}.txt)");
             }
 
-            Assert.True(failures.Count == 0, $"{fixture} ({string.Join(' ', recording.ImageArguments())}):\n- " + string.Join("\n- ", failures));
+            Assert.True(failures.Count == 0, $"{fixture} ({string.Join(' ', [.. recording.ImageArguments(), .. recording.MachineArguments()])}):\n- " + string.Join("\n- ", failures));
         }
         finally
         {

@@ -62,6 +62,38 @@ public sealed class QemuConsoleRecording
         return ["--code", Fixture(Info["code"], "code"), "--vars", Fixture(Info["vars"], "vars")];
     }
 
+    /// <summary>
+    /// emu's options for the machine QEMU ran: <c>--machine</c> from the .info's machine line,
+    /// <c>--secure-flash</c> and <c>--disable-s3</c> from its -global options, <c>--cpu qemu32</c>
+    /// for a qemu-system-i386 recording (its default CPU and 32-bit SMM save map).
+    /// </summary>
+    public string[] MachineArguments()
+    {
+        var args = new List<string>();
+        if (Info.TryGetValue("machine", out string? machine))
+        {
+            args.AddRange(["--machine", machine]);
+        }
+
+        string globals = Info.GetValueOrDefault("globals", "");
+        if (globals.Contains("cfi.pflash01,property=secure,value=on", StringComparison.Ordinal))
+        {
+            args.Add("--secure-flash");
+        }
+
+        if (globals.Contains("disable_s3=1", StringComparison.Ordinal))
+        {
+            args.Add("--disable-s3");
+        }
+
+        if (Info.GetValueOrDefault("binary") == "qemu-system-i386")
+        {
+            args.AddRange(["--cpu", "qemu32"]);
+        }
+
+        return [.. args];
+    }
+
     /// <summary>The fixture's path, checked against the SHA-256 QEMU booted (a refetched, different build would make the comparison meaningless).</summary>
     private string Fixture(string relative, string role)
     {

@@ -1,3 +1,4 @@
+using Emulator.Core.Memory;
 using Emulator.Core.Cpu;
 using Emulator.Core.Tests.Support;
 using Iced.Intel;
@@ -319,5 +320,59 @@ public class SmmTests
         Assert.True(m.Cpu.SmiPending);
         Assert.Equal(CpuSmm.DefaultSmBase, m.Cpu.SmBase);
         Assert.Equal(1, m.Cpu.SmmEntries);
+    }
+    /// <summary>
+    /// SMRAM closed to the normal view (a TSEG-style black hole, QEMU q35.c tseg_blackhole): the
+    /// handler reads and writes it, code outside SMM reads all-ones and its writes vanish, and a
+    /// snapshot taken in SMM restores the SMM view.
+    /// </summary>
+    [Fact]
+    public void Smram_IsVisibleOnlyInSmm()
+    {
+        const ulong smram = 0x9000;
+        using var m = new TestMachine();
+        m.Bus.Write(smram, 4, 0x5EC0_0DE5);
+        m.Bus.MapMmioOverlay("tseg-blackhole", smram, 0x1000, PhysicalBus.Blackhole, MemoryView.Normal, enabled: true);
+        LoadHandler(m, CpuSmm.DefaultSmBase, a =>
+        {
+            a.mov(eax, __dword_ptr[smram]);
+            a.mov(__dword_ptr[Scratch], eax);
+            a.mov(__dword_ptr[smram + 4], 0x0000_A11E);
+            a.rsm();
+        });
+        m.LoadLong64(a =>
+        {
+            a.mov(__dword_ptr[smram + 8], 0x0BAD);
+            a.hlt();
+            a.mov(eax, __dword_ptr[smram]);
+            a.mov(__dword_ptr[Scratch + 4], eax);
+            a.mov(eax, __dword_ptr[smram + 4]);
+            a.mov(__dword_ptr[Scratch + 8], eax);
+            a.hlt();
+        });
+        Assert.Equal(StopReason.Halted, m.Run());
+        m.Cpu.RaiseSmi();
+        Assert.Equal(StopReason.Halted, m.Run());
+
+        Assert.Equal(0x5EC0_0DE5u, m.ReadU32(Scratch));
+        Assert.Equal(0xFFFF_FFFFu, m.ReadU32(Scratch + 4));
+        Assert.Equal(0xFFFF_FFFFu, m.ReadU32(Scratch + 8));
+        Assert.False(m.Bus.SmmView);
+        m.Bus.SmmView = true;
+        Assert.Equal(0x0000_A11Eu, m.ReadU32(smram + 4));
+        Assert.Equal(0u, m.ReadU32(smram + 8));
+        m.Bus.SmmView = false;
+
+        var outside = m.Cpu.SaveState();
+        m.Cpu.RaiseSmi();
+        m.Run(1);
+        Assert.True(m.Bus.SmmView);
+        var inside = m.Cpu.SaveState();
+        m.Cpu.RestoreState(outside);
+        Assert.False(m.Bus.SmmView);
+        m.Cpu.RestoreState(inside);
+        Assert.True(m.Bus.SmmView);
+        m.Cpu.Reset();
+        Assert.False(m.Bus.SmmView);
     }
 }

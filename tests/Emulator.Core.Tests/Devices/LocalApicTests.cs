@@ -123,6 +123,36 @@ public sealed class LocalApicTests : IDisposable
         Assert.Equal(0xFF, _apic.Acknowledge());
     }
 
+    /// <summary>
+    /// SMI and NMI IPIs reach the CPU's inputs when they address this APIC (QEMU apic_deliver →
+    /// apic_bus_deliver APIC_DM_SMI/NMI): by the self shorthand, by physical ID, by a logical
+    /// destination matching LDR in the flat model; another CPU's ID delivers nothing.
+    /// </summary>
+    [Fact]
+    public void SmiAndNmiIpisReachTheCpuInputsWhenTheyAddressThisApic()
+    {
+        int smis = 0, nmis = 0;
+        _apic.SmiRaised = () => smis++;
+        _apic.NmiRaised = () => nmis++;
+        SetReg(0xF0, 0x1FF);
+
+        SetReg(0x300, 0x0004_0200);   // SMI, self shorthand
+        Assert.Equal(1, smis);
+        SetReg(0x310, 0x0000_0000);
+        SetReg(0x300, 0x0000_0200);   // SMI to physical ID 0: this APIC
+        Assert.Equal(2, smis);
+        SetReg(0x310, 0x0500_0000);
+        SetReg(0x300, 0x0000_0200);   // SMI to APIC 5: nobody here
+        Assert.Equal(2, smis);
+        SetReg(0xD0, 0x0100_0000);    // LDR: logical ID bit 0
+        SetReg(0x310, 0x0100_0000);
+        SetReg(0x300, 0x0000_0A00);   // SMI, logical destination 0x01
+        Assert.Equal(3, smis);
+        SetReg(0x300, 0x0004_0400);   // NMI, self shorthand
+        Assert.Equal(1, nmis);
+        Assert.False(_apic.HasPendingInterrupt);
+    }
+
     private void RunTo(long time)
     {
         _now = time;

@@ -183,12 +183,12 @@ public sealed class PcMachineDevicesTests
 
     private const ushort FwCfgKeyId = 0x01;
 
-    private static string Json(DeviceState state) => JsonSerializer.Serialize(state, state.GetType());
+    internal static string Json(DeviceState state) => JsonSerializer.Serialize(state, state.GetType());
 
-    private static DeviceState Reload(DeviceState state) => (DeviceState)JsonSerializer.Deserialize(Json(state), state.GetType())!;
+    internal static DeviceState Reload(DeviceState state) => (DeviceState)JsonSerializer.Deserialize(Json(state), state.GetType())!;
 
     /// <summary>The output lines a device exposes, and those of the parts it exposes as properties (arrays included), to <paramref name="depth"/>.</summary>
-    private static IEnumerable<OutputLine> LinesOf(object owner, int depth)
+    internal static IEnumerable<OutputLine> LinesOf(object owner, int depth)
     {
         foreach (var property in owner.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {

@@ -5,7 +5,10 @@
 // switches ACPI mode the way the FADT's SMI_CMD / ACPI_ENABLE / ACPI_DISABLE promise an OS
 // (ACPI 6.4 §4.8.2.1): 0xF1 sets SCI_EN in PM1 control, 0xF0 clears it (QEMU
 // acpi_pm1_cnt_update).
-// Not emulated: the SMI other values raise on QEMU when SMM is enabled (this machine has no SMM).
+// On the q35 board the ICH9 LPC owns the same two ports (QEMU hw/isa/lpc_ich9.c
+// ich9_apm_ctrl_changed): 0x02/0x03 set/clear SCI_EN, and every other value is handed to the
+// board's command handler, which raises an SMI when SMI_EN.APMC_EN is set.
+// Not emulated: the SMI PIIX4 raises on QEMU's pc when SMM is enabled (that board has no handler).
 // Firmware relies on: nothing during boot (OVMF without SMM never writes 0xB2); an ACPI OS
 // writes ACPI_ENABLE here and waits for SCI_EN before using the SCI.
 using Emulator.Core.Io;
@@ -22,13 +25,27 @@ public sealed class ApmControl : IPortDevice, IDevice
     public const byte AcpiEnable = 0xF1;
     public const byte AcpiDisable = 0xF0;
 
+    /// <summary>ICH9's ACPI_ENABLE and ACPI_DISABLE (QEMU include/hw/i386/ich9.h ICH9_APM_ACPI_ENABLE/DISABLE).</summary>
+    public const byte Ich9AcpiEnable = 0x02;
+    public const byte Ich9AcpiDisable = 0x03;
+
     private readonly PmIoBlock _pm;
+    private readonly byte _acpiEnable;
+    private readonly byte _acpiDisable;
+    private readonly Action<byte>? _command;
     private byte _control;
     private byte _status;
 
-    public ApmControl(PmIoBlock pm)
+    /// <param name="pm">The PM block whose SCI_EN ACPI_ENABLE/ACPI_DISABLE switch.</param>
+    /// <param name="acpiEnable">The value that sets SCI_EN (PIIX4 0xF1, ICH9 0x02).</param>
+    /// <param name="acpiDisable">The value that clears it (PIIX4 0xF0, ICH9 0x03).</param>
+    /// <param name="command">Told of every other value written to the control port (ICH9: the SMI source).</param>
+    public ApmControl(PmIoBlock pm, byte acpiEnable = AcpiEnable, byte acpiDisable = AcpiDisable, Action<byte>? command = null)
     {
         _pm = pm;
+        _acpiEnable = acpiEnable;
+        _acpiDisable = acpiDisable;
+        _command = command;
     }
 
     public string Name => "apm";
@@ -54,9 +71,13 @@ public sealed class ApmControl : IPortDevice, IDevice
         if (offset == 0)
         {
             _control = (byte)value;
-            if (_control == AcpiEnable || _control == AcpiDisable)
+            if (_control == _acpiEnable || _control == _acpiDisable)
             {
-                _pm.SetSciEnable(_control == AcpiEnable);
+                _pm.SetSciEnable(_control == _acpiEnable);
+            }
+            else
+            {
+                _command?.Invoke(_control);
             }
         }
         else

@@ -8,6 +8,9 @@
 // (valid 1–4, impl 1), and the port bus splits them as QEMU's memory core does. The SCI
 // contribution is status & enable of the first byte only, as QEMU's acpi_update_sci evaluates
 // gpe.sts[0] & gpe.en[0].
+// The ICH9 PM block of the q35 board holds a 16-byte GPE0 of the same kind at PMBASE + 0x20
+// (QEMU hw/acpi/ich9.c: acpi_gpe_init(ICH9_PMIO_GPE0_LEN), ich9_gpe_ops valid 1–4, impl 1):
+// status bytes +0..+7, enable bytes +8..+15; the length is a constructor argument.
 // Not emulated: any event source setting a status bit (QEMU's PCI/CPU/memory hotplug GPEs).
 // Firmware relies on: nothing (OVMF never touches GPE0); OS ACPI drivers clear and enable it.
 using Emulator.Core.Io;
@@ -15,16 +18,32 @@ using Emulator.Core.Memory;
 
 namespace Emulator.Core.Devices.AcpiPm;
 
-/// <summary>The 4-port GPE0 status/enable block at 0xAFE0.</summary>
+/// <summary>A GPE0 status/enable block: PIIX4's 4 ports at 0xAFE0, or ICH9's 16 inside the PM block.</summary>
 public sealed class Gpe0Block : IPortDevice, IDevice
 {
+    /// <summary>Where the pc board maps PIIX4's block (QEMU GPE_BASE).</summary>
     public const ushort BasePort = 0xAFE0;
+
+    /// <summary>PIIX4's block length (QEMU GPE_LEN).</summary>
     public const int PortCount = 4;
     public const ushort StatusOffset = 0;
+
+    /// <summary>The enable bytes' offset in PIIX4's block.</summary>
     public const ushort EnableOffset = PortCount / 2;
 
-    private readonly byte[] _status = new byte[PortCount / 2];
-    private readonly byte[] _enable = new byte[PortCount / 2];
+    private readonly byte[] _status;
+    private readonly byte[] _enable;
+
+    /// <param name="length">Ports in the block: half status bytes, half enable bytes (QEMU acpi_gpe_init's len).</param>
+    public Gpe0Block(int length = PortCount)
+    {
+        Length = length;
+        _status = new byte[length / 2];
+        _enable = new byte[length / 2];
+    }
+
+    /// <summary>Ports in the block.</summary>
+    public int Length { get; }
 
     public string Name => "acpi-gpe0";
 
@@ -55,18 +74,18 @@ public sealed class Gpe0Block : IPortDevice, IDevice
     }
 
     /// <summary>One byte (the bus splits wider accesses).</summary>
-    public uint Read(ushort offset, int size) => offset < EnableOffset ? _status[offset] : _enable[offset - EnableOffset];
+    public uint Read(ushort offset, int size) => offset < _status.Length ? _status[offset] : _enable[offset - _status.Length];
 
     /// <summary>One byte: status bits written as 1 clear, enable bytes are stored.</summary>
     public void Write(ushort offset, int size, uint value)
     {
-        if (offset < EnableOffset)
+        if (offset < _status.Length)
         {
             _status[offset] &= (byte)~value;
         }
         else
         {
-            _enable[offset - EnableOffset] = (byte)value;
+            _enable[offset - _status.Length] = (byte)value;
         }
 
         Changed?.Invoke();

@@ -10,6 +10,10 @@
 // (hw/acpi/piix4.c "piix4-pm") holding only PM1 event (+0..+3), PM1 control (+4..+5) and the
 // timer (+8..+11): every other offset falls through to unassigned I/O and reads all-ones. GPE0 is
 // not here but at the fixed ports 0xAFE0–0xAFE3 (Gpe0Block.cs).
+// The q35 board's ICH9 PM block (QEMU hw/acpi/ich9.c ich9_pm_init) has the same PM1 registers
+// and timer at the same offsets and is built from this class with its own name, a 16-byte GPE0
+// (mapped by the machine at +0x20) and, when SMM is off, SCI_EN set at reset (QEMU
+// acpi_pm1_cnt_reset with acpi_only = !smm_enabled).
 // Not emulated: the SCI on timer overflow happens only when the status is next evaluated (an
 // access), not at the exact overflow time; PCNTRL/throttling, GPI/GPO, device monitors, SMI.
 // Firmware relies on: the PM timer for every delay (busy-waits reading +8), SCI_EN in PM1
@@ -49,39 +53,51 @@ public sealed class PmIoBlock : IPortDevice, IDevice
     private const byte UnassignedByte = 0xFF;
 
     private readonly Func<long> _virtualNanoseconds;
+    private readonly ushort _resetControl;
     private ushort _status;
     private ushort _enable;
     private ushort _control;
     private long _overflowsSeen;
 
-    public PmIoBlock(Func<long> virtualNanoseconds)
+    /// <param name="virtualNanoseconds">The virtual clock the PM timer counts.</param>
+    /// <param name="name">The device name (PIIX4's by default).</param>
+    /// <param name="sciName">The SCI output line's name.</param>
+    /// <param name="gpe0Length">Ports of the GPE0 block this function owns (PIIX4: 4, ICH9: 16).</param>
+    /// <param name="sciEnabledAtReset">SCI_EN after reset: QEMU's acpi_only PM1 control (ICH9 without SMM).</param>
+    public PmIoBlock(Func<long> virtualNanoseconds, string name = "piix4-pm-io", string sciName = "piix4-pm.sci", int gpe0Length = Gpe0Block.PortCount, bool sciEnabledAtReset = false)
     {
         _virtualNanoseconds = virtualNanoseconds;
+        Name = name;
+        Sci = new OutputLine(sciName);
+        Gpe0 = new Gpe0Block(gpe0Length);
+        _resetControl = sciEnabledAtReset ? ControlSciEnable : (ushort)0;
+        _control = _resetControl;
         Gpe0.Changed += UpdateSci;
     }
 
-    /// <summary>The GPE0 registers whose pending bits this function's SCI carries (the machine maps them at <see cref="Gpe0Block.BasePort"/>).</summary>
-    public Gpe0Block Gpe0 { get; } = new();
+    /// <summary>The GPE0 registers whose pending bits this function's SCI carries (the machine maps them).</summary>
+    public Gpe0Block Gpe0 { get; }
 
-    public string Name => "piix4-pm-io";
+    public string Name { get; }
 
     /// <summary>Raised when the guest writes SLP_EN; the argument is SLP_TYP (bits 10–12 of PM1 control).</summary>
     public event Action<int>? SleepRequested;
 
     /// <summary>The SCI output, set when its level changes (QEMU's piix4_pm irq, ISA IRQ 9 on the pc board).</summary>
-    public OutputLine Sci { get; } = new("piix4-pm.sci");
+    public OutputLine Sci { get; }
 
     public bool SciEnabled => (_control & ControlSciEnable) != 0;
 
     /// <summary>
     /// Machine reset (QEMU acpi_pm1_evt_reset, acpi_pm1_cnt_reset, acpi_gpe_reset): status, enable,
-    /// control (SCI_EN off) and GPE registers cleared. The timer keeps counting: it is the clock.
+    /// control (SCI_EN off, or on for an ACPI-only ICH9) and GPE registers cleared. The timer keeps
+    /// counting: it is the clock.
     /// </summary>
     public void Reset()
     {
         _status = 0;
         _enable = 0;
-        _control = 0;
+        _control = _resetControl;
         Gpe0.Reset();
         _overflowsSeen = TimerTicks >> TimerOverflowBit;
         UpdateSci();

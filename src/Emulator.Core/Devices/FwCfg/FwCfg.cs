@@ -12,8 +12,11 @@
 // a file's select callback, run on every selection of it before any byte is read (QEMU
 // fw_cfg_select calling select_cb: how the ACPI tables are rebuilt at the first read after a
 // reset, fw_cfg_add_file_callback).
-// Not emulated: writes (QEMU removed data-port writes in 2.4; DMA WRITE of a read-only item is
-// an ERROR, as QEMU answers for every item here), write callbacks, the MMIO variant.
+// DMA WRITE into a file added as writable (QEMU fw_cfg_add_file_callback with read_only false,
+// fw_cfg_dma_transfer: the whole request must fit in the file; q35's etc/smi/requested-features);
+// a DMA WRITE of any other item is an ERROR.
+// Not emulated: data-port writes (QEMU removed them in 2.4), write callbacks (no file here has
+// one), the MMIO variant.
 // Firmware relies on: OVMF's QemuFwCfgLib checks the "QEMU" signature and the ID's DMA bit,
 // then PlatformPei, the ACPI, SMBIOS and boot-order drivers find files by name in the directory.
 using System.Buffers.Binary;
@@ -56,8 +59,10 @@ public sealed class FwCfg : IPortDevice, IDevice
     private readonly Dictionary<ushort, byte[]> _items = [];
     private readonly SortedDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Action> _selectCallbacks = [];
+    private readonly HashSet<string> _writableFiles = new(StringComparer.Ordinal);
     private readonly List<byte[]> _fileData = [];
     private readonly List<Action?> _fileSelectCallbacks = [];
+    private readonly List<bool> _fileWritable = [];
     private ushort _selected;
     private int _offset;
 
@@ -122,7 +127,8 @@ public sealed class FwCfg : IPortDevice, IDevice
     /// contents change stays the same array: the size in the directory is fixed when it is added.
     /// </summary>
     /// <param name="selected">Called whenever the guest selects the file (ports or DMA), before it reads.</param>
-    public void AddFile(string name, byte[] data, Action? selected = null)
+    /// <param name="writable">The guest may overwrite the bytes in place by DMA WRITE (QEMU's read_only = false).</param>
+    public void AddFile(string name, byte[] data, Action? selected = null, bool writable = false)
     {
         if (name.Length == 0 || Encoding.ASCII.GetByteCount(name) >= FileNameLength)
         {
@@ -142,6 +148,11 @@ public sealed class FwCfg : IPortDevice, IDevice
         if (selected != null)
         {
             _selectCallbacks[name] = selected;
+        }
+
+        if (writable)
+        {
+            _writableFiles.Add(name);
         }
 
         RebuildDirectory();
@@ -244,6 +255,14 @@ public sealed class FwCfg : IPortDevice, IDevice
         return _items.GetValueOrDefault(key);
     }
 
+    /// <summary>Whether DMA WRITE may store into the selected item (a file added as writable).</summary>
+    internal bool SelectedWritable()
+    {
+        ushort key = (ushort)(_selected & (EntryMask | ArchLocal));
+        int index = key - FirstFileKey;
+        return _selected != InvalidKey && (key & ArchLocal) == 0 && index >= 0 && index < _fileWritable.Count && _fileWritable[index];
+    }
+
     /// <summary>The read offset within the selected item (advanced by data reads and DMA).</summary>
     internal int Offset
     {
@@ -269,10 +288,12 @@ public sealed class FwCfg : IPortDevice, IDevice
         int index = 0;
         _fileData.Clear();
         _fileSelectCallbacks.Clear();
+        _fileWritable.Clear();
         foreach (var (name, data) in _files)
         {
             _fileData.Add(data);
             _fileSelectCallbacks.Add(_selectCallbacks.GetValueOrDefault(name));
+            _fileWritable.Add(_writableFiles.Contains(name));
             var entry = dir.AsSpan(4 + (index * FileEntrySize), FileEntrySize);
             BinaryPrimitives.WriteUInt32BigEndian(entry, (uint)data.Length);
             BinaryPrimitives.WriteUInt16BigEndian(entry[4..], (ushort)(FirstFileKey + index));

@@ -6,8 +6,9 @@
 // The descriptor (FWCfgDmaAccess, all big-endian): control (u32), length (u32), address (u64).
 // Control bits: ERROR 0x01, READ 0x02, SKIP 0x04, SELECT 0x08 (key in bits 16–31), WRITE 0x10.
 // Emulated as QEMU does: SELECT first; then READ copies item bytes to guest memory (zero-filling
-// past the item's end), SKIP advances the offset, WRITE is an ERROR (no item is writable here),
-// no operation bit transfers nothing; control is written back as 0, or ERROR.
+// past the item's end), SKIP advances the offset, WRITE stores guest bytes into a writable file
+// when the whole request fits from the current offset and is an ERROR otherwise (QEMU: !allow_write
+// || len != dma.length), no operation bit transfers nothing; control is written back as 0, or ERROR.
 // Not emulated: 64-bit accesses (port I/O has none), an IOMMU between device and memory.
 using System.Buffers.Binary;
 using Emulator.Core.Io;
@@ -111,6 +112,7 @@ public sealed class FwCfgDmaPort : IPortDevice
 
         uint status = 0;
         var data = _device.SelectedData();
+        bool writable = _device.SelectedWritable();
         while (length > 0 && status == 0)
         {
             int offset = _device.Offset;
@@ -122,6 +124,10 @@ public sealed class FwCfgDmaPort : IPortDevice
                 {
                     Fill(address, chunk);
                 }
+                else if (write)
+                {
+                    status = ControlError;
+                }
             }
             else
             {
@@ -130,13 +136,16 @@ public sealed class FwCfgDmaPort : IPortDevice
                 {
                     _bus.WriteBlock(address, data.AsSpan(offset, (int)chunk));
                 }
+                else if (write && writable && chunk == length)
+                {
+                    _bus.ReadBlock(address, data.AsSpan(offset, (int)chunk));
+                }
+                else if (write)
+                {
+                    status = ControlError;
+                }
 
                 _device.Offset = offset + (int)chunk;
-            }
-
-            if (write)
-            {
-                status = ControlError;
             }
 
             address += chunk;

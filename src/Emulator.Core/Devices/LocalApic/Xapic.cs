@@ -6,8 +6,9 @@
 // is set, the EOI is broadcast to the I/O APIC, as QEMU's apic_eoi calls ioapic_eoi_broadcast),
 // LDR, DFR (reset all-ones), SVR (reset 0xFF; bit 8 = software enable: while clear no interrupt
 // is delivered, as QEMU's apic_irq_pending), ISR/TMR/IRR (8 registers each), ESR (no errors are
-// detected, reads 0), ICR low/high (fixed-mode IPIs to this CPU — self, all-including-self or
-// its own physical ID — set IRR; INIT, SIPI and IPIs to other CPUs are accepted and dropped),
+// detected, reads 0), ICR low/high (IPIs to this CPU — self, all-including-self or a physical
+// or logical destination matching it: fixed ones set IRR, SMI and NMI ones reach the CPU's SMI
+// and NMI inputs; INIT, SIPI and IPIs to other CPUs are accepted and dropped),
 // LVT timer/thermal/performance/LINT0/LINT1/error (reset masked), initial count, current count
 // (computed from virtual time), divide configuration. The timer runs on the Scheduler in
 // virtual time: deadlines at multiples of initial count × divisor APIC clock ticks after the
@@ -20,9 +21,9 @@
 // apic_get_delivery_bitmask matches them (physical: this APIC's ID or the broadcast 0xFF;
 // logical: LDR under the flat or cluster model of DFR). Fixed, lowest-priority (one CPU: this
 // one) and ExtINT messages (the I/O APIC already took the vector from the PIC) set IRR, and TMR
-// for level-triggered ones; NMI messages go to the CPU's NMI input (NmiRaised).
-// Not emulated: x2APIC, TSC-deadline mode, arbitration, SMI and INIT messages (the CPU model has
-// no SMI or INIT input: dropped), NMI/SMI/INIT delivery through LVTs, error detection (illegal
+// for level-triggered ones; NMI and SMI messages go to the CPU's NMI and SMI inputs.
+// Not emulated: x2APIC, TSC-deadline mode, arbitration, INIT messages (the CPU model has no INIT
+// input: dropped), NMI/SMI/INIT delivery through LVTs, error detection (illegal
 // vectors are dropped), focus processor checking, more than one CPU.
 // Firmware relies on: OVMF's timer (LocalApicTimerDxe): divide by 1, periodic, vector 0x20,
 // initial count 10,000,000 at QEMU's 1 GHz APIC clock (100 Hz), EOI from the ISR; SVR enable
@@ -80,6 +81,7 @@ public sealed class Xapic : IMmioDevice, IInterruptController, IDevice
     public const uint IcrVectorMask = 0xFF;
     public const uint IcrDeliveryModeMask = 0x700;
     public const uint IcrDeliveryFixed = 0x000;
+    public const uint IcrLogicalDestination = 0x800;
     public const int IcrShorthandShift = 18;
     public const uint IcrShorthandMask = 0x3;
     public const uint IcrShorthandNone = 0;
@@ -215,6 +217,9 @@ public sealed class Xapic : IMmioDevice, IInterruptController, IDevice
     /// <summary>An NMI message reached this APIC: the machine connects it to the CPU's NMI input (QEMU cpu_interrupt NMI).</summary>
     public Action? NmiRaised { get; set; }
 
+    /// <summary>An SMI message or IPI reached this APIC: the machine connects it to the CPU's SMI input (QEMU apic_bus_deliver, APIC_DM_SMI).</summary>
+    public Action? SmiRaised { get; set; }
+
     public ulong Read(ulong offset, int size)
     {
         uint value = ReadRegister((int)(offset & ~0xFUL));
@@ -253,6 +258,9 @@ public sealed class Xapic : IMmioDevice, IInterruptController, IDevice
                 break;
             case ApicDeliveryMode.Nmi:
                 NmiRaised?.Invoke();
+                break;
+            case ApicDeliveryMode.Smi:
+                SmiRaised?.Invoke();
                 break;
         }
     }
@@ -374,20 +382,34 @@ public sealed class Xapic : IMmioDevice, IInterruptController, IDevice
         }
     }
 
+    /// <summary>
+    /// An IPI from the ICR, as QEMU's apic_deliver sends it on one CPU: fixed IPIs set IRR, SMI and
+    /// NMI IPIs reach the CPU's inputs (PiSmmCpuDxeSmm relocates SMBASE with an SMI to itself),
+    /// when the shorthand or the destination (physical or logical, ICR bit 11) selects this APIC;
+    /// INIT and SIPI have no second CPU to go to.
+    /// </summary>
     private void SendIpi()
     {
-        if ((_icrLow & IcrDeliveryModeMask) != IcrDeliveryFixed)
+        uint shorthand = (_icrLow >> IcrShorthandShift) & IcrShorthandMask;
+        bool toSelf = shorthand == IcrShorthandSelf
+            || shorthand == IcrShorthandAllIncludingSelf
+            || (shorthand == IcrShorthandNone && IsDestination((byte)(_icrHigh >> IdShift), (_icrLow & IcrLogicalDestination) != 0));
+        if (!toSelf)
         {
             return;
         }
 
-        uint shorthand = (_icrLow >> IcrShorthandShift) & IcrShorthandMask;
-        bool toSelf = shorthand == IcrShorthandSelf
-            || shorthand == IcrShorthandAllIncludingSelf
-            || (shorthand == IcrShorthandNone && (_icrHigh >> IdShift) == Id);
-        if (toSelf)
+        switch ((ApicDeliveryMode)((_icrLow & IcrDeliveryModeMask) >> 8))
         {
-            Raise((int)(_icrLow & IcrVectorMask));
+            case ApicDeliveryMode.Fixed:
+                Raise((int)(_icrLow & IcrVectorMask));
+                break;
+            case ApicDeliveryMode.Smi:
+                SmiRaised?.Invoke();
+                break;
+            case ApicDeliveryMode.Nmi:
+                NmiRaised?.Invoke();
+                break;
         }
     }
 

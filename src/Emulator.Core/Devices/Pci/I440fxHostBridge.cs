@@ -17,18 +17,12 @@ public sealed class I440fxHostBridge : PciFunction
     public const byte Revision = 0x02;
     public const uint ClassHostBridge = 0x060000;
     public const int Pam0Offset = 0x59;
-    public const int PamRegisterCount = 7;
+    public const int PamRegisterCount = PamSegment.RegisterCount;
     public const int SmramOffset = 0x72;
     public const byte SmramDefault = 0x02;
     public const byte SmramWritable = 0x78;
     public const int PamReadEnable = 0x1;
     public const int PamWriteEnable = 0x2;
-
-    private const uint BiosAreaStart = 0xF0000;
-    private const uint BiosAreaSize = 0x10000;
-    private const uint ExpansionAreaStart = 0xC0000;
-    private const uint ExpansionSegmentSize = 0x4000;
-    private const int HighNibbleShift = 4;
 
     public I440fxHostBridge()
         : base("i440fx", VendorIntel, DeviceI440fx, Revision, ClassHostBridge, 0)
@@ -41,17 +35,13 @@ public sealed class I440fxHostBridge : PciFunction
     public event Action<int>? PamChanged;
 
     /// <summary>The 13 PAM segments, from the BIOS area down to the 16 KiB expansion segments.</summary>
-    public static IReadOnlyList<PamSegment> PamSegments { get; } = BuildSegments();
+    public static IReadOnlyList<PamSegment> PamSegments => PamSegment.All;
 
     public byte Smram => GetByte(SmramOffset);
 
     public byte GetPam(int register) => GetByte(Pam0Offset + register);
 
-    public PamAccess GetPamAccess(PamSegment segment)
-    {
-        int bits = (GetPam(segment.Register) >> segment.Shift) & (PamReadEnable | PamWriteEnable);
-        return (PamAccess)bits;
-    }
+    public PamAccess GetPamAccess(PamSegment segment) => segment.AccessIn(GetPam(segment.Register));
 
     protected override void OnReset()
     {
@@ -73,18 +63,5 @@ public sealed class I440fxHostBridge : PciFunction
                 PamChanged?.Invoke(pam);
             }
         }
-    }
-
-    private static PamSegment[] BuildSegments()
-    {
-        var segments = new PamSegment[1 + ((PamRegisterCount - 1) * 2)];
-        segments[0] = new PamSegment(BiosAreaStart, BiosAreaSize, 0, HighNibbleShift);
-        for (int i = 1; i < segments.Length; i++)
-        {
-            uint start = ExpansionAreaStart + ((uint)(i - 1) * ExpansionSegmentSize);
-            segments[i] = new PamSegment(start, ExpansionSegmentSize, 1 + ((i - 1) / 2), ((i - 1) % 2) * HighNibbleShift);
-        }
-
-        return segments;
     }
 }

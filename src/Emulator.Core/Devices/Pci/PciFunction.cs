@@ -161,6 +161,16 @@ public abstract class PciFunction : IDevice
     protected void SetDword(int offset, uint value) =>
         BinaryPrimitives.WriteUInt32LittleEndian(_config.AsSpan(offset, 4), value);
 
+    /// <summary>QEMU's subsystem vendor and ID for functions that name none (hw/pci/pci.c pci_set_default_subsystem_id: Red Hat/Qumranet 1AF4:1100).</summary>
+    protected void SetDefaultSubsystemId()
+    {
+        SetWord(SubsystemVendorIdOffset, 0x1AF4);
+        SetWord(SubsystemVendorIdOffset + 2, 0x1100);
+    }
+
+    /// <summary>Which bits of the byte at <paramref name="offset"/> the guest may change.</summary>
+    protected byte GetWriteMask(int offset) => _writeMask[offset];
+
     /// <summary>Sets which bits of <paramref name="count"/> bytes at <paramref name="offset"/> the guest may change.</summary>
     protected void SetWriteMask(int offset, int count, uint mask)
     {

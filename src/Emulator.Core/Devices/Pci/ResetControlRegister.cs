@@ -6,6 +6,8 @@
 // Emulated: bit 2 (RCPU, reset CPU) requests a machine reset when written as 1, whatever bit 1
 // (SRST, system/hard reset) says — QEMU resets the whole machine either way; otherwise bit 1 is
 // stored and reads back; reset clears it.
+// The q35 board's ICH9 RST_CNT at the same port (QEMU hw/isa/lpc_ich9.c ich9_rst_cnt_write)
+// is this register with another name that keeps bits 3 (FULL_RST) and 1 (SYS_RST).
 // Not emulated: the difference between a soft (CPU only, bit 1 = 0) and a hard reset.
 // Firmware relies on: OVMF's ResetSystemLib cold reset writes 0x06 (SRST | RCPU) here first.
 using Emulator.Core.Io;
@@ -19,16 +21,24 @@ public sealed class ResetControlRegister : IPortDevice, IDevice
     public const byte SystemReset = 0x02;
     public const byte ResetCpu = 0x04;
 
+    /// <summary>The bits ICH9's RST_CNT keeps (FULL_RST 3, SYS_RST 1).</summary>
+    public const byte Ich9KeptBits = 0x0A;
+
     private readonly Action<byte> _resetRequested;
+    private readonly byte _keptBits;
     private byte _value;
 
     /// <param name="resetRequested">Called with the value written when it requests a reset.</param>
-    public ResetControlRegister(Action<byte> resetRequested)
+    /// <param name="name">The device name (PIIX3's by default).</param>
+    /// <param name="keptBits">The bits a write without RCPU stores (PIIX3: SRST; ICH9: <see cref="Ich9KeptBits"/>).</param>
+    public ResetControlRegister(Action<byte> resetRequested, string name = "piix3-reset-control", byte keptBits = SystemReset)
     {
         _resetRequested = resetRequested;
+        Name = name;
+        _keptBits = keptBits;
     }
 
-    public string Name => "piix3-reset-control";
+    public string Name { get; }
 
     public uint Read(ushort offset, int size) => _value;
 
@@ -40,7 +50,7 @@ public sealed class ResetControlRegister : IPortDevice, IDevice
             return;
         }
 
-        _value = (byte)(value & SystemReset);
+        _value = (byte)(value & _keptBits);
     }
 
     /// <summary>Machine reset (QEMU piix3_reset): 0.</summary>

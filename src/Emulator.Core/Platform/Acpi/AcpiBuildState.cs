@@ -6,24 +6,31 @@ namespace Emulator.Core.Platform.Acpi;
 /// The ACPI fw_cfg files as QEMU keeps them (hw/i386/acpi-build.c acpi_setup, acpi_build_update,
 /// acpi_build_reset): built once when the machine is assembled so their sizes are known, then
 /// rebuilt in place the first time the guest selects any of them after each reset, so the tables
-/// capture what the firmware programmed before it read them — the PIIX4 PM I/O base that the
-/// FADT's register blocks point into. The buffers never change size (both padded files have
+/// capture what the firmware programmed before it read them — the PM I/O base that the FADT's
+/// register blocks point into and, on q35, the ECAM window the MCFG describes. The buffers never change size (both padded files have
 /// room), so the fw_cfg directory stays as published. A device of the machine ("acpi-build", as
 /// QEMU's vmstate "acpi_build" carries the patched flag) so that resets and snapshots reach it.
 /// </summary>
 public sealed class AcpiBuildState : IDevice
 {
     private readonly AcpiPlatform _platform;
-    private readonly Func<ushort> _pmBase;
+    private readonly Func<AcpiBoardRegisters> _registers;
     private bool _patched;
 
     /// <param name="platform">The machine's facts.</param>
     /// <param name="pmBase">Reads the PM I/O base the guest programmed (0 while disabled).</param>
     public AcpiBuildState(AcpiPlatform platform, Func<ushort> pmBase)
+        : this(platform, () => new AcpiBoardRegisters(pmBase(), null))
+    {
+    }
+
+    /// <param name="platform">The machine's facts.</param>
+    /// <param name="registers">Reads the board registers the tables depend on, as the guest programmed them.</param>
+    public AcpiBuildState(AcpiPlatform platform, Func<AcpiBoardRegisters> registers)
     {
         _platform = platform;
-        _pmBase = pmBase;
-        var first = AcpiTableBuilder.Build(platform, pmBase());
+        _registers = registers;
+        var first = AcpiTableBuilder.Build(platform, registers());
         Tables = first.Tables;
         Rsdp = first.Rsdp;
         Loader = first.Loader;
@@ -54,7 +61,7 @@ public sealed class AcpiBuildState : IDevice
         }
 
         _patched = true;
-        var build = AcpiTableBuilder.Build(_platform, _pmBase());
+        var build = AcpiTableBuilder.Build(_platform, _registers());
         if (build.Tables.Length != Tables.Length || build.Rsdp.Length != Rsdp.Length || build.Loader.Length != Loader.Length)
         {
             throw new InvalidOperationException("an ACPI rebuild changed a fw_cfg file's size");

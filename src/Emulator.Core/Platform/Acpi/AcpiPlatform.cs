@@ -2,9 +2,10 @@ namespace Emulator.Core.Platform.Acpi;
 
 /// <summary>
 /// What the machine tells the ACPI generator about itself: identity strings, CPUs, interrupt
-/// controllers, the PIIX4 PM function's fixed facts, PCI windows and the ISA devices it models.
-/// The generator knows no addresses of its own; the PM I/O base is read when the tables are
-/// built (<see cref="AcpiBuildState"/>) because the firmware programs it.
+/// controllers, the PM function's fixed facts (PIIX4 on pc, ICH9 on q35), PCI windows and the ISA
+/// devices it models. The generator knows no addresses of its own; the PM I/O base and the
+/// PCI Express ECAM window are read when the tables are built (<see cref="AcpiBuildState"/>,
+/// <see cref="AcpiBoardRegisters"/>) because the firmware programs them.
 /// </summary>
 public sealed record AcpiPlatform
 {
@@ -37,8 +38,34 @@ public sealed record AcpiPlatform
 
     public byte AcpiDisableValue { get; init; }
 
-    /// <summary>The first port of the GPE0 block (status then enable, 2 bytes each): fixed, not inside the PM I/O block (QEMU PIIX4: 0xAFE0).</summary>
-    public required ushort Gpe0Port { get; init; }
+    /// <summary>The first port of the GPE0 block (status then enable, 2 bytes each): fixed, not inside the PM I/O block (QEMU PIIX4: 0xAFE0). Unused when <see cref="Gpe0PmOffset"/> is set.</summary>
+    public ushort Gpe0Port { get; init; }
+
+    /// <summary>GPE0's offset inside the PM I/O block, or null for the fixed <see cref="Gpe0Port"/> (ICH9: 0x20, include/hw/southbridge/ich9.h ICH9_PMIO_GPE0_STS).</summary>
+    public ushort? Gpe0PmOffset { get; init; }
+
+    /// <summary>GPE0_BLK_LEN: status and enable halves together (PIIX4 4, ICH9 16 — ICH9_PMIO_GPE0_LEN).</summary>
+    public byte Gpe0Length { get; init; } = 4;
+
+    /// <summary>
+    /// The FADT's revision: 1 (the 116-byte ACPI 1.0 form QEMU uses for PIIX4) or 3 (the 244-byte
+    /// ACPI 2.0 form with the reset register and the X_ blocks, QEMU's for ICH9; hw/i386/acpi-build.c
+    /// acpi_get_pm_info, hw/acpi/aml-build.c build_fadt).
+    /// </summary>
+    public byte FadtRevision { get; init; } = 1;
+
+    /// <summary>The FADT RESET_REG (an I/O port) and RESET_VALUE, used by revision 3 (ICH9: 0xCF9, 0x0F).</summary>
+    public (ushort Port, byte Value)? ResetRegister { get; init; }
+
+    /// <summary>The FADT IAPC_BOOT_ARCH flags, used by revision 3 (bit 1: an 8042 is present).</summary>
+    public ushort IapcBootArch { get; init; }
+
+    /// <summary>
+    /// The host bridge is PCI Express (q35): \_SB.PCI0 is PNP0A08 compatible with PNP0A03, an MCFG
+    /// table describes the ECAM window the firmware enabled, \_SB.DRAC reserves it and PCI0's
+    /// 32-bit window leaves it out (QEMU build_dsdt, build_q35_dram_controller).
+    /// </summary>
+    public bool PciExpress { get; init; }
 
     /// <summary>The <c>etc/system-states</c> bytes for S0–S5: bit 7 = offered, low bits = SLP_TYP.</summary>
     public required IReadOnlyList<byte> SystemStates { get; init; }

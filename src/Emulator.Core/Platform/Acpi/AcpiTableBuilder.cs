@@ -36,6 +36,13 @@ public static class AcpiTableBuilder
     public const int FadtFirmwareCtrlOffset = 36;
     public const int FadtDsdtOffset = 40;
 
+    /// <summary>The revision-3 FADT (ACPI 2.0, 244 bytes) and its 64-bit DSDT pointer.</summary>
+    public const int Fadt3Length = 244;
+    public const int FadtXDsdtOffset = 140;
+
+    /// <summary>FADT flag RESET_REG_SUP (bit 10), set with a reset register (QEMU acpi_get_pm_info for ICH9).</summary>
+    public const uint FadtResetRegisterSupported = 1u << 10;
+
     /// <summary>ALLOCATE alignments: the RSDP on a 16-byte boundary (ACPI 6.4 §5.2.5.1), the tables blob on 64 for the FACS (§5.2.10).</summary>
     public const uint RsdpAlignment = 16;
     public const uint TablesAlignment = 64;
@@ -65,22 +72,34 @@ public static class AcpiTableBuilder
     private const ushort Pm1ControlOffset = 4;
     private const ushort PmTimerOffset = 8;
 
-    /// <summary>Builds the tables blob, the RSDP and the loader script for a PM I/O block at <paramref name="pmBase"/>.</summary>
-    public static AcpiBuild Build(AcpiPlatform p, ushort pmBase)
+    /// <summary>Builds the tables blob, the RSDP and the loader script for a PM I/O block at <paramref name="pmBase"/> and no ECAM window.</summary>
+    public static AcpiBuild Build(AcpiPlatform p, ushort pmBase) => Build(p, new AcpiBoardRegisters(pmBase, null));
+
+    /// <summary>Builds the tables blob, the RSDP and the loader script for the registers the firmware programmed.</summary>
+    public static AcpiBuild Build(AcpiPlatform p, AcpiBoardRegisters registers)
     {
+        ushort pmBase = registers.PmBase;
+        var ecam = p.PciExpress ? registers.Ecam : null;
         var blob = new List<byte>();
         var loader = new TableLoader();
         loader.Allocate(TablesFile, TablesAlignment, TableLoader.ZoneHigh);
 
         int facs = Append(blob, Facs());
-        int dsdt = AppendChecksummed(blob, loader, Table("DSDT", 1, p, DsdtBuilder.Build(p)));
+        int dsdt = AppendChecksummed(blob, loader, Table("DSDT", 1, p, DsdtBuilder.Build(p, ecam)));
 
-        var fadtTable = Table("FACP", 1, p, FadtBody(p, pmBase));
+        var fadtTable = Table("FACP", p.FadtRevision, p, FadtBody(p, pmBase));
         BinaryPrimitives.WriteUInt32LittleEndian(fadtTable.AsSpan(FadtFirmwareCtrlOffset), (uint)facs);
         BinaryPrimitives.WriteUInt32LittleEndian(fadtTable.AsSpan(FadtDsdtOffset), (uint)dsdt);
         int fadt = blob.Count;
         loader.AddPointer(TablesFile, (uint)(fadt + FadtFirmwareCtrlOffset), 4, TablesFile);
         loader.AddPointer(TablesFile, (uint)(fadt + FadtDsdtOffset), 4, TablesFile);
+        if (p.FadtRevision >= 3)
+        {
+            // build_fadt: X_FIRMWARE_CTRL stays 0 (the FACS has a 32-bit pointer), X_DSDT is linked.
+            BinaryPrimitives.WriteUInt64LittleEndian(fadtTable.AsSpan(FadtXDsdtOffset), (ulong)dsdt);
+            loader.AddPointer(TablesFile, (uint)(fadt + FadtXDsdtOffset), 8, TablesFile);
+        }
+
         AppendChecksummed(blob, loader, fadtTable);
 
         var listed = new List<int> { fadt };
@@ -88,6 +107,11 @@ public static class AcpiTableBuilder
         if (p.HpetAddress is { } hpet)
         {
             listed.Add(AppendChecksummed(blob, loader, Table("HPET", 1, p, HpetBody(hpet))));
+        }
+
+        if (ecam != null)
+        {
+            listed.Add(AppendChecksummed(blob, loader, Table("MCFG", 1, p, McfgBody(ecam))));
         }
 
         listed.Add(AppendChecksummed(blob, loader, Table("WAET", 1, p, BitConverter.GetBytes(WaetPmTimerGood))));
@@ -146,11 +170,18 @@ public static class AcpiTableBuilder
         return f;
     }
 
-    /// <summary>The ACPI 1.0 FADT after its header (ACPI 1.0b §5.2.5); FIRMWARE_CTRL and DSDT are linked by the loader.</summary>
+    /// <summary>
+    /// The FADT after its header: the ACPI 1.0 fields (ACPI 1.0b §5.2.5), and for revision 3 the
+    /// ACPI 2.0 tail — reset register, IAPC_BOOT_ARCH and the X_ register blocks as System I/O
+    /// GAS entries whose bit width is the block's length (QEMU hw/acpi/aml-build.c build_fadt).
+    /// FIRMWARE_CTRL and the DSDT pointers are linked by the loader.
+    /// </summary>
     private static byte[] FadtBody(AcpiPlatform p, ushort pmBase)
     {
-        var f = new byte[FadtLength - HeaderLength];
+        bool acpi2 = p.FadtRevision >= 3;
+        var f = new byte[(acpi2 ? Fadt3Length : FadtLength) - HeaderLength];
         var s = f.AsSpan();
+        uint gpe0 = p.Gpe0PmOffset is { } gpeOffset ? (uint)(pmBase + gpeOffset) : p.Gpe0Port;
         s[44 - HeaderLength] = 1;                                        // INT_MODEL: 1 (APIC); ignored since ACPI 2.0
         BinaryPrimitives.WriteUInt16LittleEndian(s[(46 - HeaderLength)..], p.SciIrq);
         BinaryPrimitives.WriteUInt32LittleEndian(s[(48 - HeaderLength)..], p.SmiCommandPort ?? 0);
@@ -159,16 +190,50 @@ public static class AcpiTableBuilder
         BinaryPrimitives.WriteUInt32LittleEndian(s[(56 - HeaderLength)..], pmBase);                        // PM1a_EVT_BLK
         BinaryPrimitives.WriteUInt32LittleEndian(s[(64 - HeaderLength)..], (uint)(pmBase + Pm1ControlOffset)); // PM1a_CNT_BLK
         BinaryPrimitives.WriteUInt32LittleEndian(s[(76 - HeaderLength)..], (uint)(pmBase + PmTimerOffset));    // PM_TMR_BLK
-        BinaryPrimitives.WriteUInt32LittleEndian(s[(80 - HeaderLength)..], p.Gpe0Port);                         // GPE0_BLK
+        BinaryPrimitives.WriteUInt32LittleEndian(s[(80 - HeaderLength)..], gpe0);                               // GPE0_BLK
         s[88 - HeaderLength] = Pm1EventLength;
         s[89 - HeaderLength] = Pm1ControlLength;
         s[91 - HeaderLength] = PmTimerLength;
-        s[92 - HeaderLength] = Gpe0Length;
+        s[92 - HeaderLength] = p.Gpe0Length;
         BinaryPrimitives.WriteUInt16LittleEndian(s[(96 - HeaderLength)..], NoC2C3Latency);
         BinaryPrimitives.WriteUInt16LittleEndian(s[(98 - HeaderLength)..], NoC2C3Latency);
         s[108 - HeaderLength] = RtcCenturyIndex;
-        BinaryPrimitives.WriteUInt32LittleEndian(s[(112 - HeaderLength)..], FadtFlags);
+        uint flags = FadtFlags;
+        if (acpi2)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(s[(109 - HeaderLength)..], p.IapcBootArch);
+            if (p.ResetRegister is { } reset)
+            {
+                flags |= FadtResetRegisterSupported;
+                SystemIoGas(s[(116 - HeaderLength)..], reset.Port, 1);
+                s[128 - HeaderLength] = reset.Value;
+            }
+
+            SystemIoGas(s[(148 - HeaderLength)..], pmBase, Pm1EventLength);                       // X_PM1a_EVT_BLK
+            SystemIoGas(s[(172 - HeaderLength)..], (ushort)(pmBase + Pm1ControlOffset), Pm1ControlLength); // X_PM1a_CNT_BLK
+            SystemIoGas(s[(208 - HeaderLength)..], (ushort)(pmBase + PmTimerOffset), PmTimerLength);      // X_PM_TMR_BLK
+            SystemIoGas(s[(220 - HeaderLength)..], (ushort)gpe0, p.Gpe0Length);                          // X_GPE0_BLK
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(s[(112 - HeaderLength)..], flags);
         return f;
+    }
+
+    /// <summary>A Generic Address Structure for <paramref name="length"/> bytes of System I/O at <paramref name="port"/>: address space 1, bit width, offset 0, access size 0 (undefined), as QEMU writes them.</summary>
+    private static void SystemIoGas(Span<byte> gas, ushort port, int length)
+    {
+        gas[0] = 1;
+        gas[1] = (byte)(length * 8);
+        BinaryPrimitives.WriteUInt64LittleEndian(gas[4..], port);
+    }
+
+    /// <summary>The MCFG after its header (PCI Firmware 3.0 §4.1.2): 8 reserved bytes, then one allocation — base, segment 0, buses 0 to the window's end (QEMU hw/acpi/pci.c build_mcfg).</summary>
+    private static byte[] McfgBody(EcamWindow ecam)
+    {
+        var m = new byte[8 + 16];
+        BinaryPrimitives.WriteUInt64LittleEndian(m.AsSpan(8), ecam.Base);
+        m[8 + 11] = ecam.EndBus;
+        return m;
     }
 
     /// <summary>

@@ -9,6 +9,10 @@ namespace Emulator.Core.Platform.Acpi;
 /// device, then the PCI functions with the ISA devices under the ISA bridge. Only what the
 /// platform facts describe is emitted; QEMU's PCI and CPU hotplug, PCI interrupt links and
 /// _DSM methods are left out because the machine they describe is not the one modelled here.
+/// On q35 (<see cref="AcpiPlatform.PciExpress"/>) PCI0 is a PCI Express root (PNP0A08, _CID
+/// PNP0A03), \_SB.DRAC reserves the ECAM window the firmware enabled and PCI0's 32-bit window
+/// leaves it out, and the ISA devices sit under the LPC bridge SF8 (00:1f.0), as in QEMU 7.2's
+/// q35 DSDT (build_dsdt, build_q35_dram_controller; docs/acpi-tables.md "q35").
 /// </summary>
 public static class DsdtBuilder
 {
@@ -26,7 +30,8 @@ public static class DsdtBuilder
     private const byte MadtLocalApicLength = 8;
 
     /// <summary>The DSDT's definition block body (everything after the 36-byte table header).</summary>
-    public static byte[] Build(AcpiPlatform p)
+    /// <param name="ecam">The PCI Express ECAM window enabled when the tables are built, or null.</param>
+    public static byte[] Build(AcpiPlatform p, EcamWindow? ecam = null)
     {
         var terms = new List<byte[]>();
         if (p.DebugPort is { } debugPort)
@@ -34,7 +39,7 @@ public static class DsdtBuilder
             terms.Add(DebugMethod(debugPort));
         }
 
-        terms.Add(Scope("\\_SB", Device("PCI0", Name("_HID", EisaId("PNP0A03")), Name("_ADR", Integer(0)), Name("_UID", Integer(0)))));
+        terms.Add(p.PciExpress ? PciExpressRoot(ecam) : Scope("\\_SB", Device("PCI0", Name("_HID", EisaId("PNP0A03")), Name("_ADR", Integer(0)), Name("_UID", Integer(0)))));
         if (p.HpetAddress is { } hpet)
         {
             terms.Add(Scope("\\_SB", Device(
@@ -46,7 +51,7 @@ public static class DsdtBuilder
         }
 
         terms.Add(Cpus(p.CpuCount));
-        terms.Add(Scope("\\_SB.PCI0", Name("_CRS", PciWindows(p))));
+        terms.Add(Scope("\\_SB.PCI0", Name("_CRS", PciWindows(p, ecam))));
         terms.Add(SleepStates(p.SystemStates));
         terms.Add(Scope("\\_SB.PCI0", Device(
             "FWCF",
@@ -97,10 +102,33 @@ public static class DsdtBuilder
     }
 
     /// <summary>
-    /// PCI0's _CRS: buses 0–255; config ports 0xCF8–0xCFF consumed; the I/O space on either side of
-    /// them, the legacy VGA window 0xA0000–0xBFFFF and the 32- and 64-bit memory holes decoded to PCI.
+    /// q35's \_SB.PCI0 (PNP0A08 compatible with PNP0A03; QEMU's _OSC, which grants native PCI
+    /// Express control, is not emitted) and, when the ECAM window is on, \_SB.DRAC (PNP0C01)
+    /// reserving it (QEMU build_q35_dram_controller).
     /// </summary>
-    private static byte[] PciWindows(AcpiPlatform p)
+    private static byte[] PciExpressRoot(EcamWindow? ecam)
+    {
+        var sb = new List<byte[]>
+        {
+            Device("PCI0", Name("_HID", EisaId("PNP0A08")), Name("_CID", EisaId("PNP0A03")), Name("_ADR", Integer(0)), Name("_UID", Integer(0))),
+        };
+        if (ecam != null)
+        {
+            sb.Add(Device(
+                "DRAC",
+                Name("_HID", String("PNP0C01")),
+                Name("_CRS", AmlResources.Template(AmlResources.DWordMemory(AmlResources.MemoryReadWrite, checked((uint)ecam.Base), checked((uint)(ecam.Base + ecam.Size - 1)))))));
+        }
+
+        return Scope("\\_SB", [.. sb]);
+    }
+
+    /// <summary>
+    /// PCI0's _CRS: buses 0–255; config ports 0xCF8–0xCFF consumed; the I/O space on either side of
+    /// them, the legacy VGA window 0xA0000–0xBFFFF and the 32- and 64-bit memory holes decoded to PCI,
+    /// the 32-bit one without the ECAM window when there is one (QEMU removes it from the ranges).
+    /// </summary>
+    private static byte[] PciWindows(AcpiPlatform p, EcamWindow? ecam)
     {
         var windows = new List<byte[]>
         {
@@ -109,14 +137,39 @@ public static class DsdtBuilder
             AmlResources.WordIo(0x0000, 0x0CF7),
             AmlResources.WordIo(0x0D00, 0xFFFF),
             AmlResources.DWordMemory(AmlResources.MemoryCacheable | AmlResources.MemoryReadWrite, 0x000A0000, 0x000BFFFF),
-            AmlResources.DWordMemory(AmlResources.MemoryReadWrite, p.PciHole32Start, p.PciHole32End),
         };
+        foreach (var (start, end) in Without((p.PciHole32Start, p.PciHole32End), ecam))
+        {
+            windows.Add(AmlResources.DWordMemory(AmlResources.MemoryReadWrite, start, end));
+        }
+
         if (p.PciHole64 is { } hole && hole.Size > 0)
         {
             windows.Add(AmlResources.QWordMemory(AmlResources.MemoryCacheable | AmlResources.MemoryReadWrite, hole.Start, hole.Start + hole.Size - 1));
         }
 
         return AmlResources.Template([.. windows]);
+    }
+
+    /// <summary>The 32-bit window minus the ECAM window: none, one or two pieces in address order.</summary>
+    private static IEnumerable<(uint Start, uint End)> Without((uint Start, uint End) window, EcamWindow? ecam)
+    {
+        if (ecam == null || ecam.Base > window.End || ecam.Base + ecam.Size - 1 < window.Start)
+        {
+            yield return window;
+            yield break;
+        }
+
+        if (ecam.Base > window.Start)
+        {
+            yield return (window.Start, (uint)(ecam.Base - 1));
+        }
+
+        ulong after = ecam.Base + ecam.Size;
+        if (after <= window.End)
+        {
+            yield return ((uint)after, window.End);
+        }
     }
 
     /// <summary>
