@@ -490,13 +490,16 @@ public sealed class BootSession
             _ => reason.ToString(),
         };
         var flashStore = machine.FlashChips.FirstOrDefault(c => !c.ReadOnly) is { } writable ? VarstoreImage.Parse(writable.Contents.ToArray()) : null;
+        var scan = Stopwatch.StartNew();
+        var secureBoot = ReportSecureBoot.Of(machine, flashStore is { IsUsable: true } ? flashStore : null);
+        _log.LogDebug("Secure Boot state: {Stores} variable store header(s) in {Ram:N0} bytes of RAM, scanned in {Ms:F1} ms", secureBoot.Stores.Count, o.Memory, scan.Elapsed.TotalMilliseconds);
         var report = SessionReport.Build(o, machine, files, tracker, flashAt, wall, stop, console.Transcript) with
         {
             Varstore = varstore.File is { } vf ? VarstoreReport.Of(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
                 m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot, m.Inside.Instructions)).ToList(),
             Variables = flashStore is { IsUsable: true } ? ReportVariables.Of(flashStore) : null,
-            SecureBoot = ReportSecureBoot.Of(machine, flashStore is { IsUsable: true } ? flashStore : null),
+            SecureBoot = secureBoot,
         };
         if (internalError != null)
         {

@@ -16,6 +16,8 @@ internal static unsafe class ReportSecureBoot
     /// <summary>Windows of this size are scanned, overlapping by the largest store so none is cut.</summary>
     private const int Window = 1 << 30;
 
+    private const ulong PageSize = 4096;
+
     public static SecureBootInfo Of(PcMachine machine, VarstoreImage? flash)
     {
         var stores = ScanRam(machine);
@@ -74,28 +76,80 @@ internal static unsafe class ReportSecureBoot
         return (machine.LowRamSize - machine.Mch.TsegSize, machine.LowRamSize);
     }
 
-    /// <summary>Low RAM (0 up to <see cref="PcMachine.LowRamSize"/>) and high RAM (from 4 GiB), each in overlapping windows; a store seen twice is kept once.</summary>
+    /// <summary>
+    /// Low RAM (0 up to <see cref="PcMachine.LowRamSize"/>) and high RAM (from 4 GiB), the pages
+    /// the guest touched only, each run in overlapping windows; a store seen twice is kept once.
+    /// </summary>
     private static List<RamVariableStore> ScanRam(PcMachine machine)
     {
         var byAddress = new SortedDictionary<ulong, RamVariableStore>();
-        foreach (var (start, length) in new[] { (0UL, machine.LowRamSize), (FlashLayout.FourGiB, machine.HighRamSize) })
+        foreach (var (region, regionLength) in new[] { (0UL, machine.LowRamSize), (FlashLayout.FourGiB, machine.HighRamSize) })
         {
-            for (ulong offset = 0; offset < length; offset += Window - RamVariableStoreScanner.MaxStoreSize)
+            if (regionLength == 0)
             {
-                int size = (int)Math.Min(Window, length - offset);
-                var window = new ReadOnlySpan<byte>(machine.RamHost(start + offset), size);
-                foreach (var store in RamVariableStoreScanner.Scan(window, start + offset))
-                {
-                    byAddress.TryAdd(store.Address, store);
-                }
+                continue;
+            }
 
-                if (offset + (ulong)size >= length)
+            foreach (var (first, length) in TouchedRuns(machine.RamHost(region), regionLength))
+            {
+                for (ulong offset = 0; offset < length; offset += Window - RamVariableStoreScanner.MaxStoreSize)
                 {
-                    break;
+                    int size = (int)Math.Min(Window, length - offset);
+                    ulong address = region + first + offset;
+                    foreach (var store in RamVariableStoreScanner.Scan(new ReadOnlySpan<byte>(machine.RamHost(address), size), address))
+                    {
+                        byAddress.TryAdd(store.Address, store);
+                    }
+
+                    if (offset + (ulong)size >= length)
+                    {
+                        break;
+                    }
                 }
             }
         }
 
         return byAddress.Values.ToList();
     }
+
+    /// <summary>
+    /// The runs of pages the guest has touched (offset, length), by mincore on Linux, where guest
+    /// RAM is an anonymous mapping: a page never touched is zero and holds no store, and reading it
+    /// would cost a page fault that maps the kernel's zero page there (measured: 2.2 s instead of
+    /// 0.3 s for 256 MiB on a busy host). Elsewhere, or when mincore fails, all of it.
+    /// </summary>
+    private static List<(ulong Offset, ulong Length)> TouchedRuns(byte* ram, ulong size)
+    {
+        ulong pages = size / PageSize;
+        byte[] resident = new byte[pages];
+        fixed (byte* vec = resident)
+        {
+            if (!OperatingSystem.IsLinux() || mincore((IntPtr)ram, (nuint)size, vec) != 0)
+            {
+                return [(0, size)];
+            }
+        }
+
+        var runs = new List<(ulong, ulong)>();
+        for (ulong page = 0; page < pages;)
+        {
+            ulong end = page;
+            while (end < pages && (resident[end] & 1) != 0)
+            {
+                end++;
+            }
+
+            if (end > page)
+            {
+                runs.Add((page * PageSize, (end - page) * PageSize));
+            }
+
+            page = end + 1;
+        }
+
+        return runs;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int mincore(IntPtr addr, nuint length, byte* vec);
 }
