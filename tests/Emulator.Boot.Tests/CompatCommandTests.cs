@@ -14,6 +14,18 @@ public class CompatCommandTests
         Assert.StartsWith("compatible:", r.Stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("OVMF_CODE_4M.secboot.fd", "OVMF_VARS_4M.ms.fd")]
+    [InlineData("OVMF_CODE.secboot.fd", "OVMF_VARS.ms.fd")]
+    public void SmmBuildsWithTheirEnrolledStores(string code, string vars)
+    {
+        var r = CliRunner.Run("compat", "--code", Fixtures.Path(code), "--vars", Fixtures.Path(vars));
+        Assert.Equal(0, r.ExitCode);
+        Assert.StartsWith("compatible:", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("the FV header template in FvbServicesSmm", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("an SMM build:", r.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void SmallVarsBigCode()
     {

@@ -14,4 +14,7 @@ public static class VariableGuids
 
     /// <summary>EFI_GLOBAL_VARIABLE (UEFI spec 3.3): Boot####, BootOrder, Lang, Timeout …</summary>
     public static readonly Guid EfiGlobalVariable = new("8BE4DF61-93CA-11D2-AA0D-00E098032B8C");
+
+    /// <summary>gEfiImageSecurityDatabaseGuid (UEFI spec 32.6.1): the Secure Boot signature databases db, dbx, dbt.</summary>
+    public static readonly Guid ImageSecurityDatabase = new("D719B2CB-3D3A-4596-A3BC-DAD00E67656F");
 }

@@ -20,7 +20,7 @@ public static class VarstoreCompatibility
         if (vars.Length < expected.VarsSize)
         {
             findings.Add($"{want}; this {Size(vars.Length)} file would be mapped at 0x{mapped:X8}: the firmware will not find it "
-                + "(it probes unmapped space below the file), decides there is no flash and keeps variables in RAM: every variable change will be lost at power-off");
+                + $"(it probes unmapped space below the file) and decides there is no flash: {NoFlash(expected)}");
         }
         else if (vars.Length > expected.VarsSize)
         {
@@ -38,6 +38,12 @@ public static class VarstoreCompatibility
             int live = image.LiveVariables.Count();
             findings.Add($"compatible: {want}, and this {Size(vars.Length)} store is mapped exactly there; {live} live variable{(live == 1 ? string.Empty : "s")}, {image.FreeBytes} bytes free");
             findings.AddRange(image.Issues.Select(i => $"{(i.Class == VarstoreIssueClass.Repair ? "the firmware will repair" : "note")}: {i}"));
+            if (expected.Smm)
+            {
+                findings.Add("an SMM build: its variable driver runs in System Management Mode and writes this store only from SMM, so it needs the q35 machine with SMM "
+                    + "(emu boot --machine q35 --secure-flash; QEMU -machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on)");
+            }
+
             return new Verdict(true, findings, expected, mapped, image);
         }
 
@@ -53,8 +59,8 @@ public static class VarstoreCompatibility
         ReadOnlySpan<byte> bytes = image.Bytes.Span;
         if (bytes.IndexOfAnyExcept((byte)0) < 0)
         {
-            findings.Add($"{want}, mapped at the right place, but every byte is 0x00: QemuFlashFvbServicesRuntimeDxe finds no byte to probe the chip with, "
-                + "treats the flash as absent and keeps variables in RAM: every variable change will be lost at power-off");
+            findings.Add($"{want}, mapped at the right place, but every byte is 0x00: QemuFlashFvbServicesRuntimeDxe finds no byte to probe the chip with "
+                + $"and treats the flash as absent: {NoFlash(expected)}");
         }
         else if (bytes.IndexOfAnyExcept((byte)0xFF) < 0)
         {
@@ -77,6 +83,16 @@ public static class VarstoreCompatibility
                 + "the firmware's fault-tolerant writes would land in the wrong places");
         }
     }
+
+    /// <summary>
+    /// What a build does without flash. A non-SMM build keeps its variables in the RAM store
+    /// PlatformPei reserved; an SMM build reserves none (PlatformPei InitializePlatform), its
+    /// FvbServicesSmm unloads ("QEMU flash was not detected") and DXE stops at a CPU exception
+    /// (observed on QEMU 7.2 and emu: #UD, Debian's 4 MB secboot CODE with the 2 MB .ms VARS).
+    /// </summary>
+    private static string NoFlash(VarstoreExpectation expected) => expected.Smm
+        ? "this SMM build has no variable store in RAM to fall back on, so its variable driver never starts and the boot stops at a CPU exception (#UD) in DXE"
+        : "it keeps variables in RAM, and every variable change will be lost at power-off";
 
     private static string Region(VarstoreImage image, long offset)
     {

@@ -11,7 +11,8 @@ namespace Emulator.Firmware.Varstore;
 /// map). The code FD sits directly above the VARS FD in the build (OvmfPkgDefines.fdf.inc:
 /// CODE_BASE_ADDRESS = FW_BASE_ADDRESS + VARS_SIZE) and QEMU maps the code at 4 GiB − its size,
 /// so the expected base is 4 GiB − code size − template FvLength. The base constant is also
-/// looked for in the driver's code as a cross-check (<see cref="BaseConfirmed"/>).
+/// looked for in the driver's code as a cross-check (<see cref="BaseConfirmed"/>). In an SMM build
+/// (<see cref="Smm"/>) the driver is FvbServicesSmm, with the same template.
 /// </summary>
 public sealed record VarstoreExpectation(
     long CodeLength,
@@ -19,7 +20,8 @@ public sealed record VarstoreExpectation(
     IReadOnlyList<FvBlockMapEntry> BlockMap,
     int? StoreSize,
     string Source,
-    bool BaseConfirmed)
+    bool BaseConfirmed,
+    bool Smm = false)
 {
     public const string FvbDriverName = "FvbServicesRuntimeDxe";
 
@@ -47,11 +49,21 @@ public sealed record VarstoreExpectation(
             var blockMap = ReadBlockMap(data[at..]);
             ulong expectedBase = FourGiB - (ulong)code.Length - (ulong)length;
             bool confirmed = ContainsDword(data, (uint)expectedBase);
-            return new VarstoreExpectation(code.Length, length, blockMap, FindStoreSize(code, length), module.Name ?? module.FileGuid.ToString(), confirmed);
+            return new VarstoreExpectation(code.Length, length, blockMap, FindStoreSize(code, length), module.Name ?? module.FileGuid.ToString(), confirmed, IsSmmBuild(code));
         }
 
         return null;
     }
+
+    /// <summary>
+    /// An SMM_REQUIRE build (Debian's *.secboot.fd): it carries SMM modules (PiSmmCore, VariableSmm,
+    /// FvbServicesSmm: FFS types MM_CORE and MM), its variable driver runs in SMRAM and writes the
+    /// flash only from SMM, and it has no variable store in RAM to fall back on when the flash is
+    /// missing (OvmfPkg/PlatformPei/Platform.c InitializePlatform reserves the emulated store only
+    /// without PcdSmmSmramRequire).
+    /// </summary>
+    private static bool IsSmmBuild(FirmwareImage code) =>
+        code.Modules.Any(m => m.Type is FfsFileType.Mm or FfsFileType.MmCore or FfsFileType.CombinedMmDxe);
 
     /// <summary>An FV header template: zero vector, gEfiSystemNvDataFvGuid, "_FVH", HeaderLength 0x48, revision 2.</summary>
     private static int FindTemplate(ReadOnlySpan<byte> data, bool requireStoreHeader)

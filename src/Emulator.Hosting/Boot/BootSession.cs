@@ -3,6 +3,7 @@ using Emulator.Core.Cpu;
 using Emulator.Core.Machine;
 using Emulator.Core.Memory;
 using Emulator.Firmware;
+using Emulator.Firmware.Varstore;
 using Emulator.Hosting.Compat;
 using Emulator.Hosting.Inputs;
 using Emulator.Hosting.Reporting;
@@ -488,12 +489,17 @@ public sealed class BootSession
             StopReason.Requested when Stop.Requested => "interrupted",
             _ => reason.ToString(),
         };
+        var flashStore = machine.FlashChips.FirstOrDefault(c => !c.ReadOnly) is { } writable ? VarstoreImage.Parse(writable.Contents.ToArray()) : null;
+        var scan = Stopwatch.StartNew();
+        var secureBoot = ReportSecureBoot.Of(machine, flashStore is { IsUsable: true } ? flashStore : null);
+        _log.LogDebug("Secure Boot state: {Stores} variable store header(s) in {Ram:N0} bytes of RAM, scanned in {Ms:F1} ms", secureBoot.Stores.Count, o.Memory, scan.Elapsed.TotalMilliseconds);
         var report = SessionReport.Build(o, machine, files, tracker, flashAt, wall, stop, console.Transcript) with
         {
             Varstore = varstore.File is { } vf ? VarstoreReport.Of(vf, varstore.Writer) : null,
             Modules = recognizer.Started.Select(m => new ModuleInfo(
                 m.Module.Name, m.Module.FileGuid, m.Module.Type.ToString(), Hex.Format(m.HeaderAddress), Hex.Format(m.Entry), m.Instruction, m.VirtualNs / 1e6, m.Boot, m.Inside.Instructions)).ToList(),
-            Variables = machine.FlashChips.FirstOrDefault(c => !c.ReadOnly) is { } writable ? ReportVariables.Of(writable.Contents.ToArray()) : null,
+            Variables = flashStore is { IsUsable: true } ? ReportVariables.Of(flashStore) : null,
+            SecureBoot = secureBoot,
         };
         if (internalError != null)
         {
@@ -534,6 +540,11 @@ public sealed class BootSession
             _log.LogInformation(
                 "SMM: {Entries:N0} SMI(s), {Instructions:N0} instructions in SMM; flash writes from SMM {FromSmm:N0}, refused outside SMM {Refused:N0}",
                 smm.Entries, smm.Instructions, smm.FlashWritesFromSmm, smm.RejectedFlashWrites);
+        }
+
+        if (r.SecureBoot is { } secureBoot)
+        {
+            _log.LogInformation("{SecureBoot}", ReportSecureBoot.Summary(secureBoot));
         }
 
         if (cpu.ExceptionCount > 0)

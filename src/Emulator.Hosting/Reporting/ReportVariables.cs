@@ -10,17 +10,9 @@ namespace Emulator.Hosting.Reporting;
 /// </summary>
 internal static class ReportVariables
 {
-    /// <summary>The live variables, or null when the chip holds no usable variable store (not an OVMF varstore).</summary>
-    public static IReadOnlyList<VariableInfo>? Of(ReadOnlyMemory<byte> chip)
-    {
-        var image = VarstoreImage.Parse(chip);
-        if (!image.IsUsable)
-        {
-            return null;
-        }
-
-        return image.Records.Where(r => r.IsLive)
+    /// <summary>The live variables of a usable store (the caller reports none when the chip holds no OVMF varstore).</summary>
+    public static IReadOnlyList<VariableInfo> Of(VarstoreImage image) =>
+        image.Records.Where(r => r.IsLive)
             .Select(r => new VariableInfo(r.Name, r.VendorGuid, VariableAttributeNames.Format(r.Attributes), r.DataSize, Convert.ToHexStringLower(SHA256.HashData(r.Data.Span))))
             .ToList();
-    }
 }

@@ -77,7 +77,26 @@ public sealed record RunReport
 
     /// <summary>The writable chip's live variables at the end of the run, in store order (null: no writable chip, or no usable store on it).</summary>
     public IReadOnlyList<VariableInfo>? Variables { get; init; }
+
+    /// <summary>The firmware's runtime Secure Boot state at the end of the run, read from its volatile variable store in RAM (absent in reports before issue 17).</summary>
+    public SecureBootInfo? SecureBoot { get; init; }
 }
+
+/// <summary>
+/// Secure Boot at the end of the run. <paramref name="Found"/>: a volatile variable store was found
+/// in RAM (false when the run stopped before the variable driver started); <paramref name="Store"/>
+/// its address and <paramref name="InSmram"/> whether it lies in TSEG (an SMM build's own store).
+/// The one-byte values of the volatile EFI global variables SecureBoot, SetupMode, AuditMode,
+/// DeployedMode and VendorKeys (null when absent); <paramref name="Pk"/>, <paramref name="Kek"/>,
+/// <paramref name="Db"/>, <paramref name="Dbx"/>: whether the writable flash store holds each.
+/// <paramref name="Stores"/>: every variable store header found in RAM.
+/// </summary>
+public sealed record SecureBootInfo(
+    bool Found, string? Store, bool InSmram, int? SecureBoot, int? SetupMode, int? AuditMode, int? DeployedMode, int? VendorKeys,
+    bool Pk, bool Kek, bool Db, bool Dbx, IReadOnlyList<RamStoreInfo> Stores);
+
+/// <summary>A variable store header found in RAM: address, whether in TSEG, kind (volatile, nonVolatile, empty), Size, live variables.</summary>
+public sealed record RamStoreInfo(string Address, bool InSmram, string Kind, int Size, int Variables);
 
 /// <summary>
 /// The firmware <c>boot</c> chose itself: <paramref name="Source"/> <c>descriptor</c> (QEMU's

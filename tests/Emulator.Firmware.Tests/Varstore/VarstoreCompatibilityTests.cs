@@ -19,6 +19,39 @@ public class VarstoreCompatibilityTests
         Assert.Equal(VarstoreExpectation.FvbDriverName, expected.Source);
         Assert.Equal(storeSize, expected.StoreSize);
         Assert.Equal(new FvBlockMapEntry((uint)(size / 0x1000), 0x1000), Assert.Single(expected.BlockMap));
+        Assert.False(expected.Smm);
+    }
+
+    [Theory]
+    [InlineData("OVMF_CODE_4M.secboot.fd", "OVMF_VARS_4M.ms.fd", 0x84000, 0xFFC00000u)]
+    [InlineData("OVMF_CODE_4M.secboot.fd", "OVMF_VARS_4M.snakeoil.fd", 0x84000, 0xFFC00000u)]
+    [InlineData("OVMF_CODE.secboot.fd", "OVMF_VARS.ms.fd", 0x20000, 0xFFE00000u)]
+    public void SmmBuildsFitTheirEnrolledStores(string code, string vars, long size, uint expectedBase)
+    {
+        var expected = VarstoreExpectation.FromCode(FirmwareFixtures.Parse(code))!;
+        var verdict = VarstoreCompatibility.Check(expected, FirmwareFixtures.Load(vars));
+
+        Assert.True(expected.Smm);
+        Assert.Equal("FvbServicesSmm", expected.Source);
+        Assert.Equal(size, expected.VarsSize);
+        Assert.Equal(expectedBase, expected.Base);
+        Assert.True(expected.BaseConfirmed);
+        Assert.True(verdict.Compatible, string.Join("; ", verdict.Findings));
+        Assert.Contains(verdict.Findings, f => f.StartsWith("an SMM build: ", StringComparison.Ordinal) && f.Contains("--machine q35 --secure-flash", StringComparison.Ordinal));
+        Assert.NotNull(verdict.Vars.Find("PK", VariableGuids.EfiGlobalVariable));
+        Assert.NotNull(verdict.Vars.Find("dbx", VariableGuids.ImageSecurityDatabase));
+    }
+
+    [Fact]
+    public void SmallVarsWithBigSmmCodeStopTheBootInsteadOfFallingBackToRam()
+    {
+        var verdict = Check("OVMF_CODE_4M.secboot.fd", FirmwareFixtures.Load("OVMF_VARS.ms.fd"));
+
+        Assert.False(verdict.Compatible);
+        Assert.StartsWith("this code expects a 528 KiB varstore at 0xFFC00000; this 128 KiB file would be mapped at 0xFFC64000: the firmware will not find it", verdict.Findings[0], StringComparison.Ordinal);
+        Assert.Contains("no variable store in RAM to fall back on", verdict.Findings[0], StringComparison.Ordinal);
+        Assert.Contains("CPU exception (#UD) in DXE", verdict.Findings[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("lost at power-off", verdict.Findings[0], StringComparison.Ordinal);
     }
 
     [Theory]

@@ -16,18 +16,8 @@ public sealed class ReportSmmTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static RunReport Report(SmmInfo? smm, string type = "pc-q35", string cpu = "qemu64") => new()
-    {
-        Tool = new ToolInfo("emu", "1"),
-        Firmware = [],
-        Machine = new MachineInfo(type, 256UL << 20, "zero", [new FlashInfo(1, "vars", "0xFFE00000", 0x20000, false, 10, 1, true, 30, 4)], cpu, Smm: true),
-        Milestones = [],
-        Instructions = 1000,
-        Stop = new StopInfo("until", "0xFFFFFFF0", 64, null),
-        Unassigned = [],
-        Unimplemented = [],
-        Smm = smm,
-    };
+    private static RunReport Report(SmmInfo? smm, string type = "pc-q35", string cpu = "qemu64") =>
+        MinimalReports.Q35([new FlashInfo(1, "vars", "0xFFE00000", 0x20000, false, 10, 1, true, 30, 4)], type, cpu) with { Smm = smm };
 
     private string Save(RunReport report, string name)
     {
