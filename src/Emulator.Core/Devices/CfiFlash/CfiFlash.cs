@@ -61,9 +61,6 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
     /// <summary>Writes must look at their origin: the chip is secure or the CPU is in SMM.</summary>
     private bool _checkOrigin;
 
-    /// <summary>Command mode and no origin to check: the byte-program fast path's one flag (!_arrayMode &amp;&amp; !_checkOrigin).</summary>
-    private bool _commandModeUnchecked;
-
     public CfiFlash(string name, byte* array, ulong size, bool readOnly, bool secure = false)
     {
         Name = name;
@@ -119,7 +116,6 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
     {
         _fromSmm = inSmm;
         _checkOrigin = Secure || inSmm;
-        _commandModeUnchecked = !_arrayMode && !_checkOrigin;
     }
 
     /// <summary>
@@ -219,67 +215,38 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
 
     public void Write(ulong offset, int size, ulong value)
     {
+        // A write whose origin matters (secure chip, CPU in SMM) is counted or dropped first: one
+        // predictable test of a field the machine keeps up to date (SetSmm), not a question to
+        // the CPU per write.
+        if (_checkOrigin && !AdmitWrite())
+        {
+            return;
+        }
+
         // The hot path: OVMF's byte program (OvmfPkg/QemuFlashFvbServicesRuntimeDxe/QemuFlash.c,
         // QemuFlashWrite: 0x10 then the data byte, per byte, with no read array in between, so
-        // the chip stays in command mode), guarded by one flag as before secure flash existed:
-        // a write whose origin matters (secure chip, CPU in SMM) takes WriteChecked instead.
-        if (size == 1 && _commandModeUnchecked)
+        // the chip stays in command mode). Both cycles of it are settled here with the same
+        // effects WriteCycle0/WriteCycle1 would have; anything else takes the state machine below.
+        if (size == 1 && !_arrayMode)
         {
-            if (TryProgramByte(offset, value))
+            if (_cycle == 0)
             {
+                if ((byte)value == FlashCommand.SingleProgram)
+                {
+                    _command = FlashCommand.SingleProgram;
+                    _cycle = 1;
+                    return;
+                }
+            }
+            else if (_cycle == 1 && _command == FlashCommand.SingleProgram && !ReadOnly)
+            {
+                _array[offset] = (byte)value;
+                _status |= FlashStatus.Ready;
+                _cycle = 0;
+                BytesProgrammed++;
+                Changed(FlashWriteKind.Program, offset, 1);
                 return;
             }
-        }
-        else if (_checkOrigin)
-        {
-            WriteChecked(offset, size, value);
-            return;
-        }
-
-        WriteOne(offset, size, value);
-    }
-
-    /// <summary>
-    /// Both cycles of a single-byte program in command mode, with the effects WriteCycle0 and
-    /// WriteCycle1 would have; false for anything else, which takes the state machine.
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private bool TryProgramByte(ulong offset, ulong value)
-    {
-        if (_cycle == 0)
-        {
-            if ((byte)value == FlashCommand.SingleProgram)
-            {
-                _command = FlashCommand.SingleProgram;
-                _cycle = 1;
-                return true;
-            }
-        }
-        else if (_cycle == 1 && _command == FlashCommand.SingleProgram && !ReadOnly)
-        {
-            _array[offset] = (byte)value;
-            _status |= FlashStatus.Ready;
-            _cycle = 0;
-            BytesProgrammed++;
-            Changed(FlashWriteKind.Program, offset, 1);
-            return true;
-        }
-
-        return false;
-    }
-
-    /// <summary>A write from SMM or to a secure chip: admitted (and counted) or dropped, then as any write.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private void WriteChecked(ulong offset, int size, ulong value)
-    {
-        if (!AdmitWrite())
-        {
-            return;
-        }
-
-        if (size == 1 && !_arrayMode && TryProgramByte(offset, value))
-        {
-            return;
         }
 
         WriteOne(offset, size, value);
@@ -289,6 +256,7 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
     /// Counts an SMM write, or drops a non-SMM one to a secure chip (pflash_mem_write_with_attrs's
     /// MEMTX_ERROR, which x86 TCG ignores).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private bool AdmitWrite()
     {
         if (_fromSmm)
@@ -541,7 +509,6 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
     private void SetArrayMode(bool array)
     {
         _arrayMode = array;
-        _commandModeUnchecked = !array && !_checkOrigin;
         if (_bus != null && _region != null)
         {
             _bus.SetReadsDirect(_region, array);
