@@ -33,6 +33,7 @@ public static class BootOptionsParser
         Value("--flash-log", "FILE", "log every flash command the guest sends"),
         Value("--serial-log", "FILE", "copy the COM1 console bytes to a file"),
         Value("--debugcon", "FILE", "the debug console (port 0x402, where OVMF DEBUG builds log)"),
+        Value("--debug-exit", "PORT[,SIZE]", "QEMU's isa-debug-exit at PORT (SIZE ports, default 2; edk2 CI: 0xf4,4): a guest write of V there ends the run with exit status (V << 1) | 1"),
         Value("--pace", "MODE", "auto|realtime|off: whether guest waits take wall time (auto: real time when a person types at a terminal)", BootOptions.PaceAuto, BootOptions.PaceRealTime, BootOptions.PaceOff),
         Value("--rtc-start", "DATE", "what the RTC shows at virtual time 0, e.g. 2026-01-01T00:00:00Z"),
         Count("--max-resets", "N", $"machine resets before the run stops as a reset loop (default {Core.Machine.PcMachine.DefaultMaxResets})"),
@@ -109,6 +110,7 @@ public static class BootOptionsParser
             SerialSteps = a.GetAll(),
             SerialLog = a.Get("--serial-log"),
             DebugCon = a.Get("--debugcon"),
+            DebugExit = a.Get("--debug-exit") is { } exit ? ParseDebugExit(exit) : null,
             Pace = a.Get("--pace") ?? BootOptions.PaceAuto,
             RtcStart = a.Get("--rtc-start") is { } rtc ? ParseDate(rtc) : null,
             ExactWaits = a.Has("--exact-waits"),
@@ -122,6 +124,15 @@ public static class BootOptionsParser
         };
         Validate(o, a);
         return o;
+    }
+
+    /// <summary>"PORT[,SIZE]", numbers as QEMU's -device isa-debug-exit,iobase=…,iosize=… reads them.</summary>
+    private static Core.Machine.DebugExitPorts ParseDebugExit(string value)
+    {
+        string[] parts = value.Split(',');
+        return parts.Length <= 2
+            ? QemuDevices.DebugExitPorts("--debug-exit " + value, parts[0], parts.Length == 2 ? parts[1] : null)
+            : throw new UsageException($"--debug-exit takes PORT[,SIZE], not '{value}'");
     }
 
     /// <summary>"NAME=FILE[,NAME=FILE...]": a known milestone per file.</summary>

@@ -120,6 +120,8 @@ public static class QemuCommand
                 return 0;
             case StopReason.PowerOff:
                 return 0;
+            case StopReason.GuestExit when session.GuestExitStatus is { } status:
+                return status;
             case StopReason.Requested when stop.Requested:
                 stderr.WriteLine($"{program}: terminating on signal {stop.Signal}");
                 return 0;

@@ -34,4 +34,7 @@ public enum StopReason
 
     /// <summary>The host's hang detector found the guest spinning in a dead loop (see the CLI's HangDetector).</summary>
     Hang,
+
+    /// <summary>The guest asked the emulator to exit with a status (QEMU's isa-debug-exit test device).</summary>
+    GuestExit,
 }

@@ -76,4 +76,13 @@ public sealed class MachineOptions
 
     /// <summary>The debug console's port: 0x402 as OVMF expects (QEMU's isa-debugcon default is 0xE9, so harnesses set iobase=0x402).</summary>
     public ushort DebugConsolePort { get; init; } = Devices.Misc.DebugCon.Port;
+
+    /// <summary>
+    /// QEMU's <c>-device isa-debug-exit,iobase=…,iosize=…</c>: a write to these ports ends the run
+    /// with an exit status the guest chose (<see cref="PcMachine.GuestExitStatus"/>); null: no such device.
+    /// </summary>
+    public DebugExitPorts? DebugExit { get; init; }
 }
+
+/// <summary>Where the isa-debug-exit device answers: <paramref name="Count"/> ports from <paramref name="Base"/>.</summary>
+public sealed record DebugExitPorts(ushort Base = Devices.Misc.IsaDebugExit.DefaultPort, int Count = Devices.Misc.IsaDebugExit.DefaultPortCount);

@@ -170,6 +170,43 @@ public sealed partial class PcMachine
         {
             Ports.Register(options.DebugConsolePort, DebugCon.PortCount, AddDevice(new DebugCon(debug)));
         }
+
+        if (options.DebugExit is { } exit)
+        {
+            WireDebugExit(exit);
+        }
+    }
+
+    /// <summary>QEMU lets a user-placed device overlap others; here its ports must be free, or the machine is refused.</summary>
+    private void WireDebugExit(DebugExitPorts exit)
+    {
+        if (exit.Count < 1 || exit.Base + exit.Count > 0x10000)
+        {
+            throw new MachineConfigurationException($"isa-debug-exit: ports 0x{exit.Base:X}+{exit.Count} are not within the I/O space 0x0-0xFFFF");
+        }
+
+        for (int p = exit.Base; p < exit.Base + exit.Count; p++)
+        {
+            if (Ports.DeviceAt((ushort)p) is { } taken)
+            {
+                throw new MachineConfigurationException($"isa-debug-exit: port 0x{p:X} is already used by {taken.Name}");
+            }
+        }
+
+        Ports.Register(exit.Base, exit.Count, AddDevice(new IsaDebugExit(GuestExited)));
+    }
+
+    /// <summary>The status the guest chose through isa-debug-exit, once it wrote there; null otherwise.</summary>
+    public int? GuestExitStatus { get; private set; }
+
+    private void GuestExited(int status, uint value)
+    {
+        // The first write decides, as QEMU's exit() would: the run stops at this instruction's end.
+        if (GuestExitStatus == null)
+        {
+            GuestExitStatus = status;
+            Cpu.RequestStop(StopReason.GuestExit, $"isa-debug-exit: the guest wrote 0x{value:X}, exit status {status}");
+        }
     }
 
     /// <summary>

@@ -90,6 +90,7 @@ public sealed partial class PcMachine
             MaxResets = options.MaxResets,
             DebugConsoleOutput = options.DebugConsoleOutput,
             DebugConsolePort = options.DebugConsolePort,
+            DebugExit = options.DebugExit,
         });
         try
         {

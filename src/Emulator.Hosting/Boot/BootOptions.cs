@@ -1,3 +1,4 @@
+using Emulator.Core.Machine;
 using Emulator.Hosting.Reporting;
 using Emulator.Hosting.Serial;
 
@@ -149,6 +150,9 @@ public sealed record BootOptions
 
     /// <summary>The debug console's backend when it is not <see cref="DebugCon"/>'s file (QEMU's -debugcon).</summary>
     public SerialBackend? DebugConBackend { get; init; }
+
+    /// <summary>QEMU's isa-debug-exit test device and its ports (<c>--debug-exit</c>, <c>-device isa-debug-exit</c>), or null.</summary>
+    public DebugExitPorts? DebugExit { get; init; }
 
     /// <summary>The debug console's I/O port (0x402 for OVMF; QEMU's isa-debugcon default is 0xE9).</summary>
     public ushort DebugConPort { get; init; } = Core.Devices.Misc.DebugCon.Port;

@@ -64,6 +64,9 @@ public sealed class BootSession
     /// <summary>Why the machine stopped (<see cref="StopReason.None"/> after an internal error); set by <see cref="Run()"/>.</summary>
     public StopReason Reason { get; private set; }
 
+    /// <summary>The exit status the guest chose through isa-debug-exit (stop reason <see cref="StopReason.GuestExit"/>), or null.</summary>
+    public int? GuestExitStatus { get; private set; }
+
     /// <summary>The <see cref="BootOptions.Until"/> milestone was reached.</summary>
     public bool UntilReached { get; private set; }
 
@@ -215,12 +218,13 @@ public sealed class BootSession
                 DisableS3 = o.DisableS3,
                 CpuModel = o.Cpu,
                 SmmSaveMap32 = o.SmmSaveMap32,
+                DebugExit = o.DebugExit,
             });
             MachineCheck.RequireChipset(machine, o.Chipset);
             machine.Cpu.HostPoll += backends.Flush;
             machine.Cpu.BlockCompilation = !o.Interpret;
         }
-        catch (FirmwareLayoutException e)
+        catch (Exception e) when (e is FirmwareLayoutException or MachineConfigurationException)
         {
             throw new UsageException(e.Message);
         }
@@ -486,6 +490,7 @@ public sealed class BootSession
             StopReason.Reset => "reset",
             StopReason.ResetLimit => "resetLimit",
             StopReason.Hang => "hang",
+            StopReason.GuestExit => "guestExit",
             StopReason.Requested when Stop.Requested => "interrupted",
             _ => reason.ToString(),
         };
@@ -509,6 +514,7 @@ public sealed class BootSession
         StateSaving.SaveAtStop(o, machine, internalError == null, Session, _log);
         LogSummary(report, cpu, hang);
         Reason = reason;
+        GuestExitStatus = machine.GuestExitStatus;
         UntilReached = tracker.UntilReached;
         Saved = stores.All(st => st.Writer?.Failure == null);
         InternalError = internalError;

@@ -33,7 +33,7 @@ internal static class SessionReport
             WallSeconds = Math.Round(seconds, 3),
             VirtualTime = new VirtualTimeInfo(cpu.VirtualTime, cpu.InstructionCount, cpu.RepIterations, cpu.IdleTicks, cpu.WaitTicks, machine.WaitSkipper.Skips),
             Mips = seconds > 0 ? Math.Round(cpu.InstructionCount / seconds / 1e6, 2) : 0,
-            Stop = new StopInfo(stop, Hex.Format(cpu.LinearRip), cpu.Bitness, machine.StopDetail),
+            Stop = new StopInfo(stop, Hex.Format(cpu.LinearRip), cpu.Bitness, machine.StopDetail, machine.GuestExitStatus),
             Exceptions = cpu.ExceptionCount,
             Smm = new SmmInfo(cpu.SmmEntries, cpu.SmmInstructions, machine.FlashChips.Sum(f => f.SmmWrites), machine.FlashChips.Sum(f => f.RejectedWrites)),
             Unassigned = machine.Bus.Unassigned.Entries

@@ -55,6 +55,7 @@ public static class QemuBootOptions
             ConsoleKeys = (c.ConsoleMux, true),
             DebugConBackend = c.DebugCon,
             DebugConPort = c.DebugConPort,
+            DebugExit = c.DebugExit,
             Pace = c.NoSleep ? BootOptions.PaceOff : BootOptions.PaceRealTime,
             NoStatus = true,
             Quiet = true,

@@ -1,3 +1,4 @@
+using Emulator.Core.Machine;
 using Emulator.Hosting.Serial;
 
 namespace Emulator.Hosting.Qemu;
@@ -52,6 +53,9 @@ public sealed record QemuConfig
 
     /// <summary>isa-debugcon's I/O port: QEMU's default 0xE9 unless <c>iobase</c> says otherwise (OVMF uses 0x402).</summary>
     public ushort DebugConPort { get; init; } = QemuCommandLine.DebugConDefaultPort;
+
+    /// <summary><c>-device isa-debug-exit</c>: its ports, or null when there is none.</summary>
+    public DebugExitPorts? DebugExit { get; init; }
 
     /// <summary><c>-snapshot</c>: every drive as with snapshot=on.</summary>
     public bool Snapshot { get; init; }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Emulator.Core.Devices.Misc;
 using Emulator.Core.Machine;
 using Emulator.Hosting.Serial;
 
@@ -70,6 +71,7 @@ internal static class QemuDevices
         var ports = backends.Take(IsaSerialPort.MaxPorts).Select((b, i) => new SerialPortSpec(i, b)).ToList();
         var debugcon = c.DebugConOption is { } d ? Inline(d.Option, d.Text, chardevs, claimed, stdioUsers).Backend : null;
         ushort debugconPort = QemuCommandLine.DebugConDefaultPort;
+        DebugExitPorts? debugExit = null;
         foreach (var (option, kv, text) in c.Devices)
         {
             string where = $"{option} {text}";
@@ -89,8 +91,16 @@ internal static class QemuDevices
                     kv.Get("id");
                     QemuCommandLine.RejectProperties(where, kv, "isa-debugcon");
                     break;
+                case "isa-debug-exit":
+                    if (debugExit != null)
+                    {
+                        throw new UsageException($"{where}: emu models one isa-debug-exit device");
+                    }
+
+                    debugExit = DebugExit(where, kv);
+                    break;
                 case var driver:
-                    throw new UsageException($"{where}: device '{driver}' is not supported by emu (isa-serial and isa-debugcon are)");
+                    throw new UsageException($"{where}: device '{driver}' is not supported by emu (isa-serial, isa-debugcon and isa-debug-exit are)");
             }
         }
 
@@ -115,6 +125,7 @@ internal static class QemuDevices
             ConsoleMux = mux,
             DebugCon = debugcon,
             DebugConPort = debugconPort,
+            DebugExit = debugExit,
             Pflash = ReadDrives(c, config.Snapshot, config.Bios != null, disks),
             Disks = disks,
             UnmodelledDefaults = unmodelled,
@@ -253,6 +264,51 @@ internal static class QemuDevices
         kv.Get("id");
         QemuCommandLine.RejectProperties(where, kv, "isa-serial");
         return new SerialPortSpec(index, backend);
+    }
+
+    /// <summary>
+    /// <c>-device isa-debug-exit[,iobase=N][,iosize=N]</c>: QEMU's uint32 properties (defaults 0x501
+    /// and 2, hw/misc/debugexit.c), numbers as QEMU's parse_uint_full reads them (decimal, 0x hex,
+    /// 0 octal); the window must lie in the 64 KiB I/O space.
+    /// </summary>
+    private static DebugExitPorts DebugExit(string where, QemuKeyValues kv)
+    {
+        string? iobase = kv.Get("iobase"), iosize = kv.Get("iosize");
+        kv.Get("id");
+        QemuCommandLine.RejectProperties(where, kv, "isa-debug-exit");
+        return DebugExitPorts(where, iobase, iosize);
+    }
+
+    /// <summary>isa-debug-exit's window from its iobase and iosize texts (null: QEMU's default); emu boot's --debug-exit reads it the same way.</summary>
+    internal static DebugExitPorts DebugExitPorts(string where, string? iobaseText, string? iosizeText)
+    {
+        uint iobase = iobaseText != null ? QemuUnsigned(where, "iobase", iobaseText) : IsaDebugExit.DefaultPort;
+        uint iosize = iosizeText != null ? QemuUnsigned(where, "iosize", iosizeText) : IsaDebugExit.DefaultPortCount;
+        if (iosize == 0 || iobase + (ulong)iosize > 0x10000)
+        {
+            throw new UsageException($"{where}: isa-debug-exit ports 0x{iobase:X}+{iosize} are not within the I/O space 0x0-0xFFFF");
+        }
+
+        return new DebugExitPorts((ushort)iobase, (int)iosize);
+    }
+
+    private static uint QemuUnsigned(string where, string property, string value)
+    {
+        (string digits, int radix) = value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? (value[2..], 16)
+            : value.Length > 1 && value[0] == '0' ? (value[1..], 8)
+            : (value, 10);
+        try
+        {
+            if (digits.Length > 0 && digits.All(char.IsAsciiHexDigit))
+            {
+                return Convert.ToUInt32(digits, radix);
+            }
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+        }
+
+        throw new UsageException($"{where}: Parameter '{property}' expects integer");
     }
 
     internal static ushort DebugConPort(string where, string value)

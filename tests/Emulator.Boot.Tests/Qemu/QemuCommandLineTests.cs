@@ -209,7 +209,10 @@ public class QemuCommandLineTests
     [InlineData(new[] { "-chardev", "bogus,id=a" }, "-chardev bogus,id=a: 'bogus' is not a valid char driver name")]
     [InlineData(new[] { "-chardev", "null,id=a,foo=1" }, "-chardev null,id=a,foo=1: Invalid parameter 'foo'")]
     [InlineData(new[] { "-serial", "bogus:x" }, "-serial bogus:x: 'bogus:x' is not a valid char driver")]
-    [InlineData(new[] { "-device", "e1000" }, "-device e1000: device 'e1000' is not supported by emu (isa-serial and isa-debugcon are)")]
+    [InlineData(new[] { "-device", "e1000" }, "-device e1000: device 'e1000' is not supported by emu (isa-serial, isa-debugcon and isa-debug-exit are)")]
+    [InlineData(new[] { "-device", "isa-debug-exit,iobase=xyz" }, "-device isa-debug-exit,iobase=xyz: Parameter 'iobase' expects integer")]
+    [InlineData(new[] { "-device", "isa-debug-exit,iosize=0" }, "-device isa-debug-exit,iosize=0: isa-debug-exit ports 0x501+0 are not within the I/O space 0x0-0xFFFF")]
+    [InlineData(new[] { "-device", "isa-debug-exit", "-device", "isa-debug-exit,iobase=0xf4" }, "-device isa-debug-exit,iobase=0xf4: emu models one isa-debug-exit device")]
     [InlineData(new[] { "-device", "isa-serial,index=1", "-device", "isa-serial,index=1" }, "-device isa-serial,index=1: COM2 (index 1) is already present")]
     public void DeviceRuleErrors(string[] args, string message) => Assert.Equal(message, Error([.. Firmware, .. args]));
 
@@ -225,6 +228,15 @@ public class QemuCommandLineTests
         Assert.Equal(new SerialBackend(SerialBackendKind.File, "d.log"), device.DebugCon);
         Assert.Equal(0x402, device.DebugConPort);
         Assert.Null(Parse().DebugCon);
+    }
+
+    [Fact]
+    public void IsaDebugExitTakesQemusDefaultsAndNumbers()
+    {
+        Assert.Null(Parse().DebugExit);
+        Assert.Equal(new Core.Machine.DebugExitPorts(0x501, 2), Parse("-device", "isa-debug-exit").DebugExit);
+        Assert.Equal(new Core.Machine.DebugExitPorts(0xF4, 4), Parse("-device", "isa-debug-exit,iobase=0xf4,iosize=0x04,id=exit").DebugExit);
+        Assert.Equal(new Core.Machine.DebugExitPorts(0x10, 8), Parse("-device", "isa-debug-exit,iobase=020,iosize=8").DebugExit);
     }
 
     [Fact]

@@ -212,6 +212,25 @@ public class QemuHarnessTests
 
     internal static string Launcher => Path.Combine(ToolsDirectory, "qemu-system-x86_64");
 
+    /// <summary>
+    /// edk2's CI device line: <c>-device isa-debug-exit,iobase=0xf4,iosize=0x04</c>; the guest's
+    /// write of 0x21 ends the drop-in with status 67 ((0x21 &lt;&lt; 1) | 1), as QEMU 7.2 exits.
+    /// </summary>
+    [Fact]
+    public void IsaDebugExitGivesTheHarnessTheGuestsStatus()
+    {
+        var result = Harness(
+            ["expect:seconds to skip", @"send:\x1b", "expect:Shell>", @"send:mm F4 21 -w 1 -IO\r", "eof"],
+            [
+                "-nodefaults", "-display", "none", "-machine", "pc", "-serial", "stdio", "-snapshot",
+                "-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={Fixtures.Path(Fixtures.Code2M)}",
+                "-drive", $"if=pflash,format=raw,unit=1,file={Fixtures.Path(Fixtures.Vars2M)}",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            ]);
+        Assert.True(result.Ok, result.Describe());
+        Assert.Equal(67, result.ExitStatus);
+    }
+
     /// <summary>Runs qemu_harness.py with the drop-in first on PATH, as a harness's CI would.</summary>
     private static HarnessResult Harness(string[] steps, string[] qemuArgs)
     {

@@ -50,4 +50,21 @@ public sealed class MiscTests
         Assert.Equal(0x42, post.LastValue);
         Assert.Equal(0xFFu, _ports.Read(0x80, 1));
     }
+
+    [Theory]
+    [InlineData(0u, 1)]
+    [InlineData(0x21u, 67)]
+    [InlineData(0x80u, 1)]
+    [InlineData(0xFFFF_FFFFu, 0xFF)]
+    public void DebugExitGivesQemusStatusForEveryWidthAndPortAndReadsZero(uint value, int status)
+    {
+        var exits = new List<(int Status, uint Value)>();
+        _ports.Register(0xF4, 4, new IsaDebugExit((s, v) => exits.Add((s, v))));
+        _ports.Write(0xF4, 1, value & 0xFF);
+        _ports.Write(0xF6, 2, value & 0xFFFF);
+        _ports.Write(0xF4, 4, value);
+        Assert.Equal([IsaDebugExit.ExitStatus(value & 0xFF), IsaDebugExit.ExitStatus(value & 0xFFFF), status], exits.Select(e => e.Status));
+        Assert.Equal(value, exits[^1].Value);
+        Assert.Equal(0u, _ports.Read(0xF5, 1));
+    }
 }
