@@ -59,6 +59,35 @@ public class SmbiosViewTests
         Assert.Contains($"EndingAddress: 0x{(RamMiB * 1024) - 1:X}", view);
     }
 
+    /// <summary>
+    /// SMBIOS type 11 OEM strings (<c>--oem-string</c>, the drop-in's <c>-smbios type=11,value=…,path=…</c>):
+    /// the structure OVMF installs, handle 0xE00, an empty value counted but not stored, a file's
+    /// bytes as given — the Shell's answer identical to QEMU 7.2's (Data/qemu72-smbiosview-oem-2m.txt).
+    /// </summary>
+    [Fact]
+    public void OemStringsReachTheGuestAsOnQemu()
+    {
+        string dataFile = Path.Combine(AppContext.BaseDirectory, "Data", "qemu72-smbiosview-oem-2m.txt");
+        var expected = File.ReadAllLines(dataFile).Where(l => !l.StartsWith('#')).ToList();
+        string file = CliRunner.TempFile(".txt");
+        File.WriteAllText(file, "from-file\n");
+        try
+        {
+            var r = CliRunner.Run("boot", "--code", Fixtures.Path(Fixtures.Code2M), "--vars", Fixtures.Path(Fixtures.Vars2M), "--snapshot", "--quiet",
+                "--memory", $"{RamMiB}M",
+                "--oem-string", "io.systemd.credential:foo=bar", "--oem-string", string.Empty, "--oem-string", "@" + file, "--oem-string", "second",
+                "--expect", "seconds to skip", "--send", @"\e",
+                "--expect", "Shell>", "--send", @"smbiosview -t 11\r",
+                "--expect", "Shell>", "--send", @"reset -s\r");
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal(expected, SmbiosviewAnswer(r.Stdout));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     /// <summary>The console text from the command line to the next prompt, one entry per line, without escapes, CRs or trailing blanks.</summary>
     private static List<string> SmbiosviewAnswer(string stdout)
     {

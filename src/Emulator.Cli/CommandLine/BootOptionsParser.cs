@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Emulator.Cli.Boot;
+using Emulator.Hosting.Boot;
 using Emulator.Hosting.Qemu;
 using static Emulator.Cli.CommandLine.CommandOptions;
 
@@ -8,6 +9,8 @@ namespace Emulator.Cli.CommandLine;
 /// <summary><c>emu boot</c>'s options (System.CommandLine) and their reading into <see cref="BootOptions"/>, validated: numbers are numbers, options do not conflict.</summary>
 public static class BootOptionsParser
 {
+    public const string OemStringOption = "--oem-string";
+
     public const string Description = "run firmware from the reset vector (no firmware options: QEMU's firmware descriptors pick it, see 'emu firmware list')";
 
     /// <summary>Boot's options, new instances each call (a command owns its options); compare and matrix forward some of them.</summary>
@@ -33,6 +36,7 @@ public static class BootOptionsParser
         Value("--flash-log", "FILE", "log every flash command the guest sends"),
         Value("--serial-log", "FILE", "copy the COM1 console bytes to a file"),
         Value("--debugcon", "FILE", "the debug console (port 0x402, where OVMF DEBUG builds log)"),
+        Repeatable(OemStringOption, "TEXT|@FILE", "an SMBIOS type 11 OEM string (QEMU's -smbios type=11,value=TEXT / path=FILE), in order; repeatable"),
         Value("--debug-exit", "PORT[,SIZE]", "QEMU's isa-debug-exit at PORT (SIZE ports, default 2; edk2 CI: 0xf4,4): a guest write of V there ends the run with exit status (V << 1) | 1"),
         Value("--pace", "MODE", "auto|realtime|off: whether guest waits take wall time (auto: real time when a person types at a terminal)", BootOptions.PaceAuto, BootOptions.PaceRealTime, BootOptions.PaceOff),
         Value("--rtc-start", "DATE", "what the RTC shows at virtual time 0, e.g. 2026-01-01T00:00:00Z"),
@@ -107,7 +111,8 @@ public static class BootOptionsParser
             Force = a.Has("--force"),
             Timeline = a.Has("--timeline"),
             Verbose = a.Has("--verbose"),
-            SerialSteps = a.GetAll(),
+            SerialSteps = [.. a.GetAll().Where(x => x.Name != OemStringOption)],
+            OemStrings = [.. a.GetAll().Where(x => x.Name == OemStringOption).Select(x => x.Value.StartsWith('@') ? SmbiosOemString.FromFile(x.Value[1..]) : SmbiosOemString.FromText(x.Value))],
             SerialLog = a.Get("--serial-log"),
             DebugCon = a.Get("--debugcon"),
             DebugExit = a.Get("--debug-exit") is { } exit ? ParseDebugExit(exit) : null,

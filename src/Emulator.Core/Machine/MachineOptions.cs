@@ -82,6 +82,9 @@ public sealed class MachineOptions
     /// with an exit status the guest chose (<see cref="PcMachine.GuestExitStatus"/>); null: no such device.
     /// </summary>
     public DebugExitPorts? DebugExit { get; init; }
+
+    /// <summary>SMBIOS type 11 OEM strings (QEMU's <c>-smbios type=11,value=…</c>), as bytes; none: no type 11.</summary>
+    public IReadOnlyList<byte[]> SmbiosOemStrings { get; init; } = [];
 }
 
 /// <summary>Where the isa-debug-exit device answers: <paramref name="Count"/> ports from <paramref name="Base"/>.</summary>

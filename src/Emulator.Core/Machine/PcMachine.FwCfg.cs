@@ -126,7 +126,7 @@ public sealed partial class PcMachine
         FwCfg.AddFile("etc/boot-fail-wait", BootFailWait);
 
         var cpuid1 = Cpu.Model.Query(1, 0);
-        var smbios = SmbiosTables.Build(new SmbiosPlatform
+        var smbios = BuildSmbios(new SmbiosPlatform
         {
             // hw/i386/pc_piix.c pc_init1 and pc_q35.c pc_q35_init: smbios_set_defaults("QEMU",
             // mc->desc, mc->name); the name is also the version of types 3 and 4.
@@ -142,9 +142,22 @@ public sealed partial class PcMachine
             ThreadsPerSocket = 1,
             RamSize = LowRamSize + HighRamSize,
             RamRanges = [.. E820Map().Where(e => e.Type == E820Ram).Select(e => (e.Base, e.Length))],
+            OemStrings = Options.SmbiosOemStrings,
         });
         FwCfg.AddFile("etc/smbios/smbios-anchor", smbios.EntryPoint);
         FwCfg.AddFile("etc/smbios/smbios-tables", smbios.Structures);
+    }
+
+    private static SmbiosTables BuildSmbios(SmbiosPlatform platform)
+    {
+        try
+        {
+            return SmbiosTables.Build(platform);
+        }
+        catch (SmbiosLimitException e)
+        {
+            throw new MachineConfigurationException(e.Message);
+        }
     }
 
     private void WireFwCfg()

@@ -91,6 +91,7 @@ public sealed partial class PcMachine
             DebugConsoleOutput = options.DebugConsoleOutput,
             DebugConsolePort = options.DebugConsolePort,
             DebugExit = options.DebugExit,
+            SmbiosOemStrings = options.SmbiosOemStrings,
         });
         try
         {

@@ -151,6 +151,9 @@ public sealed record BootOptions
     /// <summary>The debug console's backend when it is not <see cref="DebugCon"/>'s file (QEMU's -debugcon).</summary>
     public SerialBackend? DebugConBackend { get; init; }
 
+    /// <summary>SMBIOS type 11 OEM strings in order (QEMU's <c>-smbios type=11,value=…,path=…</c>); none: no type 11 structure.</summary>
+    public IReadOnlyList<SmbiosOemString> OemStrings { get; init; } = [];
+
     /// <summary>QEMU's isa-debug-exit test device and its ports (<c>--debug-exit</c>, <c>-device isa-debug-exit</c>), or null.</summary>
     public DebugExitPorts? DebugExit { get; init; }
 
@@ -207,4 +210,17 @@ public sealed record BootOptions
             OutputPaths.Check(option, output);
         }
     }
+}
+
+/// <summary>One SMBIOS OEM string: given as text (sent as its UTF-8 bytes), or as the contents of a file.</summary>
+public sealed record SmbiosOemString(string? Text, string? Path)
+{
+    /// <summary>A string given on the command line (QEMU's <c>value=</c>).</summary>
+    public static SmbiosOemString FromText(string text) => new(text, null);
+
+    /// <summary>A string read from a file when the machine is built (QEMU's <c>path=</c>).</summary>
+    public static SmbiosOemString FromFile(string path) => new(null, path);
+
+    /// <summary>The bytes the SMBIOS string holds; a file is checked and read as <see cref="Inputs.InputRole.OemString"/>.</summary>
+    public byte[] Bytes() => Path != null ? Inputs.InputFile.Read(Inputs.InputRole.OemString, Path) : System.Text.Encoding.UTF8.GetBytes(Text ?? string.Empty);
 }

@@ -219,6 +219,7 @@ public sealed class BootSession
                 CpuModel = o.Cpu,
                 SmmSaveMap32 = o.SmmSaveMap32,
                 DebugExit = o.DebugExit,
+                SmbiosOemStrings = [.. o.OemStrings.Select(s => s.Bytes())],
             });
             MachineCheck.RequireChipset(machine, o.Chipset);
             machine.Cpu.HostPoll += backends.Flush;

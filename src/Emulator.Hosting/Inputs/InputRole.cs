@@ -60,6 +60,10 @@ public sealed class InputRole(string name, long maxBytes, string? limitReason, A
     /// <summary>A QEMU firmware descriptor (<c>/usr/share/qemu/firmware/*.json</c>): a page of JSON; 1 MiB is far beyond any.</summary>
     public static InputRole Descriptor { get; } = new("firmware descriptor", MaxDescriptorBytes, "no firmware descriptor is that large", null);
 
+    /// <summary>An SMBIOS OEM string read from a file (<c>--oem-string @FILE</c>, QEMU's <c>-smbios type=11,path=FILE</c>).</summary>
+    public static InputRole OemString { get; } =
+        new("SMBIOS OEM string", Core.Platform.Smbios.SmbiosEntryPoint.MaxTableLength, "no SMBIOS 2.x table set can hold more (QEMU's SMBIOS_21_MAX_TABLES_LEN)", null);
+
     /// <summary>The bytes of <c>--serial-input @FILE</c> or <c>--send @FILE</c> (<paramref name="option"/>).</summary>
     public static InputRole Script(string option) => new(option, MaxScriptBytes, "more than any console session types", null);
 

@@ -56,6 +56,7 @@ public static class QemuBootOptions
             DebugConBackend = c.DebugCon,
             DebugConPort = c.DebugConPort,
             DebugExit = c.DebugExit,
+            OemStrings = c.OemStrings,
             Pace = c.NoSleep ? BootOptions.PaceOff : BootOptions.PaceRealTime,
             NoStatus = true,
             Quiet = true,

@@ -1,3 +1,4 @@
+using Emulator.Hosting.Boot;
 using Emulator.Hosting.Serial;
 
 namespace Emulator.Hosting.Qemu;
@@ -21,7 +22,7 @@ public sealed class QemuCommandLine
         ["machine"] = true, ["M"] = true, ["accel"] = true, ["m"] = true, ["smp"] = true, ["cpu"] = true,
         ["drive"] = true, ["pflash"] = true, ["global"] = true, ["display"] = true, ["vga"] = true,
         ["monitor"] = true, ["net"] = true, ["nic"] = true, ["serial"] = true, ["chardev"] = true, ["device"] = true,
-        ["debugcon"] = true, ["parallel"] = true, ["name"] = true, ["icount"] = true, ["bios"] = true,
+        ["debugcon"] = true, ["smbios"] = true, ["parallel"] = true, ["name"] = true, ["icount"] = true, ["bios"] = true,
         ["nodefaults"] = false, ["no-user-config"] = false, ["nographic"] = false, ["no-reboot"] = false,
         ["no-shutdown"] = false, ["snapshot"] = false, ["no-hpet"] = false, ["version"] = false, ["h"] = false, ["help"] = false,
     };
@@ -30,7 +31,7 @@ public sealed class QemuCommandLine
     private static readonly HashSet<string> Unsupported = new(StringComparer.Ordinal)
     {
         "enable-kvm", "kernel", "initrd", "append", "dtb", "hda", "hdb", "hdc", "hdd", "cdrom", "fda", "fdb",
-        "boot", "usb", "usbdevice", "netdev", "blockdev", "object", "fw_cfg", "smbios", "rtc", "gdb", "s", "S",
+        "boot", "usb", "usbdevice", "netdev", "blockdev", "object", "fw_cfg", "rtc", "gdb", "s", "S",
         "d", "D", "qmp", "qmp-pretty", "mon", "daemonize", "pidfile", "vnc", "spice", "sdl", "curses", "full-screen",
         "k", "audiodev", "soundhw", "L", "readconfig", "writeconfig", "incoming", "loadvm", "sandbox", "runas",
         "chroot", "numa", "mem-path", "mem-prealloc", "overcommit", "no-acpi", "acpitable", "action", "watchdog",
@@ -162,6 +163,8 @@ public sealed class QemuCommandLine
             case "debugcon":
                 _debugcon = (option, arg!);
                 return config;
+            case "smbios":
+                return config with { OemStrings = [.. config.OemStrings, .. ReadSmbios(where, option, arg!)] };
             case "icount":
                 return config with { NoSleep = ReadIcount(where, option, arg!) };
             case "name":
@@ -188,6 +191,25 @@ public sealed class QemuCommandLine
             default:
                 return config with { InfoRequest = "help" };
         }
+    }
+
+    /// <summary>
+    /// <c>-smbios type=11,value=TEXT[,value=…][,path=FILE]</c>: OEM strings in order, values and
+    /// files interleaved as given (hw/smbios/smbios.c smbios_entry_add, save_opt_list). Other
+    /// types and <c>file=</c> (a binary table) are refused by name.
+    /// </summary>
+    private static IEnumerable<SmbiosOemString> ReadSmbios(string where, string option, string arg)
+    {
+        var kv = QemuKeyValues.Parse(option, arg, null);
+        string? type = kv.Get("type");
+        if (kv.Has("file") || type != "11")
+        {
+            throw new UsageException($"{where}: emu supports -smbios type=11 (OEM strings) only");
+        }
+
+        var strings = kv.All("value", "path").Select(p => p.Key == "path" ? SmbiosOemString.FromFile(p.Value) : SmbiosOemString.FromText(p.Value)).ToList();
+        kv.RejectUnknown(option, arg);
+        return strings;
     }
 
     private static QemuConfig ReadMachine(QemuConfig config, string where, string arg)

@@ -1,3 +1,4 @@
+using Emulator.Hosting.Boot;
 using Emulator.Core.Machine;
 using Emulator.Hosting.Serial;
 
@@ -33,8 +34,11 @@ public sealed record QemuConfig
     /// <summary>QEMU's warnings for the command line (printed as <c>PROGRAM: warning: TEXT</c>), e.g. a global that names no class.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary>QEMU's RAM without <c>-m</c>: 128 MiB on pc and q35 (hw/i386/pc.c pc_machine_class_init, default_ram_size).</summary>
+    public const ulong DefaultMemory = 128UL << 20;
+
     /// <summary><c>-m</c>: guest RAM in bytes.</summary>
-    public ulong Memory { get; init; } = Core.Machine.MachineOptions.DefaultRamSize;
+    public ulong Memory { get; init; } = DefaultMemory;
 
     /// <summary>Flash units by unit number (0 = code or unified image, 1 = varstore).</summary>
     public IReadOnlyList<PflashDrive> Pflash { get; init; } = [];
@@ -53,6 +57,9 @@ public sealed record QemuConfig
 
     /// <summary>isa-debugcon's I/O port: QEMU's default 0xE9 unless <c>iobase</c> says otherwise (OVMF uses 0x402).</summary>
     public ushort DebugConPort { get; init; } = QemuCommandLine.DebugConDefaultPort;
+
+    /// <summary><c>-smbios type=11</c>: the OEM strings in command-line order.</summary>
+    public IReadOnlyList<SmbiosOemString> OemStrings { get; init; } = [];
 
     /// <summary><c>-device isa-debug-exit</c>: its ports, or null when there is none.</summary>
     public DebugExitPorts? DebugExit { get; init; }

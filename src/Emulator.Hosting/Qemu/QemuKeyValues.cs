@@ -103,6 +103,17 @@ internal sealed class QemuKeyValues
         return null;
     }
 
+    /// <summary>Every value of the given keys in command-line order (QEMU's qemu_opt_foreach, for options that repeat); marks them understood.</summary>
+    public IEnumerable<(string Key, string Value)> All(params string[] keys)
+    {
+        foreach (string key in keys)
+        {
+            _used.Add(key);
+        }
+
+        return _pairs.Where(p => keys.Contains(p.Key)).Select(p => (p.Key, p.Value)).ToList();
+    }
+
     /// <summary>A QEMU boolean (on/off, yes/no, true/false), or <paramref name="fallback"/> when absent.</summary>
     public bool GetBool(string option, string key, bool fallback)
     {

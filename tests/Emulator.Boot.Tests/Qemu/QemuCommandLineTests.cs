@@ -1,5 +1,6 @@
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Qemu;
+using Emulator.Hosting.Boot;
 using Emulator.Hosting.Qemu;
 using Emulator.Hosting.Serial;
 using Emulator.Hosting;
@@ -210,6 +211,9 @@ public class QemuCommandLineTests
     [InlineData(new[] { "-chardev", "null,id=a,foo=1" }, "-chardev null,id=a,foo=1: Invalid parameter 'foo'")]
     [InlineData(new[] { "-serial", "bogus:x" }, "-serial bogus:x: 'bogus:x' is not a valid char driver")]
     [InlineData(new[] { "-device", "e1000" }, "-device e1000: device 'e1000' is not supported by emu (isa-serial, isa-debugcon and isa-debug-exit are)")]
+    [InlineData(new[] { "-smbios", "type=1,serial=x" }, "-smbios type=1,serial=x: emu supports -smbios type=11 (OEM strings) only")]
+    [InlineData(new[] { "-smbios", "file=t.bin" }, "-smbios file=t.bin: emu supports -smbios type=11 (OEM strings) only")]
+    [InlineData(new[] { "-smbios", "type=11,foo=1" }, "-smbios type=11,foo=1: Invalid parameter 'foo'")]
     [InlineData(new[] { "-device", "isa-debug-exit,iobase=xyz" }, "-device isa-debug-exit,iobase=xyz: Parameter 'iobase' expects integer")]
     [InlineData(new[] { "-device", "isa-debug-exit,iosize=0" }, "-device isa-debug-exit,iosize=0: isa-debug-exit ports 0x501+0 are not within the I/O space 0x0-0xFFFF")]
     [InlineData(new[] { "-device", "isa-debug-exit", "-device", "isa-debug-exit,iobase=0xf4" }, "-device isa-debug-exit,iobase=0xf4: emu models one isa-debug-exit device")]
@@ -228,6 +232,16 @@ public class QemuCommandLineTests
         Assert.Equal(new SerialBackend(SerialBackendKind.File, "d.log"), device.DebugCon);
         Assert.Equal(0x402, device.DebugConPort);
         Assert.Null(Parse().DebugCon);
+    }
+
+    [Fact]
+    public void SmbiosType11StringsKeepCommandLineOrderAcrossOptions()
+    {
+        Assert.Empty(Parse().OemStrings);
+        var c = Parse("-smbios", "type=11,value=a,,b,path=f.txt,value=", "-smbios", "type=11,value=last");
+        Assert.Equal(
+            [SmbiosOemString.FromText("a,b"), SmbiosOemString.FromFile("f.txt"), SmbiosOemString.FromText(string.Empty), SmbiosOemString.FromText("last")],
+            c.OemStrings);
     }
 
     [Fact]

@@ -33,6 +33,28 @@ public sealed class SmbiosTablesTests
     };
 
     [Fact]
+    public void OemStringsComeAfterTheProcessorsWithQemusHandleAndCount()
+    {
+        var t = SmbiosTables.Build(Pc(256 * MiB) with { OemStrings = ["io.systemd.credential:foo=bar"u8.ToArray(), [], "from-file\n"u8.ToArray(), "second"u8.ToArray()] });
+        var s = SmbiosReader.Read(t.Structures);
+        Assert.Equal([1, 3, 4, 11, 16, 17, 19, 32, 127], s.Select(x => (int)x.Type));
+
+        // The bytes QEMU 7.2 serves for the same -smbios options (the Shell's dump, Boot tests' Data/qemu72-smbiosview-oem-2m.txt).
+        byte[] expected = [0x0B, 0x05, 0x00, 0x0E, 0x04, .. "io.systemd.credential:foo=bar\0from-file\n\0second\0\0"u8];
+        int at = s.Take(3).Sum(x => x.Size);
+        Assert.Equal(expected, t.Structures.AsSpan(at, expected.Length).ToArray());
+        Assert.Equal(9, t.Count);
+    }
+
+    [Fact]
+    public void OemStringsBeyondSmbiosLimitsAreRefused()
+    {
+        Assert.Throws<SmbiosLimitException>(() => SmbiosTables.Build(Pc(256 * MiB) with { OemStrings = [.. Enumerable.Repeat("x"u8.ToArray(), 256)] }));
+        var e = Assert.Throws<SmbiosLimitException>(() => SmbiosTables.Build(Pc(256 * MiB) with { OemStrings = [new byte[0x10000].Select(_ => (byte)'a').ToArray()] }));
+        Assert.StartsWith("SMBIOS 2.1 table length ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DefaultPcTablesHaveQemusLayout()
     {
         var t = SmbiosTables.Build(Pc(256 * MiB));
@@ -170,7 +192,7 @@ public sealed class SmbiosTablesTests
     public void TablesBeyondTheEntryPointsSixteenBitLengthAreRefused()
     {
         // 0x200 devices × 53 bytes stay below 64 KiB; 0x500 (20 TiB) do not.
-        Assert.Throws<InvalidOperationException>(() => SmbiosTables.Build(Pc(20 * TiB)));
+        Assert.Throws<SmbiosLimitException>(() => SmbiosTables.Build(Pc(20 * TiB)));
         Assert.Throws<ArgumentException>(() => new SmbiosStructure(1, 0x100).String("caf\u00e9"));
         Assert.Throws<ArgumentException>(() => SmbiosTables.Build(Pc(256 * MiB) with { Sockets = 0 }));
     }

@@ -37,14 +37,14 @@ public static class SmbiosEntryPoint
 
     public static ReadOnlySpan<byte> IntermediateAnchor => "_DMI_"u8;
 
-    /// <summary>The structure table length is a 16-bit field; QEMU refuses larger tables.</summary>
+    /// <summary>The structure table length is a 16-bit field; QEMU refuses larger tables (smbios_validate_table, SMBIOS_21_MAX_TABLES_LEN).</summary>
     public const int MaxTableLength = ushort.MaxValue;
 
     public static byte[] Build(int tableLength, int maxStructureSize, int structureCount)
     {
         if (tableLength > MaxTableLength)
         {
-            throw new InvalidOperationException($"SMBIOS 2.1 table length {tableLength} exceeds {MaxTableLength}");
+            throw new SmbiosLimitException($"SMBIOS 2.1 table length {tableLength} exceeds {MaxTableLength}");
         }
 
         var ep = new byte[Size];

@@ -39,6 +39,12 @@ public sealed record SmbiosPlatform
     /// <summary>Type 16 capacity and the type 17 devices (16 GiB each, the last one the rest).</summary>
     public required ulong RamSize { get; init; }
 
+    /// <summary>
+    /// Type 11 OEM strings, QEMU's <c>-smbios type=11,value=…</c> / <c>path=…</c> in order, as
+    /// bytes; none: no type 11 structure (smbios_build_type_11_table).
+    /// </summary>
+    public IReadOnlyList<byte[]> OemStrings { get; init; } = [];
+
     /// <summary>One type 19 structure per range, in e820 order.</summary>
     public required IReadOnlyList<(ulong Base, ulong Length)> RamRanges { get; init; }
 }

@@ -15,7 +15,7 @@ public sealed class SmbiosStructure
     public const int HeaderSize = 4;
 
     private readonly List<byte> _formatted = [];
-    private readonly List<string> _strings = [];
+    private readonly List<byte[]> _strings = [];
 
     public SmbiosStructure(byte type, ushort handle)
     {
@@ -60,8 +60,25 @@ public sealed class SmbiosStructure
             throw new ArgumentException($"SMBIOS string '{value}' must be ASCII without NUL", nameof(value));
         }
 
-        _strings.Add(value);
+        _strings.Add(Encoding.ASCII.GetBytes(value));
         return Byte((byte)_strings.Count);
+    }
+
+    /// <summary>
+    /// A string of a list that no field numbers (type 11's OEM strings, type 12's options):
+    /// appended to the set unless empty, as QEMU's SMBIOS_TABLE_SET_STR_LIST copies the bytes it
+    /// was given (up to the first NUL, by strlen) and skips empty ones.
+    /// </summary>
+    public SmbiosStructure ListString(ReadOnlySpan<byte> value)
+    {
+        int nul = value.IndexOf((byte)0);
+        var text = nul >= 0 ? value[..nul] : value;
+        if (!text.IsEmpty)
+        {
+            _strings.Add(text.ToArray());
+        }
+
+        return this;
     }
 
     /// <summary>The structure's bytes: the formatted area with its length filled in, then the string set.</summary>
@@ -73,9 +90,9 @@ public sealed class SmbiosStructure
         }
 
         var bytes = new List<byte>(_formatted) { [1] = (byte)_formatted.Count };
-        foreach (string s in _strings)
+        foreach (byte[] s in _strings)
         {
-            bytes.AddRange(Encoding.ASCII.GetBytes(s));
+            bytes.AddRange(s);
             bytes.Add(0);
         }
 

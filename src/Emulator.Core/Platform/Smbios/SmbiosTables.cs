@@ -18,6 +18,10 @@ public sealed class SmbiosTables
     public const byte SystemType = 1;
     public const byte ChassisType = 3;
     public const byte ProcessorType = 4;
+    public const byte OemStringsType = 11;
+
+    /// <summary>QEMU's T11_BASE: the one handle that is not type × 0x100 (hw/smbios/smbios.c).</summary>
+    public const ushort OemStringsHandle = 0xE00;
     public const byte MemoryArrayType = 16;
     public const byte MemoryDeviceType = 17;
     public const byte MappedAddressType = 19;
@@ -78,6 +82,13 @@ public sealed class SmbiosTables
             structures.Add(Processor(p, socket));
         }
 
+        // smbios_get_tables builds type 11 after the processors and before the memory (type 8,
+        // port connectors, only with -smbios type=8, between them).
+        if (p.OemStrings.Count > 0)
+        {
+            structures.Add(OemStrings(p.OemStrings));
+        }
+
         int devices = (int)((p.RamSize + MaxDeviceSize - 1) / MaxDeviceSize);
         structures.Add(MemoryArray(p.RamSize, devices));
         for (int i = 0; i < devices; i++)
@@ -107,6 +118,26 @@ public sealed class SmbiosTables
         structures.Add(new SmbiosStructure(EndOfTableType, Handle(EndOfTableType, 0)).ToArray());
 
         return new SmbiosTables([.. structures.SelectMany(s => s)], structures.Count, structures.Max(s => s.Length));
+    }
+
+    /// <summary>
+    /// Type 11 (smbios_build_type_11_table): handle 0xE00, the count of values given — empty ones
+    /// included, though SMBIOS_TABLE_SET_STR_LIST leaves them out of the string set.
+    /// </summary>
+    private static byte[] OemStrings(IReadOnlyList<byte[]> values)
+    {
+        if (values.Count > byte.MaxValue)
+        {
+            throw new SmbiosLimitException($"{values.Count} SMBIOS OEM strings: a type 11 structure counts at most 255");
+        }
+
+        var s = new SmbiosStructure(OemStringsType, OemStringsHandle).Byte((byte)values.Count);
+        foreach (byte[] value in values)
+        {
+            s.ListString(value);
+        }
+
+        return s.ToArray();
     }
 
     private static byte[] SystemInformation(SmbiosPlatform p) =>
@@ -233,3 +264,6 @@ public sealed class SmbiosTables
 
     private static byte Clamp(int count) => (byte)Math.Min(count, byte.MaxValue);
 }
+
+/// <summary>What the user asked for does not fit SMBIOS (too many or too long OEM strings): the machine is refused with this message.</summary>
+public sealed class SmbiosLimitException(string message) : ArgumentException(message);
