@@ -38,7 +38,7 @@ public sealed class RawImageBackend : IBlockBackend
         _file = file;
         Length = file.Length;
         Mode = mode;
-        _overlay = mode == RawImageMode.Snapshot ? new SparseOverlay() : null;
+        _overlay = mode == RawImageMode.Snapshot ? new SparseOverlay(Length) : null;
     }
 
     public long Length { get; }

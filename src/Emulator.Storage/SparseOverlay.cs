@@ -6,7 +6,7 @@ namespace Emulator.Storage;
 /// Sparse by 4 KiB chunk: memory grows with what the guest writes, never with the medium's size,
 /// and a chunk is copied from below only when a write first covers part of it.
 /// </summary>
-internal sealed class SparseOverlay
+internal sealed class SparseOverlay(long mediumLength)
 {
     public const int ChunkSize = 4096;
 
@@ -62,7 +62,8 @@ internal sealed class SparseOverlay
                 data = new byte[ChunkSize];
                 if (n < ChunkSize)
                 {
-                    below(chunk * ChunkSize, data);
+                    // The medium's last chunk may be shorter (a 512-byte-multiple image); past its end stays zero and is never read.
+                    below(chunk * ChunkSize, data.AsSpan(0, (int)Math.Min(ChunkSize, mediumLength - chunk * ChunkSize)));
                 }
 
                 _chunks[chunk] = data;

@@ -18,7 +18,7 @@ namespace Emulator.Storage.Fat;
 public sealed class HostFolderDisk : IBlockBackend
 {
     private readonly FatImage _image;
-    private readonly SparseOverlay _overlay = new();
+    private readonly SparseOverlay _overlay = new(VvfatGeometry.DiskBytes);
     private readonly long _headBytes;
     private (string Path, SafeFileHandle Handle)? _open;
     private bool _committed;
