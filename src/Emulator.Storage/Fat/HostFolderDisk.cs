@@ -259,9 +259,19 @@ public sealed class HostFolderDisk : IBlockBackend
         return next == null ? Length : VvfatGeometry.ClusterOffset(next.FirstCluster);
     }
 
-    /// <summary>Bytes of a host file; past its end (it shrank on the host) zeros, as the sectors of a hole.</summary>
+    /// <summary>
+    /// Bytes of a host file; past its end zeros, as the sectors of a hole — and all zeros once the
+    /// file is gone (deleted on the host, or by this disk's own commit: its clusters are then free in
+    /// the guest's FAT and their bytes mean nothing).
+    /// </summary>
     private void ReadHostFile(string path, long offset, Span<byte> destination)
     {
+        if (_open?.Path != path && FileStatus.OfLink(path).Kind != FileKind.Regular)
+        {
+            destination.Clear();
+            return;
+        }
+
         try
         {
             if (_open?.Path != path)
