@@ -183,6 +183,11 @@ internal sealed class FatVolume
                     throw new InvalidDataException($"directory '{child}' has no cluster");
                 }
 
+                if ((long)node.Chain.Length * ClusterSize > FatImageBuilder.MaxDirectoryEntries * FatEntry.Size)
+                {
+                    throw new InvalidDataException($"directory '{child}' is larger than the {FatImageBuilder.MaxDirectoryEntries} entries a FAT directory can hold");
+                }
+
                 byte[] content = new byte[(long)node.Chain.Length * ClusterSize];
                 for (int i = 0; i < node.Chain.Length; i++)
                 {
