@@ -37,11 +37,5 @@ public sealed class MemoryBlockBackend(byte[] image, bool readOnly = false) : IB
     {
     }
 
-    private void CheckRange(long offset, int length)
-    {
-        if (offset < 0 || length < 0 || offset > Length - length)
-        {
-            throw new BlockBackendException($"access of {length} bytes at {offset} is outside the {Length}-byte medium");
-        }
-    }
+    private void CheckRange(long offset, int length) => BlockRange.Check(Length, offset, length);
 }

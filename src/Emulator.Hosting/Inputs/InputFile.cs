@@ -1,3 +1,4 @@
+using Emulator.Storage.Host;
 using Microsoft.Win32.SafeHandles;
 
 namespace Emulator.Hosting.Inputs;

@@ -1,6 +1,7 @@
 using Emulator.Firmware.Varstore;
 using Emulator.Hosting.Inputs;
 using Emulator.Hosting.Varstore;
+using Emulator.Storage.Host;
 
 namespace Emulator.Hosting.Vars;
 

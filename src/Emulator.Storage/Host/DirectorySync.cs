@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Emulator.Hosting.Vars;
+namespace Emulator.Storage.Host;
 
 /// <summary>
 /// fsync(2) of a directory, so a file renamed into it survives a power loss, not only a crash of
@@ -9,7 +9,7 @@ namespace Emulator.Hosting.Vars;
 /// has no API for it (File.OpenHandle refuses a directory), hence libc's open/fsync/close (the same calls on every
 /// Linux architecture).
 /// </summary>
-internal static partial class DirectorySync
+public static partial class DirectorySync
 {
     private const int ReadOnly = 0; // O_RDONLY opens a directory too; O_DIRECTORY's value differs between architectures
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Emulator.Hosting.Inputs;
+namespace Emulator.Storage.Host;
 
 /// <summary>The kind of file stat(2) reports (its S_IFMT bits).</summary>
 public enum FileKind
@@ -18,6 +18,8 @@ public enum FileKind
     BlockDevice,
     /// <summary>A socket.</summary>
     Socket,
+    /// <summary>A symbolic link (only <see cref="FileStatus.OfLink"/> reports one).</summary>
+    SymbolicLink,
     /// <summary>Anything else, or a path that cannot be examined.</summary>
     Other,
 }
@@ -30,7 +32,7 @@ public enum FileKind
 /// fields are read — <c>int32 Flags; int32 Mode; uint32 Uid; uint32 Gid; int64 Size</c>, at the same
 /// offsets since .NET Core 1.0 — and Mode's type bits are the PAL's S_IF* values, POSIX's own.
 /// </summary>
-internal static partial class FileStatus
+public static partial class FileStatus
 {
     // Larger than the whole FileStatus struct of any runtime version (15 fields of at most 8 bytes).
     private const int BufferSize = 256;
@@ -44,6 +46,13 @@ internal static partial class FileStatus
     {
         byte[] status = new byte[BufferSize];
         return Stat(path, status) == 0 ? Decode(status) : (FileKind.Other, 0, Marshal.GetLastPInvokeError());
+    }
+
+    /// <summary>Does not follow symbolic links, like lstat(2): a link is <see cref="FileKind.SymbolicLink"/>.</summary>
+    public static (FileKind Kind, long Size, int Errno) OfLink(string path)
+    {
+        byte[] status = new byte[BufferSize];
+        return LStat(path, status) == 0 ? Decode(status) : (FileKind.Other, 0, Marshal.GetLastPInvokeError());
     }
 
     public static (FileKind Kind, long Size, int Errno) OfHandle(SafeFileHandle handle)
@@ -63,6 +72,7 @@ internal static partial class FileStatus
             0x2000 => FileKind.CharacterDevice,
             0x6000 => FileKind.BlockDevice,
             0xC000 => FileKind.Socket,
+            0xA000 => FileKind.SymbolicLink,
             _ => FileKind.Other,
         };
         return (kind, BitConverter.ToInt64(status, SizeOffset), 0);
@@ -70,6 +80,9 @@ internal static partial class FileStatus
 
     [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_Stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Stat(string path, [Out] byte[] status);
+
+    [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_LStat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LStat(string path, [Out] byte[] status);
 
     [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_FStat", SetLastError = true)]
     private static partial int FStat(SafeFileHandle fd, [Out] byte[] status);
