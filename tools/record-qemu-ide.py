@@ -16,6 +16,8 @@ A SCRIPT (tests/Emulator.Core.Tests/Devices/Ide/Data/NAME.script) lists, one a l
   data b|w|l PORT COUNT               COUNT reads of one port; recorded with the bytes read,
                                       little-endian, as one hex string
   mem ADDRESS LENGTH                  guest memory; recorded with its bytes
+  wait                                0.2 s for QEMU to finish a DMA transfer (DMA leaves BSY
+                                      clear, so the recorder cannot see it running)
   # ...                               a comment, kept
 QEMU runs stopped (-S): only the monitor's port and memory commands touch the machine, each one
 after the previous finished and QEMU's block I/O completed (after every access the recorder
@@ -105,6 +107,9 @@ def record(qemu, script):
     for line in lines:
         words = line.split()
         if not words or words[0] in ("#", "drive", "load"):
+            out.append(line)
+        elif words[0] == "wait":
+            time.sleep(0.2)
             out.append(line)
         elif words[0] == "out":
             mon.command(f"o/{SIZES[words[1]]} {words[2]} {words[3]}")

@@ -16,6 +16,7 @@ public sealed class IdeQemuTranscriptTests
 {
     [Theory]
     [InlineData("ata-pio")]
+    [InlineData("ata-dma")]
     public void EmuAnswersWhatQemuAnswered(string name)
     {
         var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Devices", "Ide", "Data", name + ".txt"));
