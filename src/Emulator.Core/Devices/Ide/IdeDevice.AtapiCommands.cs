@@ -412,18 +412,26 @@ public sealed partial class IdeDevice
             return;
         }
 
+        // QEMU writes the header and the page's fields over the packet; the audio page leaves
+        // its even bytes 16–22 as the buffer had them.
         var b = _buffer.AsSpan(0, length);
-        b.Clear();
         BinaryPrimitives.WriteUInt16BigEndian(b, (ushort)(length - 2));
         b[2] = 0x70;
+        b[3..8].Clear();
         b[8] = (byte)page;
         b[9] = (byte)(length - 10);
         if (page == 0x01)
         {
+            b[10..16].Clear();
             b[11] = 0x05;
         }
-        else if (page == 0x2A)
+        else if (page == 0x0E)
         {
+            b[17] = b[19] = b[21] = b[23] = 0;
+        }
+        else
+        {
+            b[10..30].Clear();
             b[10] = 0x3B;  // reads CD-R/RW, DVD-ROM/R/RAM
             b[12] = 0x71;  // audio play among them (Linux automount checks it)
             b[13] = 3 << 5;

@@ -3,7 +3,7 @@
 // gives a drive created from -drive: serial QM0000n, firmware "2.5+" (qemu_hw_version), model
 // "QEMU HARDDISK" / "QEMU DVD-ROM", discard_granularity 512 (ide-dev.c: words 69 and 169),
 // physical block size 512 (word 106 = 0x6000), rotation rate 0, no WWN, no NCQ; the CD-ROM
-// built without USE_DMA_CDROM's words, as QEMU builds it. The data is built once (QEMU's
+// with USE_DMA_CDROM's words (internal.h defines it): DMA supported, words 62/63/88 valid. The data is built once (QEMU's
 // identify_set) and SET FEATURES edits it afterwards; a reset keeps it.
 namespace Emulator.Core.Devices.Ide;
 
@@ -89,7 +89,7 @@ public sealed partial class IdeDevice
         CopyIdentifyToBuffer();
     }
 
-    /// <summary>QEMU ide_atapi_identify into the I/O buffer: a removable CD-ROM, 12-byte packets, PIO and LBA (QEMU builds it without USE_DMA_CDROM).</summary>
+    /// <summary>QEMU ide_atapi_identify into the I/O buffer: a removable CD-ROM, 12-byte packets, LBA and DMA up to UDMA5 (QEMU builds it with USE_DMA_CDROM).</summary>
     private void BuildAtapiIdentify()
     {
         if (!_identifySet)
@@ -99,9 +99,10 @@ public sealed partial class IdeDevice
             p[0] = (2 << 14) | (5 << 8) | (1 << 7) | (2 << 5);
             PutIdentity(CdRomModel);
             p[48] = 1;
-            p[49] = 1 << 9;
-            p[53] = 3;
-            p[63] = 0x103;
+            p[49] = (1 << 9) | (1 << 8);
+            p[53] = 7;
+            p[62] = 7;
+            p[63] = 7;
             p[64] = 3;
             p[65] = 0xB4;
             p[66] = 0xB4;
@@ -110,6 +111,7 @@ public sealed partial class IdeDevice
             p[71] = 30;
             p[72] = 30;
             p[80] = 0x1E;
+            p[88] = 0x3F | (1 << 13);
             _identifySet = true;
         }
 

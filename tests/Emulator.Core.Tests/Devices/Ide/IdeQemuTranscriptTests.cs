@@ -17,6 +17,7 @@ public sealed class IdeQemuTranscriptTests
     [Theory]
     [InlineData("ata-pio")]
     [InlineData("ata-dma")]
+    [InlineData("atapi")]
     public void EmuAnswersWhatQemuAnswered(string name)
     {
         var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Devices", "Ide", "Data", name + ".txt"));
