@@ -59,6 +59,13 @@ public sealed class MachineOptions
     /// </summary>
     public IReadOnlyList<IsaSerialPort> SerialPorts { get; init; } = [new IsaSerialPort(0)];
 
+    /// <summary>
+    /// Drives on the pc machine's PIIX3 IDE channels (QEMU's <c>-drive if=ide,index=N</c>,
+    /// <c>-hda</c>, <c>-cdrom</c>): e.g. <c>[IdeDrive.Disk(0, disk), IdeDrive.CdRom(iso)]</c>. The
+    /// backends stay the caller's to dispose. Not on q35 (AHCI drives come later).
+    /// </summary>
+    public IReadOnlyList<Devices.Ide.IdeDrive> IdeDrives { get; init; } = [];
+
     /// <summary>The HPET at 0xFED00000, as QEMU's pc machine has by default; false is QEMU's <c>-no-hpet</c>.</summary>
     public bool Hpet { get; init; } = true;
 

@@ -148,6 +148,11 @@ public sealed partial class PcMachine
         WireIoApicAndHpet(now, options.Hpet);
         if (options.Chipset == PcChipset.Q35)
         {
+            if (options.IdeDrives.Count > 0)
+            {
+                throw new FirmwareLayoutException("IDE drives are attached to the pc machine's PIIX3 channels; q35's AHCI ports take no drives yet");
+            }
+
             WireQ35Functions();
         }
         else
@@ -214,7 +219,7 @@ public sealed partial class PcMachine
     /// (FPU present, PS/2 mouse installed; no floppy drives) and the boot-device order of the
     /// default "cad" (set_boot_dev: 0x3D = second:first = floppy:disk, 0x38 bits 7–4 = third =
     /// CD-ROM, bit 0 = 0 because QEMU's fd_bootchk is on). The disk bytes of pc_cmos_init_late
-    /// stay 0: there are no IDE disks.
+    /// come with the IDE drives (<see cref="WireIde"/>).
     /// </summary>
     private void SetBoardCmosBytes()
     {

@@ -49,8 +49,8 @@ public sealed class PcMachineIdeTests : IDisposable
 
         // The writes are kept for a drive to take its command parameters from (device/head with
         // QEMU's always-on bits 7 and 5); bit 4 of 0x5A selected device 1.
-        Assert.Equal(0x5A, _m.Ide.Channels[0].TaskFile(IdeChannel.SectorCountRegister));
-        Assert.Equal(0xFA, _m.Ide.Channels[1].TaskFile(IdeChannel.DeviceRegister));
+        Assert.Equal(0x5A, _m.Ide.Channels[0].Devices[0].SectorCount);
+        Assert.Equal(0xFA, _m.Ide.Channels[1].Devices[1].DeviceHead);
         Assert.Equal(1, _m.Ide.Channels[1].SelectedDevice);
 
         Assert.Equal(0u, _m.Ports.Read(0x3F6, 1));

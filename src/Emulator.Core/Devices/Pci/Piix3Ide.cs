@@ -11,13 +11,17 @@
 // the two channels at their legacy ports (primary 0x1F0–0x1F7 + 0x3F6, IRQ 14; secondary
 // 0x170–0x177 + 0x376, IRQ 15), which QEMU registers on the ISA bus regardless of the PCI
 // command register; a channel's interrupt latches its bus-master interrupt bit on the way to
-// the ISA IRQ (QEMU bmdma_irq); machine reset resets both channels and both bus-master blocks.
-// Not emulated: the IDE timing registers (0x40–0x4F) beyond being stored; drives.
+// the ISA IRQ (QEMU bmdma_irq); machine reset resets both channels and both bus-master blocks;
+// up to four drives (IdeDrive: index 0–3 = primary/secondary × master/slave, as QEMU's
+// pci_ide_create_devs places -drive if=ide), their DMA through the bus-master blocks into guest
+// memory while command bit 2 (bus master) is set.
+// Not emulated: the IDE timing registers (0x40–0x4F) beyond being stored.
 // Firmware relies on: OVMF's PciBusDxe enumerates 00:01.1 and sizes BAR4 (16 bytes of I/O);
 // SataControllerDxe binds to class 01/01 and AtaAtapiPassThruDxe reads the programming
 // interface to find the legacy ports and BAR4 for the bus-master registers, then probes both
 // channels for devices.
 using Emulator.Core.Devices.Ide;
+using Emulator.Core.Memory;
 
 namespace Emulator.Core.Devices.Pci;
 
@@ -42,17 +46,34 @@ public sealed class Piix3Ide : PciFunction
     private bool _busMasterMapped;
     private ushort _busMasterBase;
 
-    public Piix3Ide()
+    /// <param name="memory">Guest memory the bus-master blocks transfer to and from; null leaves DMA without memory (register tests).</param>
+    /// <param name="drives">The drives at their positions (each index at most once; see <see cref="IdeDrive.Validate"/>).</param>
+    public Piix3Ide(PhysicalBus? memory = null, IReadOnlyList<IdeDrive>? drives = null)
         : base("piix3-ide", I440fxHostBridge.VendorIntel, DeviceId, 0, ClassIdeLegacyBusMaster, 0)
     {
+        drives ??= [];
+        foreach (var drive in drives)
+        {
+            drive.Validate();
+            if (drives.Count(d => d.Index == drive.Index) > 1)
+            {
+                throw new ArgumentException($"two IDE drives at index {drive.Index}");
+            }
+        }
+
         SetWord(StatusOffset, StatusDefault);
         DefineBar(BusMasterBarOffset, BusMasterBlockSize, BarIoSpace);
         Channels = new IdeChannel[ChannelCount];
         BusMaster = new BusMasterChannel[ChannelCount];
         for (int i = 0; i < ChannelCount; i++)
         {
-            Channels[i] = new IdeChannel(i == 0 ? "ide-primary" : "ide-secondary");
-            BusMaster[i] = new BusMasterChannel(Channels[i].Name + "-bm");
+            // QEMU numbers the positions as it creates them (ide_init1): serials QM00001 … QM00004.
+            Channels[i] = new IdeChannel(
+                i == 0 ? "ide-primary" : "ide-secondary",
+                (2 * i) + 1,
+                drives.FirstOrDefault(d => d.Index == 2 * i),
+                drives.FirstOrDefault(d => d.Index == (2 * i) + 1));
+            BusMaster[i] = new BusMasterChannel(Channels[i].Name + "-bm", Channels[i], memory, () => (GetByte(CommandOffset) & CommandBusMaster) != 0);
             Channels[i].Irq.Connect(BusMaster[i].Name, BusMaster[i].InterruptIn);
         }
     }
