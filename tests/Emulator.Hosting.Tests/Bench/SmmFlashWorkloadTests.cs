@@ -131,6 +131,23 @@ public sealed class SmmFlashWorkloadTests
     }
 
     [Fact]
+    public void WithThe32BitStateSaveMapTheRelocationStubRefusesAndTheProgramStops()
+    {
+        // qemu-system-i386's map (emu --cpu qemu32) has no SMBASE field at 0x7F00: relocating
+        // there would leave SMBASE at 0x30000, outside SMRAM, so the stub reports it instead.
+        using var run = new Run(Workload, adjust: o => new MachineOptions
+        {
+            Chipset = o.Chipset, Smm = o.Smm, SecureFlash = o.SecureFlash, RamSize = o.RamSize, Flash = o.Flash, SerialPorts = o.SerialPorts, SmmSaveMap32 = true,
+        });
+
+        Assert.Equal(StopReason.PowerOff, run.RunFor(10_000_000));
+
+        Assert.Equal(SmmFlashProgram.RelocationRefusedMessage + "\r\n", run.Console);
+        Assert.Equal(1, run.Machine.Cpu.SmmEntries);
+        Assert.Equal(0, run.Vars.SmmWrites);
+    }
+
+    [Fact]
     public void RoundTripLoopProgramsOneRequestPerSmi()
     {
         var workload = new FlashWorkload(FlashWorkload.BlockSize, 1, FlashGuestPath.Smm, 16);
