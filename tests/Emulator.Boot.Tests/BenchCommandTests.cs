@@ -147,6 +147,13 @@ public partial class BenchCommandTests
     [InlineData("--file-dir '/nonexistent/dir' is not a directory", "bench", "flash", "--file-dir", "/nonexistent/dir")]
     [InlineData("contradict", "bench", "flash", "--no-file", "--file-dir", "/tmp")]
     [InlineData("--only none measures nothing", "bench", "flash", "--only", "none")]
+    [InlineData("--guest-path must be direct or smm, not 'tseg'", "bench", "flash", "--guest-path", "tseg")]
+    [InlineData("option --guest-path needs a value", "bench", "flash", "--guest-path")]
+    [InlineData("--smi-bytes goes with --guest-path smm", "bench", "flash", "--smi-bytes", "64")]
+    [InlineData("--smi-bytes goes with --guest-path smm", "bench", "flash", "--guest-path", "direct", "--smi-bytes", "64")]
+    [InlineData("--smi-bytes must be between 1 and 4096", "bench", "flash", "--guest-path", "smm", "--smi-bytes", "0")]
+    [InlineData("--smi-bytes must be between 1 and 4096", "bench", "flash", "--guest-path", "smm", "--smi-bytes", "4097")]
+    [InlineData("--smi-bytes needs a non-negative whole number", "bench", "flash", "--guest-path", "smm", "--smi-bytes", "lots")]
     public void InvalidOptionsAreRejectedWithOneLine(string fragment, params string[] args) =>
         CommandLineTests.AssertUsageError(CliRunner.Run(args), fragment);
 
@@ -178,6 +185,80 @@ public partial class BenchCommandTests
             var boot = CliRunner.Run("boot", "--code", code, "--vars", vars, "--snapshot", "--quiet", "--pace", "off", "--max-instructions", "10000000");
             Assert.Equal(0, boot.ExitCode);
             Assert.Equal($"{FlashWorkload.StartMarker}\r\n{FlashWorkload.DoneMarker}\r\n", boot.Stdout);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, true);
+            }
+        }
+    }
+
+    [GeneratedRegex(@"^guest   (snapshot|vars-file) +(\d+) bytes x (\d+) passes through SMM, (\d+) bytes/SMI: ([0-9.]+) MB/s programmed, ([0-9.]+) instructions/byte, (\d+) instructions, ([0-9.]+) MIPS, ([0-9.]+) s, (\d+) SMIs, (\d+) SMIs/s, ([0-9.]+) us/SMI, (\d+) instructions in SMM(?:; (\d+) bytes reached the file at ([0-9.]+) MB/s, drained ([0-9.]+) s after the last write, (\d+) fsyncs)?$")]
+    private static partial Regex SmmGuestLine();
+
+    [Fact]
+    public void SmmGuestPathPrintsPerSmiFiguresAndMatchingJson()
+    {
+        string json = CliRunner.TempFile(".json");
+        try
+        {
+            var r = CliRunner.Run("bench", "flash", "--only", "guest", "--guest-path", "smm", "--smi-bytes", "100", "--bytes", "8K", "--passes", "2", "--json", json);
+
+            Assert.Equal(0, r.ExitCode);
+            var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var guest = lines.Select(l => SmmGuestLine().Match(l)).ToList();
+            Assert.All(guest, m => Assert.True(m.Success, m.Value));
+            Assert.Equal([BenchCommand.SnapshotMode, BenchCommand.VarsFileMode], guest.Select(m => m.Groups[1].Value));
+
+            // Per pass 2 erase requests and ceil(8,192 / 100) = 82 program requests.
+            Assert.All(guest, m => Assert.Equal("168", m.Groups[10].Value));
+            Assert.All(guest, m => Assert.True(Number(m.Groups[5]) > 0 && Number(m.Groups[11]) > 0 && Number(m.Groups[12]) > 0, m.Value));
+            Assert.Equal("32768", guest[1].Groups[14].Value); // 16 KiB programmed + 4 blocks erased reached the file
+
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            var g = doc.RootElement.GetProperty("guest");
+            Assert.All(g.EnumerateArray(), e =>
+            {
+                Assert.Equal(BenchOptions.GuestPathSmm, e.GetProperty("guestPath").GetString());
+                Assert.Equal(100, e.GetProperty("bytesPerSmi").GetInt32());
+                Assert.Equal(168, e.GetProperty("smis").GetInt64());
+                Assert.True(e.GetProperty("microsecondsPerSmi").GetDouble() > 0);
+                Assert.True(e.GetProperty("smmInstructions").GetInt64() > 0);
+            });
+            Assert.Equal(long.Parse(guest[0].Groups[13].Value, CultureInfo.InvariantCulture), g[0].GetProperty("smmInstructions").GetInt64());
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    [Fact]
+    public void SmmImagesBootOnTheSecureQ35ToTheDoneMarkerAndLeaveTheExpectedVars()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"emu-bench-{Guid.NewGuid():N}");
+        try
+        {
+            var r = CliRunner.Run("bench", "flash", "--only", "none", "--guest-path", "smm", "--write-image", dir, "--bytes", "8K", "--passes", "2", "--smi-bytes", "512");
+
+            Assert.Equal(0, r.ExitCode);
+            Assert.Contains("8192 bytes x 2 passes through SMM, 512 bytes/SMI", r.Stdout);
+            string code = Path.Combine(dir, BenchCommand.SmmCodeImageName);
+            string vars = Path.Combine(dir, BenchCommand.SmmVarsImageName);
+            Assert.Equal(FlashWorkload.CodeChipSize, new FileInfo(code).Length);
+            Assert.Equal(new FlashWorkload(8192, 2).BuildFinalVarsImage(), File.ReadAllBytes(Path.Combine(dir, BenchCommand.SmmExpectedVarsImageName)));
+            Assert.False(File.Exists(Path.Combine(dir, BenchCommand.CodeImageName)));
+
+            var boot = CliRunner.Run("boot", "--machine", "q35", "--secure-flash", "--code", code, "--vars", vars, "--quiet", "--pace", "off", "--max-instructions", "10000000");
+            Assert.Equal(0, boot.ExitCode);
+            Assert.Equal($"{FlashWorkload.StartMarker}\r\n{FlashWorkload.DoneMarker}\r\n", boot.Stdout);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir, BenchCommand.SmmExpectedVarsImageName)), File.ReadAllBytes(vars));
+
+            // Without --secure-flash the workload finds the chip writable from outside SMM and stops.
+            var open = CliRunner.Run("boot", "--machine", "q35", "--code", code, "--vars", vars, "--snapshot", "--quiet", "--pace", "off", "--max-instructions", "10000000");
+            Assert.Equal(SmmFlashProgram.NotSecureMessage + "\r\n", open.Stdout);
         }
         finally
         {

@@ -89,7 +89,8 @@ public class CommandLineHelpTests
     [InlineData("emu boot --pace ", "auto off realtime")]
     [InlineData("emu v", "vars --version")]
     [InlineData("emu vars ", "check convert delete get list set --help -? -h")]
-    [InlineData("emu bench ", "flash --bytes --chip --file-dir --help --json --no-file --only --passes --seconds --write-image -? -h")]
+    [InlineData("emu bench ", "flash --bytes --chip --file-dir --guest-path --help --json --no-file --only --passes --seconds --smi-bytes --write-image -? -h")]
+    [InlineData("emu bench flash --guest-path ", "direct smm")]
     [InlineData("emu compare --max-", "--max-instructions --max-resets")]
     public void TheSuggestDirectiveCompletesCommandsOptionsAndValues(string line, string expected)
     {
@@ -166,6 +167,7 @@ public class CommandLineHelpTests
     [InlineData("'vars' has no subcommand 'fly'", "help", "vars", "fly")]
     [InlineData("no command given", "emu")]
     [InlineData("unknown command '[diagram]'", "[diagram]")]
+    [InlineData("[suggest:N] needs a cursor position, not '13x'", "[suggest:13x]", "emu boot --un")]
     public void BadUsageIsOneLineAndStatus2(string fragment, params string[] args) =>
         CommandLineTests.AssertUsageError(CliRunner.Run(args), fragment);
 

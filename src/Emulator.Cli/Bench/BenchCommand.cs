@@ -20,6 +20,11 @@ internal sealed class BenchCommand
     /// <summary>The vars chip as the workload leaves it: what a run on QEMU must produce.</summary>
     public const string ExpectedVarsImageName = "flash-bench-vars.expected.fd";
 
+    /// <summary>The SMM path's images (<c>--guest-path smm</c>), named apart so both can share a directory.</summary>
+    public const string SmmCodeImageName = "flash-bench-smm-code.fd";
+    public const string SmmVarsImageName = "flash-bench-smm-vars.fd";
+    public const string SmmExpectedVarsImageName = "flash-bench-smm-vars.expected.fd";
+
     public const string SnapshotMode = "snapshot";
     public const string VarsFileMode = "vars-file";
 
@@ -34,7 +39,7 @@ internal sealed class BenchCommand
 
     public int Run(BenchOptions o)
     {
-        var workload = new FlashWorkload(o.RegionBytes, o.Passes);
+        var workload = new FlashWorkload(o.RegionBytes, o.Passes, o.GuestPath, o.SmiBytes);
         ImagesInfo? images = null;
         if (o.WriteImage != null)
         {
@@ -109,8 +114,11 @@ internal sealed class BenchCommand
 
             var g = FlashGuestBench.Run(workload, directory);
             var file = g.File is { } cost ? FileCostInfo.From(cost, cost.BytesPersisted / (g.Seconds + cost.DrainSeconds)) : null;
+            string smm = workload.Path == FlashGuestPath.Smm
+                ? Invariant($", {g.Smis} SMIs, {g.SmisPerSecond:F0} SMIs/s, {g.MicrosecondsPerSmi:F2} us/SMI, {g.SmmInstructions} instructions in SMM")
+                : string.Empty;
             _out.WriteLine(Invariant(
-                $"guest   {mode,-9} {Describe(workload)}: {g.BytesPerSecond / 1e6:F3} MB/s programmed, {g.InstructionsPerByte:F4} instructions/byte, {g.Instructions} instructions, {g.Mips:F1} MIPS, {g.Seconds:F3} s{(file != null ? "; " + FileColumns(file) : string.Empty)}"));
+                $"guest   {mode,-9} {Describe(workload)}: {g.BytesPerSecond / 1e6:F3} MB/s programmed, {g.InstructionsPerByte:F4} instructions/byte, {g.Instructions} instructions, {g.Mips:F1} MIPS, {g.Seconds:F3} s{smm}{(file != null ? "; " + FileColumns(file) : string.Empty)}"));
             figures.Add(GuestFigureInfo.From(mode, workload, g, file));
         }
 
@@ -125,20 +133,23 @@ internal sealed class BenchCommand
     private static string FileColumns(FileCostInfo f) => Invariant(
         $"{f.BytesPersisted} bytes reached the file at {f.BytesPerSecond / 1e6:F3} MB/s, drained {f.DrainSeconds:F3} s after the last write, {f.Syncs} fsyncs");
 
-    private static string Describe(FlashWorkload w) => $"{w.RegionBytes} bytes x {w.Passes} passes";
+    private static string Describe(FlashWorkload w) => w.Path == FlashGuestPath.Smm
+        ? $"{w.RegionBytes} bytes x {w.Passes} passes through SMM, {w.SmiBytes} bytes/SMI"
+        : $"{w.RegionBytes} bytes x {w.Passes} passes";
 
     private static ImagesInfo WriteImages(FlashWorkload workload, string directory)
     {
         Directory.CreateDirectory(directory);
-        string code = Path.Combine(directory, CodeImageName);
-        string vars = Path.Combine(directory, VarsImageName);
+        bool smm = workload.Path == FlashGuestPath.Smm;
+        string code = Path.Combine(directory, smm ? SmmCodeImageName : CodeImageName);
+        string vars = Path.Combine(directory, smm ? SmmVarsImageName : VarsImageName);
         var codeImage = workload.BuildCodeImage();
-        string expected = Path.Combine(directory, ExpectedVarsImageName);
+        string expected = Path.Combine(directory, smm ? SmmExpectedVarsImageName : ExpectedVarsImageName);
         var varsImage = workload.BuildVarsImage();
         var expectedImage = workload.BuildFinalVarsImage();
         File.WriteAllBytes(code, codeImage);
         File.WriteAllBytes(vars, varsImage);
         File.WriteAllBytes(expected, expectedImage);
-        return new ImagesInfo(code, codeImage.Length, vars, varsImage.Length, expected, workload.RegionBytes, workload.Passes);
+        return new ImagesInfo(code, codeImage.Length, vars, varsImage.Length, expected, workload.RegionBytes, workload.Passes, BenchOptions.NameOf(workload.Path), smm ? workload.SmiBytes : null, smm ? workload.Smis : null);
     }
 }

@@ -15,6 +15,8 @@ internal static class BenchOptionsParser
         Value("--chip", "SIZE", $"the chip the device-level kernels sweep (default {BenchOptions.DefaultChipBytes >> 10}K)"),
         Value("--bytes", "SIZE", $"the guest workload's region (default {BenchOptions.DefaultRegionBytes >> 20}M)"),
         Count("--passes", "N", $"guest passes over the region (default {BenchOptions.DefaultPasses})"),
+        Value("--guest-path", "PATH", $"{BenchOptions.GuestPathDirect}|{BenchOptions.GuestPathSmm}: the guest writes the chip itself (pc), or asks an SMI handler in TSEG (q35, secure flash) (default {BenchOptions.GuestPathDirect})", BenchOptions.GuestPathDirect, BenchOptions.GuestPathSmm),
+        Count("--smi-bytes", "N", $"with --guest-path {BenchOptions.GuestPathSmm}: bytes programmed per SMI (default {FlashWorkload.DefaultSmiBytes}, at most {FlashWorkload.MaxSmiBytes})"),
         Value("--only", "PART", $"{BenchOptions.PartDevice}|{BenchOptions.PartGuest}|{BenchOptions.PartNone}: measure one part (default both)", BenchOptions.PartDevice, BenchOptions.PartGuest, BenchOptions.PartNone),
         Value("--json", "FILE", "write the figures as JSON"),
         Value("--write-image", "DIR", "write the workload's code and vars images there (for QEMU)"),
@@ -48,12 +50,31 @@ internal static class BenchOptionsParser
             throw new UsageException($"--only must be {BenchOptions.PartDevice}, {BenchOptions.PartGuest} or {BenchOptions.PartNone}, not '{only}'");
         }
 
+        string guestPath = a.Get("--guest-path") ?? BenchOptions.GuestPathDirect;
+        if (guestPath is not (BenchOptions.GuestPathDirect or BenchOptions.GuestPathSmm))
+        {
+            throw new UsageException($"--guest-path must be {BenchOptions.GuestPathDirect} or {BenchOptions.GuestPathSmm}, not '{guestPath}'");
+        }
+
+        long smiBytes = a.GetLong("--smi-bytes") ?? FlashWorkload.DefaultSmiBytes;
+        if (a.Has("--smi-bytes") && guestPath != BenchOptions.GuestPathSmm)
+        {
+            throw new UsageException($"--smi-bytes goes with --guest-path {BenchOptions.GuestPathSmm}");
+        }
+
+        if (smiBytes is < 1 or > FlashWorkload.MaxSmiBytes)
+        {
+            throw new UsageException($"--smi-bytes must be between 1 and {FlashWorkload.MaxSmiBytes}");
+        }
+
         var o = new BenchOptions
         {
             Seconds = a.Get("--seconds") is { } s ? ParseSeconds(s) : BenchOptions.DefaultSeconds,
             ChipBytes = a.Get("--chip") is { } c ? ParseBlocks("--chip", c) : BenchOptions.DefaultChipBytes,
             RegionBytes = a.Get("--bytes") is { } b ? ParseBlocks("--bytes", b) : BenchOptions.DefaultRegionBytes,
             Passes = (int)Math.Min(a.GetLong("--passes") ?? BenchOptions.DefaultPasses, int.MaxValue),
+            GuestPath = guestPath == BenchOptions.GuestPathSmm ? FlashGuestPath.Smm : FlashGuestPath.Direct,
+            SmiBytes = (int)smiBytes,
             Json = a.Get("--json"),
             WriteImage = a.Get("--write-image"),
             FileDirectory = a.Has("--no-file") ? null : a.Get("--file-dir") ?? Path.GetTempPath(),

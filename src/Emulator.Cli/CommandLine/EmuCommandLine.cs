@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.CommandLine.Completions;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using System.Text;
 
 namespace Emulator.Cli.CommandLine;
@@ -36,6 +38,14 @@ public static class EmuCommandLine
         if (commandRuns && Problem(result, args) is { } problem)
         {
             throw new UsageException(problem);
+        }
+
+        // System.CommandLine's completion reads the directive's position with int.Parse and throws
+        // on anything else ('[suggest:1x]'): bad usage, like every other malformed word.
+        if (root.Directives.OfType<SuggestDirective>().SingleOrDefault() is { } suggest && result.GetResult(suggest) is { } directive
+            && directive.Values.FirstOrDefault(v => !int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out _)) is { } position)
+        {
+            throw new UsageException($"[suggest:N] needs a cursor position, not '{position}'");
         }
 
         if (args.Count > 0 && result.Action == root.Action)

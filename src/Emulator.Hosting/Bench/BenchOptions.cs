@@ -7,6 +7,8 @@ internal sealed record BenchOptions
     public const string PartDevice = "device";
     public const string PartGuest = "guest";
     public const string PartNone = "none";
+    public const string GuestPathDirect = "direct";
+    public const string GuestPathSmm = "smm";
 
     public const double DefaultSeconds = 0.5;
     public const double MaxSeconds = 600;
@@ -14,6 +16,9 @@ internal sealed record BenchOptions
     public const int DefaultRegionBytes = 1 << 20;
     public const int DefaultPasses = 4;
     public const int MaxPasses = 1_000_000;
+
+    /// <summary>The <c>--guest-path</c> word for <paramref name="path"/> (also the reports' <c>guestPath</c>).</summary>
+    public static string NameOf(FlashGuestPath path) => path == FlashGuestPath.Smm ? GuestPathSmm : GuestPathDirect;
 
     /// <summary>Wall time of each device-level measurement (after its warm-up).</summary>
     public double Seconds { get; init; } = DefaultSeconds;
@@ -25,6 +30,12 @@ internal sealed record BenchOptions
     public int RegionBytes { get; init; } = DefaultRegionBytes;
 
     public int Passes { get; init; } = DefaultPasses;
+
+    /// <summary>How the guest workload writes the chip: itself on pc, or through SMIs on q35 with secure flash.</summary>
+    public FlashGuestPath GuestPath { get; init; } = FlashGuestPath.Direct;
+
+    /// <summary>On the SMM path, the bytes each program request (one SMI) carries.</summary>
+    public int SmiBytes { get; init; } = FlashWorkload.DefaultSmiBytes;
 
     public string? Json { get; init; }
 

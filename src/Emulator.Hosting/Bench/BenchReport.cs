@@ -41,11 +41,17 @@ internal sealed record DeviceFigureInfo(string Name, long Operations, long Bytes
 
 /// <summary>
 /// Mode: <c>snapshot</c> (no file) or <c>vars-file</c>.
+/// GuestPath: <c>direct</c> or <c>smm</c>; the SMM figures (bytes per SMI, SMIs between the markers, their rate, the wall time of one round trip, instructions in SMM) are null on the direct path.
 /// </summary>
-internal sealed record GuestFigureInfo(string Mode, int RegionBytes, int Passes, long BytesProgrammed, long BlocksErased, long Instructions, double Seconds, double BytesPerSecond, double InstructionsPerByte, double Mips, FileCostInfo? File)
+internal sealed record GuestFigureInfo(string Mode, int RegionBytes, int Passes, long BytesProgrammed, long BlocksErased, long Instructions, double Seconds, double BytesPerSecond, double InstructionsPerByte, double Mips, FileCostInfo? File,
+    string GuestPath, int? BytesPerSmi, long? Smis, double? SmisPerSecond, double? MicrosecondsPerSmi, long? SmmInstructions)
 {
-    public static GuestFigureInfo From(string mode, FlashWorkload w, GuestFigure g, FileCostInfo? file) =>
-        new(mode, w.RegionBytes, w.Passes, g.BytesProgrammed, g.BlocksErased, g.Instructions, g.Seconds, g.BytesPerSecond, g.InstructionsPerByte, g.Mips, file);
+    public static GuestFigureInfo From(string mode, FlashWorkload w, GuestFigure g, FileCostInfo? file)
+    {
+        bool smm = w.Path == FlashGuestPath.Smm;
+        return new(mode, w.RegionBytes, w.Passes, g.BytesProgrammed, g.BlocksErased, g.Instructions, g.Seconds, g.BytesPerSecond, g.InstructionsPerByte, g.Mips, file,
+            BenchOptions.NameOf(w.Path), smm ? w.SmiBytes : null, smm ? g.Smis : null, smm ? g.SmisPerSecond : null, smm ? g.MicrosecondsPerSmi : null, smm ? g.SmmInstructions : null);
+    }
 }
 
 /// <summary>
@@ -56,4 +62,7 @@ internal sealed record FileCostInfo(long BytesPersisted, double BytesPerSecond, 
     public static FileCostInfo From(FileCost c, double bytesPerSecond) => new(c.BytesPersisted, bytesPerSecond, c.DrainSeconds, c.Syncs, c.JournalRecords);
 }
 
-internal sealed record ImagesInfo(string Code, int CodeBytes, string Vars, int VarsBytes, string ExpectedVars, int RegionBytes, int Passes);
+/// <summary>
+/// GuestPath: which workload the images hold; on the SMM path also its bytes per SMI and the SMIs it takes between its markers.
+/// </summary>
+internal sealed record ImagesInfo(string Code, int CodeBytes, string Vars, int VarsBytes, string ExpectedVars, int RegionBytes, int Passes, string GuestPath, int? BytesPerSmi, long? Smis);

@@ -11,57 +11,55 @@ internal readonly record struct FlashWorkloadOperation(FlashWriteKind Kind, int 
     public byte[] Data => Enumerable.Repeat(Value, Length).ToArray();
 }
 
+/// <summary>How the workload's guest reaches the vars chip.</summary>
+internal enum FlashGuestPath
+{
+    /// <summary>The guest programs the chip itself, on QEMU's <c>pc</c> machine (what OVMF without SMM does).</summary>
+    Direct,
+
+    /// <summary>
+    /// The guest asks an SMI handler in TSEG to program it, on <c>q35</c> with SMM and secure
+    /// flash (what a Secure Boot VM does): <see cref="SmmFlashProgram"/>.
+    /// </summary>
+    Smm,
+}
+
 /// <summary>
-/// A flash write workload that runs as firmware, on emu and on QEMU alike: a code chip whose
-/// program, from the reset vector, switches to 32-bit protected mode, prints
-/// <see cref="StartMarker"/> on COM1, then per pass erases every 4 KiB block of the vars chip
-/// (0x20, 0xD0 at the block start) and programs every byte with OVMF's sequence (0x10 then the
-/// data byte at the same address; 0xFF once after the last byte — QemuFlashFvbServicesRuntimeDxe,
-/// docs/qemu-pflash.md), prints <see cref="DoneMarker"/> and powers the machine off
-/// through the PIIX4 PM block (ACPI S5, which QEMU's acpi_pm1_cnt_write and emu both honour).
+/// A flash write workload that runs as firmware, on emu and on QEMU alike: a code chip
+/// (<see cref="WorkloadCodeChip"/>) whose program, from the reset vector, switches to 32-bit
+/// protected mode, prints <see cref="StartMarker"/> on COM1, then per pass erases every 4 KiB
+/// block of the vars chip (0x20, 0xD0 at the block start) and programs every byte with OVMF's
+/// sequence (0x10 then the data byte at the same address; 0xFF once after the last byte —
+/// QemuFlashFvbServicesRuntimeDxe, docs/qemu-pflash.md), prints <see cref="DoneMarker"/> and
+/// powers the machine off (ACPI S5, which QEMU's acpi_pm1_cnt_write and emu both honour).
+/// On the <see cref="FlashGuestPath.Direct"/> path the program writes the chip itself; on the
+/// <see cref="FlashGuestPath.Smm"/> path it asks an SMI handler for each block erase and for
+/// each <see cref="SmiBytes"/> bytes, as OVMF's variable services do in a Secure Boot VM.
 ///
 /// The chips are laid out as QEMU maps two pflash units: code (64 KiB) at the top of 4 GiB, the
 /// vars chip (the region, 4 KiB to 4 MiB) directly below it. Like OVMF, the program has the vars
 /// base built in. <see cref="Operations"/> lists what the guest does, in order, so tests can
-/// check a varstore file against every prefix of it.
+/// check a varstore file against every prefix of it; both paths do the same operations.
 /// </summary>
 internal sealed class FlashWorkload
 {
-    public const int CodeChipSize = 0x10000;
+    public const int CodeChipSize = WorkloadCodeChip.Size;
     public const int BlockSize = CfiFlash.SectorSize;
     public const int MaxRegionBytes = 4 << 20;
     public const string StartMarker = "flash-bench: start";
     public const string DoneMarker = "flash-bench: done";
 
-    private const ulong FourGiB = 1UL << 32;
-    private const ulong CodeBase = FourGiB - CodeChipSize;
+    /// <summary>Bytes per SMI by default: about one variable record (header, name and data) of OVMF's store.</summary>
+    public const int DefaultSmiBytes = 128;
 
-    // Where things sit in the code chip (offsets; linear address = CodeBase + offset).
-    private const int MainOffset = 0x0000;
-    private const int GdtOffset = 0xE000;
-    private const int GdtrOffset = 0xE020;
-    private const int MessagesOffset = 0xE100;
-    private const int EntryOffset = 0xF000;
-    private const int ResetVectorOffset = 0xFFF0;
+    /// <summary>At most one block per SMI: the request buffer holds that much.</summary>
+    public const int MaxSmiBytes = BlockSize;
 
-    private const ushort CodeSelector = 0x08;
-    private const ushort DataSelector = 0x10;
-    private const uint StackTop = 0x8000;
+    // PIIX4 PM (PCI 00:01.3) on the pc machine; OVMF puts its block at 0xB000.
+    private const int Piix4PmDevfn = (1 << 3) | 3;
+    private const ushort Piix4PmBase = 0xB000;
 
-    // PIIX4 PM (PCI 00:01.3): PMBA at 0x40, PMREGMISC at 0x80; OVMF puts the block at 0xB000.
-    private const uint PciAddressPort = 0xCF8;
-    private const uint PciDataPort = 0xCFC;
-    private const uint PmBaseConfigAddress = 0x8000_0B40;
-    private const uint PmMiscConfigAddress = 0x8000_0B80;
-    private const ushort PmBase = 0xB000;
-    private const ushort Pm1ControlPort = PmBase + 4;
-    private const ushort SleepEnableTypeS5 = 0x2000;
-
-    private const ushort Com1Data = 0x3F8;
-    private const ushort Com1LineStatus = 0x3FD;
-    private const byte TransmitterEmpty = 0x20;
-
-    public FlashWorkload(int regionBytes, int passes)
+    public FlashWorkload(int regionBytes, int passes, FlashGuestPath path = FlashGuestPath.Direct, int smiBytes = DefaultSmiBytes)
     {
         if (regionBytes < BlockSize || regionBytes > MaxRegionBytes || regionBytes % BlockSize != 0)
         {
@@ -73,19 +71,34 @@ internal sealed class FlashWorkload
             throw new ArgumentOutOfRangeException(nameof(passes), "at least one pass");
         }
 
+        if (smiBytes is < 1 or > MaxSmiBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(smiBytes), $"between 1 and {MaxSmiBytes} bytes per SMI");
+        }
+
         RegionBytes = regionBytes;
         Passes = passes;
+        Path = path;
+        SmiBytes = smiBytes;
     }
 
     public int RegionBytes { get; }
 
     public int Passes { get; }
 
+    public FlashGuestPath Path { get; }
+
+    /// <summary>On the SMM path, the bytes each program request (one SMI) carries; the last of a pass may carry fewer.</summary>
+    public int SmiBytes { get; }
+
+    /// <summary>SMIs between the markers on the SMM path (one per block erase, one per program request), 0 on the direct path.</summary>
+    public long Smis => Path == FlashGuestPath.Smm ? Passes * ((long)RegionBytes / BlockSize + ((RegionBytes + SmiBytes - 1) / SmiBytes)) : 0;
+
     /// <summary>The vars chip is exactly the region.</summary>
     public int VarsChipSize => RegionBytes;
 
     /// <summary>Where QEMU (and emu) map the vars chip: directly below the code chip.</summary>
-    public ulong VarsBase => CodeBase - (ulong)VarsChipSize;
+    public ulong VarsBase => WorkloadCodeChip.Base - (ulong)VarsChipSize;
 
     public long BytesProgrammed => (long)RegionBytes * Passes;
 
@@ -133,61 +146,28 @@ internal sealed class FlashWorkload
 
     public static void Apply(Span<byte> array, FlashWorkloadOperation op) => array.Slice(op.Offset, op.Length).Fill(op.Value);
 
-    /// <summary>The code chip: the program, its GDT and messages, and the reset vector.</summary>
+    /// <summary>The code chip: the direct program, or the SMM one (<see cref="SmmFlashProgram"/>), and the reset vector.</summary>
     public byte[] BuildCodeImage()
     {
-        var image = new byte[CodeChipSize];
-        image.AsSpan().Fill(0xFF);
-        Place(image, MainOffset, AssembleMain());
-        Place(image, GdtOffset, Gdt());
-        Place(image, MessagesOffset, System.Text.Encoding.ASCII.GetBytes(StartMarker + "\r\n\0" + DoneMarker + "\r\n\0"));
-        Place(image, EntryOffset, AssembleEntry());
-        var reset = new Assembler(16);
-        reset.jmp((ulong)EntryOffset);
-        Place(image, ResetVectorOffset, Encode(reset, ResetVectorOffset));
-        return image;
+        var chip = new WorkloadCodeChip();
+        if (Path == FlashGuestPath.Smm)
+        {
+            SmmFlashProgram.Place(chip, this);
+        }
+        else
+        {
+            chip.Place(WorkloadCodeChip.MainOffset, AssembleDirectMain(chip));
+        }
+
+        return chip.Image;
     }
 
-    private static void Place(byte[] image, int offset, byte[] bytes) => bytes.CopyTo(image, offset);
-
-    /// <summary>Flat 4 GiB code and data descriptors, and the GDTR image that points at them.</summary>
-    private static byte[] Gdt()
-    {
-        var gdt = new byte[GdtrOffset - GdtOffset + 6];
-        BitConverter.GetBytes(0x00CF_9B00_0000_FFFFUL).CopyTo(gdt, CodeSelector);
-        BitConverter.GetBytes(0x00CF_9300_0000_FFFFUL).CopyTo(gdt, DataSelector);
-        BitConverter.GetBytes((ushort)(3 * 8 - 1)).CopyTo(gdt, GdtrOffset - GdtOffset);
-        BitConverter.GetBytes((uint)(CodeBase + GdtOffset)).CopyTo(gdt, GdtrOffset - GdtOffset + 2);
-        return gdt;
-    }
-
-    /// <summary>
-    /// Real mode at the reset vector (CS base 0xFFFF0000, so chip offsets are IPs): load the GDT
-    /// with a 32-bit base (o32 LGDT, CS-relative), set CR0.PE, far-jump to the 32-bit main.
-    /// </summary>
-    private static byte[] AssembleEntry()
-    {
-        var a = new Assembler(16);
-        a.cli();
-        var lgdt = Instruction.Create(Code.Lgdt_m1632, new MemoryOperand(Register.None, GdtrOffset, 2));
-        lgdt.SegmentPrefix = Register.CS;
-        a.AddInstruction(lgdt);
-        a.mov(eax, cr0);
-        a.or(eax, 1);
-        a.mov(cr0, eax);
-        a.AddInstruction(Instruction.CreateBranch(Code.Jmp_ptr1632, CodeSelector, (uint)(CodeBase + MainOffset)));
-        return Encode(a, EntryOffset);
-    }
-
-    private byte[] AssembleMain()
+    /// <summary>The direct program: the guest itself erases and programs the vars chip, then powers off through PIIX4 PM.</summary>
+    private byte[] AssembleDirectMain(WorkloadCodeChip chip)
     {
         var a = new Assembler(32);
-        a.mov(ax, DataSelector);
-        a.mov(ds, ax);
-        a.mov(es, ax);
-        a.mov(ss, ax);
-        a.mov(esp, StackTop);
-        Print(a, MessagesOffset);
+        WorkloadCodeChip.EnterFlatSegments(a);
+        chip.Print(a, StartMarker);
 
         var pass = a.CreateLabel();
         var erase = a.CreateLabel();
@@ -224,64 +204,12 @@ internal sealed class FlashWorkload
         a.cmp(ebp, Passes);
         a.jb(pass);
 
-        Print(a, MessagesOffset + StartMarker.Length + 3);
-        PowerOff(a);
-        return Encode(a, CodeBase + MainOffset);
-    }
+        chip.Print(a, DoneMarker);
 
-    /// <summary>Sends a NUL-terminated message from the code chip to COM1, waiting for the transmitter each byte.</summary>
-    private static void Print(Assembler a, int messageOffset)
-    {
-        var next = a.CreateLabel();
-        var wait = a.CreateLabel();
-        var done = a.CreateLabel();
-        a.mov(esi, (uint)(CodeBase + (ulong)messageOffset));
-        a.Label(ref next);
-        a.mov(bl, __byte_ptr[esi]);
-        a.test(bl, bl);
-        a.jz(done);
-        a.mov(dx, Com1LineStatus);
-        a.Label(ref wait);
-        a.@in(al, dx);
-        a.test(al, TransmitterEmpty);
-        a.jz(wait);
-        a.mov(dx, Com1Data);
-        a.mov(al, bl);
-        a.@out(dx, al);
-        a.inc(esi);
-        a.jmp(next);
-        a.Label(ref done);
-    }
-
-    /// <summary>PIIX4 PM: PMBA = 0xB000, enable the block, then SLP_TYP 0 | SLP_EN in PM1 control (S5).</summary>
-    private static void PowerOff(Assembler a)
-    {
-        a.mov(dx, (ushort)PciAddressPort);
-        a.mov(eax, PmBaseConfigAddress);
-        a.@out(dx, eax);
-        a.mov(dx, (ushort)PciDataPort);
-        a.mov(eax, (uint)PmBase | 1);
-        a.@out(dx, eax);
-        a.mov(dx, (ushort)PciAddressPort);
-        a.mov(eax, PmMiscConfigAddress);
-        a.@out(dx, eax);
-        a.mov(dx, (ushort)PciDataPort);
-        a.mov(al, 1);
-        a.@out(dx, al);
-        a.mov(dx, Pm1ControlPort);
-        a.mov(ax, SleepEnableTypeS5);
-        a.@out(dx, ax);
-        var stop = a.CreateLabel();
-        a.Label(ref stop);
-        a.cli();
-        a.hlt();
-        a.jmp(stop);
-    }
-
-    private static byte[] Encode(Assembler a, ulong rip)
-    {
-        var stream = new MemoryStream();
-        a.Assemble(new StreamCodeWriter(stream), rip);
-        return stream.ToArray();
+        // PIIX4 PM (PCI 00:01.3): PMBA = 0xB000 at 0x40, PMREGMISC.IOSE at 0x80, then S5.
+        WorkloadCodeChip.PciWrite(a, Piix4PmDevfn, 0x40, Piix4PmBase | 1u, 4);
+        WorkloadCodeChip.PciWrite(a, Piix4PmDevfn, 0x80, 1, 1);
+        WorkloadCodeChip.PowerOff(a, Piix4PmBase + 4);
+        return WorkloadCodeChip.Encode(a, WorkloadCodeChip.Base + WorkloadCodeChip.MainOffset);
     }
 }

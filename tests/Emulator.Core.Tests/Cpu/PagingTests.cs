@@ -225,4 +225,55 @@ public class PagingTests
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal(0x12345678UL, m.Cpu.GetGpr(Gpr.Rcx));
     }
+
+    /// <summary>
+    /// A program that reads linear page 7 (physical 7), remaps it to physical 8 in its page table,
+    /// flushes with a CR3 load and reads it again into RCX.
+    /// </summary>
+    private static TestMachine RemapAfterFlush()
+    {
+        var m = Machine(a =>
+        {
+            a.mov(eax, __dword_ptr[0x7000]);
+            a.mov(__qword_ptr[Pt + 7 * 8], (8 << 12) | 3);
+            a.mov(rax, cr3);
+            a.mov(cr3, rax);
+            a.mov(ecx, __dword_ptr[0x7000]);
+            a.hlt();
+        });
+        m.WriteU64(0x7000, 0x7777_7777);
+        m.WriteU64(0x8000, 0x8888_8888);
+        return m;
+    }
+
+    [Fact]
+    public void AFlushEmptiesTheEntriesFilledSinceTheLastOne()
+    {
+        // The TLB empties only the slots it filled since the last flush (Cpu.Paging.cs): a slot
+        // missing from that list would keep translating page 7 to physical 7.
+        using var m = RemapAfterFlush();
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal(0x8888_8888UL, m.Cpu.GetGpr(Gpr.Rcx));
+    }
+
+    [Fact]
+    public void AFlushAfterMoreFillsThanSlotsEmptiesEverySlot()
+    {
+        // Emptying one slot (FlushTlbPage) and filling it again lists it again: 1,100 of those
+        // after page 7's overflow the list of filled slots, and the flush must sweep the whole
+        // TLB instead (INVLPG flushes everything, so only the host can do this).
+        using var m = Machine(a => a.hlt());
+        Assert.Equal(StopReason.Halted, m.Run());
+        var cpu = m.Cpu;
+        Assert.Equal(7UL, cpu.Translate(0x7000, Emulator.Core.Cpu.Cpu.Access.Read).PhysPage);
+        for (int i = 0; i < 1100; i++)
+        {
+            cpu.FlushTlbPage(0x9000);
+            cpu.Translate(0x9000, Emulator.Core.Cpu.Cpu.Access.Read);
+        }
+
+        m.WriteU64(Pt + 7 * 8, (8 << 12) | 3);
+        cpu.FlushTlb();
+        Assert.Equal(8UL, cpu.Translate(0x7000, Emulator.Core.Cpu.Cpu.Access.Read).PhysPage);
+    }
 }
