@@ -17,7 +17,7 @@ namespace Emulator.Boot.Tests;
 /// with the same images (Data/qemu72-console/ahci-disk-cdrom.txt). The images are
 /// <see cref="IdeBootImages"/>' with this test's script. The Secure Boot 4 MB build with the
 /// Microsoft-enrolled VARS, with the same drives, still ends at QEMU's "Security Violation" and
-/// Boot Manager prompt.
+/// Boot Manager prompt with QEMU's console (Data/qemu72-console/ahci-secboot-ms.txt).
 /// </summary>
 [Trait("Category", "Boot")]
 public class AhciDriveBootTests
@@ -59,10 +59,14 @@ public class AhciDriveBootTests
             reason = machine.Run(machine.Cpu.InstructionCount + 50_000_000);
         }
 
+        machine.Run(machine.Cpu.InstructionCount + 200_000_000);         // nothing more after the prompt
         string console = Encoding.Latin1.GetString(serial.ToArray());
         Assert.Contains("Security Violation", console, StringComparison.Ordinal);
         Assert.Contains(prompt, console, StringComparison.Ordinal);
         Assert.DoesNotContain("hello-from-ahci", console, StringComparison.Ordinal);
+        string qemu = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "qemu72-console", "ahci-secboot-ms.txt"), Encoding.Latin1);
+        Assert.Equal(qemu, console);
+        Assert.True(machine.Cpu.SmmEntries > 0);
     }
 
     private static PcMachine Machine(string code, string vars, byte[] disk, byte[] cd, List<byte> serial, bool smm, bool secureFlash = false) => new(new MachineOptions
