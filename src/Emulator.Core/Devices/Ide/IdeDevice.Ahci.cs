@@ -57,6 +57,9 @@ public sealed partial class IdeDevice
         Error = 1;
     }
 
+    /// <summary>QEMU ncq_queues: an AHCI port reset sets 32 (AHCI_MAX_CMDS), which IDENTIFY reports in words 75 and 76; 0 on the PIIX3.</summary>
+    internal int NcqQueues { get; set; }
+
     /// <summary>QEMU ide_reset through ide_bus_reset (an AHCI port reset).</summary>
     internal void BusReset() => Reset();
 }

@@ -176,6 +176,11 @@ internal sealed class AhciPort : IIdeTransport
     {
         var p = Regs;
         _device?.BusReset();
+        if (_device != null)
+        {
+            _device.NcqQueues = 32;
+        }
+
         p.SataError = 0;
         p.SataActive = 0;
         p.TaskFile = 0x7F;
