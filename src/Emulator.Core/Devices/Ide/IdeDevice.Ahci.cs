@@ -60,6 +60,16 @@ public sealed partial class IdeDevice
     /// <summary>QEMU ncq_queues: an AHCI port reset sets 32 (AHCI_MAX_CMDS), which IDENTIFY reports in words 75 and 76; 0 on the PIIX3.</summary>
     internal int NcqQueues { get; set; }
 
+    /// <summary>A queued (NCQ) command's end in the task file: DRDY | DSC (ncq_cb), or DRDY | ERR with ABRT (ncq_err).</summary>
+    internal void SetQueuedResult(bool ok)
+    {
+        (Status, Error) = ok ? ((byte)(StatusReady | StatusSeekComplete), Error) : ((byte)(StatusReady | StatusError), ErrorAbort);
+    }
+
+    /// <summary>A queued (NCQ) transfer: the sectors from <paramref name="sector"/> between the medium and the regions, through the transport's memory; false past the medium's end or on a backend error.</summary>
+    internal bool TransferQueued(long sector, List<(ulong Address, int Length)> regions, bool toMemory) =>
+        SectorRangeOk(sector, regions.Sum(r => (long)r.Length) / SectorSize) && TransferSectors(sector, regions, toMemory);
+
     /// <summary>QEMU ide_reset through ide_bus_reset (an AHCI port reset).</summary>
     internal void BusReset() => Reset();
 }

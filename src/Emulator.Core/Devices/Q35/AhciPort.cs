@@ -18,10 +18,10 @@
 // for its PIO blocks, DMA and completion (IIdeTransport, QEMU's ahci_dma_ops). Commands complete
 // within the write that issued them (QEMU finishes block I/O asynchronously: a polling guest sees
 // the same end state).
-// Not emulated: NCQ (READ/WRITE FPDMA QUEUED: neither OVMF nor GRUB issue them; here they are
-// not recognised and go to the IDE core, which aborts them), port multipliers (a FIS with a PM
-// port is ignored, as by QEMU), the DMA setup and set-device-bits FISes (QEMU writes them only
-// for NCQ), failed mappings of the command list or FIS area (guest RAM always maps here).
+// NCQ (READ/WRITE FPDMA QUEUED) is in AhciPort.Ncq.cs.
+// Not emulated: port multipliers (a FIS with a PM
+// port is ignored, as by QEMU), the DMA setup FIS (QEMU writes none), failed mappings of the
+// command list or FIS area (guest RAM always maps here).
 // Firmware relies on: OVMF's AtaAtapiPassThruDxe (AhciMode.c) resets the port, waits for
 // PxSSTS.DET = 3 and PxTFD ready, reads PxSIG, issues IDENTIFY (PACKET) DEVICE by PIO and reads
 // and writes with READ/WRITE DMA EXT and PACKET READ(10), polling the D2H FIS area and PxCI.
@@ -31,7 +31,7 @@ using Emulator.Core.Storage;
 namespace Emulator.Core.Devices.Q35;
 
 /// <summary>An AHCI port: its registers, the command engine and the IDE device behind it (QEMU AHCIDevice).</summary>
-internal sealed class AhciPort : IIdeTransport
+internal sealed partial class AhciPort : IIdeTransport
 {
     public const uint SignatureDisk = 0x0000_0101;
     public const uint SignatureAtapi = 0xEB14_0101;
@@ -352,6 +352,12 @@ internal sealed class AhciPort : IIdeTransport
             return;
         }
 
+        if (IsNcq(fis[2]))
+        {
+            ProcessNcq(fis);
+            return;
+        }
+
         _device!.LoadCommandFis(fis);
         if ((opts & OptsAtapi) != 0)
         {
@@ -594,6 +600,9 @@ public sealed record AhciPortState
 
     /// <summary>QEMU io_buffer_offset: the bytes of the current command moved through the PRDT.</summary>
     public long IoBufferOffset { get; set; }
+
+    /// <summary>QEMU finished: the queued tags completed since the last set-device-bits FIS.</summary>
+    public uint Finished { get; set; }
 
     /// <summary>The IDE device's registers and transfer state (null: no drive on the port).</summary>
     public IdeDeviceState? Device { get; set; }
