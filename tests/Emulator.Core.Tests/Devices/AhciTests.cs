@@ -183,6 +183,31 @@ public sealed class AhciTests
     }
 
     [Fact]
+    public void A65536SectorPioReadRunsBlockAfterBlockWithoutNesting()
+    {
+        // READ SECTORS EXT with a count of 0 (65536 sectors, one PIO block each) into one 1 MiB
+        // buffer described 32 times: QEMU's asynchronous reads never nest; here the blocks run in turn.
+        var disk = new byte[65536 * 512];
+        BitConverter.TryWriteBytes(disk.AsSpan(65535 * 512), 0xC0FFEEu);
+        using var m = new PcMachine(new MachineOptions
+        {
+            Chipset = PcChipset.Q35,
+            RamSize = 16UL << 20,
+            Flash = [new("code", new byte[0x10000], true)],
+            IdeDrives = [IdeDrive.Disk(1, new MemoryBlockBackend(disk))],
+        });
+        Config(m, 0x24, (uint)Abar);
+        Config(m, 0x04, 0x6, 2);
+        Start(m, 1);
+        Issue(m, 1, slot: 0, command: 0x24, opts: 0, prdt: [.. Enumerable.Repeat((0x10_0000UL, 1 << 20), 32)]);
+
+        Assert.Equal(0UL, Port(m, 1, 0x38));
+        Assert.Equal(32u << 20, PrdByteCount(m, 0));
+        Assert.Equal(0xC0FFEEu, BitConverter.ToUInt32(Read(m, 0x10_0000 + (1 << 20) - 512, 4)));
+        Assert.Equal(0x50UL, Port(m, 1, 0x20));
+    }
+
+    [Fact]
     public void ASnapshotRestoresTheHbaAndItsDrives()
     {
         var (m, _, _) = Machine();

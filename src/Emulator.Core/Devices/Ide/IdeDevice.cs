@@ -306,11 +306,39 @@ public sealed partial class IdeDevice
         }
 
         _transferEnd = end;
-        if (_channel.PioTransfer(this))
+        if (!_channel.PioTransfer(this))
         {
-            EndTransfer();
+            return;
+        }
+
+        // QEMU runs the end function inside ide_transfer_start, but its block I/O is asynchronous,
+        // so a long PIO command never nests deeply there. Here the next block's TransferStart
+        // would nest once per block (65536 for READ SECTORS EXT): a block moved while an end
+        // function runs leaves its own end function to the outermost call, which runs them in turn.
+        if (_pioEndsRunning)
+        {
+            _pioEndPending = true;
+            return;
+        }
+
+        _pioEndsRunning = true;
+        try
+        {
+            do
+            {
+                _pioEndPending = false;
+                EndTransfer();
+            }
+            while (_pioEndPending);
+        }
+        finally
+        {
+            _pioEndsRunning = false;
         }
     }
+
+    private bool _pioEndsRunning;
+    private bool _pioEndPending;
 
     /// <summary>The PIO block a transport moves itself (QEMU data_ptr to data_end).</summary>
     internal Span<byte> PioBlock => _buffer.AsSpan(_dataPosition, _dataEnd - _dataPosition);
