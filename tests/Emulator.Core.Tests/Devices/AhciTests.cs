@@ -208,6 +208,33 @@ public sealed class AhciTests
     }
 
     [Fact]
+    public void GuestMistakesEndCommandsWithoutHarmingTheHost()
+    {
+        var (m, _, _) = Machine();
+        using (m)
+        {
+            Start(m, 0);
+
+            // READ DMA EXT with no PRDT entries: the transfer stops without data (QEMU's short-PRDT rule), the slot clears.
+            Port(m, 0, 0x10, 0xFFFF_FFFF);
+            Issue(m, 0, slot: 0, command: 0x25, opts: 0, prdt: [], lba: 1, count: 1);
+            Assert.Equal(0UL, Port(m, 0, 0x38));
+            Assert.Equal(0u, PrdByteCount(m, 0));
+
+            // Past the medium's end: ABRT with TFES.
+            Port(m, 0, 0x10, 0xFFFF_FFFF);
+            Issue(m, 0, slot: 0, command: 0x25, opts: 0, prdt: [(Data, 1024)], lba: DiskSectors - 1, count: 2);
+            Assert.Equal(0x0441UL, Port(m, 0, 0x20));                    // ABRT, DRDY | ERR
+            Assert.Equal(0x4000_0001UL, Port(m, 0, 0x10));
+
+            // A PRDT into unmapped space: the data goes nowhere, the command completes.
+            Issue(m, 0, slot: 1, command: 0x25, opts: 0, prdt: [(0xFFFF_0000_0000, 4096)], lba: 0, count: 8);
+            Assert.Equal(0UL, Port(m, 0, 0x38));
+            Assert.Equal(0x50UL, Port(m, 0, 0x20));
+        }
+    }
+
+    [Fact]
     public void ASnapshotRestoresTheHbaAndItsDrives()
     {
         var (m, _, _) = Machine();
