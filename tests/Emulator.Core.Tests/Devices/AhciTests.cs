@@ -231,6 +231,11 @@ public sealed class AhciTests
             Issue(m, 0, slot: 1, command: 0x25, opts: 0, prdt: [(0xFFFF_0000_0000, 4096)], lba: 0, count: 8);
             Assert.Equal(0UL, Port(m, 0, 0x38));
             Assert.Equal(0x50UL, Port(m, 0, 0x20));
+
+            // A PRDT onto the HBA's own registers: the sectors land in ABAR (resetting the HBA on the
+            // way, leaving whatever slots the data issued); the host carries on.
+            Issue(m, 0, slot: 2, command: 0x25, opts: 0, prdt: [(Abar, 4096)], lba: 0, count: 8);
+            Assert.Equal(AhciHba.Capabilities, m.Bus.Read(Abar, 4));
         }
     }
 
