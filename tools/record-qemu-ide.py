@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Record what QEMU 7.2's PIIX3 IDE answers to a scripted sequence of port accesses, for the
-IDE device tests (tests/Emulator.Core.Tests/Devices/Ide/IdeQemuTranscriptTests.cs), which replay
-the same accesses on emu's pc machine and compare every value read.
+"""Record what QEMU 7.2's PIIX3 IDE (or, with `machine q35`, its ICH9 AHCI) answers to a scripted
+sequence of port accesses, for the IDE device tests
+(tests/Emulator.Core.Tests/Devices/Ide/IdeQemuTranscriptTests.cs), which replay the same accesses
+on emu's pc (or q35) machine and compare every value read.
 
 usage: record-qemu-ide.py [--qemu PATH] SCRIPT [SCRIPT ...]
 
 A SCRIPT (tests/Emulator.Core.Tests/Devices/Ide/Data/NAME.script) lists, one a line:
+  machine q35                         -machine q35 instead of pc (drives on the AHCI ports; the
+                                      HBA through BAR4's index/data ports; no BSY settling:
+                                      a `wait` after each command)
   drive INDEX disk|cdrom SECTORS      an image of SECTORS 512-byte sectors, every byte
                                       (offset * 7 + offset / 512) & 0xFF except the first 8
                                       bytes of each 512-byte sector, its sector number (LE);
@@ -47,6 +51,7 @@ def image(sectors):
 
 class Monitor:
     def __init__(self, args):
+        self.q35 = "q35" in args
         self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.read_until_prompt()
 
@@ -70,6 +75,8 @@ class Monitor:
         return self.read_until_prompt()
 
     def settle(self):
+        if self.q35:
+            return
         """Waits (up to 0.3 s) until neither channel's alternate status shows BSY: QEMU's block
         I/O has completed. A device may stay busy on purpose (an ATAPI DMA read before the bus
         master starts); the wait then ends at the deadline. The alternate status has no side
@@ -88,7 +95,8 @@ class Monitor:
 def record(qemu, script):
     lines = open(script).read().splitlines()
     tmp = tempfile.mkdtemp()
-    args = [qemu, "-machine", "pc", "-nodefaults", "-display", "none", "-S", "-m", "32", "-monitor", "stdio"]
+    machine = "q35" if "machine q35" in lines else "pc"
+    args = [qemu, "-machine", machine, "-nodefaults", "-display", "none", "-S", "-m", "32", "-monitor", "stdio"]
     for n, line in enumerate(lines):
         words = line.split()
         if words[:1] == ["drive"]:
@@ -106,7 +114,7 @@ def record(qemu, script):
     out = []
     for line in lines:
         words = line.split()
-        if not words or words[0] in ("#", "drive", "load"):
+        if not words or words[0] in ("#", "drive", "load", "machine"):
             out.append(line)
         elif words[0] == "wait":
             time.sleep(0.2)

@@ -71,12 +71,15 @@ public static class IdeBootImages
 
     private static readonly DateTime Stamp = new(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
-    public static (byte[] Disk, byte[] Cd) Build()
+    public static (byte[] Disk, byte[] Cd) Build() => Build(StartupScript);
+
+    /// <summary>The same images with another <c>startup.nsh</c>.</summary>
+    public static (byte[] Disk, byte[] Cd) Build(string startupScript)
     {
         string dir = Directory.CreateTempSubdirectory("emu-ide-").FullName;
         try
         {
-            string startup = Write(dir, "startup.nsh", StartupScript);
+            string startup = Write(dir, "startup.nsh", startupScript);
             string cdText = Write(dir, "cd.txt", CdText);
             string iso = Path.Combine(dir, "iso");
             Directory.CreateDirectory(iso);

@@ -9,7 +9,7 @@ namespace Emulator.Core.Machine;
 /// memory: PcMachine.ChipsetMemory.cs), the ICH9 LPC bridge 00:1f.0 (PM block with GPE0 and
 /// SMI_EN at PMBASE, PIRQ and SCI routing onto the GSI lines, the chipset configuration registers
 /// at RCBA, the APM ports raising SMIs, RST_CNT 0xCF9, the CPU-hotplug block at 0x0CD8), the
-/// AHCI function 00:1f.2 without drives and the SMBus function 00:1f.3. QEMU's default VGA and
+/// AHCI function 00:1f.2 with the drives of MachineOptions.IdeDrives (index N on port N) and the SMBus function 00:1f.3. QEMU's default VGA and
 /// e1000e are absent, as under -nodefaults. What both boards share is wired in
 /// PcMachine.Devices.cs.
 /// </summary>
@@ -110,9 +110,7 @@ public sealed partial class PcMachine
             ConnectToGsi(Lpc.Gsi[gsi], gsi);
         }
 
-        Ahci = AddDevice(new Ich9Ahci(
-            (address, bytes) => Bus.WriteBlock(address, bytes),
-            (address, data) => Bus.Write(address, sizeof(uint), data)));
+        Ahci = AddDevice(new Ich9Ahci(new BusDma(Bus), (address, data) => Bus.Write(address, sizeof(uint), data), Options.IdeDrives));
         Pci.Attach(Ich9Lpc.DeviceNumber, Ich9Ahci.FunctionNumber, Ahci);
         Ahci.Irq.Connect("ich9-lpc PIRQ by D31IR", level => Lpc.SetPirq(Lpc.ChipsetConfig.PirqFor(Ich9Lpc.DeviceNumber, 0), level));
         var idp = new MovablePortWindow(Ports, 0, (int)Ich9Ahci.IdpSize, Ahci.Idp);
@@ -136,5 +134,13 @@ public sealed partial class PcMachine
         _ich9PmWindow.Place(enabled, pmBase);
         _ich9GpeWindow.Place(enabled, pmBase);
         _ich9SmiWindow.Place(enabled, pmBase);
+    }
+
+    /// <summary>The AHCI function's DMA: guest memory through the bus (QEMU's bus-master address space; OVMF enables bus mastering first).</summary>
+    private sealed class BusDma(Memory.PhysicalBus bus) : IAhciMemory
+    {
+        public void Read(ulong address, Span<byte> destination) => bus.ReadBlock(address, destination);
+
+        public void Write(ulong address, ReadOnlySpan<byte> source) => bus.WriteBlock(address, source);
     }
 }

@@ -211,7 +211,7 @@ public sealed class BusMasterChannel : IPortDevice, IDevice
     /// <paramref name="scatter"/> up to <paramref name="limit"/> bytes (the rest is consumed but
     /// not used); returns the bytes added, <paramref name="described"/> all the table described.
     /// </summary>
-    internal int PrepareBuffer(int limit, List<(uint Address, int Length)> scatter, out int described)
+    internal int PrepareBuffer(int limit, List<(ulong Address, int Length)> scatter, out int described)
     {
         described = 0;
         int added = 0;

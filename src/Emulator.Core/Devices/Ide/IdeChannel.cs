@@ -27,7 +27,7 @@ using Emulator.Core.Io;
 namespace Emulator.Core.Devices.Ide;
 
 /// <summary>The command block of one ATA channel and its two device positions.</summary>
-public sealed class IdeChannel : IPortDevice, IDevice
+public sealed class IdeChannel : IPortDevice, IDevice, IIdeTransport
 {
     public const int CommandBlockPorts = 8;
     public const int DataRegister = 0;
@@ -168,13 +168,41 @@ public sealed class IdeChannel : IPortDevice, IDevice
     }
 
     /// <summary>QEMU ide_set_irq: the interrupt goes out unless nIEN masks it.</summary>
-    internal void RaiseInterrupt()
+    public void RaiseInterrupt()
     {
         if ((DeviceControl & ControlInterruptDisable) == 0)
         {
             Irq.Set(true);
         }
     }
+
+    void IIdeTransport.StartDma(IdeDevice device) => RequireBusMaster().StartDma(device);
+
+    int IIdeTransport.PrepareBuffer(int limit, List<(ulong Address, int Length)> scatter, out int described) =>
+        RequireBusMaster().PrepareBuffer(limit, scatter, out described);
+
+    /// <summary>The PIIX bus master keeps no count of transferred bytes.</summary>
+    void IIdeTransport.CommitBuffer(int bytes)
+    {
+    }
+
+    bool IIdeTransport.CopyBuffer(byte[] buffer, ref int index, int size, bool toMemory) => RequireBusMaster().CopyBuffer(buffer, ref index, size, toMemory);
+
+    void IIdeTransport.ReadMemory(ulong address, Span<byte> destination) => RequireBusMaster().ReadMemory((uint)address, destination);
+
+    void IIdeTransport.WriteMemory(ulong address, ReadOnlySpan<byte> source) => RequireBusMaster().WriteMemory((uint)address, source);
+
+    void IIdeTransport.SetInactive(bool more) => RequireBusMaster().SetInactive(more);
+
+    /// <summary>PIO data goes through the data port.</summary>
+    bool IIdeTransport.PioTransfer(IdeDevice device) => false;
+
+    /// <summary>The PIIX has no completion hook (QEMU's bmdma ops have no cmd_done).</summary>
+    void IIdeTransport.CommandDone()
+    {
+    }
+
+    private BusMasterChannel RequireBusMaster() => BusMaster ?? throw new InvalidOperationException($"{Name} has no bus master");
 
     /// <summary>The selected device, and the other, in QEMU's vmstate "ide_bus" and "ide_drive" records.</summary>
     public DeviceState SaveState() => new IdeChannelState(SelectedDevice, DeviceControl, Irq.Level, [.. _devices.Select(d => d.SaveState())]);

@@ -272,7 +272,7 @@ public sealed partial class IdeDevice
                 _packetTransferSize -= _ioBufferSize;
                 if (!bm.CopyBuffer(_buffer, ref _ioBufferIndex, _ioBufferSize, toMemory: true))
                 {
-                    bm.SetInactive(false);
+                    SetInactive(false);
                     return;
                 }
             }
@@ -282,7 +282,7 @@ public sealed partial class IdeDevice
                 Status = StatusReady | StatusSeekComplete;
                 SectorCount = (SectorCount & ~7) | InterruptReasonIo | InterruptReasonCommandData;
                 _channel.RaiseInterrupt();
-                bm.SetInactive(false);
+                SetInactive(false);
                 return;
             }
 
@@ -293,7 +293,7 @@ public sealed partial class IdeDevice
             if (!TryRead((long)_lba * AtapiSectorSize, _buffer.AsSpan(at, n * AtapiSectorSize)))
             {
                 AtapiIoError();
-                bm.SetInactive(false);
+                SetInactive(false);
                 return;
             }
         }

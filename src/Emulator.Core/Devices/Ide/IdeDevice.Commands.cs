@@ -161,6 +161,7 @@ public sealed partial class IdeDevice
                 Status |= StatusSeekComplete;
             }
 
+            _channel.CommandDone();
             _channel.RaiseInterrupt();
         }
     }
@@ -168,7 +169,7 @@ public sealed partial class IdeDevice
     /// <summary>QEMU ide_bus_perform_srst for this device: reset, then the diagnostic that sets the signature.</summary>
     internal void SoftwareReset()
     {
-        TransferStop();
+        TransferHalt();
         Reset();
         ExecuteDeviceDiagnostic();
     }
@@ -178,7 +179,7 @@ public sealed partial class IdeDevice
 
     private bool DeviceResetCommand()
     {
-        TransferStop();
+        TransferHalt();
         Reset();
         Status = 0;
         return false;

@@ -32,7 +32,7 @@ public sealed partial class IdeDevice
     /// <summary>QEMU io_buffer_index: how far the buffer has been sent.</summary>
     private int _ioBufferIndex;
 
-    private BusMasterChannel BusMaster => _channel.BusMaster ?? throw new InvalidOperationException($"{_channel.Name} has no bus master");
+    private IIdeTransport BusMaster => _channel;
 
     private bool ReadDma(byte command) => StartSectorDmaCommand(command == Command.ReadDmaExt, DmaCommand.Read);
 
@@ -114,6 +114,7 @@ public sealed partial class IdeDevice
             long sector = CurrentSector();
             if (done > 0)
             {
+                bm.CommitBuffer(done * SectorSize);
                 sector += done;
                 SetSector(sector);
                 SectorCount -= done;
@@ -123,19 +124,20 @@ public sealed partial class IdeDevice
             {
                 Status = StatusReady | StatusSeekComplete;
                 _channel.RaiseInterrupt();
-                bm.SetInactive(stayActive);
+                SetInactive(stayActive);
                 return;
             }
 
             int n = SectorCount;
             _ioBufferIndex = 0;
-            var scatter = new List<(uint Address, int Length)>();
+            var scatter = new List<(ulong Address, int Length)>();
             int prepared = bm.PrepareBuffer(n * SectorSize, scatter, out _ioBufferSize);
             if (prepared < n * SectorSize)
             {
                 // Too few descriptors: the engine stops, no interrupt, no error.
                 Status = StatusReady | StatusSeekComplete;
-                bm.SetInactive(false);
+                bm.CommitBuffer(0);
+                SetInactive(false);
                 return;
             }
 
@@ -160,7 +162,7 @@ public sealed partial class IdeDevice
     }
 
     /// <summary>Moves the sectors from <paramref name="sector"/> between the medium and the scatter list.</summary>
-    private bool TransferSectors(long sector, List<(uint Address, int Length)> scatter, bool toMemory)
+    private bool TransferSectors(long sector, List<(ulong Address, int Length)> scatter, bool toMemory)
     {
         long offset = sector * SectorSize;
         foreach (var (address, length) in scatter)
@@ -191,7 +193,7 @@ public sealed partial class IdeDevice
     }
 
     /// <summary>QEMU ide_issue_trim: every (6-byte LBA, 2-byte count) entry must lie on the medium; the discard itself does nothing (discard=ignore).</summary>
-    private bool Trim(List<(uint Address, int Length)> scatter)
+    private bool Trim(List<(ulong Address, int Length)> scatter)
     {
         foreach (var (address, length) in scatter)
         {
@@ -216,7 +218,14 @@ public sealed partial class IdeDevice
     private void DmaError()
     {
         Abort();
-        BusMaster.SetInactive(false);
+        SetInactive(false);
         _channel.RaiseInterrupt();
+    }
+
+    /// <summary>QEMU ide_set_inactive: the transport's engine stops (or stays active) and the command is done.</summary>
+    private void SetInactive(bool more)
+    {
+        _channel.SetInactive(more);
+        _channel.CommandDone();
     }
 }

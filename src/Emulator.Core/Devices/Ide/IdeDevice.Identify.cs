@@ -2,7 +2,8 @@
 // ide_identify, ide_identify_size, ide_atapi_identify), word for word, with the properties QEMU
 // gives a drive created from -drive: serial QM0000n, firmware "2.5+" (qemu_hw_version), model
 // "QEMU HARDDISK" / "QEMU DVD-ROM", discard_granularity 512 (ide-dev.c: words 69 and 169),
-// physical block size 512 (word 106 = 0x6000), rotation rate 0, no WWN, no NCQ; the CD-ROM
+// physical block size 512 (word 106 = 0x6000), rotation rate 0, no WWN, NCQ (words 75/76) only
+// behind an AHCI port; the CD-ROM
 // with USE_DMA_CDROM's words (internal.h defines it): DMA supported, words 62/63/88 valid. The data is built once (QEMU's
 // identify_set) and SET FEATURES edits it afterwards; a reset keeps it.
 namespace Emulator.Core.Devices.Ide;
@@ -63,6 +64,12 @@ public sealed partial class IdeDevice
             p[64] = 0x03;
             p[65] = p[66] = p[67] = p[68] = 120;
             p[69] = 1 << 14;
+            if (NcqQueues != 0)
+            {
+                p[75] = (ushort)(NcqQueues - 1);
+                p[76] = 1 << 8;
+            }
+
             p[80] = 0xF0;
             p[81] = 0x16;
             p[82] = (1 << 14) | (1 << 5) | 1;

@@ -50,11 +50,11 @@ public sealed partial class IdeDevice
     private const byte DeviceAlwaysOn = IdeChannel.DeviceAlwaysOn;
     private const int LastLba28Sector = (1 << 28) - 1;
 
-    private readonly IdeChannel _channel;
+    private readonly IIdeTransport _channel;
     private readonly byte[] _buffer = new byte[(BufferSectors * SectorSize) + 4];
     private readonly IdeDrive? _drive;
 
-    internal IdeDevice(IdeChannel channel, int unit, int serialNumber, IdeDrive? drive)
+    internal IdeDevice(IIdeTransport channel, int unit, int serialNumber, IdeDrive? drive)
     {
         _channel = channel;
         Unit = unit;
@@ -291,7 +291,11 @@ public sealed partial class IdeDevice
         _channel.RaiseInterrupt();
     }
 
-    /// <summary>QEMU ide_transfer_start: <paramref name="size"/> bytes of the buffer from <paramref name="offset"/> go through the data port, then <paramref name="end"/>.</summary>
+    /// <summary>
+    /// QEMU ide_transfer_start: <paramref name="size"/> bytes of the buffer from <paramref name="offset"/>
+    /// go through the data port, then <paramref name="end"/>; a transport that moves PIO data itself
+    /// (AHCI's pio_transfer) takes them at once and <paramref name="end"/> runs now.
+    /// </summary>
     private void TransferStart(int offset, int size, TransferEnd end)
     {
         _dataPosition = offset;
@@ -302,10 +306,58 @@ public sealed partial class IdeDevice
         }
 
         _transferEnd = end;
+        if (!_channel.PioTransfer(this))
+        {
+            return;
+        }
+
+        // QEMU runs the end function inside ide_transfer_start, but its block I/O is asynchronous,
+        // so a long PIO command never nests deeply there. Here the next block's TransferStart
+        // would nest once per block (65536 for READ SECTORS EXT): a block moved while an end
+        // function runs leaves its own end function to the outermost call, which runs them in turn.
+        if (_pioEndsRunning)
+        {
+            _pioEndPending = true;
+            return;
+        }
+
+        _pioEndsRunning = true;
+        try
+        {
+            do
+            {
+                _pioEndPending = false;
+                EndTransfer();
+            }
+            while (_pioEndPending);
+        }
+        finally
+        {
+            _pioEndsRunning = false;
+        }
     }
 
-    /// <summary>QEMU ide_transfer_halt / ide_transfer_stop: no data phase, DRQ clear.</summary>
+    private bool _pioEndsRunning;
+    private bool _pioEndPending;
+
+    /// <summary>The PIO block a transport moves itself (QEMU data_ptr to data_end).</summary>
+    internal Span<byte> PioBlock => _buffer.AsSpan(_dataPosition, _dataEnd - _dataPosition);
+
+    /// <summary>The transport moved <see cref="PioBlock"/> (QEMU: data_ptr = data_end).</summary>
+    internal void PioBlockDone() => _dataPosition = _dataEnd;
+
+    /// <summary>The buffer the packet of an ATAPI command is copied into (QEMU io_buffer).</summary>
+    internal Span<byte> CommandBuffer => _buffer.AsSpan(0, 16);
+
+    /// <summary>QEMU ide_transfer_stop: the transfer halts and the command is done (the transport's cmd_done).</summary>
     private void TransferStop()
+    {
+        TransferHalt();
+        _channel.CommandDone();
+    }
+
+    /// <summary>QEMU ide_transfer_halt: no data phase, DRQ clear.</summary>
+    private void TransferHalt()
     {
         _transferEnd = TransferEnd.Stop;
         _dataPosition = _dataEnd = 0;
@@ -409,7 +461,7 @@ public sealed partial class IdeDevice
         }
         else
         {
-            SectorCount = SectorCount == 0 && HobSectorCount == 0 ? 65536 : (HobSectorCount << 8) | (SectorCount & 0xFF);
+            SectorCount = SectorCount == 0 && HobSectorCount == 0 ? 65536 : (HobSectorCount << 8) | SectorCount;
         }
     }
 

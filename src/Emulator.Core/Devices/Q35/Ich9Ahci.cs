@@ -1,7 +1,7 @@
 // The ICH9 AHCI SATA function as QEMU 7.2 builds it on the q35 board (hw/ide/ich.c
 // pci_ich9_ahci_realize, pci_ich9_reset; hw/ide/ahci.c ahci_idp_read/write): PCI 00:1f.2,
 // vendor 8086 device 2922, revision 2, class 01/06/01 (SATA, AHCI 1.0), interrupt pin INTA,
-// present even under -nodefaults, here with no drives. Like every function QEMU creates with
+// present even under -nodefaults, with the drives of -drive if=ide,index=0…5 on its ports. Like every function QEMU creates with
 // multifunction=on (pc_q35.c), its header type has bit 7 set, and it carries QEMU's default
 // subsystem ID 1AF4:1100 as the other q35 functions do.
 // Emulated: BAR4 (32 bytes of I/O: the index/data pair at +0x10/+0x14 that reaches the HBA
@@ -13,10 +13,10 @@
 // realize sets, so it reads 0 from power-on. The HBA interrupt goes out as an MSI (to the
 // address and data the guest programmed, only with bus mastering on) when MSI is enabled, else
 // on the INTA line (PIRQA through D31IR on this board).
-// Not emulated: drives and command execution (AhciHba), the PCI power-management capability
+// Not emulated: the PCI power-management capability
 // (QEMU has none either), expansion ROM.
 // Firmware relies on: OVMF's PciBusDxe sizing both BARs, SataControllerDxe binding to class
-// 01/06, AtaAtapiPassThruDxe driving the HBA through ABAR and finding no drives.
+// 01/06, AtaAtapiPassThruDxe driving the HBA through ABAR (AhciHba, AhciPort).
 using Emulator.Core.Devices.Pci;
 using Emulator.Core.Io;
 
@@ -51,14 +51,15 @@ public sealed class Ich9Ahci : PciFunction
     private (bool Enabled, uint Base) _abar;
     private bool _msiPending;
 
-    /// <param name="dmaWrite">Writes bytes to guest memory (the HBA's received-FIS area).</param>
+    /// <param name="memory">Guest memory for the HBA's DMA (command lists, PRDT buffers, received FISes).</param>
     /// <param name="msiWrite">Writes an MSI message (address, data) to memory.</param>
-    public Ich9Ahci(Action<ulong, byte[]> dmaWrite, Action<ulong, uint> msiWrite)
+    /// <param name="drives">The drives on the ports (index N on port N).</param>
+    public Ich9Ahci(IAhciMemory memory, Action<ulong, uint> msiWrite, IReadOnlyList<Ide.IdeDrive>? drives = null)
         : base("ich9-ahci", I440fxHostBridge.VendorIntel, DeviceId, Revision, ClassSataAhci, HeaderTypeMultiFunction)
     {
         _msiWrite = msiWrite;
         SetDefaultSubsystemId();
-        Hba = new AhciHba(dmaWrite, UpdateInterrupt);
+        Hba = new AhciHba(memory, UpdateInterrupt, drives);
         Idp = new AhciIndexData(Hba);
         SetByte(InterruptPinOffset, 1);
         SetByte(AddressMapOffset, AddressMapAhci);

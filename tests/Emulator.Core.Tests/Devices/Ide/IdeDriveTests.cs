@@ -28,7 +28,16 @@ public sealed class IdeDriveTests
         Assert.Contains("Device needs media", Assert.Throws<ArgumentException>(() => Machine(new IdeDrive(1, IdeDriveKind.Disk, null))).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => Machine(IdeDrive.Disk(4, Disk(16))));
         Assert.Contains("two IDE drives at index 2", Assert.Throws<ArgumentException>(() => Machine(IdeDrive.CdRom(null), IdeDrive.Disk(2, Disk(16)))).Message, StringComparison.Ordinal);
-        Assert.Throws<FirmwareLayoutException>(() => new PcMachine(new MachineOptions { Flash = [Code], Chipset = PcChipset.Q35, IdeDrives = [IdeDrive.Disk(0, Disk(16))] }));
+
+        // q35: index N is AHCI port N, six of them (one unit each).
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PcMachine(new MachineOptions { Flash = [Code], Chipset = PcChipset.Q35, IdeDrives = [IdeDrive.Disk(6, Disk(16))] }));
+        Assert.Contains("Block node is read-only", Assert.Throws<ArgumentException>(() => new PcMachine(new MachineOptions { Flash = [Code], Chipset = PcChipset.Q35, IdeDrives = [IdeDrive.Disk(5, readOnly)] })).Message, StringComparison.Ordinal);
+        using (var q35 = new PcMachine(new MachineOptions { Flash = [Code], Chipset = PcChipset.Q35, IdeDrives = [IdeDrive.Disk(5, Disk(16)), IdeDrive.CdRom(null, 3)] }))
+        {
+            Assert.Equal(IdeDriveKind.Disk, q35.Ahci.Hba.Devices[5]!.Kind);
+            Assert.Equal(IdeDriveKind.CdRom, q35.Ahci.Hba.Devices[3]!.Kind);
+            Assert.Null(q35.Ahci.Hba.Devices[0]);
+        }
 
         // A read-only medium is what a CD-ROM has; an empty CD-ROM drive is QEMU's default one.
         using var m = Machine(IdeDrive.CdRom(readOnly), IdeDrive.CdRom(null, 3));

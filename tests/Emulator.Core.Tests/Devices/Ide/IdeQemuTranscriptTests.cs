@@ -6,7 +6,7 @@ using Emulator.Core.Storage;
 namespace Emulator.Core.Tests.Devices.Ide;
 
 /// <summary>
-/// Replays, on emu's pc machine, port and memory accesses QEMU 7.2 answered
+/// Replays, on emu's pc machine (or q35's, for the AHCI transcript), port and memory accesses QEMU 7.2 answered
 /// (tools/record-qemu-ide.py recorded Data/NAME.txt from Data/NAME.script with QEMU stopped and
 /// driven through its monitor), and compares every value read: registers, PIO data, guest memory
 /// after DMA, and the CMOS bytes the board writes for the drives.
@@ -18,13 +18,15 @@ public sealed class IdeQemuTranscriptTests
     [InlineData("ata-pio")]
     [InlineData("ata-dma")]
     [InlineData("atapi")]
+    [InlineData("ahci")]
     public void EmuAnswersWhatQemuAnswered(string name)
     {
         var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Devices", "Ide", "Data", name + ".txt"));
         var drives = lines.Select(l => l.Split(' ')).Where(w => w[0] == "drive")
             .Select(w => new IdeDrive(int.Parse(w[1], CultureInfo.InvariantCulture), w[2] == "cdrom" ? IdeDriveKind.CdRom : IdeDriveKind.Disk, new MemoryBlockBackend(PatternImage(int.Parse(w[3], CultureInfo.InvariantCulture)), w[2] == "cdrom")))
             .ToList();
-        using var m = new PcMachine(new MachineOptions { Flash = [new("code", new byte[0x200000], true)], IdeDrives = drives });
+        var chipset = lines.Contains("machine q35") ? PcChipset.Q35 : PcChipset.I440fx;
+        using var m = new PcMachine(new MachineOptions { Chipset = chipset, Flash = [new("code", new byte[0x200000], true)], IdeDrives = drives });
         for (int n = 0; n < lines.Length; n++)
         {
             var line = lines[n];
