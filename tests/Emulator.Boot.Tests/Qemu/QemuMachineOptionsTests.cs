@@ -120,7 +120,7 @@ public sealed class QemuMachineOptionsTests
             Assert.Equal(PcChipset.Q35, c.Chipset);
             Assert.True(c.Smm);
             Assert.True(c.DisableS3);
-            Assert.Equal([disk], c.Disks);
+            Assert.Equal(disk, c.IdeDrives.Single().Path);
             Assert.Equal(2, c.Pflash.Count);
             Assert.Equal(2, c.SerialPorts.Count);
             var i386 = ParseI386(["-machine", "q35,accel=tcg", .. common]);
