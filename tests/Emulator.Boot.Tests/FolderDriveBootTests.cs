@@ -61,12 +61,15 @@ public class FolderDriveBootTests
     }
 
     /// <summary>
-    /// emu is killed (SIGKILL) after the guest wrote its file and while it waits at the script's
-    /// <c>pause</c>: nothing was committed, so the folder is byte for byte, name for name and time
-    /// for time what it was — the documented crash behaviour.
+    /// emu is stopped by a signal after the guest wrote its file and while it waits at the script's
+    /// <c>pause</c>. SIGKILL: nothing was committed, so the folder is byte for byte, name for name
+    /// and time for time what it was — the documented crash behaviour. SIGTERM is an orderly end:
+    /// the machine stops, the folder receives the file, emu exits 1 (the run was interrupted).
     /// </summary>
-    [Fact]
-    public void KilledRunLeavesTheFolderUntouched()
+    [Theory]
+    [InlineData(9)]
+    [InlineData(15)]
+    public void SignalledRunCommitsOnlyWhenItEndsInOrder(int signal)
     {
         using var folder = new ScratchFolder("echo hello > fs0:\\out.txt\r\necho WRITTEN-OUT\r\npause\r\n");
         File.WriteAllBytes(System.IO.Path.Combine(folder.Path, "keep.bin"), [1, 2, 3]);
@@ -101,12 +104,23 @@ public class FolderDriveBootTests
         }
         finally
         {
-            p.Kill();
+            Assert.Equal(0, Kill(p.Id, signal));
             p.WaitForExit();
         }
 
-        Assert.Equal(before, folder.Snapshot());
+        if (signal == 9)
+        {
+            Assert.Equal(before, folder.Snapshot());
+            return;
+        }
+
+        Assert.Equal(1, p.ExitCode);
+        Assert.Equal(ShellEchoBytes, File.ReadAllBytes(System.IO.Path.Combine(folder.Path, "out.txt")));
+        Assert.Equal(["keep.bin", "out.txt", "startup.nsh"], folder.Names());
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
 
     /// <summary>A FAT image as <c>--disk</c> and the ISO as <c>--cdrom</c> (the images of <see cref="IdeDriveBootTests"/>): the Shell maps both, runs the disk's script and reads the CD.</summary>
     [Fact]
