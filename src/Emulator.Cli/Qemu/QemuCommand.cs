@@ -82,6 +82,11 @@ public static class QemuCommand
             stderr.WriteLine("         Specify the 'raw' format explicitly to remove the restrictions.");
         }
 
+        foreach (string drive in config.DroppedDrives)
+        {
+            stderr.WriteLine($"{program}: warning: emu's {config.Chipset.ToString().ToLowerInvariant()} machine takes no drives yet (AHCI): the guest runs without '{drive}'");
+        }
+
         if (config.UnmodelledDefaults.Count > 0)
         {
             stderr.WriteLine($"{program}: warning: emu does not model QEMU's default {string.Join(" and ", config.UnmodelledDefaults)}: the guest runs without; -nodefaults says so");

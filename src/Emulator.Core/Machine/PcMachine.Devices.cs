@@ -148,7 +148,7 @@ public sealed partial class PcMachine
         WireIoApicAndHpet(now, options.Hpet);
         if (options.Chipset == PcChipset.Q35)
         {
-            if (options.IdeDrives.Count > 0)
+            if (options.IdeDrives.Count > 0 && !TakesIdeDrives(options.Chipset))
             {
                 throw new FirmwareLayoutException("IDE drives are attached to the pc machine's PIIX3 channels; q35's AHCI ports take no drives yet");
             }

@@ -17,6 +17,13 @@ public sealed partial class PcMachine
 
     public Piix3Ide Ide { get; private set; } = null!;
 
+    /// <summary>
+    /// Whether the board takes <see cref="MachineOptions.IdeDrives"/>: pc on its PIIX3 channels;
+    /// q35 once its AHCI ports take drives (until then the machine refuses them, and the QEMU
+    /// drop-in leaves them out with a warning so harness lines that pass a disk still run).
+    /// </summary>
+    public static bool TakesIdeDrives(PcChipset chipset) => chipset == PcChipset.I440fx;
+
     private void WireIde()
     {
         Ide = AddDevice(new Piix3Ide(Bus, Options.IdeDrives));

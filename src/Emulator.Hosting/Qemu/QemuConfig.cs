@@ -31,6 +31,9 @@ public sealed record QemuConfig
     /// <summary>The IDE drives (<c>-drive</c> if=ide, <c>-hda</c>…<c>-hdd</c>, <c>-cdrom</c>, a bare image, QEMU's default CD-ROM) at their indexes.</summary>
     public IReadOnlyList<BootDrive> IdeDrives { get; init; } = [];
 
+    /// <summary>Drives the board cannot take yet (q35 before its AHCI ports take drives): the guest runs without them, with a warning.</summary>
+    public IReadOnlyList<string> DroppedDrives { get; init; } = [];
+
     /// <summary>Images given without format= (QEMU probes them and warns that it guessed raw).</summary>
     public IReadOnlyList<string> ProbedImages { get; init; } = [];
 

@@ -109,7 +109,14 @@ internal static class QemuDevices
         var ide = new List<BootDrive>();
         var probed = new List<string>();
         var pflash = ReadDrives(c, config.Snapshot, config.Bios != null, ide, probed);
-        if (!c.NoDefaults && config.Chipset == PcChipset.I440fx)
+        var dropped = new List<string>();
+        if (!PcMachine.TakesIdeDrives(config.Chipset))
+        {
+            // Until q35's AHCI ports take drives: the guest runs without them, as the drop-in did before drives.
+            dropped.AddRange(ide.Select(d => d.Path!));
+            ide.Clear();
+        }
+        else if (!c.NoDefaults)
         {
             QemuDrives.AddDefaultCdRom(ide);
         }
@@ -127,7 +134,7 @@ internal static class QemuDevices
             unmodelled.Add("network card");
         }
 
-        if (!c.NoDefaults && config.Chipset == PcChipset.Q35)
+        if (!c.NoDefaults && !PcMachine.TakesIdeDrives(config.Chipset))
         {
             // q35's default CD-ROM sits on an AHCI port, which takes no drives yet.
             unmodelled.Add("CD-ROM drive");
@@ -143,6 +150,7 @@ internal static class QemuDevices
             Pflash = pflash,
             IdeDrives = ide,
             ProbedImages = probed,
+            DroppedDrives = dropped,
             UnmodelledDefaults = unmodelled,
             SecureFlash = globals.SecureFlash,
             DisableS3 = globals.DisableS3,

@@ -120,7 +120,8 @@ public sealed class QemuMachineOptionsTests
             Assert.Equal(PcChipset.Q35, c.Chipset);
             Assert.True(c.Smm);
             Assert.True(c.DisableS3);
-            Assert.Equal(disk, c.IdeDrives.Single().Path);
+            Assert.Equal(PcMachine.TakesIdeDrives(PcChipset.Q35) ? [disk] : [], c.IdeDrives.Select(d => d.Path));
+            Assert.Equal(PcMachine.TakesIdeDrives(PcChipset.Q35) ? [] : [disk], c.DroppedDrives);
             Assert.Equal(2, c.Pflash.Count);
             Assert.Equal(2, c.SerialPorts.Count);
             var i386 = ParseI386(["-machine", "q35,accel=tcg", .. common]);
