@@ -74,38 +74,15 @@ public class FolderDriveBootTests
         using var folder = new ScratchFolder("echo hello > fs0:\\out.txt\r\necho WRITTEN-OUT\r\npause\r\n");
         File.WriteAllBytes(System.IO.Path.Combine(folder.Path, "keep.bin"), [1, 2, 3]);
         var before = folder.Snapshot();
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (string a in (string[])[Qemu.QemuHarnessTests.EmuDll, .. Boot(folder, "--no-hang-detect", "--max-instructions", "100000000000")])
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = new StringBuilder();
-        using var written = new ManualResetEventSlim(false);
-        p.OutputDataReceived += (_, e) =>
-        {
-            lock (stdout)
-            {
-                stdout.AppendLine(e.Data);
-                if (e.Data?.StartsWith("WRITTEN-OUT", StringComparison.Ordinal) == true)
-                {
-                    written.Set();
-                }
-            }
-        };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
+        using var emu = new EmuProcess("WRITTEN-OUT", Boot(folder, "--no-hang-detect", "--max-instructions", "100000000000"));
         try
         {
-            Assert.True(written.Wait(TimeSpan.FromMinutes(3)), "the script did not get past its write: " + stdout);
-            Thread.Sleep(500);
-            Assert.False(p.HasExited);
+            emu.WaitForMarker();
         }
         finally
         {
-            Assert.Equal(0, Kill(p.Id, signal));
-            p.WaitForExit();
+            Assert.Equal(0, Kill(emu.Process.Id, signal));
+            emu.Process.WaitForExit();
         }
 
         if (signal == 9)
@@ -114,9 +91,33 @@ public class FolderDriveBootTests
             return;
         }
 
-        Assert.Equal(1, p.ExitCode);
+        Assert.Equal(1, emu.Process.ExitCode);
         Assert.Equal(ShellEchoBytes, File.ReadAllBytes(System.IO.Path.Combine(folder.Path, "out.txt")));
         Assert.Equal(["keep.bin", "out.txt", "startup.nsh"], folder.Names());
+    }
+
+    /// <summary>
+    /// A file the guest overwrites changed on the host during the run: the commit is refused in one
+    /// error line, the folder keeps the host's version and nothing of the guest's, emu exits 1.
+    /// </summary>
+    [Fact]
+    public void CommitRefusedWhenTheHostChangedTheFileLeavesTheFolderAndExitsOne()
+    {
+        using var folder = new ScratchFolder("echo guest > fs0:\\target.txt\r\necho hello > fs0:\\out.txt\r\necho WRITTEN-OUT\r\npause\r\nreset -s\r\n");
+        string target = System.IO.Path.Combine(folder.Path, "target.txt");
+        File.WriteAllText(target, "host\n");
+        using var emu = new EmuProcess("WRITTEN-OUT", Boot(folder, "--no-hang-detect", "--serial-input", "-"));
+        emu.WaitForMarker();
+        File.WriteAllText(target, "changed on the host\n");
+        string after = folder.Snapshot();
+        emu.Process.StandardInput.Write("x");
+        emu.Process.StandardInput.Flush();
+        Assert.True(emu.Process.WaitForExit(180_000), "the script did not go on past pause");
+        emu.Process.WaitForExit();
+        Assert.Equal(1, emu.Process.ExitCode);
+        Assert.Equal(after, folder.Snapshot());
+        Assert.Single(emu.Stderr.Split('\n'), l => l.Contains("commit refused", StringComparison.Ordinal));
+        Assert.Contains("'target.txt' changed on the host during the run", emu.Stderr, StringComparison.Ordinal);
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
@@ -176,6 +177,78 @@ public class FolderDriveBootTests
     [
         "boot", "--code", Fixtures.Path(Fixtures.Code2M), "--vars", folder.Vars, "--no-status", "--fat", folder.Path + ":rw", .. more,
     ];
+}
+
+/// <summary>emu as a separate process (so a test can signal it), its console read line by line until a marker line shows.</summary>
+public sealed class EmuProcess : IDisposable
+{
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly ManualResetEventSlim _marker = new(false);
+
+    public EmuProcess(string marker, string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (string a in (string[])[Qemu.QemuHarnessTests.EmuDll, .. args])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        Process = Process.Start(psi)!;
+        Process.OutputDataReceived += (_, e) =>
+        {
+            lock (_stdout)
+            {
+                _stdout.AppendLine(e.Data);
+                if (e.Data?.StartsWith(marker, StringComparison.Ordinal) == true)
+                {
+                    _marker.Set();
+                }
+            }
+        };
+        Process.ErrorDataReceived += (_, e) =>
+        {
+            lock (_stderr)
+            {
+                _stderr.AppendLine(e.Data);
+            }
+        };
+        Process.BeginOutputReadLine();
+        Process.BeginErrorReadLine();
+    }
+
+    public Process Process { get; }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    /// <summary>Waits for the marker line, then half a second more: the process must still run.</summary>
+    public void WaitForMarker()
+    {
+        Assert.True(_marker.Wait(TimeSpan.FromMinutes(3)), "the marker never showed: " + _stdout + Stderr);
+        Thread.Sleep(500);
+        Assert.False(Process.HasExited, Stderr);
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill();
+        }
+
+        Process.WaitForExit();
+        Process.Dispose();
+        _marker.Dispose();
+    }
 }
 
 /// <summary>A temporary folder holding <c>startup.nsh</c>, the VirtualDrive of edk2's CI, and beside it a copy of the 2 MB VARS; deleted at the end.</summary>
