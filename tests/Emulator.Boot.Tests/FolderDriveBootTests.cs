@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text;
+using Emulator.Boot.Tests.Varstore;
 
 namespace Emulator.Boot.Tests;
 
@@ -75,15 +75,11 @@ public class FolderDriveBootTests
         File.WriteAllBytes(System.IO.Path.Combine(folder.Path, "keep.bin"), [1, 2, 3]);
         var before = folder.Snapshot();
         using var emu = new EmuProcess("WRITTEN-OUT", Boot(folder, "--no-hang-detect", "--max-instructions", "100000000000"));
-        try
-        {
-            emu.WaitForMarker();
-        }
-        finally
-        {
-            Assert.Equal(0, Kill(emu.Process.Id, signal));
-            emu.Process.WaitForExit();
-        }
+        Assert.True(emu.WaitForMarker(TimeSpan.FromMinutes(3)), "the script did not get past its write: " + emu.Stderr);
+        Thread.Sleep(500);
+        Assert.False(emu.HasExited, emu.Stderr);
+        emu.Signal(signal);
+        int status = emu.WaitForExit(TimeSpan.FromMinutes(1));
 
         if (signal == 9)
         {
@@ -91,7 +87,7 @@ public class FolderDriveBootTests
             return;
         }
 
-        Assert.Equal(1, emu.Process.ExitCode);
+        Assert.Equal(1, status);
         Assert.Equal(ShellEchoBytes, File.ReadAllBytes(System.IO.Path.Combine(folder.Path, "out.txt")));
         Assert.Equal(["keep.bin", "out.txt", "startup.nsh"], folder.Names());
     }
@@ -107,21 +103,15 @@ public class FolderDriveBootTests
         string target = System.IO.Path.Combine(folder.Path, "target.txt");
         File.WriteAllText(target, "host\n");
         using var emu = new EmuProcess("WRITTEN-OUT", Boot(folder, "--no-hang-detect", "--serial-input", "-"));
-        emu.WaitForMarker();
+        Assert.True(emu.WaitForMarker(TimeSpan.FromMinutes(3)), "the script did not get past its writes: " + emu.Stderr);
         File.WriteAllText(target, "changed on the host\n");
         string after = folder.Snapshot();
-        emu.Process.StandardInput.Write("x");
-        emu.Process.StandardInput.Flush();
-        Assert.True(emu.Process.WaitForExit(180_000), "the script did not go on past pause");
-        emu.Process.WaitForExit();
-        Assert.Equal(1, emu.Process.ExitCode);
+        emu.Type("x");
+        Assert.Equal(1, emu.WaitForExit(TimeSpan.FromMinutes(3)));
         Assert.Equal(after, folder.Snapshot());
         Assert.Single(emu.Stderr.Split('\n'), l => l.Contains("commit refused", StringComparison.Ordinal));
         Assert.Contains("'target.txt' changed on the host during the run", emu.Stderr, StringComparison.Ordinal);
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
-    private static extern int Kill(int pid, int signal);
 
     /// <summary>A FAT image as <c>--disk</c> and the ISO as <c>--cdrom</c> (the images of <see cref="IdeDriveBootTests"/>): the Shell maps both, runs the disk's script and reads the CD.</summary>
     [Fact]
@@ -177,78 +167,6 @@ public class FolderDriveBootTests
     [
         "boot", "--code", Fixtures.Path(Fixtures.Code2M), "--vars", folder.Vars, "--no-status", "--fat", folder.Path + ":rw", .. more,
     ];
-}
-
-/// <summary>emu as a separate process (so a test can signal it), its console read line by line until a marker line shows.</summary>
-public sealed class EmuProcess : IDisposable
-{
-    private readonly StringBuilder _stdout = new();
-    private readonly StringBuilder _stderr = new();
-    private readonly ManualResetEventSlim _marker = new(false);
-
-    public EmuProcess(string marker, string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (string a in (string[])[Qemu.QemuHarnessTests.EmuDll, .. args])
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        Process = Process.Start(psi)!;
-        Process.OutputDataReceived += (_, e) =>
-        {
-            lock (_stdout)
-            {
-                _stdout.AppendLine(e.Data);
-                if (e.Data?.StartsWith(marker, StringComparison.Ordinal) == true)
-                {
-                    _marker.Set();
-                }
-            }
-        };
-        Process.ErrorDataReceived += (_, e) =>
-        {
-            lock (_stderr)
-            {
-                _stderr.AppendLine(e.Data);
-            }
-        };
-        Process.BeginOutputReadLine();
-        Process.BeginErrorReadLine();
-    }
-
-    public Process Process { get; }
-
-    public string Stderr
-    {
-        get
-        {
-            lock (_stderr)
-            {
-                return _stderr.ToString();
-            }
-        }
-    }
-
-    /// <summary>Waits for the marker line, then half a second more: the process must still run.</summary>
-    public void WaitForMarker()
-    {
-        Assert.True(_marker.Wait(TimeSpan.FromMinutes(3)), "the marker never showed: " + _stdout + Stderr);
-        Thread.Sleep(500);
-        Assert.False(Process.HasExited, Stderr);
-    }
-
-    public void Dispose()
-    {
-        if (!Process.HasExited)
-        {
-            Process.Kill();
-        }
-
-        Process.WaitForExit();
-        Process.Dispose();
-        _marker.Dispose();
-    }
 }
 
 /// <summary>A temporary folder holding <c>startup.nsh</c>, the VirtualDrive of edk2's CI, and beside it a copy of the 2 MB VARS; deleted at the end.</summary>
