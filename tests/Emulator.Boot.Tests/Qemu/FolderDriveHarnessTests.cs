@@ -21,6 +21,9 @@ public class FolderDriveHarnessTests
         Assert.Equal(0, run.ExitStatus);
         Assert.Equal(FolderDriveBootTests.ShellEchoBytes, File.ReadAllBytes(Path.Combine(folder.Path, "out.txt")));
         Assert.Equal(["out.txt", "startup.nsh"], folder.Names());
+
+        // QEMU's default CD-ROM (no -nodefaults): empty, so BDS fails to boot it, in QEMU 7.2's words.
+        Assert.Contains("BdsDxe: failed to load Boot0001 \"UEFI QEMU DVD-ROM QM00003 \" from PciRoot(0x0)/Pci(0x1,0x1)/Ata(Secondary,Master,0x0): Not Found", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
