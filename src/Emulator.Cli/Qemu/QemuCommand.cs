@@ -35,7 +35,9 @@ public static class QemuCommand
           -chardev stdio|file|pty|null,id=ID[,path=PATH]   -device isa-serial[,chardev=ID][,index=N]
           -debugcon file:PATH|null|chardev:ID   -device isa-debugcon,chardev=ID,iobase=0x402
           -global isa-debugcon.iobase=0x402   -global driver=cfi.pflash01,property=secure,value=on|off
-          -global ICH9-LPC.disable_s3=1   -global PIIX4_PM.disable_s3=1   -drive file=DISK,format=raw (not modelled: no disk)
+          -global ICH9-LPC.disable_s3=1   -global PIIX4_PM.disable_s3=1
+          -drive file=IMAGE|fat:rw:DIR,format=raw[,if=ide][,index=N][,media=disk|cdrom][,snapshot=on]
+          -hda..-hdd IMAGE   -cdrom ISO   IMAGE (= -hda)   -boot [order=]cad[,once=d][,menu=on][,splash-time=MS][,reboot-timeout=MS]
           -nodefaults -no-user-config -display none -nographic -vga none -monitor none -net none
           -nic none -parallel none -no-hpet -no-reboot -no-shutdown -snapshot -name NAME
           -icount shift=0[,sleep=off]   -version   -help
@@ -72,9 +74,12 @@ public static class QemuCommand
             stderr.WriteLine($"{program}: warning: {warning}");
         }
 
-        foreach (string disk in config.Disks)
+        foreach (string image in config.ProbedImages)
         {
-            stderr.WriteLine($"{program}: warning: emu does not model disks yet: the guest runs without '{disk}'");
+            // block.c bdrv_open_inherit's words; emu reads such an image as raw and does not restrict block 0.
+            stderr.WriteLine($"WARNING: Image format was not specified for '{image}' and probing guessed raw.");
+            stderr.WriteLine("         Automatically detecting the format is dangerous for raw images, write operations on block 0 will be restricted.");
+            stderr.WriteLine("         Specify the 'raw' format explicitly to remove the restrictions.");
         }
 
         if (config.UnmodelledDefaults.Count > 0)

@@ -66,6 +66,25 @@ public sealed class MachineOptions
     /// </summary>
     public IReadOnlyList<Devices.Ide.IdeDrive> IdeDrives { get; init; } = [];
 
+    /// <summary>
+    /// QEMU's <c>-boot order=</c>: up to three devices of "abcdn" (floppy, floppy, disk, CD-ROM,
+    /// network) written as nibbles into CMOS 0x3D/0x38 (hw/i386/pc.c set_boot_dev). Default "cad".
+    /// OVMF boots by its own Boot#### variables; only a legacy BIOS reads these bytes.
+    /// </summary>
+    public string BootOrder { get; init; } = "cad";
+
+    /// <summary>QEMU's <c>-boot once=</c>: the CMOS order of the first boot; the first guest reset writes <see cref="BootOrder"/> (vl.c restore_boot_order).</summary>
+    public string? BootOrderOnce { get; init; }
+
+    /// <summary>QEMU's <c>-boot menu=on</c>: fw_cfg item 0x0E (FW_CFG_BOOT_MENU) is 1.</summary>
+    public bool BootMenu { get; init; }
+
+    /// <summary>QEMU's <c>-boot splash-time=MS</c>: the fw_cfg file <c>etc/boot-menu-wait</c> (16-bit LE), which OVMF reads as its boot countdown (QemuBootOrderLib GetFrontPageTimeoutFromQemu); absent when null.</summary>
+    public ushort? BootMenuWait { get; init; }
+
+    /// <summary>QEMU's <c>-boot reboot-timeout=MS</c>: the fw_cfg file <c>etc/boot-fail-wait</c> (32-bit LE; -1, the default, means no reboot).</summary>
+    public int RebootTimeout { get; init; } = -1;
+
     /// <summary>The HPET at 0xFED00000, as QEMU's pc machine has by default; false is QEMU's <c>-no-hpet</c>.</summary>
     public bool Hpet { get; init; } = true;
 

@@ -211,21 +211,32 @@ public sealed partial class PcMachine
 
     /// <summary>
     /// The CMOS bytes QEMU's pc_cmos_init writes besides the memory size: the equipment byte 0x14
-    /// (FPU present, PS/2 mouse installed; no floppy drives) and the boot-device order of the
-    /// default "cad" (set_boot_dev: 0x3D = second:first = floppy:disk, 0x38 bits 7–4 = third =
-    /// CD-ROM, bit 0 = 0 because QEMU's fd_bootchk is on). The disk bytes of pc_cmos_init_late
-    /// come with the IDE drives (<see cref="WireIde"/>).
+    /// (FPU present, PS/2 mouse installed; no floppy drives) and the boot-device order (-boot
+    /// once=, else order=, default "cad"). The disk bytes of pc_cmos_init_late come with the IDE
+    /// drives (<see cref="WireIde"/>).
     /// </summary>
     private void SetBoardCmosBytes()
     {
         const byte fpuPresent = 0x02;
         const byte ps2MousePresent = 0x04;
-        const byte bootFloppy = 0x01;
-        const byte bootDisk = 0x02;
-        const byte bootCdRom = 0x03;
         Cmos.SetByte(Mc146818.EquipmentByte, fpuPresent | ps2MousePresent);
-        Cmos.SetByte(Mc146818.BootDevicesFirstSecond, (bootFloppy << 4) | bootDisk);
-        Cmos.SetByte(Mc146818.BootDeviceThird, bootCdRom << 4);
+        SetBootOrderCmosBytes(Options.BootOrderOnce ?? Options.BootOrder);
+    }
+
+    /// <summary>
+    /// hw/i386/pc.c set_boot_dev: 0x3D = second:first, 0x38 bits 7–4 = third, bit 0 = 0 because
+    /// QEMU's fd_bootchk is on; a = b = floppy 1, c = disk 2, d = CD-ROM 3, n = network 4.
+    /// </summary>
+    private void SetBootOrderCmosBytes(string order)
+    {
+        if (order.Length > 3 || order.Any(c => c is not ('a' or 'b' or 'c' or 'd' or 'n')))
+        {
+            throw new MachineConfigurationException(order.Length > 3 ? "Too many boot devices for PC" : $"Invalid boot device for PC: '{order.First(c => c is not ('a' or 'b' or 'c' or 'd' or 'n'))}'");
+        }
+
+        int Nibble(int i) => i >= order.Length ? 0 : order[i] switch { 'a' or 'b' => 1, 'c' => 2, 'd' => 3, _ => 4 };
+        Cmos.SetByte(Mc146818.BootDevicesFirstSecond, (byte)((Nibble(1) << 4) | Nibble(0)));
+        Cmos.SetByte(Mc146818.BootDeviceThird, (byte)(Nibble(2) << 4));
     }
 
     /// <summary>

@@ -51,9 +51,6 @@ public sealed partial class PcMachine
     private const ushort Irq0OverrideKey = FwCfg.ArchLocal + 2;
     private const ushort HpetKey = FwCfg.ArchLocal + 4;
 
-    /// <summary><c>etc/boot-fail-wait</c> without <c>-boot reboot-timeout</c>: −1, never reboot (fw_cfg.c fw_cfg_reboot).</summary>
-    private static readonly byte[] BootFailWait = [0xFF, 0xFF, 0xFF, 0xFF];
-
     /// <summary>
     /// <c>etc/system-states</c> as QEMU's PIIX4 PM publishes it (acpi_pm1_cnt / piix4_pm "system
     /// states" with disable_s3 = disable_s4 = 0, s4_val = 2): one byte per S0–S5, bit 7 = state
@@ -123,7 +120,12 @@ public sealed partial class PcMachine
         FwCfg.AddBytes(HpetKey, HpetFwCfgItem.Encode(HpetBlocks));
         FwCfg.AddFile("bios-geometry", []);
         FwCfg.AddFile("bootorder", []);
-        FwCfg.AddFile("etc/boot-fail-wait", BootFailWait);
+        // hw/nvram/fw_cfg.c fw_cfg_reboot and fw_cfg_bootsplash (-boot reboot-timeout=, splash-time=).
+        FwCfg.AddFile("etc/boot-fail-wait", BitConverter.GetBytes(Options.RebootTimeout));
+        if (Options.BootMenuWait is ushort wait)
+        {
+            FwCfg.AddFile("etc/boot-menu-wait", BitConverter.GetBytes(wait));
+        }
 
         var cpuid1 = Cpu.Model.Query(1, 0);
         var smbios = BuildSmbios(new SmbiosPlatform
@@ -168,7 +170,7 @@ public sealed partial class PcMachine
         FwCfg.AddUInt16(FwCfg.NoGraphicKey, 1);
         FwCfg.AddUInt16(FwCfg.NbCpusKey, BootCpus);
         FwCfg.AddUInt16(FwCfg.MaxCpusKey, BootCpus);
-        FwCfg.AddUInt16(FwCfg.BootMenuKey, 0);
+        FwCfg.AddUInt16(FwCfg.BootMenuKey, (ushort)(Options.BootMenu ? 1 : 0));
         AddQemuDefaults();
 
         var map = E820Map();

@@ -123,6 +123,12 @@ public sealed partial class PcMachine
         }
 
         Cpu.Reset();
+        if (Boot == 0 && Options.BootOrderOnce != null)
+        {
+            // vl.c restore_boot_order: -boot once= held for the first boot only.
+            SetBootOrderCmosBytes(Options.BootOrder);
+        }
+
         Boot++;
     }
 

@@ -157,6 +157,12 @@ public sealed record BootOptions
     /// <summary>QEMU's isa-debug-exit test device and its ports (<c>--debug-exit</c>, <c>-device isa-debug-exit</c>), or null.</summary>
     public DebugExitPorts? DebugExit { get; init; }
 
+    /// <summary>The IDE drives (--disk, --cdrom, --fat; the drop-in's -drive if=ide, -hda, -cdrom), each at its index.</summary>
+    public IReadOnlyList<BootDrive> Drives { get; init; } = [];
+
+    /// <summary>The drop-in's <c>-boot</c>: CMOS boot order and the firmware's boot menu items.</summary>
+    public BootDeviceOptions BootDevices { get; init; } = new();
+
     /// <summary>The debug console's I/O port (0x402 for OVMF; QEMU's isa-debugcon default is 0xE9).</summary>
     public ushort DebugConPort { get; init; } = Core.Devices.Misc.DebugCon.Port;
 

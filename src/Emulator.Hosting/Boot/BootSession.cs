@@ -70,7 +70,7 @@ public sealed class BootSession
     /// <summary>The <see cref="BootOptions.Until"/> milestone was reached.</summary>
     public bool UntilReached { get; private set; }
 
-    /// <summary>Every writable flash unit's file was saved (always true in snapshot mode).</summary>
+    /// <summary>Every writable flash unit's file was saved (always true in snapshot mode) and every <c>fat:rw</c> folder committed.</summary>
     public bool Saved { get; private set; } = true;
 
     /// <summary>An emulator failure that ended the run (the report's stop reason <c>internalError</c>), or null.</summary>
@@ -105,6 +105,7 @@ public sealed class BootSession
         var files = new List<FirmwareFileInfo>();
         var flash = new List<FlashImage>();
         var writable = new List<(int Unit, VarstoreFile File)>();
+        BootDrives? drives = null;
         try
         {
             // Unit 0: a unified image (writable, QEMU's -pflash default) or the code, read-only as libvirt maps it (readonly=on) unless asked otherwise; unit 1: the varstore.
@@ -139,10 +140,13 @@ public sealed class BootSession
                 StateFiles.TakeFlashFromState(state, flash, _stderr);
             }
 
-            return Run(o, files, flash, bios ?? flash[0].Contents, writable);
+            // The media are opened once every other input was checked, so a refusal elsewhere locks no image.
+            drives = BootDrives.Open(o.Drives, _log);
+            return Run(o, files, flash, bios ?? flash[0].Contents, writable, drives);
         }
         finally
         {
+            drives?.Dispose();
             // Every end closes the file, a usage error found late (a bad --serial-input file) too:
             // no journal is left beside the user's file. The persistence writer has drained by
             // now; a failed one keeps its journal (Close leaves it) for the next boot to replay.
@@ -177,7 +181,7 @@ public sealed class BootSession
         }
     }
 
-    private RunReport Run(BootOptions o, List<FirmwareFileInfo> files, List<FlashImage> flash, byte[] codeBytes, List<(int Unit, VarstoreFile File)> writable)
+    private RunReport Run(BootOptions o, List<FirmwareFileInfo> files, List<FlashImage> flash, byte[] codeBytes, List<(int Unit, VarstoreFile File)> writable, BootDrives drives)
     {
         foreach (var v in writable.Select(w => w.File).Where(f => f.Recovered.Records > 0))
         {
@@ -220,6 +224,12 @@ public sealed class BootSession
                 SmmSaveMap32 = o.SmmSaveMap32,
                 DebugExit = o.DebugExit,
                 SmbiosOemStrings = [.. o.OemStrings.Select(s => s.Bytes())],
+                IdeDrives = drives.IdeDrives,
+                BootOrder = o.BootDevices.Order,
+                BootOrderOnce = o.BootDevices.Once,
+                BootMenu = o.BootDevices.Menu,
+                BootMenuWait = o.BootDevices.MenuWait,
+                RebootTimeout = o.BootDevices.RebootTimeout,
             });
             MachineCheck.RequireChipset(machine, o.Chipset);
             machine.Cpu.HostPoll += backends.Flush;
@@ -260,7 +270,10 @@ public sealed class BootSession
                     }
                 }
 
-                return Execute(o, machine, files, addressMilestones, console, debugAssert, modules, stores);
+                var report = Execute(o, machine, files, addressMilestones, console, debugAssert, modules, stores);
+                report = drives.Finish(report, _log);
+                Saved &= !drives.CommitFailed;
+                return report;
             }
             finally
             {

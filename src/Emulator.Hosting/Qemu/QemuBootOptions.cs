@@ -57,6 +57,8 @@ public static class QemuBootOptions
             DebugConPort = c.DebugConPort,
             DebugExit = c.DebugExit,
             OemStrings = c.OemStrings,
+            Drives = c.IdeDrives,
+            BootDevices = c.Boot,
             Pace = c.NoSleep ? BootOptions.PaceOff : BootOptions.PaceRealTime,
             NoStatus = true,
             Quiet = true,

@@ -22,7 +22,7 @@ public sealed class QemuCommandLine
         ["machine"] = true, ["M"] = true, ["accel"] = true, ["m"] = true, ["smp"] = true, ["cpu"] = true,
         ["drive"] = true, ["pflash"] = true, ["global"] = true, ["display"] = true, ["vga"] = true,
         ["monitor"] = true, ["net"] = true, ["nic"] = true, ["serial"] = true, ["chardev"] = true, ["device"] = true,
-        ["debugcon"] = true, ["smbios"] = true, ["parallel"] = true, ["name"] = true, ["icount"] = true, ["bios"] = true,
+        ["debugcon"] = true, ["smbios"] = true, ["hda"] = true, ["hdb"] = true, ["hdc"] = true, ["hdd"] = true, ["cdrom"] = true, ["boot"] = true, ["parallel"] = true, ["name"] = true, ["icount"] = true, ["bios"] = true,
         ["nodefaults"] = false, ["no-user-config"] = false, ["nographic"] = false, ["no-reboot"] = false,
         ["no-shutdown"] = false, ["snapshot"] = false, ["no-hpet"] = false, ["version"] = false, ["h"] = false, ["help"] = false,
     };
@@ -30,8 +30,8 @@ public sealed class QemuCommandLine
     /// <summary>QEMU options emu refuses by name (they would change the machine or need what emu lacks).</summary>
     private static readonly HashSet<string> Unsupported = new(StringComparer.Ordinal)
     {
-        "enable-kvm", "kernel", "initrd", "append", "dtb", "hda", "hdb", "hdc", "hdd", "cdrom", "fda", "fdb",
-        "boot", "usb", "usbdevice", "netdev", "blockdev", "object", "fw_cfg", "rtc", "gdb", "s", "S",
+        "enable-kvm", "kernel", "initrd", "append", "dtb", "fda", "fdb",
+        "usb", "usbdevice", "netdev", "blockdev", "object", "fw_cfg", "rtc", "gdb", "s", "S",
         "d", "D", "qmp", "qmp-pretty", "mon", "daemonize", "pidfile", "vnc", "spice", "sdl", "curses", "full-screen",
         "k", "audiodev", "soundhw", "L", "readconfig", "writeconfig", "incoming", "loadvm", "sandbox", "runas",
         "chroot", "numa", "mem-path", "mem-prealloc", "overcommit", "no-acpi", "acpitable", "action", "watchdog",
@@ -67,8 +67,9 @@ public sealed class QemuCommandLine
             string raw = args[i];
             if (!raw.StartsWith('-') || raw.Length < 2)
             {
-                // QEMU takes a bare argument as the first hard disk image (-hda).
-                throw new UsageException($"{raw}: disk images are not supported by emu (firmware goes in -drive if=pflash)");
+                // vl.c: a bare argument is the first hard disk image, drive_add(IF_DEFAULT, 0, file, HD_OPTS).
+                AddDriveShorthand(string.Empty, raw, 0, "disk");
+                continue;
             }
 
             string name = raw.StartsWith("--", StringComparison.Ordinal) ? raw[2..] : raw[1..];
@@ -126,6 +127,14 @@ public sealed class QemuCommandLine
                 // vl.c: drive_add(IF_PFLASH, -1, optarg, PFLASH_OPTS) — the next free unit, writable.
                 _drives.Add((option, QemuKeyValues.Parse(option, "if=pflash,format=raw,file=" + arg!.Replace(",", ",,", StringComparison.Ordinal), null), arg));
                 return config;
+            case "hda" or "hdb" or "hdc" or "hdd":
+                AddDriveShorthand(option, arg!, name[2] - 'a', "disk");
+                return config;
+            case "cdrom":
+                AddDriveShorthand(option, arg!, 2, "cdrom");
+                return config;
+            case "boot":
+                return config with { Boot = QemuBootOption.Read(option, arg!) };
             case "bios":
                 return config with { Bios = arg };
             case "global":
@@ -192,6 +201,10 @@ public sealed class QemuCommandLine
                 return config with { InfoRequest = "help" };
         }
     }
+
+    /// <summary>vl.c drive_add for -hda…-hdd, -cdrom and a bare image: an if=ide drive at a fixed index (HD_OPTS media=disk, CDROM_OPTS media=cdrom).</summary>
+    private void AddDriveShorthand(string option, string file, int index, string media) =>
+        _drives.Add((option, QemuKeyValues.Parse(option, $"media={media},index={index},file={file.Replace(",", ",,", StringComparison.Ordinal)}", null), file));
 
     /// <summary>
     /// <c>-smbios type=11,value=TEXT[,value=…][,path=FILE]</c>: OEM strings in order, values and

@@ -28,8 +28,15 @@ public sealed record QemuConfig
     /// <summary>The command line is qemu-system-i386's: qemu32 by default and the 32-bit SMM state-save map.</summary>
     public bool I386 { get; init; }
 
-    /// <summary>Disk images (<c>-drive file=X</c>, if=ide) QEMU would attach; emu models no disks yet, so the guest runs without them.</summary>
-    public IReadOnlyList<string> Disks { get; init; } = [];
+    /// <summary>The IDE drives (<c>-drive</c> if=ide, <c>-hda</c>…<c>-hdd</c>, <c>-cdrom</c>, a bare image, QEMU's default CD-ROM) at their indexes.</summary>
+    public IReadOnlyList<BootDrive> IdeDrives { get; init; } = [];
+
+
+    /// <summary>Images given without format= (QEMU probes them and warns that it guessed raw).</summary>
+    public IReadOnlyList<string> ProbedImages { get; init; } = [];
+
+    /// <summary><c>-boot</c>: the boot order and what it tells the firmware.</summary>
+    public BootDeviceOptions Boot { get; init; } = new();
 
     /// <summary>QEMU's warnings for the command line (printed as <c>PROGRAM: warning: TEXT</c>), e.g. a global that names no class.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];

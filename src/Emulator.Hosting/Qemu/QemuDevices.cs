@@ -1,6 +1,7 @@
 using System.Globalization;
 using Emulator.Core.Devices.Misc;
 using Emulator.Core.Machine;
+using Emulator.Hosting.Boot;
 using Emulator.Hosting.Serial;
 
 namespace Emulator.Hosting.Qemu;
@@ -105,7 +106,14 @@ internal static class QemuDevices
         }
 
         var globals = QemuGlobals.Apply(c.Globals, config.Chipset);
-        var disks = new List<string>();
+        var ide = new List<BootDrive>();
+        var probed = new List<string>();
+        var pflash = ReadDrives(c, config.Snapshot, config.Bios != null, config.Chipset, ide, probed);
+        if (!c.NoDefaults)
+        {
+            QemuDrives.AddDefaultCdRom(ide);
+        }
+
         debugconPort = globals.DebugConPort ?? debugconPort;
 
         var unmodelled = new List<string>();
@@ -126,8 +134,9 @@ internal static class QemuDevices
             DebugCon = debugcon,
             DebugConPort = debugconPort,
             DebugExit = debugExit,
-            Pflash = ReadDrives(c, config.Snapshot, config.Bios != null, disks),
-            Disks = disks,
+            Pflash = pflash,
+            IdeDrives = ide,
+            ProbedImages = probed,
             UnmodelledDefaults = unmodelled,
             SecureFlash = globals.SecureFlash,
             DisableS3 = globals.DisableS3,
@@ -323,49 +332,26 @@ internal static class QemuDevices
         return port;
     }
 
-    /// <summary>
-    /// A disk (<c>-drive file=X,format=raw</c>, QEMU's default if=ide: the PIIX3 IDE or, on q35, the
-    /// ICH9 AHCI controller). emu models no disks yet (issue 17 leaves them to a later issue): the
-    /// file must exist, as QEMU opens it before starting, and the guest then boots without it.
-    /// </summary>
-    private static string ReadDisk(string where, string option, QemuKeyValues kv, string text)
-    {
-        string file = kv.Get("file") ?? throw new UsageException($"{where}: Must specify either driver or file");
-        if (kv.Get("format") is { } format && format != "raw")
-        {
-            throw new UsageException($"{where}: emu supports only format=raw");
-        }
-
-        foreach (string key in (ReadOnlySpan<string>)["media", "readonly", "snapshot", "id", "index", "bus", "unit", "cache"])
-        {
-            kv.Get(key);
-        }
-
-        kv.RejectUnknown(option, text);
-        if (!File.Exists(file))
-        {
-            throw new UsageException($"{where}: Could not open '{file}': No such file or directory");
-        }
-
-        return file;
-    }
-
-    private static List<PflashDrive> ReadDrives(QemuCommandLine c, bool snapshotAll, bool bios, List<string> disks)
+    private static List<PflashDrive> ReadDrives(QemuCommandLine c, bool snapshotAll, bool bios, PcChipset chipset, List<BootDrive> ide, List<string> probed)
     {
         var drives = new PflashDrive?[PflashUnits];
         foreach (var (option, kv, text) in c.Drives)
         {
-            string where = $"{option} {text}";
-            string iface = kv.Get("if") ?? "ide";
-            if (iface == "ide")
+            // A bare image argument has no option: QEMU names it alone.
+            string where = option.Length > 0 ? $"{option} {text}" : text;
+            switch (kv.Get("if") ?? "ide")
             {
-                disks.Add(ReadDisk(where, option, kv, text));
-                continue;
-            }
-
-            if (iface != "pflash")
-            {
-                throw new UsageException($"{where}: emu supports only if=pflash and if=ide drives");
+                case "ide":
+                    ide.Add(QemuDrives.Read(where, option, kv, text, snapshotAll, chipset, ide, probed));
+                    continue;
+                case "pflash":
+                    break;
+                case "virtio":
+                    throw new UsageException($"{where}: emu does not model virtio-blk yet: use if=ide (the default)");
+                case "none":
+                    throw new UsageException($"{where}: emu does not yet attach if=none drives to -device: use if=ide (the default)");
+                case var other:
+                    throw new UsageException($"{where}: emu supports only if=pflash and if=ide drives, not if={other}");
             }
 
             if (kv.Get("format") is { } format && format != "raw")

@@ -80,6 +80,9 @@ public sealed record RunReport
 
     /// <summary>The firmware's runtime Secure Boot state at the end of the run, read from its volatile variable store in RAM (absent in reports before issue 17).</summary>
     public SecureBootInfo? SecureBoot { get; init; }
+
+    /// <summary>The IDE drives (issue 18): images, folders as FAT disks and what their commit did; empty without drives.</summary>
+    public IReadOnlyList<DiskInfo> Disks { get; init; } = [];
 }
 
 /// <summary>

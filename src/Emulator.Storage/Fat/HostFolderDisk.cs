@@ -57,6 +57,12 @@ public sealed class HostFolderDisk : IBlockBackend
             throw new StorageException(errno == 2 ? $"folder '{folder}' does not exist" : $"'{folder}' is not a folder");
         }
 
+        if (writable && !FileStatus.IsWritable(folder))
+        {
+            // Checked before the scan: the commit at the end of the run would fail after the guest's work.
+            throw new StorageException($"folder '{folder}' is not writable: fat:rw: commits the guest's changes into it");
+        }
+
         folder = Path.GetFullPath(folder);
         var warnings = new List<string>();
         if (FolderCommit.Recover(folder) is { } recovered)

@@ -61,6 +61,9 @@ public static partial class FileStatus
         return FStat(handle, status) == 0 ? Decode(status) : (FileKind.Other, 0, Marshal.GetLastPInvokeError());
     }
 
+    /// <summary>access(2) with W_OK: the calling user may create and delete entries there (read-only mounts and procfs say no even to root).</summary>
+    public static bool IsWritable(string path) => Access(path, 2) == 0;
+
     private static (FileKind, long, int) Decode(byte[] status)
     {
         int mode = BitConverter.ToInt32(status, ModeOffset);
@@ -83,6 +86,9 @@ public static partial class FileStatus
 
     [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_LStat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int LStat(string path, [Out] byte[] status);
+
+    [LibraryImport("libc", EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Access(string path, int mode);
 
     [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_FStat", SetLastError = true)]
     private static partial int FStat(SafeFileHandle fd, [Out] byte[] status);

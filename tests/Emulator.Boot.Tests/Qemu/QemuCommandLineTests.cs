@@ -1,3 +1,4 @@
+using Emulator.Core.Devices.Ide;
 using Emulator.Cli.CommandLine;
 using Emulator.Cli.Qemu;
 using Emulator.Hosting.Boot;
@@ -118,7 +119,14 @@ public class QemuCommandLineTests
     [InlineData(new[] { "-display", "gtk" }, "-display gtk: emu is headless: only -display none")]
     [InlineData(new[] { "-vga", "std" }, "-vga std: emu has no display adapter: only -vga none")]
     [InlineData(new[] { "-monitor", "stdio" }, "-monitor stdio: emu has no monitor: only -monitor none")]
-    [InlineData(new[] { "-drive", "if=virtio,file=disk.img" }, "-drive if=virtio,file=disk.img: emu supports only if=pflash and if=ide drives")]
+    [InlineData(new[] { "-drive", "if=virtio,file=disk.img" }, "-drive if=virtio,file=disk.img: emu does not model virtio-blk yet: use if=ide (the default)")]
+    [InlineData(new[] { "-drive", "if=scsi,file=disk.img" }, "-drive if=scsi,file=disk.img: emu supports only if=pflash and if=ide drives, not if=scsi")]
+    [InlineData(new[] { "-boot", "order=x" }, "Invalid boot device 'x'")]
+    [InlineData(new[] { "-boot", "order=e" }, "Invalid boot device for PC: 'e'")]
+    [InlineData(new[] { "-boot", "menu=maybe" }, "Parameter 'boot.menu' expects 'on' or 'off'")]
+    [InlineData(new[] { "-boot", "foo=1" }, "Parameter 'boot.foo' is unexpected")]
+    [InlineData(new[] { "-boot", "splash-time=x" }, "Parameter 'boot.splash-time' expects integer")]
+    [InlineData(new[] { "-boot", "reboot-timeout=70000" }, "reboot timeout is invalid,it should be a value between -1 and 65535")]
     [InlineData(new[] { "-drive", "file=/no/such/disk.img,format=raw" }, "-drive file=/no/such/disk.img,format=raw: Could not open '/no/such/disk.img': No such file or directory")]
     [InlineData(new[] { "-drive", "if=pflash,format=qcow2,file=x" }, "-drive if=pflash,format=qcow2,file=x: emu supports only format=raw")]
     [InlineData(new[] { "-drive", "if=pflash,format=raw" }, "-drive if=pflash,format=raw: Must specify either driver or file")]
@@ -128,10 +136,41 @@ public class QemuCommandLineTests
     [InlineData(new[] { "-pflash", "a", "-drive", "if=pflash,unit=0,file=b" }, "-drive if=pflash,unit=0,file=b: drive with bus=0, unit=0 (index=0) exists")]
     [InlineData(new[] { "-drive", "if=pflash,unit=1,file=vars" }, "pflash1 requires pflash0")]
     [InlineData(new[] { "-nodefaults" }, "no firmware: give it with -drive if=pflash,format=raw,file=OVMF_CODE.fd or -bios (QEMU's default SeaBIOS is not part of emu)")]
-    [InlineData(new[] { "disk.img" }, "disk.img: disk images are not supported by emu (firmware goes in -drive if=pflash)")]
+    [InlineData(new[] { "/no/such/disk.img" }, "/no/such/disk.img: Could not open '/no/such/disk.img': No such file or directory")]
     [InlineData(new[] { "-global", "PIIX4_PM.smm-enabled=1" }, "-global PIIX4_PM.smm-enabled=1: global property PIIX4_PM.smm-enabled is not supported by emu")]
     [InlineData(new[] { "-global", "isa-debugcon.iobase=0x3f8" }, "-global isa-debugcon.iobase=0x3f8: emu supports isa-debugcon iobase 0x402 or 0xe9, not '0x3f8'")]
     public void ErrorsNameTheOption(string[] args, string message) => Assert.Equal(message, Error(args));
+
+    /// <summary>
+    /// blockdev.c drive_new's placement in command-line order: -cdrom at index 2, -hdb at 1, drives
+    /// without index at the next free position; without -nodefaults QEMU's empty CD-ROM takes index 2
+    /// when nothing is there; -snapshot makes images snapshot drives; -boot reaches the machine options.
+    /// </summary>
+    [Fact]
+    public void IdeDrivesArePlacedAsQemuPlacesThem()
+    {
+        string image = Path.GetTempFileName();
+        File.WriteAllBytes(image, new byte[4096]);
+        try
+        {
+            var c = Parse("-nodefaults", "-cdrom", image, "-drive", $"file={image},format=raw,snapshot=on", "-hdb", image, "-drive", $"file={image},format=raw,snapshot=on");
+            Assert.Equal(
+                [(2, IdeDriveKind.CdRom, BootDriveMode.ReadOnly), (0, IdeDriveKind.Disk, BootDriveMode.Snapshot), (1, IdeDriveKind.Disk, BootDriveMode.ReadWrite), (3, IdeDriveKind.Disk, BootDriveMode.Snapshot)],
+                c.IdeDrives.Select(d => (d.Index, d.Kind, d.Mode)));
+            Assert.Equal([image, image], c.ProbedImages);
+
+            var defaults = Parse("-snapshot", "-drive", $"file={image},format=raw,bus=1");
+            Assert.Equal([(2, IdeDriveKind.Disk, image, BootDriveMode.Snapshot)], defaults.IdeDrives.Select(d => (d.Index, d.Kind, d.Path, d.Mode)));
+            Assert.Equal([(0, IdeDriveKind.Disk, (string?)image), (2, IdeDriveKind.CdRom, null)], Parse(image).IdeDrives.Select(d => (d.Index, d.Kind, d.Path)));
+
+            var boot = QemuBootOptions.From(Parse("-boot", "dc,once=n,menu=on,splash-time=2500,reboot-timeout=-1,strict=on"));
+            Assert.Equal(new BootDeviceOptions("dc", "n", true, 2500, -1), boot.BootDevices);
+        }
+        finally
+        {
+            File.Delete(image);
+        }
+    }
 
     [Fact]
     public void EachSerialTakesTheNextComPortAndNoneTakesNone()

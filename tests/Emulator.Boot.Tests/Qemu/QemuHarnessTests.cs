@@ -232,7 +232,7 @@ public class QemuHarnessTests
     }
 
     /// <summary>Runs qemu_harness.py with the drop-in first on PATH, as a harness's CI would.</summary>
-    private static HarnessResult Harness(string[] steps, string[] qemuArgs)
+    internal static HarnessResult Harness(string[] steps, string[] qemuArgs)
     {
         string result = CliRunner.TempFile(".json");
         var psi = new ProcessStartInfo(Python) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -297,7 +297,7 @@ public class QemuHarnessTests
         throw new InvalidOperationException("python3 with pexpect is needed for the harness tests: apt-get install python3-pexpect");
     });
 
-    private sealed record HarnessResult(bool Ok, int? ExitStatus, string Output, string FailedStep)
+    internal sealed record HarnessResult(bool Ok, int? ExitStatus, string Output, string FailedStep)
     {
         public string Describe() => $"failed at {FailedStep}; console tail: {Output[Math.Max(0, Output.Length - 600)..]}";
     }

@@ -120,7 +120,8 @@ public sealed class QemuMachineOptionsTests
             Assert.Equal(PcChipset.Q35, c.Chipset);
             Assert.True(c.Smm);
             Assert.True(c.DisableS3);
-            Assert.Equal([disk], c.Disks);
+            Assert.Equal([disk], c.IdeDrives.Select(d => d.Path));
+            Assert.Equal(0, c.IdeDrives.Single().Index);      // AHCI port 0, as QEMU places a drive given without index
             Assert.Equal(2, c.Pflash.Count);
             Assert.Equal(2, c.SerialPorts.Count);
             var i386 = ParseI386(["-machine", "q35,accel=tcg", .. common]);

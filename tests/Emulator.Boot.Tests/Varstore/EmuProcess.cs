@@ -19,7 +19,7 @@ internal sealed class EmuProcess : IDisposable
     public EmuProcess(string marker, params string[] args)
     {
         _marker = marker;
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "emu.dll"));
         foreach (var a in args)
         {
@@ -83,6 +83,13 @@ internal sealed class EmuProcess : IDisposable
         }
 
         return false;
+    }
+
+    /// <summary>Writes <paramref name="text"/> to emu's stdin (the guest's keys under <c>--serial-input -</c>).</summary>
+    public void Type(string text)
+    {
+        _process.StandardInput.Write(text);
+        _process.StandardInput.Flush();
     }
 
     /// <summary>SIGKILL: no handler runs, nothing is flushed.</summary>

@@ -170,6 +170,45 @@ public sealed class FwCfgTests : IDisposable
         Assert.DoesNotContain("genroms/kvmvapic.bin", files.Keys);
     }
 
+    /// <summary>
+    /// The drop-in's <c>-boot dc,once=n,menu=on,splash-time=2500,reboot-timeout=5</c>: FW_CFG_BOOT_MENU
+    /// 1, <c>etc/boot-menu-wait</c> 2500 (fw_cfg_bootsplash), <c>etc/boot-fail-wait</c> 5
+    /// (fw_cfg_reboot); CMOS 0x3D/0x38 hold the once order (network = 4) until the first reset,
+    /// then the order (disk 2 second, CD-ROM 3 first), as vl.c restore_boot_order does.
+    /// </summary>
+    [Fact]
+    public void BootOptionsReachFwCfgAndTheCmosBootBytes()
+    {
+        using var m = new PcMachine(new MachineOptions
+        {
+            Flash = [new("code", new byte[0x200000], true)],
+            BootOrder = "dc",
+            BootOrderOnce = "n",
+            BootMenu = true,
+            BootMenuWait = 2500,
+            RebootTimeout = 5,
+        });
+        var files = Directory(m);
+        Select(m, FwCfg.BootMenuKey);
+        Assert.Equal(new byte[] { 1, 0 }, ReadData(m, 2));
+        Select(m, files["etc/boot-menu-wait"].Key);
+        Assert.Equal(new byte[] { 0xC4, 0x09 }, ReadData(m, 2));
+        Select(m, files["etc/boot-fail-wait"].Key);
+        Assert.Equal(new byte[] { 5, 0, 0, 0 }, ReadData(m, 4));
+        Assert.Equal((0x04, 0x00), (Cmos(m, 0x3D), Cmos(m, 0x38)));
+        m.Reset();
+        Assert.Equal((0x23, 0x00), (Cmos(m, 0x3D), Cmos(m, 0x38)));
+        Assert.DoesNotContain("etc/boot-menu-wait", Directory(_m).Keys);
+        Assert.Equal((0x12, 0x30), (Cmos(_m, 0x3D), Cmos(_m, 0x38)));
+        Assert.Throws<MachineConfigurationException>(() => new PcMachine(new MachineOptions { Flash = [new("code", new byte[0x200000], true)], BootOrder = "cdan" }));
+    }
+
+    private static int Cmos(PcMachine m, byte index)
+    {
+        m.Ports.Write(0x70, 1, index);
+        return (int)m.Ports.Read(0x71, 1);
+    }
+
     [Fact]
     public void BootFilesAndArchItemsHoldQemusDefaults()
     {

@@ -1,0 +1,45 @@
+using Emulator.Core.Devices.Ide;
+
+namespace Emulator.Hosting.Boot;
+
+/// <summary>How a drive's medium takes the guest's writes (QEMU's readonly=on and snapshot=on).</summary>
+public enum BootDriveMode
+{
+    /// <summary>Writes reach the image, or for a folder (<c>fat:rw:</c>) are committed into it when the run ends.</summary>
+    ReadWrite,
+
+    /// <summary>Writes refused (every CD-ROM; <c>fat:DIR</c> without rw).</summary>
+    ReadOnly,
+
+    /// <summary>Writes kept in memory and dropped at the end (QEMU's snapshot=on and -snapshot).</summary>
+    Snapshot,
+}
+
+/// <summary>
+/// A drive at an IDE position (QEMU's <c>-drive if=ide,index=N</c>, <c>-hda</c>, <c>-cdrom</c>;
+/// emu boot's <c>--disk</c>, <c>--cdrom</c>, <c>--fat</c>): a raw image file or, with
+/// <paramref name="Folder"/>, a host folder presented as QEMU's vvfat FAT16 disk. The machine's
+/// <see cref="IdeDrive"/> is made from it once the medium is opened (<see cref="BootDrives"/>).
+/// </summary>
+/// <param name="Index">0–3: primary master, primary slave, secondary master, secondary slave.</param>
+/// <param name="Kind">A disk or a CD-ROM.</param>
+/// <param name="Path">The image file or the folder; null for an empty CD-ROM drive (QEMU's default CD-ROM).</param>
+/// <param name="Folder">The path is a folder presented as a FAT disk.</param>
+/// <param name="Mode">How writes are taken.</param>
+public sealed record BootDrive(int Index, IdeDriveKind Kind, string? Path, bool Folder, BootDriveMode Mode)
+{
+    /// <summary>The next free index, QEMU's order for a drive given without one (drive_new: unit, then bus); -1 when all four are taken.</summary>
+    public static int NextFreeIndex(IEnumerable<BootDrive> placed)
+    {
+        var taken = placed.Select(d => d.Index).ToHashSet();
+        return Enumerable.Range(0, IdeDrive.MaxIndex + 1).FirstOrDefault(i => !taken.Contains(i), -1);
+    }
+
+    /// <summary>The report's name for the mode.</summary>
+    public string ModeName => Mode switch
+    {
+        BootDriveMode.ReadOnly => "readonly",
+        BootDriveMode.Snapshot => "snapshot",
+        _ => "readwrite",
+    };
+}

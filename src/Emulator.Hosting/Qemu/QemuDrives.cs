@@ -1,0 +1,187 @@
+using System.Globalization;
+using Emulator.Core.Devices.Ide;
+using Emulator.Core.Machine;
+using Emulator.Hosting.Boot;
+using Emulator.Storage.Host;
+
+namespace Emulator.Hosting.Qemu;
+
+/// <summary>
+/// QEMU's IDE drives (blockdev.c drive_new, vl.c drive_add and default_drive): <c>-drive</c> with
+/// if=ide (the default), <c>-hda</c>…<c>-hdd</c> (index 0–3, media=disk), <c>-cdrom</c> (index 2,
+/// media=cdrom) and a bare image argument (= -hda), placed in command-line order: an index, or
+/// bus/unit, or the next free position (unit first, then bus). Files are checked as QEMU's block
+/// layer checks them before the machine starts, in its words; vvfat's <c>fat:[rw:]DIR</c> is a folder.
+/// Without <c>-nodefaults</c> the pc machine gets QEMU's empty CD-ROM drive at index 2 unless a
+/// drive is there.
+/// </summary>
+internal static class QemuDrives
+{
+    /// <summary>
+    /// IDE positions as QEMU's boards number them (blockdev.c drive_new: index = bus × units per
+    /// bus + unit): pc's PIIX3 has 2 buses of 2 units (mc->units_per_default_bus 2), q35's ICH9
+    /// AHCI 6 ports of 1 unit (pc_q35.c: units_per_default_bus 1), index N on port N.
+    /// </summary>
+    private static (int UnitsPerBus, int Buses) Geometry(PcChipset chipset) => chipset == PcChipset.Q35 ? (1, Core.Devices.Q35.AhciHba.PortCount) : (2, 2);
+
+    /// <summary>One <c>-drive if=ide</c> (or its shorthand) placed among those before it; <paramref name="probed"/> collects images given without format= (QEMU warns about probing).</summary>
+    public static BootDrive Read(string where, string option, QemuKeyValues kv, string text, bool snapshotAll, PcChipset chipset, List<BootDrive> placed, List<string> probed)
+    {
+        string file = kv.Get("file") ?? throw new UsageException($"{where}: Must specify either driver or file");
+        string? format = kv.Get("format");
+        if (format != null && format != "raw")
+        {
+            throw new UsageException($"{where}: emu supports only format=raw");
+        }
+
+        string media = kv.Get("media") ?? "disk";
+        if (media is not ("disk" or "cdrom"))
+        {
+            throw new UsageException($"{where}: '{media}' invalid media");
+        }
+
+        bool cdrom = media == "cdrom";
+        bool readOnly = kv.GetBool(where, "readonly", false) || cdrom;
+        bool snapshot = kv.GetBool(where, "snapshot", snapshotAll);
+        int index = Place(where, kv, placed, Geometry(chipset));
+        foreach (string key in (ReadOnlySpan<string>)["id", "cache", "aio"])
+        {
+            kv.Get(key);
+        }
+
+        kv.RejectUnknown(option, text);
+        var (folder, rw) = Vvfat(file);
+        if (folder != null)
+        {
+            if (format == null)
+            {
+                // block.c names a protocol-only node by its options when it warns about probing.
+                probed.Add($"json:{{\"fat-type\": 0, \"dir\": \"{folder}\", \"driver\": \"vvfat\", \"floppy\": false, \"rw\": {(rw ? "true" : "false")}}}");
+            }
+
+            return ReadFolder(where, index, folder, rw, readOnly, snapshot, cdrom);
+        }
+
+        CheckImage(where, file);
+        if (format == null)
+        {
+            probed.Add(file);
+        }
+
+        if (readOnly && !cdrom)
+        {
+            // ide-hd refuses a read-only medium when the device is realized, with no option in the message.
+            throw new UsageException("Block node is read-only");
+        }
+
+        var mode = readOnly ? BootDriveMode.ReadOnly : snapshot ? BootDriveMode.Snapshot : BootDriveMode.ReadWrite;
+        return new BootDrive(index, cdrom ? IdeDriveKind.CdRom : IdeDriveKind.Disk, file, false, mode);
+    }
+
+    /// <summary>QEMU's default CD-ROM (vl.c default_drive with CDROM_OPTS): an empty drive at index 2, on pc, when nothing is there.</summary>
+    public static void AddDefaultCdRom(List<BootDrive> drives)
+    {
+        if (drives.All(d => d.Index != 2))
+        {
+            drives.Add(new BootDrive(2, IdeDriveKind.CdRom, null, false, BootDriveMode.ReadOnly));
+        }
+    }
+
+    /// <summary>blockdev.c drive_new: index, or bus and unit, or the first free position from bus 0 (or the given bus).</summary>
+    private static int Place(string where, QemuKeyValues kv, List<BootDrive> placed, (int UnitsPerBus, int Buses) geometry)
+    {
+        var (unitsPerBus, buses) = geometry;
+        int? index = Number(where, kv, "index"), bus = Number(where, kv, "bus"), unit = Number(where, kv, "unit");
+        if (index != null && (bus is not (null or 0) || unit != null))
+        {
+            throw new UsageException($"{where}: index cannot be used with bus and unit");
+        }
+
+        int busId = index is int i ? i / unitsPerBus : bus ?? 0;
+        int unitId = index is int j ? j % unitsPerBus : unit ?? -1;
+        if (unitId >= unitsPerBus)
+        {
+            throw new UsageException($"{where}: unit {unitId} too big (max is {unitsPerBus - 1})");
+        }
+
+        if (unitId < 0)
+        {
+            unitId = 0;
+            while (placed.Any(d => d.Index == (busId * unitsPerBus) + unitId))
+            {
+                unitId++;
+                if (unitId >= unitsPerBus)
+                {
+                    unitId -= unitsPerBus;
+                    busId++;
+                }
+            }
+        }
+
+        int at = (busId * unitsPerBus) + unitId;
+        if (placed.Any(d => d.Index == at))
+        {
+            throw new UsageException($"{where}: drive with bus={busId}, unit={unitId} (index={at}) exists");
+        }
+
+        if (busId >= buses)
+        {
+            throw new UsageException($"{where}: machine type does not support if=ide,bus={busId},unit={unitId}");
+        }
+
+        return at;
+    }
+
+    private static int? Number(string where, QemuKeyValues kv, string key) =>
+        kv.Get(key) is not { } text ? null
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n
+        : throw new UsageException($"{where}: Parameter '{key}' expects a number");
+
+    /// <summary>block/vvfat.c's file name syntax: <c>fat:[floppy:][rw:]DIR</c> (emu: a hard disk, so no floppy:); not a folder: (null, false).</summary>
+    private static (string? Folder, bool Rw) Vvfat(string file)
+    {
+        if (!file.StartsWith("fat:", StringComparison.Ordinal))
+        {
+            return (null, false);
+        }
+
+        string rest = file[4..];
+        return rest.StartsWith("rw:", StringComparison.Ordinal) ? (rest[3..], true) : (rest, false);
+    }
+
+    private static BootDrive ReadFolder(string where, int index, string folder, bool rw, bool readOnly, bool snapshot, bool cdrom)
+    {
+        if (rw && (readOnly || snapshot))
+        {
+            throw new UsageException($"{where}: Unable to set VVFAT to 'rw' when drive is read-only");
+        }
+
+        if (FileStatus.OfPath(folder) is not { Kind: FileKind.Directory, Errno: 0 })
+        {
+            throw new UsageException($"{where}: Could not read directory {folder}");
+        }
+
+        if (cdrom)
+        {
+            throw new UsageException($"{where}: emu presents a folder as a hard disk only (media=disk)");
+        }
+
+        // vvfat without rw: is read-only, and ide-hd refuses a read-only medium.
+        return rw ? new BootDrive(index, IdeDriveKind.Disk, folder, true, BootDriveMode.ReadWrite) : throw new UsageException("Block node is read-only");
+    }
+
+    /// <summary>block/file-posix.c raw_open: the file must exist and be a regular file (emu also refuses FIFOs and devices).</summary>
+    private static void CheckImage(string where, string file)
+    {
+        var (kind, _, errno) = FileStatus.OfPath(file);
+        if (errno != 0)
+        {
+            throw new UsageException($"{where}: Could not open '{file}': {(errno == 2 ? "No such file or directory" : new System.ComponentModel.Win32Exception(errno).Message)}");
+        }
+
+        if (kind != FileKind.Regular)
+        {
+            throw new UsageException($"{where}: 'file' driver requires '{file}' to be a regular file");
+        }
+    }
+}
