@@ -50,6 +50,21 @@ public class FolderDriveBootTests
         }
     }
 
+    /// <summary>
+    /// The same flow on q35 (Project Mu and edk2 boot their full builds there): the folder is a
+    /// disk on AHCI port 0, the Shell runs its script and the file reaches the folder.
+    /// </summary>
+    [Fact]
+    public void FatRwFolderOnQ35SitsOnTheAhciPortAndReceivesTheShellsFile()
+    {
+        using var folder = new ScratchFolder(CiScript);
+        var r = CliRunner.Run(Boot(folder, "--machine", "q35"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("BOOT SUCCESS !!!\r\n", r.Stdout, StringComparison.Ordinal);
+        Assert.Equal(ShellEchoBytes, File.ReadAllBytes(System.IO.Path.Combine(folder.Path, "out.txt")));
+        Assert.Equal(["out.txt", "startup.nsh"], folder.Names());
+    }
+
     /// <summary>edk2's CI adds <c>-device isa-debug-exit,iobase=0xf4,iosize=0x04</c>; the script's write of 1 there exits with 3, and the file written before it is committed.</summary>
     [Fact]
     public void DebugExitFromTheScriptGivesStatusThreeAfterTheCommit()
