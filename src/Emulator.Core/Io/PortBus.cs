@@ -44,12 +44,9 @@ public sealed class PortBus
             throw new ArgumentException($"ports 0x{first:X}+{count} of {device.Name} are not within 0x0-0xFFFF");
         }
 
-        for (int p = first; p < first + count; p++)
+        if (FirstTaken(first, count) is { } taken)
         {
-            if (_devices[p] is { } existing)
-            {
-                throw new ArgumentException($"port 0x{p:X} of {device.Name} is already used by {existing.Name}");
-            }
+            throw new ArgumentException($"port 0x{taken.Port:X} of {device.Name} is already used by {taken.Device.Name}");
         }
 
         for (int p = first; p < first + count; p++)
@@ -58,6 +55,20 @@ public sealed class PortBus
             _bases[p] = first;
             _sized[p] = device.Sizes != AccessSizes.Unrestricted;
         }
+    }
+
+    /// <summary>The lowest port of <paramref name="first"/>..+<paramref name="count"/> that a device already holds, with that device; null when all are free.</summary>
+    public (int Port, IPortDevice Device)? FirstTaken(ushort first, int count)
+    {
+        for (int p = first; p < first + count && p < _devices.Length; p++)
+        {
+            if (_devices[p] is { } existing)
+            {
+                return (p, existing);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Removes a device's ports (a PCI function's I/O window moved or was disabled).</summary>

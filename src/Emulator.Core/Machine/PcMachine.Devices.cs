@@ -185,12 +185,9 @@ public sealed partial class PcMachine
             throw new MachineConfigurationException($"isa-debug-exit: ports 0x{exit.Base:X}+{exit.Count} are not within the I/O space 0x0-0xFFFF");
         }
 
-        for (int p = exit.Base; p < exit.Base + exit.Count; p++)
+        if (Ports.FirstTaken(exit.Base, exit.Count) is { } taken)
         {
-            if (Ports.DeviceAt((ushort)p) is { } taken)
-            {
-                throw new MachineConfigurationException($"isa-debug-exit: port 0x{p:X} is already used by {taken.Name}");
-            }
+            throw new MachineConfigurationException($"isa-debug-exit: port 0x{taken.Port:X} is already used by {taken.Device.Name}");
         }
 
         Ports.Register(exit.Base, exit.Count, AddDevice(new IsaDebugExit(GuestExited)));

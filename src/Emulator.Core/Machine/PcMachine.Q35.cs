@@ -110,7 +110,7 @@ public sealed partial class PcMachine
             ConnectToGsi(Lpc.Gsi[gsi], gsi);
         }
 
-        Ahci = AddDevice(new Ich9Ahci(new BusDma(Bus), (address, data) => Bus.Write(address, sizeof(uint), data), Options.IdeDrives));
+        Ahci = AddDevice(new Ich9Ahci(Bus, (address, data) => Bus.Write(address, sizeof(uint), data), Options.IdeDrives));
         Pci.Attach(Ich9Lpc.DeviceNumber, Ich9Ahci.FunctionNumber, Ahci);
         Ahci.Irq.Connect("ich9-lpc PIRQ by D31IR", level => Lpc.SetPirq(Lpc.ChipsetConfig.PirqFor(Ich9Lpc.DeviceNumber, 0), level));
         var idp = new MovablePortWindow(Ports, 0, (int)Ich9Ahci.IdpSize, Ahci.Idp);
@@ -134,13 +134,5 @@ public sealed partial class PcMachine
         _ich9PmWindow.Place(enabled, pmBase);
         _ich9GpeWindow.Place(enabled, pmBase);
         _ich9SmiWindow.Place(enabled, pmBase);
-    }
-
-    /// <summary>The AHCI function's DMA: guest memory through the bus (QEMU's bus-master address space; OVMF enables bus mastering first).</summary>
-    private sealed class BusDma(Memory.PhysicalBus bus) : IAhciMemory
-    {
-        public void Read(ulong address, Span<byte> destination) => bus.ReadBlock(address, destination);
-
-        public void Write(ulong address, ReadOnlySpan<byte> source) => bus.WriteBlock(address, source);
     }
 }

@@ -42,12 +42,37 @@ public sealed record IdeDrive(int Index, IdeDriveKind Kind, IBlockBackend? Backe
     /// <summary>0 master, 1 slave.</summary>
     public int Unit => Index % 2;
 
-    /// <summary>Refuses what QEMU refuses when it creates the drive, with QEMU's reason.</summary>
-    public void Validate()
+    /// <summary>What pc's PIIX3 numbers: two channels of master and slave.</summary>
+    public static string PiixNumbering => $"IDE drives are numbered 0 to {MaxIndex} (two channels, master and slave)";
+
+    /// <summary>Refuses what QEMU refuses when it creates the drive on pc's PIIX3, with QEMU's reason.</summary>
+    public void Validate() => Validate(MaxIndex + 1, PiixNumbering, nameof(Index));
+
+    /// <summary>
+    /// Refuses a set of drives for a board with <paramref name="positions"/> positions: each drive
+    /// as <see cref="Validate(int, string, string)"/>, and two at one index.
+    /// </summary>
+    public static void ValidateSet(IReadOnlyList<IdeDrive> drives, int positions, string numbering, string parameter)
     {
-        if (Index is < 0 or > MaxIndex)
+        foreach (var drive in drives)
         {
-            throw new ArgumentOutOfRangeException(nameof(Index), Index, $"IDE drives are numbered 0 to {MaxIndex} (two channels, master and slave)");
+            drive.Validate(positions, numbering, parameter);
+            if (drives.Count(d => d.Index == drive.Index) > 1)
+            {
+                throw new ArgumentException($"two IDE drives at index {drive.Index}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The board's range (<paramref name="numbering"/> says it, <paramref name="parameter"/> names
+    /// the argument), then what QEMU refuses when it creates the drive, with QEMU's reason.
+    /// </summary>
+    public void Validate(int positions, string numbering, string parameter)
+    {
+        if (Index < 0 || Index >= positions)
+        {
+            throw new ArgumentOutOfRangeException(parameter, Index, numbering);
         }
 
         switch (Kind)

@@ -52,14 +52,7 @@ public sealed class Piix3Ide : PciFunction
         : base("piix3-ide", I440fxHostBridge.VendorIntel, DeviceId, 0, ClassIdeLegacyBusMaster, 0)
     {
         drives ??= [];
-        foreach (var drive in drives)
-        {
-            drive.Validate();
-            if (drives.Count(d => d.Index == drive.Index) > 1)
-            {
-                throw new ArgumentException($"two IDE drives at index {drive.Index}");
-            }
-        }
+        IdeDrive.ValidateSet(drives, IdeDrive.MaxIndex + 1, IdeDrive.PiixNumbering, nameof(IdeDrive.Index));
 
         SetWord(StatusOffset, StatusDefault);
         DefineBar(BusMasterBarOffset, BusMasterBlockSize, BarIoSpace);

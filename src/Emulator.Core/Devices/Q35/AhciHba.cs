@@ -50,15 +50,12 @@ public sealed class AhciHba : IMmioDevice
     /// <param name="memory">Guest memory: command lists, tables, PRDT buffers, received FISes.</param>
     /// <param name="interruptChanged">Told after anything that may change <see cref="InterruptPending"/>.</param>
     /// <param name="drives">The drives, index N on port N (QEMU -drive if=ide,index=N on q35), each validated for the six ports.</param>
-    public AhciHba(IAhciMemory memory, Action interruptChanged, IReadOnlyList<IdeDrive>? drives = null)
+    public AhciHba(Memory.PhysicalBus memory, Action interruptChanged, IReadOnlyList<IdeDrive>? drives = null)
     {
         Memory = memory;
         _interruptChanged = interruptChanged;
         drives ??= [];
-        foreach (var drive in drives)
-        {
-            ValidateDrive(drive, drives);
-        }
+        ValidateDrives(drives);
 
         _ports = [.. Enumerable.Range(0, PortCount).Select(i => new AhciPort(this, i, drives.FirstOrDefault(d => d.Index == i)))];
         foreach (var port in _ports)
@@ -78,40 +75,15 @@ public sealed class AhciHba : IMmioDevice
     /// <summary>The IDE device behind each port, null where there is no drive.</summary>
     public IReadOnlyList<IdeDevice?> Devices => [.. _ports.Select(p => p.Device)];
 
-    internal IAhciMemory Memory { get; }
+    internal Memory.PhysicalBus Memory { get; }
 
     /// <summary>
     /// QEMU's refusals for <c>-drive if=ide,index=N</c> on q35 (ich9-ahci's six ports, one unit
     /// each: pc_q35.c creates the AHCI buses with max_ports 6 and one device per bus), then
-    /// the drive's own (<see cref="IdeDrive.Validate"/>).
+    /// the drive's own (<see cref="IdeDrive.ValidateSet"/>).
     /// </summary>
-    public static void ValidateDrive(IdeDrive drive, IReadOnlyList<IdeDrive> all)
-    {
-        if (drive.Index is < 0 or >= PortCount)
-        {
-            throw new ArgumentOutOfRangeException(nameof(drive), drive.Index, $"q35's AHCI drives are numbered 0 to {PortCount - 1} (one per port)");
-        }
-
-        if (drive.Kind == IdeDriveKind.Disk && drive.Backend == null)
-        {
-            throw new ArgumentException($"IDE disk {drive.Index}: Device needs media, but drive is empty");
-        }
-
-        if (drive.Kind == IdeDriveKind.Disk && drive.Backend!.ReadOnly)
-        {
-            throw new ArgumentException($"IDE disk {drive.Index}: Block node is read-only");
-        }
-
-        if (drive.Kind == IdeDriveKind.None)
-        {
-            throw new ArgumentException($"IDE drive {drive.Index}: a drive is a disk or a CD-ROM");
-        }
-
-        if (all.Count(d => d.Index == drive.Index) > 1)
-        {
-            throw new ArgumentException($"two IDE drives at index {drive.Index}");
-        }
-    }
+    public static void ValidateDrives(IReadOnlyList<IdeDrive> drives) =>
+        IdeDrive.ValidateSet(drives, PortCount, $"q35's AHCI drives are numbered 0 to {PortCount - 1} (one per port)", "drive");
 
     /// <summary>Machine reset (pci_ich9_reset → ahci_reset): the HBA and every port as at power-on; the drives' media stay.</summary>
     public void Reset()
@@ -244,14 +216,6 @@ public sealed class AhciHba : IMmioDevice
 
         _interruptChanged();
     }
-}
-
-/// <summary>Guest memory as the HBA's DMA sees it.</summary>
-public interface IAhciMemory
-{
-    void Read(ulong address, Span<byte> destination);
-
-    void Write(ulong address, ReadOnlySpan<byte> source);
 }
 
 /// <summary>GHC, IS and the ports (QEMU vmstate "ahci").</summary>

@@ -80,7 +80,7 @@ internal sealed partial class AhciPort
         fis[2] = (byte)(registers[2] & 0x77);
         fis[3] = registers[3];
         BitConverter.TryWriteBytes(fis.AsSpan(4), Regs.Finished);
-        _hba.Memory.Write(FisBase + SetDeviceBitsFisOffset, fis);
+        _hba.Memory.WriteBlock(FisBase + SetDeviceBitsFisOffset, fis);
         Regs.TaskFile = (uint)(registers[3] << 8) | (uint)(registers[2] & 0x77) | (Regs.TaskFile & 0x88);
         Regs.SataActive &= ~Regs.Finished;
         Regs.Finished = 0;

@@ -238,7 +238,7 @@ internal sealed partial class AhciPort : IIdeTransport
             fis[7] = 0xA0;
         }
 
-        _hba.Memory.Write(FisBase + AhciHba.ReceivedD2hFisOffset, fis);
+        _hba.Memory.WriteBlock(FisBase + AhciHba.ReceivedD2hFisOffset, fis);
         Regs.TaskFile = (uint)(fis[3] << 8) | fis[2];
         if ((fis[2] & IdeDevice.StatusError) != 0)
         {
@@ -264,7 +264,7 @@ internal sealed partial class AhciPort : IIdeTransport
         fis[15] = fis[2];
         fis[16] = (byte)length;
         fis[17] = (byte)(length >> 8);
-        _hba.Memory.Write(FisBase + PioSetupFisOffset, fis);
+        _hba.Memory.WriteBlock(FisBase + PioSetupFisOffset, fis);
         Regs.TaskFile = (uint)(fis[3] << 8) | fis[2];
         if ((fis[2] & IdeDevice.StatusError) != 0)
         {
@@ -311,10 +311,10 @@ internal sealed partial class AhciPort : IIdeTransport
 
         Regs.CurrentSlot = slot;
         var header = new byte[CommandHeaderSize];
-        _hba.Memory.Read(CurrentHeader, header);
+        _hba.Memory.ReadBlock(CurrentHeader, header);
         ulong table = BitConverter.ToUInt64(header, 8);
         var fis = new byte[CommandTableFisSize];
-        _hba.Memory.Read(table, fis);
+        _hba.Memory.ReadBlock(table, fis);
         if (fis[0] == FisTypeRegisterH2d)
         {
             HandleRegisterFis(fis, BitConverter.ToUInt16(header, 0));
@@ -364,7 +364,7 @@ internal sealed partial class AhciPort : IIdeTransport
             Regs.DoneFirstDrq = false;
         }
 
-        _hba.Memory.Write(CurrentHeader + 4, new byte[4]); // PRDBC = 0
+        _hba.Memory.WriteBlock(CurrentHeader + 4, new byte[4]); // PRDBC = 0
         Regs.IoBufferOffset = 0;
         _device.ExecuteCommand(fis[2]);
     }
@@ -372,7 +372,7 @@ internal sealed partial class AhciPort : IIdeTransport
     private ushort CurrentOpts()
     {
         Span<byte> opts = stackalloc byte[2];
-        _hba.Memory.Read(CurrentHeader, opts);
+        _hba.Memory.ReadBlock(CurrentHeader, opts);
         return BitConverter.ToUInt16(opts);
     }
 
@@ -380,7 +380,7 @@ internal sealed partial class AhciPort : IIdeTransport
     private List<(ulong Address, int Length)>? Regions(long limit, long offset)
     {
         var header = new byte[16];
-        _hba.Memory.Read(CurrentHeader, header);
+        _hba.Memory.ReadBlock(CurrentHeader, header);
         int entries = BitConverter.ToUInt16(header, 2);
         ulong prdt = BitConverter.ToUInt64(header, 8) + PrdtOffset;
         if (entries == 0)
@@ -389,7 +389,7 @@ internal sealed partial class AhciPort : IIdeTransport
         }
 
         var table = new byte[entries * PrdEntrySize];
-        _hba.Memory.Read(prdt, table);
+        _hba.Memory.ReadBlock(prdt, table);
         long sum = 0;
         int first = -1;
         long position = 0;
@@ -440,11 +440,11 @@ internal sealed partial class AhciPort : IIdeTransport
 
             if (toMemory)
             {
-                _hba.Memory.Write(address, data.Slice(done, n));
+                _hba.Memory.WriteBlock(address, data.Slice(done, n));
             }
             else
             {
-                _hba.Memory.Read(address, data.Slice(done, n));
+                _hba.Memory.ReadBlock(address, data.Slice(done, n));
             }
 
             done += n;
@@ -511,9 +511,9 @@ internal sealed partial class AhciPort : IIdeTransport
     public void CommitBuffer(int bytes)
     {
         Span<byte> count = stackalloc byte[4];
-        _hba.Memory.Read(CurrentHeader + 4, count);
+        _hba.Memory.ReadBlock(CurrentHeader + 4, count);
         BitConverter.TryWriteBytes(count, BitConverter.ToUInt32(count) + (uint)bytes);
-        _hba.Memory.Write(CurrentHeader + 4, count);
+        _hba.Memory.WriteBlock(CurrentHeader + 4, count);
         Regs.IoBufferOffset += bytes;
     }
 
@@ -532,9 +532,9 @@ internal sealed partial class AhciPort : IIdeTransport
         return true;
     }
 
-    public void ReadMemory(ulong address, Span<byte> destination) => _hba.Memory.Read(address, destination);
+    public void ReadMemory(ulong address, Span<byte> destination) => _hba.Memory.ReadBlock(address, destination);
 
-    public void WriteMemory(ulong address, ReadOnlySpan<byte> source) => _hba.Memory.Write(address, source);
+    public void WriteMemory(ulong address, ReadOnlySpan<byte> source) => _hba.Memory.WriteBlock(address, source);
 
     /// <summary>AHCI has no set_inactive.</summary>
     public void SetInactive(bool more)

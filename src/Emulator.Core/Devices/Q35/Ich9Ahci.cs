@@ -54,7 +54,7 @@ public sealed class Ich9Ahci : PciFunction
     /// <param name="memory">Guest memory for the HBA's DMA (command lists, PRDT buffers, received FISes).</param>
     /// <param name="msiWrite">Writes an MSI message (address, data) to memory.</param>
     /// <param name="drives">The drives on the ports (index N on port N).</param>
-    public Ich9Ahci(IAhciMemory memory, Action<ulong, uint> msiWrite, IReadOnlyList<Ide.IdeDrive>? drives = null)
+    public Ich9Ahci(Memory.PhysicalBus memory, Action<ulong, uint> msiWrite, IReadOnlyList<Ide.IdeDrive>? drives = null)
         : base("ich9-ahci", I440fxHostBridge.VendorIntel, DeviceId, Revision, ClassSataAhci, HeaderTypeMultiFunction)
     {
         _msiWrite = msiWrite;
