@@ -20,6 +20,38 @@ internal static unsafe class HandlerTable
     public static delegate*<Cpu, ref DecodedOp, void> LookupRegisterForm(Code code, int opSize) =>
         RegisterForms[(int)code * 4 + HandlerRegistry.SizeIndex(opSize)];
 
+    /// <summary>
+    /// Test hook: replaces the handlers of <paramref name="code"/> (every operand size, the
+    /// register-only forms too) for blocks decoded from now on, returning what restores them.
+    /// The CPU fuzzer's proof that it catches a broken handler uses it
+    /// (tests/Emulator.CpuFuzz.Tests); compiled blocks call their twins and are not affected.
+    /// </summary>
+    internal static IDisposable ReplaceForTest(Code code, delegate*<Cpu, ref DecodedOp, void> handler)
+    {
+        var saved = new (int Index, nint Table, nint Register)[4];
+        for (int size = 0; size < 4; size++)
+        {
+            int index = (int)code * 4 + size;
+            saved[size] = (index, (nint)Table[index], (nint)RegisterForms[index]);
+            Table[index] = handler;
+            RegisterForms[index] = RegisterForms[index] == null ? null : handler;
+        }
+
+        return new Restore(saved);
+    }
+
+    private sealed class Restore((int Index, nint Table, nint Register)[] saved) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var (index, table, register) in saved)
+            {
+                Table[index] = (delegate*<Cpu, ref DecodedOp, void>)table;
+                RegisterForms[index] = (delegate*<Cpu, ref DecodedOp, void>)register;
+            }
+        }
+    }
+
     /// <summary>True when some family implements <paramref name="code"/> (for coverage tests and reports).</summary>
     public static bool IsImplemented(Code code) => Filled[(int)code];
 

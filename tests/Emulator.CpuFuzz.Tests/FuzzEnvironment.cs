@@ -1,0 +1,31 @@
+using Emulator.CpuFuzz.Tests.Fuzzer;
+
+namespace Emulator.CpuFuzz.Tests;
+
+/// <summary>
+/// The campaign's settings: CI's short fixed-seed run by default; the environment variables
+/// EMU_CPU_FUZZ_INSTRUCTIONS (instructions per mode), EMU_CPU_FUZZ_SEED (first seed),
+/// EMU_CPU_FUZZ_SHRINK=1 (shrink each divergence) and EMU_CPU_FUZZ_OUT (a folder that receives a
+/// regression file per divergence) turn it into a long campaign.
+/// </summary>
+internal static class FuzzEnvironment
+{
+    public const long ShortCampaignInstructions = 1500;
+    public const int ShortCampaignSeed = 1;
+    public const int ItemsPerCase = 48;
+
+    public static long Instructions => long.TryParse(Environment.GetEnvironmentVariable("EMU_CPU_FUZZ_INSTRUCTIONS"), out long n) ? n : ShortCampaignInstructions;
+
+    public static int Seed => int.TryParse(Environment.GetEnvironmentVariable("EMU_CPU_FUZZ_SEED"), out int n) ? n : ShortCampaignSeed;
+
+    public static bool Shrink => Environment.GetEnvironmentVariable("EMU_CPU_FUZZ_SHRINK") == "1";
+
+    public static string? OutputFolder => Environment.GetEnvironmentVariable("EMU_CPU_FUZZ_OUT");
+
+    /// <summary>Fails the test (never skips it) when QEMU 7.2 cannot be run.</summary>
+    public static void RequireQemu()
+    {
+        string? reason = QemuRunner.Unavailable();
+        Assert.True(reason == null, $"the CPU fuzzer needs QEMU 7.2 as its reference: {reason}");
+    }
+}

@@ -1,0 +1,123 @@
+using System.Text;
+
+namespace Emulator.CpuFuzz.Tests.Fuzzer;
+
+/// <summary>Where emu and QEMU first disagree on a case.</summary>
+public sealed record Divergence(FuzzCase Case, string Engine, int Index, string Instruction, CpuState Expected, CpuState Actual, List<string> Fields)
+{
+    public string Report(string origin)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"divergence ({Engine}) in {origin}, {Case.Mode}, after instruction {Index}: {Instruction}");
+        foreach (string field in Fields)
+        {
+            text.AppendLine($"  {field}   (QEMU vs emu)");
+        }
+
+        text.AppendLine($"  QEMU: {Expected.Format(Case.Mode)}");
+        text.AppendLine($"  emu:  {Actual.Format(Case.Mode)}");
+        return text.ToString();
+    }
+}
+
+/// <summary>
+/// Runs a case under QEMU and under emu (interpreted one instruction at a time, then in whole
+/// blocks interpreted and compiled) and returns the first divergence, or null. The states of
+/// the stepped run are compared after every instruction (memory where QEMU's was read: after
+/// instructions that write memory, an exception, the end); the whole-block runs' final states
+/// are compared with QEMU's last.
+/// </summary>
+public static class DifferentialFuzzer
+{
+    /// <summary>Single steps allowed per item (REP iterations are steps of their own in QEMU).</summary>
+    private const int StepsPerItem = 16;
+
+    public static Divergence? Check(FuzzCase fuzzCase) => Check(fuzzCase, out _);
+
+    public static Divergence? Check(FuzzCase fuzzCase, out List<CpuState> qemu)
+    {
+        var sequence = fuzzCase.Encode();
+        byte[] rom = RomImage.Build(fuzzCase, sequence);
+        int maxSteps = 64 + StepsPerItem * fuzzCase.Items.Count;
+        qemu = QemuRunner.Run(fuzzCase, sequence, rom, maxSteps);
+        return Compare(fuzzCase, sequence, rom, qemu);
+    }
+
+    /// <summary>emu against QEMU's recorded states (also what a regression file replays).</summary>
+    public static Divergence? Compare(FuzzCase fuzzCase, EncodedSequence sequence, byte[] rom, IReadOnlyList<CpuState> qemu)
+    {
+        List<CpuState> stepped;
+        using (var emu = new EmuRunner(rom, sequence))
+        {
+            stepped = emu.RunStepped(qemu.Count + 1);
+        }
+
+        for (int i = 0; i < Math.Min(stepped.Count, qemu.Count); i++)
+        {
+            var fields = qemu[i].Differences(stepped[i], fuzzCase.Mode);
+            if (fields.Count > 0)
+            {
+                ulong at = i == 0 ? qemu[0].Rip : qemu[i - 1].Rip;
+                return new Divergence(fuzzCase, "interpreter, one instruction at a time", i, Describe(sequence, fuzzCase.Mode, i, at), qemu[i], stepped[i], fields);
+            }
+        }
+
+        if (stepped.Count != qemu.Count)
+        {
+            int i = Math.Min(stepped.Count, qemu.Count) - 1;
+            return new Divergence(fuzzCase, "interpreter, one instruction at a time", i, $"QEMU ran {qemu.Count - 1} instructions, emu {stepped.Count - 1}",
+                qemu[i], stepped[i], [$"instruction count: {qemu.Count - 1} vs {stepped.Count - 1}"]);
+        }
+
+        using (var emu = new EmuRunner(rom, sequence))
+        {
+            var (interpreted, compiled, _) = emu.RunCompiled(1_000_000);
+            foreach (var (engine, state) in new[] { ("interpreter, whole blocks", interpreted), ("block compiler", compiled) })
+            {
+                var fields = qemu[^1].Differences(state, fuzzCase.Mode);
+                if (fields.Count > 0)
+                {
+                    return new Divergence(fuzzCase, engine, qemu.Count - 1, "(final state)", qemu[^1], state, fields);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string Describe(EncodedSequence sequence, FuzzMode mode, int index, ulong address) =>
+        index == 0 ? "(start state)" : sequence.Disassemble(address, mode);
+
+    /// <summary>Result of a campaign: instructions compared, cases run, divergences (each with its seed).</summary>
+    public sealed record CampaignResult(long Instructions, int Cases, List<(int Seed, Divergence Divergence)> Divergences);
+
+    /// <summary>
+    /// Cases from consecutive seeds until <paramref name="instructions"/> instructions have been
+    /// compared. <paramref name="shrink"/> reduces each divergence before it is listed.
+    /// </summary>
+    public static CampaignResult Campaign(FuzzMode mode, int firstSeed, long instructions, int itemsPerCase, bool shrink, Action<string>? log = null)
+    {
+        long compared = 0;
+        int cases = 0;
+        var divergences = new List<(int, Divergence)>();
+        for (int seed = firstSeed; compared < instructions; seed++)
+        {
+            var fuzzCase = CaseGenerator.Generate(mode, seed, itemsPerCase);
+            var divergence = Check(fuzzCase, out var qemu);
+            compared += qemu.Count - 1;
+            cases++;
+            if (divergence != null)
+            {
+                if (shrink)
+                {
+                    divergence = Shrinker.Shrink(divergence);
+                }
+
+                divergences.Add((seed, divergence));
+                log?.Invoke(divergence.Report($"seed {seed}"));
+            }
+        }
+
+        return new CampaignResult(compared, cases, divergences);
+    }
+}

@@ -1,0 +1,174 @@
+using Iced.Intel;
+
+namespace Emulator.CpuFuzz.Tests.Fuzzer;
+
+/// <summary>
+/// The instruction forms a mode's cases draw from: every legacy encoding Iced lists for the
+/// mnemonics below that is valid in the mode and whose operands are general registers, memory,
+/// immediates or fixed AL/CL/AX/EAX/RAX, grouped into families (one per mnemonic; SETcc, CMOVcc
+/// and the forward branches are one family each; the string instructions another, with their
+/// REP forms and a count of 0 to 8).
+/// </summary>
+public sealed class InstructionForms
+{
+    private static readonly Mnemonic[] Plain =
+    [
+        Mnemonic.Add, Mnemonic.Or, Mnemonic.Adc, Mnemonic.Sbb, Mnemonic.And, Mnemonic.Sub, Mnemonic.Xor, Mnemonic.Cmp,
+        Mnemonic.Test, Mnemonic.Inc, Mnemonic.Dec, Mnemonic.Neg, Mnemonic.Not, Mnemonic.Shl, Mnemonic.Shr, Mnemonic.Sar,
+        Mnemonic.Sal, Mnemonic.Rol, Mnemonic.Ror, Mnemonic.Rcl, Mnemonic.Rcr, Mnemonic.Shld, Mnemonic.Shrd, Mnemonic.Mul,
+        Mnemonic.Imul, Mnemonic.Div, Mnemonic.Idiv, Mnemonic.Mov, Mnemonic.Movzx, Mnemonic.Movsx, Mnemonic.Movsxd,
+        Mnemonic.Lea, Mnemonic.Xchg, Mnemonic.Cmpxchg, Mnemonic.Xadd, Mnemonic.Bswap, Mnemonic.Bt, Mnemonic.Bts,
+        Mnemonic.Btr, Mnemonic.Btc, Mnemonic.Bsf, Mnemonic.Bsr, Mnemonic.Cbw, Mnemonic.Cwde, Mnemonic.Cdqe, Mnemonic.Cwd,
+        Mnemonic.Cdq, Mnemonic.Cqo, Mnemonic.Clc, Mnemonic.Stc, Mnemonic.Cmc, Mnemonic.Cld, Mnemonic.Std, Mnemonic.Lahf,
+        Mnemonic.Sahf, Mnemonic.Push, Mnemonic.Pop, Mnemonic.Nop, Mnemonic.Daa, Mnemonic.Das, Mnemonic.Aaa, Mnemonic.Aas,
+        Mnemonic.Aam, Mnemonic.Aad, Mnemonic.Cmpxchg8b,
+    ];
+
+    private static readonly Mnemonic[] Setcc =
+    [
+        Mnemonic.Seto, Mnemonic.Setno, Mnemonic.Setb, Mnemonic.Setae, Mnemonic.Sete, Mnemonic.Setne, Mnemonic.Setbe, Mnemonic.Seta,
+        Mnemonic.Sets, Mnemonic.Setns, Mnemonic.Setp, Mnemonic.Setnp, Mnemonic.Setl, Mnemonic.Setge, Mnemonic.Setle, Mnemonic.Setg,
+    ];
+
+    private static readonly Mnemonic[] Cmovcc =
+    [
+        Mnemonic.Cmovo, Mnemonic.Cmovno, Mnemonic.Cmovb, Mnemonic.Cmovae, Mnemonic.Cmove, Mnemonic.Cmovne, Mnemonic.Cmovbe, Mnemonic.Cmova,
+        Mnemonic.Cmovs, Mnemonic.Cmovns, Mnemonic.Cmovp, Mnemonic.Cmovnp, Mnemonic.Cmovl, Mnemonic.Cmovge, Mnemonic.Cmovle, Mnemonic.Cmovg,
+    ];
+
+    private static readonly Mnemonic[] Branches =
+    [
+        Mnemonic.Jo, Mnemonic.Jno, Mnemonic.Jb, Mnemonic.Jae, Mnemonic.Je, Mnemonic.Jne, Mnemonic.Jbe, Mnemonic.Ja,
+        Mnemonic.Js, Mnemonic.Jns, Mnemonic.Jp, Mnemonic.Jnp, Mnemonic.Jl, Mnemonic.Jge, Mnemonic.Jle, Mnemonic.Jg,
+        Mnemonic.Jmp, Mnemonic.Loop, Mnemonic.Loope, Mnemonic.Loopne, Mnemonic.Jcxz, Mnemonic.Jecxz, Mnemonic.Jrcxz,
+    ];
+
+    private static readonly Mnemonic[] Strings = [Mnemonic.Movsb, Mnemonic.Movsw, Mnemonic.Movsd, Mnemonic.Movsq,
+        Mnemonic.Stosb, Mnemonic.Stosw, Mnemonic.Stosd, Mnemonic.Stosq, Mnemonic.Lodsb, Mnemonic.Lodsw, Mnemonic.Lodsd,
+        Mnemonic.Lodsq, Mnemonic.Scasb, Mnemonic.Scasw, Mnemonic.Scasd, Mnemonic.Scasq, Mnemonic.Cmpsb, Mnemonic.Cmpsw,
+        Mnemonic.Cmpsd, Mnemonic.Cmpsq];
+
+    private static readonly Dictionary<FuzzMode, InstructionForms> Cache = [];
+
+    private readonly FuzzMode _mode;
+    private readonly List<Code[]> _families;
+    private readonly Code[] _branches;
+    private readonly Mnemonic[] _strings;
+
+    private InstructionForms(FuzzMode mode)
+    {
+        _mode = mode;
+        var codes = Enum.GetValues<Code>().Where(c => IsUsable(c, mode)).ToList();
+        _families = [.. Plain.Select(m => codes.Where(c => c.Mnemonic() == m && HasPlainOperands(c)).ToArray()).Where(f => f.Length > 0)];
+        _families.Add([.. codes.Where(c => Setcc.Contains(c.Mnemonic()) && HasPlainOperands(c))]);
+        _families.Add([.. codes.Where(c => Cmovcc.Contains(c.Mnemonic()) && HasPlainOperands(c))]);
+        _branches = [.. codes.Where(c => Branches.Contains(c.Mnemonic()) && IsRelativeBranch(c))];
+        _strings = [.. Strings.Where(m => mode == FuzzMode.Long64 || !m.ToString().EndsWith('q'))];
+    }
+
+    /// <summary>The forms of <paramref name="mode"/> (built once per mode).</summary>
+    public static InstructionForms For(FuzzMode mode)
+    {
+        lock (Cache)
+        {
+            if (!Cache.TryGetValue(mode, out var forms))
+            {
+                Cache[mode] = forms = new InstructionForms(mode);
+            }
+
+            return forms;
+        }
+    }
+
+    /// <summary>All the encodings the families hold (for tests and the docs' coverage note).</summary>
+    public IEnumerable<Code> AllCodes => _families.SelectMany(f => f).Concat(_branches);
+
+    public FuzzItem NextItem(Random random)
+    {
+        int family = random.Next(_families.Count + 2);
+        if (family == _families.Count)
+        {
+            var branch = Instruction.CreateBranch(_branches[random.Next(_branches.Length)], 0);
+            return new FuzzItem([branch], SkipsNextItem: true);
+        }
+
+        if (family == _families.Count + 1)
+        {
+            return StringItem(_strings[random.Next(_strings.Length)], random);
+        }
+
+        var codes = _families[family];
+        var operands = new OperandBuilder(_mode, random);
+        var instruction = operands.Build(codes[random.Next(codes.Length)]);
+        return new FuzzItem([.. operands.Preparation, instruction]);
+    }
+
+    private FuzzItem StringItem(Mnemonic mnemonic, Random random)
+    {
+        bool is64 = _mode == FuzzMode.Long64;
+        Register si = is64 ? Register.RSI : Register.ESI, di = is64 ? Register.RDI : Register.EDI, cx = is64 ? Register.RCX : Register.ECX;
+        var prepare = new List<Instruction>
+        {
+            Instruction.Create(Code.Mov_r32_imm32, si.GetFullRegister32(), (uint)FuzzLayout.ScratchPage + (uint)random.Next(0x400, 0xC00)),
+            Instruction.Create(Code.Mov_r32_imm32, di.GetFullRegister32(), (uint)FuzzLayout.ScratchPage + (uint)random.Next(0x400, 0xC00)),
+            Instruction.Create(Code.Mov_r32_imm32, cx.GetFullRegister32(), (uint)random.Next(0, 9)),
+        };
+        int addressSize = (int)_mode;
+        var rep = (RepPrefixKind)random.Next(3);
+        var instruction = mnemonic switch
+        {
+            Mnemonic.Movsb => Instruction.CreateMovsb(addressSize, Register.None, rep),
+            Mnemonic.Movsw => Instruction.CreateMovsw(addressSize, Register.None, rep),
+            Mnemonic.Movsd => Instruction.CreateMovsd(addressSize, Register.None, rep),
+            Mnemonic.Movsq => Instruction.CreateMovsq(addressSize, Register.None, rep),
+            Mnemonic.Stosb => Instruction.CreateStosb(addressSize, rep),
+            Mnemonic.Stosw => Instruction.CreateStosw(addressSize, rep),
+            Mnemonic.Stosd => Instruction.CreateStosd(addressSize, rep),
+            Mnemonic.Stosq => Instruction.CreateStosq(addressSize, rep),
+            Mnemonic.Lodsb => Instruction.CreateLodsb(addressSize, Register.None, rep),
+            Mnemonic.Lodsw => Instruction.CreateLodsw(addressSize, Register.None, rep),
+            Mnemonic.Lodsd => Instruction.CreateLodsd(addressSize, Register.None, rep),
+            Mnemonic.Lodsq => Instruction.CreateLodsq(addressSize, Register.None, rep),
+            Mnemonic.Scasb => Instruction.CreateScasb(addressSize, rep),
+            Mnemonic.Scasw => Instruction.CreateScasw(addressSize, rep),
+            Mnemonic.Scasd => Instruction.CreateScasd(addressSize, rep),
+            Mnemonic.Scasq => Instruction.CreateScasq(addressSize, rep),
+            Mnemonic.Cmpsb => Instruction.CreateCmpsb(addressSize, Register.None, rep),
+            Mnemonic.Cmpsw => Instruction.CreateCmpsw(addressSize, Register.None, rep),
+            Mnemonic.Cmpsd => Instruction.CreateCmpsd(addressSize, Register.None, rep),
+            _ => Instruction.CreateCmpsq(addressSize, Register.None, rep),
+        };
+
+        return new FuzzItem([.. prepare, instruction]);
+    }
+
+    private static bool IsUsable(Code code, FuzzMode mode)
+    {
+        var op = code.ToOpCode();
+        return op.IsInstruction && op.Encoding == EncodingKind.Legacy && (mode == FuzzMode.Long64 ? op.Mode64 : op.Mode32);
+    }
+
+    private static bool HasPlainOperands(Code code)
+    {
+        var op = code.ToOpCode();
+        return Enumerable.Range(0, op.OpCount).All(i => OperandBuilder.Supports(op.GetOpKind(i)));
+    }
+
+    private static bool IsRelativeBranch(Code code)
+    {
+        var op = code.ToOpCode();
+        // Not the 16-bit operand-size forms: they truncate EIP to 16 bits (SDM Vol. 2, Jcc), out of the sequence.
+        return op.OpCount == 1 && op.GetOpKind(0) is OpCodeOperandKind.br32_1 or OpCodeOperandKind.br64_1
+            or OpCodeOperandKind.br32_4 or OpCodeOperandKind.br64_4;
+    }
+
+    internal static Register FixedRegister(OpCodeOperandKind kind) => kind switch
+    {
+        OpCodeOperandKind.al => Register.AL,
+        OpCodeOperandKind.cl => Register.CL,
+        OpCodeOperandKind.ax => Register.AX,
+        OpCodeOperandKind.eax => Register.EAX,
+        OpCodeOperandKind.rax => Register.RAX,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a fixed register"),
+    };
+}

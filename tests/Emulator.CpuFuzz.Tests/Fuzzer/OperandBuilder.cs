@@ -1,0 +1,182 @@
+using Iced.Intel;
+
+namespace Emulator.CpuFuzz.Tests.Fuzzer;
+
+/// <summary>
+/// Random operands for one encoding. Registers are any general register but the stack pointer
+/// (AH..BH only where the encoder allows them); a memory operand is <c>[base + disp8]</c> with
+/// the base (never the stack pointer) loaded with a scratch-page address by a MOV that
+/// <see cref="Preparation"/> holds. BT/BTS/BTR/BTC with a register bit offset address memory
+/// up to 2^63 bits away, so those take a register destination.
+/// </summary>
+internal sealed class OperandBuilder(FuzzMode mode, Random random)
+{
+    private static readonly Register[] Bytes64 =
+        [Register.AL, Register.CL, Register.DL, Register.BL, Register.BPL, Register.SIL, Register.DIL,
+         Register.R8L, Register.R9L, Register.R10L, Register.R11L, Register.R12L, Register.R13L, Register.R14L, Register.R15L,
+         Register.AH, Register.CH, Register.DH, Register.BH];
+
+    private static readonly Register[] Bytes32 =
+        [Register.AL, Register.CL, Register.DL, Register.BL, Register.AH, Register.CH, Register.DH, Register.BH];
+
+    /// <summary>The instructions that load memory operands' bases.</summary>
+    public List<Instruction> Preparation { get; } = [];
+
+    public static bool Supports(OpCodeOperandKind kind) => kind is
+        OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r16_or_mem or OpCodeOperandKind.r32_or_mem or OpCodeOperandKind.r64_or_mem
+        or OpCodeOperandKind.mem
+        or OpCodeOperandKind.r8_reg or OpCodeOperandKind.r8_opcode or OpCodeOperandKind.r16_reg or OpCodeOperandKind.r16_opcode
+        or OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_opcode or OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_opcode
+        or OpCodeOperandKind.al or OpCodeOperandKind.cl or OpCodeOperandKind.ax or OpCodeOperandKind.eax or OpCodeOperandKind.rax
+        or OpCodeOperandKind.imm8 or OpCodeOperandKind.imm8_const_1 or OpCodeOperandKind.imm8sex16 or OpCodeOperandKind.imm8sex32
+        or OpCodeOperandKind.imm8sex64 or OpCodeOperandKind.imm16 or OpCodeOperandKind.imm32 or OpCodeOperandKind.imm32sex64
+        or OpCodeOperandKind.imm64;
+
+    /// <summary>An instruction of <paramref name="code"/> the encoder accepts (operands drawn again until it does).</summary>
+    public Instruction Build(Code code)
+    {
+        var op = code.ToOpCode();
+        bool registerOnly = op.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc
+            && op.OpCount == 2 && op.GetOpKind(1) != OpCodeOperandKind.imm8;
+        for (int attempt = 0; ; attempt++)
+        {
+            Preparation.Clear();
+            var instruction = new Instruction { Code = code };
+            for (int i = 0; i < op.OpCount; i++)
+            {
+                SetOperand(ref instruction, i, op.GetOpKind(i), registerOnly);
+            }
+
+            var encoder = Encoder.Create((int)mode, new NullWriter());
+            if (encoder.TryEncode(instruction, 0x1000, out _, out _) || attempt > 20)
+            {
+                return instruction;
+            }
+        }
+    }
+
+    private void SetOperand(ref Instruction instruction, int i, OpCodeOperandKind kind, bool registerOnly)
+    {
+        switch (kind)
+        {
+            case OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r16_or_mem or OpCodeOperandKind.r32_or_mem or OpCodeOperandKind.r64_or_mem:
+                if (registerOnly || random.Next(10) < 7)
+                {
+                    SetRegister(ref instruction, i, kind);
+                }
+                else
+                {
+                    SetMemory(ref instruction, i);
+                }
+
+                break;
+            case OpCodeOperandKind.mem:
+                SetMemory(ref instruction, i);
+                break;
+            case OpCodeOperandKind.al or OpCodeOperandKind.cl or OpCodeOperandKind.ax or OpCodeOperandKind.eax or OpCodeOperandKind.rax:
+                instruction.SetOpKind(i, OpKind.Register);
+                instruction.SetOpRegister(i, InstructionForms.FixedRegister(kind));
+                break;
+            case OpCodeOperandKind.imm8_const_1:
+                instruction.SetOpKind(i, OpKind.Immediate8);
+                instruction.Immediate8 = 1;
+                break;
+            case OpCodeOperandKind.imm8 or OpCodeOperandKind.imm8sex16 or OpCodeOperandKind.imm8sex32 or OpCodeOperandKind.imm8sex64
+                or OpCodeOperandKind.imm16 or OpCodeOperandKind.imm32 or OpCodeOperandKind.imm32sex64 or OpCodeOperandKind.imm64:
+                SetImmediate(ref instruction, i, kind);
+                break;
+            default:
+                SetRegister(ref instruction, i, kind);
+                break;
+        }
+    }
+
+    private void SetRegister(ref Instruction instruction, int i, OpCodeOperandKind kind)
+    {
+        instruction.SetOpKind(i, OpKind.Register);
+        instruction.SetOpRegister(i, RandomRegister(kind switch
+        {
+            OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r8_reg or OpCodeOperandKind.r8_opcode => 1,
+            OpCodeOperandKind.r16_or_mem or OpCodeOperandKind.r16_reg or OpCodeOperandKind.r16_opcode => 2,
+            OpCodeOperandKind.r32_or_mem or OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_opcode => 4,
+            _ => 8,
+        }));
+    }
+
+    private Register RandomRegister(int size)
+    {
+        if (size == 1)
+        {
+            var bytes = mode == FuzzMode.Long64 ? Bytes64 : Bytes32;
+            return bytes[random.Next(bytes.Length)];
+        }
+
+        int count = mode == FuzzMode.Long64 ? 16 : 8;
+        int index = random.Next(count - 1);
+        index += index >= 4 ? 1 : 0; // skip the stack pointer
+        var baseRegister = size switch { 2 => Register.AX, 4 => Register.EAX, _ => Register.RAX };
+        return baseRegister + index;
+    }
+
+    private void SetMemory(ref Instruction instruction, int i)
+    {
+        var baseRegister = RandomRegister(mode == FuzzMode.Long64 ? 8 : 4);
+        uint address = (uint)FuzzLayout.ScratchPage + (uint)random.Next(0x100, 0xE00);
+        Preparation.Add(Instruction.Create(Code.Mov_r32_imm32, baseRegister.GetFullRegister32(), address));
+        instruction.SetOpKind(i, OpKind.Memory);
+        instruction.MemoryBase = baseRegister;
+        instruction.MemoryIndex = Register.None;
+        instruction.MemoryIndexScale = 1;
+        instruction.MemoryDisplSize = 1;
+        instruction.MemoryDisplacement64 = (ulong)(long)random.Next(-128, 128);
+        if (mode == FuzzMode.Protected32)
+        {
+            instruction.MemoryDisplacement64 &= uint.MaxValue;
+        }
+    }
+
+    private void SetImmediate(ref Instruction instruction, int i, OpCodeOperandKind kind)
+    {
+        ulong value = CaseGenerator.RandomValue(random);
+        var opKind = kind switch
+        {
+            OpCodeOperandKind.imm8 => OpKind.Immediate8,
+            OpCodeOperandKind.imm8sex16 => OpKind.Immediate8to16,
+            OpCodeOperandKind.imm8sex32 => OpKind.Immediate8to32,
+            OpCodeOperandKind.imm8sex64 => OpKind.Immediate8to64,
+            OpCodeOperandKind.imm16 => OpKind.Immediate16,
+            OpCodeOperandKind.imm32 => OpKind.Immediate32,
+            OpCodeOperandKind.imm32sex64 => OpKind.Immediate32to64,
+            _ => OpKind.Immediate64,
+        };
+        instruction.SetOpKind(i, opKind);
+        switch (opKind)
+        {
+            case OpKind.Immediate8:
+                instruction.Immediate8 = (byte)value;
+                break;
+            case OpKind.Immediate8to16 or OpKind.Immediate8to32 or OpKind.Immediate8to64:
+                instruction.SetImmediate(i, (long)(sbyte)value);
+                break;
+            case OpKind.Immediate16:
+                instruction.Immediate16 = (ushort)value;
+                break;
+            case OpKind.Immediate32:
+                instruction.Immediate32 = (uint)value;
+                break;
+            case OpKind.Immediate32to64:
+                instruction.SetImmediate(i, (long)(int)value);
+                break;
+            default:
+                instruction.Immediate64 = value;
+                break;
+        }
+    }
+
+    private sealed class NullWriter : CodeWriter
+    {
+        public override void WriteByte(byte value)
+        {
+        }
+    }
+}

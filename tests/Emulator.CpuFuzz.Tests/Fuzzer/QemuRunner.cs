@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+
+namespace Emulator.CpuFuzz.Tests.Fuzzer;
+
+/// <summary>
+/// Runs a case's image under QEMU 7.2 (TCG, qemu64) paused at reset, with its gdb stub on a free
+/// local port: a breakpoint at the sequence's start, continue, then single steps, reading the
+/// registers after each and the scratch and stack pages after each instruction that writes
+/// memory. QEMU single-steps a REP string instruction one iteration per step with RIP on the
+/// instruction (../shared/tools/qemu-trace/README.md); those steps are folded into one state.
+/// Stepping masks interrupts (QEMU's default qqemu.sstep=0x7; the cases run with IF=0 anyway).
+/// QEMU is killed on every exit path; a stub that stops answering times out with the reason.
+/// </summary>
+internal sealed partial class QemuRunner
+{
+    public const string Binary = "qemu-system-x86_64";
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>Null when QEMU can be run, else why not (the fuzzer's tests fail with this).</summary>
+    public static string? Unavailable()
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo(Binary, "--version") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            string version = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return version.Contains("version 7.2", StringComparison.Ordinal)
+                ? null
+                : $"{Binary} is not QEMU 7.2 (the reference): {version.Trim()}";
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return $"{Binary} not found ({e.Message}); install it with: apt-get install qemu-system-x86";
+        }
+    }
+
+    /// <summary>
+    /// The state at the sequence's start, then after each instruction, up to the final HLT or the
+    /// first exception handler; <paramref name="maxSteps"/> bounds the single steps.
+    /// </summary>
+    public static List<CpuState> Run(FuzzCase fuzzCase, EncodedSequence sequence, byte[] rom, int maxSteps)
+    {
+        string romPath = Path.Combine(Path.GetTempPath(), $"emu-cpufuzz-{Environment.ProcessId}-{Guid.NewGuid():N}.rom");
+        File.WriteAllBytes(romPath, rom);
+        int port = FreePort();
+        var start = new ProcessStartInfo(Binary)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+        };
+        foreach (string arg in new[]
+        {
+            "-machine", "pc,accel=tcg", "-cpu", "qemu64", "-m", "128", "-nodefaults", "-no-reboot",
+            "-display", "none", "-monitor", "none", "-serial", "none", "-S",
+            "-gdb", $"tcp:127.0.0.1:{port}", "-bios", romPath,
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {Binary}");
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            using var gdb = GdbRemote.Connect(port, Timeout, () => process.HasExited ? $"exit code {process.ExitCode}: {stderr.Result.Trim()}" : null);
+            var layout = RegisterLayout.Read(gdb);
+            string at = $"{FuzzLayout.SequenceStart:x}";
+            Expect(gdb.Command($"Z0,{at},1"), "OK", "setting the breakpoint at the sequence");
+            ExpectStop(gdb.Command("c"), "running to the sequence");
+            Expect(gdb.Command($"z0,{at},1"), "OK", "removing the breakpoint");
+            var states = new List<CpuState> { ReadState(gdb, layout, withMemory: true) };
+            for (int steps = 0; steps < maxSteps;)
+            {
+                var last = states[^1];
+                if (last.Rip == sequence.HltAddress || last.Vector >= 0)
+                {
+                    return states;
+                }
+
+                CpuState next;
+                do
+                {
+                    ExpectStop(gdb.Command("s"), $"single step {steps}");
+                    steps++;
+                    next = ReadState(gdb, layout, withMemory: false);
+                }
+                while (next.Rip == last.Rip && steps < maxSteps);
+
+                bool memory = sequence.MemoryWriters.Contains(last.Rip) || next.Vector >= 0 || next.Rip == sequence.HltAddress;
+                states.Add(memory ? next with { Memory = ReadPages(gdb) } : next);
+            }
+
+            throw new InvalidOperationException($"QEMU did not reach the final HLT or a handler within {maxSteps} steps (last RIP {states[^1].Rip:x})");
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            process.WaitForExit();
+            File.Delete(romPath);
+        }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private static void Expect(string reply, string expected, string what)
+    {
+        if (reply != expected)
+        {
+            throw new IOException($"QEMU's gdb stub answered '{reply}' {what}");
+        }
+    }
+
+    /// <summary>A stop reply: S05 or T05... (SIGTRAP after a step or at a breakpoint).</summary>
+    private static void ExpectStop(string reply, string what)
+    {
+        if (!reply.StartsWith("T05", StringComparison.Ordinal) && !reply.StartsWith("S05", StringComparison.Ordinal))
+        {
+            throw new IOException($"QEMU's gdb stub answered '{reply}' {what} (expected a SIGTRAP stop)");
+        }
+    }
+
+    private static byte[] ReadPages(GdbRemote gdb) =>
+        [.. gdb.ReadMemory(FuzzLayout.ScratchPage, FuzzLayout.PageSize), .. gdb.ReadMemory(FuzzLayout.StackPage, FuzzLayout.PageSize)];
+
+    private static CpuState ReadState(GdbRemote gdb, RegisterLayout layout, bool withMemory)
+    {
+        byte[] g = Convert.FromHexString(gdb.Command("g"));
+        // gdb's order (RAX, RBX, RCX, RDX, RSI, RDI, RBP, RSP) to the encoding order.
+        string[] names = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
+        var gprs = names.Select(n => layout.Get(g, n)).ToArray();
+        ulong rip = layout.Get(g, "rip");
+        var selectors = CpuState.SelectorNames.Select(n => (ushort)layout.Get(g, n)).ToArray();
+        ulong handlerOffset = rip - FuzzLayout.HandlerBase;
+        int vector = handlerOffset < FuzzLayout.Vectors ? (int)handlerOffset : -1;
+        return new CpuState(gprs, rip, layout.Get(g, "eflags"), selectors, vector, withMemory ? ReadPages(gdb) : null);
+    }
+
+    /// <summary>
+    /// The order and size of the registers in a <c>g</c> reply, from the stub's target
+    /// description (QEMU 7.2: target.xml including i386-64bit.xml; GPRs and RIP are 8 bytes
+    /// in every mode, EFLAGS and the selectors 4).
+    /// </summary>
+    private sealed partial class RegisterLayout
+    {
+        private readonly Dictionary<string, (int Offset, int Size)> _registers = [];
+
+        public static RegisterLayout Read(GdbRemote gdb)
+        {
+            string xml = gdb.ReadXfer("features", "target.xml");
+            foreach (Match include in IncludeRegex().Matches(xml))
+            {
+                xml += gdb.ReadXfer("features", include.Groups[1].Value);
+            }
+
+            var layout = new RegisterLayout();
+            int offset = 0;
+            foreach (Match reg in RegRegex().Matches(xml))
+            {
+                int size = int.Parse(reg.Groups[2].Value) / 8;
+                layout._registers[reg.Groups[1].Value] = (offset, size);
+                offset += size;
+            }
+
+            return layout;
+        }
+
+        public ulong Get(byte[] g, string name)
+        {
+            var (offset, size) = _registers.TryGetValue(name, out var r) ? r : throw new IOException($"QEMU's target description has no register '{name}'");
+            ulong value = 0;
+            for (int i = Math.Min(size, 8) - 1; i >= 0; i--)
+            {
+                value = value << 8 | g[offset + i];
+            }
+
+            return value;
+        }
+
+        [GeneratedRegex("href=\"([^\"]+)\"")]
+        private static partial Regex IncludeRegex();
+
+        [GeneratedRegex("<reg\\s+name=\"([^\"]+)\"\\s+bitsize=\"(\\d+)\"")]
+        private static partial Regex RegRegex();
+    }
+}

@@ -1,0 +1,184 @@
+using System.Buffers.Binary;
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Emulator.CpuFuzz.Tests.Fuzzer;
+
+/// <summary>
+/// The 64 KiB BIOS image of a case (<see cref="FuzzLayout"/>): from the reset vector it loads a
+/// GDT, enters 32-bit protected mode, installs an IDT whose 32 vectors each enter a HLT of their
+/// own, copies the scratch and stack pages' initial bytes into RAM, for long mode builds
+/// identity page tables and enables paging with EFER.LME, then runs the prologue (RSP, RFLAGS and
+/// the other registers) and jumps to the sequence. QEMU and emu both run all of it; the
+/// comparison starts at <see cref="FuzzLayout.SequenceStart"/>.
+/// </summary>
+internal static class RomImage
+{
+    public static byte[] Build(FuzzCase fuzzCase, EncodedSequence sequence)
+    {
+        var rom = new byte[FuzzLayout.RomSize];
+        Put(rom, FuzzLayout.ResetVector, [0xE9, 0x0D, 0x00]); // jmp near 0 (IP wraps to F000:0000)
+        Put(rom, FuzzLayout.RealModeEntry, RealModeEntry());
+        Put(rom, FuzzLayout.ProtectedSetup, ProtectedSetup(fuzzCase.Mode));
+        rom.AsSpan(FuzzLayout.Handlers, FuzzLayout.Vectors).Fill(0xF4);
+        WriteDescriptorTables(rom, fuzzCase.Mode);
+        Put(rom, FuzzLayout.Prologue, Prologue(fuzzCase));
+        Put(rom, FuzzLayout.Sequence, sequence.Bytes);
+        Put(rom, FuzzLayout.ScratchImage, fuzzCase.InitialMemory());
+        return rom;
+    }
+
+    private static void Put(byte[] rom, int offset, byte[] bytes) => bytes.CopyTo(rom, offset);
+
+    /// <summary>
+    /// Real mode at F000:0000 (CS base 0xFFFF0000): CLI; o32 LGDT cs:[GdtDescriptor]; CR0.PE;
+    /// far JMP to the 32-bit setup. Hand-encoded: the 16-bit far jump with a 32-bit offset.
+    /// </summary>
+    private static byte[] RealModeEntry()
+    {
+        var bytes = new List<byte> { 0xFA, 0x66, 0x2E, 0x0F, 0x01, 0x16 };
+        bytes.AddRange(BitConverter.GetBytes((ushort)FuzzLayout.GdtDescriptor));
+        bytes.AddRange([0x0F, 0x20, 0xC0, 0x66, 0x83, 0xC8, 0x01, 0x0F, 0x22, 0xC0, 0x66, 0xEA]);
+        bytes.AddRange(BitConverter.GetBytes((uint)(FuzzLayout.RomBase + FuzzLayout.ProtectedSetup)));
+        bytes.AddRange(BitConverter.GetBytes(FuzzLayout.Code32));
+        return [.. bytes];
+    }
+
+    private static byte[] ProtectedSetup(FuzzMode mode)
+    {
+        var a = new Assembler(32);
+        a.mov(ax, FuzzLayout.Data32);
+        a.mov(ds, ax);
+        a.mov(es, ax);
+        a.mov(ss, ax);
+        a.mov(fs, ax);
+        a.mov(gs, ax);
+        a.lidt(__[(uint)(FuzzLayout.RomBase + FuzzLayout.IdtDescriptor)]);
+        a.cld();
+        a.mov(esi, (uint)(FuzzLayout.RomBase + FuzzLayout.ScratchImage));
+        a.mov(edi, (uint)FuzzLayout.ScratchPage);
+        a.mov(ecx, FuzzLayout.PageSize / 4);
+        a.rep.movsd();
+        a.mov(esi, (uint)(FuzzLayout.RomBase + FuzzLayout.StackImage));
+        a.mov(edi, (uint)FuzzLayout.StackPage);
+        a.mov(ecx, FuzzLayout.PageSize / 4);
+        a.rep.movsd();
+        if (mode == FuzzMode.Long64)
+        {
+            EnableLongMode(a);
+        }
+
+        // jmp far CS:prologue (EA offset32 selector16).
+        a.db(0xEA);
+        a.dd((uint)(FuzzLayout.RomBase + FuzzLayout.Prologue));
+        a.dw(mode == FuzzMode.Long64 ? FuzzLayout.Code64 : FuzzLayout.Code32);
+        return AssembleAt(a, FuzzLayout.RomBase + FuzzLayout.ProtectedSetup);
+    }
+
+    /// <summary>
+    /// Identity-maps the first 4 GiB with 2 MiB pages (PML4 → PDPT → four directories), then
+    /// CR4.PAE, CR3, EFER.LME and CR0.PG (Intel SDM Vol. 3, 10.8.5 "Initializing IA-32e Mode").
+    /// </summary>
+    private static void EnableLongMode(Assembler a)
+    {
+        uint pml4 = (uint)FuzzLayout.PageTables, pdpt = pml4 + 0x1000, pd = pml4 + 0x2000;
+        a.mov(edi, pml4);
+        a.xor(eax, eax);
+        a.mov(ecx, 0x6000 / 4);
+        a.rep.stosd();
+        a.mov(__dword_ptr[pml4], pdpt | 3);
+        for (uint i = 0; i < 4; i++)
+        {
+            a.mov(__dword_ptr[pdpt + i * 8], (pd + i * 0x1000) | 3);
+        }
+
+        a.mov(edi, pd);
+        a.mov(eax, 0x83); // present, writable, 2 MiB page
+        a.mov(ecx, 2048);
+        var next = a.CreateLabel();
+        a.Label(ref next);
+        a.mov(__dword_ptr[edi], eax);
+        a.add(eax, 0x200000);
+        a.add(edi, 8);
+        a.dec(ecx);
+        a.jnz(next);
+        a.mov(eax, cr4);
+        a.or(eax, 0x20);
+        a.mov(cr4, eax);
+        a.mov(eax, pml4);
+        a.mov(cr3, eax);
+        a.mov(ecx, 0xC0000080);
+        a.rdmsr();
+        a.or(eax, 0x100);
+        a.wrmsr();
+        a.mov(eax, cr0);
+        a.or(eax, unchecked((int)0x80000000));
+        a.mov(cr0, eax);
+    }
+
+    /// <summary>RSP, RFLAGS (PUSH imm32; POPF), the other registers, then JMP to the sequence.</summary>
+    private static byte[] Prologue(FuzzCase c)
+    {
+        bool is64 = c.Mode == FuzzMode.Long64;
+        var a = new Assembler((int)c.Mode);
+        if (is64)
+        {
+            a.mov(rsp, (long)FuzzLayout.StackStart);
+            a.push((int)c.Flags);
+            a.popfq();
+            for (int i = 0; i < 16; i++)
+            {
+                if (i != 4)
+                {
+                    a.mov(new AssemblerRegister64(Register.RAX + i), c.Gprs[i]);
+                }
+            }
+        }
+        else
+        {
+            a.mov(esp, (uint)FuzzLayout.StackStart);
+            a.push((int)c.Flags);
+            a.popfd();
+            for (int i = 0; i < 8; i++)
+            {
+                if (i != 4)
+                {
+                    a.mov(new AssemblerRegister32(Register.EAX + i), (uint)c.Gprs[i]);
+                }
+            }
+        }
+
+        a.jmp(FuzzLayout.SequenceStart);
+        return AssembleAt(a, FuzzLayout.RomBase + FuzzLayout.Prologue);
+    }
+
+    private static byte[] AssembleAt(Assembler a, ulong address)
+    {
+        var stream = new MemoryStream();
+        a.Assemble(new StreamCodeWriter(stream), address);
+        return stream.ToArray();
+    }
+
+    /// <summary>GDT (null, 32-bit code and data, 64-bit code), its descriptor, the IDT and its descriptor.</summary>
+    private static void WriteDescriptorTables(byte[] rom, FuzzMode mode)
+    {
+        var span = rom.AsSpan();
+        BinaryPrimitives.WriteUInt64LittleEndian(span[(FuzzLayout.Gdt + FuzzLayout.Code32)..], 0x00CF9B000000FFFF);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[(FuzzLayout.Gdt + FuzzLayout.Data32)..], 0x00CF93000000FFFF);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[(FuzzLayout.Gdt + FuzzLayout.Code64)..], 0x00AF9B000000FFFF);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[FuzzLayout.GdtDescriptor..], 0x1F);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[(FuzzLayout.GdtDescriptor + 2)..], (uint)(FuzzLayout.RomBase + FuzzLayout.Gdt));
+        int gateSize = mode == FuzzMode.Long64 ? 16 : 8;
+        ushort selector = mode == FuzzMode.Long64 ? FuzzLayout.Code64 : FuzzLayout.Code32;
+        for (int v = 0; v < FuzzLayout.Vectors; v++)
+        {
+            // Interrupt gate, DPL 0, present (Intel SDM Vol. 3, Figures 6-2 and 6-8).
+            ulong handler = FuzzLayout.HandlerBase + (ulong)v;
+            ulong low = (handler & 0xFFFF) | ((ulong)selector << 16) | (0x8EUL << 40) | (((handler >> 16) & 0xFFFF) << 48);
+            BinaryPrimitives.WriteUInt64LittleEndian(span[(FuzzLayout.Idt + v * gateSize)..], low);
+        }
+
+        BinaryPrimitives.WriteUInt16LittleEndian(span[FuzzLayout.IdtDescriptor..], (ushort)(FuzzLayout.Vectors * gateSize - 1));
+        BinaryPrimitives.WriteUInt32LittleEndian(span[(FuzzLayout.IdtDescriptor + 2)..], (uint)(FuzzLayout.RomBase + FuzzLayout.Idt));
+    }
+}
