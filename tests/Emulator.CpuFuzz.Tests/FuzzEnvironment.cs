@@ -10,7 +10,7 @@ namespace Emulator.CpuFuzz.Tests;
 /// </summary>
 internal static class FuzzEnvironment
 {
-    public const long ShortCampaignInstructions = 1500;
+    public const long ShortCampaignInstructions = 3000;
     public const int ShortCampaignSeed = 1;
     public const int ItemsPerCase = 48;
 

@@ -100,7 +100,28 @@ public sealed class InstructionForms
         var codes = _families[family];
         var operands = new OperandBuilder(_mode, random);
         var instruction = operands.Build(codes[random.Next(codes.Length)]);
+        if (instruction.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc)
+        {
+            return new FuzzItem([.. operands.Preparation, instruction, RedefineFlagsFromCarry(random)]);
+        }
+
         return new FuzzItem([.. operands.Preparation, instruction]);
+    }
+
+    /// <summary>
+    /// ADC r32, 0: every status flag from the result and CF. After BT/BTS/BTR/BTC, QEMU 7.2's
+    /// undefined flags depend on translation-block boundaries (OF/SF/ZF/PF from the previous
+    /// lazy result when it is in the same block, unchanged when materialised at a block start;
+    /// target/i386/tcg/translate.c, the BT group's bt_op derives its CC_OP_SAR* from the current
+    /// cc_op, which is CC_OP_EFLAGS at a block start). emu does the
+    /// same with its own blocks (Handlers/Bits.cs, SetBitTestFlags). The single-stepped QEMU
+    /// shows only the one-instruction-block behaviour, which the stepped run compares right after
+    /// the BT; this ADC keeps the whole-block runs from observing the block-dependent flags.
+    /// </summary>
+    private Instruction RedefineFlagsFromCarry(Random random)
+    {
+        int index = random.Next(7);
+        return Instruction.Create(Code.Adc_rm32_imm8, Register.EAX + index + (index >= 4 ? 1 : 0), 0);
     }
 
     private FuzzItem StringItem(Mnemonic mnemonic, Random random)
