@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Emulator.Tests.Shared;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -65,7 +66,7 @@ internal static class RomImage
         a.rep.movsd();
         if (mode == FuzzMode.Long64)
         {
-            EnableLongMode(a);
+            LongModeEntry.IdentityMapAndEnablePaging(a, (uint)FuzzLayout.PageTables);
         }
 
         // jmp far CS:prologue (EA offset32 selector16).
@@ -73,47 +74,6 @@ internal static class RomImage
         a.dd((uint)(FuzzLayout.RomBase + FuzzLayout.Prologue));
         a.dw(mode == FuzzMode.Long64 ? FuzzLayout.Code64 : FuzzLayout.Code32);
         return AssembleAt(a, FuzzLayout.RomBase + FuzzLayout.ProtectedSetup);
-    }
-
-    /// <summary>
-    /// Identity-maps the first 4 GiB with 2 MiB pages (PML4 → PDPT → four directories), then
-    /// CR4.PAE, CR3, EFER.LME and CR0.PG (Intel SDM Vol. 3, 10.8.5 "Initializing IA-32e Mode").
-    /// </summary>
-    private static void EnableLongMode(Assembler a)
-    {
-        uint pml4 = (uint)FuzzLayout.PageTables, pdpt = pml4 + 0x1000, pd = pml4 + 0x2000;
-        a.mov(edi, pml4);
-        a.xor(eax, eax);
-        a.mov(ecx, 0x6000 / 4);
-        a.rep.stosd();
-        a.mov(__dword_ptr[pml4], pdpt | 3);
-        for (uint i = 0; i < 4; i++)
-        {
-            a.mov(__dword_ptr[pdpt + i * 8], (pd + i * 0x1000) | 3);
-        }
-
-        a.mov(edi, pd);
-        a.mov(eax, 0x83); // present, writable, 2 MiB page
-        a.mov(ecx, 2048);
-        var next = a.CreateLabel();
-        a.Label(ref next);
-        a.mov(__dword_ptr[edi], eax);
-        a.add(eax, 0x200000);
-        a.add(edi, 8);
-        a.dec(ecx);
-        a.jnz(next);
-        a.mov(eax, cr4);
-        a.or(eax, 0x20);
-        a.mov(cr4, eax);
-        a.mov(eax, pml4);
-        a.mov(cr3, eax);
-        a.mov(ecx, 0xC0000080);
-        a.rdmsr();
-        a.or(eax, 0x100);
-        a.wrmsr();
-        a.mov(eax, cr0);
-        a.or(eax, unchecked((int)0x80000000));
-        a.mov(cr0, eax);
     }
 
     /// <summary>RSP, RFLAGS (PUSH imm32; POPF), the other registers, then JMP to the sequence.</summary>

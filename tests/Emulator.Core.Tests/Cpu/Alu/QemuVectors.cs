@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using StringBuilder = System.Text.StringBuilder;
 using Emulator.Core.Cpu;
 using Emulator.Core.Tests.Support;
+using Emulator.Tests.Shared;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -300,44 +301,13 @@ public sealed class QemuVectors
 
         byte[] pm = TestMachine.Assemble(32, rom + 0x200, a =>
         {
-            var fill = a.CreateLabel();
             a.mov(ax, 0x10);
             a.mov(ds, ax);
             a.mov(es, ax);
             a.mov(ss, ax);
             a.mov(esp, 0x90000);
             a.cld();
-            a.mov(edi, 0x10000);
-            a.xor(eax, eax);
-            a.mov(ecx, 0x6000 / 4);
-            a.rep.stosd();
-            a.mov(__dword_ptr[0x10000], 0x11003);
-            for (uint i = 0; i < 4; i++)
-            {
-                a.mov(__dword_ptr[0x11000 + i * 8], 0x12003 + i * 0x1000);
-            }
-
-            a.mov(edi, 0x12000);
-            a.mov(eax, 0x83);
-            a.mov(ecx, 2048);
-            a.Label(ref fill);
-            a.mov(__dword_ptr[edi], eax);
-            a.add(eax, 0x200000);
-            a.add(edi, 8);
-            a.dec(ecx);
-            a.jnz(fill);
-            a.mov(eax, 0x10000);
-            a.mov(cr3, eax);
-            a.mov(eax, cr4);
-            a.or(eax, 0x20);
-            a.mov(cr4, eax);
-            a.mov(ecx, 0xC0000080);
-            a.rdmsr();
-            a.or(eax, 0x100);
-            a.wrmsr();
-            a.mov(eax, cr0);
-            a.or(eax, 0x80000000);
-            a.mov(cr0, eax);
+            LongModeEntry.IdentityMapAndEnablePaging(a, 0x10000);
         });
         pm.CopyTo(image, 0x200);
 
