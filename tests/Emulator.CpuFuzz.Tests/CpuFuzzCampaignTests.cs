@@ -15,6 +15,7 @@ public sealed class CpuFuzzCampaignTests(ITestOutputHelper output)
     [Theory]
     [InlineData(FuzzMode.Long64)]
     [InlineData(FuzzMode.Protected32)]
+    [InlineData(FuzzMode.Compatibility32)]
     public void EmuAgreesWithQemuOnEveryInstruction(FuzzMode mode)
     {
         FuzzEnvironment.RequireQemu();

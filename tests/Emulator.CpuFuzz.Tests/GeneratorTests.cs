@@ -9,6 +9,7 @@ public sealed class GeneratorTests
     [Theory]
     [InlineData(FuzzMode.Long64)]
     [InlineData(FuzzMode.Protected32)]
+    [InlineData(FuzzMode.Compatibility32)]
     public void ASeedIsAlwaysTheSameCase(FuzzMode mode)
     {
         var first = CaseGenerator.Generate(mode, 1234, 64);

@@ -63,6 +63,23 @@ public sealed partial class Cpu
     /// <summary>Blocks this CPU compiled on its own thread (<see cref="CompileSynchronously"/>); the compiler thread's work is not counted here.</summary>
     public long BlocksCompiled { get; private set; }
 
+    /// <summary>
+    /// Compiles the block at CS:RIP now, on this thread, whatever its execution count: a block
+    /// that faults on its first run never counts an execution, so it never reaches
+    /// <see cref="CompileThreshold"/> (the CPU fuzzer compiles every block of a sequence with it,
+    /// tests/Emulator.CpuFuzz.Tests). True when the block is compiled.
+    /// </summary>
+    internal bool CompileBlockAtRip()
+    {
+        var block = GetBlock();
+        if (block.Compiled == null && _compiler.CompileNow(block))
+        {
+            BlocksCompiled++;
+        }
+
+        return block.Compiled != null;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void CompileHot(Block block)
     {

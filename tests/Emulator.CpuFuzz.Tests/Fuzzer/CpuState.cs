@@ -22,8 +22,8 @@ public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Sel
     /// </summary>
     public List<string> Differences(CpuState other, FuzzMode mode)
     {
-        ulong mask = mode == FuzzMode.Long64 ? ulong.MaxValue : uint.MaxValue;
-        int gprs = mode == FuzzMode.Long64 ? 16 : 8;
+        ulong mask = mode.Bitness() == 64 ? ulong.MaxValue : uint.MaxValue;
+        int gprs = mode.Bitness() == 64 ? 16 : 8;
         var differences = new List<string>();
         for (int i = 0; i < gprs; i++)
         {
@@ -97,7 +97,7 @@ public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Sel
 
     public string Format(FuzzMode mode)
     {
-        int gprs = mode == FuzzMode.Long64 ? 16 : 8;
+        int gprs = mode.Bitness() == 64 ? 16 : 8;
         var text = new StringBuilder();
         for (int i = 0; i < gprs; i++)
         {

@@ -71,7 +71,12 @@ public static class DifferentialFuzzer
 
         using (var emu = new EmuRunner(rom, sequence))
         {
-            var (interpreted, compiled, _) = emu.RunCompiled(1_000_000);
+            var (interpreted, compiled, allBlocksCompiled) = emu.RunCompiled(10_000);
+            if (!allBlocksCompiled)
+            {
+                throw new InvalidOperationException($"the block compiler refused a block of the sequence ({emu.CompilerRefusal})");
+            }
+
             foreach (var (engine, state) in new[] { ("interpreter, whole blocks", interpreted), ("block compiler", compiled) })
             {
                 var fields = qemu[^1].Differences(state, fuzzCase.Mode);

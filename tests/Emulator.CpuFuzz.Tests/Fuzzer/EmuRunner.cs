@@ -10,10 +10,8 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 /// <list type="bullet">
 /// <item><see cref="RunStepped"/>: one instruction per <c>Run</c> call with a tracer attached
 /// (one-instruction blocks, interpreted), the state after each, as QEMU's single steps give it;</item>
-/// <item><see cref="RunCompiled"/>: the sequence from the same start state three times on one CPU
-/// with <c>CompileThreshold</c> 1 and synchronous compilation: the first run decodes the blocks
-/// and compiles each after its first execution, the second runs them compiled; both final
-/// states are returned (interpreted whole blocks, compiled blocks).</item>
+/// <item><see cref="RunCompiled"/>: the sequence in whole blocks, interpreted, then from the same
+/// start state with every block compiled before it runs; both final states.</item>
 /// </list>
 /// An exception enters its handler, a HLT, which the same <c>Run</c> call executes: a halted CPU
 /// one byte past a handler is reported at the handler, where QEMU's step stops (and one past the
@@ -48,19 +46,28 @@ internal sealed unsafe class EmuRunner : IDisposable
         return states;
     }
 
-    /// <summary>The final states of the sequence run in whole blocks: interpreted, then compiled.</summary>
-    public (CpuState Interpreted, CpuState Compiled, long BlocksCompiled) RunCompiled(long maxInstructions)
+    /// <summary>
+    /// The final states of the sequence run in whole blocks: interpreted, then from the same
+    /// start compiled, block by block, each compiled just before it runs (so a block that
+    /// faults is compiled too); and whether the compiler took every block.
+    /// </summary>
+    public (CpuState Interpreted, CpuState Compiled, bool AllBlocksCompiled) RunCompiled(int maxBlocks)
     {
         RunToSequence();
         var start = SaveStart();
-        _cpu.BlockCompilation = true;
-        _cpu.CompileThreshold = 1;
-        _cpu.CompileSynchronously = true;
-        _cpu.Run(_cpu.InstructionCount + maxInstructions);
+        _cpu.Run(_cpu.InstructionCount + (long)maxBlocks * Block.MaxOps);
         var interpreted = ReadState();
         RestoreStart(start);
-        _cpu.Run(_cpu.InstructionCount + maxInstructions);
-        return (interpreted, ReadState(), _cpu.BlocksCompiled);
+        _cpu.BlockCompilation = true;
+        _cpu.CompileThreshold = int.MaxValue;
+        bool allCompiled = true;
+        for (int blocks = 0; blocks < maxBlocks && !_cpu.Halted; blocks++)
+        {
+            allCompiled &= _cpu.CompileBlockAtRip();
+            _cpu.Run(_cpu.InstructionCount + _cpu.GetBlock().Count);
+        }
+
+        return (interpreted, ReadState(), allCompiled);
     }
 
     private void RunToSequence()
@@ -83,11 +90,24 @@ internal sealed unsafe class EmuRunner : IDisposable
         }
     }
 
-    private (ulong[] Gprs, ulong Rip, ulong Flags, byte[] Memory) SaveStart() =>
-        (Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray(), _cpu._rip, _cpu.RFlagsValue, ReadPages());
+    private StartState SaveStart() =>
+        new(Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray(), _cpu._rip, _cpu.RFlagsValue,
+            Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages());
 
-    private void RestoreStart((ulong[] Gprs, ulong Rip, ulong Flags, byte[] Memory) start)
+    /// <summary>
+    /// Back to the sequence's start without flushing the decoded and compiled blocks (which
+    /// <see cref="Cpu.RestoreState"/> would): registers, flags, the pages, and the segment
+    /// registers with the mode they imply — a case that ended in an exception handler left CS
+    /// at the handler's 64-bit code segment, and a compatibility-mode sequence must not run there.
+    /// </summary>
+    private void RestoreStart(StartState start)
     {
+        for (int i = 0; i < 6; i++)
+        {
+            _cpu._seg[i] = start.Segments[i];
+        }
+
+        _cpu.UpdateMode();
         for (int i = 0; i < 16; i++)
         {
             _cpu.SetGpr(i, start.Gprs[i]);
@@ -99,6 +119,8 @@ internal sealed unsafe class EmuRunner : IDisposable
         _bus.WriteBlock(FuzzLayout.ScratchPage, start.Memory.AsSpan(0, FuzzLayout.PageSize));
         _bus.WriteBlock(FuzzLayout.StackPage, start.Memory.AsSpan(FuzzLayout.PageSize));
     }
+
+    private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory);
 
     private byte[] ReadPages()
     {
@@ -122,6 +144,9 @@ internal sealed unsafe class EmuRunner : IDisposable
         var selectors = Enumerable.Range(0, 6).Select(s => _cpu.GetSegment(s).Selector).ToArray();
         return new CpuState(gprs, rip, _cpu.RFlagsValue, selectors, vector, ReadPages());
     }
+
+    /// <summary>The compiler's last refusal, for the report when a block was not compiled.</summary>
+    public string? CompilerRefusal => _cpu.CompilerStatistics.LastRefusal;
 
     public void Dispose()
     {

@@ -67,7 +67,7 @@ public sealed record FuzzCase(FuzzMode Mode, ulong[] Gprs, ulong Flags, int Memo
         instructions.Add(hlt);
         var writer = new CodeWriterImpl();
         var block = new InstructionBlock(writer, instructions, FuzzLayout.SequenceStart);
-        if (!BlockEncoder.TryEncode((int)Mode, block, out string? error, out _))
+        if (!BlockEncoder.TryEncode(Mode.Bitness(), block, out string? error, out _))
         {
             throw new InvalidOperationException($"cannot encode the sequence: {error}");
         }
@@ -105,7 +105,7 @@ public sealed record EncodedSequence(byte[] Bytes, ulong[] Addresses, IReadOnlyS
     /// <summary>Decodes a sequence at <see cref="FuzzLayout.SequenceStart"/> (generated or read from a regression file).</summary>
     public static EncodedSequence Decode(byte[] bytes, FuzzMode mode)
     {
-        var decoder = Decoder.Create((int)mode, new ByteArrayCodeReader(bytes));
+        var decoder = Decoder.Create(mode.Bitness(), new ByteArrayCodeReader(bytes));
         decoder.IP = FuzzLayout.SequenceStart;
         var addresses = new List<ulong>();
         var writers = new HashSet<ulong>();
@@ -132,7 +132,7 @@ public sealed record EncodedSequence(byte[] Bytes, ulong[] Addresses, IReadOnlyS
             return $"(outside the sequence: {address:x})";
         }
 
-        var decoder = Decoder.Create((int)mode, new ByteArrayCodeReader(Bytes, (int)offset, Bytes.Length - (int)offset));
+        var decoder = Decoder.Create(mode.Bitness(), new ByteArrayCodeReader(Bytes, (int)offset, Bytes.Length - (int)offset));
         decoder.IP = address;
         var instruction = decoder.Decode();
         var output = new StringOutput();

@@ -4,10 +4,27 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 public enum FuzzMode
 {
     /// <summary>32-bit flat protected mode, paging off (CS 0x08, data 0x10).</summary>
-    Protected32 = 32,
+    Protected32 = 1,
 
     /// <summary>64-bit long mode, first 4 GiB identity-mapped with 2 MiB pages (CS 0x18).</summary>
-    Long64 = 64,
+    Long64 = 2,
+
+    /// <summary>
+    /// Compatibility mode: IA-32e paging and a 64-bit IDT as in <see cref="Long64"/>, the
+    /// sequence in a 32-bit code segment (CS 0x08, L = 0, D = 1); exception handlers run in
+    /// 64-bit mode.
+    /// </summary>
+    Compatibility32 = 3,
+}
+
+/// <summary>What a mode implies for encoding and the image.</summary>
+public static class FuzzModes
+{
+    /// <summary>The code size of the sequence (Iced's bitness).</summary>
+    public static int Bitness(this FuzzMode mode) => mode == FuzzMode.Long64 ? 64 : 32;
+
+    /// <summary>EFER.LMA is set: paging, a 64-bit IDT and 64-bit handlers.</summary>
+    public static bool IsLongMode(this FuzzMode mode) => mode != FuzzMode.Protected32;
 }
 
 /// <summary>

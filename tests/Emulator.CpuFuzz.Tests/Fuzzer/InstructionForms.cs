@@ -63,7 +63,7 @@ public sealed class InstructionForms
         _families.Add([.. codes.Where(c => Setcc.Contains(c.Mnemonic()) && HasPlainOperands(c))]);
         _families.Add([.. codes.Where(c => Cmovcc.Contains(c.Mnemonic()) && HasPlainOperands(c))]);
         _branches = [.. codes.Where(c => Branches.Contains(c.Mnemonic()) && IsRelativeBranch(c))];
-        _strings = [.. Strings.Where(m => mode == FuzzMode.Long64 || !m.ToString().EndsWith('q'))];
+        _strings = [.. Strings.Where(m => mode.Bitness() == 64 || !m.ToString().EndsWith('q'))];
     }
 
     /// <summary>The forms of <paramref name="mode"/> (built once per mode).</summary>
@@ -134,7 +134,7 @@ public sealed class InstructionForms
             Instruction.Create(Code.Mov_r32_imm32, di.GetFullRegister32(), (uint)FuzzLayout.ScratchPage + (uint)random.Next(0x400, 0xC00)),
             Instruction.Create(Code.Mov_r32_imm32, cx.GetFullRegister32(), (uint)random.Next(0, 9)),
         };
-        int addressSize = (int)_mode;
+        int addressSize = _mode.Bitness();
         var rep = (RepPrefixKind)random.Next(3);
         var instruction = mnemonic switch
         {
@@ -166,7 +166,7 @@ public sealed class InstructionForms
     private static bool IsUsable(Code code, FuzzMode mode)
     {
         var op = code.ToOpCode();
-        return op.IsInstruction && op.Encoding == EncodingKind.Legacy && (mode == FuzzMode.Long64 ? op.Mode64 : op.Mode32);
+        return op.IsInstruction && op.Encoding == EncodingKind.Legacy && (mode.Bitness() == 64 ? op.Mode64 : op.Mode32);
     }
 
     private static bool HasPlainOperands(Code code)

@@ -47,7 +47,7 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
                 SetOperand(ref instruction, i, op.GetOpKind(i), registerOnly);
             }
 
-            var encoder = Encoder.Create((int)mode, new NullWriter());
+            var encoder = Encoder.Create(mode.Bitness(), new NullWriter());
             if (encoder.TryEncode(instruction, 0x1000, out _, out _) || attempt > 20)
             {
                 return instruction;
@@ -107,11 +107,11 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
     {
         if (size == 1)
         {
-            var bytes = mode == FuzzMode.Long64 ? Bytes64 : Bytes32;
+            var bytes = mode.Bitness() == 64 ? Bytes64 : Bytes32;
             return bytes[random.Next(bytes.Length)];
         }
 
-        int count = mode == FuzzMode.Long64 ? 16 : 8;
+        int count = mode.Bitness() == 64 ? 16 : 8;
         int index = random.Next(count - 1);
         index += index >= 4 ? 1 : 0; // skip the stack pointer
         var baseRegister = size switch { 2 => Register.AX, 4 => Register.EAX, _ => Register.RAX };
@@ -120,7 +120,7 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
 
     private void SetMemory(ref Instruction instruction, int i)
     {
-        var baseRegister = RandomRegister(mode == FuzzMode.Long64 ? 8 : 4);
+        var baseRegister = RandomRegister(mode.Bitness() == 64 ? 8 : 4);
         uint address = (uint)FuzzLayout.ScratchPage + (uint)random.Next(0x100, 0xE00);
         Preparation.Add(Instruction.Create(Code.Mov_r32_imm32, baseRegister.GetFullRegister32(), address));
         instruction.SetOpKind(i, OpKind.Memory);
@@ -129,7 +129,7 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
         instruction.MemoryIndexScale = 1;
         instruction.MemoryDisplSize = 1;
         instruction.MemoryDisplacement64 = (ulong)(long)random.Next(-128, 128);
-        if (mode == FuzzMode.Protected32)
+        if (mode.Bitness() == 32)
         {
             instruction.MemoryDisplacement64 &= uint.MaxValue;
         }

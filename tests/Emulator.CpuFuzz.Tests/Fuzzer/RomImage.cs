@@ -64,7 +64,7 @@ internal static class RomImage
         a.mov(edi, (uint)FuzzLayout.StackPage);
         a.mov(ecx, FuzzLayout.PageSize / 4);
         a.rep.movsd();
-        if (mode == FuzzMode.Long64)
+        if (mode.IsLongMode())
         {
             LongModeEntry.IdentityMapAndEnablePaging(a, (uint)FuzzLayout.PageTables);
         }
@@ -72,7 +72,7 @@ internal static class RomImage
         // jmp far CS:prologue (EA offset32 selector16).
         a.db(0xEA);
         a.dd((uint)(FuzzLayout.RomBase + FuzzLayout.Prologue));
-        a.dw(mode == FuzzMode.Long64 ? FuzzLayout.Code64 : FuzzLayout.Code32);
+        a.dw(mode.Bitness() == 64 ? FuzzLayout.Code64 : FuzzLayout.Code32);
         return AssembleAt(a, FuzzLayout.RomBase + FuzzLayout.ProtectedSetup);
     }
 
@@ -80,7 +80,7 @@ internal static class RomImage
     private static byte[] Prologue(FuzzCase c)
     {
         bool is64 = c.Mode == FuzzMode.Long64;
-        var a = new Assembler((int)c.Mode);
+        var a = new Assembler(c.Mode.Bitness());
         if (is64)
         {
             a.mov(rsp, (long)FuzzLayout.StackStart);
@@ -128,8 +128,8 @@ internal static class RomImage
         BinaryPrimitives.WriteUInt64LittleEndian(span[(FuzzLayout.Gdt + FuzzLayout.Code64)..], 0x00AF9B000000FFFF);
         BinaryPrimitives.WriteUInt16LittleEndian(span[FuzzLayout.GdtDescriptor..], 0x1F);
         BinaryPrimitives.WriteUInt32LittleEndian(span[(FuzzLayout.GdtDescriptor + 2)..], (uint)(FuzzLayout.RomBase + FuzzLayout.Gdt));
-        int gateSize = mode == FuzzMode.Long64 ? 16 : 8;
-        ushort selector = mode == FuzzMode.Long64 ? FuzzLayout.Code64 : FuzzLayout.Code32;
+        int gateSize = mode.IsLongMode() ? 16 : 8;
+        ushort selector = mode.IsLongMode() ? FuzzLayout.Code64 : FuzzLayout.Code32;
         for (int v = 0; v < FuzzLayout.Vectors; v++)
         {
             // Interrupt gate, DPL 0, present (Intel SDM Vol. 3, Figures 6-2 and 6-8).
