@@ -55,7 +55,7 @@ public sealed unsafe class BrokenHandlerTests
         gprs[0] = 5;
         gprs[3] = 7;
         gprs[4] = FuzzLayout.StackStart;
-        return new FuzzCase(FuzzMode.Long64, gprs, 2, 1,
+        return new FuzzCase(FuzzMode.Long64, gprs, 2, new UInt128[16], 0x1F80, 1,
         [
             new FuzzItem([Instruction.Create(Code.Nopd)]),
             new FuzzItem([Instruction.Create(Code.Add_rm32_r32, Register.EAX, Register.EBX)]),

@@ -42,13 +42,15 @@ public sealed class GeneratorTests
         memory[5] ^= 0xFF;
         var states = new List<CpuState>
         {
-            new(fuzzCase.Gprs, 0xFFFF3000, 0x246, [0x10, 0x18, 0x10, 0x10, 0x10, 0x10], -1, fuzzCase.InitialMemory()),
-            new(fuzzCase.Gprs, 0xFFFF0C0D, 0x202, [0x10, 0x18, 0x10, 0x10, 0x10, 0x10], 13, memory),
-            new(fuzzCase.Gprs, 0xFFFF3004, 0x2, [0x10, 0x18, 0x10, 0x10, 0x10, 0x10], -1, null),
+            new(fuzzCase.Gprs, 0xFFFF3000, 0x246, [0x10, 0x18, 0x10, 0x10, 0x10, 0x10], -1, fuzzCase.InitialMemory(), fuzzCase.Xmm, 0x1F80),
+            new(fuzzCase.Gprs, 0xFFFF0C0D, 0x202, [0x10, 0x18, 0x10, 0x10, 0x10, 0x10], 13, memory, fuzzCase.Xmm, 0x3F80),
+            new(fuzzCase.Gprs, 0xFFFF3004, 0x2, [0x10, 0x18, 0x10, 0x10, 0x10, 0x10], -1, null, new UInt128[16], 0x1F81),
         };
         var (read, sequence, readStates) = RegressionFile.Read(RegressionFile.Write(fuzzCase, states, "comment\nsecond line"));
         Assert.Equal(fuzzCase.Gprs, read.Gprs);
         Assert.Equal(fuzzCase.Flags, read.Flags);
+        Assert.Equal(fuzzCase.Xmm, read.Xmm);
+        Assert.Equal(fuzzCase.Mxcsr, read.Mxcsr);
         Assert.Equal(fuzzCase.InitialMemory(), read.InitialMemory());
         Assert.Equal(fuzzCase.Encode().Bytes, sequence.Bytes);
         Assert.Equal(3, readStates.Count);
@@ -56,6 +58,7 @@ public sealed class GeneratorTests
         {
             Assert.Empty(states[i].Differences(readStates[i], FuzzMode.Long64));
             Assert.Equal(states[i].Memory, readStates[i].Memory);
+            Assert.Equal(states[i].Xmm, readStates[i].Xmm);
         }
     }
 }

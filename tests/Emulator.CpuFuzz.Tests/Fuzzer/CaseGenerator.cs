@@ -30,6 +30,14 @@ public static class CaseGenerator
 
         gprs[4] = FuzzLayout.StackStart;
         ulong flags = ((ulong)random.NextInt64() & RandomFlags) | 2;
+        var xmm = new UInt128[16];
+        for (int i = 0; i < 16; i++)
+        {
+            xmm[i] = new UInt128(RandomValue(random), RandomValue(random));
+        }
+
+        // Exceptions masked (the reset value 0x1F80), the rounding mode random.
+        uint mxcsr = 0x1F80u | ((uint)random.Next(4) << 13);
         var forms = InstructionForms.For(mode);
         var items = new List<FuzzItem>(itemCount);
         for (int i = 0; i < itemCount; i++)
@@ -37,7 +45,7 @@ public static class CaseGenerator
             items.Add(forms.NextItem(random));
         }
 
-        return new FuzzCase(mode, gprs, flags, random.Next(), items);
+        return new FuzzCase(mode, gprs, flags, xmm, mxcsr, random.Next(), items);
     }
 
     public static ulong RandomValue(Random random) => random.Next(4) == 0

@@ -6,9 +6,10 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 /// The architectural state compared after each instruction: the GPRs in encoding order (RAX,
 /// RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15), RIP, RFLAGS, the six selectors (ES, CS, SS, DS,
 /// FS, GS), the exception vector the instruction raised (-1: none; the case stops at the
-/// handler), and, when it was read, the scratch and stack pages (null: not read at this step).
+/// handler), when it was read the scratch and stack pages (null: not read at this step), and
+/// the SSE state: XMM0..XMM15 and MXCSR.
 /// </summary>
-public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Selectors, int Vector, byte[]? Memory)
+public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Selectors, int Vector, byte[]? Memory, UInt128[] Xmm, uint Mxcsr)
 {
     public static readonly string[] GprNames =
         ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
@@ -18,7 +19,8 @@ public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Sel
     /// <summary>
     /// The fields that differ, empty when none does. Outside 64-bit mode only the low 32 bits of
     /// the GPRs and RIP are compared and R8..R15 not at all: QEMU's gdb stub shows nothing else
-    /// there (target/i386/gdbstub.c, x86_cpu_gdb_read_register without HF_CS64_MASK).
+    /// there (target/i386/gdbstub.c, x86_cpu_gdb_read_register without HF_CS64_MASK); nor
+    /// XMM8..XMM15, which 32-bit code cannot reach.
     /// </summary>
     public List<string> Differences(CpuState other, FuzzMode mode)
     {
@@ -49,6 +51,19 @@ public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Sel
             {
                 differences.Add($"{SelectorNames[i]}: {Selectors[i]:x} vs {other.Selectors[i]:x}");
             }
+        }
+
+        for (int i = 0; i < gprs; i++)
+        {
+            if (Xmm[i] != other.Xmm[i])
+            {
+                differences.Add($"xmm{i}: {Xmm[i]:x32} vs {other.Xmm[i]:x32}");
+            }
+        }
+
+        if (Mxcsr != other.Mxcsr)
+        {
+            differences.Add($"mxcsr: {Mxcsr:x} vs {other.Mxcsr:x}");
         }
 
         if (Vector != other.Vector)
@@ -110,7 +125,12 @@ public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Sel
             text.Append($"{SelectorNames[i]}={Selectors[i]:x} ");
         }
 
-        text.Append($"exception={VectorName(Vector)}");
+        for (int i = 0; i < gprs; i++)
+        {
+            text.Append($"xmm{i}={Xmm[i]:x} ");
+        }
+
+        text.Append($"mxcsr={Mxcsr:x} exception={VectorName(Vector)}");
         return text.ToString();
     }
 }

@@ -92,11 +92,11 @@ internal sealed unsafe class EmuRunner : IDisposable
 
     private StartState SaveStart() =>
         new(Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray(), _cpu._rip, _cpu.RFlagsValue,
-            Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages());
+            Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr);
 
     /// <summary>
     /// Back to the sequence's start without flushing the decoded and compiled blocks (which
-    /// <see cref="Cpu.RestoreState"/> would): registers, flags, the pages, and the segment
+    /// <see cref="Cpu.RestoreState"/> would): registers, flags, XMM and MXCSR, the pages, and the segment
     /// registers with the mode they imply — a case that ended in an exception handler left CS
     /// at the handler's 64-bit code segment, and a compatibility-mode sequence must not run there.
     /// </summary>
@@ -113,6 +113,8 @@ internal sealed unsafe class EmuRunner : IDisposable
             _cpu.SetGpr(i, start.Gprs[i]);
         }
 
+        start.Xmm.CopyTo(_cpu.Fpu.Xmm, 0);
+        _cpu.Fpu.Mxcsr = start.Mxcsr;
         _cpu._rip = start.Rip;
         _cpu.RFlagsValue = start.Flags;
         _cpu._halted = false;
@@ -120,7 +122,7 @@ internal sealed unsafe class EmuRunner : IDisposable
         _bus.WriteBlock(FuzzLayout.StackPage, start.Memory.AsSpan(FuzzLayout.PageSize));
     }
 
-    private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory);
+    private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory, UInt128[] Xmm, uint Mxcsr);
 
     private byte[] ReadPages()
     {
@@ -142,7 +144,7 @@ internal sealed unsafe class EmuRunner : IDisposable
         int vector = handlerOffset < FuzzLayout.Vectors ? (int)handlerOffset : -1;
         var gprs = Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray();
         var selectors = Enumerable.Range(0, 6).Select(s => _cpu.GetSegment(s).Selector).ToArray();
-        return new CpuState(gprs, rip, _cpu.RFlagsValue, selectors, vector, ReadPages());
+        return new CpuState(gprs, rip, _cpu.RFlagsValue, selectors, vector, ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr);
     }
 
     /// <summary>The compiler's last refusal, for the report when a block was not compiled.</summary>

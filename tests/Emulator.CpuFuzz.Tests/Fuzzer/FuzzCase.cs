@@ -11,11 +11,11 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 public sealed record FuzzItem(Instruction[] Instructions, bool SkipsNextItem = false);
 
 /// <summary>
-/// A generated case: the mode, the registers and flags the prologue loads, the seed of the
-/// scratch and stack pages' initial bytes, and the items. The same seed always gives the same
-/// case (<see cref="CaseGenerator"/>).
+/// A generated case: the mode, the registers, flags, XMM registers and MXCSR the prologue
+/// loads, the seed of the scratch and stack pages' initial bytes, and the items. The same seed
+/// always gives the same case (<see cref="CaseGenerator"/>).
 /// </summary>
-public sealed record FuzzCase(FuzzMode Mode, ulong[] Gprs, ulong Flags, int MemorySeed, IReadOnlyList<FuzzItem> Items)
+public sealed record FuzzCase(FuzzMode Mode, ulong[] Gprs, ulong Flags, UInt128[] Xmm, uint Mxcsr, int MemorySeed, IReadOnlyList<FuzzItem> Items)
 {
     /// <summary>The scratch page's and the stack page's initial bytes, in that order.</summary>
     public byte[] InitialMemory()

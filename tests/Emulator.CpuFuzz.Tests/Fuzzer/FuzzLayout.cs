@@ -41,7 +41,7 @@ internal static class FuzzLayout
 
     /// <summary>ROM offsets.</summary>
     public const int RealModeEntry = 0x0000, ProtectedSetup = 0x0400, Handlers = 0x0C00, Gdt = 0x0E00,
-        GdtDescriptor = 0x0F00, IdtDescriptor = 0x0F10, Idt = 0x1000, Prologue = 0x2000, Sequence = 0x3000,
+        GdtDescriptor = 0x0F00, IdtDescriptor = 0x0F10, Idt = 0x1000, Prologue = 0x2000, XmmImage = 0x2C00, Sequence = 0x3000,
         ScratchImage = 0xD000, StackImage = 0xE000, ResetVector = 0xFFF0;
 
     /// <summary>The first fuzzed instruction's linear address (the sequence ends with HLT).</summary>

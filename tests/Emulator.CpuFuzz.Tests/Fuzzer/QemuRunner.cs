@@ -148,7 +148,8 @@ internal sealed partial class QemuRunner
         var selectors = CpuState.SelectorNames.Select(n => (ushort)layout.Get(g, n)).ToArray();
         ulong handlerOffset = rip - FuzzLayout.HandlerBase;
         int vector = handlerOffset < FuzzLayout.Vectors ? (int)handlerOffset : -1;
-        return new CpuState(gprs, rip, layout.Get(g, "eflags"), selectors, vector, withMemory ? ReadPages(gdb) : null);
+        var xmm = Enumerable.Range(0, 16).Select(i => layout.Get128(g, $"xmm{i}")).ToArray();
+        return new CpuState(gprs, rip, layout.Get(g, "eflags"), selectors, vector, withMemory ? ReadPages(gdb) : null, xmm, (uint)layout.Get(g, "mxcsr"));
     }
 
     /// <summary>
@@ -168,6 +169,8 @@ internal sealed partial class QemuRunner
                 xml += gdb.ReadXfer("features", include.Groups[1].Value);
             }
 
+            // QEMU 7.2's i386-64bit.xml comments out ss_base, ds_base and es_base: not in the reply.
+            xml = CommentRegex().Replace(xml, "");
             var layout = new RegisterLayout();
             int offset = 0;
             foreach (Match reg in RegRegex().Matches(xml))
@@ -191,6 +194,16 @@ internal sealed partial class QemuRunner
 
             return value;
         }
+
+        /// <summary>A 128-bit register (an XMM register: QEMU's vec128 type, little-endian bytes).</summary>
+        public UInt128 Get128(byte[] g, string name)
+        {
+            var (offset, size) = _registers.TryGetValue(name, out var r) && r.Size == 16 ? r : throw new IOException($"QEMU's target description has no 128-bit register '{name}'");
+            return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(g.AsSpan(offset, size));
+        }
+
+        [GeneratedRegex("<!--.*?-->", RegexOptions.Singleline)]
+        private static partial Regex CommentRegex();
 
         [GeneratedRegex("href=\"([^\"]+)\"")]
         private static partial Regex IncludeRegex();

@@ -11,9 +11,11 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 /// mode Long64
 /// gprs 16 hex values (RAX RCX RDX RBX RSP RBP RSI RDI R8..R15)
 /// flags hex
+/// xmm 16 hex values (XMM0..XMM15)
+/// mxcsr hex
 /// memory-seed decimal (the scratch and stack pages' initial bytes, FuzzCase.InitialMemory)
 /// code hex bytes of the sequence at 0xFFFF3000, ending with HLT
-/// state rip flags vector gprs... selectors... [memory offset:byte,offset:byte...]
+/// state rip flags vector gprs... selectors... memory xmm... mxcsr
 /// </code>
 /// One <c>state</c> line per QEMU state (the start, then after each instruction); its memory is
 /// the bytes of the scratch and stack pages (offsets 0..0x1FFF) that differ from the initial
@@ -34,6 +36,8 @@ public static class RegressionFile
         text.AppendLine($"mode {fuzzCase.Mode}");
         text.AppendLine("gprs " + string.Join(' ', fuzzCase.Gprs.Select(g => g.ToString("x"))));
         text.AppendLine($"flags {fuzzCase.Flags:x}");
+        text.AppendLine("xmm " + string.Join(' ', fuzzCase.Xmm.Select(x => x.ToString("x"))));
+        text.AppendLine($"mxcsr {fuzzCase.Mxcsr:x}");
         text.AppendLine($"memory-seed {fuzzCase.MemorySeed}");
         text.AppendLine("code " + Convert.ToHexString(sequence.Bytes).ToLowerInvariant());
         foreach (var state in qemu)
@@ -41,7 +45,9 @@ public static class RegressionFile
             text.Append($"state {state.Rip:x} {state.Flags:x} {state.Vector} ");
             text.Append(string.Join(' ', state.Gprs.Select(g => g.ToString("x")))).Append(' ');
             text.Append(string.Join(' ', state.Selectors.Select(s => s.ToString("x")))).Append(' ');
-            text.AppendLine(state.Memory == null ? "-" : MemoryChanges(initial, state.Memory));
+            text.Append(state.Memory == null ? "-" : MemoryChanges(initial, state.Memory)).Append(' ');
+            text.Append(string.Join(' ', state.Xmm.Select(x => x.ToString("x")))).Append(' ');
+            text.AppendLine(state.Mxcsr.ToString("x"));
         }
 
         return text.ToString();
@@ -52,6 +58,8 @@ public static class RegressionFile
         var mode = FuzzMode.Long64;
         ulong[] gprs = [];
         ulong flags = 2;
+        UInt128[] xmm = new UInt128[16];
+        uint mxcsr = 0x1F80;
         int memorySeed = 0;
         byte[] code = [];
         var states = new List<string[]>();
@@ -69,6 +77,8 @@ public static class RegressionFile
                 case "mode": mode = Enum.Parse<FuzzMode>(words[1]); break;
                 case "gprs": gprs = [.. words.Skip(1).Select(Hex)]; break;
                 case "flags": flags = Hex(words[1]); break;
+                case "xmm": xmm = [.. words.Skip(1).Select(Hex128)]; break;
+                case "mxcsr": mxcsr = (uint)Hex(words[1]); break;
                 case "memory-seed": memorySeed = int.Parse(words[1], CultureInfo.InvariantCulture); break;
                 case "code": code = Convert.FromHexString(words[1]); break;
                 case "state": states.Add(words); break;
@@ -76,16 +86,19 @@ public static class RegressionFile
             }
         }
 
-        var fuzzCase = new FuzzCase(mode, gprs, flags, memorySeed, []);
+        var fuzzCase = new FuzzCase(mode, gprs, flags, xmm, mxcsr, memorySeed, []);
         byte[] initial = fuzzCase.InitialMemory();
         var qemu = states.Select(w => new CpuState(
             [.. w.Skip(4).Take(16).Select(Hex)], Hex(w[1]), Hex(w[2]),
             [.. w.Skip(20).Take(6).Select(s => (ushort)Hex(s))], int.Parse(w[3], CultureInfo.InvariantCulture),
-            w[26] == "-" ? null : ApplyChanges(initial, w[26]))).ToList();
+            w[26] == "-" ? null : ApplyChanges(initial, w[26]),
+            [.. w.Skip(27).Take(16).Select(Hex128)], (uint)Hex(w[43]))).ToList();
         return (fuzzCase, EncodedSequence.Decode(code, mode), qemu);
     }
 
     private static ulong Hex(string s) => ulong.Parse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+
+    private static UInt128 Hex128(string s) => UInt128.Parse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
     private static string MemoryChanges(byte[] initial, byte[] memory)
     {

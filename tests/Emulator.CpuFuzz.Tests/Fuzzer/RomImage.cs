@@ -26,6 +26,12 @@ internal static class RomImage
         Put(rom, FuzzLayout.Prologue, Prologue(fuzzCase));
         Put(rom, FuzzLayout.Sequence, sequence.Bytes);
         Put(rom, FuzzLayout.ScratchImage, fuzzCase.InitialMemory());
+        for (int i = 0; i < 16; i++)
+        {
+            BinaryPrimitives.WriteUInt128LittleEndian(rom.AsSpan(FuzzLayout.XmmImage + 16 * i), fuzzCase.Xmm[i]);
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(rom.AsSpan(FuzzLayout.XmmImage + 256), fuzzCase.Mxcsr);
         return rom;
     }
 
@@ -64,6 +70,10 @@ internal static class RomImage
         a.mov(edi, (uint)FuzzLayout.StackPage);
         a.mov(ecx, FuzzLayout.PageSize / 4);
         a.rep.movsd();
+        // CR4.OSFXSR and OSXMMEXCPT: SSE instructions run (SDM Vol. 3, 14.1.3).
+        a.mov(eax, cr4);
+        a.or(eax, 0x600);
+        a.mov(cr4, eax);
         if (mode.IsLongMode())
         {
             LongModeEntry.IdentityMapAndEnablePaging(a, (uint)FuzzLayout.PageTables);
@@ -76,7 +86,11 @@ internal static class RomImage
         return AssembleAt(a, FuzzLayout.RomBase + FuzzLayout.ProtectedSetup);
     }
 
-    /// <summary>RSP, RFLAGS (PUSH imm32; POPF), the other registers, then JMP to the sequence.</summary>
+    /// <summary>
+    /// RSP, RFLAGS (PUSH imm32; POPF), XMM and MXCSR from the table at
+    /// <see cref="FuzzLayout.XmmImage"/> (through RAX/EAX, loaded last), the other registers, then
+    /// JMP to the sequence.
+    /// </summary>
     private static byte[] Prologue(FuzzCase c)
     {
         bool is64 = c.Mode == FuzzMode.Long64;
@@ -86,6 +100,13 @@ internal static class RomImage
             a.mov(rsp, (long)FuzzLayout.StackStart);
             a.push((int)c.Flags);
             a.popfq();
+            a.mov(rax, FuzzLayout.RomBase + FuzzLayout.XmmImage);
+            for (int i = 0; i < 16; i++)
+            {
+                a.movdqu(new AssemblerRegisterXMM(Register.XMM0 + i), __xmmword_ptr[rax + 16 * i]);
+            }
+
+            a.ldmxcsr(__dword_ptr[rax + 256]);
             for (int i = 0; i < 16; i++)
             {
                 if (i != 4)
@@ -99,6 +120,13 @@ internal static class RomImage
             a.mov(esp, (uint)FuzzLayout.StackStart);
             a.push((int)c.Flags);
             a.popfd();
+            a.mov(eax, (uint)(FuzzLayout.RomBase + FuzzLayout.XmmImage));
+            for (int i = 0; i < 8; i++)
+            {
+                a.movdqu(new AssemblerRegisterXMM(Register.XMM0 + i), __xmmword_ptr[eax + 16 * i]);
+            }
+
+            a.ldmxcsr(__dword_ptr[eax + 256]);
             for (int i = 0; i < 8; i++)
             {
                 if (i != 4)
