@@ -34,12 +34,13 @@ public static class DifferentialFuzzer
 
     public static Divergence? Check(FuzzCase fuzzCase) => Check(fuzzCase, out _);
 
-    public static Divergence? Check(FuzzCase fuzzCase, out List<CpuState> qemu)
+    /// <summary>The case on <paramref name="qemuRunner"/>, or on a QEMU of its own when null.</summary>
+    public static Divergence? Check(FuzzCase fuzzCase, out List<CpuState> qemu, QemuRunner? qemuRunner = null)
     {
         var sequence = fuzzCase.Encode();
         byte[] rom = RomImage.Build(fuzzCase, sequence);
         int maxSteps = 64 + StepsPerItem * fuzzCase.Items.Count;
-        qemu = QemuRunner.Run(fuzzCase, sequence, rom, maxSteps);
+        qemu = qemuRunner != null ? qemuRunner.Run(sequence, rom, maxSteps) : QemuRunner.RunOnce(sequence, rom, maxSteps);
         return Compare(fuzzCase, sequence, rom, qemu);
     }
 
@@ -105,10 +106,11 @@ public static class DifferentialFuzzer
         long compared = 0;
         int cases = 0;
         var divergences = new List<(int, Divergence)>();
+        using var qemuRunner = new QemuRunner();
         for (int seed = firstSeed; compared < instructions; seed++)
         {
             var fuzzCase = CaseGenerator.Generate(mode, seed, itemsPerCase);
-            var divergence = Check(fuzzCase, out var qemu);
+            var divergence = Check(fuzzCase, out var qemu, qemuRunner);
             compared += qemu.Count - 1;
             cases++;
             if (divergence != null)

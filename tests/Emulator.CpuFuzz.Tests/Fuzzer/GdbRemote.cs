@@ -157,5 +157,47 @@ internal sealed class GdbRemote : IDisposable
         return bytes;
     }
 
+    /// <summary>
+    /// Writes guest memory at a virtual address (the <c>M</c> packet, in chunks well inside
+    /// the stub's 4 KiB packet buffer). QEMU's debug writes reach ROM too
+    /// (softmmu/physmem.c, cpu_memory_rw_debug writes through address_space_write_rom).
+    /// </summary>
+    public void WriteMemory(ulong address, ReadOnlySpan<byte> bytes)
+    {
+        for (int done = 0; done < bytes.Length;)
+        {
+            int chunk = Math.Min(bytes.Length - done, 0x600);
+            string reply = Command($"M{address + (ulong)done:x},{chunk:x}:{Convert.ToHexString(bytes.Slice(done, chunk))}");
+            if (reply != "OK")
+            {
+                throw new IOException($"writing {chunk} bytes at {address + (ulong)done:x} failed: '{reply}'");
+            }
+
+            done += chunk;
+        }
+    }
+
+    /// <summary>A QEMU monitor (HMP) command through <c>qRcmd</c>; its output arrives in O packets before OK.</summary>
+    public string Monitor(string command)
+    {
+        Send("qRcmd," + Convert.ToHexString(Encoding.Latin1.GetBytes(command)));
+        var output = new StringBuilder();
+        while (true)
+        {
+            string reply = Receive();
+            if (reply == "OK")
+            {
+                return output.ToString();
+            }
+
+            if (reply.Length == 0 || reply[0] != 'O' || reply.Length % 2 == 0)
+            {
+                throw new IOException($"monitor command '{command}' failed: '{reply}'");
+            }
+
+            output.Append(Encoding.Latin1.GetString(Convert.FromHexString(reply.AsSpan(1))));
+        }
+    }
+
     public void Dispose() => _socket.Dispose();
 }

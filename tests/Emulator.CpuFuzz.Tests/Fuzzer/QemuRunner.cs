@@ -6,15 +6,15 @@ using System.Text.RegularExpressions;
 namespace Emulator.CpuFuzz.Tests.Fuzzer;
 
 /// <summary>
-/// Runs a case's image under QEMU 7.2 (TCG, qemu64) paused at reset, with its gdb stub on a free
-/// local port: a breakpoint at the sequence's start, continue, then single steps, reading the
+/// Runs cases' images under QEMU 7.2 (TCG, qemu64), one QEMU for many cases (reset between
+/// them), with its gdb stub on a free local port: a breakpoint at the sequence's start, continue, then single steps, reading the
 /// registers after each and the scratch and stack pages after each instruction that writes
 /// memory. QEMU single-steps a REP string instruction one iteration per step with RIP on the
 /// instruction (../shared/tools/qemu-trace/README.md); those steps are folded into one state.
 /// Stepping masks interrupts (QEMU's default qqemu.sstep=0x7; the cases run with IF=0 anyway).
 /// QEMU is killed on every exit path; a stub that stops answering times out with the reason.
 /// </summary>
-internal sealed partial class QemuRunner
+public sealed partial class QemuRunner : IDisposable
 {
     public const string Binary = "qemu-system-x86_64";
 
@@ -38,14 +38,19 @@ internal sealed partial class QemuRunner
         }
     }
 
+    private readonly Process _process;
+    private readonly GdbRemote _gdb;
+    private readonly RegisterLayout _layout;
+    private readonly string _romPath;
+
     /// <summary>
-    /// The state at the sequence's start, then after each instruction, up to the final HLT or the
-    /// first exception handler; <paramref name="maxSteps"/> bounds the single steps.
+    /// Starts QEMU paused at reset with a blank image (each case writes its own over it) and
+    /// connects to its gdb stub.
     /// </summary>
-    public static List<CpuState> Run(FuzzCase fuzzCase, EncodedSequence sequence, byte[] rom, int maxSteps)
+    public QemuRunner()
     {
-        string romPath = Path.Combine(Path.GetTempPath(), $"emu-cpufuzz-{Environment.ProcessId}-{Guid.NewGuid():N}.rom");
-        File.WriteAllBytes(romPath, rom);
+        _romPath = Path.Combine(Path.GetTempPath(), $"emu-cpufuzz-{Environment.ProcessId}-{Guid.NewGuid():N}.rom");
+        File.WriteAllBytes(_romPath, new byte[FuzzLayout.RomSize]);
         int port = FreePort();
         var start = new ProcessStartInfo(Binary)
         {
@@ -55,58 +60,88 @@ internal sealed partial class QemuRunner
         };
         foreach (string arg in new[]
         {
-            "-machine", "pc,accel=tcg", "-cpu", "qemu64", "-m", "128", "-nodefaults", "-no-reboot",
+            "-machine", "pc,accel=tcg", "-cpu", "qemu64", "-m", "128", "-nodefaults",
             "-display", "none", "-monitor", "none", "-serial", "none", "-S",
-            "-gdb", $"tcp:127.0.0.1:{port}", "-bios", romPath,
+            "-gdb", $"tcp:127.0.0.1:{port}", "-bios", _romPath,
         })
         {
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {Binary}");
-        var stderr = process.StandardError.ReadToEndAsync();
+        _process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {Binary}");
+        var stderr = _process.StandardError.ReadToEndAsync();
         try
         {
-            using var gdb = GdbRemote.Connect(port, Timeout, () => process.HasExited ? $"exit code {process.ExitCode}: {stderr.Result.Trim()}" : null);
-            var layout = RegisterLayout.Read(gdb);
-            string at = $"{FuzzLayout.SequenceStart:x}";
-            Expect(gdb.Command($"Z0,{at},1"), "OK", "setting the breakpoint at the sequence");
-            ExpectStop(gdb.Command("c"), "running to the sequence");
-            Expect(gdb.Command($"z0,{at},1"), "OK", "removing the breakpoint");
-            var states = new List<CpuState> { ReadState(gdb, layout, withMemory: true) };
-            for (int steps = 0; steps < maxSteps;)
-            {
-                var last = states[^1];
-                if (last.Rip == sequence.HltAddress || last.Vector >= 0)
-                {
-                    return states;
-                }
-
-                CpuState next;
-                do
-                {
-                    ExpectStop(gdb.Command("s"), $"single step {steps}");
-                    steps++;
-                    next = ReadState(gdb, layout, withMemory: false);
-                }
-                while (next.Rip == last.Rip && steps < maxSteps);
-
-                bool memory = sequence.MemoryWriters.Contains(last.Rip) || next.Vector >= 0 || next.Rip == sequence.HltAddress;
-                states.Add(memory ? next with { Memory = ReadPages(gdb) } : next);
-            }
-
-            throw new InvalidOperationException($"QEMU did not reach the final HLT or a handler within {maxSteps} steps (last RIP {states[^1].Rip:x})");
+            _gdb = GdbRemote.Connect(port, Timeout, () => _process.HasExited ? $"exit code {_process.ExitCode}: {stderr.Result.Trim()}" : null);
+            _layout = RegisterLayout.Read(_gdb);
         }
-        finally
+        catch
         {
-            if (!process.HasExited)
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One case on a QEMU of its own (the shrinker's and single checks' way).</summary>
+    public static List<CpuState> RunOnce(EncodedSequence sequence, byte[] rom, int maxSteps)
+    {
+        using var qemu = new QemuRunner();
+        return qemu.Run(sequence, rom, maxSteps);
+    }
+
+    /// <summary>
+    /// Resets the machine (the monitor's system_reset), writes the case's image over the BIOS,
+    /// and returns the state at the sequence's start, then after each instruction, up to the
+    /// final HLT or the first exception handler; <paramref name="maxSteps"/> bounds the single steps.
+    /// The image is written after the reset: a reset copies QEMU's own ROM blobs back
+    /// (hw/core/loader.c, rom_reset); the debug write invalidates translated code there.
+    /// </summary>
+    public List<CpuState> Run(EncodedSequence sequence, byte[] rom, int maxSteps)
+    {
+        var gdb = _gdb;
+        gdb.Monitor("system_reset");
+        gdb.WriteMemory(FuzzLayout.RomBase, rom);
+        string at = $"{FuzzLayout.SequenceStart:x}";
+        Expect(gdb.Command($"Z0,{at},1"), "OK", "setting the breakpoint at the sequence");
+        ExpectStop(gdb.Command("c"), "running to the sequence");
+        Expect(gdb.Command($"z0,{at},1"), "OK", "removing the breakpoint");
+        var states = new List<CpuState> { ReadState(gdb, _layout, withMemory: true) };
+        for (int steps = 0; steps < maxSteps;)
+        {
+            var last = states[^1];
+            if (last.Rip == sequence.HltAddress || last.Vector >= 0)
             {
-                process.Kill(entireProcessTree: true);
+                return states;
             }
 
-            process.WaitForExit();
-            File.Delete(romPath);
+            CpuState next;
+            do
+            {
+                ExpectStop(gdb.Command("s"), $"single step {steps}");
+                steps++;
+                next = ReadState(gdb, _layout, withMemory: false);
+            }
+            while (next.Rip == last.Rip && steps < maxSteps);
+
+            bool memory = sequence.MemoryWriters.Contains(last.Rip) || next.Vector >= 0 || next.Rip == sequence.HltAddress;
+            states.Add(memory ? next with { Memory = ReadPages(gdb) } : next);
         }
+
+        throw new InvalidOperationException($"QEMU did not reach the final HLT or a handler within {maxSteps} steps (last RIP {states[^1].Rip:x})");
+    }
+
+    /// <summary>Kills QEMU (whatever state it is in) and removes the blank image.</summary>
+    public void Dispose()
+    {
+        _gdb?.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.WaitForExit();
+        _process.Dispose();
+        File.Delete(_romPath);
     }
 
     private static int FreePort()
