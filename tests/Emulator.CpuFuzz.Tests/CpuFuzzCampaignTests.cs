@@ -16,6 +16,7 @@ public sealed class CpuFuzzCampaignTests(ITestOutputHelper output)
     [InlineData(FuzzMode.Long64)]
     [InlineData(FuzzMode.Protected32)]
     [InlineData(FuzzMode.Compatibility32)]
+    [InlineData(FuzzMode.Real16)]
     public void EmuAgreesWithQemuOnEveryInstruction(FuzzMode mode)
     {
         FuzzEnvironment.RequireQemu();

@@ -10,6 +10,7 @@ public sealed class GeneratorTests
     [InlineData(FuzzMode.Long64)]
     [InlineData(FuzzMode.Protected32)]
     [InlineData(FuzzMode.Compatibility32)]
+    [InlineData(FuzzMode.Real16)]
     public void ASeedIsAlwaysTheSameCase(FuzzMode mode)
     {
         var first = CaseGenerator.Generate(mode, 1234, 64);

@@ -16,6 +16,7 @@ public sealed class RecordingTests
     [InlineData(FuzzMode.Long64, 104)]
     [InlineData(FuzzMode.Protected32, 104)]
     [InlineData(FuzzMode.Compatibility32, 104)]
+    [InlineData(FuzzMode.Real16, 104)]
     public void ARecordedCaseReplaysWithoutQemu(FuzzMode mode, int seed)
     {
         FuzzEnvironment.RequireQemu();

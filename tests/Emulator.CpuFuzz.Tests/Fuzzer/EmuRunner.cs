@@ -28,6 +28,7 @@ internal sealed unsafe class EmuRunner : IDisposable
         _sequence = sequence;
         _bus.MapRam("ram", 0, FuzzLayout.RamSize, _bus.Allocate(FuzzLayout.RamSize));
         _bus.MapRom("bios", FuzzLayout.RomBase, rom);
+        _bus.MapRom("isa-bios", FuzzLayout.LowAlias, rom);
         _cpu = new Cpu(_bus, new PortBus(_bus.Unassigned)) { BlockCompilation = false };
     }
 
@@ -134,14 +135,13 @@ internal sealed unsafe class EmuRunner : IDisposable
 
     private CpuState ReadState()
     {
-        ulong rip = _cpu.LinearRip;
-        if (_cpu.Halted && (rip - 1 - FuzzLayout.HandlerBase < FuzzLayout.Vectors || rip - 1 == _sequence.HltAddress))
+        ulong rip = _cpu._rip;
+        if (_cpu.Halted && (_sequence.VectorAt(rip - 1) >= 0 || rip - 1 == _sequence.HltAddress))
         {
             rip--;
         }
 
-        ulong handlerOffset = rip - FuzzLayout.HandlerBase;
-        int vector = handlerOffset < FuzzLayout.Vectors ? (int)handlerOffset : -1;
+        int vector = _sequence.VectorAt(rip);
         var gprs = Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray();
         var selectors = Enumerable.Range(0, 6).Select(s => _cpu.GetSegment(s).Selector).ToArray();
         return new CpuState(gprs, rip, _cpu.RFlagsValue, selectors, vector, ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr);

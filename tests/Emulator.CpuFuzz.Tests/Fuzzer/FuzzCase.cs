@@ -29,7 +29,7 @@ public sealed record FuzzCase(FuzzMode Mode, ulong[] Gprs, ulong Flags, UInt128[
     public FuzzCase WithItems(IReadOnlyList<FuzzItem> items) => this with { Items = items };
 
     /// <summary>
-    /// The sequence's bytes at <see cref="FuzzLayout.SequenceStart"/>, ending with HLT. Branch
+    /// The sequence's bytes at <see cref="FuzzModes.SequenceIp"/>, ending with HLT. Branch
     /// targets are resolved by Iced's BlockEncoder, which reads every instruction's IP as its
     /// label: each instruction gets a distinct label, each forward branch the label of the first
     /// instruction two items on (or of the final HLT).
@@ -66,7 +66,7 @@ public sealed record FuzzCase(FuzzMode Mode, ulong[] Gprs, ulong Flags, UInt128[
         hlt.IP = label;
         instructions.Add(hlt);
         var writer = new CodeWriterImpl();
-        var block = new InstructionBlock(writer, instructions, FuzzLayout.SequenceStart);
+        var block = new InstructionBlock(writer, instructions, Mode.SequenceIp());
         if (!BlockEncoder.TryEncode(Mode.Bitness(), block, out string? error, out _))
         {
             throw new InvalidOperationException($"cannot encode the sequence: {error}");
@@ -98,19 +98,22 @@ public sealed record FuzzCase(FuzzMode Mode, ulong[] Gprs, ulong Flags, UInt128[
 /// The encoded sequence, the address of each instruction (the last is the final HLT) and the
 /// addresses of the instructions that write memory (after them the pages are compared).
 /// </summary>
-public sealed record EncodedSequence(byte[] Bytes, ulong[] Addresses, IReadOnlySet<ulong> MemoryWriters)
+public sealed record EncodedSequence(FuzzMode Mode, byte[] Bytes, ulong[] Addresses, IReadOnlySet<ulong> MemoryWriters)
 {
     public ulong HltAddress => Addresses[^1];
 
-    /// <summary>Decodes a sequence at <see cref="FuzzLayout.SequenceStart"/> (generated or read from a regression file).</summary>
+    /// <summary>The exception vector whose handler <paramref name="rip"/> is at, or -1.</summary>
+    public int VectorAt(ulong rip) => rip - Mode.HandlerIp() < FuzzLayout.Vectors ? (int)(rip - Mode.HandlerIp()) : -1;
+
+    /// <summary>Decodes a sequence at <see cref="FuzzModes.SequenceIp"/> (generated or read from a regression file); addresses are RIP values.</summary>
     public static EncodedSequence Decode(byte[] bytes, FuzzMode mode)
     {
         var decoder = Decoder.Create(mode.Bitness(), new ByteArrayCodeReader(bytes));
-        decoder.IP = FuzzLayout.SequenceStart;
+        decoder.IP = mode.SequenceIp();
         var addresses = new List<ulong>();
         var writers = new HashSet<ulong>();
         var infos = new InstructionInfoFactory();
-        while (decoder.IP < FuzzLayout.SequenceStart + (ulong)bytes.Length)
+        while (decoder.IP < mode.SequenceIp() + (ulong)bytes.Length)
         {
             var instruction = decoder.Decode();
             addresses.Add(instruction.IP);
@@ -120,13 +123,13 @@ public sealed record EncodedSequence(byte[] Bytes, ulong[] Addresses, IReadOnlyS
             }
         }
 
-        return new EncodedSequence(bytes, [.. addresses], writers);
+        return new EncodedSequence(mode, bytes, [.. addresses], writers);
     }
 
     /// <summary>Iced's disassembly of the instruction at <paramref name="address"/> (for reports).</summary>
     public string Disassemble(ulong address, FuzzMode mode)
     {
-        ulong offset = address - FuzzLayout.SequenceStart;
+        ulong offset = address - mode.SequenceIp();
         if (offset >= (ulong)Bytes.Length)
         {
             return $"(outside the sequence: {address:x})";

@@ -15,16 +15,32 @@ public enum FuzzMode
     /// 64-bit mode.
     /// </summary>
     Compatibility32 = 3,
+
+    /// <summary>
+    /// Real mode from reset: CS F000 with its reset base 0xFFFF0000, DS/ES/FS/GS 0x2000 (the
+    /// scratch page), SS 0x3000 with SP 0x800 (the stack page), the IVT at 0 sending vector v
+    /// to F000:0C00+v through the BIOS alias below 1 MiB.
+    /// </summary>
+    Real16 = 4,
 }
 
 /// <summary>What a mode implies for encoding and the image.</summary>
 public static class FuzzModes
 {
     /// <summary>The code size of the sequence (Iced's bitness).</summary>
-    public static int Bitness(this FuzzMode mode) => mode == FuzzMode.Long64 ? 64 : 32;
+    public static int Bitness(this FuzzMode mode) => mode switch { FuzzMode.Long64 => 64, FuzzMode.Real16 => 16, _ => 32 };
 
     /// <summary>EFER.LMA is set: paging, a 64-bit IDT and 64-bit handlers.</summary>
-    public static bool IsLongMode(this FuzzMode mode) => mode != FuzzMode.Protected32;
+    public static bool IsLongMode(this FuzzMode mode) => mode is FuzzMode.Long64 or FuzzMode.Compatibility32;
+
+    /// <summary>
+    /// RIP (EIP, IP) of the sequence's first instruction: its linear address in the flat modes,
+    /// the offset from CS's reset base in real mode.
+    /// </summary>
+    public static ulong SequenceIp(this FuzzMode mode) => (mode == FuzzMode.Real16 ? 0 : FuzzLayout.RomBase) + FuzzLayout.Sequence;
+
+    /// <summary>RIP of exception vector 0's handler (in real mode IP with CS F000).</summary>
+    public static ulong HandlerIp(this FuzzMode mode) => (mode == FuzzMode.Real16 ? 0 : FuzzLayout.RomBase) + FuzzLayout.Handlers;
 }
 
 /// <summary>
@@ -44,15 +60,20 @@ internal static class FuzzLayout
         GdtDescriptor = 0x0F00, IdtDescriptor = 0x0F10, Idt = 0x1000, Prologue = 0x2000, XmmImage = 0x2C00, Sequence = 0x3000,
         ScratchImage = 0xD000, StackImage = 0xE000, ResetVector = 0xFFF0;
 
-    /// <summary>The first fuzzed instruction's linear address (the sequence ends with HLT).</summary>
+    /// <summary>The first fuzzed instruction's linear address in every mode (the sequence ends with HLT).</summary>
     public const ulong SequenceStart = RomBase + Sequence;
 
     /// <summary>Room for the encoded sequence, up to the scratch image.</summary>
     public const int SequenceCapacity = ScratchImage - Sequence;
 
-    /// <summary>Exception vector v enters at HandlerBase + v: a HLT, so the case stops there.</summary>
-    public const ulong HandlerBase = RomBase + Handlers;
+    /// <summary>Exception vector v enters at <see cref="FuzzModes.HandlerIp"/> + v: a HLT, so the case stops there.</summary>
     public const int Vectors = 32;
+
+    /// <summary>Where QEMU maps the last 128 KiB of the BIOS (all of ours) below 1 MiB (hw/i386/x86.c, isa-bios).</summary>
+    public const ulong LowAlias = 0xF0000;
+
+    /// <summary>Real mode: the scratch and stack pages' segments.</summary>
+    public const ushort RealScratchSegment = 0x2000, RealStackSegment = 0x3000;
 
     public const ushort Code32 = 0x08, Data32 = 0x10, Code64 = 0x18;
 

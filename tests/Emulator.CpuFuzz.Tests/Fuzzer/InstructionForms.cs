@@ -65,7 +65,7 @@ public sealed class InstructionForms
         _families = [.. Plain.Select(m => codes.Where(c => c.Mnemonic() == m && HasPlainOperands(c)).ToArray()).Where(f => f.Length > 0)];
         _families.Add([.. codes.Where(c => Setcc.Contains(c.Mnemonic()) && HasPlainOperands(c))]);
         _families.Add([.. codes.Where(c => Cmovcc.Contains(c.Mnemonic()) && HasPlainOperands(c))]);
-        _branches = [.. codes.Where(c => Branches.Contains(c.Mnemonic()) && IsRelativeBranch(c))];
+        _branches = [.. codes.Where(c => Branches.Contains(c.Mnemonic()) && IsRelativeBranch(c, mode))];
         _sse = [.. codes.Where(c => IsSseFormEmuImplements(c) && HasPlainOperands(c)).GroupBy(c => c.Mnemonic()).Select(g => g.ToArray())];
         _strings = [.. Strings.Where(m => mode.Bitness() == 64 || !m.ToString().EndsWith('q'))];
     }
@@ -179,7 +179,7 @@ public sealed class InstructionForms
     private static bool IsUsable(Code code, FuzzMode mode)
     {
         var op = code.ToOpCode();
-        return op.IsInstruction && op.Encoding == EncodingKind.Legacy && (mode.Bitness() == 64 ? op.Mode64 : op.Mode32);
+        return op.IsInstruction && op.Encoding == EncodingKind.Legacy && mode.Bitness() switch { 64 => op.Mode64, 32 => op.Mode32, _ => op.Mode16 };
     }
 
     /// <summary>
@@ -201,12 +201,14 @@ public sealed class InstructionForms
         return Enumerable.Range(0, op.OpCount).All(i => OperandBuilder.Supports(op.GetOpKind(i)));
     }
 
-    private static bool IsRelativeBranch(Code code)
+    private static bool IsRelativeBranch(Code code, FuzzMode mode)
     {
         var op = code.ToOpCode();
-        // Not the 16-bit operand-size forms: they truncate EIP to 16 bits (SDM Vol. 2, Jcc), out of the sequence.
-        return op.OpCount == 1 && op.GetOpKind(0) is OpCodeOperandKind.br32_1 or OpCodeOperandKind.br64_1
-            or OpCodeOperandKind.br32_4 or OpCodeOperandKind.br64_4;
+        // The 16-bit operand-size forms truncate EIP to 16 bits (SDM Vol. 2, Jcc): out of the
+        // sequence at 0xFFFF3000, so only in real mode, where the sequence is at IP 0x3000.
+        return op.OpCount == 1 && (op.GetOpKind(0) is OpCodeOperandKind.br32_1 or OpCodeOperandKind.br64_1
+            or OpCodeOperandKind.br32_4 or OpCodeOperandKind.br64_4
+            || (mode == FuzzMode.Real16 && op.GetOpKind(0) is OpCodeOperandKind.br16_1 or OpCodeOperandKind.br16_2));
     }
 
     internal static Register FixedRegister(OpCodeOperandKind kind) => kind switch

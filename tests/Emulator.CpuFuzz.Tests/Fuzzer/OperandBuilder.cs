@@ -16,6 +16,8 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
          Register.R8L, Register.R9L, Register.R10L, Register.R11L, Register.R12L, Register.R13L, Register.R14L, Register.R15L,
          Register.AH, Register.CH, Register.DH, Register.BH];
 
+    private static readonly Register[] RealModeBases = [Register.BX, Register.BP, Register.SI, Register.DI];
+
     private static readonly Register[] Bytes32 =
         [Register.AL, Register.CL, Register.DL, Register.BL, Register.AH, Register.CH, Register.DH, Register.BH];
 
@@ -127,7 +129,13 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
 
     private void SetMemory(ref Instruction instruction, int i)
     {
-        var baseRegister = RandomRegister(mode.Bitness() == 64 ? 8 : 4);
+        // 16-bit addressing takes BX, BP (SS-relative: the stack page), SI or DI as its base.
+        var baseRegister = mode.Bitness() switch
+        {
+            64 => RandomRegister(8),
+            32 => RandomRegister(4),
+            _ => RealModeBases[random.Next(RealModeBases.Length)],
+        };
         uint address = (uint)FuzzLayout.ScratchPage + (uint)random.Next(0x100, 0xE00);
         int displacement = random.Next(-128, 128);
         if (instruction.MemorySize.GetSize() >= 16 && random.Next(10) != 0)
@@ -137,6 +145,7 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
             displacement &= ~15;
         }
 
+        // MOV r32 in every mode; in real mode the base's low 16 bits are the page offset.
         Preparation.Add(Instruction.Create(Code.Mov_r32_imm32, baseRegister.GetFullRegister32(), address));
         instruction.SetOpKind(i, OpKind.Memory);
         instruction.MemoryBase = baseRegister;
@@ -144,10 +153,7 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
         instruction.MemoryIndexScale = 1;
         instruction.MemoryDisplSize = 1;
         instruction.MemoryDisplacement64 = (ulong)(long)displacement;
-        if (mode.Bitness() == 32)
-        {
-            instruction.MemoryDisplacement64 &= uint.MaxValue;
-        }
+        instruction.MemoryDisplacement64 &= mode.Bitness() switch { 64 => ulong.MaxValue, 32 => uint.MaxValue, _ => ushort.MaxValue };
     }
 
     private void SetImmediate(ref Instruction instruction, int i, OpCodeOperandKind kind)

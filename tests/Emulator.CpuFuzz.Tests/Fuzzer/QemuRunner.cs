@@ -105,7 +105,7 @@ public sealed partial class QemuRunner : IDisposable
         Expect(gdb.Command($"Z0,{at},1"), "OK", "setting the breakpoint at the sequence");
         ExpectStop(gdb.Command("c"), "running to the sequence");
         Expect(gdb.Command($"z0,{at},1"), "OK", "removing the breakpoint");
-        var states = new List<CpuState> { ReadState(gdb, _layout, withMemory: true) };
+        var states = new List<CpuState> { ReadState(gdb, _layout, sequence, withMemory: true) };
         for (int steps = 0; steps < maxSteps;)
         {
             var last = states[^1];
@@ -119,7 +119,7 @@ public sealed partial class QemuRunner : IDisposable
             {
                 ExpectStop(gdb.Command("s"), $"single step {steps}");
                 steps++;
-                next = ReadState(gdb, _layout, withMemory: false);
+                next = ReadState(gdb, _layout, sequence, withMemory: false);
             }
             while (next.Rip == last.Rip && steps < maxSteps);
 
@@ -173,7 +173,7 @@ public sealed partial class QemuRunner : IDisposable
     private static byte[] ReadPages(GdbRemote gdb) =>
         [.. gdb.ReadMemory(FuzzLayout.ScratchPage, FuzzLayout.PageSize), .. gdb.ReadMemory(FuzzLayout.StackPage, FuzzLayout.PageSize)];
 
-    private static CpuState ReadState(GdbRemote gdb, RegisterLayout layout, bool withMemory)
+    private static CpuState ReadState(GdbRemote gdb, RegisterLayout layout, EncodedSequence sequence, bool withMemory)
     {
         byte[] g = Convert.FromHexString(gdb.Command("g"));
         // gdb's order (RAX, RBX, RCX, RDX, RSI, RDI, RBP, RSP) to the encoding order.
@@ -181,8 +181,7 @@ public sealed partial class QemuRunner : IDisposable
         var gprs = names.Select(n => layout.Get(g, n)).ToArray();
         ulong rip = layout.Get(g, "rip");
         var selectors = CpuState.SelectorNames.Select(n => (ushort)layout.Get(g, n)).ToArray();
-        ulong handlerOffset = rip - FuzzLayout.HandlerBase;
-        int vector = handlerOffset < FuzzLayout.Vectors ? (int)handlerOffset : -1;
+        int vector = sequence.VectorAt(rip);
         var xmm = Enumerable.Range(0, 16).Select(i => layout.Get128(g, $"xmm{i}")).ToArray();
         return new CpuState(gprs, rip, layout.Get(g, "eflags"), selectors, vector, withMemory ? ReadPages(gdb) : null, xmm, (uint)layout.Get(g, "mxcsr"));
     }

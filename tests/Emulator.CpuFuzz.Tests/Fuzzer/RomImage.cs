@@ -19,11 +19,11 @@ internal static class RomImage
     {
         var rom = new byte[FuzzLayout.RomSize];
         Put(rom, FuzzLayout.ResetVector, [0xE9, 0x0D, 0x00]); // jmp near 0 (IP wraps to F000:0000)
-        Put(rom, FuzzLayout.RealModeEntry, RealModeEntry());
+        Put(rom, FuzzLayout.RealModeEntry, fuzzCase.Mode == FuzzMode.Real16 ? RealModeSetup() : RealModeEntry());
         Put(rom, FuzzLayout.ProtectedSetup, ProtectedSetup(fuzzCase.Mode));
         rom.AsSpan(FuzzLayout.Handlers, FuzzLayout.Vectors).Fill(0xF4);
         WriteDescriptorTables(rom, fuzzCase.Mode);
-        Put(rom, FuzzLayout.Prologue, Prologue(fuzzCase));
+        Put(rom, FuzzLayout.Prologue, fuzzCase.Mode == FuzzMode.Real16 ? RealModePrologue(fuzzCase) : Prologue(fuzzCase));
         Put(rom, FuzzLayout.Sequence, sequence.Bytes);
         Put(rom, FuzzLayout.ScratchImage, fuzzCase.InitialMemory());
         for (int i = 0; i < 16; i++)
@@ -136,8 +136,80 @@ internal static class RomImage
             }
         }
 
-        a.jmp(FuzzLayout.SequenceStart);
+        a.jmp(c.Mode.SequenceIp());
         return AssembleAt(a, FuzzLayout.RomBase + FuzzLayout.Prologue);
+    }
+
+    /// <summary>
+    /// Real mode (<see cref="FuzzMode.Real16"/>), at F000:0000 with CS's reset base: the IVT's
+    /// first 32 vectors to F000:0C00+v (through the BIOS alias at 0xF0000), CR4.OSFXSR and
+    /// OSXMMEXCPT, the pages' initial bytes copied from the alias, then JMP to the prologue.
+    /// </summary>
+    private static byte[] RealModeSetup()
+    {
+        var a = new Assembler(16);
+        a.cli();
+        a.xor(ax, ax);
+        a.mov(ds, ax);
+        for (uint v = 0; v < FuzzLayout.Vectors; v++)
+        {
+            a.mov(__dword_ptr[v * 4], (uint)(FuzzLayout.LowAlias << 12) | (uint)(FuzzLayout.Handlers + v));
+        }
+
+        a.mov(eax, cr4);
+        a.or(eax, 0x600);
+        a.mov(cr4, eax);
+        a.cld();
+        a.mov(ax, (ushort)(FuzzLayout.LowAlias >> 4));
+        a.mov(ds, ax);
+        foreach (var (segment, image) in new[] { (FuzzLayout.RealScratchSegment, FuzzLayout.ScratchImage), (FuzzLayout.RealStackSegment, FuzzLayout.StackImage) })
+        {
+            a.mov(ax, segment);
+            a.mov(es, ax);
+            a.mov(si, (ushort)image);
+            a.xor(di, di);
+            a.mov(cx, FuzzLayout.PageSize / 2);
+            a.rep.movsw();
+        }
+
+        a.jmp((ulong)FuzzLayout.Prologue);
+        return AssembleAt(a, FuzzLayout.RealModeEntry);
+    }
+
+    /// <summary>XMM and MXCSR from the alias, the segments, SP, FLAGS (PUSH imm16; POPF), the 32-bit GPRs, JMP to the sequence.</summary>
+    private static byte[] RealModePrologue(FuzzCase c)
+    {
+        var a = new Assembler(16);
+        a.mov(ax, (ushort)(FuzzLayout.LowAlias >> 4));
+        a.mov(ds, ax);
+        a.mov(si, (ushort)FuzzLayout.XmmImage);
+        for (int i = 0; i < 8; i++)
+        {
+            a.movdqu(new AssemblerRegisterXMM(Register.XMM0 + i), __xmmword_ptr[si + 16 * i]);
+        }
+
+        a.ldmxcsr(__dword_ptr[si + 256]);
+        a.mov(ax, FuzzLayout.RealScratchSegment);
+        a.mov(ds, ax);
+        a.mov(es, ax);
+        a.mov(fs, ax);
+        a.mov(gs, ax);
+        a.mov(ax, FuzzLayout.RealStackSegment);
+        a.mov(ss, ax);
+        a.mov(esp, (uint)(FuzzLayout.StackStart - FuzzLayout.StackPage));
+        a.db(0x68); // push imm16
+        a.dw((ushort)c.Flags);
+        a.popf();
+        for (int i = 0; i < 8; i++)
+        {
+            if (i != 4)
+            {
+                a.mov(new AssemblerRegister32(Register.EAX + i), (uint)c.Gprs[i]);
+            }
+        }
+
+        a.jmp(c.Mode.SequenceIp());
+        return AssembleAt(a, FuzzLayout.Prologue);
     }
 
     private static byte[] AssembleAt(Assembler a, ulong address)
@@ -161,7 +233,7 @@ internal static class RomImage
         for (int v = 0; v < FuzzLayout.Vectors; v++)
         {
             // Interrupt gate, DPL 0, present (Intel SDM Vol. 3, Figures 6-2 and 6-8).
-            ulong handler = FuzzLayout.HandlerBase + (ulong)v;
+            ulong handler = mode.HandlerIp() + (ulong)v;
             ulong low = (handler & 0xFFFF) | ((ulong)selector << 16) | (0x8EUL << 40) | (((handler >> 16) & 0xFFFF) << 48);
             BinaryPrimitives.WriteUInt64LittleEndian(span[(FuzzLayout.Idt + v * gateSize)..], low);
         }
