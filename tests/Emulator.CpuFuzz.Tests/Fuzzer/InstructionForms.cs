@@ -8,7 +8,7 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 /// mnemonics below that is valid in the mode and whose operands are general registers, memory,
 /// immediates or fixed AL/CL/AX/EAX/RAX, grouped into families (one per mnemonic; SETcc, CMOVcc
 /// and the forward branches are one family each; the string instructions another, with their
-/// REP forms and a count of 0 to 8), and, for one item in six, the SSE/SSE2 encodings emu
+/// REP forms and a count of 0 to 8), CPUID with a leaf and subleaf, and, for one item in six, the SSE/SSE2 encodings emu
 /// implements (one family per mnemonic).
 /// </summary>
 public sealed class InstructionForms
@@ -94,7 +94,7 @@ public sealed class InstructionForms
             return PlainItem(_sse[random.Next(_sse.Count)], random);
         }
 
-        int family = random.Next(_families.Count + 2);
+        int family = random.Next(_families.Count + 3);
         if (family == _families.Count)
         {
             var branch = Instruction.CreateBranch(_branches[random.Next(_branches.Length)], 0);
@@ -104,6 +104,11 @@ public sealed class InstructionForms
         if (family == _families.Count + 1)
         {
             return StringItem(_strings[random.Next(_strings.Length)], random);
+        }
+
+        if (family == _families.Count + 2)
+        {
+            return CpuidItem(random);
         }
 
         return PlainItem(_families[family], random);
@@ -175,6 +180,19 @@ public sealed class InstructionForms
 
         return new FuzzItem([.. prepare, instruction]);
     }
+
+    /// <summary>The CPUID leaves qemu64 answers (basic up to 0xD, extended up to 0x80000008), and two it does not.</summary>
+    private static readonly uint[] CpuidLeaves =
+        [0, 1, 2, 3, 4, 5, 6, 7, 0xA, 0xB, 0xD, 0x14, 0x40000000, 0x80000000, 0x80000001, 0x80000002, 0x80000003,
+         0x80000004, 0x80000005, 0x80000006, 0x80000007, 0x80000008, 0x8000000A, 0x12345678];
+
+    /// <summary>CPUID of a leaf (EAX) and subleaf (ECX 0-3): emu answers as qemu64 does (CpuModel).</summary>
+    private static FuzzItem CpuidItem(Random random) => new(
+    [
+        Instruction.Create(Code.Mov_r32_imm32, Register.EAX, CpuidLeaves[random.Next(CpuidLeaves.Length)]),
+        Instruction.Create(Code.Mov_r32_imm32, Register.ECX, (uint)random.Next(4)),
+        Instruction.Create(Code.Cpuid),
+    ]);
 
     private static bool IsUsable(Code code, FuzzMode mode)
     {
