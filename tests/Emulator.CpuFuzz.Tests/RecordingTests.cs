@@ -69,6 +69,44 @@ public sealed class RecordingTests
         AssertReplays(text, qemu.Count);
     }
 
+    /// <summary>
+    /// The known divergences, one form each (docs/cpu-fuzzer.md): LOCK where the SDM says #UD,
+    /// which emu raises and QEMU 7.2 does not. Regressions/known/*.txt are these recordings;
+    /// <see cref="RegressionReplayTests"/> checks that they still diverge.
+    /// </summary>
+    public static TheoryData<string> KnownDivergences() => [.. KnownDivergenceCases.Keys];
+
+    [Theory]
+    [MemberData(nameof(KnownDivergences))]
+    public void AKnownDivergenceIsRecorded(string name)
+    {
+        FuzzEnvironment.RequireQemu();
+        var (mode, instruction) = KnownDivergenceCases[name];
+        instruction.HasLockPrefix = true;
+        var gprs = Enumerable.Range(0, 16).Select(i => 0x1111111111111111UL * (ulong)i).ToArray();
+        gprs[4] = FuzzLayout.StackStart;
+        var fuzzCase = new FuzzCase(mode, gprs, 2, new UInt128[16], 0x1F80, 3, [new FuzzItem([instruction])]);
+        var divergence = DifferentialFuzzer.Check(fuzzCase, out var qemu);
+        Assert.NotNull(divergence);
+        Assert.Equal(-1, qemu[^1].Vector);
+        if (FuzzEnvironment.OutputFolder is { } folder)
+        {
+            Directory.CreateDirectory(Path.Combine(folder, "known"));
+            File.WriteAllText(Path.Combine(folder, "known", $"{mode}-{name}.txt"),
+                RegressionFile.Write(fuzzCase, qemu, $"known divergence: {name}\n" + divergence.Report(name)));
+        }
+    }
+
+    private static readonly Dictionary<string, (FuzzMode Mode, Instruction Instruction)> KnownDivergenceCases = new()
+    {
+        ["lock-xchg-registers"] = (FuzzMode.Long64, Instruction.Create(Code.Xchg_rm8_r8, Register.CL, Register.AH)),
+        ["lock-xadd-registers"] = (FuzzMode.Long64, Instruction.Create(Code.Xadd_rm16_r16, Register.BP, Register.BX)),
+        ["lock-lahf"] = (FuzzMode.Long64, Instruction.Create(Code.Lahf)),
+        ["lock-shl-cl"] = (FuzzMode.Real16, Instruction.Create(Code.Shl_rm16_CL, Register.DI, Register.CL)),
+        ["lock-imul-imm8"] = (FuzzMode.Real16, Instruction.Create(Code.Imul_r16_rm16_imm8, Register.DX, Register.BX, -104)),
+        ["lock-das"] = (FuzzMode.Protected32, Instruction.Create(Code.Das)),
+    };
+
     private static void AssertReplays(string text, int states)
     {
         var (read, sequence, recorded) = RegressionFile.Read(text);

@@ -42,6 +42,7 @@ public sealed partial class QemuRunner : IDisposable
     private readonly GdbRemote _gdb;
     private readonly RegisterLayout _layout;
     private readonly string _romPath;
+    private readonly Task<string> _stderr;
 
     /// <summary>
     /// Starts QEMU paused at reset with a blank image (each case writes its own over it) and
@@ -69,10 +70,10 @@ public sealed partial class QemuRunner : IDisposable
         }
 
         _process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {Binary}");
-        var stderr = _process.StandardError.ReadToEndAsync();
+        _stderr = _process.StandardError.ReadToEndAsync();
         try
         {
-            _gdb = GdbRemote.Connect(port, Timeout, () => _process.HasExited ? $"exit code {_process.ExitCode}: {stderr.Result.Trim()}" : null);
+            _gdb = GdbRemote.Connect(port, Timeout, () => _process.HasExited ? $"exit code {_process.ExitCode}: {_stderr.Result.Trim()}" : null);
             _layout = RegisterLayout.Read(_gdb);
         }
         catch
@@ -98,6 +99,20 @@ public sealed partial class QemuRunner : IDisposable
     /// </summary>
     public List<CpuState> Run(EncodedSequence sequence, byte[] rom, int maxSteps)
     {
+        var states = new List<CpuState>();
+        try
+        {
+            return Run(sequence, rom, maxSteps, states);
+        }
+        catch (IOException e) when (_process.WaitForExit(2000))
+        {
+            string last = states.Count > 0 ? sequence.Disassemble(states[^1].Rip, sequence.Mode) : "(before the sequence)";
+            throw new IOException($"QEMU exited (code {_process.ExitCode}) stepping {last}: {_stderr.Result.Trim()}", e);
+        }
+    }
+
+    private List<CpuState> Run(EncodedSequence sequence, byte[] rom, int maxSteps, List<CpuState> states)
+    {
         var gdb = _gdb;
         gdb.Monitor("system_reset");
         gdb.WriteMemory(FuzzLayout.RomBase, rom);
@@ -105,7 +120,7 @@ public sealed partial class QemuRunner : IDisposable
         Expect(gdb.Command($"Z0,{at},1"), "OK", "setting the breakpoint at the sequence");
         ExpectStop(gdb.Command("c"), "running to the sequence");
         Expect(gdb.Command($"z0,{at},1"), "OK", "removing the breakpoint");
-        var states = new List<CpuState> { ReadState(gdb, _layout, sequence, withMemory: true) };
+        states.Add(ReadState(gdb, _layout, sequence, withMemory: true));
         for (int steps = 0; steps < maxSteps;)
         {
             var last = states[^1];
