@@ -7,7 +7,8 @@ namespace Emulator.CpuFuzz.Tests;
 /// <summary>
 /// The fuzzer catches a broken handler: with ADD r/m32, r32 replaced by a handler that does
 /// nothing, a case with one such ADD diverges exactly there, in EAX and the flags; with the
-/// handler restored, the same case agrees with QEMU. (A compiled block calls the handler it was
+/// handler restored, the same case agrees with QEMU; the shrinker reduces a padded case to that
+/// ADD alone. (A compiled block calls the handler it was
 /// decoded with unless that handler has a twin, so the replacement reaches compiled code too;
 /// <see cref="TheWholeBlockRunRunsCompiledCode"/> checks that the compiled run is compiled.)
 /// </summary>
@@ -46,6 +47,27 @@ public sealed unsafe class BrokenHandlerTests
         Assert.True(allBlocksCompiled);
         Assert.Empty(qemu[^1].Differences(interpreted, fuzzCase.Mode));
         Assert.Empty(qemu[^1].Differences(compiled, fuzzCase.Mode));
+    }
+
+    [Fact]
+    public void TheShrinkerReducesTheCaseToTheBrokenInstruction()
+    {
+        FuzzEnvironment.RequireQemu();
+        var add = AddCase();
+        var padding = CaseGenerator.Generate(FuzzMode.Long64, 77, 12).Items
+            .Where(item => item.Instructions.All(i => i.Mnemonic != Mnemonic.Add) && !item.SkipsNextItem).Take(6).ToList();
+        Assert.Equal(6, padding.Count);
+        var fuzzCase = add.WithItems([.. padding.Take(3), add.Items[1], .. padding.Skip(3)]);
+        using var qemu = new QemuRunner();
+        using (HandlerTable.ReplaceForTest(Code.Add_rm32_r32, &DoesNothing))
+        {
+            var divergence = DifferentialFuzzer.Check(fuzzCase, out _, qemu);
+            Assert.NotNull(divergence);
+            var shrunk = Shrinker.Shrink(divergence, qemu);
+            var item = Assert.Single(shrunk.Case.Items);
+            Assert.Equal(Code.Add_rm32_r32, Assert.Single(item.Instructions).Code);
+            Assert.Equal(divergence.Fields[0].Split(':')[0], shrunk.Fields[0].Split(':')[0]);
+        }
     }
 
     /// <summary>NOP; ADD EAX, EBX (5 + 7); NOP in 64-bit mode.</summary>

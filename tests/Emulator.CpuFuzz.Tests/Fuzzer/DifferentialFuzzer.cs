@@ -117,7 +117,7 @@ public static class DifferentialFuzzer
             {
                 if (shrink)
                 {
-                    divergence = Shrinker.Shrink(divergence);
+                    divergence = Shrinker.Shrink(divergence, qemuRunner);
                 }
 
                 divergences.Add((seed, divergence));

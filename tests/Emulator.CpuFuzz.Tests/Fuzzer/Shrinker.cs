@@ -4,11 +4,12 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 /// Reduces a diverging case while the same divergence persists (same engine, same first
 /// differing field): drops runs of items, halving the run length down to single items (as
 /// delta debugging does), then sets each register to zero and the flags to their reset value
-/// where that keeps it. Every attempt runs QEMU again, so a 64-item case takes about a minute.
+/// where that keeps it. Every attempt runs the case on QEMU again (on <c>qemuRunner</c> when
+/// given, else on a QEMU of its own).
 /// </summary>
 public static class Shrinker
 {
-    public static Divergence Shrink(Divergence divergence)
+    public static Divergence Shrink(Divergence divergence, QemuRunner? qemuRunner = null)
     {
         var best = divergence;
         for (int chunk = Math.Max(1, best.Case.Items.Count / 2); chunk >= 1; chunk /= 2)
@@ -16,7 +17,7 @@ public static class Shrinker
             for (int start = 0; start < best.Case.Items.Count;)
             {
                 var items = best.Case.Items.Take(start).Concat(best.Case.Items.Skip(start + chunk)).ToList();
-                if (Attempt(best, best.Case.WithItems(items)) is { } smaller)
+                if (Attempt(best, best.Case.WithItems(items), qemuRunner) is { } smaller)
                 {
                     best = smaller;
                 }
@@ -33,16 +34,16 @@ public static class Shrinker
             {
                 var gprs = (ulong[])best.Case.Gprs.Clone();
                 gprs[i] = 0;
-                best = Attempt(best, best.Case with { Gprs = gprs }) ?? best;
+                best = Attempt(best, best.Case with { Gprs = gprs }, qemuRunner) ?? best;
             }
         }
 
-        return best.Case.Flags == 2 ? best : Attempt(best, best.Case with { Flags = 2 }) ?? best;
+        return best.Case.Flags == 2 ? best : Attempt(best, best.Case with { Flags = 2 }, qemuRunner) ?? best;
     }
 
-    private static Divergence? Attempt(Divergence original, FuzzCase candidate)
+    private static Divergence? Attempt(Divergence original, FuzzCase candidate, QemuRunner? qemuRunner)
     {
-        var divergence = DifferentialFuzzer.Check(candidate);
+        var divergence = DifferentialFuzzer.Check(candidate, out _, qemuRunner);
         return divergence != null && divergence.Engine == original.Engine && FieldName(divergence) == FieldName(original)
             ? divergence
             : null;
