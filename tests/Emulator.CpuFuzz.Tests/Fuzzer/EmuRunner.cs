@@ -48,27 +48,40 @@ internal sealed unsafe class EmuRunner : IDisposable
     }
 
     /// <summary>
-    /// The final states of the sequence run in whole blocks: interpreted, then from the same
-    /// start compiled, block by block, each compiled just before it runs (so a block that
-    /// faults is compiled too); and whether the compiler took every block.
+    /// The sequence in whole blocks, one <c>Run</c> call per block, with the state after each
+    /// and the instructions retired by then: interpreted, then from the same start state
+    /// compiled, each block compiled just before it runs (so a block that faults is compiled
+    /// too); and whether the compiler took every block.
     /// </summary>
-    public (CpuState Interpreted, CpuState Compiled, bool AllBlocksCompiled) RunCompiled(int maxBlocks)
+    public (List<(long Retired, CpuState State)> Interpreted, List<(long Retired, CpuState State)> Compiled, bool AllBlocksCompiled) RunCompiled(int maxBlocks)
     {
         RunToSequence();
         var start = SaveStart();
-        _cpu.Run(_cpu.InstructionCount + (long)maxBlocks * Block.MaxOps);
-        var interpreted = ReadState();
+        bool allCompiled = true;
+        var interpreted = RunBlockByBlock(maxBlocks, compile: false, ref allCompiled);
         RestoreStart(start);
         _cpu.BlockCompilation = true;
         _cpu.CompileThreshold = int.MaxValue;
-        bool allCompiled = true;
+        var compiled = RunBlockByBlock(maxBlocks, compile: true, ref allCompiled);
+        return (interpreted, compiled, allCompiled);
+    }
+
+    private List<(long Retired, CpuState State)> RunBlockByBlock(int maxBlocks, bool compile, ref bool allCompiled)
+    {
+        long first = _cpu.InstructionCount;
+        var states = new List<(long, CpuState)>();
         for (int blocks = 0; blocks < maxBlocks && !_cpu.Halted; blocks++)
         {
-            allCompiled &= _cpu.CompileBlockAtRip();
+            if (compile)
+            {
+                allCompiled &= _cpu.CompileBlockAtRip();
+            }
+
             _cpu.Run(_cpu.InstructionCount + _cpu.GetBlock().Count);
+            states.Add((_cpu.InstructionCount - first, ReadState()));
         }
 
-        return (interpreted, ReadState(), allCompiled);
+        return states;
     }
 
     private void RunToSequence()

@@ -126,6 +126,14 @@ public sealed record EncodedSequence(FuzzMode Mode, byte[] Bytes, ulong[] Addres
         return new EncodedSequence(mode, bytes, [.. addresses], writers);
     }
 
+    /// <summary>The mnemonic of the instruction at <paramref name="address"/> (an address of <see cref="Addresses"/>).</summary>
+    public Mnemonic MnemonicAt(ulong address)
+    {
+        int offset = (int)(address - Mode.SequenceIp());
+        var decoder = Decoder.Create(Mode.Bitness(), new ByteArrayCodeReader(Bytes, offset, Bytes.Length - offset));
+        return decoder.Decode().Mnemonic;
+    }
+
     /// <summary>Iced's disassembly of the instruction at <paramref name="address"/> (for reports).</summary>
     public string Disassemble(ulong address, FuzzMode mode)
     {
