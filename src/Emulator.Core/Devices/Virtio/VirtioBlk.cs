@@ -1,0 +1,456 @@
+// The virtio block device behind virtio-blk-pci, as QEMU 7.2 builds it for -drive if=virtio
+// (hw/block/virtio-blk.c virtio_blk_get_features, virtio_blk_update_config,
+// virtio_blk_handle_request, virtio_blk_sect_range_ok, virtio_blk_req_complete; hw/virtio/virtio.c
+// virtio_set_features, virtio_set_status, virtio_reset, virtio_notify, virtio_error).
+// Emulated: the feature bits QEMU offers (measured 0x79006E54 with OVMF, plus RO for a read-only
+// medium); the configuration space (capacity, seg_max 254, geometry as hd_geometry_guess,
+// blk_size 512, topology 0, wce 1, num_queues 1, QEMU's discard and write-zeroes limits); one
+// request queue of 256 descriptors; requests IN (0), OUT (1), FLUSH (4) and GET_ID (8) with
+// QEMU's type masking (the OUT and BARRIER bits), range rule (whole 512-byte sectors inside the
+// medium, else IOERR) and used lengths (every device-writable byte of the chain); a write to a
+// read-only medium or a backend error completes with IOERR; anything else UNSUPP. Requests
+// complete synchronously when the guest notifies. The ISR's queue bit and an interrupt whenever
+// QEMU's virtio_should_notify says so. A guest error (a bad ring, chain or header) makes the
+// device "broken" as QEMU's virtio_error does: no queue is processed until a reset, and the
+// message is kept and reported (GuestError).
+// Not emulated: DISCARD (11) and WRITE_ZEROES (13) — offered in the features as QEMU offers
+// them, answered UNSUPP (OVMF does not negotiate them); SCSI passthrough (QEMU's scsi=off
+// answers UNSUPP too); request merging and asynchronous completion; config-change interrupts
+// (the medium never changes size).
+// Firmware relies on: OVMF's VirtioBlkDxe (VirtioBlkInit, SynchronousRequest) negotiating
+// BLK_SIZE|TOPOLOGY|RO|FLUSH, reading capacity/blk_size/topology, one 256-entry queue, polling
+// the used index with NO_INTERRUPT set, FLUSH from FlushBlocks.
+using System.Buffers.Binary;
+using Emulator.Core.Devices.Ide;
+using Emulator.Core.Memory;
+using Emulator.Core.Storage;
+
+namespace Emulator.Core.Devices.Virtio;
+
+/// <summary>The virtio-blk device: features, status, configuration, its one request queue.</summary>
+public sealed class VirtioBlk
+{
+    public const int SectorSize = 512;
+    public const ushort QueueSize = 256;
+
+    /// <summary>QEMU's VIRTIO_QUEUE_MAX: QUEUE_SEL and QUEUE_NOTIFY ignore values from here on.</summary>
+    public const int QueueMax = 1024;
+
+    public const uint FeatureSegMax = 1u << 2;
+    public const uint FeatureGeometry = 1u << 4;
+    public const uint FeatureReadOnly = 1u << 5;
+    public const uint FeatureBlockSize = 1u << 6;
+    public const uint FeatureFlush = 1u << 9;
+    public const uint FeatureTopology = 1u << 10;
+    public const uint FeatureConfigWce = 1u << 11;
+    public const uint FeatureDiscard = 1u << 13;
+    public const uint FeatureWriteZeroes = 1u << 14;
+    public const uint FeatureNotifyOnEmpty = 1u << 24;
+    public const uint FeatureAnyLayout = 1u << 27;
+    public const uint FeatureIndirectDescriptors = 1u << 28;
+    public const uint FeatureEventIndex = 1u << 29;
+
+    /// <summary>VIRTIO_F_BAD_FEATURE: QEMU offers it on the legacy interface so a guest that acks it is known not to negotiate.</summary>
+    public const uint FeatureBad = 1u << 30;
+
+    /// <summary>What QEMU 7.2 offers a writable drive on the legacy interface (measured with OVMF: 0x79006E54).</summary>
+    public const uint HostFeaturesWritable = FeatureSegMax | FeatureGeometry | FeatureBlockSize | FeatureFlush | FeatureTopology | FeatureConfigWce
+        | FeatureDiscard | FeatureWriteZeroes | FeatureNotifyOnEmpty | FeatureAnyLayout | FeatureIndirectDescriptors | FeatureEventIndex | FeatureBad;
+
+    public const byte StatusDriverOk = 4;
+
+    public const uint RequestIn = 0;
+    public const uint RequestOut = 1;
+    public const uint RequestFlush = 4;
+    public const uint RequestGetId = 8;
+    private const uint RequestBarrier = 0x8000_0000;
+
+    public const byte StatusOk = 0;
+    public const byte StatusIoError = 1;
+    public const byte StatusUnsupported = 2;
+
+    /// <summary>QEMU's config_size for these features: up to write_zeroes_may_unmap (virtio_blk_cfg_size_params).</summary>
+    public const int ConfigSize = 57;
+
+    private const int RequestHeaderSize = 16;
+    private const int WriteCacheOffset = 32;
+
+    /// <summary>QEMU's BDRV_REQUEST_MAX_SECTORS (INT_MAX >> 9): the most sectors one request may move, and the discard/write-zeroes limits.</summary>
+    private const uint MaxRequestSectors = int.MaxValue >> 9;
+
+    private const int IdBytes = 20;
+
+    private readonly PhysicalBus _memory;
+    private readonly IBlockBackend _backend;
+    private readonly Action<bool> _interrupt;
+    private readonly byte[] _config = new byte[ConfigSize];
+
+    /// <param name="memory">Guest memory the queue and the requests' buffers live in.</param>
+    /// <param name="backend">The medium (not disposed here).</param>
+    /// <param name="interrupt">Called after the ISR changed, with true when a queue was signalled (virtio_notify_vector): the transport sends the queue's vector or updates its line.</param>
+    public VirtioBlk(PhysicalBus memory, IBlockBackend backend, Action<bool> interrupt)
+    {
+        _memory = memory;
+        _backend = backend;
+        _interrupt = interrupt;
+        HostFeatures = HostFeaturesWritable | (backend.ReadOnly ? FeatureReadOnly : 0);
+        Queue = new VirtQueue(memory, QueueSize);
+        BuildConfig();
+    }
+
+    public uint HostFeatures { get; }
+
+    public uint GuestFeatures { get; private set; }
+
+    public byte Status { get; private set; }
+
+    public ushort QueueSelect { get; private set; }
+
+    /// <summary>ISR status: bit 0 a queue interrupt (read-to-clear through the transport).</summary>
+    public byte Isr { get; private set; }
+
+    /// <summary>The request queue (queue 0).</summary>
+    public VirtQueue Queue { get; }
+
+    /// <summary>QEMU's vdev->broken: a guest error stopped the device until reset.</summary>
+    public bool Broken { get; private set; }
+
+    /// <summary>The guest error that broke the device (QEMU's error_report of virtio_error), or null.</summary>
+    public string? Error { get; private set; }
+
+    /// <summary>Raised once per guest error with QEMU's message.</summary>
+    public event Action<string>? GuestError;
+
+    /// <summary>The configuration space as the guest reads it.</summary>
+    public ReadOnlySpan<byte> Config => _config;
+
+    /// <summary>virtio_blk_set_config: the guest switches the write cache (wce); the medium is written through either way, so only the byte changes.</summary>
+    public void SetWriteCache(bool enabled) => _config[WriteCacheOffset] = enabled ? (byte)1 : (byte)0;
+
+    /// <summary>virtio_set_features: ignored once FEATURES_OK is set; only offered bits stick; BAD_FEATURE means "assume nothing" (virtio-blk has no bad_features: 0).</summary>
+    public void SetGuestFeatures(uint value)
+    {
+        const byte featuresOk = 8;
+        if ((Status & featuresOk) != 0)
+        {
+            return;
+        }
+
+        GuestFeatures = (value & FeatureBad) != 0 ? 0 : value & HostFeatures;
+    }
+
+    /// <summary>virtio_set_status, then virtio_pci's reset when the guest writes 0.</summary>
+    public void SetStatus(byte value)
+    {
+        Status = value;
+        if (value == 0)
+        {
+            Reset();
+        }
+    }
+
+    public void SelectQueue(uint value)
+    {
+        if (value < QueueMax)
+        {
+            QueueSelect = (ushort)value;
+        }
+    }
+
+    /// <summary>QUEUE_PFN write: 0 resets the device (virtio_ioport_write), else the selected queue's rings are at PFN × 4 KiB.</summary>
+    public void SetQueuePfn(uint pfn)
+    {
+        if (pfn == 0)
+        {
+            Reset();
+            return;
+        }
+
+        if (QueueSelect != 0)
+        {
+            return;
+        }
+
+        Guarded(() => Queue.SetAddress((ulong)pfn * VirtQueue.LegacyAlign));
+    }
+
+    /// <summary>QUEUE_PFN read: the selected queue's address in pages.</summary>
+    public uint QueuePfn => QueueSelect == 0 ? (uint)(Queue.Descriptors / VirtQueue.LegacyAlign) : 0;
+
+    /// <summary>QUEUE_NUM read: 256 for the request queue, 0 for queues that do not exist.</summary>
+    public ushort QueueNum => QueueSelect == 0 ? QueueSize : (ushort)0;
+
+    /// <summary>ISR read: the value, cleared (virtio_pci's qatomic_xchg), the line dropped.</summary>
+    public byte ReadAndClearIsr()
+    {
+        byte isr = Isr;
+        Isr = 0;
+        _interrupt(false);
+        return isr;
+    }
+
+    /// <summary>
+    /// QUEUE_NOTIFY: virtio_queue_notify → virtio_blk_handle_vq: takes every offered request,
+    /// completes each and interrupts as virtio_should_notify says; a set-up queue and a device
+    /// that is not broken only.
+    /// </summary>
+    public void Notify(uint queue)
+    {
+        if (queue != 0 || !Queue.IsSetUp || Broken)
+        {
+            return;
+        }
+
+        Guarded(() =>
+        {
+            do
+            {
+                while (Queue.Pop() is { } element)
+                {
+                    uint written = Execute(element);
+                    Queue.Push(element, written);
+                    if (Queue.ShouldNotify((GuestFeatures & FeatureEventIndex) != 0))
+                    {
+                        Isr |= 1;
+                        _interrupt(true);
+                    }
+                }
+
+                if ((GuestFeatures & FeatureEventIndex) != 0)
+                {
+                    Queue.PublishAvailEvent();
+                }
+            }
+            while (Queue.HasPending);
+        });
+    }
+
+    /// <summary>virtio_reset and virtio_blk_reset: status, features, queue selection, ISR, the queue, the write cache back on; the device is no longer broken.</summary>
+    public void Reset()
+    {
+        SetWriteCache(true);
+        Status = 0;
+        GuestFeatures = 0;
+        QueueSelect = 0;
+        Isr = 0;
+        Broken = false;
+        Error = null;
+        Queue.Reset();
+        _interrupt(false);
+    }
+
+    public VirtioBlkState Save() => new(GuestFeatures, Status, QueueSelect, Isr, Queue.Descriptors, Queue.LastAvailIndex, Queue.UsedIndex,
+        Queue.SignalledUsed, Queue.SignalledUsedValid, Broken, Error, _config[WriteCacheOffset] != 0);
+
+    /// <summary>Puts a saved device back (the transport drives its line afterwards).</summary>
+    public void Restore(VirtioBlkState s)
+    {
+        GuestFeatures = s.GuestFeatures;
+        Status = s.Status;
+        QueueSelect = s.QueueSelect;
+        Isr = s.Isr;
+        Broken = s.Broken;
+        Error = s.Error;
+        SetWriteCache(s.WriteCache);
+        Queue.Reset();
+        try
+        {
+            Queue.SetAddress(s.QueueAddress);
+        }
+        catch (VirtioGuestError)
+        {
+            // The record says where the guest put the rings; a broken device keeps them too.
+        }
+
+        Queue.LastAvailIndex = s.LastAvailIndex;
+        Queue.UsedIndex = s.UsedIndex;
+        Queue.SignalledUsed = s.SignalledUsed;
+        Queue.SignalledUsedValid = s.SignalledUsedValid;
+    }
+
+    /// <summary>
+    /// One request (virtio_blk_handle_request): the 16-byte header from the device-readable
+    /// buffers, the status byte at the end of the last device-writable one; returns the used
+    /// length, every device-writable byte. A chain without both parts breaks the device.
+    /// </summary>
+    private uint Execute(VirtQueueElement element)
+    {
+        if (element.Out.Count < 1 || element.In.Count < 1)
+        {
+            throw new VirtioGuestError("virtio-blk missing headers");
+        }
+
+        var header = new byte[RequestHeaderSize];
+        if (Copy(element.Out, header, intoGuest: false) != RequestHeaderSize)
+        {
+            throw new VirtioGuestError("virtio-blk request outhdr too short");
+        }
+
+        var last = element.In[^1];
+        uint inLength = (uint)element.In.Sum(b => (long)b.Length);
+        var data = element.In.Take(element.In.Count - 1).Append(last with { Length = last.Length - 1 }).Where(b => b.Length > 0).ToList();
+        uint type = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        ulong sector = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(8));
+        byte status = (type & ~(RequestOut | RequestBarrier)) switch
+        {
+            RequestIn when (type & RequestOut) != 0 => Transfer(sector, SkipHeader(element.Out), write: true),
+            RequestIn => Transfer(sector, data, write: false),
+            RequestFlush & ~RequestOut => Flush(),
+            RequestGetId => GetId(data),
+            _ => StatusUnsupported,
+        };
+        _memory.Write(last.Address + last.Length - 1, 1, status);
+        return inLength;
+    }
+
+    /// <summary>IN or OUT: the data buffers' bytes from or to the medium at <paramref name="sector"/>; IOERR for a bad range or a backend refusal.</summary>
+    private byte Transfer(ulong sector, List<VirtBuffer> buffers, bool write)
+    {
+        long size = buffers.Sum(b => (long)b.Length);
+        if (!RangeOk(sector, size))
+        {
+            return StatusIoError;
+        }
+
+        var bytes = new byte[size];
+        long offset = (long)sector * SectorSize;
+        try
+        {
+            if (write)
+            {
+                Copy(buffers, bytes, intoGuest: false);
+                _backend.Write(offset, bytes);
+            }
+            else
+            {
+                _backend.Read(offset, bytes);
+                Copy(buffers, bytes, intoGuest: true);
+            }
+        }
+        catch (BlockBackendException)
+        {
+            return StatusIoError;
+        }
+
+        return StatusOk;
+    }
+
+    private byte Flush()
+    {
+        try
+        {
+            _backend.Flush();
+            return StatusOk;
+        }
+        catch (Exception e) when (e is BlockBackendException or IOException)
+        {
+            return StatusIoError;
+        }
+    }
+
+    /// <summary>GET_ID: the drive's serial with its NUL, at most 20 bytes; emu's drives have no serial (QEMU without serial=): one NUL byte.</summary>
+    private byte GetId(List<VirtBuffer> buffers)
+    {
+        long room = Math.Min(buffers.Sum(b => (long)b.Length), IdBytes);
+        Copy(buffers, new byte[Math.Min(1, room)], intoGuest: true);
+        return StatusOk;
+    }
+
+    /// <summary>virtio_blk_sect_range_ok: whole sectors, at most QEMU's request limit, inside the medium.</summary>
+    private bool RangeOk(ulong sector, long size)
+    {
+        ulong sectors = (ulong)size / SectorSize;
+        ulong total = (ulong)_backend.Length / SectorSize;
+        return sectors <= MaxRequestSectors && size % SectorSize == 0 && sector <= total && sectors <= total - sector;
+    }
+
+    /// <summary>The device-readable buffers after the 16-byte header (iov_discard_front).</summary>
+    private static List<VirtBuffer> SkipHeader(IReadOnlyList<VirtBuffer> buffers)
+    {
+        var result = new List<VirtBuffer>();
+        uint skip = RequestHeaderSize;
+        foreach (var b in buffers)
+        {
+            uint drop = Math.Min(skip, b.Length);
+            skip -= drop;
+            if (b.Length > drop)
+            {
+                result.Add(new VirtBuffer(b.Address + drop, b.Length - drop));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Copies between guest buffers, in order, and <paramref name="bytes"/> until either runs out
+    /// (iov_to_buf, or iov_from_buf with <paramref name="intoGuest"/>); returns the bytes copied.
+    /// </summary>
+    private int Copy(IReadOnlyList<VirtBuffer> buffers, byte[] bytes, bool intoGuest)
+    {
+        int done = 0;
+        foreach (var b in buffers)
+        {
+            if (done == bytes.Length)
+            {
+                break;
+            }
+
+            int n = (int)Math.Min(b.Length, (uint)(bytes.Length - done));
+            if (intoGuest)
+            {
+                _memory.WriteBlock(b.Address, bytes.AsSpan(done, n));
+            }
+            else
+            {
+                _memory.ReadBlock(b.Address, bytes.AsSpan(done, n));
+            }
+
+            done += n;
+        }
+
+        return done;
+    }
+
+    /// <summary>Runs a queue operation; a guest error breaks the device (virtio_error) instead of leaving the device.</summary>
+    private void Guarded(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (VirtioGuestError e)
+        {
+            Broken = true;
+            Error ??= e.Message;
+            GuestError?.Invoke(e.Message);
+        }
+    }
+
+    /// <summary>virtio_blk_update_config for this medium (little-endian: a legacy device on x86).</summary>
+    private void BuildConfig()
+    {
+        var c = _config.AsSpan();
+        long sectors = _backend.Length / SectorSize;
+        var geometry = DiskGeometry.Guess(_backend);
+        BinaryPrimitives.WriteUInt64LittleEndian(c, (ulong)sectors);
+        BinaryPrimitives.WriteUInt32LittleEndian(c[12..], QueueSize - 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(c[16..], (ushort)geometry.Cylinders);
+        c[18] = (byte)geometry.Heads;
+        c[19] = (byte)geometry.SectorsPerTrack;
+        BinaryPrimitives.WriteUInt32LittleEndian(c[20..], SectorSize);
+        c[WriteCacheOffset] = 1;
+        BinaryPrimitives.WriteUInt16LittleEndian(c[34..], 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(c[36..], MaxRequestSectors);
+        BinaryPrimitives.WriteUInt32LittleEndian(c[40..], 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(c[44..], 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(c[48..], MaxRequestSectors);
+        BinaryPrimitives.WriteUInt32LittleEndian(c[52..], 1);
+        c[56] = 1;
+    }
+}
+
+/// <summary>The virtio-blk device's state: negotiation, status, ISR, the queue's address and positions, the broken flag.</summary>
+public sealed record VirtioBlkState(
+    uint GuestFeatures, byte Status, ushort QueueSelect, byte Isr, ulong QueueAddress, ushort LastAvailIndex, ushort UsedIndex,
+    ushort SignalledUsed, bool SignalledUsedValid, bool Broken, string? Error, bool WriteCache);
