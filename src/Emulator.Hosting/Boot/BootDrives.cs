@@ -1,4 +1,5 @@
 using Emulator.Core.Devices.Ide;
+using Emulator.Core.Devices.Virtio;
 using Emulator.Core.Storage;
 using Emulator.Hosting.Reporting;
 using Emulator.Storage;
@@ -23,8 +24,13 @@ public sealed class BootDrives : IDisposable
     {
     }
 
-    /// <summary>The drives as the machine takes them (<see cref="Core.Machine.MachineOptions.IdeDrives"/>).</summary>
-    public IReadOnlyList<IdeDrive> IdeDrives => [.. _opened.Select(o => new IdeDrive(o.Drive.Index, o.Drive.Kind, o.Backend))];
+    /// <summary>The IDE drives as the machine takes them (<see cref="Core.Machine.MachineOptions.IdeDrives"/>).</summary>
+    public IReadOnlyList<IdeDrive> IdeDrives =>
+        [.. _opened.Where(o => o.Drive.Interface == BootDriveInterface.Ide).Select(o => new IdeDrive(o.Drive.Index, o.Drive.Kind, o.Backend))];
+
+    /// <summary>The virtio-blk drives in order, each in the first free PCI slot (<see cref="Core.Machine.MachineOptions.VirtioDrives"/>).</summary>
+    public IReadOnlyList<VirtioDrive> VirtioDrives =>
+        [.. _opened.Where(o => o.Drive.Interface == BootDriveInterface.Virtio).OrderBy(o => o.Drive.Index).Select(o => new VirtioDrive(o.Backend!))];
 
     /// <summary>A folder's commit was refused or failed (<see cref="Finish"/>): the run did not end as asked.</summary>
     public bool CommitFailed { get; private set; }
@@ -103,7 +109,8 @@ public sealed class BootDrives : IDisposable
         {
             var commit = backend is HostFolderDisk { ReadOnly: false } folder ? Commit(folder, log) : null;
             disks.Add(new DiskInfo(
-                drive.Index, drive.Kind == IdeDriveKind.CdRom ? "cdrom" : "disk", drive.Folder ? null : drive.Path, drive.Folder ? drive.Path : null, drive.ModeName, commit));
+                drive.Index, drive.Kind == IdeDriveKind.CdRom ? "cdrom" : "disk", drive.Folder ? null : drive.Path, drive.Folder ? drive.Path : null, drive.ModeName, commit,
+                drive.Interface == BootDriveInterface.Virtio ? "virtio" : null));
         }
 
         return report with { Disks = disks };

@@ -225,6 +225,8 @@ public sealed class BootSession
                 DebugExit = o.DebugExit,
                 SmbiosOemStrings = [.. o.OemStrings.Select(s => s.Bytes())],
                 IdeDrives = drives.IdeDrives,
+                VirtioDrives = drives.VirtioDrives,
+                AbsentDefaultPciSlots = o.AbsentDefaultPciSlots,
                 BootOrder = o.BootDevices.Order,
                 BootOrderOnce = o.BootDevices.Once,
                 BootMenu = o.BootDevices.Menu,
