@@ -26,6 +26,24 @@ public class FolderDriveHarnessTests
         Assert.Contains("BdsDxe: failed to load Boot0001 \"UEFI QEMU DVD-ROM QM00003 \" from PciRoot(0x0)/Pci(0x1,0x1)/Ata(Secondary,Master,0x0): Not Found", run.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The same flow with the folder on virtio-blk (<c>,if=virtio</c>, what newer harnesses use):
+    /// the disk sits in 00:03.0, where QEMU 7.2 puts it behind its default VGA (no -nodefaults,
+    /// -net none), OVMF writes through VirtioBlkDxe (with its FLUSH requests) and the file reaches
+    /// the folder when the guest powers off.
+    /// </summary>
+    [Fact]
+    public void Edk2CiFlowOnAVirtioFolderDiskWritesTheFile()
+    {
+        using var folder = new ScratchFolder(FolderDriveBootTests.CiScript);
+        var run = QemuHarnessTests.Harness(["expect:BOOT SUCCESS !!!", "eof"], Edk2CiLine(folder, ",if=virtio"));
+        Assert.True(run.Ok, run.Describe());
+        Assert.Equal(0, run.ExitStatus);
+        Assert.Equal(FolderDriveBootTests.ShellEchoBytes, File.ReadAllBytes(Path.Combine(folder.Path, "out.txt")));
+        Assert.Equal(["out.txt", "startup.nsh"], folder.Names());
+        Assert.Contains("PciRoot(0x0)/Pci(0x3,0x0)", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Edk2CiFlowWithDebugExitGivesStatusThree()
     {
@@ -100,10 +118,10 @@ public class FolderDriveHarnessTests
         }
     }
 
-    private static string[] Edk2CiLine(ScratchFolder folder) =>
+    private static string[] Edk2CiLine(ScratchFolder folder, string driveOptions = "") =>
     [
         "-display", "none", "-machine", "pc", "-m", "256", "-net", "none", "-serial", "stdio",
-        "-drive", $"file=fat:rw:{folder.Path},format=raw,media=disk",
+        "-drive", $"file=fat:rw:{folder.Path},format=raw,media=disk{driveOptions}",
         "-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={Fixtures.Path(Fixtures.Code2M)}",
         "-drive", $"if=pflash,format=raw,unit=1,file={folder.Vars}",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
