@@ -236,6 +236,12 @@ public sealed class BootSession
             MachineCheck.RequireChipset(machine, o.Chipset);
             machine.Cpu.HostPoll += backends.Flush;
             machine.Cpu.BlockCompilation = !o.Interpret;
+            foreach (var disk in machine.VirtioDisks)
+            {
+                // QEMU's virtio_error reports at once (error_report) and leaves the device broken until reset.
+                string name = disk.Name;
+                disk.Block.GuestError += error => _log.LogWarning("{Device}: {Error} (a guest error: the device takes no request until the guest resets it)", name, error);
+            }
         }
         catch (Exception e) when (e is FirmwareLayoutException or MachineConfigurationException)
         {

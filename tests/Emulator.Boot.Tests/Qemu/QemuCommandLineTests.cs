@@ -173,6 +173,36 @@ public class QemuCommandLineTests
         }
     }
 
+    /// <summary>
+    /// virtio-blk disks in QEMU's creation order: -device virtio-blk-pci (taking its if=none drive)
+    /// in -device order, then the if=virtio drives; read-only and snapshot media allowed; IDE
+    /// positions untouched; without -nodefaults the slots of QEMU's VGA and NIC are left empty.
+    /// </summary>
+    [Fact]
+    public void VirtioDrivesFollowTheDevicesAndLeaveTheDefaultsSlots()
+    {
+        string image = Path.GetTempFileName();
+        File.WriteAllBytes(image, new byte[4096]);
+        try
+        {
+            var c = Parse(
+                "-nodefaults", "-drive", $"file={image},format=raw,if=virtio,readonly=on", "-drive", $"file={image},format=raw,if=none,id=d0,snapshot=on",
+                "-device", "virtio-blk-pci,drive=d0", "-hda", image);
+            Assert.Equal(
+                [(0, BootDriveMode.Snapshot, BootDriveInterface.Virtio), (1, BootDriveMode.ReadOnly, BootDriveInterface.Virtio)],
+                c.VirtioDrives.Select(d => (d.Index, d.Mode, d.Interface)));
+            Assert.Equal([(0, BootDriveInterface.Ide)], c.IdeDrives.Select(d => (d.Index, d.Interface)));
+            Assert.Equal(0, c.AbsentDefaultPciSlots);
+            Assert.Equal(1, Parse("-net", "none", "-drive", $"file={image},format=raw,if=virtio").AbsentDefaultPciSlots);
+            Assert.Equal(2, Parse("-drive", $"file={image},format=raw,if=virtio").AbsentDefaultPciSlots);
+            Assert.Empty(Parse("-drive", $"file={image},format=raw,if=none,id=x").VirtioDrives);   // an unattached drive is no disk
+        }
+        finally
+        {
+            File.Delete(image);
+        }
+    }
+
     [Fact]
     public void EachSerialTakesTheNextComPortAndNoneTakesNone()
     {
