@@ -158,6 +158,35 @@ public sealed class VirtioBlkPciTests
         Assert.True(g.Function.Irq.Level);
     }
 
+    /// <summary>
+    /// With VIRTIO_RING_F_EVENT_IDX the guest's used_event decides (vring_need_event) and the device
+    /// publishes avail_event; with NOTIFY_ON_EMPTY an empty queue interrupts despite NO_INTERRUPT.
+    /// </summary>
+    [Fact]
+    public void EventIndexAndNotifyOnEmptyDecideAsQemu()
+    {
+        using var g = new VirtioGuest();
+        g.Start(features: 0x640 | VirtioBlk.FeatureEventIndex);
+        ulong usedEvent = g.Avail + 4 + 512;
+        g.Machine.Bus.Write(usedEvent, 2, 5);                        // interrupt once the 6th is used
+        g.Request(VirtioBlk.RequestIn, 0, 512, deviceWrites: true);  // the first always notifies (not yet signalled)
+        Assert.Equal(1u, g.In(0x13, 1));
+        for (int i = 0; i < 4; i++)
+        {
+            g.Request(VirtioBlk.RequestIn, 0, 512, deviceWrites: true);
+        }
+
+        Assert.Equal(0u, g.In(0x13, 1));
+        g.Request(VirtioBlk.RequestIn, 0, 512, deviceWrites: true);
+        Assert.Equal(1u, g.In(0x13, 1));
+        Assert.Equal(6u, g.Machine.Bus.Read(g.Used + 4 + (8 * 256), 2));    // avail_event
+
+        using var empty = new VirtioGuest();
+        empty.Start(features: 0x640 | VirtioBlk.FeatureNotifyOnEmpty);
+        empty.Request(VirtioBlk.RequestIn, 0, 512, deviceWrites: true);
+        Assert.Equal(1u, empty.In(0x13, 1));
+    }
+
     [Fact]
     public void OnQ35IntaReachesThePirqOfTheSlot()
     {

@@ -4,8 +4,8 @@
 // Emulated: identification; PIRQ route control PIRQRC[A:D] (0x60–0x63, reset 0x80 = routing
 // disabled) and the routing itself as QEMU's piix3_set_irq / piix3_update_irq_levels do it: a
 // PCI interrupt pin raises its PIRQ, and ISA IRQ n is high while any PIRQ routed to n is
-// (routing values of 16 and up, bit 7 included, route nothing; a reroute raises the new IRQ but,
-// as in QEMU, does not lower the old one); the other ISA-bridge registers QEMU initialises are stored.
+// (routing values of 16 and up, bit 7 included, route nothing; a PIRQRC write re-drives the IRQ
+// each PIRQ now names, so, as in QEMU, an IRQ no PIRQ names any more keeps its level); the other ISA-bridge registers QEMU initialises are stored.
 // Not emulated: APIC chip select, top of memory, DMA/ISA clock controls. The PIIX3's reset control register
 // 0xCF9 is an I/O register, not configuration space: ResetControlRegister.
 // Firmware relies on: 8086:7000 presence, writable PIRQ routing (OVMF programs PIRQA–D to

@@ -135,12 +135,18 @@ public sealed class VirtQueue(PhysicalBus memory, ushort size)
     }
 
     /// <summary>
-    /// virtio_should_notify: without EVENT_IDX an interrupt unless the guest set avail.flags
-    /// NO_INTERRUPT; with it, only when the used index passed the guest's used_event since the
-    /// last interrupt (vring_need_event).
+    /// virtio_should_notify: with NOTIFY_ON_EMPTY negotiated, always once the guest has offered
+    /// nothing more; otherwise, without EVENT_IDX, unless the guest set avail.flags NO_INTERRUPT;
+    /// with it, only when the used index passed the guest's used_event since the last interrupt
+    /// (vring_need_event).
     /// </summary>
-    public bool ShouldNotify(bool eventIndex)
+    public bool ShouldNotify(bool eventIndex, bool notifyOnEmpty)
     {
+        if (notifyOnEmpty && !HasPending)
+        {
+            return true;
+        }
+
         if (!eventIndex)
         {
             return (ReadU16(Avail) & AvailNoInterrupt) == 0;

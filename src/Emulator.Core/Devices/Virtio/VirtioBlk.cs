@@ -209,7 +209,7 @@ public sealed class VirtioBlk
                 {
                     uint written = Execute(element);
                     Queue.Push(element, written);
-                    if (Queue.ShouldNotify((GuestFeatures & FeatureEventIndex) != 0))
+                    if (Queue.ShouldNotify((GuestFeatures & FeatureEventIndex) != 0, (GuestFeatures & FeatureNotifyOnEmpty) != 0))
                     {
                         Isr |= 1;
                         _interrupt(true);
