@@ -20,7 +20,9 @@
 // Not emulated: the modern register interface behind BAR4 and the PCI-configuration access
 // capability's data window (the BAR is sized and placed but not decoded). OVMF binds only the
 // legacy interface to a revision-0 device (VirtioPciDeviceDxe; Virtio10Dxe takes revision 1 and
-// up), as Linux does when it finds the legacy BAR first … so nothing this project boots uses it.
+// up), so the firmware this project boots never touches it; Linux's virtio_pci prefers the
+// modern interface whenever the capabilities are there, so a Linux guest would not get this disk
+// (docs/storage.md, known differences).
 // Firmware relies on: PciBusDxe sizing all three BARs (BAR4 as 64-bit), VirtioPciDeviceDxe
 // binding 1AF4:1000–103F revision 0 and driving BAR0.
 using Emulator.Core.Devices.Pci;
