@@ -230,6 +230,48 @@ public sealed class VirtioBlkPciTests
         Assert.False(g.Function.Irq.Level);
     }
 
+    /// <summary>
+    /// A whole-machine state file holds the virtio disk's device state (the machine restores it
+    /// by name with the others): the restored machine's disk continues the queue where it was.
+    /// </summary>
+    [Fact]
+    public void AStateFileCarriesTheDiskMidQueue()
+    {
+        using var g = new VirtioGuest();
+        g.Start();
+        g.Request(VirtioBlk.RequestIn, 0, 512, deviceWrites: true);
+        string file = Path.Combine(Path.GetTempPath(), $"emu-virtio-{Guid.NewGuid():N}.emustate");
+        try
+        {
+            using (var snapshot = g.Machine.SaveSnapshot())
+            using (var output = File.Create(file))
+            {
+                MachineStateFile.Write(output, snapshot, [true, false], null);
+            }
+
+            var loaded = MachineStateFile.Read(file);
+            using var restored = PcMachine.FromSnapshot(loaded.Snapshot, new MachineOptions
+            {
+                RamSize = 16UL << 20,
+                Flash = [new("code", new byte[0x10000], true), new("vars", Enumerable.Repeat((byte)0xFF, 0x20000).ToArray(), false)],
+                VirtioDrives = [new VirtioDrive(g.Backend)],
+            });
+            loaded.Snapshot.Dispose();
+            var disk = restored.VirtioDisks[0];
+            Assert.Equal((1, (byte)7, VirtioGuest.Ring), (disk.Block.Queue.UsedIndex, disk.Block.Status, disk.Block.Queue.Descriptors));
+
+            // The guest's ring is in the restored RAM: one more request completes as the second.
+            restored.Bus.Write(g.Avail + 4 + 2, 2, 0);
+            restored.Bus.Write(g.Avail + 2, 2, 2);
+            restored.Ports.Write(VirtioGuest.Bar0 + 0x10, 2, 0);
+            Assert.Equal(2u, restored.Bus.Read(g.Used + 2, 2));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public void TheStateSurvivesJsonAndAMachineResetRestoresPowerOn()
     {
