@@ -61,5 +61,45 @@ public class VirtioDriveBootTests
         Assert.All(machine.VirtioDisks, d => Assert.Null(d.Block.Error));
     }
 
+    /// <summary>Reads of the modern interface (BAR4 at 0xE0_0000_0000, where OVMF puts it on pc) with the Shell's <c>mm</c>.</summary>
+    public const string ModernScript =
+        "echo modern\r\nmm E000000004 -w 4 -MMIO -n\r\nmm E000000000 1 -w 4 -MMIO -n\r\nmm E000000004 -w 4 -MMIO -n\r\n"
+        + "mm E000000000 2 -w 4 -MMIO -n\r\nmm E000000004 -w 4 -MMIO -n\r\nmm E00000000C -w 4 -MMIO -n\r\nmm E000000010 -w 4 -MMIO -n\r\n"
+        + "mm E000000014 -w 4 -MMIO -n\r\nmm E000000018 -w 4 -MMIO -n\r\nmm E00000001C -w 4 -MMIO -n\r\nmm E000000020 -w 4 -MMIO -n\r\n"
+        + "mm E000000034 -w 4 -MMIO -n\r\nmm E000000038 -w 4 -MMIO -n\r\nmm E00000003C -w 4 -MMIO -n\r\nmm E000001000 -w 1 -MMIO -n\r\n"
+        + "mm E000002000 -w 8 -MMIO -n\r\nmm E000002014 -w 4 -MMIO -n\r\nmm E000002038 -w 4 -MMIO -n\r\nmm E000003000 -w 4 -MMIO -n\r\nreset -s\r\n";
+
+    /// <summary>
+    /// The modern interface QEMU builds beside the legacy one, read from the Shell while OVMF drives
+    /// the disk through the legacy one: feature words 0x30006E54 and 0x101 (VERSION_1, RING_RESET),
+    /// the common configuration, ISR, device configuration and notify region — QEMU's console byte
+    /// for byte (Data/qemu72-console/virtio-modern-pc.*).
+    /// </summary>
+    [Fact]
+    public void TheModernInterfaceReadsAsOnQemu()
+    {
+        var (disk, _) = IdeBootImages.Build(ModernScript);
+        var info = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Data", "qemu72-console", "virtio-modern-pc.info"));
+        Assert.Equal(Field(info, "disk-sha256"), Convert.ToHexStringLower(SHA256.HashData(disk)));
+        var serial = new List<byte>();
+        using var machine = new PcMachine(new MachineOptions
+        {
+            Flash =
+            [
+                new FlashImage("code", File.ReadAllBytes(Fixtures.Path(Fixtures.Code2M)), true),
+                new FlashImage("vars", File.ReadAllBytes(Fixtures.Path(Fixtures.Vars2M)), false),
+            ],
+            SerialPorts = [new IsaSerialPort(0, serial.Add)],
+            VirtioDrives = [new VirtioDrive(new MemoryBlockBackend(disk))],
+        });
+
+        var reason = machine.Run(4_000_000_000);
+
+        string console = Encoding.Latin1.GetString(serial.ToArray());
+        Assert.True(reason == StopReason.PowerOff, $"stopped: {reason} ({machine.StopDetail}); console tail: {console[Math.Max(0, console.Length - 600)..]}");
+        Assert.Contains("0x00000101", console, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "qemu72-console", "virtio-modern-pc.txt"), Encoding.Latin1), console);
+    }
+
     private static string Field(string[] info, string name) => info.Single(l => l.StartsWith(name + ": ", StringComparison.Ordinal))[(name.Length + 2)..];
 }

@@ -9,8 +9,8 @@ namespace Emulator.Core.Machine;
 /// created after every other device as QEMU creates if=virtio drives after the board and the
 /// explicit -devices: each in its slot or the first free one (after
 /// <see cref="MachineOptions.AbsentDefaultPciSlots"/> left for QEMU's default VGA and NIC),
-/// named virtio-blk0, virtio-blk1… in that order. BAR0's legacy registers and BAR1's MSI-X
-/// table follow the guest's BARs; INTA goes to the PIRQ the board routes the slot to: on pc
+/// named virtio-blk0, virtio-blk1… in that order. BAR0's legacy registers, BAR1's MSI-X table
+/// and BAR4's modern registers (above 4 GiB too) follow the guest's BARs; INTA goes to the PIRQ the board routes the slot to: on pc
 /// PIRQ (slot − 1 + pin) mod 4 through the PIIX3 (hw/isa/piix3.c pci_slot_get_pirq), on q35
 /// through the ICH9's D<n>IR or its default table (ich9_lpc_map_irq; PIRQE–H for slots 1–24).
 /// </summary>
@@ -44,6 +44,8 @@ public sealed partial class PcMachine
             disk.LegacyIoChanged += legacy.Place;
             var msix = new MovableMmioWindow(Bus, disk.Name + "-msix", disk.Msix);
             disk.MsixMmioChanged += (enabled, msixBase) => msix.Place(enabled, msixBase, MsixTable.BarSize);
+            var modern = new MovableMmioWindow(Bus, disk.Name + "-modern", disk.Modern);
+            disk.ModernMmioChanged += (enabled, modernBase) => modern.Place(enabled, modernBase, VirtioModernRegisters.BarSize);
             if (options.Chipset == PcChipset.Q35)
             {
                 disk.Irq.Connect("ich9-lpc PIRQ by slot", level => Lpc.SetPirq(Lpc.ChipsetConfig.PirqFor(slot, 0), level));

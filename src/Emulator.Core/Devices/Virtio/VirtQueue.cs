@@ -12,8 +12,8 @@
 // and without VIRTIO_RING_F_EVENT_IDX. Every structure and buffer must be guest RAM; anything else
 // a guest gets wrong is a VirtioGuestError, which the device turns into QEMU's virtio_error
 // ("broken" until reset) instead of a host exception.
-// Not emulated: packed virtqueues (virtio 1.1; not offered), ring addresses set through the
-// modern interface.
+// The modern interface sets the size (1–1024) and the three ring addresses separately (SetRings).
+// Not emulated: packed virtqueues (virtio 1.1; not offered).
 using System.Buffers.Binary;
 using Emulator.Core.Memory;
 
@@ -29,7 +29,7 @@ public sealed record VirtQueueElement(ushort Head, IReadOnlyList<VirtBuffer> Out
 public sealed class VirtioGuestError(string message) : Exception(message);
 
 /// <summary>The split virtqueue at a guest-physical address, with the device's position in it.</summary>
-public sealed class VirtQueue(PhysicalBus memory, ushort size)
+public sealed class VirtQueue
 {
     /// <summary>Legacy rings are 4 KiB aligned (VIRTIO_PCI_VRING_ALIGN); QUEUE_PFN counts 4 KiB pages.</summary>
     public const int LegacyAlign = 4096;
@@ -39,18 +39,32 @@ public sealed class VirtQueue(PhysicalBus memory, ushort size)
     public const ushort AvailNoInterrupt = 1;
     private const int DescriptorSize = 16;
 
-    /// <summary>QEMU's VIRTQUEUE_MAX_SIZE: the most buffers one element may have.</summary>
+    /// <summary>QEMU's VIRTQUEUE_MAX_SIZE: the most buffers one element may have, and the largest queue.</summary>
     private const int MaxBuffers = 1024;
 
-    /// <summary>The number of descriptors (QEMU's vring.num, fixed at 256 for virtio-blk's queue).</summary>
-    public ushort Size { get; } = size;
+    private readonly PhysicalBus _memory;
+
+    /// <summary>QEMU's vring.num_default: the size a reset gives back.</summary>
+    private readonly ushort _defaultSize;
+
+    public VirtQueue(PhysicalBus memory, ushort defaultSize)
+    {
+        _memory = memory;
+        _defaultSize = defaultSize;
+        Size = defaultSize;
+    }
+
+    /// <summary>The number of descriptors (QEMU's vring.num): num_default (256 for virtio-blk) unless the modern interface set a smaller one.</summary>
+    public ushort Size { get; private set; }
 
     /// <summary>The descriptor table's address; 0 while the queue is not set up.</summary>
     public ulong Descriptors { get; private set; }
 
-    public ulong Avail => Descriptors + ((ulong)Size * DescriptorSize);
+    /// <summary>The available ring's address.</summary>
+    public ulong Avail { get; private set; }
 
-    public ulong Used => (Avail + 4 + (2UL * Size) + 2 + (LegacyAlign - 1)) & ~(ulong)(LegacyAlign - 1);
+    /// <summary>The used ring's address.</summary>
+    public ulong Used { get; private set; }
 
     /// <summary>The next available-ring entry the device takes (QEMU last_avail_idx).</summary>
     public ushort LastAvailIndex { get; set; }
@@ -71,8 +85,15 @@ public sealed class VirtQueue(PhysicalBus memory, ushort size)
     /// </summary>
     public void SetAddress(ulong address)
     {
-        Descriptors = address;
-        if (address == 0)
+        ulong avail = address + ((ulong)Size * DescriptorSize);
+        SetRings(address, avail, (avail + 4 + (2UL * Size) + 2 + (LegacyAlign - 1)) & ~(ulong)(LegacyAlign - 1));
+    }
+
+    /// <summary>The modern interface's QUEUE_ENABLE: the three parts wherever the driver put them (virtio_queue_set_rings).</summary>
+    public void SetRings(ulong descriptors, ulong avail, ulong used)
+    {
+        (Descriptors, Avail, Used) = (descriptors, avail, used);
+        if (descriptors == 0)
         {
             return;
         }
@@ -82,10 +103,22 @@ public sealed class VirtQueue(PhysicalBus memory, ushort size)
         RequireRam(Used, 6 + (8UL * Size), "Cannot map used");
     }
 
-    /// <summary>virtio_reset's part for the queue: unset, positions back to 0.</summary>
+    /// <summary>virtio_queue_set_num: any size from 1 to VIRTQUEUE_MAX_SIZE for a queue that exists.</summary>
+    public void SetSize(ushort num)
+    {
+        if (num != 0 && num <= MaxBuffers)
+        {
+            Size = num;
+        }
+    }
+
+    /// <summary>virtio_reset's part for the queue (and __virtio_queue_reset): unset, its default size, positions back to 0.</summary>
     public void Reset()
     {
+        Size = _defaultSize;
         Descriptors = 0;
+        Avail = 0;
+        Used = 0;
         LastAvailIndex = 0;
         UsedIndex = 0;
         SignalledUsed = 0;
@@ -129,7 +162,7 @@ public sealed class VirtQueue(PhysicalBus memory, ushort size)
         Span<byte> bytes = stackalloc byte[8];
         BinaryPrimitives.WriteUInt32LittleEndian(bytes, element.Head);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes[4..], written);
-        memory.WriteBlock(entry, bytes);
+        _memory.WriteBlock(entry, bytes);
         UsedIndex++;
         WriteU16(Used + 2, UsedIndex);
     }
@@ -242,14 +275,14 @@ public sealed class VirtQueue(PhysicalBus memory, ushort size)
     private (ulong Address, uint Length, ushort Flags, ushort Next) ReadDescriptor(ulong table, uint index)
     {
         Span<byte> raw = stackalloc byte[DescriptorSize];
-        memory.ReadBlock(table + (index * (ulong)DescriptorSize), raw);
+        _memory.ReadBlock(table + (index * (ulong)DescriptorSize), raw);
         return (BinaryPrimitives.ReadUInt64LittleEndian(raw), BinaryPrimitives.ReadUInt32LittleEndian(raw[8..]),
             BinaryPrimitives.ReadUInt16LittleEndian(raw[12..]), BinaryPrimitives.ReadUInt16LittleEndian(raw[14..]));
     }
 
-    private ushort ReadU16(ulong address) => (ushort)memory.Read(address, 2);
+    private ushort ReadU16(ulong address) => (ushort)_memory.Read(address, 2);
 
-    private void WriteU16(ulong address, ushort value) => memory.Write(address, 2, value);
+    private void WriteU16(ulong address, ushort value) => _memory.Write(address, 2, value);
 
     /// <summary>Throws <paramref name="error"/> unless every byte of the range is guest RAM (QEMU's dma_memory_map / address_space_cache_init).</summary>
     private void RequireRam(ulong address, ulong length, string error)
@@ -262,7 +295,7 @@ public sealed class VirtQueue(PhysicalBus memory, ushort size)
 
         for (ulong a = address; a < end; a = (a | (PhysicalBus.PageSize - 1)) + 1)
         {
-            if (memory.Find(a).Kind != RegionKind.Ram)
+            if (_memory.Find(a).Kind != RegionKind.Ram)
             {
                 throw new VirtioGuestError(error);
             }

@@ -53,6 +53,18 @@ public sealed class VirtioBlk
     /// <summary>VIRTIO_F_BAD_FEATURE: QEMU offers it on the legacy interface so a guest that acks it is known not to negotiate.</summary>
     public const uint FeatureBad = 1u << 30;
 
+    /// <summary>VIRTIO_F_VERSION_1: offered because the modern interface exists (virtio_pci_device_plugged).</summary>
+    public const ulong FeatureVersion1 = 1UL << 32;
+
+    /// <summary>VIRTIO_F_RING_RESET: QEMU 7.2's queue_reset property, on for its 7.2 machines (measured: modern features word 1 = 0x101).</summary>
+    public const ulong FeatureRingReset = 1UL << 40;
+
+    /// <summary>QEMU's VIRTIO_LEGACY_FEATURES: what the modern interface hides from the driver (BAD_FEATURE, NOTIFY_ON_EMPTY, ANY_LAYOUT).</summary>
+    public const ulong LegacyOnlyFeatures = FeatureBad | FeatureNotifyOnEmpty | FeatureAnyLayout;
+
+    public const byte StatusFeaturesOk = 8;
+    public const byte StatusNeedsReset = 0x40;
+
     /// <summary>What QEMU 7.2 offers a writable drive on the legacy interface (measured with OVMF: 0x79006E54).</summary>
     public const uint HostFeaturesWritable = FeatureSegMax | FeatureGeometry | FeatureBlockSize | FeatureFlush | FeatureTopology | FeatureConfigWce
         | FeatureDiscard | FeatureWriteZeroes | FeatureNotifyOnEmpty | FeatureAnyLayout | FeatureIndirectDescriptors | FeatureEventIndex | FeatureBad;
@@ -82,25 +94,29 @@ public sealed class VirtioBlk
 
     private readonly PhysicalBus _memory;
     private readonly IBlockBackend _backend;
-    private readonly Action<bool> _interrupt;
+    private readonly Action<VirtioInterrupt> _interrupt;
     private readonly byte[] _config = new byte[ConfigSize];
 
     /// <param name="memory">Guest memory the queue and the requests' buffers live in.</param>
     /// <param name="backend">The medium (not disposed here).</param>
-    /// <param name="interrupt">Called after the ISR changed, with true when a queue was signalled (virtio_notify_vector): the transport sends the queue's vector or updates its line.</param>
-    public VirtioBlk(PhysicalBus memory, IBlockBackend backend, Action<bool> interrupt)
+    /// <param name="interrupt">Called after the ISR changed, saying whether the queue or the configuration was signalled (virtio_notify_vector): the transport sends that vector or updates its line.</param>
+    public VirtioBlk(PhysicalBus memory, IBlockBackend backend, Action<VirtioInterrupt> interrupt)
     {
         _memory = memory;
         _backend = backend;
         _interrupt = interrupt;
-        HostFeatures = HostFeaturesWritable | (backend.ReadOnly ? FeatureReadOnly : 0);
+        HostFeatures = HostFeaturesWritable | (backend.ReadOnly ? FeatureReadOnly : 0) | FeatureVersion1 | FeatureRingReset;
         Queue = new VirtQueue(memory, QueueSize);
         BuildConfig();
     }
 
-    public uint HostFeatures { get; }
+    /// <summary>All 64 offered bits; the legacy interface shows the low 32.</summary>
+    public ulong HostFeatures { get; }
 
-    public uint GuestFeatures { get; private set; }
+    public ulong GuestFeatures { get; private set; }
+
+    /// <summary>The configuration generation (QEMU vdev->generation): counts configuration-change notifications.</summary>
+    public byte ConfigGeneration { get; private set; }
 
     public byte Status { get; private set; }
 
@@ -127,17 +143,70 @@ public sealed class VirtioBlk
     /// <summary>virtio_blk_set_config: the guest switches the write cache (wce); the medium is written through either way, so only the byte changes.</summary>
     public void SetWriteCache(bool enabled) => _config[WriteCacheOffset] = enabled ? (byte)1 : (byte)0;
 
-    /// <summary>virtio_set_features: ignored once FEATURES_OK is set; only offered bits stick; BAD_FEATURE means "assume nothing" (virtio-blk has no bad_features: 0).</summary>
-    public void SetGuestFeatures(uint value)
+    /// <summary>virtio_config_(modern_)readb/w/l: little-endian fields; an access reaching past config_len reads all-ones.</summary>
+    public uint ReadConfig(int offset, int size)
     {
-        const byte featuresOk = 8;
-        if ((Status & featuresOk) != 0)
+        if (offset + size > _config.Length)
         {
-            return;
+            return size >= 4 ? uint.MaxValue : (1u << (8 * size)) - 1;
         }
 
-        GuestFeatures = (value & FeatureBad) != 0 ? 0 : value & HostFeatures;
+        uint value = 0;
+        for (int i = 0; i < size; i++)
+        {
+            value |= (uint)_config[offset + i] << (8 * i);
+        }
+
+        return value;
     }
+
+    /// <summary>virtio_config_(modern_)write*: inside config_len, then virtio_blk_set_config, which takes only wce.</summary>
+    public void WriteConfig(int offset, int size, uint value)
+    {
+        if (offset + size <= _config.Length && offset <= WriteCacheOffset && WriteCacheOffset < offset + size)
+        {
+            SetWriteCache(((value >> (8 * (WriteCacheOffset - offset))) & 0xFF) != 0);
+        }
+    }
+
+    /// <summary>virtio_set_features: ignored once FEATURES_OK is set; only offered bits stick.</summary>
+    public void SetGuestFeatures(ulong value)
+    {
+        if ((Status & StatusFeaturesOk) == 0)
+        {
+            GuestFeatures = value & HostFeatures;
+        }
+    }
+
+    /// <summary>The modern QUEUE_SIZE write (virtio_queue_set_num) for the selected queue.</summary>
+    public void SetQueueSize(ushort num)
+    {
+        if (QueueSelect == 0)
+        {
+            Queue.SetSize(num);
+        }
+    }
+
+    /// <summary>The modern QUEUE_ENABLE: the selected queue's rings where the driver put them (virtio_queue_set_rings).</summary>
+    public void EnableQueue(ulong descriptors, ulong avail, ulong used)
+    {
+        if (QueueSelect == 0)
+        {
+            Guarded(() => Queue.SetRings(descriptors, avail, used));
+        }
+    }
+
+    /// <summary>The modern QUEUE_RESET (VIRTIO_F_RING_RESET, virtio_queue_reset): the selected queue back to unset.</summary>
+    public void ResetQueue()
+    {
+        if (QueueSelect == 0)
+        {
+            Queue.Reset();
+        }
+    }
+
+    /// <summary>A guest mistake outside the queue (QEMU virtio_error from the transport, e.g. "wrong value for queue_enable").</summary>
+    public void ReportGuestError(string message) => Guarded(() => throw new VirtioGuestError(message));
 
     /// <summary>virtio_set_status, then virtio_pci's reset when the guest writes 0.</summary>
     public void SetStatus(byte value)
@@ -185,7 +254,7 @@ public sealed class VirtioBlk
     {
         byte isr = Isr;
         Isr = 0;
-        _interrupt(false);
+        _interrupt(VirtioInterrupt.None);
         return isr;
     }
 
@@ -212,7 +281,7 @@ public sealed class VirtioBlk
                     if (Queue.ShouldNotify((GuestFeatures & FeatureEventIndex) != 0, (GuestFeatures & FeatureNotifyOnEmpty) != 0))
                     {
                         Isr |= 1;
-                        _interrupt(true);
+                        _interrupt(VirtioInterrupt.Queue);
                     }
                 }
 
@@ -233,14 +302,15 @@ public sealed class VirtioBlk
         GuestFeatures = 0;
         QueueSelect = 0;
         Isr = 0;
+        ConfigGeneration = 0;
         Broken = false;
         Error = null;
         Queue.Reset();
-        _interrupt(false);
+        _interrupt(VirtioInterrupt.None);
     }
 
     public VirtioBlkState Save() => new(GuestFeatures, Status, QueueSelect, Isr, Queue.Descriptors, Queue.LastAvailIndex, Queue.UsedIndex,
-        Queue.SignalledUsed, Queue.SignalledUsedValid, Broken, Error, _config[WriteCacheOffset] != 0);
+        Queue.SignalledUsed, Queue.SignalledUsedValid, Broken, Error, _config[WriteCacheOffset] != 0, Queue.Size, Queue.Avail, Queue.Used, ConfigGeneration);
 
     /// <summary>Puts a saved device back (the transport drives its line afterwards).</summary>
     public void Restore(VirtioBlkState s)
@@ -252,10 +322,12 @@ public sealed class VirtioBlk
         Broken = s.Broken;
         Error = s.Error;
         SetWriteCache(s.WriteCache);
+        ConfigGeneration = s.ConfigGeneration;
         Queue.Reset();
         try
         {
-            Queue.SetAddress(s.QueueAddress);
+            Queue.SetSize(s.QueueSize);
+            Queue.SetRings(s.QueueAddress, s.QueueAvail, s.QueueUsed);
         }
         catch (VirtioGuestError)
         {
@@ -421,8 +493,21 @@ public sealed class VirtioBlk
         }
         catch (VirtioGuestError e)
         {
+            // A virtio 1.0 driver also sees DEVICE_NEEDS_RESET and a configuration interrupt
+            // (virtio_error → virtio_notify_config, which does nothing before DRIVER_OK).
             Broken = true;
             Error ??= e.Message;
+            if ((GuestFeatures & FeatureVersion1) != 0)
+            {
+                Status |= StatusNeedsReset;
+                if ((Status & StatusDriverOk) != 0)
+                {
+                    Isr |= 2;
+                    ConfigGeneration++;
+                    _interrupt(VirtioInterrupt.Config);
+                }
+            }
+
             GuestError?.Invoke(e.Message);
         }
     }
@@ -450,7 +535,16 @@ public sealed class VirtioBlk
     }
 }
 
-/// <summary>The virtio-blk device's state: negotiation, status, ISR, the queue's address and positions, the broken flag.</summary>
+/// <summary>The virtio-blk device's state: negotiation, status, ISR, the queue's size, rings and positions, the broken flag, the configuration generation.</summary>
 public sealed record VirtioBlkState(
-    uint GuestFeatures, byte Status, ushort QueueSelect, byte Isr, ulong QueueAddress, ushort LastAvailIndex, ushort UsedIndex,
-    ushort SignalledUsed, bool SignalledUsedValid, bool Broken, string? Error, bool WriteCache);
+    ulong GuestFeatures, byte Status, ushort QueueSelect, byte Isr, ulong QueueAddress, ushort LastAvailIndex, ushort UsedIndex,
+    ushort SignalledUsed, bool SignalledUsedValid, bool Broken, string? Error, bool WriteCache, ushort QueueSize, ulong QueueAvail, ulong QueueUsed,
+    byte ConfigGeneration);
+
+/// <summary>What the device signalled when its ISR changed (virtio_notify_vector's vector: none, the queue's, the configuration's).</summary>
+public enum VirtioInterrupt
+{
+    None,
+    Queue,
+    Config,
+}

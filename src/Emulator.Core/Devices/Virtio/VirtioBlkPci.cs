@@ -12,17 +12,15 @@
 // list reads 0x98, 0x84, 0x70, 0x60, 0x50, 0x40 (measured with the Shell's `pci -i`).
 // Emulated: identification, BAR sizing, the capability bytes and the write masks QEMU gives
 // them (the rest of 0x40–0xFF is read-only, pci_init_wmask), the legacy interface on BAR0 while
-// I/O decoding is on, MSI-X (table and pending bits on BAR1, delivery as a memory write), INTA
+// I/O decoding is on, the modern one on BAR4 while memory decoding is on, MSI-X (table and pending bits on BAR1, delivery as a memory write), INTA
 // as QEMU's virtio_pci_notify drives it (ISR bit 0, not while MSI-X is enabled, masked by the
 // command register's interrupt-disable bit, pci_irq_disabled); clearing bus mastering drops
 // DRIVER_OK (virtio_write_config), DRIVER_OK sets bus mastering (virtio_ioport_write, for old
 // Linux), and a machine reset resets the device (virtio_pci_reset).
-// Not emulated: the modern register interface behind BAR4 and the PCI-configuration access
-// capability's data window (the BAR is sized and placed but not decoded). OVMF binds only the
-// legacy interface to a revision-0 device (VirtioPciDeviceDxe; Virtio10Dxe takes revision 1 and
-// up), so the firmware this project boots never touches it; Linux's virtio_pci prefers the
-// modern interface whenever the capabilities are there, so a Linux guest would not get this disk
-// (docs/storage.md, known differences).
+// The modern interface on BAR4 (VirtioModernRegisters), wherever the 64-bit BAR is placed (OVMF
+// puts it above 4 GiB). OVMF binds only the legacy interface to a revision-0 device
+// (VirtioPciDeviceDxe; Virtio10Dxe takes revision 1 and up); Linux's virtio_pci prefers the modern one.
+// Not emulated: the PCI-configuration access capability's data window (it stores what is written).
 // Firmware relies on: PciBusDxe sizing all three BARs (BAR4 as 64-bit), VirtioPciDeviceDxe
 // binding 1AF4:1000–103F revision 0 and driving BAR0.
 using Emulator.Core.Devices.Pci;
@@ -58,6 +56,7 @@ public sealed class VirtioBlkPci : PciFunction
 
     private (bool Enabled, ushort Base) _legacy;
     private (bool Enabled, uint Base) _msix;
+    private (bool Enabled, ulong Base) _modern;
 
     /// <param name="name">The device's name in the machine (virtio-blk0, …).</param>
     /// <param name="memory">Guest memory for the queue, the requests and MSI-X messages.</param>
@@ -68,6 +67,7 @@ public sealed class VirtioBlkPci : PciFunction
         Block = new VirtioBlk(memory, backend, UpdateInterrupt);
         Msix = new MsixTable(name + "-msix", MsixVectors, (address, data) => memory.Write(address, sizeof(uint), data));
         Legacy = new VirtioLegacyPort(this);
+        Modern = new VirtioModernRegisters(this);
         Irq = new OutputLine(name + ".inta");
 
         SetWord(StatusOffset, StatusCapabilityList);
@@ -114,6 +114,9 @@ public sealed class VirtioBlkPci : PciFunction
     /// <summary>BAR0's legacy registers.</summary>
     public VirtioLegacyPort Legacy { get; }
 
+    /// <summary>BAR4's modern registers.</summary>
+    public VirtioModernRegisters Modern { get; }
+
     /// <summary>INTA: ISR bit 0 while MSI-X is off and interrupts are not disabled in the command register.</summary>
     public OutputLine Irq { get; }
 
@@ -130,6 +133,9 @@ public sealed class VirtioBlkPci : PciFunction
     /// <summary>Raised when BAR1's decoded memory window changes: (enabled, base), 4 KiB.</summary>
     public event Action<bool, uint>? MsixMmioChanged;
 
+    /// <summary>Raised when BAR4's decoded memory window changes: (enabled, base), 16 KiB, anywhere in the 64-bit space.</summary>
+    public event Action<bool, ulong>? ModernMmioChanged;
+
     public bool MsixEnabled => (ReadConfig(MsixCapabilityOffset + 2, 2) & MsixEnable) != 0;
 
     /// <summary>Bus mastering is on (virtio_pci_notify sends MSI-X only then; DMA is not gated here, as in QEMU's legacy path).</summary>
@@ -138,13 +144,14 @@ public sealed class VirtioBlkPci : PciFunction
     public override DeviceState SaveState()
     {
         var (table, pending) = Msix.Save();
-        return new VirtioBlkPciState(((PciConfigState)base.SaveState()).Config, Block.Save(), ConfigVector, QueueVector, table, pending, Irq.Level);
+        return new VirtioBlkPciState(((PciConfigState)base.SaveState()).Config, Block.Save(), Modern.State, ConfigVector, QueueVector, table, pending, Irq.Level);
     }
 
     public override void RestoreState(DeviceState state)
     {
         var s = DeviceState.Expect<VirtioBlkPciState>(state, this);
         Block.Restore(s.Block);
+        Modern.State = s.Modern;
         ConfigVector = s.ConfigVector;
         QueueVector = s.QueueVector;
         Msix.Restore(s.MsixTable, s.MsixPending);
@@ -163,6 +170,7 @@ public sealed class VirtioBlkPci : PciFunction
     protected override void OnReset()
     {
         Msix.Reset();
+        Modern.Reset();
         ConfigVector = NoVector;
         QueueVector = NoVector;
         Block.Reset();
@@ -182,7 +190,7 @@ public sealed class VirtioBlkPci : PciFunction
             UpdateInterrupt();
         }
 
-        if (Touches(offset, size, CommandOffset, 2) || Touches(offset, size, LegacyBarOffset, 8))
+        if (Touches(offset, size, CommandOffset, 2) || Touches(offset, size, LegacyBarOffset, 8) || Touches(offset, size, ModernBarOffset, 8))
         {
             UpdateBars();
         }
@@ -193,6 +201,17 @@ public sealed class VirtioBlkPci : PciFunction
             UpdateInterrupt();
             Msix.DeliverUnmasked();
         }
+    }
+
+    /// <summary>msix_vector_use fails for a vector beyond the table: the register then holds VIRTIO_NO_VECTOR.</summary>
+    public static ushort VectorFor(uint value) => (ushort)value < MsixVectors ? (ushort)value : NoVector;
+
+    /// <summary>virtio_pci_reset's part beyond the device (after a status or PFN of 0): the vectors go back to none, the modern interface's queue settings are cleared.</summary>
+    internal void ResetTransport()
+    {
+        ConfigVector = NoVector;
+        QueueVector = NoVector;
+        Modern.ResetQueues();
     }
 
     /// <summary>virtio_ioport_write STATUS with DRIVER_OK: QEMU turns bus mastering on for Linux before 2.6.34.</summary>
@@ -209,11 +228,11 @@ public sealed class VirtioBlkPci : PciFunction
     /// (and whenever the ISR changed) INTA follows ISR bit 0, held low by the command register's
     /// interrupt-disable bit and while MSI-X is on (msix_write_config deasserts INTx).
     /// </summary>
-    private void UpdateInterrupt(bool queueSignalled = false)
+    private void UpdateInterrupt(VirtioInterrupt signalled = VirtioInterrupt.None)
     {
-        if (queueSignalled && MsixEnabled)
+        if (signalled != VirtioInterrupt.None && MsixEnabled)
         {
-            Msix.Notify(QueueVector);
+            Msix.Notify(signalled == VirtioInterrupt.Queue ? QueueVector : ConfigVector);
         }
 
         bool intx = !MsixEnabled && (Block.Isr & 1) != 0 && (GetWord(CommandOffset) & CommandInterruptDisable) == 0;
@@ -262,9 +281,18 @@ public sealed class VirtioBlkPci : PciFunction
             _msix = msix;
             MsixMmioChanged?.Invoke(msix.Item1, msix.Item2);
         }
+
+        // pci_bar_address: a 64-bit BAR whose last byte would be 2^64 − 1 (the sizing pattern) is unmapped.
+        ulong modernBar = (GetDword(ModernBarOffset) & ~(ModernSize - 1)) | ((ulong)GetDword(ModernBarOffset + 4) << 32);
+        var modern = ((command & CommandMemorySpace) != 0 && modernBar != 0 && modernBar + ModernSize - 1 > modernBar && modernBar + ModernSize - 1 != ulong.MaxValue, modernBar);
+        if (announce || modern != _modern)
+        {
+            _modern = modern;
+            ModernMmioChanged?.Invoke(modern.Item1, modern.Item2);
+        }
     }
 }
 
-/// <summary>The function: configuration space, the virtio device, the MSI-X vectors and table, INTA.</summary>
+/// <summary>The function: configuration space, the virtio device, the modern interface's registers, the MSI-X vectors and table, INTA.</summary>
 public sealed record VirtioBlkPciState(
-    byte[] Config, VirtioBlkState Block, ushort ConfigVector, ushort QueueVector, byte[] MsixTable, byte[] MsixPending, bool Irq) : DeviceState;
+    byte[] Config, VirtioBlkState Block, VirtioModernState Modern, ushort ConfigVector, ushort QueueVector, byte[] MsixTable, byte[] MsixPending, bool Irq) : DeviceState;

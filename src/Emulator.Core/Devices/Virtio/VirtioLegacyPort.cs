@@ -7,8 +7,7 @@
 // starts at 0x18 instead of 0x14 (VIRTIO_PCI_CONFIG_OFF).
 // Registers answer whatever the access size (QEMU's switch on the offset; the memory core masks
 // the value to the size); other offsets below the configuration read all-ones and ignore writes.
-// Configuration reads past the device's config_len read all-ones (virtio_config_readb/w/l);
-// a write inside it reaches only the write-cache byte (virtio_blk_set_config: wce).
+// The device configuration: VirtioBlk.ReadConfig/WriteConfig.
 using Emulator.Core.Io;
 
 namespace Emulator.Core.Devices.Virtio;
@@ -29,9 +28,6 @@ public sealed class VirtioLegacyPort(VirtioBlkPci function) : IPortDevice
     public const ushort ConfigWithoutMsix = 0x14;
     public const ushort ConfigWithMsix = 0x18;
 
-    /// <summary>virtio_blk_config.wce.</summary>
-    private const int WriteCacheOffset = 32;
-
     private VirtioBlk Block => function.Block;
 
     public string Name => function.Name + "-legacy";
@@ -43,14 +39,14 @@ public sealed class VirtioLegacyPort(VirtioBlkPci function) : IPortDevice
     {
         if (offset >= ConfigOffset)
         {
-            return ReadConfig(offset - ConfigOffset, size);
+            return Block.ReadConfig(offset - ConfigOffset, size);
         }
 
         bool msix = function.MsixEnabled;
         return offset switch
         {
-            HostFeatures => Block.HostFeatures,
-            GuestFeatures => Block.GuestFeatures,
+            HostFeatures => (uint)Block.HostFeatures,
+            GuestFeatures => (uint)Block.GuestFeatures,
             QueuePfn => Block.QueuePfn,
             QueueNum => Block.QueueNum,
             QueueSelect => Block.QueueSelect,
@@ -66,25 +62,21 @@ public sealed class VirtioLegacyPort(VirtioBlkPci function) : IPortDevice
     {
         if (offset >= ConfigOffset)
         {
-            int at = offset - ConfigOffset;
-            if (at + size <= Block.Config.Length && at <= WriteCacheOffset && WriteCacheOffset < at + size)
-            {
-                Block.SetWriteCache(((value >> (8 * (WriteCacheOffset - at))) & 0xFF) != 0);
-            }
-
+            Block.WriteConfig(offset - ConfigOffset, size, value);
             return;
         }
 
         switch (offset)
         {
             case GuestFeatures:
-                Block.SetGuestFeatures(value);
+                // A driver that acks BAD_FEATURE does not negotiate: assume nothing (virtio-blk has no bad_features).
+                Block.SetGuestFeatures((value & VirtioBlk.FeatureBad) != 0 ? 0 : value);
                 break;
             case QueuePfn:
                 Block.SetQueuePfn(value);
                 if (value == 0)
                 {
-                    ResetVectors();
+                    function.ResetTransport();
                 }
 
                 break;
@@ -98,7 +90,7 @@ public sealed class VirtioLegacyPort(VirtioBlkPci function) : IPortDevice
                 Block.SetStatus((byte)value);
                 if (Block.Status == 0)
                 {
-                    ResetVectors();
+                    function.ResetTransport();
                 }
 
                 if ((value & VirtioBlk.StatusDriverOk) != 0)
@@ -108,40 +100,12 @@ public sealed class VirtioLegacyPort(VirtioBlkPci function) : IPortDevice
 
                 break;
             case MsiConfigVector when function.MsixEnabled:
-                function.ConfigVector = Vector(value);
+                function.ConfigVector = VirtioBlkPci.VectorFor(value);
                 break;
             case MsiQueueVector when function.MsixEnabled && Block.QueueSelect == 0:
-                function.QueueVector = Vector(value);
+                function.QueueVector = VirtioBlkPci.VectorFor(value);
                 break;
         }
-    }
-
-    /// <summary>msix_vector_use fails for a vector beyond the table: the register then holds VIRTIO_NO_VECTOR.</summary>
-    private static ushort Vector(uint value) => (ushort)value < VirtioBlkPci.MsixVectors ? (ushort)value : VirtioBlkPci.NoVector;
-
-    /// <summary>virtio_pci_reset's part: the vectors go back to none.</summary>
-    private void ResetVectors()
-    {
-        function.ConfigVector = VirtioBlkPci.NoVector;
-        function.QueueVector = VirtioBlkPci.NoVector;
-    }
-
-    /// <summary>virtio_config_readb/w/l: little-endian fields; an access reaching past config_len reads all-ones.</summary>
-    private uint ReadConfig(int offset, int size)
-    {
-        var config = Block.Config;
-        if (offset + size > config.Length)
-        {
-            return SizeMask(size);
-        }
-
-        uint value = 0;
-        for (int i = 0; i < size; i++)
-        {
-            value |= (uint)config[offset + i] << (8 * i);
-        }
-
-        return value;
     }
 
     private static uint SizeMask(int size) => size >= 4 ? uint.MaxValue : (1u << (8 * size)) - 1;
