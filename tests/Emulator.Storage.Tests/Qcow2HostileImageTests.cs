@@ -73,6 +73,8 @@ public sealed class Qcow2HostileImageTests : IDisposable
         Assert.Contains("encrypted", Refused(Patched(image, b => Put32(b, 32, 1))).Message);
         Assert.Contains("32 MiB limit", Refused(Patched(image, b => Put32(b, 36, uint.MaxValue))).Message);
         Assert.Contains("too small", Refused(Patched(image, b => Put32(b, 36, 0))).Message);
+        Assert.Contains("too small", Refused(Patched(image, b => Put64(b, 24, (ulong)long.MaxValue - 511))).Message);
+        Assert.Contains("virtual size", Refused(Patched(image, b => Put64(b, 24, ulong.MaxValue - 511))).Message);
         Assert.Contains("beyond the end of the file", Refused(Patched(image, b => Put64(b, 40, (ulong)b.Length + (1 << 20)))).Message);
         Assert.Contains("not cluster-aligned", Refused(Patched(image, b => Put64(b, 40, U64(b, 40) + 512))).Message);
         Assert.Contains("backing file name", Refused(Patched(image, b => { Put64(b, 8, 0xFFFF_FFF0); Put32(b, 16, 10); })).Message);

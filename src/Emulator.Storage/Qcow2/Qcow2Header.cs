@@ -76,6 +76,9 @@ public sealed record Qcow2Header
     /// <summary>L2 entries per table: a cluster of 8-byte entries.</summary>
     public int L2Entries => ClusterSize / 8;
 
+    /// <summary>The L1 entries a virtual disk of <paramref name="size"/> bytes uses (qcow2.c size_to_l1), without overflow for any positive size.</summary>
+    public static long L1EntriesFor(long size, int clusterSize) => ((size - 1) / ((long)clusterSize * (clusterSize / 8))) + 1;
+
     /// <summary>Whether <paramref name="start"/> begins with the qcow2 magic (QEMU's qcow2_probe).</summary>
     public static bool HasMagic(ReadOnlySpan<byte> start) => start.Length >= 4 && start[..4].SequenceEqual(Magic);
 
@@ -138,8 +141,7 @@ public sealed record Qcow2Header
 
         uint l1Size = U32(h, 36);
         long l1Offset = (long)Math.Min(U64(h, 40), long.MaxValue);
-        long coveredByOneTable = (long)clusterSize * (clusterSize / 8);
-        long l1Needed = (size + coveredByOneTable - 1) / coveredByOneTable;
+        long l1Needed = L1EntriesFor(size, clusterSize);
         if ((long)l1Size * 8 > MaxL1Bytes)
         {
             throw new StorageException($"{what}'s L1 table of {l1Size} entries exceeds QEMU's 32 MiB limit");

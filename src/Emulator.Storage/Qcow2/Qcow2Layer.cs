@@ -159,7 +159,7 @@ internal sealed class Qcow2Layer : IBlockBackend
     /// <summary>Every L1 entry the virtual disk uses and every entry of the L2 tables they name, checked once at open.</summary>
     private void CheckEveryTable()
     {
-        long used = (Length + ((long)Header.ClusterSize * Header.L2Entries) - 1) / ((long)Header.ClusterSize * Header.L2Entries);
+        long used = Qcow2Header.L1EntriesFor(Length, Header.ClusterSize);
         for (long i = 0; i < used; i++)
         {
             if ((long)(_l1[i] & OffsetMask) is var l2 and not 0)
