@@ -154,6 +154,31 @@ public sealed class Qcow2HostileImageTests : IDisposable
         disk.Read(1 << 16, new byte[512]);
     }
 
+    /// <summary>A compressed run cut to its first sector (the L2 entry's sector count set to 0): the stream ends early, for zlib and for zstd (found by fuzzing: zstd's decoder throws its own exception types).</summary>
+    [Theory]
+    [InlineData("compression_type=zlib")]
+    [InlineData("compression_type=zstd")]
+    public void ACompressedRunCutShortFailsItsReadInOneLine(string options)
+    {
+        byte[] image = Image(compressed: true, options);
+        long l2 = FirstL2Entry(image);
+        // 64 KiB clusters: the sector count is bits 54..61.
+        long entry = Enumerable.Range(0, 16).Select(i => l2 + (8 * i)).First(at => ((U64(image, at) >> 54) & 0xFF) > 0);
+        string path = _dir.Write("cut.qcow2", Patched(image, b => Put64(b, entry, U64(b, entry) & ~(0xFFUL << 54))));
+        using var disk = Qcow2Backend.Open(path, RawImageMode.ReadOnly);
+        var e = Assert.Throws<BlockBackendException>(() => disk.Read((entry - l2) / 8 * 65536, new byte[512]));
+        Assert.Contains("does not decompress", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void ABackingFileNameWithANulByteIsRefused()
+    {
+        byte[] image = Image();
+        // The name: 4 bytes at 0x200 in the first cluster's zeros ("\0\0\0\0").
+        Assert.Contains("NUL byte", Refused(Patched(image, b => { Put64(b, 8, 0x200); Put32(b, 16, 4); })).Message);
+    }
+
     /// <summary>Random bytes over the header, the L1 and the L2 table: open refuses or every read succeeds or fails as an I/O error — nothing else escapes.</summary>
     [Fact]
     public void RandomDamageGivesARefusalOrAnIoErrorNeverACrash()

@@ -286,6 +286,12 @@ public sealed record Qcow2Header
             throw new StorageException($"{what} could not be read at {offset}");
         }
 
+        if (Array.IndexOf(name, (byte)0) >= 0)
+        {
+            // QEMU would read the name as a C string, cut at the NUL; no file name holds one.
+            throw new StorageException($"{what}'s backing file name holds a NUL byte");
+        }
+
         return Encoding.UTF8.GetString(name);
     }
 

@@ -232,8 +232,9 @@ internal sealed class Qcow2Layer : IBlockBackend
             return _inflated;
         }
 
-        // The last sector may run past the end of the file; QEMU reads that as zeros (block/io.c).
-        byte[] compressed = new byte[length];
+        // The last sector may run past the end of the file; QEMU reads that as zeros (block/io.c),
+        // which cannot complete a deflate or zstd stream: only the bytes in the file are read.
+        byte[] compressed = new byte[Math.Min(length, _fileLength - (long)offset)];
         ReadHost((long)offset, compressed);
         byte[] cluster = _inflated ?? new byte[Header.ClusterSize];
         _inflatedAt = -1;
@@ -246,7 +247,7 @@ internal sealed class Qcow2Layer : IBlockBackend
             // Decompression stops when a whole cluster is out, whatever follows (qcow2-threads.c).
             inflater.ReadExactly(cluster);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or SharpCompress.Common.SharpCompressException)
         {
             throw Corrupt($"the compressed cluster at {offset} ({length} bytes) does not decompress to a {Header.ClusterSize}-byte cluster ({e.Message.Split('\n')[0].TrimEnd('.')})");
         }
