@@ -154,6 +154,31 @@ public sealed class Qcow2HostileImageTests : IDisposable
         disk.Read(1 << 16, new byte[512]);
     }
 
+    /// <summary>Every L1 entry naming the same L2 table (a 2 MiB-cluster image whose L1 table is a few MiB): opened in well under a second, each table read once.</summary>
+    [Fact]
+    public void ManyL1EntriesNamingOneTableAreCheckedOnce()
+    {
+        byte[] image = Image(options: "cluster_size=2M");
+        long l1 = (long)U64(image, 40);
+        ulong table = U64(image, l1);
+        // 2 MiB clusters: one L2 table covers 512 GiB; 4,000 entries for a 2,000 TiB disk, the L1 table in the image's spare room.
+        const int entries = 4000;
+        byte[] hostile = Patched(image, b =>
+        {
+            Put64(b, 24, (ulong)entries << 39);
+            Put32(b, 36, entries);
+            for (int i = 0; i < entries; i++)
+            {
+                Put64(b, l1 + (8 * i), table);
+            }
+        });
+        string path = _dir.Write("shared.qcow2", hostile);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var disk = Qcow2Backend.Open(path, RawImageMode.ReadOnly);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"open took {clock.Elapsed}");
+        Assert.Equal((long)entries << 39, disk.Length);
+    }
+
     /// <summary>A compressed run cut to its first sector (the L2 entry's sector count set to 0): the stream ends early, for zlib and for zstd (found by fuzzing: zstd's decoder throws its own exception types).</summary>
     [Theory]
     [InlineData("compression_type=zlib")]

@@ -156,15 +156,20 @@ internal sealed class Qcow2Layer : IBlockBackend
         return l2Offset == 0 ? 0 : _l2Cache.Get(l2Offset, LoadL2)[cluster % Header.L2Entries];
     }
 
-    /// <summary>Every L1 entry the virtual disk uses and every entry of the L2 tables they name, checked once at open.</summary>
+    /// <summary>
+    /// Every L1 entry the virtual disk uses and every entry of the L2 tables they name, checked once
+    /// at open. Each distinct table is read once (L1 entries naming one table many times would
+    /// otherwise make a small file cost terabytes of reads), so the scan reads at most the file.
+    /// </summary>
     private void CheckEveryTable()
     {
         long used = Qcow2Header.L1EntriesFor(Length, Header.ClusterSize);
+        var checkedTables = new HashSet<long>();
         for (long i = 0; i < used; i++)
         {
-            if ((long)(_l1[i] & OffsetMask) is var l2 and not 0)
+            if ((long)(_l1[i] & OffsetMask) is var l2 and not 0 && checkedTables.Add(l2))
             {
-                _l2Cache.Get(l2, LoadL2);
+                LoadL2(l2);
             }
         }
     }
