@@ -55,6 +55,9 @@ public sealed class Qcow2BackendTests : IDisposable
     [InlineData("cluster_size=512")]
     [InlineData("cluster_size=2M")]
     [InlineData("compat=0.10,cluster_size=4096")]
+    [InlineData("preallocation=metadata")]
+    [InlineData("preallocation=full,lazy_refcounts=on")]
+    [InlineData("refcount_bits=1,cluster_size=16k")]
     public void ConvertedImagesReadAsTheirSource(string options)
     {
         string raw = Source();
@@ -103,6 +106,21 @@ public sealed class Qcow2BackendTests : IDisposable
         using var disk = Qcow2Backend.Open(top, RawImageMode.ReadOnly);
         Assert.Equal([middle, baseRaw], disk.BackingChain);
         AssertSameBytes(expectedPath, disk);
+    }
+
+    /// <summary>An internal snapshot shares clusters with the active state (refcount 2, bit 63 clear in the L2 entries); writes after it copy clusters: the active L1 table is the disk.</summary>
+    [Fact]
+    public void TheActiveStateIsReadPastInternalSnapshots()
+    {
+        string raw = Source();
+        string image = _dir["snapshotted.qcow2"];
+        QemuImg.Run("convert", "-f", "raw", "-O", "qcow2", raw, image);
+        QemuImg.Run("snapshot", "-c", "before", image);
+        QemuImg.Io(image, "write -P 0x5a 64k 192k");
+        byte[] expected = File.ReadAllBytes(raw);
+        expected.AsSpan(64 << 10, 192 << 10).Fill(0x5A);
+        using var disk = Qcow2Backend.Open(image, RawImageMode.ReadOnly);
+        AssertSameBytes(_dir.Write("expected.raw", expected), disk);
     }
 
     [Fact]
