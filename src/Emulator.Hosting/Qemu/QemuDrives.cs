@@ -65,12 +65,6 @@ internal static class QemuDrives
         }
 
         CheckImage(where, file);
-        var imageFormat = ImageFormat(where, file, format);
-        if (format == null && imageFormat == DiskImageFormat.Raw)
-        {
-            probed.Add(file);
-        }
-
         if (readOnly && !cdrom)
         {
             // ide-hd refuses a read-only medium when the device is realized, with no option in the message.
@@ -78,30 +72,37 @@ internal static class QemuDrives
         }
 
         var mode = readOnly ? BootDriveMode.ReadOnly : snapshot ? BootDriveMode.Snapshot : BootDriveMode.ReadWrite;
-        if (imageFormat == DiskImageFormat.Qcow2 && mode == BootDriveMode.ReadWrite)
-        {
-            // QEMU would write the image; emu never does (docs/storage.md, "qcow2 images").
-            throw new UsageException($"{where}: emu reads qcow2 images but does not write them: add snapshot=on (or -snapshot) to keep the guest's writes in memory, or convert the image with 'qemu-img convert -O raw'");
-        }
-
-        return new BootDrive(index, cdrom ? IdeDriveKind.CdRom : IdeDriveKind.Disk, file, false, mode, imageFormat);
+        return new BootDrive(index, cdrom ? IdeDriveKind.CdRom : IdeDriveKind.Disk, file, false, mode, ImageFormat(where, file, format, mode, probed));
     }
 
     /// <summary>
-    /// format= as given, or probed as QEMU probes (block.c find_image_format: qcow2 by its magic,
-    /// raw otherwise — only the raw guess is warned about). format=qcow2 on a file without the
-    /// magic is refused in qcow2_do_open's words.
+    /// An image file's format: format= as given, or probed as QEMU probes (block.c
+    /// find_image_format: qcow2 by its magic, raw otherwise — only the raw guess goes to
+    /// <paramref name="probed"/>, which QEMU warns about). format=qcow2 on a file without the magic
+    /// is refused in qcow2_do_open's words; a qcow2 drive the guest would write is refused, since
+    /// emu never writes qcow2 (docs/storage.md, "qcow2 images") where QEMU would.
     /// </summary>
-    private static DiskImageFormat ImageFormat(string where, string file, string? format)
+    public static DiskImageFormat ImageFormat(string where, string file, string? format, BootDriveMode mode, List<string> probed)
     {
-        var probed = DiskImage.Probe(file);
-        return format switch
+        var found = DiskImage.Probe(file);
+        var chosen = format switch
         {
-            null => probed,
+            null => found,
             "raw" => DiskImageFormat.Raw,
-            _ when probed == DiskImageFormat.Qcow2 => DiskImageFormat.Qcow2,
+            _ when found == DiskImageFormat.Qcow2 => DiskImageFormat.Qcow2,
             _ => throw new UsageException($"{where}: Image is not in qcow2 format"),
         };
+        if (chosen == DiskImageFormat.Qcow2 && mode == BootDriveMode.ReadWrite)
+        {
+            throw new UsageException($"{where}: emu reads qcow2 images but does not write them: add snapshot=on (or -snapshot) to keep the guest's writes in memory, or convert the image with 'qemu-img convert -O raw'");
+        }
+
+        if (format == null && chosen == DiskImageFormat.Raw)
+        {
+            probed.Add(file);
+        }
+
+        return chosen;
     }
 
     /// <summary>QEMU's default CD-ROM (vl.c default_drive with CDROM_OPTS): an empty drive at index 2, on pc, when nothing is there.</summary>
