@@ -2,6 +2,7 @@ using System.Globalization;
 using Emulator.Core.Devices.Ide;
 using Emulator.Core.Machine;
 using Emulator.Hosting.Boot;
+using Emulator.Storage;
 using Emulator.Storage.Host;
 
 namespace Emulator.Hosting.Qemu;
@@ -11,7 +12,8 @@ namespace Emulator.Hosting.Qemu;
 /// if=ide (the default), <c>-hda</c>…<c>-hdd</c> (index 0–3, media=disk), <c>-cdrom</c> (index 2,
 /// media=cdrom) and a bare image argument (= -hda), placed in command-line order: an index, or
 /// bus/unit, or the next free position (unit first, then bus). Files are checked as QEMU's block
-/// layer checks them before the machine starts, in its words; vvfat's <c>fat:[rw:]DIR</c> is a folder.
+/// layer checks them before the machine starts, in its words; format=raw or qcow2, or probed;
+/// vvfat's <c>fat:[rw:]DIR</c> is a folder.
 /// Without <c>-nodefaults</c> the pc machine gets QEMU's empty CD-ROM drive at index 2 unless a
 /// drive is there.
 /// </summary>
@@ -24,14 +26,14 @@ internal static class QemuDrives
     /// </summary>
     private static (int UnitsPerBus, int Buses) Geometry(PcChipset chipset) => chipset == PcChipset.Q35 ? (1, Core.Devices.Q35.AhciHba.PortCount) : (2, 2);
 
-    /// <summary>One <c>-drive if=ide</c> (or its shorthand) placed among those before it; <paramref name="probed"/> collects images given without format= (QEMU warns about probing).</summary>
+    /// <summary>One <c>-drive if=ide</c> (or its shorthand) placed among those before it; <paramref name="probed"/> collects images given without format= that probe as raw (QEMU warns about those).</summary>
     public static BootDrive Read(string where, string option, QemuKeyValues kv, string text, bool snapshotAll, PcChipset chipset, List<BootDrive> placed, List<string> probed)
     {
         string file = kv.Get("file") ?? throw new UsageException($"{where}: Must specify either driver or file");
         string? format = kv.Get("format");
-        if (format != null && format != "raw")
+        if (format is not (null or "raw" or "qcow2"))
         {
-            throw new UsageException($"{where}: emu supports only format=raw");
+            throw new UsageException($"{where}: emu supports only format=raw and format=qcow2");
         }
 
         string media = kv.Get("media") ?? "disk";
@@ -63,11 +65,6 @@ internal static class QemuDrives
         }
 
         CheckImage(where, file);
-        if (format == null)
-        {
-            probed.Add(file);
-        }
-
         if (readOnly && !cdrom)
         {
             // ide-hd refuses a read-only medium when the device is realized, with no option in the message.
@@ -75,7 +72,37 @@ internal static class QemuDrives
         }
 
         var mode = readOnly ? BootDriveMode.ReadOnly : snapshot ? BootDriveMode.Snapshot : BootDriveMode.ReadWrite;
-        return new BootDrive(index, cdrom ? IdeDriveKind.CdRom : IdeDriveKind.Disk, file, false, mode);
+        return new BootDrive(index, cdrom ? IdeDriveKind.CdRom : IdeDriveKind.Disk, file, false, mode, ImageFormat(where, file, format, mode, probed));
+    }
+
+    /// <summary>
+    /// An image file's format: format= as given, or probed as QEMU probes (block.c
+    /// find_image_format: qcow2 by its magic, raw otherwise — only the raw guess goes to
+    /// <paramref name="probed"/>, which QEMU warns about). format=qcow2 on a file without the magic
+    /// is refused in qcow2_do_open's words; a qcow2 drive the guest would write is refused, since
+    /// emu never writes qcow2 (docs/storage.md, "qcow2 images") where QEMU would.
+    /// </summary>
+    public static DiskImageFormat ImageFormat(string where, string file, string? format, BootDriveMode mode, List<string> probed)
+    {
+        var found = DiskImage.Probe(file);
+        var chosen = format switch
+        {
+            null => found,
+            "raw" => DiskImageFormat.Raw,
+            _ when found == DiskImageFormat.Qcow2 => DiskImageFormat.Qcow2,
+            _ => throw new UsageException($"{where}: Image is not in qcow2 format"),
+        };
+        if (chosen == DiskImageFormat.Qcow2 && mode == BootDriveMode.ReadWrite)
+        {
+            throw new UsageException($"{where}: emu reads qcow2 images but does not write them: add snapshot=on (or -snapshot) to keep the guest's writes in memory, or convert the image with 'qemu-img convert -O raw'");
+        }
+
+        if (format == null && chosen == DiskImageFormat.Raw)
+        {
+            probed.Add(file);
+        }
+
+        return chosen;
     }
 
     /// <summary>QEMU's default CD-ROM (vl.c default_drive with CDROM_OPTS): an empty drive at index 2, on pc, when nothing is there.</summary>

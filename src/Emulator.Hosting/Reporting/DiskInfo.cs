@@ -6,7 +6,8 @@ namespace Emulator.Hosting.Reporting;
 /// A drive of the run: its IDE <paramref name="Index"/> (0–3), <paramref name="Kind"/> (disk or
 /// cdrom), the image <paramref name="File"/> or the <paramref name="Folder"/> presented as a FAT
 /// disk (neither for an empty CD-ROM drive), <paramref name="Mode"/> (readwrite, readonly,
-/// snapshot) and, for a <c>fat:rw</c> folder, what its commit did.
+/// snapshot), for a <c>fat:rw</c> folder what its commit did, and for an image its
+/// <paramref name="Format"/> ("raw" or "qcow2").
 /// </summary>
 public sealed record DiskInfo(
     int Index,
@@ -14,7 +15,8 @@ public sealed record DiskInfo(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? File,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Folder,
     string Mode,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FolderCommitInfo? Commit = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FolderCommitInfo? Commit = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Format = null);
 
 /// <summary>
 /// A folder's commit at the end of the run: <paramref name="Committed"/> false with
