@@ -25,10 +25,13 @@ public sealed class FirmwareImage
 
     /// <summary>Parses an image without copying it; the model's Data slices refer to <paramref name="image"/>.</summary>
     /// <exception cref="FirmwareFormatException">No firmware volume was found.</exception>
-    public static FirmwareImage Parse(byte[] image)
+    public static FirmwareImage Parse(byte[] image) => Parse(image, cache: null);
+
+    /// <summary>As <see cref="Parse(byte[])"/>, taking compressed sections' output from <paramref name="cache"/> when it has them and leaving them there.</summary>
+    public static FirmwareImage Parse(byte[] image, IInflatedSectionCache? cache)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var context = new ParseContext();
+        var context = new ParseContext(cache);
         List<FirmwareVolume> volumes = VolumeParser.FindVolumes(image, 0, context);
         if (volumes.Count == 0)
         {

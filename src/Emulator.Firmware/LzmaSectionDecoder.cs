@@ -34,19 +34,31 @@ internal static class LzmaSectionDecoder
             throw new FirmwareFormatException($"LZMA uncompressed size 0x{size:X} exceeds the decompression limit", PropertiesSize);
         }
 
-        byte[] properties = span[..PropertiesSize].ToArray();
-        int compressedLength = span.Length - HeaderSize;
-        byte[] output = new byte[(int)Math.Min((long)size, ((long)compressedLength * TrustedRatio) + MinimumInitialOutput)];
+        if (context.Cache?.Find(span, (long)size) is { } cached && cached.LongLength == (long)size)
+        {
+            return cached;
+        }
+
+        byte[] output = Inflate(payload, (int)size);
+        context.Cache?.Store(span, output);
+        return output;
+    }
+
+    private static byte[] Inflate(ReadOnlyMemory<byte> payload, int size)
+    {
+        byte[] properties = payload.Span[..PropertiesSize].ToArray();
+        int compressedLength = payload.Length - HeaderSize;
+        byte[] output = new byte[(int)Math.Min(size, ((long)compressedLength * TrustedRatio) + MinimumInitialOutput)];
         try
         {
             using MemoryStream input = OpenReadOnly(payload[HeaderSize..]);
-            using LzmaStream lzma = LzmaStream.Create(properties, input, compressedLength, (long)size, leaveOpen: false);
+            using LzmaStream lzma = LzmaStream.Create(properties, input, compressedLength, size, leaveOpen: false);
             int filled = 0;
-            while (filled < (int)size)
+            while (filled < size)
             {
                 if (filled == output.Length)
                 {
-                    Array.Resize(ref output, (int)Math.Min((long)size, (long)output.Length * 2));
+                    Array.Resize(ref output, (int)Math.Min(size, (long)output.Length * 2));
                 }
 
                 int read = lzma.Read(output, filled, output.Length - filled);

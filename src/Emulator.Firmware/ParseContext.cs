@@ -1,7 +1,7 @@
 namespace Emulator.Firmware;
 
 /// <summary>State shared by one parse: collected diagnostics and limits that keep hostile input bounded.</summary>
-internal sealed class ParseContext
+internal sealed class ParseContext(IInflatedSectionCache? cache = null)
 {
     // Nesting beyond this is not produced by any real build; a deeper tree is a crafted loop.
     private const int MaxDepth = 16;
@@ -15,6 +15,9 @@ internal sealed class ParseContext
     private long _decompressedBytes;
 
     public int Depth { get; private set; }
+
+    /// <summary>Where inflated sections of earlier parses are kept, or null.</summary>
+    public IInflatedSectionCache? Cache { get; } = cache;
 
     public IReadOnlyList<string> Diagnostics => _diagnostics;
 

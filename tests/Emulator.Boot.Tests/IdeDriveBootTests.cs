@@ -106,7 +106,7 @@ public static class IdeBootImages
         return path;
     }
 
-    private static void Run(string dir, string tool, string package, params string[] args)
+    internal static void Run(string dir, string tool, string package, params string[] args)
     {
         var start = new ProcessStartInfo(tool) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
         args.ToList().ForEach(start.ArgumentList.Add);

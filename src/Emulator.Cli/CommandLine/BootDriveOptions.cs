@@ -96,7 +96,7 @@ public static class BootDriveOptions
         var mode = readOnly ? BootDriveMode.ReadOnly : snapshot ? BootDriveMode.Snapshot : BootDriveMode.ReadWrite;
         if (virtio)
         {
-            return new BootDrive(-1, IdeDriveKind.Disk, NonEmpty(given, path), false, mode, BootDriveInterface.Virtio);
+            return new BootDrive(-1, IdeDriveKind.Disk, NonEmpty(given, path), false, mode, Interface: BootDriveInterface.Virtio);
         }
 
         if (readOnly)
@@ -123,7 +123,7 @@ public static class BootDriveOptions
 
         if (virtio)
         {
-            return new BootDrive(-1, IdeDriveKind.Disk, path, true, rw ? BootDriveMode.ReadWrite : BootDriveMode.ReadOnly, BootDriveInterface.Virtio);
+            return new BootDrive(-1, IdeDriveKind.Disk, path, true, rw ? BootDriveMode.ReadWrite : BootDriveMode.ReadOnly, Interface: BootDriveInterface.Virtio);
         }
 
         if (!rw)

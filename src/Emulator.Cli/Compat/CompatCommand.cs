@@ -27,7 +27,7 @@ public sealed class CompatCommand(Stream stdout)
         FirmwareImage image;
         try
         {
-            image = FirmwareImage.Parse(code);
+            image = Emulator.Hosting.Caching.CachedFirmware.Parse(code);
         }
         catch (FirmwareFormatException e)
         {

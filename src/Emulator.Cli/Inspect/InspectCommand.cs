@@ -24,7 +24,7 @@ public sealed class InspectCommand(Stream stdout)
         FirmwareImage image;
         try
         {
-            image = FirmwareImage.Parse(bytes);
+            image = Emulator.Hosting.Caching.CachedFirmware.Parse(bytes);
         }
         catch (FirmwareFormatException e)
         {

@@ -1,4 +1,5 @@
 using Emulator.Core.Devices.Ide;
+using Emulator.Storage;
 
 namespace Emulator.Hosting.Boot;
 
@@ -26,8 +27,8 @@ public enum BootDriveInterface
 }
 
 /// <summary>
-/// A drive at an IDE position or on virtio-blk (QEMU's <c>-drive if=ide,index=N</c>, <c>-hda</c>, <c>-cdrom</c>;
-/// emu boot's <c>--disk</c>, <c>--cdrom</c>, <c>--fat</c>): a raw image file or, with
+/// A drive at an IDE position or on virtio-blk (QEMU's <c>-drive if=ide|virtio</c>, <c>-hda</c>, <c>-cdrom</c>;
+/// emu boot's <c>--disk</c>, <c>--cdrom</c>, <c>--fat</c>): a raw or qcow2 image file or, with
 /// <paramref name="Folder"/>, a host folder presented as QEMU's vvfat FAT16 disk. The machine's
 /// <see cref="IdeDrive"/> or <see cref="Core.Devices.Virtio.VirtioDrive"/> is made from it once the
 /// medium is opened (<see cref="BootDrives"/>).
@@ -37,8 +38,10 @@ public enum BootDriveInterface
 /// <param name="Path">The image file or the folder; null for an empty CD-ROM drive (QEMU's default CD-ROM).</param>
 /// <param name="Folder">The path is a folder presented as a FAT disk.</param>
 /// <param name="Mode">How writes are taken.</param>
+/// <param name="Format">The image's format as given (QEMU's <c>format=</c>); null: probed by its first bytes (<see cref="DiskImage.Probe"/>).</param>
 /// <param name="Interface">IDE (the default) or virtio-blk; a virtio drive is always a disk.</param>
-public sealed record BootDrive(int Index, IdeDriveKind Kind, string? Path, bool Folder, BootDriveMode Mode, BootDriveInterface Interface = BootDriveInterface.Ide)
+public sealed record BootDrive(
+    int Index, IdeDriveKind Kind, string? Path, bool Folder, BootDriveMode Mode, DiskImageFormat? Format = null, BootDriveInterface Interface = BootDriveInterface.Ide)
 {
     /// <summary>The next free IDE index, QEMU's order for a drive given without one (drive_new: unit, then bus); -1 when all four are taken.</summary>
     public static int NextFreeIndex(IEnumerable<BootDrive> placed)

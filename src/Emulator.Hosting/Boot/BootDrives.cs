@@ -10,7 +10,7 @@ namespace Emulator.Hosting.Boot;
 
 /// <summary>
 /// The media of a run's <see cref="BootDrive"/>s, opened after the other inputs were checked and
-/// disposed when the run ends: raw images through <see cref="RawImageBackend"/>, folders through
+/// disposed when the run ends: images through <see cref="DiskImage"/> (raw or qcow2), folders through
 /// <see cref="HostFolderDisk"/>. When the run ends in order (power-off, reset, guest exit, a
 /// milestone, a limit, a signal), <see cref="Finish"/> commits each <c>fat:rw</c> folder — the
 /// only time the folder is written, so a killed process leaves it as it was (docs/storage.md,
@@ -85,7 +85,7 @@ public sealed class BootDrives : IDisposable
                 BootDriveMode.Snapshot => RawImageMode.Snapshot,
                 _ => RawImageMode.ReadWrite,
             };
-            return RawImageBackend.Open(drive.Path, mode);
+            return DiskImage.Open(drive.Path, drive.Format, mode);
         }
 
         var folder = HostFolderDisk.Open(drive.Path, writable: drive.Mode == BootDriveMode.ReadWrite);
@@ -110,7 +110,7 @@ public sealed class BootDrives : IDisposable
             var commit = backend is HostFolderDisk { ReadOnly: false } folder ? Commit(folder, log) : null;
             disks.Add(new DiskInfo(
                 drive.Index, drive.Kind == IdeDriveKind.CdRom ? "cdrom" : "disk", drive.Folder ? null : drive.Path, drive.Folder ? drive.Path : null, drive.ModeName, commit,
-                drive.Interface == BootDriveInterface.Virtio ? "virtio" : null));
+                backend == null ? null : DiskImage.FormatName(backend), drive.Interface == BootDriveInterface.Virtio ? "virtio" : null));
         }
 
         return report with { Disks = disks };

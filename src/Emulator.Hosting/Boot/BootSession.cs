@@ -300,8 +300,8 @@ public sealed class BootSession
         modules = [];
         try
         {
-            // Reuse the parse of the pair check when there was one: decompressing the volumes is the cost.
-            var entries = BootEntryPoints.Locate(code, ReferenceEquals(code, _parsedBytes) ? _parsedCode : null);
+            // One parse per run (the pair check's, when there was one): decompressing the volumes is the cost.
+            var entries = BootEntryPoints.Locate(code, ParseCode(code));
             (_parsedBytes, _parsedCode) = (code, entries.Firmware);
             modules = entries.Firmware.Modules;
             if (entries.SecEntry is ulong sec)
@@ -349,7 +349,7 @@ public sealed class BootSession
             _parsedBytes = code;
             try
             {
-                _parsedCode = FirmwareImage.Parse(code);
+                _parsedCode = Caching.CachedFirmware.Parse(code);
             }
             catch (FirmwareFormatException)
             {

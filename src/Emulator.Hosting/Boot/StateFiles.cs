@@ -102,7 +102,7 @@ public static class StateFiles
         FirmwareImage? image;
         try
         {
-            image = FirmwareImage.Parse(files[0].Contents);
+            image = Caching.CachedFirmware.Parse(files[0].Contents);
         }
         catch (FirmwareFormatException)
         {

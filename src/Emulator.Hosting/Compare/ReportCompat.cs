@@ -55,7 +55,7 @@ internal static class ReportCompat
         FirmwareImage image;
         try
         {
-            image = FirmwareImage.Parse(candidateCodeBytes);
+            image = Caching.CachedFirmware.Parse(candidateCodeBytes);
         }
         catch (FirmwareFormatException)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Emulator.Core.Devices.Ide;
 using Emulator.Core.Machine;
 using Emulator.Hosting.Boot;
+using Emulator.Storage;
 using Emulator.Storage.Host;
 
 namespace Emulator.Hosting.Qemu;
@@ -11,7 +12,8 @@ namespace Emulator.Hosting.Qemu;
 /// if=virtio (<see cref="ReadVirtio"/>) or if=ide (the default), <c>-hda</c>…<c>-hdd</c> (index 0–3, media=disk), <c>-cdrom</c> (index 2,
 /// media=cdrom) and a bare image argument (= -hda), placed in command-line order: an index, or
 /// bus/unit, or the next free position (unit first, then bus). Files are checked as QEMU's block
-/// layer checks them before the machine starts, in its words; vvfat's <c>fat:[rw:]DIR</c> is a folder.
+/// layer checks them before the machine starts, in its words; format=raw or qcow2, or probed;
+/// vvfat's <c>fat:[rw:]DIR</c> is a folder.
 /// Without <c>-nodefaults</c> the pc machine gets QEMU's empty CD-ROM drive at index 2 unless a
 /// drive is there.
 /// </summary>
@@ -24,7 +26,7 @@ internal static class QemuDrives
     /// </summary>
     private static (int UnitsPerBus, int Buses) Geometry(PcChipset chipset) => chipset == PcChipset.Q35 ? (1, Core.Devices.Q35.AhciHba.PortCount) : (2, 2);
 
-    /// <summary>One <c>-drive if=ide</c> (or its shorthand) placed among those before it; <paramref name="probed"/> collects images given without format= (QEMU warns about probing).</summary>
+    /// <summary>One <c>-drive if=ide</c> (or its shorthand) placed among those before it; <paramref name="probed"/> collects images given without format= that probe as raw (QEMU warns about those).</summary>
     public static BootDrive Read(string where, string option, QemuKeyValues kv, string text, bool snapshotAll, PcChipset chipset, List<BootDrive> placed, List<string> probed)
     {
         string media = kv.Get("media") ?? "disk";
@@ -35,7 +37,7 @@ internal static class QemuDrives
 
         bool cdrom = media == "cdrom";
         int index = Place(where, kv, placed, Geometry(chipset));
-        var (path, folder, mode) = ReadMedium(where, option, kv, text, snapshotAll, probed, forceReadOnly: cdrom);
+        var (path, folder, mode, format) = ReadMedium(where, option, kv, text, snapshotAll, probed, forceReadOnly: cdrom);
         if (folder && cdrom)
         {
             throw new UsageException($"{where}: emu presents a folder as a hard disk only (media=disk)");
@@ -48,7 +50,7 @@ internal static class QemuDrives
             throw new UsageException("Block node is read-only");
         }
 
-        return new BootDrive(index, cdrom ? IdeDriveKind.CdRom : IdeDriveKind.Disk, path, folder, mode);
+        return new BootDrive(index, cdrom ? IdeDriveKind.CdRom : IdeDriveKind.Disk, path, folder, mode, format);
     }
 
     /// <summary>
@@ -63,22 +65,23 @@ internal static class QemuDrives
             throw new UsageException(media == "cdrom" ? $"{where}: emu's virtio-blk is a disk (media=disk)" : $"{where}: '{media}' invalid media");
         }
 
-        var (path, folder, mode) = ReadMedium(where, option, kv, text, snapshotAll, probed, forceReadOnly: false);
-        return new BootDrive(-1, IdeDriveKind.Disk, path, folder, mode, BootDriveInterface.Virtio);
+        var (path, folder, mode, format) = ReadMedium(where, option, kv, text, snapshotAll, probed, forceReadOnly: false);
+        return new BootDrive(-1, IdeDriveKind.Disk, path, folder, mode, format, BootDriveInterface.Virtio);
     }
 
     /// <summary>
     /// What every -drive names the same way: file (an image, or vvfat's <c>fat:[rw:]DIR</c>),
-    /// format (raw only), readonly, snapshot; the file checked as QEMU's block layer checks it.
+    /// format (raw or qcow2, <see cref="ImageFormat"/>), readonly, snapshot; the file checked as
+    /// QEMU's block layer checks it. A folder has no image format (null).
     /// </summary>
-    private static (string Path, bool Folder, BootDriveMode Mode) ReadMedium(
+    private static (string Path, bool Folder, BootDriveMode Mode, DiskImageFormat? Format) ReadMedium(
         string where, string option, QemuKeyValues kv, string text, bool snapshotAll, List<string> probed, bool forceReadOnly)
     {
         string file = kv.Get("file") ?? throw new UsageException($"{where}: Must specify either driver or file");
         string? format = kv.Get("format");
-        if (format != null && format != "raw")
+        if (format is not (null or "raw" or "qcow2"))
         {
-            throw new UsageException($"{where}: emu supports only format=raw");
+            throw new UsageException($"{where}: emu supports only format=raw and format=qcow2");
         }
 
         bool readOnly = kv.GetBool(where, "readonly", false) || forceReadOnly;
@@ -108,16 +111,42 @@ internal static class QemuDrives
                 throw new UsageException($"{where}: Could not read directory {folder}");
             }
 
-            return (folder, true, rw ? BootDriveMode.ReadWrite : BootDriveMode.ReadOnly);
+            return (folder, true, rw ? BootDriveMode.ReadWrite : BootDriveMode.ReadOnly, null);
         }
 
         CheckImage(where, file);
-        if (format == null)
+        var mode = readOnly ? BootDriveMode.ReadOnly : snapshot ? BootDriveMode.Snapshot : BootDriveMode.ReadWrite;
+        return (file, false, mode, ImageFormat(where, file, format, mode, probed));
+    }
+
+    /// <summary>
+    /// An image file's format: format= as given, or probed as QEMU probes (block.c
+    /// find_image_format: qcow2 by its magic, raw otherwise — only the raw guess goes to
+    /// <paramref name="probed"/>, which QEMU warns about). format=qcow2 on a file without the magic
+    /// is refused in qcow2_do_open's words; a qcow2 drive the guest would write is refused, since
+    /// emu never writes qcow2 (docs/storage.md, "qcow2 images") where QEMU would.
+    /// </summary>
+    public static DiskImageFormat ImageFormat(string where, string file, string? format, BootDriveMode mode, List<string> probed)
+    {
+        var found = DiskImage.Probe(file);
+        var chosen = format switch
+        {
+            null => found,
+            "raw" => DiskImageFormat.Raw,
+            _ when found == DiskImageFormat.Qcow2 => DiskImageFormat.Qcow2,
+            _ => throw new UsageException($"{where}: Image is not in qcow2 format"),
+        };
+        if (chosen == DiskImageFormat.Qcow2 && mode == BootDriveMode.ReadWrite)
+        {
+            throw new UsageException($"{where}: emu reads qcow2 images but does not write them: add snapshot=on (or -snapshot) to keep the guest's writes in memory, or convert the image with 'qemu-img convert -O raw'");
+        }
+
+        if (format == null && chosen == DiskImageFormat.Raw)
         {
             probed.Add(file);
         }
 
-        return (file, false, readOnly ? BootDriveMode.ReadOnly : snapshot ? BootDriveMode.Snapshot : BootDriveMode.ReadWrite);
+        return chosen;
     }
 
     /// <summary>

@@ -7,7 +7,8 @@ namespace Emulator.Hosting.Reporting;
 /// them, <paramref name="Interface"/> "virtio"), <paramref name="Kind"/> (disk or
 /// cdrom), the image <paramref name="File"/> or the <paramref name="Folder"/> presented as a FAT
 /// disk (neither for an empty CD-ROM drive), <paramref name="Mode"/> (readwrite, readonly,
-/// snapshot) and, for a <c>fat:rw</c> folder, what its commit did.
+/// snapshot), for a <c>fat:rw</c> folder what its commit did, and for an image its
+/// <paramref name="Format"/> ("raw" or "qcow2").
 /// </summary>
 public sealed record DiskInfo(
     int Index,
@@ -16,6 +17,7 @@ public sealed record DiskInfo(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Folder,
     string Mode,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FolderCommitInfo? Commit = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Format = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Interface = null);
 
 /// <summary>
