@@ -105,6 +105,25 @@ public sealed class VirtioModernTests
         Assert.Equal((0UL, false), (Common(g, 0x14), g.Function.Block.Broken));
     }
 
+    /// <summary>The PCI-configuration access capability (0x84): offset and length select modern registers, the data field at 0x94 reads and writes them.</summary>
+    [Fact]
+    public void TheConfigurationAccessCapabilityReachesTheModernRegisters()
+    {
+        using var g = Guest();
+        g.Config(0x8C, 0x04);                                        // offset: device feature
+        g.Config(0x90, 4);                                           // length 4
+        Assert.Equal(0x3000_6E54u, g.Config(0x94));
+        g.Config(0x8C, 0x00);
+        g.Config(0x94, 1);                                           // device feature select = 1
+        g.Config(0x8C, 0x04);
+        Assert.Equal(0x101u, g.Config(0x94));
+        g.Config(0x8C, 0x2014);
+        g.Config(0x90, 2);
+        Assert.Equal(0x200u, g.Config(0x94) & 0xFFFF);               // blk_size through a 2-byte access
+        g.Config(0x90, 3);                                           // not 1, 2 or 4: the field keeps what it holds
+        Assert.Equal(0x200u, g.Config(0x94) & 0xFFFF);
+    }
+
     private static VirtioGuest Guest()
     {
         var g = new VirtioGuest();

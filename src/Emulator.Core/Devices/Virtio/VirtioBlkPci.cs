@@ -18,9 +18,12 @@
 // DRIVER_OK (virtio_write_config), DRIVER_OK sets bus mastering (virtio_ioport_write, for old
 // Linux), and a machine reset resets the device (virtio_pci_reset).
 // The modern interface on BAR4 (VirtioModernRegisters), wherever the 64-bit BAR is placed (OVMF
-// puts it above 4 GiB). OVMF binds only the legacy interface to a revision-0 device
-// (VirtioPciDeviceDxe; Virtio10Dxe takes revision 1 and up); Linux's virtio_pci prefers the modern one.
-// Not emulated: the PCI-configuration access capability's data window (it stores what is written).
+// puts it above 4 GiB), and through the PCI-configuration access capability: a write of its data
+// field (0x94) writes `length` (1, 2 or 4) bytes at `offset` of the modern registers, a read
+// refreshes the field from there first (virtio_write_config, virtio_read_config; the capability's
+// bar field is not consulted, as in QEMU). OVMF binds only the legacy interface to a revision-0
+// device (VirtioPciDeviceDxe; Virtio10Dxe takes revision 1 and up); Linux's virtio_pci prefers
+// the modern one.
 // Firmware relies on: PciBusDxe sizing all three BARs (BAR4 as 64-bit), VirtioPciDeviceDxe
 // binding 1AF4:1000–103F revision 0 and driving BAR0.
 using Emulator.Core.Devices.Pci;
@@ -50,6 +53,10 @@ public sealed class VirtioBlkPci : PciFunction
     public const ushort MsixFunctionMask = 0x4000;
 
     private const byte VendorCapabilityId = 0x09;
+    private const int PciCfgCapability = 0x84;
+    private const int PciCfgOffset = PciCfgCapability + 8;
+    private const int PciCfgLength = PciCfgCapability + 12;
+    private const int PciCfgData = PciCfgCapability + 16;
     private const byte MsixCapabilityId = 0x11;
     private const int ModernBarIndex = 4;
     private const uint LastPort = 0xFFFF;
@@ -91,10 +98,11 @@ public sealed class VirtioBlkPci : PciFunction
         SetDword(0x70 + 16, 4);
 
         // VIRTIO_PCI_CAP_PCI_CFG: no BAR, offset or length until the guest writes them (virtio_pci_device_plugged opens those and the data).
-        AddVirtioCapability(0x84, 0x70, 20, type: 5, offset: 0, regionLength: 0, bar: 0);
-        SetWriteMask(0x84 + 4, 1, 0xFF);
-        SetWriteMask(0x84 + 12, 4, 0xFFFF_FFFF);
-        SetWriteMask(0x84 + 16, 4, 0xFFFF_FFFF);
+        AddVirtioCapability(PciCfgCapability, 0x70, 20, type: 5, offset: 0, regionLength: 0, bar: 0);
+        SetWriteMask(PciCfgCapability + 4, 1, 0xFF);
+        SetWriteMask(PciCfgOffset, 4, 0xFFFF_FFFF);
+        SetWriteMask(PciCfgLength, 4, 0xFFFF_FFFF);
+        SetWriteMask(PciCfgData, 4, 0xFFFF_FFFF);
 
         // msix_init: table size − 1 in the control word, table at BAR1 + 0, PBA at BAR1 + 0x800; enable and function mask writable.
         SetByte(MsixCapabilityOffset, MsixCapabilityId);
@@ -201,6 +209,43 @@ public sealed class VirtioBlkPci : PciFunction
             UpdateInterrupt();
             Msix.DeliverUnmasked();
         }
+
+        if (Touches(offset, size, PciCfgData, 4) && PciCfgAccess() is { } access)
+        {
+            Modern.Write(access.Offset, access.Length, ReadDataField(access.Length));
+        }
+    }
+
+    /// <summary>virtio_read_config: reading the PCI-cfg capability's data field first fetches it from the modern registers.</summary>
+    protected override void OnConfigRead(int offset, int size)
+    {
+        if (Touches(offset, size, PciCfgData, 4) && PciCfgAccess() is { } access)
+        {
+            uint value = (uint)Modern.Read(access.Offset, access.Length);
+            for (int i = 0; i < access.Length; i++)
+            {
+                SetByte(PciCfgData + i, (byte)(value >> (8 * i)));
+            }
+        }
+    }
+
+    /// <summary>The capability's offset and length when the length is 1, 2 or 4 bytes and the access lies inside BAR4's registers (virtio_address_space_lookup).</summary>
+    private (ulong Offset, int Length)? PciCfgAccess()
+    {
+        uint at = GetDword(PciCfgOffset);
+        uint length = GetDword(PciCfgLength);
+        return length is 1 or 2 or 4 && (ulong)at + length <= VirtioModernRegisters.BarSize ? (at, (int)length) : null;
+    }
+
+    private uint ReadDataField(int length)
+    {
+        uint value = 0;
+        for (int i = 0; i < length; i++)
+        {
+            value |= (uint)GetByte(PciCfgData + i) << (8 * i);
+        }
+
+        return value;
     }
 
     /// <summary>msix_vector_use fails for a vector beyond the table: the register then holds VIRTIO_NO_VECTOR.</summary>
