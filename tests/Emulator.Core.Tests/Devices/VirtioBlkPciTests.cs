@@ -130,6 +130,21 @@ public sealed class VirtioBlkPciTests
         Assert.Equal((0u, 0u, 0u, 1u), (g.In(0x12, 1), g.In(0x04, 4), g.In(0x08, 4), g.In(0x14 + 32, 1)));
     }
 
+    /// <summary>virtio_write_config: bus mastering off disables the device (nothing is processed) and drops DRIVER_OK; on again, the request goes through.</summary>
+    [Fact]
+    public void WithoutBusMasteringNothingIsProcessed()
+    {
+        using var g = new VirtioGuest();
+        g.Start();
+        g.Config(0x04, 0x1, 2);
+        Assert.Equal(3u, g.In(0x12, 1));
+        Assert.Equal(0xFF, g.Request(VirtioBlk.RequestIn, 0, 512, deviceWrites: true));
+        Assert.Equal(0, g.UsedIndex);
+        g.Config(0x04, 0x5, 2);
+        g.Out(0x10, 2, 0);
+        Assert.Equal(1, g.UsedIndex);
+    }
+
     [Fact]
     public void AnInterruptRaisesIsrAndInta()
     {

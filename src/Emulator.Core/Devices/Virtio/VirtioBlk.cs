@@ -128,6 +128,13 @@ public sealed class VirtioBlk
     /// <summary>The request queue (queue 0).</summary>
     public VirtQueue Queue { get; }
 
+    /// <summary>
+    /// QEMU's vdev->disabled (use_disabled_flag, on for 7.2 machines): the transport turned bus
+    /// mastering off, so the queue looks empty and nothing is processed (virtio_queue_split_empty);
+    /// a reset leaves it as it is, as QEMU's does.
+    /// </summary>
+    public bool Disabled { get; set; }
+
     /// <summary>QEMU's vdev->broken: a guest error stopped the device until reset.</summary>
     public bool Broken { get; private set; }
 
@@ -265,7 +272,7 @@ public sealed class VirtioBlk
     /// </summary>
     public void Notify(uint queue)
     {
-        if (queue != 0 || !Queue.IsSetUp || Broken)
+        if (queue != 0 || !Queue.IsSetUp || Broken || Disabled)
         {
             return;
         }
@@ -310,7 +317,7 @@ public sealed class VirtioBlk
     }
 
     public VirtioBlkState Save() => new(GuestFeatures, Status, QueueSelect, Isr, Queue.Descriptors, Queue.LastAvailIndex, Queue.UsedIndex,
-        Queue.SignalledUsed, Queue.SignalledUsedValid, Broken, Error, _config[WriteCacheOffset] != 0, Queue.Size, Queue.Avail, Queue.Used, ConfigGeneration);
+        Queue.SignalledUsed, Queue.SignalledUsedValid, Broken, Error, _config[WriteCacheOffset] != 0, Queue.Size, Queue.Avail, Queue.Used, ConfigGeneration, Disabled);
 
     /// <summary>Puts a saved device back (the transport drives its line afterwards).</summary>
     public void Restore(VirtioBlkState s)
@@ -323,6 +330,7 @@ public sealed class VirtioBlk
         Error = s.Error;
         SetWriteCache(s.WriteCache);
         ConfigGeneration = s.ConfigGeneration;
+        Disabled = s.Disabled;
         Queue.Reset();
         try
         {
@@ -539,7 +547,7 @@ public sealed class VirtioBlk
 public sealed record VirtioBlkState(
     ulong GuestFeatures, byte Status, ushort QueueSelect, byte Isr, ulong QueueAddress, ushort LastAvailIndex, ushort UsedIndex,
     ushort SignalledUsed, bool SignalledUsedValid, bool Broken, string? Error, bool WriteCache, ushort QueueSize, ulong QueueAvail, ulong QueueUsed,
-    byte ConfigGeneration);
+    byte ConfigGeneration, bool Disabled);
 
 /// <summary>What the device signalled when its ISR changed (virtio_notify_vector's vector: none, the queue's, the configuration's).</summary>
 public enum VirtioInterrupt

@@ -14,8 +14,8 @@
 // them (the rest of 0x40–0xFF is read-only, pci_init_wmask), the legacy interface on BAR0 while
 // I/O decoding is on, the modern one on BAR4 while memory decoding is on, MSI-X (table and pending bits on BAR1, delivery as a memory write), INTA
 // as QEMU's virtio_pci_notify drives it (ISR bit 0, not while MSI-X is enabled, masked by the
-// command register's interrupt-disable bit, pci_irq_disabled); clearing bus mastering drops
-// DRIVER_OK (virtio_write_config), DRIVER_OK sets bus mastering (virtio_ioport_write, for old
+// command register's interrupt-disable bit, pci_irq_disabled); clearing bus mastering disables
+// the device and drops DRIVER_OK (virtio_write_config), DRIVER_OK sets bus mastering (virtio_ioport_write, for old
 // Linux), and a machine reset resets the device (virtio_pci_reset).
 // The modern interface on BAR4 (VirtioModernRegisters), wherever the 64-bit BAR is placed (OVMF
 // puts it above 4 GiB), and through the PCI-configuration access capability: a write of its data
@@ -189,7 +189,9 @@ public sealed class VirtioBlkPci : PciFunction
     {
         if (Touches(offset, size, CommandOffset, 2))
         {
-            // virtio_write_config: a driver that turns bus mastering off has stopped the device.
+            // virtio_write_config: a driver that turns bus mastering off has stopped the device
+            // (disabled, DRIVER_OK dropped); turning it on enables the device again.
+            Block.Disabled = !BusMaster;
             if (!BusMaster && (Block.Status & VirtioBlk.StatusDriverOk) != 0)
             {
                 Block.SetStatus((byte)(Block.Status & ~VirtioBlk.StatusDriverOk));
