@@ -8,15 +8,15 @@
 // request queue of 256 descriptors; requests IN (0), OUT (1), FLUSH (4) and GET_ID (8) with
 // QEMU's type masking (the OUT and BARRIER bits), range rule (whole 512-byte sectors inside the
 // medium, else IOERR) and used lengths (every device-writable byte of the chain); a write to a
-// read-only medium or a backend error completes with IOERR; anything else UNSUPP. Requests
+// read-only medium or a backend error completes with IOERR; DISCARD and WRITE_ZEROES as QEMU
+// does them for a drive with its default discard=ignore; anything else UNSUPP
+// (VirtioBlk.Requests.cs). Requests
 // complete synchronously when the guest notifies. The ISR's queue bit and an interrupt whenever
 // QEMU's virtio_should_notify says so. A guest error (a bad ring, chain or header) makes the
 // device "broken" as QEMU's virtio_error does: no queue is processed until a reset, and the
 // message is kept and reported (GuestError).
-// Not emulated: DISCARD (11) and WRITE_ZEROES (13) — offered in the features as QEMU offers
-// them, answered UNSUPP (OVMF does not negotiate them); SCSI passthrough (QEMU's scsi=off
-// answers UNSUPP too); request merging and asynchronous completion; config-change interrupts
-// (the medium never changes size).
+// Not emulated: SCSI passthrough (QEMU's scsi=off answers UNSUPP too); request merging and
+// asynchronous completion; config-change interrupts for a resized medium (it never changes size).
 // Firmware relies on: OVMF's VirtioBlkDxe (VirtioBlkInit, SynchronousRequest) negotiating
 // BLK_SIZE|TOPOLOGY|RO|FLUSH, reading capacity/blk_size/topology, one 256-entry queue, polling
 // the used index with NO_INTERRUPT set, FLUSH from FlushBlocks.
@@ -28,7 +28,7 @@ using Emulator.Core.Storage;
 namespace Emulator.Core.Devices.Virtio;
 
 /// <summary>The virtio-blk device: features, status, configuration, its one request queue.</summary>
-public sealed class VirtioBlk
+public sealed partial class VirtioBlk
 {
     public const int SectorSize = 512;
     public const ushort QueueSize = 256;
@@ -346,150 +346,6 @@ public sealed class VirtioBlk
         Queue.UsedIndex = s.UsedIndex;
         Queue.SignalledUsed = s.SignalledUsed;
         Queue.SignalledUsedValid = s.SignalledUsedValid;
-    }
-
-    /// <summary>
-    /// One request (virtio_blk_handle_request): the 16-byte header from the device-readable
-    /// buffers, the status byte at the end of the last device-writable one; returns the used
-    /// length, every device-writable byte. A chain without both parts breaks the device.
-    /// </summary>
-    private uint Execute(VirtQueueElement element)
-    {
-        if (element.Out.Count < 1 || element.In.Count < 1)
-        {
-            throw new VirtioGuestError("virtio-blk missing headers");
-        }
-
-        var header = new byte[RequestHeaderSize];
-        if (Copy(element.Out, header, intoGuest: false) != RequestHeaderSize)
-        {
-            throw new VirtioGuestError("virtio-blk request outhdr too short");
-        }
-
-        var last = element.In[^1];
-        uint inLength = (uint)element.In.Sum(b => (long)b.Length);
-        var data = element.In.Take(element.In.Count - 1).Append(last with { Length = last.Length - 1 }).Where(b => b.Length > 0).ToList();
-        uint type = BinaryPrimitives.ReadUInt32LittleEndian(header);
-        ulong sector = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(8));
-        byte status = (type & ~(RequestOut | RequestBarrier)) switch
-        {
-            RequestIn when (type & RequestOut) != 0 => Transfer(sector, SkipHeader(element.Out), write: true),
-            RequestIn => Transfer(sector, data, write: false),
-            RequestFlush & ~RequestOut => Flush(),
-            RequestGetId => GetId(data),
-            _ => StatusUnsupported,
-        };
-        _memory.Write(last.Address + last.Length - 1, 1, status);
-        return inLength;
-    }
-
-    /// <summary>IN or OUT: the data buffers' bytes from or to the medium at <paramref name="sector"/>; IOERR for a bad range or a backend refusal.</summary>
-    private byte Transfer(ulong sector, List<VirtBuffer> buffers, bool write)
-    {
-        long size = buffers.Sum(b => (long)b.Length);
-        if (!RangeOk(sector, size))
-        {
-            return StatusIoError;
-        }
-
-        var bytes = new byte[size];
-        long offset = (long)sector * SectorSize;
-        try
-        {
-            if (write)
-            {
-                Copy(buffers, bytes, intoGuest: false);
-                _backend.Write(offset, bytes);
-            }
-            else
-            {
-                _backend.Read(offset, bytes);
-                Copy(buffers, bytes, intoGuest: true);
-            }
-        }
-        catch (BlockBackendException)
-        {
-            return StatusIoError;
-        }
-
-        return StatusOk;
-    }
-
-    private byte Flush()
-    {
-        try
-        {
-            _backend.Flush();
-            return StatusOk;
-        }
-        catch (Exception e) when (e is BlockBackendException or IOException)
-        {
-            return StatusIoError;
-        }
-    }
-
-    /// <summary>GET_ID: the drive's serial with its NUL, at most 20 bytes; emu's drives have no serial (QEMU without serial=): one NUL byte.</summary>
-    private byte GetId(List<VirtBuffer> buffers)
-    {
-        long room = Math.Min(buffers.Sum(b => (long)b.Length), IdBytes);
-        Copy(buffers, new byte[Math.Min(1, room)], intoGuest: true);
-        return StatusOk;
-    }
-
-    /// <summary>virtio_blk_sect_range_ok: whole sectors, at most QEMU's request limit, inside the medium.</summary>
-    private bool RangeOk(ulong sector, long size)
-    {
-        ulong sectors = (ulong)size / SectorSize;
-        ulong total = (ulong)_backend.Length / SectorSize;
-        return sectors <= MaxRequestSectors && size % SectorSize == 0 && sector <= total && sectors <= total - sector;
-    }
-
-    /// <summary>The device-readable buffers after the 16-byte header (iov_discard_front).</summary>
-    private static List<VirtBuffer> SkipHeader(IReadOnlyList<VirtBuffer> buffers)
-    {
-        var result = new List<VirtBuffer>();
-        uint skip = RequestHeaderSize;
-        foreach (var b in buffers)
-        {
-            uint drop = Math.Min(skip, b.Length);
-            skip -= drop;
-            if (b.Length > drop)
-            {
-                result.Add(new VirtBuffer(b.Address + drop, b.Length - drop));
-            }
-        }
-
-        return result;
-    }
-
-    /// <summary>
-    /// Copies between guest buffers, in order, and <paramref name="bytes"/> until either runs out
-    /// (iov_to_buf, or iov_from_buf with <paramref name="intoGuest"/>); returns the bytes copied.
-    /// </summary>
-    private int Copy(IReadOnlyList<VirtBuffer> buffers, byte[] bytes, bool intoGuest)
-    {
-        int done = 0;
-        foreach (var b in buffers)
-        {
-            if (done == bytes.Length)
-            {
-                break;
-            }
-
-            int n = (int)Math.Min(b.Length, (uint)(bytes.Length - done));
-            if (intoGuest)
-            {
-                _memory.WriteBlock(b.Address, bytes.AsSpan(done, n));
-            }
-            else
-            {
-                _memory.ReadBlock(b.Address, bytes.AsSpan(done, n));
-            }
-
-            done += n;
-        }
-
-        return done;
     }
 
     /// <summary>Runs a queue operation; a guest error breaks the device (virtio_error) instead of leaving the device.</summary>
