@@ -40,8 +40,10 @@ public enum BootDriveInterface
 /// <param name="Mode">How writes are taken.</param>
 /// <param name="Format">The image's format as given (QEMU's <c>format=</c>); null: probed by its first bytes (<see cref="DiskImage.Probe"/>).</param>
 /// <param name="Interface">IDE (the default) or virtio-blk; a virtio drive is always a disk.</param>
+/// <param name="Slot">A virtio drive's PCI slot as given (the drop-in's <c>-device virtio-blk-pci,addr=</c>); null: the first free one.</param>
 public sealed record BootDrive(
-    int Index, IdeDriveKind Kind, string? Path, bool Folder, BootDriveMode Mode, DiskImageFormat? Format = null, BootDriveInterface Interface = BootDriveInterface.Ide)
+    int Index, IdeDriveKind Kind, string? Path, bool Folder, BootDriveMode Mode, DiskImageFormat? Format = null, BootDriveInterface Interface = BootDriveInterface.Ide,
+    int? Slot = null)
 {
     /// <summary>The next free IDE index, QEMU's order for a drive given without one (drive_new: unit, then bus); -1 when all four are taken.</summary>
     public static int NextFreeIndex(IEnumerable<BootDrive> placed)

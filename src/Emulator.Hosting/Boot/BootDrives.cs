@@ -28,9 +28,9 @@ public sealed class BootDrives : IDisposable
     public IReadOnlyList<IdeDrive> IdeDrives =>
         [.. _opened.Where(o => o.Drive.Interface == BootDriveInterface.Ide).Select(o => new IdeDrive(o.Drive.Index, o.Drive.Kind, o.Backend))];
 
-    /// <summary>The virtio-blk drives in order, each in the first free PCI slot (<see cref="Core.Machine.MachineOptions.VirtioDrives"/>).</summary>
+    /// <summary>The virtio-blk drives in order, each in its slot or the first free one (<see cref="Core.Machine.MachineOptions.VirtioDrives"/>).</summary>
     public IReadOnlyList<VirtioDrive> VirtioDrives =>
-        [.. _opened.Where(o => o.Drive.Interface == BootDriveInterface.Virtio).OrderBy(o => o.Drive.Index).Select(o => new VirtioDrive(o.Backend!))];
+        [.. _opened.Where(o => o.Drive.Interface == BootDriveInterface.Virtio).OrderBy(o => o.Drive.Index).Select(o => new VirtioDrive(o.Backend!, o.Drive.Slot))];
 
     /// <summary>A folder's commit was refused or failed (<see cref="Finish"/>): the run did not end as asked.</summary>
     public bool CommitFailed { get; private set; }

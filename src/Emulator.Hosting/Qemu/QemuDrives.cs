@@ -163,6 +163,7 @@ internal static class QemuDrives
         {
             string id = kv.Get("drive") ?? throw new UsageException($"{where}: drive property not set");
             kv.Get("id");
+            int? slot = kv.Get("addr") is { } addr ? Slot(where, addr) : null;
             QemuCommandLine.RejectProperties(where, kv, "virtio-blk-pci");
             if (!unattached.TryGetValue(id, out var drive))
             {
@@ -174,11 +175,30 @@ internal static class QemuDrives
                 throw new UsageException($"{where}: Drive '{id}' is already in use by another device");
             }
 
-            ordered.Add(drive);
+            ordered.Add(drive with { Slot = slot });
         }
 
         ordered.AddRange(ifVirtio);
         return [.. ordered.Select((d, i) => d with { Index = i })];
+    }
+
+    /// <summary>
+    /// A PCI address property as QEMU parses it (hw/core/qdev-properties-system.c set_pci_devfn:
+    /// "SLOT[.FN]", hexadecimal, slot below 0x20, function below 8); emu places a virtio disk at
+    /// function 0 only.
+    /// </summary>
+    private static int Slot(string where, string addr)
+    {
+        string[] parts = addr.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? [addr[2..]] : addr.Split('.');
+        if (parts.Length > 2 || !int.TryParse(parts[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int slot) || slot >= 0x20
+            || (parts.Length == 2 && (!int.TryParse(parts[1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int fn) || fn >= 8)))
+        {
+            throw new UsageException($"{where}: Property 'virtio-blk-pci.addr' doesn't take value '{addr}'");
+        }
+
+        return parts.Length == 2 && parts[1].Trim('0').Length > 0
+            ? throw new UsageException($"{where}: emu places a virtio-blk-pci disk at function 0 (addr=SLOT or SLOT.0)")
+            : slot;
     }
 
     /// <summary>QEMU's default CD-ROM (vl.c default_drive with CDROM_OPTS): an empty drive at index 2, on pc, when nothing is there.</summary>

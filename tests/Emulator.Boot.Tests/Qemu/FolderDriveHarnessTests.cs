@@ -86,6 +86,8 @@ public class FolderDriveHarnessTests
                 (["-drive", "file=d.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d1"], "qemu-system-x86_64: -device virtio-blk-pci,drive=d1: Property 'virtio-blk-device.drive' can't find value 'd1'"),
                 (["-drive", "file=d.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0", "-device", "virtio-blk-pci,drive=d0"], "qemu-system-x86_64: -device virtio-blk-pci,drive=d0: Drive 'd0' is already in use by another device"),
                 (["-device", "virtio-blk-pci"], "qemu-system-x86_64: -device virtio-blk-pci: drive property not set"),
+                (["-drive", "file=d.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0,addr=zz"], "qemu-system-x86_64: -device virtio-blk-pci,drive=d0,addr=zz: Property 'virtio-blk-pci.addr' doesn't take value 'zz'"),
+                (["-drive", "file=d.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0,addr=1"], "qemu-system-x86_64: virtio-blk: PCI slot 1 is already used by piix3-isa"),
                 (["-drive", "file=d.img,format=raw,if=none,id=d0", "-drive", "file=d.img,format=raw,if=none,id=d0"], "qemu-system-x86_64: -drive file=d.img,format=raw,if=none,id=d0: Duplicate ID 'd0' for drive"),
                 (["-boot", "order=cc"], "qemu-system-x86_64: Boot device 'c' was given twice"),
                 (["-boot", "order=cdan"], "qemu-system-x86_64: Too many boot devices for PC"),

@@ -193,6 +193,10 @@ public class QemuCommandLineTests
                 c.VirtioDrives.Select(d => (d.Index, d.Mode, d.Interface)));
             Assert.Equal([(0, BootDriveInterface.Ide)], c.IdeDrives.Select(d => (d.Index, d.Interface)));
             Assert.Equal(0, c.AbsentDefaultPciSlots);
+            Assert.Equal(
+                [(int?)0x1F, null],
+                Parse("-drive", $"file={image},format=raw,if=none,id=a", "-device", "virtio-blk-pci,drive=a,addr=1f.0", "-drive", $"file={image},format=raw,if=virtio")
+                    .VirtioDrives.Select(d => d.Slot));
             Assert.Equal(1, Parse("-net", "none", "-drive", $"file={image},format=raw,if=virtio").AbsentDefaultPciSlots);
             Assert.Equal(2, Parse("-drive", $"file={image},format=raw,if=virtio").AbsentDefaultPciSlots);
             Assert.Empty(Parse("-drive", $"file={image},format=raw,if=none,id=x").VirtioDrives);   // an unattached drive is no disk
