@@ -410,6 +410,7 @@ public sealed class BootSession
         tracker.Watch(images);
         var idle = new IdleDetector(() => console.Transcript.BytesPrinted);
         idle.Watch(machine);
+        idle.Watch(new ConsoleInputPolls(cpu, GuestMemory.Of(machine.Bus), images), cpu);
         tracker.Watch(idle, console.Screen);
         var hang = o.HangDetection ? HangDetector.Watch(machine, console.Transcript, recognizer, debugAssert) : null;
         tracker.MilestoneReached += m => MilestoneReached?.Invoke(m);

@@ -50,10 +50,14 @@ internal sealed class LoadedImageProbe
     /// <summary>Raised (CPU thread, before the image's first instruction) when an image outside the firmware's modules starts.</summary>
     public event Action<LoadedImage>? ImageStarted;
 
+    /// <summary>Raised at <see cref="BeginBoot"/>: what was learnt from the last boot's images is void.</summary>
+    public event Action? BootBegan;
+
     /// <summary>A machine reset: entries of the last boot may start again.</summary>
     public void BeginBoot()
     {
         _seenEntries.Clear();
+        BootBegan?.Invoke();
     }
 
     /// <summary>
@@ -119,7 +123,7 @@ internal sealed class LoadedImageProbe
         byte[]? path = fullPath is { } p && p != 0 ? DevicePathText.Read(read, p) : null;
         path ??= filePath != 0 ? DevicePathText.Read(read, filePath) : null;
         return new LoadedImage(
-            imageHandle, parent, device, imageBase, pe.SizeOfImage, pe.Machine, pe.Subsystem, entry,
+            imageHandle, parent, device, imageBase, pe.SizeOfImage, pe.Machine, pe.Subsystem, entry, systemTable, pointerSize,
             path == null ? null : DevicePathText.Format(path),
             path != null && DevicePathText.IsFirmwareVolumeFile(path));
     }
@@ -143,9 +147,10 @@ internal sealed class LoadedImageProbe
 /// <summary>
 /// An image started outside the firmware's modules: its handle, its parent's (the image that
 /// loaded it), its device's, where it was loaded and how large it is (SizeOfImage), its PE
-/// machine and subsystem (10: an EFI application), its entry point, its device path as text
-/// (null when unreadable), and whether that path is a firmware-volume file.
+/// machine and subsystem (10: an EFI application), its entry point, the system table it was
+/// given and the firmware's pointer size (8 X64, 4 IA32), its device path as text (null when
+/// unreadable), and whether that path is a firmware-volume file.
 /// </summary>
 public sealed record LoadedImage(
     ulong Handle, ulong ParentHandle, ulong DeviceHandle, ulong ImageBase, uint SizeOfImage, PeMachine Machine, ushort Subsystem, ulong Entry,
-    string? DevicePath, bool FromFirmwareVolume);
+    ulong SystemTable, int PointerSize, string? DevicePath, bool FromFirmwareVolume);
