@@ -9,8 +9,9 @@ namespace Emulator.Boot.Tests;
 /// SMM and the Microsoft-enrolled VARS, the ISO of <see cref="ShimGrubIso"/> as the raw disk at
 /// IDE index 0 (AHCI port 0). Signed, BDS starts shim — the <c>loader</c> milestone, with the
 /// image's device path as edk2 prints it — shim starts GRUB, and GRUB waits at <c>grub> </c>,
-/// which is <c>idle</c>; unsigned, the firmware refuses shim with "Security Violation", no image
-/// starts, and BDS waits at its Boot Manager prompt. Either way the serial console is byte for
+/// which is <c>idle</c>; unsigned, the firmware refuses shim ("Access Denied") and then its own
+/// unsigned Shell ("Security Violation", what Debian's test waits for), no image starts, and
+/// BDS waits at its Boot Manager prompt. Either way the serial console is byte for
 /// byte what QEMU 7.2 printed for Debian's command line (Data/qemu72-console/shim-grub-*.txt).
 /// </summary>
 [Trait("Category", "Boot")]
