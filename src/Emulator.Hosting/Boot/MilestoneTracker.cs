@@ -8,7 +8,8 @@ namespace Emulator.Hosting.Boot;
 /// <c>protected</c> and <c>long</c> (the first instruction executed in 32-bit protected mode and
 /// in 64-bit mode), and address milestones (<c>sec</c>, <c>pei</c>) found in the firmware image
 /// itself and watched with breakpoints, module milestones (<c>dxe</c>, <c>bds</c>, <c>shell</c>)
-/// reported by the module recognizer, and console milestones (<c>banner</c>, <c>prompt</c>)
+/// reported by the module recognizer, <c>loader</c> (the first image the boot manager starts from
+/// a boot option, see <see cref="Watch(LoadedImageProbe)"/>), and console milestones (<c>banner</c>, <c>prompt</c>)
 /// reported by the console transcript, and <c>idle</c> (the firmware waits for the user, see
 /// <see cref="IdleDetector"/>), which keeps the screen's text. Stops the run at the <c>--until</c> milestone (its first
 /// occurrence). After a machine reset <see cref="BeginBoot"/> starts a new boot: every milestone
