@@ -71,6 +71,17 @@ public class OsLoaderBootTests : IClassFixture<OsLoaderBootTests.Isos>
     }
 
     [Fact]
+    public void GrubTakesTypedInputAndHaltPowersOffAsDebiansTestExpects()
+    {
+        // Debian's run_cmd_check_secure_boot: at 'grub> ' it sends "halt\r" and expects the emulator to exit 0.
+        var (result, root) = Boot(_isos.Signed, null, "--expect", "grub> ", "--send", @"echo typed-at-grub\r", "--expect", "grub> ", "--send", @"halt\r");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("powerOff", root.GetProperty("stop").GetProperty("reason").GetString());
+        Assert.Contains("\rtyped-at-grub\n", result.Stdout, StringComparison.Ordinal);      // GRUB ends its lines "\n\r"
+    }
+
+    [Fact]
     public void UnsignedShimIsRefusedAndNoLoaderStarts()
     {
         var (result, root) = Boot(_isos.Unsigned, "idle");
@@ -81,16 +92,19 @@ public class OsLoaderBootTests : IClassFixture<OsLoaderBootTests.Isos>
         Assert.DoesNotContain(root.GetProperty("milestones").EnumerateArray(), m => m.GetProperty("name").GetString() == "loader");
     }
 
-    private static (CliResult Result, JsonElement Root) Boot(string iso, string until)
+    private static (CliResult Result, JsonElement Root) Boot(string iso, string? until, params string[] script)
     {
         string vars = CliRunner.TempFile(".fd");
         string report = CliRunner.TempFile(".json");
         File.Copy(Fixtures.Path("OVMF_VARS_4M.ms.fd"), vars);
         try
         {
+            string[] stop = until == null ? [] : ["--until", until];
             var result = CliRunner.Run(
-                "boot", "--machine", "q35", "--code", Fixtures.Path(Fixtures.Code4MSecboot), "--vars", vars, "--snapshot",
-                "--disk", iso, "--until", until, "--report", report);
+                [
+                    "boot", "--machine", "q35", "--code", Fixtures.Path(Fixtures.Code4MSecboot), "--vars", vars, "--snapshot",
+                    "--disk", iso, .. stop, .. script, "--report", report,
+                ]);
             Assert.True(result.Report != null, result.Stderr);
             return (result, result.Report.RootElement.Clone());
         }
