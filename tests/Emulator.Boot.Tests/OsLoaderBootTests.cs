@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -36,7 +37,8 @@ public class OsLoaderBootTests : IClassFixture<OsLoaderBootTests.Isos>
     [Fact]
     public void SignedShimStartsGrubWhichIsIdleAtItsPromptWithQemusConsole()
     {
-        var (result, root) = Boot(_isos.Signed, "idle");
+        string state = CliRunner.TempFile(".state");
+        var (result, root) = Boot(_isos.Signed, "idle", "--save-state", state);
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Equal(Recording("shim-grub-signed.txt"), result.Stdout);
@@ -55,6 +57,13 @@ public class OsLoaderBootTests : IClassFixture<OsLoaderBootTests.Isos>
         var idle = Milestone(root, "idle");
         Assert.Equal("grub>", idle.GetProperty("screen").EnumerateArray().Select(l => l.GetString()).Last(l => l!.Length > 0));
         Assert.Contains("GNU GRUB  version 2.06-13+deb12u2", idle.GetProperty("screen").EnumerateArray().Select(l => l.GetString()!.Trim()));
+
+        // Restored there, GRUB's console polls still idle the CPU (the loader's system table is in the saved
+        // session): 50 M more instructions are minutes of virtual time, not 50 ms of spinning.
+        long at = idle.GetProperty("instruction").GetInt64();
+        var (restored, after) = Restore(state, at + 50_000_000);
+        Assert.True(restored.ExitCode == 1, restored.Stderr);    // the instruction budget: GRUB waits on
+        Assert.True(after.GetProperty("virtualTime").GetProperty("nanoseconds").GetInt64() - idle.GetProperty("virtualMs").GetDouble() * 1e6 > 60e9);
     }
 
     [Fact]
@@ -110,6 +119,27 @@ public class OsLoaderBootTests : IClassFixture<OsLoaderBootTests.Isos>
         }
         finally
         {
+            File.Delete(vars);
+            File.Delete(report);
+        }
+    }
+
+    private (CliResult Result, JsonElement Root) Restore(string state, long budget)
+    {
+        string report = CliRunner.TempFile(".json");
+        string vars = CliRunner.TempFile(".fd");
+        File.Copy(Fixtures.Path("OVMF_VARS_4M.ms.fd"), vars);
+        try
+        {
+            var result = CliRunner.Run(
+                "boot", "--machine", "q35", "--restore", state, "--code", Fixtures.Path(Fixtures.Code4MSecboot), "--vars", vars, "--snapshot",
+                "--disk", _isos.Signed, "--max-instructions", budget.ToString(CultureInfo.InvariantCulture), "--report", report);
+            Assert.True(result.Report != null, result.Stderr);
+            return (result, result.Report.RootElement.Clone());
+        }
+        finally
+        {
+            File.Delete(state);
             File.Delete(vars);
             File.Delete(report);
         }

@@ -410,7 +410,7 @@ public sealed class BootSession
         tracker.Watch(images);
         var idle = new IdleDetector(() => console.Transcript.BytesPrinted);
         idle.Watch(machine);
-        idle.Watch(new ConsoleInputPolls(cpu, GuestMemory.Of(machine.Bus), images), cpu);
+        idle.Watch(new ConsoleInputPolls(cpu, GuestMemory.Of(machine.Bus), images, tracker.Reached.Where(m => m.Boot == tracker.CurrentBoot)), cpu);
         tracker.Watch(idle, console.Screen);
         var hang = o.HangDetection ? HangDetector.Watch(machine, console.Transcript, recognizer, debugAssert) : null;
         tracker.MilestoneReached += m => MilestoneReached?.Invoke(m);

@@ -30,7 +30,11 @@ internal sealed class ConsoleInputPolls
     private readonly GuestMemoryRead _read;
     private readonly HashSet<ulong> _services = [];
 
-    public ConsoleInputPolls(Cpu cpu, GuestMemoryRead read, LoadedImageProbe images)
+    /// <param name="cpu">The CPU whose breakpoints watch the services.</param>
+    /// <param name="read">Guest memory, for the system table and the handle database.</param>
+    /// <param name="images">Images outside the firmware's modules: each start arms the services of its system table.</param>
+    /// <param name="restored">Milestones of a restored session: a <c>loader</c> of the current boot arms the services at once (the image started before the state was saved).</param>
+    public ConsoleInputPolls(Cpu cpu, GuestMemoryRead read, LoadedImageProbe images, IEnumerable<Milestone> restored)
     {
         _cpu = cpu;
         _read = read;
@@ -47,6 +51,10 @@ internal sealed class ConsoleInputPolls
         };
         images.ImageStarted += image => Arm(image.SystemTable, image.PointerSize);
         images.BootBegan += BeginBoot;
+        foreach (var image in restored.Select(m => m.Image).OfType<LoadedImage>())
+        {
+            Arm(image.SystemTable, image.PointerSize);
+        }
     }
 
     /// <summary>Raised (CPU thread, before the service's first instruction) at each call of a console-input service.</summary>
