@@ -10,6 +10,7 @@ namespace Emulator.Hosting.Tests.Boot;
 /// QEMU's console for the same nodes ("BdsDxe: loading Boot0001 ... from PciRoot(0x0)/Pci(0x1F,0x2)/Sata(0x0,0xFFFF,0x0)"),
 /// upper-case hexadecimal, generic nodes in DevPathToTextNodeGeneric's form, and malformed paths cut short, never an exception.
 /// </summary>
+[Trait("Category", "Unit")]
 public class DevicePathTextTests
 {
     [Fact]

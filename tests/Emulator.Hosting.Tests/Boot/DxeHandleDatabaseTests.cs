@@ -12,6 +12,7 @@ namespace Emulator.Hosting.Tests.Boot;
 /// pointer to another handle, pointers outside memory — where the answer is "not found", never an
 /// exception or an endless walk. And the loaded-image description built on it.
 /// </summary>
+[Trait("Category", "Unit")]
 public class DxeHandleDatabaseTests
 {
     private const ulong Handle = 0x1000;
