@@ -53,6 +53,9 @@ public class OsLoaderBootTests : IClassFixture<OsLoaderBootTests.Isos>
         Assert.Equal(10, image.GetProperty("subsystem").GetInt32());
         Assert.Equal(loader.GetProperty("address").GetString(), image.GetProperty("entry").GetString());
 
+        // Shim starts GRUB on its own image handle with FilePath pointed at GRUB: logged as an image, with GRUB's path.
+        Assert.Contains(@"/CDROM(0x0,0x200DC,0x20258)/\EFI\BOOT\grubx64.efi", result.Stderr, StringComparison.Ordinal);
+
         // GRUB polls the console without halting; its prompt is idle 3 virtual seconds (within a timer tick) after the last byte.
         var idle = Milestone(root, "idle");
         Assert.Equal("grub>", idle.GetProperty("screen").EnumerateArray().Select(l => l.GetString()).Last(l => l!.Length > 0));

@@ -31,6 +31,9 @@ internal sealed class LoadedImageProbe
     /// <summary>EFI_LOADED_IMAGE_DEVICE_PATH_PROTOCOL_GUID (UEFI spec 9.2): the image's full device path.</summary>
     public static readonly Guid LoadedImageDevicePathProtocol = new("BC62157E-3E33-4FEC-9920-2D3B36D750DF");
 
+    /// <summary>EFI_DEVICE_PATH_PROTOCOL_GUID (UEFI spec 10.2): a device handle's path.</summary>
+    public static readonly Guid DevicePathProtocol = new("09576E91-6D3F-11D2-8E39-00A0C969723B");
+
     /// <summary>The PE header bytes read at an image's base (DOS header, e_lfanew and optional header fit one page in every UEFI image seen).</summary>
     private const int HeaderWindow = 4096;
 
@@ -117,15 +120,36 @@ internal sealed class LoadedImageProbe
             return null;
         }
 
-        // The full path (device and file); a loader that lacks it (an image loaded from a buffer)
-        // still has the file path relative to its device.
-        ulong? fullPath = DxeHandleDatabase.FindInterface(read, pointerSize, imageHandle, LoadedImageDevicePathProtocol);
-        byte[]? path = fullPath is { } p && p != 0 ? DevicePathText.Read(read, p) : null;
-        path ??= filePath != 0 ? DevicePathText.Read(read, filePath) : null;
+        byte[]? path = ImagePath(read, pointerSize, imageHandle, device, filePath);
         return new LoadedImage(
             imageHandle, parent, device, imageBase, pe.SizeOfImage, pe.Machine, pe.Subsystem, entry, systemTable, pointerSize,
             path == null ? null : DevicePathText.Format(path),
             path != null && DevicePathText.IsFirmwareVolumeFile(path));
+    }
+
+    /// <summary>
+    /// The image's device path: its device's path followed by its file path, which UEFI defines
+    /// relative to DeviceHandle (spec 9.1) — also right for a second-stage image a loader starts on
+    /// its own handle (shim points FilePath and ImageBase at GRUB but leaves the loaded-image
+    /// device path its own) —; the loaded-image device path when the image has no device or its
+    /// file path is not a media path (the image was loaded by a full path); else the file path alone.
+    /// </summary>
+    private static byte[]? ImagePath(GuestMemoryRead read, int pointerSize, ulong imageHandle, ulong device, ulong filePath)
+    {
+        const byte mediaType = 4;
+        const int endNodeLength = 4;
+        byte[]? file = filePath != 0 ? DevicePathText.Read(read, filePath) : null;
+        byte[]? devicePath = device != 0 && DxeHandleDatabase.FindInterface(read, pointerSize, device, DevicePathProtocol) is { } d && d != 0
+            ? DevicePathText.Read(read, d)
+            : null;
+        if (file != null && devicePath != null && file[0] == mediaType)
+        {
+            return [.. devicePath.AsSpan(0, devicePath.Length - endNodeLength), .. file];
+        }
+
+        return DxeHandleDatabase.FindInterface(read, pointerSize, imageHandle, LoadedImageDevicePathProtocol) is { } full && full != 0
+            ? DevicePathText.Read(read, full) ?? file
+            : file;
     }
 
     private void OnBlockDecoding(ulong linear)
