@@ -99,6 +99,19 @@ public class DxeHandleDatabaseTests
         Assert.False(image.FromFirmwareVolume);
         Assert.Null(LoadedImageProbe.Describe(read, 8, Handle, systemTable, imageBase + 0x1235));    // not the entry point
         Assert.Null(LoadedImageProbe.Describe(read, 8, Handle, systemTable + 8, imageBase + 0x1234)); // another system table
+
+        // With a device handle (DeviceHandle @3N) carrying a device path, the image's path is the device's followed by FilePath.
+        const ulong device = 0xA000, devicePath = 0xA800;
+        AddHandle(memory, 8, device, 0xB000, (LoadedImageProbe.DevicePathProtocol, devicePath));
+        Put(memory, loaded + 24, 8, device);
+        byte[] pci = [1, 1, 6, 0, 2, 0x1F, 0x7F, 0xFF, 4, 0];                // Pci(0x1F,0x2), end
+        pci.CopyTo(memory, (int)devicePath);
+        Assert.Equal(@"Pci(0x1F,0x2)/\EFI\BOOT\BOOTX64.EFI", LoadedImageProbe.Describe(read, 8, Handle, systemTable, imageBase + 0x1234)?.DevicePath);
+
+        // A device path without an end node is no path: the file path alone stays.
+        memory[devicePath + 6] = 1;
+        memory[devicePath + 7] = 1;
+        Assert.Equal(@"\EFI\BOOT\BOOTX64.EFI", LoadedImageProbe.Describe(read, 8, Handle, systemTable, imageBase + 0x1234)?.DevicePath);
     }
 
     /// <summary>
@@ -108,16 +121,23 @@ public class DxeHandleDatabaseTests
     private static byte[] Database(int n, params (Guid Protocol, ulong Interface)[] protocols)
     {
         var m = new byte[0x10000];
+        AddHandle(m, n, Handle, 0x2000, protocols);
+        return m;
+    }
+
+    /// <summary>An IHANDLE at <paramref name="handle"/> whose interfaces sit from <paramref name="area"/> on (their entries 0x1000 above).</summary>
+    private static void AddHandle(byte[] m, int n, ulong handle, ulong area, params (Guid Protocol, ulong Interface)[] protocols)
+    {
         ulong u = (ulong)n;
-        Put(m, Handle, n, 0x6C646E68);                                       // 'hndl'
-        ulong head = Handle + (3 * u);
+        Put(m, handle, n, 0x6C646E68);                                       // 'hndl'
+        ulong head = handle + (3 * u);
         ulong previous = head;
         for (int i = 0; i < protocols.Length; i++)
         {
-            ulong entry = 0x2000 + ((ulong)i * 0x100), protocolEntry = 0x3000 + ((ulong)i * 0x100);
+            ulong entry = area + ((ulong)i * 0x100), protocolEntry = area + 0x1000 + ((ulong)i * 0x100);
             Put(m, entry, n, 0x63666970);                                    // 'pifc'
             Put(m, previous, n, entry + u);                                   // previous Flink -> this Link
-            Put(m, entry + (3 * u), n, Handle);
+            Put(m, entry + (3 * u), n, handle);
             Put(m, entry + (6 * u), n, protocolEntry);
             Put(m, entry + (7 * u), n, protocols[i].Interface);
             Put(m, protocolEntry, n, 0x65747270);                            // 'prte'
@@ -126,7 +146,6 @@ public class DxeHandleDatabaseTests
         }
 
         Put(m, previous, n, head);
-        return m;
     }
 
     private static void WritePe(byte[] m, ulong at, uint entryRva, uint sizeOfImage, ushort subsystem)
