@@ -154,8 +154,9 @@ internal sealed class LoadedImageProbe
 
     private void OnBlockDecoding(ulong linear)
     {
-        if (_seenEntries.Contains(linear) || _modules.ModuleAt(linear) != null
-            || !TryReadEntryArguments(_cpu, _read, out ulong handle, out ulong systemTable, out int pointerSize))
+        // The cheap test first: most blocks are not entered with a system table in hand.
+        if (!TryReadEntryArguments(_cpu, _read, out ulong handle, out ulong systemTable, out int pointerSize)
+            || _seenEntries.Contains(linear) || _modules.ModuleAt(linear) != null)
         {
             return;
         }
