@@ -106,6 +106,7 @@ public static class IdeBootImages
         return path;
     }
 
+    /// <summary>Runs <paramref name="tool"/> in <paramref name="dir"/>; a missing tool fails naming the Debian <paramref name="package"/> that provides it.</summary>
     internal static void Run(string dir, string tool, string package, params string[] args)
     {
         var start = new ProcessStartInfo(tool) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
