@@ -13,6 +13,7 @@ public sealed class PeImageInfo
     private const ushort Pe32Magic = 0x10B;
     private const ushort Pe32PlusMagic = 0x20B;
     private const int SectionHeaderSize = 40;
+    private const int SubsystemOffset = 68;           // in the optional header, PE32 and PE32+ alike
 
     // PI spec Vol 1, "TE image": EFI_TE_IMAGE_HEADER is 40 bytes and starts with "VZ".
     private const ushort TeSignature = 0x5A56;
@@ -40,6 +41,13 @@ public sealed class PeImageInfo
     public uint SizeOfImage { get; private init; }
 
     public int NumberOfSections { get; private init; }
+
+    /// <summary>
+    /// The optional header's Subsystem (TE: the header's Subsystem byte): 10 an EFI application,
+    /// 11 a boot service driver, 12 a runtime driver (PE/COFF spec, "Windows Subsystem"); 0 when
+    /// a PE optional header is too short to hold it.
+    /// </summary>
+    public ushort Subsystem { get; private init; }
 
     /// <summary>Bytes of PE headers removed when the TE image was made; 0 for PE images.</summary>
     public ushort StrippedSize { get; private init; }
@@ -178,6 +186,7 @@ public sealed class PeImageInfo
             AddressOfEntryPoint = BinaryPrimitives.ReadUInt32LittleEndian(optional[16..]),
             SizeOfImage = BinaryPrimitives.ReadUInt32LittleEndian(optional[56..]),
             NumberOfSections = sectionCount,
+            Subsystem = optional.Length >= SubsystemOffset + 2 ? BinaryPrimitives.ReadUInt16LittleEndian(optional[SubsystemOffset..]) : (ushort)0,
             HeaderExtent = optionalOffset + optionalSize,
         };
     }
@@ -226,6 +235,7 @@ public sealed class PeImageInfo
             AddressOfEntryPoint = entry,
             SizeOfImage = (uint)Math.Min(end, uint.MaxValue),
             NumberOfSections = sectionCount,
+            Subsystem = image[5],
             StrippedSize = strippedSize,
             HeaderExtent = (int)tableEnd,
         };

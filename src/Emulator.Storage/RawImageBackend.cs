@@ -54,49 +54,16 @@ public sealed class RawImageBackend : IBlockBackend
     public static RawImageBackend Open(string path, RawImageMode mode)
     {
         string what = $"disk image '{path}'";
-        var (kind, size, errno) = FileStatus.OfPath(path);
-        if (errno != 0)
+        var file = ImageFile.Open(path, what, write: mode == RawImageMode.ReadWrite);
+        if (file.Length % SectorSize != 0)
         {
-            throw new StorageException(errno == 2 ? $"{what} does not exist" : $"{what} cannot be examined (errno {errno})");
-        }
-
-        if (kind != FileKind.Regular)
-        {
-            throw new StorageException($"{what} is {KindName(kind)}, not a regular file");
-        }
-
-        if (size == 0)
-        {
-            throw new StorageException($"{what} is empty");
-        }
-
-        if (size % SectorSize != 0)
-        {
+            long size = file.Length;
+            file.Dispose();
             throw new StorageException(
                 $"{what} is {size} bytes, not a whole number of {SectorSize}-byte sectors (QEMU would pad the last sector and grow the file on a write; emu never changes an image's size: 'truncate -s %{SectorSize} FILE' pads it)");
         }
 
-        bool write = mode == RawImageMode.ReadWrite;
-        try
-        {
-            var file = new FileStream(path, FileMode.Open, write ? FileAccess.ReadWrite : FileAccess.Read,
-                write ? FileShare.None : FileShare.Read, bufferSize: 0);
-            if (file.Length != size)
-            {
-                file.Dispose();
-                throw new StorageException($"{what} changed size while it was being opened");
-            }
-
-            return new RawImageBackend(file, mode);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new StorageException(write ? $"{what} cannot be opened for writing (permission denied): use readonly=on or snapshot=on" : $"{what} cannot be read (permission denied)", e);
-        }
-        catch (IOException e) when (e is not FileNotFoundException)
-        {
-            throw new StorageException($"{what} cannot be opened: {e.Message} (is another emu or QEMU using it?)", e);
-        }
+        return new RawImageBackend(file, mode);
     }
 
     public void Read(long offset, Span<byte> destination)

@@ -54,7 +54,7 @@ public class CommandLineHelpTests
             Assert.Contains(option.Name, help, StringComparison.Ordinal);
         }
 
-        Assert.Contains("reset|protected|long|sec|pei|dxe|bds|shell|banner|prompt|idle", help, StringComparison.Ordinal);
+        Assert.Contains("reset|protected|long|sec|pei|dxe|bds|loader|shell|banner|prompt|idle", help, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -84,7 +84,7 @@ public class CommandLineHelpTests
     }
 
     [Theory]
-    [InlineData("emu boot --until ", "reset protected long sec pei dxe bds shell banner prompt idle")]
+    [InlineData("emu boot --until ", "reset protected long sec pei dxe bds loader shell banner prompt idle")]
     [InlineData("emu boot --un", "--unassigned-zero --until")]
     [InlineData("emu boot --pace ", "auto off realtime")]
     [InlineData("emu v", "vars --version")]

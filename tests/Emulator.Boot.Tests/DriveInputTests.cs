@@ -40,6 +40,10 @@ public class DriveInputTests
                 (["--fat", Path.Combine(dir, "folder") + ":rw", "--snapshot"], "a folder cannot be rw with --snapshot"),
                 (["--disk", Path.Combine(dir, "a.img") + ",snapshot", "--disk", Path.Combine(dir, "a.img") + ",snapshot", "--disk", Path.Combine(dir, "a.img") + ",snapshot", "--cdrom", Path.Combine(dir, "a.img")], "IDE index 2 (secondary master) is taken by --disk"),
                 (["--disk", Path.Combine(dir, "a.img"), "--disk", Path.Combine(dir, "a.img")], "is another emu or QEMU using it?"),
+                (["--disk", Path.Combine(dir, "missing.img") + ",if=virtio"], "missing.img"),
+                (["--disk", Path.Combine(dir, "odd.img") + ",readonly,if=virtio"], "not a whole number of 512-byte sectors"),
+                (["--fat", Path.Combine(dir, "missing") + ",if=virtio"], "does not exist"),
+                (["--disk", Path.Combine(dir, "a.img") + ",if=virtio", "--disk", Path.Combine(dir, "a.img")], "is another emu or QEMU using it?"),
             };
             string before = ScratchFolder.Listing(dir);
             foreach (var (args, error) in cases)

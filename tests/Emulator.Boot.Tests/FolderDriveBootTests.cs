@@ -65,6 +65,36 @@ public class FolderDriveBootTests
         Assert.Equal(["out.txt", "startup.nsh"], folder.Names());
     }
 
+    /// <summary>
+    /// The folder on a virtio-blk disk (<c>--fat DIR:rw,if=virtio</c>) on q35: OVMF writes through
+    /// VirtioBlkDxe and the file reaches the folder; the report names the interface.
+    /// </summary>
+    [Fact]
+    public void FatRwFolderOnVirtioReceivesTheShellsFile()
+    {
+        using var folder = new ScratchFolder(CiScript);
+        string report = CliRunner.TempFile(".json");
+        try
+        {
+            var r = CliRunner.Run(
+            [
+                "boot", "--code", Fixtures.Path(Fixtures.Code2M), "--vars", folder.Vars, "--no-status", "--machine", "q35",
+                "--fat", folder.Path + ":rw,if=virtio", "--report", report,
+            ]);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.Contains("PciRoot(0x0)/Pci(0x1,0x0)", r.Stdout, StringComparison.Ordinal);
+            Assert.Equal(ShellEchoBytes, File.ReadAllBytes(System.IO.Path.Combine(folder.Path, "out.txt")));
+            Assert.Equal(["out.txt", "startup.nsh"], folder.Names());
+            var disk = r.Report!.RootElement.GetProperty("disks").EnumerateArray().Single();
+            Assert.Equal("virtio", disk.GetProperty("interface").GetString());
+            Assert.True(disk.GetProperty("commit").GetProperty("committed").GetBoolean());
+        }
+        finally
+        {
+            File.Delete(report);
+        }
+    }
+
     /// <summary>edk2's CI adds <c>-device isa-debug-exit,iobase=0xf4,iosize=0x04</c>; the script's write of 1 there exits with 3, and the file written before it is committed.</summary>
     [Fact]
     public void DebugExitFromTheScriptGivesStatusThreeAfterTheCommit()

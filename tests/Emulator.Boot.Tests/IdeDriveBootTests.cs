@@ -106,7 +106,8 @@ public static class IdeBootImages
         return path;
     }
 
-    private static void Run(string dir, string tool, string package, params string[] args)
+    /// <summary>Runs <paramref name="tool"/> in <paramref name="dir"/>; a missing tool fails naming the Debian <paramref name="package"/> that provides it.</summary>
+    internal static void Run(string dir, string tool, string package, params string[] args)
     {
         var start = new ProcessStartInfo(tool) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
         args.ToList().ForEach(start.ArgumentList.Add);

@@ -35,6 +35,9 @@ public class IdleMilestoneTests
         string last = screen.Last(l => l.Length > 0);
         Assert.Equal("Shell>", last);
         Assert.All(milestones.SkipLast(1), m => Assert.False(m.TryGetProperty("screen", out _)));
+
+        // The Shell comes from the firmware volume: no image from a boot option, so no loader.
+        Assert.DoesNotContain(milestones, m => m.GetProperty("name").GetString() == "loader");
     }
 
     [Fact]

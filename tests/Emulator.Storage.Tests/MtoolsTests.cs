@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using Emulator.Storage.Fat;
 
 namespace Emulator.Storage.Tests;
@@ -133,28 +131,7 @@ public sealed class MtoolsTests : IDisposable
         return path;
     }
 
-    private static string Run(string tool, params string[] args)
-    {
-        var psi = new ProcessStartInfo(tool, args) { RedirectStandardOutput = true, RedirectStandardError = true, StandardOutputEncoding = Encoding.UTF8 };
-        psi.Environment["MTOOLS_SKIP_CHECK"] = "1";
-        psi.Environment["MTOOLS_NO_VFAT"] = "0";
-        Process p;
-        try
-        {
-            p = Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            throw new InvalidOperationException($"'{tool}' is not installed: apt-get install mtools dosfstools (.ci/run installs them)");
-        }
+    private static readonly Dictionary<string, string> MtoolsEnvironment = new() { ["MTOOLS_SKIP_CHECK"] = "1", ["MTOOLS_NO_VFAT"] = "0" };
 
-        using (p)
-        {
-            var stderr = p.StandardError.ReadToEndAsync();
-            string stdout = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, $"{tool} {string.Join(' ', args)} exited {p.ExitCode}: {stdout} {stderr.Result}");
-            return stdout;
-        }
-    }
+    private static string Run(string tool, params string[] args) => HostTool.Run(tool, "mtools dosfstools", args, MtoolsEnvironment);
 }

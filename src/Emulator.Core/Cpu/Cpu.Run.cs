@@ -453,6 +453,25 @@ public sealed partial class Cpu
         }
     }
 
+    /// <summary>
+    /// The guest waits for an event without halting (a host probe recognised the wait, e.g. an
+    /// OS loader polling a console whose input only a timer event can change): virtual time jumps
+    /// to the next deadline as at HLT and counts as idle, and the run loop delivers the event
+    /// after the current block. Nothing happens with interrupts disabled or no timer armed (the
+    /// wait could then only end by the guest's own work). Returns whether time moved.
+    /// </summary>
+    public bool IdleUntilNextDeadline()
+    {
+        if ((_flags & RFlags.IF) == 0 || Scheduler is not { } scheduler || scheduler.NextDeadline == long.MaxValue || scheduler.NextDeadline <= VirtualTime)
+        {
+            return false;
+        }
+
+        Pacer?.WaitUntil(scheduler.NextDeadline);
+        IdleTicks += scheduler.NextDeadline - VirtualTime;
+        return true;
+    }
+
     /// <summary>HLT with interrupts enabled: jump virtual time to the next deadline. False if nothing can wake us.</summary>
     private bool IdleUntilNextEvent()
     {
@@ -462,13 +481,7 @@ public sealed partial class Cpu
             return false;
         }
 
-        long now = VirtualTime;
-        if (scheduler.NextDeadline > now)
-        {
-            Pacer?.WaitUntil(scheduler.NextDeadline);
-            IdleTicks += scheduler.NextDeadline - now;
-        }
-
+        IdleUntilNextDeadline();
         scheduler.RunDue(VirtualTime);
         return true;
     }

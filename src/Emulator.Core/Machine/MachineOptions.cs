@@ -67,6 +67,20 @@ public sealed class MachineOptions
     public IReadOnlyList<Devices.Ide.IdeDrive> IdeDrives { get; init; } = [];
 
     /// <summary>
+    /// virtio-blk-pci disks (QEMU's <c>-drive if=virtio</c>), one PCI function each, on pc and q35
+    /// alike; see <see cref="Devices.Virtio.VirtioDrive"/> for their slots. The backends stay the
+    /// caller's to dispose.
+    /// </summary>
+    public IReadOnlyList<Devices.Virtio.VirtioDrive> VirtioDrives { get; init; } = [];
+
+    /// <summary>
+    /// PCI slots to leave empty before the first free one a virtio drive takes: the slots QEMU's
+    /// default VGA and NIC occupy (no <c>-nodefaults</c>), which emu does not model, so the disks
+    /// sit where QEMU puts them and OVMF's device paths (Pci(0x3,0x0)…) match.
+    /// </summary>
+    public int AbsentDefaultPciSlots { get; init; }
+
+    /// <summary>
     /// QEMU's <c>-boot order=</c>: up to three devices of "abcdn" (floppy, floppy, disk, CD-ROM,
     /// network) written as nibbles into CMOS 0x3D/0x38 (hw/i386/pc.c set_boot_dev). Default "cad".
     /// OVMF boots by its own Boot#### variables; only a legacy BIOS reads these bytes.

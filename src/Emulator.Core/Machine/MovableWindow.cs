@@ -7,8 +7,8 @@ namespace Emulator.Core.Machine;
 /// A device window a PCI register places (QEMU's memory_region_set_address/set_enabled on a
 /// BAR or a chipset window): the ECAM window, RCBA, AHCI's ABAR. The bus's overlays sit at a
 /// fixed address, so each place the window has been gets its own overlay, kept for the next time
-/// the guest puts the window back there; at most one is enabled. Windows reaching past 4 GiB are
-/// not decoded (the bus has no overlays there).
+/// the guest puts the window back there; at most one is enabled. A window wholly above 4 GiB (a
+/// 64-bit BAR) is an overlay there; one straddling 4 GiB is not decoded.
 /// </summary>
 internal sealed class MovableMmioWindow(PhysicalBus bus, string name, IMmioDevice device)
 {
@@ -23,7 +23,7 @@ internal sealed class MovableMmioWindow(PhysicalBus bus, string name, IMmioDevic
             _current = null;
         }
 
-        if (!enabled || start + size > FlashLayout.FourGiB)
+        if (!enabled || (start < FlashLayout.FourGiB && start + size > FlashLayout.FourGiB) || start + size < start)
         {
             return;
         }

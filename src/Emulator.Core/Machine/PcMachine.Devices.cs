@@ -175,6 +175,8 @@ public sealed partial class PcMachine
         {
             WireDebugExit(exit);
         }
+
+        WireVirtioDrives(options);
     }
 
     /// <summary>QEMU lets a user-placed device overlap others; here its ports must be free, or the machine is refused.</summary>

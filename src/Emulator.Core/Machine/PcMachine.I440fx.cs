@@ -18,16 +18,24 @@ public sealed partial class PcMachine
     /// <summary>The i440FX host bridge (pc board; null on q35).</summary>
     public I440fxHostBridge HostBridge { get; private set; } = null!;
 
+    /// <summary>The PIIX3 ISA bridge with the PIRQ routing (pc board; null on q35).</summary>
+    public Piix3IsaBridge IsaBridge { get; private set; } = null!;
+
     /// <summary>The PIIX4 PM function (pc board; null on q35).</summary>
     public Piix4PowerManagement PowerManagement { get; private set; } = null!;
 
     private void WireI440fxBridges(Func<long> now)
     {
         HostBridge = AddDevice(new I440fxHostBridge());
-        var isaBridge = AddDevice(new Piix3IsaBridge());
+        IsaBridge = AddDevice(new Piix3IsaBridge());
+        for (int irq = 0; irq < Piix3IsaBridge.IsaIrqCount; irq++)
+        {
+            ConnectToGsi(IsaBridge.Irq[irq], irq);
+        }
+
         PowerManagement = AddDevice(new Piix4PowerManagement());
         Pci.Attach(0, 0, HostBridge);
-        Pci.Attach(1, 0, isaBridge);
+        Pci.Attach(1, 0, IsaBridge);
         Pci.Attach(1, 3, PowerManagement);
         WirePam(HostBridge.GetPamAccess);
         HostBridge.PamChanged += UpdatePam;

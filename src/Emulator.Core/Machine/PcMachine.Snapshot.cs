@@ -63,8 +63,9 @@ public sealed partial class PcMachine
     /// <summary>
     /// A new machine continuing from <paramref name="snapshot"/>: built from <paramref name="options"/>
     /// (the board — chipset, SMM, CPU model — and its host attachments: serial backends, debug
-    /// console, reboot policy) with the snapshot's RAM size and flash contents in place of any
-    /// files, then restored.
+    /// console, reboot policy, the media of the IDE and virtio drives) with the snapshot's RAM
+    /// size and flash contents in place of any files, then restored. The media are the caller's:
+    /// they must hold what they held when the snapshot was taken.
     /// </summary>
     public static PcMachine FromSnapshot(MachineSnapshot snapshot, MachineOptions options)
     {
@@ -92,6 +93,9 @@ public sealed partial class PcMachine
             DebugConsolePort = options.DebugConsolePort,
             DebugExit = options.DebugExit,
             SmbiosOemStrings = options.SmbiosOemStrings,
+            IdeDrives = options.IdeDrives,
+            VirtioDrives = options.VirtioDrives,
+            AbsentDefaultPciSlots = options.AbsentDefaultPciSlots,
         });
         try
         {

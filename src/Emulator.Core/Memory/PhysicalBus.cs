@@ -34,6 +34,9 @@ public sealed unsafe class PhysicalBus : IDisposable
     private readonly List<IntPtr> _allocations = [];
     private readonly List<MemoryRegion> _overlays = [];
 
+    /// <summary>Overlays wholly above 4 GiB (64-bit BARs): searched, last mapped first, before <see cref="_highRegions"/>.</summary>
+    private readonly List<MemoryRegion> _highOverlays = [];
+
     /// <summary>The base map: region per page as the Map* calls placed them, overlays ignored.</summary>
     private readonly ushort[] _basePageRegion = new ushort[LowPages];
 
@@ -141,22 +144,38 @@ public sealed unsafe class PhysicalBus : IDisposable
         if (overlay.Enabled != enabled)
         {
             overlay.Enabled = enabled;
-            Recompute(overlay.Start, overlay.End);
+            if (overlay.Start < LowLimit)
+            {
+                Recompute(overlay.Start, overlay.End);
+            }
+
             MappingChanged?.Invoke();
         }
     }
 
+    /// <summary>
+    /// An overlay lies wholly below 4 GiB (it then takes part in the page maps) or wholly above
+    /// (a 64-bit BAR: <see cref="Find"/> looks at it before the base regions there).
+    /// </summary>
     private MemoryRegion AddOverlay(MemoryRegion overlay)
     {
         CheckShape(overlay);
-        if (overlay.End > LowLimit || overlay.Views == MemoryView.None)
+        if ((overlay.Start < LowLimit && overlay.End > LowLimit) || overlay.End < overlay.Start || overlay.Views == MemoryView.None)
         {
-            throw new ArgumentException($"overlay {overlay.Name} must lie below 4 GiB and name a view");
+            throw new ArgumentException($"overlay {overlay.Name} must lie wholly below or wholly above 4 GiB and name a view");
         }
 
         overlay.Index = Register(overlay);
-        _overlays.Add(overlay);
-        Recompute(overlay.Start, overlay.End);
+        if (overlay.Start >= LowLimit)
+        {
+            _highOverlays.Add(overlay);
+        }
+        else
+        {
+            _overlays.Add(overlay);
+            Recompute(overlay.Start, overlay.End);
+        }
+
         MappingChanged?.Invoke();
         return overlay;
     }
@@ -256,6 +275,16 @@ public sealed unsafe class PhysicalBus : IDisposable
         if (address < LowLimit)
         {
             return _regions[_lowPageRegion[address >> PageShift]];
+        }
+
+        var view = SmmView ? MemoryView.Smm : MemoryView.Normal;
+        for (int i = _highOverlays.Count - 1; i >= 0; i--)
+        {
+            var o = _highOverlays[i];
+            if (o.Enabled && (o.Views & view) != 0 && address >= o.Start && address < o.End)
+            {
+                return o;
+            }
         }
 
         foreach (var r in _highRegions)

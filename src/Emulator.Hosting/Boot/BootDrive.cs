@@ -1,4 +1,5 @@
 using Emulator.Core.Devices.Ide;
+using Emulator.Storage;
 
 namespace Emulator.Hosting.Boot;
 
@@ -15,23 +16,39 @@ public enum BootDriveMode
     Snapshot,
 }
 
+/// <summary>Which controller a drive hangs on.</summary>
+public enum BootDriveInterface
+{
+    /// <summary>The board's IDE controller: pc's PIIX3, q35's AHCI (QEMU's if=ide, the default).</summary>
+    Ide,
+
+    /// <summary>A virtio-blk-pci function of its own (QEMU's if=virtio).</summary>
+    Virtio,
+}
+
 /// <summary>
-/// A drive at an IDE position (QEMU's <c>-drive if=ide,index=N</c>, <c>-hda</c>, <c>-cdrom</c>;
-/// emu boot's <c>--disk</c>, <c>--cdrom</c>, <c>--fat</c>): a raw image file or, with
+/// A drive at an IDE position or on virtio-blk (QEMU's <c>-drive if=ide|virtio</c>, <c>-hda</c>, <c>-cdrom</c>;
+/// emu boot's <c>--disk</c>, <c>--cdrom</c>, <c>--fat</c>): a raw or qcow2 image file or, with
 /// <paramref name="Folder"/>, a host folder presented as QEMU's vvfat FAT16 disk. The machine's
-/// <see cref="IdeDrive"/> is made from it once the medium is opened (<see cref="BootDrives"/>).
+/// <see cref="IdeDrive"/> or <see cref="Core.Devices.Virtio.VirtioDrive"/> is made from it once the
+/// medium is opened (<see cref="BootDrives"/>).
 /// </summary>
-/// <param name="Index">0–3: primary master, primary slave, secondary master, secondary slave.</param>
+/// <param name="Index">IDE: 0–3, primary master, primary slave, secondary master, secondary slave (q35: the AHCI port). Virtio: 0, 1… in the order the drives take PCI slots.</param>
 /// <param name="Kind">A disk or a CD-ROM.</param>
 /// <param name="Path">The image file or the folder; null for an empty CD-ROM drive (QEMU's default CD-ROM).</param>
 /// <param name="Folder">The path is a folder presented as a FAT disk.</param>
 /// <param name="Mode">How writes are taken.</param>
-public sealed record BootDrive(int Index, IdeDriveKind Kind, string? Path, bool Folder, BootDriveMode Mode)
+/// <param name="Format">The image's format as given (QEMU's <c>format=</c>); null: probed by its first bytes (<see cref="DiskImage.Probe"/>).</param>
+/// <param name="Interface">IDE (the default) or virtio-blk; a virtio drive is always a disk.</param>
+/// <param name="Slot">A virtio drive's PCI slot as given (the drop-in's <c>-device virtio-blk-pci,addr=</c>); null: the first free one.</param>
+public sealed record BootDrive(
+    int Index, IdeDriveKind Kind, string? Path, bool Folder, BootDriveMode Mode, DiskImageFormat? Format = null, BootDriveInterface Interface = BootDriveInterface.Ide,
+    int? Slot = null)
 {
-    /// <summary>The next free index, QEMU's order for a drive given without one (drive_new: unit, then bus); -1 when all four are taken.</summary>
+    /// <summary>The next free IDE index, QEMU's order for a drive given without one (drive_new: unit, then bus); -1 when all four are taken.</summary>
     public static int NextFreeIndex(IEnumerable<BootDrive> placed)
     {
-        var taken = placed.Select(d => d.Index).ToHashSet();
+        var taken = placed.Where(d => d.Interface == BootDriveInterface.Ide).Select(d => d.Index).ToHashSet();
         return Enumerable.Range(0, IdeDrive.MaxIndex + 1).FirstOrDefault(i => !taken.Contains(i), -1);
     }
 

@@ -1,4 +1,5 @@
 using Emulator.Core.Devices.Ide;
+using Emulator.Core.Devices.Virtio;
 using Emulator.Core.Storage;
 using Emulator.Hosting.Reporting;
 using Emulator.Storage;
@@ -9,7 +10,7 @@ namespace Emulator.Hosting.Boot;
 
 /// <summary>
 /// The media of a run's <see cref="BootDrive"/>s, opened after the other inputs were checked and
-/// disposed when the run ends: raw images through <see cref="RawImageBackend"/>, folders through
+/// disposed when the run ends: images through <see cref="DiskImage"/> (raw or qcow2), folders through
 /// <see cref="HostFolderDisk"/>. When the run ends in order (power-off, reset, guest exit, a
 /// milestone, a limit, a signal), <see cref="Finish"/> commits each <c>fat:rw</c> folder — the
 /// only time the folder is written, so a killed process leaves it as it was (docs/storage.md,
@@ -23,8 +24,13 @@ public sealed class BootDrives : IDisposable
     {
     }
 
-    /// <summary>The drives as the machine takes them (<see cref="Core.Machine.MachineOptions.IdeDrives"/>).</summary>
-    public IReadOnlyList<IdeDrive> IdeDrives => [.. _opened.Select(o => new IdeDrive(o.Drive.Index, o.Drive.Kind, o.Backend))];
+    /// <summary>The IDE drives as the machine takes them (<see cref="Core.Machine.MachineOptions.IdeDrives"/>).</summary>
+    public IReadOnlyList<IdeDrive> IdeDrives =>
+        [.. _opened.Where(o => o.Drive.Interface == BootDriveInterface.Ide).Select(o => new IdeDrive(o.Drive.Index, o.Drive.Kind, o.Backend))];
+
+    /// <summary>The virtio-blk drives in order, each in its slot or the first free one (<see cref="Core.Machine.MachineOptions.VirtioDrives"/>).</summary>
+    public IReadOnlyList<VirtioDrive> VirtioDrives =>
+        [.. _opened.Where(o => o.Drive.Interface == BootDriveInterface.Virtio).OrderBy(o => o.Drive.Index).Select(o => new VirtioDrive(o.Backend!, o.Drive.Slot))];
 
     /// <summary>A folder's commit was refused or failed (<see cref="Finish"/>): the run did not end as asked.</summary>
     public bool CommitFailed { get; private set; }
@@ -79,7 +85,7 @@ public sealed class BootDrives : IDisposable
                 BootDriveMode.Snapshot => RawImageMode.Snapshot,
                 _ => RawImageMode.ReadWrite,
             };
-            return RawImageBackend.Open(drive.Path, mode);
+            return DiskImage.Open(drive.Path, drive.Format, mode);
         }
 
         var folder = HostFolderDisk.Open(drive.Path, writable: drive.Mode == BootDriveMode.ReadWrite);
@@ -103,7 +109,8 @@ public sealed class BootDrives : IDisposable
         {
             var commit = backend is HostFolderDisk { ReadOnly: false } folder ? Commit(folder, log) : null;
             disks.Add(new DiskInfo(
-                drive.Index, drive.Kind == IdeDriveKind.CdRom ? "cdrom" : "disk", drive.Folder ? null : drive.Path, drive.Folder ? drive.Path : null, drive.ModeName, commit));
+                drive.Index, drive.Kind == IdeDriveKind.CdRom ? "cdrom" : "disk", drive.Folder ? null : drive.Path, drive.Folder ? drive.Path : null, drive.ModeName, commit,
+                backend == null ? null : DiskImage.FormatName(backend), drive.Interface == BootDriveInterface.Virtio ? "virtio" : null));
         }
 
         return report with { Disks = disks };

@@ -157,8 +157,11 @@ public sealed record BootOptions
     /// <summary>QEMU's isa-debug-exit test device and its ports (<c>--debug-exit</c>, <c>-device isa-debug-exit</c>), or null.</summary>
     public DebugExitPorts? DebugExit { get; init; }
 
-    /// <summary>The IDE drives (--disk, --cdrom, --fat; the drop-in's -drive if=ide, -hda, -cdrom), each at its index.</summary>
+    /// <summary>The drives (--disk, --cdrom, --fat; the drop-in's -drive if=ide|virtio, -hda, -cdrom): IDE ones at their index, virtio ones in order.</summary>
     public IReadOnlyList<BootDrive> Drives { get; init; } = [];
+
+    /// <summary>PCI slots left empty for QEMU's default VGA and NIC, which emu does not model (the drop-in without -nodefaults), so virtio disks land in QEMU's slots.</summary>
+    public int AbsentDefaultPciSlots { get; init; }
 
     /// <summary>The drop-in's <c>-boot</c>: CMOS boot order and the firmware's boot menu items.</summary>
     public BootDeviceOptions BootDevices { get; init; } = new();

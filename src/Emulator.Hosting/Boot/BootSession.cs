@@ -225,6 +225,8 @@ public sealed class BootSession
                 DebugExit = o.DebugExit,
                 SmbiosOemStrings = [.. o.OemStrings.Select(s => s.Bytes())],
                 IdeDrives = drives.IdeDrives,
+                VirtioDrives = drives.VirtioDrives,
+                AbsentDefaultPciSlots = o.AbsentDefaultPciSlots,
                 BootOrder = o.BootDevices.Order,
                 BootOrderOnce = o.BootDevices.Once,
                 BootMenu = o.BootDevices.Menu,
@@ -234,6 +236,12 @@ public sealed class BootSession
             MachineCheck.RequireChipset(machine, o.Chipset);
             machine.Cpu.HostPoll += backends.Flush;
             machine.Cpu.BlockCompilation = !o.Interpret;
+            foreach (var disk in machine.VirtioDisks)
+            {
+                // QEMU's virtio_error reports at once (error_report) and leaves the device broken until reset.
+                string name = disk.Name;
+                disk.Block.GuestError += error => _log.LogWarning("{Device}: {Error} (a guest error: the device takes no request until the guest resets it)", name, error);
+            }
         }
         catch (Exception e) when (e is FirmwareLayoutException or MachineConfigurationException)
         {
@@ -406,8 +414,11 @@ public sealed class BootSession
         SessionState.FromJson(o.Restored?.Session)?.Apply(tracker, flashAt, console, recognizer);
         tracker.Watch(console.Transcript);
         tracker.Watch(recognizer);
+        var images = new LoadedImageProbe(cpu, GuestMemory.Of(machine.Bus), recognizer);
+        tracker.Watch(images);
         var idle = new IdleDetector(() => console.Transcript.BytesPrinted);
         idle.Watch(machine);
+        idle.Watch(new ConsoleInputPolls(cpu, GuestMemory.Of(machine.Bus), images, tracker.Reached.Where(m => m.Boot == tracker.CurrentBoot)), cpu);
         tracker.Watch(idle, console.Screen);
         var hang = o.HangDetection ? HangDetector.Watch(machine, console.Transcript, recognizer, debugAssert) : null;
         tracker.MilestoneReached += m => MilestoneReached?.Invoke(m);
@@ -421,12 +432,14 @@ public sealed class BootSession
                 ResetInfo.CauseName(r.Cause), r.Instruction, r.VirtualTime / 1e6, r.Detail, machine.Boot);
             tracker.BeginBoot(machine.Boot);
             recognizer.BeginBoot(machine.Boot);
+            images.BeginBoot();
         };
         tracker.MilestoneReached += m => flashAt[m] = (
             machine.FlashChips.Where(c => !c.ReadOnly).Sum(c => c.BytesProgrammed), machine.FlashChips.Where(c => !c.ReadOnly).Sum(c => c.BlocksErased));
         tracker.MilestoneReached += m => _log.LogInformation(
             "milestone {Name,-9} at instruction {Instruction,13:N0}  address 0x{Address:X}  {Mode}-bit  virtual {VirtualMs,9:F3} ms  wall {WallMs:F0} ms",
             m.Name, m.Instruction, m.Address, m.Mode, m.VirtualNs / 1e6, m.WallMs);
+        images.ImageStarted += i => _log.LogInformation("image started at 0x{Entry:X} ({Machine}, subsystem {Subsystem}): {Path}", i.Entry, i.Machine, i.Subsystem, i.DevicePath ?? "no device path");
         foreach (var (name, address) in addressMilestones)
         {
             _log.LogDebug("watching {Name} at 0x{Address:X}", name, address);

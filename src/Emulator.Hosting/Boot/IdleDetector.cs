@@ -9,7 +9,9 @@ namespace Emulator.Hosting.Boot;
 /// nothing but wait for input for <see cref="QuietNs"/> of virtual time.
 ///
 /// An input wait is a read of a UART's line status or receive register with nothing received, a
-/// read of the keyboard controller's status with its output buffer empty, or a HLT — what OVMF
+/// read of the keyboard controller's status with its output buffer empty, a call of the
+/// firmware's console-input service by an OS loader (GRUB polls it in a loop and never halts:
+/// <see cref="ConsoleInputPolls"/>), or a HLT — what OVMF
 /// does when it waits: the DXE core's WaitForEvent signals the idle-loop event, on which CpuDxe
 /// halts until the next timer tick (edk2 Event.c CoreWaitForEvent, CpuDxe.c
 /// IdleLoopEventCallback; LocalApicTimerDxe ticks every 10 ms), and TerminalDxe and
@@ -56,6 +58,12 @@ internal sealed class IdleDetector
     {
         var cpu = machine.Cpu;
         OnInputWait(machine, () => InputWait(cpu.VirtualTime - cpu.IdleTicks, cpu.VirtualTime));
+    }
+
+    /// <summary>Also counts the calls of the firmware's console-input services as input waits: an OS loader's prompt (<see cref="ConsoleInputPolls"/>).</summary>
+    public void Watch(ConsoleInputPolls polls, Core.Cpu.Cpu cpu)
+    {
+        polls.Polled += () => InputWait(cpu.VirtualTime - cpu.IdleTicks, cpu.VirtualTime);
     }
 
     /// <summary>Calls <paramref name="wait"/> at every input wait of <paramref name="machine"/> (CPU thread, inside the waiting instruction).</summary>

@@ -8,7 +8,8 @@ namespace Emulator.Hosting.Boot;
 /// <c>protected</c> and <c>long</c> (the first instruction executed in 32-bit protected mode and
 /// in 64-bit mode), and address milestones (<c>sec</c>, <c>pei</c>) found in the firmware image
 /// itself and watched with breakpoints, module milestones (<c>dxe</c>, <c>bds</c>, <c>shell</c>)
-/// reported by the module recognizer, and console milestones (<c>banner</c>, <c>prompt</c>)
+/// reported by the module recognizer, <c>loader</c> (the first image the boot manager starts from
+/// a boot option, see <see cref="Watch(LoadedImageProbe)"/>), and console milestones (<c>banner</c>, <c>prompt</c>)
 /// reported by the console transcript, and <c>idle</c> (the firmware waits for the user, see
 /// <see cref="IdleDetector"/>), which keeps the screen's text. Stops the run at the <c>--until</c> milestone (its first
 /// occurrence). After a machine reset <see cref="BeginBoot"/> starts a new boot: every milestone
@@ -31,6 +32,8 @@ public sealed class MilestoneTracker
     public const string Dxe = "dxe";
     /// <summary>Milestone <c>bds</c>: the BDS phase's first module.</summary>
     public const string Bds = "bds";
+    /// <summary>Milestone <c>loader</c>: the first image BDS starts from a boot option that is not one of the firmware's own (an OS loader from a disk, CD or the network), with its device path.</summary>
+    public const string Loader = "loader";
     /// <summary>Milestone <c>shell</c>: the UEFI Shell's first instruction.</summary>
     public const string Shell = "shell";
     /// <summary>Milestone <c>banner</c>: the Shell's banner on the console.</summary>
@@ -45,8 +48,13 @@ public sealed class MilestoneTracker
     /// <summary>The console text of the <see cref="Prompt"/> milestone.</summary>
     public const string PromptText = "Shell>";
 
-    /// <summary>Every milestone name, in boot order.</summary>
-    public static readonly IReadOnlyList<string> KnownNames = [Reset, Protected, Long, Sec, Pei, Dxe, Bds, Shell, Banner, Prompt, Idle];
+    /// <summary>
+    /// Every milestone name, in boot order. <c>loader</c> and <c>shell</c> both follow <c>bds</c>
+    /// and are alternatives: BDS tries the boot options in BootOrder, where OVMF puts the disks
+    /// and the network before the built-in Shell (OvmfPkg PlatformBootManagerLib), so a loader,
+    /// when there is one, starts first.
+    /// </summary>
+    public static readonly IReadOnlyList<string> KnownNames = [Reset, Protected, Long, Sec, Pei, Dxe, Bds, Loader, Shell, Banner, Prompt, Idle];
 
     private readonly Cpu _cpu;
     private readonly Stopwatch _wall;
@@ -128,6 +136,9 @@ public sealed class MilestoneTracker
         }
     }
 
+    /// <summary>Whether <paramref name="module"/> is EDK II's boot device selection driver, whose start is <c>bds</c>.</summary>
+    private static bool IsBds(Firmware.FirmwareModule module) => module.Type == Firmware.FfsFileType.Driver && module.Name == "BdsDxe";
+
     /// <summary>
     /// Turns module starts into milestones, by what the firmware image says the module is: the
     /// FFS file of type DXE_CORE (<c>dxe</c>), the driver named BdsDxe (<c>bds</c>, EDK II's boot
@@ -142,13 +153,34 @@ public sealed class MilestoneTracker
             {
                 Reach(Dxe);
             }
-            else if (module.Type == Firmware.FfsFileType.Driver && module.Name == "BdsDxe")
+            else if (IsBds(module))
             {
                 Reach(Bds);
             }
             else if (module.Type == Firmware.FfsFileType.Application && module.Name?.Contains("Shell", StringComparison.Ordinal) == true)
             {
                 Reach(Shell);
+            }
+        };
+    }
+
+    /// <summary>
+    /// Turns the first image the boot manager starts from a boot option into <c>loader</c>: an
+    /// image outside the firmware's modules, after <c>bds</c>, whose loaded image has no parent
+    /// handle and whose device path names no firmware-volume file (not the Shell or UiApp from
+    /// the flash). BdsDxe's EfiBootManagerBoot loads the option's image with gBS->LoadImage
+    /// (TRUE, gImageHandle, ...), then sets its ParentHandle to NULL "because the image is loaded
+    /// directly from the firmwares boot manager" before StartImage (MdeModulePkg
+    /// UefiBootManagerLib BmBoot.c; UEFI spec 9.1: ParentHandle is NULL for such an image). An
+    /// image that a loader loads in turn (GRUB from shim) comes later in the boot: one <c>loader</c> per boot.
+    /// </summary>
+    internal void Watch(LoadedImageProbe images)
+    {
+        images.ImageStarted += image =>
+        {
+            if (image.ParentHandle == 0 && !image.FromFirmwareVolume && IsReached(Bds) && !IsReached(Loader))
+            {
+                Record(Loader, _cpu.Bitness, image: image);
             }
         };
     }
@@ -217,9 +249,9 @@ public sealed class MilestoneTracker
         return Until != null && name == Until && _reached.Count(r => r.Name == Until) == 1 && IsReached(Until);
     }
 
-    private void Record(string name, int bitness, IReadOnlyList<string>? screen = null)
+    private void Record(string name, int bitness, IReadOnlyList<string>? screen = null, LoadedImage? image = null)
     {
-        var m = new Milestone(name, _cpu.InstructionCount, _cpu.LinearRip, bitness, _wall.Elapsed.TotalMilliseconds, _cpu.VirtualTime, _boot, screen);
+        var m = new Milestone(name, _cpu.InstructionCount, _cpu.LinearRip, bitness, _wall.Elapsed.TotalMilliseconds, _cpu.VirtualTime, _boot, screen, image);
         _reached.Add(m);
         MilestoneReached?.Invoke(m);
         if (name == Until && !_reached.Take(_reached.Count - 1).Any(r => r.Name == Until))

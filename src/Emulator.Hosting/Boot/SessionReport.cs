@@ -26,7 +26,8 @@ internal static class SessionReport
                 cpu.Model.Name,
                 machine.Options.Smm),
             Milestones = tracker.Reached.Select(m => new MilestoneInfo(
-                m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6, m.Boot, flashAt.GetValueOrDefault(m).Bytes, flashAt.GetValueOrDefault(m).Blocks, m.Screen)).ToList(),
+                m.Name, m.Instruction, Hex.Format(m.Address), m.Mode, Math.Round(m.WallMs, 3), m.VirtualNs / 1e6, m.Boot, flashAt.GetValueOrDefault(m).Bytes, flashAt.GetValueOrDefault(m).Blocks, m.Screen,
+                m.Image is { } image ? ImageInfo.Of(image) : null)).ToList(),
             Resets = machine.Resets.Select(r => new ResetInfo(r.Boot, r.Instruction, r.VirtualTime / 1e6, ResetInfo.CauseName(r.Cause), r.Detail)).ToList(),
             Instructions = cpu.InstructionCount,
             RepIterations = cpu.RepIterations,

@@ -31,6 +31,12 @@ public sealed record QemuConfig
     /// <summary>The IDE drives (<c>-drive</c> if=ide, <c>-hda</c>…<c>-hdd</c>, <c>-cdrom</c>, a bare image, QEMU's default CD-ROM) at their indexes.</summary>
     public IReadOnlyList<BootDrive> IdeDrives { get; init; } = [];
 
+    /// <summary>The virtio-blk disks (<c>-device virtio-blk-pci,drive=ID</c>, then <c>-drive if=virtio</c>) in the order they take PCI slots.</summary>
+    public IReadOnlyList<BootDrive> VirtioDrives { get; init; } = [];
+
+    /// <summary>QEMU's default devices emu does not model that take PCI slots before the virtio disks (VGA, the NIC): slots left empty.</summary>
+    public int AbsentDefaultPciSlots { get; init; }
+
 
     /// <summary>Images given without format= (QEMU probes them and warns that it guessed raw).</summary>
     public IReadOnlyList<string> ProbedImages { get; init; } = [];

@@ -70,6 +70,7 @@ internal static class QemuDevices
         }
 
         var ports = backends.Take(IsaSerialPort.MaxPorts).Select((b, i) => new SerialPortSpec(i, b)).ToList();
+        var virtioDevices = new List<(string Where, QemuKeyValues Kv)>();
         var debugcon = c.DebugConOption is { } d ? Inline(d.Option, d.Text, chardevs, claimed, stdioUsers).Backend : null;
         ushort debugconPort = QemuCommandLine.DebugConDefaultPort;
         DebugExitPorts? debugExit = null;
@@ -92,6 +93,9 @@ internal static class QemuDevices
                     kv.Get("id");
                     QemuCommandLine.RejectProperties(where, kv, "isa-debugcon");
                     break;
+                case "virtio-blk-pci":
+                    virtioDevices.Add((where, kv));
+                    break;
                 case "isa-debug-exit":
                     if (debugExit != null)
                     {
@@ -101,14 +105,17 @@ internal static class QemuDevices
                     debugExit = DebugExit(where, kv);
                     break;
                 case var driver:
-                    throw new UsageException($"{where}: device '{driver}' is not supported by emu (isa-serial, isa-debugcon and isa-debug-exit are)");
+                    throw new UsageException($"{where}: device '{driver}' is not supported by emu (isa-serial, isa-debugcon, isa-debug-exit and virtio-blk-pci are)");
             }
         }
 
         var globals = QemuGlobals.Apply(c.Globals, config.Chipset);
         var ide = new List<BootDrive>();
+        var virtio = new List<BootDrive>();
+        var unattached = new Dictionary<string, BootDrive>(StringComparer.Ordinal);
         var probed = new List<string>();
-        var pflash = ReadDrives(c, config.Snapshot, config.Bios != null, config.Chipset, ide, probed);
+        var pflash = ReadDrives(c, config.Snapshot, config.Bios != null, config.Chipset, (ide, virtio, unattached), probed);
+        virtio = QemuDrives.AttachVirtio(virtioDevices, unattached, virtio);
         if (!c.NoDefaults)
         {
             QemuDrives.AddDefaultCdRom(ide);
@@ -136,6 +143,8 @@ internal static class QemuDevices
             DebugExit = debugExit,
             Pflash = pflash,
             IdeDrives = ide,
+            VirtioDrives = virtio,
+            AbsentDefaultPciSlots = unmodelled.Count,
             ProbedImages = probed,
             UnmodelledDefaults = unmodelled,
             SecureFlash = globals.SecureFlash,
@@ -332,8 +341,15 @@ internal static class QemuDevices
         return port;
     }
 
-    private static List<PflashDrive> ReadDrives(QemuCommandLine c, bool snapshotAll, bool bios, PcChipset chipset, List<BootDrive> ide, List<string> probed)
+    /// <summary>
+    /// The -drive options: if=pflash here, if=ide and if=virtio through <see cref="QemuDrives"/>,
+    /// if=none kept by id for -device virtio-blk-pci (QEMU's "Duplicate ID" for a second one).
+    /// </summary>
+    private static List<PflashDrive> ReadDrives(
+        QemuCommandLine c, bool snapshotAll, bool bios, PcChipset chipset,
+        (List<BootDrive> Ide, List<BootDrive> Virtio, Dictionary<string, BootDrive> Unattached) disks, List<string> probed)
     {
+        var (ide, virtio, unattached) = disks;
         var drives = new PflashDrive?[PflashUnits];
         foreach (var (option, kv, text) in c.Drives)
         {
@@ -347,11 +363,19 @@ internal static class QemuDevices
                 case "pflash":
                     break;
                 case "virtio":
-                    throw new UsageException($"{where}: emu does not model virtio-blk yet: use if=ide (the default)");
+                    virtio.Add(QemuDrives.ReadVirtio(where, option, kv, text, snapshotAll, probed));
+                    continue;
                 case "none":
-                    throw new UsageException($"{where}: emu does not yet attach if=none drives to -device: use if=ide (the default)");
+                    string id = kv.Get("id") ?? throw new UsageException($"{where}: emu attaches if=none drives to -device virtio-blk-pci by id: give id=");
+                    var drive = QemuDrives.ReadVirtio(where, option, kv, text, snapshotAll, probed);
+                    if (!unattached.TryAdd(id, drive))
+                    {
+                        throw new UsageException($"{where}: Duplicate ID '{id}' for drive");
+                    }
+
+                    continue;
                 case var other:
-                    throw new UsageException($"{where}: emu supports only if=pflash and if=ide drives, not if={other}");
+                    throw new UsageException($"{where}: emu supports only if=pflash, if=ide, if=virtio and if=none drives, not if={other}");
             }
 
             if (kv.Get("format") is { } format && format != "raw")

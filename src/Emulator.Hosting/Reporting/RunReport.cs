@@ -169,10 +169,25 @@ public sealed record SmmInfo(long Entries, long Instructions, long FlashWritesFr
 
 /// <summary>A milestone: instruction index, wall milliseconds since the start of the run, and virtual milliseconds (deterministic);
 /// <paramref name="FlashBytesProgrammed"/> and <paramref name="FlashBlocksErased"/>: what completed guest operations had done to the writable chip(s) by then (the phase split of <c>machine.flash[]</c>);
-/// <paramref name="Screen"/>: for <c>idle</c>, the console screen's lines then (trailing spaces trimmed), absent for the others.</summary>
+/// <paramref name="Screen"/>: for <c>idle</c>, the console screen's lines then (trailing spaces trimmed), absent for the others;
+/// <paramref name="Image"/>: for <c>loader</c>, the image started, absent for the others.</summary>
 public sealed record MilestoneInfo(
     string Name, long Instruction, string Address, int Mode, double WallMs, double VirtualMs, int Boot, long FlashBytesProgrammed = 0, long FlashBlocksErased = 0,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Screen = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Screen = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ImageInfo? Image = null);
+
+/// <summary>
+/// An image started from a boot option (the <c>loader</c> milestone): its device path as edk2's
+/// DevicePathToText prints it (null when the firmware's handle database did not give one), the
+/// PE machine (<c>Amd64</c>, <c>I386</c>, ...) and subsystem (10 an EFI application), where it
+/// was loaded, its SizeOfImage, and its entry point.
+/// </summary>
+public sealed record ImageInfo(string? DevicePath, string Machine, int Subsystem, string ImageBase, long SizeOfImage, string Entry)
+{
+    /// <summary>The report's record of <paramref name="image"/>.</summary>
+    public static ImageInfo Of(Boot.LoadedImage image) =>
+        new(image.DevicePath, image.Machine.ToString(), image.Subsystem, Hex.Format(image.ImageBase), image.SizeOfImage, Hex.Format(image.Entry));
+}
 
 /// <summary>Virtual time at the end of the run and where it came from (all in nanoseconds).</summary>
 public sealed record VirtualTimeInfo(long Nanoseconds, long Instructions, long RepIterations, long IdleHalted, long SkippedPolling, long PollSkips);

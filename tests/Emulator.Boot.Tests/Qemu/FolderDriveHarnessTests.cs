@@ -26,6 +26,24 @@ public class FolderDriveHarnessTests
         Assert.Contains("BdsDxe: failed to load Boot0001 \"UEFI QEMU DVD-ROM QM00003 \" from PciRoot(0x0)/Pci(0x1,0x1)/Ata(Secondary,Master,0x0): Not Found", run.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The same flow with the folder on virtio-blk (<c>,if=virtio</c>, what newer harnesses use):
+    /// the disk sits in 00:03.0, where QEMU 7.2 puts it behind its default VGA (no -nodefaults,
+    /// -net none), OVMF writes through VirtioBlkDxe (with its FLUSH requests) and the file reaches
+    /// the folder when the guest powers off.
+    /// </summary>
+    [Fact]
+    public void Edk2CiFlowOnAVirtioFolderDiskWritesTheFile()
+    {
+        using var folder = new ScratchFolder(FolderDriveBootTests.CiScript);
+        var run = QemuHarnessTests.Harness(["expect:BOOT SUCCESS !!!", "eof"], Edk2CiLine(folder, ",if=virtio"));
+        Assert.True(run.Ok, run.Describe());
+        Assert.Equal(0, run.ExitStatus);
+        Assert.Equal(FolderDriveBootTests.ShellEchoBytes, File.ReadAllBytes(Path.Combine(folder.Path, "out.txt")));
+        Assert.Equal(["out.txt", "startup.nsh"], folder.Names());
+        Assert.Contains("PciRoot(0x0)/Pci(0x3,0x0)", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Edk2CiFlowWithDebugExitGivesStatusThree()
     {
@@ -63,7 +81,14 @@ public class FolderDriveHarnessTests
                 (["-drive", "file=d.img,format=raw,index=4"], "qemu-system-x86_64: -drive file=d.img,format=raw,index=4: machine type does not support if=ide,bus=2,unit=0"),
                 (["-drive", "file=d.img,format=raw,unit=2"], "qemu-system-x86_64: -drive file=d.img,format=raw,unit=2: unit 2 too big (max is 1)"),
                 (["-drive", "file=d.img,format=raw,media=floppy"], "qemu-system-x86_64: -drive file=d.img,format=raw,media=floppy: 'floppy' invalid media"),
-                (["-drive", "file=d.img,format=raw,if=virtio"], "qemu-system-x86_64: -drive file=d.img,format=raw,if=virtio: emu does not model virtio-blk yet: use if=ide (the default)"),
+                (["-drive", "file=missing.img,format=raw,if=virtio"], "qemu-system-x86_64: -drive file=missing.img,format=raw,if=virtio: Could not open 'missing.img': No such file or directory"),
+                (["-drive", "file=fat:rw:sub,format=raw,if=virtio,readonly=on"], "qemu-system-x86_64: -drive file=fat:rw:sub,format=raw,if=virtio,readonly=on: Unable to set VVFAT to 'rw' when drive is read-only"),
+                (["-drive", "file=d.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d1"], "qemu-system-x86_64: -device virtio-blk-pci,drive=d1: Property 'virtio-blk-device.drive' can't find value 'd1'"),
+                (["-drive", "file=d.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0", "-device", "virtio-blk-pci,drive=d0"], "qemu-system-x86_64: -device virtio-blk-pci,drive=d0: Drive 'd0' is already in use by another device"),
+                (["-device", "virtio-blk-pci"], "qemu-system-x86_64: -device virtio-blk-pci: drive property not set"),
+                (["-drive", "file=d.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0,addr=zz"], "qemu-system-x86_64: -device virtio-blk-pci,drive=d0,addr=zz: Property 'virtio-blk-pci.addr' doesn't take value 'zz'"),
+                (["-drive", "file=d.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0,addr=1"], "qemu-system-x86_64: virtio-blk: PCI slot 1 is already used by piix3-isa"),
+                (["-drive", "file=d.img,format=raw,if=none,id=d0", "-drive", "file=d.img,format=raw,if=none,id=d0"], "qemu-system-x86_64: -drive file=d.img,format=raw,if=none,id=d0: Duplicate ID 'd0' for drive"),
                 (["-boot", "order=cc"], "qemu-system-x86_64: Boot device 'c' was given twice"),
                 (["-boot", "order=cdan"], "qemu-system-x86_64: Too many boot devices for PC"),
                 (["-boot", "splash-time=70000"], "qemu-system-x86_64: splash-time is invalid,it should be a value between 0 and 65535"),
@@ -95,10 +120,10 @@ public class FolderDriveHarnessTests
         }
     }
 
-    private static string[] Edk2CiLine(ScratchFolder folder) =>
+    private static string[] Edk2CiLine(ScratchFolder folder, string driveOptions = "") =>
     [
         "-display", "none", "-machine", "pc", "-m", "256", "-net", "none", "-serial", "stdio",
-        "-drive", $"file=fat:rw:{folder.Path},format=raw,media=disk",
+        "-drive", $"file=fat:rw:{folder.Path},format=raw,media=disk{driveOptions}",
         "-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={Fixtures.Path(Fixtures.Code2M)}",
         "-drive", $"if=pflash,format=raw,unit=1,file={folder.Vars}",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",

@@ -119,8 +119,9 @@ public class QemuCommandLineTests
     [InlineData(new[] { "-display", "gtk" }, "-display gtk: emu is headless: only -display none")]
     [InlineData(new[] { "-vga", "std" }, "-vga std: emu has no display adapter: only -vga none")]
     [InlineData(new[] { "-monitor", "stdio" }, "-monitor stdio: emu has no monitor: only -monitor none")]
-    [InlineData(new[] { "-drive", "if=virtio,file=disk.img" }, "-drive if=virtio,file=disk.img: emu does not model virtio-blk yet: use if=ide (the default)")]
-    [InlineData(new[] { "-drive", "if=scsi,file=disk.img" }, "-drive if=scsi,file=disk.img: emu supports only if=pflash and if=ide drives, not if=scsi")]
+    [InlineData(new[] { "-drive", "if=virtio,file=disk.img,media=cdrom" }, "-drive if=virtio,file=disk.img,media=cdrom: emu's virtio-blk is a disk (media=disk)")]
+    [InlineData(new[] { "-drive", "if=none,file=disk.img" }, "-drive if=none,file=disk.img: emu attaches if=none drives to -device virtio-blk-pci by id: give id=")]
+    [InlineData(new[] { "-drive", "if=scsi,file=disk.img" }, "-drive if=scsi,file=disk.img: emu supports only if=pflash, if=ide, if=virtio and if=none drives, not if=scsi")]
     [InlineData(new[] { "-boot", "order=x" }, "Invalid boot device 'x'")]
     [InlineData(new[] { "-boot", "order=e" }, "Invalid boot device for PC: 'e'")]
     [InlineData(new[] { "-boot", "menu=maybe" }, "Parameter 'boot.menu' expects 'on' or 'off'")]
@@ -165,6 +166,40 @@ public class QemuCommandLineTests
 
             var boot = QemuBootOptions.From(Parse("-boot", "dc,once=n,menu=on,splash-time=2500,reboot-timeout=-1,strict=on"));
             Assert.Equal(new BootDeviceOptions("dc", "n", true, 2500, -1), boot.BootDevices);
+        }
+        finally
+        {
+            File.Delete(image);
+        }
+    }
+
+    /// <summary>
+    /// virtio-blk disks in QEMU's creation order: -device virtio-blk-pci (taking its if=none drive)
+    /// in -device order, then the if=virtio drives; read-only and snapshot media allowed; IDE
+    /// positions untouched; without -nodefaults the slots of QEMU's VGA and NIC are left empty.
+    /// </summary>
+    [Fact]
+    public void VirtioDrivesFollowTheDevicesAndLeaveTheDefaultsSlots()
+    {
+        string image = Path.GetTempFileName();
+        File.WriteAllBytes(image, new byte[4096]);
+        try
+        {
+            var c = Parse(
+                "-nodefaults", "-drive", $"file={image},format=raw,if=virtio,readonly=on", "-drive", $"file={image},format=raw,if=none,id=d0,snapshot=on",
+                "-device", "virtio-blk-pci,drive=d0", "-hda", image);
+            Assert.Equal(
+                [(0, BootDriveMode.Snapshot, BootDriveInterface.Virtio), (1, BootDriveMode.ReadOnly, BootDriveInterface.Virtio)],
+                c.VirtioDrives.Select(d => (d.Index, d.Mode, d.Interface)));
+            Assert.Equal([(0, BootDriveInterface.Ide)], c.IdeDrives.Select(d => (d.Index, d.Interface)));
+            Assert.Equal(0, c.AbsentDefaultPciSlots);
+            Assert.Equal(
+                [(int?)0x1F, null],
+                Parse("-drive", $"file={image},format=raw,if=none,id=a", "-device", "virtio-blk-pci,drive=a,addr=1f.0", "-drive", $"file={image},format=raw,if=virtio")
+                    .VirtioDrives.Select(d => d.Slot));
+            Assert.Equal(1, Parse("-net", "none", "-drive", $"file={image},format=raw,if=virtio").AbsentDefaultPciSlots);
+            Assert.Equal(2, Parse("-drive", $"file={image},format=raw,if=virtio").AbsentDefaultPciSlots);
+            Assert.Empty(Parse("-drive", $"file={image},format=raw,if=none,id=x").VirtioDrives);   // an unattached drive is no disk
         }
         finally
         {
@@ -249,7 +284,7 @@ public class QemuCommandLineTests
     [InlineData(new[] { "-chardev", "bogus,id=a" }, "-chardev bogus,id=a: 'bogus' is not a valid char driver name")]
     [InlineData(new[] { "-chardev", "null,id=a,foo=1" }, "-chardev null,id=a,foo=1: Invalid parameter 'foo'")]
     [InlineData(new[] { "-serial", "bogus:x" }, "-serial bogus:x: 'bogus:x' is not a valid char driver")]
-    [InlineData(new[] { "-device", "e1000" }, "-device e1000: device 'e1000' is not supported by emu (isa-serial, isa-debugcon and isa-debug-exit are)")]
+    [InlineData(new[] { "-device", "e1000" }, "-device e1000: device 'e1000' is not supported by emu (isa-serial, isa-debugcon, isa-debug-exit and virtio-blk-pci are)")]
     [InlineData(new[] { "-smbios", "type=1,serial=x" }, "-smbios type=1,serial=x: emu supports -smbios type=11 (OEM strings) only")]
     [InlineData(new[] { "-smbios", "file=t.bin" }, "-smbios file=t.bin: emu supports -smbios type=11 (OEM strings) only")]
     [InlineData(new[] { "-smbios", "type=11,foo=1" }, "-smbios type=11,foo=1: Invalid parameter 'foo'")]

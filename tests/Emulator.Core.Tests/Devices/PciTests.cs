@@ -66,6 +66,37 @@ public sealed class PciTests
         Assert.Equal(-1, _isa.GetPirqRoute(0));
     }
 
+    /// <summary>
+    /// QEMU's piix3_set_irq: a PIRQ drives the ISA IRQ its PIRQRC names, ORed with the other PIRQs
+    /// routed there; disabled routing drives nothing; rerouting raises the new IRQ and, as in
+    /// QEMU's piix3_update_irq_levels, leaves the old one as it was; slot d's INTA is PIRQ (d − 1) mod 4.
+    /// </summary>
+    [Fact]
+    public void PirqsDriveTheIsaIrqsTheirRoutingNames()
+    {
+        var levels = new bool[Piix3IsaBridge.IsaIrqCount];
+        for (int irq = 0; irq < levels.Length; irq++)
+        {
+            int n = irq;
+            _isa.Irq[irq].Connect($"irq {n}", level => levels[n] = level);
+        }
+
+        _isa.SetPirq(1, true);
+        Assert.DoesNotContain(true, levels);                       // routing disabled
+        WriteConfig(1, 0, 0x60, 0x0B0B_0A0A);
+        Assert.True(levels[10]);
+        _isa.SetPirq(0, true);
+        _isa.SetPirq(1, false);
+        Assert.True(levels[10]);                                   // PIRQA still high on IRQ 10
+        _isa.SetPirq(0, false);
+        Assert.False(levels[10]);
+        _isa.SetPirq(2, true);
+        WriteConfig(1, 0, 0x60, 0x0905_0A0A);                      // C to 5, D (low) to 9: nothing routes to 11 now
+        Assert.True(levels[5]);
+        Assert.True(levels[11]);                                   // not lowered by the reroute (QEMU)
+        Assert.Equal((1, 2, 3, 0), (Piix3IsaBridge.PirqFor(2, 0), Piix3IsaBridge.PirqFor(3, 0), Piix3IsaBridge.PirqFor(4, 0), Piix3IsaBridge.PirqFor(5, 0)));
+    }
+
     [Fact]
     public void PamWritesAreStoredAndReported()
     {

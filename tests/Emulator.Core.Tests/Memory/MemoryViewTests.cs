@@ -121,6 +121,25 @@ public sealed unsafe class MemoryViewTests : IDisposable
         Assert.Equal("o", _bus.Find(32 * Page).Name);
         Assert.Throws<ArgumentException>(() => _bus.MapRam("clash", 15 * Page, 2 * Page, _bus.Allocate(2 * Page)));
         Assert.Throws<ArgumentException>(() => _bus.SetEnabled(region, false));
-        Assert.Throws<ArgumentException>(() => _bus.MapMmioOverlay("high", 1UL << 32, Page, PhysicalBus.Blackhole, MemoryView.Both));
+        Assert.Throws<ArgumentException>(() => _bus.MapMmioOverlay("straddling", (1UL << 32) - Page, 2 * Page, PhysicalBus.Blackhole, MemoryView.Both));
+    }
+
+    /// <summary>A 64-bit BAR's window wholly above 4 GiB is an overlay there: found while enabled, in its views, the later one on top.</summary>
+    [Fact]
+    public void OverlaysAbove4GiBAreFoundWhileEnabled()
+    {
+        const ulong high = 0xE0_0000_0000;
+        var lower = _bus.MapMmioOverlay("lower", high, 4 * Page, PhysicalBus.Blackhole, MemoryView.Both);
+        var upper = _bus.MapMmioOverlay("upper", high, Page, PhysicalBus.Blackhole, MemoryView.Normal);
+        Assert.Equal(RegionKind.Unassigned, _bus.Find(high).Kind);
+        _bus.SetEnabled(lower, true);
+        Assert.Equal("lower", _bus.Find(high + Page).Name);
+        _bus.SetEnabled(upper, true);
+        Assert.Equal("upper", _bus.Find(high).Name);
+        Assert.Equal(0xFFFF_FFFFUL, _bus.Read(high, 4));
+        _bus.SmmView = true;
+        Assert.Equal("lower", _bus.Find(high).Name);
+        _bus.SetEnabled(lower, false);
+        Assert.Equal(RegionKind.Unassigned, _bus.Find(high).Kind);
     }
 }

@@ -50,6 +50,8 @@ public class QemuCommandLineFuzzTests
         "signal=off", "mux=on", "backend=file", "file,id=c0", "stdio,id=c0", "pty,id=c0", "null,id=c0", "isa-debugcon.iobase=0x402",
         "isa-debugcon.iobase=", ".=", "a.b=c", "cfi.pflash01.secure=on", "driver=cfi.pflash01,property=secure,value=on", "driver=",
         "property=", "value=", "shift=0", "shift=1", "sleep=off", "sleep=", "guest=x", ",", ",,", ",,,", "=", "", ".", "=,=", "a=b=c",
+        "if=virtio", "if=none", "virtio-blk-pci", "drive=x", "drive=", "addr=", "addr=0x5", "addr=1f.0", "addr=5.1", "addr=0xffffffffff", "addr=.",
+        "virtio-blk-pci,drive=x", "virtio-blk-pci,drive=x,addr=3", "media=cdrom",
     ];
 
     [Fact]

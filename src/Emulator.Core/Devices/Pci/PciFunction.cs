@@ -73,6 +73,7 @@ public abstract class PciFunction : IDevice
     /// <summary>Reads <paramref name="size"/> (1, 2 or 4) bytes at <paramref name="offset"/>, little-endian.</summary>
     public uint ReadConfig(int offset, int size)
     {
+        OnConfigRead(offset, size);
         uint value = 0;
         for (int i = 0; i < size && offset + i < ConfigSpaceSize; i++)
         {
@@ -138,6 +139,11 @@ public abstract class PciFunction : IDevice
 
     /// <summary>Called after <see cref="Reset"/> restored the configuration space.</summary>
     protected virtual void OnReset()
+    {
+    }
+
+    /// <summary>Called before bytes [offset, offset + size) are read: a function whose registers there reflect something else refreshes them (QEMU's config_read hook).</summary>
+    protected virtual void OnConfigRead(int offset, int size)
     {
     }
 
