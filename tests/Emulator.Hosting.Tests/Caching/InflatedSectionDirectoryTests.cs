@@ -8,6 +8,7 @@ namespace Emulator.Hosting.Tests.Caching;
 /// caching; the directory stays within its bound, least recently used out first; where it lives
 /// follows EMU_CACHE_DIR, then XDG_CACHE_HOME (absolute only), then ~/.cache.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class InflatedSectionDirectoryTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("emu-inflated-").FullName;
