@@ -79,7 +79,5 @@ public static class CommandDispatcher
         Matrix = a => new Compare.MatrixCommand(stdout, stderr, host).Run(a),
     };
 
-    private static ILoggerFactory CreateLoggers(TextWriter stderr, LogLevel level) => LoggerFactory.Create(b => b
-        .SetMinimumLevel(level)
-        .AddProvider(new TextWriterLoggerProvider(stderr)));
+    private static ILoggerFactory CreateLoggers(TextWriter stderr, LogLevel level) => TextWriterLoggerProvider.Factory(stderr, level);
 }

@@ -97,7 +97,7 @@ public sealed class CompareCommand(Stream stdout, TextWriter stderr)
     internal static T RunAll<T>(TextWriter stderr, Func<SideBySideRuns, T> run)
     {
         var log = TextWriter.Synchronized(stderr);
-        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddProvider(new TextWriterLoggerProvider(log)));
+        using var loggers = TextWriterLoggerProvider.Factory(log, LogLevel.Warning);
         return run(new SideBySideRuns(log, loggers));
     }
 

@@ -89,7 +89,7 @@ public static class QemuCommand
 
         try
         {
-            using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddProvider(new TextWriterLoggerProvider(stderr)));
+            using var loggers = TextWriterLoggerProvider.Factory(stderr, LogLevel.Warning);
             var session = new BootSession(options, stdout, stderr, loggers, host);
             using var signals = new CancelHandler(session.Stop);
             var report = session.Run();

@@ -13,6 +13,14 @@ internal sealed class TextWriterLoggerProvider(TextWriter writer) : ILoggerProvi
 
     public ILogger CreateLogger(string categoryName) => new Logger(this);
 
+    /// <summary>
+    /// The loggers of one command, writing to <paramref name="writer"/> from <paramref name="level"/>
+    /// up. Built directly: <c>LoggerFactory.Create</c> sets up a dependency-injection container
+    /// first, which took ~23 ms of a boot's ~240 ms from process start to the reset vector.
+    /// </summary>
+    public static ILoggerFactory Factory(TextWriter writer, LogLevel level) =>
+        new LoggerFactory([new TextWriterLoggerProvider(writer)], new LoggerFilterOptions { MinLevel = level });
+
     public void Dispose() => writer.Flush();
 
     private void Write(string line)
