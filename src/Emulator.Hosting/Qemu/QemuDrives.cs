@@ -57,15 +57,19 @@ internal static class QemuDrives
     /// One <c>-drive if=virtio</c> (or an <c>if=none</c> drive a <c>-device virtio-blk-pci</c>
     /// takes): a disk, read-only allowed (virtio-blk offers VIRTIO_BLK_F_RO, virtio_blk_device_realize);
     /// its index is its place among the virtio drives, set when they are put in order.
+    /// <c>media=cdrom</c> only makes the medium read-only (blockdev.c drive_new sets read_only for
+    /// MEDIA_CDROM; virtio-blk has no notion of media: QEMU 7.2's `info block` shows the image
+    /// "read-only" on the virtio disk).
     /// </summary>
     public static BootDrive ReadVirtio(string where, string option, QemuKeyValues kv, string text, bool snapshotAll, List<string> probed)
     {
-        if ((kv.Get("media") ?? "disk") is var media && media != "disk")
+        string media = kv.Get("media") ?? "disk";
+        if (media is not ("disk" or "cdrom"))
         {
-            throw new UsageException(media == "cdrom" ? $"{where}: emu's virtio-blk is a disk (media=disk)" : $"{where}: '{media}' invalid media");
+            throw new UsageException($"{where}: '{media}' invalid media");
         }
 
-        var (path, folder, mode, format) = ReadMedium(where, option, kv, text, snapshotAll, probed, forceReadOnly: false);
+        var (path, folder, mode, format) = ReadMedium(where, option, kv, text, snapshotAll, probed, forceReadOnly: media == "cdrom");
         return new BootDrive(-1, IdeDriveKind.Disk, path, folder, mode, format, BootDriveInterface.Virtio);
     }
 

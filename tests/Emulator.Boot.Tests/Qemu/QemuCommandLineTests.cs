@@ -119,7 +119,7 @@ public class QemuCommandLineTests
     [InlineData(new[] { "-display", "gtk" }, "-display gtk: emu is headless: only -display none")]
     [InlineData(new[] { "-vga", "std" }, "-vga std: emu has no display adapter: only -vga none")]
     [InlineData(new[] { "-monitor", "stdio" }, "-monitor stdio: emu has no monitor: only -monitor none")]
-    [InlineData(new[] { "-drive", "if=virtio,file=disk.img,media=cdrom" }, "-drive if=virtio,file=disk.img,media=cdrom: emu's virtio-blk is a disk (media=disk)")]
+    [InlineData(new[] { "-drive", "if=virtio,file=disk.img,media=tape" }, "-drive if=virtio,file=disk.img,media=tape: 'tape' invalid media")]
     [InlineData(new[] { "-drive", "if=none,file=disk.img" }, "-drive if=none,file=disk.img: emu attaches if=none drives to -device virtio-blk-pci by id: give id=")]
     [InlineData(new[] { "-drive", "if=scsi,file=disk.img" }, "-drive if=scsi,file=disk.img: emu supports only if=pflash, if=ide, if=virtio and if=none drives, not if=scsi")]
     [InlineData(new[] { "-boot", "order=x" }, "Invalid boot device 'x'")]
@@ -200,6 +200,11 @@ public class QemuCommandLineTests
             Assert.Equal(1, Parse("-net", "none", "-drive", $"file={image},format=raw,if=virtio").AbsentDefaultPciSlots);
             Assert.Equal(2, Parse("-drive", $"file={image},format=raw,if=virtio").AbsentDefaultPciSlots);
             Assert.Empty(Parse("-drive", $"file={image},format=raw,if=none,id=x").VirtioDrives);   // an unattached drive is no disk
+
+            // media=cdrom on virtio only makes the medium read-only (QEMU 7.2's `info block`: "read-only").
+            Assert.Equal(
+                [(BootDriveMode.ReadOnly, IdeDriveKind.Disk, BootDriveInterface.Virtio)],
+                Parse("-drive", $"file={image},format=raw,if=virtio,media=cdrom").VirtioDrives.Select(d => (d.Mode, d.Kind, d.Interface)));
         }
         finally
         {
