@@ -34,7 +34,7 @@ public sealed class RecordingTests
 
     /// <summary>
     /// The SSE logic ops and SHUFPS on a misaligned m128, which QEMU 7.2 runs (emu raised #GP
-    /// until the fuzzer found it; Handlers/Sse.cs, QemuIgnoresAlignment), then MOVAPS, which
+    /// until the fuzzer found it; Handlers/Sse.cs, QemuUnchecked), then MOVAPS, which
     /// #GPs on both. Regressions/Long64-misaligned-sse.txt is this recording.
     /// </summary>
     [Fact]

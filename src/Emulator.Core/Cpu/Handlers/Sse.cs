@@ -49,15 +49,15 @@ internal static unsafe partial class Handlers
         r.Add(Code.Movhpd_m64_xmm, &MovHighStore);
         r.Add(Code.Movlhps_xmm_xmm, &Movlhps);
         r.Add(Code.Movhlps_xmm_xmm, &Movhlps);
-        r.Add(Code.Pxor_xmm_xmmm128, &Pxor);
-        r.Add(Code.Xorps_xmm_xmmm128, &Pxor);
-        r.Add(Code.Xorpd_xmm_xmmm128, &Pxor);
-        r.Add(Code.Por_xmm_xmmm128, &Por);
-        r.Add(Code.Orps_xmm_xmmm128, &Por);
-        r.Add(Code.Pand_xmm_xmmm128, &Pand);
-        r.Add(Code.Andps_xmm_xmmm128, &Pand);
-        r.Add(Code.Pandn_xmm_xmmm128, &Pandn);
-        r.Add(Code.Andnps_xmm_xmmm128, &Pandn);
+        r.Add(Code.Pxor_xmm_xmmm128, &Pxor<Aligned>);
+        r.Add(Code.Xorps_xmm_xmmm128, &Pxor<QemuUnchecked>);
+        r.Add(Code.Xorpd_xmm_xmmm128, &Pxor<QemuUnchecked>);
+        r.Add(Code.Por_xmm_xmmm128, &Por<Aligned>);
+        r.Add(Code.Orps_xmm_xmmm128, &Por<QemuUnchecked>);
+        r.Add(Code.Pand_xmm_xmmm128, &Pand<Aligned>);
+        r.Add(Code.Andps_xmm_xmmm128, &Pand<QemuUnchecked>);
+        r.Add(Code.Pandn_xmm_xmmm128, &Pandn<Aligned>);
+        r.Add(Code.Andnps_xmm_xmmm128, &Pandn<QemuUnchecked>);
         r.Add(Code.Pcmpeqb_xmm_xmmm128, &Pcmpeq<byte>);
         r.Add(Code.Pcmpeqw_xmm_xmmm128, &Pcmpeq<ushort>);
         r.Add(Code.Pcmpeqd_xmm_xmmm128, &Pcmpeq<uint>);
@@ -82,7 +82,7 @@ internal static unsafe partial class Handlers
         r.Add(Code.Pshufd_xmm_xmmm128_imm8, &Pshufd);
         r.Add(Code.Pshuflw_xmm_xmmm128_imm8, &Pshuflw);
         r.Add(Code.Pshufhw_xmm_xmmm128_imm8, &Pshufhw);
-        r.Add(Code.Shufps_xmm_xmmm128_imm8, &Shufps);
+        r.Add(Code.Shufps_xmm_xmmm128_imm8, &Shufps<QemuUnchecked>);
         r.Add(Code.Pslldq_xmm_imm8, &Pslldq);
         r.Add(Code.Psrldq_xmm_imm8, &Psrldq);
         r.Add(Code.Pmovmskb_r32_xmm, &Pmovmskb);
@@ -117,10 +117,7 @@ internal static unsafe partial class Handlers
         return lin;
     }
 
-    /// <summary>
-    /// Operand 1 as 128 bits; legacy-SSE m128 operands must be 16-byte aligned unless the
-    /// instruction says otherwise, or QEMU does not check it (<see cref="QemuIgnoresAlignment"/>).
-    /// </summary>
+    /// <summary>Operand 1 as 128 bits; legacy-SSE m128 operands must be 16-byte aligned unless the instruction says otherwise (or QEMU does not check it: <see cref="QemuUnchecked"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static UInt128 XmmSource(Cpu cpu, ref DecodedOp op, bool aligned = true)
     {
@@ -129,7 +126,19 @@ internal static unsafe partial class Handlers
             return cpu.Fpu.Xmm[op.Reg1];
         }
 
-        return Read128(cpu, aligned && !QemuIgnoresAlignment(op.Code) ? AlignedLinear(cpu, ref op) : cpu.MemLinear(ref op));
+        return Read128(cpu, aligned ? AlignedLinear(cpu, ref op) : cpu.MemLinear(ref op));
+    }
+
+    /// <summary>Whether a handler's m128 operand must be 16-byte aligned: chosen per form at registration, so no execution tests the opcode.</summary>
+    private interface IM128Alignment
+    {
+        static abstract bool Checked { get; }
+    }
+
+    /// <summary>The SDM's rule for legacy-SSE m128 operands: #GP(0) when misaligned.</summary>
+    private struct Aligned : IM128Alignment
+    {
+        public static bool Checked => true;
     }
 
     /// <summary>
@@ -138,8 +147,10 @@ internal static unsafe partial class Handlers
     /// with every SSE form emu implements at [RAX+1] (the CPU fuzzer, docs/cpu-fuzzer.md); the
     /// MOVAPS/MOVDQA family, the P* integer ops, PSHUF* and the unpacks #GP there, as emu does.
     /// </summary>
-    private static bool QemuIgnoresAlignment(Code code) => code is Code.Andps_xmm_xmmm128 or Code.Andnps_xmm_xmmm128
-        or Code.Orps_xmm_xmmm128 or Code.Xorps_xmm_xmmm128 or Code.Xorpd_xmm_xmmm128 or Code.Shufps_xmm_xmmm128_imm8;
+    private struct QemuUnchecked : IM128Alignment
+    {
+        public static bool Checked => false;
+    }
 
     private static void MoveXmm(Cpu cpu, ref DecodedOp op, bool aligned)
     {
@@ -225,27 +236,31 @@ internal static unsafe partial class Handlers
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static UInt128 Bits(Vector128<byte> v) => Unsafe.BitCast<Vector128<byte>, UInt128>(v);
 
-    private static void Pxor(Cpu cpu, ref DecodedOp op)
+    private static void Pxor<TAlign>(Cpu cpu, ref DecodedOp op)
+        where TAlign : struct, IM128Alignment
     {
-        UInt128 s = XmmSource(cpu, ref op);
+        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
         cpu.Fpu.Xmm[op.Reg0] ^= s;
     }
 
-    private static void Por(Cpu cpu, ref DecodedOp op)
+    private static void Por<TAlign>(Cpu cpu, ref DecodedOp op)
+        where TAlign : struct, IM128Alignment
     {
-        UInt128 s = XmmSource(cpu, ref op);
+        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
         cpu.Fpu.Xmm[op.Reg0] |= s;
     }
 
-    private static void Pand(Cpu cpu, ref DecodedOp op)
+    private static void Pand<TAlign>(Cpu cpu, ref DecodedOp op)
+        where TAlign : struct, IM128Alignment
     {
-        UInt128 s = XmmSource(cpu, ref op);
+        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
         cpu.Fpu.Xmm[op.Reg0] &= s;
     }
 
-    private static void Pandn(Cpu cpu, ref DecodedOp op)
+    private static void Pandn<TAlign>(Cpu cpu, ref DecodedOp op)
+        where TAlign : struct, IM128Alignment
     {
-        UInt128 s = XmmSource(cpu, ref op);
+        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         d = ~d & s;
     }
@@ -355,9 +370,10 @@ internal static unsafe partial class Handlers
     private static void Pshufhw(Cpu cpu, ref DecodedOp op) => ShuffleWords(cpu, ref op, 4);
 
     /// <summary>SHUFPS: dwords 0-1 chosen from the destination, 2-3 from the source.</summary>
-    private static void Shufps(Cpu cpu, ref DecodedOp op)
+    private static void Shufps<TAlign>(Cpu cpu, ref DecodedOp op)
+        where TAlign : struct, IM128Alignment
     {
-        UInt128 s = XmmSource(cpu, ref op);
+        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
         UInt128 d = cpu.Fpu.Xmm[op.Reg0];
         UInt128 r;
         uint* ps = (uint*)&s, pd = (uint*)&d, pr = (uint*)&r;
