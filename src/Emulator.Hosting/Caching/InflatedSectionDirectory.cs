@@ -68,22 +68,22 @@ public sealed class InflatedSectionDirectory : IInflatedSectionCache
         string path = PathFor(compressed);
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists)
+            byte[] inflated = [];
+            bool intact;
+            using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1))
             {
-                return null;
+                Span<byte> header = stackalloc byte[HeaderSize];
+                intact = file.Length == HeaderSize + length;
+                if (intact)
+                {
+                    inflated = new byte[length];
+                    file.ReadExactly(header);
+                    file.ReadExactly(inflated);
+                    intact = header[..Magic.Length].SequenceEqual(Magic) && SHA256.HashData(inflated).AsSpan().SequenceEqual(header[Magic.Length..]);
+                }
             }
 
-            if (info.Length != HeaderSize + length)
-            {
-                Remove(path);
-                return null;
-            }
-
-            byte[] file = File.ReadAllBytes(path);
-            byte[] inflated = file.AsSpan(HeaderSize).ToArray();
-            if (file.Length != HeaderSize + length || !file.AsSpan(0, Magic.Length).SequenceEqual(Magic)
-                || !SHA256.HashData(inflated).AsSpan().SequenceEqual(file.AsSpan(Magic.Length, HashSize)))
+            if (!intact)
             {
                 Remove(path);
                 return null;
@@ -95,6 +95,7 @@ public sealed class InflatedSectionDirectory : IInflatedSectionCache
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Not there (a miss), or unreadable: no caching.
             return null;
         }
     }
