@@ -31,8 +31,7 @@ public sealed class BootSession
     private readonly Stream _serialOut;
     private readonly TextWriter _stderr;
     private readonly HostConsole _host;
-    private byte[]? _parsedBytes;
-    private FirmwareImage? _parsedCode;
+    private readonly CodeImage _code;
     private bool _started;
 
     /// <param name="options">What to boot and how; see <see cref="BootOptions"/>.</param>
@@ -47,6 +46,7 @@ public sealed class BootSession
         _log = (loggers ?? NullLoggerFactory.Instance).CreateLogger("boot");
         _serialOut = consoleOutput;
         _stderr = messages;
+        _code = new CodeImage(_log);
     }
 
     /// <summary>A session whose console output, notices and logs go nowhere: the report is all it gives.</summary>
@@ -130,7 +130,7 @@ public sealed class BootSession
                     // a journal into the file): a refused pair never touches it, --force means snapshot.
                     // A restore brings its own VARS (the migrated contents): judged in StateFiles.CheckMigration instead.
                     var (varsBytes, _) = FirmwareFiles.Load(InputRole.Flash("vars"), o.Vars);
-                    o = o.Restored != null ? o : CheckPair(o, ParseCode(flash[0].Contents), varsBytes);
+                    o = o.Restored != null ? o : CheckPair(o, _code.Parse(flash[0].Contents), varsBytes);
                     AddUnit("vars", o.Vars!, !o.VarsReadOnly);
                 }
             }
@@ -254,7 +254,7 @@ public sealed class BootSession
         IReadOnlyList<FirmwareModule> modules;
         try
         {
-            addressMilestones = LocateMilestones(codeBytes, o.Until, out modules);
+            addressMilestones = _code.LocateMilestones(codeBytes, o.Until, out modules);
         }
         catch
         {
@@ -291,73 +291,6 @@ public sealed class BootSession
                 }
             }
         }
-    }
-
-    /// <summary>The address milestones, and the image's modules from the same parse (decompressing the volumes is ~0.15 s).</summary>
-    private Dictionary<string, ulong> LocateMilestones(byte[] code, string? until, out IReadOnlyList<FirmwareModule> modules)
-    {
-        var result = new Dictionary<string, ulong>();
-        modules = [];
-        try
-        {
-            // One parse per run (the pair check's, when there was one): decompressing the volumes is the cost.
-            var entries = BootEntryPoints.Locate(code, ParseCode(code));
-            (_parsedBytes, _parsedCode) = (code, entries.Firmware);
-            modules = entries.Firmware.Modules;
-            if (entries.SecEntry is ulong sec)
-            {
-                result[MilestoneTracker.Sec] = sec;
-            }
-
-            if (entries.PeiCoreEntry is ulong pei)
-            {
-                result[MilestoneTracker.Pei] = pei;
-            }
-
-            foreach (var d in entries.Diagnostics)
-            {
-                _log.LogDebug("firmware: {Diagnostic}", d);
-            }
-        }
-        catch (FirmwareFormatException e)
-        {
-            if (until is MilestoneTracker.Sec or MilestoneTracker.Pei)
-            {
-                throw new UsageException($"milestone '{until}' cannot be located: the code image is not a UEFI firmware image ({e.Message})");
-            }
-
-            _log.LogWarning("the code image is not a UEFI firmware image ({Reason}): no sec/pei milestones", e.Message);
-            modules = FirmwareModules(code);
-        }
-
-        if (until is MilestoneTracker.Sec or MilestoneTracker.Pei && !result.ContainsKey(until))
-        {
-            throw new UsageException($"milestone '{until}' cannot be located in this image (no {(until == MilestoneTracker.Sec ? "SECURITY_CORE" : "PEI_CORE")} entry found)");
-        }
-
-        return result;
-    }
-
-    /// <summary>The executable modules of the code image, nested volumes included; none when it is not a UEFI image.</summary>
-    private IReadOnlyList<FirmwareModule> FirmwareModules(byte[] code) => ParseCode(code)?.Modules ?? [];
-
-    /// <summary>The code image parsed once per run (it inflates ~13 MiB of LZMA); null when it is not a UEFI image.</summary>
-    private FirmwareImage? ParseCode(byte[] code)
-    {
-        if (!ReferenceEquals(code, _parsedBytes))
-        {
-            _parsedBytes = code;
-            try
-            {
-                _parsedCode = Caching.CachedFirmware.Parse(code);
-            }
-            catch (FirmwareFormatException)
-            {
-                _parsedCode = null;
-            }
-        }
-
-        return _parsedCode;
     }
 
     /// <summary>
@@ -414,11 +347,12 @@ public sealed class BootSession
         SessionState.FromJson(o.Restored?.Session)?.Apply(tracker, flashAt, console, recognizer);
         tracker.Watch(console.Transcript);
         tracker.Watch(recognizer);
-        var images = new LoadedImageProbe(cpu, GuestMemory.Of(machine.Bus), recognizer);
+        var guestMemory = GuestMemory.Of(machine.Bus);
+        var images = new LoadedImageProbe(cpu, guestMemory, recognizer);
         tracker.Watch(images);
         var idle = new IdleDetector(() => console.Transcript.BytesPrinted);
         idle.Watch(machine);
-        idle.Watch(new ConsoleInputPolls(cpu, GuestMemory.Of(machine.Bus), images, tracker.Reached.Where(m => m.Boot == tracker.CurrentBoot)), cpu);
+        idle.Watch(new ConsoleInputPolls(cpu, guestMemory, images, tracker.Reached.Where(m => m.Boot == tracker.CurrentBoot)), cpu);
         tracker.Watch(idle, console.Screen);
         var hang = o.HangDetection ? HangDetector.Watch(machine, console.Transcript, recognizer, debugAssert) : null;
         tracker.MilestoneReached += m => MilestoneReached?.Invoke(m);

@@ -54,17 +54,13 @@ internal sealed class IdleDetector
     public event Action? Detected;
 
     /// <summary>Listens to the machine's input waits: the UARTs, the keyboard controller and HLT.</summary>
-    public void Watch(PcMachine machine)
-    {
-        var cpu = machine.Cpu;
-        OnInputWait(machine, () => InputWait(cpu.VirtualTime - cpu.IdleTicks, cpu.VirtualTime));
-    }
+    public void Watch(PcMachine machine) => OnInputWait(machine, () => InputWaitNow(machine.Cpu));
 
     /// <summary>Also counts the calls of the firmware's console-input services as input waits: an OS loader's prompt (<see cref="ConsoleInputPolls"/>).</summary>
-    public void Watch(ConsoleInputPolls polls, Core.Cpu.Cpu cpu)
-    {
-        polls.Polled += () => InputWait(cpu.VirtualTime - cpu.IdleTicks, cpu.VirtualTime);
-    }
+    public void Watch(ConsoleInputPolls polls, Core.Cpu.Cpu cpu) => polls.Polled += () => InputWaitNow(cpu);
+
+    /// <summary>An input wait now: busy time is virtual time not spent halted.</summary>
+    private void InputWaitNow(Core.Cpu.Cpu cpu) => InputWait(cpu.VirtualTime - cpu.IdleTicks, cpu.VirtualTime);
 
     /// <summary>Calls <paramref name="wait"/> at every input wait of <paramref name="machine"/> (CPU thread, inside the waiting instruction).</summary>
     public static void OnInputWait(PcMachine machine, Action wait)
