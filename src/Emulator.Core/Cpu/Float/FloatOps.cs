@@ -23,32 +23,32 @@ public enum FloatRelation
 /// </summary>
 internal static class FloatOps
 {
-    public static ulong AddSub(ulong x, ulong y, bool subtract, FloatFormat f, ref FloatStatus s)
+    public static ulong AddSub(ulong x, ulong y, bool subtract, FloatFormat f, ref SoftFloatStatus s)
     {
         var a = FloatParts.Unpack(x, f, ref s);
         var b = FloatParts.Unpack(y, f, ref s);
         return AddSub(a, b, subtract, ref s).Pack(f, ref s);
     }
 
-    public static ulong Mul(ulong x, ulong y, FloatFormat f, ref FloatStatus s)
+    public static ulong Mul(ulong x, ulong y, FloatFormat f, ref SoftFloatStatus s)
     {
         var a = FloatParts.Unpack(x, f, ref s);
         var b = FloatParts.Unpack(y, f, ref s);
         return Mul(a, b, ref s).Pack(f, ref s);
     }
 
-    public static ulong Div(ulong x, ulong y, FloatFormat f, ref FloatStatus s)
+    public static ulong Div(ulong x, ulong y, FloatFormat f, ref SoftFloatStatus s)
     {
         var a = FloatParts.Unpack(x, f, ref s);
         var b = FloatParts.Unpack(y, f, ref s);
         return Div(a, b, ref s).Pack(f, ref s);
     }
 
-    public static ulong Sqrt(ulong x, FloatFormat f, ref FloatStatus s) =>
+    public static ulong Sqrt(ulong x, FloatFormat f, ref SoftFloatStatus s) =>
         Sqrt(FloatParts.Unpack(x, f, ref s), ref s).Pack(f, ref s);
 
     /// <summary>QEMU's <c>floatN_compare</c> (<paramref name="quiet"/> false: invalid on any NaN) and <c>floatN_compare_quiet</c> (invalid on a signalling NaN only).</summary>
-    public static FloatRelation Compare(ulong x, ulong y, bool quiet, FloatFormat f, ref FloatStatus s)
+    public static FloatRelation Compare(ulong x, ulong y, bool quiet, FloatFormat f, ref SoftFloatStatus s)
     {
         var a = FloatParts.Unpack(x, f, ref s);
         var b = FloatParts.Unpack(y, f, ref s);
@@ -77,7 +77,7 @@ internal static class FloatOps
     }
 
     /// <summary>Format to format (QEMU's <c>parts_float_to_float</c>): a signalling NaN is quieted with invalid; the value is rounded to <paramref name="to"/>.</summary>
-    public static ulong Convert(ulong x, FloatFormat from, FloatFormat to, ref FloatStatus s)
+    public static ulong Convert(ulong x, FloatFormat from, FloatFormat to, ref SoftFloatStatus s)
     {
         var a = FloatParts.Unpack(x, from, ref s);
         if (a.IsNaN)
@@ -89,7 +89,7 @@ internal static class FloatOps
     }
 
     /// <summary>A signed integer to the format, rounded (QEMU's <c>parts_sint_to_float</c>).</summary>
-    public static ulong FromInt(long value, FloatFormat f, ref FloatStatus s)
+    public static ulong FromInt(long value, FloatFormat f, ref SoftFloatStatus s)
     {
         if (value == 0)
         {
@@ -108,7 +108,7 @@ internal static class FloatOps
     /// (NaN, infinity, out of range) gives the integer indefinite (the most negative value) with
     /// invalid alone; an in-range inexact one raises inexact.
     /// </summary>
-    public static long ToInt(ulong x, RoundingMode mode, int bits, FloatFormat f, ref FloatStatus s)
+    public static long ToInt(ulong x, FloatRounding mode, int bits, FloatFormat f, ref SoftFloatStatus s)
     {
         long min = long.MinValue >> (64 - bits);
         var p = FloatParts.Unpack(x, f, ref s);
@@ -139,7 +139,7 @@ internal static class FloatOps
         return p.Sign ? (long)(0 - mag) : (long)mag;
     }
 
-    private static FloatParts AddSub(FloatParts a, FloatParts b, bool subtract, ref FloatStatus s)
+    private static FloatParts AddSub(FloatParts a, FloatParts b, bool subtract, ref SoftFloatStatus s)
     {
         bool bSign = b.Sign ^ subtract;
         bool bothNormal = a.Cls == FloatClass.Normal && b.Cls == FloatClass.Normal;
@@ -158,7 +158,7 @@ internal static class FloatOps
 
             if (bothZero)
             {
-                return FloatParts.Zero(s.Rounding == RoundingMode.Down);
+                return FloatParts.Zero(s.Rounding == FloatRounding.Down);
             }
 
             if (a.IsNaN || b.IsNaN)
@@ -275,7 +275,7 @@ internal static class FloatOps
         return true;
     }
 
-    private static FloatParts Mul(FloatParts a, FloatParts b, ref FloatStatus s)
+    private static FloatParts Mul(FloatParts a, FloatParts b, ref SoftFloatStatus s)
     {
         bool sign = a.Sign ^ b.Sign;
         if (a.Cls == FloatClass.Normal && b.Cls == FloatClass.Normal)
@@ -305,7 +305,7 @@ internal static class FloatOps
         return r;
     }
 
-    private static FloatParts Div(FloatParts a, FloatParts b, ref FloatStatus s)
+    private static FloatParts Div(FloatParts a, FloatParts b, ref SoftFloatStatus s)
     {
         bool sign = a.Sign ^ b.Sign;
         if (a.Cls == FloatClass.Normal && b.Cls == FloatClass.Normal)
@@ -346,7 +346,7 @@ internal static class FloatOps
     }
 
     /// <summary>What multiplication and division check before the ordinary cases: an invalid pairing (QEMU's inf×0, 0/0, inf/inf) gives the default NaN, then a NaN operand propagates.</summary>
-    private static bool InvalidOrNaN(bool invalid, FloatParts a, FloatParts b, ref FloatStatus s, out FloatParts result)
+    private static bool InvalidOrNaN(bool invalid, FloatParts a, FloatParts b, ref SoftFloatStatus s, out FloatParts result)
     {
         if (invalid)
         {
@@ -359,7 +359,7 @@ internal static class FloatOps
         return a.IsNaN || b.IsNaN;
     }
 
-    private static FloatParts Sqrt(FloatParts a, ref FloatStatus s)
+    private static FloatParts Sqrt(FloatParts a, ref SoftFloatStatus s)
     {
         switch (a.Cls)
         {
@@ -422,7 +422,7 @@ internal static class FloatOps
     }
 
     /// <summary>QEMU's <c>parts_return_nan</c> for one NaN operand: a signalling one is quieted, with invalid.</summary>
-    private static void ReturnNaN(ref FloatParts a, ref FloatStatus s)
+    private static void ReturnNaN(ref FloatParts a, ref SoftFloatStatus s)
     {
         if (a.Cls == FloatClass.SNaN)
         {
@@ -433,7 +433,7 @@ internal static class FloatOps
     }
 
     /// <summary>QEMU's <c>parts_pick_nan</c> with the TARGET_I386 (x87) <c>pickNaN</c> rule.</summary>
-    private static FloatParts PickNaN(FloatParts a, FloatParts b, ref FloatStatus s)
+    private static FloatParts PickNaN(FloatParts a, FloatParts b, ref SoftFloatStatus s)
     {
         if (a.Cls == FloatClass.SNaN || b.Cls == FloatClass.SNaN)
         {
@@ -487,7 +487,7 @@ internal static class FloatOps
     /// Rounds a normal value to an integer magnitude in <paramref name="mode"/>; <paramref name="huge"/>
     /// when it is 2^64 or more. Returns whether the value was not integral.
     /// </summary>
-    private static bool RoundToInteger(FloatParts p, RoundingMode mode, out ulong mag, out bool huge)
+    private static bool RoundToInteger(FloatParts p, FloatRounding mode, out ulong mag, out bool huge)
     {
         huge = false;
         int shift = 63 - p.Exp;
@@ -521,9 +521,9 @@ internal static class FloatOps
         bool up = mode switch
         {
             // half == 0: the value is below a quarter, never rounded up to nearest.
-            RoundingMode.NearestEven => half != 0 && (rem > half || (rem == half && (ip & 1) != 0)),
-            RoundingMode.Up => !p.Sign,
-            RoundingMode.Down => p.Sign,
+            FloatRounding.NearestEven => half != 0 && (rem > half || (rem == half && (ip & 1) != 0)),
+            FloatRounding.Up => !p.Sign,
+            FloatRounding.Down => p.Sign,
             _ => false,
         };
         if (up)

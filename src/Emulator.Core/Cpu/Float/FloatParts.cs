@@ -70,7 +70,7 @@ internal struct FloatParts
     /// there, which MXCSR never shows (<c>update_mxcsr_from_sse_status</c> leaves DE alone), so
     /// nothing is raised here; QEMU 7.2 never sets MXCSR.DE.
     /// </summary>
-    public static FloatParts Unpack(ulong bits, FloatFormat f, ref FloatStatus s)
+    public static FloatParts Unpack(ulong bits, FloatFormat f, ref SoftFloatStatus s)
     {
         var p = new FloatParts
         {
@@ -113,7 +113,7 @@ internal struct FloatParts
     }
 
     /// <summary>Rounds to <paramref name="f"/> and packs (QEMU's <c>parts_uncanon</c>).</summary>
-    public readonly ulong Pack(FloatFormat f, ref FloatStatus s)
+    public readonly ulong Pack(FloatFormat f, ref SoftFloatStatus s)
     {
         FloatParts p = this;
         ulong exp, frac;
@@ -144,7 +144,7 @@ internal struct FloatParts
     /// denormalised and rounded again, with underflow raised when the result is tiny after
     /// rounding (x86's tininess rule, QEMU's default <c>float_tininess_after_rounding</c>) and inexact.
     /// </summary>
-    private (ulong Exp, ulong Frac) RoundNormal(FloatFormat f, ref FloatStatus s)
+    private (ulong Exp, ulong Frac) RoundNormal(FloatFormat f, ref SoftFloatStatus s)
     {
         ulong roundMask = f.RoundMask;
         ulong lsb = roundMask + 1;
@@ -155,14 +155,14 @@ internal struct FloatParts
         ulong inc;
         switch (s.Rounding)
         {
-            case RoundingMode.NearestEven:
+            case FloatRounding.NearestEven:
                 inc = (frac & roundEvenMask) != lsbm1 ? lsbm1 : 0;
                 break;
-            case RoundingMode.TowardZero:
+            case FloatRounding.TowardZero:
                 overflowNorm = true;
                 inc = 0;
                 break;
-            case RoundingMode.Up:
+            case FloatRounding.Up:
                 inc = Sign ? 0 : roundMask;
                 overflowNorm = Sign;
                 break;
@@ -221,7 +221,7 @@ internal struct FloatParts
         frac = ShiftRightJam(frac, 1 - exp);
         if ((frac & roundMask) != 0)
         {
-            if (s.Rounding == RoundingMode.NearestEven)
+            if (s.Rounding == FloatRounding.NearestEven)
             {
                 inc = (frac & roundEvenMask) != lsbm1 ? lsbm1 : 0;
             }

@@ -59,7 +59,7 @@ public class SoftFloatHostTests
                 continue;
             }
 
-            var s = new FloatStatus(RoundingMode.NearestEven);
+            var s = new SoftFloatStatus(FloatRounding.NearestEven);
             Check(i, a, b, SoftFloat<TBits>.Add(a, b, ref s), bits(x + y));
             Check(i, a, b, SoftFloat<TBits>.Sub(a, b, ref s), bits(x - y));
             Check(i, a, b, SoftFloat<TBits>.Mul(a, b, ref s), bits(x * y));

@@ -17,10 +17,10 @@ public class SoftFloatTests
     private const FloatExceptions UE = FloatExceptions.Underflow;
     private const FloatExceptions PE = FloatExceptions.Inexact;
 
-    private static (ulong Result, FloatExceptions Flags) Eval(string op, FloatStatus s, ulong a, ulong b)
+    private static (ulong Result, FloatExceptions Flags) Eval(string op, SoftFloatStatus s, ulong a, ulong b)
     {
         uint a32 = (uint)a, b32 = (uint)b;
-        RoundingMode rc = s.Rounding;
+        FloatRounding rc = s.Rounding;
         ulong r = op switch
         {
             "add32" => SoftFloat<uint>.Add(a32, b32, ref s),
@@ -40,9 +40,9 @@ public class SoftFloatTests
             "cvt64to32" => SoftFloat<ulong>.Convert<uint>(a, ref s),
             "cvt32to64" => SoftFloat<uint>.Convert<ulong>(a32, ref s),
             "cvt32toi32" => (uint)(int)SoftFloat<uint>.ToInt(a32, rc, 32, ref s),
-            "cvtt32toi32" => (uint)(int)SoftFloat<uint>.ToInt(a32, RoundingMode.TowardZero, 32, ref s),
+            "cvtt32toi32" => (uint)(int)SoftFloat<uint>.ToInt(a32, FloatRounding.TowardZero, 32, ref s),
             "cvt64toi32" => (uint)(int)SoftFloat<ulong>.ToInt(a, rc, 32, ref s),
-            "cvtt64toi32" => (uint)(int)SoftFloat<ulong>.ToInt(a, RoundingMode.TowardZero, 32, ref s),
+            "cvtt64toi32" => (uint)(int)SoftFloat<ulong>.ToInt(a, FloatRounding.TowardZero, 32, ref s),
             "cvt32toi64" => (ulong)SoftFloat<uint>.ToInt(a32, rc, 64, ref s),
             "cvt64toi64" => (ulong)SoftFloat<ulong>.ToInt(a, rc, 64, ref s),
             "cvti64to32" => SoftFloat<uint>.FromInt((long)a, ref s),
@@ -62,7 +62,7 @@ public class SoftFloatTests
         while (reader.ReadLine() is { } line)
         {
             string[] f = line.Split(' ');
-            var s = new FloatStatus((RoundingMode)int.Parse(f[1]), f[2] == "1");
+            var s = new SoftFloatStatus((FloatRounding)int.Parse(f[1]), f[2] == "1");
             ulong a = Convert.ToUInt64(f[3], 16), b = Convert.ToUInt64(f[4], 16);
             ulong want = Convert.ToUInt64(f[5], 16);
             var wantFlags = (FloatExceptions)Convert.ToInt32(f[6], 16);
@@ -100,7 +100,7 @@ public class SoftFloatTests
     [InlineData(0x3F800000u, 0xFFC00003u, 0xFFC00003u, 0)]
     public void TwoNaNsPropagateByQemusX87Rule(uint a, uint b, uint want, int invalid)
     {
-        var s = new FloatStatus(RoundingMode.NearestEven);
+        var s = new SoftFloatStatus(FloatRounding.NearestEven);
         Assert.Equal(want, SoftFloat<uint>.Add(a, b, ref s));
         Assert.Equal(invalid != 0 ? IE : 0, s.Flags);
     }
@@ -108,7 +108,7 @@ public class SoftFloatTests
     [Fact]
     public void InvalidOperationsGiveTheNegativeDefaultNaN()
     {
-        var s = new FloatStatus(RoundingMode.NearestEven);
+        var s = new SoftFloatStatus(FloatRounding.NearestEven);
         Assert.Equal(0xFFC00000u, SoftFloat<uint>.Sub(0x7F800000u, 0x7F800000u, ref s));
         Assert.Equal(0xFFF8000000000000UL, SoftFloat<ulong>.Mul(0, 0xFFF0000000000000UL, ref s));
         Assert.Equal(0xFFF8000000000000UL, SoftFloat<ulong>.Div(0x8000000000000000UL, 0, ref s));
@@ -122,20 +122,20 @@ public class SoftFloatTests
     {
         // 0x00FFFFFF * 0.5 rounds up to the smallest normal in round-to-nearest; QEMU flushes it
         // anyway (parts_uncanon_normal tests the exponent before rounding).
-        var s = new FloatStatus(RoundingMode.NearestEven, flushToZero: true);
+        var s = new SoftFloatStatus(FloatRounding.NearestEven, flushToZero: true);
         Assert.Equal(0x00000000u, SoftFloat<uint>.Mul(0x00FFFFFFu, 0x3F000000u, ref s));
         Assert.Equal(UE | PE, s.Flags);
-        s = new FloatStatus(RoundingMode.NearestEven, flushToZero: true);
+        s = new SoftFloatStatus(FloatRounding.NearestEven, flushToZero: true);
         Assert.Equal(0x80000000u, SoftFloat<uint>.Mul(0x80800000u, 0x3F000000u, ref s));
         Assert.Equal(UE | PE, s.Flags);
 
         // A denormal operand passes through an exact add as a result below the normal range: flushed too.
-        s = new FloatStatus(RoundingMode.NearestEven, flushToZero: true);
+        s = new SoftFloatStatus(FloatRounding.NearestEven, flushToZero: true);
         Assert.Equal(0UL, SoftFloat<ulong>.Add(1, 0, ref s));
         Assert.Equal(UE | PE, s.Flags);
 
         // Without FTZ: exact denormal results raise nothing, inexact tiny ones underflow.
-        s = new FloatStatus(RoundingMode.NearestEven);
+        s = new SoftFloatStatus(FloatRounding.NearestEven);
         Assert.Equal(1UL, SoftFloat<ulong>.Add(1, 0, ref s));
         Assert.Equal(FloatExceptions.None, s.Flags);
         Assert.Equal(0x00400000u, SoftFloat<uint>.Mul(0x00800000u, 0x3F000000u, ref s));
@@ -147,26 +147,26 @@ public class SoftFloatTests
     [Fact]
     public void DenormalsAreZeroRaisesNoDenormalFlag()
     {
-        var s = new FloatStatus(RoundingMode.NearestEven, flushInputs: true);
+        var s = new SoftFloatStatus(FloatRounding.NearestEven, flushInputs: true);
         Assert.Equal(0x3F800000u, SoftFloat<uint>.Add(0x00000001u, 0x3F800000u, ref s));
         Assert.Equal(0x80000000u, SoftFloat<uint>.Mul(0x80000001u, 0x3F800000u, ref s));
         Assert.Equal(0x7F800000u, SoftFloat<uint>.Div(0x3F800000u, 0x00000001u, ref s));
         Assert.Equal(ZE, s.Flags);
-        s = new FloatStatus(RoundingMode.NearestEven, flushInputs: true);
-        Assert.Equal(0, (int)SoftFloat<uint>.ToInt(0x00000001u, RoundingMode.Up, 32, ref s));
+        s = new SoftFloatStatus(FloatRounding.NearestEven, flushInputs: true);
+        Assert.Equal(0, (int)SoftFloat<uint>.ToInt(0x00000001u, FloatRounding.Up, 32, ref s));
         Assert.Equal(FloatRelation.Equal, SoftFloat<ulong>.Compare(1, 0x8000000000000000UL, true, ref s));
         Assert.Equal(FloatExceptions.None, s.Flags);
     }
 
     [Theory]
-    [InlineData(RoundingMode.NearestEven, 0x7F7FFFFFu, 0x7F800000u)]
-    [InlineData(RoundingMode.TowardZero, 0x7F7FFFFFu, 0x7F7FFFFFu)]
-    [InlineData(RoundingMode.Up, 0xFF7FFFFFu, 0xFF7FFFFFu)]
-    [InlineData(RoundingMode.Down, 0xFF7FFFFFu, 0xFF800000u)]
-    [InlineData(RoundingMode.Down, 0x7F7FFFFFu, 0x7F7FFFFFu)]
-    public void OverflowGivesInfinityOrTheLargestFiniteByMode(RoundingMode mode, uint a, uint want)
+    [InlineData(FloatRounding.NearestEven, 0x7F7FFFFFu, 0x7F800000u)]
+    [InlineData(FloatRounding.TowardZero, 0x7F7FFFFFu, 0x7F7FFFFFu)]
+    [InlineData(FloatRounding.Up, 0xFF7FFFFFu, 0xFF7FFFFFu)]
+    [InlineData(FloatRounding.Down, 0xFF7FFFFFu, 0xFF800000u)]
+    [InlineData(FloatRounding.Down, 0x7F7FFFFFu, 0x7F7FFFFFu)]
+    public void OverflowGivesInfinityOrTheLargestFiniteByMode(FloatRounding mode, uint a, uint want)
     {
-        var s = new FloatStatus(mode);
+        var s = new SoftFloatStatus(mode);
         Assert.Equal(want, SoftFloat<uint>.Add(a, a, ref s));
         Assert.Equal(OE | PE, s.Flags);
     }
@@ -176,7 +176,7 @@ public class SoftFloatTests
     {
         // QEMU's FPU_MIN compares the flushed values but returns an operand as it was; the
         // hardware returns the flushed zero (so the host vectors leave these cases out).
-        var s = new FloatStatus(RoundingMode.NearestEven, flushInputs: true);
+        var s = new SoftFloatStatus(FloatRounding.NearestEven, flushInputs: true);
         Assert.Equal(0x807FFFFFu, SoftFloat<uint>.Min(0x00049C20u, 0x807FFFFFu, ref s));
         Assert.Equal(0x0003B92FC1717699UL, SoftFloat<ulong>.Min(1, 0x0003B92FC1717699UL, ref s));
         Assert.Equal(FloatExceptions.None, s.Flags);
@@ -185,31 +185,31 @@ public class SoftFloatTests
     [Fact]
     public void ConversionsToIntegerGiveTheIndefiniteOnInvalid()
     {
-        var s = new FloatStatus(RoundingMode.NearestEven);
-        Assert.Equal(int.MinValue, (int)SoftFloat<ulong>.ToInt(0x41E0000000000000UL, RoundingMode.NearestEven, 32, ref s)); // 2^31
+        var s = new SoftFloatStatus(FloatRounding.NearestEven);
+        Assert.Equal(int.MinValue, (int)SoftFloat<ulong>.ToInt(0x41E0000000000000UL, FloatRounding.NearestEven, 32, ref s)); // 2^31
         Assert.Equal(IE, s.Flags);
-        s = new FloatStatus(RoundingMode.NearestEven);
-        Assert.Equal(int.MinValue, (int)SoftFloat<ulong>.ToInt(0xC1E0000000000000UL, RoundingMode.NearestEven, 32, ref s)); // -2^31 exactly
+        s = new SoftFloatStatus(FloatRounding.NearestEven);
+        Assert.Equal(int.MinValue, (int)SoftFloat<ulong>.ToInt(0xC1E0000000000000UL, FloatRounding.NearestEven, 32, ref s)); // -2^31 exactly
         Assert.Equal(FloatExceptions.None, s.Flags);
-        Assert.Equal(int.MinValue, (int)SoftFloat<uint>.ToInt(0x7FC00000u, RoundingMode.NearestEven, 32, ref s));
-        Assert.Equal(long.MinValue, SoftFloat<uint>.ToInt(0x7F800000u, RoundingMode.NearestEven, 64, ref s));
+        Assert.Equal(int.MinValue, (int)SoftFloat<uint>.ToInt(0x7FC00000u, FloatRounding.NearestEven, 32, ref s));
+        Assert.Equal(long.MinValue, SoftFloat<uint>.ToInt(0x7F800000u, FloatRounding.NearestEven, 64, ref s));
         Assert.Equal(IE, s.Flags);
-        s = new FloatStatus(RoundingMode.NearestEven);
-        Assert.Equal(2, (int)SoftFloat<ulong>.ToInt(0x4004000000000000UL, RoundingMode.NearestEven, 32, ref s)); // 2.5 -> 2
-        Assert.Equal(3, (int)SoftFloat<ulong>.ToInt(0x4004000000000000UL, RoundingMode.Up, 32, ref s));
-        Assert.Equal(-3, (int)SoftFloat<ulong>.ToInt(0xC004000000000000UL, RoundingMode.Down, 32, ref s));
+        s = new SoftFloatStatus(FloatRounding.NearestEven);
+        Assert.Equal(2, (int)SoftFloat<ulong>.ToInt(0x4004000000000000UL, FloatRounding.NearestEven, 32, ref s)); // 2.5 -> 2
+        Assert.Equal(3, (int)SoftFloat<ulong>.ToInt(0x4004000000000000UL, FloatRounding.Up, 32, ref s));
+        Assert.Equal(-3, (int)SoftFloat<ulong>.ToInt(0xC004000000000000UL, FloatRounding.Down, 32, ref s));
         Assert.Equal(PE, s.Flags);
     }
 
     [Fact]
     public void ComparisonsSignalAsAsked()
     {
-        var s = new FloatStatus(RoundingMode.NearestEven);
+        var s = new SoftFloatStatus(FloatRounding.NearestEven);
         Assert.Equal(FloatRelation.Unordered, SoftFloat<uint>.Compare(0x7FC00000u, 0, true, ref s));
         Assert.Equal(FloatExceptions.None, s.Flags);
         Assert.Equal(FloatRelation.Unordered, SoftFloat<uint>.Compare(0x7F800001u, 0, true, ref s));
         Assert.Equal(IE, s.Flags);
-        s = new FloatStatus(RoundingMode.NearestEven);
+        s = new SoftFloatStatus(FloatRounding.NearestEven);
         Assert.Equal(FloatRelation.Unordered, SoftFloat<ulong>.Compare(0, 0x7FF8000000000000UL, false, ref s));
         Assert.Equal(IE, s.Flags);
         Assert.Equal(FloatRelation.Equal, SoftFloat<uint>.Compare(0x80000000u, 0, false, ref s));
