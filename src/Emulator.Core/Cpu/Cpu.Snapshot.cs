@@ -1,3 +1,5 @@
+using Emulator.Core.Cpu.Float;
+
 namespace Emulator.Core.Cpu;
 
 /// <summary>Saving and restoring the CPU's architectural state whole (see <see cref="CpuSnapshot"/>).</summary>
@@ -47,7 +49,7 @@ public sealed partial class Cpu
             IdleTicks = IdleTicks,
             WaitTicks = WaitTicks,
             Msrs = Msrs.Snapshot(),
-            X87 = (double[])Fpu.St.Clone(),
+            X87 = (Float80[])Fpu.St.Clone(),
             Xmm = (UInt128[])Fpu.Xmm.Clone(),
             FpuControl = (Fpu.ControlWord, Fpu.StatusWord, Fpu.TagValid, Fpu.Top, Fpu.Mxcsr),
             ExceptionCount = ExceptionCount,

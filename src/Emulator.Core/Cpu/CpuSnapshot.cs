@@ -1,3 +1,5 @@
+using Emulator.Core.Cpu.Float;
+
 namespace Emulator.Core.Cpu;
 
 /// <summary>
@@ -70,7 +72,7 @@ public sealed record CpuSnapshot
 
     public required IReadOnlyDictionary<uint, ulong> Msrs { get; init; }
 
-    public required double[] X87 { get; init; }
+    public required Float80[] X87 { get; init; }
 
     public required UInt128[] Xmm { get; init; }
 

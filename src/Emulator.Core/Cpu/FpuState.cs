@@ -1,14 +1,16 @@
+using Emulator.Core.Cpu.Float;
+
 namespace Emulator.Core.Cpu;
 
 /// <summary>
-/// x87 and SSE state: the register stack (held as doubles — OVMF's x87 use is integer
-/// conversion in the TLS driver, which doubles represent exactly up to 2^53), control, status and
-/// tag words, MXCSR and the 16 XMM registers. FXSAVE/FXRSTOR use the 512-byte layout of SDM
+/// x87 and SSE state: the eight physical x87 registers in their 80-bit form (indexed physically;
+/// ST(i) is register (TOP + i) mod 8, and MMX register i is the significand of register i), control,
+/// status and tag words, MXCSR and the 16 XMM registers. FXSAVE/FXRSTOR use the 512-byte layout of SDM
 /// Vol. 1, 10.5.1.
 /// </summary>
 public sealed class FpuState
 {
-    public readonly double[] St = new double[8];
+    public readonly Float80[] St = new Float80[8];
     public readonly UInt128[] Xmm = new UInt128[16];
 
     public ushort ControlWord { get; set; }

@@ -16,7 +16,7 @@ namespace Emulator.Core.Machine;
 /// The state file: a <see cref="MachineSnapshot"/> (and the host's session record) on disk.
 /// Layout, all integers little-endian:
 /// <code>
-/// "EMUSTATE"  u32 version (1)  u32 0
+/// "EMUSTATE"  u32 version (2: x87 registers as 80-bit values)  u32 0
 /// section*    u32 tag  u64 length  payload
 ///   "META"    UTF-8 JSON: machine type, RAM size, each flash unit's placement, read-only flag and SHA-256
 ///   "MACH"    UTF-8 JSON: CPU, devices (name, state type, state), scheduler, busy-wait, run state
@@ -31,7 +31,7 @@ namespace Emulator.Core.Machine;
 /// </summary>
 public static class MachineStateFile
 {
-    public const int Version = 1;
+    public const int Version = 2;
     private static readonly byte[] Magic = "EMUSTATE"u8.ToArray();
     private const int HeaderSize = 16;
     private const int PageSize = (int)PhysicalBus.PageSize;

@@ -1,4 +1,5 @@
 using Emulator.Core.Cpu;
+using Emulator.Core.Cpu.Float;
 using Emulator.Core.Tests.Support;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -237,6 +238,6 @@ public class SseTests
         Assert.Equal(new UInt128(0x0102030405060708, 0x1112131415161718), m.Cpu.Fpu.Xmm[15]);
         Assert.Equal(6, m.Cpu.Fpu.Top);
         Assert.Equal(0xC0, m.Cpu.Fpu.TagValid);
-        Assert.Equal(1.0, m.Cpu.Fpu.St[7]);
+        Assert.Equal(new Float80(1UL << 63, 0x3FFF), m.Cpu.Fpu.St[7]);
     }
 }

@@ -1,4 +1,5 @@
 using Emulator.Core.Cpu;
+using Emulator.Core.Cpu.Float;
 using Emulator.Core.Tests.Support;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -149,7 +150,7 @@ public class X87Tests
             a.fnstsw(ax);
             a.wait();
         });
-        Assert.Equal(1.0, m.Cpu.Fpu.St[(m.Cpu.Fpu.Top) & 7]);
+        Assert.Equal(new Float80(1UL << 63, 0x3FFF), m.Cpu.Fpu.St[m.Cpu.Fpu.Top & 7]);
         ulong sw = m.Cpu.GetGpr(Gpr.Rax) & 0xFFFF;
         Assert.Equal(0UL, sw & 0x4500);
         Assert.Equal(6UL, (sw >> 11) & 7);
@@ -192,8 +193,8 @@ public class X87Tests
     [InlineData(123456789.0625)]
     public void ExtendedConversion_RoundTripsDoubles(double v)
     {
-        Handlers.X87ToExtended(v, out ulong mant, out ushort se);
-        Assert.Equal(BitConverter.DoubleToInt64Bits(v), BitConverter.DoubleToInt64Bits(Handlers.X87FromExtended(mant, se)));
+        Float80 extended = Handlers.X87ToExtended(v);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(v), BitConverter.DoubleToInt64Bits(Handlers.X87FromExtended(extended)));
     }
 
     [Fact]

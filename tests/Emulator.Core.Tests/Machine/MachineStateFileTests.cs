@@ -73,7 +73,7 @@ public sealed class MachineStateFileTests : IDisposable
 
     [Theory]
     [InlineData("truncated", "is truncated")]
-    [InlineData("version", "has format version 2; this emu reads version 1")]
+    [InlineData("version", "has format version 99; this emu reads version 2")]
     [InlineData("garbage", "is not an emu state file")]
     [InlineData("flipped", "is damaged (checksum mismatch)")]
     [InlineData("empty", "is not an emu state file")]
@@ -89,7 +89,7 @@ public sealed class MachineStateFileTests : IDisposable
         byte[] bad = damage switch
         {
             "truncated" => bytes[..(bytes.Length / 2)],
-            "version" => [.. bytes[..8], 2, 0, 0, 0, .. bytes[12..]],
+            "version" => [.. bytes[..8], 99, 0, 0, 0, .. bytes[12..]],
             "garbage" => Enumerable.Range(0, 4096).Select(i => (byte)(i * 7)).ToArray(),
             "flipped" => [.. bytes[..100], (byte)(bytes[100] ^ 1), .. bytes[101..]],
             _ => [],

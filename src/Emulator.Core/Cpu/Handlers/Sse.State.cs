@@ -1,3 +1,4 @@
+using Emulator.Core.Cpu.Float;
 using Iced.Intel;
 
 namespace Emulator.Core.Cpu;
@@ -7,8 +8,8 @@ namespace Emulator.Core.Cpu;
 /// written the way QEMU writes it so memory compares with a QEMU run: FCW, FSW with TOP, the
 /// abridged tag word as a 16-bit store, zeros for FIP/FDP (QEMU does not track them; FOP is
 /// left untouched), MXCSR and MXCSR_MASK = 0xFFFF and the XMM registers only when CR4.OSFXSR
-/// is set, 8 XMM registers outside 64-bit mode and 16 inside. ST registers are stored in
-/// 80-bit form from the double representation (see <c>X87.cs</c>).
+/// is set, 8 XMM registers outside 64-bit mode and 16 inside. ST registers are stored and
+/// loaded as their 80-bit register contents.
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -50,10 +51,10 @@ internal static unsafe partial class Handlers
         cpu.Write64(lin + 16, 0);
         for (int i = 0; i < 8; i++)
         {
-            X87ToExtended(fpu.St[(fpu.Top + i) & 7], out ulong mant, out ushort signExp);
+            Float80 value = fpu.St[(fpu.Top + i) & 7];
             ulong slot = lin + 32 + ((ulong)i * 16);
-            cpu.Write64(slot, mant);
-            cpu.Write16(slot + 8, signExp);
+            cpu.Write64(slot, value.Significand);
+            cpu.Write16(slot + 8, value.SignExponent);
         }
 
         if ((cpu._cr4 & CrBits.Cr4OsFxsr) != 0)
@@ -82,11 +83,11 @@ internal static unsafe partial class Handlers
         ushort fcw = cpu.Read16(lin);
         ushort fsw = cpu.Read16(lin + 2);
         byte tags = cpu.Read8(lin + 4);
-        Span<double> st = stackalloc double[8];
+        Span<Float80> st = stackalloc Float80[8];
         for (int i = 0; i < 8; i++)
         {
             ulong slot = lin + 32 + ((ulong)i * 16);
-            st[i] = X87FromExtended(cpu.Read64(slot), cpu.Read16(slot + 8));
+            st[i] = new Float80(cpu.Read64(slot), cpu.Read16(slot + 8));
         }
 
         int count = cpu._bitness == 64 ? 16 : 8;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Emulator.Core.Cpu.Float;
 using Iced.Intel;
 
 namespace Emulator.Core.Cpu;
@@ -102,8 +103,10 @@ internal static unsafe partial class Handlers
     internal static ushort X87StatusWord(FpuState fpu) => (ushort)((fpu.StatusWord & ~0x3800) | (fpu.Top << 11));
 
     /// <summary>Converts a double to the 80-bit extended format (exact: every double is representable).</summary>
-    internal static void X87ToExtended(double d, out ulong mant, out ushort signExp)
+    internal static Float80 X87ToExtended(double d)
     {
+        ulong mant;
+        ushort signExp;
         ulong bits = (ulong)BitConverter.DoubleToInt64Bits(d);
         int sign = (int)((bits >> 48) & 0x8000);
         int exp = (int)((bits >> 52) & 0x7FF);
@@ -130,11 +133,15 @@ internal static unsafe partial class Handlers
             mant = (1UL << 63) | (frac << 11);
             signExp = (ushort)(sign | (exp - 1023 + 16383));
         }
+
+        return new Float80(mant, signExp);
     }
 
     /// <summary>Converts an 80-bit extended value to the nearest double (NaN payloads keep their top bits).</summary>
-    internal static double X87FromExtended(ulong mant, ushort signExp)
+    internal static double X87FromExtended(Float80 value)
     {
+        ulong mant = value.Significand;
+        ushort signExp = value.SignExponent;
         bool negative = (signExp & 0x8000) != 0;
         int exp = signExp & 0x7FFF;
         double r;
@@ -176,13 +183,13 @@ internal static unsafe partial class Handlers
             return double.NaN;
         }
 
-        return fpu.St[phys];
+        return X87FromExtended(fpu.St[phys]);
     }
 
     private static void WriteSt(FpuState fpu, int i, double v)
     {
         int phys = (fpu.Top + i) & 7;
-        fpu.St[phys] = v;
+        fpu.St[phys] = X87ToExtended(v);
         fpu.TagValid |= (byte)(1 << phys);
     }
 
@@ -197,7 +204,7 @@ internal static unsafe partial class Handlers
         }
 
         fpu.Top = top;
-        fpu.St[top] = v;
+        fpu.St[top] = X87ToExtended(v);
         fpu.TagValid |= (byte)(1 << top);
     }
 
@@ -215,7 +222,7 @@ internal static unsafe partial class Handlers
         {
             MemorySize.Float32 => BitConverter.Int32BitsToSingle((int)cpu.Read32(lin)),
             MemorySize.Float64 => BitConverter.Int64BitsToDouble((long)cpu.Read64(lin)),
-            MemorySize.Float80 => X87FromExtended(cpu.Read64(lin), cpu.Read16(cpu.WrapLinear(lin + 8))),
+            MemorySize.Float80 => X87FromExtended(new Float80(cpu.Read64(lin), cpu.Read16(cpu.WrapLinear(lin + 8)))),
             MemorySize.Int16 => (short)cpu.Read16(lin),
             MemorySize.Int32 => (int)cpu.Read32(lin),
             _ => (long)cpu.Read64(lin),
@@ -291,10 +298,10 @@ internal static unsafe partial class Handlers
                 cpu.Write64(lin, (ulong)BitConverter.DoubleToInt64Bits(v));
                 break;
             default:
-                X87ToExtended(v, out ulong mant, out ushort signExp);
+                Float80 extended = X87ToExtended(v);
                 cpu.ProbeWrite(lin, 10);
-                cpu.Write64(lin, mant);
-                cpu.Write16(cpu.WrapLinear(lin + 8), signExp);
+                cpu.Write64(lin, extended.Significand);
+                cpu.Write16(cpu.WrapLinear(lin + 8), extended.SignExponent);
                 break;
         }
     }
