@@ -201,15 +201,15 @@ public sealed class InstructionForms
     }
 
     /// <summary>
-    /// SSE and SSE2 encodings (qemu64 has both; not SSE3 and later, which its CPUID lacks or
-    /// emu does not claim) that emu implements: the others raise #UD in emu by design
+    /// SSE, SSE2 and SSE3 encodings (qemu64 has all three; not SSSE3 and later, which its CPUID
+    /// lacks) that emu implements: the others raise #UD in emu by design
     /// (docs/cpu.md), a known gap rather than a divergence to rediscover on every run. Not
     /// LDMXCSR (random bits #GP or unmask exceptions for the rest of the case), FXSAVE/FXRSTOR
     /// (512 bytes, past the scratch page) or MASKMOVDQU (writes at RDI).
     /// </summary>
     private static bool IsSseFormEmuImplements(Code code) =>
-        code.CpuidFeatures().All(f => f is CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.X64)
-        && code.CpuidFeatures().Any(f => f is CpuidFeature.SSE or CpuidFeature.SSE2)
+        code.CpuidFeatures().All(f => f is CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3 or CpuidFeature.X64)
+        && code.CpuidFeatures().Any(f => f is CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3)
         && code.Mnemonic() is not (Mnemonic.Ldmxcsr or Mnemonic.Maskmovdqu)
         && HandlerTable.IsImplemented(code);
 

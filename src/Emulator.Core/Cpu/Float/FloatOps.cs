@@ -47,6 +47,12 @@ internal static class FloatOps
     public static ulong Sqrt(ulong x, FloatFormat f, ref SoftFloatStatus s) =>
         Sqrt(FloatParts.Unpack(x, f, ref s), ref s).Pack(f, ref s);
 
+    /// <summary>x86 MIN: <paramref name="x"/> when it compares (signalling) below <paramref name="y"/>, else <paramref name="y"/> — so a NaN operand or two zeros give <paramref name="y"/>, and under DAZ an operand is returned unflushed (QEMU's <c>FPU_MIN</c>, target/i386/ops_sse.h).</summary>
+    public static ulong Min(ulong x, ulong y, FloatFormat f, ref SoftFloatStatus s) => Compare(x, y, false, f, ref s) == FloatRelation.Less ? x : y;
+
+    /// <summary>x86 MAX: <paramref name="x"/> when <paramref name="y"/> compares (signalling) below it, else <paramref name="y"/> (QEMU's <c>FPU_MAX</c>).</summary>
+    public static ulong Max(ulong x, ulong y, FloatFormat f, ref SoftFloatStatus s) => Compare(y, x, false, f, ref s) == FloatRelation.Less ? x : y;
+
     /// <summary>QEMU's <c>floatN_compare</c> (<paramref name="quiet"/> false: invalid on any NaN) and <c>floatN_compare_quiet</c> (invalid on a signalling NaN only).</summary>
     public static FloatRelation Compare(ulong x, ulong y, bool quiet, FloatFormat f, ref SoftFloatStatus s)
     {

@@ -24,11 +24,11 @@ public static class SoftFloat<T>
 
     public static T Sqrt(T a, ref SoftFloatStatus s) => Bits(FloatOps.Sqrt(U(a), Format, ref s));
 
-    /// <summary>x86 MIN: <paramref name="a"/> when it compares (signalling) below <paramref name="b"/>, else <paramref name="b"/> — so a NaN operand or two zeros give <paramref name="b"/>, and under DAZ an operand is returned unflushed (QEMU's <c>FPU_MIN</c>, target/i386/ops_sse.h).</summary>
-    public static T Min(T a, T b, ref SoftFloatStatus s) => Compare(a, b, false, ref s) == FloatRelation.Less ? a : b;
+    /// <summary>x86 MIN (<see cref="FloatOps.Min"/>).</summary>
+    public static T Min(T a, T b, ref SoftFloatStatus s) => Bits(FloatOps.Min(U(a), U(b), Format, ref s));
 
-    /// <summary>x86 MAX: <paramref name="a"/> when <paramref name="b"/> compares (signalling) below it, else <paramref name="b"/> (QEMU's <c>FPU_MAX</c>).</summary>
-    public static T Max(T a, T b, ref SoftFloatStatus s) => Compare(b, a, false, ref s) == FloatRelation.Less ? a : b;
+    /// <summary>x86 MAX (<see cref="FloatOps.Max"/>).</summary>
+    public static T Max(T a, T b, ref SoftFloatStatus s) => Bits(FloatOps.Max(U(a), U(b), Format, ref s));
 
     /// <summary>The relation of <paramref name="a"/> to <paramref name="b"/>; <paramref name="quiet"/> raises invalid only for a signalling NaN, otherwise for any NaN.</summary>
     public static FloatRelation Compare(T a, T b, bool quiet, ref SoftFloatStatus s) => FloatOps.Compare(U(a), U(b), quiet, Format, ref s);

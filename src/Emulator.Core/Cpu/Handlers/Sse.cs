@@ -71,14 +71,14 @@ internal static unsafe partial class Handlers
         r.Add(Code.Psubw_xmm_xmmm128, &Psub<ushort>);
         r.Add(Code.Psubd_xmm_xmmm128, &Psub<uint>);
         r.Add(Code.Psubq_xmm_xmmm128, &Psub<ulong>);
-        r.Add(Code.Punpcklbw_xmm_xmmm128, &Punpcklbw);
-        r.Add(Code.Punpcklwd_xmm_xmmm128, &Punpcklwd);
-        r.Add(Code.Punpckldq_xmm_xmmm128, &Punpckldq);
-        r.Add(Code.Punpcklqdq_xmm_xmmm128, &Punpcklqdq);
-        r.Add(Code.Punpckhbw_xmm_xmmm128, &Punpckhbw);
-        r.Add(Code.Punpckhwd_xmm_xmmm128, &Punpckhwd);
-        r.Add(Code.Punpckhdq_xmm_xmmm128, &Punpckhdq);
-        r.Add(Code.Punpckhqdq_xmm_xmmm128, &Punpckhqdq);
+        r.Add(Code.Punpcklbw_xmm_xmmm128, &Punpck<byte, Low, Aligned>);
+        r.Add(Code.Punpcklwd_xmm_xmmm128, &Punpck<ushort, Low, Aligned>);
+        r.Add(Code.Punpckldq_xmm_xmmm128, &Punpck<uint, Low, Aligned>);
+        r.Add(Code.Punpcklqdq_xmm_xmmm128, &Punpck<ulong, Low, Aligned>);
+        r.Add(Code.Punpckhbw_xmm_xmmm128, &Punpck<byte, High, Aligned>);
+        r.Add(Code.Punpckhwd_xmm_xmmm128, &Punpck<ushort, High, Aligned>);
+        r.Add(Code.Punpckhdq_xmm_xmmm128, &Punpck<uint, High, Aligned>);
+        r.Add(Code.Punpckhqdq_xmm_xmmm128, &Punpck<ulong, High, Aligned>);
         r.Add(Code.Pshufd_xmm_xmmm128_imm8, &Pshufd);
         r.Add(Code.Pshuflw_xmm_xmmm128_imm8, &Pshuflw);
         r.Add(Code.Pshufhw_xmm_xmmm128_imm8, &Pshufhw);
@@ -90,6 +90,7 @@ internal static unsafe partial class Handlers
         r.Add(Code.Movmskps_r32_xmm, &Movmskps);
         r.Add(Code.Movmskps_r64_xmm, &Movmskps);
         RegisterSseState(r);
+        RegisterSseFloat(r);
     }
 
     internal static UInt128 Read128(Cpu cpu, ulong lin)
@@ -142,10 +143,16 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>
-    /// The m128 forms QEMU 7.2 runs on a misaligned address where the SDM says #GP: ANDPS,
-    /// ANDNPS, ORPS, XORPS, XORPD and SHUFPS. Measured on Debian's QEMU 7.2 (1:7.2+dfsg-7+deb12u18)
-    /// with every SSE form emu implements at [RAX+1] (the CPU fuzzer, docs/cpu-fuzzer.md); the
-    /// MOVAPS/MOVDQA family, the P* integer ops, PSHUF* and the unpacks #GP there, as emu does.
+    /// The m128 forms QEMU 7.2 runs on a misaligned address where the SDM says #GP. QEMU's new
+    /// decoder (target/i386/tcg/emit.c.inc, <c>sse_needs_alignment</c>) checks vex classes 2 and 4
+    /// only when the table entry names a <c>vex_special</c>, and <c>X86_VEX_SSEUnaligned</c> is
+    /// that enum's value 0, the default: so every class-2/4 entry without one (<c>rep3</c>,
+    /// <c>rep5</c>, <c>avx2_256</c>) is unchecked — ANDPS/ANDNPS/ORPS/XORPS and their PD forms,
+    /// SHUFPS/SHUFPD, UNPCKLPS/HPS/LPD/HPD, MOVSLDUP/MOVSHDUP, ADDSUBPS/PD, HADD/HSUB, the packed
+    /// conversions (docs/cpu.md, "SSE floating point"). Measured too on Debian's QEMU 7.2
+    /// (1:7.2+dfsg-7+deb12u18) by the CPU fuzzer (docs/cpu-fuzzer.md): the MOVAPS/MOVDQA family
+    /// (class 1), the P* integer ops and PSHUF* (<c>avx2_256</c>) and the packed arithmetic
+    /// (<c>rep3</c>) #GP there, as emu does.
     /// </summary>
     private struct QemuUnchecked : IM128Alignment
     {
@@ -304,9 +311,9 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>PUNPCKL/H: interleaves elements of <paramref name="elem"/> bytes from the low or high halves, destination first.</summary>
-    private static void Unpack(Cpu cpu, ref DecodedOp op, int elem, bool high)
+    private static void Unpack(Cpu cpu, ref DecodedOp op, int elem, bool high, bool aligned)
     {
-        UInt128 s = XmmSource(cpu, ref op);
+        UInt128 s = XmmSource(cpu, ref op, aligned);
         UInt128 d = cpu.Fpu.Xmm[op.Reg0];
         UInt128 r;
         byte* ps = (byte*)&s, pd = (byte*)&d, pr = (byte*)&r;
@@ -320,21 +327,11 @@ internal static unsafe partial class Handlers
         cpu.Fpu.Xmm[op.Reg0] = r;
     }
 
-    private static void Punpcklbw(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 1, false);
-
-    private static void Punpcklwd(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 2, false);
-
-    private static void Punpckldq(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 4, false);
-
-    private static void Punpcklqdq(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 8, false);
-
-    private static void Punpckhbw(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 1, true);
-
-    private static void Punpckhwd(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 2, true);
-
-    private static void Punpckhdq(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 4, true);
-
-    private static void Punpckhqdq(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 8, true);
+    /// <summary>PUNPCKL*/PUNPCKH* (and UNPCKL/H PS/PD): elements of <typeparamref name="T"/>'s width from the half <typeparamref name="THigh"/> names.</summary>
+    private static void Punpck<T, THigh, TAlign>(Cpu cpu, ref DecodedOp op)
+        where T : unmanaged
+        where THigh : struct, IFlag
+        where TAlign : struct, IM128Alignment => Unpack(cpu, ref op, sizeof(T), THigh.Value, TAlign.Checked);
 
     private static void Pshufd(Cpu cpu, ref DecodedOp op)
     {
