@@ -5,8 +5,9 @@ namespace Emulator.CpuFuzz.Tests;
 /// <summary>
 /// The campaign's settings: CI's short fixed-seed run by default; the environment variables
 /// EMU_CPU_FUZZ_INSTRUCTIONS (instructions per mode), EMU_CPU_FUZZ_SEED (first seed),
-/// EMU_CPU_FUZZ_SHRINK=1 (shrink each divergence) and EMU_CPU_FUZZ_OUT (a folder that receives a
-/// regression file per divergence) turn it into a long campaign.
+/// EMU_CPU_FUZZ_SHRINK=1 (shrink each divergence), EMU_CPU_FUZZ_OUT (a folder that receives a
+/// regression file per divergence) and EMU_CPU_FUZZ_JOBS (parallel workers, each with its own
+/// QEMU; default 1) turn it into a long campaign.
 /// </summary>
 internal static class FuzzEnvironment
 {
@@ -17,6 +18,8 @@ internal static class FuzzEnvironment
     public static long Instructions => long.TryParse(Environment.GetEnvironmentVariable("EMU_CPU_FUZZ_INSTRUCTIONS"), out long n) ? n : ShortCampaignInstructions;
 
     public static int Seed => int.TryParse(Environment.GetEnvironmentVariable("EMU_CPU_FUZZ_SEED"), out int n) ? n : ShortCampaignSeed;
+
+    public static int Jobs => int.TryParse(Environment.GetEnvironmentVariable("EMU_CPU_FUZZ_JOBS"), out int n) && n > 0 ? Math.Min(n, 64) : 1;
 
     public static bool Shrink => Environment.GetEnvironmentVariable("EMU_CPU_FUZZ_SHRINK") == "1";
 

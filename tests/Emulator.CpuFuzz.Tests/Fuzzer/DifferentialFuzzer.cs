@@ -33,6 +33,10 @@ public static class DifferentialFuzzer
     /// <summary>Single steps allowed per item (REP iterations are steps of their own in QEMU).</summary>
     private const int StepsPerItem = 16;
 
+    /// <summary>This thread's emu machine, reset for every run (<see cref="EmuRunner.Load"/>).</summary>
+    [ThreadStatic]
+    private static EmuRunner? t_emu;
+
     public static Divergence? Check(FuzzCase fuzzCase) => Check(fuzzCase, out _);
 
     /// <summary>The case on <paramref name="qemuRunner"/>, or on a QEMU of its own when null.</summary>
@@ -48,11 +52,9 @@ public static class DifferentialFuzzer
     /// <summary>emu against QEMU's recorded states (also what a regression file replays).</summary>
     public static Divergence? Compare(FuzzCase fuzzCase, EncodedSequence sequence, byte[] rom, IReadOnlyList<CpuState> qemu)
     {
-        List<CpuState> stepped;
-        using (var emu = new EmuRunner(rom, sequence))
-        {
-            stepped = emu.RunStepped(qemu.Count + 1);
-        }
+        var emu = t_emu ??= new EmuRunner();
+        emu.Load(rom, sequence);
+        List<CpuState> stepped = emu.RunStepped(qemu.Count + 1);
 
         for (int i = 0; i < Math.Min(stepped.Count, qemu.Count); i++)
         {
@@ -71,20 +73,18 @@ public static class DifferentialFuzzer
                 qemu[i], stepped[i], [$"instruction count: {qemu.Count - 1} vs {stepped.Count - 1}"]);
         }
 
-        using (var emu = new EmuRunner(rom, sequence))
+        emu.Load(rom, sequence);
+        var (interpreted, compiled, allBlocksCompiled) = emu.RunCompiled(10_000);
+        if (!allBlocksCompiled)
         {
-            var (interpreted, compiled, allBlocksCompiled) = emu.RunCompiled(10_000);
-            if (!allBlocksCompiled)
-            {
-                throw new InvalidOperationException($"the block compiler refused a block of the sequence ({emu.CompilerRefusal})");
-            }
+            throw new InvalidOperationException($"the block compiler refused a block of the sequence ({emu.CompilerRefusal})");
+        }
 
-            foreach (var (engine, states) in new[] { ("interpreter, whole blocks", interpreted), ("block compiler", compiled) })
+        foreach (var (engine, states) in new[] { ("interpreter, whole blocks", interpreted), ("block compiler", compiled) })
+        {
+            if (CompareBlockEnds(fuzzCase, sequence, engine, states, qemu) is { } divergence)
             {
-                if (CompareBlockEnds(fuzzCase, sequence, engine, states, qemu) is { } divergence)
-                {
-                    return divergence;
-                }
+                return divergence;
             }
         }
 
@@ -137,15 +137,36 @@ public static class DifferentialFuzzer
 
     /// <summary>
     /// Cases from consecutive seeds until <paramref name="instructions"/> instructions have been
-    /// compared. <paramref name="shrink"/> reduces each divergence before it is listed.
+    /// compared. <paramref name="shrink"/> reduces each divergence before it is listed. With
+    /// <paramref name="jobs"/> above one, that many workers (each with its own QEMU and emu) take
+    /// every jobs-th seed and an equal share of the instructions: the seeds run depend only on
+    /// the settings, never on timing.
     /// </summary>
-    public static CampaignResult Campaign(FuzzMode mode, int firstSeed, long instructions, int itemsPerCase, bool shrink, Action<string>? log = null)
+    public static CampaignResult Campaign(FuzzMode mode, int firstSeed, long instructions, int itemsPerCase, bool shrink, Action<string>? log = null, int jobs = 1)
+    {
+        var results = new CampaignResult[jobs];
+        var gate = new object();
+        void Locked(string line)
+        {
+            lock (gate)
+            {
+                log?.Invoke(line);
+            }
+        }
+
+        Parallel.For(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = jobs }, worker =>
+            results[worker] = Worker(mode, firstSeed + worker, jobs, (instructions + jobs - 1) / jobs, itemsPerCase, shrink, Locked));
+        return new CampaignResult(results.Sum(r => r.Instructions), results.Sum(r => r.Cases),
+            [.. results.SelectMany(r => r.Divergences).OrderBy(d => d.Seed)]);
+    }
+
+    private static CampaignResult Worker(FuzzMode mode, int firstSeed, int seedStep, long instructions, int itemsPerCase, bool shrink, Action<string> log)
     {
         long compared = 0;
         int cases = 0;
         var divergences = new List<(int, Divergence)>();
         using var qemuRunner = new QemuRunner();
-        for (int seed = firstSeed; compared < instructions; seed++)
+        for (int seed = firstSeed; compared < instructions; seed += seedStep)
         {
             var fuzzCase = CaseGenerator.Generate(mode, seed, itemsPerCase);
             var divergence = Check(fuzzCase, out var qemu, qemuRunner);
@@ -159,7 +180,7 @@ public static class DifferentialFuzzer
                 }
 
                 divergences.Add((seed, divergence));
-                log?.Invoke(divergence.Report($"seed {seed}"));
+                log(divergence.Report($"seed {seed}"));
             }
         }
 

@@ -21,15 +21,50 @@ internal sealed unsafe class EmuRunner : IDisposable
 {
     private readonly PhysicalBus _bus = new();
     private readonly Cpu _cpu;
-    private readonly EncodedSequence _sequence;
+    private readonly int _compileThreshold;
+
+    /// <summary>The RAM's and the ROM's host memory, written directly between cases (the bus's block access goes byte by byte).</summary>
+    private readonly byte* _ram, _rom, _lowRom;
+
+    private EncodedSequence _sequence = null!;
+
+    /// <summary>
+    /// One machine for many cases (<see cref="Load"/> puts each on it from reset): building a
+    /// bus and a CPU per run cost more than running the case.
+    /// </summary>
+    public EmuRunner()
+    {
+        _ram = _bus.Allocate(FuzzLayout.RamSize);
+        _bus.MapRam("ram", 0, FuzzLayout.RamSize, _ram);
+        _rom = _bus.MapRom("bios", FuzzLayout.RomBase, new byte[FuzzLayout.RomSize]).Host;
+        _lowRom = _bus.MapRom("isa-bios", FuzzLayout.LowAlias, new byte[FuzzLayout.RomSize]).Host;
+        _cpu = new Cpu(_bus, new PortBus(_bus.Unassigned)) { BlockCompilation = false };
+        _compileThreshold = _cpu.CompileThreshold;
+    }
 
     public EmuRunner(byte[] rom, EncodedSequence sequence)
+        : this() => Load(rom, sequence);
+
+    /// <summary>
+    /// A case's image on the machine, as a power-on would leave it: the ROM's bytes, RAM
+    /// zeroed, the CPU reset, no decoded or compiled code, interpreted blocks.
+    /// </summary>
+    public void Load(byte[] rom, EncodedSequence sequence)
     {
+        if (rom.Length != FuzzLayout.RomSize)
+        {
+            throw new ArgumentException($"a case's image is {FuzzLayout.RomSize} bytes, not {rom.Length}", nameof(rom));
+        }
+
         _sequence = sequence;
-        _bus.MapRam("ram", 0, FuzzLayout.RamSize, _bus.Allocate(FuzzLayout.RamSize));
-        _bus.MapRom("bios", FuzzLayout.RomBase, rom);
-        _bus.MapRom("isa-bios", FuzzLayout.LowAlias, rom);
-        _cpu = new Cpu(_bus, new PortBus(_bus.Unassigned)) { BlockCompilation = false };
+        rom.CopyTo(new Span<byte>(_rom, rom.Length));
+        rom.CopyTo(new Span<byte>(_lowRom, rom.Length));
+        new Span<byte>(_ram, (int)FuzzLayout.RamSize).Clear();
+        _cpu.Tracer = null;
+        _cpu.BlockCompilation = false;
+        _cpu.CompileThreshold = _compileThreshold;
+        _cpu.Reset();
+        _cpu.FlushCodeCache();
     }
 
     public List<CpuState> RunStepped(int maxSteps)
@@ -84,24 +119,26 @@ internal sealed unsafe class EmuRunner : IDisposable
         return states;
     }
 
+    /// <summary>
+    /// Runs the image's set-up (page tables, mode switches: thousands of instructions) in whole
+    /// blocks up to a breakpoint at the sequence's start; blocks end before a breakpoint, so the
+    /// CPU stops exactly there. The breakpoint is removed before the sequence's code is decoded.
+    /// </summary>
     private void RunToSequence()
     {
-        bool traced = _cpu.Tracer != null;
-        _cpu.Tracer ??= new StepTracer();
-        for (int i = 0; i < 100_000 && _cpu.LinearRip != FuzzLayout.SequenceStart; i++)
-        {
-            _cpu.Run(_cpu.InstructionCount + 1);
-        }
-
+        var tracer = _cpu.Tracer;
+        _cpu.Tracer = null;
+        _cpu.AddBreakpoint(FuzzLayout.SequenceStart);
+        _cpu.BreakpointHit = (_, linear) => linear == FuzzLayout.SequenceStart;
+        _cpu.Run(_cpu.InstructionCount + 1_000_000);
+        _cpu.BreakpointHit = null;
+        _cpu.RemoveBreakpoint(FuzzLayout.SequenceStart);
         if (_cpu.LinearRip != FuzzLayout.SequenceStart)
         {
             throw new InvalidOperationException($"emu did not reach the sequence (RIP {_cpu.LinearRip:x}, last exception {_cpu.LastException})");
         }
 
-        if (!traced)
-        {
-            _cpu.Tracer = null;
-        }
+        _cpu.Tracer = tracer;
     }
 
     private StartState SaveStart() =>
@@ -132,8 +169,8 @@ internal sealed unsafe class EmuRunner : IDisposable
         _cpu._rip = start.Rip;
         _cpu.RFlagsValue = start.Flags;
         _cpu._halted = false;
-        _bus.WriteBlock(FuzzLayout.ScratchPage, start.Memory.AsSpan(0, FuzzLayout.PageSize));
-        _bus.WriteBlock(FuzzLayout.StackPage, start.Memory.AsSpan(FuzzLayout.PageSize));
+        start.Memory.AsSpan(0, FuzzLayout.PageSize).CopyTo(Page(FuzzLayout.ScratchPage));
+        start.Memory.AsSpan(FuzzLayout.PageSize).CopyTo(Page(FuzzLayout.StackPage));
     }
 
     private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory, UInt128[] Xmm, uint Mxcsr);
@@ -141,10 +178,12 @@ internal sealed unsafe class EmuRunner : IDisposable
     private byte[] ReadPages()
     {
         var bytes = new byte[2 * FuzzLayout.PageSize];
-        _bus.ReadBlock(FuzzLayout.ScratchPage, bytes.AsSpan(0, FuzzLayout.PageSize));
-        _bus.ReadBlock(FuzzLayout.StackPage, bytes.AsSpan(FuzzLayout.PageSize));
+        Page(FuzzLayout.ScratchPage).CopyTo(bytes);
+        Page(FuzzLayout.StackPage).CopyTo(bytes.AsSpan(FuzzLayout.PageSize));
         return bytes;
     }
+
+    private Span<byte> Page(ulong address) => new(_ram + address, FuzzLayout.PageSize);
 
     private CpuState ReadState()
     {
@@ -165,6 +204,7 @@ internal sealed unsafe class EmuRunner : IDisposable
 
     public void Dispose()
     {
+
         _cpu.StopCompiler();
         _bus.Dispose();
     }
