@@ -5,12 +5,19 @@ using Iced.Intel;
 namespace Emulator.Core.Cpu;
 
 /// <summary>
-/// The SSE/SSE2 integer and move subset firmware uses (Intel SDM Vol. 2; Vol. 1, chapters 10-11):
-/// 128-bit moves (aligned forms #GP on a misaligned address, as do other legacy-SSE m128
-/// operands where QEMU 7.2 checks them), MOVD/MOVQ, MOVLPS/MOVHPS/MOVLHPS/MOVHLPS, non-temporal stores (plain stores here),
-/// the logic ops, PCMPEQ*, PCMPGTB, PMINUB, PADD*/PSUB*, unpacks, shuffles, byte shifts and the
-/// mask extractions — what BaseMemoryLib's SSE2 routines and compiler-generated copies need.
-/// MXCSR and FXSAVE/FXRSTOR are in <c>Sse.State.cs</c>. MMX forms are not implemented.
+/// SSE/SSE2/SSE3 (Intel SDM Vol. 2; Vol. 1, chapters 10-12), as QEMU 7.2 runs them for qemu64.
+/// Here: 128-bit moves (aligned forms #GP on a misaligned address, as do the other legacy-SSE m128
+/// operands where QEMU 7.2 checks them: <see cref="QemuUnchecked"/>), MOVD/MOVQ,
+/// MOVLPS/MOVHPS/MOVLHPS/MOVHLPS, non-temporal stores (plain stores here), the logic ops, PCMPEQ*,
+/// PCMPGTB, PMINUB, PADD*/PSUB*, unpacks, shuffles, byte shifts and the mask extractions — what
+/// BaseMemoryLib's SSE2 routines and compiler-generated copies need. The floating-point
+/// instructions — arithmetic, MIN/MAX, SQRT, RCP/RSQRT, CMP, COMIS/UCOMIS, ADDSUB/HADD/HSUB
+/// (<c>Sse.Float.cs</c>), the conversions (<c>Sse.Convert.cs</c>) and the FP moves, unpacks and
+/// shuffles (<c>Sse.FloatMoves.cs</c>) — compute through the soft-float library in <c>Cpu/Float</c>
+/// with QEMU's results and MXCSR flags (docs/cpu.md, "SSE floating point"). MXCSR and
+/// FXSAVE/FXRSTOR are in <c>Sse.State.cs</c>. Not implemented: the MMX forms, including the
+/// MMX-operand conversions (CVTPI2PS, CVT[T]PS2PI, CVTPI2PD, CVT[T]PD2PI). The handlers do not
+/// check CR0.EM/TS or CR4.OSFXSR.
 /// </summary>
 internal static unsafe partial class Handlers
 {
