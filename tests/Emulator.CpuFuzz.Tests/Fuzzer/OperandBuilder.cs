@@ -28,6 +28,8 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
     private static readonly Register[] Bytes32 =
         [Register.AL, Register.CL, Register.DL, Register.BL, Register.AH, Register.CH, Register.DH, Register.BH];
 
+    private MemoryOperand? _memory;
+
     /// <summary>The instructions that load memory operands' bases.</summary>
     public List<Instruction> Preparation { get; } = [];
 
@@ -55,6 +57,7 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
         for (int attempt = 0; ; attempt++)
         {
             Preparation.Clear();
+            _memory = null;
             var instruction = new Instruction { Code = code };
             for (int i = 0; i < op.OpCount; i++)
             {
@@ -65,6 +68,7 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
             var encoder = Encoder.Create(mode.Bitness(), new NullWriter());
             if (encoder.TryEncode(instruction, 0x1000, out _, out _) || attempt > 20)
             {
+                SeedFloatOperand(instruction);
                 return instruction;
             }
         }
@@ -141,6 +145,21 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
     }
 
     /// <summary>
+    /// One time in two, an SSE form's memory operand first gets an XMM register's 16 bytes
+    /// (MOVUPS to the same address): the registers hold floating-point edge values
+    /// (<see cref="CaseGenerator.XmmValue"/>), the scratch page only random bytes.
+    /// </summary>
+    private void SeedFloatOperand(Instruction instruction)
+    {
+        bool sse = Enumerable.Range(0, instruction.OpCount).Any(i => instruction.GetOpKind(i) == OpKind.Register && instruction.GetOpRegister(i).IsXMM());
+        if (_memory is { } memory && sse && random.Next(2) == 0)
+        {
+            var source = Register.XMM0 + random.Next(mode.Bitness() == 64 ? 16 : 8);
+            Preparation.Add(Instruction.Create(Code.Movups_xmmm128_xmm, memory, source));
+        }
+    }
+
+    /// <summary>
     /// <c>[base + disp8]</c>, or one time in three <c>[base + index × scale + disp8]</c> (in
     /// 16-bit addressing BX or BP plus SI or DI), the base loaded with a scratch-page address
     /// and the index with 0..0x40 by MOVs in <see cref="Preparation"/>.
@@ -187,6 +206,7 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
             instruction.MemoryIndexScale = scale;
         }
 
+        _memory = new MemoryOperand(baseRegister, instruction.MemoryIndex, instruction.MemoryIndexScale, displacement, 1);
         instruction.MemoryDisplSize = 1;
         instruction.MemoryDisplacement64 = (ulong)(long)displacement;
         instruction.MemoryDisplacement64 &= mode.Bitness() switch { 64 => ulong.MaxValue, 32 => uint.MaxValue, _ => ushort.MaxValue };
