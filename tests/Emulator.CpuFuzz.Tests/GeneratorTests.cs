@@ -36,6 +36,20 @@ public sealed class GeneratorTests
     }
 
     [Fact]
+    public void TheFormsCoverTheSseFloatingPoint()
+    {
+        var codes = InstructionForms.For(FuzzMode.Long64).AllCodes.Select(c => c.ToString()).ToHashSet();
+        string[] expected =
+        [
+            "Addps_xmm_xmmm128", "Divsd_xmm_xmmm64", "Sqrtss_xmm_xmmm32", "Maxpd_xmm_xmmm128", "Rsqrtps_xmm_xmmm128",
+            "Cmpsd_xmm_xmmm64_imm8", "Ucomiss_xmm_xmmm32", "Cvtsi2sd_xmm_rm64", "Cvttss2si_r64_xmmm32", "Cvtpd2dq_xmm_xmmm128",
+            "Cvtdq2pd_xmm_xmmm64", "Haddps_xmm_xmmm128", "Addsubpd_xmm_xmmm128", "Movddup_xmm_xmmm64", "Movss_xmmm32_xmm",
+        ];
+        Assert.All(expected, c => Assert.Contains(c, codes));
+        Assert.DoesNotContain("Cvtpi2ps_xmm_mmm64", codes); // MMX operands: not implemented
+    }
+
+    [Fact]
     public void ARegressionFileReadsBackItsCaseAndStates()
     {
         var fuzzCase = CaseGenerator.Generate(FuzzMode.Long64, 7, 8);
