@@ -3,9 +3,8 @@ namespace Emulator.Core.Cpu;
 /// <summary>
 /// Segment register loads (Intel SDM Vol. 3, 3.4 and 5.x): real-mode selector·16 bases, and
 /// protected/long-mode descriptor loads from the GDT or LDT into the hidden cache, with the
-/// checks firmware can trip (null selector, limit, presence). Privilege checks beyond CPL 0
-/// follow the SDM's rules for data and stack segments; call gates and task switches are not
-/// emulated (OVMF never uses them) and raise #GP.
+/// checks of QEMU 7.2's helper_load_seg (null selector, limit, type, privilege, presence); call
+/// gates and task switches are not emulated (OVMF never uses them) and raise #GP.
 /// </summary>
 public sealed partial class Cpu
 {
@@ -43,14 +42,8 @@ public sealed partial class Cpu
 
         ulong desc = ReadDescriptor(selector);
         uint attr = DescriptorAttributes(desc);
-        bool present = (attr & 0x8000) != 0;
-        bool system = (attr & 0x1000) == 0;
-        if (system)
-        {
-            throw new GuestFault(Vector.GP, selector & 0xFFFCu);
-        }
-
-        if (!present)
+        CheckSegmentLoad(seg, selector, attr);
+        if ((attr & 0x8000) == 0)
         {
             throw new GuestFault(seg == Seg.Ss ? Vector.SS : Vector.NP, selector & 0xFFFCu);
         }
@@ -69,6 +62,27 @@ public sealed partial class Cpu
         }
 
         UpdateMode();
+    }
+
+    /// <summary>
+    /// The type and privilege checks of a data or stack segment load, in QEMU 7.2's order
+    /// (target/i386/tcg/seg_helper.c, helper_load_seg; docs/cpu-segments.md): a system
+    /// descriptor, SS that is not a writable data segment or whose RPL or DPL is not CPL, a
+    /// data segment register given an execute-only code segment, or a data or non-conforming
+    /// code segment with DPL below CPL or RPL: #GP(selector).
+    /// </summary>
+    private void CheckSegmentLoad(int seg, ushort selector, uint attr)
+    {
+        bool code = (attr & 0x800) != 0;
+        int rpl = selector & 3, dpl = (int)((attr >> 13) & 3);
+        bool refused = (attr & 0x1000) == 0
+            || (seg == Seg.Ss
+                ? code || (attr & 0x200) == 0 || rpl != _cpl || dpl != _cpl
+                : (code && (attr & 0x200) == 0) || ((!code || (attr & 0x400) == 0) && (dpl < _cpl || dpl < rpl)));
+        if (refused)
+        {
+            throw new GuestFault(Vector.GP, selector & 0xFFFCu);
+        }
     }
 
     /// <summary>Loads CS for a far JMP/CALL/RET/IRET or interrupt to <paramref name="selector"/>, setting CPL.</summary>
@@ -117,18 +131,18 @@ public sealed partial class Cpu
     }
 
     /// <summary>Reads the 8-byte descriptor for <paramref name="selector"/> from the GDT or LDT (#GP if beyond the limit).</summary>
-    internal ulong ReadDescriptor(ushort selector)
+    internal ulong ReadDescriptor(ushort selector) =>
+        TryReadDescriptor(selector, out ulong desc) ? desc : throw new GuestFault(Vector.GP, selector & 0xFFFCu);
+
+    /// <summary>The descriptor, or false when the selector is beyond its table's limit (QEMU's load_segment).</summary>
+    internal bool TryReadDescriptor(ushort selector, out ulong desc)
     {
         bool ldt = (selector & 4) != 0;
         ulong tableBase = ldt ? _ldtr.Base : _gdtr.Base;
         uint limit = ldt ? _ldtr.Limit : _gdtr.Limit;
         uint index = (uint)(selector & 0xFFF8);
-        if (index + 7 > limit)
-        {
-            throw new GuestFault(Vector.GP, selector & 0xFFFCu);
-        }
-
-        return Read64(WrapLinear(tableBase + index));
+        desc = index + 7 > limit ? 0 : Read64(WrapLinear(tableBase + index));
+        return index + 7 <= limit;
     }
 
     private void SetAccessed(ushort selector, ulong desc)

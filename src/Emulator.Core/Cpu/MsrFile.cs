@@ -163,6 +163,10 @@ public sealed class MsrFile
                 return true;
             case MtrrCap:
                 return true;
+            case SysenterCs:
+                // QEMU keeps the selector only (helper_wrmsr; docs/cpu-segments.md).
+                _values[index] = value & 0xFFFF;
+                return true;
             case Efer:
                 return _cpu.WriteEfer(value);
             case FsBase:

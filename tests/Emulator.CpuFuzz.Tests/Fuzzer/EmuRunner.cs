@@ -143,11 +143,11 @@ internal sealed unsafe class EmuRunner : IDisposable
 
     private StartState SaveStart() =>
         new(Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray(), _cpu._rip, _cpu.RFlagsValue,
-            Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr);
+            Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr, _cpu.Msrs.Snapshot());
 
     /// <summary>
     /// Back to the sequence's start without flushing the decoded and compiled blocks (which
-    /// <see cref="Cpu.RestoreState"/> would): registers, flags, XMM and MXCSR, the pages, and the segment
+    /// <see cref="Cpu.RestoreState"/> would): registers, flags, XMM and MXCSR, the MSRs, the pages, and the segment
     /// registers with the mode they imply — a case that ended in an exception handler left CS
     /// at the handler's 64-bit code segment, and a compatibility-mode sequence must not run there.
     /// </summary>
@@ -166,6 +166,7 @@ internal sealed unsafe class EmuRunner : IDisposable
 
         start.Xmm.CopyTo(_cpu.Fpu.Xmm, 0);
         _cpu.Fpu.Mxcsr = start.Mxcsr;
+        _cpu.Msrs.Restore(start.Msrs);
         _cpu._rip = start.Rip;
         _cpu.RFlagsValue = start.Flags;
         _cpu._halted = false;
@@ -173,7 +174,8 @@ internal sealed unsafe class EmuRunner : IDisposable
         start.Memory.AsSpan(FuzzLayout.PageSize).CopyTo(Page(FuzzLayout.StackPage));
     }
 
-    private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory, UInt128[] Xmm, uint Mxcsr);
+    private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory, UInt128[] Xmm, uint Mxcsr,
+        IReadOnlyDictionary<uint, ulong> Msrs);
 
     private byte[] ReadPages()
     {

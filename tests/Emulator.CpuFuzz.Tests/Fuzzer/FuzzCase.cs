@@ -6,9 +6,11 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 /// One instruction under test with the instructions that prepare it (a base register loaded with
 /// a scratch address before a memory operand; RSI, RDI and RCX before a string instruction). The
 /// shrinker drops whole items, so an operand never loses its preparation. A forward branch
-/// (<see cref="SkipsNextItem"/>) jumps over the next item, to the one after it.
+/// (<see cref="SkipsNextItem"/>) jumps over the next item, to the one after it; a branch inside
+/// an item (calls, loops: <see cref="SystemForms"/>) has its target in <see cref="LocalTargets"/>:
+/// for each instruction, the index of the item's instruction it branches to, or -1.
 /// </summary>
-public sealed record FuzzItem(Instruction[] Instructions, bool SkipsNextItem = false);
+public sealed record FuzzItem(Instruction[] Instructions, bool SkipsNextItem = false, int[]? LocalTargets = null);
 
 /// <summary>
 /// A generated case: the mode, the registers, flags, XMM registers and MXCSR the prologue
@@ -49,13 +51,17 @@ public sealed record FuzzCase(FuzzMode Mode, ulong[] Gprs, ulong Flags, UInt128[
         label = 1;
         for (int i = 0; i < Items.Count; i++)
         {
-            foreach (var original in Items[i].Instructions)
+            for (int j = 0; j < Items[i].Instructions.Length; j++)
             {
-                var instruction = original;
+                var instruction = Items[i].Instructions[j];
                 instruction.IP = label++;
                 if (Items[i].SkipsNextItem && IsForwardBranch(instruction))
                 {
                     instruction.NearBranch64 = itemLabels[Math.Min(i + 2, Items.Count)];
+                }
+                else if (Items[i].LocalTargets is { } targets && targets[j] >= 0)
+                {
+                    instruction.NearBranch64 = itemLabels[i] + (ulong)targets[j];
                 }
 
                 instructions.Add(instruction);

@@ -94,6 +94,11 @@ public sealed class InstructionForms
             return PlainItem(_sse[random.Next(_sse.Count)], random);
         }
 
+        if (random.Next(8) == 0)
+        {
+            return SystemForms.Next(_mode, random);
+        }
+
         int family = random.Next(_families.Count + 3);
         if (family == _families.Count)
         {
