@@ -112,6 +112,9 @@ public sealed unsafe class TestMachine : IDisposable
         }
     }
 
+    /// <summary>CR4.OSFXSR and OSXMMEXCPT set, as firmware does before its first SSE instruction (without them SSE forms #UD).</summary>
+    public void EnableSse() => Cpu.WriteCr4(Cpu._cr4 | CrBits.Cr4OsFxsr | (1UL << 10));
+
     public StopReason Run(long maxInstructions = 10_000_000) => Cpu.Run(Cpu.InstructionCount + maxInstructions);
 
     public void Dispose() => _machine.Dispose();

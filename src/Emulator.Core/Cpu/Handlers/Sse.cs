@@ -8,9 +8,8 @@ namespace Emulator.Core.Cpu;
 /// The SSE/SSE2 integer and move subset firmware uses (Intel SDM Vol. 2; Vol. 1, chapters 10-11):
 /// 128-bit moves (aligned forms #GP on a misaligned address, as do other legacy-SSE m128
 /// operands where QEMU 7.2 checks them), MOVD/MOVQ, MOVLPS/MOVHPS/MOVLHPS/MOVHLPS, non-temporal stores (plain stores here),
-/// the logic ops, PCMPEQ*, PCMPGTB, PMINUB, PADD*/PSUB*, unpacks, shuffles, byte shifts and the
-/// mask extractions — what BaseMemoryLib's SSE2 routines and compiler-generated copies need.
-/// MXCSR and FXSAVE/FXRSTOR are in <c>Sse.State.cs</c>. MMX forms are not implemented.
+/// shuffles, byte shifts and MOVMSKPS. Every form makes QEMU 7.2's checks first (<see cref="SseChecks"/>).
+/// The integer operations, MMX and SSE, are in <c>Simd.*.cs</c>; MXCSR and FXSAVE/FXRSTOR in <c>Sse.State.cs</c>.
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -33,11 +32,7 @@ internal static unsafe partial class Handlers
         r.Add(Code.Movntdqa_xmm_m128, &MovXmmAligned);
         r.Add(Code.Movnti_m32_r32, &Movnti);
         r.Add(Code.Movnti_m64_r64, &Movnti);
-        r.Add(Code.Movd_xmm_rm32, &MovToXmmZeroExtend);
-        r.Add(Code.Movq_xmm_rm64, &MovToXmmZeroExtend);
         r.Add(Code.Movq_xmm_xmmm64, &MovqLoad);
-        r.Add(Code.Movd_rm32_xmm, &MovFromXmm);
-        r.Add(Code.Movq_rm64_xmm, &MovFromXmm);
         r.Add(Code.Movq_xmmm64_xmm, &MovqStore);
         r.Add(Code.Movlps_xmm_m64, &MovLowLoad);
         r.Add(Code.Movlpd_xmm_m64, &MovLowLoad);
@@ -49,46 +44,16 @@ internal static unsafe partial class Handlers
         r.Add(Code.Movhpd_m64_xmm, &MovHighStore);
         r.Add(Code.Movlhps_xmm_xmm, &Movlhps);
         r.Add(Code.Movhlps_xmm_xmm, &Movhlps);
-        r.Add(Code.Pxor_xmm_xmmm128, &Pxor<Aligned>);
-        r.Add(Code.Xorps_xmm_xmmm128, &Pxor<QemuUnchecked>);
-        r.Add(Code.Xorpd_xmm_xmmm128, &Pxor<QemuUnchecked>);
-        r.Add(Code.Por_xmm_xmmm128, &Por<Aligned>);
-        r.Add(Code.Orps_xmm_xmmm128, &Por<QemuUnchecked>);
-        r.Add(Code.Pand_xmm_xmmm128, &Pand<Aligned>);
-        r.Add(Code.Andps_xmm_xmmm128, &Pand<QemuUnchecked>);
-        r.Add(Code.Pandn_xmm_xmmm128, &Pandn<Aligned>);
-        r.Add(Code.Andnps_xmm_xmmm128, &Pandn<QemuUnchecked>);
-        r.Add(Code.Pcmpeqb_xmm_xmmm128, &Pcmpeq<byte>);
-        r.Add(Code.Pcmpeqw_xmm_xmmm128, &Pcmpeq<ushort>);
-        r.Add(Code.Pcmpeqd_xmm_xmmm128, &Pcmpeq<uint>);
-        r.Add(Code.Pcmpgtb_xmm_xmmm128, &Pcmpgtb);
-        r.Add(Code.Pminub_xmm_xmmm128, &Pminub);
-        r.Add(Code.Paddb_xmm_xmmm128, &Padd<byte>);
-        r.Add(Code.Paddw_xmm_xmmm128, &Padd<ushort>);
-        r.Add(Code.Paddd_xmm_xmmm128, &Padd<uint>);
-        r.Add(Code.Paddq_xmm_xmmm128, &Padd<ulong>);
-        r.Add(Code.Psubb_xmm_xmmm128, &Psub<byte>);
-        r.Add(Code.Psubw_xmm_xmmm128, &Psub<ushort>);
-        r.Add(Code.Psubd_xmm_xmmm128, &Psub<uint>);
-        r.Add(Code.Psubq_xmm_xmmm128, &Psub<ulong>);
-        r.Add(Code.Punpcklbw_xmm_xmmm128, &Punpcklbw);
-        r.Add(Code.Punpcklwd_xmm_xmmm128, &Punpcklwd);
-        r.Add(Code.Punpckldq_xmm_xmmm128, &Punpckldq);
-        r.Add(Code.Punpcklqdq_xmm_xmmm128, &Punpcklqdq);
-        r.Add(Code.Punpckhbw_xmm_xmmm128, &Punpckhbw);
-        r.Add(Code.Punpckhwd_xmm_xmmm128, &Punpckhwd);
-        r.Add(Code.Punpckhdq_xmm_xmmm128, &Punpckhdq);
-        r.Add(Code.Punpckhqdq_xmm_xmmm128, &Punpckhqdq);
         r.Add(Code.Pshufd_xmm_xmmm128_imm8, &Pshufd);
         r.Add(Code.Pshuflw_xmm_xmmm128_imm8, &Pshuflw);
         r.Add(Code.Pshufhw_xmm_xmmm128_imm8, &Pshufhw);
         r.Add(Code.Shufps_xmm_xmmm128_imm8, &Shufps<QemuUnchecked>);
         r.Add(Code.Pslldq_xmm_imm8, &Pslldq);
         r.Add(Code.Psrldq_xmm_imm8, &Psrldq);
-        r.Add(Code.Pmovmskb_r32_xmm, &Pmovmskb);
-        r.Add(Code.Pmovmskb_r64_xmm, &Pmovmskb);
         r.Add(Code.Movmskps_r32_xmm, &Movmskps);
         r.Add(Code.Movmskps_r64_xmm, &Movmskps);
+        r.Add(Code.Lddqu_xmm_m128, &MovXmmUnaligned);
+        RegisterSimdIntegerForms(r);
         RegisterSseState(r);
     }
 
@@ -121,6 +86,7 @@ internal static unsafe partial class Handlers
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static UInt128 XmmSource(Cpu cpu, ref DecodedOp op, bool aligned = true)
     {
+        SseChecks(cpu);
         if (op.Kind1 == OperandKind.Xmm)
         {
             return cpu.Fpu.Xmm[op.Reg1];
@@ -172,24 +138,17 @@ internal static unsafe partial class Handlers
     private static void Movnti(Cpu cpu, ref DecodedOp op) =>
         cpu.WriteSized(cpu.MemLinear(ref op), op.Op1Size, cpu.ReadGpr(op.Reg1, op.Op1Size));
 
-    /// <summary>MOVD/MOVQ xmm, r/m: the 32/64-bit value, upper bits zeroed.</summary>
-    private static void MovToXmmZeroExtend(Cpu cpu, ref DecodedOp op)
-    {
-        int size = op.Op1Size;
-        cpu.Fpu.Xmm[op.Reg0] = cpu.ReadOp1(ref op, size);
-    }
-
     /// <summary>MOVQ xmm, xmm/m64 (F3 0F 7E): the low quadword, upper half zeroed.</summary>
-    private static void MovqLoad(Cpu cpu, ref DecodedOp op) =>
+    private static void MovqLoad(Cpu cpu, ref DecodedOp op)
+    {
+        SseChecks(cpu);
         cpu.Fpu.Xmm[op.Reg0] = op.Kind1 == OperandKind.Xmm ? (ulong)cpu.Fpu.Xmm[op.Reg1] : cpu.Read64(cpu.MemLinear(ref op));
-
-    /// <summary>MOVD/MOVQ r/m, xmm and MOVLPS m64, xmm: the low 32/64 bits.</summary>
-    private static void MovFromXmm(Cpu cpu, ref DecodedOp op) =>
-        cpu.WriteOp0(ref op, op.OpSize, (ulong)cpu.Fpu.Xmm[op.Reg1]);
+    }
 
     /// <summary>MOVQ xmm/m64, xmm (66 0F D6): to a register the upper half is zeroed.</summary>
     private static void MovqStore(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         ulong v = (ulong)cpu.Fpu.Xmm[op.Reg1];
         if (op.Kind0 == OperandKind.Xmm)
         {
@@ -203,6 +162,7 @@ internal static unsafe partial class Handlers
 
     private static void MovLowLoad(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         ulong v = cpu.Read64(cpu.MemLinear(ref op));
         d = (d & ((UInt128)ulong.MaxValue << 64)) | v;
@@ -210,22 +170,35 @@ internal static unsafe partial class Handlers
 
     private static void MovHighLoad(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         ulong v = cpu.Read64(cpu.MemLinear(ref op));
         d = ((UInt128)v << 64) | (ulong)d;
     }
 
-    private static void MovHighStore(Cpu cpu, ref DecodedOp op) =>
+    /// <summary>MOVLPS/MOVLPD m64, xmm: the low quadword.</summary>
+    private static void MovFromXmm(Cpu cpu, ref DecodedOp op)
+    {
+        SseChecks(cpu);
+        cpu.Write64(cpu.MemLinear(ref op), (ulong)cpu.Fpu.Xmm[op.Reg1]);
+    }
+
+    private static void MovHighStore(Cpu cpu, ref DecodedOp op)
+    {
+        SseChecks(cpu);
         cpu.Write64(cpu.MemLinear(ref op), (ulong)(cpu.Fpu.Xmm[op.Reg1] >> 64));
+    }
 
     private static void Movlhps(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         d = ((UInt128)(ulong)cpu.Fpu.Xmm[op.Reg1] << 64) | (ulong)d;
     }
 
     private static void Movhlps(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         d = (d & ((UInt128)ulong.MaxValue << 64)) | (ulong)(cpu.Fpu.Xmm[op.Reg1] >> 64);
     }
@@ -235,106 +208,6 @@ internal static unsafe partial class Handlers
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static UInt128 Bits(Vector128<byte> v) => Unsafe.BitCast<Vector128<byte>, UInt128>(v);
-
-    private static void Pxor<TAlign>(Cpu cpu, ref DecodedOp op)
-        where TAlign : struct, IM128Alignment
-    {
-        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
-        cpu.Fpu.Xmm[op.Reg0] ^= s;
-    }
-
-    private static void Por<TAlign>(Cpu cpu, ref DecodedOp op)
-        where TAlign : struct, IM128Alignment
-    {
-        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
-        cpu.Fpu.Xmm[op.Reg0] |= s;
-    }
-
-    private static void Pand<TAlign>(Cpu cpu, ref DecodedOp op)
-        where TAlign : struct, IM128Alignment
-    {
-        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
-        cpu.Fpu.Xmm[op.Reg0] &= s;
-    }
-
-    private static void Pandn<TAlign>(Cpu cpu, ref DecodedOp op)
-        where TAlign : struct, IM128Alignment
-    {
-        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = ~d & s;
-    }
-
-    /// <summary>PCMPEQB/W/D: each element of <typeparamref name="T"/>'s width all-ones where equal, zero elsewhere.</summary>
-    private static void Pcmpeq<T>(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits(Vector128.Equals(Vec(d).As<byte, T>(), Vec(s).As<byte, T>()).AsByte());
-    }
-
-    /// <summary>PADDB/W/D/Q: wrapping element-wise addition at <typeparamref name="T"/>'s width.</summary>
-    private static void Padd<T>(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits((Vec(d).As<byte, T>() + Vec(s).As<byte, T>()).AsByte());
-    }
-
-    /// <summary>PSUBB/W/D/Q: wrapping element-wise subtraction at <typeparamref name="T"/>'s width.</summary>
-    private static void Psub<T>(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits((Vec(d).As<byte, T>() - Vec(s).As<byte, T>()).AsByte());
-    }
-
-    private static void Pcmpgtb(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits(Vector128.GreaterThan(Vec(d).AsSByte(), Vec(s).AsSByte()).AsByte());
-    }
-
-    private static void Pminub(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits(Vector128.Min(Vec(d), Vec(s)));
-    }
-
-    /// <summary>PUNPCKL/H: interleaves elements of <paramref name="elem"/> bytes from the low or high halves, destination first.</summary>
-    private static void Unpack(Cpu cpu, ref DecodedOp op, int elem, bool high)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        UInt128 d = cpu.Fpu.Xmm[op.Reg0];
-        UInt128 r;
-        byte* ps = (byte*)&s, pd = (byte*)&d, pr = (byte*)&r;
-        int half = high ? 8 : 0;
-        for (int i = 0; i < 8 / elem; i++)
-        {
-            Buffer.MemoryCopy(pd + half + (i * elem), pr + (2 * i * elem), elem, elem);
-            Buffer.MemoryCopy(ps + half + (i * elem), pr + (2 * i * elem) + elem, elem, elem);
-        }
-
-        cpu.Fpu.Xmm[op.Reg0] = r;
-    }
-
-    private static void Punpcklbw(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 1, false);
-
-    private static void Punpcklwd(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 2, false);
-
-    private static void Punpckldq(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 4, false);
-
-    private static void Punpcklqdq(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 8, false);
-
-    private static void Punpckhbw(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 1, true);
-
-    private static void Punpckhwd(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 2, true);
-
-    private static void Punpckhdq(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 4, true);
-
-    private static void Punpckhqdq(Cpu cpu, ref DecodedOp op) => Unpack(cpu, ref op, 8, true);
 
     private static void Pshufd(Cpu cpu, ref DecodedOp op)
     {
@@ -387,6 +260,7 @@ internal static unsafe partial class Handlers
 
     private static void Pslldq(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         int n = (int)(op.Imm & 0xFF);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         d = n > 15 ? UInt128.Zero : d << (8 * n);
@@ -394,14 +268,15 @@ internal static unsafe partial class Handlers
 
     private static void Psrldq(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         int n = (int)(op.Imm & 0xFF);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         d = n > 15 ? UInt128.Zero : d >> (8 * n);
     }
 
-    private static void Pmovmskb(Cpu cpu, ref DecodedOp op) =>
-        cpu.WriteGpr(op.Reg0, op.OpSize, Vec(cpu.Fpu.Xmm[op.Reg1]).ExtractMostSignificantBits());
-
-    private static void Movmskps(Cpu cpu, ref DecodedOp op) =>
+    private static void Movmskps(Cpu cpu, ref DecodedOp op)
+    {
+        SseChecks(cpu);
         cpu.WriteGpr(op.Reg0, op.OpSize, Vec(cpu.Fpu.Xmm[op.Reg1]).AsUInt32().ExtractMostSignificantBits());
+    }
 }
