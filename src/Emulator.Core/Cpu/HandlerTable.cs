@@ -79,6 +79,7 @@ internal static unsafe class HandlerTable
         Handlers.RegisterIo(r);
         Handlers.RegisterFlagOps(r);
         Handlers.RegisterSystem(r);
+        Handlers.RegisterSystemCalls(r);
         Handlers.RegisterHints(r);
         Handlers.RegisterDescriptors(r);
         Handlers.RegisterSse(r);

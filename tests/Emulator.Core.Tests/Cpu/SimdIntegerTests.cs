@@ -48,6 +48,15 @@ public class SimdIntegerTests
         return (m.ReadU64(Data + 0x40), m.ReadU64(Data + 0x50), m.ReadU64(Data + 0x58));
     }
 
+    /// <summary>A machine whose exceptions go to a HLT (<see cref="Cpu.LastException"/> names the vector).</summary>
+    private static TestMachine WithIdt()
+    {
+        var m = new TestMachine();
+        m.Load(Handler, TestMachine.Assemble(64, Handler, a => a.hlt()));
+        SystemTestSupport.InstallLongIdt(m, Handler);
+        return m;
+    }
+
     [Fact]
     public void SaturatingAddAndSubtract_ClampPerElement()
     {
@@ -190,9 +199,7 @@ public class SimdIntegerTests
     [Fact]
     public void MmxForm_SwitchesX87StateEvenWhenItsLoadFaults()
     {
-        using var m = new TestMachine();
-        m.Load(Handler, TestMachine.Assemble(64, Handler, a => a.hlt()));
-        SystemTestSupport.InstallLongIdt(m, Handler);
+        using var m = WithIdt();
         m.LoadLong64(a =>
         {
             a.fninit();
@@ -213,9 +220,7 @@ public class SimdIntegerTests
     [InlineData(true, CrBits.EM, Vector.UD)]
     public void SseForm_ChecksOsfxsrThenTsThenEm(bool osfxsr, ulong cr0Bits, int vector)
     {
-        using var m = new TestMachine();
-        m.Load(Handler, TestMachine.Assemble(64, Handler, a => a.hlt()));
-        SystemTestSupport.InstallLongIdt(m, Handler);
+        using var m = WithIdt();
         m.LoadLong64(a =>
         {
             a.paddsw(xmm0, xmm1);
@@ -237,9 +242,7 @@ public class SimdIntegerTests
     [InlineData(CrBits.EM, Vector.UD)]
     public void MmxForm_IgnoresOsfxsrAndChecksTsThenEm(ulong cr0Bits, int vector)
     {
-        using var m = new TestMachine();
-        m.Load(Handler, TestMachine.Assemble(64, Handler, a => a.hlt()));
-        SystemTestSupport.InstallLongIdt(m, Handler);
+        using var m = WithIdt();
         m.LoadLong64(a =>
         {
             a.paddsw(mm0, mm1);

@@ -65,12 +65,6 @@ internal static class CoverageTable
         [Mnemonic.Lsl] = "LSL: descriptor access checks not implemented yet (OVMF never uses them)",
         [Mnemonic.Verr] = "VERR: descriptor access checks not implemented yet (OVMF never uses them)",
         [Mnemonic.Verw] = "VERW: descriptor access checks not implemented yet (OVMF never uses them)",
-        [Mnemonic.Syscall] = "SYSCALL: not implemented yet",
-        [Mnemonic.Sysret] = "SYSRET: not implemented yet",
-        [Mnemonic.Sysenter] = "SYSENTER: not implemented yet",
-        [Mnemonic.Sysexit] = "SYSEXIT: not implemented yet",
-        [Mnemonic.Sysretq] = "SYSRET: not implemented yet",
-        [Mnemonic.Sysexitq] = "SYSEXIT: not implemented yet",
     };
 
     public static IReadOnlyList<Row> Build()
