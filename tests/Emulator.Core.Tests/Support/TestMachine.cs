@@ -23,9 +23,9 @@ public sealed unsafe class TestMachine : IDisposable
 
     private readonly BareMachine _machine;
 
-    public TestMachine(ulong ramSize = RamSize)
+    public TestMachine(ulong ramSize = RamSize, CpuModel? model = null)
     {
-        _machine = new BareMachine(ramSize);
+        _machine = new BareMachine(ramSize, model);
         if (Environment.GetEnvironmentVariable("EMU_TEST_COMPILE_ALL") == "1")
         {
             // CI's second pass of this suite: every block compiled from its second run, on the
