@@ -80,6 +80,7 @@ internal static unsafe class HandlerTable
         Handlers.RegisterFlagOps(r);
         Handlers.RegisterSystem(r);
         Handlers.RegisterSystemCalls(r);
+        Handlers.RegisterSegmentChecks(r);
         Handlers.RegisterHints(r);
         Handlers.RegisterDescriptors(r);
         Handlers.RegisterSse(r);

@@ -60,11 +60,6 @@ internal static class CoverageTable
     private static readonly Dictionary<Mnemonic, string> OtherPending = new()
     {
         [Mnemonic.Bound] = "BOUND: in progress (the TF/debug-register/BOUND/LOCK branch)",
-        [Mnemonic.Arpl] = "ARPL: not implemented yet (OVMF never uses it)",
-        [Mnemonic.Lar] = "LAR: descriptor access checks not implemented yet (OVMF never uses them)",
-        [Mnemonic.Lsl] = "LSL: descriptor access checks not implemented yet (OVMF never uses them)",
-        [Mnemonic.Verr] = "VERR: descriptor access checks not implemented yet (OVMF never uses them)",
-        [Mnemonic.Verw] = "VERW: descriptor access checks not implemented yet (OVMF never uses them)",
     };
 
     public static IReadOnlyList<Row> Build()
