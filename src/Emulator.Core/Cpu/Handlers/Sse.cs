@@ -29,7 +29,6 @@ internal static unsafe partial class Handlers
         r.Add(Code.Movapd_xmmm128_xmm, &MovXmmAligned);
         r.Add(Code.Movntdq_m128_xmm, &MovXmmAligned);
         r.Add(Code.Movntps_m128_xmm, &MovXmmAligned);
-        r.Add(Code.Movntdqa_xmm_m128, &MovXmmAligned);
         r.Add(Code.Movnti_m32_r32, &Movnti);
         r.Add(Code.Movnti_m64_r64, &Movnti);
         r.Add(Code.Movq_xmm_xmmm64, &MovqLoad);
