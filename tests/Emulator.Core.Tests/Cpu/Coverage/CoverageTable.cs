@@ -28,7 +28,7 @@ internal static class CoverageTable
 
         if (features.Contains(CpuidFeature.SVM) || features.Contains(CpuidFeature.SKINIT_or_SVM))
         {
-            return "SVM: qemu64 reports it (CPUID 80000001h:ECX[2]) and QEMU 7.2 runs it; not modelled (OVMF never uses it)";
+            return "SVM: qemu64 reports it (CPUID 80000001h:ECX[2]); QEMU 7.2 #UDs it until EFER.SVME is set, which emu does not let a WRMSR set yet (QEMU does); not modelled, OVMF never uses it";
         }
 
         if (SseFloat.Contains(code.Mnemonic()))
