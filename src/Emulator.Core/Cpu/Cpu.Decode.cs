@@ -328,6 +328,9 @@ public sealed unsafe partial class Cpu
                 case OpKind.MemoryESDI:
                 case OpKind.MemoryESEDI:
                 case OpKind.MemoryESRDI:
+                case OpKind.MemorySegDI:
+                case OpKind.MemorySegEDI:
+                case OpKind.MemorySegRDI:
                     k = OperandKind.Other;
                     ResolveStringOperand(ref op, in insn, kind);
                     break;
@@ -431,16 +434,16 @@ public sealed unsafe partial class Cpu
     }
 
     /// <summary>
-    /// String instructions (MOVS, STOS, INS ...) address memory through SI/DI, not a ModRM
-    /// operand: the element size, the address size (the SI/DI operand kind reflects a 67h
+    /// String instructions (MOVS, STOS, INS ...) and MASKMOVQ/MASKMOVDQU (DS:rDI) address memory
+    /// through SI/DI, not a ModRM operand: the element size, the address size (the SI/DI operand kind reflects a 67h
     /// prefix) and the source segment (DS or the override; the destination is always ES).
     /// </summary>
     private static void ResolveStringOperand(ref DecodedOp op, in Instruction insn, OpKind kind)
     {
         op.AddrSize = kind switch
         {
-            OpKind.MemorySegSI or OpKind.MemoryESDI => 2,
-            OpKind.MemorySegESI or OpKind.MemoryESEDI => 4,
+            OpKind.MemorySegSI or OpKind.MemoryESDI or OpKind.MemorySegDI => 2,
+            OpKind.MemorySegESI or OpKind.MemoryESEDI or OpKind.MemorySegEDI => 4,
             _ => 8,
         };
         op.MemSeg = insn.SegmentPrefix switch
@@ -521,6 +524,11 @@ public sealed unsafe partial class Cpu
         if (r.IsST())
         {
             return (OperandKind.St, (byte)r.GetNumber());
+        }
+
+        if (r.IsMM())
+        {
+            return (OperandKind.Mmx, (byte)r.GetNumber());
         }
 
         return (OperandKind.Other, 0);

@@ -15,6 +15,9 @@ public enum OperandKind : byte
     Xmm,
     St,
     Other,
+
+    /// <summary>An MMX register MM0..MM7 (the significand of x87 register n).</summary>
+    Mmx,
 }
 
 /// <summary>
@@ -54,7 +57,7 @@ public unsafe struct DecodedOp
     public OperandKind Kind1;
     public OperandKind Kind2;
 
-    /// <summary>Register numbers of operands 0..2 (GPR 0..15, AH..BH as 16..19; segment 0..5; CRn; DRn; XMMn).</summary>
+    /// <summary>Register numbers of operands 0..2 (GPR 0..15, AH..BH as 16..19; segment 0..5; CRn; DRn; XMMn; MMn).</summary>
     public byte Reg0;
     public byte Reg1;
     public byte Reg2;

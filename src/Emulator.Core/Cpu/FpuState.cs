@@ -36,6 +36,34 @@ public sealed class FpuState
         Mxcsr = 0x1F80;
     }
 
+    /// <summary>
+    /// MMX register <paramref name="i"/>: the significand of physical x87 register i (SDM Vol. 1,
+    /// 9.5), whatever TOP is.
+    /// </summary>
+    public ulong ReadMmx(int i) => St[i].Significand;
+
+    /// <summary>
+    /// Writes MMX register <paramref name="i"/>. Only the significand changes: QEMU 7.2 keeps an x87
+    /// register as a union of its floatx80 and the 8-byte MMXReg (target/i386/cpu.h, FPReg), so an
+    /// MMX write leaves bits 79:64 as they were, where the SDM says they become all ones
+    /// (docs/x87.md, "MMX aliasing").
+    /// </summary>
+    public void WriteMmx(int i, ulong value) => St[i].Significand = value;
+
+    /// <summary>
+    /// What every MMX instruction except EMMS does first (QEMU 7.2 helper_enter_mmx,
+    /// target/i386/tcg/fpu_helper.c): TOP = 0 and all eight tags valid. The status word's other
+    /// bits are left alone.
+    /// </summary>
+    public void EnterMmx()
+    {
+        Top = 0;
+        TagValid = 0xFF;
+    }
+
+    /// <summary>EMMS (QEMU 7.2 helper_emms): all eight tags empty; TOP stays.</summary>
+    public void Emms() => TagValid = 0;
+
     /// <summary>FNINIT/FINIT (SDM Vol. 2, FINIT): FCW 0x37F, status 0, all tags empty.</summary>
     public void Initialize()
     {

@@ -55,6 +55,9 @@ internal static unsafe class HandlerTable
     /// <summary>True when some family implements <paramref name="code"/> (for coverage tests and reports).</summary>
     public static bool IsImplemented(Code code) => Filled[(int)code];
 
+    /// <summary>True when <paramref name="code"/> is registered to raise #UD on purpose (<see cref="Handlers.Invalid"/>: a form QEMU 7.2 rejects on qemu64).</summary>
+    public static bool RaisesUdByDesign(Code code) => Filled[(int)code] && (nint)Table[(int)code * 4 + 2] == (nint)(delegate*<Cpu, ref DecodedOp, void>)&Handlers.Invalid;
+
     private static delegate*<Cpu, ref DecodedOp, void>[] Build()
     {
         var table = new delegate*<Cpu, ref DecodedOp, void>[CodeCount.Value * 4];
@@ -76,6 +79,8 @@ internal static unsafe class HandlerTable
         Handlers.RegisterIo(r);
         Handlers.RegisterFlagOps(r);
         Handlers.RegisterSystem(r);
+        Handlers.RegisterSystemCalls(r);
+        Handlers.RegisterSegmentChecks(r);
         Handlers.RegisterHints(r);
         Handlers.RegisterDescriptors(r);
         Handlers.RegisterSse(r);

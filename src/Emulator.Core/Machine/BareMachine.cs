@@ -18,13 +18,13 @@ public sealed unsafe class BareMachine : IDisposable
     public const ushort Code32 = 0x08, Data32 = 0x10, Code64 = 0x18, Code16 = 0x20, Data16 = 0x28;
     public const ulong StackTop = 0x80000;
 
-    public BareMachine(ulong ramSize = DefaultRamSize)
+    public BareMachine(ulong ramSize = DefaultRamSize, CpuModel? model = null)
     {
         Bus = new PhysicalBus();
         Ram = Bus.Allocate(ramSize);
         Bus.MapRam("ram", 0, ramSize, Ram);
         Ports = new PortBus(Bus.Unassigned);
-        Cpu = new Cpu.Cpu(Bus, Ports);
+        Cpu = new Cpu.Cpu(Bus, Ports, model);
     }
 
     public PhysicalBus Bus { get; }

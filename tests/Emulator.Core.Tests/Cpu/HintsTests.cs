@@ -124,6 +124,26 @@ public class HintsTests
         }
     }
 
+    /// <summary>CLFLUSH follows the model's CPUID.1:EDX.CLFSH: a NOP on qemu64, #UD on qemu32 (QEMU 7.2 checks the bit).</summary>
+    [Theory]
+    [InlineData("qemu64", -1)]
+    [InlineData("qemu32", Vector.UD)]
+    public void Clflush_FollowsTheModel(string model, int vector)
+    {
+        using var m = new TestMachine(model: CpuModel.ByName(model));
+        m.Load(Handler, TestMachine.Assemble(32, Handler, a => a.hlt()));
+        FlowTestSupport.Gate32(m, Vector.UD, (uint)Handler);
+        m.LoadProtected32(a =>
+        {
+            a.mov(eax, (uint)Buffer);
+            a.clflush(__byte_ptr[eax]);
+            a.hlt();
+        });
+
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal(vector, m.Cpu.LastException);
+    }
+
     /// <summary>The flags a hint leaves are the flags it found (all of them, both ways).</summary>
     [Fact]
     public void Hints_LeaveFlagsAlone()

@@ -38,6 +38,7 @@ public class SseTests
             body(a);
             a.hlt();
         });
+        m.EnableSse();
         Assert.Equal(StopReason.Halted, m.Run());
         return m;
     }
@@ -66,6 +67,7 @@ public class SseTests
             a.movlhps(xmm6, xmm3);
             a.hlt();
         });
+        m.EnableSse();
         m.Run();
         var x = m.Cpu.Fpu.Xmm;
         Assert.Equal(U(src, 3), x[0]);
@@ -92,6 +94,7 @@ public class SseTests
             a.hlt();
         });
         SystemTestSupport.InstallLongIdt(m, handler);
+        m.EnableSse();
         m.Run();
         Assert.Equal(Vector.GP, m.Cpu.LastException);
     }
@@ -225,6 +228,7 @@ public class SseTests
         });
         m.Cpu._cr4 |= CrBits.Cr4OsFxsr;
         m.Cpu.Fpu.Xmm[15] = new UInt128(0x0102030405060708, 0x1112131415161718);
+        m.EnableSse();
         m.Run();
         Assert.Equal(0x037FUL, m.ReadU64(Data) & 0xFFFF);
         Assert.Equal(6UL << 11, (m.ReadU64(Data) >> 16) & 0xFFFF);

@@ -23,9 +23,9 @@ public sealed unsafe class TestMachine : IDisposable
 
     private readonly BareMachine _machine;
 
-    public TestMachine(ulong ramSize = RamSize)
+    public TestMachine(ulong ramSize = RamSize, CpuModel? model = null)
     {
-        _machine = new BareMachine(ramSize);
+        _machine = new BareMachine(ramSize, model);
         if (Environment.GetEnvironmentVariable("EMU_TEST_COMPILE_ALL") == "1")
         {
             // CI's second pass of this suite: every block compiled from its second run, on the
@@ -111,6 +111,9 @@ public sealed unsafe class TestMachine : IDisposable
                 break;
         }
     }
+
+    /// <summary>CR4.OSFXSR and OSXMMEXCPT set, as firmware does before its first SSE instruction (without them SSE forms #UD).</summary>
+    public void EnableSse() => Cpu.WriteCr4(Cpu._cr4 | CrBits.Cr4OsFxsr | (1UL << 10));
 
     public StopReason Run(long maxInstructions = 10_000_000) => Cpu.Run(Cpu.InstructionCount + maxInstructions);
 

@@ -44,7 +44,14 @@ public static class CaseGenerator
             items.Add(forms.NextItem(random));
         }
 
-        return new FuzzCase(mode, gprs, flags, xmm, mxcsr, random.Next(), items);
+        int memorySeed = random.Next();
+        var mmx = new ulong[8];
+        for (int i = 0; i < 8; i++)
+        {
+            mmx[i] = RandomValue(random);
+        }
+
+        return new FuzzCase(mode, gprs, flags, xmm, mxcsr, memorySeed, items) { Mmx = mmx };
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Emulator.Core.Cpu.Float;
 using Emulator.Core.Cpu;
 using Emulator.Core.Io;
 using Emulator.Core.Memory;
@@ -143,7 +144,12 @@ internal sealed unsafe class EmuRunner : IDisposable
 
     private StartState SaveStart() =>
         new(Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray(), _cpu._rip, _cpu.RFlagsValue,
-            Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr, _cpu.Msrs.Snapshot());
+            Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr, _cpu.Msrs.Snapshot())
+        {
+            X87 = (Float80[])_cpu.Fpu.St.Clone(),
+            FpuTop = _cpu.Fpu.Top,
+            FpuTags = _cpu.Fpu.TagValid,
+        };
 
     /// <summary>
     /// Back to the sequence's start without flushing the decoded and compiled blocks (which
@@ -167,6 +173,9 @@ internal sealed unsafe class EmuRunner : IDisposable
         start.Xmm.CopyTo(_cpu.Fpu.Xmm, 0);
         _cpu.Fpu.Mxcsr = start.Mxcsr;
         _cpu.Msrs.Restore(start.Msrs);
+        start.X87.CopyTo(_cpu.Fpu.St, 0);
+        _cpu.Fpu.Top = start.FpuTop;
+        _cpu.Fpu.TagValid = start.FpuTags;
         _cpu._rip = start.Rip;
         _cpu.RFlagsValue = start.Flags;
         _cpu._halted = false;
@@ -175,7 +184,15 @@ internal sealed unsafe class EmuRunner : IDisposable
     }
 
     private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory, UInt128[] Xmm, uint Mxcsr,
-        IReadOnlyDictionary<uint, ulong> Msrs);
+        IReadOnlyDictionary<uint, ulong> Msrs)
+    {
+        /// <summary>The x87 registers, TOP and tags (MMX state: the prologue's MOVQs set it).</summary>
+        public Float80[] X87 { get; init; } = [];
+
+        public int FpuTop { get; init; }
+
+        public byte FpuTags { get; init; }
+    }
 
     private byte[] ReadPages()
     {
@@ -198,7 +215,11 @@ internal sealed unsafe class EmuRunner : IDisposable
         int vector = _sequence.VectorAt(rip);
         var gprs = Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray();
         var selectors = Enumerable.Range(0, 6).Select(s => _cpu.GetSegment(s).Selector).ToArray();
-        return new CpuState(gprs, rip, _cpu.RFlagsValue, selectors, vector, ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr);
+        return new CpuState(gprs, rip, _cpu.RFlagsValue, selectors, vector, ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr)
+        {
+            X87 = [.. _cpu.Fpu.St.Select(v => ((UInt128)v.SignExponent << 64) | v.Significand)],
+            FpuTop = _cpu.Fpu.Top,
+        };
     }
 
     /// <summary>The compiler's last refusal, for the report when a block was not compiled.</summary>

@@ -206,16 +206,16 @@ public sealed class InstructionForms
     }
 
     /// <summary>
-    /// SSE, SSE2 and SSE3 encodings (qemu64 has all three; not SSSE3 and later, which its CPUID
-    /// lacks) that emu implements: the others raise #UD in emu by design
+    /// MMX, SSE, SSE2 and SSE3 encodings (qemu64 has them; not SSSE3 and later, which its CPUID
+    /// lacks) that emu implements (the MMX registers compared through QEMU's st0..st7): the others raise #UD in emu by design
     /// (docs/cpu.md), a known gap rather than a divergence to rediscover on every run. Not
     /// LDMXCSR (random bits #GP or unmask exceptions for the rest of the case), FXSAVE/FXRSTOR
-    /// (512 bytes, past the scratch page) or MASKMOVDQU (writes at RDI).
+    /// (512 bytes, past the scratch page) or MASKMOVQ/MASKMOVDQU (write at RDI).
     /// </summary>
     private static bool IsSseFormEmuImplements(Code code) =>
-        code.CpuidFeatures().All(f => f is CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3 or CpuidFeature.X64)
-        && code.CpuidFeatures().Any(f => f is CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3)
-        && code.Mnemonic() is not (Mnemonic.Ldmxcsr or Mnemonic.Maskmovdqu)
+        code.CpuidFeatures().All(f => f is CpuidFeature.MMX or CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3 or CpuidFeature.X64)
+        && code.CpuidFeatures().Any(f => f is CpuidFeature.MMX or CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3)
+        && code.Mnemonic() is not (Mnemonic.Ldmxcsr or Mnemonic.Maskmovdqu or Mnemonic.Maskmovq)
         && HandlerTable.IsImplemented(code);
 
     private static bool HasPlainOperands(Code code)

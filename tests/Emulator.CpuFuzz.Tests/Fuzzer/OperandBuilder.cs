@@ -4,7 +4,7 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 
 /// <summary>
 /// Random operands for one encoding. Registers are any general register but the stack pointer
-/// (AH..BH only where the encoder allows them) or any XMM register the mode has; a memory operand is <c>[base + disp8]</c> with
+/// (AH..BH only where the encoder allows them) or any XMM register the mode has or MMX register; a memory operand is <c>[base + disp8]</c> with
 /// the base (never the stack pointer) loaded with a scratch-page address by a MOV that
 /// <see cref="Preparation"/> holds, sometimes with an index; LOCK one time in sixteen. BT/BTS/BTR/BTC with a register bit offset address memory
 /// up to 2^63 bits away, so those take a register destination.
@@ -41,7 +41,8 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
         or OpCodeOperandKind.al or OpCodeOperandKind.cl or OpCodeOperandKind.ax or OpCodeOperandKind.eax or OpCodeOperandKind.rax
         or OpCodeOperandKind.imm8 or OpCodeOperandKind.imm8_const_1 or OpCodeOperandKind.imm8sex16 or OpCodeOperandKind.imm8sex32
         or OpCodeOperandKind.imm8sex64 or OpCodeOperandKind.imm16 or OpCodeOperandKind.imm32 or OpCodeOperandKind.imm32sex64
-        or OpCodeOperandKind.imm64 or OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem;
+        or OpCodeOperandKind.imm64 or OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem
+        or OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm or OpCodeOperandKind.mm_or_mem;
 
     /// <summary>An instruction of <paramref name="code"/> the encoder accepts (operands drawn again until it does).</summary>
     public Instruction Build(Code code)
@@ -79,7 +80,7 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
         switch (kind)
         {
             case OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r16_or_mem or OpCodeOperandKind.r32_or_mem or OpCodeOperandKind.r64_or_mem
-                or OpCodeOperandKind.xmm_or_mem:
+                or OpCodeOperandKind.xmm_or_mem or OpCodeOperandKind.mm_or_mem:
                 if (registerOnly || random.Next(10) < 7)
                 {
                     SetRegister(ref instruction, i, kind);
@@ -117,6 +118,12 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
         if (kind is OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem)
         {
             instruction.SetOpRegister(i, Register.XMM0 + random.Next(mode.Bitness() == 64 ? 16 : 8));
+            return;
+        }
+
+        if (kind is OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm or OpCodeOperandKind.mm_or_mem)
+        {
+            instruction.SetOpRegister(i, Register.MM0 + random.Next(8));
             return;
         }
 

@@ -13,6 +13,7 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 /// flags hex
 /// xmm 16 hex values (XMM0..XMM15)
 /// mxcsr hex
+/// mmx 8 hex values (MM0..MM7; zeros when the line is absent)
 /// memory-seed decimal (the scratch and stack pages' initial bytes, FuzzCase.InitialMemory)
 /// code hex bytes of the sequence at 0xFFFF3000, ending with HLT
 /// state rip flags vector gprs... selectors... memory xmm... mxcsr
@@ -38,6 +39,7 @@ public static class RegressionFile
         text.AppendLine($"flags {fuzzCase.Flags:x}");
         text.AppendLine("xmm " + string.Join(' ', fuzzCase.Xmm.Select(x => x.ToString("x"))));
         text.AppendLine($"mxcsr {fuzzCase.Mxcsr:x}");
+        text.AppendLine("mmx " + string.Join(' ', fuzzCase.Mmx.Select(x => x.ToString("x"))));
         text.AppendLine($"memory-seed {fuzzCase.MemorySeed}");
         text.AppendLine("code " + Convert.ToHexString(sequence.Bytes).ToLowerInvariant());
         foreach (var state in qemu)
@@ -59,6 +61,7 @@ public static class RegressionFile
         ulong[] gprs = [];
         ulong flags = 2;
         UInt128[] xmm = new UInt128[16];
+        ulong[] mmx = new ulong[8];
         uint mxcsr = 0x1F80;
         int memorySeed = 0;
         byte[] code = [];
@@ -79,6 +82,7 @@ public static class RegressionFile
                 case "flags": flags = Hex(words[1]); break;
                 case "xmm": xmm = [.. words.Skip(1).Select(Hex128)]; break;
                 case "mxcsr": mxcsr = (uint)Hex(words[1]); break;
+                case "mmx": mmx = [.. words.Skip(1).Select(Hex)]; break;
                 case "memory-seed": memorySeed = int.Parse(words[1], CultureInfo.InvariantCulture); break;
                 case "code": code = Convert.FromHexString(words[1]); break;
                 case "state": states.Add(words); break;
@@ -86,7 +90,7 @@ public static class RegressionFile
             }
         }
 
-        var fuzzCase = new FuzzCase(mode, gprs, flags, xmm, mxcsr, memorySeed, []);
+        var fuzzCase = new FuzzCase(mode, gprs, flags, xmm, mxcsr, memorySeed, []) { Mmx = mmx };
         byte[] initial = fuzzCase.InitialMemory();
         var qemu = states.Select(w => new CpuState(
             [.. w.Skip(4).Take(16).Select(Hex)], Hex(w[1]), Hex(w[2]),

@@ -32,10 +32,30 @@ internal static class RomImage
         }
 
         BinaryPrimitives.WriteUInt32LittleEndian(rom.AsSpan(FuzzLayout.XmmImage + 256), fuzzCase.Mxcsr);
+        for (int i = 0; i < 8; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(rom.AsSpan(FuzzLayout.XmmImage + FuzzLayout.MmxImageOffset + 8 * i), fuzzCase.Mmx[i]);
+        }
+
         return rom;
     }
 
     private static void Put(byte[] rom, int offset, byte[] bytes) => bytes.CopyTo(rom, offset);
+
+    /// <summary>MM0..MM7 from the table after MXCSR (MOVQ: both CPUs enter MMX state the same way).</summary>
+    private static void LoadMmx(Assembler a, AssemblerRegister64 table) => LoadMmx(i => a.movq(new AssemblerRegisterMM(Register.MM0 + i), __qword_ptr[table + FuzzLayout.MmxImageOffset + 8 * i]));
+
+    private static void LoadMmx(Assembler a, AssemblerRegister32 table) => LoadMmx(i => a.movq(new AssemblerRegisterMM(Register.MM0 + i), __qword_ptr[table + FuzzLayout.MmxImageOffset + 8 * i]));
+
+    private static void LoadMmx(Assembler a, AssemblerRegister16 table) => LoadMmx(i => a.movq(new AssemblerRegisterMM(Register.MM0 + i), __qword_ptr[table + FuzzLayout.MmxImageOffset + 8 * i]));
+
+    private static void LoadMmx(Action<int> load)
+    {
+        for (int i = 0; i < 8; i++)
+        {
+            load(i);
+        }
+    }
 
     /// <summary>
     /// Real mode at F000:0000 (CS base 0xFFFF0000): CLI; o32 LGDT cs:[GdtDescriptor]; CR0.PE;
@@ -107,6 +127,7 @@ internal static class RomImage
             }
 
             a.ldmxcsr(__dword_ptr[rax + 256]);
+            LoadMmx(a, rax);
             for (int i = 0; i < 16; i++)
             {
                 if (i != 4)
@@ -127,6 +148,7 @@ internal static class RomImage
             }
 
             a.ldmxcsr(__dword_ptr[eax + 256]);
+            LoadMmx(a, eax);
             for (int i = 0; i < 8; i++)
             {
                 if (i != 4)
@@ -189,6 +211,7 @@ internal static class RomImage
         }
 
         a.ldmxcsr(__dword_ptr[si + 256]);
+        LoadMmx(a, si);
         a.mov(ax, FuzzLayout.RealScratchSegment);
         a.mov(ds, ax);
         a.mov(es, ax);

@@ -32,7 +32,6 @@ internal static unsafe partial class Handlers
         r.Add(Mnemonic.Lfs, &LoadFarPointerFs);
         r.Add(Mnemonic.Lgs, &LoadFarPointerGs);
         r.Add(Code.Swapgs, &Swapgs);
-        RegisterDescriptorQueries(r);
     }
 
     /// <summary>Reads the limit:base pseudo-descriptor; a 16-bit operand size keeps 24 base bits (SDM Vol. 2, LGDT).</summary>

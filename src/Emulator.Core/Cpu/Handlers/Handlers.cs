@@ -4,7 +4,8 @@ namespace Emulator.Core.Cpu;
 
 /// <summary>
 /// Instruction handlers, one partial file per family (DataTransfer, Arithmetic, Logic, Shifts,
-/// Bits, ControlFlow, Stack, Strings, Io, FlagOps, System, Hints, Descriptors, Sse, X87). A handler runs
+/// Bits, ControlFlow, Stack, Strings, Io, FlagOps, System, SystemCalls, SegmentChecks, Hints,
+/// Descriptors, Sse, Simd (MMX and SSE integer), X87). A handler runs
 /// with <c>cpu._rip</c> at the instruction; control transfers (always the last instruction of a
 /// block) find the next instruction's address in <c>cpu._nextRip</c> and overwrite it; anything that changes how later instructions decode or translate sets
 /// <c>_exitBlock</c>.

@@ -18,7 +18,8 @@ namespace Emulator.Core.Cpu;
 ///   CPUID.1:EDX. QEMU switches on the ModRM byte only, so the mandatory-prefix forms Iced
 ///   names INCSSPD/Q (F3 .. E8..EF) and UMONITOR, UMWAIT, TPAUSE (F3/F2/66 .. F0..F7) are
 ///   LFENCE and MFENCE there.</item>
-/// <item>CLFLUSH (0F AE /7, CPUID.1:EDX.CLFSH set): a NOP. CLFLUSHOPT (66 0F AE /7) and CLWB
+/// <item>CLFLUSH (0F AE /7): a NOP where the model reports CPUID.1:EDX.CLFSH (qemu64), #UD where
+///   it does not (qemu32) or with an F2/F3 prefix (translate.c, CASE_MODRM_MEM_OP(7)). CLFLUSHOPT (66 0F AE /7) and CLWB
 ///   (66 0F AE /6) are #UD: qemu64 leaves CPUID.7.0:EBX clear.</item>
 /// <item>NOP (90, any width) and PAUSE (F3 90): PAUSE only yields the host thread in QEMU.</item>
 /// <item>MONITOR and MWAIT (0F 01 C8/C9) are #UD: qemu64 leaves CPUID.1:ECX.MONITOR clear; QEMU
@@ -62,7 +63,7 @@ internal static unsafe partial class Handlers
         r.Add(Mnemonic.Umonitor,         &Nop);
         r.Add(Mnemonic.Umwait,           &Nop);
         r.Add(Mnemonic.Tpause,           &Nop);
-        r.Add(Code.Clflush_m8,           &Nop);
+        r.Add(Code.Clflush_m8,           &Clflush);
         r.Add(Code.Clflushopt_m8,        &Invalid);
         r.Add(Code.Clwb_m8,              &Invalid);
         r.Add(Mnemonic.Monitor,          &Invalid);
@@ -83,6 +84,15 @@ internal static unsafe partial class Handlers
     /// <summary>Nothing to do: no flags, no memory access (QEMU computes the address of a hint's memory operand and never touches it).</summary>
     private static void Nop(Cpu cpu, ref DecodedOp op)
     {
+    }
+
+    /// <summary>CLFLUSH: nothing to flush, but #UD without CPUID.1:EDX.CLFSH or with a REP prefix, as QEMU 7.2 decodes it.</summary>
+    private static void Clflush(Cpu cpu, ref DecodedOp op)
+    {
+        if ((cpu.Model.Query(1, 0).Edx & (1u << 19)) == 0 || op.Insn.HasRepePrefix || op.Insn.HasRepnePrefix)
+        {
+            throw new GuestFault(Vector.UD);
+        }
     }
 
     /// <summary>0F 18 outside the four prefetches: a register operand with ModRM.reg 0..3 is a prefetch without memory, #UD.</summary>

@@ -23,13 +23,9 @@ internal static unsafe partial class Handlers
         r.Add(Code.Shufpd_xmm_xmmm128_imm8, &Shufpd<QemuUnchecked>);
         r.Add(Code.Movmskpd_r32_xmm, &Movmskpd);
         r.Add(Code.Movmskpd_r64_xmm, &Movmskpd);
-        r.Add(Code.Andpd_xmm_xmmm128, &Pand<QemuUnchecked>);
-        r.Add(Code.Andnpd_xmm_xmmm128, &Pandn<QemuUnchecked>);
-        r.Add(Code.Orpd_xmm_xmmm128, &Por<QemuUnchecked>);
         r.Add(Code.Movddup_xmm_xmmm64, &Movddup);
         r.Add(Code.Movsldup_xmm_xmmm128, &MovDupDwords<Low, QemuUnchecked>);
         r.Add(Code.Movshdup_xmm_xmmm128, &MovDupDwords<High, QemuUnchecked>);
-        r.Add(Code.Lddqu_xmm_m128, &MovXmmUnaligned);
     }
 
     /// <summary>MOVSS/MOVSD: between registers lane 0 only; a load zeroes the rest of the register; a store writes the lane.</summary>

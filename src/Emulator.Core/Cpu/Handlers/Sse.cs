@@ -8,16 +8,15 @@ namespace Emulator.Core.Cpu;
 /// SSE/SSE2/SSE3 (Intel SDM Vol. 2; Vol. 1, chapters 10-12), as QEMU 7.2 runs them for qemu64.
 /// Here: 128-bit moves (aligned forms #GP on a misaligned address, as do the other legacy-SSE m128
 /// operands where QEMU 7.2 checks them: <see cref="QemuUnchecked"/>), MOVD/MOVQ,
-/// MOVLPS/MOVHPS/MOVLHPS/MOVHLPS, non-temporal stores (plain stores here), the logic ops, PCMPEQ*,
-/// PCMPGTB, PMINUB, PADD*/PSUB*, unpacks, shuffles, byte shifts and the mask extractions — what
-/// BaseMemoryLib's SSE2 routines and compiler-generated copies need. The floating-point
-/// instructions — arithmetic, MIN/MAX, SQRT, RCP/RSQRT, CMP, COMIS/UCOMIS, ADDSUB/HADD/HSUB
-/// (<c>Sse.Float.cs</c>), the conversions (<c>Sse.Convert.cs</c>) and the FP moves, unpacks and
-/// shuffles (<c>Sse.FloatMoves.cs</c>) — compute through the soft-float library in <c>Cpu/Float</c>
-/// with QEMU's results and MXCSR flags (docs/cpu.md, "SSE floating point"). MXCSR and
-/// FXSAVE/FXRSTOR are in <c>Sse.State.cs</c>. Not implemented: the MMX forms, including the
-/// MMX-operand conversions (CVTPI2PS, CVT[T]PS2PI, CVTPI2PD, CVT[T]PD2PI). The handlers do not
-/// check CR0.EM/TS or CR4.OSFXSR.
+/// MOVLPS/MOVHPS/MOVLHPS/MOVHLPS, non-temporal stores (plain stores here), shuffles, byte shifts,
+/// MOVMSKPS and the unpack body the FP unpacks share. Every form makes QEMU 7.2's checks first
+/// (<see cref="SseChecks"/>). The integer operations, MMX and SSE, are in <c>Simd.*.cs</c>; the
+/// floating-point instructions — arithmetic, MIN/MAX, SQRT, RCP/RSQRT, CMP, COMIS/UCOMIS,
+/// ADDSUB/HADD/HSUB (<c>Sse.Float.cs</c>), the conversions (<c>Sse.Convert.cs</c>) and the FP
+/// moves, unpacks and shuffles (<c>Sse.FloatMoves.cs</c>) — compute through the soft-float library
+/// in <c>Cpu/Float</c> with QEMU's results and MXCSR flags (docs/cpu.md, "SSE floating point").
+/// MXCSR and FXSAVE/FXRSTOR are in <c>Sse.State.cs</c>. Not yet: the MMX-operand conversions
+/// (CVTPI2PS, CVT[T]PS2PI, CVTPI2PD, CVT[T]PD2PI).
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -37,14 +36,9 @@ internal static unsafe partial class Handlers
         r.Add(Code.Movapd_xmmm128_xmm, &MovXmmAligned);
         r.Add(Code.Movntdq_m128_xmm, &MovXmmAligned);
         r.Add(Code.Movntps_m128_xmm, &MovXmmAligned);
-        r.Add(Code.Movntdqa_xmm_m128, &MovXmmAligned);
         r.Add(Code.Movnti_m32_r32, &Movnti);
         r.Add(Code.Movnti_m64_r64, &Movnti);
-        r.Add(Code.Movd_xmm_rm32, &MovToXmmZeroExtend);
-        r.Add(Code.Movq_xmm_rm64, &MovToXmmZeroExtend);
         r.Add(Code.Movq_xmm_xmmm64, &MovqLoad);
-        r.Add(Code.Movd_rm32_xmm, &MovFromXmm);
-        r.Add(Code.Movq_rm64_xmm, &MovFromXmm);
         r.Add(Code.Movq_xmmm64_xmm, &MovqStore);
         r.Add(Code.Movlps_xmm_m64, &MovLowLoad);
         r.Add(Code.Movlpd_xmm_m64, &MovLowLoad);
@@ -56,46 +50,16 @@ internal static unsafe partial class Handlers
         r.Add(Code.Movhpd_m64_xmm, &MovHighStore);
         r.Add(Code.Movlhps_xmm_xmm, &Movlhps);
         r.Add(Code.Movhlps_xmm_xmm, &Movhlps);
-        r.Add(Code.Pxor_xmm_xmmm128, &Pxor<Aligned>);
-        r.Add(Code.Xorps_xmm_xmmm128, &Pxor<QemuUnchecked>);
-        r.Add(Code.Xorpd_xmm_xmmm128, &Pxor<QemuUnchecked>);
-        r.Add(Code.Por_xmm_xmmm128, &Por<Aligned>);
-        r.Add(Code.Orps_xmm_xmmm128, &Por<QemuUnchecked>);
-        r.Add(Code.Pand_xmm_xmmm128, &Pand<Aligned>);
-        r.Add(Code.Andps_xmm_xmmm128, &Pand<QemuUnchecked>);
-        r.Add(Code.Pandn_xmm_xmmm128, &Pandn<Aligned>);
-        r.Add(Code.Andnps_xmm_xmmm128, &Pandn<QemuUnchecked>);
-        r.Add(Code.Pcmpeqb_xmm_xmmm128, &Pcmpeq<byte>);
-        r.Add(Code.Pcmpeqw_xmm_xmmm128, &Pcmpeq<ushort>);
-        r.Add(Code.Pcmpeqd_xmm_xmmm128, &Pcmpeq<uint>);
-        r.Add(Code.Pcmpgtb_xmm_xmmm128, &Pcmpgtb);
-        r.Add(Code.Pminub_xmm_xmmm128, &Pminub);
-        r.Add(Code.Paddb_xmm_xmmm128, &Padd<byte>);
-        r.Add(Code.Paddw_xmm_xmmm128, &Padd<ushort>);
-        r.Add(Code.Paddd_xmm_xmmm128, &Padd<uint>);
-        r.Add(Code.Paddq_xmm_xmmm128, &Padd<ulong>);
-        r.Add(Code.Psubb_xmm_xmmm128, &Psub<byte>);
-        r.Add(Code.Psubw_xmm_xmmm128, &Psub<ushort>);
-        r.Add(Code.Psubd_xmm_xmmm128, &Psub<uint>);
-        r.Add(Code.Psubq_xmm_xmmm128, &Psub<ulong>);
-        r.Add(Code.Punpcklbw_xmm_xmmm128, &Punpck<byte, Low, Aligned>);
-        r.Add(Code.Punpcklwd_xmm_xmmm128, &Punpck<ushort, Low, Aligned>);
-        r.Add(Code.Punpckldq_xmm_xmmm128, &Punpck<uint, Low, Aligned>);
-        r.Add(Code.Punpcklqdq_xmm_xmmm128, &Punpck<ulong, Low, Aligned>);
-        r.Add(Code.Punpckhbw_xmm_xmmm128, &Punpck<byte, High, Aligned>);
-        r.Add(Code.Punpckhwd_xmm_xmmm128, &Punpck<ushort, High, Aligned>);
-        r.Add(Code.Punpckhdq_xmm_xmmm128, &Punpck<uint, High, Aligned>);
-        r.Add(Code.Punpckhqdq_xmm_xmmm128, &Punpck<ulong, High, Aligned>);
         r.Add(Code.Pshufd_xmm_xmmm128_imm8, &Pshufd);
         r.Add(Code.Pshuflw_xmm_xmmm128_imm8, &Pshuflw);
         r.Add(Code.Pshufhw_xmm_xmmm128_imm8, &Pshufhw);
         r.Add(Code.Shufps_xmm_xmmm128_imm8, &Shufps<QemuUnchecked>);
         r.Add(Code.Pslldq_xmm_imm8, &Pslldq);
         r.Add(Code.Psrldq_xmm_imm8, &Psrldq);
-        r.Add(Code.Pmovmskb_r32_xmm, &Pmovmskb);
-        r.Add(Code.Pmovmskb_r64_xmm, &Pmovmskb);
         r.Add(Code.Movmskps_r32_xmm, &Movmskps);
         r.Add(Code.Movmskps_r64_xmm, &Movmskps);
+        r.Add(Code.Lddqu_xmm_m128, &MovXmmUnaligned);
+        RegisterSimdIntegerForms(r);
         RegisterSseState(r);
         RegisterSseFloat(r);
     }
@@ -129,6 +93,7 @@ internal static unsafe partial class Handlers
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static UInt128 XmmSource(Cpu cpu, ref DecodedOp op, bool aligned = true)
     {
+        SseChecks(cpu);
         if (op.Kind1 == OperandKind.Xmm)
         {
             return cpu.Fpu.Xmm[op.Reg1];
@@ -186,24 +151,17 @@ internal static unsafe partial class Handlers
     private static void Movnti(Cpu cpu, ref DecodedOp op) =>
         cpu.WriteSized(cpu.MemLinear(ref op), op.Op1Size, cpu.ReadGpr(op.Reg1, op.Op1Size));
 
-    /// <summary>MOVD/MOVQ xmm, r/m: the 32/64-bit value, upper bits zeroed.</summary>
-    private static void MovToXmmZeroExtend(Cpu cpu, ref DecodedOp op)
-    {
-        int size = op.Op1Size;
-        cpu.Fpu.Xmm[op.Reg0] = cpu.ReadOp1(ref op, size);
-    }
-
     /// <summary>MOVQ xmm, xmm/m64 (F3 0F 7E): the low quadword, upper half zeroed.</summary>
-    private static void MovqLoad(Cpu cpu, ref DecodedOp op) =>
+    private static void MovqLoad(Cpu cpu, ref DecodedOp op)
+    {
+        SseChecks(cpu);
         cpu.Fpu.Xmm[op.Reg0] = op.Kind1 == OperandKind.Xmm ? (ulong)cpu.Fpu.Xmm[op.Reg1] : cpu.Read64(cpu.MemLinear(ref op));
-
-    /// <summary>MOVD/MOVQ r/m, xmm and MOVLPS m64, xmm: the low 32/64 bits.</summary>
-    private static void MovFromXmm(Cpu cpu, ref DecodedOp op) =>
-        cpu.WriteOp0(ref op, op.OpSize, (ulong)cpu.Fpu.Xmm[op.Reg1]);
+    }
 
     /// <summary>MOVQ xmm/m64, xmm (66 0F D6): to a register the upper half is zeroed.</summary>
     private static void MovqStore(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         ulong v = (ulong)cpu.Fpu.Xmm[op.Reg1];
         if (op.Kind0 == OperandKind.Xmm)
         {
@@ -217,6 +175,7 @@ internal static unsafe partial class Handlers
 
     private static void MovLowLoad(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         ulong v = cpu.Read64(cpu.MemLinear(ref op));
         d = (d & ((UInt128)ulong.MaxValue << 64)) | v;
@@ -224,22 +183,35 @@ internal static unsafe partial class Handlers
 
     private static void MovHighLoad(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         ulong v = cpu.Read64(cpu.MemLinear(ref op));
         d = ((UInt128)v << 64) | (ulong)d;
     }
 
-    private static void MovHighStore(Cpu cpu, ref DecodedOp op) =>
+    /// <summary>MOVLPS/MOVLPD m64, xmm: the low quadword.</summary>
+    private static void MovFromXmm(Cpu cpu, ref DecodedOp op)
+    {
+        SseChecks(cpu);
+        cpu.Write64(cpu.MemLinear(ref op), (ulong)cpu.Fpu.Xmm[op.Reg1]);
+    }
+
+    private static void MovHighStore(Cpu cpu, ref DecodedOp op)
+    {
+        SseChecks(cpu);
         cpu.Write64(cpu.MemLinear(ref op), (ulong)(cpu.Fpu.Xmm[op.Reg1] >> 64));
+    }
 
     private static void Movlhps(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         d = ((UInt128)(ulong)cpu.Fpu.Xmm[op.Reg1] << 64) | (ulong)d;
     }
 
     private static void Movhlps(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         d = (d & ((UInt128)ulong.MaxValue << 64)) | (ulong)(cpu.Fpu.Xmm[op.Reg1] >> 64);
     }
@@ -249,73 +221,6 @@ internal static unsafe partial class Handlers
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static UInt128 Bits(Vector128<byte> v) => Unsafe.BitCast<Vector128<byte>, UInt128>(v);
-
-    private static void Pxor<TAlign>(Cpu cpu, ref DecodedOp op)
-        where TAlign : struct, IM128Alignment
-    {
-        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
-        cpu.Fpu.Xmm[op.Reg0] ^= s;
-    }
-
-    private static void Por<TAlign>(Cpu cpu, ref DecodedOp op)
-        where TAlign : struct, IM128Alignment
-    {
-        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
-        cpu.Fpu.Xmm[op.Reg0] |= s;
-    }
-
-    private static void Pand<TAlign>(Cpu cpu, ref DecodedOp op)
-        where TAlign : struct, IM128Alignment
-    {
-        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
-        cpu.Fpu.Xmm[op.Reg0] &= s;
-    }
-
-    private static void Pandn<TAlign>(Cpu cpu, ref DecodedOp op)
-        where TAlign : struct, IM128Alignment
-    {
-        UInt128 s = XmmSource(cpu, ref op, TAlign.Checked);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = ~d & s;
-    }
-
-    /// <summary>PCMPEQB/W/D: each element of <typeparamref name="T"/>'s width all-ones where equal, zero elsewhere.</summary>
-    private static void Pcmpeq<T>(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits(Vector128.Equals(Vec(d).As<byte, T>(), Vec(s).As<byte, T>()).AsByte());
-    }
-
-    /// <summary>PADDB/W/D/Q: wrapping element-wise addition at <typeparamref name="T"/>'s width.</summary>
-    private static void Padd<T>(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits((Vec(d).As<byte, T>() + Vec(s).As<byte, T>()).AsByte());
-    }
-
-    /// <summary>PSUBB/W/D/Q: wrapping element-wise subtraction at <typeparamref name="T"/>'s width.</summary>
-    private static void Psub<T>(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits((Vec(d).As<byte, T>() - Vec(s).As<byte, T>()).AsByte());
-    }
-
-    private static void Pcmpgtb(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits(Vector128.GreaterThan(Vec(d).AsSByte(), Vec(s).AsSByte()).AsByte());
-    }
-
-    private static void Pminub(Cpu cpu, ref DecodedOp op)
-    {
-        UInt128 s = XmmSource(cpu, ref op);
-        ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
-        d = Bits(Vector128.Min(Vec(d), Vec(s)));
-    }
 
     /// <summary>PUNPCKL/H: interleaves elements of <paramref name="elem"/> bytes from the low or high halves, destination first.</summary>
     private static void Unpack(Cpu cpu, ref DecodedOp op, int elem, bool high, bool aligned)
@@ -391,6 +296,7 @@ internal static unsafe partial class Handlers
 
     private static void Pslldq(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         int n = (int)(op.Imm & 0xFF);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         d = n > 15 ? UInt128.Zero : d << (8 * n);
@@ -398,14 +304,15 @@ internal static unsafe partial class Handlers
 
     private static void Psrldq(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         int n = (int)(op.Imm & 0xFF);
         ref UInt128 d = ref cpu.Fpu.Xmm[op.Reg0];
         d = n > 15 ? UInt128.Zero : d >> (8 * n);
     }
 
-    private static void Pmovmskb(Cpu cpu, ref DecodedOp op) =>
-        cpu.WriteGpr(op.Reg0, op.OpSize, Vec(cpu.Fpu.Xmm[op.Reg1]).ExtractMostSignificantBits());
-
-    private static void Movmskps(Cpu cpu, ref DecodedOp op) =>
+    private static void Movmskps(Cpu cpu, ref DecodedOp op)
+    {
+        SseChecks(cpu);
         cpu.WriteGpr(op.Reg0, op.OpSize, Vec(cpu.Fpu.Xmm[op.Reg1]).AsUInt32().ExtractMostSignificantBits());
+    }
 }
