@@ -94,6 +94,7 @@ public class SseFloatTests
             a.hlt();
         });
         SystemTestSupport.InstallLongIdt(m, handler);
+        m.EnableSse();
         m.Run();
         if (compiled && m.Cpu.LastException < 0)
         {
