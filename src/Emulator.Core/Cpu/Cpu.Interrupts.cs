@@ -89,7 +89,8 @@ public sealed partial class Cpu
         Push(2, flags);
         Push(2, _seg[Seg.Cs].Selector);
         Push(2, _rip);
-        _flags = flags & ~(RFlags.IF | RFlags.TF | RFlags.AC);
+        // QEMU's do_interrupt_real clears RF too (target/i386/tcg/seg_helper.c).
+        _flags = flags & ~(RFlags.IF | RFlags.TF | RFlags.AC | RFlags.RF);
         _lazy = LazyOp.None;
         LoadCodeSegment(cs, 0);
         _rip = ip;

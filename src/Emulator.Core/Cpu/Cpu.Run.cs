@@ -336,11 +336,18 @@ public sealed partial class Cpu
             }
 
             previous = block;
-            if (block.Bitness != _lastBitness || block.BreakpointAtStart || _tracer != null)
+            if (block.Bitness != _lastBitness || block.SlowEntry || _tracer != null)
             {
                 if (!EnterBlockSlow(block))
                 {
                     return;
+                }
+
+                if (block.Stepping)
+                {
+                    // TF, RF or DR7 breakpoints (Cpu.Debug.cs): ends the slice, which re-checks all.
+                    RunSteppingBlock(block);
+                    continue;
                 }
             }
             else
