@@ -1,4 +1,5 @@
 using Emulator.CpuFuzz.Tests.Fuzzer;
+using Iced.Intel;
 using Xunit.Abstractions;
 
 namespace Emulator.CpuFuzz.Tests;
@@ -24,15 +25,17 @@ public sealed class LockPrefixTests(ITestOutputHelper output)
         var qemuRunner = new QemuRunner();
         var divergences = new List<string>();
         int cases = 0;
-        foreach (var code in InstructionForms.For(mode).AllCodes.Distinct())
+        // The branches' operands are targets, which OperandBuilder does not draw (LOCK on them is
+        // QEMU's plain jump, covered by the campaigns' 1-in-64 LOCK on every form).
+        foreach (var code in InstructionForms.For(mode).AllCodes.Distinct().Where(c => c.FlowControl() == FlowControl.Next))
         {
             for (int variant = 0; variant < 2; variant++)
             {
                 var random = new Random(((int)code * 2) + variant);
                 var operands = new OperandBuilder(mode, random);
                 var instruction = operands.Build(code, forceLock: true);
-                if (instruction.Mnemonic is Iced.Intel.Mnemonic.Bt or Iced.Intel.Mnemonic.Bts or Iced.Intel.Mnemonic.Btr or Iced.Intel.Mnemonic.Btc
-                    && instruction.Op0Kind == Iced.Intel.OpKind.Register)
+                if (instruction.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc
+                    && instruction.Op0Kind == OpKind.Register)
                 {
                     continue;
                 }

@@ -366,7 +366,7 @@ public sealed unsafe partial class Cpu
             op.Rep = 2;
         }
 
-        op.Handler = HandlerTable.Lookup(insn.Code, op.OpSize);
+        op.Handler = QemuLockedStoreDoesNothing(in insn) ? &Handlers.Nop : HandlerTable.Lookup(insn.Code, op.OpSize);
         if (op.Kind0 == OperandKind.Gpr && op.Kind1 != OperandKind.Memory)
         {
             var registerForm = HandlerTable.LookupRegisterForm(insn.Code, op.OpSize);

@@ -20,8 +20,11 @@ namespace Emulator.Core.Cpu;
 /// <item>90 (NOP, PAUSE, and XCHG r8, rAX with REX.B: the LOCK test comes first, "XXX: correct
 ///   lock test for all insn").</item>
 /// <item>Everything disas_insn_new decodes (0F 10–17, 28–2F, 38–3A, 50–79, 7C–7F, C2, C4–C6,
-///   D0–FE: SSE, MMX; decode-new.c.inc refuses LOCK unless operand 0 is integer memory, which
-///   none of these have) and VEX.</item>
+///   D0–FE: SSE, MMX) and VEX, except where operand 0 is integer memory (decode-new.c.inc
+///   refuses LOCK unless decode.op[0] is X86_OP_INT with an address): MOVD/MOVQ r/m, xmm
+///   (66 0F 7E, type E) with a memory destination runs with LOCK, and stores nothing: the LOCK
+///   path calls the operation without gen_writeback. The M-type stores (MOVLPS, MOVNTPS …)
+///   carry no unit (X86_OP_SKIP) and are refused.</item>
 /// <item>0F AE except LDMXCSR/STMXCSR (FXSAVE, FXRSTOR, XSAVE*, CLFLUSH, the fences, RDFSBASE …),
 ///   POPCNT, RDRAND/RDSEED, XGETBV/XSETBV, RDPKRU/WRPKRU.</item>
 /// </list>
@@ -55,6 +58,10 @@ public sealed partial class Cpu
         };
     }
 
+    /// <summary>LOCK MOVD/MOVQ m, xmm: QEMU computes the address and writes nothing (no access, so no fault either).</summary>
+    internal static bool QemuLockedStoreDoesNothing(in Instruction insn) =>
+        insn.HasLockPrefix && insn.Mnemonic is Mnemonic.Movd or Mnemonic.Movq && insn.Op0Kind == OpKind.Memory;
+
     private static bool RefusesLockOneByte(in Instruction insn, uint opcode, int group, bool registerDestination)
     {
         if (opcode < 0x40 && (opcode & 7) < 6)
@@ -79,6 +86,9 @@ public sealed partial class Cpu
 
     private static bool RefusesLockTwoByte(in Instruction insn, uint opcode, int group, bool registerDestination) => opcode switch
     {
+        // MOVD/MOVQ r/m, xmm (66 0F 7E) to memory: accepted, and a no-op (see QemuLockedStoreDoesNothing).
+        // The MMX form (0F 7E) also enters MMX mode on QEMU (gen_helper_enter_mmx): left to #UD.
+        0x7E => insn.Op0Kind != OpKind.Memory || insn.Op1Kind != OpKind.Register || !insn.Op1Register.IsXMM(),
         >= 0x0E and <= 0x17 or >= 0x28 and <= 0x2F or >= 0x38 and <= 0x3A or >= 0x50 and <= 0x79
             or >= 0x7C and <= 0x7F or 0xC2 or >= 0xC4 and <= 0xC6 or >= 0xD0 and <= 0xFE => true,
         0xAE => !(group is 2 or 3 && insn.Op0Kind == OpKind.Memory),

@@ -201,6 +201,13 @@ public sealed partial class Cpu
             newRsp = Read64(_tr.Base + 4 + (ulong)newCpl * 8);
         }
 
+        if ((ist != 0 || newCpl < _cpl) && (long)newRsp >> 47 is not (0 or -1))
+        {
+            // QEMU's get_rsp_from_tss: a non-canonical stack pointer from the TSS is #SS(0)
+            // (target/i386/tcg/seg_helper.c), before anything is pushed.
+            throw new GuestFault(Vector.SS, 0);
+        }
+
         newRsp &= ~0xFUL;
         if (newCpl < _cpl)
         {

@@ -221,6 +221,39 @@ public class DebugExceptionTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DataBreakpoint_InRealMode_TrapsAfterTheWrite(bool compiled)
+    {
+        using var m = new TestMachine();
+        if (compiled)
+        {
+            m.Cpu.CompileThreshold = 1;
+            m.Cpu.CompileSynchronously = true;
+        }
+
+        m.Load(0x700, TestMachine.Assemble(16, 0x700, a => a.hlt()));
+        m.WriteU64(Vector.DB * 4, 0x0000_0700);
+        m.LoadReal(a =>
+        {
+            a.mov(eax, 0x20100);
+            a.mov(dr1, eax);
+            a.mov(eax, 0x4 | (1u << 20) | (3u << 22));
+            a.mov(dr7, eax);
+            a.mov(ax, 0x2000);
+            a.mov(ds, ax);
+            a.mov(di, 0x140);
+            a.mov(cl, 3);
+            a.sar(__dword_ptr[di - 0x3E], cl);
+            a.mov(ebx, 9);
+            a.hlt();
+        });
+        Assert.Equal(StopReason.Halted, m.Run(1000));
+        Assert.Equal(Vector.DB, m.Cpu.LastException);
+        Assert.NotEqual(9UL, m.Cpu.GetGpr(Gpr.Rbx));
+    }
+
     [Fact]
     public void MovToDr7_WithHighBits_IsGeneralProtection()
     {

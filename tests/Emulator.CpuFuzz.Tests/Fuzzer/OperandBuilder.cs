@@ -170,8 +170,17 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
             displacement &= ~15;
         }
 
-        // MOV r32 in every mode; in real mode the base's low 16 bits are the page offset.
-        Preparation.Add(Instruction.Create(Code.Mov_r32_imm32, baseRegister.GetFullRegister32(), address));
+        if (mode == FuzzMode.Long64 && random.Next(32) == 0)
+        {
+            // A non-canonical base: QEMU 7.2 raises #GP(0) at translation, also for SS (RBP)
+            // accesses (target/i386/tcg/sysemu/excp_helper.c, get_physical_address).
+            Preparation.Add(Instruction.Create(Code.Mov_r64_imm64, baseRegister, (1UL << 47) | address));
+        }
+        else
+        {
+            // MOV r32 in every mode; in real mode the base's low 16 bits are the page offset.
+            Preparation.Add(Instruction.Create(Code.Mov_r32_imm32, baseRegister.GetFullRegister32(), address));
+        }
         instruction.SetOpKind(i, OpKind.Memory);
         instruction.MemoryBase = baseRegister;
         instruction.MemoryIndex = Register.None;

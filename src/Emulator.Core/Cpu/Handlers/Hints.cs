@@ -81,7 +81,7 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>Nothing to do: no flags, no memory access (QEMU computes the address of a hint's memory operand and never touches it).</summary>
-    private static void Nop(Cpu cpu, ref DecodedOp op)
+    internal static void Nop(Cpu cpu, ref DecodedOp op)
     {
     }
 
