@@ -13,11 +13,22 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 /// </summary>
 internal static class DebugItems
 {
-    /// <summary><paramref name="item"/> with TF set right before its last instruction (after its preparation).</summary>
+    /// <summary>
+    /// <paramref name="item"/> with TF set right before its instruction under test (after its
+    /// preparation): the last one, or the BT before the ADC that follows every BT family member
+    /// (InstructionForms.RedefineFlagsFromCarry; POPF ends a block, so between the two it would
+    /// push the block-dependent undefined flags the ADC is there to hide).
+    /// </summary>
     public static FuzzItem WithTrapFlag(FuzzItem item, FuzzMode mode)
     {
         var instructions = item.Instructions.ToList();
-        instructions.InsertRange(item.SkipsNextItem ? 0 : instructions.Count - 1, SetTrapFlag(mode));
+        int at = item.SkipsNextItem ? 0 : instructions.Count - 1;
+        if (at > 0 && instructions[at - 1].Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc)
+        {
+            at--;
+        }
+
+        instructions.InsertRange(at, SetTrapFlag(mode));
         return item with { Instructions = [.. instructions] };
     }
 
