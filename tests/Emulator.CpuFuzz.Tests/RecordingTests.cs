@@ -109,7 +109,7 @@ public sealed class RecordingTests
         ["lock-das"] = (FuzzMode.Protected32, Instruction.Create(Code.Das)),
     };
 
-    private static void AssertReplays(string text, int states)
+    internal static void AssertReplays(string text, int states)
     {
         var (read, sequence, recorded) = RegressionFile.Read(text);
         Assert.Equal(states, recorded.Count);
