@@ -8,7 +8,8 @@ namespace Emulator.CpuFuzz.Tests;
 /// it (Regressions/*-debug-*.txt are these recordings, written with EMU_CPU_FUZZ_OUT): a
 /// single-step trap after an ADD and after one REP MOVSB iteration, no trap after STI but after
 /// the next instruction, INT3 under TF (#BP only), ICEBP (#UD on QEMU 7.2), BOUND out of range
-/// (#BR), and a non-canonical RBP-based access (#GP, not #SS).
+/// (#BR), a non-canonical RBP-based access (#GP, not #SS), and F7 /1 (#UD on QEMU) on a
+/// non-canonical address, whose load QEMU makes first (#GP; found by the seed-1000 campaign).
 /// </summary>
 [Trait("Category", "Fuzz")]
 [Collection(HandlerTableCollection.Name)]
@@ -70,6 +71,22 @@ public sealed class DebugRecordingTests
                 Instruction.Create(Code.Bound_r32_m3232, Register.EAX, new MemoryOperand(Register.EBX)),
                 Instruction.Create(Code.Mov_r32_imm32, Register.EAX, 21u),
                 Instruction.Create(Code.Bound_r32_m3232, Register.EAX, new MemoryOperand(Register.EBX)),
+            ]),
+        ]),
+        ["test-alias-noncanonical"] = (FuzzMode.Long64, 13,
+        [
+            new FuzzItem(
+            [
+                Instruction.Create(Code.Mov_r64_imm64, Register.R12, 0x0000_8000_0002_07BAUL),
+                Instruction.Create(Code.Test_rm64_imm32_F7r1, new MemoryOperand(Register.R12, -0x79), 0x7AA186AB),
+            ]),
+        ]),
+        ["test-alias"] = (FuzzMode.Long64, 6,
+        [
+            new FuzzItem(
+            [
+                Instruction.Create(Code.Mov_r64_imm64, Register.R12, 0x20100UL),
+                Instruction.Create(Code.Test_rm64_imm32_F7r1, new MemoryOperand(Register.R12, -0x79), 0x7AA186AB),
             ]),
         ]),
         ["noncanonical-rbp"] = (FuzzMode.Long64, 13,
