@@ -14,7 +14,14 @@ public sealed class RegressionReplayTests
 {
     public static TheoryData<string> Agreeing() => Files("Regressions");
 
-    public static TheoryData<string> Known() => Files(Path.Combine("Regressions", "known"));
+    /// <summary>The files of Regressions/known/ (none while every recorded divergence is fixed; the folder may be absent).</summary>
+    private static IEnumerable<string> Known()
+    {
+        string folder = Path.Combine(AppContext.BaseDirectory, "Regressions", "known");
+        return Directory.Exists(folder)
+            ? Directory.GetFiles(folder, "*.txt").Order(StringComparer.Ordinal).Select(path => Path.GetRelativePath(AppContext.BaseDirectory, path))
+            : [];
+    }
 
     [Theory]
     [MemberData(nameof(Agreeing))]
@@ -24,12 +31,14 @@ public sealed class RegressionReplayTests
         Assert.True(divergence == null, divergence?.Report(file));
     }
 
-    [Theory]
-    [MemberData(nameof(Known))]
-    public void AKnownDivergenceStillDiverges(string file)
+    [Fact]
+    public void EveryKnownDivergenceStillDiverges()
     {
-        Assert.True(Replay(file) != null,
-            $"{file} agrees with QEMU now: the divergence was fixed; move the file up to Regressions/ and take it off docs/cpu-fuzzer.md's list");
+        foreach (string file in Known())
+        {
+            Assert.True(Replay(file) != null,
+                $"{file} agrees with QEMU now: the divergence was fixed; move the file up to Regressions/ and take it off docs/cpu-fuzzer.md's list");
+        }
     }
 
     [Fact]

@@ -32,6 +32,15 @@ internal sealed class Block
     /// <summary>A breakpoint is set at the block's first instruction (blocks are split at breakpoints).</summary>
     public bool BreakpointAtStart { get; init; }
 
+    /// <summary>
+    /// Built while TF or RF was set or DR7 armed a breakpoint: one instruction, run with the
+    /// debug checks (<see cref="Cpu.SteppingNow"/>), never compiled.
+    /// </summary>
+    public bool Stepping { get; init; }
+
+    /// <summary>The run loop must enter this block through its slow path (<see cref="BreakpointAtStart"/> or <see cref="Stepping"/>).</summary>
+    public bool SlowEntry { get; init; }
+
     /// <summary>Where the instructions this block executes are tallied, if anyone asked (<see cref="Cpu.CounterForBlock"/>).</summary>
     public ExecutionCounter? Counter { get; init; }
 

@@ -146,7 +146,7 @@ public sealed unsafe partial class Cpu
         ulong physPage = e.PhysPage;
         var page = GetCodePage(physPage);
         var block = page?.Blocks[lin & 0xFFF];
-        if (block != null && block.Bitness == _bitness && (BlockLimit >= block.Count))
+        if (block != null && block.Bitness == _bitness && (BlockLimit >= block.Count) && block.Stepping == SteppingNow)
         {
             return block;
         }
@@ -179,7 +179,8 @@ public sealed unsafe partial class Cpu
         bool crossesPage = false;
         ulong spillPage = 0;
         bool flagsWritten = false;
-        int limit = BlockLimit;
+        bool stepping = SteppingNow;
+        int limit = stepping ? 1 : BlockLimit;
         while (count < limit)
         {
             ulong insnLin = WrapLinear(lin + (ulong)bytes);
@@ -234,9 +235,12 @@ public sealed unsafe partial class Cpu
 
         var ops = new DecodedOp[count];
         Array.Copy(_scratch, ops, count);
+        bool breakpoint = _breakpoints.Contains(lin);
         var block = new Block(ops, count, (physPage << 12) | offsetInPage, _bitness, lastIsBranch)
         {
-            BreakpointAtStart = _breakpoints.Contains(lin),
+            BreakpointAtStart = breakpoint,
+            Stepping = stepping,
+            SlowEntry = breakpoint || stepping,
             Counter = CounterForBlock?.Invoke(lin),
         };
 
@@ -365,7 +369,7 @@ public sealed unsafe partial class Cpu
             op.Rep = 2;
         }
 
-        op.Handler = HandlerTable.Lookup(insn.Code, op.OpSize);
+        op.Handler = QemuLockedStoreDoesNothing(in insn) ? &Handlers.Nop : HandlerTable.Lookup(insn.Code, op.OpSize);
         if (op.Kind0 == OperandKind.Gpr && op.Kind1 != OperandKind.Memory)
         {
             var registerForm = HandlerTable.LookupRegisterForm(insn.Code, op.OpSize);

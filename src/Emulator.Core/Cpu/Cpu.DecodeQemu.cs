@@ -6,9 +6,8 @@ namespace Emulator.Core.Cpu;
 /// The encodings where Iced and QEMU 7.2's decoder (target/i386/tcg/translate.c) disagree about
 /// what the bytes are. QEMU is the reference machine, so its reading wins:
 /// <list type="bullet">
-/// <item>A LOCK prefix on 0F 0D and 0F 18..1F (prefetches and the reserved-NOP hint space): QEMU's
-///   cases for these opcodes never look at LOCK, so they execute as without it; Iced calls them
-///   invalid.</item>
+/// <item>A LOCK prefix where the SDM says #UD: QEMU 7.2 refuses it only on some paths and runs
+///   the rest as without it (<see cref="QemuRefusesLock"/>); Iced calls them invalid.</item>
 /// <item>F3 90 with REX.B in 64-bit mode: QEMU tests REX.B before the REPZ prefix, so this is
 ///   XCHG r8, rAX with the F3 ignored; Iced calls it PAUSE.</item>
 /// <item>LFENCE, MFENCE, SFENCE with a 66, F2 or F3 prefix that Iced calls invalid: QEMU ignores
@@ -22,14 +21,6 @@ public sealed partial class Cpu
     private Decoder? _lenientDecoder16;
     private Decoder? _lenientDecoder32;
     private Decoder? _lenientDecoder64;
-
-    /// <summary>True for the opcodes whose QEMU decoder ignores LOCK: 0F 0D and 0F 18..1F, every form (ENDBR64 is F3 0F 1E FA: Iced counts the ModRM byte in its opcode).</summary>
-    internal static bool AcceptsLockPrefix(Code code)
-    {
-        var info = code.ToOpCode();
-        uint opcode = info.OpCodeLength == 2 ? info.OpCode >> 8 : info.OpCode;
-        return info.Table == OpCodeTableKind.T0F && opcode is 0x0D or (>= 0x18 and <= 0x1F);
-    }
 
     /// <summary>Replaces <paramref name="insn"/>, decoded from linear <paramref name="lin"/>, by QEMU's reading where the two differ.</summary>
     private void DecodeAsQemu(ref Instruction insn, ulong lin)
@@ -48,16 +39,23 @@ public sealed partial class Cpu
 
         var lenient = _bitness switch
         {
-            64 => _lenientDecoder64 ??= Decoder.Create(64, _reader, DecoderOptions.NoInvalidCheck),
-            32 => _lenientDecoder32 ??= Decoder.Create(32, _reader, DecoderOptions.NoInvalidCheck),
-            _ => _lenientDecoder16 ??= Decoder.Create(16, _reader, DecoderOptions.NoInvalidCheck),
+            64 => _lenientDecoder64 ??= Decoder.Create(64, _reader, DecoderOptions.NoInvalidCheck | DecoderOptions.None),
+            32 => _lenientDecoder32 ??= Decoder.Create(32, _reader, DecoderOptions.NoInvalidCheck | DecoderOptions.None),
+            _ => _lenientDecoder16 ??= Decoder.Create(16, _reader, DecoderOptions.NoInvalidCheck | DecoderOptions.None),
         };
         _reader.Position = lin;
         lenient.IP = insn.IP;
         lenient.Decode(out var lenientInsn);
-        if (lenientInsn.HasLockPrefix && AcceptsLockPrefix(lenientInsn.Code))
+        if (lenientInsn.HasLockPrefix)
         {
-            insn = lenientInsn;
+            // Iced refuses LOCK where the SDM does; QEMU runs most of those forms as without it
+            // (Cpu.DecodeLock.cs). The bytes without LOCK must be the same valid instruction.
+            if (RedecodeWithout(lin, in insn, [0xF0], out var unlocked) && unlocked.Code == lenientInsn.Code
+                && !QemuRefusesLock(in unlocked))
+            {
+                insn = lenientInsn;
+            }
+
             return;
         }
 

@@ -89,7 +89,8 @@ public sealed partial class Cpu
         Push(2, flags);
         Push(2, _seg[Seg.Cs].Selector);
         Push(2, _rip);
-        _flags = flags & ~(RFlags.IF | RFlags.TF | RFlags.AC);
+        // QEMU's do_interrupt_real clears RF too (target/i386/tcg/seg_helper.c).
+        _flags = flags & ~(RFlags.IF | RFlags.TF | RFlags.AC | RFlags.RF);
         _lazy = LazyOp.None;
         LoadCodeSegment(cs, 0);
         _rip = ip;
@@ -198,6 +199,13 @@ public sealed partial class Cpu
         else if (newCpl < _cpl)
         {
             newRsp = Read64(_tr.Base + 4 + (ulong)newCpl * 8);
+        }
+
+        if ((ist != 0 || newCpl < _cpl) && (long)newRsp >> 47 is not (0 or -1))
+        {
+            // QEMU's get_rsp_from_tss: a non-canonical stack pointer from the TSS is #SS(0)
+            // (target/i386/tcg/seg_helper.c), before anything is pushed.
+            throw new GuestFault(Vector.SS, 0);
         }
 
         newRsp &= ~0xFUL;

@@ -202,6 +202,11 @@ public sealed unsafe partial class Cpu
 
         ref var e = ref Translate(lin, Access.Read);
         ulong phys = (e.PhysPage << 12) | (lin & 0xFFF);
+        if (_watchArmed)
+        {
+            CheckWatchpoints(lin, size, write: false);
+        }
+
         if (e.ReadHost != null)
         {
             byte* p = e.ReadHost + (lin & 0xFFF);
@@ -258,6 +263,11 @@ public sealed unsafe partial class Cpu
 
         ref var e = ref Translate(lin, Access.Write);
         ulong phys = (e.PhysPage << 12) | (lin & 0xFFF);
+        if (_watchArmed)
+        {
+            CheckWatchpoints(lin, size, write: true);
+        }
+
         if (e.WriteHost != null)
         {
             byte* p = e.WriteHost + (lin & 0xFFF);

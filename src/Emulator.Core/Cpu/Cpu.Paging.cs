@@ -144,6 +144,20 @@ public sealed unsafe partial class Cpu
         ulong pageBase = phys & ~0xFFFUL;
         e.ReadHost = _bus.ReadPointer(pageBase);
         e.WriteHost = e.Write ? _bus.WritePointer(pageBase) : null;
+        if (_watchArmed)
+        {
+            // Watched pages take the slow path, which checks the data breakpoints (Cpu.Debug.cs).
+            if (PageWatched(linear, reads: true))
+            {
+                e.ReadHost = null;
+            }
+
+            if (PageWatched(linear, reads: false))
+            {
+                e.WriteHost = null;
+            }
+        }
+
         return ref e;
     }
 

@@ -336,7 +336,7 @@ public sealed partial class Cpu
             }
 
             previous = block;
-            if (block.Bitness != _lastBitness || block.BreakpointAtStart || _tracer != null)
+            if (block.Bitness != _lastBitness || block.SlowEntry || _tracer != null)
             {
                 if (!EnterBlockSlow(block))
                 {
@@ -383,7 +383,9 @@ public sealed partial class Cpu
 
     /// <summary>
     /// Block entry when something rare applies: the first block in a new mode, a breakpoint at
-    /// the block's start, or an active tracer. False when the run must stop before the block.
+    /// the block's start, an active tracer, or a block built for stepping (TF, RF, DR7: Cpu.Debug.cs),
+    /// which runs here. False when the run loop must not run the block: it stops, or the stepping
+    /// block has run (that ends the slice, so the outer loop re-checks everything).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterBlockSlow(Block block)
@@ -413,6 +415,12 @@ public sealed partial class Cpu
         if (_tracer != null && !_tracer.BeforeInstruction(this))
         {
             Tracer = null;
+        }
+
+        if (block.Stepping)
+        {
+            RunSteppingBlock(block);
+            return false;
         }
 
         return true;

@@ -109,6 +109,7 @@ public sealed partial class Cpu
         _cr0 &= ~(CrBits.PE | CrBits.EM | CrBits.TS | CrBits.PG);
         _cr4 = 0;
         _dr[7] = 0x400;
+        DebugRegistersChanged();
         _seg[Seg.Cs] = new SegmentRegister { Selector = (ushort)(SmBase >> 4), Base = SmBase, Limit = 0xFFFF_FFFF, Attributes = SmmFlatAttributes };
         foreach (int s in (ReadOnlySpan<int>)[Seg.Ds, Seg.Es, Seg.Ss, Seg.Fs, Seg.Gs])
         {
@@ -177,6 +178,7 @@ public sealed partial class Cpu
         SetFlags((uint)SmramRead(map + SaveRFlags, 4));
         _dr[6] = (uint)SmramRead(map + SaveDr6, 4);
         _dr[7] = (uint)SmramRead(map + SaveDr7, 4);
+        DebugRegistersChanged();
         _cr4 = (uint)SmramRead(map + SaveCr4, 4);
         _cr3 = SmramRead(map + SaveCr3, 8);
         LoadCr0((uint)SmramRead(map + SaveCr0, 4));

@@ -69,6 +69,7 @@ public sealed partial class Cpu
 
         _dr[6] = (uint)SmramRead(map + Save32Dr6, 4);
         _dr[7] = (uint)SmramRead(map + Save32Dr7, 4);
+        DebugRegistersChanged();
         _tr = ReadSavedCache32(map + Save32TrCache, (ushort)SmramRead(map + Save32TrSelector, 4));
         _ldtr = ReadSavedCache32(map + Save32LdtrCache, (ushort)SmramRead(map + Save32LdtrSelector, 4));
         _gdtr = new TableRegister { Base = (uint)SmramRead(map + Save32Gdtr + 4, 4), Limit = (uint)SmramRead(map + Save32Gdtr, 4) };

@@ -87,6 +87,7 @@ public sealed partial class Cpu
         (_cr0, _cr2, _cr3, _cr4, _cr8) = (s.ControlRegisters[0], s.ControlRegisters[1], s.ControlRegisters[2], s.ControlRegisters[3], s.ControlRegisters[4]);
         _efer = s.Efer;
         s.DebugRegisters.CopyTo(_dr, 0);
+        DebugRegistersChanged();
         _cpl = s.Cpl;
         _halted = s.Halted;
         _interruptShadow = s.InterruptShadow;

@@ -127,6 +127,7 @@ public sealed unsafe partial class Cpu
         Array.Clear(_dr);
         _dr[6] = 0xFFFF0FF0;
         _dr[7] = 0x400;
+        DebugRegistersChanged();
         for (int i = 0; i < 6; i++)
         {
             // Data segments: present, writable, accessed; limit 64 KiB (SDM Table 9-1).

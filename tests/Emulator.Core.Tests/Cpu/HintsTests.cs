@@ -194,19 +194,6 @@ public class HintsTests
         Assert.All(codes, code => Assert.True(HandlerTable.IsImplemented(code), code.ToString()));
     }
 
-    [Theory]
-    [InlineData(Code.Prefetcht0_m8, true)]
-    [InlineData(Code.Prefetchw_m8, true)]
-    [InlineData(Code.Nop_rm64, true)]
-    [InlineData(Code.Reservednop_rm32_r32_0F0D, true)]
-    [InlineData(Code.Endbr64, true)]
-    [InlineData(Code.Lfence, false)]
-    [InlineData(Code.Clflush_m8, false)]
-    [InlineData(Code.Nopd, false)]
-    [InlineData(Code.Add_rm32_r32, false)]
-    public void AcceptsLockPrefix_OnlyOnTheHintOpcodes(Code code, bool expected) =>
-        Assert.Equal(expected, Emulator.Core.Cpu.Cpu.AcceptsLockPrefix(code));
-
     private static (byte[] Bytes, Dictionary<string, ulong> Inputs, string Outcome, Dictionary<string, ulong> Outputs) Parse(string vector)
     {
         string[] sides = vector.Split("->");

@@ -24,6 +24,8 @@ public sealed class InstructionForms
         Mnemonic.Cdq, Mnemonic.Cqo, Mnemonic.Clc, Mnemonic.Stc, Mnemonic.Cmc, Mnemonic.Cld, Mnemonic.Std, Mnemonic.Lahf,
         Mnemonic.Sahf, Mnemonic.Push, Mnemonic.Pop, Mnemonic.Nop, Mnemonic.Daa, Mnemonic.Das, Mnemonic.Aaa, Mnemonic.Aas,
         Mnemonic.Aam, Mnemonic.Aad, Mnemonic.Cmpxchg8b,
+        // Exceptions: #BP, ICEBP (#UD on QEMU 7.2), #OF when OF is set, #BR out of bounds (not in 64-bit mode).
+        Mnemonic.Int3, Mnemonic.Int1, Mnemonic.Into, Mnemonic.Bound,
     ];
 
     private static readonly Mnemonic[] Setcc =
@@ -89,6 +91,12 @@ public sealed class InstructionForms
 
     public FuzzItem NextItem(Random random)
     {
+        if (random.Next(48) == 0)
+        {
+            // One item in 48 runs with TF set (DebugItems).
+            return DebugItems.WithTrapFlag(NextItem(random), _mode);
+        }
+
         if (random.Next(6) == 0)
         {
             return PlainItem(_sse[random.Next(_sse.Count)], random);

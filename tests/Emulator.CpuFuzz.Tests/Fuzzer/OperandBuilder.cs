@@ -44,17 +44,20 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
         or OpCodeOperandKind.imm64 or OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem
         or OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm or OpCodeOperandKind.mm_or_mem;
 
-    /// <summary>An instruction of <paramref name="code"/> the encoder accepts (operands drawn again until it does).</summary>
-    public Instruction Build(Code code)
+    /// <summary>An instruction of <paramref name="code"/> the encoder accepts (operands drawn again until it does); <paramref name="forceLock"/> puts LOCK on it whatever the form.</summary>
+    public Instruction Build(Code code, bool forceLock = false)
     {
         var op = code.ToOpCode();
-        bool registerOnly = op.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc
-            && op.OpCount == 2 && op.GetOpKind(1) != OpCodeOperandKind.imm8;
+        bool bitTest = op.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc;
+        bool registerOnly = bitTest && op.OpCount == 2 && op.GetOpKind(1) != OpCodeOperandKind.imm8;
         // LOCK one time in sixteen on the lockable mnemonics with a memory destination (SDM
-        // Vol. 2, LOCK). Not where the SDM says #UD: QEMU 7.2 runs many of those (XCHG and XADD
-        // between registers, LAHF, DAS, SHL, IMUL ...) where emu raises #UD (docs/cpu-fuzzer.md,
-        // known divergences), and aborts on BTS/BTR/BTC with a register ("tcg fatal error").
-        bool locked = random.Next(16) == 0 && Lockable.Contains(op.Mnemonic);
+        // Vol. 2, LOCK), and one time in 64 on any other form: QEMU 7.2 runs many of those where
+        // the SDM says #UD (XCHG between registers, LAHF, SHL, IMUL ...; Cpu.DecodeLock.cs).
+        // Never on BT/BTS/BTR/BTC with a register, which QEMU runs on a stale address or aborts
+        // ("tcg fatal error"; docs/cpu-fuzzer.md).
+        int draw = random.Next(64);
+        bool anyForm = forceLock || draw == 63;
+        bool locked = forceLock || (draw < 4 && Lockable.Contains(op.Mnemonic)) || anyForm;
         for (int attempt = 0; ; attempt++)
         {
             Preparation.Clear();
@@ -65,7 +68,7 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
                 SetOperand(ref instruction, i, op.GetOpKind(i), registerOnly);
             }
 
-            instruction.HasLockPrefix = locked && instruction.Op0Kind == OpKind.Memory;
+            instruction.HasLockPrefix = locked && (instruction.Op0Kind == OpKind.Memory || (anyForm && !(bitTest && instruction.Op0Kind == OpKind.Register)));
             var encoder = Encoder.Create(mode.Bitness(), new NullWriter());
             if (encoder.TryEncode(instruction, 0x1000, out _, out _) || attempt > 20)
             {
@@ -193,8 +196,17 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
             displacement &= ~15;
         }
 
-        // MOV r32 in every mode; in real mode the base's low 16 bits are the page offset.
-        Preparation.Add(Instruction.Create(Code.Mov_r32_imm32, baseRegister.GetFullRegister32(), address));
+        if (mode == FuzzMode.Long64 && random.Next(32) == 0)
+        {
+            // A non-canonical base: QEMU 7.2 raises #GP(0) at translation, also for SS (RBP)
+            // accesses (target/i386/tcg/sysemu/excp_helper.c, get_physical_address).
+            Preparation.Add(Instruction.Create(Code.Mov_r64_imm64, baseRegister, (1UL << 47) | address));
+        }
+        else
+        {
+            // MOV r32 in every mode; in real mode the base's low 16 bits are the page offset.
+            Preparation.Add(Instruction.Create(Code.Mov_r32_imm32, baseRegister.GetFullRegister32(), address));
+        }
         instruction.SetOpKind(i, OpKind.Memory);
         instruction.MemoryBase = baseRegister;
         instruction.MemoryIndex = Register.None;

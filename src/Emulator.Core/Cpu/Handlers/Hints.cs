@@ -26,8 +26,8 @@ namespace Emulator.Core.Cpu;
 ///   has no case at all for AMD's MONITORX and MWAITX (0F 01 FA/FB).</item>
 /// </list>
 /// A LOCK prefix is no part of these rules for 0F 0D and 0F 18..1F (QEMU never checks it there);
-/// the decoder (<see cref="Cpu.AcceptsLockPrefix"/>) keeps those forms, where Iced rejects them.
-/// The fences, CLFLUSH and NOP itself are #UD with LOCK, as Iced decodes them.
+/// the decoder keeps those forms, where Iced rejects them (<see cref="Cpu.QemuRefusesLock"/>).
+/// The fences, CLFLUSH and NOP itself (90) are #UD with LOCK, on QEMU as in Iced.
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -82,7 +82,7 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>Nothing to do: no flags, no memory access (QEMU computes the address of a hint's memory operand and never touches it).</summary>
-    private static void Nop(Cpu cpu, ref DecodedOp op)
+    internal static void Nop(Cpu cpu, ref DecodedOp op)
     {
     }
 

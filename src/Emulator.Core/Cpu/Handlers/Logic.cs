@@ -21,10 +21,25 @@ internal static unsafe partial class Handlers
 
         // F6 /1 and F7 /1, an undocumented alias of TEST on real CPUs, are #UD on QEMU 7.2 (its
         // group-3 decoder has no case 1); the reference machine decides.
-        r.Add(Code.Test_rm8_imm8_F6r1,   &Invalid);
-        r.Add(Code.Test_rm16_imm16_F7r1, &Invalid);
-        r.Add(Code.Test_rm32_imm32_F7r1, &Invalid);
-        r.Add(Code.Test_rm64_imm32_F7r1, &Invalid);
+        r.Add(Code.Test_rm8_imm8_F6r1,   &TestAlias);
+        r.Add(Code.Test_rm16_imm16_F7r1, &TestAlias);
+        r.Add(Code.Test_rm32_imm32_F7r1, &TestAlias);
+        r.Add(Code.Test_rm64_imm32_F7r1, &TestAlias);
+    }
+
+    /// <summary>
+    /// F6/F7 /1: QEMU's group 3 loads a memory operand before it switches on /r (disas_insn,
+    /// case 0xf6/0xf7), so the load's fault (#GP for a non-canonical address, #PF) comes first;
+    /// then the missing case 1 is #UD.
+    /// </summary>
+    private static void TestAlias(Cpu cpu, ref DecodedOp op)
+    {
+        if (op.Kind0 == OperandKind.Memory)
+        {
+            cpu.ReadOp0(ref op, op.OpSize);
+        }
+
+        throw new GuestFault(Vector.UD);
     }
 
     private static void Xor<S>(Cpu cpu, ref DecodedOp op)

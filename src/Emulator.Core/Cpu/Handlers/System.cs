@@ -138,19 +138,32 @@ internal static unsafe partial class Handlers
         return n;
     }
 
+    /// <summary>
+    /// MOV DRn, r as QEMU's helper_set_dr: DR0–DR3 take the whole register; DR6 and DR7 #GP(0)
+    /// when bits 63:32 are set (DR_RESERVED_MASK), DR6 keeps its fixed ones (DR6_FIXED_1) and DR7
+    /// bit 10 (cpu_x86_update_dr7, which also re-arms the breakpoints: Cpu.Debug.cs). DR7.GD is
+    /// not acted on, as in QEMU 7.2.
+    /// </summary>
     private static void MovToDr(Cpu cpu, ref DecodedOp op)
     {
         RequireRing0(cpu);
         int n = DebugRegister(cpu, op.Reg0);
         ulong v = cpu.ReadGpr(op.Reg1, op.Op1Size);
+        if (n >= 6 && (v >> 32) != 0)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
 
-        // Fixed bits as QEMU keeps them: DR6 reserved bits read 1, DR7 bit 10 reads 1.
         cpu._dr[n] = n switch
         {
             6 => v | 0xFFFF0FF0,
             7 => v | 0x400,
             _ => v,
         };
+        if (n != 6)
+        {
+            cpu.DebugRegistersChanged();
+        }
     }
 
     private static void MovFromDr(Cpu cpu, ref DecodedOp op)

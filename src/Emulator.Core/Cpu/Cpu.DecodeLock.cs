@@ -1,0 +1,103 @@
+using Iced.Intel;
+
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// Which instructions QEMU 7.2 runs with a LOCK prefix. The SDM allows LOCK only on the
+/// read-modify-write forms with a memory destination and raises #UD for everything else; QEMU's
+/// decoder (target/i386/tcg/translate.c, disas_insn, as Debian's 7.2 with the 7.2.x stable
+/// patches builds it) has no such general rule: it records LOCK as a prefix and only some
+/// paths look at it. Everything QEMU does not refuse runs as without LOCK (MOV, XCHG and XADD
+/// between registers, the shifts, IMUL, LAHF, DAS, PUSH, string instructions, x87 …).
+/// QEMU raises #UD for LOCK on:
+/// <list type="bullet">
+/// <item>gen_op (the ALU group ADD/OR/ADC/SBB/AND/SUB/XOR/CMP in 00–3F and 80–83): a register
+///   destination, and CMP always ("Invalid lock prefix when destination is not memory or
+///   OP_CMPL", the 7.2.x stable fix); except the XOR r, r zeroing idiom, which disas_insn
+///   handles before gen_op (xor_zero).</item>
+/// <item>gen_inc (INC/DEC 40–4F, FE/FF /0 /1) with a register destination; NOT and NEG
+///   (F6/F7 /2 /3) and CMPXCHG (0F B0/B1) with a register.</item>
+/// <item>90 (NOP, PAUSE, and XCHG r8, rAX with REX.B: the LOCK test comes first, "XXX: correct
+///   lock test for all insn").</item>
+/// <item>Everything disas_insn_new decodes (0F 10–17, 28–2F, 38–3A, 50–79, 7C–7F, C2, C4–C6,
+///   D0–FE: SSE, MMX) and VEX, except where operand 0 is integer memory (decode-new.c.inc
+///   refuses LOCK unless decode.op[0] is X86_OP_INT with an address): MOVD/MOVQ r/m, xmm
+///   (66 0F 7E, type E) with a memory destination runs with LOCK, and stores nothing: the LOCK
+///   path calls the operation without gen_writeback. The M-type stores (MOVLPS, MOVNTPS …)
+///   carry no unit (X86_OP_SKIP) and are refused.</item>
+/// <item>0F AE except LDMXCSR/STMXCSR (FXSAVE, FXRSTOR, XSAVE*, CLFLUSH, the fences, RDFSBASE …),
+///   POPCNT, RDRAND/RDSEED, XGETBV/XSETBV, RDPKRU/WRPKRU.</item>
+/// </list>
+/// BT/BTS/BTR/BTC with a register and LOCK are not matched: QEMU's LOCK path then reads or
+/// atomically updates memory at a stale address (bt_op uses A0, which the register form never
+/// set; BTS/BTR/BTC abort TCG, "tcg fatal error"), so emu keeps the SDM's #UD
+/// (docs/cpu-fuzzer.md). The decision is made once per decoded instruction, when a block is
+/// built (<see cref="DecodeAsQemu"/>): executing costs nothing.
+/// </summary>
+public sealed partial class Cpu
+{
+    /// <summary>
+    /// Whether QEMU 7.2 raises #UD for <paramref name="insn"/> (decoded without its LOCK
+    /// prefix, valid without it) when LOCK precedes it.
+    /// </summary>
+    internal static bool QemuRefusesLock(in Instruction insn)
+    {
+        var info = insn.Code.ToOpCode();
+        if (info.Encoding != EncodingKind.Legacy)
+        {
+            return true;
+        }
+
+        uint opcode = info.OpCodeLength == 2 ? info.OpCode >> 8 : info.OpCode;
+        bool registerDestination = insn.OpCount > 0 && insn.Op0Kind == OpKind.Register;
+        return info.Table switch
+        {
+            OpCodeTableKind.Normal => RefusesLockOneByte(in insn, opcode, info.GroupIndex, registerDestination),
+            OpCodeTableKind.T0F => RefusesLockTwoByte(in insn, opcode, info.GroupIndex, registerDestination),
+            _ => true,
+        };
+    }
+
+    /// <summary>LOCK MOVD/MOVQ m, xmm: QEMU computes the address and writes nothing (no access, so no fault either).</summary>
+    internal static bool QemuLockedStoreDoesNothing(in Instruction insn) =>
+        insn.HasLockPrefix && insn.Mnemonic is Mnemonic.Movd or Mnemonic.Movq && insn.Op0Kind == OpKind.Memory;
+
+    private static bool RefusesLockOneByte(in Instruction insn, uint opcode, int group, bool registerDestination)
+    {
+        if (opcode < 0x40 && (opcode & 7) < 6)
+        {
+            // gen_op: a register destination or CMP; the XOR r, r idiom never reaches it.
+            bool zeroingXor = (opcode & 0xFE) is 0x30 or 0x32 && insn.Op0Kind == OpKind.Register
+                && insn.Op1Kind == OpKind.Register && insn.Op0Register == insn.Op1Register;
+            return !zeroingXor && (registerDestination || (opcode >> 3) == 7);
+        }
+
+        return opcode switch
+        {
+            >= 0x80 and <= 0x83 => registerDestination || group == 7,
+            >= 0x40 and <= 0x4F => true, // INC/DEC r outside 64-bit mode (REX there)
+            0xFE or 0xFF => group is 0 or 1 && registerDestination,
+            0xF6 or 0xF7 => group is 2 or 3 && registerDestination,
+            // 90 itself (Iced gives 90+r one opcode): NOP, PAUSE, or XCHG r8, rAX with REX.B.
+            0x90 => insn.Mnemonic != Mnemonic.Xchg || (insn.Op0Register.GetFullRegister().GetNumber() & 7) == 0,
+            _ => false,
+        };
+    }
+
+    private static bool RefusesLockTwoByte(in Instruction insn, uint opcode, int group, bool registerDestination) => opcode switch
+    {
+        // MOVD/MOVQ r/m, xmm (66 0F 7E) to memory: accepted, and a no-op (see QemuLockedStoreDoesNothing).
+        // The MMX form (0F 7E) also enters MMX mode on QEMU (gen_helper_enter_mmx): left to #UD.
+        0x7E => insn.Op0Kind != OpKind.Memory || insn.Op1Kind != OpKind.Register || !insn.Op1Register.IsXMM(),
+        >= 0x0E and <= 0x17 or >= 0x28 and <= 0x2F or >= 0x38 and <= 0x3A or >= 0x50 and <= 0x79
+            or >= 0x7C and <= 0x7F or 0xC2 or >= 0xC4 and <= 0xC6 or >= 0xD0 and <= 0xFE => true,
+        0xAE => !(group is 2 or 3 && insn.Op0Kind == OpKind.Memory),
+        0xB0 or 0xB1 => registerDestination,
+        // BT group with a register: QEMU's result is unpredictable (see the summary); #UD as the SDM.
+        0xA3 or 0xAB or 0xB3 or 0xBB or 0xBA => registerDestination,
+        0xB8 => true,
+        0xC7 => group is 6 or 7,
+        0x01 => insn.Mnemonic is Mnemonic.Xgetbv or Mnemonic.Xsetbv or Mnemonic.Rdpkru or Mnemonic.Wrpkru,
+        _ => false,
+    };
+}
