@@ -369,7 +369,8 @@ public sealed unsafe partial class Cpu
             op.Rep = 2;
         }
 
-        op.Handler = QemuLockedStoreDoesNothing(in insn) ? &Handlers.Nop : HandlerTable.Lookup(insn.Code, op.OpSize);
+        op.Handler = !QemuLockedStoreDoesNothing(in insn) ? HandlerTable.Lookup(insn.Code, op.OpSize)
+            : insn.Op1Register.IsMM() ? &Handlers.LockedMmxStore : &Handlers.Nop;
         if (op.Kind0 == OperandKind.Gpr && op.Kind1 != OperandKind.Memory)
         {
             var registerForm = HandlerTable.LookupRegisterForm(insn.Code, op.OpSize);

@@ -58,7 +58,7 @@ public sealed partial class Cpu
         };
     }
 
-    /// <summary>LOCK MOVD/MOVQ m, xmm: QEMU computes the address and writes nothing (no access, so no fault either).</summary>
+    /// <summary>LOCK MOVD/MOVQ m, xmm or m, mm: QEMU computes the address and writes nothing (no access, so no fault either).</summary>
     internal static bool QemuLockedStoreDoesNothing(in Instruction insn) =>
         insn.HasLockPrefix && insn.Mnemonic is Mnemonic.Movd or Mnemonic.Movq && insn.Op0Kind == OpKind.Memory;
 
@@ -86,9 +86,9 @@ public sealed partial class Cpu
 
     private static bool RefusesLockTwoByte(in Instruction insn, uint opcode, int group, bool registerDestination) => opcode switch
     {
-        // MOVD/MOVQ r/m, xmm (66 0F 7E) to memory: accepted, and a no-op (see QemuLockedStoreDoesNothing).
-        // The MMX form (0F 7E) also enters MMX mode on QEMU (gen_helper_enter_mmx): left to #UD.
-        0x7E => insn.Op0Kind != OpKind.Memory || insn.Op1Kind != OpKind.Register || !insn.Op1Register.IsXMM(),
+        // MOVD/MOVQ r/m, xmm (66 0F 7E) and r/m, mm (0F 7E) to memory: accepted, and no store (see
+        // QemuLockedStoreDoesNothing); the MMX form still switches to MMX state (gen_helper_enter_mmx).
+        0x7E => insn.Op0Kind != OpKind.Memory || insn.Op1Kind != OpKind.Register || !(insn.Op1Register.IsXMM() || insn.Op1Register.IsMM()),
         >= 0x0E and <= 0x17 or >= 0x28 and <= 0x2F or >= 0x38 and <= 0x3A or >= 0x50 and <= 0x79
             or >= 0x7C and <= 0x7F or 0xC2 or >= 0xC4 and <= 0xC6 or >= 0xD0 and <= 0xFE => true,
         0xAE => !(group is 2 or 3 && insn.Op0Kind == OpKind.Memory),

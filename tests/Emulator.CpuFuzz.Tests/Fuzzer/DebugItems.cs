@@ -28,8 +28,27 @@ internal static class DebugItems
             at--;
         }
 
-        instructions.InsertRange(at, SetTrapFlag(mode));
-        return item with { Instructions = [.. instructions] };
+        var inserted = SetTrapFlag(mode);
+        instructions.InsertRange(at, inserted);
+        return item with { Instructions = [.. instructions], LocalTargets = ShiftTargets(item.LocalTargets, at, inserted.Length) };
+    }
+
+    /// <summary>An item's local branch targets after <paramref name="count"/> instructions were inserted at <paramref name="at"/>.</summary>
+    private static int[]? ShiftTargets(int[]? targets, int at, int count)
+    {
+        if (targets == null)
+        {
+            return null;
+        }
+
+        int Moved(int index) => index < at ? index : index + count;
+        var shifted = Enumerable.Repeat(-1, targets.Length + count).ToArray();
+        for (int j = 0; j < targets.Length; j++)
+        {
+            shifted[Moved(j)] = targets[j] < 0 ? -1 : Moved(targets[j]);
+        }
+
+        return shifted;
     }
 
     private static Instruction[] SetTrapFlag(FuzzMode mode) => mode.Bitness() switch

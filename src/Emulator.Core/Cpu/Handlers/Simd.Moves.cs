@@ -27,6 +27,9 @@ internal static unsafe partial class Handlers
         cpu.WriteOp0(ref op, op.OpSize, TW.Get(cpu, op.Reg1).AsUInt64().ToScalar());
     }
 
+    /// <summary>LOCK MOVD/MOVQ m, mm (Cpu.DecodeLock.cs): QEMU stores nothing but still checks CR0 and enters MMX state.</summary>
+    internal static void LockedMmxStore(Cpu cpu, ref DecodedOp op) => Mmx.Enter(cpu);
+
     /// <summary>MOVQ mm, mm/m64 (0F 6F), MOVQ mm/m64, mm (0F 7F) and MOVNTQ m64, mm (0F E7): 64 bits, no alignment.</summary>
     private static void MovqMmx(Cpu cpu, ref DecodedOp op)
     {
