@@ -74,12 +74,15 @@ public sealed class FpuState
         StatusWord = (ushort)sw;
     }
 
-    /// <summary>Power-on state (SDM Table 9-1): FCW 0x40, MXCSR 0x1F80, registers empty.</summary>
+    /// <summary>
+    /// Reset state as QEMU 7.2's x86_cpu_reset leaves it (target/i386/cpu.c): FCW 0x37F (the SDM's
+    /// power-on value is 0x40; QEMU sets FNINIT's), all tags empty, MXCSR 0x1F80, registers zero.
+    /// </summary>
     public void Reset()
     {
         Array.Clear(St);
         Array.Clear(Xmm);
-        ControlWord = 0x0040;
+        ControlWord = 0x037F;
         StatusWord = 0;
         TagValid = 0;
         Top = 0;

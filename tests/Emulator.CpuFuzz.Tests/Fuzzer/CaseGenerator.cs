@@ -45,7 +45,10 @@ public static class CaseGenerator
             items.Add(forms.NextItem(random));
         }
 
-        return new FuzzCase(mode, gprs, flags, xmm, mxcsr, random.Next(), items);
+        int memorySeed = random.Next();
+
+        // The x87 setup from a stream of its own, so the draws above stay what they were.
+        return new FuzzCase(mode, gprs, flags, xmm, mxcsr, memorySeed, items) { X87 = X87Setup.Random(new Random(memorySeed ^ 0x87)) };
     }
 
     public static ulong RandomValue(Random random) => random.Next(4) == 0

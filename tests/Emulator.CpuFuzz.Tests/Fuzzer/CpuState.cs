@@ -11,6 +11,9 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 /// </summary>
 public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Selectors, int Vector, byte[]? Memory, UInt128[] Xmm, uint Mxcsr)
 {
+    /// <summary>The x87 state (null where it was not read: regression files from before it was compared).</summary>
+    public X87State? X87 { get; init; }
+
     public static readonly string[] GprNames =
         ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
 
@@ -64,6 +67,11 @@ public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Sel
         if (Mxcsr != other.Mxcsr)
         {
             differences.Add($"mxcsr: {Mxcsr:x} vs {other.Mxcsr:x}");
+        }
+
+        if (X87 != null && other.X87 != null)
+        {
+            X87.AddDifferences(other.X87, differences);
         }
 
         if (Vector != other.Vector)
@@ -131,6 +139,11 @@ public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Sel
         }
 
         text.Append($"mxcsr={Mxcsr:x} exception={VectorName(Vector)}");
+        if (X87 != null)
+        {
+            text.Append(' ').Append(X87.Format());
+        }
+
         return text.ToString();
     }
 }

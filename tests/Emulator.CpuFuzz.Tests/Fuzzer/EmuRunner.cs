@@ -1,4 +1,5 @@
 using Emulator.Core.Cpu;
+using Emulator.Core.Cpu.Float;
 using Emulator.Core.Io;
 using Emulator.Core.Memory;
 
@@ -106,7 +107,9 @@ internal sealed unsafe class EmuRunner : IDisposable
 
     private StartState SaveStart() =>
         new(Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray(), _cpu._rip, _cpu.RFlagsValue,
-            Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr);
+            Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr,
+            ((Float80[])_cpu.Fpu.St.Clone(), _cpu.Fpu.ControlWord, _cpu.Fpu.StatusWord, _cpu.Fpu.TagValid, _cpu.Fpu.Top),
+            (_cpu.Fpu.Fip, _cpu.Fpu.Fcs, _cpu.Fpu.Fdp, _cpu.Fpu.Fds));
 
     /// <summary>
     /// Back to the sequence's start without flushing the decoded and compiled blocks (which
@@ -129,6 +132,9 @@ internal sealed unsafe class EmuRunner : IDisposable
 
         start.Xmm.CopyTo(_cpu.Fpu.Xmm, 0);
         _cpu.Fpu.Mxcsr = start.Mxcsr;
+        start.X87.St.CopyTo(_cpu.Fpu.St, 0);
+        (_cpu.Fpu.ControlWord, _cpu.Fpu.StatusWord, _cpu.Fpu.TagValid, _cpu.Fpu.Top) = (start.X87.Control, start.X87.Status, start.X87.Tags, start.X87.Top);
+        (_cpu.Fpu.Fip, _cpu.Fpu.Fcs, _cpu.Fpu.Fdp, _cpu.Fpu.Fds) = start.X87Pointers;
         _cpu._rip = start.Rip;
         _cpu.RFlagsValue = start.Flags;
         _cpu._halted = false;
@@ -136,7 +142,8 @@ internal sealed unsafe class EmuRunner : IDisposable
         _bus.WriteBlock(FuzzLayout.StackPage, start.Memory.AsSpan(FuzzLayout.PageSize));
     }
 
-    private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory, UInt128[] Xmm, uint Mxcsr);
+    private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory, UInt128[] Xmm, uint Mxcsr,
+        (Float80[] St, ushort Control, ushort Status, byte Tags, int Top) X87, (ulong Fip, ushort Fcs, ulong Fdp, ushort Fds) X87Pointers);
 
     private byte[] ReadPages()
     {
@@ -157,7 +164,10 @@ internal sealed unsafe class EmuRunner : IDisposable
         int vector = _sequence.VectorAt(rip);
         var gprs = Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray();
         var selectors = Enumerable.Range(0, 6).Select(s => _cpu.GetSegment(s).Selector).ToArray();
-        return new CpuState(gprs, rip, _cpu.RFlagsValue, selectors, vector, ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr);
+        return new CpuState(gprs, rip, _cpu.RFlagsValue, selectors, vector, ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr)
+        {
+            X87 = new X87State((Float80[])_cpu.Fpu.St.Clone(), _cpu.Fpu.ControlWord, Handlers.X87StatusWord(_cpu.Fpu)),
+        };
     }
 
     /// <summary>The compiler's last refusal, for the report when a block was not compiled.</summary>

@@ -17,6 +17,9 @@ public sealed record FuzzItem(Instruction[] Instructions, bool SkipsNextItem = f
 /// </summary>
 public sealed record FuzzCase(FuzzMode Mode, ulong[] Gprs, ulong Flags, UInt128[] Xmm, uint Mxcsr, int MemorySeed, IReadOnlyList<FuzzItem> Items)
 {
+    /// <summary>The initial x87 state the prologue loads (null: FPU left at reset, as before x87 cases existed).</summary>
+    public X87Setup? X87 { get; init; }
+
     /// <summary>The scratch page's and the stack page's initial bytes, in that order.</summary>
     public byte[] InitialMemory()
     {

@@ -32,10 +32,40 @@ internal static class RomImage
         }
 
         BinaryPrimitives.WriteUInt32LittleEndian(rom.AsSpan(FuzzLayout.XmmImage + 256), fuzzCase.Mxcsr);
+        if (fuzzCase.X87 is { } x87)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(rom.AsSpan(FuzzLayout.XmmImage + X87ImageOffset), x87.Control);
+            for (int i = 0; i < x87.Values.Length; i++)
+            {
+                int at = FuzzLayout.XmmImage + X87ImageOffset + 16 + (10 * i);
+                BinaryPrimitives.WriteUInt64LittleEndian(rom.AsSpan(at), x87.Values[i].Significand);
+                BinaryPrimitives.WriteUInt16LittleEndian(rom.AsSpan(at + 8), x87.Values[i].SignExponent);
+            }
+        }
+
         return rom;
     }
 
     private static void Put(byte[] rom, int offset, byte[] bytes) => bytes.CopyTo(rom, offset);
+
+    /// <summary>Where the x87 setup sits, from <see cref="FuzzLayout.XmmImage"/>: FCW, then the 10-byte values from +16.</summary>
+    private const int X87ImageOffset = 0x200;
+
+    /// <summary>The case's x87 state (<see cref="X87Setup"/>): FNINIT, FLDCW, FLD m80 of each value, addressed from <paramref name="image"/> (the XMM table's base register).</summary>
+    private static void LoadX87(Assembler a, FuzzCase c, Func<int, AssemblerMemoryOperand> image)
+    {
+        if (c.X87 is not { } x87)
+        {
+            return;
+        }
+
+        a.fninit();
+        a.fldcw(image(X87ImageOffset));
+        for (int i = 0; i < x87.Values.Length; i++)
+        {
+            a.fld(image(X87ImageOffset + 16 + (10 * i)));
+        }
+    }
 
     /// <summary>
     /// Real mode at F000:0000 (CS base 0xFFFF0000): CLI; o32 LGDT cs:[GdtDescriptor]; CR0.PE;
@@ -107,6 +137,7 @@ internal static class RomImage
             }
 
             a.ldmxcsr(__dword_ptr[rax + 256]);
+            LoadX87(a, c, d => d == X87ImageOffset ? __word_ptr[rax + d] : __tword_ptr[rax + d]);
             for (int i = 0; i < 16; i++)
             {
                 if (i != 4)
@@ -127,6 +158,7 @@ internal static class RomImage
             }
 
             a.ldmxcsr(__dword_ptr[eax + 256]);
+            LoadX87(a, c, d => d == X87ImageOffset ? __word_ptr[eax + d] : __tword_ptr[eax + d]);
             for (int i = 0; i < 8; i++)
             {
                 if (i != 4)
@@ -189,6 +221,7 @@ internal static class RomImage
         }
 
         a.ldmxcsr(__dword_ptr[si + 256]);
+        LoadX87(a, c, d => d == X87ImageOffset ? __word_ptr[si + d] : __tword_ptr[si + d]);
         a.mov(ax, FuzzLayout.RealScratchSegment);
         a.mov(ds, ax);
         a.mov(es, ax);

@@ -15,10 +15,10 @@ internal static unsafe partial class Handlers
     private static void RegisterX87Environment(HandlerRegistry r)
     {
         r.Add(Mnemonic.Fnstenv, &Fnstenv);
-        r.Add(Mnemonic.Fstenv, &Fnstenv);
+        r.Add(Mnemonic.Fstenv, &X87WaitForm);
         r.Add(Mnemonic.Fldenv, &Fldenv);
         r.Add(Mnemonic.Fnsave, &Fnsave);
-        r.Add(Mnemonic.Fsave, &Fnsave);
+        r.Add(Mnemonic.Fsave, &X87WaitForm);
         r.Add(Mnemonic.Frstor, &Frstor);
     }
 

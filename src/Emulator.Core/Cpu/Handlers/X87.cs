@@ -25,16 +25,20 @@ internal static unsafe partial class Handlers
     internal static void RegisterX87(HandlerRegistry r)
     {
         r.Add(Mnemonic.Fninit, &Fninit);
-        r.Add(Mnemonic.Finit, &Fninit);
+        r.Add(Mnemonic.Finit, &X87WaitForm);
         r.Add(Mnemonic.Fnclex, &Fnclex);
-        r.Add(Mnemonic.Fclex, &Fnclex);
+        r.Add(Mnemonic.Fclex, &X87WaitForm);
         r.Add(Mnemonic.Fldcw, &Fldcw);
         r.Add(Mnemonic.Fnstcw, &Fnstcw);
-        r.Add(Mnemonic.Fstcw, &Fnstcw);
+        r.Add(Mnemonic.Fstcw, &X87WaitForm);
         r.Add(Mnemonic.Fnstsw, &Fnstsw);
-        r.Add(Mnemonic.Fstsw, &Fnstsw);
+        r.Add(Mnemonic.Fstsw, &X87WaitForm);
         r.Add(Code.Wait, &Fwait);
         r.Add(Mnemonic.Fnop, &Fnop);
+        r.Add(Mnemonic.Fneni, &X87Legacy);
+        r.Add(Mnemonic.Fndisi, &X87Legacy);
+        r.Add(Mnemonic.Fnsetpm, &X87Legacy);
+        r.Add(Mnemonic.Fstpnce, &Fstp);
         r.Add(Mnemonic.Fld, &Fld);
         r.Add(Mnemonic.Fild, &Fld);
         r.Add(Mnemonic.Fbld, &Fbld);
@@ -159,6 +163,31 @@ internal static unsafe partial class Handlers
         }
 
         X87CheckPending(cpu);
+    }
+
+    /// <summary>
+    /// FINIT, FCLEX, FSTCW, FSTSW, FSTENV, FSAVE: Iced decodes 9B with the no-wait form as one
+    /// instruction; QEMU runs the 9B as WAIT first (translate.c case 0x9b), so these do the same.
+    /// </summary>
+    private static void X87WaitForm(Cpu cpu, ref DecodedOp op)
+    {
+        Fwait(cpu, ref op);
+        switch (op.Insn.Mnemonic)
+        {
+            case Mnemonic.Finit: Fninit(cpu, ref op); break;
+            case Mnemonic.Fclex: Fnclex(cpu, ref op); break;
+            case Mnemonic.Fstcw: Fnstcw(cpu, ref op); break;
+            case Mnemonic.Fstsw: Fnstsw(cpu, ref op); break;
+            case Mnemonic.Fstenv: Fnstenv(cpu, ref op); break;
+            default: Fnsave(cpu, ref op); break;
+        }
+    }
+
+    /// <summary>FNENI, FNDISI, FNSETPM: 287-only, no-ops that still record FIP (translate.c case 0x1c).</summary>
+    private static void X87Legacy(Cpu cpu, ref DecodedOp op)
+    {
+        var fpu = X87(cpu);
+        X87Pointers(cpu, fpu, ref op);
     }
 
     /// <summary>FNOP: QEMU checks pending exceptions here too (translate.c: "check exceptions (FreeBSD FPU probe)").</summary>
