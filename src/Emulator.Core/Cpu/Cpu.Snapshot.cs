@@ -52,6 +52,7 @@ public sealed partial class Cpu
             X87 = (Float80[])Fpu.St.Clone(),
             Xmm = (UInt128[])Fpu.Xmm.Clone(),
             FpuControl = (Fpu.ControlWord, Fpu.StatusWord, Fpu.TagValid, Fpu.Top, Fpu.Mxcsr),
+            FpuPointers = (Fpu.Fip, Fpu.Fcs, Fpu.Fdp, Fpu.Fds, Fpu.IgnoreNumericError),
             ExceptionCount = ExceptionCount,
             LastException = LastException,
             SkipBreakpointAt = _skipBreakpointAt,
@@ -113,6 +114,7 @@ public sealed partial class Cpu
         Fpu.TagValid = tags;
         Fpu.Top = top;
         Fpu.Mxcsr = mxcsr;
+        (Fpu.Fip, Fpu.Fcs, Fpu.Fdp, Fpu.Fds, Fpu.IgnoreNumericError) = s.FpuPointers;
         ExceptionCount = s.ExceptionCount;
         LastException = s.LastException;
         _lastBitness = -1;

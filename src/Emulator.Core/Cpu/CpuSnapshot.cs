@@ -79,6 +79,9 @@ public sealed record CpuSnapshot
     /// <summary>FCW, FSW, abridged tag, TOP, MXCSR.</summary>
     public required (ushort Control, ushort Status, byte Tags, int Top, uint Mxcsr) FpuControl { get; init; }
 
+    /// <summary>The x87 last-instruction pointers FCS:FIP and FDS:FDP, and IGNNE# (absent in older files: zeros).</summary>
+    public (ulong Fip, ushort Fcs, ulong Fdp, ushort Fds, bool IgnoreNumericError) FpuPointers { get; init; }
+
     /// <summary>Guest exceptions delivered so far, and the last vector (a double fault's detection reads it); -1 for none.</summary>
     public long ExceptionCount { get; init; }
 

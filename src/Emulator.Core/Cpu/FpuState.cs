@@ -24,16 +24,72 @@ public sealed class FpuState
 
     public uint Mxcsr { get; set; }
 
-    /// <summary>Power-on state (SDM Table 9-1): FCW 0x40, MXCSR 0x1F80, registers empty.</summary>
+    /// <summary>FIP: EIP/RIP of the last non-control x87 instruction (QEMU's fpip; FSTENV/FSAVE store it, FXSAVE writes 0).</summary>
+    public ulong Fip { get; set; }
+
+    /// <summary>FCS: the CS selector with <see cref="Fip"/>.</summary>
+    public ushort Fcs { get; set; }
+
+    /// <summary>FDP: the offset of that instruction's memory operand, before segmentation (QEMU's fpdp).</summary>
+    public ulong Fdp { get; set; }
+
+    /// <summary>FDS: the selector of the segment <see cref="Fdp"/> was in.</summary>
+    public ushort Fds { get; set; }
+
+    /// <summary>
+    /// FERR#: called when FWAIT/FNOP find an unmasked exception pending with CR0.NE clear and
+    /// IGNNE# is not asserted (QEMU fpu_check_raise_ferr_irq raises GSI 13 on pc and q35). The
+    /// board wires it; unwired, FERR# goes nowhere.
+    /// </summary>
+    public Action? Ferr { get; set; }
+
+    /// <summary>IGNNE#: asserted by a write to port 0xF0 (QEMU ioportF0_write), deasserted when FLDENV/FRSTOR/FXRSTOR load a status word without ES.</summary>
+    public bool IgnoreNumericError { get; set; }
+
+    internal void AssertFerr()
+    {
+        if (!IgnoreNumericError)
+        {
+            Ferr?.Invoke();
+        }
+    }
+
+    /// <summary>
+    /// Loads FSW as FLDENV/FRSTOR do (QEMU cpu_set_fpus): TOP from bits 13:11, B made equal to ES,
+    /// and IGNNE# deasserted when ES is clear.
+    /// </summary>
+    public void LoadStatusWord(ushort fsw)
+    {
+        Top = (fsw >> 11) & 7;
+        int sw = fsw & ~0x3800 & ~0x8000;
+        if ((sw & 0x80) != 0)
+        {
+            sw |= 0x8000;
+        }
+        else
+        {
+            IgnoreNumericError = false;
+        }
+
+        StatusWord = (ushort)sw;
+    }
+
+    /// <summary>
+    /// Reset state as QEMU 7.2's x86_cpu_reset leaves it (target/i386/cpu.c): FCW 0x37F (the SDM's
+    /// power-on value is 0x40; QEMU sets FNINIT's), all tags empty, MXCSR 0x1F80, registers zero.
+    /// </summary>
     public void Reset()
     {
         Array.Clear(St);
         Array.Clear(Xmm);
-        ControlWord = 0x0040;
+        ControlWord = 0x037F;
         StatusWord = 0;
         TagValid = 0;
         Top = 0;
         Mxcsr = 0x1F80;
+        Fip = Fdp = 0;
+        Fcs = Fds = 0;
+        IgnoreNumericError = false;
     }
 
     /// <summary>
@@ -64,12 +120,14 @@ public sealed class FpuState
     /// <summary>EMMS (QEMU 7.2 helper_emms): all eight tags empty; TOP stays.</summary>
     public void Emms() => TagValid = 0;
 
-    /// <summary>FNINIT/FINIT (SDM Vol. 2, FINIT): FCW 0x37F, status 0, all tags empty.</summary>
+    /// <summary>FNINIT/FINIT (QEMU do_fninit): FCW 0x37F, status 0, all tags empty, FIP/FCS/FDP/FDS 0.</summary>
     public void Initialize()
     {
         ControlWord = 0x037F;
         StatusWord = 0;
         TagValid = 0;
         Top = 0;
+        Fip = Fdp = 0;
+        Fcs = Fds = 0;
     }
 }

@@ -160,6 +160,7 @@ public sealed partial class PcMachine
         Port92 = AddDevice(new Port92());
         Port92.A20.LeaveUnconnected("the CPU model keeps A20 enabled");
         Ports.Register(Port92.Port, Port92.PortCount, Port92);
+        WireFpuError();
         PostCode = AddDevice(new PostCode());
         Ports.Register(PostCode.Port, PostCode.PortCount, PostCode);
         CpuHotplug = AddDevice(new CpuHotplugBlock());
@@ -298,6 +299,19 @@ public sealed partial class PcMachine
     }
 
     /// <summary>Connects <paramref name="line"/> to GSI <paramref name="gsi"/>; lines past the last GSI stay unconnected, as on QEMU's pc.</summary>
+    /// <summary>
+    /// FERR# to GSI 13 and port 0xF0, as QEMU's pc and q35 boards wire them (pc_piix.c/pc_q35.c
+    /// x86_register_ferr_irq(gsi[13]); pc.c ioportF0): an unmasked x87 exception found by FWAIT
+    /// with CR0.NE clear raises the line (docs/x87.md).
+    /// </summary>
+    private void WireFpuError()
+    {
+        Cpu.Fpu.Ferr = () => Gsi.Set(FpuErrorGsi, true);
+        Ports.Register(FpuErrorPort.Port, 1, new FpuErrorPort(Cpu.Fpu, () => Gsi.Set(FpuErrorGsi, false)));
+    }
+
+    private const int FpuErrorGsi = 13;
+
     private void ConnectToGsi(OutputLine line, int gsi)
     {
         if (gsi < GsiLines.Count)

@@ -73,7 +73,7 @@ public sealed class BootStateTests : IDisposable
 
     [Theory]
     [InlineData("truncated", "is truncated")]
-    [InlineData("version", "has format version 7; this emu reads version 1")]
+    [InlineData("version", "has format version 7; this emu reads version 2")]
     [InlineData("garbage", "is not an emu state file")]
     public void ABadStateFileIsOneLineAndExitTwoWithNothingWritten(string damage, string expected)
     {

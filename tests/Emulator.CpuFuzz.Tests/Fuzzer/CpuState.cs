@@ -11,14 +11,8 @@ namespace Emulator.CpuFuzz.Tests.Fuzzer;
 /// </summary>
 public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Selectors, int Vector, byte[]? Memory, UInt128[] Xmm, uint Mxcsr)
 {
-    /// <summary>
-    /// The eight physical x87 registers' 80-bit contents (significand in bits 63:0 — MMX register
-    /// i —, sign and exponent in 79:64), as QEMU's gdb stub shows them as st0..st7 (physical
-    /// order, target/i386/gdbstub.c), and x87 TOP; null when not read.
-    /// </summary>
-    public UInt128[]? X87 { get; init; }
-
-    public int FpuTop { get; init; } = -1;
+    /// <summary>The x87 state (null where it was not read: regression files from before it was compared).</summary>
+    public X87State? X87 { get; init; }
 
     public static readonly string[] GprNames =
         ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
@@ -77,18 +71,7 @@ public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Sel
 
         if (X87 != null && other.X87 != null)
         {
-            for (int i = 0; i < 8; i++)
-            {
-                if (X87[i] != other.X87[i])
-                {
-                    differences.Add($"st{i} (physical; mm{i} is its low 64 bits): {X87[i]:x20} vs {other.X87[i]:x20}");
-                }
-            }
-
-            if (FpuTop != other.FpuTop)
-            {
-                differences.Add($"x87 TOP: {FpuTop} vs {other.FpuTop}");
-            }
+            X87.AddDifferences(other.X87, differences);
         }
 
         if (Vector != other.Vector)
@@ -155,13 +138,12 @@ public sealed record CpuState(ulong[] Gprs, ulong Rip, ulong Flags, ushort[] Sel
             text.Append($"xmm{i}={Xmm[i]:x} ");
         }
 
-        text.Append($"mxcsr={Mxcsr:x} ");
+        text.Append($"mxcsr={Mxcsr:x} exception={VectorName(Vector)}");
         if (X87 != null)
         {
-            text.Append(string.Join("", X87.Select((v, i) => $"st{i}={v:x} "))).Append($"top={FpuTop} ");
+            text.Append(' ').Append(X87.Format());
         }
 
-        text.Append($"exception={VectorName(Vector)}");
         return text.ToString();
     }
 }

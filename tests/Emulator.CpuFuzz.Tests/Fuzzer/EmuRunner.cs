@@ -1,5 +1,5 @@
-using Emulator.Core.Cpu.Float;
 using Emulator.Core.Cpu;
+using Emulator.Core.Cpu.Float;
 using Emulator.Core.Io;
 using Emulator.Core.Memory;
 
@@ -144,12 +144,9 @@ internal sealed unsafe class EmuRunner : IDisposable
 
     private StartState SaveStart() =>
         new(Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray(), _cpu._rip, _cpu.RFlagsValue,
-            Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr, _cpu.Msrs.Snapshot())
-        {
-            X87 = (Float80[])_cpu.Fpu.St.Clone(),
-            FpuTop = _cpu.Fpu.Top,
-            FpuTags = _cpu.Fpu.TagValid,
-        };
+            Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr,
+            ((Float80[])_cpu.Fpu.St.Clone(), _cpu.Fpu.ControlWord, _cpu.Fpu.StatusWord, _cpu.Fpu.TagValid, _cpu.Fpu.Top),
+            (_cpu.Fpu.Fip, _cpu.Fpu.Fcs, _cpu.Fpu.Fdp, _cpu.Fpu.Fds));
 
     /// <summary>
     /// Back to the sequence's start without flushing the decoded and compiled blocks (which
@@ -172,10 +169,9 @@ internal sealed unsafe class EmuRunner : IDisposable
 
         start.Xmm.CopyTo(_cpu.Fpu.Xmm, 0);
         _cpu.Fpu.Mxcsr = start.Mxcsr;
-        _cpu.Msrs.Restore(start.Msrs);
-        start.X87.CopyTo(_cpu.Fpu.St, 0);
-        _cpu.Fpu.Top = start.FpuTop;
-        _cpu.Fpu.TagValid = start.FpuTags;
+        start.X87.St.CopyTo(_cpu.Fpu.St, 0);
+        (_cpu.Fpu.ControlWord, _cpu.Fpu.StatusWord, _cpu.Fpu.TagValid, _cpu.Fpu.Top) = (start.X87.Control, start.X87.Status, start.X87.Tags, start.X87.Top);
+        (_cpu.Fpu.Fip, _cpu.Fpu.Fcs, _cpu.Fpu.Fdp, _cpu.Fpu.Fds) = start.X87Pointers;
         _cpu._rip = start.Rip;
         _cpu.RFlagsValue = start.Flags;
         _cpu._halted = false;
@@ -184,15 +180,7 @@ internal sealed unsafe class EmuRunner : IDisposable
     }
 
     private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory, UInt128[] Xmm, uint Mxcsr,
-        IReadOnlyDictionary<uint, ulong> Msrs)
-    {
-        /// <summary>The x87 registers, TOP and tags (MMX state: the prologue's MOVQs set it).</summary>
-        public Float80[] X87 { get; init; } = [];
-
-        public int FpuTop { get; init; }
-
-        public byte FpuTags { get; init; }
-    }
+        (Float80[] St, ushort Control, ushort Status, byte Tags, int Top) X87, (ulong Fip, ushort Fcs, ulong Fdp, ushort Fds) X87Pointers);
 
     private byte[] ReadPages()
     {
@@ -217,8 +205,7 @@ internal sealed unsafe class EmuRunner : IDisposable
         var selectors = Enumerable.Range(0, 6).Select(s => _cpu.GetSegment(s).Selector).ToArray();
         return new CpuState(gprs, rip, _cpu.RFlagsValue, selectors, vector, ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr)
         {
-            X87 = [.. _cpu.Fpu.St.Select(v => ((UInt128)v.SignExponent << 64) | v.Significand)],
-            FpuTop = _cpu.Fpu.Top,
+            X87 = new X87State((Float80[])_cpu.Fpu.St.Clone(), _cpu.Fpu.ControlWord, Handlers.X87StatusWord(_cpu.Fpu)),
         };
     }
 

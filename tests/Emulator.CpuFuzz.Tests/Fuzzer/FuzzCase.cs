@@ -19,8 +19,8 @@ public sealed record FuzzItem(Instruction[] Instructions, bool SkipsNextItem = f
 /// </summary>
 public sealed record FuzzCase(FuzzMode Mode, ulong[] Gprs, ulong Flags, UInt128[] Xmm, uint Mxcsr, int MemorySeed, IReadOnlyList<FuzzItem> Items)
 {
-    /// <summary>MM0..MM7, loaded by the prologue (MOVQ, so TOP = 0 and every tag valid when the sequence starts).</summary>
-    public ulong[] Mmx { get; init; } = new ulong[8];
+    /// <summary>The initial x87 state the prologue loads (null: FPU left at reset, as before x87 cases existed).</summary>
+    public X87Setup? X87 { get; init; }
 
     /// <summary>The scratch page's and the stack page's initial bytes, in that order.</summary>
     public byte[] InitialMemory()

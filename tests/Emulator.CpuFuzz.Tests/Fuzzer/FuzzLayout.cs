@@ -54,8 +54,6 @@ internal static class FuzzLayout
 {
     public const ulong RomBase = 0xFFFF0000;
 
-    /// <summary>Where in the XMM image (after XMM0..15 and MXCSR) the MM0..MM7 values lie.</summary>
-    public const int MmxImageOffset = 0x110;
     public const int RomSize = 0x10000;
 
     /// <summary>ROM offsets.</summary>

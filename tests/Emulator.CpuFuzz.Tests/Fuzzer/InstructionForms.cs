@@ -59,6 +59,7 @@ public sealed class InstructionForms
     private readonly Code[] _branches;
     private readonly Mnemonic[] _strings;
     private readonly List<Code[]> _sse;
+    private readonly List<Code[]> _x87;
 
     private InstructionForms(FuzzMode mode)
     {
@@ -69,6 +70,7 @@ public sealed class InstructionForms
         _families.Add([.. codes.Where(c => Cmovcc.Contains(c.Mnemonic()) && HasPlainOperands(c))]);
         _branches = [.. codes.Where(c => Branches.Contains(c.Mnemonic()) && IsRelativeBranch(c, mode))];
         _sse = [.. codes.Where(c => IsSseFormEmuImplements(c) && HasPlainOperands(c)).GroupBy(c => c.Mnemonic()).Select(g => g.ToArray())];
+        _x87 = [.. codes.Where(c => IsX87FormEmuImplements(c) && HasPlainOperands(c)).GroupBy(c => c.Mnemonic()).Select(g => g.ToArray())];
         _strings = [.. Strings.Where(m => mode.Bitness() == 64 || !m.ToString().EndsWith('q'))];
     }
 
@@ -87,7 +89,7 @@ public sealed class InstructionForms
     }
 
     /// <summary>All the encodings the families hold (for tests and the docs' coverage note).</summary>
-    public IEnumerable<Code> AllCodes => _families.SelectMany(f => f).Concat(_branches).Concat(_sse.SelectMany(f => f));
+    public IEnumerable<Code> AllCodes => _families.SelectMany(f => f).Concat(_branches).Concat(_sse.SelectMany(f => f)).Concat(_x87.SelectMany(f => f));
 
     public FuzzItem NextItem(Random random)
     {
@@ -105,6 +107,11 @@ public sealed class InstructionForms
         if (random.Next(8) == 0)
         {
             return SystemForms.Next(_mode, random);
+        }
+
+        if (random.Next(5) == 0)
+        {
+            return PlainItem(_x87[random.Next(_x87.Count)], random);
         }
 
         int family = random.Next(_families.Count + 3);
@@ -224,6 +231,15 @@ public sealed class InstructionForms
         code.CpuidFeatures().All(f => f is CpuidFeature.MMX or CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3 or CpuidFeature.X64)
         && code.CpuidFeatures().Any(f => f is CpuidFeature.MMX or CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3)
         && code.Mnemonic() is not (Mnemonic.Ldmxcsr or Mnemonic.Maskmovdqu or Mnemonic.Maskmovq)
+        && HandlerTable.IsImplemented(code);
+
+    /// <summary>
+    /// x87 encodings (CPUID.FPU; FCMOVcc and FCOMI also CMOV) emu implements, without the 9B-prefixed
+    /// forms (FINIT, FSTSW, …), which Iced decodes as one instruction and QEMU steps as two.
+    /// </summary>
+    private static bool IsX87FormEmuImplements(Code code) =>
+        code.CpuidFeatures().Contains(CpuidFeature.FPU)
+        && !code.ToOpCode().Fwait
         && HandlerTable.IsImplemented(code);
 
     private static bool HasPlainOperands(Code code)

@@ -42,7 +42,8 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
         or OpCodeOperandKind.imm8 or OpCodeOperandKind.imm8_const_1 or OpCodeOperandKind.imm8sex16 or OpCodeOperandKind.imm8sex32
         or OpCodeOperandKind.imm8sex64 or OpCodeOperandKind.imm16 or OpCodeOperandKind.imm32 or OpCodeOperandKind.imm32sex64
         or OpCodeOperandKind.imm64 or OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem
-        or OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm or OpCodeOperandKind.mm_or_mem;
+        or OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm or OpCodeOperandKind.mm_or_mem
+        or OpCodeOperandKind.st0 or OpCodeOperandKind.sti_opcode;
 
     /// <summary>An instruction of <paramref name="code"/> the encoder accepts (operands drawn again until it does); <paramref name="forceLock"/> puts LOCK on it whatever the form.</summary>
     public Instruction Build(Code code, bool forceLock = false)
@@ -118,6 +119,12 @@ internal sealed class OperandBuilder(FuzzMode mode, Random random)
     private void SetRegister(ref Instruction instruction, int i, OpCodeOperandKind kind)
     {
         instruction.SetOpKind(i, OpKind.Register);
+        if (kind is OpCodeOperandKind.st0 or OpCodeOperandKind.sti_opcode)
+        {
+            instruction.SetOpRegister(i, Register.ST0 + (kind == OpCodeOperandKind.st0 ? 0 : random.Next(8)));
+            return;
+        }
+
         if (kind is OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem)
         {
             instruction.SetOpRegister(i, Register.XMM0 + random.Next(mode.Bitness() == 64 ? 16 : 8));

@@ -243,11 +243,10 @@ public sealed partial class QemuRunner : IDisposable
         var selectors = CpuState.SelectorNames.Select(n => (ushort)layout.Get(g, n)).ToArray();
         int vector = sequence.VectorAt(rip);
         var xmm = Enumerable.Range(0, 16).Select(i => layout.Get128(g, $"xmm{i}")).ToArray();
-        var x87 = Enumerable.Range(0, 8).Select(i => layout.Get80(g, $"st{i}")).ToArray();
+        var x87 = new X87State([.. Enumerable.Range(0, 8).Select(i => layout.GetFloat80(g, $"st{i}"))], (ushort)layout.Get(g, "fctrl"), (ushort)layout.Get(g, "fstat"));
         return new CpuState(gprs, rip, layout.Get(g, "eflags"), selectors, vector, withMemory ? ReadPages(gdb) : null, xmm, (uint)layout.Get(g, "mxcsr"))
         {
             X87 = x87,
-            FpuTop = (int)(layout.Get(g, "fstat") >> 11) & 7,
         };
     }
 
@@ -294,20 +293,19 @@ public sealed partial class QemuRunner : IDisposable
             return value;
         }
 
-        /// <summary>An 80-bit x87 register (QEMU's i387_ext type: significand, then sign and exponent, little-endian).</summary>
-        public UInt128 Get80(byte[] g, string name)
-        {
-            var (offset, _) = _registers.TryGetValue(name, out var r) && r.Size == 10 ? r : throw new IOException($"QEMU's target description has no 80-bit register '{name}'");
-            Span<byte> bytes = stackalloc byte[16];
-            g.AsSpan(offset, 10).CopyTo(bytes);
-            return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(bytes);
-        }
-
         /// <summary>A 128-bit register (an XMM register: QEMU's vec128 type, little-endian bytes).</summary>
         public UInt128 Get128(byte[] g, string name)
         {
             var (offset, size) = _registers.TryGetValue(name, out var r) && r.Size == 16 ? r : throw new IOException($"QEMU's target description has no 128-bit register '{name}'");
             return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(g.AsSpan(offset, size));
+        }
+
+        /// <summary>An x87 register (QEMU's i387_ext: the 8-byte significand, then sign and exponent, little-endian).</summary>
+        public Emulator.Core.Cpu.Float.Float80 GetFloat80(byte[] g, string name)
+        {
+            var (offset, _) = _registers.TryGetValue(name, out var r) && r.Size == 10 ? r : throw new IOException($"QEMU's target description has no 80-bit register '{name}'");
+            return new(System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(g.AsSpan(offset)),
+                System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(g.AsSpan(offset + 8)));
         }
 
         [GeneratedRegex("<!--.*?-->", RegexOptions.Singleline)]

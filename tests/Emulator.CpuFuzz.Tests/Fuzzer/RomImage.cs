@@ -32,9 +32,15 @@ internal static class RomImage
         }
 
         BinaryPrimitives.WriteUInt32LittleEndian(rom.AsSpan(FuzzLayout.XmmImage + 256), fuzzCase.Mxcsr);
-        for (int i = 0; i < 8; i++)
+        if (fuzzCase.X87 is { } x87)
         {
-            BinaryPrimitives.WriteUInt64LittleEndian(rom.AsSpan(FuzzLayout.XmmImage + FuzzLayout.MmxImageOffset + 8 * i), fuzzCase.Mmx[i]);
+            BinaryPrimitives.WriteUInt16LittleEndian(rom.AsSpan(FuzzLayout.XmmImage + X87ImageOffset), x87.Control);
+            for (int i = 0; i < x87.Values.Length; i++)
+            {
+                int at = FuzzLayout.XmmImage + X87ImageOffset + 16 + (10 * i);
+                BinaryPrimitives.WriteUInt64LittleEndian(rom.AsSpan(at), x87.Values[i].Significand);
+                BinaryPrimitives.WriteUInt16LittleEndian(rom.AsSpan(at + 8), x87.Values[i].SignExponent);
+            }
         }
 
         return rom;
@@ -42,18 +48,22 @@ internal static class RomImage
 
     private static void Put(byte[] rom, int offset, byte[] bytes) => bytes.CopyTo(rom, offset);
 
-    /// <summary>MM0..MM7 from the table after MXCSR (MOVQ: both CPUs enter MMX state the same way).</summary>
-    private static void LoadMmx(Assembler a, AssemblerRegister64 table) => LoadMmx(i => a.movq(new AssemblerRegisterMM(Register.MM0 + i), __qword_ptr[table + FuzzLayout.MmxImageOffset + 8 * i]));
+    /// <summary>Where the x87 setup sits, from <see cref="FuzzLayout.XmmImage"/>: FCW, then the 10-byte values from +16.</summary>
+    private const int X87ImageOffset = 0x200;
 
-    private static void LoadMmx(Assembler a, AssemblerRegister32 table) => LoadMmx(i => a.movq(new AssemblerRegisterMM(Register.MM0 + i), __qword_ptr[table + FuzzLayout.MmxImageOffset + 8 * i]));
-
-    private static void LoadMmx(Assembler a, AssemblerRegister16 table) => LoadMmx(i => a.movq(new AssemblerRegisterMM(Register.MM0 + i), __qword_ptr[table + FuzzLayout.MmxImageOffset + 8 * i]));
-
-    private static void LoadMmx(Action<int> load)
+    /// <summary>The case's x87 state (<see cref="X87Setup"/>): FNINIT, FLDCW, FLD m80 of each value, addressed from <paramref name="image"/> (the XMM table's base register).</summary>
+    private static void LoadX87(Assembler a, FuzzCase c, Func<int, AssemblerMemoryOperand> image)
     {
-        for (int i = 0; i < 8; i++)
+        if (c.X87 is not { } x87)
         {
-            load(i);
+            return;
+        }
+
+        a.fninit();
+        a.fldcw(image(X87ImageOffset));
+        for (int i = 0; i < x87.Values.Length; i++)
+        {
+            a.fld(image(X87ImageOffset + 16 + (10 * i)));
         }
     }
 
@@ -127,7 +137,7 @@ internal static class RomImage
             }
 
             a.ldmxcsr(__dword_ptr[rax + 256]);
-            LoadMmx(a, rax);
+            LoadX87(a, c, d => d == X87ImageOffset ? __word_ptr[rax + d] : __tword_ptr[rax + d]);
             for (int i = 0; i < 16; i++)
             {
                 if (i != 4)
@@ -148,7 +158,7 @@ internal static class RomImage
             }
 
             a.ldmxcsr(__dword_ptr[eax + 256]);
-            LoadMmx(a, eax);
+            LoadX87(a, c, d => d == X87ImageOffset ? __word_ptr[eax + d] : __tword_ptr[eax + d]);
             for (int i = 0; i < 8; i++)
             {
                 if (i != 4)
@@ -211,7 +221,7 @@ internal static class RomImage
         }
 
         a.ldmxcsr(__dword_ptr[si + 256]);
-        LoadMmx(a, si);
+        LoadX87(a, c, d => d == X87ImageOffset ? __word_ptr[si + d] : __tword_ptr[si + d]);
         a.mov(ax, FuzzLayout.RealScratchSegment);
         a.mov(ds, ax);
         a.mov(es, ax);

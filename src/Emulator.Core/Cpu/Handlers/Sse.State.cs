@@ -102,8 +102,7 @@ internal static unsafe partial class Handlers
 
         // Every read has succeeded: commit (a fault above leaves the state untouched).
         fpu.ControlWord = fcw;
-        fpu.Top = (fsw >> 11) & 7;
-        fpu.StatusWord = (ushort)(fsw & ~0x3800);
+        fpu.LoadStatusWord(fsw); // QEMU do_xrstor_fpu: cpu_set_fpus (TOP, B = ES, IGNNE#)
         fpu.TagValid = tags;
         for (int i = 0; i < 8; i++)
         {

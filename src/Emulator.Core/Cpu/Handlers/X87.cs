@@ -1,47 +1,53 @@
-using System.Numerics;
 using Emulator.Core.Cpu.Float;
 using Iced.Intel;
 
 namespace Emulator.Core.Cpu;
 
 /// <summary>
-/// The x87 subset firmware uses (Intel SDM Vol. 1, chapter 8; Vol. 2): FNINIT/FINIT, control and
-/// status word access, FWAIT, loads and stores of m32/m64/m80 reals and m16/m32/m64 integers,
-/// constants, FXCH, FCHS, FABS, the four basic operations in all forms (memory real/integer,
-/// ST(0)/ST(i), pop), FCOM*/FUCOM*/FTST into C0/C2/C3, FCOMI*/FUCOMI* into ZF/PF/CF, FCMOVcc,
-/// FFREE, FINCSTP/FDECSTP, FRNDINT, FSQRT. OVMF's only x87 user is integer conversion in the
-/// TLS driver.
-/// Precision limitation: registers hold doubles (53-bit significand), not 80-bit extended
-/// values; arithmetic rounds to nearest at double precision whatever FCW.PC/RC say (RC is
-/// honoured by FIST/FISTP and FRNDINT), 64-bit integers beyond 2^53 lose low bits, and m80
-/// loads round. Exceptions are always treated as masked (IE/SF/C1 recorded, no #MF), which
-/// matches the FCW of 0x37F that firmware uses.
+/// The x87 FPU as QEMU 7.2 TCG executes it (target/i386/tcg/translate.c, case 0xd8 ... 0xdf, and
+/// target/i386/tcg/fpu_helper.c; docs/x87.md): 80-bit registers computed by <see cref="SoftFloat80"/>
+/// with FCW's rounding and precision control, exception flags merged into FSW with ES/B set while
+/// an unmasked one is pending, #MF (CR0.NE=1) or FERR# (CR0.NE=0) only at FWAIT/WAIT and FNOP.
+/// As in QEMU, the stack is not checked: a push onto a valid register or a read of an empty one
+/// is an ordinary access (no SF, no stack-fault IE), and tags change only by push, pop, FFREE,
+/// FNINIT/FSAVE, FLDENV/FRSTOR and FXRSTOR. FIP/FCS are recorded by every non-control instruction
+/// and FDP/FDS by its memory operand (shown by FSTENV/FSAVE); FOP is not kept.
+/// This file: registration, the stack and status helpers, control instructions, loads and stores.
 /// </summary>
 internal static unsafe partial class Handlers
 {
-    private const ushort FswIe = 1 << 0, FswSf = 1 << 6, FswC0 = 1 << 8, FswC1 = 1 << 9, FswC2 = 1 << 10, FswC3 = 1 << 14;
+    private const ushort FswIe = 1 << 0, FswC0 = 1 << 8, FswC1 = 1 << 9, FswC2 = 1 << 10, FswC3 = 1 << 14;
+    private const ushort FswEs = 1 << 7, FswBusy = 1 << 15;
+
+    /// <summary>C0, C1, C2 and C3: what FINCSTP, FPREM and FXAM clear first (QEMU's fpus &amp;= ~0x4700).</summary>
     private const ushort FswConditionBits = FswC0 | FswC1 | FswC2 | FswC3;
 
     internal static void RegisterX87(HandlerRegistry r)
     {
         r.Add(Mnemonic.Fninit, &Fninit);
-        r.Add(Mnemonic.Finit, &Fninit);
+        r.Add(Mnemonic.Finit, &X87WaitForm);
         r.Add(Mnemonic.Fnclex, &Fnclex);
-        r.Add(Mnemonic.Fclex, &Fnclex);
+        r.Add(Mnemonic.Fclex, &X87WaitForm);
         r.Add(Mnemonic.Fldcw, &Fldcw);
         r.Add(Mnemonic.Fnstcw, &Fnstcw);
-        r.Add(Mnemonic.Fstcw, &Fnstcw);
+        r.Add(Mnemonic.Fstcw, &X87WaitForm);
         r.Add(Mnemonic.Fnstsw, &Fnstsw);
-        r.Add(Mnemonic.Fstsw, &Fnstsw);
+        r.Add(Mnemonic.Fstsw, &X87WaitForm);
         r.Add(Code.Wait, &Fwait);
-        r.Add(Mnemonic.Fnop, &X87Nop);
+        r.Add(Mnemonic.Fnop, &Fnop);
+        r.Add(Mnemonic.Fneni, &X87Legacy);
+        r.Add(Mnemonic.Fndisi, &X87Legacy);
+        r.Add(Mnemonic.Fnsetpm, &X87Legacy);
+        r.Add(Mnemonic.Fstpnce, &Fstp);
         r.Add(Mnemonic.Fld, &Fld);
         r.Add(Mnemonic.Fild, &Fld);
+        r.Add(Mnemonic.Fbld, &Fbld);
         r.Add(Mnemonic.Fst, &Fst);
         r.Add(Mnemonic.Fstp, &Fstp);
         r.Add(Mnemonic.Fist, &Fist);
         r.Add(Mnemonic.Fistp, &Fistp);
         r.Add(Mnemonic.Fisttp, &Fisttp);
+        r.Add(Mnemonic.Fbstp, &Fbstp);
         r.Add(Mnemonic.Fld1, &Fld1);
         r.Add(Mnemonic.Fldz, &Fldz);
         r.Add(Mnemonic.Fldpi, &Fldpi);
@@ -50,117 +56,18 @@ internal static unsafe partial class Handlers
         r.Add(Mnemonic.Fldlg2, &Fldlg2);
         r.Add(Mnemonic.Fldln2, &Fldln2);
         r.Add(Mnemonic.Fxch, &Fxch);
-        r.Add(Mnemonic.Fchs, &Fchs);
-        r.Add(Mnemonic.Fabs, &Fabs);
-        r.Add(Mnemonic.Fsqrt, &Fsqrt);
-        r.Add(Mnemonic.Frndint, &Frndint);
         r.Add(Mnemonic.Ffree, &Ffree);
         r.Add(Mnemonic.Ffreep, &Ffreep);
         r.Add(Mnemonic.Fincstp, &Fincstp);
         r.Add(Mnemonic.Fdecstp, &Fdecstp);
-        r.Add(Mnemonic.Fadd, &Fadd);
-        r.Add(Mnemonic.Fiadd, &Fadd);
-        r.Add(Mnemonic.Faddp, &Faddp);
-        r.Add(Mnemonic.Fsub, &Fsub);
-        r.Add(Mnemonic.Fisub, &Fsub);
-        r.Add(Mnemonic.Fsubp, &Fsubp);
-        r.Add(Mnemonic.Fsubr, &Fsubr);
-        r.Add(Mnemonic.Fisubr, &Fsubr);
-        r.Add(Mnemonic.Fsubrp, &Fsubrp);
-        r.Add(Mnemonic.Fmul, &Fmul);
-        r.Add(Mnemonic.Fimul, &Fmul);
-        r.Add(Mnemonic.Fmulp, &Fmulp);
-        r.Add(Mnemonic.Fdiv, &Fdiv);
-        r.Add(Mnemonic.Fidiv, &Fdiv);
-        r.Add(Mnemonic.Fdivp, &Fdivp);
-        r.Add(Mnemonic.Fdivr, &Fdivr);
-        r.Add(Mnemonic.Fidivr, &Fdivr);
-        r.Add(Mnemonic.Fdivrp, &Fdivrp);
-        r.Add(Mnemonic.Fcom, &Fcom);
-        r.Add(Mnemonic.Fucom, &Fcom);
-        r.Add(Mnemonic.Ficom, &Fcom);
-        r.Add(Mnemonic.Fcomp, &Fcomp);
-        r.Add(Mnemonic.Fucomp, &Fcomp);
-        r.Add(Mnemonic.Ficomp, &Fcomp);
-        r.Add(Mnemonic.Fcompp, &Fcompp);
-        r.Add(Mnemonic.Fucompp, &Fcompp);
-        r.Add(Mnemonic.Ftst, &Ftst);
-        r.Add(Mnemonic.Fcomi, &Fcomi);
-        r.Add(Mnemonic.Fucomi, &Fcomi);
-        r.Add(Mnemonic.Fcomip, &Fcomip);
-        r.Add(Mnemonic.Fucomip, &Fcomip);
-        r.Add(Mnemonic.Fcmovb, &Fcmovb);
-        r.Add(Mnemonic.Fcmove, &Fcmove);
-        r.Add(Mnemonic.Fcmovbe, &Fcmovbe);
-        r.Add(Mnemonic.Fcmovu, &Fcmovu);
-        r.Add(Mnemonic.Fcmovnb, &Fcmovnb);
-        r.Add(Mnemonic.Fcmovne, &Fcmovne);
-        r.Add(Mnemonic.Fcmovnbe, &Fcmovnbe);
-        r.Add(Mnemonic.Fcmovnu, &Fcmovnu);
+        RegisterX87Arith(r);
+        RegisterX87Environment(r);
     }
 
     /// <summary>FSW as stored: the kept status bits with TOP in bits 13:11.</summary>
     internal static ushort X87StatusWord(FpuState fpu) => (ushort)((fpu.StatusWord & ~0x3800) | (fpu.Top << 11));
 
-    /// <summary>Converts a double to the 80-bit extended format (exact: every double is representable).</summary>
-    internal static Float80 X87ToExtended(double d)
-    {
-        ulong mant;
-        ushort signExp;
-        ulong bits = (ulong)BitConverter.DoubleToInt64Bits(d);
-        int sign = (int)((bits >> 48) & 0x8000);
-        int exp = (int)((bits >> 52) & 0x7FF);
-        ulong frac = bits & 0xF_FFFF_FFFF_FFFFUL;
-        if (exp == 0x7FF)
-        {
-            mant = (1UL << 63) | (frac << 11);
-            signExp = (ushort)(sign | 0x7FFF);
-        }
-        else if (exp == 0 && frac == 0)
-        {
-            mant = 0;
-            signExp = (ushort)sign;
-        }
-        else if (exp == 0)
-        {
-            // Double denormal: normalise, the extended exponent range covers it.
-            int top = 63 - BitOperations.LeadingZeroCount(frac);
-            mant = frac << (63 - top);
-            signExp = (ushort)(sign | (16383 - 1074 + top));
-        }
-        else
-        {
-            mant = (1UL << 63) | (frac << 11);
-            signExp = (ushort)(sign | (exp - 1023 + 16383));
-        }
-
-        return new Float80(mant, signExp);
-    }
-
-    /// <summary>Converts an 80-bit extended value to the nearest double (NaN payloads keep their top bits).</summary>
-    internal static double X87FromExtended(Float80 value)
-    {
-        ulong mant = value.Significand;
-        ushort signExp = value.SignExponent;
-        bool negative = (signExp & 0x8000) != 0;
-        int exp = signExp & 0x7FFF;
-        double r;
-        if (exp == 0x7FFF)
-        {
-            ulong frac = (mant >> 11) & 0xF_FFFF_FFFF_FFFFUL;
-            r = (mant << 1) == 0
-                ? double.PositiveInfinity
-                : BitConverter.Int64BitsToDouble((long)(0x7FF0_0000_0000_0000UL | (frac == 0 ? 1UL << 51 : frac)));
-        }
-        else
-        {
-            r = mant == 0 ? 0.0 : Math.ScaleB((double)mant, exp - 16383 - 63);
-        }
-
-        return negative ? -r : r;
-    }
-
-    /// <summary>x87 instructions raise #NM when CR0.EM or CR0.TS is set (SDM Vol. 3, 2.5).</summary>
+    /// <summary>x87 instructions raise #NM when CR0.EM or CR0.TS is set (QEMU: HF_EM_MASK | HF_TS_MASK for D8–DF).</summary>
     private static FpuState X87(Cpu cpu)
     {
         if ((cpu._cr0 & (CrBits.EM | CrBits.TS)) != 0)
@@ -171,41 +78,48 @@ internal static unsafe partial class Handlers
         return cpu.Fpu;
     }
 
-    private static void X87Flag(FpuState fpu, ushort bits) => fpu.StatusWord |= bits;
-
-    /// <summary>ST(i); an empty register is a masked stack underflow and reads as the default NaN.</summary>
-    private static double ReadSt(FpuState fpu, int i)
+    /// <summary>
+    /// What QEMU records after a non-control x87 instruction (translate.c update_fip/update_fdp):
+    /// FCS:FIP = CS and the instruction's EIP/RIP; for a memory operand FDS:FDP = the segment
+    /// named (override or default) and the offset before segmentation.
+    /// </summary>
+    private static void X87Pointers(Cpu cpu, FpuState fpu, ref DecodedOp op)
     {
-        int phys = (fpu.Top + i) & 7;
-        if ((fpu.TagValid & (1 << phys)) == 0)
+        fpu.Fcs = cpu._seg[Seg.Cs].Selector;
+        fpu.Fip = cpu._rip;
+        if (op.Kind0 == OperandKind.Memory || op.Kind1 == OperandKind.Memory)
         {
-            fpu.StatusWord = (ushort)((fpu.StatusWord | FswIe | FswSf) & ~FswC1);
-            return double.NaN;
+            int seg = op.MemSeg == Seg.None ? Seg.Ds : op.MemSeg;
+            fpu.Fds = cpu._seg[seg].Selector;
+            fpu.Fdp = cpu.EffectiveAddress(ref op);
         }
-
-        return X87FromExtended(fpu.St[phys]);
     }
 
-    private static void WriteSt(FpuState fpu, int i, double v)
+    /// <summary>fpu_set_exception: ORs the flags in; ES and B follow any flag whose FCW mask bit is clear.</summary>
+    private static void X87Raise(FpuState fpu, int flags)
     {
-        int phys = (fpu.Top + i) & 7;
-        fpu.St[phys] = X87ToExtended(v);
-        fpu.TagValid |= (byte)(1 << phys);
-    }
-
-    /// <summary>Pushes; pushing onto a valid register is a masked stack overflow that loads the default NaN.</summary>
-    private static void PushSt(FpuState fpu, double v)
-    {
-        int top = (fpu.Top - 1) & 7;
-        if ((fpu.TagValid & (1 << top)) != 0)
+        int sw = fpu.StatusWord | flags;
+        if ((sw & ~fpu.ControlWord & 0x3F) != 0)
         {
-            X87Flag(fpu, FswIe | FswSf | FswC1);
-            v = double.NaN;
+            sw |= FswEs | FswBusy;
         }
 
-        fpu.Top = top;
-        fpu.St[top] = X87ToExtended(v);
-        fpu.TagValid |= (byte)(1 << top);
+        fpu.StatusWord = (ushort)sw;
+    }
+
+    private static X87FloatEnv X87Env(FpuState fpu) => X87FloatEnv.FromControlWord(fpu.ControlWord);
+
+    /// <summary>merge_exception_flags: what an operation raised, into FSW (run even when nothing was, as QEMU does).</summary>
+    private static void X87Merge(FpuState fpu, in X87FloatEnv env) => X87Raise(fpu, (int)env.Flags);
+
+    private static ref Float80 St(FpuState fpu, int i) => ref fpu.St[(fpu.Top + i) & 7];
+
+    /// <summary>fpush then the value: TOP − 1, its tag valid, whatever the register held.</summary>
+    private static void PushSt(FpuState fpu, Float80 v)
+    {
+        fpu.Top = (fpu.Top - 1) & 7;
+        fpu.TagValid |= (byte)(1 << fpu.Top);
+        fpu.St[fpu.Top] = v;
     }
 
     private static void PopSt(FpuState fpu)
@@ -214,146 +128,230 @@ internal static unsafe partial class Handlers
         fpu.Top = (fpu.Top + 1) & 7;
     }
 
-    /// <summary>A memory operand as a value: real (m32/m64/m80) or integer (m16/m32/m64), by Iced's memory size.</summary>
-    private static double ReadX87Memory(Cpu cpu, ref DecodedOp op)
-    {
-        ulong lin = cpu.MemLinear(ref op);
-        return op.Insn.MemorySize switch
-        {
-            MemorySize.Float32 => BitConverter.Int32BitsToSingle((int)cpu.Read32(lin)),
-            MemorySize.Float64 => BitConverter.Int64BitsToDouble((long)cpu.Read64(lin)),
-            MemorySize.Float80 => X87FromExtended(new Float80(cpu.Read64(lin), cpu.Read16(cpu.WrapLinear(lin + 8)))),
-            MemorySize.Int16 => (short)cpu.Read16(lin),
-            MemorySize.Int32 => (int)cpu.Read32(lin),
-            _ => (long)cpu.Read64(lin),
-        };
-    }
+    private static Float80 ReadFloat80(Cpu cpu, ulong lin) => new(cpu.Read64(lin), cpu.Read16(cpu.WrapLinear(lin + 8)));
 
-    /// <summary>The source of a two-operand form: memory, or ST(Reg1) for the register forms.</summary>
-    private static double X87Source(Cpu cpu, FpuState fpu, ref DecodedOp op) =>
-        op.Kind0 == OperandKind.Memory ? ReadX87Memory(cpu, ref op) : ReadSt(fpu, op.Kind1 == OperandKind.St ? op.Reg1 : 1);
+    /// <summary>do_fstt: the significand, then the sign and exponent (a fault on the second leaves the first written).</summary>
+    private static void WriteFloat80(Cpu cpu, ulong lin, Float80 v)
+    {
+        cpu.Write64(lin, v.Significand);
+        cpu.Write16(cpu.WrapLinear(lin + 8), v.SignExponent);
+    }
 
     private static void Fninit(Cpu cpu, ref DecodedOp op) => X87(cpu).Initialize();
 
-    private static void Fnclex(Cpu cpu, ref DecodedOp op)
-    {
-        var fpu = X87(cpu);
-        fpu.StatusWord &= 0x7F00;
-    }
+    /// <summary>helper_fclex: fpus &amp;= 0x7F00 (flags, SF, ES and B cleared).</summary>
+    private static void Fnclex(Cpu cpu, ref DecodedOp op) => X87(cpu).StatusWord &= 0x7F00;
 
+    /// <summary>helper_fldcw: only FCW changes; a flag unmasked here sets ES at the next merging instruction.</summary>
     private static void Fldcw(Cpu cpu, ref DecodedOp op)
     {
         var fpu = X87(cpu);
         fpu.ControlWord = cpu.Read16(cpu.MemLinear(ref op));
     }
 
-    private static void Fnstcw(Cpu cpu, ref DecodedOp op)
-    {
-        var fpu = X87(cpu);
-        cpu.Write16(cpu.MemLinear(ref op), fpu.ControlWord);
-    }
+    private static void Fnstcw(Cpu cpu, ref DecodedOp op) => cpu.Write16(cpu.MemLinear(ref op), X87(cpu).ControlWord);
 
     /// <summary>FNSTSW m16 or AX.</summary>
-    private static void Fnstsw(Cpu cpu, ref DecodedOp op)
-    {
-        var fpu = X87(cpu);
-        cpu.WriteOp0(ref op, 2, X87StatusWord(fpu));
-    }
+    private static void Fnstsw(Cpu cpu, ref DecodedOp op) => cpu.WriteOp0(ref op, 2, X87StatusWord(X87(cpu)));
 
-    /// <summary>WAIT/FWAIT: #NM only when CR0.TS and CR0.MP are both set; no pending x87 exceptions exist here.</summary>
+    /// <summary>WAIT/FWAIT: #NM when CR0.TS and CR0.MP are both set, else the pending-exception check.</summary>
     private static void Fwait(Cpu cpu, ref DecodedOp op)
     {
         if ((cpu._cr0 & (CrBits.TS | CrBits.MP)) == (CrBits.TS | CrBits.MP))
         {
             throw new GuestFault(Vector.NM);
         }
+
+        X87CheckPending(cpu);
     }
 
-    private static void X87Nop(Cpu cpu, ref DecodedOp op) => X87(cpu);
+    /// <summary>
+    /// FINIT, FCLEX, FSTCW, FSTSW, FSTENV, FSAVE: Iced decodes 9B with the no-wait form as one
+    /// instruction; QEMU runs the 9B as WAIT first (translate.c case 0x9b), so these do the same.
+    /// </summary>
+    private static void X87WaitForm(Cpu cpu, ref DecodedOp op)
+    {
+        Fwait(cpu, ref op);
+        switch (op.Insn.Mnemonic)
+        {
+            case Mnemonic.Finit: Fninit(cpu, ref op); break;
+            case Mnemonic.Fclex: Fnclex(cpu, ref op); break;
+            case Mnemonic.Fstcw: Fnstcw(cpu, ref op); break;
+            case Mnemonic.Fstsw: Fnstsw(cpu, ref op); break;
+            case Mnemonic.Fstenv: Fnstenv(cpu, ref op); break;
+            default: Fnsave(cpu, ref op); break;
+        }
+    }
 
-    /// <summary>FLD/FILD: memory, or ST(i) read before the push.</summary>
+    /// <summary>FNENI, FNDISI, FNSETPM: 287-only, no-ops that still record FIP (translate.c case 0x1c).</summary>
+    private static void X87Legacy(Cpu cpu, ref DecodedOp op)
+    {
+        var fpu = X87(cpu);
+        X87Pointers(cpu, fpu, ref op);
+    }
+
+    /// <summary>FNOP: QEMU checks pending exceptions here too (translate.c: "check exceptions (FreeBSD FPU probe)").</summary>
+    private static void Fnop(Cpu cpu, ref DecodedOp op)
+    {
+        X87(cpu);
+        X87CheckPending(cpu);
+    }
+
+    /// <summary>
+    /// helper_fwait/fpu_raise_exception: with FSW.ES set, #MF when CR0.NE is set; otherwise FERR#
+    /// (QEMU raises GSI 13 unless IGNNE is asserted) and execution goes on.
+    /// </summary>
+    private static void X87CheckPending(Cpu cpu)
+    {
+        var fpu = cpu.Fpu;
+        if ((fpu.StatusWord & FswEs) == 0)
+        {
+            return;
+        }
+
+        if ((cpu._cr0 & CrBits.NE) != 0)
+        {
+            throw new GuestFault(Vector.MF);
+        }
+
+        fpu.AssertFerr();
+    }
+
+    /// <summary>FLD/FILD: memory (m32/m64 real rounded at FCW's precision, integers exactly, m80 as stored), or ST(i) read before the push.</summary>
     private static void Fld(Cpu cpu, ref DecodedOp op)
     {
         var fpu = X87(cpu);
-        double v = op.Kind0 == OperandKind.Memory ? ReadX87Memory(cpu, ref op) : ReadSt(fpu, op.Reg0);
-        PushSt(fpu, v);
+        if (op.Kind0 != OperandKind.Memory)
+        {
+            Float80 v = St(fpu, op.Reg0);
+            PushSt(fpu, v);
+        }
+        else
+        {
+            ulong lin = cpu.MemLinear(ref op);
+            var env = X87Env(fpu);
+            switch (op.Insn.MemorySize)
+            {
+                case MemorySize.Float32:
+                    PushSt(fpu, SoftFloat80.FromFloat32(cpu.Read32(lin), ref env));
+                    X87Merge(fpu, env);
+                    break;
+                case MemorySize.Float64:
+                    PushSt(fpu, SoftFloat80.FromFloat64(cpu.Read64(lin), ref env));
+                    X87Merge(fpu, env);
+                    break;
+                case MemorySize.Float80:
+                    PushSt(fpu, ReadFloat80(cpu, lin));
+                    break;
+                default:
+                    // helper_fildl_ST0/fildll_ST0: integers load at full precision, flags dropped.
+                    env.Precision = X87Precision.Extended;
+                    PushSt(fpu, SoftFloat80.FromInt64(ReadX87Integer(cpu, lin, op.MemSize), ref env));
+                    break;
+            }
+        }
+
+        X87Pointers(cpu, fpu, ref op);
     }
 
+    private static long ReadX87Integer(Cpu cpu, ulong lin, int size) => size switch
+    {
+        2 => (short)cpu.Read16(lin),
+        4 => (int)cpu.Read32(lin),
+        _ => (long)cpu.Read64(lin),
+    };
+
+    /// <summary>FST/FSTP: to ST(i) as is; to m32/m64 converted (flags merged before the store); to m80 as is.</summary>
     private static void StoreSt0(Cpu cpu, FpuState fpu, ref DecodedOp op)
     {
-        double v = ReadSt(fpu, 0);
+        Float80 v = St(fpu, 0);
         if (op.Kind0 == OperandKind.St)
         {
-            WriteSt(fpu, op.Reg0, v);
+            St(fpu, op.Reg0) = v;
             return;
         }
 
         ulong lin = cpu.MemLinear(ref op);
+        var env = X87Env(fpu);
         switch (op.Insn.MemorySize)
         {
             case MemorySize.Float32:
-                cpu.Write32(lin, (uint)BitConverter.SingleToInt32Bits((float)v));
+                uint single = SoftFloat80.ToFloat32(v, ref env);
+                X87Merge(fpu, env);
+                cpu.Write32(lin, single);
                 break;
             case MemorySize.Float64:
-                cpu.Write64(lin, (ulong)BitConverter.DoubleToInt64Bits(v));
+                ulong dbl = SoftFloat80.ToFloat64(v, ref env);
+                X87Merge(fpu, env);
+                cpu.Write64(lin, dbl);
                 break;
             default:
-                Float80 extended = X87ToExtended(v);
-                cpu.ProbeWrite(lin, 10);
-                cpu.Write64(lin, extended.Significand);
-                cpu.Write16(cpu.WrapLinear(lin + 8), extended.SignExponent);
+                WriteFloat80(cpu, lin, v);
                 break;
         }
     }
 
-    private static void Fst(Cpu cpu, ref DecodedOp op) => StoreSt0(cpu, X87(cpu), ref op);
+    private static void Fst(Cpu cpu, ref DecodedOp op)
+    {
+        var fpu = X87(cpu);
+        StoreSt0(cpu, fpu, ref op);
+        X87Pointers(cpu, fpu, ref op);
+    }
 
     private static void Fstp(Cpu cpu, ref DecodedOp op)
     {
         var fpu = X87(cpu);
         StoreSt0(cpu, fpu, ref op);
         PopSt(fpu);
+        X87Pointers(cpu, fpu, ref op);
     }
 
     /// <summary>
-    /// FIST/FISTP/FISTTP: rounds by FCW.RC (or truncates), and stores the integer indefinite
-    /// (sign bit only) with IE for NaN or out-of-range values.
+    /// FIST/FISTP/FISTTP (helper_fist*_ST0): rounded by FCW.RC or truncated. m32/m64: NaN and
+    /// out-of-range give IE and the integer indefinite. m16 converts to 32 bits first: a result
+    /// outside int16 becomes −32768 with IE alone (any PE dropped).
     /// </summary>
     private static void StoreInteger(Cpu cpu, FpuState fpu, ref DecodedOp op, bool truncate)
     {
-        double v = ReadSt(fpu, 0);
+        var env = X87Env(fpu);
+        FloatRounding rounding = truncate ? FloatRounding.TowardZero : env.Rounding;
         int size = op.MemSize;
-        double r = truncate ? Math.Truncate(v) : RoundX87(fpu, v);
-        double limit = size switch { 2 => 32768.0, 4 => 2147483648.0, _ => 9223372036854775808.0 };
-        ulong result;
-        if (r >= -limit && r < limit)
+        long v;
+        if (size == 8)
         {
-            result = (ulong)(long)r;
+            v = SoftFloat80.ToInt(St(fpu, 0), rounding, long.MinValue, long.MaxValue, ref env);
         }
         else
         {
-            X87Flag(fpu, FswIe);
-            result = Cpu.SignBit(size);
+            v = SoftFloat80.ToInt(St(fpu, 0), rounding, int.MinValue, int.MaxValue, ref env);
+            if (size == 2 && v != (short)v)
+            {
+                env.Flags = FloatExceptions.Invalid;
+            }
         }
 
-        cpu.WriteSized(cpu.MemLinear(ref op), size, result);
+        if ((env.Flags & FloatExceptions.Invalid) != 0)
+        {
+            v = long.MinValue >> (64 - (size * 8));
+        }
+
+        X87Merge(fpu, env);
+        cpu.WriteSized(cpu.MemLinear(ref op), size, (ulong)v);
     }
 
-    private static double RoundX87(FpuState fpu, double v) => ((fpu.ControlWord >> 10) & 3) switch
+    private static void Fist(Cpu cpu, ref DecodedOp op)
     {
-        0 => Math.Round(v, MidpointRounding.ToEven),
-        1 => Math.Floor(v),
-        2 => Math.Ceiling(v),
-        _ => Math.Truncate(v),
-    };
-
-    private static void Fist(Cpu cpu, ref DecodedOp op) => StoreInteger(cpu, X87(cpu), ref op, false);
+        var fpu = X87(cpu);
+        StoreInteger(cpu, fpu, ref op, false);
+        X87Pointers(cpu, fpu, ref op);
+    }
 
     private static void Fistp(Cpu cpu, ref DecodedOp op)
     {
         var fpu = X87(cpu);
         StoreInteger(cpu, fpu, ref op, false);
         PopSt(fpu);
+        X87Pointers(cpu, fpu, ref op);
     }
 
     private static void Fisttp(Cpu cpu, ref DecodedOp op)
@@ -361,61 +359,52 @@ internal static unsafe partial class Handlers
         var fpu = X87(cpu);
         StoreInteger(cpu, fpu, ref op, true);
         PopSt(fpu);
+        X87Pointers(cpu, fpu, ref op);
     }
 
-    private static void Fld1(Cpu cpu, ref DecodedOp op) => PushSt(X87(cpu), 1.0);
+    /// <summary>FLD1, FLDZ and the others (helper_fld*_ST0): QEMU's constants, some one unit lower when RC rounds down or toward zero (FLDL2T: higher when up).</summary>
+    private static void PushConstant(Cpu cpu, ref DecodedOp op, Float80 nearest, Float80 other, bool otherWhenDown)
+    {
+        var fpu = X87(cpu);
+        var rc = (FloatRounding)((fpu.ControlWord >> 10) & 3);
+        bool useOther = otherWhenDown ? rc is FloatRounding.Down or FloatRounding.TowardZero : rc == FloatRounding.Up;
+        PushSt(fpu, useOther ? other : nearest);
+        X87Pointers(cpu, fpu, ref op);
+    }
 
-    private static void Fldz(Cpu cpu, ref DecodedOp op) => PushSt(X87(cpu), 0.0);
+    private static void Fld1(Cpu cpu, ref DecodedOp op) => PushConstant(cpu, ref op, SoftFloat80.One, SoftFloat80.One, true);
 
-    private static void Fldpi(Cpu cpu, ref DecodedOp op) => PushSt(X87(cpu), Math.PI);
+    private static void Fldz(Cpu cpu, ref DecodedOp op) => PushConstant(cpu, ref op, SoftFloat80.Zero, SoftFloat80.Zero, true);
 
-    private static void Fldl2e(Cpu cpu, ref DecodedOp op) => PushSt(X87(cpu), Math.Log2(Math.E));
+    private static void Fldpi(Cpu cpu, ref DecodedOp op) =>
+        PushConstant(cpu, ref op, new Float80(0xc90fdaa22168c235UL, 0x4000), new Float80(0xc90fdaa22168c234UL, 0x4000), true);
 
-    private static void Fldl2t(Cpu cpu, ref DecodedOp op) => PushSt(X87(cpu), Math.Log2(10.0));
+    private static void Fldl2e(Cpu cpu, ref DecodedOp op) =>
+        PushConstant(cpu, ref op, new Float80(0xb8aa3b295c17f0bcUL, 0x3fff), new Float80(0xb8aa3b295c17f0bbUL, 0x3fff), true);
 
-    private static void Fldlg2(Cpu cpu, ref DecodedOp op) => PushSt(X87(cpu), Math.Log10(2.0));
+    private static void Fldl2t(Cpu cpu, ref DecodedOp op) =>
+        PushConstant(cpu, ref op, new Float80(0xd49a784bcd1b8afeUL, 0x4000), new Float80(0xd49a784bcd1b8affUL, 0x4000), false);
 
-    private static void Fldln2(Cpu cpu, ref DecodedOp op) => PushSt(X87(cpu), Math.Log(2.0));
+    private static void Fldlg2(Cpu cpu, ref DecodedOp op) =>
+        PushConstant(cpu, ref op, new Float80(0x9a209a84fbcff799UL, 0x3ffd), new Float80(0x9a209a84fbcff798UL, 0x3ffd), true);
 
-    /// <summary>FXCH ST(i) (ST(1) without an operand); swaps tags too, so empty registers move.</summary>
+    private static void Fldln2(Cpu cpu, ref DecodedOp op) =>
+        PushConstant(cpu, ref op, new Float80(0xb17217f7d1cf79acUL, 0x3ffe), new Float80(0xb17217f7d1cf79abUL, 0x3ffe), true);
+
+    /// <summary>FXCH ST(i) (ST(1) without an operand): helper_fxchg_ST0_STN swaps the values; tags and C1 stay.</summary>
     private static void Fxch(Cpu cpu, ref DecodedOp op)
     {
         var fpu = X87(cpu);
         int i = op.Kind1 == OperandKind.St ? op.Reg1 : 1;
-        double a = ReadSt(fpu, 0), b = ReadSt(fpu, i);
-        WriteSt(fpu, 0, b);
-        WriteSt(fpu, i, a);
-        fpu.StatusWord &= unchecked((ushort)~FswC1);
-    }
-
-    private static void Fchs(Cpu cpu, ref DecodedOp op)
-    {
-        var fpu = X87(cpu);
-        WriteSt(fpu, 0, -ReadSt(fpu, 0));
-    }
-
-    private static void Fabs(Cpu cpu, ref DecodedOp op)
-    {
-        var fpu = X87(cpu);
-        WriteSt(fpu, 0, Math.Abs(ReadSt(fpu, 0)));
-    }
-
-    private static void Fsqrt(Cpu cpu, ref DecodedOp op)
-    {
-        var fpu = X87(cpu);
-        WriteSt(fpu, 0, Math.Sqrt(ReadSt(fpu, 0)));
-    }
-
-    private static void Frndint(Cpu cpu, ref DecodedOp op)
-    {
-        var fpu = X87(cpu);
-        WriteSt(fpu, 0, RoundX87(fpu, ReadSt(fpu, 0)));
+        (St(fpu, 0), St(fpu, i)) = (St(fpu, i), St(fpu, 0));
+        X87Pointers(cpu, fpu, ref op);
     }
 
     private static void Ffree(Cpu cpu, ref DecodedOp op)
     {
         var fpu = X87(cpu);
         fpu.TagValid &= (byte)~(1 << ((fpu.Top + op.Reg0) & 7));
+        X87Pointers(cpu, fpu, ref op);
     }
 
     private static void Ffreep(Cpu cpu, ref DecodedOp op)
@@ -424,15 +413,16 @@ internal static unsafe partial class Handlers
         PopSt(cpu.Fpu);
     }
 
-    private static void Fincstp(Cpu cpu, ref DecodedOp op)
+    /// <summary>FINCSTP/FDECSTP: TOP moves, C0–C3 are cleared, tags stay.</summary>
+    private static void X87MoveTop(Cpu cpu, ref DecodedOp op, int delta)
     {
         var fpu = X87(cpu);
-        fpu.Top = (fpu.Top + 1) & 7;
+        fpu.Top = (fpu.Top + delta) & 7;
+        fpu.StatusWord &= unchecked((ushort)~FswConditionBits);
+        X87Pointers(cpu, fpu, ref op);
     }
 
-    private static void Fdecstp(Cpu cpu, ref DecodedOp op)
-    {
-        var fpu = X87(cpu);
-        fpu.Top = (fpu.Top - 1) & 7;
-    }
+    private static void Fincstp(Cpu cpu, ref DecodedOp op) => X87MoveTop(cpu, ref op, 1);
+
+    private static void Fdecstp(Cpu cpu, ref DecodedOp op) => X87MoveTop(cpu, ref op, -1);
 }
