@@ -58,6 +58,33 @@ public sealed partial class Cpu
         };
     }
 
+    /// <summary>
+    /// An MMX form of the new decoder (an MM register operand) that QEMU refuses with LOCK: it
+    /// validates the form (CR0.TS #NM, CR0.EM #UD) and calls gen_helper_enter_mmx before it looks
+    /// at LOCK (decode-new.c.inc, disas_insn_new: validate_vex, enter_mmx, gen_load_ea — an address
+    /// only —, then the PREFIX_LOCK test), so the #UD comes with TOP = 0 and every tag valid.
+    /// </summary>
+    internal static bool QemuEntersMmxBeforeRefusingLock(in Instruction insn)
+    {
+        // With 66/F2/F3 (MOVQ2DQ, MOVDQ2Q, the 66 conversions) QEMU skips enter_mmx here.
+        var info = insn.Code.ToOpCode();
+        if (info.Encoding != EncodingKind.Legacy || info.Table != OpCodeTableKind.T0F
+            || info.MandatoryPrefix is not (MandatoryPrefix.None or MandatoryPrefix.PNP))
+        {
+            return false;
+        }
+
+        for (int i = 0; i < insn.OpCount; i++)
+        {
+            if (insn.GetOpKind(i) == OpKind.Register && insn.GetOpRegister(i).IsMM())
+            {
+                return QemuRefusesLock(in insn);
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>LOCK MOVD/MOVQ m, xmm or m, mm: QEMU computes the address and writes nothing (no access, so no fault either).</summary>
     internal static bool QemuLockedStoreDoesNothing(in Instruction insn) =>
         insn.HasLockPrefix && insn.Mnemonic is Mnemonic.Movd or Mnemonic.Movq && insn.Op0Kind == OpKind.Memory;

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using Emulator.Core.Cpu.Float;
 
 namespace Emulator.Core.Cpu;
 
@@ -30,6 +31,13 @@ internal static unsafe partial class Handlers
     /// <summary>LOCK MOVD/MOVQ m, mm (Cpu.DecodeLock.cs): QEMU stores nothing but still checks CR0 and enters MMX state.</summary>
     internal static void LockedMmxStore(Cpu cpu, ref DecodedOp op) => Mmx.Enter(cpu);
 
+    /// <summary>An MMX form with a LOCK QEMU refuses (Cpu.QemuEntersMmxBeforeRefusingLock): the checks, MMX state, then #UD.</summary>
+    internal static void LockRefusedAfterEnteringMmx(Cpu cpu, ref DecodedOp op)
+    {
+        Mmx.Enter(cpu);
+        throw new GuestFault(Vector.UD);
+    }
+
     /// <summary>MOVQ mm, mm/m64 (0F 6F), MOVQ mm/m64, mm (0F 7F) and MOVNTQ m64, mm (0F E7): 64 bits, no alignment.</summary>
     private static void MovqMmx(Cpu cpu, ref DecodedOp op)
     {
@@ -55,11 +63,15 @@ internal static unsafe partial class Handlers
         cpu.Fpu.Xmm[op.Reg0] = cpu.Fpu.ReadMmx(op.Reg1);
     }
 
-    /// <summary>MOVDQ2Q mm, xmm (F2 0F D6): the low quadword; no exception checks, MMX state entered, as MOVQ2DQ.</summary>
+    /// <summary>
+    /// MOVDQ2Q mm, xmm (F2 0F D6): the low quadword; no exception checks, MMX state entered, as
+    /// MOVQ2DQ. Unlike the other MMX writes it also zeroes bits 79:64: QEMU's gen_MOVQ clears
+    /// vector_len bytes first, and the F2 prefix makes that 16, the whole FPReg (emit.c.inc).
+    /// </summary>
     private static void Movdq2q(Cpu cpu, ref DecodedOp op)
     {
         cpu.Fpu.EnterMmx();
-        cpu.Fpu.WriteMmx(op.Reg0, (ulong)cpu.Fpu.Xmm[op.Reg1]);
+        cpu.Fpu.St[op.Reg0] = new Float80((ulong)cpu.Fpu.Xmm[op.Reg1], 0);
     }
 
     /// <summary>
