@@ -55,6 +55,7 @@ public class SseTests
             a.movdqu(__xmmword_ptr[Data + 0x101], xmm0);
             a.movdqa(xmm9, __xmmword_ptr[Data + 16]);
             a.movntdq(__xmmword_ptr[Data + 0x200], xmm9);
+            a.movntpd(__xmmword_ptr[Data + 0x400], xmm9);
             a.movaps(xmm2, xmm9);
             a.movups(__xmmword_ptr[Data + 0x301], xmm2);
             a.mov(rax, 0x1122334455667788L);
@@ -73,6 +74,7 @@ public class SseTests
         Assert.Equal(U(src, 3), x[0]);
         Assert.Equal(src[3..19], m.Cpu.ReadLinearForDebugger(Data + 0x101, 16));
         Assert.Equal(src[16..32], m.Cpu.ReadLinearForDebugger(Data + 0x200, 16));
+        Assert.Equal(src[16..32], m.Cpu.ReadLinearForDebugger(Data + 0x400, 16));
         Assert.Equal(src[16..32], m.Cpu.ReadLinearForDebugger(Data + 0x301, 16));
         Assert.Equal(new UInt128(0x1122334455667788, 0x1122334455667788), x[3]);
         Assert.Equal((UInt128)0x55667788, x[4]);

@@ -96,6 +96,22 @@ public class X87QemuTests
         Assert.NotEqual(0UL, fip);
     }
 
+    /// <summary>The 287-only FENI/FDISI/FSETPM, with and without 9B: no-ops on QEMU (translate.c case 0x1c), no #UD.</summary>
+    [Fact]
+    public void LegacyControlForms_AreNoOps()
+    {
+        using var m = Run(a =>
+        {
+            a.fld1();
+            a.db(0xDB, 0xE0, 0x9B, 0xDB, 0xE0); // FNENI, FENI
+            a.db(0xDB, 0xE1, 0x9B, 0xDB, 0xE1); // FNDISI, FDISI
+            a.db(0xDB, 0xE4, 0x9B, 0xDB, 0xE4); // FNSETPM, FSETPM
+        });
+        Assert.Equal(-1, m.Cpu.LastException);
+        Assert.Equal(new Float80(1UL << 63, 0x3FFF), St(m, 0));
+        Assert.Equal(0x037F, m.Cpu.Fpu.ControlWord);
+    }
+
     [Fact]
     public void Fprem_ReportsQuotientBits_Fprem1_DoesNot()
     {

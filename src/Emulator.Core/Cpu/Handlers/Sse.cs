@@ -36,6 +36,7 @@ internal static unsafe partial class Handlers
         r.Add(Code.Movapd_xmmm128_xmm, &MovXmmAligned);
         r.Add(Code.Movntdq_m128_xmm, &MovXmmAligned);
         r.Add(Code.Movntps_m128_xmm, &MovXmmAligned);
+        r.Add(Code.Movntpd_m128_xmm, &MovXmmAligned);
         r.Add(Code.Movnti_m32_r32, &Movnti);
         r.Add(Code.Movnti_m64_r64, &Movnti);
         r.Add(Code.Movq_xmm_xmmm64, &MovqLoad);

@@ -38,6 +38,9 @@ internal static unsafe partial class Handlers
         r.Add(Mnemonic.Fneni, &X87Legacy);
         r.Add(Mnemonic.Fndisi, &X87Legacy);
         r.Add(Mnemonic.Fnsetpm, &X87Legacy);
+        r.Add(Mnemonic.Feni, &X87WaitForm);
+        r.Add(Mnemonic.Fdisi, &X87WaitForm);
+        r.Add(Mnemonic.Fsetpm, &X87WaitForm);
         r.Add(Mnemonic.Fstpnce, &Fstp);
         r.Add(Mnemonic.Fld, &Fld);
         r.Add(Mnemonic.Fild, &Fld);
@@ -166,7 +169,7 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>
-    /// FINIT, FCLEX, FSTCW, FSTSW, FSTENV, FSAVE: Iced decodes 9B with the no-wait form as one
+    /// FINIT, FCLEX, FSTCW, FSTSW, FSTENV, FSAVE, FENI, FDISI, FSETPM: Iced decodes 9B with the no-wait form as one
     /// instruction; QEMU runs the 9B as WAIT first (translate.c case 0x9b), so these do the same.
     /// </summary>
     private static void X87WaitForm(Cpu cpu, ref DecodedOp op)
@@ -179,6 +182,7 @@ internal static unsafe partial class Handlers
             case Mnemonic.Fstcw: Fnstcw(cpu, ref op); break;
             case Mnemonic.Fstsw: Fnstsw(cpu, ref op); break;
             case Mnemonic.Fstenv: Fnstenv(cpu, ref op); break;
+            case Mnemonic.Feni or Mnemonic.Fdisi or Mnemonic.Fsetpm: X87Legacy(cpu, ref op); break;
             default: Fnsave(cpu, ref op); break;
         }
     }
