@@ -102,7 +102,7 @@ public partial class BenchCommandTests
     public void DeviceKernelsReallyProgramAndEraseTheChipAndAllocateNothingPerOperation()
     {
         using var bench = new FlashDeviceBench(8 * FlashWorkload.BlockSize);
-        var budget = TimeSpan.FromSeconds(0.02);
+        var budget = TimeSpan.FromSeconds(0.05);
 
         // Each kernel once unmeasured first, so its JIT tier-up (on-stack replacement compiles on
         // this thread) is not inside the measured window.
@@ -125,8 +125,16 @@ public partial class BenchCommandTests
         Assert.True(bench.Chip.BytesProgrammed - programmed >= buffered.Bytes && buffered.Bytes == buffered.Operations * FlashDeviceBench.BufferBytes, $"{bench.Chip.BytesProgrammed - programmed} programmed, {buffered.Bytes} counted");
         Assert.Contains(bench.Chip.Contents.ToArray(), b => b != 0xFF);
 
-        // An allocation per operation would cost at least 24 bytes per operation.
-        Assert.All(new[] { program, erase, buffered }, f => Assert.True(f.AllocatedBytesPerOperation < 1, $"{f.Name}: {f.AllocatedBytes} bytes"));
+        // An allocation per operation would cost at least 24 bytes per operation, so over the
+        // hundreds of operations each window holds it exceeds the one-off allowance: the runtime
+        // itself may allocate once on this thread mid-window (1,088 bytes seen in CI during a
+        // buffered-write window of 1,024 operations on a loaded machine), which does not scale.
+        const long OneOffAllowance = 4096;
+        Assert.All(new[] { program, erase, buffered }, f =>
+        {
+            Assert.True(f.Operations * 24 > 2 * OneOffAllowance, $"{f.Name}: only {f.Operations} operations, too few to tell");
+            Assert.True(f.AllocatedBytes <= OneOffAllowance, $"{f.Name}: {f.AllocatedBytes} bytes over {f.Operations} operations");
+        });
     }
 
     [Theory]
