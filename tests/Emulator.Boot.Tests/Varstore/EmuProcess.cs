@@ -78,7 +78,11 @@ internal sealed class EmuProcess : IDisposable
 
             if (_process.HasExited)
             {
-                return _markerSeen.Wait(500);
+                // The marker may still be in the pipe or queued for the output callback (a
+                // thread-pool thread, late when the pool is busy): WaitForExit() returns only once
+                // the reader has delivered everything up to end of file.
+                _process.WaitForExit();
+                return _markerSeen.IsSet;
             }
         }
 
