@@ -127,7 +127,7 @@ public sealed partial class Cpu
             // The TLB was just flushed: no write pointer to revoke (CreateCodePage would scan it per page).
             if (page < LowPageCount)
             {
-                _codePages[page] = new CodePage();
+                SetLowCodePage(page, new CodePage());
             }
             else
             {
@@ -146,14 +146,7 @@ public sealed partial class Cpu
     private ulong[] DecodedCodePages()
     {
         var pages = new List<ulong>();
-        for (ulong p = 0; p < LowPageCount; p++)
-        {
-            if (_codePages[p] != null)
-            {
-                pages.Add(p);
-            }
-        }
-
+        pages.AddRange(_lowPagesUsed.Where(p => _codePages[p] != null).Order());
         pages.AddRange(_highCodePages.Keys.Order());
         return [.. pages];
     }
