@@ -21,7 +21,7 @@ public sealed class CpuFuzzCampaignTests(ITestOutputHelper output)
     {
         FuzzEnvironment.RequireQemu();
         var result = DifferentialFuzzer.Campaign(mode, FuzzEnvironment.Seed, FuzzEnvironment.Instructions, FuzzEnvironment.ItemsPerCase,
-            FuzzEnvironment.Shrink, output.WriteLine, FuzzEnvironment.Jobs);
+            FuzzEnvironment.Shrink, output.WriteLine, FuzzEnvironment.Jobs, FuzzEnvironment.QemuLogged);
         output.WriteLine($"{mode}: {result.Instructions} instructions in {result.Cases} cases from seed {FuzzEnvironment.Seed}, {result.Divergences.Count} divergences");
         if (FuzzEnvironment.OutputFolder is { } folder)
         {

@@ -45,6 +45,15 @@ public static class DifferentialFuzzer
         var sequence = fuzzCase.Encode();
         byte[] rom = RomImage.Build(fuzzCase, sequence);
         int maxSteps = 64 + StepsPerItem * fuzzCase.Items.Count;
+        if (qemuRunner is { Logged: true } && qemuRunner.RunLogged(sequence, rom, maxSteps) is { } logged && Compare(fuzzCase, sequence, rom, logged) == null)
+        {
+            // Agreement with the logged states is agreement: a disagreement (or a case the log
+            // cannot give) is decided by the stepped run below, which also reads memory after
+            // every instruction that writes it.
+            qemu = logged;
+            return null;
+        }
+
         qemu = qemuRunner != null ? qemuRunner.Run(sequence, rom, maxSteps) : QemuRunner.RunOnce(sequence, rom, maxSteps);
         return Compare(fuzzCase, sequence, rom, qemu);
     }
@@ -142,7 +151,7 @@ public static class DifferentialFuzzer
     /// every jobs-th seed and an equal share of the instructions: the seeds run depend only on
     /// the settings, never on timing.
     /// </summary>
-    public static CampaignResult Campaign(FuzzMode mode, int firstSeed, long instructions, int itemsPerCase, bool shrink, Action<string>? log = null, int jobs = 1)
+    public static CampaignResult Campaign(FuzzMode mode, int firstSeed, long instructions, int itemsPerCase, bool shrink, Action<string>? log = null, int jobs = 1, bool logged = false)
     {
         var results = new CampaignResult[jobs];
         var gate = new object();
@@ -155,17 +164,17 @@ public static class DifferentialFuzzer
         }
 
         Parallel.For(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = jobs }, worker =>
-            results[worker] = Worker(mode, firstSeed + worker, jobs, (instructions + jobs - 1) / jobs, itemsPerCase, shrink, Locked));
+            results[worker] = Worker(mode, firstSeed + worker, jobs, (instructions + jobs - 1) / jobs, itemsPerCase, shrink, Locked, logged));
         return new CampaignResult(results.Sum(r => r.Instructions), results.Sum(r => r.Cases),
             [.. results.SelectMany(r => r.Divergences).OrderBy(d => d.Seed)]);
     }
 
-    private static CampaignResult Worker(FuzzMode mode, int firstSeed, int seedStep, long instructions, int itemsPerCase, bool shrink, Action<string> log)
+    private static CampaignResult Worker(FuzzMode mode, int firstSeed, int seedStep, long instructions, int itemsPerCase, bool shrink, Action<string> log, bool logged)
     {
         long compared = 0;
         int cases = 0;
         var divergences = new List<(int, Divergence)>();
-        using var qemuRunner = new QemuRunner();
+        using var qemuRunner = new QemuRunner(logged);
         for (int seed = firstSeed; compared < instructions; seed += seedStep)
         {
             var fuzzCase = CaseGenerator.Generate(mode, seed, itemsPerCase);

@@ -113,6 +113,26 @@ internal sealed class GdbRemote : IDisposable
         }
     }
 
+    /// <summary>
+    /// <c>c</c>: true when the target stopped (a breakpoint) within <paramref name="budget"/>;
+    /// otherwise it is interrupted (the protocol's 0x03 byte), its stop reply read, and false.
+    /// </summary>
+    public bool Continue(TimeSpan budget)
+    {
+        Send("c");
+        if (_pending.IndexOf((byte)'$') >= 0 || _socket.Poll((int)budget.TotalMicroseconds, SelectMode.SelectRead))
+        {
+            string reply = Receive();
+            return reply.StartsWith("T05", StringComparison.Ordinal) || reply.StartsWith("S05", StringComparison.Ordinal)
+                ? true
+                : throw new IOException($"QEMU's gdb stub answered '{reply}' to continue (expected a SIGTRAP stop)");
+        }
+
+        _socket.Send([0x03]);
+        Receive();
+        return false;
+    }
+
     /// <summary>A qXfer object read whole (<c>qXfer:features:read:target.xml</c>), unescaped.</summary>
     public string ReadXfer(string obj, string annex)
     {

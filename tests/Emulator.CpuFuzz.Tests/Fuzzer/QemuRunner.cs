@@ -51,9 +51,11 @@ public sealed partial class QemuRunner : IDisposable
     /// Starts QEMU paused at reset with a blank image (each case writes its own over it) and
     /// connects to its gdb stub.
     /// </summary>
-    public QemuRunner()
+    /// <param name="logged">Also log every instruction's state for <see cref="RunLogged"/> (QemuRunner.Logged.cs).</param>
+    public QemuRunner(bool logged = false)
     {
         _romPath = Path.Combine(Path.GetTempPath(), $"emu-cpufuzz-{Environment.ProcessId}-{Guid.NewGuid():N}.rom");
+        _logPath = logged ? Path.ChangeExtension(_romPath, ".log") : null;
         File.WriteAllBytes(_romPath, new byte[FuzzLayout.RomSize]);
         int port = FreePort();
         var start = new ProcessStartInfo(Binary)
@@ -62,12 +64,12 @@ public sealed partial class QemuRunner : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardInput = true,
         };
-        foreach (string arg in new[]
+        foreach (string arg in new List<string>
         {
             "-machine", "pc,accel=tcg", "-cpu", "qemu64", "-m", "128", "-nodefaults",
             "-display", "none", "-monitor", "none", "-serial", "none", "-S",
             "-gdb", $"tcp:127.0.0.1:{port}", "-bios", _romPath,
-        })
+        }.Concat(_logPath != null ? LogArguments(_logPath) : []))
         {
             start.ArgumentList.Add(arg);
         }
@@ -120,13 +122,7 @@ public sealed partial class QemuRunner : IDisposable
     private List<CpuState> Run(EncodedSequence sequence, byte[] rom, int maxSteps, List<CpuState> states)
     {
         var gdb = _gdb;
-        gdb.Monitor("system_reset");
-        foreach (var (offset, length) in ChangedRuns(_romInQemu, rom))
-        {
-            gdb.WriteMemory(FuzzLayout.RomBase + (ulong)offset, rom.AsSpan(offset, length));
-        }
-
-        rom.CopyTo(_romInQemu, 0);
+        ResetWith(rom);
         string at = $"{FuzzLayout.SequenceStart:x}";
         Expect(gdb.Command($"Z0,{at},1"), "OK", "setting the breakpoint at the sequence");
         ExpectStop(gdb.Command("c"), "running to the sequence");
@@ -154,6 +150,18 @@ public sealed partial class QemuRunner : IDisposable
         }
 
         throw new InvalidOperationException($"QEMU did not reach the final HLT or a handler within {maxSteps} steps (last RIP {states[^1].Rip:x})");
+    }
+
+    /// <summary>The monitor's system_reset, then the bytes of the case's image that differ from what QEMU holds.</summary>
+    private void ResetWith(byte[] rom)
+    {
+        _gdb.Monitor("system_reset");
+        foreach (var (offset, length) in ChangedRuns(_romInQemu, rom))
+        {
+            _gdb.WriteMemory(FuzzLayout.RomBase + (ulong)offset, rom.AsSpan(offset, length));
+        }
+
+        rom.CopyTo(_romInQemu, 0);
     }
 
     /// <summary>
@@ -202,6 +210,11 @@ public sealed partial class QemuRunner : IDisposable
         _process.WaitForExit();
         _process.Dispose();
         File.Delete(_romPath);
+        if (_logPath != null)
+        {
+            File.Delete(_logPath);
+            File.Delete(_logPath + ".b");
+        }
     }
 
     private static int FreePort()
