@@ -222,6 +222,9 @@ public static partial class SoftFloat80
             sign = kSign;
         }
 
+        // QEMU normalises a denormal ST(1) a second time here; one with a single leading zero came
+        // out of the first with exponent 0 and now gets 1: the result is twice the true one.
+        exp1 = exp1 == 0 ? 1 : exp1;
         sig = MulHigh(sig, sig1);
         exp += exp1 - 0x3FFE;
         env.Rounding = rounding;
