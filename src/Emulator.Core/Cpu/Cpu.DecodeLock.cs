@@ -85,9 +85,14 @@ public sealed partial class Cpu
         return false;
     }
 
-    /// <summary>LOCK MOVD/MOVQ m, xmm or m, mm: QEMU computes the address and writes nothing (no access, so no fault either).</summary>
+    /// <summary>
+    /// LOCK MOVD/MOVQ m, xmm or m, mm (0F 7E and 66 0F 7E, operand 0 of type E): QEMU computes the
+    /// address and writes nothing (no access, so no fault either). Not MOVQ m64, mm (0F 7F) or
+    /// m64, xmm (66 0F D6), whose operand 0 is W: refused.
+    /// </summary>
     internal static bool QemuLockedStoreDoesNothing(in Instruction insn) =>
-        insn.HasLockPrefix && insn.Mnemonic is Mnemonic.Movd or Mnemonic.Movq && insn.Op0Kind == OpKind.Memory;
+        insn.HasLockPrefix && insn.Code is Code.Movd_rm32_mm or Code.Movq_rm64_mm or Code.Movd_rm32_xmm or Code.Movq_rm64_xmm
+        && insn.Op0Kind == OpKind.Memory;
 
     private static bool RefusesLockOneByte(in Instruction insn, uint opcode, int group, bool registerDestination)
     {

@@ -39,6 +39,8 @@ public class LockPrefixTests
     [InlineData("f04190", true)]           // lock xchg r8d, eax: 90 with REX.B
     [InlineData("f0f390", true)]           // lock pause
     [InlineData("f00f2800", true)]         // lock movaps xmm0, [rax]
+    [InlineData("f00f7f00", true)]         // lock movq [rax], mm0: 0F 7F's operand 0 is W, not integer memory
+    [InlineData("f0660fd600", true)]       // lock movq [rax], xmm0 (66 0F D6): W as well
     [InlineData("f00faee8", true)]         // lock lfence
     [InlineData("f00fae38", true)]         // lock clflush [rax]
     [InlineData("f0ab", false)]            // lock stosd

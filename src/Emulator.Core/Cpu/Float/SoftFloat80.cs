@@ -113,8 +113,8 @@ public static partial class SoftFloat80
 
     public static Float80 Abs(Float80 a) => new(a.Significand, (ushort)(a.SignExponent & 0x7FFF));
 
-    /// <summary>floatx80_silence_nan: sets the quiet bit.</summary>
-    public static Float80 SilenceNaN(Float80 a) => new(a.Significand | (1UL << 62), a.SignExponent);
+    /// <summary>floatx80_silence_nan: sets the quiet bit and the integer bit (a pseudo-NaN comes out a valid QNaN).</summary>
+    public static Float80 SilenceNaN(Float80 a) => new(a.Significand | (3UL << 62), a.SignExponent);
 
     /// <summary>floatx80_unpack_canonical: false (and IE) for an invalid encoding.</summary>
     internal static bool Unpack(Float80 f, ref X87FloatEnv env, out Parts p)

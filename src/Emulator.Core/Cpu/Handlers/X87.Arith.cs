@@ -64,6 +64,7 @@ internal static unsafe partial class Handlers
         r.Add(Mnemonic.Fcmovnbe, &Fcmovnbe);
         r.Add(Mnemonic.Fcmovnu, &Fcmovnu);
         RegisterX87Unary(r);
+        RegisterX87Transcendental(r);
     }
 
     /// <summary>The source operand: memory as QEMU's FT0 (<paramref name="env"/> takes a real's conversion flags), else ST(Reg1), else ST(1).</summary>

@@ -21,11 +21,6 @@ internal static class CoverageTable
     public static string? Pending(Code code)
     {
         var features = code.CpuidFeatures();
-        if (features.Any(f => f is CpuidFeature.FPU or CpuidFeature.FPU287 or CpuidFeature.FPU387))
-        {
-            return "x87 transcendentals (F2XM1, FYL2X, FYL2XP1, FPATAN): QEMU 7.2 computes them with its own floatx80 polynomial code (fpu_helper.c), not reproduced yet; #UD in emu meanwhile (docs/x87.md)";
-        }
-
         if (features.Contains(CpuidFeature.SVM) || features.Contains(CpuidFeature.SKINIT_or_SVM))
         {
             return "SVM: qemu64 reports it (CPUID 80000001h:ECX[2]); QEMU 7.2 #UDs it until EFER.SVME is set, which emu does not let a WRMSR set yet (QEMU does); not modelled, OVMF never uses it";
