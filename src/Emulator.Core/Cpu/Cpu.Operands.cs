@@ -166,13 +166,17 @@ public sealed partial class Cpu
 
     /// <summary>Writes SP at the stack's width, leaving the upper bits alone for a 16-bit stack.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void SetSp(ulong sp)
+    internal void SetSp(ulong sp) => SetSp(sp, _stackSize);
+
+    /// <summary>Writes SP at a given stack width (2, 4 or 8 bytes), leaving the upper bits alone for 2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void SetSp(ulong sp, int stackSize)
     {
-        if (_stackSize == 8)
+        if (stackSize == 8)
         {
             _gpr[Gpr.Rsp] = sp;
         }
-        else if (_stackSize == 4)
+        else if (stackSize == 4)
         {
             _gpr[Gpr.Rsp] = (uint)sp;
         }

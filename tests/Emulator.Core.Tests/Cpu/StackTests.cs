@@ -142,6 +142,34 @@ public class StackTests
         Assert.Equal(2, m.Cpu.InstructionCount);
     }
 
+    /// <summary>
+    /// POP SS moves ESP at the width of the stack it popped from, not the new SS's: from a
+    /// 16-bit stack at SP=FFFC to a 32-bit SS, SP wraps to 0 and the upper half stays, and back
+    /// the other way all 32 bits move (QEMU 7.2's pop ss; test386's POST 9 checks it).
+    /// </summary>
+    [Fact]
+    public void PopSs_MovesEspAtTheOldStacksWidth()
+    {
+        using var m = new TestMachine();
+        m.LoadProtected32(a =>
+        {
+            a.mov(eax, TestMachine.Data16);
+            a.mov(ss, eax);
+            a.mov(esp, 0x2FFFC);
+            a.mov(__dword_ptr[0xFFFC], TestMachine.Data32);
+            a.db(0x17); // o32 pop ss from the 16-bit stack: SS:SP = 0:FFFC
+            a.mov(ebx, esp);
+            a.mov(esp, 0x3FFFC);
+            a.mov(__dword_ptr[0x3FFFC], TestMachine.Data16);
+            a.db(0x17); // o32 pop ss from the 32-bit stack
+            a.mov(ecx, esp);
+            a.hlt();
+        });
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal(0x20000UL, m.Cpu.GetGpr(Gpr.Rbx));
+        Assert.Equal(0x40000UL, m.Cpu.GetGpr(Gpr.Rcx));
+    }
+
     /// <summary>In 32-bit code PUSH Sreg stores the selector zero-extended; POP of a bad selector faults and leaves ESP unchanged.</summary>
     [Fact]
     public void SegmentPushPop_Protected32()

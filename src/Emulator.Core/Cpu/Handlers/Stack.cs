@@ -93,12 +93,19 @@ internal static unsafe partial class Handlers
 
     private static void PopSegQ(Cpu cpu, ref DecodedOp op) => PopSegment(cpu, op.Reg0, 8);
 
-    /// <summary>POP Sreg: the segment is loaded before RSP moves, so a faulting load leaves RSP alone; POP SS inhibits interrupts for one instruction.</summary>
+    /// <summary>
+    /// POP Sreg: the segment is loaded before RSP moves, so a faulting load leaves RSP alone; RSP
+    /// then moves at the width of the stack the selector was read from, even when the pop loaded
+    /// SS with another B bit (QEMU 7.2 translate.c, pop es/ss/ds: gen_pop_update after
+    /// gen_movl_seg_T0 adds at the block's translation-time stack size; test386's POST 9 checks
+    /// it); POP SS inhibits interrupts for one instruction.
+    /// </summary>
     private static void PopSegment(Cpu cpu, int seg, int size)
     {
         ushort selector = (ushort)cpu.PeekStack(size, 0);
+        int stackSize = cpu._stackSize;
         cpu.LoadSegment(seg, selector);
-        cpu.SetSp(cpu._gpr[Gpr.Rsp] + (ulong)size);
+        cpu.SetSp(cpu._gpr[Gpr.Rsp] + (ulong)size, stackSize);
         if (seg == Seg.Ss)
         {
             cpu._interruptShadow = true;
