@@ -53,8 +53,18 @@ public class SerialConsoleTests
             var r = CliRunner.Run("boot", "--firmware", image, "--report", report, "--max-instructions", "1000");
             Assert.Equal("Hello, firmware\n", r.Stdout);
             Assert.Equal(1, r.ExitCode);
-            Assert.Equal("halted", r.Report!.RootElement.GetProperty("stop").GetProperty("reason").GetString());
+            var stop = r.Report!.RootElement.GetProperty("stop");
+            Assert.Equal("halted", stop.GetProperty("reason").GetString());
             Assert.Contains("stopped: halted", r.Stderr, StringComparison.Ordinal);
+
+            // The registers where it halted: the port in DX (EDX's upper half keeps the reset
+            // value, the CPU signature), the last character in AL, CS as at reset.
+            var registers = stop.GetProperty("registers");
+            ulong Register(string name) => Convert.ToUInt64(registers.GetProperty(name).GetString(), 16);
+            Assert.Equal(0x3F8UL, Register("rdx") & 0xFFFF);
+            Assert.Equal((ulong)'\n', Register("rax"));
+            Assert.Equal("0xF000", registers.GetProperty("cs").GetString());
+            Assert.Equal(stop.GetProperty("address").GetString(), $"0x{0xFFFF0000 + Register("rip"):X}");
         }
         finally
         {

@@ -196,13 +196,18 @@ public sealed record VirtualTimeInfo(long Nanoseconds, long Instructions, long R
 public sealed record ConsoleInfo(long Bytes, bool Truncated, string Output);
 
 /// <summary>Why the run ended: <c>until</c> (milestone reached), <c>limit</c>, <c>halted</c>, <c>tripleFault</c>, <c>powerOff</c>, <c>reset</c> (--no-reboot), <c>resetLimit</c>, <c>interrupted</c>.</summary>
-/// <summary>How the run ended; <c>ExitStatus</c>: the status the guest chose through isa-debug-exit (reason <c>guestExit</c>), else absent.</summary>
+/// <summary>
+/// How the run ended; <c>ExitStatus</c>: the status the guest chose through isa-debug-exit (reason
+/// <c>guestExit</c>), else absent; <c>Registers</c>: the CPU's registers at the stop, by name
+/// (rax…r15, rip, rflags, the six selectors, cr0, cr2, cr3, cr4, efer), in hex.
+/// </summary>
 public sealed record StopInfo(
     string Reason,
     string Address,
     int Mode,
     string? Detail,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ExitStatus = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ExitStatus = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Registers = null);
 
 /// <summary>An unassigned address accessed: space (memory, port), address, size, read or write, count, first instruction index.</summary>
 public sealed record UnassignedInfo(string Space, string Address, int Size, bool Write, long Count, long FirstInstruction);
