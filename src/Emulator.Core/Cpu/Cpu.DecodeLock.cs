@@ -66,10 +66,13 @@ public sealed partial class Cpu
     /// </summary>
     internal static bool QemuEntersMmxBeforeRefusingLock(in Instruction insn)
     {
-        // With 66/F2/F3 (MOVQ2DQ, MOVDQ2Q, the 66 conversions) QEMU skips enter_mmx here.
+        // With 66/F2/F3 (MOVQ2DQ, MOVDQ2Q, the 66 conversions) QEMU skips enter_mmx here. So it
+        // does for CVTPI2PS, CVT[T]PS2PI (0F 2A/2C/2D): their entries are not X86_SPECIAL_MMX,
+        // they enter MMX state in the generator (gen_CVTPI2Px …), which LOCK never reaches.
         var info = insn.Code.ToOpCode();
         if (info.Encoding != EncodingKind.Legacy || info.Table != OpCodeTableKind.T0F
-            || info.MandatoryPrefix is not (MandatoryPrefix.None or MandatoryPrefix.PNP))
+            || info.MandatoryPrefix is not (MandatoryPrefix.None or MandatoryPrefix.PNP)
+            || (info.OpCode & 0xFF) is 0x2A or 0x2C or 0x2D)
         {
             return false;
         }
@@ -85,9 +88,15 @@ public sealed partial class Cpu
         return false;
     }
 
-    /// <summary>LOCK MOVD/MOVQ m, xmm or m, mm: QEMU computes the address and writes nothing (no access, so no fault either).</summary>
+    /// <summary>
+    /// LOCK MOVD/MOVQ m, xmm or m, mm (0F 7E and 66 0F 7E, QEMU's MOVD_from with an E,y
+    /// destination): QEMU computes the address and writes nothing (no access, so no fault
+    /// either). Not the other MOVQ stores, 0F 7F (MOVDQ W,x) and 66 0F D6 (MOVQ W,x): an SSE/MMX
+    /// destination, which disas_insn_new refuses with LOCK (#UD, after enter_mmx for 0F 7F).
+    /// </summary>
     internal static bool QemuLockedStoreDoesNothing(in Instruction insn) =>
-        insn.HasLockPrefix && insn.Mnemonic is Mnemonic.Movd or Mnemonic.Movq && insn.Op0Kind == OpKind.Memory;
+        insn.HasLockPrefix && insn.Code is Code.Movd_rm32_mm or Code.Movq_rm64_mm or Code.Movd_rm32_xmm or Code.Movq_rm64_xmm
+        && insn.Op0Kind == OpKind.Memory;
 
     private static bool RefusesLockOneByte(in Instruction insn, uint opcode, int group, bool registerDestination)
     {

@@ -42,6 +42,9 @@ public class LockPrefixTests
     [InlineData("f00faee8", true)]         // lock lfence
     [InlineData("f00fae38", true)]         // lock clflush [rax]
     [InlineData("f0ab", false)]            // lock stosd
+    [InlineData("f00f7f00", true)]         // lock movq [rax], mm0: 0F 7F has an MMX destination (W,x)
+    [InlineData("f0660fd600", true)]       // lock movq [rax], xmm0
+    [InlineData("f00f2ac1", true)]         // lock cvtpi2ps xmm0, mm1
     public void RaisesInvalidOpcodeExactlyWhereQemuDoes(string hex, bool invalid)
     {
         byte[] bytes = Convert.FromHexString(hex);
