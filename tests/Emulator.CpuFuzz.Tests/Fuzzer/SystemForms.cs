@@ -33,10 +33,11 @@ internal static class SystemForms
     /// <summary>The MSRs a case may write: values there change nothing the rest of the case uses.</summary>
     private static readonly uint[] WritableMsrs = [0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, 0xC0000102, 0x174, 0x175, 0x176];
 
-    private const int Families = 9;
+    private const int Families = 10;
 
     public static FuzzItem Next(FuzzMode mode, Random random) => random.Next(Families) switch
     {
+        9 => RegisterWriteForms.Next(mode, random),
         8 => ControlTransferForms.Next(mode, random),
         0 => CallAndReturn(mode, random),
         1 => BackwardLoop(mode, random),

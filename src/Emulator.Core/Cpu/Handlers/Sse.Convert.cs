@@ -107,6 +107,7 @@ internal static unsafe partial class Handlers
     private static void CvtIntToScalar<TTo>(Cpu cpu, ref DecodedOp op)
         where TTo : struct, IFpLane
     {
+        SseChecks(cpu);
         int size = op.Op1Size;
         ulong raw = cpu.ReadOp1(ref op, size);
         long value = size == 8 ? (long)raw : (int)raw;
@@ -176,7 +177,7 @@ internal static unsafe partial class Handlers
     private struct XmmToMmx<TShape> : IMmxConversionEnds
         where TShape : struct, IFpShape
     {
-        public static UInt128 Source(Cpu cpu, ref DecodedOp op, int laneBytes) => FpSource<TShape>(cpu, ref op, laneBytes);
+        public static UInt128 Source(Cpu cpu, ref DecodedOp op, int laneBytes) => FpOperand<TShape>(cpu, ref op, laneBytes);
 
         public static void Write(Cpu cpu, int reg, UInt128 value, int bytes) => cpu.Fpu.WriteMmx(reg, (ulong)value);
     }
