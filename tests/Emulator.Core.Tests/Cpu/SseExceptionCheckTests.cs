@@ -7,8 +7,9 @@ namespace Emulator.Core.Tests.Cpu;
 
 /// <summary>
 /// The CR0.EM/TS and CR4.OSFXSR checks of the SSE floating-point forms, MXCSR access and
-/// FXSAVE as QEMU 7.2 makes them (decode-new.c.inc validate_vex; translate.c 0F AE), found
-/// missing by the CPU fuzzer once it toggled CR0 and CR4; the MMX-operand conversions make none.
+/// FXSAVE as QEMU 7.2 makes them (decode-new.c.inc validate_vex, also before its LOCK test;
+/// translate.c 0F AE), found missing by the CPU fuzzer once it toggled CR0 and CR4; the
+/// MMX-operand conversions make none.
 /// </summary>
 [Trait("Category", "Unit")]
 public class SseExceptionCheckTests
@@ -28,6 +29,8 @@ public class SseExceptionCheckTests
         ["stmxcsr"] = a => a.stmxcsr(__dword_ptr[rbx]),
         ["fxsave"] = a => a.fxsave(__[rbx]),
         ["cvtpi2ps"] = a => a.cvtpi2ps(xmm0, mm1),
+        ["lock psrldq"] = a => a.db(0xF0, 0x66, 0x0F, 0x73, 0xD8, 0x20),
+        ["lock movd store"] = a => a.db(0xF0, 0x66, 0x0F, 0x7E, 0x03), // lock movd [rbx], xmm0
     };
 
     [Theory]
@@ -47,6 +50,11 @@ public class SseExceptionCheckTests
     // 0F AE /0: #NM with EM or TS, no OSFXSR test.
     [InlineData("fxsave", true, CrBits.EM, Vector.NM)]
     [InlineData("fxsave", false, 0UL, -1)]
+    // LOCK: validate_vex before disas_insn_new's LOCK test.
+    [InlineData("lock psrldq", true, CrBits.TS, Vector.NM)]
+    [InlineData("lock psrldq", true, 0UL, Vector.UD)]
+    [InlineData("lock movd store", true, CrBits.TS, Vector.NM)]
+    [InlineData("lock movd store", true, 0UL, -1)]
     // No exception class at all.
     [InlineData("cvtpi2ps", false, CrBits.TS | CrBits.EM, -1)]
     public void ChecksAsQemu(string form, bool osfxsr, ulong cr0Bits, int vector)
