@@ -34,6 +34,11 @@ internal static class ControlTransferForms
 
     public static FuzzItem Next(FuzzMode mode, Random random)
     {
+        if (mode is FuzzMode.Long64 or FuzzMode.Protected32 && random.Next(4) == 0)
+        {
+            return SystemCall(mode, random);
+        }
+
         int bitness = mode.Bitness();
         var transfer = (Transfer)random.Next(6);
         int size = bitness switch { 16 => random.Next(2) == 0 ? 16 : 32, 64 => transfer is Transfer.FarJmp or Transfer.FarCall && random.Next(2) == 0 ? 32 : 64, _ => 32 };
@@ -115,6 +120,73 @@ internal static class ControlTransferForms
         }
 
         return SystemForms.Item(a);
+    }
+
+    /// <summary>
+    /// SYSCALL (64-bit and legacy protected mode) or SYSENTER (protected mode) with the MSRs the
+    /// item writes first: EFER.SCE (left clear one time in eight: #UD), STAR's SYSCALL selector
+    /// (the current code segment: 0x18, 0x08), SFMASK random, LSTAR or STAR[31:0] the item-local
+    /// target; SYSENTER_CS 0x08, SYSENTER_ESP in the stack page, SYSENTER_EIP the target. The
+    /// landing is at CPL 0 in the same mode (SS becomes CS + 8, 0x20 in 64-bit mode: QEMU and emu
+    /// load it flat from the MSR without reading the GDT). Not generated: SYSRET and SYSEXIT (CPL 3
+    /// with no TSS for the way back), SYSCALL from compatibility or real mode and SYSENTER under
+    /// EFER.LMA (both land in 64-bit code the 32-bit sequence is not), SYSENTER in 64-bit mode (#UD
+    /// on qemu64, an AMD model: a plain draw would do).
+    /// </summary>
+    private static FuzzItem SystemCall(FuzzMode mode, Random random)
+    {
+        bool is64 = mode == FuzzMode.Long64, sysenter = !is64 && random.Next(2) == 0;
+        var a = new Assembler(mode.Bitness());
+        var use = new List<Instruction>();
+        if (sysenter)
+        {
+            WriteMsr(a, 0x174, FuzzLayout.Code32);
+            WriteMsr(a, 0x175, (uint)FuzzLayout.StackPage + 0x700);
+            use.Add(Instruction.Create(Code.Xor_r32_rm32, Register.EDX, Register.EDX));
+            use.Add(Instruction.Create(Code.Mov_r32_imm32, Register.ECX, 0x176u));
+            use.Add(Instruction.Create(Code.Wrmsr));
+            use.Add(Instruction.Create(Code.Sysenter));
+        }
+        else
+        {
+            if (random.Next(8) != 0)
+            {
+                // EFER.SCE
+                a.AddInstruction(Instruction.Create(Code.Mov_r32_imm32, Register.ECX, 0xC0000080u));
+                a.AddInstruction(Instruction.Create(Code.Rdmsr));
+                a.AddInstruction(Instruction.Create(Code.Or_rm32_imm8, Register.EAX, 1));
+                a.AddInstruction(Instruction.Create(Code.Wrmsr));
+            }
+
+            WriteMsr(a, 0xC0000084, (uint)random.Next() & 0x3F_FEFF); // SFMASK, TF never set anyway
+            if (is64)
+            {
+                WriteMsr(a, 0xC0000081, 0, FuzzLayout.Code64);
+                use.Add(Instruction.Create(Code.Mov_r64_rm64, Register.RDX, Register.RAX));
+                use.Add(Instruction.Create(Code.Shr_rm64_imm8, Register.RDX, 32));
+                use.Add(Instruction.Create(Code.Mov_r32_imm32, Register.ECX, 0xC0000082u));
+            }
+            else
+            {
+                use.Add(Instruction.Create(Code.Mov_r32_imm32, Register.EDX, (uint)FuzzLayout.Code32));
+                use.Add(Instruction.Create(Code.Mov_r32_imm32, Register.ECX, 0xC0000081u));
+            }
+
+            use.Add(Instruction.Create(Code.Wrmsr));
+            use.Add(Instruction.Create(Code.Syscall));
+        }
+
+        EmitToComputedTarget(a, mode.Bitness(), mode.Bitness(), is64 ? Register.RAX : Register.EAX, use);
+        a.nop();
+        return SystemForms.Item(a);
+    }
+
+    private static void WriteMsr(Assembler a, uint msr, uint low, uint high = 0)
+    {
+        a.AddInstruction(Instruction.Create(Code.Mov_r32_imm32, Register.ECX, msr));
+        a.AddInstruction(Instruction.Create(Code.Mov_r32_imm32, Register.EAX, low));
+        a.AddInstruction(Instruction.Create(Code.Mov_r32_imm32, Register.EDX, high));
+        a.AddInstruction(Instruction.Create(Code.Wrmsr));
     }
 
     /// <summary>CALL next; next: POP; ADD the distance to the target into <paramref name="target"/>; <paramref name="use"/>; INT3; then the caller's target.</summary>
