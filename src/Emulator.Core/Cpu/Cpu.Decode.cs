@@ -391,8 +391,9 @@ public sealed unsafe partial class Cpu
             op.Rep = 2;
         }
 
-        op.Handler = QemuLockedStoreDoesNothing(in insn) ? (insn.Op1Register.IsMM() ? &Handlers.LockedMmxStore : &Handlers.Nop)
+        op.Handler = QemuLockedStoreDoesNothing(in insn) ? (insn.Op1Register.IsMM() ? &Handlers.LockedMmxStore : &Handlers.LockedXmmStore)
             : insn.HasLockPrefix && QemuEntersMmxBeforeRefusingLock(in insn) ? &Handlers.LockRefusedAfterEnteringMmx
+            : insn.HasLockPrefix && QemuChecksSseBeforeRefusingLock(in insn) ? &Handlers.LockRefusedAfterSseChecks
             : HandlerTable.Lookup(insn.Code, op.OpSize);
         if (op.Kind0 == OperandKind.Gpr && op.Kind1 != OperandKind.Memory)
         {

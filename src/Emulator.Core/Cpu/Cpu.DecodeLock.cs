@@ -66,10 +66,13 @@ public sealed partial class Cpu
     /// </summary>
     internal static bool QemuEntersMmxBeforeRefusingLock(in Instruction insn)
     {
-        // With 66/F2/F3 (MOVQ2DQ, MOVDQ2Q, the 66 conversions) QEMU skips enter_mmx here.
+        // With 66/F2/F3 (MOVQ2DQ, MOVDQ2Q, the 66 conversions) QEMU skips enter_mmx here. So it
+        // does for CVTPI2PS, CVT[T]PS2PI (0F 2A/2C/2D): their entries are not X86_SPECIAL_MMX,
+        // they enter MMX state in the generator (gen_CVTPI2Px …), which LOCK never reaches.
         var info = insn.Code.ToOpCode();
         if (info.Encoding != EncodingKind.Legacy || info.Table != OpCodeTableKind.T0F
-            || info.MandatoryPrefix is not (MandatoryPrefix.None or MandatoryPrefix.PNP))
+            || info.MandatoryPrefix is not (MandatoryPrefix.None or MandatoryPrefix.PNP)
+            || (info.OpCode & 0xFF) is 0x2A or 0x2C or 0x2D)
         {
             return false;
         }
@@ -86,9 +89,41 @@ public sealed partial class Cpu
     }
 
     /// <summary>
-    /// LOCK MOVD/MOVQ m, xmm or m, mm (0F 7E and 66 0F 7E, operand 0 of type E): QEMU computes the
-    /// address and writes nothing (no access, so no fault either). Not MOVQ m64, mm (0F 7F) or
-    /// m64, xmm (66 0F D6), whose operand 0 is W: refused.
+    /// An SSE form of the new decoder that QEMU refuses with LOCK: its table entry has an
+    /// exception class, and disas_insn_new runs validate_vex (#UD without CR4.OSFXSR, #NM with
+    /// CR0.TS, #UD with CR0.EM) before the PREFIX_LOCK test, so with CR0.TS the answer is #NM.
+    /// Not the forms qemu64 lacks (has_cpuid_feature comes first: #UD), the MMX forms
+    /// (<see cref="QemuEntersMmxBeforeRefusingLock"/>), nor the entries without a class: EMMS,
+    /// MOVQ2DQ/MOVDQ2Q (MMX operands) and CVTPI2PS/PD, CVT[T]PS2PI/PD2PI (0F 2A/2C/2D without
+    /// F2/F3; their memory forms have no MMX operand).
+    /// </summary>
+    internal static bool QemuChecksSseBeforeRefusingLock(in Instruction insn)
+    {
+        var info = insn.Code.ToOpCode();
+        if (info.Encoding != EncodingKind.Legacy || info.Table != OpCodeTableKind.T0F || insn.Code == Code.Emms
+            || !insn.Code.CpuidFeatures().All(f => f is CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3 or CpuidFeature.X64)
+            || ((info.OpCode & 0xFF) is 0x2A or 0x2C or 0x2D && info.MandatoryPrefix is MandatoryPrefix.None or MandatoryPrefix.PNP or MandatoryPrefix.P66))
+        {
+            return false;
+        }
+
+        for (int i = 0; i < insn.OpCount; i++)
+        {
+            if (insn.GetOpKind(i) == OpKind.Register && insn.GetOpRegister(i).IsMM())
+            {
+                return false;
+            }
+        }
+
+        return (info.OpCode & 0xFF) is >= 0x10 and <= 0x17 or >= 0x28 and <= 0x2F or >= 0x50 and <= 0x7F
+            or 0xC2 or >= 0xC4 and <= 0xC6 or >= 0xD0 and <= 0xFE && QemuRefusesLock(in insn);
+    }
+
+    /// <summary>
+    /// LOCK MOVD/MOVQ m, xmm or m, mm (0F 7E and 66 0F 7E, QEMU's MOVD_from with an E,y
+    /// destination): QEMU computes the address and writes nothing (no access, so no fault
+    /// either). Not the other MOVQ stores, 0F 7F (MOVDQ W,x) and 66 0F D6 (MOVQ W,x): an SSE/MMX
+    /// destination, which disas_insn_new refuses with LOCK (#UD, after enter_mmx for 0F 7F).
     /// </summary>
     internal static bool QemuLockedStoreDoesNothing(in Instruction insn) =>
         insn.HasLockPrefix && insn.Code is Code.Movd_rm32_mm or Code.Movq_rm64_mm or Code.Movd_rm32_xmm or Code.Movq_rm64_xmm

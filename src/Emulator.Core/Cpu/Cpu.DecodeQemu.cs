@@ -51,9 +51,10 @@ public sealed partial class Cpu
             // Iced refuses LOCK where the SDM does; QEMU runs most of those forms as without it
             // (Cpu.DecodeLock.cs). The bytes without LOCK must be the same valid instruction.
             // An MMX form QEMU refuses still makes its CR0 checks and switches to MMX state first
-            // (QemuEntersMmxBeforeRefusingLock): kept, with the handler Decode gives it.
+            // (QemuEntersMmxBeforeRefusingLock), an SSE form its CR0/CR4 checks
+            // (QemuChecksSseBeforeRefusingLock): kept, with the handler Decode gives it.
             if (RedecodeWithout(lin, in insn, [0xF0], out var unlocked) && unlocked.Code == lenientInsn.Code
-                && (!QemuRefusesLock(in unlocked) || QemuEntersMmxBeforeRefusingLock(in unlocked)))
+                && (!QemuRefusesLock(in unlocked) || QemuEntersMmxBeforeRefusingLock(in unlocked) || QemuChecksSseBeforeRefusingLock(in unlocked)))
             {
                 insn = lenientInsn;
             }

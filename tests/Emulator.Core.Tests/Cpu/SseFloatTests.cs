@@ -31,12 +31,12 @@ public class SseFloatTests
         Lanes64(0x0000000000000001, 0xFFF8000000000000),
     ];
 
-    public static TheoryData<bool> Engines => new() { false, true };
+    public static TheoryData<bool> Engines => SystemTestSupport.Engines;
 
-    private static UInt128 Lanes32(uint a, uint b, uint c, uint d) =>
+    internal static UInt128 Lanes32(uint a, uint b, uint c, uint d) =>
         ((UInt128)d << 96) | ((UInt128)c << 64) | ((UInt128)b << 32) | a;
 
-    private static UInt128 Lanes64(ulong lo, ulong hi) => ((UInt128)hi << 64) | lo;
+    internal static UInt128 Lanes64(ulong lo, ulong hi) => ((UInt128)hi << 64) | lo;
 
     private static uint L32(UInt128 v, int i) => (uint)(v >> (32 * i));
 
@@ -47,13 +47,6 @@ public class SseFloatTests
     /// <summary>XMM0-7 from <see cref="Inputs"/>, MXCSR as given, <paramref name="body"/>; memory operands at <c>[rsi+0x400]</c> hold <paramref name="memory"/>.</summary>
     private static Outcome Run(bool compiled, uint mxcsr, Action<Assembler> body, byte[]? memory = null)
     {
-        using var m = new TestMachine();
-        if (compiled)
-        {
-            m.Cpu.CompileThreshold = 1;
-            m.Cpu.CompileSynchronously = true;
-        }
-
         var input = new byte[0x108];
         for (int i = 0; i < Inputs.Length; i++)
         {
@@ -61,11 +54,11 @@ public class SseFloatTests
         }
 
         BitConverter.TryWriteBytes(input.AsSpan(0x100), mxcsr);
-        m.Load(Data, input);
-        m.Load(Data + Mem, memory ?? new byte[32]);
-        const ulong handler = 0x180000;
-        m.Load(handler, TestMachine.Assemble(64, handler, a => a.hlt()));
-        m.LoadLong64(a =>
+        using var m = SystemTestSupport.RunLong64Sse(compiled, m =>
+        {
+            m.Load(Data, input);
+            m.Load(Data + Mem, memory ?? new byte[32]);
+        }, a =>
         {
             a.mov(rsi, (long)Data);
             a.mov(ecx, 3);
@@ -93,14 +86,6 @@ public class SseFloatTests
             a.jnz(loop);
             a.hlt();
         });
-        SystemTestSupport.InstallLongIdt(m, handler);
-        m.EnableSse();
-        m.Run();
-        if (compiled && m.Cpu.LastException < 0)
-        {
-            Assert.True(m.Cpu.BlocksCompiled > 0);
-        }
-
         var xmm = new UInt128[8];
         for (int i = 0; i < 8; i++)
         {

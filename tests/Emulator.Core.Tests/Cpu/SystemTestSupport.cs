@@ -1,9 +1,10 @@
 using Emulator.Core.Cpu;
 using Emulator.Core.Tests.Support;
+using Iced.Intel;
 
 namespace Emulator.Core.Tests.Cpu;
 
-/// <summary>Helpers for system-level tests: a 64-bit IDT whose 32 exception vectors all go to one handler.</summary>
+/// <summary>Helpers for system-level tests: a 64-bit IDT whose 32 exception vectors all go to one handler, and a 64-bit program run with SSE enabled.</summary>
 internal static class SystemTestSupport
 {
     public const ulong IdtBase = 0x60000;
@@ -18,5 +19,38 @@ internal static class SystemTestSupport
         }
 
         m.Cpu._idtr = new TableRegister { Base = IdtBase, Limit = 32 * 16 - 1 };
+    }
+
+    /// <summary>Interpreted and block-compiled, for the tests that run their program each way.</summary>
+    public static TheoryData<bool> Engines => new() { false, true };
+
+    /// <summary>
+    /// <paramref name="program"/> in 64-bit mode with SSE enabled (CR4.OSFXSR, OSXMMEXCPT) and every
+    /// exception going to a HLT, after <paramref name="setUp"/> loaded its data; block-compiled
+    /// (threshold 1, so a loop's later passes run the compiled block) when <paramref name="compiled"/>.
+    /// The caller disposes the machine.
+    /// </summary>
+    public static TestMachine RunLong64Sse(bool compiled, Action<TestMachine> setUp, Action<Assembler> program)
+    {
+        var m = new TestMachine();
+        if (compiled)
+        {
+            m.Cpu.CompileThreshold = 1;
+            m.Cpu.CompileSynchronously = true;
+        }
+
+        setUp(m);
+        const ulong handler = 0x180000;
+        m.Load(handler, TestMachine.Assemble(64, handler, a => a.hlt()));
+        m.LoadLong64(program);
+        InstallLongIdt(m, handler);
+        m.EnableSse();
+        m.Run();
+        if (compiled && m.Cpu.LastException < 0)
+        {
+            Assert.True(m.Cpu.BlocksCompiled > 0);
+        }
+
+        return m;
     }
 }

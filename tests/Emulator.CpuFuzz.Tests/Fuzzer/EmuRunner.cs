@@ -146,11 +146,18 @@ internal sealed unsafe class EmuRunner : IDisposable
         new(Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray(), _cpu._rip, _cpu.RFlagsValue,
             Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr,
             ((Float80[])_cpu.Fpu.St.Clone(), _cpu.Fpu.ControlWord, _cpu.Fpu.StatusWord, _cpu.Fpu.TagValid, _cpu.Fpu.Top),
-            (_cpu.Fpu.Fip, _cpu.Fpu.Fcs, _cpu.Fpu.Fdp, _cpu.Fpu.Fds));
+            (_cpu.Fpu.Fip, _cpu.Fpu.Fcs, _cpu.Fpu.Fdp, _cpu.Fpu.Fds),
+            (_cpu._cr0, _cpu._cr3, _cpu._cr4, _cpu._cr8), (ulong[])_cpu._dr.Clone(),
+            RestoredMsrs.Select(m => _cpu.Msrs.TryRead(m, out ulong v) ? v : 0).ToArray());
+
+    /// <summary>The MSRs a case writes (EFER.SCE, the SYSCALL/SYSENTER MSRs, KERNEL_GS_BASE): a later RDMSR or SYSCALL reads them.</summary>
+    private static readonly uint[] RestoredMsrs = [0xC0000080, 0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, 0xC0000102, 0x174, 0x175, 0x176];
 
     /// <summary>
     /// Back to the sequence's start without flushing the decoded and compiled blocks (which
-    /// <see cref="Cpu.RestoreState"/> would): registers, flags, XMM and MXCSR, the MSRs, the pages, and the segment
+    /// <see cref="Cpu.RestoreState"/> would): registers, flags, XMM and MXCSR, the x87 state, the
+    /// control registers (CR0, CR3, CR4, CR8: a case may toggle CR0.TS or CR4.OSFXSR), the
+    /// debug registers and the MSRs a case writes, the pages, and the segment
     /// registers with the mode they imply — a case that ended in an exception handler left CS
     /// at the handler's 64-bit code segment, and a compatibility-mode sequence must not run there.
     /// </summary>
@@ -161,6 +168,17 @@ internal sealed unsafe class EmuRunner : IDisposable
             _cpu._seg[i] = start.Segments[i];
         }
 
+        _cpu.LoadCr0(start.ControlRegisters.Cr0);
+        _cpu.WriteCr3(start.ControlRegisters.Cr3);
+        _cpu.WriteCr4(start.ControlRegisters.Cr4);
+        _cpu._cr8 = start.ControlRegisters.Cr8;
+        for (int i = 0; i < RestoredMsrs.Length; i++)
+        {
+            _cpu.Msrs.TryWrite(RestoredMsrs[i], start.Msrs[i]);
+        }
+
+        start.DebugRegisters.CopyTo(_cpu._dr, 0);
+        _cpu.DebugRegistersChanged();
         _cpu.UpdateMode();
         for (int i = 0; i < 16; i++)
         {
@@ -180,7 +198,8 @@ internal sealed unsafe class EmuRunner : IDisposable
     }
 
     private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory, UInt128[] Xmm, uint Mxcsr,
-        (Float80[] St, ushort Control, ushort Status, byte Tags, int Top) X87, (ulong Fip, ushort Fcs, ulong Fdp, ushort Fds) X87Pointers);
+        (Float80[] St, ushort Control, ushort Status, byte Tags, int Top) X87, (ulong Fip, ushort Fcs, ulong Fdp, ushort Fds) X87Pointers,
+        (ulong Cr0, ulong Cr3, ulong Cr4, ulong Cr8) ControlRegisters, ulong[] DebugRegisters, ulong[] Msrs);
 
     private byte[] ReadPages()
     {

@@ -234,12 +234,12 @@ public sealed class InstructionForms
         && HandlerTable.IsImplemented(code);
 
     /// <summary>
-    /// x87 encodings (CPUID.FPU; FCMOVcc and FCOMI also CMOV) emu implements, without the 9B-prefixed
-    /// forms (FINIT, FSTSW, …), which Iced decodes as one instruction and QEMU steps as two.
+    /// x87 encodings (CPUID.FPU; FCMOVcc and FCOMI also CMOV) emu implements, the 9B-prefixed
+    /// forms (FINIT, FSTSW, FSTENV, …) among them: Iced decodes them as one instruction, QEMU
+    /// steps them as two, and the QEMU runner folds the step after the WAIT.
     /// </summary>
     private static bool IsX87FormEmuImplements(Code code) =>
         code.CpuidFeatures().Contains(CpuidFeature.FPU)
-        && !code.ToOpCode().Fwait
         && HandlerTable.IsImplemented(code);
 
     private static bool HasPlainOperands(Code code)

@@ -75,8 +75,9 @@ public sealed partial class QemuRunner
         var states = new List<CpuState>();
         foreach (var state in QemuCpuLog.Parse(log, sequence).Append(final))
         {
-            // A REP string instruction logs each iteration at its own RIP: one state, as stepped.
-            if (states.Count == 0 || state.Rip != states[^1].Rip)
+            // A REP string instruction logs each iteration at its own RIP, a 9B-prefixed x87 form
+            // its FWAIT and the rest apart: one state each, as stepped.
+            if (states.Count == 0 || (state.Rip != states[^1].Rip && !InsideAnInstruction(sequence, state)))
             {
                 states.Add(state);
             }

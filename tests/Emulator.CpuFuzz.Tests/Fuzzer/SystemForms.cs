@@ -33,10 +33,12 @@ internal static class SystemForms
     /// <summary>The MSRs a case may write: values there change nothing the rest of the case uses.</summary>
     private static readonly uint[] WritableMsrs = [0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, 0xC0000102, 0x174, 0x175, 0x176];
 
-    private const int Families = 8;
+    private const int Families = 10;
 
     public static FuzzItem Next(FuzzMode mode, Random random) => random.Next(Families) switch
     {
+        9 => RegisterWriteForms.Next(mode, random),
+        8 => ControlTransferForms.Next(mode, random),
         0 => CallAndReturn(mode, random),
         1 => BackwardLoop(mode, random),
         2 => FlagsThroughStack(mode, random),
@@ -310,7 +312,7 @@ internal static class SystemForms
     };
 
     /// <summary>BX/EBX at the scratch page plus <paramref name="offset"/> (DS's base in real mode is the page).</summary>
-    private static void LoadScratchAddress(Assembler a, FuzzMode mode, int offset)
+    internal static void LoadScratchAddress(Assembler a, FuzzMode mode, int offset)
     {
         if (mode == FuzzMode.Real16)
         {
@@ -352,7 +354,7 @@ internal static class SystemForms
     }
 
     /// <summary>The assembled instructions as an item; a branch to one of the item's labels keeps its target as an index into the item.</summary>
-    private static FuzzItem Item(Assembler a)
+    internal static FuzzItem Item(Assembler a)
     {
         var instructions = a.Instructions.ToArray();
         var labelIndex = new Dictionary<ulong, int>();

@@ -31,10 +31,20 @@ internal static unsafe partial class Handlers
     /// <summary>LOCK MOVD/MOVQ m, mm (Cpu.DecodeLock.cs): QEMU stores nothing but still checks CR0 and enters MMX state.</summary>
     internal static void LockedMmxStore(Cpu cpu, ref DecodedOp op) => Mmx.Enter(cpu);
 
+    /// <summary>LOCK MOVD/MOVQ m, xmm (Cpu.DecodeLock.cs): QEMU stores nothing, after validate_vex's CR0/CR4 checks.</summary>
+    internal static void LockedXmmStore(Cpu cpu, ref DecodedOp op) => SseChecks(cpu);
+
     /// <summary>An MMX form with a LOCK QEMU refuses (Cpu.QemuEntersMmxBeforeRefusingLock): the checks, MMX state, then #UD.</summary>
     internal static void LockRefusedAfterEnteringMmx(Cpu cpu, ref DecodedOp op)
     {
         Mmx.Enter(cpu);
+        throw new GuestFault(Vector.UD);
+    }
+
+    /// <summary>An SSE form with a LOCK QEMU refuses (Cpu.QemuChecksSseBeforeRefusingLock): validate_vex's checks, then #UD.</summary>
+    internal static void LockRefusedAfterSseChecks(Cpu cpu, ref DecodedOp op)
+    {
+        SseChecks(cpu);
         throw new GuestFault(Vector.UD);
     }
 

@@ -124,11 +124,22 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>
-    /// Operand 1 for an FP form: a register whole, or from memory as much as QEMU 7.2 loads for
+    /// Operand 1 for an FP form after QEMU 7.2's validate_vex checks (<see cref="SseChecks"/>:
+    /// every SSE floating-point entry of decode-new.c.inc has an exception class).
+    /// </summary>
+    private static UInt128 FpSource<TShape>(Cpu cpu, ref DecodedOp op, int laneBytes)
+        where TShape : struct, IFpShape
+    {
+        SseChecks(cpu);
+        return FpOperand<TShape>(cpu, ref op, laneBytes);
+    }
+
+    /// <summary>
+    /// Operand 1 of an FP form: a register whole, or from memory as much as QEMU 7.2 loads for
     /// the form (<see cref="IFpShape.MemBytes"/>; 16 bytes checked for alignment where the form
     /// says so, scalar loads never checked), in the low bytes.
     /// </summary>
-    private static UInt128 FpSource<TShape>(Cpu cpu, ref DecodedOp op, int laneBytes)
+    private static UInt128 FpOperand<TShape>(Cpu cpu, ref DecodedOp op, int laneBytes)
         where TShape : struct, IFpShape
     {
         if (op.Kind1 == OperandKind.Xmm)

@@ -32,6 +32,7 @@ internal static unsafe partial class Handlers
     private static void MovScalar<TLane>(Cpu cpu, ref DecodedOp op)
         where TLane : struct, IFpLane
     {
+        SseChecks(cpu);
         int b = TLane.Bytes;
         if (op.Kind0 != OperandKind.Xmm)
         {
@@ -57,12 +58,16 @@ internal static unsafe partial class Handlers
         cpu.Fpu.Xmm[op.Reg0] = ((UInt128)Lane(s, (imm >> 1) & 1, 8) << 64) | Lane(d, imm & 1, 8);
     }
 
-    private static void Movmskpd(Cpu cpu, ref DecodedOp op) =>
+    private static void Movmskpd(Cpu cpu, ref DecodedOp op)
+    {
+        SseChecks(cpu);
         cpu.WriteGpr(op.Reg0, op.OpSize, Vec(cpu.Fpu.Xmm[op.Reg1]).AsUInt64().ExtractMostSignificantBits());
+    }
 
     /// <summary>MOVDDUP: the low quadword (an 8-byte load, unchecked) in both halves.</summary>
     private static void Movddup(Cpu cpu, ref DecodedOp op)
     {
+        SseChecks(cpu);
         ulong lo = op.Kind1 == OperandKind.Xmm ? (ulong)cpu.Fpu.Xmm[op.Reg1] : cpu.Read64(cpu.MemLinear(ref op));
         cpu.Fpu.Xmm[op.Reg0] = ((UInt128)lo << 64) | lo;
     }

@@ -28,6 +28,7 @@ internal static unsafe partial class Handlers
 
     private static void Ldmxcsr(Cpu cpu, ref DecodedOp op)
     {
+        MxcsrAccessChecks(cpu);
         uint v = cpu.Read32(cpu.MemLinear(ref op));
         if ((v & ~MxcsrMask) != 0)
         {
@@ -37,10 +38,41 @@ internal static unsafe partial class Handlers
         cpu.Fpu.Mxcsr = v;
     }
 
-    private static void Stmxcsr(Cpu cpu, ref DecodedOp op) => cpu.Write32(cpu.MemLinear(ref op), cpu.Fpu.Mxcsr);
+    private static void Stmxcsr(Cpu cpu, ref DecodedOp op)
+    {
+        MxcsrAccessChecks(cpu);
+        cpu.Write32(cpu.MemLinear(ref op), cpu.Fpu.Mxcsr);
+    }
+
+    /// <summary>
+    /// LDMXCSR/STMXCSR as QEMU 7.2's disas_insn decodes 0F AE /2 /3 (translate.c): #UD with CR0.EM
+    /// or without CR4.OSFXSR, then #NM with CR0.TS — EM before TS, unlike <see cref="SseChecks"/>.
+    /// </summary>
+    private static void MxcsrAccessChecks(Cpu cpu)
+    {
+        if ((cpu._cr0 & CrBits.EM) != 0 || (cpu._cr4 & CrBits.Cr4OsFxsr) == 0)
+        {
+            throw new GuestFault(Vector.UD);
+        }
+
+        if ((cpu._cr0 & CrBits.TS) != 0)
+        {
+            throw new GuestFault(Vector.NM);
+        }
+    }
+
+    /// <summary>FXSAVE/FXRSTOR as QEMU 7.2's 0F AE /0 /1 (translate.c): #NM with CR0.EM or CR0.TS; CR4.OSFXSR only decides whether the XMM state is in the image.</summary>
+    private static void FxsaveChecks(Cpu cpu)
+    {
+        if ((cpu._cr0 & (CrBits.EM | CrBits.TS)) != 0)
+        {
+            throw new GuestFault(Vector.NM);
+        }
+    }
 
     private static void Fxsave(Cpu cpu, ref DecodedOp op)
     {
+        FxsaveChecks(cpu);
         ulong lin = AlignedLinear(cpu, ref op);
         var fpu = cpu.Fpu;
         cpu.ProbeWrite(lin, 512);
@@ -71,6 +103,7 @@ internal static unsafe partial class Handlers
 
     private static void Fxrstor(Cpu cpu, ref DecodedOp op)
     {
+        FxsaveChecks(cpu);
         ulong lin = AlignedLinear(cpu, ref op);
         var fpu = cpu.Fpu;
         bool sse = (cpu._cr4 & CrBits.Cr4OsFxsr) != 0;

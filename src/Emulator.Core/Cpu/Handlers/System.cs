@@ -87,13 +87,11 @@ internal static unsafe partial class Handlers
 
                 break;
             case 8:
-                // CR8 is the task-priority register; bits 63:4 are reserved.
-                if ((v & ~0xFUL) != 0)
-                {
-                    throw new GuestFault(Vector.GP, 0);
-                }
-
-                cpu._cr8 = v;
+                // CR8 is the task-priority register. QEMU 7.2 does not #GP for bits 63:4 (the
+                // SDM's reserved bits): helper_write_crN (tcg/sysemu/misc_helper.c) passes the
+                // value to cpu_set_apic_tpr(uint8_t), whose apic_set_tpr keeps val << 4 in the
+                // 8-bit TPR, so only bits 3:0 remain and a read gives them back (tpr >> 4).
+                cpu._cr8 = v & 0xF;
                 break;
             default:
                 throw new GuestFault(Vector.UD);

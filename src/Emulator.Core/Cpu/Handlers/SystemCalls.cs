@@ -80,7 +80,11 @@ internal static unsafe partial class Handlers
             bool code64 = cpu._bitness == 64;
             cpu.SetGpr(Gpr.Rcx, next);
             cpu.SetGpr(11, flags & ~RFlags.RF);
-            cpu.SetFlags(flags & ~(Msr(cpu, MsrFile.SfMask) | RFlags.RF));
+            // QEMU 7.2 helper_syscall (tcg/sysemu/seg_helper.c) masks env->eflags and reloads it
+            // with cpu_load_eflags; env->eflags holds neither the arithmetic flags (kept lazily in
+            // CC_SRC/CC_OP) nor DF (env->df) — x86_cpu_exec_enter strips them — so SYSCALL from long
+            // mode clears CF PF AF ZF SF OF and DF whatever SFMASK says. R11 has them right.
+            cpu.SetFlags(flags & ~(Msr(cpu, MsrFile.SfMask) | RFlags.RF | RFlags.Arith | RFlags.DF));
             EnterFlat(cpu, selector & 0xFFFC, FlatCode | DescL, (selector + 8) & 0xFFFC, FlatData, Msr(cpu, code64 ? MsrFile.LStar : MsrFile.CStar));
         }
         else
