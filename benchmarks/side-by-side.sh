@@ -11,7 +11,8 @@
 # ROM (QEMU's -bios). N defaults to 5. Bochs boots whatever its bochsrc names (give it the same
 # firmware, e.g. romimage: file=OVMF.fd, address=0xffe00000); the script adds only
 # "com1: enabled=1, mode=file, dev=..." to read the console. The machine: -machine pc -m 256,
-# -nodefaults -display none -serial stdio, as benchmarks/shell-time.sh starts QEMU.
+# -nodefaults -display none -serial stdio, as benchmarks/shell-time.sh starts QEMU. EMU_DLL=PATH
+# times another build of emu (e.g. main's, built in a scratch folder) instead of this checkout's.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 fail() { echo "side-by-side.sh: $*" >&2; exit 2; }
@@ -22,7 +23,7 @@ while (($#)); do
     --bios) [[ -n ${2:-} ]] || fail "--bios needs a file"; bios=$2; shift 2 ;;
     --bochs) [[ -n ${2:-} ]] || fail "--bochs needs a binary"; bochs=$2; shift 2 ;;
     --bochsrc) [[ -n ${2:-} ]] || fail "--bochsrc needs a file"; bochsrc=$2; shift 2 ;;
-    -h|--help) sed -n '2,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
     -*) fail "unknown option $1" ;;
     *) files+=("$1"); shift ;;
   esac
@@ -40,7 +41,8 @@ if [[ -n $bochs ]]; then
   [[ -f $bochsrc ]] || fail "no such file: $bochsrc"
 fi
 command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is not installed"
-[[ -f $here/src/Emulator.Cli/bin/Release/net10.0/emu.dll ]] || fail "emu is not built: run 'dotnet build Emulator.sln -c Release'"
+emu_dll=${EMU_DLL:-$here/src/Emulator.Cli/bin/Release/net10.0/emu.dll}   # the drop-in honours EMU_DLL too
+[[ -f $emu_dll ]] || fail "emu is not built ($emu_dll missing): run 'dotnet build Emulator.sln -c Release'"
 
 . "$here/benchmarks/lib/serial-marks.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
