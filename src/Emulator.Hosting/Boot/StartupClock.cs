@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Emulator.Hosting.Boot;
 
@@ -6,11 +7,16 @@ namespace Emulator.Hosting.Boot;
 /// Where a boot's start-up goes, for <c>emu boot --verbose</c>: the milestones' wall figures count
 /// from the machine's start, so they leave out the .NET runtime, the command line, the firmware
 /// parse and the machine's construction, which issue 20 bounds (process start to the reset vector
-/// under 150 ms). The process's start comes from the kernel in clock ticks (10 ms on Linux), so the
-/// first figure is good to about that; the rest are Stopwatch readings from <c>Main</c>.
+/// under 150 ms). On Linux the process's age is the kernel's uptime less the process's start, both
+/// counted from boot in 10 ms clock ticks (not <c>Process.StartTime</c>: that adds the boot time,
+/// which the kernel gives in whole seconds, and was off by up to a second); the part after
+/// <c>Main</c> is a Stopwatch reading.
 /// </summary>
 public static class StartupClock
 {
+    /// <summary>USER_HZ, the unit of /proc/self/stat's start time: 100 on every Linux architecture .NET runs on.</summary>
+    private const double ClockTicksPerSecond = 100;
+
     private static long _mainEntered;
 
     /// <summary>Called first thing in <c>Main</c>.</summary>
@@ -25,16 +31,25 @@ public static class StartupClock
         }
 
         double sinceMain = Stopwatch.GetElapsedTime(_mainEntered).TotalMilliseconds;
-        double sinceStart;
+        return ProcessAgeMs() is { } sinceStart
+            ? $"{sinceStart:F0} ms from process start ({Math.Max(0, sinceStart - sinceMain):F0} ms of them before Main; ±10 ms)"
+            : $"{sinceMain:F0} ms from Main (process start unknown)";
+    }
+
+    private static double? ProcessAgeMs()
+    {
         try
         {
-            sinceStart = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
+            // /proc/self/stat: "pid (comm) state ppid ...", starttime is field 22; comm may hold spaces and parentheses.
+            string stat = File.ReadAllText("/proc/self/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            long startTicks = long.Parse(fields[22 - 3], CultureInfo.InvariantCulture);
+            double uptime = double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], CultureInfo.InvariantCulture);
+            return (uptime - startTicks / ClockTicksPerSecond) * 1000;
         }
-        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
         {
-            return $"{sinceMain:F0} ms from Main (process start unknown)";
+            return null;
         }
-
-        return $"{sinceStart:F0} ms from process start ({Math.Max(0, sinceStart - sinceMain):F0} ms of them before Main)";
     }
 }
