@@ -47,21 +47,21 @@ emu_dll=${EMU_DLL:-$here/src/Emulator.Cli/bin/Release/net10.0/emu.dll}   # the d
 . "$here/benchmarks/lib/serial-marks.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
-firmware() { # a fresh writable copy per run: QEMU and emu write variables into it
+firmware() { # sets fw: a fresh writable copy per run, as QEMU and emu write variables into it
   if [[ -n $bios ]]; then
-    echo -bios "$bios"
+    fw=(-bios "$bios")
   else
     cp "${files[1]}" "$work/vars.fd"
-    echo -drive "if=pflash,format=raw,unit=0,readonly=on,file=${files[0]}" -drive "if=pflash,format=raw,unit=1,file=$work/vars.fd"
+    fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=${files[0]}" -drive "if=pflash,format=raw,unit=1,file=$work/vars.fd")
   fi
 }
 machine=(-machine pc,accel=tcg -m 256 -nodefaults -display none -serial stdio)
 
 results=$work/results
 for round in $(seq "$pairs"); do
-  read -ra fw <<<"$(firmware)"
+  firmware
   echo "qemu $round $(serial_marks --until banner -- qemu-system-x86_64 "${machine[@]}" "${fw[@]}")" >>"$results"
-  read -ra fw <<<"$(firmware)"
+  firmware
   echo "emu $round $(serial_marks --until banner -- "$here/tools/qemu-system-x86_64" "${machine[@]}" "${fw[@]}")" >>"$results"
   if [[ -n $bochs ]]; then
     rm -f "$work/com1.txt"
