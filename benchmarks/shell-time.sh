@@ -26,41 +26,12 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 emu="$here/src/Emulator.Cli/bin/Release/net10.0/emu.dll"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
+. "$here/benchmarks/lib/serial-marks.sh"
+
 measure() { # label, command...
-  local label=$1; shift
-  python3 - "$label" "$@" <<'PY'
-import os, subprocess, sys, time, re
-label, cmd = sys.argv[1], sys.argv[2:]
-start = time.monotonic()
-p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-text, marks = b"", {}
-strip = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]")
-while True:
-    chunk = os.read(p.stdout.fileno(), 4096)
-    if not chunk:
-        break
-    text += chunk
-    plain = strip.sub(b"", text)
-    now = time.monotonic() - start
-    if "banner" not in marks and b"UEFI Interactive Shell" in plain:
-        marks["banner"] = now
-    if "countdown" not in marks and b"Press ESC in" in plain:
-        marks["countdown"] = now
-        p.stdin.write(b"\x1b"); p.stdin.flush()
-    if "prompt" not in marks and b"Boot Manager Menu." in plain:
-        marks.setdefault("banner", now)
-        marks["prompt"] = now
-        break
-    if "prompt" not in marks and b"Shell>" in plain:
-        marks["prompt"] = now
-        p.stdin.write(b"reset -s\r"); p.stdin.flush()
-    if len(marks) == 3 and now - marks["prompt"] > 30:
-        break
-if b"Boot Manager Menu." in strip.sub(b"", text):
-    p.kill()
-p.wait(timeout=60)
-print(f"{label:6} banner {marks.get('banner', float('nan')):6.2f} s  prompt {marks.get('prompt', float('nan')):6.2f} s")
-PY
+  local label=$1 line; shift
+  line=$(serial_marks -- "$@")
+  printf '%-6s banner %6.2f s  prompt %6.2f s\n' "$label" "$(mark_field "$line" banner)" "$(mark_field "$line" prompt)"
 }
 
 for i in $(seq "$runs"); do

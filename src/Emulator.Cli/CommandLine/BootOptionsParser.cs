@@ -84,6 +84,10 @@ public static class BootOptionsParser
 
         var machine = a.Get("--machine") is { } m ? QemuMachineType.Parse("--machine", m) : new QemuMachine(Core.Machine.PcChipset.I440fx, true, null);
         var cpu = a.Get("--cpu") is { } c ? QemuMachineType.ReadCpu("--cpu " + c, c) : Core.Cpu.CpuModel.Qemu64;
+        // Most boots give no repeatable option: then the LINQ over the (name, value) tuples below,
+        // JIT-compiled framework code at every start, is not run at all.
+        var repeated = a.GetAll();
+        bool any = repeated.Count > 0;
         var o = new BootOptions
         {
             Chipset = machine.Chipset,
@@ -114,9 +118,9 @@ public static class BootOptionsParser
             Force = a.Has("--force"),
             Timeline = a.Has("--timeline"),
             Verbose = a.Has("--verbose"),
-            SerialSteps = [.. a.GetAll().Where(x => x.Name is BootOptions.SerialInputOption or BootOptions.ExpectOption or BootOptions.SendOption)],
-            Drives = BootDriveOptions.Read(a.GetAll(), a.Has("--snapshot")),
-            OemStrings = [.. a.GetAll().Where(x => x.Name == OemStringOption).Select(x => x.Value.StartsWith('@') ? SmbiosOemString.FromFile(x.Value[1..]) : SmbiosOemString.FromText(x.Value))],
+            SerialSteps = !any ? [] : [.. repeated.Where(x => x.Name is BootOptions.SerialInputOption or BootOptions.ExpectOption or BootOptions.SendOption)],
+            Drives = !any ? [] : BootDriveOptions.Read(repeated, a.Has("--snapshot")),
+            OemStrings = !any ? [] : [.. repeated.Where(x => x.Name == OemStringOption).Select(x => x.Value.StartsWith('@') ? SmbiosOemString.FromFile(x.Value[1..]) : SmbiosOemString.FromText(x.Value))],
             SerialLog = a.Get("--serial-log"),
             DebugCon = a.Get("--debugcon"),
             DebugExit = a.Get("--debug-exit") is { } exit ? ParseDebugExit(exit) : null,

@@ -87,10 +87,19 @@ public static class EmuCommandLine
             ("bench", () => WithAction(BenchOptionsParser.CreateCommand(), actions.Bench)),
             .. ToolCommandLines.Create(actions),
         ];
-        bool one = commands.Any(c => c.Name == only);
-        foreach (var (name, create) in commands.Where(c => !one || c.Name == only))
+        // Loops, not LINQ over these tuples: that is JIT-compiled framework code at every start.
+        bool one = false;
+        foreach (var (name, _) in commands)
         {
-            root.Add(create());
+            one |= name == only;
+        }
+
+        foreach (var (name, create) in commands)
+        {
+            if (!one || name == only)
+            {
+                root.Add(create());
+            }
         }
 
         if (one)

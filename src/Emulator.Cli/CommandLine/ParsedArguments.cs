@@ -47,12 +47,32 @@ public sealed class ParsedArguments(ParseResult result)
             return int.MaxValue;
         }
 
-        return [.. _command.Options
-            .Where(CommandOptions.IsRepeatable)
-            .SelectMany(o => result.GetResult(o)?.Tokens.Select(t => (Index: IndexOf(t), o.Name, t.Value)) ?? [])
-            .OrderBy(x => x.Index)
-            .Select(x => (x.Name, x.Value))];
+        // Loops over a class rather than LINQ over value tuples: every LINQ instantiation over a
+        // tuple is framework code ReadyToRun cannot precompile, and this runs before every boot.
+        var given = new List<GivenValue>();
+        foreach (var option in _command.Options)
+        {
+            if (CommandOptions.IsRepeatable(option) && result.GetResult(option) is { } found)
+            {
+                foreach (var token in found.Tokens)
+                {
+                    given.Add(new GivenValue(IndexOf(token), given.Count, option.Name, token.Value));
+                }
+            }
+        }
+
+        given.Sort(static (a, b) => a.Index != b.Index ? a.Index.CompareTo(b.Index) : a.Order.CompareTo(b.Order));
+        var values = new (string Name, string Value)[given.Count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = (given[i].Name, given[i].Value);
+        }
+
+        return values;
     }
+
+    /// <summary>One value of a repeatable option: its token's place on the command line, then the order found (ties keep it).</summary>
+    private sealed record GivenValue(int Index, int Order, string Name, string Value);
 
     private Option Find(string name) =>
         _command.Options.FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name))

@@ -8,7 +8,12 @@ namespace Emulator.Core.Cpu;
 /// </summary>
 public sealed class CpuModel
 {
-    private readonly Dictionary<(uint Leaf, uint Subleaf), (uint Eax, uint Ebx, uint Ecx, uint Edx)> _leaves;
+    // A plain array of our own struct, scanned: a Dictionary keyed by tuples is a framework generic
+    // over value types, which ReadyToRun cannot precompile, so building it cost ~20 ms of JIT at
+    // every process start (before the first instruction); a dozen entries need no hashing.
+    private readonly CpuidLeaf[] _leaves;
+
+    private readonly record struct CpuidLeaf(uint Leaf, uint Subleaf, uint Eax, uint Ebx, uint Ecx, uint Edx);
 
     /// <summary>The top of the hypervisor range under TCG (QEMU target/i386/cpu.c cpu_x86_cpuid: limit 0x40000001).</summary>
     private const uint MaxHypervisorLeaf = 0x40000001;
@@ -16,7 +21,7 @@ public sealed class CpuModel
     /// <summary>The leaf whose answer depends on ECX (0xB topology on qemu64, 4 cache levels on qemu32); every other ignores it.</summary>
     private readonly uint _subleafLeaf;
 
-    private CpuModel(string name, Dictionary<(uint, uint), (uint, uint, uint, uint)> leaves, uint maxBasic, uint maxExtended, uint subleafLeaf, int physicalAddressBits)
+    private CpuModel(string name, CpuidLeaf[] leaves, uint maxBasic, uint maxExtended, uint subleafLeaf, int physicalAddressBits)
     {
         Name = name;
         _leaves = leaves;
@@ -68,24 +73,23 @@ public sealed class CpuModel
 
     public static CpuModel Qemu64 { get; } = new(
         "qemu64",
-        new()
-        {
-            [(0x00000000, 0)] = (0x0000000d, 0x68747541, 0x444d4163, 0x69746e65),
-            [(0x00000001, 0)] = (0x00060fb1, 0x00000800, 0x80002001, 0x078bfbfd),
-            [(0x00000005, 0)] = (0, 0, 0x00000003, 0),
-            [(0x0000000B, 0)] = (0, 0x00000001, 0x00000100, 0),
-            [(0x0000000B, 1)] = (0, 0x00000001, 0x00000201, 0),
-            [(0x0000000B, 2)] = (0, 0, 0x00000002, 0),
-            [(0x40000000, 0)] = (0x40000001, 0x54474354, 0x43544743, 0x47435447),
-            [(0x80000000, 0)] = (0x8000000a, 0x68747541, 0x444d4163, 0x69746e65),
-            [(0x80000001, 0)] = (0x00060fb1, 0, 0x00000005, 0x2193fbfd),
-            [(0x80000002, 0)] = (0x554d4551, 0x72695620, 0x6c617574, 0x55504320),
-            [(0x80000003, 0)] = (0x72657620, 0x6e6f6973, 0x352e3220, 0x0000002b),
-            [(0x80000005, 0)] = (0x01ff01ff, 0x01ff01ff, 0x40020140, 0x40020140),
-            [(0x80000006, 0)] = (0, 0x42004200, 0x02008140, 0x00808140),
-            [(0x80000008, 0)] = (0x00003028, 0, 0, 0),
-            [(0x8000000A, 0)] = (0x00000001, 0x00000010, 0, 0),
-        },
+        [
+            new(0x00000000, 0, 0x0000000d, 0x68747541, 0x444d4163, 0x69746e65),
+            new(0x00000001, 0, 0x00060fb1, 0x00000800, 0x80002001, 0x078bfbfd),
+            new(0x00000005, 0, 0, 0, 0x00000003, 0),
+            new(0x0000000B, 0, 0, 0x00000001, 0x00000100, 0),
+            new(0x0000000B, 1, 0, 0x00000001, 0x00000201, 0),
+            new(0x0000000B, 2, 0, 0, 0x00000002, 0),
+            new(0x40000000, 0, 0x40000001, 0x54474354, 0x43544743, 0x47435447),
+            new(0x80000000, 0, 0x8000000a, 0x68747541, 0x444d4163, 0x69746e65),
+            new(0x80000001, 0, 0x00060fb1, 0, 0x00000005, 0x2193fbfd),
+            new(0x80000002, 0, 0x554d4551, 0x72695620, 0x6c617574, 0x55504320),
+            new(0x80000003, 0, 0x72657620, 0x6e6f6973, 0x352e3220, 0x0000002b),
+            new(0x80000005, 0, 0x01ff01ff, 0x01ff01ff, 0x40020140, 0x40020140),
+            new(0x80000006, 0, 0, 0x42004200, 0x02008140, 0x00808140),
+            new(0x80000008, 0, 0x00003028, 0, 0, 0),
+            new(0x8000000A, 0, 0x00000001, 0x00000010, 0, 0),
+        ],
         0x0000000d,
         0x8000000a,
         0x0000000B,
@@ -99,21 +103,20 @@ public sealed class CpuModel
     /// </summary>
     public static CpuModel Qemu32 { get; } = new(
         "qemu32",
-        new()
-        {
-            [(0x00000000, 0)] = (0x00000004, 0x756e6547, 0x6c65746e, 0x49656e69),
-            [(0x00000001, 0)] = (0x00000663, 0x00000800, 0x80000001, 0x0781abfd),
-            [(0x00000002, 0)] = (0x00000001, 0, 0x0000004d, 0x002c307d),
-            [(0x00000004, 0)] = (0x00000121, 0x01c0003f, 0x0000003f, 0x00000001),
-            [(0x00000004, 1)] = (0x00000122, 0x01c0003f, 0x0000003f, 0x00000001),
-            [(0x00000004, 2)] = (0x00000143, 0x03c0003f, 0x00000fff, 0x00000001),
-            [(0x00000004, 3)] = (0x00000163, 0x03c0003f, 0x00003fff, 0x00000006),
-            [(0x40000000, 0)] = (0x40000001, 0x54474354, 0x43544743, 0x47435447),
-            [(0x80000000, 0)] = (0x80000004, 0x756e6547, 0x6c65746e, 0x49656e69),
-            [(0x80000001, 0)] = (0x00000663, 0, 0, 0),
-            [(0x80000002, 0)] = (0x554d4551, 0x72695620, 0x6c617574, 0x55504320),
-            [(0x80000003, 0)] = (0x72657620, 0x6e6f6973, 0x352e3220, 0x0000002b),
-        },
+        [
+            new(0x00000000, 0, 0x00000004, 0x756e6547, 0x6c65746e, 0x49656e69),
+            new(0x00000001, 0, 0x00000663, 0x00000800, 0x80000001, 0x0781abfd),
+            new(0x00000002, 0, 0x00000001, 0, 0x0000004d, 0x002c307d),
+            new(0x00000004, 0, 0x00000121, 0x01c0003f, 0x0000003f, 0x00000001),
+            new(0x00000004, 1, 0x00000122, 0x01c0003f, 0x0000003f, 0x00000001),
+            new(0x00000004, 2, 0x00000143, 0x03c0003f, 0x00000fff, 0x00000001),
+            new(0x00000004, 3, 0x00000163, 0x03c0003f, 0x00003fff, 0x00000006),
+            new(0x40000000, 0, 0x40000001, 0x54474354, 0x43544743, 0x47435447),
+            new(0x80000000, 0, 0x80000004, 0x756e6547, 0x6c65746e, 0x49656e69),
+            new(0x80000001, 0, 0x00000663, 0, 0, 0),
+            new(0x80000002, 0, 0x554d4551, 0x72695620, 0x6c617574, 0x55504320),
+            new(0x80000003, 0, 0x72657620, 0x6e6f6973, 0x352e3220, 0x0000002b),
+        ],
         0x00000004,
         0x80000004,
         0x00000004,
@@ -144,6 +147,14 @@ public sealed class CpuModel
             return (0, 0, subleaf & 0xFF, 0);
         }
 
-        return _leaves.TryGetValue((leaf, sub), out var v) ? v : (0, 0, 0, 0);
+        foreach (var entry in _leaves)
+        {
+            if (entry.Leaf == leaf && entry.Subleaf == sub)
+            {
+                return (entry.Eax, entry.Ebx, entry.Ecx, entry.Edx);
+            }
+        }
+
+        return (0, 0, 0, 0);
     }
 }

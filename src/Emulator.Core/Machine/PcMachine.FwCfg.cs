@@ -143,11 +143,36 @@ public sealed partial class PcMachine
             CoresPerSocket = 1,
             ThreadsPerSocket = 1,
             RamSize = LowRamSize + HighRamSize,
-            RamRanges = [.. E820Map().Where(e => e.Type == E820Ram).Select(e => (e.Base, e.Length))],
+            RamRanges = RamRanges(),
             OemStrings = Options.SmbiosOemStrings,
         });
         FwCfg.AddFile("etc/smbios/smbios-anchor", smbios.EntryPoint);
         FwCfg.AddFile("etc/smbios/smbios-tables", smbios.Structures);
+    }
+
+    /// <summary>
+    /// The e820 map's RAM entries, by a loop: LINQ over its tuples is JIT-compiled framework code
+    /// (no ReadyToRun for generics over value types) on every start's path to the reset vector.
+    /// </summary>
+    private (ulong Base, ulong Length)[] RamRanges()
+    {
+        var map = E820Map();
+        int count = 0;
+        for (int i = 0; i < map.Count; i++)
+        {
+            count += map[i].Type == E820Ram ? 1 : 0;
+        }
+
+        var ranges = new (ulong Base, ulong Length)[count];
+        for (int i = 0, at = 0; i < map.Count; i++)
+        {
+            if (map[i].Type == E820Ram)
+            {
+                ranges[at++] = (map[i].Base, map[i].Length);
+            }
+        }
+
+        return ranges;
     }
 
     private static SmbiosTables BuildSmbios(SmbiosPlatform platform)

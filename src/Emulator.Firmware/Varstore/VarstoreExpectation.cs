@@ -35,7 +35,11 @@ public sealed record VarstoreExpectation(
     public static VarstoreExpectation? FromCode(FirmwareImage code)
     {
         ArgumentNullException.ThrowIfNull(code);
-        var modules = code.Modules.OrderByDescending(m => m.Name == FvbDriverName).ToList();
+        // The FVB driver first, the rest in image order (a stable partition; not LINQ's OrderBy,
+        // whose sort over a bool key is JIT-compiled framework code on every boot's path).
+        var modules = new List<FirmwareModule>(code.Modules.Count);
+        modules.AddRange(code.Modules.Where(m => m.Name == FvbDriverName));
+        modules.AddRange(code.Modules.Where(m => m.Name != FvbDriverName));
         foreach (FirmwareModule module in modules)
         {
             ReadOnlySpan<byte> data = module.ImageSection.Data.Span;

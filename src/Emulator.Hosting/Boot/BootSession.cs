@@ -356,6 +356,21 @@ public sealed class BootSession
         tracker.Watch(idle, console.Screen);
         var hang = o.HangDetection ? HangDetector.Watch(machine, console.Transcript, recognizer, debugAssert) : null;
         tracker.MilestoneReached += m => MilestoneReached?.Invoke(m);
+        if (o.Restored is null && _log.IsEnabled(LogLevel.Debug))
+        {
+            // The first milestone is the reset vector, before the first instruction runs.
+            bool first = true;
+            tracker.MilestoneReached += _ =>
+            {
+                if (first && StartupClock.SinceProcessStart() is { } since)
+                {
+                    _log.LogDebug("start-up: the first instruction {Since}", since);
+                }
+
+                first = false;
+            };
+        }
+
         recognizer.ModuleStarted += m => _log.LogDebug(
             "module {Name} ({Type}) entered at 0x{Entry:X}, instruction {Instruction:N0}", m.Module.Name ?? m.Module.FileGuid.ToString(), m.Module.Type, m.Entry, m.Instruction);
         console.Attach(machine, tracker, _stderr, statusLine: !o.Quiet && !o.NoStatus && _host.StderrIsTerminal);

@@ -117,7 +117,24 @@ public sealed class SmbiosTables
             .ToArray());
         structures.Add(new SmbiosStructure(EndOfTableType, Handle(EndOfTableType, 0)).ToArray());
 
-        return new SmbiosTables([.. structures.SelectMany(s => s)], structures.Count, structures.Max(s => s.Length));
+        // Concatenated by hand: SelectMany over bytes is JIT-compiled framework code (no
+        // ReadyToRun for generics over value types), paid at every machine's construction.
+        int total = 0, largest = 0;
+        foreach (byte[] structure in structures)
+        {
+            total += structure.Length;
+            largest = Math.Max(largest, structure.Length);
+        }
+
+        var all = new byte[total];
+        int at = 0;
+        foreach (byte[] structure in structures)
+        {
+            structure.CopyTo(all, at);
+            at += structure.Length;
+        }
+
+        return new SmbiosTables(all, structures.Count, largest);
     }
 
     /// <summary>
