@@ -26,11 +26,6 @@ internal static class CoverageTable
             return "x87 transcendentals (F2XM1, FYL2X, FYL2XP1, FPATAN): QEMU 7.2 computes them with its own floatx80 polynomial code (fpu_helper.c), not reproduced yet; #UD in emu meanwhile (docs/x87.md)";
         }
 
-        if (features.Contains(CpuidFeature.SVM) || features.Contains(CpuidFeature.SKINIT_or_SVM))
-        {
-            return "SVM: qemu64 reports it (CPUID 80000001h:ECX[2]); QEMU 7.2 #UDs it until EFER.SVME is set, which emu does not let a WRMSR set yet (QEMU does); not modelled, OVMF never uses it";
-        }
-
         if (SseFloat.Contains(code.Mnemonic()))
         {
             return "SSE conversions with an MMX operand (CVTPI2PS/PD, CVT[T]PS2PI, CVT[T]PD2PI): not implemented yet (the soft-float conversions exist; their MMX operand shapes do not)";
@@ -106,6 +101,7 @@ internal static class CoverageTable
         Mnemonic.Prefetchit0 or Mnemonic.Prefetchit1 or Mnemonic.Cldemote or Mnemonic.Endbr32 or Mnemonic.Endbr64
             or Mnemonic.Rdsspd or Mnemonic.Rdsspq => "a NOP: QEMU's 0F 18..1F hint space",
         Mnemonic.Incsspd or Mnemonic.Incsspq or Mnemonic.Umonitor or Mnemonic.Umwait or Mnemonic.Tpause => "a fence: QEMU switches 0F AE on the ModRM byte only",
+        Mnemonic.Rdpmc => "QEMU decodes it without a CPUID check: #GP(0) above CPL 0 without CR4.PCE, the SVM intercept, then #UD (helper_rdpmc)",
         _ => null,
     };
 
