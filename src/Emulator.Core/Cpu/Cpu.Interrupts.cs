@@ -56,7 +56,7 @@ public sealed partial class Cpu
     {
         if (vector == VmExitVector)
         {
-            CompleteVmExit();
+            CompleteInstructionVmExit();
             return;
         }
 
@@ -76,7 +76,7 @@ public sealed partial class Cpu
     {
         if (fault.Vector == VmExitVector)
         {
-            CompleteVmExit();
+            CompleteInstructionVmExit();
             return false;
         }
 
@@ -87,6 +87,17 @@ public sealed partial class Cpu
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// A #VMEXIT an instruction raised (its intercept, a failed VMRUN, an intercepted fault):
+    /// the instruction counts as retired, so a single step ends at the host's next instruction
+    /// as QEMU's does (cpu_handle_exception raises EXCP_DEBUG after do_vmexit when stepping).
+    /// </summary>
+    private void CompleteInstructionVmExit()
+    {
+        InstructionCount++;
+        CompleteVmExit();
     }
 
     /// <summary>A triple fault: the machine stops, or in an SVM guest a shutdown #VMEXIT (unconditional in QEMU).</summary>
