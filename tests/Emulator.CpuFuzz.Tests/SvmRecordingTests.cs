@@ -9,9 +9,10 @@ namespace Emulator.CpuFuzz.Tests;
 /// and HSAVE bytes (the scratch and stack pages; docs/cpu-svm.md). The host enables EFER.SVME,
 /// puts VM_HSAVE_PA on the stack page and runs VMRUN on a VMCB in the scratch page whose
 /// intercept vector is zero: the VMRUN check fails (SVM_EXIT_ERR), and that #VMEXIT writes the
-/// host's own state into the VMCB's save area. The host then sets ASID 1 and the VMRUN and CPUID
-/// intercepts, points the save area's RIP at a guest CPUID and runs VMRUN again: the guest
-/// exits at the CPUID. Regressions/*-svm-round-trip.txt are these recordings.
+/// host's own state into the VMCB's save area. The host then sets ASID 1 and a scenario's
+/// intercepts, points the save area's RIP at its guest code and runs VMRUN again: the guest
+/// exits at an intercepted CPUID, I/O port, WRMSR, #UD, INT n, PUSHF or CR0 read, or takes an
+/// injected #GP in its own handler. Regressions/*-svm-*.txt (but *-svm-vmload-vmsave.txt) are these recordings.
 /// </summary>
 [Trait("Category", "Fuzz")]
 [Collection(HandlerTableCollection.Name)]
@@ -19,23 +20,58 @@ public sealed class SvmRecordingTests
 {
     private const uint Vmcb = (uint)FuzzLayout.ScratchPage, HostSave = (uint)FuzzLayout.StackPage;
 
+    /// <summary>A guest and what the VMCB sets up for it: intercept vector (exit codes 60h–7Fh), exception intercepts, CR read intercepts, the permission maps on the scratch page, EVENTINJ.</summary>
+    private sealed record Scenario(Action<Assembler> Guest, uint Intercepts, uint Exceptions = 0, uint CrReads = 0, bool MapsOnScratch = false, uint EventInject = 0);
+
+    private static uint Exit(uint code) => 1u << (int)(code - 0x60);
+
+    private static readonly Dictionary<string, Scenario> Scenarios = new()
+    {
+        ["cpuid"] = new(a => { a.mov(ecx, 0x1234); a.cpuid(); }, Exit(0x72)),
+
+        // The I/O map is the scratch page: port 80h's bit is byte 10h, the intercept vector's high dword (1).
+        ["io"] = new(a => { a.mov(edx, 0x80); a.@out(dx, al); a.cpuid(); }, Exit(0x7B) | Exit(0x72), MapsOnScratch: true),
+
+        // The MSR map is the scratch page too: STAR's write bit is in byte 820h, a random byte.
+        ["msr"] = new(a => { a.mov(ecx, 0xC000_0081); a.wrmsr(); a.cpuid(); }, Exit(0x7C) | Exit(0x72), MapsOnScratch: true),
+        ["ud"] = new(a => a.ud2(), 0, Exceptions: 1u << 6),
+        ["int"] = new(a => a.@int(0x21), Exit(0x75)),
+        ["pushf"] = new(a => { a.nop(); a.pushf(); }, Exit(0x70)),
+        ["smsw"] = new(a => a.smsw(eax), 0, CrReads: 1),
+
+        // #GP with error code 55h injected: delivered through the guest's IDT (the host's, saved by the failing VMRUN) to its handler.
+        ["inject"] = new(a => a.cpuid(), Exit(0x72), EventInject: 0x8000_0B0D),
+    };
+
+    public static TheoryData<FuzzMode, string> Cases()
+    {
+        var data = new TheoryData<FuzzMode, string>();
+        foreach (var mode in (FuzzMode[])[FuzzMode.Long64, FuzzMode.Protected32])
+        {
+            foreach (string name in Scenarios.Keys)
+            {
+                data.Add(mode, name);
+            }
+        }
+
+        return data;
+    }
+
     [Theory]
-    [InlineData(FuzzMode.Long64)]
-    [InlineData(FuzzMode.Protected32)]
-    public void VmrunRoundTripAgreesWithQemu(FuzzMode mode)
+    [MemberData(nameof(Cases))]
+    public void VmrunRoundTripAgreesWithQemu(FuzzMode mode, string scenario)
     {
         FuzzEnvironment.RequireQemu();
         var gprs = Enumerable.Range(0, 16).Select(i => 0x0101010101010101UL * (ulong)i).ToArray();
         gprs[4] = FuzzLayout.StackStart;
-        var fuzzCase = new FuzzCase(mode, gprs, 2, new UInt128[16], 0x1F80, 11, [EnableSvm(mode), FailingVmrun(mode), GuestRun(mode)]);
+        var fuzzCase = new FuzzCase(mode, gprs, 2, new UInt128[16], 0x1F80, 11, [EnableSvm(mode), FailingVmrun(mode), GuestRun(mode, Scenarios[scenario])]);
         var divergence = DifferentialFuzzer.Check(fuzzCase, out var qemu);
-        Assert.True(divergence == null, divergence?.Report("the SVM round trip"));
-        Assert.Equal(-1, qemu[^1].Vector);
-        string text = RegressionFile.Write(fuzzCase, qemu, $"{mode}: VMRUN failing its checks (SVM_EXIT_ERR), then VMRUN into a guest that exits at an intercepted CPUID, recorded from QEMU 7.2");
+        Assert.True(divergence == null, divergence?.Report($"the SVM round trip {scenario}"));
+        string text = RegressionFile.Write(fuzzCase, qemu, $"{mode}: VMRUN failing its checks (SVM_EXIT_ERR), then VMRUN into a guest ({scenario}), recorded from QEMU 7.2");
         if (FuzzEnvironment.OutputFolder is { } folder)
         {
             Directory.CreateDirectory(folder);
-            File.WriteAllText(Path.Combine(folder, $"{mode}-svm-round-trip.txt"), text);
+            File.WriteAllText(Path.Combine(folder, $"{mode}-svm-{scenario}.txt"), text);
         }
 
         RecordingTests.AssertReplays(text, qemu.Count);
@@ -74,23 +110,31 @@ public sealed class SvmRecordingTests
         return new FuzzItem([.. a.Instructions]);
     }
 
-    /// <summary>ASID 1, V_INTR control 0, the VMRUN and CPUID intercepts, RIP at the guest's CPUID; VMRUN; the host goes on after the exit.</summary>
-    private static FuzzItem GuestRun(FuzzMode mode)
+    /// <summary>ASID 1, V_INTR control 0, the scenario's intercepts (VMRUN's always), maps and event, RIP at the guest; VMRUN; the host goes on after the exit.</summary>
+    private static FuzzItem GuestRun(FuzzMode mode, Scenario scenario)
     {
         var a = Begin(mode);
         var afterGuest = a.CreateLabel();
         a.mov(ebx, Vmcb);
-        a.mov(edx, 1);
-        Store(a, mode, 0x58, edx);
-        a.xor(edx, edx);
-        Store(a, mode, 0x60, edx);
-        a.mov(edx, 1 << (0x72 - 0x60));
-        Store(a, mode, 0xC, edx);
-        a.mov(edx, 1);
-        Store(a, mode, 0x10, edx);
+        (int Offset, uint Value)[] fields =
+        [
+            (0x58, 1), (0x60, 0), (0xC, scenario.Intercepts), (0x10, 1), (0x8, scenario.Exceptions), (0x0, scenario.CrReads),
+            (0xA8, scenario.EventInject), (0xAC, 0x55),
+        ];
+        foreach (var (offset, value) in fields)
+        {
+            a.mov(edx, value);
+            Store(a, mode, offset, edx);
+        }
+
+        if (scenario.MapsOnScratch)
+        {
+            Store(a, mode, 0x40, ebx);
+            Store(a, mode, 0x48, ebx);
+        }
+
         a.call(afterGuest);
-        a.mov(ecx, 0x1234);
-        a.cpuid();
+        scenario.Guest(a);
         a.Label(ref afterGuest);
         if (mode == FuzzMode.Long64)
         {

@@ -61,12 +61,12 @@ public sealed partial class Cpu
     /// <summary>The reset state (x86_cpu_reset: GIF set, not in a guest; the rest of env zeroed).</summary>
     private void ResetSvm() => RestoreSvm(null);
 
-    private SvmSnapshot? SaveSvm() => !_gif || _svmGuest || _vmcb != 0
+    internal SvmSnapshot? SaveSvm() => !_gif || _svmGuest || _vmcb != 0
         ? new SvmSnapshot(_svmGuest, _gif, _vmcb, _svmIntercepts, [_svmCrRead, _svmCrWrite, _svmDrRead, _svmDrWrite], _svmExceptions,
             _svmIntCtl, _svmVirtualMasking, _svmHostIf, _virqPending, _svmTscOffset)
         : null;
 
-    private void RestoreSvm(SvmSnapshot? s)
+    internal void RestoreSvm(SvmSnapshot? s)
     {
         s ??= new SvmSnapshot(false, true, 0, 0, [0, 0, 0, 0], 0, 0, false, false, false, 0);
         (_svmGuest, _gif, _vmcb, _svmIntercepts, _svmExceptions) = (s.Guest, s.Gif, s.Vmcb, s.Intercepts, s.ExceptionIntercepts);

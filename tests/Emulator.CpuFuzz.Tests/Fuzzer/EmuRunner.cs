@@ -146,16 +146,19 @@ internal sealed unsafe class EmuRunner : IDisposable
         new(Enumerable.Range(0, 16).Select(_cpu.GetGpr).ToArray(), _cpu._rip, _cpu.RFlagsValue,
             Enumerable.Range(0, 6).Select(_cpu.GetSegment).ToArray(), ReadPages(), (UInt128[])_cpu.Fpu.Xmm.Clone(), _cpu.Fpu.Mxcsr,
             ((Float80[])_cpu.Fpu.St.Clone(), _cpu.Fpu.ControlWord, _cpu.Fpu.StatusWord, _cpu.Fpu.TagValid, _cpu.Fpu.Top),
-            (_cpu.Fpu.Fip, _cpu.Fpu.Fcs, _cpu.Fpu.Fdp, _cpu.Fpu.Fds));
+            (_cpu.Fpu.Fip, _cpu.Fpu.Fcs, _cpu.Fpu.Fdp, _cpu.Fpu.Fds), _cpu.Efer, _cpu.SaveSvm());
 
     /// <summary>
     /// Back to the sequence's start without flushing the decoded and compiled blocks (which
     /// <see cref="Cpu.RestoreState"/> would): registers, flags, XMM and MXCSR, the MSRs, the pages, and the segment
     /// registers with the mode they imply — a case that ended in an exception handler left CS
-    /// at the handler's 64-bit code segment, and a compatibility-mode sequence must not run there.
+    /// at the handler's 64-bit code segment, and a compatibility-mode sequence must not run there —
+    /// EFER and the SVM state (a case that ended in an SVM guest must start again in the host).
     /// </summary>
     private void RestoreStart(StartState start)
     {
+        _cpu._efer = start.Efer;
+        _cpu.RestoreSvm(start.Svm);
         for (int i = 0; i < 6; i++)
         {
             _cpu._seg[i] = start.Segments[i];
@@ -180,7 +183,8 @@ internal sealed unsafe class EmuRunner : IDisposable
     }
 
     private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory, UInt128[] Xmm, uint Mxcsr,
-        (Float80[] St, ushort Control, ushort Status, byte Tags, int Top) X87, (ulong Fip, ushort Fcs, ulong Fdp, ushort Fds) X87Pointers);
+        (Float80[] St, ushort Control, ushort Status, byte Tags, int Top) X87, (ulong Fip, ushort Fcs, ulong Fdp, ushort Fds) X87Pointers,
+        ulong Efer, SvmSnapshot? Svm);
 
     private byte[] ReadPages()
     {
