@@ -11,8 +11,8 @@ namespace Emulator.CpuFuzz.Tests;
 /// intercept vector is zero: the VMRUN check fails (SVM_EXIT_ERR), and that #VMEXIT writes the
 /// host's own state into the VMCB's save area. The host then sets ASID 1 and a scenario's
 /// intercepts, points the save area's RIP at its guest code and runs VMRUN again: the guest
-/// exits at an intercepted CPUID, I/O port, WRMSR, #UD, INT n, PUSHF or CR0 read, or takes an
-/// injected #GP in its own handler. Regressions/*-svm-*.txt (but *-svm-vmload-vmsave.txt) are these recordings.
+/// exits at an intercepted CPUID, I/O port, WRMSR, #UD, INT n, PUSHF or CR0 read (SMSW), or in
+/// an STI shadow, or with reserved RFLAGS bits, or takes an injected #GP in its own handler. Regressions/*-svm-*.txt (but *-svm-vmload-vmsave.txt) are these recordings.
 /// </summary>
 [Trait("Category", "Fuzz")]
 [Collection(HandlerTableCollection.Name)]
@@ -21,7 +21,7 @@ public sealed class SvmRecordingTests
     private const uint Vmcb = (uint)FuzzLayout.ScratchPage, HostSave = (uint)FuzzLayout.StackPage;
 
     /// <summary>A guest and what the VMCB sets up for it: intercept vector (exit codes 60h–7Fh), exception intercepts, CR read intercepts, the permission maps on the scratch page, EVENTINJ.</summary>
-    private sealed record Scenario(Action<Assembler> Guest, uint Intercepts, uint Exceptions = 0, uint CrReads = 0, bool MapsOnScratch = false, uint EventInject = 0);
+    private sealed record Scenario(Action<Assembler> Guest, uint Intercepts, uint Exceptions = 0, uint CrReads = 0, bool MapsOnScratch = false, uint EventInject = 0, uint RFlags = 0);
 
     private static uint Exit(uint code) => 1u << (int)(code - 0x60);
 
@@ -41,6 +41,12 @@ public sealed class SvmRecordingTests
 
         // #GP with error code 55h injected: delivered through the guest's IDT (the host's, saved by the failing VMRUN) to its handler.
         ["inject"] = new(a => a.cpuid(), Exit(0x72), EventInject: 0x8000_0B0D),
+
+        // An exit in the STI shadow: INT_STATE 1 (HF_INHIBIT_IRQ still set).
+        ["sti-shadow"] = new(a => { a.sti(); a.cpuid(); }, Exit(0x72)),
+
+        // RFLAGS with reserved bits 3, 5, 15, 22–30 in the VMCB: QEMU keeps them (cpu_load_eflags), PUSHF shows them.
+        ["rflags-reserved"] = new(a => { a.pushf(); a.cpuid(); }, Exit(0x72), RFlags: 0x7FC0_802A),
     };
 
     public static TheoryData<FuzzMode, string> Cases()
@@ -121,6 +127,11 @@ public sealed class SvmRecordingTests
             (0x58, 1), (0x60, 0), (0xC, scenario.Intercepts), (0x10, 1), (0x8, scenario.Exceptions), (0x0, scenario.CrReads),
             (0xA8, scenario.EventInject), (0xAC, 0x55),
         ];
+        if (scenario.RFlags != 0)
+        {
+            fields = [.. fields, (0x570, scenario.RFlags)];
+        }
+
         foreach (var (offset, value) in fields)
         {
             a.mov(edx, value);

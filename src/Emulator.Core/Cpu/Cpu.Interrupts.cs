@@ -96,8 +96,9 @@ public sealed partial class Cpu
     /// </summary>
     private void CompleteInstructionVmExit()
     {
+        bool shadowed = _shadowedInstruction == InstructionCount;
         InstructionCount++;
-        CompleteVmExit();
+        CompleteVmExit(shadowed);
     }
 
     /// <summary>A triple fault: the machine stops, or in an SVM guest a shutdown #VMEXIT (unconditional in QEMU).</summary>

@@ -254,6 +254,7 @@ public sealed partial class Cpu
             {
                 // The instruction after STI / MOV SS runs before any interrupt is taken.
                 _interruptShadow = false;
+                _shadowedInstruction = InstructionCount;
             }
             else if (_nmiPending && !_nmiBlocked)
             {

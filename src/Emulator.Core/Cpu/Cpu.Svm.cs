@@ -36,6 +36,13 @@ public sealed partial class Cpu
     /// <summary>A virtual interrupt is requested (CPU_INTERRUPT_VIRQ).</summary>
     internal bool _virqPending;
 
+    /// <summary>
+    /// The instruction (by <see cref="InstructionCount"/>) that runs in the STI/MOV SS shadow the
+    /// run loop has just consumed: QEMU's HF_INHIBIT_IRQ is still set while it runs, so a #VMEXIT
+    /// it raises writes INT_STATE 1. -1 when none.
+    /// </summary>
+    internal long _shadowedInstruction = -1;
+
     /// <summary>Added to the TSC that RDTSC reads (env->tsc_offset).</summary>
     internal ulong _svmTscOffset;
 
@@ -216,7 +223,7 @@ public sealed partial class Cpu
         _svmVirtualMasking = (_svmIntCtl & IntCtlVIntrMasking) != 0;
         _svmHostIf = _svmVirtualMasking && (_flags & RFlags.IF) != 0;
         _efer = PhysRead(vmcb + Vmcb.Efer, 8);
-        SetFlags(PhysRead(vmcb + Vmcb.RFlags, 8));
+        LoadSvmFlags(PhysRead(vmcb + Vmcb.RFlags, 8));
         LoadSvmSegments(vmcb);
         _idtr = ReadSvmTable(vmcb + Vmcb.Idtr);
         _gdtr = ReadSvmTable(vmcb + Vmcb.Gdtr);
@@ -290,11 +297,12 @@ public sealed partial class Cpu
         (_svmIntCtl & IntCtlVIrq) != 0 && ((_svmIntCtl & IntCtlIgnoreTpr) != 0 || ((_svmIntCtl >> 16) & 0xF) >= (_svmIntCtl & IntCtlTpr));
 
     /// <summary>QEMU's do_vmexit: the guest state to the VMCB, then the host state from HSAVE; GIF cleared.</summary>
-    internal void CompleteVmExit()
+    internal void CompleteVmExit(bool shadowed = false)
     {
         ulong vmcb = _vmcb, hsave = HostSaveArea;
-        PhysWrite(vmcb + Vmcb.IntState, 4, _interruptShadow ? 1u : 0u);
+        PhysWrite(vmcb + Vmcb.IntState, 4, _interruptShadow || shadowed ? 1u : 0u);
         _interruptShadow = false;
+        _shadowedInstruction = -1;
         SaveStateArea(vmcb, _rip);
         PhysWrite(vmcb + Vmcb.IntCtl, 4, _svmIntCtl);
         PhysWrite(vmcb + Vmcb.Cpl, 1, (ulong)_cpl);
@@ -312,7 +320,7 @@ public sealed partial class Cpu
         _cr4 = PhysRead(hsave + Vmcb.Cr4, 8);
         WriteCr3(PhysRead(hsave + Vmcb.Cr3, 8));
         _efer = PhysRead(hsave + Vmcb.Efer, 8);
-        SetFlags(PhysRead(hsave + Vmcb.RFlags, 8) & ~RFlags.VM);
+        LoadSvmFlags(PhysRead(hsave + Vmcb.RFlags, 8) & ~RFlags.VM);
         LoadSvmSegments(hsave);
         LoadRipRspRaxAndDebug(hsave);
 
@@ -323,6 +331,17 @@ public sealed partial class Cpu
         _gif = false;
         _halted = false;
         FinishModeChange();
+    }
+
+    /// <summary>
+    /// RFLAGS as cpu_load_eflags loads it from a VMCB or HSAVE: its parameter is an <c>int</c>,
+    /// so the low 32 bits are kept whole (reserved bits 3, 5, 15 and 22–31 included, which
+    /// PUSHF and the next #VMEXIT then show) and bit 31 sign-extends through the 64-bit eflags.
+    /// </summary>
+    private void LoadSvmFlags(ulong value)
+    {
+        _flags = (ulong)(long)(int)(uint)value | RFlags.Reserved1;
+        _lazy = LazyOp.None;
     }
 
     /// <summary>RIP, RSP, RAX, DR7 and DR6 from a state area (VMRUN's guest, #VMEXIT's host); the next RIP is the loaded one.</summary>

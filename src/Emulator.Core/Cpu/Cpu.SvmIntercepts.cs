@@ -154,6 +154,11 @@ public sealed partial class Cpu
 
         bool shadow = _interruptShadow;
         _interruptShadow = false;
+        if (shadow)
+        {
+            _shadowedInstruction = InstructionCount;
+        }
+
         if (_nmiPending && !_nmiBlocked && !shadow)
         {
             if (_svmGuest && HasIntercept(SvmExit.Nmi))

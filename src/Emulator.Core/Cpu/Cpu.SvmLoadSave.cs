@@ -72,6 +72,7 @@ public sealed partial class Cpu
         (_svmGuest, _gif, _vmcb, _svmIntercepts, _svmExceptions) = (s.Guest, s.Gif, s.Vmcb, s.Intercepts, s.ExceptionIntercepts);
         (_svmCrRead, _svmCrWrite, _svmDrRead, _svmDrWrite) = (s.CrDrIntercepts[0], s.CrDrIntercepts[1], s.CrDrIntercepts[2], s.CrDrIntercepts[3]);
         (_svmIntCtl, _svmVirtualMasking, _svmHostIf, _virqPending, _svmTscOffset) = (s.IntCtl, s.VirtualMasking, s.HostIf, s.VirqPending, s.TscOffset);
+        _shadowedInstruction = -1;
     }
 }
 
