@@ -11,8 +11,9 @@ namespace Emulator.CpuFuzz.Tests;
 /// intercept vector is zero: the VMRUN check fails (SVM_EXIT_ERR), and that #VMEXIT writes the
 /// host's own state into the VMCB's save area. The host then sets ASID 1 and a scenario's
 /// intercepts, points the save area's RIP at its guest code and runs VMRUN again: the guest
-/// exits at an intercepted CPUID, I/O port, WRMSR, #UD, INT n, PUSHF or CR0 read (SMSW), or in
-/// an STI shadow, or with reserved RFLAGS bits, or takes an injected #GP in its own handler. Regressions/*-svm-*.txt (but *-svm-vmload-vmsave.txt) are these recordings.
+/// exits at one intercepted instruction or exception (or one exiting without its intercept,
+/// VMLOAD), in an STI shadow, with reserved RFLAGS bits, or takes an injected #GP in its own
+/// handler. Regressions/*-svm-*.txt (but *-svm-vmload-vmsave.txt) record eleven of them.
 /// </summary>
 [Trait("Category", "Fuzz")]
 [Collection(HandlerTableCollection.Name)]
@@ -21,9 +22,39 @@ public sealed class SvmRecordingTests
     private const uint Vmcb = (uint)FuzzLayout.ScratchPage, HostSave = (uint)FuzzLayout.StackPage;
 
     /// <summary>A guest and what the VMCB sets up for it: intercept vector (exit codes 60h–7Fh), exception intercepts, CR read intercepts, the permission maps on the scratch page, EVENTINJ.</summary>
-    private sealed record Scenario(Action<Assembler> Guest, uint Intercepts, uint Exceptions = 0, uint CrReads = 0, bool MapsOnScratch = false, uint EventInject = 0, uint RFlags = 0);
+    private sealed record Scenario(
+        Action<Assembler> Guest, uint Intercepts, uint Exceptions = 0, uint CrReads = 0, bool MapsOnScratch = false, uint EventInject = 0, uint RFlags = 0,
+        uint CrWrites = 0, uint DrReads = 0, uint HighIntercepts = 0);
 
-    private static uint Exit(uint code) => 1u << (int)(code - 0x60);
+    /// <summary>MOV from CR3 to EAX (RAX in 64-bit mode) and back; MOV from DR7.</summary>
+    private static void MovFromCr3(Assembler a)
+    {
+        if (a.Bitness == 64)
+        {
+            a.mov(rax, cr3);
+            a.mov(cr3, rax);
+        }
+        else
+        {
+            a.mov(eax, cr3);
+            a.mov(cr3, eax);
+        }
+    }
+
+    private static void MovFromDr7(Assembler a)
+    {
+        if (a.Bitness == 64)
+        {
+            a.mov(rax, dr7);
+        }
+        else
+        {
+            a.mov(eax, dr7);
+        }
+    }
+
+    /// <summary>The intercept vector's bit for an exit code: the low dword holds 60h–7Fh, the high dword (<see cref="Scenario.HighIntercepts"/>) 80h–9Fh.</summary>
+    private static uint Exit(uint code) => code is >= 0x60 and < 0x80 ? 1u << (int)(code - 0x60) : 1u << (int)(code - 0x80);
 
     private static readonly Dictionary<string, Scenario> Scenarios = new()
     {
@@ -47,6 +78,34 @@ public sealed class SvmRecordingTests
 
         // RFLAGS with reserved bits 3, 5, 15, 22–30 in the VMCB: QEMU keeps them (cpu_load_eflags), PUSHF shows them.
         ["rflags-reserved"] = new(a => { a.pushf(); a.cpuid(); }, Exit(0x72), RFlags: 0x7FC0_802A),
+        ["hlt"] = new(a => a.hlt(), Exit(0x78)),
+        ["popf"] = new(a => a.popf(), Exit(0x71)),
+        ["iret"] = new(a => a.iret(), Exit(0x74)),
+        ["rdtsc"] = new(a => a.rdtsc(), Exit(0x6E)),
+        ["pause"] = new(a => { a.nop(); a.pause(); }, Exit(0x77)),
+        ["wbinvd"] = new(a => a.wbinvd(), 0, HighIntercepts: Exit(0x89)),
+
+        // Not intercepted, WBINVD runs on and the guest reaches the host's VMRUN after it, which exits (always intercepted).
+        ["wbinvd-then-vmrun"] = new(a => a.wbinvd(), 0),
+        ["invlpg"] = new(a => a.invlpg(a.Bitness == 64 ? __byte_ptr[rbx] : __byte_ptr[ebx]), Exit(0x79)),
+        ["vmmcall"] = new(a => a.db(0x0F, 0x01, 0xD9), 0, HighIntercepts: Exit(0x81)),
+
+        // Not intercepted, VMMCALL is #UD, delivered through the guest's IDT to its handler.
+        ["vmmcall-ud"] = new(a => a.db(0x0F, 0x01, 0xD9), 0),
+
+        // VMLOAD in a guest exits without its intercept (virtual_vm_load_save_enabled, no nested paging).
+        ["vmload"] = new(a => { a.mov(eax, ebx); a.db(0x0F, 0x01, 0xDA); }, 0),
+
+        // An MSR outside the map's three ranges exits whenever the MSR intercept is on.
+        ["msr-unmapped"] = new(a => { a.mov(ecx, 0x4000_0000); a.rdmsr(); }, Exit(0x7C), MapsOnScratch: true),
+
+        // REP OUTSB to port 80h (in the map, see "io"): the REP and string bits in EXITINFO1.
+        ["io-rep-outs"] = new(a => { a.mov(edx, 0x80); a.mov(ecx, 2); a.rep.outsb(); }, Exit(0x7B), MapsOnScratch: true),
+
+        // #GP(1230h) from a selector past the GDT's limit, intercepted: the error code is EXITINFO1.
+        ["gp-intercept"] = new(a => { a.mov(eax, 0x1230); a.mov(ds, ax); }, 0, Exceptions: 1u << 13),
+        ["cr3-write"] = new(MovFromCr3, 0, CrWrites: 1 << 3),
+        ["dr7-read"] = new(MovFromDr7, 0, DrReads: 1 << 7),
     };
 
     public static TheoryData<FuzzMode, string> Cases()
@@ -124,7 +183,8 @@ public sealed class SvmRecordingTests
         a.mov(ebx, Vmcb);
         (int Offset, uint Value)[] fields =
         [
-            (0x58, 1), (0x60, 0), (0xC, scenario.Intercepts), (0x10, 1), (0x8, scenario.Exceptions), (0x0, scenario.CrReads),
+            (0x58, 1), (0x60, 0), (0xC, scenario.Intercepts), (0x10, 1 | scenario.HighIntercepts), (0x8, scenario.Exceptions), (0x0, scenario.CrReads | (scenario.CrWrites << 16)),
+            (0x4, scenario.DrReads),
             (0xA8, scenario.EventInject), (0xAC, 0x55),
         ];
         if (scenario.RFlags != 0)
