@@ -143,18 +143,6 @@ public class SvmInstructionTests
         }
     }
 
-    /// <summary>A controller with one interrupt that stays pending until acknowledged.</summary>
-    private sealed class OneInterrupt(int vector) : IInterruptController
-    {
-        public bool HasPendingInterrupt { get; private set; } = true;
-
-        public int Acknowledge()
-        {
-            HasPendingInterrupt = false;
-            return vector;
-        }
-    }
-
     [Fact]
     public void ClgiHoldsAPendingInterrupt_StgiLetsItIn()
     {

@@ -211,4 +211,66 @@ public class SvmInterceptTests
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal(0x100UL, m.Cpu.GetGpr(Gpr.Rdx));
     }
+
+    private static void SpinGuest(Assembler a)
+    {
+        var spin = a.CreateLabel();
+        a.Label(ref spin);
+        a.nop();
+        a.jmp(spin);
+    }
+
+    [Fact]
+    public void IntrIntercept_ExitsBeforeAcknowledging_AndGifHoldsItInTheHost()
+    {
+        using var m = Build(64, SpinGuest, InterceptBit(0x60));
+        m.WriteU64(VmcbAddress + Vmcb.RFlags, 0x202);
+        var pic = new OneInterrupt(0x30);
+        m.Cpu.InterruptController = pic;
+        Assert.Equal(StopReason.Halted, m.Run());
+
+        Assert.Equal(0x60UL, ExitCode(m));
+        Assert.True(pic.HasPendingInterrupt);
+        AssertBackInHost(m, 64);
+    }
+
+    [Fact]
+    public void VirtualInterruptMasking_GatesIntrByTheHostsIf_NotTheGuests()
+    {
+        using var m = Build(64, a =>
+        {
+            a.nop();
+            a.cpuid();
+        }, InterceptBit(0x60) | InterceptBit(0x72));
+        m.WriteU64(VmcbAddress + Vmcb.RFlags, 0x202);
+        m.Bus.Write(VmcbAddress + Vmcb.IntCtl, 4, 1u << 24);
+        var pic = new OneInterrupt(0x30);
+        m.Cpu.InterruptController = pic;
+        Assert.Equal(StopReason.Halted, m.Run());
+
+        // The host ran VMRUN with IF clear, so V_INTR_MASKING holds the physical interrupt.
+        Assert.Equal(0x72UL, ExitCode(m));
+        Assert.True(pic.HasPendingInterrupt);
+    }
+
+    [Fact]
+    public void VirtualInterrupt_IsDeliveredThroughTheGuestIdt_AndVIrqCleared()
+    {
+        const ulong Handler = GuestCode + 0x100;
+        using var m = Build(64, SpinGuest, InterceptBit(0x81));
+        m.Load(Handler, [0x0F, 0x01, 0xD9]);
+        ulong gate = (Handler & 0xFFFF) | ((ulong)TestMachine.Code64 << 16) | (0x8EUL << 40) | ((Handler >> 16) & 0xFFFF) << 48;
+        m.WriteU64(SystemTestSupport.IdtBase + 0x30 * 16, gate);
+        m.WriteU64(SystemTestSupport.IdtBase + 0x30 * 16 + 8, 0);
+        m.WriteU64(VmcbAddress + Vmcb.Idtr + 8, SystemTestSupport.IdtBase);
+        m.Bus.Write(VmcbAddress + Vmcb.Idtr + 4, 4, 0x31 * 16 - 1);
+        m.WriteU64(VmcbAddress + Vmcb.RFlags, 0x202);
+        m.Bus.Write(VmcbAddress + Vmcb.IntCtl, 4, (1u << 8) | (0xFu << 16));
+        m.Bus.Write(VmcbAddress + Vmcb.IntVector, 4, 0x30);
+        Assert.Equal(StopReason.Halted, m.Run());
+
+        Assert.Equal(0x81UL, ExitCode(m));
+        Assert.Equal(Handler, GuestRip(m));
+        Assert.Equal(0u, m.ReadU32(VmcbAddress + Vmcb.IntCtl) & (1u << 8));
+    }
 }

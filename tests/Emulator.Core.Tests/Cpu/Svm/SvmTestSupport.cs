@@ -125,3 +125,15 @@ internal static class SvmTestSupport
         return decoder.IP;
     }
 }
+
+/// <summary>A controller with one interrupt that stays pending until acknowledged.</summary>
+internal sealed class OneInterrupt(int vector) : IInterruptController
+{
+    public bool HasPendingInterrupt { get; private set; } = true;
+
+    public int Acknowledge()
+    {
+        HasPendingInterrupt = false;
+        return vector;
+    }
+}
