@@ -13,7 +13,8 @@ namespace Emulator.CpuFuzz.Tests;
 /// intercepts, points the save area's RIP at its guest code and runs VMRUN again: the guest
 /// exits at one intercepted instruction or exception (or one exiting without its intercept,
 /// VMLOAD), in an STI shadow, with reserved RFLAGS bits, or takes an injected #GP in its own
-/// handler. Regressions/*-svm-*.txt (but *-svm-vmload-vmsave.txt) record eleven of them.
+/// handler, or faults while delivering (an intercepted #GP, a triple fault's shutdown exit).
+/// Regressions/*-svm-*.txt (but *-svm-vmload-vmsave.txt) record thirteen of them.
 /// </summary>
 [Trait("Category", "Fuzz")]
 [Collection(HandlerTableCollection.Name)]
@@ -24,7 +25,7 @@ public sealed class SvmRecordingTests
     /// <summary>A guest and what the VMCB sets up for it: intercept vector (exit codes 60h–7Fh), exception intercepts, CR read intercepts, the permission maps on the scratch page, EVENTINJ.</summary>
     private sealed record Scenario(
         Action<Assembler> Guest, uint Intercepts, uint Exceptions = 0, uint CrReads = 0, bool MapsOnScratch = false, uint EventInject = 0, uint RFlags = 0,
-        uint CrWrites = 0, uint DrReads = 0, uint HighIntercepts = 0);
+        uint CrWrites = 0, uint DrReads = 0, uint HighIntercepts = 0, bool EmptyIdt = false);
 
     /// <summary>MOV from CR3 to EAX (RAX in 64-bit mode) and back; MOV from DR7.</summary>
     private static void MovFromCr3(Assembler a)
@@ -106,6 +107,12 @@ public sealed class SvmRecordingTests
         ["gp-intercept"] = new(a => { a.mov(eax, 0x1230); a.mov(ds, ax); }, 0, Exceptions: 1u << 13),
         ["cr3-write"] = new(MovFromCr3, 0, CrWrites: 1 << 3),
         ["dr7-read"] = new(MovFromDr7, 0, DrReads: 1 << 7),
+
+        // INT 21h past the guest IDT's 32 vectors: #GP(10Ah) while delivering, intercepted; EXITINTINFO holds the INT (SOFT, VALID).
+        ["gp-while-delivering"] = new(a => a.@int(0x21), 0, Exceptions: 1u << 13),
+
+        // #UD with an empty guest IDT: every delivery faults, the triple fault is a shutdown #VMEXIT.
+        ["shutdown"] = new(a => a.ud2(), 0, EmptyIdt: true),
     };
 
     public static TheoryData<FuzzMode, string> Cases()
@@ -190,6 +197,11 @@ public sealed class SvmRecordingTests
         if (scenario.RFlags != 0)
         {
             fields = [.. fields, (0x570, scenario.RFlags)];
+        }
+
+        if (scenario.EmptyIdt)
+        {
+            fields = [.. fields, (0x484, 0)];
         }
 
         foreach (var (offset, value) in fields)

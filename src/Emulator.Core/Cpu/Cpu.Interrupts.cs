@@ -26,7 +26,7 @@ public sealed partial class Cpu
         }
         catch (GuestFault second)
         {
-            if (!TryInterceptFault(second))
+            if (!TryInterceptFault(second, external))
             {
                 return true;
             }
@@ -35,7 +35,7 @@ public sealed partial class Cpu
             // while delivering the double fault is a shutdown.
             if (LastException == Vector.DF)
             {
-                return Shutdown($"triple fault: vector {second.Vector} while delivering #DF at {LinearRip:X}");
+                return Shutdown($"triple fault: vector {second.Vector} while delivering #DF at {LinearRip:X}", external);
             }
 
             try
@@ -45,8 +45,8 @@ public sealed partial class Cpu
             }
             catch (GuestFault third)
             {
-                return !TryInterceptFault(third) ||
-                    Shutdown($"triple fault: vector {third.Vector} while delivering #DF at {LinearRip:X}");
+                return !TryInterceptFault(third, external) ||
+                    Shutdown($"triple fault: vector {third.Vector} while delivering #DF at {LinearRip:X}", external);
             }
         }
     }
@@ -72,7 +72,7 @@ public sealed partial class Cpu
     /// A fault raised while delivering: false when it was a #VMEXIT (a delivery's own intercept
     /// check) or its intercept sends it to the host, the exit then being complete.
     /// </summary>
-    private bool TryInterceptFault(GuestFault fault)
+    private bool TryInterceptFault(GuestFault fault, bool external)
     {
         if (fault.Vector == VmExitVector)
         {
@@ -82,11 +82,25 @@ public sealed partial class Cpu
 
         if (_svmGuest && HasIntercept(SvmExit.Exception0 + (uint)fault.Vector))
         {
-            VmExitAtBoundary(SvmExit.Exception0 + (uint)fault.Vector, fault.ErrorCode ?? 0);
+            VmExitWhileDelivering(SvmExit.Exception0 + (uint)fault.Vector, fault.ErrorCode ?? 0, external);
             return false;
         }
 
         return true;
+    }
+
+    /// <summary>An exit decided while delivering: it ends the instruction that raised the event, if one did (not an INTR or NMI).</summary>
+    private void VmExitWhileDelivering(uint exitCode, ulong exitInfo1, bool external)
+    {
+        _ = VmExit(exitCode, exitInfo1);
+        if (external)
+        {
+            CompleteVmExit();
+        }
+        else
+        {
+            CompleteInstructionVmExit();
+        }
     }
 
     /// <summary>
@@ -102,11 +116,11 @@ public sealed partial class Cpu
     }
 
     /// <summary>A triple fault: the machine stops, or in an SVM guest a shutdown #VMEXIT (unconditional in QEMU).</summary>
-    private bool Shutdown(string detail)
+    private bool Shutdown(string detail, bool external)
     {
         if (_svmGuest)
         {
-            VmExitAtBoundary(SvmExit.Shutdown, 0);
+            VmExitWhileDelivering(SvmExit.Shutdown, 0, external);
             return true;
         }
 
