@@ -14,7 +14,7 @@ namespace Emulator.CpuFuzz.Tests;
 /// exits at one intercepted instruction or exception (or one exiting without its intercept,
 /// VMLOAD), in an STI shadow, with reserved RFLAGS bits, or takes an injected #GP in its own
 /// handler, or faults while delivering (an intercepted #GP, a triple fault's shutdown exit).
-/// Regressions/*-svm-*.txt (but *-svm-vmload-vmsave.txt) record thirteen of them.
+/// Regressions/*-svm-*.txt (but *-svm-vmload-vmsave.txt) record fourteen of them.
 /// </summary>
 [Trait("Category", "Fuzz")]
 [Collection(HandlerTableCollection.Name)]
@@ -25,7 +25,20 @@ public sealed class SvmRecordingTests
     /// <summary>A guest and what the VMCB sets up for it: intercept vector (exit codes 60h–7Fh), exception intercepts, CR read intercepts, the permission maps on the scratch page, EVENTINJ.</summary>
     private sealed record Scenario(
         Action<Assembler> Guest, uint Intercepts, uint Exceptions = 0, uint CrReads = 0, bool MapsOnScratch = false, uint EventInject = 0, uint RFlags = 0,
-        uint CrWrites = 0, uint DrReads = 0, uint HighIntercepts = 0, bool EmptyIdt = false);
+        uint CrWrites = 0, uint DrReads = 0, uint HighIntercepts = 0, bool EmptyIdt = false, uint IntCtl = 0);
+
+    /// <summary>64-bit: MOV CR8 both ways under V_INTR_MASKING (V_TPR, not the TPR); 32-bit has no CR8, so CPUID alone.</summary>
+    private static void VirtualTpr(Assembler a)
+    {
+        if (a.Bitness == 64)
+        {
+            a.mov(eax, 7);
+            a.mov(cr8, rax);
+            a.mov(rbx, cr8);
+        }
+
+        a.cpuid();
+    }
 
     /// <summary>MOV from CR3 to EAX (RAX in 64-bit mode) and back; MOV from DR7.</summary>
     private static void MovFromCr3(Assembler a)
@@ -113,6 +126,7 @@ public sealed class SvmRecordingTests
 
         // #UD with an empty guest IDT: every delivery faults, the triple fault is a shutdown #VMEXIT.
         ["shutdown"] = new(a => a.ud2(), 0, EmptyIdt: true),
+        ["v-tpr"] = new(VirtualTpr, Exit(0x72), IntCtl: (1u << 24) | 3),
     };
 
     public static TheoryData<FuzzMode, string> Cases()
@@ -190,7 +204,7 @@ public sealed class SvmRecordingTests
         a.mov(ebx, Vmcb);
         (int Offset, uint Value)[] fields =
         [
-            (0x58, 1), (0x60, 0), (0xC, scenario.Intercepts), (0x10, 1 | scenario.HighIntercepts), (0x8, scenario.Exceptions), (0x0, scenario.CrReads | (scenario.CrWrites << 16)),
+            (0x58, 1), (0x60, scenario.IntCtl), (0xC, scenario.Intercepts), (0x10, 1 | scenario.HighIntercepts), (0x8, scenario.Exceptions), (0x0, scenario.CrReads | (scenario.CrWrites << 16)),
             (0x4, scenario.DrReads),
             (0xA8, scenario.EventInject), (0xAC, 0x55),
         ];
