@@ -190,13 +190,7 @@ public class SvmInstructionTests
         }
 
         using var m = Build(64, Guest, InterceptBit(0x72));
-        long vmrunDone = 0;
-        while (!m.Cpu.InSvmGuest && vmrunDone++ < 100)
-        {
-            m.Cpu.Run(m.Cpu.InstructionCount + 1);
-        }
-
-        Assert.True(m.Cpu.InSvmGuest);
+        RunUntilGuest(m);
         var saved = m.Cpu.SaveState();
         Assert.Equal(StopReason.Halted, m.Run());
         ulong exitRip = GuestRip(m);

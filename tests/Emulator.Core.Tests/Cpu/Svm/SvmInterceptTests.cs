@@ -273,4 +273,23 @@ public class SvmInterceptTests
         Assert.Equal(Handler, GuestRip(m));
         Assert.Equal(0u, m.ReadU32(VmcbAddress + Vmcb.IntCtl) & (1u << 8));
     }
+
+    [Fact]
+    public void SmiAndNmiIntercepts_ExitAtTheBoundary_AndStayLatched()
+    {
+        using var m = Build(64, SpinGuest, InterceptBit(0x62));
+        RunUntilGuest(m);
+        m.Cpu.RaiseSmi();
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal(0x62UL, ExitCode(m));
+        Assert.True(m.Cpu.SmiPending);
+        Assert.False(m.Cpu.InSmm);
+
+        using var n = Build(64, SpinGuest, InterceptBit(0x61));
+        RunUntilGuest(n);
+        n.Cpu.RaiseNmi();
+        Assert.Equal(StopReason.Halted, n.Run());
+        Assert.Equal(0x61UL, ExitCode(n));
+        AssertBackInHost(n, 64);
+    }
 }

@@ -99,6 +99,17 @@ internal static class SvmTestSupport
 
     public static ulong GuestRip(TestMachine m) => m.ReadU64(VmcbAddress + Vmcb.Rip);
 
+    /// <summary>Steps the host until VMRUN has entered the guest.</summary>
+    public static void RunUntilGuest(TestMachine m)
+    {
+        for (int i = 0; i < 100 && !m.Cpu.InSvmGuest; i++)
+        {
+            m.Cpu.Run(m.Cpu.InstructionCount + 1);
+        }
+
+        Assert.True(m.Cpu.InSvmGuest);
+    }
+
     /// <summary>The host resumed after VMRUN: halted on the HLT that follows it, GIF clear, out of guest mode.</summary>
     public static void AssertBackInHost(TestMachine m, int bitness)
     {
