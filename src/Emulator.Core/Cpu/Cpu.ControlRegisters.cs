@@ -83,10 +83,10 @@ public sealed partial class Cpu
 
     internal bool WriteEfer(ulong value)
     {
-        // SCE, LME, NXE are writable; LMA is read-only and kept (SDM 2.2.1, Table 2-1). A model
-        // without the feature keeps the bit clear without a fault (QEMU helper_wrmsr's update_mask:
-        // qemu32 has no SYSCALL, LM or NX in CPUID).
-        const ulong known = CrBits.EferSce | CrBits.EferLme | CrBits.EferNxe;
+        // SCE, LME, NXE and SVME are writable; LMA is read-only and kept (SDM 2.2.1, Table 2-1). A
+        // model without the feature keeps the bit clear without a fault (QEMU helper_wrmsr's
+        // update_mask: qemu32 has no SYSCALL, LM, NX or SVM in CPUID).
+        const ulong known = CrBits.EferSce | CrBits.EferLme | CrBits.EferNxe | CrBits.EferSvme;
         ulong writable = Model.EferWritable;
         if ((value & ~(known | CrBits.EferLma)) != 0)
         {

@@ -12,22 +12,30 @@ public sealed partial class Cpu
     /// <summary>The last exception the guest raised (external interrupts and NMIs excluded); null when none since power-on.</summary>
     public GuestException? LastGuestException { get; private set; }
 
-    /// <summary>Delivers a vector, escalating nested faults; false when the CPU triple-faulted.</summary>
+    /// <summary>
+    /// Delivers a vector, escalating nested faults; false when the CPU triple-faulted. In an SVM
+    /// guest a fault's intercept is checked before it is delivered (raise_interrupt2), a #VMEXIT
+    /// unwinding to here completes, and a shutdown is a #VMEXIT (check_exception).
+    /// </summary>
     private bool TryDeliver(int vector, uint? errorCode, bool external)
     {
         try
         {
-            DeliverInterrupt(vector, errorCode, external);
+            DeliverFault(vector, errorCode, external);
             return true;
         }
         catch (GuestFault second)
         {
+            if (!TryInterceptFault(second, external))
+            {
+                return true;
+            }
+
             // Simplified SDM Table 6-5: any fault while delivering is a double fault, and any fault
             // while delivering the double fault is a shutdown.
             if (LastException == Vector.DF)
             {
-                RequestStop(StopReason.TripleFault, $"triple fault: vector {second.Vector} while delivering #DF at {LinearRip:X}");
-                return false;
+                return Shutdown($"triple fault: vector {second.Vector} while delivering #DF at {LinearRip:X}", external);
             }
 
             try
@@ -37,10 +45,87 @@ public sealed partial class Cpu
             }
             catch (GuestFault third)
             {
-                RequestStop(StopReason.TripleFault, $"triple fault: vector {third.Vector} while delivering #DF at {LinearRip:X}");
-                return false;
+                return !TryInterceptFault(third, external) ||
+                    Shutdown($"triple fault: vector {third.Vector} while delivering #DF at {LinearRip:X}", external);
             }
         }
+    }
+
+    /// <summary>A vector from the run loop: a #VMEXIT to complete, or a fault to deliver after its intercept check.</summary>
+    private void DeliverFault(int vector, uint? errorCode, bool external)
+    {
+        if (vector == VmExitVector)
+        {
+            CompleteInstructionVmExit();
+            return;
+        }
+
+        if (_svmGuest && !external)
+        {
+            CheckIntercept(SvmExit.Exception0 + (uint)vector, errorCode ?? 0);
+        }
+
+        DeliverInterrupt(vector, errorCode, external);
+    }
+
+    /// <summary>
+    /// A fault raised while delivering: false when it was a #VMEXIT (a delivery's own intercept
+    /// check) or its intercept sends it to the host, the exit then being complete.
+    /// </summary>
+    private bool TryInterceptFault(GuestFault fault, bool external)
+    {
+        if (fault.Vector == VmExitVector)
+        {
+            CompleteInstructionVmExit();
+            return false;
+        }
+
+        if (_svmGuest && HasIntercept(SvmExit.Exception0 + (uint)fault.Vector))
+        {
+            VmExitWhileDelivering(SvmExit.Exception0 + (uint)fault.Vector, fault.ErrorCode ?? 0, external);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>An exit decided while delivering: it ends the instruction that raised the event, if one did (not an INTR or NMI).</summary>
+    private void VmExitWhileDelivering(uint exitCode, ulong exitInfo1, bool external)
+    {
+        _ = VmExit(exitCode, exitInfo1);
+        if (external)
+        {
+            CompleteVmExit();
+        }
+        else
+        {
+            CompleteInstructionVmExit();
+        }
+    }
+
+    /// <summary>
+    /// A #VMEXIT an instruction raised (its intercept, a failed VMRUN, an intercepted fault):
+    /// the instruction counts as retired, so a single step ends at the host's next instruction
+    /// as QEMU's does (cpu_handle_exception raises EXCP_DEBUG after do_vmexit when stepping).
+    /// </summary>
+    private void CompleteInstructionVmExit()
+    {
+        bool shadowed = _shadowedInstruction == InstructionCount;
+        InstructionCount++;
+        CompleteVmExit(shadowed);
+    }
+
+    /// <summary>A triple fault: the machine stops, or in an SVM guest a shutdown #VMEXIT (unconditional in QEMU).</summary>
+    private bool Shutdown(string detail, bool external)
+    {
+        if (_svmGuest)
+        {
+            VmExitWhileDelivering(SvmExit.Shutdown, 0, external);
+            return true;
+        }
+
+        RequestStop(StopReason.TripleFault, detail);
+        return false;
     }
 
     /// <summary>
@@ -48,8 +133,13 @@ public sealed partial class Cpu
     /// instruction for faults, the next instruction for INT n and external interrupts (callers set
     /// <c>_rip</c> accordingly).
     /// </summary>
-    internal void DeliverInterrupt(int vector, uint? errorCode, bool external)
+    internal void DeliverInterrupt(int vector, uint? errorCode, bool external, bool software = false)
     {
+        if (_svmGuest)
+        {
+            RecordEventBeingDelivered(vector, software, errorCode);
+        }
+
         LastException = vector;
         if (!external)
         {
@@ -69,6 +159,11 @@ public sealed partial class Cpu
         else
         {
             DeliverProtected(vector, errorCode);
+        }
+
+        if (_svmGuest)
+        {
+            ClearDeliveredEvent();
         }
 
         _nextRip = _rip;

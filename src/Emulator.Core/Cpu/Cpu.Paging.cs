@@ -120,7 +120,7 @@ public sealed unsafe partial class Cpu
 
         if (!TryWalk(linear, access, true, out ulong phys, out bool writable, out bool exec, out uint errorCode))
         {
-            _cr2 = linear;
+            RecordPageFaultAddress(linear);
             throw new GuestFault(Vector.PF, errorCode);
         }
 

@@ -230,18 +230,31 @@ public sealed partial class Cpu
                 scheduler.RunDue(VirtualTime);
             }
 
-            if (_smiPending && !_inSmm)
+            if (_svmGuest || !_gif)
+            {
+                // SVM: GIF gates everything, intercepts come first (Cpu.SvmIntercepts.cs).
+                if (TakeInterruptWithSvm(out bool stopped))
+                {
+                    if (stopped)
+                    {
+                        return _stopReason;
+                    }
+
+                    continue;
+                }
+            }
+            else if (_smiPending && !_inSmm)
             {
                 // SMI first, before the shadow, NMI and INTR, IF ignored; in SMM it stays latched
                 // (QEMU target/i386/cpu.c, x86_cpu_pending_interrupt; tcg/sysemu/seg_helper.c).
                 EnterSmm();
                 continue;
             }
-
-            if (_interruptShadow)
+            else if (_interruptShadow)
             {
                 // The instruction after STI / MOV SS runs before any interrupt is taken.
                 _interruptShadow = false;
+                _shadowedInstruction = InstructionCount;
             }
             else if (_nmiPending && !_nmiBlocked)
             {

@@ -41,6 +41,7 @@ public sealed partial class Cpu
             SmiPending = _smiPending,
             SmmInsideNmi = _smmInsideNmi,
             SmBase = SmBase,
+            Svm = SaveSvm(),
             SmmEntries = SmmEntries,
             SmmInstructions = SmmInstructions,
             SmmEntryInstruction = _smmEntryInstruction,
@@ -98,6 +99,7 @@ public sealed partial class Cpu
         _smiPending = s.SmiPending;
         _smmInsideNmi = s.SmmInsideNmi;
         SmBase = s.SmBase;
+        RestoreSvm(s.Svm);
         SmmEntries = s.SmmEntries;
         SmmInstructions = s.SmmInstructions;
         _smmEntryInstruction = s.SmmEntryInstruction;

@@ -148,6 +148,7 @@ public sealed unsafe partial class Cpu
         _halted = false;
         _smiPending = _smmInsideNmi = false;
         SetInSmm(false);
+        ResetSvm();
         SmBase = DefaultSmBase;
         LastException = -1;
         _lastBitness = -1;

@@ -54,19 +54,26 @@ public sealed class CpuModel
 
     /// <summary>
     /// The EFER bits a WRMSR changes (QEMU helper_wrmsr, MSR_EFER: SCE with SYSCALL, LME with LM,
-    /// NXE with NX in CPUID.80000001H:EDX); other bits of the written value are ignored.
+    /// NXE with NX in CPUID.80000001H:EDX, SVME with SVM in CPUID.80000001H:ECX); other bits of the
+    /// written value are ignored.
     /// </summary>
     public ulong EferWritable
     {
         get
         {
-            uint edx = Query(0x80000001, 0).Edx;
-            return ((edx & (1u << 11)) != 0 ? CrBits.EferSce : 0) | ((edx & (1u << 29)) != 0 ? CrBits.EferLme : 0) | ((edx & (1u << 20)) != 0 ? CrBits.EferNxe : 0);
+            var (_, _, ecx, edx) = Query(0x80000001, 0);
+            return ((edx & (1u << 11)) != 0 ? CrBits.EferSce : 0) | ((edx & (1u << 29)) != 0 ? CrBits.EferLme : 0) | ((edx & (1u << 20)) != 0 ? CrBits.EferNxe : 0) |
+                (HasSvm(ecx) ? CrBits.EferSvme : 0);
         }
     }
 
     /// <summary>The vendor string of CPUID leaf 0 is "AuthenticAMD" (EBX "Auth", EDX "enti", ECX "cAMD").</summary>
     public bool IsAmd => Query(0, 0) is { Ebx: 0x68747541, Edx: 0x69746e65, Ecx: 0x444d4163 };
+
+    /// <summary>SVM (CPUID.80000001H:ECX[2]): EFER.SVME writable, the SVM instructions past their #UD.</summary>
+    public bool Svm => HasSvm(Query(0x80000001, 0).Ecx);
+
+    private static bool HasSvm(uint ecx) => (ecx & (1u << 2)) != 0;
 
     /// <summary>1 GiB pages only where CPUID.80000001H:EDX[26] advertises them.</summary>
     public bool Supports1GPages => (Query(0x80000001, 0).Edx & (1u << 26)) != 0;

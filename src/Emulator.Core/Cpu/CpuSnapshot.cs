@@ -5,7 +5,7 @@ namespace Emulator.Core.Cpu;
 /// <summary>
 /// The whole architectural state of the CPU as plain data, for machine snapshots: registers,
 /// segment caches, descriptor tables, control and debug registers, MSRs, x87/SSE state, the
-/// run state (halted, interrupt shadow, NMI latch and blocking, SMM and the SMI latch) and the counters that define virtual time. Decoded
+/// run state (halted, interrupt shadow, NMI latch and blocking, SMM and the SMI latch, SVM) and the counters that define virtual time. Decoded
 /// blocks and the TLB are caches and are rebuilt after a restore.
 /// </summary>
 public sealed record CpuSnapshot
@@ -53,6 +53,9 @@ public sealed record CpuSnapshot
 
     /// <summary>The SMRAM state-save base (QEMU env->smbase), 0x30000 after RESET.</summary>
     public uint SmBase { get; init; } = Cpu.DefaultSmBase;
+
+    /// <summary>SVM: guest mode, GIF, the VMCB and its intercepts (null: the reset state, which older files also get).</summary>
+    public SvmSnapshot? Svm { get; init; }
 
     /// <summary>SMIs taken so far (QEMU env->msr_smi_count).</summary>
     public long SmmEntries { get; init; }

@@ -83,6 +83,7 @@ internal static unsafe class HandlerTable
         Handlers.RegisterSegmentChecks(r);
         Handlers.RegisterHints(r);
         Handlers.RegisterDescriptors(r);
+        Handlers.RegisterSvm(r);
         Handlers.RegisterSse(r);
         Handlers.RegisterX87(r);
         for (int c = 0; c < Filled.Length; c++)

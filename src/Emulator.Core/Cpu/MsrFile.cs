@@ -113,6 +113,11 @@ public sealed class MsrFile
         }
     }
 
+    /// <summary>A stored MSR's value as the CPU holds it (VMLOAD/VMSAVE and VMRUN's HSAVE page: Cpu.Svm*.cs).</summary>
+    internal ulong Stored(uint index) => _values.GetValueOrDefault(index);
+
+    internal void SetStored(uint index, ulong value) => _values[index] = value;
+
     /// <summary>MSRs kept as stored values.</summary>
     private static bool IsStored(uint index) => index switch
     {

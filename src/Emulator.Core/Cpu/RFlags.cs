@@ -55,6 +55,7 @@ public static class CrBits
     public const ulong EferLme = 1UL << 8;
     public const ulong EferLma = 1UL << 10;
     public const ulong EferNxe = 1UL << 11;
+    public const ulong EferSvme = 1UL << 12;
 }
 
 /// <summary>Exception vectors (Intel SDM Vol. 3, Table 6-1).</summary>

@@ -37,4 +37,7 @@ public enum StopReason
 
     /// <summary>The guest asked the emulator to exit with a status (QEMU's isa-debug-exit test device).</summary>
     GuestExit,
+
+    /// <summary>The guest asked for something emu does not model (an SVM guest with nested paging); the detail names it.</summary>
+    Unsupported,
 }

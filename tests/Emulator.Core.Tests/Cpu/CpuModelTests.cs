@@ -53,7 +53,7 @@ public sealed class CpuModelTests
         Assert.Equal(32, CpuModel.Qemu32.PhysicalAddressBits);
         Assert.False(CpuModel.Qemu32.IsAmd);
         Assert.True(CpuModel.Qemu64.LongMode);
-        Assert.Equal(CrBits.EferSce | CrBits.EferLme | CrBits.EferNxe, CpuModel.Qemu64.EferWritable);
+        Assert.Equal(CrBits.EferSce | CrBits.EferLme | CrBits.EferNxe | CrBits.EferSvme, CpuModel.Qemu64.EferWritable);
         Assert.Equal(40, CpuModel.Qemu64.PhysicalAddressBits);
         Assert.Same(CpuModel.Qemu32, CpuModel.ByName("qemu32"));
         Assert.Null(CpuModel.ByName("host"));

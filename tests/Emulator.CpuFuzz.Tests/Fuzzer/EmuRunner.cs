@@ -148,7 +148,7 @@ internal sealed unsafe class EmuRunner : IDisposable
             ((Float80[])_cpu.Fpu.St.Clone(), _cpu.Fpu.ControlWord, _cpu.Fpu.StatusWord, _cpu.Fpu.TagValid, _cpu.Fpu.Top),
             (_cpu.Fpu.Fip, _cpu.Fpu.Fcs, _cpu.Fpu.Fdp, _cpu.Fpu.Fds),
             (_cpu._cr0, _cpu._cr3, _cpu._cr4, _cpu._cr8), (ulong[])_cpu._dr.Clone(),
-            RestoredMsrs.Select(m => _cpu.Msrs.TryRead(m, out ulong v) ? v : 0).ToArray());
+            RestoredMsrs.Select(m => _cpu.Msrs.TryRead(m, out ulong v) ? v : 0).ToArray(), _cpu.Efer, _cpu.SaveSvm());
 
     /// <summary>The MSRs a case writes (EFER.SCE, the SYSCALL/SYSENTER MSRs, KERNEL_GS_BASE): a later RDMSR or SYSCALL reads them.</summary>
     private static readonly uint[] RestoredMsrs = [0xC0000080, 0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, 0xC0000102, 0x174, 0x175, 0x176];
@@ -159,10 +159,13 @@ internal sealed unsafe class EmuRunner : IDisposable
     /// control registers (CR0, CR3, CR4, CR8: a case may toggle CR0.TS or CR4.OSFXSR), the
     /// debug registers and the MSRs a case writes, the pages, and the segment
     /// registers with the mode they imply — a case that ended in an exception handler left CS
-    /// at the handler's 64-bit code segment, and a compatibility-mode sequence must not run there.
+    /// at the handler's 64-bit code segment, and a compatibility-mode sequence must not run there —
+    /// EFER and the SVM state (a case that ended in an SVM guest must start again in the host).
     /// </summary>
     private void RestoreStart(StartState start)
     {
+        _cpu._efer = start.Efer;
+        _cpu.RestoreSvm(start.Svm);
         for (int i = 0; i < 6; i++)
         {
             _cpu._seg[i] = start.Segments[i];
@@ -199,7 +202,7 @@ internal sealed unsafe class EmuRunner : IDisposable
 
     private sealed record StartState(ulong[] Gprs, ulong Rip, ulong Flags, SegmentRegister[] Segments, byte[] Memory, UInt128[] Xmm, uint Mxcsr,
         (Float80[] St, ushort Control, ushort Status, byte Tags, int Top) X87, (ulong Fip, ushort Fcs, ulong Fdp, ushort Fds) X87Pointers,
-        (ulong Cr0, ulong Cr3, ulong Cr4, ulong Cr8) ControlRegisters, ulong[] DebugRegisters, ulong[] Msrs);
+        (ulong Cr0, ulong Cr3, ulong Cr4, ulong Cr8) ControlRegisters, ulong[] DebugRegisters, ulong[] Msrs, ulong Efer, SvmSnapshot? Svm);
 
     private byte[] ReadPages()
     {

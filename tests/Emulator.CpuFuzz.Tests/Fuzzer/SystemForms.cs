@@ -354,7 +354,10 @@ internal static class SystemForms
     }
 
     /// <summary>The assembled instructions as an item; a branch to one of the item's labels keeps its target as an index into the item.</summary>
-    internal static FuzzItem Item(Assembler a)
+    internal static FuzzItem Item(Assembler a) => ItemWithLocalTargets(a);
+
+    /// <summary>An item from an Assembler whose near branches go to its own labels (kept as item-local targets).</summary>
+    internal static FuzzItem ItemWithLocalTargets(Assembler a)
     {
         var instructions = a.Instructions.ToArray();
         var labelIndex = new Dictionary<ulong, int>();

@@ -198,6 +198,7 @@ internal static unsafe partial class Handlers
     /// <summary>IRET/IRETD/IRETQ (SDM Vol. 2, IRET): real-address mode, then protected and IA-32e mode returns.</summary>
     private static void Iret(Cpu cpu, ref DecodedOp op)
     {
+        cpu.CheckIntercept(Cpu.SvmExit.Iret);
         // SDM Vol. 3 §6.7.1: IRET ends NMI blocking, even when it faults.
         cpu._nmiBlocked = false;
         int size = op.OpSize;

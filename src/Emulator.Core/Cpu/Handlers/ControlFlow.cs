@@ -217,17 +217,20 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>
-    /// INT n: a trap, so the frame holds the next instruction's address. If delivery faults, the
-    /// fault is reported at the INT itself with the stack pointer restored.
+    /// INT n, INT3, INTO: a trap, so the frame holds the next instruction's address. If delivery
+    /// faults, the fault is reported at the INT itself with the stack pointer restored. In an SVM
+    /// guest all three are the software-interrupt intercept, not an exception's (QEMU raises
+    /// them with is_int set: raise_interrupt2).
     /// </summary>
     private static void SoftwareInterrupt(Cpu cpu, int vector)
     {
+        cpu.CheckIntercept(Cpu.SvmExit.SoftwareInt);
         ulong rip = cpu._rip;
         ulong rsp = cpu._gpr[Gpr.Rsp];
         cpu._rip = cpu._nextRip;
         try
         {
-            cpu.DeliverInterrupt(vector, null, external: false);
+            cpu.DeliverInterrupt(vector, null, external: false, software: true);
         }
         catch (GuestFault)
         {

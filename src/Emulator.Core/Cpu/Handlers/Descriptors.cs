@@ -35,9 +35,10 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>Reads the limit:base pseudo-descriptor; a 16-bit operand size keeps 24 base bits (SDM Vol. 2, LGDT).</summary>
-    private static TableRegister ReadPseudoDescriptor(Cpu cpu, ref DecodedOp op)
+    private static TableRegister ReadPseudoDescriptor(Cpu cpu, ref DecodedOp op, uint svmExit)
     {
         RequireRing0(cpu);
+        cpu.CheckIntercept(svmExit);
         ulong lin = cpu.MemLinear(ref op);
         uint limit = cpu.Read16(lin);
         ulong baseAddr = cpu._bitness == 64 ? cpu.Read64(cpu.WrapLinear(lin + 2)) : cpu.Read32(cpu.WrapLinear(lin + 2));
@@ -50,8 +51,9 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>Stores limit:base; as QEMU, a 16-bit operand size writes the base masked to 24 bits as a full dword.</summary>
-    private static void WritePseudoDescriptor(Cpu cpu, ref DecodedOp op, TableRegister t)
+    private static void WritePseudoDescriptor(Cpu cpu, ref DecodedOp op, TableRegister t, uint svmExit)
     {
+        cpu.CheckIntercept(svmExit);
         ulong lin = cpu.MemLinear(ref op);
         ulong baseAddr = t.Base;
         if (op.Code is Code.Sgdt_m1632_16 or Code.Sidt_m1632_16)
@@ -70,31 +72,33 @@ internal static unsafe partial class Handlers
 
     private static void Lgdt(Cpu cpu, ref DecodedOp op)
     {
-        cpu._gdtr = ReadPseudoDescriptor(cpu, ref op);
+        cpu._gdtr = ReadPseudoDescriptor(cpu, ref op, Cpu.SvmExit.GdtrWrite);
         cpu._exitBlock = true;
     }
 
     private static void Lidt(Cpu cpu, ref DecodedOp op)
     {
-        cpu._idtr = ReadPseudoDescriptor(cpu, ref op);
+        cpu._idtr = ReadPseudoDescriptor(cpu, ref op, Cpu.SvmExit.IdtrWrite);
         cpu._exitBlock = true;
     }
 
-    private static void Sgdt(Cpu cpu, ref DecodedOp op) => WritePseudoDescriptor(cpu, ref op, cpu._gdtr);
+    private static void Sgdt(Cpu cpu, ref DecodedOp op) => WritePseudoDescriptor(cpu, ref op, cpu._gdtr, Cpu.SvmExit.GdtrRead);
 
-    private static void Sidt(Cpu cpu, ref DecodedOp op) => WritePseudoDescriptor(cpu, ref op, cpu._idtr);
+    private static void Sidt(Cpu cpu, ref DecodedOp op) => WritePseudoDescriptor(cpu, ref op, cpu._idtr, Cpu.SvmExit.IdtrRead);
 
     /// <summary>SLDT/STR: a register destination receives the selector zero-extended; memory gets 16 bits.</summary>
-    private static void Sldt(Cpu cpu, ref DecodedOp op) => StoreSystemSelector(cpu, ref op, cpu._ldtr.Selector);
+    private static void Sldt(Cpu cpu, ref DecodedOp op) => StoreSystemSelector(cpu, ref op, cpu._ldtr.Selector, Cpu.SvmExit.LdtrRead);
 
-    private static void Str(Cpu cpu, ref DecodedOp op) => StoreSystemSelector(cpu, ref op, cpu._tr.Selector);
+    private static void Str(Cpu cpu, ref DecodedOp op) => StoreSystemSelector(cpu, ref op, cpu._tr.Selector, Cpu.SvmExit.TrRead);
 
-    private static void StoreSystemSelector(Cpu cpu, ref DecodedOp op, ushort selector)
+    private static void StoreSystemSelector(Cpu cpu, ref DecodedOp op, ushort selector, uint svmExit)
     {
         if (!InProtectedMode(cpu))
         {
             throw new GuestFault(Vector.UD);
         }
+
+        cpu.CheckIntercept(svmExit);
 
         cpu.WriteOp0(ref op, op.OpSize, selector);
     }
@@ -107,6 +111,7 @@ internal static unsafe partial class Handlers
         }
 
         RequireRing0(cpu);
+        cpu.CheckIntercept(Cpu.SvmExit.LdtrWrite);
         ushort selector = (ushort)cpu.ReadOp0(ref op, 2);
         if ((selector & 0xFFFC) == 0)
         {
@@ -127,6 +132,7 @@ internal static unsafe partial class Handlers
         }
 
         RequireRing0(cpu);
+        cpu.CheckIntercept(Cpu.SvmExit.TrWrite);
         ushort selector = (ushort)cpu.ReadOp0(ref op, 2);
         if ((selector & 0xFFFC) == 0)
         {

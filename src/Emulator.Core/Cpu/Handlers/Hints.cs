@@ -34,7 +34,7 @@ internal static unsafe partial class Handlers
     internal static void RegisterHints(HandlerRegistry r)
     {
         r.Add(Mnemonic.Nop,              &Nop);
-        r.Add(Mnemonic.Pause,            &Nop);
+        r.Add(Mnemonic.Pause,            &Pause);
         r.Add(Mnemonic.Reservednop,      &Nop);
         r.Add(Mnemonic.Prefetchnta,      &Nop);
         r.Add(Mnemonic.Prefetcht0,       &Nop);
@@ -82,6 +82,9 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>Nothing to do: no flags, no memory access (QEMU computes the address of a hint's memory operand and never touches it).</summary>
+    /// <summary>PAUSE: a NOP with its SVM intercept (helper_pause).</summary>
+    private static void Pause(Cpu cpu, ref DecodedOp op) => cpu.CheckIntercept(Cpu.SvmExit.Pause);
+
     internal static void Nop(Cpu cpu, ref DecodedOp op)
     {
     }

@@ -7,7 +7,8 @@ namespace Emulator.Core.Cpu;
 /// and 32 bits, and the string forms with REP. Accesses go to <see cref="Cpu.Ports"/>; a device
 /// that must end the block (reset, shutdown, test exit) calls <see cref="Cpu.RequestStop"/>, and
 /// one that remaps memory flushes the TLB, which also ends it, so these handlers do not.
-/// The I/O permission bitmap is not consulted: OVMF runs at CPL 0 with IOPL 0.
+/// The I/O permission bitmap is not consulted: OVMF runs at CPL 0 with IOPL 0. In an SVM guest
+/// each form checks the IOIO intercept before it touches a port (gen_check_io).
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -33,16 +34,27 @@ internal static unsafe partial class Handlers
         r.Add(Code.Outsd_DX_m32, &Outs);
     }
 
+    /// <summary>The SVM IOIO intercept: REP (F3 or F2, on any form) is part of the exit information.</summary>
+    private static void CheckIo(Cpu cpu, ref DecodedOp op, ushort port, int size, bool input, bool isString)
+    {
+        if (cpu._svmGuest)
+        {
+            cpu.CheckIoIntercept(port, size, input, isString, op.Insn.HasRepPrefix || op.Insn.HasRepnePrefix, cpu._rip + op.Length);
+        }
+    }
+
     /// <summary>IN AL/AX/EAX, imm8: a 32-bit read zero-extends into RAX like any 32-bit register write.</summary>
     private static void InImm(Cpu cpu, ref DecodedOp op)
     {
         int size = op.OpSize;
+        CheckIo(cpu, ref op, (byte)op.Imm, size, input: true, isString: false);
         cpu.WriteGpr(Gpr.Rax, size, cpu.Ports.Read((byte)op.Imm, size));
     }
 
     private static void InDx(Cpu cpu, ref DecodedOp op)
     {
         int size = op.OpSize;
+        CheckIo(cpu, ref op, (ushort)cpu._gpr[Gpr.Rdx], size, input: true, isString: false);
         cpu.WriteGpr(Gpr.Rax, size, cpu.Ports.Read((ushort)cpu._gpr[Gpr.Rdx], size));
     }
 
@@ -50,12 +62,14 @@ internal static unsafe partial class Handlers
     private static void OutImm(Cpu cpu, ref DecodedOp op)
     {
         int size = op.Op1Size;
+        CheckIo(cpu, ref op, (byte)op.Imm, size, input: false, isString: false);
         cpu.Ports.Write((byte)op.Imm, size, (uint)cpu.ReadGpr(Gpr.Rax, size));
     }
 
     private static void OutDx(Cpu cpu, ref DecodedOp op)
     {
         int size = op.Op1Size;
+        CheckIo(cpu, ref op, (ushort)cpu._gpr[Gpr.Rdx], size, input: false, isString: false);
         cpu.Ports.Write((ushort)cpu._gpr[Gpr.Rdx], size, (uint)cpu.ReadGpr(Gpr.Rax, size));
     }
 
@@ -65,6 +79,7 @@ internal static unsafe partial class Handlers
     /// </summary>
     private static void Ins(Cpu cpu, ref DecodedOp op)
     {
+        CheckIo(cpu, ref op, (ushort)cpu._gpr[Gpr.Rdx], op.MemSize, input: true, isString: true);
         ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         int size = op.MemSize, a = op.AddrSize;
         ushort port = (ushort)cpu._gpr[Gpr.Rdx];
@@ -90,6 +105,7 @@ internal static unsafe partial class Handlers
     /// <summary>OUTS: seg:SI (DS unless overridden) to port DX.</summary>
     private static void Outs(Cpu cpu, ref DecodedOp op)
     {
+        CheckIo(cpu, ref op, (ushort)cpu._gpr[Gpr.Rdx], op.MemSize, input: false, isString: true);
         ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         int size = op.MemSize, a = op.AddrSize;
         ushort port = (ushort)cpu._gpr[Gpr.Rdx];

@@ -159,6 +159,7 @@ internal static unsafe partial class Handlers
     /// <summary>PUSHF/PUSHFD/PUSHFQ: the image has VM and RF cleared (SDM Vol. 2, PUSHF).</summary>
     private static void Pushf(Cpu cpu, ref DecodedOp op)
     {
+        cpu.CheckIntercept(Cpu.SvmExit.Pushf);
         if ((cpu._flags & RFlags.VM) != 0 && (cpu._flags & RFlags.IOPL) != RFlags.IOPL)
         {
             throw new GuestFault(Vector.GP, 0);
@@ -174,6 +175,7 @@ internal static unsafe partial class Handlers
     /// </summary>
     private static void Popf(Cpu cpu, ref DecodedOp op)
     {
+        cpu.CheckIntercept(Cpu.SvmExit.Popf);
         int size = op.OpSize;
         ulong old = cpu.GetFlags();
         if ((old & RFlags.VM) != 0 && (old & RFlags.IOPL) != RFlags.IOPL)

@@ -31,13 +31,18 @@ internal static unsafe partial class Handlers
         r.Add(Mnemonic.Lmsw, &Lmsw);
         r.Add(Mnemonic.Smsw, &Smsw);
         r.Add(Code.Invlpg_m, &Invlpg);
-        r.Add(Code.Invd, &PrivilegedNop);
-        r.Add(Code.Wbinvd, &PrivilegedNop);
+        r.Add(Code.Invd, &Invd);
+        r.Add(Code.Wbinvd, &Wbinvd);
+        r.Add(Code.Rdpmc, &Rdpmc);
         r.Add(Code.Rsm, &Rsm);
     }
 
     /// <summary>RSM: leave SMM (QEMU helper_rsm, see <see cref="Cpu.ReturnFromSmm"/>); #UD outside SMM.</summary>
-    private static void Rsm(Cpu cpu, ref DecodedOp op) => cpu.ReturnFromSmm();
+    private static void Rsm(Cpu cpu, ref DecodedOp op)
+    {
+        cpu.CheckIntercept(Cpu.SvmExit.Rsm);
+        cpu.ReturnFromSmm();
+    }
 
     /// <summary>HLT: stop fetching until an interrupt; the run loop idles virtual time forward or stops.</summary>
     private static void Hlt(Cpu cpu, ref DecodedOp op)
@@ -47,6 +52,7 @@ internal static unsafe partial class Handlers
             throw new GuestFault(Vector.GP, 0);
         }
 
+        cpu.CheckIntercept(Cpu.SvmExit.Hlt);
         cpu._halted = true;
         cpu._exitBlock = true;
     }
@@ -63,10 +69,12 @@ internal static unsafe partial class Handlers
     private static void MovToCr(Cpu cpu, ref DecodedOp op)
     {
         RequireRing0(cpu);
+        cpu.CheckIntercept(Cpu.SvmExit.WriteCr0 + (uint)ControlRegister(op.Reg0));
         ulong v = cpu.ReadGpr(op.Reg1, op.Op1Size);
         switch (op.Reg0)
         {
             case 0:
+                cpu.CheckCr0SelectiveWrite(v);
                 if (!cpu.WriteCr0(v))
                 {
                     throw new GuestFault(Vector.GP, 0);
@@ -91,33 +99,44 @@ internal static unsafe partial class Handlers
                 // SDM's reserved bits): helper_write_crN (tcg/sysemu/misc_helper.c) passes the
                 // value to cpu_set_apic_tpr(uint8_t), whose apic_set_tpr keeps val << 4 in the
                 // 8-bit TPR, so only bits 3:0 remain and a read gives them back (tpr >> 4).
-                cpu._cr8 = v & 0xF;
+                cpu.WriteCr8(v & 0xF);
                 break;
-            default:
-                throw new GuestFault(Vector.UD);
         }
 
         cpu._exitBlock = true;
     }
 
+    /// <summary>CR0, CR2, CR3, CR4 and CR8 exist; any other is #UD, before the SVM intercept check (translate.c case 0x120).</summary>
+    private static int ControlRegister(int n) => n is 0 or 2 or 3 or 4 or 8 ? n : throw new GuestFault(Vector.UD);
+
     private static void MovFromCr(Cpu cpu, ref DecodedOp op)
     {
         RequireRing0(cpu);
+        cpu.CheckIntercept(Cpu.SvmExit.ReadCr0 + (uint)ControlRegister(op.Reg1));
         ulong v = op.Reg1 switch
         {
             0 => cpu._cr0,
             2 => cpu._cr2,
             3 => cpu._cr3,
             4 => cpu._cr4,
-            8 => cpu._cr8,
-            _ => throw new GuestFault(Vector.UD),
+            _ => cpu.ReadCr8(),
         };
         cpu.WriteGpr(op.Reg0, op.OpSize, v);
     }
 
-    /// <summary>DR4/DR5 alias DR6/DR7 while CR4.DE is clear and raise #UD when it is set (SDM Vol. 3, 18.2.2).</summary>
-    private static int DebugRegister(Cpu cpu, int n)
+    /// <summary>
+    /// DR4/DR5 alias DR6/DR7 while CR4.DE is clear and raise #UD when it is set (SDM Vol. 3,
+    /// 18.2.2). DR8 and up are #UD before the SVM intercept check, DR4/DR5's #UD after it
+    /// (translate.c case 0x121, helper_get_dr).
+    /// </summary>
+    private static int DebugRegister(Cpu cpu, int n, uint svmExit)
     {
+        if (n > 7)
+        {
+            throw new GuestFault(Vector.UD);
+        }
+
+        cpu.CheckIntercept(svmExit + (uint)n);
         if (n is 4 or 5)
         {
             if ((cpu._cr4 & (1UL << 3)) != 0)
@@ -126,11 +145,6 @@ internal static unsafe partial class Handlers
             }
 
             return n + 2;
-        }
-
-        if (n > 7)
-        {
-            throw new GuestFault(Vector.UD);
         }
 
         return n;
@@ -145,7 +159,7 @@ internal static unsafe partial class Handlers
     private static void MovToDr(Cpu cpu, ref DecodedOp op)
     {
         RequireRing0(cpu);
-        int n = DebugRegister(cpu, op.Reg0);
+        int n = DebugRegister(cpu, op.Reg0, Cpu.SvmExit.WriteDr0);
         ulong v = cpu.ReadGpr(op.Reg1, op.Op1Size);
         if (n >= 6 && (v >> 32) != 0)
         {
@@ -167,12 +181,13 @@ internal static unsafe partial class Handlers
     private static void MovFromDr(Cpu cpu, ref DecodedOp op)
     {
         RequireRing0(cpu);
-        int n = DebugRegister(cpu, op.Reg1);
+        int n = DebugRegister(cpu, op.Reg1, Cpu.SvmExit.ReadDr0);
         cpu.WriteGpr(op.Reg0, op.OpSize, cpu._dr[n]);
     }
 
     private static void Cpuid(Cpu cpu, ref DecodedOp op)
     {
+        cpu.CheckIntercept(Cpu.SvmExit.Cpuid);
         var (eax, ebx, ecx, edx) = cpu.Model.Query((uint)cpu._gpr[Gpr.Rax], (uint)cpu._gpr[Gpr.Rcx]);
         cpu._gpr[Gpr.Rax] = eax;
         cpu._gpr[Gpr.Rbx] = ebx;
@@ -183,6 +198,7 @@ internal static unsafe partial class Handlers
     private static void Rdmsr(Cpu cpu, ref DecodedOp op)
     {
         RequireRing0(cpu);
+        cpu.CheckMsrIntercept(write: false);
         if (!cpu.Msrs.TryRead((uint)cpu._gpr[Gpr.Rcx], out ulong v))
         {
             throw new GuestFault(Vector.GP, 0);
@@ -195,6 +211,7 @@ internal static unsafe partial class Handlers
     private static void Wrmsr(Cpu cpu, ref DecodedOp op)
     {
         RequireRing0(cpu);
+        cpu.CheckMsrIntercept(write: true);
         ulong v = (uint)cpu._gpr[Gpr.Rax] | (cpu._gpr[Gpr.Rdx] << 32);
         if (!cpu.Msrs.TryWrite((uint)cpu._gpr[Gpr.Rcx], v))
         {
@@ -205,7 +222,10 @@ internal static unsafe partial class Handlers
         cpu._exitBlock = true;
     }
 
-    /// <summary>RDTSC reads the TSC MSR, which counts virtual time so runs are reproducible. CR4.TSD restricts it to CPL 0.</summary>
+    /// <summary>
+    /// RDTSC reads the TSC MSR, which counts virtual time so runs are reproducible. CR4.TSD
+    /// restricts it to CPL 0. An SVM guest's TSC offset is added (helper_rdtsc; RDMSR does not).
+    /// </summary>
     private static void Rdtsc(Cpu cpu, ref DecodedOp op)
     {
         if ((cpu._cr4 & (1UL << 2)) != 0 && cpu._cpl != 0)
@@ -213,7 +233,9 @@ internal static unsafe partial class Handlers
             throw new GuestFault(Vector.GP, 0);
         }
 
+        cpu.CheckIntercept(Cpu.SvmExit.Rdtsc);
         cpu.Msrs.TryRead(MsrFile.Tsc, out ulong tsc);
+        tsc += cpu._svmTscOffset;
         cpu._gpr[Gpr.Rax] = (uint)tsc;
         cpu._gpr[Gpr.Rdx] = tsc >> 32;
     }
@@ -221,6 +243,7 @@ internal static unsafe partial class Handlers
     private static void Clts(Cpu cpu, ref DecodedOp op)
     {
         RequireRing0(cpu);
+        cpu.CheckIntercept(Cpu.SvmExit.WriteCr0);
         cpu._cr0 &= ~CrBits.TS;
         cpu._exitBlock = true;
     }
@@ -229,8 +252,10 @@ internal static unsafe partial class Handlers
     private static void Lmsw(Cpu cpu, ref DecodedOp op)
     {
         RequireRing0(cpu);
+        cpu.CheckIntercept(Cpu.SvmExit.WriteCr0);
         ulong msw = cpu.ReadOp0(ref op, 2) & 0xF;
         ulong v = (cpu._cr0 & ~0xEUL) | msw;
+        cpu.CheckCr0SelectiveWrite(v);
         if (!cpu.WriteCr0(v))
         {
             throw new GuestFault(Vector.GP, 0);
@@ -238,7 +263,11 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>SMSW stores 16 bits to memory; to a register, QEMU stores CR0 at the operand size.</summary>
-    private static void Smsw(Cpu cpu, ref DecodedOp op) => cpu.WriteOp0(ref op, op.OpSize, cpu._cr0);
+    private static void Smsw(Cpu cpu, ref DecodedOp op)
+    {
+        cpu.CheckIntercept(Cpu.SvmExit.ReadCr0);
+        cpu.WriteOp0(ref op, op.OpSize, cpu._cr0);
+    }
 
     /// <summary>
     /// INVLPG. TLB entries do not record the page size they came from, so a 4 KiB flush could
@@ -248,8 +277,34 @@ internal static unsafe partial class Handlers
     private static void Invlpg(Cpu cpu, ref DecodedOp op)
     {
         RequireRing0(cpu);
+        cpu.CheckIntercept(Cpu.SvmExit.Invlpg);
         cpu.FlushTlb();
     }
 
-    private static void PrivilegedNop(Cpu cpu, ref DecodedOp op) => RequireRing0(cpu);
+    private static void Invd(Cpu cpu, ref DecodedOp op)
+    {
+        RequireRing0(cpu);
+        cpu.CheckIntercept(Cpu.SvmExit.Invd);
+    }
+
+    private static void Wbinvd(Cpu cpu, ref DecodedOp op)
+    {
+        RequireRing0(cpu);
+        cpu.CheckIntercept(Cpu.SvmExit.Wbinvd);
+    }
+
+    /// <summary>
+    /// RDPMC as QEMU 7.2's helper_rdpmc: #GP(0) above CPL 0 without CR4.PCE, then the SVM
+    /// intercept, then #UD (QEMU implements no counters; qemu64 has no PMU leaf).
+    /// </summary>
+    private static void Rdpmc(Cpu cpu, ref DecodedOp op)
+    {
+        if ((cpu._cr4 & (1UL << 8)) == 0 && cpu._cpl != 0)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        cpu.CheckIntercept(Cpu.SvmExit.Rdpmc);
+        throw new GuestFault(Vector.UD);
+    }
 }

@@ -20,12 +20,6 @@ internal static class CoverageTable
     /// <summary>qemu64 forms not implemented yet, and why (the areas other work is filling).</summary>
     public static string? Pending(Code code)
     {
-        var features = code.CpuidFeatures();
-        if (features.Contains(CpuidFeature.SVM) || features.Contains(CpuidFeature.SKINIT_or_SVM))
-        {
-            return "SVM: qemu64 reports it (CPUID 80000001h:ECX[2]); QEMU 7.2 #UDs it until EFER.SVME is set, which emu does not let a WRMSR set yet (QEMU does); not modelled, OVMF never uses it";
-        }
-
         return OtherPending.TryGetValue(code.Mnemonic(), out var why) ? why : null;
     }
 
@@ -78,6 +72,7 @@ internal static class CoverageTable
         Mnemonic.Prefetchit0 or Mnemonic.Prefetchit1 or Mnemonic.Cldemote or Mnemonic.Endbr32 or Mnemonic.Endbr64
             or Mnemonic.Rdsspd or Mnemonic.Rdsspq => "a NOP: QEMU's 0F 18..1F hint space",
         Mnemonic.Incsspd or Mnemonic.Incsspq or Mnemonic.Umonitor or Mnemonic.Umwait or Mnemonic.Tpause => "a fence: QEMU switches 0F AE on the ModRM byte only",
+        Mnemonic.Rdpmc => "QEMU decodes it without a CPUID check: #GP(0) above CPL 0 without CR4.PCE, the SVM intercept, then #UD (helper_rdpmc)",
         _ => null,
     };
 
