@@ -48,7 +48,8 @@ public sealed partial class Cpu
     /// instruction for faults, the next instruction for INT n and external interrupts (callers set
     /// <c>_rip</c> accordingly).
     /// </summary>
-    internal void DeliverInterrupt(int vector, uint? errorCode, bool external)
+    /// <paramref name="software"/> marks INT n, INT3 and INTO, which need gate DPL &gt;= CPL.
+    internal void DeliverInterrupt(int vector, uint? errorCode, bool external, bool software = false)
     {
         LastException = vector;
         if (!external)
@@ -64,11 +65,11 @@ public sealed partial class Cpu
         }
         else if ((_efer & CrBits.EferLma) != 0)
         {
-            DeliverLong(vector, errorCode);
+            DeliverLong(vector, errorCode, software);
         }
         else
         {
-            DeliverProtected(vector, errorCode);
+            DeliverProtected(vector, errorCode, software);
         }
 
         _nextRip = _rip;
@@ -96,7 +97,12 @@ public sealed partial class Cpu
         _rip = ip;
     }
 
-    private void DeliverProtected(int vector, uint? errorCode)
+    /// <summary>
+    /// QEMU's do_interrupt_protected order: the gate's type (S bit included, task gates not
+    /// emulated) #GP, a software interrupt's gate DPL below CPL #GP, not present #NP, each with
+    /// the error code vector·8 + 2.
+    /// </summary>
+    private void DeliverProtected(int vector, uint? errorCode, bool software)
     {
         uint entry = (uint)vector * 8;
         if (entry + 7 > _idtr.Limit)
@@ -105,17 +111,16 @@ public sealed partial class Cpu
         }
 
         ulong gate = Read64(WrapLinear(_idtr.Base + entry));
-        int type = (int)((gate >> 40) & 0xF);
-        bool present = (gate & (1UL << 47)) != 0;
-        if (!present)
-        {
-            throw new GuestFault(Vector.NP, entry + 2);
-        }
-
-        if (type is not (0x6 or 0x7 or 0xE or 0xF))
+        int type = (int)((gate >> 40) & 0x1F);
+        if (type is not (0x6 or 0x7 or 0xE or 0xF) || (software && DescriptorDpl(gate) < _cpl))
         {
             // Task gates are not emulated.
             throw new GuestFault(Vector.GP, entry + 2);
+        }
+
+        if ((gate & DescP) == 0)
+        {
+            throw new GuestFault(Vector.NP, entry + 2);
         }
 
         bool gate32 = (type & 8) != 0;
@@ -133,12 +138,11 @@ public sealed partial class Cpu
         ushort oldCs = _seg[Seg.Cs].Selector;
         if (newCpl < _cpl)
         {
-            // Inner-privilege stack from the 32-bit TSS (SDM 7.2.1: ESP0 at +4, SS0 at +8).
-            ulong tss = _tr.Base;
-            uint esp = Read32(WrapLinear(tss + 4 + (ulong)newCpl * 8));
-            ushort ss = Read16(WrapLinear(tss + 8 + (ulong)newCpl * 8));
-            LoadSegmentForPrivilege(ss, newCpl);
-            _gpr[Gpr.Rsp] = esp;
+            ulong ssDesc = InnerStackFromTss(newCpl, out ushort ss, out uint esp);
+            SetSegmentFromDescriptor(Seg.Ss, ss, ssDesc);
+            ChangeCpl(newCpl);
+            UpdateMode();
+            SetSpMasked(esp, StackPointerMask(_seg[Seg.Ss].Attributes));
             Push(size, oldSs);
             Push(size, oldSp);
         }
@@ -154,11 +158,13 @@ public sealed partial class Cpu
         LoadCodeSegment(selector, newCpl);
         _flags = flags & ~(RFlags.TF | RFlags.NT | RFlags.RF | RFlags.VM | (trap ? 0 : RFlags.IF));
         _lazy = LazyOp.None;
-        _rip = gate32 ? offset : offset & 0xFFFF;
+        // QEMU keeps a 286 gate's offset bits 31:16 too (do_interrupt_protected: env->eip = offset).
+        _rip = offset;
         UpdateMode();
     }
 
-    private void DeliverLong(int vector, uint? errorCode)
+    /// <summary>QEMU's do_interrupt64 order: type (14 or 15) #GP, a software interrupt's gate DPL below CPL #GP, not present #NP (vector·16 + 2).</summary>
+    private void DeliverLong(int vector, uint? errorCode, bool software)
     {
         uint entry = (uint)vector * 16;
         if (entry + 15 > _idtr.Limit)
@@ -168,15 +174,15 @@ public sealed partial class Cpu
 
         ulong lo = Read64(_idtr.Base + entry);
         ulong hi = Read64(_idtr.Base + entry + 8);
-        int type = (int)((lo >> 40) & 0xF);
-        if ((lo & (1UL << 47)) == 0)
-        {
-            throw new GuestFault(Vector.NP, entry + 2);
-        }
-
-        if (type is not (0xE or 0xF))
+        int type = (int)((lo >> 40) & 0x1F);
+        if (type is not (0xE or 0xF) || (software && DescriptorDpl(lo) < _cpl))
         {
             throw new GuestFault(Vector.GP, entry + 2);
+        }
+
+        if ((lo & DescP) == 0)
+        {
+            throw new GuestFault(Vector.NP, entry + 2);
         }
 
         ushort selector = (ushort)(lo >> 16);
@@ -191,21 +197,10 @@ public sealed partial class Cpu
         ulong oldRsp = _gpr[Gpr.Rsp];
         ulong oldCs = _seg[Seg.Cs].Selector;
         ulong newRsp = oldRsp;
-        if (ist != 0)
+        if (ist != 0 || newCpl < _cpl)
         {
-            // 64-bit TSS: IST1..7 at +0x24 (SDM 7.7, Figure 7-11).
-            newRsp = Read64(_tr.Base + 0x24 + (ulong)(ist - 1) * 8);
-        }
-        else if (newCpl < _cpl)
-        {
-            newRsp = Read64(_tr.Base + 4 + (ulong)newCpl * 8);
-        }
-
-        if ((ist != 0 || newCpl < _cpl) && (long)newRsp >> 47 is not (0 or -1))
-        {
-            // QEMU's get_rsp_from_tss: a non-canonical stack pointer from the TSS is #SS(0)
-            // (target/i386/tcg/seg_helper.c), before anything is pushed.
-            throw new GuestFault(Vector.SS, 0);
+            // 64-bit TSS: RSP0..2 at +4, IST1..7 at +0x24 (SDM 7.7, Figure 7-11).
+            newRsp = RspFromTss(ist != 0 ? ist + 3 : newCpl);
         }
 
         newRsp &= ~0xFUL;
@@ -232,20 +227,5 @@ public sealed partial class Cpu
         _lazy = LazyOp.None;
         _rip = offset;
         UpdateMode();
-    }
-
-    private void LoadSegmentForPrivilege(ushort ss, int newCpl)
-    {
-        int saved = _cpl;
-        _cpl = newCpl;
-        try
-        {
-            LoadSegment(Seg.Ss, ss);
-        }
-        catch
-        {
-            _cpl = saved;
-            throw;
-        }
     }
 }

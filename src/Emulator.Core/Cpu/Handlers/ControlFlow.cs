@@ -227,7 +227,7 @@ internal static unsafe partial class Handlers
         cpu._rip = cpu._nextRip;
         try
         {
-            cpu.DeliverInterrupt(vector, null, external: false);
+            cpu.DeliverInterrupt(vector, null, external: false, software: true);
         }
         catch (GuestFault)
         {

@@ -7,7 +7,8 @@ namespace Emulator.Core.Cpu;
 /// and 32 bits, and the string forms with REP. Accesses go to <see cref="Cpu.Ports"/>; a device
 /// that must end the block (reset, shutdown, test exit) calls <see cref="Cpu.RequestStop"/>, and
 /// one that remaps memory flushes the TLB, which also ends it, so these handlers do not.
-/// The I/O permission bitmap is not consulted: OVMF runs at CPL 0 with IOPL 0.
+/// In protected mode at CPL &gt; IOPL, and in virtual-8086 mode, every form first consults the
+/// TSS's I/O permission bitmap (<see cref="CheckIoPermission"/>), once per instruction even under REP.
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -37,12 +38,14 @@ internal static unsafe partial class Handlers
     private static void InImm(Cpu cpu, ref DecodedOp op)
     {
         int size = op.OpSize;
+        CheckIoPermission(cpu, (byte)op.Imm, size);
         cpu.WriteGpr(Gpr.Rax, size, cpu.Ports.Read((byte)op.Imm, size));
     }
 
     private static void InDx(Cpu cpu, ref DecodedOp op)
     {
         int size = op.OpSize;
+        CheckIoPermission(cpu, (ushort)cpu._gpr[Gpr.Rdx], size);
         cpu.WriteGpr(Gpr.Rax, size, cpu.Ports.Read((ushort)cpu._gpr[Gpr.Rdx], size));
     }
 
@@ -50,12 +53,14 @@ internal static unsafe partial class Handlers
     private static void OutImm(Cpu cpu, ref DecodedOp op)
     {
         int size = op.Op1Size;
+        CheckIoPermission(cpu, (byte)op.Imm, size);
         cpu.Ports.Write((byte)op.Imm, size, (uint)cpu.ReadGpr(Gpr.Rax, size));
     }
 
     private static void OutDx(Cpu cpu, ref DecodedOp op)
     {
         int size = op.Op1Size;
+        CheckIoPermission(cpu, (ushort)cpu._gpr[Gpr.Rdx], size);
         cpu.Ports.Write((ushort)cpu._gpr[Gpr.Rdx], size, (uint)cpu.ReadGpr(Gpr.Rax, size));
     }
 
@@ -65,6 +70,7 @@ internal static unsafe partial class Handlers
     /// </summary>
     private static void Ins(Cpu cpu, ref DecodedOp op)
     {
+        CheckIoPermission(cpu, (ushort)cpu._gpr[Gpr.Rdx], op.MemSize);
         ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         int size = op.MemSize, a = op.AddrSize;
         ushort port = (ushort)cpu._gpr[Gpr.Rdx];
@@ -90,6 +96,7 @@ internal static unsafe partial class Handlers
     /// <summary>OUTS: seg:SI (DS unless overridden) to port DX.</summary>
     private static void Outs(Cpu cpu, ref DecodedOp op)
     {
+        CheckIoPermission(cpu, (ushort)cpu._gpr[Gpr.Rdx], op.MemSize);
         ulong count = BeginString(cpu, ref op, out ulong m, out ulong step);
         int size = op.MemSize, a = op.AddrSize;
         ushort port = (ushort)cpu._gpr[Gpr.Rdx];
@@ -108,6 +115,43 @@ internal static unsafe partial class Handlers
         {
             cpu.WriteGpr(Gpr.Rsi, a, si);
             EndRep(cpu, ref op, count);
+        }
+    }
+
+    /// <summary>
+    /// QEMU 7.2's gen_check_io and helper_check_io (target/i386/tcg/translate.c,
+    /// sysemu/seg_helper.c): in protected mode with CPL &gt; IOPL or in virtual-8086 mode, the
+    /// access needs a present 32-bit TSS of limit 103 or more whose bitmap (offset at +0x66)
+    /// has the port's <paramref name="size"/> bits clear, both bytes within the limit; else #GP(0).
+    /// The bitmap reads are supervisor accesses.
+    /// </summary>
+    private static void CheckIoPermission(Cpu cpu, ushort port, int size)
+    {
+        if ((cpu._cr0 & CrBits.PE) == 0 || (cpu._cpl <= (int)((cpu._flags & RFlags.IOPL) >> 12) && (cpu._flags & RFlags.VM) == 0))
+        {
+            return;
+        }
+
+        SegmentRegister tr = cpu._tr;
+        // The TSS32 types: 9 as LTR's QEMU cache holds it, 11 as emu's (busy) does.
+        if (!tr.Present || ((tr.Attributes >> 8) & 0xD) != 9 || tr.Limit < 103)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        int cpl = cpu._cpl;
+        cpu.ChangeCpl(0);
+        try
+        {
+            uint offset = cpu.Read16(cpu.WrapLinear(tr.Base + 0x66)) + (uint)(port >> 3);
+            if (offset + 1 > tr.Limit || ((cpu.Read16(cpu.WrapLinear(tr.Base + offset)) >> (port & 7)) & ((1 << size) - 1)) != 0)
+            {
+                throw new GuestFault(Vector.GP, 0);
+            }
+        }
+        finally
+        {
+            cpu.ChangeCpl(cpl);
         }
     }
 }
