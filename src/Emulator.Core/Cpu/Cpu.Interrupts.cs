@@ -3,8 +3,8 @@ namespace Emulator.Core.Cpu;
 /// <summary>
 /// Exception and interrupt delivery (Intel SDM Vol. 3, chapter 6): the real-mode IVT, 32-bit
 /// protected-mode IDT gates (16- and 32-bit interrupt/trap gates, with a stack switch through the
-/// TSS on a privilege change) and 64-bit IDT gates (always pushing SS:RSP, 16-byte aligned,
-/// IST stacks). A fault while delivering becomes #DF; a fault while delivering #DF shuts the
+/// TSS on a privilege change, and task gates, which switch tasks: Cpu.TaskSwitch.cs) and 64-bit
+/// IDT gates (always pushing SS:RSP, 16-byte aligned, IST stacks). A fault while delivering becomes #DF; a fault while delivering #DF shuts the
 /// CPU down (triple fault), which ends the run with a report.
 /// </summary>
 public sealed partial class Cpu
@@ -98,8 +98,8 @@ public sealed partial class Cpu
     }
 
     /// <summary>
-    /// QEMU's do_interrupt_protected order: the gate's type (S bit included, task gates not
-    /// emulated) #GP, a software interrupt's gate DPL below CPL #GP, not present #NP, each with
+    /// QEMU's do_interrupt_protected order: the gate's type (S bit included; task gates switch
+    /// tasks) #GP, a software interrupt's gate DPL below CPL #GP, not present #NP, each with
     /// the error code vector·8 + 2.
     /// </summary>
     private void DeliverProtected(int vector, uint? errorCode, bool software)
@@ -112,15 +112,20 @@ public sealed partial class Cpu
 
         ulong gate = Read64(WrapLinear(_idtr.Base + entry));
         int type = (int)((gate >> 40) & 0x1F);
-        if (type is not (0x6 or 0x7 or 0xE or 0xF) || (software && DescriptorDpl(gate) < _cpl))
+        if (type is not (0x5 or 0x6 or 0x7 or 0xE or 0xF) || (software && DescriptorDpl(gate) < _cpl))
         {
-            // Task gates are not emulated.
             throw new GuestFault(Vector.GP, entry + 2);
         }
 
         if ((gate & DescP) == 0)
         {
             throw new GuestFault(Vector.NP, entry + 2);
+        }
+
+        if (type == 0x5)
+        {
+            DeliverThroughTaskGate(entry, gate, errorCode);
+            return;
         }
 
         bool gate32 = (type & 8) != 0;
@@ -161,6 +166,24 @@ public sealed partial class Cpu
         // QEMU keeps a 286 gate's offset bits 31:16 too (do_interrupt_protected: env->eip = offset).
         _rip = offset;
         UpdateMode();
+    }
+
+    /// <summary>
+    /// A task gate in the IDT: a task switch as a CALL (back link, NT), the old task resuming at
+    /// the return address; the error code, if any, goes on the new task's stack at the new TSS's
+    /// width (QEMU's do_interrupt_protected).
+    /// </summary>
+    private void DeliverThroughTaskGate(uint entry, ulong gate, uint? errorCode)
+    {
+        _rip = SwitchTask((ushort)entry, gate, TaskSwitchSource.Call, _rip);
+        if (errorCode is uint code)
+        {
+            int size = (_tr.Attributes & 0x800) != 0 ? 4 : 2;
+            ulong mask = _seg[Seg.Ss].Big ? 0xFFFF_FFFFUL : 0xFFFFUL;
+            ulong esp = (_gpr[Gpr.Rsp] - (ulong)size) & mask;
+            WriteSized(WrapLinear(_seg[Seg.Ss].Base + esp), size, code);
+            SetSpMasked(esp, mask);
+        }
     }
 
     /// <summary>QEMU's do_interrupt64 order: type (14 or 15) #GP, a software interrupt's gate DPL below CPL #GP, not present #NP (vector·16 + 2).</summary>

@@ -8,9 +8,9 @@ namespace Emulator.Core.Cpu;
 /// CS through <see cref="Cpu.LoadCodeSegment"/> and may change the mode (OVMF enters long mode
 /// with a 32-bit RETF to a 64-bit code segment), so each ends the block. Returns to an outer
 /// privilege level also pop SS:SP; 64-bit IRET always does (as QEMU's helper_ret_protected).
-/// JMP and CALL through call gates are in ControlFlow.Gates.cs. Task switches (JMP/CALL to a TSS
-/// or task gate, IRET with NT) and returns to virtual-8086 mode are not emulated: the first raise
-/// #GP(selector), NT raises #GP(0), and a VM bit in the image is ignored.
+/// JMP and CALL through call gates and to TSSs are in ControlFlow.Gates.cs; IRET with NT returns
+/// to the previous task (Cpu.TaskSwitch.cs). Returns to virtual-8086 mode are not emulated: a VM
+/// bit in the image is ignored.
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -301,7 +301,8 @@ internal static unsafe partial class Handlers
         {
             if ((old & RFlags.NT) != 0)
             {
-                throw new GuestFault(Vector.GP, 0);
+                ReturnToPreviousTask(cpu);
+                return;
             }
 
             ulong code = CheckReturnCode(cpu, selector);
@@ -322,6 +323,28 @@ internal static unsafe partial class Handlers
         }
 
         cpu._nextRip = Cpu.IpMask(offset, size);
+        cpu._exitBlock = true;
+    }
+
+    /// <summary>
+    /// IRET with NT (QEMU's helper_iret_protected): #GP(0) in long mode; the back link in the
+    /// current TSS must name a busy TSS in the GDT, else #TS(back link); then the task switch.
+    /// </summary>
+    private static void ReturnToPreviousTask(Cpu cpu)
+    {
+        if (LongModeActive(cpu))
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        ushort backLink = cpu.Read16(cpu.WrapLinear(cpu._tr.Base));
+        // The type test with the S bit (mask 0x17) accepts the busy TSSs, 3 and 11.
+        if ((backLink & 4) != 0 || !cpu.TryReadDescriptor(backLink, out ulong desc) || ((desc >> 40) & 0x17) != 3)
+        {
+            throw new GuestFault(Vector.TS, backLink & 0xFFFCu);
+        }
+
+        cpu._nextRip = cpu.SwitchTask(backLink, desc, TaskSwitchSource.Iret, cpu._nextRip);
         cpu._exitBlock = true;
     }
 

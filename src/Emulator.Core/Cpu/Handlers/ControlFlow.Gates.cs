@@ -5,7 +5,7 @@ namespace Emulator.Core.Cpu;
 /// helper_lcall_protected (target/i386/tcg/seg_helper.c): 286 and 386 gates in legacy mode,
 /// 16-byte 386 gates in long mode; a CALL to a more privileged non-conforming segment switches
 /// to the stack the TSS holds for the new level and copies the gate's count of parameters.
-/// Task gates and TSS descriptors (task switches) are not emulated and raise #GP(selector).
+/// A TSS descriptor or task gate (outside long mode) switches tasks (<see cref="Cpu.SwitchTask"/>).
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -25,7 +25,7 @@ internal static unsafe partial class Handlers
 
     /// <summary>
     /// The checks on the gate itself, in QEMU's order: in long mode only a 386 call gate (type 12);
-    /// TSS and task gates (privilege checked, then not emulated), other types #GP(gate); DPL below
+    /// other types than 4 and 12 #GP(gate) (TSS and task gates are taken before); DPL below
     /// CPL or RPL #GP(gate); not present #NP(gate). Returns the target selector and offset: a JMP
     /// through a 286 gate takes 16 offset bits, a CALL all the gate's 32 (as QEMU); a long-mode
     /// gate adds the upper half from the next 8 bytes, whose type must be 0 (#GP(gate)).
@@ -43,8 +43,6 @@ internal static unsafe partial class Handlers
 
         if (type is not (CallGate286 or CallGate386) || !reachable)
         {
-            // Includes TSS and task gate targets: their privilege check raises the same #GP, and
-            // the task switch that would follow is not emulated.
             throw new GuestFault(Vector.GP, gateError);
         }
 
@@ -67,6 +65,29 @@ internal static unsafe partial class Handlers
         return (ushort)(gate >> 16);
     }
 
+    /// <summary>
+    /// JMP/CALL to an available TSS (types 1, 9) or a task gate outside long mode: DPL below CPL
+    /// or RPL #GP(selector), then the task switch; the new task's EIP is where execution goes.
+    /// </summary>
+    private static bool TrySwitchTask(Cpu cpu, ushort selector, ulong desc, TaskSwitchSource source)
+    {
+        int type = (int)(desc >> 40) & 0x1F;
+        if (LongModeActive(cpu) || type is not (Tss286 or Tss386 or TaskGate))
+        {
+            return false;
+        }
+
+        int dpl = Cpu.DescriptorDpl(desc);
+        if (dpl < cpu._cpl || dpl < (selector & 3))
+        {
+            throw new GuestFault(Vector.GP, selector & 0xFFFCu);
+        }
+
+        cpu._nextRip = cpu.SwitchTask(selector, desc, source, cpu._nextRip);
+        cpu._exitBlock = true;
+        return true;
+    }
+
     /// <summary>In long mode a gate's target must be a 64-bit code segment: L set, D clear (#GP(target)).</summary>
     private static void CheckLongGateTarget(Cpu cpu, ulong code, uint targetError)
     {
@@ -83,6 +104,11 @@ internal static unsafe partial class Handlers
     /// </summary>
     private static void JumpThroughGate(Cpu cpu, ushort gateSelector, ulong gate)
     {
+        if (TrySwitchTask(cpu, gateSelector, gate, TaskSwitchSource.Jump))
+        {
+            return;
+        }
+
         ushort target = ReadCallGate(cpu, gateSelector, gate, jump: true, out ulong offset);
         uint targetError = target & 0xFFFCu;
         if (!cpu.TryReadDescriptor(target, out ulong code))
@@ -125,6 +151,11 @@ internal static unsafe partial class Handlers
     /// </summary>
     private static void CallThroughGate(Cpu cpu, ushort gateSelector, ulong gate)
     {
+        if (TrySwitchTask(cpu, gateSelector, gate, TaskSwitchSource.Call))
+        {
+            return;
+        }
+
         ushort target = ReadCallGate(cpu, gateSelector, gate, jump: false, out ulong offset);
         int size = ((gate >> 40) & 0xF) == CallGate386 ? 4 : 2;
         int paramCount = (int)(gate >> 32) & 0x1F;
