@@ -148,44 +148,36 @@ public sealed partial class Cpu
         public ushort[] Segs;
     }
 
-    /// <summary>The new task's CR3, EIP, EFLAGS, 8 registers, 6 selectors (FS, GS 0 in a 16-bit TSS) and LDT selector.</summary>
+    /// <summary>Where a TSS keeps the task state, and at which width (SDM Vol. 3, Figures 7-2 and 7-11).</summary>
+    private readonly record struct TssLayout(int Width, uint Eip, uint Flags, uint Regs, uint Segs, uint SegStep, int SegCount, uint Ldt)
+    {
+        public static readonly TssLayout Tss32 = new(4, 0x20, 0x24, 0x28, 0x48, 4, 6, 0x60);
+        public static readonly TssLayout Tss16 = new(2, 0x0E, 0x10, 0x12, 0x22, 2, 4, 0x2A);
+    }
+
+    /// <summary>The new task's CR3 (32-bit only), EIP, EFLAGS, 8 registers, selectors (FS, GS 0 in a 16-bit TSS) and LDT selector.</summary>
     private TaskState ReadTaskState(ulong tssBase, bool tss32)
     {
+        var layout = tss32 ? TssLayout.Tss32 : TssLayout.Tss16;
         var s = new TaskState { Regs = new uint[8], Segs = new ushort[6] };
         ulong At(uint offset) => WrapLinear(tssBase + offset);
+        s.Cr3 = tss32 ? Read32(At(0x1C)) : 0;
+        s.Eip = ReadSized(At(layout.Eip), layout.Width);
+        s.Flags = ReadSized(At(layout.Flags), layout.Width);
+        for (uint i = 0; i < 8; i++)
+        {
+            s.Regs[i] = (uint)ReadSized(At(layout.Regs + (i * (uint)layout.Width)), layout.Width);
+        }
+
+        for (uint i = 0; i < layout.SegCount; i++)
+        {
+            s.Segs[i] = Read16(At(layout.Segs + (i * layout.SegStep)));
+        }
+
+        s.Ldt = Read16(At(layout.Ldt));
         if (tss32)
         {
-            s.Cr3 = Read32(At(0x1C));
-            s.Eip = Read32(At(0x20));
-            s.Flags = Read32(At(0x24));
-            for (uint i = 0; i < 8; i++)
-            {
-                s.Regs[i] = Read32(At(0x28 + i * 4));
-            }
-
-            for (uint i = 0; i < 6; i++)
-            {
-                s.Segs[i] = Read16(At(0x48 + i * 4));
-            }
-
-            s.Ldt = Read16(At(0x60));
             Read32(At(0x64)); // the T bit: read, not used (as QEMU)
-        }
-        else
-        {
-            s.Eip = Read16(At(0x0E));
-            s.Flags = Read16(At(0x10));
-            for (uint i = 0; i < 8; i++)
-            {
-                s.Regs[i] = Read16(At(0x12 + i * 2));
-            }
-
-            for (uint i = 0; i < 4; i++)
-            {
-                s.Segs[i] = Read16(At(0x22 + i * 2));
-            }
-
-            s.Ldt = Read16(At(0x2A));
         }
 
         return s;
@@ -201,34 +193,18 @@ public sealed partial class Cpu
     /// <summary>Saves EIP, EFLAGS, the 8 registers and the segment selectors in the current TSS (16-bit: 4 selectors).</summary>
     private void SaveTaskState(ulong eip, ulong flags, bool tss32)
     {
+        var layout = tss32 ? TssLayout.Tss32 : TssLayout.Tss16;
         ulong At(uint offset) => WrapLinear(_tr.Base + offset);
-        if (tss32)
+        WriteSized(At(layout.Eip), layout.Width, eip);
+        WriteSized(At(layout.Flags), layout.Width, flags);
+        for (uint i = 0; i < 8; i++)
         {
-            Write32(At(0x20), (uint)eip);
-            Write32(At(0x24), (uint)flags);
-            for (uint i = 0; i < 8; i++)
-            {
-                Write32(At(0x28 + i * 4), (uint)_gpr[(int)i]);
-            }
-
-            for (uint i = 0; i < 6; i++)
-            {
-                Write16(At(0x48 + i * 4), _seg[(int)i].Selector);
-            }
+            WriteSized(At(layout.Regs + (i * (uint)layout.Width)), layout.Width, _gpr[(int)i]);
         }
-        else
-        {
-            Write16(At(0x0E), (ushort)eip);
-            Write16(At(0x10), (ushort)flags);
-            for (uint i = 0; i < 8; i++)
-            {
-                Write16(At(0x12 + i * 2), (ushort)_gpr[(int)i]);
-            }
 
-            for (uint i = 0; i < 4; i++)
-            {
-                Write16(At(0x22 + i * 2), _seg[(int)i].Selector);
-            }
+        for (uint i = 0; i < layout.SegCount; i++)
+        {
+            Write16(At(layout.Segs + (i * layout.SegStep)), _seg[(int)i].Selector);
         }
     }
 

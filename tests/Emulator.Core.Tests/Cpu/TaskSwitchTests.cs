@@ -117,4 +117,50 @@ public class TaskSwitchTests
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal((ulong)OldTss, m.Cpu.GetGpr(Gpr.Rsi));
     }
+
+    /// <summary>A null SS in the new TSS is #TS(0), raised in the new task (TR already switched), as QEMU's tss_load_seg.</summary>
+    [Fact]
+    public void NullStackInNewTss_RaisesTsInNewTask()
+    {
+        using var m = new TestMachine();
+        m.LoadProtected32(a => a.jmp(NewTss, 0));
+        AddTasks(m);
+        m.Bus.Write(NewTssBase + 0x50, 2, 0);
+        FlowTestSupport.Gate32(m, Vector.TS, (uint)Task + 0x1000);
+        FlowTestSupport.Place(m, 32, Task + 0x1000, a =>
+        {
+            a.mov(esi, 0x55);
+            a.hlt();
+        });
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal(0x55UL, m.Cpu.GetGpr(Gpr.Rsi));
+        Assert.Equal(NewTss, m.Cpu._tr.Selector);
+        Assert.Equal(Vector.TS, m.Cpu.LastGuestException?.Vector);
+    }
+
+    /// <summary>A 16-bit TSS (type 1): word registers replace the low halves, FS/GS become null.</summary>
+    [Fact]
+    public void JmpTo16BitTss_LoadsWordState()
+    {
+        using var m = new TestMachine();
+        m.LoadProtected32(a =>
+        {
+            a.mov(eax, 0xAAAA0000);
+            a.jmp(NewTss, 0);
+        });
+        AddTasks(m);
+        m.WriteU64(TestMachine.GdtBase + NewTss, 0x000081000000002BUL | (NewTssBase << 16));
+        m.Bus.Write(NewTssBase + 0x0E, 2, 0x2000);       // IP
+        m.Bus.Write(NewTssBase + 0x10, 2, 0x2);          // FLAGS
+        m.Bus.Write(NewTssBase + 0x12, 2, 0x4321);       // AX
+        m.Bus.Write(NewTssBase + 0x22, 2, TestMachine.Data32); // ES
+        m.Bus.Write(NewTssBase + 0x24, 2, TestMachine.Code32); // CS
+        m.Bus.Write(NewTssBase + 0x26, 2, TestMachine.Data32); // SS
+        m.Bus.Write(NewTssBase + 0x28, 2, TestMachine.Data32); // DS
+        FlowTestSupport.Place(m, 32, 0x2000, a => a.hlt());
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal(0xAAAA4321UL, m.Cpu.GetGpr(Gpr.Rax));
+        Assert.Equal(0x2001UL, m.Cpu.Rip);
+        Assert.Equal((ushort)0, m.Cpu._seg[Seg.Fs].Selector);
+    }
 }
