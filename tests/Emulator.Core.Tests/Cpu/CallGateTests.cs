@@ -210,4 +210,34 @@ public class CallGateTests
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal(0x31UL * 8 + 2, m.Cpu.GetGpr(Gpr.Rax));
     }
+
+    /// <summary>Long mode: a 16-byte gate (offset bits 63:32 in the second half, type 0) to 64-bit code pushes CS and RIP as 8-byte slots.</summary>
+    [Fact]
+    public void CallGate64_SameLevel_PushesQwordFrame()
+    {
+        using var m = new TestMachine();
+        m.LoadLong64(a =>
+        {
+            a.mov(ebx, 0x6000);
+            a.mov(rbp, rsp);
+            a.call(__fword_ptr[rbx]);
+        });
+        m.WriteU64(TestMachine.GdtBase + Gate, CallGate(TestMachine.Code64, (uint)Handler, dpl: 0));
+        m.WriteU64(TestMachine.GdtBase + Gate + 8, 0);
+        m.Cpu._gdtr = new TableRegister { Base = TestMachine.GdtBase, Limit = 0x4F };
+        m.Bus.Write(0x6000, 4, 0);
+        m.Bus.Write(0x6004, 2, Gate);
+        FlowTestSupport.Place(m, 64, Handler, a =>
+        {
+            a.mov(rsi, __qword_ptr[rsp]);
+            a.mov(rdi, __qword_ptr[rsp + 8]);
+            a.mov(rdx, rsp);
+            a.hlt();
+        });
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal((ulong)TestMachine.Code64, m.Cpu.GetGpr(Gpr.Rdi));
+        Assert.Equal(m.Cpu.GetGpr(Gpr.Rbp) - 16, m.Cpu.GetGpr(Gpr.Rdx));
+        Assert.Equal(0x100000UL + 10, m.Cpu.GetGpr(Gpr.Rsi)); // after mov ebx, imm32; mov rbp, rsp; call far [rbx]
+        Assert.Equal(64, m.Cpu.Bitness);
+    }
 }
