@@ -7,8 +7,9 @@ namespace Emulator.Core.Cpu;
 /// </summary>
 public sealed partial class Cpu
 {
-    // Raw descriptor bits (SDM Vol. 3, 3.4.5): present, system/user, code, conforming, writable.
-    internal const ulong DescP = 1UL << 47, DescS = 1UL << 44, DescCode = 1UL << 43, DescC = 1UL << 42, DescW = 1UL << 41;
+    // Raw descriptor bits (SDM Vol. 3, 3.4.5): present, code/data (S), code, conforming; bit 41 is
+    // W for data and R for code.
+    internal const ulong DescP = 1UL << 47, DescS = 1UL << 44, DescCode = 1UL << 43, DescC = 1UL << 42, DescW = 1UL << 41, DescR = DescW;
 
     /// <summary>The DPL of a raw 8-byte descriptor.</summary>
     internal static int DescriptorDpl(ulong desc) => (int)(desc >> 45) & 3;

@@ -306,8 +306,7 @@ public sealed partial class Cpu
         {
             Seg.Cs => !code || dpl != rpl,
             Seg.Ss => code || (desc & DescW) == 0 || dpl != cpl || dpl != rpl,
-            // Bit 41 is R for code: an execute-only code segment is refused.
-            _ => (code && (desc & DescW) == 0) || (((desc >> 40) & 0xF) < 12 && (dpl < cpl || dpl < rpl)),
+            _ => (code && (desc & DescR) == 0) || (((desc >> 40) & 0xF) < 12 && (dpl < cpl || dpl < rpl)),
         };
         if (refused)
         {
