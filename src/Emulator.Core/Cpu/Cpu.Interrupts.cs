@@ -141,15 +141,35 @@ public sealed partial class Cpu
         ushort oldSs = _seg[Seg.Ss].Selector;
         ulong oldSp = _gpr[Gpr.Rsp];
         ushort oldCs = _seg[Seg.Cs].Selector;
+        bool vm86 = (flags & RFlags.VM) != 0;
         if (newCpl < _cpl)
         {
             ulong ssDesc = InnerStackFromTss(newCpl, out ushort ss, out uint esp);
+            var dataSelectors = (_seg[Seg.Gs].Selector, _seg[Seg.Fs].Selector, _seg[Seg.Ds].Selector, _seg[Seg.Es].Selector);
             SetSegmentFromDescriptor(Seg.Ss, ss, ssDesc);
             ChangeCpl(newCpl);
             UpdateMode();
             SetSpMasked(esp, StackPointerMask(_seg[Seg.Ss].Attributes));
+            if (vm86)
+            {
+                // From virtual-8086 mode the frame starts with GS, FS, DS, ES, which become null.
+                Push(size, dataSelectors.Item1);
+                Push(size, dataSelectors.Item2);
+                Push(size, dataSelectors.Item3);
+                Push(size, dataSelectors.Item4);
+                foreach (int seg in (ReadOnlySpan<int>)[Seg.Es, Seg.Ds, Seg.Fs, Seg.Gs])
+                {
+                    _seg[seg] = default;
+                }
+            }
+
             Push(size, oldSs);
             Push(size, oldSp);
+        }
+        else if (vm86)
+        {
+            // QEMU: virtual-8086 mode can only interrupt to a more privileged, non-conforming level.
+            throw new GuestFault(Vector.GP, selector & 0xFFFCu);
         }
 
         Push(size, flags);
@@ -160,6 +180,7 @@ public sealed partial class Cpu
             Push(size, code);
         }
 
+        _flags &= ~RFlags.VM; // CS loads as a protected-mode segment
         LoadCodeSegment(selector, newCpl);
         _flags = flags & ~(RFlags.TF | RFlags.NT | RFlags.RF | RFlags.VM | (trap ? 0 : RFlags.IF));
         _lazy = LazyOp.None;

@@ -80,6 +80,10 @@ public sealed partial class Cpu
         };
     }
 
+    /// <summary>A virtual-8086 segment as QEMU's load_seg_vm: base selector·16, limit 0xFFFF, present writable data of DPL 3.</summary>
+    internal void LoadVm86Segment(int seg, ushort selector) =>
+        _seg[seg] = new SegmentRegister { Selector = selector, Base = (ulong)selector << 4, Limit = 0xFFFF, Attributes = 0xF300 };
+
     /// <summary>QEMU's get_sp_mask of a segment's attributes: 0 (all 64 bits) for a long segment, else by its B bit.</summary>
     internal static ulong StackPointerMask(uint attributes) =>
         (attributes & (1u << 21)) != 0 ? ulong.MaxValue : (attributes & (1u << 22)) != 0 ? 0xFFFF_FFFFUL : 0xFFFFUL;

@@ -230,10 +230,14 @@ public sealed partial class Cpu
         bool vm86 = (_flags & RFlags.VM) != 0;
         for (int i = 0; i < 6; i++)
         {
-            ushort sel = next.Segs[i];
-            _seg[i] = vm86
-                ? new SegmentRegister { Selector = sel, Base = (ulong)sel << 4, Limit = 0xFFFF, Attributes = i == Seg.Cs ? 0xFB00u : 0xF300u }
-                : new SegmentRegister { Selector = sel };
+            if (vm86)
+            {
+                LoadVm86Segment(i, next.Segs[i]);
+            }
+            else
+            {
+                _seg[i] = new SegmentRegister { Selector = next.Segs[i] };
+            }
         }
 
         ChangeCpl(vm86 ? 3 : 0);

@@ -9,8 +9,7 @@ namespace Emulator.Core.Cpu;
 /// with a 32-bit RETF to a 64-bit code segment), so each ends the block. Returns to an outer
 /// privilege level also pop SS:SP; 64-bit IRET always does (as QEMU's helper_ret_protected).
 /// JMP and CALL through call gates and to TSSs are in ControlFlow.Gates.cs; IRET with NT returns
-/// to the previous task (Cpu.TaskSwitch.cs). Returns to virtual-8086 mode are not emulated: a VM
-/// bit in the image is ignored.
+/// to the previous task (Cpu.TaskSwitch.cs); IRETD with VM in the image enters virtual-8086 mode.
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -305,6 +304,12 @@ internal static unsafe partial class Handlers
                 return;
             }
 
+            if (size == 4 && (image & RFlags.VM) != 0)
+            {
+                ReturnToVirtual8086(cpu, offset, selector, image);
+                return;
+            }
+
             ulong code = CheckReturnCode(cpu, selector);
             if (cpu._bitness == 64 || (selector & 3) != oldCpl)
             {
@@ -345,6 +350,30 @@ internal static unsafe partial class Handlers
         }
 
         cpu._nextRip = cpu.SwitchTask(backLink, desc, TaskSwitchSource.Iret, cpu._nextRip);
+        cpu._exitBlock = true;
+    }
+
+    /// <summary>
+    /// IRETD with VM in the image (QEMU's return_to_vm86, which checks neither CPL nor the
+    /// selectors): ESP, SS, ES, DS, FS, GS follow on the stack; EFLAGS loads TF, AC, ID, IF, IOPL,
+    /// VM, NT, VIF, VIP and the status flags; all six segments load as QEMU's load_seg_vm; CPL 3.
+    /// </summary>
+    private static void ReturnToVirtual8086(Cpu cpu, ulong offset, ushort cs, ulong image)
+    {
+        ulong esp = cpu.PeekStack(4, 12);
+        Span<ushort> selectors = [(ushort)cpu.PeekStack(4, 16), (ushort)cpu.PeekStack(4, 20), (ushort)cpu.PeekStack(4, 24), (ushort)cpu.PeekStack(4, 28), (ushort)cpu.PeekStack(4, 32)];
+        ulong mask = RFlags.TF | RFlags.AC | RFlags.ID | RFlags.IF | RFlags.IOPL | RFlags.VM | RFlags.NT | RFlags.VIF | RFlags.VIP | RFlags.Arith | RFlags.DF;
+        cpu.SetFlags((cpu.GetFlags() & ~mask) | (image & mask));
+        cpu.LoadVm86Segment(Seg.Cs, cs);
+        cpu.LoadVm86Segment(Seg.Ss, selectors[0]);
+        cpu.LoadVm86Segment(Seg.Es, selectors[1]);
+        cpu.LoadVm86Segment(Seg.Ds, selectors[2]);
+        cpu.LoadVm86Segment(Seg.Fs, selectors[3]);
+        cpu.LoadVm86Segment(Seg.Gs, selectors[4]);
+        cpu.ChangeCpl(3);
+        cpu.UpdateMode();
+        cpu._gpr[Gpr.Rsp] = (uint)esp;
+        cpu._nextRip = offset & 0xFFFF;
         cpu._exitBlock = true;
     }
 
