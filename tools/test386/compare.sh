@@ -34,14 +34,14 @@ sed -i -e 's/^POST_PORT equ .*/POST_PORT equ 0x402/' -e 's/^COM_PORT equ .*/COM_
 [[ $(stat -c %s "$work/test386.bin") -eq 65536 ]] || die "test386.bin is not 64 KiB"
 
 # emu first (`emu boot` with the image as a BIOS-sized firmware chip, qemu32 as
-# qemu-system-i386's default CPU): it stops at the ROM's final HLT, or at the HLT of the first
+# qemu-system-i386's default CPU, unassigned memory reading 0 as on QEMU): it stops at the ROM's final HLT, or at the HLT of the first
 # failure, and its report names the address and the registers there. QEMU then runs the same ROM
 # with its CPU state logged before every instruction at that HLT (-singlestep -d cpu -dfilter);
 # it keeps running a halted CPU, so it gets a fixed time (the ROM runs in well under a second).
 emu_dll="$here/../../src/Emulator.Cli/bin/Release/net10.0/emu.dll"
 [[ -f "$emu_dll" ]] || die "emu is not built ($emu_dll missing): run 'dotnet build Emulator.sln -c Release'"
 rm -f "$work"/emu.* "$work"/qemu.*
-dotnet "$emu_dll" boot --firmware "$work/test386.bin" --snapshot --cpu qemu32 --debugcon "$work/emu.post" \
+dotnet "$emu_dll" boot --firmware "$work/test386.bin" --snapshot --cpu qemu32 --unassigned-zero --debugcon "$work/emu.post" \
     --serial-log "$work/emu.com1" --report "$work/emu.json" --max-instructions 200000000 >"$work/emu.log" 2>&1
 read -r stop_reason hlt < <(python3 -c '
 import json, sys

@@ -3,8 +3,8 @@ namespace Emulator.Core.Cpu;
 /// <summary>
 /// Exception and interrupt delivery (Intel SDM Vol. 3, chapter 6): the real-mode IVT, 32-bit
 /// protected-mode IDT gates (16- and 32-bit interrupt/trap gates, with a stack switch through the
-/// TSS on a privilege change) and 64-bit IDT gates (always pushing SS:RSP, 16-byte aligned,
-/// IST stacks). A fault while delivering becomes #DF; a fault while delivering #DF shuts the
+/// TSS on a privilege change, and task gates, which switch tasks: Cpu.TaskSwitch.cs) and 64-bit
+/// IDT gates (always pushing SS:RSP, 16-byte aligned, IST stacks). A fault while delivering becomes #DF; a fault while delivering #DF shuts the
 /// CPU down (triple fault), which ends the run with a report.
 /// </summary>
 public sealed partial class Cpu
@@ -133,6 +133,7 @@ public sealed partial class Cpu
     /// instruction for faults, the next instruction for INT n and external interrupts (callers set
     /// <c>_rip</c> accordingly).
     /// </summary>
+    /// <paramref name="software"/> marks INT n, INT3 and INTO, which need gate DPL &gt;= CPL.
     internal void DeliverInterrupt(int vector, uint? errorCode, bool external, bool software = false)
     {
         if (_svmGuest)
@@ -154,11 +155,11 @@ public sealed partial class Cpu
         }
         else if ((_efer & CrBits.EferLma) != 0)
         {
-            DeliverLong(vector, errorCode);
+            DeliverLong(vector, errorCode, software);
         }
         else
         {
-            DeliverProtected(vector, errorCode);
+            DeliverProtected(vector, errorCode, software);
         }
 
         if (_svmGuest)
@@ -191,7 +192,12 @@ public sealed partial class Cpu
         _rip = ip;
     }
 
-    private void DeliverProtected(int vector, uint? errorCode)
+    /// <summary>
+    /// QEMU's do_interrupt_protected order: the gate's type (S bit included; task gates switch
+    /// tasks) #GP, a software interrupt's gate DPL below CPL #GP, not present #NP, each with
+    /// the error code vector·8 + 2.
+    /// </summary>
+    private void DeliverProtected(int vector, uint? errorCode, bool software)
     {
         uint entry = (uint)vector * 8;
         if (entry + 7 > _idtr.Limit)
@@ -200,17 +206,21 @@ public sealed partial class Cpu
         }
 
         ulong gate = Read64(WrapLinear(_idtr.Base + entry));
-        int type = (int)((gate >> 40) & 0xF);
-        bool present = (gate & (1UL << 47)) != 0;
-        if (!present)
+        int type = (int)((gate >> 40) & 0x1F);
+        if (type is not (0x5 or 0x6 or 0x7 or 0xE or 0xF) || (software && DescriptorDpl(gate) < _cpl))
+        {
+            throw new GuestFault(Vector.GP, entry + 2);
+        }
+
+        if ((gate & DescP) == 0)
         {
             throw new GuestFault(Vector.NP, entry + 2);
         }
 
-        if (type is not (0x6 or 0x7 or 0xE or 0xF))
+        if (type == 0x5)
         {
-            // Task gates are not emulated.
-            throw new GuestFault(Vector.GP, entry + 2);
+            DeliverThroughTaskGate(entry, gate, errorCode);
+            return;
         }
 
         bool gate32 = (type & 8) != 0;
@@ -226,16 +236,35 @@ public sealed partial class Cpu
         ushort oldSs = _seg[Seg.Ss].Selector;
         ulong oldSp = _gpr[Gpr.Rsp];
         ushort oldCs = _seg[Seg.Cs].Selector;
+        bool vm86 = (flags & RFlags.VM) != 0;
         if (newCpl < _cpl)
         {
-            // Inner-privilege stack from the 32-bit TSS (SDM 7.2.1: ESP0 at +4, SS0 at +8).
-            ulong tss = _tr.Base;
-            uint esp = Read32(WrapLinear(tss + 4 + (ulong)newCpl * 8));
-            ushort ss = Read16(WrapLinear(tss + 8 + (ulong)newCpl * 8));
-            LoadSegmentForPrivilege(ss, newCpl);
-            _gpr[Gpr.Rsp] = esp;
+            ulong ssDesc = InnerStackFromTss(newCpl, out ushort ss, out uint esp);
+            var dataSelectors = (_seg[Seg.Gs].Selector, _seg[Seg.Fs].Selector, _seg[Seg.Ds].Selector, _seg[Seg.Es].Selector);
+            SetSegmentFromDescriptor(Seg.Ss, ss, ssDesc);
+            ChangeCpl(newCpl);
+            UpdateMode();
+            SetSpMasked(esp, StackPointerMask(_seg[Seg.Ss].Attributes));
+            if (vm86)
+            {
+                // From virtual-8086 mode the frame starts with GS, FS, DS, ES, which become null.
+                Push(size, dataSelectors.Item1);
+                Push(size, dataSelectors.Item2);
+                Push(size, dataSelectors.Item3);
+                Push(size, dataSelectors.Item4);
+                foreach (int seg in (ReadOnlySpan<int>)[Seg.Es, Seg.Ds, Seg.Fs, Seg.Gs])
+                {
+                    _seg[seg] = default;
+                }
+            }
+
             Push(size, oldSs);
             Push(size, oldSp);
+        }
+        else if (vm86)
+        {
+            // QEMU: virtual-8086 mode can only interrupt to a more privileged, non-conforming level.
+            throw new GuestFault(Vector.GP, selector & 0xFFFCu);
         }
 
         Push(size, flags);
@@ -246,14 +275,35 @@ public sealed partial class Cpu
             Push(size, code);
         }
 
+        _flags &= ~RFlags.VM; // CS loads as a protected-mode segment
         LoadCodeSegment(selector, newCpl);
         _flags = flags & ~(RFlags.TF | RFlags.NT | RFlags.RF | RFlags.VM | (trap ? 0 : RFlags.IF));
         _lazy = LazyOp.None;
-        _rip = gate32 ? offset : offset & 0xFFFF;
+        // QEMU keeps a 286 gate's offset bits 31:16 too (do_interrupt_protected: env->eip = offset).
+        _rip = offset;
         UpdateMode();
     }
 
-    private void DeliverLong(int vector, uint? errorCode)
+    /// <summary>
+    /// A task gate in the IDT: a task switch as a CALL (back link, NT), the old task resuming at
+    /// the return address; the error code, if any, goes on the new task's stack at the new TSS's
+    /// width (QEMU's do_interrupt_protected).
+    /// </summary>
+    private void DeliverThroughTaskGate(uint entry, ulong gate, uint? errorCode)
+    {
+        _rip = SwitchTask((ushort)entry, gate, TaskSwitchSource.Call, _rip);
+        if (errorCode is uint code)
+        {
+            int size = (_tr.Attributes & 0x800) != 0 ? 4 : 2;
+            ulong mask = _seg[Seg.Ss].Big ? 0xFFFF_FFFFUL : 0xFFFFUL;
+            ulong esp = (_gpr[Gpr.Rsp] - (ulong)size) & mask;
+            WriteSized(WrapLinear(_seg[Seg.Ss].Base + esp), size, code);
+            SetSpMasked(esp, mask);
+        }
+    }
+
+    /// <summary>QEMU's do_interrupt64 order: type (14 or 15) #GP, a software interrupt's gate DPL below CPL #GP, not present #NP (vector·16 + 2).</summary>
+    private void DeliverLong(int vector, uint? errorCode, bool software)
     {
         uint entry = (uint)vector * 16;
         if (entry + 15 > _idtr.Limit)
@@ -263,15 +313,15 @@ public sealed partial class Cpu
 
         ulong lo = Read64(_idtr.Base + entry);
         ulong hi = Read64(_idtr.Base + entry + 8);
-        int type = (int)((lo >> 40) & 0xF);
-        if ((lo & (1UL << 47)) == 0)
-        {
-            throw new GuestFault(Vector.NP, entry + 2);
-        }
-
-        if (type is not (0xE or 0xF))
+        int type = (int)((lo >> 40) & 0x1F);
+        if (type is not (0xE or 0xF) || (software && DescriptorDpl(lo) < _cpl))
         {
             throw new GuestFault(Vector.GP, entry + 2);
+        }
+
+        if ((lo & DescP) == 0)
+        {
+            throw new GuestFault(Vector.NP, entry + 2);
         }
 
         ushort selector = (ushort)(lo >> 16);
@@ -286,21 +336,10 @@ public sealed partial class Cpu
         ulong oldRsp = _gpr[Gpr.Rsp];
         ulong oldCs = _seg[Seg.Cs].Selector;
         ulong newRsp = oldRsp;
-        if (ist != 0)
+        if (ist != 0 || newCpl < _cpl)
         {
-            // 64-bit TSS: IST1..7 at +0x24 (SDM 7.7, Figure 7-11).
-            newRsp = Read64(_tr.Base + 0x24 + (ulong)(ist - 1) * 8);
-        }
-        else if (newCpl < _cpl)
-        {
-            newRsp = Read64(_tr.Base + 4 + (ulong)newCpl * 8);
-        }
-
-        if ((ist != 0 || newCpl < _cpl) && (long)newRsp >> 47 is not (0 or -1))
-        {
-            // QEMU's get_rsp_from_tss: a non-canonical stack pointer from the TSS is #SS(0)
-            // (target/i386/tcg/seg_helper.c), before anything is pushed.
-            throw new GuestFault(Vector.SS, 0);
+            // 64-bit TSS: RSP0..2 at +4, IST1..7 at +0x24 (SDM 7.7, Figure 7-11).
+            newRsp = RspFromTss(ist != 0 ? ist + 3 : newCpl);
         }
 
         newRsp &= ~0xFUL;
@@ -327,20 +366,5 @@ public sealed partial class Cpu
         _lazy = LazyOp.None;
         _rip = offset;
         UpdateMode();
-    }
-
-    private void LoadSegmentForPrivilege(ushort ss, int newCpl)
-    {
-        int saved = _cpl;
-        _cpl = newCpl;
-        try
-        {
-            LoadSegment(Seg.Ss, ss);
-        }
-        catch
-        {
-            _cpl = saved;
-            throw;
-        }
     }
 }

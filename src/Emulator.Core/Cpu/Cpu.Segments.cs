@@ -3,8 +3,9 @@ namespace Emulator.Core.Cpu;
 /// <summary>
 /// Segment register loads (Intel SDM Vol. 3, 3.4 and 5.x): real-mode selector·16 bases, and
 /// protected/long-mode descriptor loads from the GDT or LDT into the hidden cache, with the
-/// checks of QEMU 7.2's helper_load_seg (null selector, limit, type, privilege, presence); call
-/// gates and task switches are not emulated (OVMF never uses them) and raise #GP.
+/// checks of QEMU 7.2's helper_load_seg (null selector, limit, type, privilege, presence). Far
+/// transfers through call gates are in Handlers/ControlFlow.Gates.cs; task switches are not
+/// emulated and raise #GP.
 /// </summary>
 public sealed partial class Cpu
 {
@@ -104,7 +105,7 @@ public sealed partial class Cpu
         uint attr = DescriptorAttributes(desc);
         if ((attr & 0x1800) != 0x1800)
         {
-            // Not a code segment (call gates and TSS targets are not emulated).
+            // Not a code segment (call gates are taken before this; TSS targets are not emulated).
             throw new GuestFault(Vector.GP, selector & 0xFFFCu);
         }
 
@@ -121,13 +122,18 @@ public sealed partial class Cpu
             Limit = DescriptorLimit(desc),
             Attributes = attr | 0x100,
         };
+        ChangeCpl(newCpl);
+        UpdateMode();
+    }
+
+    /// <summary>Sets CPL; the TLB's write permissions depend on it, so a change empties it.</summary>
+    internal void ChangeCpl(int newCpl)
+    {
         if (newCpl != _cpl)
         {
             _cpl = newCpl;
             FlushTlb();
         }
-
-        UpdateMode();
     }
 
     /// <summary>Reads the 8-byte descriptor for <paramref name="selector"/> from the GDT or LDT (#GP if beyond the limit).</summary>

@@ -15,18 +15,18 @@ internal static class FlowTestSupport
     public const ulong Idt = 0x3000;
 
     /// <summary>Writes a 64-bit interrupt gate (type 0xE) and points IDTR at the table.</summary>
-    public static void Gate64(TestMachine m, int vector, ulong handler, ushort selector = TestMachine.Code64)
+    public static void Gate64(TestMachine m, int vector, ulong handler, ushort selector = TestMachine.Code64, int dpl = 0)
     {
-        ulong lo = (handler & 0xFFFF) | ((ulong)selector << 16) | (0x8EUL << 40) | (((handler >> 16) & 0xFFFF) << 48);
+        ulong lo = (handler & 0xFFFF) | ((ulong)selector << 16) | ((0x8EUL | (ulong)(dpl << 5)) << 40) | (((handler >> 16) & 0xFFFF) << 48);
         m.WriteU64(Idt + (ulong)vector * 16, lo);
         m.WriteU64(Idt + (ulong)vector * 16 + 8, handler >> 32);
         m.Cpu._idtr = new TableRegister { Base = Idt, Limit = 0xFFF };
     }
 
-    /// <summary>Writes a 32-bit interrupt gate (type 0xE) and points IDTR at the table.</summary>
-    public static void Gate32(TestMachine m, int vector, uint handler, ushort selector = TestMachine.Code32)
+    /// <summary>Writes a 32-bit interrupt gate (type 0xE) and points IDTR at the table; INT n from CPL 3 needs <paramref name="dpl"/> 3.</summary>
+    public static void Gate32(TestMachine m, int vector, uint handler, ushort selector = TestMachine.Code32, int dpl = 0)
     {
-        ulong lo = (handler & 0xFFFFUL) | ((ulong)selector << 16) | (0x8EUL << 40) | ((ulong)(handler >> 16) << 48);
+        ulong lo = (handler & 0xFFFFUL) | ((ulong)selector << 16) | ((0x8EUL | (ulong)(dpl << 5)) << 40) | ((ulong)(handler >> 16) << 48);
         m.WriteU64(Idt + (ulong)vector * 8, lo);
         m.Cpu._idtr = new TableRegister { Base = Idt, Limit = 0x7FF };
     }

@@ -414,7 +414,7 @@ public class InterruptAndFarTransferTests
             a.iretd();
         });
         AddRing3(m, longMode: false);
-        FlowTestSupport.Gate32(m, 0x31, (uint)Handler + 0x2000);
+        FlowTestSupport.Gate32(m, 0x31, (uint)Handler + 0x2000, dpl: 3);
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal((ulong)Code3, m.Cpu.GetGpr(Gpr.Rbx));
         Assert.Equal((ulong)Data3, m.Cpu.GetGpr(Gpr.Rcx));
@@ -455,7 +455,7 @@ public class InterruptAndFarTransferTests
         });
         AddRing3(m, longMode: true);
         MakePagesUserAccessible(m);
-        FlowTestSupport.Gate64(m, 0x31, Handler + 0x2000);
+        FlowTestSupport.Gate64(m, 0x31, Handler + 0x2000, dpl: 3);
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal((ulong)Code3, m.Cpu.GetGpr(Gpr.Rbx));
         Assert.Equal((ulong)Data3, m.Cpu.GetGpr(Gpr.Rcx));

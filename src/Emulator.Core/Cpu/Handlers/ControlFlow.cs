@@ -178,7 +178,16 @@ internal static unsafe partial class Handlers
         cpu._nextRip = Cpu.IpMask(target, size);
     }
 
-    private static void IntN(Cpu cpu, ref DecodedOp op) => SoftwareInterrupt(cpu, (byte)op.Imm);
+    /// <summary>INT n; in virtual-8086 mode it needs IOPL 3, else #GP(0) (QEMU's check_vm86_iopl; INT3 and INTO do not).</summary>
+    private static void IntN(Cpu cpu, ref DecodedOp op)
+    {
+        if ((cpu._flags & RFlags.VM) != 0 && (cpu._flags & RFlags.IOPL) != RFlags.IOPL)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        SoftwareInterrupt(cpu, (byte)op.Imm);
+    }
 
     private static void Int3(Cpu cpu, ref DecodedOp op) => SoftwareInterrupt(cpu, Vector.BP);
 

@@ -7,8 +7,10 @@ namespace Emulator.Core.Cpu;
 /// and 32 bits, and the string forms with REP. Accesses go to <see cref="Cpu.Ports"/>; a device
 /// that must end the block (reset, shutdown, test exit) calls <see cref="Cpu.RequestStop"/>, and
 /// one that remaps memory flushes the TLB, which also ends it, so these handlers do not.
-/// The I/O permission bitmap is not consulted: OVMF runs at CPL 0 with IOPL 0. In an SVM guest
-/// each form checks the IOIO intercept before it touches a port (gen_check_io).
+/// In protected mode at CPL &gt; IOPL, and in virtual-8086 mode, every form first consults the
+/// TSS's I/O permission bitmap (<see cref="CheckIoPermission"/>), once per instruction even under
+/// REP; then, in an SVM guest, the IOIO intercept, before it touches a port (QEMU 7.2's
+/// gen_check_io in that order).
 /// </summary>
 internal static unsafe partial class Handlers
 {
@@ -34,9 +36,10 @@ internal static unsafe partial class Handlers
         r.Add(Code.Outsd_DX_m32, &Outs);
     }
 
-    /// <summary>The SVM IOIO intercept: REP (F3 or F2, on any form) is part of the exit information.</summary>
+    /// <summary>The I/O permission bitmap, then the SVM IOIO intercept (REP, F3 or F2 on any form, is part of its exit information).</summary>
     private static void CheckIo(Cpu cpu, ref DecodedOp op, ushort port, int size, bool input, bool isString)
     {
+        CheckIoPermission(cpu, port, size);
         if (cpu._svmGuest)
         {
             cpu.CheckIoIntercept(port, size, input, isString, op.Insn.HasRepPrefix || op.Insn.HasRepnePrefix, cpu._rip + op.Length);
@@ -124,6 +127,43 @@ internal static unsafe partial class Handlers
         {
             cpu.WriteGpr(Gpr.Rsi, a, si);
             EndRep(cpu, ref op, count);
+        }
+    }
+
+    /// <summary>
+    /// QEMU 7.2's gen_check_io and helper_check_io (target/i386/tcg/translate.c,
+    /// sysemu/seg_helper.c): in protected mode with CPL &gt; IOPL or in virtual-8086 mode, the
+    /// access needs a present 32-bit TSS of limit 103 or more whose bitmap (offset at +0x66)
+    /// has the port's <paramref name="size"/> bits clear, both bytes within the limit; else #GP(0).
+    /// The bitmap reads are supervisor accesses.
+    /// </summary>
+    private static void CheckIoPermission(Cpu cpu, ushort port, int size)
+    {
+        if ((cpu._cr0 & CrBits.PE) == 0 || (cpu._cpl <= (int)((cpu._flags & RFlags.IOPL) >> 12) && (cpu._flags & RFlags.VM) == 0))
+        {
+            return;
+        }
+
+        SegmentRegister tr = cpu._tr;
+        // The TSS32 types: 9 as LTR's QEMU cache holds it, 11 as emu's (busy) does.
+        if (!tr.Present || ((tr.Attributes >> 8) & 0xD) != 9 || tr.Limit < 103)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        int cpl = cpu._cpl;
+        cpu.ChangeCpl(0);
+        try
+        {
+            uint offset = cpu.Read16(cpu.WrapLinear(tr.Base + 0x66)) + (uint)(port >> 3);
+            if (offset + 1 > tr.Limit || ((cpu.Read16(cpu.WrapLinear(tr.Base + offset)) >> (port & 7)) & ((1 << size) - 1)) != 0)
+            {
+                throw new GuestFault(Vector.GP, 0);
+            }
+        }
+        finally
+        {
+            cpu.ChangeCpl(cpl);
         }
     }
 }

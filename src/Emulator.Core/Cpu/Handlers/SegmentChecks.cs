@@ -20,9 +20,6 @@ internal static unsafe partial class Handlers
         r.Add(Mnemonic.Arpl, &Arpl);
     }
 
-    // Bits of the raw 8-byte descriptor (SDM Vol. 3, 3.4.5).
-    private const ulong RawS = 1UL << 44, RawCode = 1UL << 43, RawConforming = 1UL << 42, RawReadable = 1UL << 41;
-
     private static void RequireProtectedNotVm86(Cpu cpu)
     {
         if ((cpu._cr0 & CrBits.PE) == 0 || (cpu.RFlagsValue & RFlags.VM) != 0)
@@ -50,7 +47,7 @@ internal static unsafe partial class Handlers
     private static bool Visible(Cpu cpu, ulong desc, int selector)
     {
         int dpl = (int)(desc >> 45) & 3;
-        bool conformingCode = (desc & RawS) != 0 && (desc & RawCode) != 0 && (desc & RawConforming) != 0;
+        bool conformingCode = (desc & Cpu.DescS) != 0 && (desc & Cpu.DescCode) != 0 && (desc & Cpu.DescC) != 0;
         return conformingCode || (dpl >= cpu._cpl && dpl >= (selector & 3));
     }
 
@@ -62,7 +59,7 @@ internal static unsafe partial class Handlers
             return null;
         }
 
-        if ((desc & RawS) == 0 && !systemTypes.Contains((int)(desc >> 40) & 0xF))
+        if ((desc & Cpu.DescS) == 0 && !systemTypes.Contains((int)(desc >> 40) & 0xF))
         {
             return null;
         }
@@ -101,8 +98,8 @@ internal static unsafe partial class Handlers
     {
         RequireProtectedNotVm86(cpu);
         int selector = (int)cpu.ReadOp0(ref op, 2);
-        bool ok = Descriptor(cpu, selector) is { } d && (d & RawS) != 0
-            && ((d & RawCode) == 0 || (d & RawReadable) != 0)
+        bool ok = Descriptor(cpu, selector) is { } d && (d & Cpu.DescS) != 0
+            && ((d & Cpu.DescCode) == 0 || (d & Cpu.DescR) != 0)
             && Visible(cpu, d, selector);
         cpu.SetFlag(RFlags.ZF, ok);
     }
@@ -112,7 +109,7 @@ internal static unsafe partial class Handlers
     {
         RequireProtectedNotVm86(cpu);
         int selector = (int)cpu.ReadOp0(ref op, 2);
-        bool ok = Descriptor(cpu, selector) is { } d && (d & RawS) != 0 && (d & RawCode) == 0 && Visible(cpu, d, selector);
+        bool ok = Descriptor(cpu, selector) is { } d && (d & Cpu.DescS) != 0 && (d & Cpu.DescCode) == 0 && Visible(cpu, d, selector);
         cpu.SetFlag(RFlags.ZF, ok);
     }
 
