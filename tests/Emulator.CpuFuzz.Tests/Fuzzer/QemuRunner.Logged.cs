@@ -48,6 +48,18 @@ public sealed partial class QemuRunner
             throw new InvalidOperationException("this QEMU was started without its CPU log");
         }
 
+        try
+        {
+            return RunLoggedCase(sequence, rom, maxSteps);
+        }
+        catch (IOException e) when (_process.WaitForExit(2000))
+        {
+            throw new IOException($"QEMU exited (code {_process.ExitCode}) running a logged case: {_stderr.Result.Trim()}", e);
+        }
+    }
+
+    private List<CpuState>? RunLoggedCase(EncodedSequence sequence, byte[] rom, int maxSteps)
+    {
         var gdb = _gdb;
         NextLogFileEvery(CasesPerLogFile);
         ResetWith(rom);
@@ -77,7 +89,7 @@ public sealed partial class QemuRunner
         {
             // A REP string instruction logs each iteration at its own RIP, a 9B-prefixed x87 form
             // its FWAIT and the rest apart: one state each, as stepped.
-            if (states.Count == 0 || (state.Rip != states[^1].Rip && !InsideAnInstruction(sequence, state)))
+            if (states.Count == 0 || (state.Rip != states[^1].Rip && !InsideAnInstruction(sequence, states[^1], state)))
             {
                 states.Add(state);
             }

@@ -143,7 +143,7 @@ public sealed partial class QemuRunner : IDisposable
                 steps++;
                 next = ReadState(gdb, _layout, sequence, withMemory: false);
             }
-            while ((next.Rip == last.Rip || InsideAnInstruction(sequence, next)) && steps < maxSteps);
+            while ((next.Rip == last.Rip || InsideAnInstruction(sequence, last, next)) && steps < maxSteps);
 
             bool memory = sequence.MemoryWriters.Contains(last.Rip) || next.Vector >= 0 || next.Rip == sequence.HltAddress;
             states.Add(memory ? next with { Memory = ReadPages(gdb) } : next);
@@ -165,14 +165,19 @@ public sealed partial class QemuRunner : IDisposable
     }
 
     /// <summary>
-    /// A step that stopped between two of the sequence's instruction boundaries: after the WAIT
+    /// A step that stopped inside the instruction <paramref name="from"/> was at: after the WAIT
     /// of a 9B-prefixed x87 form (FSTSW, FINIT, …), which Iced decodes, and emu runs, as one
     /// instruction and QEMU translates as two (translate.c: 0x9b is an instruction of its own).
-    /// Folded into the step of the whole form, as a REP iteration is.
+    /// Folded into the step of the whole form, as a REP iteration is. A branch target that the
+    /// linear decoding of the sequence does not list (a jump over bytes Iced decodes otherwise)
+    /// is an instruction of its own, not folded.
     /// </summary>
-    private static bool InsideAnInstruction(EncodedSequence sequence, CpuState state) =>
-        state.Vector < 0 && state.Rip > sequence.Addresses[0] && state.Rip < sequence.HltAddress
-        && Array.BinarySearch(sequence.Addresses, state.Rip) < 0;
+    private static bool InsideAnInstruction(EncodedSequence sequence, CpuState from, CpuState state)
+    {
+        int at = Array.BinarySearch(sequence.Addresses, from.Rip);
+        return state.Vector < 0 && at >= 0 && at + 1 < sequence.Addresses.Length
+            && state.Rip > from.Rip && state.Rip < sequence.Addresses[at + 1];
+    }
 
     /// <summary>
     /// The runs where <paramref name="image"/> differs from <paramref name="previous"/> (equal
