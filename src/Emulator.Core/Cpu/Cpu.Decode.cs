@@ -394,6 +394,7 @@ public sealed unsafe partial class Cpu
         op.Handler = QemuLockedStoreDoesNothing(in insn) ? (insn.Op1Register.IsMM() ? &Handlers.LockedMmxStore : &Handlers.LockedXmmStore)
             : insn.HasLockPrefix && QemuEntersMmxBeforeRefusingLock(in insn) ? &Handlers.LockRefusedAfterEnteringMmx
             : insn.HasLockPrefix && QemuChecksSseBeforeRefusingLock(in insn) ? &Handlers.LockRefusedAfterSseChecks
+            : insn.HasLockPrefix && QemuLoadsSourceBeforeRefusingLock(in insn) ? &Handlers.LockRefusedAfterLoadingSource
             : HandlerTable.Lookup(insn.Code, op.OpSize);
         if (op.Kind0 == OperandKind.Gpr && op.Kind1 != OperandKind.Memory)
         {

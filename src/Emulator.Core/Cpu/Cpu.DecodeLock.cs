@@ -48,7 +48,7 @@ public sealed partial class Cpu
             return true;
         }
 
-        uint opcode = info.OpCodeLength == 2 ? info.OpCode >> 8 : info.OpCode;
+        uint opcode = PrimaryOpcode(info);
         bool registerDestination = insn.OpCount > 0 && insn.Op0Kind == OpKind.Register;
         return info.Table switch
         {
@@ -72,7 +72,7 @@ public sealed partial class Cpu
         var info = insn.Code.ToOpCode();
         if (info.Encoding != EncodingKind.Legacy || info.Table != OpCodeTableKind.T0F
             || info.MandatoryPrefix is not (MandatoryPrefix.None or MandatoryPrefix.PNP)
-            || (info.OpCode & 0xFF) is 0x2A or 0x2C or 0x2D)
+            || PrimaryOpcode(info) is 0x2A or 0x2C or 0x2D)
         {
             return false;
         }
@@ -102,7 +102,7 @@ public sealed partial class Cpu
         var info = insn.Code.ToOpCode();
         if (info.Encoding != EncodingKind.Legacy || info.Table != OpCodeTableKind.T0F || insn.Code == Code.Emms
             || !insn.Code.CpuidFeatures().All(f => f is CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.SSE3 or CpuidFeature.X64)
-            || ((info.OpCode & 0xFF) is 0x2A or 0x2C or 0x2D && info.MandatoryPrefix is MandatoryPrefix.None or MandatoryPrefix.PNP or MandatoryPrefix.P66))
+            || (PrimaryOpcode(info) is 0x2A or 0x2C or 0x2D && info.MandatoryPrefix is MandatoryPrefix.None or MandatoryPrefix.PNP or MandatoryPrefix.P66))
         {
             return false;
         }
@@ -115,8 +115,22 @@ public sealed partial class Cpu
             }
         }
 
-        return (info.OpCode & 0xFF) is >= 0x10 and <= 0x17 or >= 0x28 and <= 0x2F or >= 0x50 and <= 0x7F
+        return PrimaryOpcode(info) is >= 0x10 and <= 0x17 or >= 0x28 and <= 0x2F or >= 0x50 and <= 0x7F
             or 0xC2 or >= 0xC4 and <= 0xC6 or >= 0xD0 and <= 0xFE && QemuRefusesLock(in insn);
+    }
+
+    /// <summary>
+    /// An ALU form with a register destination and a memory source (ADD … CMP r, r/m: 02/03,
+    /// 0A/0B … 3A/3B) that QEMU refuses with LOCK: disas_insn's "OP Gv, Ev" case loads the source
+    /// (gen_op_ld_v) before gen_op tests the prefix, so a fault of that load (#GP, #SS, #PF) comes
+    /// first and #UD only after it.
+    /// </summary>
+    internal static bool QemuLoadsSourceBeforeRefusingLock(in Instruction insn)
+    {
+        var info = insn.Code.ToOpCode();
+        return info.Encoding == EncodingKind.Legacy && info.Table == OpCodeTableKind.Normal
+            && PrimaryOpcode(info) is var opcode && opcode < 0x40 && (opcode & 7) is 2 or 3
+            && insn.Op0Kind == OpKind.Register && insn.Op1Kind == OpKind.Memory;
     }
 
     /// <summary>
@@ -128,6 +142,12 @@ public sealed partial class Cpu
     internal static bool QemuLockedStoreDoesNothing(in Instruction insn) =>
         insn.HasLockPrefix && insn.Code is Code.Movd_rm32_mm or Code.Movq_rm64_mm or Code.Movd_rm32_xmm or Code.Movq_rm64_xmm
         && insn.Op0Kind == OpKind.Memory;
+
+    /// <summary>
+    /// The opcode byte after the escape: Iced gives the forms whose ModRM byte is part of the
+    /// opcode (the fences 0F AE E8–FF, 0F 01 C0–FF) a two-byte opcode, the ModRM in the low byte.
+    /// </summary>
+    private static uint PrimaryOpcode(OpCodeInfo info) => info.OpCodeLength == 2 ? info.OpCode >> 8 : info.OpCode;
 
     private static bool RefusesLockOneByte(in Instruction insn, uint opcode, int group, bool registerDestination)
     {

@@ -52,9 +52,11 @@ public sealed partial class Cpu
             // (Cpu.DecodeLock.cs). The bytes without LOCK must be the same valid instruction.
             // An MMX form QEMU refuses still makes its CR0 checks and switches to MMX state first
             // (QemuEntersMmxBeforeRefusingLock), an SSE form its CR0/CR4 checks
-            // (QemuChecksSseBeforeRefusingLock): kept, with the handler Decode gives it.
+            // (QemuChecksSseBeforeRefusingLock), an ALU form its memory source's load
+            // (QemuLoadsSourceBeforeRefusingLock): kept, with the handler Decode gives it.
             if (RedecodeWithout(lin, in insn, [0xF0], out var unlocked) && unlocked.Code == lenientInsn.Code
-                && (!QemuRefusesLock(in unlocked) || QemuEntersMmxBeforeRefusingLock(in unlocked) || QemuChecksSseBeforeRefusingLock(in unlocked)))
+                && (!QemuRefusesLock(in unlocked) || QemuEntersMmxBeforeRefusingLock(in unlocked)
+                    || QemuChecksSseBeforeRefusingLock(in unlocked) || QemuLoadsSourceBeforeRefusingLock(in unlocked)))
             {
                 insn = lenientInsn;
             }

@@ -19,6 +19,13 @@ internal static unsafe partial class Handlers
         throw new GuestFault(Vector.UD);
     }
 
+    /// <summary>An ALU r, r/m form with a LOCK QEMU refuses (Cpu.QemuLoadsSourceBeforeRefusingLock): the source's load, then #UD.</summary>
+    internal static void LockRefusedAfterLoadingSource(Cpu cpu, ref DecodedOp op)
+    {
+        cpu.ReadOp1(ref op, op.OpSize);
+        throw new GuestFault(Vector.UD);
+    }
+
     /// <summary>Bytes that are no instruction at all (Iced <see cref="Code.INVALID"/>): #UD as on hardware.</summary>
     public static void Invalid(Cpu cpu, ref DecodedOp op) => throw new GuestFault(Vector.UD);
 }
