@@ -227,7 +227,7 @@ public sealed partial class Cpu
         bool trap = (type & 1) != 0;
         ushort selector = (ushort)(gate >> 16);
         ulong offset = (gate & 0xFFFF) | ((gate >> 32) & 0xFFFF0000);
-        ulong desc = ReadDescriptor(selector);
+        ulong desc = HandlerCodeDescriptor(selector, longMode: false);
         int targetDpl = (int)((desc >> 45) & 3);
         bool conforming = (desc & (1UL << 42)) != 0;
         int newCpl = conforming ? _cpl : targetDpl;
@@ -327,7 +327,7 @@ public sealed partial class Cpu
         ushort selector = (ushort)(lo >> 16);
         ulong offset = (lo & 0xFFFF) | ((lo >> 32) & 0xFFFF0000) | (hi << 32);
         int ist = (int)((lo >> 32) & 7);
-        ulong desc = ReadDescriptor(selector);
+        ulong desc = HandlerCodeDescriptor(selector, longMode: true);
         int targetDpl = (int)((desc >> 45) & 3);
         bool conforming = (desc & (1UL << 42)) != 0;
         int newCpl = conforming ? _cpl : targetDpl;
@@ -366,5 +366,38 @@ public sealed partial class Cpu
         _lazy = LazyOp.None;
         _rip = offset;
         UpdateMode();
+    }
+
+    /// <summary>
+    /// The code segment an interrupt or trap gate names, checked as QEMU 7.2 checks it
+    /// (seg_helper.c do_interrupt_protected, do_interrupt64): a null selector #GP(0); beyond its
+    /// table, not a code segment, or DPL above CPL #GP(selector); not present #NP(selector); in
+    /// long mode, not a 64-bit segment (L clear or D set) #GP(selector).
+    /// </summary>
+    private ulong HandlerCodeDescriptor(ushort selector, bool longMode)
+    {
+        if ((selector & 0xFFFC) == 0)
+        {
+            throw new GuestFault(Vector.GP, 0);
+        }
+
+        const ulong S = 1UL << 44, Code = 1UL << 43, Present = 1UL << 47, L = 1UL << 53, D = 1UL << 54;
+        if (!TryReadDescriptor(selector, out ulong desc) || (desc & S) == 0 || (desc & Code) == 0
+            || DescriptorDpl(desc) > _cpl)
+        {
+            throw new GuestFault(Vector.GP, selector & 0xFFFCu);
+        }
+
+        if ((desc & Present) == 0)
+        {
+            throw new GuestFault(Vector.NP, selector & 0xFFFCu);
+        }
+
+        if (longMode && ((desc & L) == 0 || (desc & D) != 0))
+        {
+            throw new GuestFault(Vector.GP, selector & 0xFFFCu);
+        }
+
+        return desc;
     }
 }

@@ -16,14 +16,10 @@ public sealed partial class Cpu
     {
         if (!ProtectedMode)
         {
+            // Real and virtual-8086 mode alike: selector and base only, the limit and attributes
+            // stay as they were (QEMU 7.2 translate.c gen_op_movl_seg_T0_vm, helper_lcall_real;
+            // V86 entry loaded all six with load_seg_vm's 0xFFFF and 0xF300, CS included).
             _seg[seg] = _seg[seg] with { Selector = selector, Base = (ulong)selector << 4 };
-            if ((_cr0 & CrBits.PE) != 0)
-            {
-                // Virtual-8086 mode: limits and attributes are fixed (SDM 20.1.1).
-                _seg[seg].Limit = 0xFFFF;
-                _seg[seg].Attributes = seg == Seg.Cs ? 0xFB00u : 0xF300u;
-            }
-
             UpdateMode();
             return;
         }

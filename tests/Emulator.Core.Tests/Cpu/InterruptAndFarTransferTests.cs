@@ -486,4 +486,65 @@ public class InterruptAndFarTransferTests
         Assert.Equal(0x100000UL, m.Cpu.GetGpr(Gpr.Rdi));
         Assert.Equal(TestMachine.StackTop, m.Cpu.GetGpr(Gpr.Rbp));
     }
+
+    /// <summary>
+    /// The code segment a gate names is checked before anything is pushed, as QEMU 7.2's
+    /// do_interrupt64/do_interrupt_protected: null #GP(0); a data segment, one beyond the GDT,
+    /// DPL above CPL or (long mode) not 64-bit #GP(selector); not present #NP(selector).
+    /// </summary>
+    [Theory]
+    [InlineData(64, 0x00, Vector.GP, 0x00)]
+    [InlineData(64, 0x10, Vector.GP, 0x10)]
+    [InlineData(64, 0x08, Vector.GP, 0x08)]
+    [InlineData(64, 0x30, Vector.NP, 0x30)]
+    [InlineData(64, 0x38, Vector.GP, 0x38)]
+    [InlineData(64, 0x48, Vector.GP, 0x48)]
+    [InlineData(32, 0x00, Vector.GP, 0x00)]
+    [InlineData(32, 0x10, Vector.GP, 0x10)]
+    [InlineData(32, 0x40, Vector.NP, 0x40)]
+    [InlineData(32, 0x38, Vector.GP, 0x38)]
+    public void GateToABadCodeSegment_FaultsWithItsSelector(int bitness, int selector, int vector, int error)
+    {
+        using var m = new TestMachine();
+        if (bitness == 64)
+        {
+            m.LoadLong64(a => a.@int(0x30));
+        }
+        else
+        {
+            m.LoadProtected32(a => a.@int(0x30));
+        }
+
+        m.WriteU64(TestMachine.GdtBase + 0x30, 0x00AF1B000000FFFFUL); // 64-bit code, not present
+        m.WriteU64(TestMachine.GdtBase + 0x38, bitness == 64 ? 0x00AFFB000000FFFFUL : 0x00CFFB000000FFFFUL); // DPL 3
+        m.WriteU64(TestMachine.GdtBase + 0x40, 0x00CF1B000000FFFFUL); // 32-bit code, not present
+        m.Cpu._gdtr = new TableRegister { Base = TestMachine.GdtBase, Limit = 0x47 };
+        if (bitness == 64)
+        {
+            FlowTestSupport.Gate64(m, 0x30, Handler + 0x100, (ushort)selector);
+            FlowTestSupport.Gate64(m, vector, Handler);
+            FlowTestSupport.Place(m, 64, Handler, a =>
+            {
+                a.mov(rsi, __qword_ptr[rsp]);
+                a.mov(rdi, __qword_ptr[rsp + 8]);
+                a.hlt();
+            });
+        }
+        else
+        {
+            FlowTestSupport.Gate32(m, 0x30, (uint)Handler + 0x100, (ushort)selector);
+            FlowTestSupport.Gate32(m, vector, (uint)Handler);
+            FlowTestSupport.Place(m, 32, Handler, a =>
+            {
+                a.mov(esi, __dword_ptr[esp]);
+                a.mov(edi, __dword_ptr[esp + 4]);
+                a.hlt();
+            });
+        }
+
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal(vector, m.Cpu.LastException);
+        Assert.Equal((ulong)error, m.Cpu.GetGpr(Gpr.Rsi));
+        Assert.Equal(0x100000UL, m.Cpu.GetGpr(Gpr.Rdi));
+    }
 }

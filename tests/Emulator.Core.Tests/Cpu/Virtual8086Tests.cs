@@ -81,4 +81,34 @@ public class Virtual8086Tests
         Assert.Equal(0UL, m.Cpu.GetGpr(Gpr.Rsi));
         Assert.Equal(0x12UL, m.Cpu.GetGpr(Gpr.Rdi)); // the INT's IP (after the 2-byte MOV)
     }
+
+    /// <summary>
+    /// Segment loads inside V86 set the selector and base only: the limit and attributes stay
+    /// those of the V86 entry, 0xFFFF and 0xF300 for CS too (QEMU 7.2 gen_op_movl_seg_T0_vm,
+    /// helper_lcall_real), read where the far JMP lands.
+    /// </summary>
+    [Fact]
+    public void SegmentLoadsInVm86_KeepTheEntryLimitAndAttributes()
+    {
+        using var m = EnterVm86(iopl: 3);
+        FlowTestSupport.Place(m, 16, 0x20010, a =>
+        {
+            a.mov(ax, 0x5000);
+            a.mov(ds, ax);
+            a.push(0x6000);
+            a.pop(es);
+            a.jmp(0x2100, 0x0);
+        });
+        m.Cpu.AddBreakpoint(0x21000);
+        m.Cpu.BreakpointHit = (_, _) => true;
+        Assert.Equal(StopReason.Breakpoint, m.Run());
+        foreach (var (seg, selector) in new[] { (Seg.Cs, 0x2100), (Seg.Ds, 0x5000), (Seg.Es, 0x6000), (Seg.Ss, 0x3000) })
+        {
+            var register = m.Cpu.GetSegment(seg);
+            Assert.Equal(selector, register.Selector);
+            Assert.Equal((ulong)selector << 4, register.Base);
+            Assert.Equal(0xFFFFu, register.Limit);
+            Assert.Equal(0xF300u, register.Attributes);
+        }
+    }
 }
