@@ -58,6 +58,8 @@ public static class BootOptionsParser
         Flag("--timeline", "after the run: every module started, where, when, instructions inside"),
         Flag("--interpret", "no block compilation: every block interpreted"),
         Flag("--no-hang-detect", "spin on in a dead loop instead of stopping with 'hang'"),
+        Value("--gdb", "tcp::PORT|tcp:HOST:PORT", "serve gdb's remote protocol there (loopback unless HOST is given; QEMU's -gdb); attach with 'target remote :PORT'"),
+        Flag("--gdb-wait", "with --gdb: stop at the reset vector until gdb continues (QEMU's -S)"),
     ];
 
     public static Command CreateCommand()
@@ -129,7 +131,9 @@ public static class BootOptionsParser
             ExactWaits = a.Has("--exact-waits"),
             Interpret = a.Has("--interpret"),
             NoStatus = a.Has("--no-status"),
-            HangDetection = !a.Has("--no-hang-detect"),
+            HangDetection = !a.Has("--no-hang-detect") && a.Get("--gdb") == null,
+            Gdb = a.Get("--gdb") is { } gdb ? Hosting.Gdb.GdbEndpoint.Parse("--gdb " + gdb, gdb) : null,
+            GdbWait = a.Has("--gdb-wait"),
             NoReboot = a.Has("--no-reboot"),
             MaxResets = a.GetLong("--max-resets") is { } r
                 ? (r is >= 0 and <= int.MaxValue ? (int)r : throw new UsageException($"--max-resets must be between 0 and {int.MaxValue}, not {r}"))
@@ -172,6 +176,11 @@ public static class BootOptionsParser
 
     private static void Validate(BootOptions o, ParsedArguments a)
     {
+        if (o.GdbWait && o.Gdb == null)
+        {
+            throw new UsageException("--gdb-wait needs --gdb (where gdb attaches)");
+        }
+
         if (o.Firmware != null && (o.Code != null || o.Vars != null))
         {
             throw new UsageException("use either --firmware (a unified image) or --code/--vars, not both");

@@ -40,7 +40,8 @@ public static class QemuCommand
           -hda..-hdd IMAGE   -cdrom ISO   IMAGE (= -hda)   -boot [order=]cad[,once=d][,menu=on][,splash-time=MS][,reboot-timeout=MS]
           -nodefaults -no-user-config -display none -nographic -vga none -monitor none -net none
           -nic none -parallel none -no-hpet -no-reboot -no-shutdown -snapshot -name NAME
-          -icount shift=0[,sleep=off]   -version   -help
+          -icount shift=0[,sleep=off]   -gdb tcp::PORT|tcp:HOST:PORT   -s (= -gdb tcp::1234)   -S (wait for gdb)
+          -version   -help
         """;
 
     public static int Run(string[] args, Stream stdout, TextWriter stderr, HostConsole host, bool i386 = false)

@@ -70,6 +70,7 @@ public sealed partial class Cpu
             _exitBlock = true;
         }
 
+        watch |= _hostWatchpoints.Count > 0;
         bool flush = watch || _watchArmed;
         _breakpointsArmed = armed;
         _watchArmed = watch;
@@ -94,6 +95,11 @@ public sealed partial class Cpu
     private bool PageWatched(ulong linear, bool reads)
     {
         ulong page = linear & ~0xFFFUL;
+        if (HostPageWatched(page, reads))
+        {
+            return true;
+        }
+
         for (int i = 0; i < 4; i++)
         {
             int type = BreakpointType(i);
@@ -111,6 +117,11 @@ public sealed partial class Cpu
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void CheckWatchpoints(ulong linear, int size, bool write)
     {
+        if (_hostWatchpoints.Count > 0)
+        {
+            CheckHostWatchpoints(linear, size, write);
+        }
+
         for (int i = 0; i < 4; i++)
         {
             int type = BreakpointType(i);

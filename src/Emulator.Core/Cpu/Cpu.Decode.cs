@@ -24,7 +24,8 @@ public sealed unsafe partial class Cpu
     private readonly Dictionary<ulong, CodePage> _highCodePages = [];
     private readonly Dictionary<ulong, List<ulong>> _spillOwners = [];
     private readonly byte[] _everExecuted = new byte[LowPageCount];
-    private readonly HashSet<ulong> _breakpoints = [];
+    /// <summary>Host breakpoints by linear address, each with the number of users that set it (milestones, console polls, a debugger).</summary>
+    private readonly Dictionary<ulong, int> _breakpoints = [];
     private readonly LinearCodeReader _reader;
     private Decoder? _decoder16;
     private Decoder? _decoder32;
@@ -63,9 +64,15 @@ public sealed unsafe partial class Cpu
     /// <summary>Longest block the decoder may build (1 while tracing or single-stepping).</summary>
     internal int BlockLimit { get; set; } = Block.MaxOps;
 
+    /// <summary>
+    /// Ends blocks before <paramref name="linear"/> so <see cref="BreakpointHit"/> is asked there.
+    /// Counted: each user's <see cref="RemoveBreakpoint"/> undoes its own add only.
+    /// </summary>
     public void AddBreakpoint(ulong linear)
     {
-        if (_breakpoints.Add(linear))
+        ref int users = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_breakpoints, linear, out bool existed);
+        users++;
+        if (!existed)
         {
             FlushCodeCache();
         }
@@ -73,8 +80,15 @@ public sealed unsafe partial class Cpu
 
     public void RemoveBreakpoint(ulong linear)
     {
-        if (_breakpoints.Remove(linear))
+        if (_breakpoints.TryGetValue(linear, out int users))
         {
+            if (users > 1)
+            {
+                _breakpoints[linear] = users - 1;
+                return;
+            }
+
+            _breakpoints.Remove(linear);
             FlushCodeCache();
         }
     }
@@ -206,7 +220,7 @@ public sealed unsafe partial class Cpu
         while (count < limit)
         {
             ulong insnLin = WrapLinear(lin + (ulong)bytes);
-            if (count > 0 && _breakpoints.Contains(insnLin))
+            if (count > 0 && _breakpoints.ContainsKey(insnLin))
             {
                 break;
             }
@@ -257,7 +271,7 @@ public sealed unsafe partial class Cpu
 
         var ops = new DecodedOp[count];
         Array.Copy(_scratch, ops, count);
-        bool breakpoint = _breakpoints.Contains(lin);
+        bool breakpoint = _breakpoints.ContainsKey(lin);
         var block = new Block(ops, count, (physPage << 12) | offsetInPage, _bitness, lastIsBranch)
         {
             BreakpointAtStart = breakpoint,

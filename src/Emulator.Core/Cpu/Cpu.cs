@@ -97,6 +97,23 @@ public sealed unsafe partial class Cpu
 
     public void SetGpr(int index, ulong value) => _gpr[index] = value;
 
+    /// <summary>RFLAGS as PUSHF would store it (for tools: a debugger's register view).</summary>
+    public ulong FlagsRegister => GetFlags();
+
+    /// <summary>A debugger sets RIP between runs; the next run decodes from there.</summary>
+    public void SetRipForDebugger(ulong rip)
+    {
+        _rip = rip;
+        _exitBlock = true;
+    }
+
+    /// <summary>A debugger sets RFLAGS between runs (reserved bits as POPF's path leaves them).</summary>
+    public void SetRFlagsForDebugger(ulong flags)
+    {
+        SetFlags(flags);
+        _exitBlock = true;
+    }
+
     public SegmentRegister GetSegment(int index) => _seg[index];
 
     public TableRegister Gdtr => _gdtr;

@@ -54,6 +54,37 @@ public sealed class FpuState
         }
     }
 
+    /// <summary>FSW as FNSTSW stores it: the status bits with TOP in bits 13:11.</summary>
+    public ushort StatusWordWithTop => (ushort)((StatusWord & ~0x3800) | (Top << 11));
+
+    /// <summary>
+    /// The full tag word from the contents (QEMU's do_fstenv): empty 3; zero 1; denormal,
+    /// infinity, NaN or unnormal 2; valid 0.
+    /// </summary>
+    public int FullTagWord()
+    {
+        int tags = 0;
+        for (int i = 7; i >= 0; i--)
+        {
+            tags <<= 2;
+            Float80 v = St[i];
+            if ((TagValid & (1 << i)) == 0)
+            {
+                tags |= 3;
+            }
+            else if (v.BiasedExponent == 0 && v.Significand == 0)
+            {
+                tags |= 1;
+            }
+            else if (v.BiasedExponent is 0 or 0x7FFF || (v.Significand >> 63) == 0)
+            {
+                tags |= 2;
+            }
+        }
+
+        return tags;
+    }
+
     /// <summary>
     /// Loads FSW as FLDENV/FRSTOR do (QEMU cpu_set_fpus): TOP from bits 13:11, B made equal to ES,
     /// and IGNNE# deasserted when ES is clear.

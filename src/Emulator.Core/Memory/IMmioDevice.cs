@@ -16,4 +16,11 @@ public interface IMmioDevice
     ulong Read(ulong offset, int size);
 
     void Write(ulong offset, int size, ulong value);
+
+    /// <summary>
+    /// Bytes a debugger may read at <paramref name="offset"/> without any effect on the device
+    /// (memory behind it, e.g. a flash chip's array whatever its command state); false for a
+    /// device whose reads have effects or no such memory.
+    /// </summary>
+    bool TryReadForDebugger(ulong offset, Span<byte> destination) => false;
 }

@@ -47,6 +47,12 @@ public sealed record BootOptions
     /// <summary>What <see cref="DefaultFirmware"/> chose when no firmware was named; null when the user named it.</summary>
     public FirmwareChoiceInfo? FirmwareChoice { get; init; }
 
+    /// <summary>Where a gdb server listens (<c>--gdb</c>, QEMU's -gdb/-s), or null for none.</summary>
+    public System.Net.IPEndPoint? Gdb { get; init; }
+
+    /// <summary>Stop at the reset vector until gdb continues (<c>--gdb-wait</c>, QEMU's -S).</summary>
+    public bool GdbWait { get; init; }
+
     /// <summary>The board: QEMU's <c>pc</c> (default) or <c>q35</c> (<c>--machine</c>).</summary>
     public Core.Machine.PcChipset Chipset { get; init; } = Core.Machine.PcChipset.I440fx;
 

@@ -28,6 +28,7 @@ public sealed class BootSession
 {
     private readonly BootOptions _options;
     private readonly ILogger _log;
+    private readonly ILoggerFactory _loggers;
     private readonly Stream _serialOut;
     private readonly TextWriter _stderr;
     private readonly HostConsole _host;
@@ -43,7 +44,8 @@ public sealed class BootSession
     {
         _options = options;
         _host = host ?? HostConsole.None;
-        _log = (loggers ?? NullLoggerFactory.Instance).CreateLogger("boot");
+        _loggers = loggers ?? NullLoggerFactory.Instance;
+        _log = _loggers.CreateLogger("boot");
         _serialOut = consoleOutput;
         _stderr = messages;
         _code = new CodeImage(_log);
@@ -413,11 +415,20 @@ public sealed class BootSession
 
         SessionState Session() => SessionState.Capture(tracker, flashAt, console.Transcript, recognizer);
         Stop.Attach(cpu);
+        using var gdbServer = o.Gdb != null ? Gdb.GdbServer.Listen(o.Gdb, _loggers.CreateLogger("emu.gdb")) : null;
+        Gdb.GdbSession? gdb = null;
+        if (gdbServer != null)
+        {
+            _log.LogInformation("gdb: listening on {Endpoint}{Wait}", gdbServer.Endpoint, o.GdbWait ? " (the CPU waits at the reset vector)" : string.Empty);
+            _stderr.WriteLine($"emu: gdb server on {gdbServer.Endpoint}{(o.GdbWait ? ", waiting for gdb at the reset vector" : string.Empty)}");
+            gdb = new Gdb.GdbSession(gdbServer, machine, new Gdb.GdbMonitor(machine, tracker, recognizer).Execute, o.GdbWait, Stop, _loggers.CreateLogger("emu.gdb"));
+        }
+
         StopReason reason;
         string? internalError = null;
         try
         {
-            reason = StateSaving.Run(o, machine, tracker, Session, _log);
+            reason = StateSaving.Run(o, machine, tracker, Session, _log, gdb != null ? gdb.Run : null);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

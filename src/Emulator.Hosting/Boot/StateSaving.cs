@@ -14,11 +14,12 @@ internal static class StateSaving
 {
     private const string SaveDetail = "save state";
 
-    public static StopReason Run(BootOptions o, PcMachine machine, MilestoneTracker tracker, Func<SessionState> session, ILogger log)
+    public static StopReason Run(BootOptions o, PcMachine machine, MilestoneTracker tracker, Func<SessionState> session, ILogger log, Func<long, StopReason>? run = null)
     {
+        run ??= machine.Run;
         if (o.SaveStateAt.Count == 0)
         {
-            return machine.Run(o.MaxInstructions);
+            return run(o.MaxInstructions);
         }
 
         var pending = new Dictionary<string, string>(o.SaveStateAt);
@@ -33,7 +34,7 @@ internal static class StateSaving
         };
         while (true)
         {
-            var reason = machine.Run(o.MaxInstructions);
+            var reason = run(o.MaxInstructions);
             if (due == null || reason != StopReason.Breakpoint || machine.StopDetail != SaveDetail)
             {
                 return reason;

@@ -76,6 +76,8 @@ public static class QemuBootOptions
             // loop is the harness's to time out, as with QEMU.
             MaxResets = int.MaxValue,
             HangDetection = false,
+            Gdb = c.Gdb,
+            GdbWait = c.GdbWait,
             Qemu = new QemuBehaviour(c.NoShutdown, RefuseMismatch: Environment.GetEnvironmentVariable(RefuseMismatchVariable) == "1"),
         };
     }

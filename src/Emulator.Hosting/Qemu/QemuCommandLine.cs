@@ -25,13 +25,14 @@ public sealed class QemuCommandLine
         ["debugcon"] = true, ["smbios"] = true, ["hda"] = true, ["hdb"] = true, ["hdc"] = true, ["hdd"] = true, ["cdrom"] = true, ["boot"] = true, ["parallel"] = true, ["name"] = true, ["icount"] = true, ["bios"] = true,
         ["nodefaults"] = false, ["no-user-config"] = false, ["nographic"] = false, ["no-reboot"] = false,
         ["no-shutdown"] = false, ["snapshot"] = false, ["no-hpet"] = false, ["version"] = false, ["h"] = false, ["help"] = false,
+        ["gdb"] = true, ["s"] = false, ["S"] = false,
     };
 
     /// <summary>QEMU options emu refuses by name (they would change the machine or need what emu lacks).</summary>
     private static readonly HashSet<string> Unsupported = new(StringComparer.Ordinal)
     {
         "enable-kvm", "kernel", "initrd", "append", "dtb", "fda", "fdb",
-        "usb", "usbdevice", "netdev", "blockdev", "object", "fw_cfg", "rtc", "gdb", "s", "S",
+        "usb", "usbdevice", "netdev", "blockdev", "object", "fw_cfg", "rtc",
         "d", "D", "qmp", "qmp-pretty", "mon", "daemonize", "pidfile", "vnc", "spice", "sdl", "curses", "full-screen",
         "k", "audiodev", "soundhw", "L", "readconfig", "writeconfig", "incoming", "loadvm", "sandbox", "runas",
         "chroot", "numa", "mem-path", "mem-prealloc", "overcommit", "no-acpi", "acpitable", "action", "watchdog",
@@ -91,6 +92,12 @@ public sealed class QemuCommandLine
             }
 
             config = Apply(config, option, name, arg);
+        }
+
+        if (config.GdbWait && config.Gdb == null)
+        {
+            // QEMU would wait for its monitor's "cont"; emu has no monitor, only gdb can resume.
+            throw new UsageException("-S: emu has no monitor to continue from: use -S with -s or -gdb");
         }
 
         return QemuDevices.Resolve(config, this);
@@ -188,6 +195,12 @@ public sealed class QemuCommandLine
                 return config with { NoReboot = true };
             case "no-shutdown":
                 return config with { NoShutdown = true };
+            case "gdb":
+                return config with { Gdb = Gdb.GdbEndpoint.Parse(where, arg!) };
+            case "s":
+                return config with { Gdb = Gdb.GdbEndpoint.Parse(option, Gdb.GdbEndpoint.QemuDefault) };
+            case "S":
+                return config with { GdbWait = true };
             case "snapshot":
                 return config with { Snapshot = true };
             case "no-user-config":

@@ -86,6 +86,12 @@ public sealed record QemuConfig
     /// <summary><c>-no-hpet</c> or <c>-machine hpet=off</c>: the machine without its HPET.</summary>
     public bool NoHpet { get; init; }
 
+    /// <summary><c>-gdb DEV</c> or <c>-s</c>: where the gdb server listens.</summary>
+    public System.Net.IPEndPoint? Gdb { get; init; }
+
+    /// <summary><c>-S</c>: the CPU waits at the reset vector until gdb continues it (emu has no monitor to say <c>cont</c>).</summary>
+    public bool GdbWait { get; init; }
+
     /// <summary><c>-no-shutdown</c>: a guest power-off keeps the process until a signal.</summary>
     public bool NoShutdown { get; init; }
 

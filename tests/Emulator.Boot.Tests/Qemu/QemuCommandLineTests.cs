@@ -98,6 +98,17 @@ public class QemuCommandLineTests
     }
 
     [Fact]
+    public void GdbOptionsListWhereQemuWould()
+    {
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1234), Parse("-s").Gdb);
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 4321), Parse("-gdb", "tcp::4321").Gdb);
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 4321), Parse("-gdb", "tcp:0.0.0.0:4321").Gdb);
+        var waiting = Parse("-s", "-S");
+        Assert.True(waiting.GdbWait);
+        Assert.Null(Parse().Gdb);
+    }
+
+    [Fact]
     public void IcountSleepOffTurnsPacingOff()
     {
         Assert.True(Parse("-icount", "shift=0,sleep=off").NoSleep);
@@ -109,6 +120,9 @@ public class QemuCommandLineTests
     [InlineData(new[] { "-foo" }, "-foo: invalid option")]
     [InlineData(new[] { "-m" }, "-m: requires an argument")]
     [InlineData(new[] { "-enable-kvm" }, "-enable-kvm: not supported by emu")]
+    [InlineData(new[] { "-S" }, "-S: emu has no monitor to continue from: use -S with -s or -gdb")]
+    [InlineData(new[] { "-gdb", "udp::1234" }, "-gdb udp::1234: expected tcp::PORT, tcp:HOST:PORT or PORT (a TCP port 0-65535)")]
+    [InlineData(new[] { "-gdb", "tcp:nohost:1234" }, "-gdb tcp:nohost:1234: 'nohost' is not an IP address (give one, e.g. tcp:0.0.0.0:1234)")]
     [InlineData(new[] { "-machine", "isapc" }, "-machine isapc: unsupported machine type (emu models pc and q35)")]
     [InlineData(new[] { "-machine", "pc,foo=1" }, "-machine pc,foo=1: Property 'pc-i440fx-7.2-machine.foo' not found")]
     [InlineData(new[] { "-accel", "kvm" }, "-accel kvm: emu is an interpreter: only -accel tcg")]

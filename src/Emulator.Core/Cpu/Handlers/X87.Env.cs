@@ -26,38 +26,10 @@ internal static unsafe partial class Handlers
     private static bool X87Layout32(ref DecodedOp op) =>
         op.Insn.MemorySize is not (MemorySize.FpuEnv14 or MemorySize.FpuState94);
 
-    /// <summary>
-    /// The full tag word from the contents (do_fstenv): empty 3; zero 1; denormal, infinity, NaN
-    /// or unnormal 2; valid 0.
-    /// </summary>
-    private static int X87FullTagWord(FpuState fpu)
-    {
-        int tags = 0;
-        for (int i = 7; i >= 0; i--)
-        {
-            tags <<= 2;
-            Float80 v = fpu.St[i];
-            if ((fpu.TagValid & (1 << i)) == 0)
-            {
-                tags |= 3;
-            }
-            else if (v.BiasedExponent == 0 && v.Significand == 0)
-            {
-                tags |= 1;
-            }
-            else if (v.BiasedExponent is 0 or 0x7FFF || (v.Significand >> 63) == 0)
-            {
-                tags |= 2;
-            }
-        }
-
-        return tags;
-    }
-
     /// <summary>do_fstenv: FCW, FSW with TOP, the full tag word, FIP, FCS, FDP, FDS (no FOP), each a dword or a word.</summary>
     private static void X87StoreEnvironment(Cpu cpu, FpuState fpu, ulong lin, bool layout32)
     {
-        Span<ulong> fields = [fpu.ControlWord, X87StatusWord(fpu), (ulong)X87FullTagWord(fpu), fpu.Fip, fpu.Fcs, fpu.Fdp, fpu.Fds];
+        Span<ulong> fields = [fpu.ControlWord, X87StatusWord(fpu), (ulong)fpu.FullTagWord(), fpu.Fip, fpu.Fcs, fpu.Fdp, fpu.Fds];
         int size = layout32 ? 4 : 2;
         for (int i = 0; i < fields.Length; i++)
         {

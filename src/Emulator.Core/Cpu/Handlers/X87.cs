@@ -68,7 +68,7 @@ internal static unsafe partial class Handlers
     }
 
     /// <summary>FSW as stored: the kept status bits with TOP in bits 13:11.</summary>
-    internal static ushort X87StatusWord(FpuState fpu) => (ushort)((fpu.StatusWord & ~0x3800) | (fpu.Top << 11));
+    internal static ushort X87StatusWord(FpuState fpu) => fpu.StatusWordWithTop;
 
     /// <summary>x87 instructions raise #NM when CR0.EM or CR0.TS is set (QEMU: HF_EM_MASK | HF_TS_MASK for D8–DF).</summary>
     private static FpuState X87(Cpu cpu)

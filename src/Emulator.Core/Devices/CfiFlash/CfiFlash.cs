@@ -124,6 +124,18 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
     /// </summary>
     public ReadOnlySpan<byte> Contents => new(_array, (int)_size);
 
+    /// <summary>The array's bytes, whatever mode the chip is in (a debugger's view: no command state changes).</summary>
+    public bool TryReadForDebugger(ulong offset, Span<byte> destination)
+    {
+        if (offset > _size || (ulong)destination.Length > _size - offset)
+        {
+            return false;
+        }
+
+        new ReadOnlySpan<byte>(_array + offset, destination.Length).CopyTo(destination);
+        return true;
+    }
+
     /// <summary>
     /// Overwrites the array with a snapshot's copy (same size) and tells the bus, so code decoded
     /// from the old bytes is dropped; write listeners (the varstore file, the write log) are not told.
