@@ -206,11 +206,32 @@ public sealed partial class Cpu
         _exitBlock = true;
     }
 
+    /// <summary>
+    /// Like <see cref="RequestStop"/>, from a <see cref="BlockDecoding"/> handler: the run stops
+    /// before the block being decoded executes, at its first instruction (a plain request there
+    /// would stop after it).
+    /// </summary>
+    public void RequestStopBeforeBlock(StopReason reason, string detail)
+    {
+        RequestStop(reason, detail);
+        _stopBeforeBlock = true;
+    }
+
+    private bool _stopBeforeBlock;
+
+    /// <summary>
+    /// NMI and INTR stay pending, not delivered (a debugger's single step, as QEMU's gdbstub
+    /// steps with SSTEP_NOIRQ: a step never lands in an interrupt handler). A halted CPU still
+    /// waits for them, so its holder must not set this while <see cref="Halted"/>.
+    /// </summary>
+    public bool HoldInterrupts { get; set; }
+
     /// <summary>Runs until <see cref="InstructionCount"/> reaches <paramref name="instructionLimit"/> or something stops it.</summary>
     public StopReason Run(long instructionLimit)
     {
         _stopReason = StopReason.None;
         _stopDetail = null;
+        _stopBeforeBlock = false;
         while (true)
         {
             HostPoll?.Invoke();
@@ -256,7 +277,7 @@ public sealed partial class Cpu
                 _interruptShadow = false;
                 _shadowedInstruction = InstructionCount;
             }
-            else if (_nmiPending && !_nmiBlocked)
+            else if (_nmiPending && !_nmiBlocked && !HoldInterrupts)
             {
                 _nmiPending = false;
                 _nmiBlocked = true;
@@ -268,7 +289,7 @@ public sealed partial class Cpu
 
                 continue;
             }
-            else if ((_flags & RFlags.IF) != 0 && InterruptController is { HasPendingInterrupt: true } pic)
+            else if ((_flags & RFlags.IF) != 0 && !HoldInterrupts && InterruptController is { HasPendingInterrupt: true } pic)
             {
                 _halted = false;
                 if (!TryDeliver(pic.Acknowledge(), null, external: true))
@@ -346,6 +367,13 @@ public sealed partial class Cpu
             else
             {
                 block = LookUpAndLink(previous);
+                if (_stopBeforeBlock)
+                {
+                    // Asked while the block was decoded (a debugger stopping at a module's entry):
+                    // the block has not run, RIP is its first instruction.
+                    _stopBeforeBlock = false;
+                    return;
+                }
             }
 
             previous = block;

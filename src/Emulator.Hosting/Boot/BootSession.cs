@@ -421,7 +421,7 @@ public sealed class BootSession
         {
             _log.LogInformation("gdb: listening on {Endpoint}{Wait}", gdbServer.Endpoint, o.GdbWait ? " (the CPU waits at the reset vector)" : string.Empty);
             _stderr.WriteLine($"emu: gdb server on {gdbServer.Endpoint}{(o.GdbWait ? ", waiting for gdb at the reset vector" : string.Empty)}");
-            gdb = new Gdb.GdbSession(gdbServer, machine, new Gdb.GdbMonitor(machine, tracker, recognizer).Execute, o.GdbWait, Stop, _loggers.CreateLogger("emu.gdb"));
+            gdb = new Gdb.GdbSession(gdbServer, machine, recognizer, new Gdb.GdbMonitor(machine, tracker, recognizer).Execute, o.GdbWait, Stop, _loggers.CreateLogger("emu.gdb"));
         }
 
         StopReason reason;

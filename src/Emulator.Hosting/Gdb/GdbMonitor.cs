@@ -18,6 +18,7 @@ internal sealed class GdbMonitor(PcMachine machine, MilestoneTracker tracker, Mo
         + "  modules      the firmware modules started so far (image range, entry, name)\n"
         + "  time         instructions executed and virtual time\n"
         + "  info flash   the flash chips: size, writes programmed, blocks erased\n"
+        + "  break-module NAME   stop at the entry of module NAME (or its file GUID) when it starts\n"
         + "  help         this list\n";
 
     public string Execute(string command) => command switch

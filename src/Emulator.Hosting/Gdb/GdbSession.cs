@@ -27,19 +27,25 @@ internal sealed class GdbSession
     private readonly GdbStub _stub;
     private readonly StopRequest _stop;
     private readonly ILogger _log;
+    private readonly List<string> _moduleBreaks = [];
+    private readonly Func<string, string>? _monitor;
     private volatile bool _interrupt;
     private bool _stopped;
     private ulong? _hitAt;
+    private bool _librariesChanged;
+    private string? _moduleBreakHit;
 
-    public GdbSession(GdbServer server, PcMachine machine, Func<string, string>? monitor, bool waitAtStart, StopRequest stop, ILogger log)
+    public GdbSession(GdbServer server, PcMachine machine, ModuleRecognizer modules, Func<string, string>? monitor, bool waitAtStart, StopRequest stop, ILogger log)
     {
         _server = server;
         _machine = machine;
         _stop = stop;
         _log = log;
+        _monitor = monitor;
         _stopped = waitAtStart;
         var cpu = machine.Cpu;
-        _stub = new GdbStub(cpu, monitor);
+        _stub = new GdbStub(cpu, Monitor, () => modules.Started.Where(m => m.Boot == modules.Boot).Select(m => new GdbLibrary(m.Module.Name ?? m.Module.FileGuid.ToString(), m.ImageStart)));
+        modules.ModuleStarted += OnModuleStarted;
         var inner = cpu.BreakpointHit;
         cpu.BreakpointHit = (c, linear) =>
         {
@@ -73,8 +79,7 @@ internal sealed class GdbSession
                 return ended;
             }
 
-            _hitAt = null;
-            cpu.LastHostWatchHit = null;
+            ClearStopCauses();
             var reason = _machine.Run(instructionLimit);
             if (reason == StopReason.Breakpoint && StoppedForGdb())
             {
@@ -82,8 +87,8 @@ internal sealed class GdbSession
                 // resumes must still stop it.
                 _interrupt = false;
                 _stopped = true;
-                _log.LogDebug("gdb: stopped at 0x{Rip:X} ({Why})", cpu.LinearRip, _hitAt != null ? "breakpoint" : cpu.LastHostWatchHit != null ? "watchpoint" : "interrupt");
-                _server.Send(_stub.StopReply(cpu.LastHostWatchHit));
+                _log.LogDebug("gdb: stopped at 0x{Rip:X} ({Why})", cpu.LinearRip, Why());
+                _server.Send(_stub.StopReply(cpu.LastHostWatchHit, librariesChanged: _librariesChanged && _moduleBreakHit == null && _hitAt == null));
                 continue;
             }
 
@@ -92,7 +97,51 @@ internal sealed class GdbSession
         }
     }
 
-    private bool StoppedForGdb() => _hitAt != null || _machine.Cpu.LastHostWatchHit != null || _interrupt;
+    private bool StoppedForGdb() => _hitAt != null || _machine.Cpu.LastHostWatchHit != null || _interrupt || _librariesChanged || _moduleBreakHit != null;
+
+    /// <summary>
+    /// A module starts (found as its entry block is decoded): with a client attached, the guest
+    /// stops before the entry runs, so gdb reads the library list again (and goes on by itself),
+    /// or stays stopped there when a <c>monitor break-module</c> names the module.
+    /// </summary>
+    private void OnModuleStarted(ModuleRecognizer.ModuleStart start)
+    {
+        if (!_server.HasClient)
+        {
+            return;
+        }
+
+        string name = start.Module.Name ?? string.Empty;
+        string guid = start.Module.FileGuid.ToString();
+        if (_moduleBreaks.FirstOrDefault(b => b.Equals(name, StringComparison.OrdinalIgnoreCase) || b.Equals(guid, StringComparison.OrdinalIgnoreCase)) is { } hit)
+        {
+            _moduleBreakHit = hit;
+        }
+        else
+        {
+            _librariesChanged = true;
+        }
+
+        _machine.Cpu.RequestStopBeforeBlock(StopReason.Breakpoint, InterruptDetail);
+    }
+
+    /// <summary>The session's own monitor commands (break-module), then the boot's.</summary>
+    private string Monitor(string command)
+    {
+        if (command == "break-module")
+        {
+            return _moduleBreaks.Count == 0 ? "no break-module set\n" : "stops at the entry of: " + string.Join(", ", _moduleBreaks) + "\n";
+        }
+
+        if (command.StartsWith("break-module ", StringComparison.Ordinal))
+        {
+            string name = command["break-module ".Length..].Trim();
+            _moduleBreaks.Add(name);
+            return $"the guest stops when module {name} starts (at its entry, before it runs)\n";
+        }
+
+        return _monitor?.Invoke(command) ?? $"unknown monitor command '{command}'\n";
+    }
 
     /// <summary>Serves gdb until it resumes the guest (null) or the run must end (the reason).</summary>
     private StopReason? Serve(long instructionLimit)
@@ -158,14 +207,37 @@ internal sealed class GdbSession
         }
     }
 
-    /// <summary>One instruction (or the delivery of an event and its handler's first one); null while the run goes on, else the reason it ended.</summary>
+    private void ClearStopCauses()
+    {
+        _hitAt = null;
+        _librariesChanged = false;
+        _moduleBreakHit = null;
+        _machine.Cpu.LastHostWatchHit = null;
+    }
+
+    private string Why() =>
+        _hitAt != null ? "breakpoint" : _machine.Cpu.LastHostWatchHit != null ? "watchpoint" : _moduleBreakHit != null ? "module " + _moduleBreakHit + " starts"
+        : _librariesChanged ? "a module starts" : "interrupt";
+
+    /// <summary>One instruction, interrupts held (a halted CPU: the delivery and the handler's first instruction); null while the run goes on, else the reason it ended.</summary>
     private StopReason? Step(long instructionLimit)
     {
         var cpu = _machine.Cpu;
-        _hitAt = null;
-        cpu.LastHostWatchHit = null;
+        ClearStopCauses();
         long target = Math.Min(instructionLimit, cpu.InstructionCount + 1);
-        var reason = _machine.Run(target);
+        // As QEMU's gdbstub (SSTEP_NOIRQ): the step runs the instruction, not an interrupt
+        // handler; a halted CPU needs its interrupt to get anywhere, so it keeps it.
+        cpu.HoldInterrupts = !cpu.Halted;
+        StopReason reason;
+        try
+        {
+            reason = _machine.Run(target);
+        }
+        finally
+        {
+            cpu.HoldInterrupts = false;
+        }
+
         _interrupt = false;
         return reason switch
         {

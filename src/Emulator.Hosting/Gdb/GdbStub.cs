@@ -36,13 +36,15 @@ internal sealed class GdbStub
     private readonly Cpu _cpu;
     private readonly GdbRegisterFile _registers;
     private readonly Func<string, string>? _monitor;
+    private readonly Func<IEnumerable<GdbLibrary>>? _libraries;
     private readonly HashSet<ulong> _breakpoints = [];
     private readonly List<HostWatchpoint> _watchpoints = [];
 
-    public GdbStub(Cpu cpu, Func<string, string>? monitor)
+    public GdbStub(Cpu cpu, Func<string, string>? monitor, Func<IEnumerable<GdbLibrary>>? libraries = null)
     {
         _cpu = cpu;
         _monitor = monitor;
+        _libraries = libraries;
         _registers = cpu.Model.LongMode ? GdbRegisterFile.X86_64 : GdbRegisterFile.I386;
     }
 
@@ -50,8 +52,15 @@ internal sealed class GdbStub
     public bool IsBreakpoint(ulong linear) => _breakpoints.Contains(linear);
 
     /// <summary>The signal and reason gdb is told when the guest stops (<c>?</c>, and after each resume).</summary>
-    public string StopReply(HostWatchHit? watch = null)
+    public string StopReply(HostWatchHit? watch = null, bool librariesChanged = false)
     {
+        if (librariesChanged)
+        {
+            // gdb reads qXfer:libraries:read again, loads what it can, and goes on by itself
+            // (unless 'set stop-on-solib-events 1').
+            return "T05library:;thread:01;";
+        }
+
         if (watch is { } hit)
         {
             string kind = hit.Watchpoint.Kind switch
@@ -167,28 +176,26 @@ internal sealed class GdbStub
     {
         if (packet.StartsWith("qSupported", StringComparison.Ordinal))
         {
-            return $"PacketSize={GdbFraming.MaxPayload:x};qXfer:features:read+;QStartNoAckMode+;vContSupported+";
+            return $"PacketSize={GdbFraming.MaxPayload:x};qXfer:features:read+;{(_libraries != null ? "qXfer:libraries:read+;" : string.Empty)}QStartNoAckMode+;vContSupported+";
         }
 
         if (packet.StartsWith("qXfer:features:read:", StringComparison.Ordinal))
         {
             // qXfer:features:read:ANNEX:OFFSET,LENGTH
             string[] parts = packet["qXfer:features:read:".Length..].Split(':');
-            if (parts.Length != 2 || parts[0] != "target.xml")
+            return parts.Length != 2 || parts[0] != "target.xml" ? "E00" : Transfer(_registers.TargetXml, parts[1]);
+        }
+
+        if (packet.StartsWith("qXfer:libraries:read::", StringComparison.Ordinal) && _libraries != null)
+        {
+            // Read from the start, the list is made anew; later pieces continue that text.
+            string range = packet["qXfer:libraries:read::".Length..];
+            if (range.StartsWith("0,", StringComparison.Ordinal) || _libraryXml is null)
             {
-                return "E00";
+                _libraryXml = GdbLibrary.ListXml(_libraries());
             }
 
-            string[] range = parts[1].Split(',');
-            if (range.Length != 2)
-            {
-                return "E.malformed packet";
-            }
-
-            int offset = (int)Math.Min(Number(range[0]), int.MaxValue);
-            int length = (int)Math.Min(Number(range[1]), GdbFraming.MaxPayload - 1);
-            string xml = _registers.TargetXml;
-            return offset >= xml.Length ? "l" : (offset + length >= xml.Length ? "l" : "m") + xml.Substring(offset, Math.Min(length, xml.Length - offset));
+            return Transfer(_libraryXml, range);
         }
 
         return packet switch
@@ -203,6 +210,22 @@ internal sealed class GdbStub
             _ when packet.StartsWith("qThreadExtraInfo", StringComparison.Ordinal) => Hex(Encoding.ASCII.GetBytes("CPU 0")),
             _ => string.Empty,
         };
+    }
+
+    private string? _libraryXml;
+
+    /// <summary>A qXfer read's piece of <paramref name="document"/>: <c>m</c> and more to come, or <c>l</c> and the last.</summary>
+    private static string Transfer(string document, string offsetLength)
+    {
+        string[] range = offsetLength.Split(',');
+        if (range.Length != 2)
+        {
+            return "E.malformed packet";
+        }
+
+        int offset = (int)Math.Min(Number(range[0]), int.MaxValue);
+        int length = (int)Math.Min(Number(range[1]), GdbFraming.MaxPayload - 1);
+        return offset >= document.Length ? "l" : (offset + length >= document.Length ? "l" : "m") + document.Substring(offset, Math.Min(length, document.Length - offset));
     }
 
     private string Monitor(string hexCommand)

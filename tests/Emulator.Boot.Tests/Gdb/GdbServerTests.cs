@@ -61,6 +61,25 @@ public sealed partial class GdbServerTests
     }
 
     [Fact]
+    public void BreakModule_StopsAtTheModulesEntryBeforeItRuns_AndGdbListsTheModulesAsLibraries()
+    {
+        using var h = new GdbHarness("--gdb-wait", "--max-instructions", "2000000000");
+        string output = h.RunGdb("monitor break-module dxecore", "continue", "p/x $pc", "info sharedlibrary", "monitor modules", "monitor milestones", "kill");
+
+        var entry = Regex.Match(output, @"entry 0x([0-9a-f]+)\s+DxeCore\s+DxeCore");
+        Assert.True(entry.Success, output);
+        Assert.Equal(ulong.Parse(entry.Groups[1].Value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture), Value(output, 1));
+        // Every module started so far is a library gdb lists by name (no symbols: RELEASE build).
+        foreach (string module in (string[])["SecMain", "PeiCore", "PlatformPei", "DxeIpl", "DxeCore"])
+        {
+            Assert.Matches(@"No\s+" + module + @"\r?\n", output);
+        }
+
+        // Stopped where the dxe milestone is taken: DxeCore's entry, before its first instruction.
+        Assert.Matches(@"dxe\s+boot 0\s+instruction\s+[\d,]+\s+0x" + entry.Groups[1].Value, output);
+    }
+
+    [Fact]
     public void DetachingGdb_LeavesTheBootRunningToItsEnd()
     {
         using var h = new GdbHarness("--gdb-wait", "--until", "pei");

@@ -8,7 +8,8 @@ namespace Emulator.Core.Tests.Cpu;
 /// <summary>
 /// A debugger's watchpoints and breakpoints (Cpu.HostWatch.cs, Cpu.AddBreakpoint): a watched
 /// access stops the run right after its instruction, interpreted or compiled, only for the kinds
-/// asked; the guest's DR7 is untouched; breakpoints are counted per user.
+/// asked; the guest's DR7 is untouched; breakpoints are counted per user; interrupts held for a
+/// step stay pending.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class HostWatchpointTests
@@ -104,6 +105,38 @@ public sealed class HostWatchpointTests
         hltAt = 0;
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal(0UL, hltAt);
+    }
+
+    [Fact]
+    public void HeldInterrupts_StayPendingUntilReleased()
+    {
+        using var m = new TestMachine();
+        FlowTestSupport.Gate64(m, 0x40, 0x200000);
+        FlowTestSupport.Place(m, 64, 0x200000, a =>
+        {
+            a.mov(edx, 9);
+            a.hlt();
+        });
+        m.LoadLong64(a =>
+        {
+            a.xor(edx, edx);
+            a.sti();
+            a.mov(ecx, 1);
+            a.mov(ecx, 2);
+            a.hlt();
+        });
+        var pic = new Svm.OneInterrupt(0x40);
+        m.Cpu.InterruptController = pic;
+        m.Cpu.HoldInterrupts = true;
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.Equal(2UL, m.Cpu.GetGpr(Gpr.Rcx));
+        Assert.True(pic.HasPendingInterrupt);
+        Assert.Equal(0UL, m.Cpu.GetGpr(Gpr.Rdx));
+
+        m.Cpu.HoldInterrupts = false;
+        Assert.Equal(StopReason.Halted, m.Run());
+        Assert.False(pic.HasPendingInterrupt);
+        Assert.Equal(9UL, m.Cpu.GetGpr(Gpr.Rdx));
     }
 
     /// <summary>The linear address of the program's MOV ECX, 7 (B9 07 00 00 00).</summary>

@@ -135,6 +135,21 @@ public sealed class GdbProtocolTests
     }
 
     [Fact]
+    public void TheLibraryList_NamesEveryModuleAtItsImage()
+    {
+        using var m = new BareMachine();
+        var modules = new List<GdbLibrary> { new("PeiCore", 0x820140), new("A&B<Dxe>", 0xFEFB000) };
+        var stub = new GdbStub(m.Cpu, null, () => modules);
+        Assert.Contains("qXfer:libraries:read+", stub.Handle("qSupported:xmlRegisters=i386").Reply);
+        var xml = XDocument.Parse(stub.Handle("qXfer:libraries:read::0,fff").Reply![1..]);
+        Assert.Equal(
+            ["PeiCore@0x820140", "A&B<Dxe>@0xfefb000"],
+            xml.Root!.Elements("library").Select(l => l.Attribute("name")!.Value + "@" + l.Element("segment")!.Attribute("address")!.Value));
+        Assert.Equal("T05library:;thread:01;", stub.StopReply(librariesChanged: true));
+        Assert.DoesNotContain("libraries", new GdbStub(m.Cpu, null).Handle("qSupported").Reply);
+    }
+
+    [Fact]
     public void RandomAndTruncatedInput_IsAnsweredWithoutAnException()
     {
         using var m = new BareMachine();
