@@ -29,6 +29,9 @@ internal static class FuzzEnvironment
 
     public static string? OutputFolder => Environment.GetEnvironmentVariable("EMU_CPU_FUZZ_OUT");
 
+    /// <summary>EMU_CPU_FUZZ_PROGRESS: a file a long campaign appends a line to every 100,000 instructions (xunit shows output only at the end).</summary>
+    public static string? ProgressFile => Environment.GetEnvironmentVariable("EMU_CPU_FUZZ_PROGRESS");
+
     /// <summary>Fails the test (never skips it) when QEMU 7.2 cannot be run.</summary>
     public static void RequireQemu()
     {

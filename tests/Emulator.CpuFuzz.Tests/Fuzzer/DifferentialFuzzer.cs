@@ -163,8 +163,9 @@ public static class DifferentialFuzzer
             }
         }
 
+        var progress = new CampaignProgress(mode, instructions, FuzzEnvironment.ProgressFile);
         Parallel.For(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = jobs }, worker =>
-            results[worker] = Worker(mode, firstSeed + worker, jobs, (instructions + jobs - 1) / jobs, itemsPerCase, shrink, Locked, logged));
+            results[worker] = Worker(mode, firstSeed + worker, jobs, (instructions + jobs - 1) / jobs, itemsPerCase, shrink, Locked, logged, progress));
         return new CampaignResult(results.Sum(r => r.Instructions), results.Sum(r => r.Cases),
             [.. results.SelectMany(r => r.Divergences).OrderBy(d => d.Seed)]);
     }
@@ -173,7 +174,7 @@ public static class DifferentialFuzzer
     private static bool QemuDividedIntMinByMinusOne(IOException e) =>
         e.Message.Contains("(code 136) stepping", StringComparison.Ordinal) && e.Message.Contains(" idiv ", StringComparison.Ordinal);
 
-    private static CampaignResult Worker(FuzzMode mode, int firstSeed, int seedStep, long instructions, int itemsPerCase, bool shrink, Action<string> log, bool logged)
+    private static CampaignResult Worker(FuzzMode mode, int firstSeed, int seedStep, long instructions, int itemsPerCase, bool shrink, Action<string> log, bool logged, CampaignProgress progress)
     {
         long compared = 0;
         int cases = 0;
@@ -217,6 +218,7 @@ public static class DifferentialFuzzer
 
                 compared += qemu.Count - 1;
                 cases++;
+                progress.Add(qemu.Count - 1, divergence != null);
                 if (divergence != null)
                 {
                     if (shrink)
