@@ -131,15 +131,21 @@ internal sealed class GdbServer : IDisposable
         Volatile.Read(ref _client)?.Dispose();
     }
 
+    /// <summary>Writes bytes as they are; both threads write (acks from the reader, replies from the CPU thread), so always under the send lock.</summary>
     private void SendRaw(byte[] bytes)
     {
         try
         {
-            Volatile.Read(ref _client)?.Send(bytes);
+            lock (_sendLock)
+            {
+                Volatile.Read(ref _client)?.Send(bytes);
+            }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
+            // Gone, or not reading for SendTimeout: dropped, so the guest runs on without it.
             _log.LogDebug("gdb client gone while sending: {Error}", e.Message);
+            DropClient();
         }
     }
 
@@ -165,6 +171,7 @@ internal sealed class GdbServer : IDisposable
             }
 
             socket.NoDelay = true;
+            socket.SendTimeout = 30_000; // a client that stops reading is dropped, not waited for
             _noAck = false;
             _lastSent = null;
             _log.LogInformation("gdb: client attached from {Remote}", socket.RemoteEndPoint);

@@ -115,6 +115,12 @@ internal sealed class GdbStub
         {
             return ("E.number out of range", GdbResume.None);
         }
+        catch (ArgumentException e)
+        {
+            // A value the machine refuses (a register or watchpoint it cannot take): the client's
+            // error, answered, never the run's end.
+            return ("E." + e.Message, GdbResume.None);
+        }
     }
 
     /// <summary>Removes every breakpoint and watchpoint the debugger set (detach, disconnect).</summary>
