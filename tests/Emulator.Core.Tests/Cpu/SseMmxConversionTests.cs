@@ -41,17 +41,8 @@ public class SseMmxConversionTests
         }
 
         BitConverter.TryWriteBytes(input.AsSpan(0x100), mxcsr);
-        using var m = SystemTestSupport.RunLong64Sse(compiled, m =>
+        using var m = SystemTestSupport.RunSsePasses(compiled, Data, input, Mem, memory, a =>
         {
-            m.Load(Data, input);
-            m.Load(Data + Mem, memory ?? new byte[32]);
-        }, a =>
-        {
-            a.mov(rsi, (long)Data);
-            a.mov(ecx, 3);
-            var loop = a.CreateLabel();
-            a.Label(ref loop);
-            a.ldmxcsr(__dword_ptr[rsi + 0x100]);
             for (int i = 0; i < 4; i++)
             {
                 a.movdqu(new AssemblerRegisterXMM(Register.XMM0 + i), __xmmword_ptr[rsi + (16 * i)]);
@@ -77,9 +68,6 @@ public class SseMmxConversionTests
             }
 
             a.stmxcsr(__dword_ptr[rsi + 0x300]);
-            a.dec(ecx);
-            a.jnz(loop);
-            a.hlt();
         });
         var fpu = m.Cpu.Fpu;
         return new Outcome(

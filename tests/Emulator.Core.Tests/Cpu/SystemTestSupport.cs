@@ -1,6 +1,7 @@
 using Emulator.Core.Cpu;
 using Emulator.Core.Tests.Support;
 using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
 
 namespace Emulator.Core.Tests.Cpu;
 
@@ -53,4 +54,29 @@ internal static class SystemTestSupport
 
         return m;
     }
+
+    /// <summary>
+    /// <paramref name="pass"/> three times over (so a compiled run executes its blocks compiled
+    /// from the second pass on) with RSI = <paramref name="data"/> and MXCSR loaded from
+    /// <c>[rsi+0x100]</c> at the start of each pass; <paramref name="input"/> is at
+    /// <paramref name="data"/>, <paramref name="memory"/> (32 zero bytes when null) at
+    /// <paramref name="data"/> + <paramref name="memoryOffset"/>.
+    /// </summary>
+    public static TestMachine RunSsePasses(bool compiled, ulong data, byte[] input, ulong memoryOffset, byte[]? memory, Action<Assembler> pass) =>
+        RunLong64Sse(compiled, m =>
+        {
+            m.Load(data, input);
+            m.Load(data + memoryOffset, memory ?? new byte[32]);
+        }, a =>
+        {
+            a.mov(rsi, (long)data);
+            a.mov(ecx, 3);
+            var loop = a.CreateLabel();
+            a.Label(ref loop);
+            a.ldmxcsr(__dword_ptr[rsi + 0x100]);
+            pass(a);
+            a.dec(ecx);
+            a.jnz(loop);
+            a.hlt();
+        });
 }
