@@ -25,7 +25,7 @@ internal static unsafe class GdbMemory
         while (done < bytes.Length)
         {
             ulong at = linear + (ulong)done;
-            byte* p = HostPointer(cpu, at, write: false, out int available);
+            byte* p = HostPointer(cpu, at, write: false, out int available, out _);
             if (p != null)
             {
                 int n = Math.Min(available, bytes.Length - done);
@@ -50,7 +50,7 @@ internal static unsafe class GdbMemory
     {
         for (int done = 0; done < data.Length;)
         {
-            if (HostPointer(cpu, linear + (ulong)done, write: true, out int available) == null)
+            if (HostPointer(cpu, linear + (ulong)done, write: true, out int available, out _) == null)
             {
                 return false;
             }
@@ -61,10 +61,9 @@ internal static unsafe class GdbMemory
         for (int done = 0; done < data.Length;)
         {
             ulong at = linear + (ulong)done;
-            byte* p = HostPointer(cpu, at, write: true, out int available);
+            byte* p = HostPointer(cpu, at, write: true, out int available, out ulong phys);
             int n = Math.Min(available, data.Length - done);
             data.Slice(done, n).CopyTo(new Span<byte>(p, n));
-            ulong phys = cpu.TranslateForDebugger(at, out _);
             cpu.Bus.NotifyWritten(phys, (ulong)n);
             done += n;
         }
@@ -90,10 +89,10 @@ internal static unsafe class GdbMemory
     }
 
     /// <summary>The host address of <paramref name="linear"/>'s byte and how many follow it in the same page and region; null where gdb may not go.</summary>
-    private static byte* HostPointer(Cpu cpu, ulong linear, bool write, out int available)
+    private static byte* HostPointer(Cpu cpu, ulong linear, bool write, out int available, out ulong phys)
     {
         available = 0;
-        ulong phys = cpu.TranslateForDebugger(linear, out bool ok);
+        phys = cpu.TranslateForDebugger(linear, out bool ok);
         if (!ok)
         {
             return null;
