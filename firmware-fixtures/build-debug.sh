@@ -23,7 +23,8 @@
 # debug-build.txt, then dpkg-source -x, which checks the tarballs against the .dsc and applies
 # Debian's patches. The orig tarball already carries edk2's submodules (OpenSSL, Brotli, ...).
 #
-# Cache: ${EMU_FIXTURE_CACHE:-/var/cache/emu-firmware}/ovmf-debug-<key>/ with the images,
+# Cache: ${EMU_FIXTURE_CACHE:-/var/cache/emu-firmware}/ovmf-debug-<key>/ with the images, the 2 MB
+# build's .debug files (symbols-2m/, for the gdb server's --symbols),
 # SHA256SUMS and PROVENANCE (the inputs the key hashes: source package, version and .dsc SHA-256,
 # the SHA-256 of this script's non-comment lines, the build commands, and the gcc, binutils, nasm
 # and iasl versions). The images are checked against the SHA-256s debug-build.txt pins for its
@@ -175,6 +176,10 @@ run_edk2 "building DEBUG OVMF 2 MB (OvmfPkgX64)" $build_2m
 for f in OVMF_CODE.fd OVMF_VARS.fd OVMF.fd; do
     cp "$tree/Build/OvmfX64/DEBUG_GCC5/FV/$f" "$staging/$f" || fail "the 2 MB build produced no $f"
 done
+# The 2 MB build's symbols (one ELF .debug per module, linked at the PE image's RVAs) for the gdb
+# server's --symbols; the sources stay out (gdb names file and line without them).
+mkdir -p "$staging/symbols-2m"
+cp "$tree"/Build/OvmfX64/DEBUG_GCC5/X64/*.debug "$staging/symbols-2m/" || fail "the 2 MB build left no .debug files"
 run_edk2 "building DEBUG OVMF 4 MB (OvmfPkgIa32X64)" $build_4m
 cp "$tree/Build/Ovmf3264/DEBUG_GCC5/FV/OVMF_CODE.fd" "$staging/OVMF_CODE_4M.fd" || fail "the 4 MB build produced no OVMF_CODE.fd"
 cp "$tree/Build/Ovmf3264/DEBUG_GCC5/FV/OVMF_VARS.fd" "$staging/OVMF_VARS_4M.fd" || fail "the 4 MB build produced no OVMF_VARS.fd"
@@ -188,7 +193,7 @@ while read -r _ name sha; do
         && fail "$name built as $got, debug-build.txt pins $sha for this very toolchain: the build did not reproduce (log: $buildlog)"
     say "warning: $name is $got, not the pinned $sha (pinned for: $pinned_toolchain); the tests comparing QEMU's debugcon log of it will fail"
 done < <(grep '^output ' "$manifest")
-(cd "$staging" && sha256sum "${outputs[@]}" >SHA256SUMS)
+(cd "$staging" && sha256sum "${outputs[@]}" symbols-2m/*.debug >SHA256SUMS)
 { echo "$inputs"; echo "key $key"; echo "built $(date -u +%FT%TZ) in $((SECONDS - started)) s"; } >"$staging/PROVENANCE"
 mv -T "$staging" "$entry" 2>/dev/null || verify_entry || fail "could not move the build into $entry"
 rm -f "$buildlog"

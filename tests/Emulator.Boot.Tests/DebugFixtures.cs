@@ -12,6 +12,9 @@ public static class DebugFixtures
     public const string Code4M = "OVMF_CODE_4M.fd";
     public const string Vars4M = "OVMF_VARS_4M.fd";
 
+    /// <summary>The 2 MB build's .debug files (a folder), for the gdb server's --symbols.</summary>
+    public const string Symbols2M = "symbols-2m";
+
     public static string Path(string name)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
@@ -20,7 +23,7 @@ public static class DebugFixtures
             if (Directory.Exists(fixtures))
             {
                 string file = System.IO.Path.Combine(fixtures, "cache", "debug", name);
-                if (!File.Exists(file))
+                if (!File.Exists(file) && !Directory.Exists(file))
                 {
                     throw new InvalidOperationException(
                         $"DEBUG firmware fixture {name} missing from {System.IO.Path.Combine(fixtures, "cache", "debug")}: run firmware-fixtures/build-debug.sh "

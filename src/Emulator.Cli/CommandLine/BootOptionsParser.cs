@@ -60,6 +60,7 @@ public static class BootOptionsParser
         Flag("--no-hang-detect", "spin on in a dead loop instead of stopping with 'hang'"),
         Value("--gdb", "tcp::PORT|tcp:HOST:PORT", "serve gdb's remote protocol there (loopback unless HOST is given; QEMU's -gdb); attach with 'target remote :PORT'"),
         Flag("--gdb-wait", "with --gdb: stop at the reset vector until gdb continues (QEMU's -S)"),
+        Value("--symbols", "DIR", "with --gdb: an edk2 build's output folder; gdb loads each module's .debug as it starts, so 'break DxeMain' resolves then"),
     ];
 
     public static Command CreateCommand()
@@ -134,6 +135,7 @@ public static class BootOptionsParser
             HangDetection = !a.Has("--no-hang-detect") && a.Get("--gdb") == null,
             Gdb = a.Get("--gdb") is { } gdb ? Hosting.Gdb.GdbEndpoint.Parse("--gdb " + gdb, gdb) : null,
             GdbWait = a.Has("--gdb-wait"),
+            Symbols = a.Get("--symbols"),
             NoReboot = a.Has("--no-reboot"),
             MaxResets = a.GetLong("--max-resets") is { } r
                 ? (r is >= 0 and <= int.MaxValue ? (int)r : throw new UsageException($"--max-resets must be between 0 and {int.MaxValue}, not {r}"))
@@ -179,6 +181,11 @@ public static class BootOptionsParser
         if (o.GdbWait && o.Gdb == null)
         {
             throw new UsageException("--gdb-wait needs --gdb (where gdb attaches)");
+        }
+
+        if (o.Symbols != null && o.Gdb == null)
+        {
+            throw new UsageException("--symbols needs --gdb (the symbols are gdb's)");
         }
 
         if (o.Firmware != null && (o.Code != null || o.Vars != null))

@@ -93,9 +93,13 @@ public sealed unsafe partial class Cpu
         }
     }
 
+    /// <summary>How many times the code cache was dropped (<see cref="FlushCodeCache"/>): a replay of history drops it where the run did.</summary>
+    public long CodeCacheFlushes { get; private set; }
+
     /// <summary>Drops every decoded block (breakpoints changed, or a snapshot was restored).</summary>
     public void FlushCodeCache()
     {
+        CodeCacheFlushes++;
         foreach (ulong p in _lowPagesUsed)
         {
             _lowPagesListed[p >> 6] = 0;

@@ -164,6 +164,7 @@ public sealed partial class Cpu
         set
         {
             _tracer = value;
+            _everyBlockSlow = _tracer != null || _observer != null;
             int limit = value == null ? Block.MaxOps : 1;
             if (limit != BlockLimit)
             {
@@ -367,21 +368,32 @@ public sealed partial class Cpu
             else
             {
                 block = LookUpAndLink(previous);
-                if (_stopBeforeBlock)
+                if (_stopBeforeBlock | _stopAtNextBlock)
                 {
-                    // Asked while the block was decoded (a debugger stopping at a module's entry):
-                    // the block has not run, RIP is its first instruction.
+                    // Asked while the block was decoded (a debugger stopping at a module's entry),
+                    // or by RunToBlockStart: the block has not run, RIP is its first instruction.
+                    if (_stopAtNextBlock)
+                    {
+                        RequestStop(StopReason.Breakpoint, BlockStartDetail);
+                    }
+
                     _stopBeforeBlock = false;
                     return;
                 }
             }
 
             previous = block;
-            if (block.Bitness != _lastBitness || block.SlowEntry || _tracer != null)
+            if (block.Bitness != _lastBitness || block.SlowEntry || _everyBlockSlow)
             {
-                if (!EnterBlockSlow(block))
+                var entry = EnterBlockSlow(block, instructionLimit);
+                if (entry == BlockEntry.Stop)
                 {
                     return;
+                }
+
+                if (entry == BlockEntry.Ran)
+                {
+                    continue;
                 }
             }
             else
@@ -398,7 +410,7 @@ public sealed partial class Cpu
             else
             {
                 ExecuteBlock(block, budget < block.Count ? (int)budget : block.Count);
-                if (++block.Executions == CompileThreshold && BlockCompilation && _tracer == null)
+                if (++block.Executions == CompileThreshold && BlockCompilation && !_everyBlockSlow)
                 {
                     CompileHot(block);
                 }
@@ -422,14 +434,27 @@ public sealed partial class Cpu
         return block;
     }
 
+    /// <summary>What the run loop does with a block after <see cref="EnterBlockSlow"/>.</summary>
+    private enum BlockEntry
+    {
+        /// <summary>Return: the run stops, or a stepping block ran (the outer loop re-checks everything).</summary>
+        Stop,
+
+        /// <summary>Run it as usual.</summary>
+        Run,
+
+        /// <summary>It ran already (observed, interpreted): go on to the next block as after any block.</summary>
+        Ran,
+    }
+
     /// <summary>
     /// Block entry when something rare applies: the first block in a new mode, a breakpoint at
-    /// the block's start, an active tracer, or a block built for stepping (TF, RF, DR7: Cpu.Debug.cs),
-    /// which runs here. False when the run loop must not run the block: it stops, or the stepping
-    /// block has run (that ends the slice, so the outer loop re-checks everything).
+    /// the block's start, an active tracer or instruction observer, or a block built for stepping
+    /// (TF, RF, DR7: Cpu.Debug.cs), which runs here, as does every block while an
+    /// <see cref="InstructionObserver"/> watches (interpreted: compiled code has no per-instruction hook).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool EnterBlockSlow(Block block)
+    private BlockEntry EnterBlockSlow(Block block, long instructionLimit)
     {
         if (block.Bitness != _lastBitness)
         {
@@ -437,7 +462,7 @@ public sealed partial class Cpu
             ModeEntered?.Invoke(this, block.Bitness);
             if (_stopReason != StopReason.None)
             {
-                return false;
+                return BlockEntry.Stop;
             }
         }
 
@@ -448,7 +473,7 @@ public sealed partial class Cpu
             {
                 _skipBreakpointAt = lin;
                 RequestStop(StopReason.Breakpoint);
-                return false;
+                return BlockEntry.Stop;
             }
         }
 
@@ -461,10 +486,17 @@ public sealed partial class Cpu
         if (block.Stepping)
         {
             RunSteppingBlock(block);
-            return false;
+            return BlockEntry.Stop;
         }
 
-        return true;
+        if (_observer != null)
+        {
+            long budget = instructionLimit - InstructionCount;
+            ExecuteBlock(block, budget < block.Count ? (int)budget : block.Count);
+            return BlockEntry.Ran;
+        }
+
+        return BlockEntry.Run;
     }
 
     /// <summary>
@@ -474,7 +506,21 @@ public sealed partial class Cpu
     /// blocks, and a call with its register saves per block costs more than the loop itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void ExecuteBlock(Block block, int count)
+    private void ExecuteBlock(Block block, int count)
+    {
+        if (_observer == null)
+        {
+            ExecuteBlock<NoInstructionHook>(block, count);
+        }
+        else
+        {
+            ExecuteBlock<ObserverHook>(block, count);
+        }
+    }
+
+    /// <summary>The interpreter's loop over a block's first <paramref name="count"/> instructions, with <typeparamref name="THook"/> told before each (nothing, in the run's own instantiation).</summary>
+    private unsafe void ExecuteBlock<THook>(Block block, int count)
+        where THook : struct, IInstructionHook
     {
         ref DecodedOp op = ref MemoryMarshal.GetArrayDataReference(block.Ops);
         _exitBlock = false;
@@ -482,6 +528,7 @@ public sealed partial class Cpu
         ref DecodedOp end = ref Unsafe.Add(ref op, plain);
         while (Unsafe.IsAddressLessThan(ref op, ref end))
         {
+            default(THook).Before(this);
             op.Handler(this, ref op);
             _rip += op.Length;
             InstructionCount++;
@@ -495,6 +542,7 @@ public sealed partial class Cpu
 
         if (plain < count)
         {
+            default(THook).Before(this);
             _nextRip = _rip + op.Length;
             op.Handler(this, ref op);
             _rip = _nextRip;

@@ -53,6 +53,9 @@ public sealed record BootOptions
     /// <summary>Stop at the reset vector until gdb continues (<c>--gdb-wait</c>, QEMU's -S).</summary>
     public bool GdbWait { get; init; }
 
+    /// <summary>An edk2 build's output folder whose .debug/.pdb files gdb loads as modules start (<c>--symbols</c>), or null.</summary>
+    public string? Symbols { get; init; }
+
     /// <summary>The board: QEMU's <c>pc</c> (default) or <c>q35</c> (<c>--machine</c>).</summary>
     public Core.Machine.PcChipset Chipset { get; init; } = Core.Machine.PcChipset.I440fx;
 

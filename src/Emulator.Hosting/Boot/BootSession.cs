@@ -34,6 +34,8 @@ public sealed class BootSession
     private readonly HostConsole _host;
     private readonly CodeImage _code;
     private bool _started;
+    private Gdb.GdbSymbols? _symbols;
+    private ReplayGate? _replay;
 
     /// <param name="options">What to boot and how; see <see cref="BootOptions"/>.</param>
     /// <param name="consoleOutput">Receives every byte the guest writes to a serial port on the console (COM1 for <c>boot</c>), flushed at each line and host poll.</param>
@@ -104,6 +106,8 @@ public sealed class BootSession
 
         _started = true;
         var o = _options;
+        // A symbol folder that is not there is refused before any file is opened.
+        _symbols = o.Symbols != null ? new Gdb.GdbSymbols(o.Symbols) : null;
         var files = new List<FirmwareFileInfo>();
         var flash = new List<FlashImage>();
         var writable = new List<(int Unit, VarstoreFile File)>();
@@ -195,7 +199,9 @@ public sealed class BootSession
         }
 
         using var console = new ConsoleSession(o, _serialOut, _host);
-        using var backends = new SerialBackends(console, _stderr);
+        // Under gdb, history can be replayed (reverse execution): the host's serial I/O goes through a gate.
+        _replay = o.Gdb != null ? new ReplayGate() : null;
+        using var backends = new SerialBackends(console, _stderr, _replay);
         var serialPorts = o.SerialPorts.Select(backends.Port).ToList();
         // A debug console with a null backend still exists (the guest finds it and writes to nothing).
         var debugConBackend = o.DebugConBackend ?? (o.DebugCon != null ? new SerialBackend(SerialBackendKind.File, o.DebugCon) : null);
@@ -421,7 +427,7 @@ public sealed class BootSession
         {
             _log.LogInformation("gdb: listening on {Endpoint}{Wait}", gdbServer.Endpoint, o.GdbWait ? " (the CPU waits at the reset vector)" : string.Empty);
             _stderr.WriteLine($"emu: gdb server on {gdbServer.Endpoint}{(o.GdbWait ? ", waiting for gdb at the reset vector" : string.Empty)}");
-            gdb = new Gdb.GdbSession(gdbServer, machine, recognizer, new Gdb.GdbMonitor(machine, tracker, recognizer).Execute, o.GdbWait, Stop, _loggers.CreateLogger("emu.gdb"));
+            gdb = new Gdb.GdbSession(gdbServer, machine, recognizer, new Gdb.GdbMonitor(machine, tracker, recognizer).Execute, o.GdbWait, Stop, _loggers.CreateLogger("emu.gdb"), _symbols, _replay);
         }
 
         StopReason reason;

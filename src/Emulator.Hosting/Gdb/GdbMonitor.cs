@@ -19,6 +19,7 @@ internal sealed class GdbMonitor(PcMachine machine, MilestoneTracker tracker, Mo
         + "  time         instructions executed and virtual time\n"
         + "  info flash   the flash chips: size, writes programmed, blocks erased\n"
         + "  break-module NAME   stop at the entry of module NAME (or its file GUID) when it starts\n"
+        + "  history      reverse execution: the instructions it spans, the checkpoints and their memory\n"
         + "  help         this list\n";
 
     public string Execute(string command) => command switch

@@ -29,15 +29,21 @@ internal sealed class GdbSession
     private readonly ILogger _log;
     private readonly List<string> _moduleBreaks = [];
     private readonly Func<string, string>? _monitor;
+    private readonly GdbSymbols? _symbols;
+    private readonly GdbHistory _history;
     private volatile bool _interrupt;
     private bool _stopped;
     private ulong? _hitAt;
     private bool _librariesChanged;
     private string? _pendingStopReply;
     private string? _moduleBreakHit;
+    private bool _libraryStop;
 
-    public GdbSession(GdbServer server, PcMachine machine, ModuleRecognizer modules, Func<string, string>? monitor, bool waitAtStart, StopRequest stop, ILogger log)
+    public GdbSession(
+        GdbServer server, PcMachine machine, ModuleRecognizer modules, Func<string, string>? monitor, bool waitAtStart, StopRequest stop, ILogger log,
+        GdbSymbols? symbols = null, Serial.ReplayGate? replay = null)
     {
+        _symbols = symbols;
         _server = server;
         _machine = machine;
         _stop = stop;
@@ -45,13 +51,14 @@ internal sealed class GdbSession
         _monitor = monitor;
         _stopped = waitAtStart;
         var cpu = machine.Cpu;
-        _stub = new GdbStub(cpu, Monitor, () => modules.Started.Where(m => m.Boot == modules.Boot).Select(m => new GdbLibrary(m.Module.Name ?? m.Module.FileGuid.ToString(), m.ImageStart)));
+        _stub = new GdbStub(cpu, Monitor, () => modules.Started.Where(m => m.Boot == modules.Boot).Select(Library), reverse: replay != null);
+        _history = new GdbHistory(machine, replay ?? new Serial.ReplayGate(), () => _stub.Breakpoints, _stub.SuspendWatchpoints);
         modules.ModuleStarted += OnModuleStarted;
         var inner = cpu.BreakpointHit;
         cpu.BreakpointHit = (c, linear) =>
         {
             bool other = inner?.Invoke(c, linear) ?? false;
-            if (_stub.IsBreakpoint(linear))
+            if (!_history.Replaying && _stub.IsBreakpoint(linear))
             {
                 _hitAt = linear;
                 return true;
@@ -61,7 +68,7 @@ internal sealed class GdbSession
         };
         cpu.HostPoll += () =>
         {
-            if (_interrupt)
+            if (_interrupt && !_history.Replaying)
             {
                 cpu.RequestStop(StopReason.Breakpoint, InterruptDetail);
             }
@@ -81,14 +88,24 @@ internal sealed class GdbSession
             }
 
             ClearStopCauses();
-            var reason = _machine.Run(instructionLimit);
+            var reason = _server.HasClient && _stub.ReverseEnabled ? _history.RunLive(instructionLimit, holdInterrupts: false) : _machine.Run(instructionLimit);
             if (reason == StopReason.Breakpoint && StoppedForGdb())
             {
                 // Cleared once stopped, never before running: an interrupt sent as the guest
                 // resumes must still stop it.
+                bool onlyForLibraries = _libraryStop && _hitAt == null && cpu.LastHostWatchHit == null && !_interrupt && _moduleBreakHit == null;
                 _interrupt = false;
                 _stopped = true;
                 _log.LogDebug("gdb: stopped at 0x{Rip:X} ({Why})", cpu.LinearRip, Why());
+                if (onlyForLibraries)
+                {
+                    // gdb loads the new module's symbols, sets the breakpoints that were pending
+                    // on it, and resumes by itself.
+                    _librariesChanged = false;
+                    _server.Send(_stub.StopReply(librariesChanged: true));
+                    continue;
+                }
+
                 ReportStop(_stub.StopReply(cpu.LastHostWatchHit));
                 continue;
             }
@@ -98,7 +115,17 @@ internal sealed class GdbSession
         }
     }
 
-    private bool StoppedForGdb() => _hitAt != null || _machine.Cpu.LastHostWatchHit != null || _interrupt || _moduleBreakHit != null;
+    private bool StoppedForGdb() => _hitAt != null || _machine.Cpu.LastHostWatchHit != null || _interrupt || _moduleBreakHit != null || _libraryStop;
+
+    /// <summary>
+    /// A started module as gdb loads it: with <c>--symbols</c>, its symbol file placed where the
+    /// image runs (<see cref="GdbSymbols"/>); otherwise its name at its image's base, which gdb
+    /// lists without symbols.
+    /// </summary>
+    private GdbLibrary Library(ModuleRecognizer.ModuleStart m) =>
+        _symbols?.Find(m.Module.Name, m.Module.FileGuid, m.ImageStart) is { } file
+            ? new GdbLibrary(file.Path, file.SegmentAddress)
+            : new GdbLibrary(m.Module.Name ?? m.Module.FileGuid.ToString(), m.ImageStart);
 
     /// <summary>
     /// Tells gdb the guest stopped. When modules started since gdb last heard, a library stop
@@ -122,11 +149,25 @@ internal sealed class GdbSession
     /// <summary>
     /// A module starts (found as its entry block is decoded): gdb hears of the new library at the
     /// next stop (<see cref="ReportStop"/>); when a <c>monitor break-module</c> names the module, the
-    /// guest stops before its entry runs.
+    /// guest stops before its entry runs. With <c>--symbols</c>, a module that has a symbol file
+    /// stops the guest there too, for a library stop only: gdb loads the symbols and inserts the
+    /// breakpoints pending on them (<c>break DxeMain</c> before DxeCore exists) before the module's
+    /// first instruction runs.
     /// </summary>
     private void OnModuleStarted(ModuleRecognizer.ModuleStart start)
     {
+        if (_history.Replaying)
+        {
+            return;
+        }
+
         _librariesChanged = true;
+        if (_server.HasClient && _symbols?.Find(start.Module.Name, start.Module.FileGuid, start.ImageStart) != null)
+        {
+            _libraryStop = true;
+            _machine.Cpu.RequestStopBeforeBlock(StopReason.Breakpoint, InterruptDetail);
+        }
+
         string name = start.Module.Name ?? string.Empty;
         string guid = start.Module.FileGuid.ToString();
         if (_server.HasClient && _moduleBreaks.FirstOrDefault(b => b.Equals(name, StringComparison.OrdinalIgnoreCase) || b.Equals(guid, StringComparison.OrdinalIgnoreCase)) is { } hit)
@@ -139,6 +180,15 @@ internal sealed class GdbSession
     /// <summary>The session's own monitor commands (break-module), then the boot's.</summary>
     private string Monitor(string command)
     {
+        if (command == "history")
+        {
+            var (checkpoints, bytes, segments) = _history.Size;
+            return _history.Start < 0
+                ? "no history yet (it starts when the guest runs under gdb)\n"
+                : $"history: instructions {_history.Start:N0} to {_history.Frontier:N0}, at {_history.Position:N0}{(_history.InPast ? " (replaying)" : string.Empty)}; "
+                    + $"{checkpoints} checkpoints ({bytes / (1024 * 1024):N0} MiB of RAM images), {segments} segments\n";
+        }
+
         if (command == "break-module")
         {
             return _moduleBreaks.Count == 0 ? "no break-module set\n" : "stops at the entry of: " + string.Join(", ", _moduleBreaks) + "\n";
@@ -176,6 +226,7 @@ internal sealed class GdbSession
                     _interrupt = false;
                     break;
                 case GdbEventKind.Disconnected:
+                    LeaveHistory();
                     _pendingStopReply = null;
                     _stub.ClearPoints();
                     _stopped = false;
@@ -186,7 +237,20 @@ internal sealed class GdbSession
                         _librariesChanged = false; // gdb reads the whole list now
                     }
 
+                    bool changesMachine = GdbStub.ChangesMachine(e.Packet);
+                    if (changesMachine && _history.InPast)
+                    {
+                        _server.Send("E.the past is read-only: go forward to where the run stopped first");
+                        break;
+                    }
+
                     var (reply, resume) = _stub.Handle(e.Packet);
+                    if (changesMachine)
+                    {
+                        // History does not hold gdb's change: it starts again from here.
+                        _history.Clear();
+                    }
+
                     if (reply != null)
                     {
                         _server.Send(reply);
@@ -207,9 +271,27 @@ internal sealed class GdbSession
 
                     switch (resume)
                     {
+                        case GdbResume.Continue when _history.InPast && InHistory(() => _history.FindForward(_history.Position, _stub.Breakpoints)) != null:
+                            // A breakpoint in replayed history: stopped there.
+                            ReportStop(_stub.StopReply());
+                            break;
                         case GdbResume.Continue:
                             _stopped = false;
                             return null;
+                        case GdbResume.Step when _history.InPast:
+                            InHistory(() => _history.GoTo(_history.Position + 1) ? 0 : null);
+                            ReportStop(_stub.StopReply());
+                            break;
+                        case GdbResume.ReverseStep:
+                            _history.KeepFrontier();
+                            ReportStop(_history.Start >= 0 && InHistory(() => _history.GoTo(_history.Position - 1) ? 0 : null) != null
+                                ? _stub.StopReply() : HistoryBegins);
+                            break;
+                        case GdbResume.ReverseContinue:
+                            _history.KeepFrontier();
+                            ReportStop(_history.Start >= 0 && InHistory(() => _history.FindBackward(_history.Position, _stub.Breakpoints)) != null
+                                ? _stub.StopReply() : HistoryBegins);
+                            break;
                         case GdbResume.Step when Step(instructionLimit) is { } ended:
                             Ended(ended);
                             return ended;
@@ -217,6 +299,7 @@ internal sealed class GdbSession
                             ReportStop(_stub.StopReply(_machine.Cpu.LastHostWatchHit));
                             break;
                         case GdbResume.Detach:
+                            LeaveHistory();
                             _pendingStopReply = null;
                             _stub.ClearPoints();
                             _server.DropClient();
@@ -233,15 +316,51 @@ internal sealed class GdbSession
         }
     }
 
+    /// <summary>The stop reply for a reverse command that reached the start of history (gdb: "No more reverse-execution history").</summary>
+    private const string HistoryBegins = "T05replaylog:begin;thread:01;";
+
+    /// <summary>
+    /// Runs a move through history; its result, or null. A replay that did not retrace the run
+    /// (an emulator fault) is told to gdb's console and logged, and the machine goes back to where
+    /// the run stopped, its history forgotten.
+    /// </summary>
+    private long? InHistory(Func<long?> move)
+    {
+        try
+        {
+            return move();
+        }
+        catch (GdbReplayException e)
+        {
+            _log.LogError("gdb: {Error}; back to instruction {Frontier:N0}, history dropped", e.Message, _history.Frontier);
+            _server.Send("O" + Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes($"emu: {e.Message}; back to where the run stopped, history dropped\n")));
+            _history.Recover();
+            return null;
+        }
+    }
+
+    /// <summary>gdb leaves: back to where the run stopped (the host's files are there), history dropped.</summary>
+    private void LeaveHistory()
+    {
+        if (_history.InPast)
+        {
+            InHistory(() => _history.GoTo(_history.Frontier) ? 0 : null);
+        }
+
+        _history.Clear();
+    }
+
     private void ClearStopCauses()
     {
         _hitAt = null;
         _moduleBreakHit = null;
+        _libraryStop = false;
         _machine.Cpu.LastHostWatchHit = null;
     }
 
     private string Why() =>
-        _hitAt != null ? "breakpoint" : _machine.Cpu.LastHostWatchHit != null ? "watchpoint" : _moduleBreakHit != null ? "module " + _moduleBreakHit + " starts" : "interrupt";
+        _hitAt != null ? "breakpoint" : _machine.Cpu.LastHostWatchHit != null ? "watchpoint" : _moduleBreakHit != null ? "module " + _moduleBreakHit + " starts"
+        : _libraryStop ? "a module with symbols starts" : "interrupt";
 
     /// <summary>One instruction, interrupts held (a halted CPU: the delivery and the handler's first instruction); null while the run goes on, else the reason it ended.</summary>
     private StopReason? Step(long instructionLimit)
@@ -255,7 +374,7 @@ internal sealed class GdbSession
         StopReason reason;
         try
         {
-            reason = _machine.Run(target);
+            reason = _stub.ReverseEnabled ? _history.RunLive(target, cpu.HoldInterrupts) : _machine.Run(target);
         }
         finally
         {

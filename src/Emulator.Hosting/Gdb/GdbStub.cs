@@ -21,6 +21,12 @@ internal enum GdbResume
 
     /// <summary>End the run (gdb's <c>kill</c>).</summary>
     Kill,
+
+    /// <summary>Go back one instruction (<c>bs</c>).</summary>
+    ReverseStep,
+
+    /// <summary>Go back to the last breakpoint hit, or the start of history (<c>bc</c>).</summary>
+    ReverseContinue,
 }
 
 /// <summary>
@@ -40,8 +46,11 @@ internal sealed class GdbStub
     private readonly HashSet<ulong> _breakpoints = [];
     private readonly List<HostWatchpoint> _watchpoints = [];
 
-    public GdbStub(Cpu cpu, Func<string, string>? monitor, Func<IEnumerable<GdbLibrary>>? libraries = null)
+    private readonly bool _reverse;
+
+    public GdbStub(Cpu cpu, Func<string, string>? monitor, Func<IEnumerable<GdbLibrary>>? libraries = null, bool reverse = false)
     {
+        _reverse = reverse;
         _cpu = cpu;
         _monitor = monitor;
         _libraries = libraries;
@@ -50,6 +59,32 @@ internal sealed class GdbStub
 
     /// <summary>Whether <paramref name="linear"/> holds one of the debugger's breakpoints.</summary>
     public bool IsBreakpoint(ulong linear) => _breakpoints.Contains(linear);
+
+    /// <summary>Whether gdb is offered reverse execution (<c>bs</c>, <c>bc</c>).</summary>
+    public bool ReverseEnabled => _reverse;
+
+    /// <summary>The debugger's breakpoints (linear addresses).</summary>
+    public IReadOnlyCollection<ulong> Breakpoints => _breakpoints;
+
+    /// <summary>Takes the debugger's watchpoints off the CPU (true) or puts them back (false), around a replay of history.</summary>
+    public void SuspendWatchpoints(bool suspend)
+    {
+        foreach (var w in _watchpoints)
+        {
+            if (suspend)
+            {
+                _cpu.RemoveHostWatchpoint(w);
+            }
+            else
+            {
+                _cpu.AddHostWatchpoint(w);
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="packet"/> changes the machine (registers, memory, a resume at another address): history does not hold such a change.</summary>
+    public static bool ChangesMachine(string packet) =>
+        packet.Length > 0 && (packet[0] is 'G' or 'P' or 'M' or 'X' || (packet[0] is 'c' or 's' && packet.Length > 1));
 
     /// <summary>The signal and reason gdb is told when the guest stops (<c>?</c>, and after each resume).</summary>
     public string StopReply(HostWatchHit? watch = null, bool librariesChanged = false)
@@ -103,6 +138,8 @@ internal sealed class GdbStub
                 'H' or 'T' => ("OK", GdbResume.None),
                 'D' => ("OK", GdbResume.Detach),
                 'k' => (null, GdbResume.Kill),
+                'b' when _reverse && packet == "bs" => (null, GdbResume.ReverseStep),
+                'b' when _reverse && packet == "bc" => (null, GdbResume.ReverseContinue),
                 'q' or 'Q' => (Query(packet), GdbResume.None),
                 _ => (string.Empty, GdbResume.None),
             };
@@ -182,7 +219,8 @@ internal sealed class GdbStub
     {
         if (packet.StartsWith("qSupported", StringComparison.Ordinal))
         {
-            return $"PacketSize={GdbFraming.MaxPayload:x};qXfer:features:read+;{(_libraries != null ? "qXfer:libraries:read+;" : string.Empty)}QStartNoAckMode+;vContSupported+";
+            return $"PacketSize={GdbFraming.MaxPayload:x};qXfer:features:read+;{(_libraries != null ? "qXfer:libraries:read+;" : string.Empty)}"
+                + $"{(_reverse ? "ReverseStep+;ReverseContinue+;" : string.Empty)}QStartNoAckMode+;vContSupported+";
         }
 
         if (packet.StartsWith("qXfer:features:read:", StringComparison.Ordinal))

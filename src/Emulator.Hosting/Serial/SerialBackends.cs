@@ -15,11 +15,13 @@ internal sealed class SerialBackends : IDisposable
     private readonly TextWriter _stderr;
     private readonly List<FileStream> _files = [];
     private readonly List<PtyBackend> _ptys = [];
+    private readonly ReplayGate _replay;
 
-    public SerialBackends(ConsoleSession console, TextWriter stderr)
+    public SerialBackends(ConsoleSession console, TextWriter stderr, ReplayGate? replay = null)
     {
         _console = console;
         _stderr = stderr;
+        _replay = replay ?? new ReplayGate();
     }
 
     /// <summary>The machine's port for <paramref name="spec"/>, its backend opened.</summary>
@@ -29,8 +31,14 @@ internal sealed class SerialBackends : IDisposable
         return new IsaSerialPort(spec.Index, output, input);
     }
 
-    /// <summary>The output and input of <paramref name="backend"/>; null for none.</summary>
+    /// <summary>The output and input of <paramref name="backend"/>, through the replay gate (<see cref="ReplayGate"/>); null for none.</summary>
     public (Action<byte>? Output, Func<int>? Input) Open(SerialBackend backend, string label, string what)
+    {
+        var (output, input) = OpenBackend(backend, label, what);
+        return (output != null ? _replay.Output(output) : null, input != null ? _replay.Input(input) : null);
+    }
+
+    private (Action<byte>? Output, Func<int>? Input) OpenBackend(SerialBackend backend, string label, string what)
     {
         switch (backend.Kind)
         {

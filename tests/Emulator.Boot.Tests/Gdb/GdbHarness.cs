@@ -11,13 +11,20 @@ namespace Emulator.Boot.Tests.Gdb;
 /// </summary>
 internal sealed partial class GdbHarness : IDisposable
 {
-    private readonly TempCopy _vars = new(Fixtures.Vars2M);
+    private readonly TempCopy _vars;
 
+    /// <summary>Debian's 2 MB OVMF (RELEASE) with <paramref name="extra"/> options.</summary>
     public GdbHarness(params string[] extra)
+        : this(Fixtures.Path(Fixtures.Code2M), Fixtures.Path(Fixtures.Vars2M), extra)
     {
+    }
+
+    private GdbHarness(string code, string vars, string[] extra)
+    {
+        _vars = new TempCopy(File.ReadAllBytes(vars));
         string[] args =
         [
-            "boot", "--code", Fixtures.Path(Fixtures.Code2M), "--vars", _vars.Path, "--snapshot", "--gdb", "tcp::0", .. extra,
+            "boot", "--code", code, "--vars", _vars.Path, "--snapshot", "--gdb", "tcp::0", .. extra,
         ];
         Emu = new EmuProcess("never printed by the guest", args);
         var deadline = Stopwatch.StartNew();
@@ -33,6 +40,9 @@ internal sealed partial class GdbHarness : IDisposable
 
         Port = int.Parse(ListeningPort().Match(Emu.Stderr).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    /// <summary>The firmware <paramref name="code"/> with a copy of <paramref name="vars"/> (never written: --snapshot).</summary>
+    public static GdbHarness WithFirmware(string code, string vars, params string[] extra) => new(code, vars, extra);
 
     public EmuProcess Emu { get; }
 

@@ -38,6 +38,31 @@ internal static class FlowTestSupport
     public static void Place(TestMachine m, int bitness, ulong at, Action<Assembler> build) =>
         m.Load(at, TestMachine.Assemble(bitness, at, build));
 
+    /// <summary>
+    /// A 64-bit program that clears EDX, enables interrupts, sets ECX to 1 then 2 and halts, with
+    /// vector 0x40 pending (the controller returned) whose handler at 0x200000 sets EDX to 9 and halts.
+    /// </summary>
+    public static Svm.OneInterrupt PendingInterruptProgram(TestMachine m)
+    {
+        Gate64(m, 0x40, 0x200000);
+        Place(m, 64, 0x200000, a =>
+        {
+            a.mov(AssemblerRegisters.edx, 9);
+            a.hlt();
+        });
+        m.LoadLong64(a =>
+        {
+            a.xor(AssemblerRegisters.edx, AssemblerRegisters.edx);
+            a.sti();
+            a.mov(AssemblerRegisters.ecx, 1);
+            a.mov(AssemblerRegisters.ecx, 2);
+            a.hlt();
+        });
+        var pic = new Svm.OneInterrupt(0x40);
+        m.Cpu.InterruptController = pic;
+        return pic;
+    }
+
     /// <summary>From 32-bit protected mode: identity paging, PAE, EFER.LME, CR0.PG; CS stays 32-bit (compatibility mode).</summary>
     public static void EnableLongModePaging(TestMachine m)
     {

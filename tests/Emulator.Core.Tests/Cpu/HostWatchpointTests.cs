@@ -111,22 +111,7 @@ public sealed class HostWatchpointTests
     public void HeldInterrupts_StayPendingUntilReleased()
     {
         using var m = new TestMachine();
-        FlowTestSupport.Gate64(m, 0x40, 0x200000);
-        FlowTestSupport.Place(m, 64, 0x200000, a =>
-        {
-            a.mov(edx, 9);
-            a.hlt();
-        });
-        m.LoadLong64(a =>
-        {
-            a.xor(edx, edx);
-            a.sti();
-            a.mov(ecx, 1);
-            a.mov(ecx, 2);
-            a.hlt();
-        });
-        var pic = new Svm.OneInterrupt(0x40);
-        m.Cpu.InterruptController = pic;
+        var pic = FlowTestSupport.PendingInterruptProgram(m);
         m.Cpu.HoldInterrupts = true;
         Assert.Equal(StopReason.Halted, m.Run());
         Assert.Equal(2UL, m.Cpu.GetGpr(Gpr.Rcx));

@@ -150,6 +150,31 @@ public sealed class GdbProtocolTests
     }
 
     [Fact]
+    public void ReverseExecution_IsOfferedWhenEnabled_AndTheChangesHistoryCannotHoldAreKnown()
+    {
+        using var m = new BareMachine();
+        var stub = new GdbStub(m.Cpu, null, reverse: true);
+        Assert.Contains("ReverseStep+;ReverseContinue+", stub.Handle("qSupported").Reply);
+        Assert.Equal((null, GdbResume.ReverseStep), stub.Handle("bs"));
+        Assert.Equal((null, GdbResume.ReverseContinue), stub.Handle("bc"));
+        Assert.Equal((string.Empty, GdbResume.None), stub.Handle("bx"));
+
+        var plain = new GdbStub(m.Cpu, null);
+        Assert.DoesNotContain("Reverse", plain.Handle("qSupported").Reply);
+        Assert.Equal((string.Empty, GdbResume.None), plain.Handle("bs"));
+
+        foreach (string change in (string[])["G00", "P0=01", "M10,1:00", "X10,1:a", "c100", "s100"])
+        {
+            Assert.True(GdbStub.ChangesMachine(change), change);
+        }
+
+        foreach (string look in (string[])["g", "p0", "m10,4", "c", "s", "vCont;c", "Z0,10,1", "bs", string.Empty])
+        {
+            Assert.False(GdbStub.ChangesMachine(look), look);
+        }
+    }
+
+    [Fact]
     public void RandomAndTruncatedInput_IsAnsweredWithoutAnException()
     {
         using var m = new BareMachine();

@@ -154,6 +154,12 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
         }
     }
 
+    /// <summary>
+    /// Listeners are not told while set: a debugger re-executing history (reverse execution)
+    /// replays writes the varstore file and the write log already hold.
+    /// </summary>
+    public bool ListenersMuted { get; set; }
+
     /// <summary>Adds a listener; several are told in the order they were added.</summary>
     public void AddListener(IFlashWriteListener listener) => Listener = FlashWriteListeners.Combine(Listener, listener);
 
@@ -508,7 +514,10 @@ public sealed unsafe class CfiFlash : IMmioDevice, IDevice
             _bus?.NotifyWritten(_region.Start + offset, (ulong)length);
         }
 
-        Listener?.Written(this, kind, offset, length);
+        if (!ListenersMuted)
+        {
+            Listener?.Written(this, kind, offset, length);
+        }
     }
 
     private void ToReadArray()
