@@ -9,7 +9,7 @@ namespace Emulator.Hosting.Gdb;
 ///
 /// A GCC build leaves one ELF <c>NAME.debug</c> per module (NAME is the INF's BASE_NAME, which is
 /// also the module's USER_INTERFACE name in the firmware volume; a build with two modules of one
-/// name appends the FILE_GUID). GenFw makes the PE/TE image from that ELF keeping its addresses as
+/// name calls them NAME_FILEGUID, e.g. CpuMpPei_280251c4-1d09-4035-9062-839acb5f18c1.debug). GenFw makes the PE/TE image from that ELF keeping its addresses as
 /// RVAs (<c>.text</c> at 0x240 in DxeCore.debug and DxeCore.efi alike), so the symbols are the
 /// ELF's addresses plus the image's base. gdb places a library by segments (gdb's "Library List
 /// Format": a segment address is where the file's first loadable segment goes, and the others
@@ -68,7 +68,8 @@ public sealed class GdbSymbols
     private (string Path, ulong FirstSegment)? Resolve(string name, Guid fileGuid)
     {
         var index = Index();
-        foreach (string stem in (string[])[name + fileGuid.ToString("D").ToUpperInvariant(), name])
+        // A build with two modules of one BASE_NAME names their files NAME_FILEGUID (edk2's MODULE_NAME_GUID).
+        foreach (string stem in (string[])[name + "_" + fileGuid.ToString("D"), name])
         {
             if (index.TryGetValue(stem + ".debug", out string? elf) && FirstLoadAddress(elf) is { } vaddr)
             {

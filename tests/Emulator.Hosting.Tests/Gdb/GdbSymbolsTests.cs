@@ -37,7 +37,7 @@ public sealed class GdbSymbolsTests : IDisposable
         Write(Path.Combine("MdeModulePkg", "Core", "Dxe", "DxeMain", "DEBUG", "DxeCore.debug"), Elf(is64: true, (1, 0x1000)));
         Write("DxeCore.debug", Elf(is64: true, (1, 0x240)));
         Write("Tcg2Dxe.debug", Elf(is64: true, (1, 0x240)));
-        Write("Tcg2Dxe" + DxeCoreGuid.ToString("D").ToUpperInvariant() + ".debug", Elf(is64: true, (1, 0x300)));
+        Write("Tcg2Dxe_" + DxeCoreGuid.ToString("D").ToUpperInvariant() + ".debug", Elf(is64: true, (1, 0x300)));
         var symbols = new GdbSymbols(_dir);
 
         Assert.Equal(0x1240UL, symbols.Find("DxeCore", DxeCoreGuid, 0x1000)?.SegmentAddress);
