@@ -385,15 +385,16 @@ public sealed partial class Cpu
             previous = block;
             if (block.Bitness != _lastBitness || block.SlowEntry || _everyBlockSlow)
             {
-                var entry = EnterBlockSlow(block, instructionLimit);
-                if (entry == BlockEntry.Stop)
+                if (!EnterBlockSlow(block, instructionLimit))
                 {
-                    return;
-                }
+                    if (_ranObserved)
+                    {
+                        // It ran observed: on to the next block as after any block.
+                        _ranObserved = false;
+                        continue;
+                    }
 
-                if (entry == BlockEntry.Ran)
-                {
-                    continue;
+                    return;
                 }
             }
             else
@@ -409,7 +410,8 @@ public sealed partial class Cpu
             }
             else
             {
-                ExecuteBlock(block, budget < block.Count ? (int)budget : block.Count);
+                // No observer here: while one watches, every block runs in EnterBlockSlow.
+                ExecuteBlock<NoInstructionHook>(block, budget < block.Count ? (int)budget : block.Count);
                 if (++block.Executions == CompileThreshold && BlockCompilation && !_everyBlockSlow)
                 {
                     CompileHot(block);
@@ -434,27 +436,20 @@ public sealed partial class Cpu
         return block;
     }
 
-    /// <summary>What the run loop does with a block after <see cref="EnterBlockSlow"/>.</summary>
-    private enum BlockEntry
-    {
-        /// <summary>Return: the run stops, or a stepping block ran (the outer loop re-checks everything).</summary>
-        Stop,
-
-        /// <summary>Run it as usual.</summary>
-        Run,
-
-        /// <summary>It ran already (observed, interpreted): go on to the next block as after any block.</summary>
-        Ran,
-    }
+    /// <summary>Set by <see cref="EnterBlockSlow"/> when it ran the block under the observer: the run loop goes on to the next block.</summary>
+    private bool _ranObserved;
 
     /// <summary>
     /// Block entry when something rare applies: the first block in a new mode, a breakpoint at
     /// the block's start, an active tracer or instruction observer, or a block built for stepping
     /// (TF, RF, DR7: Cpu.Debug.cs), which runs here, as does every block while an
-    /// <see cref="InstructionObserver"/> watches (interpreted: compiled code has no per-instruction hook).
+    /// <see cref="InstructionObserver"/> watches (interpreted: compiled code has no per-instruction
+    /// hook; <see cref="_ranObserved"/> tells). False when the run loop must not run the block: it
+    /// stops, or the block has run here (a stepping block ends the slice, so the outer loop
+    /// re-checks everything).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private BlockEntry EnterBlockSlow(Block block, long instructionLimit)
+    private bool EnterBlockSlow(Block block, long instructionLimit)
     {
         if (block.Bitness != _lastBitness)
         {
@@ -462,7 +457,7 @@ public sealed partial class Cpu
             ModeEntered?.Invoke(this, block.Bitness);
             if (_stopReason != StopReason.None)
             {
-                return BlockEntry.Stop;
+                return false;
             }
         }
 
@@ -473,7 +468,7 @@ public sealed partial class Cpu
             {
                 _skipBreakpointAt = lin;
                 RequestStop(StopReason.Breakpoint);
-                return BlockEntry.Stop;
+                return false;
             }
         }
 
@@ -486,17 +481,18 @@ public sealed partial class Cpu
         if (block.Stepping)
         {
             RunSteppingBlock(block);
-            return BlockEntry.Stop;
+            return false;
         }
 
         if (_observer != null)
         {
             long budget = instructionLimit - InstructionCount;
             ExecuteBlock(block, budget < block.Count ? (int)budget : block.Count);
-            return BlockEntry.Ran;
+            _ranObserved = true;
+            return false;
         }
 
-        return BlockEntry.Run;
+        return true;
     }
 
     /// <summary>
@@ -519,6 +515,7 @@ public sealed partial class Cpu
     }
 
     /// <summary>The interpreter's loop over a block's first <paramref name="count"/> instructions, with <typeparamref name="THook"/> told before each (nothing, in the run's own instantiation).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe void ExecuteBlock<THook>(Block block, int count)
         where THook : struct, IInstructionHook
     {

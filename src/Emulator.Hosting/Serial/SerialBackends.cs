@@ -15,13 +15,13 @@ internal sealed class SerialBackends : IDisposable
     private readonly TextWriter _stderr;
     private readonly List<FileStream> _files = [];
     private readonly List<PtyBackend> _ptys = [];
-    private readonly ReplayGate _replay;
+    private readonly ReplayGate? _replay;
 
     public SerialBackends(ConsoleSession console, TextWriter stderr, ReplayGate? replay = null)
     {
         _console = console;
         _stderr = stderr;
-        _replay = replay ?? new ReplayGate();
+        _replay = replay;
     }
 
     /// <summary>The machine's port for <paramref name="spec"/>, its backend opened.</summary>
@@ -31,11 +31,11 @@ internal sealed class SerialBackends : IDisposable
         return new IsaSerialPort(spec.Index, output, input);
     }
 
-    /// <summary>The output and input of <paramref name="backend"/>, through the replay gate (<see cref="ReplayGate"/>); null for none.</summary>
+    /// <summary>The output and input of <paramref name="backend"/>, through the replay gate when there is one (<see cref="ReplayGate"/>, under gdb); null for none.</summary>
     public (Action<byte>? Output, Func<int>? Input) Open(SerialBackend backend, string label, string what)
     {
         var (output, input) = OpenBackend(backend, label, what);
-        return (output != null ? _replay.Output(output) : null, input != null ? _replay.Input(input) : null);
+        return _replay is { } gate ? (output != null ? gate.Output(output) : null, input != null ? gate.Input(input) : null) : (output, input);
     }
 
     private (Action<byte>? Output, Func<int>? Input) OpenBackend(SerialBackend backend, string label, string what)
