@@ -421,13 +421,13 @@ public sealed class BootSession
 
         SessionState Session() => SessionState.Capture(tracker, flashAt, console.Transcript, recognizer);
         Stop.Attach(cpu);
-        using var gdbServer = o.Gdb != null ? Gdb.GdbServer.Listen(o.Gdb, _loggers.CreateLogger("emu.gdb")) : null;
+        using var gdbServer = o.Gdb != null ? Gdb.GdbServer.Listen(o.Gdb, _loggers.CreateLogger("emu.gdb.protocol")) : null;
         Gdb.GdbSession? gdb = null;
         if (gdbServer != null)
         {
             _log.LogInformation("gdb: listening on {Endpoint}{Wait}", gdbServer.Endpoint, o.GdbWait ? " (the CPU waits at the reset vector)" : string.Empty);
             _stderr.WriteLine($"emu: gdb server on {gdbServer.Endpoint}{(o.GdbWait ? ", waiting for gdb at the reset vector" : string.Empty)}");
-            gdb = new Gdb.GdbSession(gdbServer, machine, recognizer, new Gdb.GdbMonitor(machine, tracker, recognizer).Execute, o.GdbWait, Stop, _loggers.CreateLogger("emu.gdb"), _symbols, _replay);
+            gdb = new Gdb.GdbSession(gdbServer, machine, recognizer, new Gdb.GdbMonitor(machine, tracker, recognizer).Execute, o.GdbWait, Stop, _loggers, _symbols, _replay);
         }
 
         StopReason reason;

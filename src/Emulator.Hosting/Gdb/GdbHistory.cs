@@ -1,6 +1,7 @@
 using Emulator.Core.Cpu;
 using Emulator.Core.Machine;
 using Emulator.Hosting.Serial;
+using Microsoft.Extensions.Logging;
 
 namespace Emulator.Hosting.Gdb;
 
@@ -41,6 +42,7 @@ internal sealed class GdbHistory : IDisposable
     private readonly ReplayGate _gate;
     private readonly Func<IReadOnlyCollection<ulong>> _breakpoints;
     private readonly Action<bool> _suspendWatchpoints;
+    private readonly ILogger _log;
     private readonly List<Checkpoint> _checkpoints = [];
     private readonly List<Segment> _segments = [];
     private long _flushesSeen;
@@ -50,8 +52,10 @@ internal sealed class GdbHistory : IDisposable
     /// <param name="gate">The host's serial input and output.</param>
     /// <param name="breakpoints">gdb's breakpoints now (the CPU holds them while not replaying).</param>
     /// <param name="suspendWatchpoints">Takes gdb's watchpoints off the CPU (true) and puts them back (false) around a replay.</param>
-    public GdbHistory(PcMachine machine, ReplayGate gate, Func<IReadOnlyCollection<ulong>> breakpoints, Action<bool> suspendWatchpoints)
+    /// <param name="log">Checkpoints and replays, at debug level.</param>
+    public GdbHistory(PcMachine machine, ReplayGate gate, Func<IReadOnlyCollection<ulong>> breakpoints, Action<bool> suspendWatchpoints, ILogger log)
     {
+        _log = log;
         _machine = machine;
         _gate = gate;
         _breakpoints = breakpoints;
@@ -256,6 +260,8 @@ internal sealed class GdbHistory : IDisposable
     {
         var checkpoint = _checkpoints[k];
         var cpu = Cpu;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        int observedSegments = 0;
         var installed = _breakpoints().ToHashSet();
         Replaying = true;
         _gate.Replaying = true;
@@ -284,6 +290,7 @@ internal sealed class GdbHistory : IDisposable
                 }
 
                 bool observed = wanted != null && !wanted.IsSubsetOf(s.Breakpoints);
+                observedSegments += observed ? 1 : 0;
                 cpu.InstructionObserver = observed ? c => Observe(c, wanted!, hit!) : null;
                 ReportHitHere(wanted, hit, observed);
                 ReplaySegment(s, Math.Min(target, s.End));
@@ -301,6 +308,9 @@ internal sealed class GdbHistory : IDisposable
             _gate.Replaying = false;
             Replaying = false;
             _flushesSeen = cpu.CodeCacheFlushes;
+            _log.LogDebug(
+                "replayed from the checkpoint at instruction {From:N0} to {To:N0} in {Ms} ms ({Observed} segments observed)",
+                checkpoint.Instruction, Position, started.ElapsedMilliseconds, observedSegments);
         }
     }
 
@@ -342,7 +352,11 @@ internal sealed class GdbHistory : IDisposable
 
     private void TakeCheckpoint()
     {
+        var started = System.Diagnostics.Stopwatch.StartNew();
         _checkpoints.Add(new Checkpoint(Position, _machine.SaveSnapshot(), _gate.Reads, _segmentsRecorded));
+        _log.LogDebug(
+            "checkpoint at instruction {At:N0}: {Bytes:N0} bytes of RAM in {Ms} ms",
+            Position, _checkpoints[^1].Snapshot.Ram.StoredBytes, started.ElapsedMilliseconds);
         while (_checkpoints.Count > MaxCheckpoints)
         {
             // Keep the first (the start of history) and the last; drop the one whose neighbours are closest.

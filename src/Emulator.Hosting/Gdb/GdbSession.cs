@@ -40,19 +40,19 @@ internal sealed class GdbSession
     private bool _libraryStop;
 
     public GdbSession(
-        GdbServer server, PcMachine machine, ModuleRecognizer modules, Func<string, string>? monitor, bool waitAtStart, StopRequest stop, ILogger log,
+        GdbServer server, PcMachine machine, ModuleRecognizer modules, Func<string, string>? monitor, bool waitAtStart, StopRequest stop, ILoggerFactory loggers,
         GdbSymbols? symbols = null, Serial.ReplayGate? replay = null)
     {
         _symbols = symbols;
         _server = server;
         _machine = machine;
         _stop = stop;
-        _log = log;
+        _log = loggers.CreateLogger("emu.gdb");
         _monitor = monitor;
         _stopped = waitAtStart;
         var cpu = machine.Cpu;
         _stub = new GdbStub(cpu, Monitor, () => modules.Started.Where(m => m.Boot == modules.Boot).Select(Library), reverse: replay != null);
-        _history = new GdbHistory(machine, replay ?? new Serial.ReplayGate(), () => _stub.Breakpoints, _stub.SuspendWatchpoints);
+        _history = new GdbHistory(machine, replay ?? new Serial.ReplayGate(), () => _stub.Breakpoints, _stub.SuspendWatchpoints, loggers.CreateLogger("emu.gdb.history"));
         modules.ModuleStarted += OnModuleStarted;
         var inner = cpu.BreakpointHit;
         cpu.BreakpointHit = (c, linear) =>
@@ -211,6 +211,7 @@ internal sealed class GdbSession
         {
             if (_stop.Requested)
             {
+                LeaveHistory();
                 return StopReason.Requested;
             }
 
@@ -306,6 +307,9 @@ internal sealed class GdbSession
                             _stopped = false;
                             return null;
                         case GdbResume.Kill:
+                            // The run ends where it stopped, not in replayed history: the report and
+                            // the varstore file describe the frontier.
+                            LeaveHistory();
                             _log.LogInformation("gdb: killed");
                             _server.DropClient();
                             return StopReason.Requested;
