@@ -38,6 +38,9 @@ internal sealed class GdbHistory : IDisposable
     /// <summary>Checkpoints kept; beyond, the one whose removal leaves the smallest gap goes.</summary>
     public const int MaxCheckpoints = 16;
 
+    /// <summary>The checkpoints' RAM images together stay below this (a guest with gigabytes in use keeps fewer).</summary>
+    public const ulong MaxCheckpointBytes = 2UL << 30;
+
     private readonly PcMachine _machine;
     private readonly ReplayGate _gate;
     private readonly Func<IReadOnlyCollection<ulong>> _breakpoints;
@@ -357,7 +360,7 @@ internal sealed class GdbHistory : IDisposable
         _log.LogDebug(
             "checkpoint at instruction {At:N0}: {Bytes:N0} bytes of RAM in {Ms} ms",
             Position, _checkpoints[^1].Snapshot.Ram.StoredBytes, started.ElapsedMilliseconds);
-        while (_checkpoints.Count > MaxCheckpoints)
+        while (_checkpoints.Count > MaxCheckpoints || (_checkpoints.Count > 2 && Size.Bytes > MaxCheckpointBytes))
         {
             // Keep the first (the start of history) and the last; drop the one whose neighbours are closest.
             int drop = Enumerable.Range(1, _checkpoints.Count - 2)
