@@ -128,12 +128,17 @@ internal sealed class GdbHistory : IDisposable
         }
     }
 
-    /// <summary>Goes to the point <paramref name="target"/> instructions into the run (clamped to history); false when it is before the start.</summary>
-    public bool GoTo(long target)
+    /// <summary>
+    /// Goes to the point <paramref name="target"/> instructions into the run (clamped to history);
+    /// false when it is before the start. With <paramref name="landAt"/>, the point where the
+    /// next instruction is there: a breakpoint on an interrupt handler's first instruction is hit
+    /// after the delivery, at the same instruction count as the instruction before it.
+    /// </summary>
+    public bool GoTo(long target, ulong? landAt = null)
     {
         bool inHistory = target >= Start;
         target = Math.Clamp(target, Start, Frontier);
-        Replay(CheckpointBefore(target), target, null, null);
+        Replay(CheckpointBefore(target), target, null, null, landAt);
         return inHistory;
     }
 
@@ -148,19 +153,19 @@ internal sealed class GdbHistory : IDisposable
         for (int k = CheckpointBefore(before - 1); k >= 0 && addresses.Count > 0; k--)
         {
             long end = Math.Min(before, k + 1 < _checkpoints.Count ? _checkpoints[k + 1].Instruction : Frontier);
-            long? last = null;
+            (long At, ulong Rip)? last = null;
             long limit = before;
-            Replay(k, end, wanted, at =>
+            Replay(k, end, wanted, (at, rip) =>
             {
                 if (at < limit)
                 {
-                    last = at;
+                    last = (at, rip);
                 }
             });
             if (last is { } hit)
             {
-                GoTo(hit);
-                return hit;
+                GoTo(hit.At, hit.Rip);
+                return hit.At;
             }
 
             before = _checkpoints[k].Instruction;
@@ -181,22 +186,22 @@ internal sealed class GdbHistory : IDisposable
         for (int k = CheckpointBefore(after); k < _checkpoints.Count; k++)
         {
             long end = k + 1 < _checkpoints.Count ? _checkpoints[k + 1].Instruction : Frontier;
-            long? first = null;
+            (long At, ulong Rip)? first = null;
             if (addresses.Count > 0)
             {
-                Replay(k, end, wanted, at =>
+                Replay(k, end, wanted, (at, rip) =>
                 {
                     if (first == null && at > after)
                     {
-                        first = at;
+                        first = (at, rip);
                     }
                 });
             }
 
             if (first is { } hit)
             {
-                GoTo(hit);
-                return hit;
+                GoTo(hit.At, hit.Rip);
+                return hit.At;
             }
         }
 
@@ -259,7 +264,7 @@ internal sealed class GdbHistory : IDisposable
     /// them set could only stop at them, so its hits are its ends and it replays at full speed;
     /// the others run under an instruction observer.
     /// </summary>
-    private void Replay(int k, long target, HashSet<ulong>? wanted, Action<long>? hit)
+    private void Replay(int k, long target, HashSet<ulong>? wanted, Action<long, ulong>? hit, ulong? landAt = null)
     {
         var checkpoint = _checkpoints[k];
         var cpu = Cpu;
@@ -299,6 +304,11 @@ internal sealed class GdbHistory : IDisposable
                 ReplaySegment(s, Math.Min(target, s.End));
                 ReportHitHere(wanted, hit, observed);
             }
+
+            if (landAt is { } rip && Position == target && cpu.LinearRip != rip)
+            {
+                cpu.RunToBlockStart();
+            }
         }
         finally
         {
@@ -317,20 +327,20 @@ internal sealed class GdbHistory : IDisposable
         }
     }
 
-    private static void Observe(Cpu cpu, HashSet<ulong> wanted, Action<long> hit)
+    private static void Observe(Cpu cpu, HashSet<ulong> wanted, Action<long, ulong> hit)
     {
         if (wanted.Contains(cpu.LinearRip))
         {
-            hit(cpu.InstructionCount);
+            hit(cpu.InstructionCount, cpu.LinearRip);
         }
     }
 
     /// <summary>At a segment's ends (where an unobserved segment can hit): tells <paramref name="hit"/> when the next instruction is wanted.</summary>
-    private void ReportHitHere(HashSet<ulong>? wanted, Action<long>? hit, bool observed)
+    private void ReportHitHere(HashSet<ulong>? wanted, Action<long, ulong>? hit, bool observed)
     {
         if (!observed && wanted != null && wanted.Contains(Cpu.LinearRip))
         {
-            hit!(Position);
+            hit!(Position, Cpu.LinearRip);
         }
     }
 
